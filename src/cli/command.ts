@@ -1,0 +1,36 @@
+import type { ParseArgsConfig } from "node:util";
+import type { z } from "zod";
+
+export type OutputFormat = "json" | "table";
+
+/** What a command may touch: streams, environment, and the abort signal. Wired in main.ts. */
+export interface CommandContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  signal: AbortSignal;
+  output: OutputFormat;
+  verbose: boolean;
+}
+
+/**
+ * One command = one file = an options schema + `run` (docs/DESIGN.md, house rule 1).
+ * `flags` feeds node:util parseArgs; `schema` validates and types the parsed values.
+ */
+export interface Command<S extends z.ZodType = z.ZodType> {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Extra help text after the usage line. */
+  details?: string;
+  flags: NonNullable<ParseArgsConfig["options"]>;
+  /** Positional argument names, in order, mapped into the schema input. */
+  positionals?: string[];
+  schema: S;
+  run(ctx: CommandContext, options: z.infer<S>): Promise<number>;
+}
+
+export function defineCommand<S extends z.ZodType>(command: Command<S>): Command<S> {
+  return command;
+}

@@ -1,0 +1,17 @@
+import type { Command } from "../command.js";
+
+/** Command name -> lazy loader. Multi-word names ("emulator start") are matched on the leading arguments. */
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  package: {
+    summary: "Package a setup folder into a .intunewin file",
+    load: async () => (await import("./package.js")).default as unknown as Command,
+  },
+  unpack: {
+    summary: "Verify, decrypt and extract a .intunewin file",
+    load: async () => (await import("./unpack.js")).default as unknown as Command,
+  },
+  inspect: {
+    summary: "Show the metadata of a .intunewin or .msi file",
+    load: async () => (await import("./inspect.js")).default as unknown as Command,
+  },
+};

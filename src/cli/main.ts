@@ -1,0 +1,158 @@
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { isPublisherError, PublisherError } from "../core/errors.js";
+import type { Command, CommandContext, OutputFormat } from "./command.js";
+import { COMMANDS } from "./commands/index.js";
+import { EXIT_CODES } from "./exit-codes.js";
+
+const GLOBAL_FLAGS = {
+  output: { type: "string", short: "o" },
+  help: { type: "boolean", short: "h" },
+  verbose: { type: "boolean" },
+} as const;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function topHelp(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    "intune-publisher: package, publish and keep Win32 apps in Microsoft Intune.",
+    "",
+    "Usage: intune-publisher <command> [options]",
+    "",
+    "Commands:",
+    ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n]?.summary ?? ""}`),
+    "",
+    "Global options:",
+    "  -o, --output json|table  data format on stdout (default: table)",
+    "  -h, --help               help for any command",
+    "      --verbose            more detail on stderr",
+    "      --version            print the version",
+    "",
+    "Run `intune-publisher <command> --help` for a command's options. Exit codes: docs/cli.md.",
+  ].join("\n");
+}
+
+function commandHelp(cmd: Command): string {
+  const lines = [cmd.summary, "", `Usage: intune-publisher ${cmd.usage}`];
+  if (cmd.details) lines.push("", cmd.details);
+  lines.push("", "Global options: --output json|table, --help, --verbose");
+  return lines.join("\n");
+}
+
+class UsageError extends PublisherError {
+  constructor(message: string, hint?: string) {
+    super("usage", "Usage", message, hint === undefined ? {} : { hint });
+  }
+}
+
+/** Finds the longest command name matching the leading arguments. */
+function findCommand(argv: string[]): { name: string; rest: string[] } | undefined {
+  for (let n = Math.min(argv.length, 3); n >= 1; n--) {
+    const name = argv.slice(0, n).join(" ");
+    if (COMMANDS[name]) return { name, rest: argv.slice(n) };
+  }
+  return undefined;
+}
+
+export interface MainIo {
+  stdout?: NodeJS.WritableStream;
+  stderr?: CommandContext["stderr"];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** Runs the CLI and returns the exit code. The only place that maps errors to exit codes and hints. */
+export async function main(argv: string[], io: MainIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new PublisherError("cancelled", "Cancelled", "Cancelled by signal."));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
+      stdout.write(topHelp() + "\n");
+      return argv.length === 0 ? EXIT_CODES.usage : EXIT_CODES.ok;
+    }
+    if (argv[0] === "--version" || argv[0] === "-v") {
+      stdout.write(packageVersion() + "\n");
+      return EXIT_CODES.ok;
+    }
+    const found = findCommand(argv);
+    if (!found) {
+      throw new UsageError(`Unknown command "${argv[0]}".`, "Run `intune-publisher --help` to list the commands.");
+    }
+    const command = await COMMANDS[found.name]!.load();
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: found.rest,
+        options: { ...GLOBAL_FLAGS, ...command.flags },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, "")}.`, `Run \`intune-publisher ${found.name} --help\`.`);
+    }
+    const { output, help, verbose, ...values } = parsed.values as Record<string, unknown>;
+    if (help) {
+      stdout.write(commandHelp(command) + "\n");
+      return EXIT_CODES.ok;
+    }
+    if (output !== undefined && output !== "json" && output !== "table") {
+      throw new UsageError(`--output must be json or table, not "${String(output)}".`);
+    }
+    const names = command.positionals ?? [];
+    if (parsed.positionals.length > names.length) {
+      throw new UsageError(
+        `Unexpected argument "${parsed.positionals[names.length]}".`,
+        `Run \`intune-publisher ${found.name} --help\`.`,
+      );
+    }
+    const input: Record<string, unknown> = { ...values };
+    names.forEach((n, i) => {
+      if (parsed.positionals[i] !== undefined) input[n] = parsed.positionals[i];
+    });
+    const result = command.schema.safeParse(input);
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      const field = issue.path.length ? `--${String(issue.path[0])}` : "options";
+      const what = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
+      throw new UsageError(`${field} ${what}.`, `Run \`intune-publisher ${found.name} --help\`.`);
+    }
+    const ctx: CommandContext = {
+      stdout,
+      stderr,
+      env: io.env ?? process.env,
+      cwd: io.cwd ?? process.cwd(),
+      signal: controller.signal,
+      output: (output as OutputFormat | undefined) ?? "table",
+      verbose: verbose === true,
+    };
+    return await command.run(ctx, result.data);
+  } catch (e) {
+    return reportError(stderr, e);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function reportError(stderr: NodeJS.WritableStream, e: unknown): number {
+  if (isPublisherError(e)) {
+    stderr.write(`error: ${e.message}\n`);
+    if (e.hint) stderr.write(`hint: ${e.hint}\n`);
+    if (e.kind === "internal" && e.cause instanceof Error) stderr.write(`${e.cause.stack ?? e.cause.message}\n`);
+    return EXIT_CODES[e.kind];
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  stderr.write(`error: internal error (a bug in intune-publisher): ${err.message}\n`);
+  if (err.stack) stderr.write(err.stack + "\n");
+  stderr.write("hint: please report it with the command you ran.\n");
+  return EXIT_CODES.internal;
+}
