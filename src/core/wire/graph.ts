@@ -1,0 +1,332 @@
+/**
+ * JSON shapes on the wire between our Graph client and Microsoft Graph (or the local tenant).
+ * Types only, no I/O. Sources: ../shared/docs/intune-win32-protocol.md §2 and
+ * ../shared/docs/entra-auth-and-graph.md §2.3, §6.
+ */
+
+/** `mobileAppContentFileUploadState`, every value of intune-win32-protocol.md §2.9 (JSON carries the names). */
+export const UPLOAD_STATES = [
+  "success",
+  "transientError",
+  "error",
+  "unknown",
+  "azureStorageUriRequestSuccess",
+  "azureStorageUriRequestPending",
+  "azureStorageUriRequestFailed",
+  "azureStorageUriRequestTimedOut",
+  "azureStorageUriRenewalSuccess",
+  "azureStorageUriRenewalPending",
+  "azureStorageUriRenewalFailed",
+  "azureStorageUriRenewalTimedOut",
+  "commitFileSuccess",
+  "commitFilePending",
+  "commitFileFailed",
+  "commitFileTimedOut",
+] as const;
+export type UploadState = (typeof UPLOAD_STATES)[number];
+
+/** Numeric values of the enum (§2.9), for logs and support cases. */
+export const UPLOAD_STATE_VALUES: Readonly<Record<UploadState, number>> = {
+  success: 0,
+  transientError: 1,
+  error: 2,
+  unknown: 3,
+  azureStorageUriRequestSuccess: 100,
+  azureStorageUriRequestPending: 101,
+  azureStorageUriRequestFailed: 102,
+  azureStorageUriRequestTimedOut: 103,
+  azureStorageUriRenewalSuccess: 200,
+  azureStorageUriRenewalPending: 201,
+  azureStorageUriRenewalFailed: 202,
+  azureStorageUriRenewalTimedOut: 203,
+  commitFileSuccess: 300,
+  commitFilePending: 301,
+  commitFileFailed: 302,
+  commitFileTimedOut: 303,
+};
+
+export const ODATA_TYPE = {
+  win32LobApp: "#microsoft.graph.win32LobApp",
+  mobileAppContent: "#microsoft.graph.mobileAppContent",
+  mobileAppContentFile: "#microsoft.graph.mobileAppContentFile",
+  fileEncryptionInfo: "#microsoft.graph.fileEncryptionInfo",
+  mimeContent: "#microsoft.graph.mimeContent",
+  mobileAppAssignment: "#microsoft.graph.mobileAppAssignment",
+  mobileAppSupersedence: "#microsoft.graph.mobileAppSupersedence",
+  mobileAppDependency: "#microsoft.graph.mobileAppDependency",
+  espConfiguration: "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration",
+} as const;
+
+// ---- rules (§2.2) ----
+
+export type RuleOperator =
+  | "notConfigured"
+  | "equal"
+  | "notEqual"
+  | "greaterThan"
+  | "greaterThanOrEqual"
+  | "lessThan"
+  | "lessThanOrEqual";
+
+export interface FileSystemDetectionWire {
+  "@odata.type": "#microsoft.graph.win32LobAppFileSystemDetection";
+  path: string;
+  fileOrFolderName: string;
+  check32BitOn64System: boolean;
+  detectionType: "notConfigured" | "exists" | "modifiedDate" | "createdDate" | "version" | "sizeInMB" | "doesNotExist";
+  operator: RuleOperator;
+  detectionValue: string | null;
+}
+
+export interface RegistryDetectionWire {
+  "@odata.type": "#microsoft.graph.win32LobAppRegistryDetection";
+  check32BitOn64System: boolean;
+  keyPath: string;
+  valueName: string | null;
+  detectionType: "notConfigured" | "exists" | "doesNotExist" | "string" | "integer" | "version";
+  operator: RuleOperator;
+  detectionValue: string | null;
+}
+
+export interface ProductCodeDetectionWire {
+  "@odata.type": "#microsoft.graph.win32LobAppProductCodeDetection";
+  productCode: string;
+  productVersionOperator: RuleOperator;
+  productVersion: string | null;
+}
+
+export interface PowerShellScriptDetectionWire {
+  "@odata.type": "#microsoft.graph.win32LobAppPowerShellScriptDetection";
+  enforceSignatureCheck: boolean;
+  runAs32Bit: boolean;
+  /** base64 of the script text */
+  scriptContent: string;
+}
+
+export type DetectionRuleWire =
+  | FileSystemDetectionWire
+  | RegistryDetectionWire
+  | ProductCodeDetectionWire
+  | PowerShellScriptDetectionWire;
+
+export interface FileSystemRequirementWire extends Omit<FileSystemDetectionWire, "@odata.type"> {
+  "@odata.type": "#microsoft.graph.win32LobAppFileSystemRequirement";
+}
+
+export interface RegistryRequirementWire extends Omit<RegistryDetectionWire, "@odata.type"> {
+  "@odata.type": "#microsoft.graph.win32LobAppRegistryRequirement";
+}
+
+export interface PowerShellScriptRequirementWire {
+  "@odata.type": "#microsoft.graph.win32LobAppPowerShellScriptRequirement";
+  operator: RuleOperator;
+  detectionValue: string | null;
+  displayName: string;
+  enforceSignatureCheck: boolean;
+  runAs32Bit: boolean;
+  runAsAccount: "system" | "user";
+  scriptContent: string;
+  detectionType: "notConfigured" | "string" | "dateTime" | "integer" | "float" | "version" | "boolean";
+}
+
+export type RequirementRuleWire = FileSystemRequirementWire | RegistryRequirementWire | PowerShellScriptRequirementWire;
+
+/** Unified `rules` collection (§2.2); each item carries `ruleType`. */
+export interface Win32LobAppRuleWire {
+  "@odata.type":
+    | "#microsoft.graph.win32LobAppFileSystemRule"
+    | "#microsoft.graph.win32LobAppRegistryRule"
+    | "#microsoft.graph.win32LobAppProductCodeRule"
+    | "#microsoft.graph.win32LobAppPowerShellScriptRule";
+  ruleType: "detection" | "requirement";
+  [property: string]: unknown;
+}
+
+// ---- win32LobApp (§2.1) ----
+
+export type ReturnCodeType = "success" | "softReboot" | "hardReboot" | "retry" | "failed";
+
+export interface ReturnCodeWire {
+  returnCode: number;
+  type: ReturnCodeType;
+}
+
+export interface InstallExperienceWire {
+  runAsAccount: "system" | "user";
+  deviceRestartBehavior: "basedOnReturnCode" | "allow" | "suppress" | "force";
+  maxRunTimeInMinutes?: number;
+}
+
+export interface MsiInformationWire {
+  productCode: string;
+  productVersion: string;
+  upgradeCode: string | null;
+  requiresReboot: boolean;
+  packageType: "perMachine" | "perUser" | "dualPurpose";
+  productName: string | null;
+  publisher: string | null;
+}
+
+export interface MimeContentWire {
+  "@odata.type"?: "#microsoft.graph.mimeContent";
+  type: string;
+  /** base64 */
+  value: string;
+}
+
+export type PublishingState = "notPublished" | "processing" | "published";
+
+/** Writable properties of a win32LobApp (create / PATCH bodies). */
+export interface Win32LobAppWritableWire {
+  "@odata.type": "#microsoft.graph.win32LobApp";
+  displayName: string;
+  description?: string;
+  publisher?: string;
+  largeIcon?: MimeContentWire | null;
+  isFeatured?: boolean;
+  privacyInformationUrl?: string | null;
+  informationUrl?: string | null;
+  owner?: string;
+  developer?: string;
+  notes?: string;
+  roleScopeTagIds?: string[];
+  fileName: string;
+  setupFilePath?: string;
+  installCommandLine?: string;
+  uninstallCommandLine?: string;
+  installExperience?: InstallExperienceWire;
+  returnCodes?: ReturnCodeWire[];
+  /** comma list of `none`, `x86`, `x64`, `arm`, `neutral`, `arm64` */
+  applicableArchitectures?: string;
+  allowedArchitectures?: string | null;
+  minimumSupportedWindowsRelease?: string;
+  minimumFreeDiskSpaceInMB?: number | null;
+  minimumMemoryInMB?: number | null;
+  minimumNumberOfProcessors?: number | null;
+  minimumCpuSpeedInMHz?: number | null;
+  detectionRules?: DetectionRuleWire[];
+  requirementRules?: RequirementRuleWire[];
+  rules?: Win32LobAppRuleWire[];
+  msiInformation?: MsiInformationWire | null;
+  displayVersion?: string;
+  allowAvailableUninstall?: boolean;
+  committedContentVersion?: string | null;
+}
+
+/** A win32LobApp as Graph returns it: writable properties plus the read-only ones (§2.1). */
+export interface Win32LobAppWire extends Win32LobAppWritableWire {
+  id: string;
+  createdDateTime: string;
+  lastModifiedDateTime: string;
+  uploadState: number;
+  publishingState: PublishingState;
+  isAssigned: boolean;
+  dependentAppCount: number;
+  supersedingAppCount: number;
+  supersededAppCount: number;
+  committedContentVersion: string | null;
+  size: number;
+  assignments?: MobileAppAssignmentWire[];
+}
+
+// ---- content (§2.3–2.7) ----
+
+export interface MobileAppContentWire {
+  "@odata.type"?: "#microsoft.graph.mobileAppContent";
+  id: string;
+}
+
+export interface MobileAppContentFileCreateWire {
+  "@odata.type"?: "#microsoft.graph.mobileAppContentFile";
+  name: string;
+  size: number;
+  sizeEncrypted: number;
+  manifest?: string | null;
+  isDependency?: boolean;
+}
+
+export interface MobileAppContentFileWire {
+  "@odata.type"?: "#microsoft.graph.mobileAppContentFile";
+  id: string;
+  name: string;
+  size: number;
+  sizeEncrypted: number;
+  manifest: string | null;
+  azureStorageUri: string | null;
+  azureStorageUriExpirationDateTime: string | null;
+  isCommitted: boolean;
+  isDependency: boolean;
+  isFrameworkFile?: boolean;
+  createdDateTime: string;
+  uploadState: UploadState;
+}
+
+/** Body of `commit` (§2.7): the Detection.xml strings, verbatim. */
+export interface FileEncryptionInfoWire {
+  "@odata.type"?: "#microsoft.graph.fileEncryptionInfo";
+  encryptionKey: string;
+  macKey: string;
+  initializationVector: string;
+  mac: string;
+  profileIdentifier: "ProfileVersion1";
+  fileDigest: string;
+  fileDigestAlgorithm: "SHA256";
+}
+
+export interface CommitFileBodyWire {
+  fileEncryptionInfo: FileEncryptionInfoWire;
+}
+
+// ---- assignments and relationships (§2.12, §2.13) ----
+
+export type InstallIntent = "available" | "required" | "uninstall" | "availableWithoutEnrollment";
+
+export interface AssignmentTargetWire {
+  "@odata.type":
+    | "#microsoft.graph.groupAssignmentTarget"
+    | "#microsoft.graph.exclusionGroupAssignmentTarget"
+    | "#microsoft.graph.allDevicesAssignmentTarget"
+    | "#microsoft.graph.allLicensedUsersAssignmentTarget";
+  groupId?: string;
+  deviceAndAppManagementAssignmentFilterId?: string | null;
+  deviceAndAppManagementAssignmentFilterType?: "none" | "include" | "exclude";
+}
+
+export interface MobileAppAssignmentWire {
+  "@odata.type"?: "#microsoft.graph.mobileAppAssignment";
+  id?: string;
+  intent: InstallIntent;
+  target: AssignmentTargetWire;
+  settings?: Record<string, unknown> | null;
+  source?: "direct" | "policySets";
+  sourceId?: string | null;
+}
+
+export interface MobileAppRelationshipWriteWire {
+  "@odata.type": "#microsoft.graph.mobileAppSupersedence" | "#microsoft.graph.mobileAppDependency";
+  targetId: string;
+  supersedenceType?: "update" | "replace";
+  dependencyType?: "autoInstall" | "detect";
+}
+
+// ---- Graph envelopes (entra-auth-and-graph.md §2.3, §6.2) ----
+
+export interface GraphErrorBodyWire {
+  error: {
+    code: string;
+    message: string;
+    innerError?: {
+      date: string;
+      "request-id": string;
+      "client-request-id": string;
+      [extra: string]: unknown;
+    };
+  };
+}
+
+export interface GraphCollectionWire<T> {
+  "@odata.context"?: string;
+  "@odata.count"?: number;
+  "@odata.nextLink"?: string;
+  value: T[];
+}
