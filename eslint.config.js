@@ -21,7 +21,9 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: ["../intunewin/*", "../clients/*", "../catalog/*", "../publish/*", "../cli/*", "../../emulator/*"] },
+        {
+          patterns: ["../intunewin/*", "../clients/*", "../catalog/*", "../publish/*", "../cli/*", "../../emulator/*"],
+        },
       ],
     },
   },

@@ -12,7 +12,9 @@ const GLOBAL_FLAGS = {
 } as const;
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -97,7 +99,10 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         strict: true,
       });
     } catch (e) {
-      throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, "")}.`, `Run \`intune-publisher ${found.name} --help\`.`);
+      throw new UsageError(
+        `${(e as Error).message.replace(/\. To specify.*$/s, "")}.`,
+        `Run \`intune-publisher ${found.name} --help\`.`,
+      );
     }
     const { output, help, verbose, ...values } = parsed.values as Record<string, unknown>;
     if (help) {

@@ -151,9 +151,10 @@ export class Compressor {
       compressedSize,
       async *read() {
         const buf = Buffer.allocUnsafe(1024 * 1024);
-        for (let pos = 0; pos < compressedSize; ) {
+        for (let pos = 0; pos < compressedSize;) {
           const { bytesRead } = await s.fh.read(buf, 0, Math.min(buf.length, compressedSize - pos), pos);
-          if (bytesRead === 0) throw new PublisherError("input", "SpillTruncated", `Temporary file ${s.path} was truncated.`);
+          if (bytesRead === 0)
+            throw new PublisherError("input", "SpillTruncated", `Temporary file ${s.path} was truncated.`);
           pos += bytesRead;
           yield buf.subarray(0, bytesRead);
         }

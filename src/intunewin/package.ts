@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { mkdir, mkdtemp, open, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, extname, join, relative, resolve, isAbsolute, sep } from "node:path";
 import { PublisherError } from "../core/errors.js";
 import { Compressor, type CompressedFile } from "./compress.js";
@@ -80,6 +80,11 @@ async function resolveInputs(o: PackageOptions): Promise<Resolved> {
       hint: "Pass --source the folder that holds the setup file, and --setup the file's name.",
     });
   }
+  if ((await readdir(source)).length === 0) {
+    throw new PublisherError("input", "SourceEmpty", `The source folder "${o.sourceDir}" is empty.`, {
+      hint: "Put the setup file and the files it needs in the source folder.",
+    });
+  }
   const sourceReal = await realpath(source);
   const setupAbs = resolve(source, o.setupFile);
   let setupReal: string;
@@ -91,9 +96,14 @@ async function resolveInputs(o: PackageOptions): Promise<Resolved> {
     });
   }
   if (!isInside(sourceReal, setupReal) || setupReal === sourceReal) {
-    throw new PublisherError("input", "SetupOutsideSource", `The setup file "${o.setupFile}" is outside the source folder.`, {
-      hint: "Move the setup file into the source folder: Intune runs it from the extracted package.",
-    });
+    throw new PublisherError(
+      "input",
+      "SetupOutsideSource",
+      `The setup file "${o.setupFile}" is outside the source folder.`,
+      {
+        hint: "Move the setup file into the source folder: Intune runs it from the extracted package.",
+      },
+    );
   }
   if (!(await stat(setupReal)).isFile()) {
     throw new PublisherError("input", "SetupNotAFile", `The setup file "${o.setupFile}" is not a file.`, {
@@ -102,9 +112,14 @@ async function resolveInputs(o: PackageOptions): Promise<Resolved> {
   }
   const outDir = resolve(o.outDir);
   if (isInside(sourceReal, await existingRealpath(outDir))) {
-    throw new PublisherError("input", "OutputInsideSource", `The output folder "${o.outDir}" is inside the source folder.`, {
-      hint: "Choose an output folder outside the source folder, or the package would try to include itself.",
-    });
+    throw new PublisherError(
+      "input",
+      "OutputInsideSource",
+      `The output folder "${o.outDir}" is inside the source folder.`,
+      {
+        hint: "Choose an output folder outside the source folder, or the package would try to include itself.",
+      },
+    );
   }
   return { source, setupAbs, setupRel: relative(sourceReal, setupReal).split(sep).join("\\"), outDir };
 }
@@ -134,14 +149,36 @@ function msiInfoOf(m: MsiMetadata): MsiInfo {
  * the outer zip. Output goes to a temporary name and is renamed only when complete.
  */
 export async function packageFolder(options: PackageOptions): Promise<PackageResult> {
+  try {
+    return await packageFolderUnmapped(options);
+  } catch (e) {
+    throw mapFsError(e);
+  }
+}
+
+/** File-system failures as one clear sentence: what could not be read or written, and what to do. */
+function mapFsError(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof PublisherError || typeof err?.code !== "string") return e;
+  if (err.code === "EACCES" || err.code === "EPERM") {
+    return new PublisherError("input", "AccessDenied", `Permission denied on "${err.path ?? "a file"}".`, {
+      hint: "Make the source folder readable and the output folder writable for this user.",
+      cause: e,
+    });
+  }
+  if (err.code === "ENOSPC" || err.code === "EDQUOT") {
+    return new PublisherError("input", "DiskFull", "The output disk is full; nothing was written.", {
+      hint: "Free space in the output folder's file system (the package needs about the size of the source).",
+      cause: e,
+    });
+  }
+  return e;
+}
+
+async function packageFolderUnmapped(options: PackageOptions): Promise<PackageResult> {
   const signal = options.signal ?? new AbortController().signal;
   const r = await resolveInputs(options);
   const entries = await listSource(r.source);
-  if (entries.length === 0) {
-    throw new PublisherError("input", "SourceEmpty", `The source folder "${options.sourceDir}" is empty.`, {
-      hint: "Put the setup file and the files it needs in the source folder.",
-    });
-  }
   const setupName = basename(r.setupAbs);
   const msi = extname(setupName).toLowerCase() === ".msi" ? await readMsi(r.setupAbs) : undefined;
   const outputName = basename(setupName, extname(setupName)) + ".intunewin";
@@ -305,7 +342,10 @@ async function writeInnerZip(out: PayloadWriter, entries: SourceEntry[], w: Writ
   let reserved = 0;
   const reserve = (e: SourceEntry): number => Math.min(e.size, spillThreshold);
   const startMore = (current: number): void => {
-    while (next < entries.length && (next === current || (started.size < lookaheadFiles && reserved < lookaheadBytes))) {
+    while (
+      next < entries.length &&
+      (next === current || (started.size < lookaheadFiles && reserved < lookaheadBytes))
+    ) {
       const e = entries[next]!;
       if (e.kind === "file") {
         const job = compressor.compress(e);

@@ -32,7 +32,9 @@ export async function openZip(path: string, what: (why: string) => PublisherErro
       throw new PublisherError("input", "FileNotFound", `"${path}" does not exist.`, { hint: "Check the path." });
     }
     if (err.code === "EISDIR") {
-      throw new PublisherError("input", "FileNotFound", `"${path}" is a folder, not a file.`, { hint: "Check the path." });
+      throw new PublisherError("input", "FileNotFound", `"${path}" is a folder, not a file.`, {
+        hint: "Check the path.",
+      });
     }
     throw what(`it is not a complete zip file (${err.message})`);
   }

@@ -45,9 +45,14 @@ export async function listSource(sourceRoot: string): Promise<SourceEntry[]> {
     try {
       real = await realpath(abs);
     } catch {
-      throw new PublisherError("input", "BrokenSymlink", `"${display}" in the source folder is a broken symbolic link.`, {
-        hint: "Remove the link or point it at a file inside the source folder.",
-      });
+      throw new PublisherError(
+        "input",
+        "BrokenSymlink",
+        `"${display}" in the source folder is a broken symbolic link.`,
+        {
+          hint: "Remove the link or point it at a file inside the source folder.",
+        },
+      );
     }
     if (!isInside(rootReal, real)) {
       throw new PublisherError(
@@ -82,9 +87,14 @@ export async function listSource(sourceRoot: string): Promise<SourceEntry[]> {
       } else if (st.isFile()) {
         entries.push({ zipName, absPath: abs, kind: "file", size: st.size, mtime: st.mtime });
       } else {
-        throw new PublisherError("input", "UnsupportedFileType", `"${zipName}" in the source folder is not a regular file or folder.`, {
-          hint: "Remove sockets, devices and pipes from the source folder.",
-        });
+        throw new PublisherError(
+          "input",
+          "UnsupportedFileType",
+          `"${zipName}" in the source folder is not a regular file or folder.`,
+          {
+            hint: "Remove sockets, devices and pipes from the source folder.",
+          },
+        );
       }
     }
     for (const d of subdirs) await walk(d.abs, d.real, d.prefix);

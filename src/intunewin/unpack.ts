@@ -37,7 +37,10 @@ function integrity(code: string, message: string): PublisherError {
 export async function verifyMac(pkg: IntunewinPackage, signal?: AbortSignal): Promise<void> {
   const enc = pkg.detection.EncryptionInfo;
   if (pkg.payloadSize < 64 || (pkg.payloadSize - 48) % 16 !== 0) {
-    throw integrity("PayloadTruncated", `The encrypted payload of "${pkg.path}" has an impossible length (${pkg.payloadSize} bytes).`);
+    throw integrity(
+      "PayloadTruncated",
+      `The encrypted payload of "${pkg.path}" has an impossible length (${pkg.payloadSize} bytes).`,
+    );
   }
   const hmac = createHmac("sha256", Buffer.from(enc.MacKey, "base64"));
   const header: Buffer[] = [];
@@ -68,7 +71,11 @@ export async function decryptPayload(
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<void> {
   const enc = pkg.detection.EncryptionInfo;
-  const decipher = createDecipheriv("aes-256-cbc", Buffer.from(enc.EncryptionKey, "base64"), Buffer.from(enc.InitializationVector, "base64"));
+  const decipher = createDecipheriv(
+    "aes-256-cbc",
+    Buffer.from(enc.EncryptionKey, "base64"),
+    Buffer.from(enc.InitializationVector, "base64"),
+  );
   const digest = createHash("sha256");
   let position = 0;
   let plaintextSize = 0;
@@ -95,7 +102,12 @@ export async function decryptPayload(
         plaintextSize += out.length;
         done(null, out);
       } catch {
-        done(integrity("DecryptFailed", `"${pkg.path}" does not decrypt with its key (bad padding): it was altered or damaged.`));
+        done(
+          integrity(
+            "DecryptFailed",
+            `"${pkg.path}" does not decrypt with its key (bad padding): it was altered or damaged.`,
+          ),
+        );
       }
     },
   });
@@ -123,14 +135,26 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
 }
 
 function unsafe(pkgPath: string, why: string): PublisherError {
-  return new PublisherError("input", "UnsafeEntry", `"${pkgPath}" holds an entry that would be written outside the output folder (${why}); nothing was extracted.`, {
-    hint: "Do not trust this package: it was not made by the packaging tool.",
-  });
+  return new PublisherError(
+    "input",
+    "UnsafeEntry",
+    `"${pkgPath}" holds an entry that would be written outside the output folder (${why}); nothing was extracted.`,
+    {
+      hint: "Do not trust this package: it was not made by the packaging tool.",
+    },
+  );
 }
 
 /** Extracts the inner zip into `dest`, accepting `\` and `/` separators and refusing any entry that escapes it. */
-async function extractZip(zipPath: string, dest: string, pkgPath: string, signal?: AbortSignal): Promise<{ files: number; folders: number }> {
-  const zip = await openZip(zipPath, (why) => integrity("InnerZipCorrupt", `The decrypted content of "${pkgPath}" is not a valid zip: ${why}.`));
+async function extractZip(
+  zipPath: string,
+  dest: string,
+  pkgPath: string,
+  signal?: AbortSignal,
+): Promise<{ files: number; folders: number }> {
+  const zip = await openZip(zipPath, (why) =>
+    integrity("InnerZipCorrupt", `The decrypted content of "${pkgPath}" is not a valid zip: ${why}.`),
+  );
   try {
     let entries;
     try {
@@ -168,7 +192,10 @@ async function extractZip(zipPath: string, dest: string, pkgPath: string, signal
       try {
         await pipeline(await openEntry(zip, entry), check, createWriteStream(target, { flags: "wx" }));
       } catch (e) {
-        throw integrity("InnerZipCorrupt", `"${entry.fileName}" in "${pkgPath}" cannot be extracted: ${(e as Error).message}.`);
+        throw integrity(
+          "InnerZipCorrupt",
+          `"${entry.fileName}" in "${pkgPath}" cannot be extracted: ${(e as Error).message}.`,
+        );
       }
       if (crc >>> 0 !== entry.crc32 >>> 0) {
         throw integrity("CrcMismatch", `"${entry.fileName}" in "${pkgPath}" fails its CRC-32 check.`);
@@ -222,4 +249,3 @@ export async function unpackPackage(options: UnpackOptions): Promise<UnpackResul
     pkg.close();
   }
 }
-

@@ -100,7 +100,10 @@ export function centralHeader(e: ZipEntry): Buffer {
   const extra = values.length ? zip64Extra(values) : Buffer.alloc(0);
   const h = Buffer.alloc(46);
   h.writeUInt32LE(SIG_CENTRAL, 0);
-  h.writeUInt16LE(values.length ? Math.max(45, e.versionMadeBy & 0xff) | (e.versionMadeBy & 0xff00) : e.versionMadeBy, 4);
+  h.writeUInt16LE(
+    values.length ? Math.max(45, e.versionMadeBy & 0xff) | (e.versionMadeBy & 0xff00) : e.versionMadeBy,
+    4,
+  );
   h.writeUInt16LE(values.length ? 45 : e.versionNeeded, 6);
   h.writeUInt16LE(e.flags, 8);
   h.writeUInt16LE(e.method, 10);

@@ -60,13 +60,7 @@ export const ODATA_TYPE = {
 // ---- rules (§2.2) ----
 
 export type RuleOperator =
-  | "notConfigured"
-  | "equal"
-  | "notEqual"
-  | "greaterThan"
-  | "greaterThanOrEqual"
-  | "lessThan"
-  | "lessThanOrEqual";
+  "notConfigured" | "equal" | "notEqual" | "greaterThan" | "greaterThanOrEqual" | "lessThan" | "lessThanOrEqual";
 
 export interface FileSystemDetectionWire {
   "@odata.type": "#microsoft.graph.win32LobAppFileSystemDetection";
@@ -104,10 +98,7 @@ export interface PowerShellScriptDetectionWire {
 }
 
 export type DetectionRuleWire =
-  | FileSystemDetectionWire
-  | RegistryDetectionWire
-  | ProductCodeDetectionWire
-  | PowerShellScriptDetectionWire;
+  FileSystemDetectionWire | RegistryDetectionWire | ProductCodeDetectionWire | PowerShellScriptDetectionWire;
 
 export interface FileSystemRequirementWire extends Omit<FileSystemDetectionWire, "@odata.type"> {
   "@odata.type": "#microsoft.graph.win32LobAppFileSystemRequirement";
