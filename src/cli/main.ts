@@ -11,11 +11,17 @@ const GLOBAL_FLAGS = {
   verbose: { type: "boolean" },
 } as const;
 
+/** The version in our package.json, found above this file whether it runs from src/ or dist/src/. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
+  for (const up of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { name?: string; version: string };
+      if (pkg.name === "intune-publisher") return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return "unknown";
 }
 
 function topHelp(): string {

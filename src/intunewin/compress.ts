@@ -8,6 +8,30 @@ import type { SourceEntry } from "./source.js";
 
 const deflateRawAsync = promisify<Buffer, ZlibOptions, Buffer>(deflateRaw);
 const DICTIONARY_SIZE = 32 * 1024;
+const SAMPLE = 16 * 1024;
+
+/**
+ * Installers are mostly already compressed (cabinets, archives, media). Deflate at level 1 spends most of
+ * its time on such data and then emits stored blocks anyway, so a chunk whose three 16 KiB samples do not
+ * shrink is deflated at level 0: still a deflate stream (method 8), just made of stored blocks, at copy speed.
+ */
+async function levelFor(chunk: Buffer): Promise<number> {
+  if (chunk.length < 4 * SAMPLE) return 1;
+  const mid = Math.floor(chunk.length / 2);
+  const sample = Buffer.concat([
+    chunk.subarray(0, SAMPLE),
+    chunk.subarray(mid, mid + SAMPLE),
+    chunk.subarray(chunk.length - SAMPLE),
+  ]);
+  const probe = await deflateRawAsync(sample, { level: 1 });
+  return probe.length > sample.length * 0.97 ? 0 : 1;
+}
+
+async function deflateChunk(chunk: Buffer, dictionary: Buffer | undefined, last: boolean): Promise<Buffer> {
+  const opts: ZlibOptions = { level: await levelFor(chunk), finishFlush: last ? zc.Z_FINISH : zc.Z_SYNC_FLUSH };
+  if (dictionary) opts.dictionary = dictionary;
+  return deflateRawAsync(chunk, opts);
+}
 
 /** A FIFO counting semaphore bounding concurrent deflate jobs. */
 export class Semaphore {
@@ -117,11 +141,9 @@ export class Compressor {
           position += want;
           this.options.onRead?.(want);
           crc = crc32(buf, crc);
-          const last = position >= entry.size;
-          const opts: ZlibOptions = { level: 1, finishFlush: last ? zc.Z_FINISH : zc.Z_SYNC_FLUSH };
-          if (dictionary) opts.dictionary = dictionary;
+          const previous = dictionary;
           dictionary = Buffer.from(buf.subarray(Math.max(0, want - DICTIONARY_SIZE)));
-          const job = deflateRawAsync(buf, opts).finally(release);
+          const job = deflateChunk(buf, previous, position >= entry.size).finally(release);
           job.catch(() => {}); // awaited in order by drainOne
           pending.push(job);
         } catch (e) {

@@ -1,0 +1,2 @@
+@echo off
+echo Hello from Contoso Hello App 1.0.0
