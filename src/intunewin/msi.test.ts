@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import CFB from "cfb";
 import { PublisherError } from "../core/errors.js";
 import { sharedTestdata } from "../../test/support/paths.js";
+import { CompoundFile, runOnBytes } from "./cfb-reader.js";
 import { parseMsi, readMsi, type MsiMetadata } from "./msi.js";
 
 const fixture = (name: string): string => sharedTestdata("msi", name);
@@ -193,6 +194,8 @@ interface MsiSpec {
   highWordInSecondEntry?: boolean;
   template?: string;
   summary?: false;
+  /** More root streams, by stored name (e.g. an embedded cabinet). */
+  extraStreams?: Record<string, Uint8Array>;
 }
 
 // _Columns types: 0x0D00 string, 0x0900 stream, 0x0500 int16, 0x0100 int32; 0x1000 nullable.
@@ -345,6 +348,7 @@ function buildMsi(spec: MsiSpec = {}): Buffer {
 
   const container = CFB.utils.cfb_new();
   for (const [name, bytes] of streams) CFB.utils.cfb_add(container, encodeStreamName(name), bytes);
+  for (const [name, bytes] of Object.entries(spec.extraStreams ?? {})) CFB.utils.cfb_add(container, name, bytes);
   if (spec.summary !== false) {
     CFB.utils.cfb_add(
       container,
@@ -640,6 +644,161 @@ describe("rejecting what is not a readable MSI", () => {
       assert.equal(e.kind, "input");
       assert.equal(e.code, "MsiUnreadable");
       assert.ok(e.message.includes(path));
+      return true;
+    });
+  });
+});
+
+// ---- Reading only what is needed, and surviving hostile files ----
+
+/** Byte offsets of a compound file's pieces, found independently of the reader under test. */
+function layout(bytes: Buffer): {
+  sectorSize: number;
+  entry: (storedName: string) => number;
+  fatEntry: (sector: number) => number;
+  miniFatEntry: (mini: number) => number;
+} {
+  const sectorSize = 1 << bytes.readUInt16LE(30);
+  const at = (sector: number): number => (sector + 1) * sectorSize;
+  return {
+    sectorSize,
+    entry(storedName) {
+      const name = Buffer.from(storedName + "\0", "utf16le");
+      for (let i = sectorSize; i + 128 <= bytes.length; i += 128) {
+        if (bytes.readUInt16LE(i + 0x40) === name.length && bytes.subarray(i, i + name.length).equals(name)) return i;
+      }
+      throw new Error(`no directory entry ${storedName}`);
+    },
+    // These test files have one FAT sector and one mini FAT sector at most, so no chains to follow.
+    fatEntry: (sector) => at(bytes.readUInt32LE(76)) + sector * 4,
+    miniFatEntry: (mini) => at(bytes.readUInt32LE(60)) + mini * 4,
+  };
+}
+
+describe("reading only the streams it needs", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "msi-lazy-test-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reads a package with a 64 MiB cabinet without reading the cabinet", async () => {
+    const cab = Buffer.alloc(64 * 1024 * 1024);
+    cab.write("MSCF", 0, "latin1");
+    cab.write("LAST", cab.length - 4, "latin1");
+    const big = "x".repeat(70_000); // puts _StringData in regular sectors
+    // cfb lays streams out shortest name first: a one-letter name puts the tables after the cabinet.
+    const bytes = buildMsi({ ...withProperties({ ALLUSERS: "1", BIG: big }), extraStreams: { C: cab } });
+    // 131,000-odd sectors need more allocation-table sectors than the header lists: DIFAT sectors too.
+    assert.ok(bytes.readUInt32LE(44) > 109, "the file needs DIFAT sectors");
+    const dataStart = bytes.readUInt32LE(layout(bytes).entry(encodeStreamName("_StringData")) + 0x74);
+    assert.ok(dataStart > 109 * 128, `_StringData (sector ${dataStart}) is found through a DIFAT sector`);
+    const path = join(dir, "big.msi");
+    await writeFile(path, bytes);
+
+    const reads: [number, number][] = [];
+    const m = await readMsi(path, { onRead: (position, n) => reads.push([position, n]) });
+    assert.equal(m.productCode, BASE_PROPERTIES.ProductCode);
+    assert.equal(m.executionContext, "System");
+    assert.equal(m.properties.BIG, big);
+    const total = reads.reduce((sum, [, n]) => sum + n, 0);
+    // The allocation table (1/128 of the file) is scanned for truncation; the cabinet is never read.
+    assert.ok(total < bytes.length / 64, `read ${total} of ${bytes.length} bytes`);
+    // cfb writes the cabinet in consecutive sectors: no read touches them.
+    const cabFrom = (bytes.readUInt32LE(layout(bytes).entry("C") + 0x74) + 1) * 512;
+    const cabTo = cabFrom + cab.length;
+    assert.ok(bytes.subarray(cabTo - 4, cabTo).equals(Buffer.from("LAST")), "the cabinet's place in the file");
+    for (const [position, n] of reads) {
+      assert.ok(position + n <= cabFrom || position >= cabTo, `a read of ${n} bytes at ${position} is in the cabinet`);
+    }
+    assert.deepStrictEqual(parseMsi(bytes), m);
+
+    // The reader can still fetch the cabinet when asked, through the DIFAT-listed FAT sectors.
+    const content = runOnBytes(
+      (function* () {
+        const file = yield* CompoundFile.open(bytes.length);
+        const stream = (yield* file.rootStreams()).find((s) => s.name === "C")!;
+        return yield* file.readStream(stream, "the cabinet");
+      })(),
+      bytes,
+    );
+    assert.equal(content.length, cab.length);
+    assert.ok(Buffer.from(content.subarray(0, 4)).equals(Buffer.from("MSCF")));
+    assert.ok(Buffer.from(content.subarray(-4)).equals(Buffer.from("LAST")));
+  });
+
+  it("reads every fixture the same from a file and from memory", async () => {
+    for (const file of Object.keys(FIXTURES)) {
+      assert.deepStrictEqual(parseMsi(await readFile(fixture(file))), await readMsi(fixture(file)), file);
+    }
+  });
+
+  // _StringData with a 70 KB string sits in regular sectors; the Summary Information in the mini stream.
+  const hostile = (): { bytes: Buffer; at: ReturnType<typeof layout>; data: number; summary: number } => {
+    const bytes = buildMsi(withProperties({ BIG: "x".repeat(70_000) }));
+    const at = layout(bytes);
+    return {
+      bytes,
+      at,
+      data: at.entry(encodeStreamName("_StringData")),
+      summary: at.entry("\u0005SummaryInformation"),
+    };
+  };
+  const rejects = (bytes: Buffer, problem: RegExp): void => {
+    assert.throws(
+      () => parseMsi(bytes, "hostile.msi"),
+      (e) => assertCorrupt(e, "hostile.msi", problem),
+    );
+  };
+
+  it("rejects a loop in a stream's sector chain", () => {
+    const { bytes, at, data } = hostile();
+    const start = bytes.readUInt32LE(data + 0x74);
+    const second = bytes.readUInt32LE(at.fatEntry(start));
+    bytes.writeUInt32LE(start, at.fatEntry(second)); // the third sector is the first again
+    rejects(bytes, new RegExp(`_StringData" loops back to sector ${start}`));
+  });
+
+  it("rejects a loop in a mini stream's chain", () => {
+    const { bytes, at, summary } = hostile();
+    const start = bytes.readUInt32LE(summary + 0x74);
+    bytes.writeUInt32LE(start, at.miniFatEntry(start));
+    rejects(bytes, new RegExp(`SummaryInformation" loops back to mini sector ${start}`));
+  });
+
+  it("rejects a loop in the directory tree", () => {
+    const { bytes, data } = hostile();
+    const root = layout(bytes).entry("Root Entry");
+    bytes.writeUInt32LE(bytes.readUInt32LE(root + 0x4c), data + 0x44); // a left sibling that is the tree's top
+    rejects(bytes, /directory tree loops back to entry/);
+  });
+
+  it("rejects start sectors outside the file and sizes larger than the file", () => {
+    const { bytes, data, summary } = hostile();
+    const copy = (): Buffer => Buffer.from(bytes);
+    let b = copy();
+    b.writeUInt32LE(0x00ffffff, data + 0x74);
+    rejects(b, /_StringData" refers to sector 16777215, beyond the end of the file/);
+    b = copy();
+    b.writeUInt32LE(0xfffffffd, data + 0x74); // FATSECT
+    rejects(b, /_StringData" is broken \(it meets marker 0xfffffffd\)/);
+    b = copy();
+    b.writeUInt32LE(0x00ffffff, summary + 0x74);
+    rejects(b, /SummaryInformation" uses mini sector 16777215, past the end of the mini stream/);
+    b = copy();
+    b.writeUInt32LE(0x01000000, data + 0x78);
+    rejects(b, /_StringData" claims 16777216 bytes, more than the whole file/);
+    b.writeUInt32LE(0xfffffff0, data + 0x78); // in a file this large, it would still not be loaded
+    rejects(b, /its tables claim \d+ bytes, more than the 268435456 this reader accepts/);
+  });
+
+  it("reports a directory as unreadable, not corrupt", async () => {
+    await assert.rejects(readMsi(dir), (e) => {
+      assert.ok(e instanceof PublisherError);
+      assert.equal(e.code, "MsiUnreadable");
+      assert.match(e.message, /EISDIR/);
       return true;
     });
   });

@@ -4,12 +4,14 @@
  *
  * Hand-written because no maintained npm package reads MSI tables in pure JavaScript (those on npm
  * build installers or call msiinfo/msiexec), and this tool must run on any OS without native tools.
- * `cfb` opens the OLE compound file; the MSI layer inside it (compressed stream names, string pool,
- * column-wise tables, summary property set) is implemented here from the formats' public descriptions.
+ * ./cfb-reader.ts opens the OLE compound file, reading only the streams used here; the MSI layer inside
+ * it (compressed stream names, string pool, column-wise tables, summary property set) is implemented
+ * here from the formats' public descriptions. Memory use does not grow with the package's size: the
+ * cabinets that make up most of a large MSI are never read.
  */
-import { readFile } from "node:fs/promises";
-import CFB, { type CFB$Container } from "cfb";
+import { open, type FileHandle } from "node:fs/promises";
 import { PublisherError } from "../core/errors.js";
+import { CfbFormatError, CfbReadError, CompoundFile, runOnBytes, runOnHandle, type Reads } from "./cfb-reader.js";
 
 export interface MsiMetadata {
   productCode: string;
@@ -41,34 +43,61 @@ export interface MsiMetadata {
   containsSystemFolders: boolean;
 }
 
-export async function readMsi(path: string): Promise<MsiMetadata> {
-  let bytes: Buffer;
+export interface ReadMsiOptions {
+  /** Called after each read from the file (for tests and diagnostics). */
+  onRead?: (position: number, bytes: number) => void;
+}
+
+/** Reads the package's metadata from a file, fetching only the few streams it needs. */
+export async function readMsi(path: string, options: ReadMsiOptions = {}): Promise<MsiMetadata> {
+  let file: FileHandle;
   try {
-    bytes = await readFile(path);
+    file = await open(path, "r");
   } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    throw new PublisherError("input", "MsiUnreadable", `Cannot read the MSI "${path}" (${reason}).`, {
-      hint: "Check that the path names an existing, readable .msi file.",
-      cause,
-    });
+    throw unreadable(path, cause);
   }
-  return parseMsi(bytes, path);
+  try {
+    const size = await file.stat().then(
+      (stats) => stats.size,
+      (cause: unknown) => {
+        throw new CfbReadError(String(cause), { cause });
+      },
+    );
+    return readPackage(await runOnHandle(loadStreams(size), file, options.onRead));
+  } catch (cause) {
+    throw cause instanceof CfbReadError ? unreadable(path, cause.cause) : corrupt(path, cause);
+  } finally {
+    await file.close();
+  }
 }
 
 /** Same from bytes already in memory. */
 export function parseMsi(bytes: Uint8Array, displayName = "MSI data"): MsiMetadata {
   try {
-    return readPackage(bytes);
+    return readPackage(runOnBytes(loadStreams(bytes.length), bytes));
   } catch (cause) {
-    // RangeError: a DataView read ran past the end of a stream. Anything else is a bug here.
-    if (!(cause instanceof MsiFormatError || cause instanceof RangeError)) throw cause;
-    const problem =
-      cause instanceof MsiFormatError ? cause.message : "a structure in it runs past the end of its stream";
-    throw new PublisherError("input", "MsiCorrupt", `"${displayName}" is not a readable MSI: ${problem}.`, {
-      hint: "Make sure the file is a complete Windows Installer package: download or build it again.",
-      cause,
-    });
+    throw corrupt(displayName, cause);
   }
+}
+
+function unreadable(path: string, cause: unknown): PublisherError {
+  const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
+  return new PublisherError("input", "MsiUnreadable", `Cannot read the MSI "${path}" (${reason}).`, {
+    hint: "Check that the path names an existing, readable .msi file.",
+    cause,
+  });
+}
+
+/** A problem with the package's content becomes MsiCorrupt; anything else is a bug here and passes through. */
+function corrupt(displayName: string, cause: unknown): unknown {
+  // RangeError: a DataView read ran past the end of a stream.
+  if (!(cause instanceof MsiFormatError || cause instanceof CfbFormatError || cause instanceof RangeError))
+    return cause;
+  const problem = cause instanceof RangeError ? "a structure in it runs past the end of its stream" : cause.message;
+  return new PublisherError("input", "MsiCorrupt", `"${displayName}" is not a readable MSI: ${problem}.`, {
+    hint: "Make sure the file is a complete Windows Installer package: download or build it again.",
+    cause,
+  });
 }
 
 /** A problem with the package's content; its message completes "… is not a readable MSI: ". */
@@ -76,7 +105,6 @@ class MsiFormatError extends Error {}
 
 // ---- Compound file and stream names ----
 
-const CFB_SIGNATURE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 const NAME_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._";
 
 /** MSI packs stream names: one UTF-16 unit holds two alphabet characters, one, or the table prefix "!". */
@@ -93,79 +121,48 @@ function decodeStreamName(name: string): string {
   return out;
 }
 
-/** The streams directly under the root storage, by decoded name. */
-function rootStreams(bytes: Uint8Array): Map<string, Uint8Array> {
-  if (bytes.length < 512 || CFB_SIGNATURE.some((b, i) => bytes[i] !== b)) {
-    throw new MsiFormatError(
-      bytes.length === 0 ? "the file is empty" : "it is not an OLE compound file (wrong signature or too short)",
-    );
-  }
-  assertComplete(bytes);
-  let container: CFB$Container;
-  try {
-    container = CFB.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { type: "buffer" });
-  } catch (cause) {
-    throw new MsiFormatError(`its compound-file structure is damaged (${(cause as Error).message})`, { cause });
-  }
-  const root = container.FullPaths[0] ?? "";
-  const streams = new Map<string, Uint8Array>();
-  container.FileIndex.forEach((entry, i) => {
-    if (entry.type !== 2 || container.FullPaths[i] !== root + entry.name) return;
-    const content = entry.content ?? new Uint8Array(0);
-    const name = decodeStreamName(entry.name);
-    if (content.length !== entry.size) {
-      throw new MsiFormatError(`stream ${JSON.stringify(name)} holds ${content.length} of its ${entry.size} bytes`);
-    }
-    streams.set(name, content instanceof Uint8Array ? content : Uint8Array.from(content));
+/** The tables read below; only their streams are loaded. */
+const TABLES = [
+  "Property",
+  "InstallExecuteSequence",
+  "Registry",
+  "Directory",
+  "ServiceInstall",
+  "ODBCDataSource",
+] as const;
+type TableName = (typeof TABLES)[number];
+const SUMMARY = "\x05SummaryInformation";
+const WANTED = new Set<string>([
+  "!_StringPool",
+  "!_StringData",
+  "!_Tables",
+  "!_Columns",
+  SUMMARY,
+  ...TABLES.map((t) => "!" + t),
+]);
+
+/** Far more than the tables of any real package hold; bounds the memory a hostile file can claim. */
+const MAX_TABLE_BYTES = 256 * 1024 * 1024;
+
+/** The streams this reader uses, by decoded name; the others (cabinets, binaries) are never read. */
+function* loadStreams(size: number): Reads<Map<string, Uint8Array>> {
+  const file = yield* CompoundFile.open(size);
+  const wanted = (yield* file.rootStreams()).flatMap((stream) => {
+    const name = decodeStreamName(stream.name);
+    return WANTED.has(name) ? [{ name, stream }] : [];
   });
+  const total = wanted.reduce((sum, { stream }) => sum + stream.size, 0);
+  if (total > MAX_TABLE_BYTES) {
+    throw new MsiFormatError(`its tables claim ${total} bytes, more than the ${MAX_TABLE_BYTES} this reader accepts`);
+  }
+  const streams = new Map<string, Uint8Array>();
+  for (const { name, stream } of wanted) {
+    streams.set(name, yield* file.readStream(stream, `stream ${JSON.stringify(name)}`));
+  }
   return streams;
 }
 
 const view = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
-
-/**
- * cfb does not notice a truncated file: missing sectors just drop out of stream chains, shifting
- * what follows. So first check that both ends of every link in the allocation table (FAT) are whole
- * sectors of the file. (A chain of one sector has no link; a stream there comes out short, which
- * rootStreams reports.) Header fields, MS-CFB 2.2: sector shift at 30, FAT sector count at 44, first
- * DIFAT sector at 68, the first 109 FAT sector numbers from 76; a DIFAT sector lists more, then the next.
- */
-function assertComplete(bytes: Uint8Array): void {
-  const v = view(bytes);
-  const shift = v.getUint16(30, true);
-  if (shift !== 9 && shift !== 12)
-    throw new MsiFormatError(`its compound-file header gives a sector size of 2^${shift}`);
-  const size = 1 << shift;
-  const perSector = size / 4;
-  const sectors = Math.floor(bytes.length / size) - 1; // whole sectors after the header
-  const truncated = (sector: number): MsiFormatError =>
-    new MsiFormatError(
-      `it is truncated (${bytes.length} bytes, but it uses sector ${sector}, which ends at ${(sector + 2) * size})`,
-    );
-
-  const fatCount = v.getUint32(44, true);
-  if (fatCount > sectors) {
-    throw new MsiFormatError(`its header lists ${fatCount} allocation-table sectors, but the file holds ${sectors}`);
-  }
-  const fatSectors: number[] = [];
-  for (let i = 0; i < Math.min(fatCount, 109); i++) fatSectors.push(v.getUint32(76 + i * 4, true));
-  for (let next = v.getUint32(68, true); fatSectors.length < fatCount;) {
-    if (next >= sectors) throw truncated(next);
-    const at = (next + 1) * size;
-    for (let i = 0; i < perSector - 1 && fatSectors.length < fatCount; i++)
-      fatSectors.push(v.getUint32(at + i * 4, true));
-    next = v.getUint32(at + size - 4, true);
-  }
-  fatSectors.forEach((fatSector, k) => {
-    if (fatSector >= sectors) throw truncated(fatSector);
-    for (let i = 0; i < perSector; i++) {
-      const next = v.getUint32((fatSector + 1) * size + i * 4, true);
-      if (next >= 0xfffffffa) continue; // free, end of chain, or a FAT/DIFAT marker
-      if (k * perSector + i >= sectors) throw truncated(k * perSector + i);
-      if (next >= sectors) throw truncated(next);
-    }
-  });
-}
 
 type Decode = (bytes: Uint8Array) => string;
 
@@ -313,7 +310,7 @@ function readColumns(table: string, stream: Uint8Array, columns: Column[], pool:
 
 interface Database {
   /** The table's columns by name, or undefined when the package has no such table. */
-  table(name: string): Map<string, Cell[]> | undefined;
+  table(name: TableName): Map<string, Cell[]> | undefined;
 }
 
 function openDatabase(streams: Map<string, Uint8Array>): Database {
@@ -438,8 +435,7 @@ const ALLUSERS_FOLDERS = new Set([
   "TemplateFolder",
 ]);
 
-function readPackage(bytes: Uint8Array): MsiMetadata {
-  const streams = rootStreams(bytes);
+function readPackage(streams: Map<string, Uint8Array>): MsiMetadata {
   const db = openDatabase(streams);
 
   const propertyTable = db.table("Property");
@@ -459,7 +455,7 @@ function readPackage(bytes: Uint8Array): MsiMetadata {
     return value;
   };
 
-  const { template, revision } = readSummary(streams.get("\x05SummaryInformation"));
+  const { template, revision } = readSummary(streams.get(SUMMARY));
   const split = template.indexOf(";");
   const platform = split < 0 ? template : template.slice(0, split);
   const architecture = ARCHITECTURES.get(platform.trim().toLowerCase());
@@ -474,8 +470,8 @@ function readPackage(bytes: Uint8Array): MsiMetadata {
   const isMachineInstall = executionContext !== "User";
   const isUserInstall = executionContext !== "System";
 
-  const column = (table: string, name: string): Cell[] => db.table(table)?.get(name) ?? [];
-  const rowCount = (table: string): number => db.table(table)?.values().next().value?.length ?? 0;
+  const column = (table: TableName, name: string): Cell[] => db.table(table)?.get(name) ?? [];
+  const rowCount = (table: TableName): number => db.table(table)?.values().next().value?.length ?? 0;
   const reboot = prop("REBOOT");
   const requiresReboot =
     reboot?.toLowerCase() === "force" ||

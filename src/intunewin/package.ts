@@ -234,20 +234,9 @@ interface WriteContext {
 
 async function writePackage(fh: FileHandle, entries: SourceEntry[], w: WriteContext): Promise<DetectionInfo> {
   const now = dosDateTime(new Date());
-  const outerContents: ZipEntry = {
-    name: Buffer.from(CONTENTS_ENTRY, "utf8"),
-    method: 0,
-    flags: 0,
-    crc: 0,
-    compressedSize: 0,
-    uncompressedSize: 0,
-    ...now,
-    versionMadeBy: 45,
-    versionNeeded: 10,
-    localHeaderOffset: 0,
-  };
+  const outerContents = outerEntry(CONTENTS_ENTRY, now, Buffer.alloc(0), 0);
   // Placeholder header: rewritten in place once the payload's size and CRC are known.
-  const placeholder = localHeader(outerContents, { padTo: OUTER_EXTRA_LENGTH });
+  const placeholder = outerLocalHeader(outerContents);
   await fh.write(placeholder, 0, placeholder.length, 0);
   const payloadOffset = placeholder.length;
 
@@ -261,7 +250,7 @@ async function writePackage(fh: FileHandle, entries: SourceEntry[], w: WriteCont
   const payloadSize = 48 + p.ciphertextSize;
   outerContents.crc = crc32Combine(crc32(p.mac), p.crcOfIvAndCiphertext, 16 + p.ciphertextSize);
   outerContents.compressedSize = outerContents.uncompressedSize = payloadSize;
-  const header = localHeader(outerContents, { padTo: OUTER_EXTRA_LENGTH });
+  const header = outerLocalHeader(outerContents);
   await fh.write(header, 0, header.length, 0);
 
   const detection: DetectionInfo = {
@@ -282,21 +271,44 @@ async function writePackage(fh: FileHandle, entries: SourceEntry[], w: WriteCont
   };
   if (w.msiInfo) detection.MsiInfo = w.msiInfo;
   const xml = writeDetectionXml(detection);
-  const detectionEntry: ZipEntry = {
-    ...outerContents,
-    name: Buffer.from(DETECTION_ENTRY, "utf8"),
-    crc: crc32(xml),
-    compressedSize: xml.length,
-    uncompressedSize: xml.length,
-    localHeaderOffset: payloadOffset + payloadSize,
-  };
-  const tail: Buffer[] = [localHeader(detectionEntry, { padTo: OUTER_EXTRA_LENGTH }), xml];
-  const cdOffset = detectionEntry.localHeaderOffset + tail[0]!.length + xml.length;
-  const cd = Buffer.concat([centralHeader(outerContents), centralHeader(detectionEntry)]);
-  tail.push(cd, endOfCentralDirectory(2, cd.length, cdOffset));
-  const buf = Buffer.concat(tail);
+  const detectionEntry = outerEntry(DETECTION_ENTRY, now, xml, payloadOffset + payloadSize);
+  const buf = outerZipTail(outerContents, detectionEntry, xml);
   await fh.write(buf, 0, buf.length, detectionEntry.localHeaderOffset);
   return detection;
+}
+
+/** An outer zip entry as System.IO.Packaging writes it: stored, version 1.0 needed, made by 4.5 on FAT. */
+export function outerEntry(
+  name: string,
+  time: { dosTime: number; dosDate: number },
+  data: Buffer,
+  offset: number,
+): ZipEntry {
+  return {
+    name: Buffer.from(name, "utf8"),
+    method: 0,
+    flags: 0,
+    crc: crc32(data),
+    compressedSize: data.length,
+    uncompressedSize: data.length,
+    ...time,
+    versionMadeBy: 45,
+    versionNeeded: 10,
+    localHeaderOffset: offset,
+  };
+}
+
+/** The outer zip's padded local header for the payload entry. */
+export function outerLocalHeader(entry: ZipEntry): Buffer {
+  return localHeader(entry, { padTo: OUTER_EXTRA_LENGTH });
+}
+
+/** Everything after the payload: Detection.xml's entry, the central directory and the end record. */
+export function outerZipTail(contents: ZipEntry, detection: ZipEntry, xml: Buffer): Buffer {
+  const header = outerLocalHeader(detection);
+  const cd = Buffer.concat([centralHeader(contents), centralHeader(detection)]);
+  const cdOffset = detection.localHeaderOffset + header.length + xml.length;
+  return Buffer.concat([header, xml, cd, endOfCentralDirectory(2, cd.length, cdOffset)]);
 }
 
 /** Inner zip entries as the official tool writes them: version 20, UTF-8 flag, FAT host, no extra fields. */

@@ -1,12 +1,16 @@
 // Real packages made by Microsoft's IntuneWinAppUtil (../shared/testdata/intunewin) read back by our reader.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { crc32 } from "node:zlib";
+import { writeDetectionXml } from "../../src/intunewin/detection-xml.js";
+import { outerEntry, outerLocalHeader, outerZipTail } from "../../src/intunewin/package.js";
+import { openPackage } from "../../src/intunewin/read.js";
 import { runCli } from "../support/cli.js";
+import { extractEntry } from "../support/independent.js";
 import { sharedTestdata } from "../support/paths.js";
 
 interface ManifestEntry {
@@ -106,6 +110,30 @@ describe("official .intunewin fixtures", () => {
       assert.equal(table.code, 0);
       assert.match(table.stdout, new RegExp(`SetupFile\\s+${m.SetupFile.replace(".", "\\.")}`));
       assert.ok(!table.stdout.includes(EncryptionKey!));
+    });
+  }
+
+  for (const file of Object.keys(manifest)) {
+    it(`${file}: our Detection.xml and outer zip writers reproduce Microsoft's bytes exactly`, async () => {
+      const path = sharedTestdata("intunewin", file);
+      const original = await readFile(path);
+      const pkg = await openPackage(path);
+      pkg.close();
+      const dir = join(work, file + ".exact");
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir);
+      extractEntry(path, "IntuneWinPackage/Metadata/Detection.xml", join(dir, "d.xml"));
+      extractEntry(path, `IntuneWinPackage/Contents/${pkg.detection.FileName}`, join(dir, "payload"));
+      const xml = await readFile(join(dir, "d.xml"));
+      assert.ok(writeDetectionXml(pkg.detection).equals(xml), "Detection.xml re-serialised byte for byte");
+      // The outer zip rebuilt from the same payload, XML and DOS time (read from the original's first header).
+      const time = { dosTime: original.readUInt16LE(10), dosDate: original.readUInt16LE(12) };
+      const payload = await readFile(join(dir, "payload"));
+      const contents = outerEntry(`IntuneWinPackage/Contents/${pkg.detection.FileName}`, time, payload, 0);
+      const head = outerLocalHeader(contents);
+      const detection = outerEntry("IntuneWinPackage/Metadata/Detection.xml", time, xml, head.length + payload.length);
+      const rebuilt = Buffer.concat([head, payload, outerZipTail(contents, detection, xml)]);
+      assert.ok(rebuilt.equals(original), "outer zip identical to the official tool's");
     });
   }
 

@@ -86,6 +86,35 @@ describe("zip64", () => {
     assert.equal(inner.find((e) => e.name === "setup.exe")!.size, 8);
   });
 
+  it("writes a zip64 end record when the inner zip has more than 65,535 entries", async () => {
+    const src = join(work, "many");
+    await mkdir(join(src, "files"), { recursive: true });
+    await writeFile(join(src, "setup.exe"), "MZ");
+    const count = 65_600;
+    for (let i = 0; i < count; i += 500) {
+      await Promise.all(
+        Array.from({ length: Math.min(500, count - i) }, (_, j) =>
+          writeFile(join(src, "files", `f${i + j}.txt`), j % 7 === 0 ? `file ${i + j}` : ""),
+        ),
+      );
+    }
+    const { result } = packageInChild(src, "setup.exe", join(work, "many-out"));
+    const dir = join(work, "many-check");
+    await mkdir(dir);
+    extractEntry(result.path, "IntuneWinPackage/Contents/IntunePackage.intunewin", join(dir, "payload"));
+    extractEntry(result.path, "IntuneWinPackage/Metadata/Detection.xml", join(dir, "d.xml"));
+    const { plaintext } = decryptPayloadFile(join(dir, "payload"), await readFile(join(dir, "d.xml"), "utf8"));
+    // The classic end record says 0xFFFF entries; the zip64 record holds the real count.
+    const eocd = plaintext.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    assert.equal(plaintext.readUInt16LE(eocd + 10), 0xffff);
+    assert.ok(plaintext.lastIndexOf(Buffer.from([0x50, 0x4b, 0x06, 0x06])) > 0, "zip64 end record present");
+    await writeFile(join(dir, "inner.zip"), plaintext);
+    const inner = listZip(join(dir, "inner.zip"));
+    assert.equal(inner.length, count + 1);
+    assert.equal(inner.find((e) => e.name === "files\\f65599.txt")?.size, 0);
+    assert.equal(inner.find((e) => e.name === "files\\f7.txt")?.size, "file 7".length);
+  });
+
   it("writes zip64 outer records, rewritten in place, for a payload past 4 GiB", async () => {
     // A stored entry of 4 GiB + 100 zero bytes, laid out exactly as the packager lays out the payload.
     const size = 4 * GiB + 100;
