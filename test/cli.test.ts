@@ -50,7 +50,9 @@ describe("cli", () => {
   });
 
   it("the installed bin runs the compiled CLI", () => {
-    const r = spawnSync(process.execPath, [join(repoRoot(), "bin", "intune-publisher.js"), "--version"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [join(repoRoot(), "bin", "intune-publisher.js"), "--version"], {
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), version);
   });
