@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".tmp/**", "bench/.work/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -50,6 +50,11 @@ export default tseslint.config(
   {
     files: ["src/intunewin/**/*.ts", "src/clients/**/*.ts", "src/catalog/**/*.ts", "src/publish/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: ["../cli/*", "../../cli/*"] }] },
+  },
+  {
+    // Benchmarks report on stdout.
+    files: ["bench/**/*.ts"],
+    rules: { "no-console": "off" },
   },
   {
     files: ["**/*.js", "**/*.mjs"],

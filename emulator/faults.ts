@@ -1,0 +1,115 @@
+/**
+ * Fault injection (DESIGN.md §2 "Faults"): N calls matching a method and a path pattern get an error status,
+ * a 429/503 with or without Retry-After, or a dropped connection. Declared in the seed or added at run time.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Clock } from "./clock.js";
+import { errorBody } from "./graph/errors.js";
+import { sendJson } from "./http.js";
+import { faultSchema } from "./seed.js";
+import type { Fault, FaultInput } from "./seed.js";
+
+interface ActiveFault {
+  id: string;
+  fault: Fault;
+  pattern: RegExp;
+  remaining: number;
+}
+
+export class FaultInjector {
+  private faults: ActiveFault[] = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  add(input: FaultInput): string {
+    const fault = faultSchema.parse(input);
+    const id = randomUUID();
+    this.faults.push({ id, fault, pattern: new RegExp(fault.path), remaining: fault.count });
+    return id;
+  }
+
+  list(): { id: string; fault: Fault; remaining: number }[] {
+    return this.faults.map(({ id, fault, remaining }) => ({ id, fault, remaining }));
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  /** Applies the first matching fault; true when the request was answered (or dropped) by it. */
+  apply(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    const method = req.method ?? "GET";
+    const f = this.faults.find(
+      (x) =>
+        x.remaining > 0 &&
+        (x.fault.method === "*" || x.fault.method.toUpperCase() === method) &&
+        x.pattern.test(url.pathname),
+    );
+    if (!f) return false;
+    f.remaining--;
+    this.faults = this.faults.filter((x) => x.remaining > 0);
+    if (f.fault.dropConnection) {
+      req.socket.destroy();
+      return true;
+    }
+    const status = f.fault.status ?? 503;
+    const headers: Record<string, string> = {};
+    if (f.fault.retryAfter !== undefined) headers["Retry-After"] = String(f.fault.retryAfter);
+    const requestId = randomUUID();
+    const clientRequestId = (req.headers["client-request-id"] as string | undefined) ?? requestId;
+    headers["request-id"] = requestId;
+    headers["client-request-id"] = clientRequestId;
+    const date = new Date(this.clock.now());
+    if (!/^\/(beta|v1\.0)(\/|$)/.test(url.pathname)) {
+      // Entra routes answer in the AADSTS shape (entra-auth-and-graph.md §1.6): 429 as AADSTS90055
+      // TenantThrottlingError (§2.1), 5xx as temporarily_unavailable.
+      const code = status === 429 ? 90055 : 50000;
+      const text =
+        status === 429
+          ? "Too many requests. Please retry later."
+          : "There was an error issuing a token or an authorization code.";
+      const timestamp = date
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d{3}Z$/, "Z");
+      sendJson(
+        res,
+        status,
+        {
+          error: status === 429 || status >= 500 ? "temporarily_unavailable" : "invalid_request",
+          error_description: `AADSTS${code}: ${text}\r\nTrace ID: ${requestId}\r\nCorrelation ID: ${clientRequestId}\r\nTimestamp: ${timestamp}`,
+          error_codes: [code],
+          timestamp,
+          trace_id: requestId,
+          correlation_id: clientRequestId,
+        },
+        headers,
+      );
+      return true;
+    }
+    if (status === 429) {
+      // The generic Graph 429 body (entra-auth-and-graph.md §2.3 [S16]); Intune's is assumed identical (§8).
+      const body = errorBody("TooManyRequests", "Please retry again later.", requestId, clientRequestId, date);
+      Object.assign(body.error.innerError ?? {}, { code: "429", message: "Please retry after", status: "429" });
+      sendJson(res, 429, body, headers);
+    } else if (status === 401) {
+      // Token expiry as Graph reports it (entra-auth-and-graph.md §2.3 [S29o-3p]), whatever token was sent.
+      headers["WWW-Authenticate"] =
+        'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"';
+      const message = "Lifetime validation failed, the token is expired.";
+      sendJson(res, 401, errorBody("InvalidAuthenticationToken", message, requestId, clientRequestId, date), headers);
+    } else {
+      const code =
+        status === 503
+          ? "ServiceUnavailable"
+          : status === 504
+            ? "GatewayTimeout"
+            : status >= 500
+              ? "InternalServerError"
+              : "BadRequest";
+      sendJson(res, status, errorBody(code, `Injected fault (${status}).`, requestId, clientRequestId, date), headers);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,478 @@
+/**
+ * App assignments (`assign` replaces all, `assignments` adds one) and relationships (`updateRelationships`,
+ * `relationships`). Source: intune-win32-protocol.md §2.12, §2.13 and §4 items 23–24.
+ */
+import type { MobileAppAssignmentWire } from "../../../src/core/wire/graph.js";
+import { ODATA_TYPE } from "../../../src/core/wire/graph.js";
+import type { Entity } from "../../store.js";
+import { badRequest, GraphError, notFound } from "../errors.js";
+import { arraySource, entityResponse, listPage } from "../odata.js";
+import { APPS_READ, APPS_WRITE } from "../permissions.js";
+import type { GraphRequest, Route } from "../types.js";
+import { C } from "./context.js";
+import type { ResourceContext } from "./context.js";
+
+type Json = Entity & Record<string, unknown>;
+
+const APP_BASE = "/deviceAppManagement/mobileApps";
+const ASSIGNMENTS = "mobileAppAssignments";
+const RELATIONSHIPS = "mobileAppRelationships";
+
+/** §2.12: pseudo-group ids of the all-devices / all-users targets, and the intent codes of assignment ids. */
+const ALL_DEVICES = "adadadad-808e-44e2-905a-0b7873a8a531";
+const ALL_USERS = "acacacac-9df4-4c7d-9d50-4ef0226f57a9";
+const INTENT_CODES: Record<string, number> = { available: 0, required: 1, uninstall: 2, availableWithoutEnrollment: 3 };
+const TARGET_TYPES = new Set([
+  "#microsoft.graph.groupAssignmentTarget",
+  "#microsoft.graph.exclusionGroupAssignmentTarget",
+  "#microsoft.graph.allDevicesAssignmentTarget",
+  "#microsoft.graph.allLicensedUsersAssignmentTarget",
+]);
+const SETTINGS_TYPE = "#microsoft.graph.win32LobAppAssignmentSettings";
+const SETTINGS_KEYS = new Set([
+  "@odata.type",
+  "notifications",
+  "restartSettings",
+  "installTimeSettings",
+  "deliveryOptimizationPriority",
+  "autoUpdateSettings",
+]);
+
+/** §2.13 limits. */
+export const MAX_SUPERSEDENCE_NODES = 10;
+export const MAX_DEPENDENCY_NODES = 100;
+
+interface StoredAssignment extends Entity {
+  appId: string;
+  assignment: MobileAppAssignmentWire & { id: string };
+}
+
+interface StoredRelationship extends Entity {
+  sourceId: string;
+  targetId: string;
+  kind: "supersedence" | "dependency";
+  supersedenceType?: string;
+  dependencyType?: string;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+const modelError = (message: string): GraphError => new GraphError(400, "ModelValidationFailure", message);
+const requestedValue = (v: unknown): GraphError => modelError(`Requested value '${String(v)}' was not found.`);
+
+export function assignmentsOf(ctx: ResourceContext, tenantId: string, appId: string): MobileAppAssignmentWire[] {
+  return ctx.store
+    .collection<StoredAssignment>(tenantId, ASSIGNMENTS)
+    .list()
+    .filter((a) => a.appId === appId.toLowerCase())
+    .map((a) => a.assignment);
+}
+
+/** Checks delete rules of §2.13 / §4 item 24 and cleans relationships when an app goes. */
+export function relationshipGuards(ctx: ResourceContext): {
+  assertDeletable(req: GraphRequest, appId: string): void;
+  forget(req: GraphRequest, appId: string): void;
+} {
+  return {
+    assertDeletable(req, appId) {
+      const rels = ctx.store.collection<StoredRelationship>(req.caller.tenantId, RELATIONSHIPS).list();
+      if (rels.some((r) => r.kind === "dependency" && (r.sourceId === appId || r.targetId === appId))) {
+        throw badRequest(
+          "The app is part of a dependency relationship; remove the relationship before deleting the app.",
+        );
+      }
+      if (rels.some((r) => r.kind === "supersedence" && r.targetId === appId)) {
+        throw badRequest("The app is superseded by another app; remove the supersedence before deleting the app.");
+      }
+    },
+    forget(req, appId) {
+      const rels = ctx.store.collection<StoredRelationship>(req.caller.tenantId, RELATIONSHIPS);
+      for (const r of rels.list()) if (r.sourceId === appId || r.targetId === appId) rels.delete(r.id);
+      const asg = ctx.store.collection<StoredAssignment>(req.caller.tenantId, ASSIGNMENTS);
+      for (const a of asg.list()) if (a.appId === appId) asg.delete(a.id);
+    },
+  };
+}
+
+export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?: boolean } = {}): Route[] {
+  const requirePublished = opts.requirePublished ?? true;
+  const apps = (req: GraphRequest) => ctx.store.collection<Json>(req.caller.tenantId, C.mobileApps);
+  const asg = (req: GraphRequest) => ctx.store.collection<StoredAssignment>(req.caller.tenantId, ASSIGNMENTS);
+  const rels = (req: GraphRequest) => ctx.store.collection<StoredRelationship>(req.caller.tenantId, RELATIONSHIPS);
+  const getApp = (req: GraphRequest, id: string): Json => {
+    const a = apps(req).get(id);
+    if (!a) throw notFound(`The mobile app '${id}' does not exist.`);
+    return a;
+  };
+
+  /** §4 item 23: intent, target type, filter, settings enums; exclusion targets take no settings. */
+  function toAssignment(req: GraphRequest, raw: unknown): MobileAppAssignmentWire & { id: string } {
+    if (!isObject(raw)) throw badRequest("Each assignment must be a JSON object.");
+    for (const k of Object.keys(raw)) {
+      if (!["@odata.type", "id", "intent", "target", "settings", "source", "sourceId"].includes(k)) {
+        throw modelError(
+          `The property '${k}' does not exist on type 'microsoft.management.services.api.mobileAppAssignment'.`,
+        );
+      }
+    }
+    if (raw["@odata.type"] !== undefined && raw["@odata.type"] !== ODATA_TYPE.mobileAppAssignment)
+      throw modelError(`'${String(raw["@odata.type"])}' is not a mobileAppAssignment.`);
+    const intent = raw["intent"];
+    if (typeof intent !== "string" || !(intent in INTENT_CODES)) throw requestedValue(intent);
+    const target = raw["target"];
+    if (!isObject(target) || typeof target["@odata.type"] !== "string" || !TARGET_TYPES.has(target["@odata.type"])) {
+      throw modelError("An assignment needs a 'target' with a supported '@odata.type'.");
+    }
+    const type = target["@odata.type"];
+    const isGroup = type.endsWith("groupAssignmentTarget") || type.endsWith("GroupAssignmentTarget");
+    let groupId: string;
+    if (isGroup) {
+      if (typeof target["groupId"] !== "string") throw badRequest("A group target needs 'groupId'.");
+      groupId = target["groupId"].toLowerCase();
+      if (!ctx.store.collection(req.caller.tenantId, C.groups).get(groupId))
+        throw badRequest(`The group '${target["groupId"]}' does not exist.`);
+    } else {
+      groupId = type === "#microsoft.graph.allDevicesAssignmentTarget" ? ALL_DEVICES : ALL_USERS;
+    }
+    const filterType = target["deviceAndAppManagementAssignmentFilterType"] ?? "none";
+    if (filterType !== "none" && filterType !== "include" && filterType !== "exclude") throw requestedValue(filterType);
+    const filterId = target["deviceAndAppManagementAssignmentFilterId"] ?? null;
+    if (filterType !== "none") {
+      if (
+        typeof filterId !== "string" ||
+        !ctx.store.collection(req.caller.tenantId, C.assignmentFilters).get(filterId)
+      ) {
+        throw badRequest(`The assignment filter '${String(filterId)}' does not exist.`);
+      }
+    }
+    const exclusion = type === "#microsoft.graph.exclusionGroupAssignmentTarget";
+    const settings = raw["settings"] ?? null;
+    if (exclusion && settings !== null) throw badRequest("Exclusion assignments cannot have settings.");
+    if (settings !== null) {
+      if (!isObject(settings)) throw modelError("'settings' must be an object.");
+      for (const k of Object.keys(settings))
+        if (!SETTINGS_KEYS.has(k))
+          throw modelError(
+            `The property '${k}' does not exist on type 'microsoft.management.services.api.win32LobAppAssignmentSettings'.`,
+          );
+      if (settings["@odata.type"] !== undefined && settings["@odata.type"] !== SETTINGS_TYPE)
+        throw modelError(`'${String(settings["@odata.type"])}' is not a win32LobAppAssignmentSettings.`);
+      const n = settings["notifications"];
+      if (n !== undefined && n !== "showAll" && n !== "showReboot" && n !== "hideAll") throw requestedValue(n);
+      const d = settings["deliveryOptimizationPriority"];
+      if (d !== undefined && d !== "notConfigured" && d !== "foreground") throw requestedValue(d);
+      const au = settings["autoUpdateSettings"];
+      if (au !== undefined && au !== null) {
+        const s = isObject(au) ? au["autoUpdateSupersededAppsState"] : au;
+        if (s !== "notConfigured" && s !== "enabled" && s !== "unknownFutureValue") throw requestedValue(s);
+      }
+    }
+    const wire: MobileAppAssignmentWire & { id: string } = {
+      "@odata.type": ODATA_TYPE.mobileAppAssignment,
+      // §2.12: <groupId>_<intentCode>_<modeCode> (observed, not documented).
+      id: `${groupId}_${INTENT_CODES[intent] ?? 0}_${exclusion ? 1 : 0}`,
+      intent: intent as MobileAppAssignmentWire["intent"],
+      target: {
+        ...(target as unknown as MobileAppAssignmentWire["target"]),
+        deviceAndAppManagementAssignmentFilterId: filterId as string | null,
+        deviceAndAppManagementAssignmentFilterType: filterType,
+      },
+      settings: settings === null ? null : { "@odata.type": SETTINGS_TYPE, ...settings },
+      source: "direct",
+      sourceId: null,
+    };
+    return wire;
+  }
+
+  function assertAssignable(app: Json): void {
+    // §2.1 [S6]: "The app cannot be assigned unless the app is published" (enforced by default; a switch exists).
+    if (requirePublished && app["publishingState"] !== "published") {
+      throw badRequest(
+        "The app cannot be assigned unless it is published: commit its content and PATCH committedContentVersion first.",
+      );
+    }
+  }
+
+  function targetKey(a: MobileAppAssignmentWire): string {
+    return `${a.target["@odata.type"]}|${(a.target.groupId ?? "").toLowerCase()}`;
+  }
+
+  function refreshAssigned(req: GraphRequest, appId: string): void {
+    const app = apps(req).get(appId);
+    if (app) apps(req).put({ ...app, isAssigned: assignmentsOf(ctx, req.caller.tenantId, appId).length > 0 });
+  }
+
+  function relationshipRows(req: GraphRequest, appId: string): Record<string, unknown>[] {
+    const all = rels(req).list();
+    const info = (id: string): Json | undefined => apps(req).get(id);
+    return all
+      .filter((r) => r.sourceId === appId || r.targetId === appId)
+      .map((r) => {
+        // §2.13: the same link shows on both apps, `child` on the app that supersedes or depends, `parent` on the other.
+        const child = r.sourceId === appId;
+        const other = info(child ? r.targetId : r.sourceId);
+        const src = info(r.sourceId);
+        const row: Record<string, unknown> = {
+          "@odata.type": r.kind === "supersedence" ? ODATA_TYPE.mobileAppSupersedence : ODATA_TYPE.mobileAppDependency,
+          id: r.id,
+          targetId: child ? r.targetId : r.sourceId,
+          targetDisplayName: other?.["displayName"] ?? null,
+          targetDisplayVersion: other?.["displayVersion"] ?? null,
+          targetPublisher: other?.["publisher"] ?? null,
+          targetPublisherDisplayName: other?.["publisher"] ?? null,
+          sourceId: r.sourceId,
+          sourceDisplayName: src?.["displayName"] ?? null,
+          sourceDisplayVersion: src?.["displayVersion"] ?? null,
+          sourcePublisherDisplayName: src?.["publisher"] ?? null,
+          targetType: child ? "child" : "parent",
+        };
+        if (r.kind === "supersedence") {
+          row["supersedenceType"] = r.supersedenceType;
+          row["supersededAppCount"] = all.filter((x) => x.kind === "supersedence" && x.sourceId === r.sourceId).length;
+          row["supersedingAppCount"] = all.filter((x) => x.kind === "supersedence" && x.targetId === r.targetId).length;
+        } else {
+          row["dependencyType"] = r.dependencyType;
+          row["dependentAppCount"] = all.filter((x) => x.kind === "dependency" && x.targetId === r.targetId).length;
+          row["dependsOnAppCount"] = all.filter((x) => x.kind === "dependency" && x.sourceId === r.sourceId).length;
+        }
+        return row;
+      });
+  }
+
+  function refreshCounts(req: GraphRequest): void {
+    const all = rels(req).list();
+    for (const app of apps(req).list()) {
+      apps(req).put({
+        ...app,
+        supersededAppCount: all.filter((r) => r.kind === "supersedence" && r.sourceId === app.id).length,
+        supersedingAppCount: all.filter((r) => r.kind === "supersedence" && r.targetId === app.id).length,
+        dependentAppCount: all.filter((r) => r.kind === "dependency" && r.sourceId === app.id).length,
+      });
+    }
+  }
+
+  return [
+    {
+      method: "POST",
+      pattern: `${APP_BASE}/{id}/assign`,
+      roles: APPS_WRITE,
+      forbidden: "intune",
+      handler: (req, p) => {
+        const app = getApp(req, p["id"] ?? "");
+        const b = req.body;
+        if (!isObject(b) || !Array.isArray(b["mobileAppAssignments"]))
+          throw badRequest("The body must contain 'mobileAppAssignments'.");
+        const list = b["mobileAppAssignments"].map((a) => toAssignment(req, a));
+        if (list.length > 0) assertAssignable(app);
+        const keys = new Set<string>();
+        for (const a of list) {
+          if (keys.has(targetKey(a))) throw badRequest(`The target of assignment '${a.id}' appears twice.`);
+          keys.add(targetKey(a));
+        }
+        // §2.12: replaces the whole set; an empty array removes everything.
+        for (const a of asg(req).list()) if (a.appId === app.id) asg(req).delete(a.id);
+        for (const a of list) asg(req).put({ id: `${app.id}|${a.id}`, appId: app.id, assignment: a });
+        refreshAssigned(req, app.id);
+        return { status: 204 };
+      },
+    },
+    {
+      method: "GET",
+      pattern: `${APP_BASE}/{id}/assignments`,
+      roles: APPS_READ,
+      forbidden: "intune",
+      handler: (req, p) => {
+        const app = getApp(req, p["id"] ?? "");
+        const rows = assignmentsOf(ctx, req.caller.tenantId, app.id) as unknown as Record<string, unknown>[];
+        return listPage(req, arraySource(rows), {
+          path: `${APP_BASE}/${app.id}/assignments`,
+          defaultPageSize: ctx.pageSize ?? 100,
+          maxPageSize: 1000,
+        });
+      },
+    },
+    {
+      method: "POST",
+      pattern: `${APP_BASE}/{id}/assignments`,
+      roles: APPS_WRITE,
+      forbidden: "intune",
+      handler: (req, p) => {
+        const app = getApp(req, p["id"] ?? "");
+        const a = toAssignment(req, req.body);
+        assertAssignable(app);
+        // §4 item 23: a second assignment to the same target is refused (real behaviour unconfirmed).
+        if (assignmentsOf(ctx, req.caller.tenantId, app.id).some((x) => targetKey(x) === targetKey(a))) {
+          throw badRequest("The app already has an assignment to this target.");
+        }
+        asg(req).put({ id: `${app.id}|${a.id}`, appId: app.id, assignment: a });
+        refreshAssigned(req, app.id);
+        return {
+          status: 201,
+          body: {
+            "@odata.context": `${req.baseUrl}/$metadata#deviceAppManagement/mobileApps('${app.id}')/assignments/$entity`,
+            ...a,
+          },
+        };
+      },
+    },
+    {
+      method: "GET",
+      pattern: `${APP_BASE}/{id}/assignments/{aid}`,
+      roles: APPS_READ,
+      forbidden: "intune",
+      handler: (req, p) => {
+        const app = getApp(req, p["id"] ?? "");
+        const a = asg(req).get(`${app.id}|${p["aid"]}`);
+        if (!a) throw notFound(`Assignment '${p["aid"]}' does not exist.`);
+        return entityResponse(
+          req,
+          a.assignment as unknown as Record<string, unknown>,
+          `deviceAppManagement/mobileApps('${app.id}')/assignments`,
+        );
+      },
+    },
+    {
+      method: "DELETE",
+      pattern: `${APP_BASE}/{id}/assignments/{aid}`,
+      roles: APPS_WRITE,
+      forbidden: "intune",
+      handler: (req, p) => {
+        const app = getApp(req, p["id"] ?? "");
+        if (!asg(req).delete(`${app.id}|${p["aid"]}`)) throw notFound(`Assignment '${p["aid"]}' does not exist.`);
+        refreshAssigned(req, app.id);
+        return { status: 204 };
+      },
+    },
+    {
+      method: "GET",
+      pattern: `${APP_BASE}/{id}/relationships`,
+      // §2.14: documented under beta only.
+      versions: ["beta"],
+      roles: APPS_READ,
+      forbidden: "intune",
+      handler: (req, p) => {
+        const app = getApp(req, p["id"] ?? "");
+        return listPage(req, arraySource(relationshipRows(req, app.id)), {
+          path: `${APP_BASE}/${app.id}/relationships`,
+          defaultPageSize: ctx.pageSize ?? 100,
+          maxPageSize: 1000,
+        });
+      },
+    },
+    {
+      method: "POST",
+      pattern: `${APP_BASE}/{id}/updateRelationships`,
+      // §2.14: documented under beta only.
+      versions: ["beta"],
+      roles: APPS_WRITE,
+      forbidden: "intune",
+      handler: (req, p) => {
+        const app = getApp(req, p["id"] ?? "");
+        const b = req.body;
+        if (!isObject(b) || !Array.isArray(b["relationships"]))
+          throw badRequest("The body must contain 'relationships'.");
+        const next: StoredRelationship[] = [];
+        for (const raw of b["relationships"]) {
+          if (!isObject(raw)) throw badRequest("Each relationship must be a JSON object.");
+          const type = raw["@odata.type"];
+          const targetId = typeof raw["targetId"] === "string" ? raw["targetId"].toLowerCase() : "";
+          // §2.13: no self-reference; targets exist and are win32LobApp.
+          if (targetId === app.id) throw badRequest("An app cannot supersede or depend on itself.");
+          const target = apps(req).get(targetId);
+          if (!target) throw badRequest(`The target app '${String(raw["targetId"])}' does not exist.`);
+          if (target["@odata.type"] !== ODATA_TYPE.win32LobApp)
+            throw badRequest("Relationships apply to Win32 apps only.");
+          if (next.some((r) => r.targetId === targetId))
+            throw badRequest(`The target app '${targetId}' appears twice.`);
+          if (type === ODATA_TYPE.mobileAppSupersedence) {
+            const st = raw["supersedenceType"];
+            if (st !== "update" && st !== "replace") throw requestedValue(st);
+            next.push({
+              id: `${app.id}_${targetId}`,
+              sourceId: app.id,
+              targetId,
+              kind: "supersedence",
+              supersedenceType: st,
+            });
+          } else if (type === ODATA_TYPE.mobileAppDependency) {
+            const dt = raw["dependencyType"];
+            if (dt !== "autoInstall" && dt !== "detect") throw requestedValue(dt);
+            // §2.13 [S7]: dependencies only on apps that have been added and uploaded.
+            if (target["publishingState"] !== "published")
+              throw badRequest(`The dependency target '${targetId}' has no committed content.`);
+            next.push({
+              id: `${app.id}_${targetId}`,
+              sourceId: app.id,
+              targetId,
+              kind: "dependency",
+              dependencyType: dt,
+            });
+          } else {
+            throw modelError(
+              `'${String(type)}' is not a mobileAppRelationship type; use ${ODATA_TYPE.mobileAppSupersedence} or ${ODATA_TYPE.mobileAppDependency}.`,
+            );
+          }
+        }
+        // Full replace of outgoing links (§2.13), then the graph checks on the result.
+        const others = rels(req)
+          .list()
+          .filter((r) => r.sourceId !== app.id);
+        const all = [...others, ...next];
+        checkGraph(all, app.id);
+        for (const r of rels(req).list()) if (r.sourceId === app.id) rels(req).delete(r.id);
+        for (const r of next) rels(req).put(r);
+        refreshCounts(req);
+        return { status: 204 };
+      },
+    },
+  ];
+}
+
+/** §2.13 / §4 item 24: no cycles; supersedence graph ≤ 10 nodes; dependency closure ≤ 100 nodes (with the app). */
+function checkGraph(all: StoredRelationship[], appId: string): void {
+  for (const kind of ["supersedence", "dependency"] as const) {
+    const edges = all.filter((r) => r.kind === kind);
+    const out = new Map<string, string[]>();
+    for (const e of edges) out.set(e.sourceId, [...(out.get(e.sourceId) ?? []), e.targetId]);
+    // cycle through appId: can appId reach itself?
+    const seen = new Set<string>();
+    const stack = [...(out.get(appId) ?? [])];
+    while (stack.length > 0) {
+      const n = stack.pop() as string;
+      if (n === appId) throw badRequest(`The ${kind} relationships would form a cycle.`);
+      if (seen.has(n)) continue;
+      seen.add(n);
+      stack.push(...(out.get(n) ?? []));
+    }
+    if (kind === "dependency" && seen.size + 1 > MAX_DEPENDENCY_NODES) {
+      throw badRequest(
+        `An app can have at most ${MAX_DEPENDENCY_NODES} dependencies, counting sub-dependencies and the app itself.`,
+      );
+    }
+    if (kind === "supersedence") {
+      // connected component, both directions
+      const adj = new Map<string, string[]>();
+      for (const e of edges) {
+        adj.set(e.sourceId, [...(adj.get(e.sourceId) ?? []), e.targetId]);
+        adj.set(e.targetId, [...(adj.get(e.targetId) ?? []), e.sourceId]);
+      }
+      const comp = new Set<string>([appId]);
+      const q = [appId];
+      while (q.length > 0) {
+        for (const m of adj.get(q.pop() as string) ?? []) {
+          if (!comp.has(m)) {
+            comp.add(m);
+            q.push(m);
+          }
+        }
+      }
+      if (comp.size > MAX_SUPERSEDENCE_NODES) {
+        throw badRequest(
+          `A supersedence graph can have at most ${MAX_SUPERSEDENCE_NODES} apps, counting transitive references (this one would have ${comp.size}).`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { PublisherError } from "../src/core/errors.js";
+import { repoRoot } from "../test/support/paths.js";
+import { defaultSeed, loadSeedFile, parseSeed, PUBLISHER_PERMISSIONS } from "./seed.js";
+
+describe("seed", () => {
+  it("the default seed has one tenant and one app registration with a secret and all six permissions", () => {
+    const s = defaultSeed();
+    assert.equal(s.tenants.length, 1);
+    assert.deepEqual(s.tenants[0]?.domains, ["contoso.onmicrosoft.com"]);
+    assert.equal(s.appRegistrations.length, 1);
+    assert.equal(s.appRegistrations[0]?.secrets[0]?.value.length, 40);
+    assert.notEqual(defaultSeed().appRegistrations[0]?.secrets[0]?.value, s.appRegistrations[0]?.secrets[0]?.value);
+    assert.deepEqual(s.appRegistrations[0]?.roles, [...PUBLISHER_PERMISSIONS]);
+    assert.equal(PUBLISHER_PERMISSIONS.length, 6);
+  });
+
+  it("loads examples/seed.yaml", async () => {
+    const s = await loadSeedFile(join(repoRoot(), "examples", "seed.yaml"));
+    assert.equal(s.appRegistrations.length, 3);
+    assert.equal(s.appRegistrations[2]?.enabled, false);
+    assert.ok(Array.isArray(s.detectedApps));
+    assert.equal(s.faults[0]?.status, 429);
+  });
+
+  it("loads JSON too, and names the path of each problem", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "seed-"));
+    try {
+      const p = join(dir, "s.json");
+      await writeFile(p, JSON.stringify({ tenants: [{ id: "not-a-guid", domains: [] }], extra: 1 }));
+      await assert.rejects(loadSeedFile(p), (e: unknown) => {
+        assert.ok(e instanceof PublisherError);
+        assert.equal(e.code, "InvalidSeed");
+        assert.match(e.message, /tenants\.0\.id: must be a GUID/);
+        assert.match(e.message, /tenants\.0\.domains/);
+        assert.match(e.message, /extra/);
+        return true;
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an app registration in an undeclared tenant, and a certificate with neither pem nor thumbprint", () => {
+    const base = { tenants: [{ id: "11111111-2222-4333-8444-555555555555", domains: ["a.example"] }] };
+    assert.throws(
+      () =>
+        parseSeed({
+          ...base,
+          appRegistrations: [
+            {
+              clientId: "aaaaaaaa-0000-4000-8000-000000000001",
+              displayName: "x",
+              tenantId: "99999999-2222-4333-8444-555555555555",
+            },
+          ],
+        }),
+      /names a tenant the seed does not declare/,
+    );
+    assert.throws(
+      () =>
+        parseSeed({
+          ...base,
+          appRegistrations: [
+            { clientId: "aaaaaaaa-0000-4000-8000-000000000001", displayName: "x", certificates: [{}] },
+          ],
+        }),
+      /needs `pem` or `thumbprint`/,
+    );
+  });
+
+  it("accepts generator parameters for detected apps", () => {
+    const s = parseSeed({
+      tenants: [{ id: "11111111-2222-4333-8444-555555555555", domains: ["a.example"] }],
+      detectedApps: { devices: 100000, appsPerDevice: 20 },
+    });
+    assert.deepEqual(s.detectedApps, { devices: 100000, appsPerDevice: 20, seed: 1 });
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * The seed: what the local tenant contains at start (DESIGN.md §2, issue 3 "Shape"). YAML or JSON; strict
+ * (unknown keys are errors). `defaultSeed()` gives one tenant and one app registration with all six permissions.
+ */
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { PublisherError } from "../src/core/errors.js";
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const guid = z.string().regex(GUID, "must be a GUID");
+const dateTime = z.iso.datetime({ offset: true });
+
+/** The six Graph application permissions the publisher needs (entra-auth-and-graph.md §4.1). */
+export const PUBLISHER_PERMISSIONS = [
+  "DeviceManagementApps.ReadWrite.All",
+  "DeviceManagementConfiguration.Read.All",
+  "DeviceManagementManagedDevices.Read.All",
+  "DeviceManagementRBAC.Read.All",
+  "DeviceManagementServiceConfig.ReadWrite.All",
+  "GroupMember.Read.All",
+] as const;
+
+const secretSchema = z.strictObject({
+  value: z.string().min(1),
+  /** ISO date-time; absent = never expires */
+  expiresOn: dateTime.optional(),
+});
+
+const certificateSchema = z
+  .strictObject({
+    /** PEM of the public certificate (preferred: enables signature checks) */
+    pem: z.string().optional(),
+    /** hex SHA-1 thumbprint, when only the thumbprint is known (signatures then cannot be verified: 700027) */
+    thumbprint: z
+      .string()
+      .regex(/^[0-9a-fA-F]{40}$/)
+      .optional(),
+    notBefore: dateTime.optional(),
+    notAfter: dateTime.optional(),
+  })
+  .refine((c) => c.pem !== undefined || c.thumbprint !== undefined, "A certificate needs `pem` or `thumbprint`.");
+
+const appRegistrationSchema = z.strictObject({
+  clientId: guid,
+  displayName: z.string().min(1),
+  /** the tenant holding its service principal; defaults to the first tenant */
+  tenantId: guid.optional(),
+  /** service principal `accountEnabled`; false gives AADSTS7000112 */
+  enabled: z.boolean().default(true),
+  secrets: z.array(secretSchema).default([]),
+  certificates: z.array(certificateSchema).default([]),
+  /** Graph application permissions granted with admin consent; they become the token's `roles` */
+  roles: z.array(z.string().min(1)).default([]),
+});
+
+const tenantSchema = z.strictObject({
+  id: guid,
+  displayName: z.string().default("Contoso"),
+  domains: z.array(z.string().min(1)).min(1),
+});
+
+const groupSchema = z.looseObject({ id: guid, displayName: z.string().min(1) });
+const assignmentFilterSchema = z.looseObject({
+  id: guid,
+  displayName: z.string().min(1),
+  platform: z.string().default("windows10AndLater"),
+  rule: z.string().default(""),
+});
+const roleScopeTagSchema = z.looseObject({
+  id: z.string().min(1),
+  displayName: z.string().min(1),
+  isBuiltIn: z.boolean().default(false),
+});
+const espProfileSchema = z.looseObject({
+  id: z.string().min(1),
+  displayName: z.string().min(1),
+  priority: z.number().int().min(0).default(1),
+  selectedMobileAppIds: z.array(z.string()).default([]),
+});
+const managedDeviceSchema = z.looseObject({ id: guid, deviceName: z.string().min(1) });
+const detectedAppSchema = z.looseObject({
+  id: z.string().min(1),
+  displayName: z.string().min(1),
+  version: z.string().default(""),
+  /** ids of managed devices that have it */
+  deviceIds: z.array(guid).default([]),
+});
+const detectedAppsGeneratorSchema = z.strictObject({
+  /** number of generated managed devices */
+  devices: z.number().int().min(0).max(10_000_000),
+  /** detected apps per device; total rows = devices × appsPerDevice */
+  appsPerDevice: z.number().int().min(0).max(1000),
+  /** PRNG seed: the same numbers give the same inventory */
+  seed: z.number().int().default(1),
+});
+
+/** A fault: `count` calls matching `method` + `path` (a regular expression on the URL path) get `status`. */
+export const faultSchema = z.strictObject({
+  method: z.string().default("*"),
+  path: z.string().min(1),
+  status: z.number().int().min(400).max(599).optional(),
+  /** 429/503: seconds for the Retry-After header; absent = no header */
+  retryAfter: z.number().int().min(0).optional(),
+  /** drop the connection instead of answering */
+  dropConnection: z.boolean().default(false),
+  /** how many matching calls it affects */
+  count: z.number().int().min(1).default(1),
+});
+
+export const seedSchema = z
+  .strictObject({
+    tenants: z.array(tenantSchema).min(1),
+    appRegistrations: z.array(appRegistrationSchema).default([]),
+    groups: z.array(groupSchema).default([]),
+    assignmentFilters: z.array(assignmentFilterSchema).default([]),
+    roleScopeTags: z.array(roleScopeTagSchema).default([{ id: "0", displayName: "Default", isBuiltIn: true }]),
+    espProfiles: z.array(espProfileSchema).default([]),
+    managedDevices: z.array(managedDeviceSchema).default([]),
+    detectedApps: z.union([z.array(detectedAppSchema), detectedAppsGeneratorSchema]).default([]),
+    faults: z.array(faultSchema).default([]),
+  })
+  .superRefine((s, ctx) => {
+    const tenantIds = new Set(s.tenants.map((t) => t.id.toLowerCase()));
+    s.appRegistrations.forEach((a, i) => {
+      if (a.tenantId !== undefined && !tenantIds.has(a.tenantId.toLowerCase())) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["appRegistrations", i, "tenantId"],
+          message: "The app registration names a tenant the seed does not declare.",
+        });
+      }
+    });
+  });
+
+export type Seed = z.output<typeof seedSchema>;
+export type SeedInput = z.input<typeof seedSchema>;
+export type AppRegistration = Seed["appRegistrations"][number];
+export type Fault = z.output<typeof faultSchema>;
+export type FaultInput = z.input<typeof faultSchema>;
+
+export const DEFAULT_TENANT_ID = "7f3c2a1e-5b4d-4c6e-9f8a-0b1c2d3e4f50";
+export const DEFAULT_CLIENT_ID = "3d2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a098";
+
+/** One tenant (`contoso.onmicrosoft.com`) and one app registration with a fresh secret and all six permissions. */
+export function defaultSeed(): Seed {
+  return seedSchema.parse({
+    tenants: [{ id: DEFAULT_TENANT_ID, displayName: "Contoso", domains: ["contoso.onmicrosoft.com"] }],
+    appRegistrations: [
+      {
+        clientId: DEFAULT_CLIENT_ID,
+        displayName: "intune-publisher",
+        // Entra secrets are 40 characters with `~`, `.`, `_`, `-`; base64url of 30 bytes is 40.
+        secrets: [{ value: randomBytes(30).toString("base64url") }],
+        roles: [...PUBLISHER_PERMISSIONS],
+      },
+    ],
+    groups: [{ id: "5a8e1f3c-1d2b-4e6f-8a9b-0c1d2e3f4a5b", displayName: "Intune - Pilot devices" }],
+    espProfiles: [
+      {
+        id: `${DEFAULT_TENANT_ID}_DefaultWindows10EnrollmentCompletionPageConfiguration`,
+        displayName: "All users and all devices",
+        priority: 0,
+      },
+    ],
+  });
+}
+
+/** Validates a seed object; errors name the path of each problem. */
+export function parseSeed(input: unknown, source = "seed"): Seed {
+  const r = seedSchema.safeParse(input);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new PublisherError("input", "InvalidSeed", `${source} is not a valid seed:\n${lines.join("\n")}`, {
+      hint: "See docs/emulator.md#seed for the format.",
+    });
+  }
+  return r.data;
+}
+
+/** Reads a YAML or JSON seed file (JSON is YAML). */
+export async function loadSeedFile(path: string): Promise<Seed> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new PublisherError("input", "SeedNotFound", `Cannot read the seed file ${path}.`, { cause: e });
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (e) {
+    throw new PublisherError("input", "InvalidSeed", `${path} is not valid YAML or JSON: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  return parseSeed(data, path);
+}

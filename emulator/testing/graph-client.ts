@@ -1,0 +1,33 @@
+/**
+ * Test support: Microsoft's Graph JS client, unchanged, pointed at the local tenant. Its HTTP stage is replaced by
+ * one that trusts the local CA (the stock HTTPMessageHandler uses the global fetch and the default trust store).
+ */
+import { AuthenticationHandler, Client } from "@microsoft/microsoft-graph-client";
+import type { AuthenticationProvider, Context, Middleware } from "@microsoft/microsoft-graph-client";
+import type { CallLog } from "./clients.js";
+import { trustingFetch } from "./clients.js";
+
+class TrustingHttpHandler implements Middleware {
+  constructor(private readonly doFetch: typeof fetch) {}
+  async execute(context: Context): Promise<void> {
+    context.response = await this.doFetch(context.request as string | Request, context.options as RequestInit);
+  }
+}
+
+export function graphClient(opts: {
+  origin: string;
+  caPem: string;
+  getToken: () => Promise<string> | string;
+  log?: CallLog;
+  version?: "beta" | "v1.0";
+}): Client {
+  const authProvider: AuthenticationProvider = { getAccessToken: async () => opts.getToken() };
+  const auth = new AuthenticationHandler(authProvider);
+  auth.setNext(new TrustingHttpHandler(trustingFetch(opts.caPem, opts.log)));
+  return Client.initWithMiddleware({
+    middleware: auth,
+    baseUrl: opts.origin,
+    defaultVersion: opts.version ?? "beta",
+    customHosts: new Set([new URL(opts.origin).hostname]),
+  });
+}

@@ -1,0 +1,102 @@
+/** Errors raised below the Graph layer: the request never got a complete answer. */
+import { PublisherError } from "../../core/errors.js";
+import type { HttpRequest } from "./types.js";
+
+/**
+ * - `connect`: no connection was made, so nothing was sent (refused, connect timeout, DNS retry): safe to retry.
+ * - `dropped`: the connection broke after the request may have reached the server (ECONNRESET, socket hang up).
+ * - `tls`: the server's certificate is not trusted; never retried.
+ * - `other`: anything else.
+ */
+export type NetworkFailure = "connect" | "dropped" | "tls" | "other";
+
+export class NetworkError extends PublisherError {
+  readonly failure: NetworkFailure;
+  /** the system or undici code found in the cause chain, e.g. ECONNRESET */
+  readonly causeCode: string | undefined;
+  readonly clientRequestId: string | undefined;
+
+  constructor(
+    failure: NetworkFailure,
+    message: string,
+    options: { cause?: unknown; causeCode?: string; clientRequestId?: string; hint?: string },
+  ) {
+    super("network", failure === "tls" ? "TlsUntrusted" : "NetworkError", message, {
+      cause: options.cause,
+      hint: options.hint,
+    });
+    this.name = "NetworkError";
+    this.failure = failure;
+    this.causeCode = options.causeCode;
+    this.clientRequestId = options.clientRequestId;
+  }
+}
+
+const CONNECT_CODES = new Set(["ECONNREFUSED", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+/** Sent (or maybe sent) but no complete answer; the undici timeouts are its 300 s defaults for headers and body. */
+const DROPPED_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL/;
+
+/** Codes and messages along an error's cause chain (AggregateError members included). */
+function causes(err: unknown, depth = 0): { code?: string; message: string }[] {
+  if (!(err instanceof Error) || depth > 8) return [];
+  const own = { code: (err as NodeJS.ErrnoException).code, message: err.message };
+  const nested = err instanceof AggregateError ? err.errors.flatMap((e) => causes(e, depth + 1)) : [];
+  return [own, ...nested, ...causes(err.cause, depth + 1)];
+}
+
+/** The cancelled (or, for `AbortSignal.timeout`, timeout) error for an aborted signal. */
+export function abortError(signal: AbortSignal | undefined): PublisherError {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof PublisherError) return reason;
+  if (reason instanceof Error && reason.name === "TimeoutError")
+    return new PublisherError("timeout", "Timeout", "The operation timed out.", { cause: reason });
+  return new PublisherError("cancelled", "Cancelled", "The operation was cancelled.", { cause: reason });
+}
+
+/** Maps what fetch threw into a cancelled error or a classified `NetworkError`. */
+export function toNetworkError(err: unknown, request: HttpRequest): PublisherError {
+  if (request.signal?.aborted) return abortError(request.signal);
+  const chain = causes(err);
+  const codes = chain.map((c) => c.code).filter((c): c is string => c !== undefined);
+  const host = new URL(request.url).host;
+  const clientRequestId = request.headers["client-request-id"];
+  const tls = codes.find((c) => TLS_CODE.test(c));
+  if (tls !== undefined)
+    return new NetworkError("tls", `The TLS certificate of ${host} is not trusted (${tls}).`, {
+      cause: err,
+      causeCode: tls,
+      clientRequestId,
+      hint: "For the local tenant, pass its CA certificate (ca.pem); verification is never turned off.",
+    });
+  const connect = codes.find((c) => CONNECT_CODES.has(c));
+  if (connect !== undefined)
+    return new NetworkError("connect", `Could not connect to ${host} (${connect}).`, {
+      cause: err,
+      causeCode: connect,
+      clientRequestId,
+    });
+  const dropped =
+    codes.find((c) => DROPPED_CODES.has(c)) ??
+    (chain.some((c) => /socket hang up|other side closed|terminated/i.test(c.message)) ? "ECONNRESET" : undefined);
+  if (dropped !== undefined)
+    return new NetworkError("dropped", `The connection to ${host} was dropped (${dropped}).`, {
+      cause: err,
+      causeCode: dropped,
+      clientRequestId,
+    });
+  return new NetworkError("other", `The request to ${host} failed: ${chain.at(-1)?.message ?? String(err)}.`, {
+    cause: err,
+    causeCode: codes.at(-1),
+    clientRequestId,
+  });
+}

@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { connect } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { loadOrCreatePki } from "../../../emulator/pki.js";
+import type { Pki } from "../../../emulator/pki.js";
+import { NetworkError } from "./errors.js";
+import { inOrder, startScriptedServer } from "./testing/scripted-server.js";
+import type { ScriptedServer } from "./testing/scripted-server.js";
+import { createFetchTransport } from "./transport.js";
+import type { HttpRequest } from "./types.js";
+
+const get = (url: string): HttpRequest => ({ method: "GET", url, headers: { accept: "application/json" } });
+
+describe("fetch transport: TLS trust", () => {
+  let pki: Pki;
+  let server: ScriptedServer;
+  before(async () => {
+    pki = await loadOrCreatePki();
+    server = await startScriptedServer(() => ({ status: 200, body: { ok: true } }), {
+      cert: pki.serverCertPem,
+      key: pki.serverKeyPem,
+    });
+  });
+  after(() => server.close());
+
+  it("refuses a server whose CA is not trusted, with a hint", async () => {
+    const transport = createFetchTransport();
+    try {
+      await assert.rejects(
+        transport.send(get(`${server.origin}/beta`)),
+        (e: unknown) => e instanceof NetworkError && e.failure === "tls" && e.code === "TlsUntrusted" && !!e.hint,
+      );
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it("trusts the extra CA it is given", async () => {
+    const transport = createFetchTransport({ trustedCaPem: pki.caCertPem });
+    try {
+      const res = await transport.send(get(`${server.origin}/beta`));
+      assert.equal(res.status, 200);
+      assert.deepEqual(JSON.parse(res.bodyText), { ok: true });
+    } finally {
+      await transport.close();
+    }
+  });
+});
+
+describe("fetch transport: proxy", () => {
+  let target: ScriptedServer;
+  let proxy: ReturnType<typeof createServer>;
+  let proxyUrl: string;
+  const tunnels: string[] = [];
+  before(async () => {
+    target = await startScriptedServer(() => ({ status: 200, body: { via: "target" } }));
+    const targetPort = new URL(target.origin).port;
+    // A CONNECT proxy that records the requested authority and tunnels to the local target.
+    proxy = createServer();
+    proxy.on("connect", (req, socket, head) => {
+      tunnels.push(req.url ?? "");
+      const upstream = connect(Number(targetPort), "127.0.0.1", () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(socket).pipe(upstream);
+      });
+      upstream.on("error", () => socket.destroy());
+      socket.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    proxy.closeAllConnections();
+    await new Promise((r) => proxy.close(r));
+    await target.close();
+  });
+
+  it("tunnels through HTTP_PROXY, except for NO_PROXY hosts", async () => {
+    const port = new URL(target.origin).port;
+    const transport = createFetchTransport({ proxy: { httpProxy: proxyUrl, noProxy: "direct.invalid" } });
+    try {
+      const res = await transport.send(get(`http://graph.invalid:${port}/beta`));
+      assert.equal(res.status, 200);
+      assert.deepEqual(tunnels, [`graph.invalid:${port}`]);
+      // Not proxied: the name does not resolve, so the connection fails without reaching the proxy.
+      await assert.rejects(transport.send(get(`http://direct.invalid:${port}/beta`)), NetworkError);
+      assert.equal(tunnels.length, 1);
+    } finally {
+      await transport.close();
+    }
+  });
+});
+
+describe("fetch transport: failures", () => {
+  it("classifies a dropped connection and keeps the client-request-id", async () => {
+    const server = await startScriptedServer(inOrder("drop"));
+    const transport = createFetchTransport();
+    try {
+      const request = get(`${server.origin}/x`);
+      request.headers["client-request-id"] = "cid-1";
+      await assert.rejects(
+        transport.send(request),
+        (e: unknown) =>
+          e instanceof NetworkError && e.failure === "dropped" && e.clientRequestId === "cid-1" && e.kind === "network",
+      );
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+  });
+
+  it("returns a redirect instead of following it", async () => {
+    const server = await startScriptedServer(
+      inOrder({ status: 302, headers: { location: "https://elsewhere.test/" } }),
+    );
+    const transport = createFetchTransport();
+    try {
+      const res = await transport.send(get(`${server.origin}/x`));
+      assert.equal(res.status, 302);
+      assert.equal(server.received.length, 1);
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+  });
+});

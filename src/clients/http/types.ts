@@ -1,0 +1,59 @@
+/**
+ * The HTTP pipeline's shapes: a request, a buffered response, and policies that wrap the next step
+ * (style-anchors.md §3: one behaviour per policy, composed in a fixed order).
+ */
+
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface HttpRequest {
+  method: HttpMethod;
+  /** absolute URL */
+  url: string;
+  /** lower-case names */
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+  /**
+   * The caller vouches that replaying this request is harmless, so a POST or PATCH may be retried after a
+   * dropped connection or a 504 (GET, HEAD, PUT and DELETE always may: RFC 9110 §9.2.2).
+   */
+  replaySafe?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** lower-case names */
+  headers: Record<string, string>;
+  /** the whole body, decoded as UTF-8 (Graph answers JSON) */
+  bodyText: string;
+  /** the request as last sent (after every policy) */
+  request: HttpRequest;
+}
+
+/** The last step: sends one request on the wire. Throws `NetworkError` or a cancelled `PublisherError`. */
+export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>;
+
+export type SendRequest = (request: HttpRequest) => Promise<HttpResponse>;
+
+export interface HttpPolicy {
+  readonly name: string;
+  send(request: HttpRequest, next: SendRequest): Promise<HttpResponse>;
+}
+
+/** Receives lines that are already redacted (see redact.ts). Off unless the composition root passes one. */
+export interface HttpLogger {
+  info(message: string): void;
+  warning(message: string): void;
+}
+
+/** Waits `ms`, rejecting with a cancelled `PublisherError` when `signal` aborts. Injected so tests don't wait. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** Milliseconds since the epoch. */
+export type Clock = () => number;
+
+export const IDEMPOTENT_METHODS: ReadonlySet<HttpMethod> = new Set(["GET", "HEAD", "PUT", "DELETE"]);
+
+export function isReplaySafe(request: HttpRequest): boolean {
+  return IDEMPOTENT_METHODS.has(request.method) || request.replaySafe === true;
+}
