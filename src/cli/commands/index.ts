@@ -10,6 +10,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: "Verify, decrypt and extract a .intunewin file",
     load: async () => (await import("./unpack.js")).default as unknown as Command,
   },
+  "emulator start": {
+    summary: "Run the local tenant (Entra ID + Intune Graph + storage) on 127.0.0.1",
+    load: async () => (await import("./emulator-start.js")).default as unknown as Command,
+  },
   inspect: {
     summary: "Show the metadata of a .intunewin or .msi file",
     load: async () => (await import("./inspect.js")).default as unknown as Command,
