@@ -89,6 +89,21 @@ export class Compressor {
     this.sem = new Semaphore(options.concurrency);
   }
 
+  /**
+   * Read buffers are recycled: with one fresh 1 MiB buffer per chunk, garbage collection lags behind and the
+   * process holds tens of MiB of dead buffers. At most `concurrency` are in use (the semaphore bounds them).
+   */
+  private readonly free: Buffer[] = [];
+
+  private takeBuffer(size: number): Buffer {
+    const pooled = size === this.options.chunkSize ? this.free.pop() : undefined;
+    return pooled ?? Buffer.allocUnsafeSlow(size);
+  }
+
+  private giveBuffer(buf: Buffer): void {
+    if (buf.length === this.options.chunkSize && this.free.length < this.options.concurrency) this.free.push(buf);
+  }
+
   async compress(entry: SourceEntry): Promise<CompressedFile> {
     if (entry.size === 0) return memoryFile(0, 0, 0, []);
     const { chunkSize, spillThreshold, signal } = this.options;
@@ -135,7 +150,7 @@ export class Compressor {
         };
         try {
           const want = Math.min(chunkSize, entry.size - position);
-          const buf = Buffer.allocUnsafe(want);
+          const buf = this.takeBuffer(want);
           const { bytesRead } = await fh.read(buf, 0, want, position);
           if (bytesRead !== want) throw changedWhilePackaging(entry);
           position += want;
@@ -143,7 +158,10 @@ export class Compressor {
           crc = crc32(buf, crc);
           const previous = dictionary;
           dictionary = Buffer.from(buf.subarray(Math.max(0, want - DICTIONARY_SIZE)));
-          const job = deflateChunk(buf, previous, position >= entry.size).finally(release);
+          const job = deflateChunk(buf, previous, position >= entry.size).finally(() => {
+            this.giveBuffer(buf);
+            release();
+          });
           job.catch(() => {}); // awaited in order by drainOne
           pending.push(job);
         } catch (e) {

@@ -348,7 +348,7 @@ async function writeInnerZip(out: PayloadWriter, entries: SourceEntry[], w: Writ
   });
   // Files are compressed ahead of the writer, bounded by a count and by the memory their output may hold.
   const lookaheadFiles = 64;
-  const lookaheadBytes = 32 * 1024 * 1024;
+  const lookaheadBytes = 16 * 1024 * 1024;
   const started = new Map<number, Promise<CompressedFile>>();
   let next = 0;
   let reserved = 0;

@@ -61,11 +61,17 @@ export class PayloadWriter {
 
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const buffers = this.pending;
+    const length = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    await this.fh.write(buf, 0, buf.length, this.position);
-    this.position += buf.length;
+    // writev: no concatenated copy. It may write less than asked; finish the rest.
+    let written = (await this.fh.writev(buffers, this.position)).bytesWritten;
+    while (written < length) {
+      const rest = Buffer.concat(buffers).subarray(written);
+      written += (await this.fh.write(rest, 0, rest.length, this.position + written)).bytesWritten;
+    }
+    this.position += length;
   }
 
   async finish(): Promise<PayloadResult> {
