@@ -18,4 +18,16 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: "Show the metadata of a .intunewin or .msi file",
     load: async () => (await import("./inspect.js")).default as unknown as Command,
   },
+  "connect init": {
+    summary: "Create or update a tenant profile (flags for scripts; prompts on a terminal)",
+    load: async () => (await import("./connect-init.js")).default as unknown as Command,
+  },
+  "connect test": {
+    summary: "Test sign-in, the six Graph permissions, live probes and credential expiry",
+    load: async () => (await import("./connect-test.js")).default as unknown as Command,
+  },
+  "connect setup": {
+    summary: "Print what an admin needs to create the app registration (permissions, CLI script, consent URL)",
+    load: async () => (await import("./connect-setup.js")).default as unknown as Command,
+  },
 };

@@ -1,0 +1,127 @@
+import { access, chmod, link, unlink, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { CLOUD_NAMES } from "../../core/config/clouds.js";
+import { setupPlan } from "../../core/config/setup.js";
+import { PublisherError } from "../../core/errors.js";
+import { createSelfSignedCertificate } from "../../clients/auth/self-signed.js";
+import { defineCommand } from "../command.js";
+
+/** Writes a complete file under a temporary name, then links it into place: fails with EEXIST, never overwrites. */
+async function writeNew(path: string, data: string, mode: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data, { mode, flag: "wx" });
+  try {
+    await chmod(tmp, mode);
+    await link(tmp, path);
+  } finally {
+    await unlink(tmp);
+  }
+}
+
+export default defineCommand({
+  name: "connect setup",
+  summary: "Print what an admin needs to create the app registration: permissions JSON, Azure CLI script, consent URL",
+  usage:
+    "connect setup [--cloud C] [--name N] [--tenant T] [--client-id ID] [--profile P] [--certificate FILE] [--output json]",
+  details: [
+    "Prints the requiredResourceAccess JSON (Microsoft Graph app id and the six application-permission ids), an",
+    "Azure CLI script for the chosen cloud (app, service principal, permissions, admin consent, credential) and the",
+    "admin-consent URL. Nothing is changed in any tenant.",
+    "",
+    "  --cloud C           global (default) | usgov | usgov-dod | china | custom | local",
+    "  --name N            display name of the app registration (default: intune-publisher)",
+    "  --tenant T, --client-id ID   fill the consent URL and script",
+    "  --profile P         profile name used in the script's `connect init` line (default: default)",
+    "  --certificate FILE  write a new self-signed certificate: FILE (certificate + private key, mode 0600, for",
+    "                      the profile) and FILE with extension .cer (public certificate, to upload)",
+  ].join("\n"),
+  flags: {
+    cloud: { type: "string" },
+    name: { type: "string" },
+    tenant: { type: "string" },
+    "client-id": { type: "string" },
+    profile: { type: "string", short: "p" },
+    certificate: { type: "string" },
+  },
+  schema: z.object({
+    cloud: z.enum(CLOUD_NAMES).default("global"),
+    name: z.string().min(1).default("intune-publisher"),
+    tenant: z.string().min(1).optional(),
+    "client-id": z.string().min(1).optional(),
+    profile: z.string().min(1).default("default"),
+    certificate: z.string().min(1).optional(),
+  }),
+  async run(ctx, o) {
+    let certificate:
+      { keyAndCertificate: string; publicCertificate: string; thumbprintSha1: string; notAfter: string } | undefined;
+    if (o.certificate !== undefined) {
+      const path = resolve(ctx.cwd, o.certificate);
+      const cerPath = path.replace(/\.[^./\\]*$/, "") + ".cer";
+      if (cerPath === path)
+        throw new PublisherError("usage", "Usage", "--certificate must not end in .cer.", {
+          hint: "Use e.g. --certificate intune-publisher.pem.",
+        });
+      const exists = async (p: string): Promise<boolean> =>
+        access(p).then(
+          () => true,
+          () => false,
+        );
+      if ((await exists(path)) || (await exists(cerPath))) {
+        throw new PublisherError("input", "Exists", `${path} or ${cerPath} already exists.`, {
+          hint: "Choose another file name; existing keys are never overwritten.",
+        });
+      }
+      const c = await createSelfSignedCertificate({ subject: o.name });
+      try {
+        await writeNew(path, c.certPem + c.keyPem, 0o600);
+        await writeNew(cerPath, c.certPem, 0o644);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") {
+          throw new PublisherError("input", "Exists", `${path} or ${cerPath} already exists.`, {
+            hint: "Choose another file name; existing keys are never overwritten.",
+          });
+        }
+        throw e;
+      }
+      certificate = {
+        keyAndCertificate: path,
+        publicCertificate: cerPath,
+        thumbprintSha1: c.thumbprintSha1,
+        notAfter: c.notAfter.toISOString(),
+      };
+    }
+    const plan = setupPlan({
+      cloud: o.cloud,
+      name: o.name,
+      tenant: o.tenant,
+      clientId: o["client-id"],
+      certificateFile: certificate?.publicCertificate,
+      profile: o.profile,
+    });
+    if (ctx.output === "json") {
+      ctx.stdout.write(JSON.stringify({ ...plan, certificate }, null, 2) + "\n");
+      return 0;
+    }
+    const out: string[] = [
+      "# requiredResourceAccess (app manifest, or `az ad app create --required-resource-accesses @file`)",
+      JSON.stringify(plan.requiredResourceAccess, null, 2),
+      "",
+    ];
+    if (plan.azureCliScript) out.push("# Azure CLI script", plan.azureCliScript);
+    if (plan.adminConsentUrl) out.push("# Admin-consent URL", plan.adminConsentUrl, "");
+    if (certificate) {
+      out.push(
+        "# Certificate",
+        `Private key + certificate (keep private, mode 0600): ${certificate.keyAndCertificate}`,
+        `Public certificate to upload: ${certificate.publicCertificate}`,
+        `Thumbprint (SHA-1): ${certificate.thumbprintSha1}`,
+        `Expires: ${certificate.notAfter}`,
+        "",
+      );
+    }
+    for (const n of plan.notes) out.push(`note: ${n}`);
+    ctx.stdout.write(out.join("\n") + "\n");
+    return 0;
+  },
+});

@@ -1,0 +1,260 @@
+/**
+ * Loads the credential named by the settings: a secret (env or 0600 file), a certificate (PEM or PFX/PKCS#12,
+ * thumbprints and notAfter computed, key decrypted in memory only), or a federated token file (re-read on each
+ * sign-in). Secret material stays inside the returned object; nothing here logs or formats it.
+ */
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import forge from "node-forge";
+import type { CredentialSource } from "../../core/config/profile.js";
+import { PublisherError } from "../../core/errors.js";
+
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  /** uppercase hex, as the portal shows it */
+  thumbprintSha1: string;
+  thumbprintSha256: string;
+  notBefore: Date;
+  notAfter: Date;
+  format: "pem" | "pfx";
+}
+
+export type MsalCredential =
+  | { clientSecret: string }
+  | { clientCertificate: { thumbprintSha256: string; privateKey: string; x5c?: string } }
+  | { clientAssertion: () => Promise<string> };
+
+export interface LoadedCredential {
+  type: CredentialSource["type"];
+  /** a human description without secret values, e.g. "client secret from /home/x/.config/…/p.secret" */
+  description: string;
+  msal: MsalCredential;
+  certificate: CertificateInfo | undefined;
+  /** a secret's expiry when the profile knows it */
+  expiresOn: Date | undefined;
+  /** file permissions that are too open (secret file readable by others) */
+  warnings: string[];
+}
+
+function credentialError(message: string, hint: string, cause?: unknown): PublisherError {
+  return new PublisherError("config", "InvalidCredential", message, {
+    hint,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (e) {
+    throw credentialError(
+      `Cannot read the ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}).`,
+      "Check the path in the profile (or the environment variable) and the file's permissions.",
+      e,
+    );
+  }
+}
+
+export interface LoadOptions {
+  env: NodeJS.ProcessEnv;
+  /** a secret given directly (e.g. by the in-process local tenant); never from the command line */
+  secretValue?: string | undefined;
+  platform?: NodeJS.Platform;
+}
+
+export async function loadCredential(source: CredentialSource, o: LoadOptions): Promise<LoadedCredential> {
+  const warnings: string[] = [];
+  if (source.type === "secret") {
+    let secret: string | undefined;
+    let description: string;
+    if (source.from === "env") {
+      secret = o.env["AZURE_CLIENT_SECRET"];
+      description = "client secret from AZURE_CLIENT_SECRET";
+    } else if (source.from === "value") {
+      secret = o.secretValue;
+      description = "client secret of the local tenant";
+    } else {
+      secret = (await readText(source.path, "secret file")).replace(/\r?\n$/, "");
+      description = `client secret from ${source.path}`;
+      if ((o.platform ?? process.platform) !== "win32") {
+        const mode = (await stat(source.path)).mode & 0o777;
+        if ((mode & 0o077) !== 0) {
+          warnings.push(
+            `The secret file ${source.path} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it.`,
+          );
+        }
+      }
+    }
+    if (secret === undefined || secret.trim() === "") {
+      throw credentialError(
+        "The client secret is empty.",
+        "Store the secret's Value with `intune-publisher connect init`.",
+      );
+    }
+    return {
+      type: "secret",
+      description,
+      msal: { clientSecret: secret },
+      certificate: undefined,
+      expiresOn: source.expiresOn === undefined ? undefined : new Date(source.expiresOn),
+      warnings,
+    };
+  }
+  if (source.type === "federated") {
+    const tokenFile = source.tokenFile;
+    // Fail early (and clearly) when the file is missing or empty; msal calls the callback on each sign-in.
+    const first = (await readText(tokenFile, "federated token file")).trim();
+    if (first === "")
+      throw credentialError(
+        `The federated token file ${tokenFile} is empty.`,
+        "Check the workload identity / OIDC setup that writes it.",
+      );
+    return {
+      type: "federated",
+      description: `federated token from ${tokenFile}`,
+      msal: { clientAssertion: async () => (await readText(tokenFile, "federated token file")).trim() },
+      certificate: undefined,
+      expiresOn: undefined,
+      warnings,
+    };
+  }
+  const password =
+    source.password.from === "env"
+      ? o.env["AZURE_CLIENT_CERTIFICATE_PASSWORD"]
+      : source.password.from === "file"
+        ? (await readText(source.password.path, "certificate password file")).replace(/\r?\n$/, "")
+        : undefined;
+  const raw = await readFile(source.path).catch((e: unknown) => {
+    throw credentialError(
+      `Cannot read the certificate ${source.path} (${(e as NodeJS.ErrnoException).code ?? "error"}).`,
+      "Check the certificate path in the profile or AZURE_CLIENT_CERTIFICATE_PATH.",
+      e,
+    );
+  });
+  const isPem = raw.includes("-----BEGIN");
+  let certPem: string;
+  let key: KeyObject;
+  let chainPem: string;
+  if (isPem) {
+    const text = raw.toString("utf8");
+    const certs = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const keyText = source.keyPath === undefined ? text : await readText(source.keyPath, "private key file");
+    const keyPem =
+      /-----BEGIN (?:RSA |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |ENCRYPTED )?PRIVATE KEY-----/.exec(
+        keyText,
+      )?.[0];
+    if (certs.length === 0)
+      throw credentialError(
+        `${source.path} holds no certificate.`,
+        "Give a PEM file with the certificate (and key), or a .pfx file.",
+      );
+    if (keyPem === undefined) {
+      throw credentialError(
+        `No private key was found in ${source.keyPath ?? source.path}.`,
+        "Put the PEM private key in the same file as the certificate, or set keyPath in the profile.",
+      );
+    }
+    try {
+      key = createPrivateKey({
+        key: keyPem,
+        format: "pem",
+        ...(password === undefined ? {} : { passphrase: password }),
+      });
+    } catch (e) {
+      throw credentialError(
+        `The private key in ${source.keyPath ?? source.path} cannot be read${keyPem.includes("ENCRYPTED") ? " (wrong or missing password?)" : ""}.`,
+        "Give the key's password with AZURE_CLIENT_CERTIFICATE_PASSWORD or passwordFile in the profile.",
+        e,
+      );
+    }
+    const pub = createPublicKey(key).export({ type: "spki", format: "der" });
+    certPem =
+      certs.find((c) => new X509Certificate(c).publicKey.export({ type: "spki", format: "der" }).equals(pub)) ?? "";
+    if (certPem === "") {
+      throw credentialError(
+        `The private key does not belong to the certificate in ${source.path}.`,
+        "Use the key that was generated with this certificate.",
+      );
+    }
+    chainPem = certs.join("\n");
+  } else {
+    ({ certPem, key, chainPem } = readPfx(raw, password, source.path));
+  }
+  if (createPublicKey(key).asymmetricKeyType !== "rsa") {
+    throw credentialError(
+      "The certificate's key is not RSA.",
+      "Entra ID client certificates must use RSA keys (2048 bits or more).",
+    );
+  }
+  const x = new X509Certificate(certPem);
+  const info: CertificateInfo = {
+    subject: x.subject.replace(/\n/g, ", "),
+    issuer: x.issuer.replace(/\n/g, ", "),
+    thumbprintSha1: createHash("sha1").update(x.raw).digest("hex").toUpperCase(),
+    thumbprintSha256: createHash("sha256").update(x.raw).digest("hex").toUpperCase(),
+    notBefore: new Date(x.validFrom),
+    notAfter: new Date(x.validTo),
+    format: isPem ? "pem" : "pfx",
+  };
+  return {
+    type: "certificate",
+    description: `certificate ${info.thumbprintSha1} from ${source.path}`,
+    msal: {
+      clientCertificate: {
+        thumbprintSha256: info.thumbprintSha256,
+        privateKey: key.export({ type: "pkcs8", format: "pem" }).toString(),
+        ...(source.sendCertificateChain ? { x5c: chainPem } : {}),
+      },
+    },
+    certificate: info,
+    expiresOn: info.notAfter,
+    warnings,
+  };
+}
+
+/** PKCS#12 through node-forge (Node's crypto has no PFX parser). RSA keys only, as Entra requires. */
+function readPfx(
+  raw: Buffer,
+  password: string | undefined,
+  path: string,
+): { certPem: string; key: KeyObject; chainPem: string } {
+  let p12: forge.pkcs12.Pkcs12Pfx;
+  try {
+    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(raw.toString("binary")));
+    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, password ?? "");
+  } catch (e) {
+    const msg = (e as Error).message ?? "";
+    throw credentialError(
+      /password|MAC/i.test(msg)
+        ? `The PFX password for ${path} is wrong or missing.`
+        : `${path} is neither a PEM nor a PFX/PKCS#12 file.`,
+      "Give the PFX password with AZURE_CLIENT_CERTIFICATE_PASSWORD or passwordFile in the profile.",
+      e,
+    );
+  }
+  const oids = forge.pki.oids;
+  const keyBags = [
+    ...(p12.getBags({ bagType: oids.pkcs8ShroudedKeyBag })[oids.pkcs8ShroudedKeyBag!] ?? []),
+    ...(p12.getBags({ bagType: oids.keyBag })[oids.keyBag!] ?? []),
+  ];
+  const certBags = p12.getBags({ bagType: oids.certBag })[oids.certBag!] ?? [];
+  const keyBag = keyBags[0];
+  if (keyBag?.key === undefined || keyBag.key === null) {
+    throw credentialError(`${path} holds no RSA private key.`, "Export the PFX with its private key (RSA).");
+  }
+  const key = createPrivateKey(forge.pki.privateKeyToPem(keyBag.key));
+  const pub = createPublicKey(key).export({ type: "spki", format: "der" });
+  const pems = certBags.flatMap((b) => (b.cert ? [forge.pki.certificateToPem(b.cert)] : []));
+  const certPem = pems.find((c) =>
+    new X509Certificate(c).publicKey.export({ type: "spki", format: "der" }).equals(pub),
+  );
+  if (certPem === undefined) {
+    throw credentialError(
+      `${path} holds no certificate for its private key.`,
+      "Export the PFX with the certificate and its private key.",
+    );
+  }
+  return { certPem, key, chainPem: [certPem, ...pems.filter((c) => c !== certPem)].join("\n") };
+}
