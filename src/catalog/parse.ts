@@ -1,0 +1,132 @@
+/**
+ * App definition text (YAML or JSON) → validated definition, keeping source positions so every problem names its
+ * file, line, column and field (issue 5). No file system access here: see load.ts.
+ */
+import type { Document, Node as YamlNode } from "yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import type { DefinitionProblem, FieldPath } from "../core/app-definition/errors.js";
+import { AppDefinitionError } from "../core/app-definition/errors.js";
+import type { AppDefinition } from "../core/app-definition/schema.js";
+import { appDefinitionSchema } from "../core/app-definition/schema.js";
+
+export interface SourcePosition {
+  /** 1-based */
+  line: number;
+  /** 1-based */
+  column: number;
+}
+
+export interface ParsedDefinition {
+  file: string;
+  definition: AppDefinition;
+  /** Where a field's value (or key) is written; for a missing field, where its nearest parent is. */
+  locate(path: FieldPath, where?: "key" | "value"): SourcePosition;
+  /** A problem at `path`, positioned in this file. */
+  problem(path: FieldPath, message: string, where?: "key" | "value"): DefinitionProblem;
+}
+
+/** Parses and validates one definition; throws AppDefinitionError listing every problem with its position. */
+export function parseAppDefinition(text: string, file: string): ParsedDefinition {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number): SourcePosition => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  if (doc.errors.length > 0) {
+    throw new AppDefinitionError(
+      doc.errors.map((e) => ({
+        path: [],
+        message: `YAML syntax error: ${firstLine(e.message)}`,
+        file,
+        ...at(e.pos[0]),
+      })),
+      { hint: "Fix the YAML syntax at the position shown (indentation, quotes, brackets, duplicate keys)." },
+    );
+  }
+  const locate = (path: FieldPath, where: "key" | "value" = "value"): SourcePosition => at(offsetOf(doc, path, where));
+  const problem = (path: FieldPath, message: string, where: "key" | "value" = "value"): DefinitionProblem => ({
+    path,
+    message,
+    file,
+    ...locate(path, where),
+  });
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new AppDefinitionError([{ path: [], message: (e as Error).message, file, line: 1, column: 1 }]);
+  }
+  if (data === null || data === undefined) {
+    throw new AppDefinitionError([
+      {
+        path: [],
+        message: "The file is empty: an app definition is a YAML mapping (docs/app-definitions.md).",
+        file,
+        line: 1,
+        column: 1,
+      },
+    ]);
+  }
+  const r = appDefinitionSchema.safeParse(data);
+  if (!r.success) throw new AppDefinitionError(issuesToProblems(r.error.issues, problem));
+  return { file, definition: r.data, locate, problem };
+}
+
+/** zod issues → problems; an unknown-keys issue becomes one problem per key, at the key. */
+export function issuesToProblems(
+  issues: readonly z.core.$ZodIssue[],
+  problem: (path: FieldPath, message: string, where?: "key" | "value") => DefinitionProblem,
+): DefinitionProblem[] {
+  const out: DefinitionProblem[] = [];
+  for (const issue of issues) {
+    const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        out.push(
+          problem([...path, key], `Unknown key "${key}" (keys are camelCase; see docs/app-definitions.md).`, "key"),
+        );
+      }
+    } else {
+      out.push(problem(path, issue.message));
+    }
+  }
+  return out.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+}
+
+/**
+ * Source offset of a path: the value of a mapping entry (its key when `at` is "key" or the value is empty), an item
+ * of a list, or for a missing field the deepest entry that exists.
+ */
+function offsetOf(doc: Document, path: FieldPath, at: "key" | "value"): number {
+  let node: unknown = doc.contents;
+  let best = rangeStart(node) ?? 0;
+  for (const [i, seg] of path.entries()) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) return best;
+      const last = i === path.length - 1;
+      best = (last && at === "value" ? rangeStart(pair.value) : undefined) ?? rangeStart(pair.key) ?? best;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === "number") {
+      const item = node.items[seg];
+      if (item === undefined) return best;
+      best = rangeStart(item) ?? best;
+      node = item;
+    } else {
+      return best;
+    }
+  }
+  return best;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const range = (node as YamlNode | null | undefined)?.range;
+  return Array.isArray(range) ? range[0] : undefined;
+}

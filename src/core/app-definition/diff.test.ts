@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { changedProperties } from "./diff.js";
+import { appDefinitionSchema } from "./schema.js";
+import { toWin32LobAppCreateBody, toWin32LobAppPatchBody } from "./to-graph.js";
+
+const def = appDefinitionSchema.parse({
+  id: "contoso-tool",
+  displayName: "Contoso Tool",
+  publisher: "Contoso",
+  version: "1.0.0",
+  content: { source: "src", setupFile: "install.ps1" },
+  install: { command: "install.cmd" },
+  uninstall: { command: "uninstall.cmd" },
+  detection: [
+    {
+      type: "registry",
+      keyPath: "HKLM\\SOFTWARE\\Contoso",
+      valueName: "V",
+      check: "version",
+      operator: "equal",
+      value: "1.0.0",
+    },
+  ],
+  requirements: { architectures: ["x64", "arm64"] },
+  notes: "Mine",
+});
+const stamp = { id: "contoso-tool", version: "1.0.0", contentHash: `sha256:${"1".repeat(64)}` };
+const assets = { scripts: new Map<string, Uint8Array>() };
+
+/** The app as Graph returns it: read-only properties added, keys reordered, sets in another order. */
+function asReturned(): Record<string, unknown> {
+  const created = toWin32LobAppCreateBody(def, assets, {
+    package: { fileName: "install.intunewin", setupFile: "install.ps1" },
+    stamp,
+    scopeTagIds: ["0", "5"],
+  });
+  const json = JSON.parse(JSON.stringify(created)) as Record<string, unknown>;
+  const reversed = Object.fromEntries(Object.entries(json).reverse());
+  return {
+    ...reversed,
+    id: "6f1c…",
+    createdDateTime: "2026-01-01T00:00:00Z",
+    publishingState: "published",
+    applicableArchitectures: "arm64,x64",
+    roleScopeTagIds: ["5", "0"],
+    detectionRules: (json.detectionRules as Record<string, unknown>[]).map((r) =>
+      Object.fromEntries(Object.entries(r).reverse()),
+    ),
+    informationUrl: undefined,
+  };
+}
+
+describe("changedProperties", () => {
+  it("finds nothing to change in the app we created", () => {
+    const patch = toWin32LobAppPatchBody(def, assets, { stamp, scopeTagIds: ["0", "5"] });
+    assert.deepEqual(changedProperties(patch, asReturned()), []);
+  });
+
+  it("names what differs", () => {
+    const patch = toWin32LobAppPatchBody(def, assets, { stamp, scopeTagIds: ["0"] });
+    const actual = {
+      ...asReturned(),
+      notes: "Mine (edited)",
+      installExperience: { runAsAccount: "user", deviceRestartBehavior: "basedOnReturnCode", maxRunTimeInMinutes: 60 },
+    };
+    assert.deepEqual(changedProperties(patch, actual), ["notes", "installExperience", "roleScopeTagIds"]);
+  });
+
+  it("sees a changed rule and a new version's stamp", () => {
+    const next = appDefinitionSchema.parse({ ...def, version: "1.1.0" });
+    const patch = toWin32LobAppPatchBody(next, assets, {
+      stamp: { ...stamp, version: "1.1.0" },
+      scopeTagIds: ["0", "5"],
+    });
+    assert.deepEqual(changedProperties(patch, asReturned()), ["displayVersion", "notes"]);
+  });
+
+  it("compares the icon only when Graph returned it", () => {
+    const icon = { type: "image/png" as const, bytes: Buffer.from("89504e470d0a1a0a", "hex") };
+    const patch = toWin32LobAppPatchBody(def, { ...assets, icon }, { stamp, scopeTagIds: ["0", "5"] });
+    assert.deepEqual(changedProperties(patch, asReturned()), []);
+    assert.deepEqual(changedProperties(patch, { ...asReturned(), largeIcon: null }), ["largeIcon"]);
+    assert.deepEqual(changedProperties(patch, { ...asReturned(), largeIcon: { ...patch.largeIcon } }), []);
+  });
+});
