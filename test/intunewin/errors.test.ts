@@ -1,22 +1,16 @@
 // Bad input: one clear sentence, a documented exit code, and no partial output.
 import assert from "node:assert/strict";
 import { createCipheriv, createHash, createHmac, randomBytes } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, readdir, readFile, symlink, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import { runCli } from "../support/cli.js";
+import { useScratch } from "../support/scratch.js";
 import { extractEntry, writeOuterZip, writeZip } from "../support/independent.js";
 import { sharedTestdata } from "../support/paths.js";
 
-let work: string;
-let n = 0;
-const fresh = async (): Promise<string> => {
-  const d = join(work, `case-${n++}`);
-  await mkdir(d, { recursive: true });
-  return d;
-};
+const fresh = useScratch("ip-errors-");
 /** Asserts a failed run: exit code, one `error:` line matching `message`, a hint, nothing on stdout. */
 function assertFailure(r: { code: number; stdout: string; stderr: string }, code: number, message: RegExp): void {
   assert.equal(r.code, code, r.stderr);
@@ -26,13 +20,6 @@ function assertFailure(r: { code: number; stdout: string; stderr: string }, code
   assert.match(lines[0]!, message);
   assert.match(r.stderr, /^hint: /m);
 }
-
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "ip-errors-"));
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
 
 describe("package: bad input", () => {
   it("usage: a missing flag exits 2 and names it", async () => {
@@ -44,7 +31,7 @@ describe("package: bad input", () => {
 
   it("a missing source folder", async () => {
     const out = join(await fresh(), "out");
-    const r = await runCli(["package", "--source", join(work, "nope"), "--setup", "a.exe", "--out", out]);
+    const r = await runCli(["package", "--source", join(await fresh(), "nope"), "--setup", "a.exe", "--out", out]);
     assertFailure(r, EXIT_CODES.input, /source folder .* does not exist/);
   });
 
@@ -59,9 +46,11 @@ describe("package: bad input", () => {
   });
 
   it("a setup file that is absent, or outside the source", async () => {
-    const src = await fresh();
+    const parent = await fresh();
+    const src = join(parent, "source");
+    await mkdir(src);
     await writeFile(join(src, "other.txt"), "x");
-    await writeFile(join(work, "outside.exe"), "x");
+    await writeFile(join(parent, "outside.exe"), "x");
     const out = join(await fresh(), "out");
     assertFailure(
       await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out]),
@@ -150,7 +139,7 @@ describe("unpack: damaged and malicious packages", () => {
     const f = join(await fresh(), "fake.intunewin");
     await writeFile(f, "this is not a zip file at all");
     assertFailure(
-      await runCli(["unpack", f, "--out", join(work, "never")]),
+      await runCli(["unpack", f, "--out", join(await fresh(), "never")]),
       EXIT_CODES.input,
       /not a complete zip file/,
     );

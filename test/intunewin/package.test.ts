@@ -1,21 +1,15 @@
 // Packages made by `intune-publisher package`, judged by an independent implementation (test/support/independent.ts).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, readdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { runCli } from "../support/cli.js";
+import { useScratch } from "../support/scratch.js";
 import { decryptPayloadFile, extractEntry, listZip, xmlValue } from "../support/independent.js";
 import { sharedTestdata } from "../support/paths.js";
 
-let work: string;
-let n = 0;
-const fresh = async (): Promise<string> => {
-  const d = join(work, `case-${n++}`);
-  await mkdir(d, { recursive: true });
-  return d;
-};
+const fresh = useScratch("ip-package-");
 const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 
 interface Tree {
@@ -128,13 +122,6 @@ async function packageAndCheck(
   }
   return { inner, innerZip, xml, xmlBytes, packagePath };
 }
-
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), "ip-package-"));
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
 
 describe("package", () => {
   it("packages one file", async () => {
