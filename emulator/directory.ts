@@ -1,5 +1,6 @@
 /** Tenants and app registrations of the seed, indexed for the token endpoint and the Graph bearer check. */
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash, createPublicKey, X509Certificate } from "node:crypto";
+import type { JsonWebKey, KeyObject } from "node:crypto";
 import type { AppRegistration, Seed } from "./seed.js";
 import { GUID_RE } from "./http.js";
 
@@ -18,12 +19,23 @@ export interface RegisteredCertificate {
   notAfter?: number;
 }
 
+/** A federated identity credential with its issuer's keys parsed. */
+export interface FederatedCredential {
+  name: string | undefined;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+  /** `kid` undefined = a key declared without one (tried for any assertion) */
+  keys: { kid: string | undefined; key: KeyObject }[];
+}
+
 export interface AppEntry {
   registration: AppRegistration;
   tenantId: string;
   /** object id of the service principal: the token's `oid` and `sub` */
   servicePrincipalId: string;
   certificates: RegisteredCertificate[];
+  federatedCredentials: FederatedCredential[];
 }
 
 export type TenantLookup =
@@ -64,6 +76,7 @@ export class Directory {
         tenantId,
         servicePrincipalId: stableGuid("sp", tenantId, a.clientId.toLowerCase()),
         certificates: a.certificates.map(toRegisteredCertificate),
+        federatedCredentials: a.federatedCredentials.map(toFederatedCredential),
       });
     }
   }
@@ -122,4 +135,18 @@ function toRegisteredCertificate(c: AppRegistration["certificates"][number]): Re
   if (notBefore !== undefined) r.notBefore = notBefore;
   if (notAfter !== undefined) r.notAfter = notAfter;
   return r;
+}
+
+function toFederatedCredential(f: AppRegistration["federatedCredentials"][number]): FederatedCredential {
+  const keys: FederatedCredential["keys"] = [];
+  for (const jwk of f.jwks?.keys ?? []) {
+    keys.push({ kid: jwk.kid, key: createPublicKey({ key: jwk as JsonWebKey, format: "jwk" }) });
+  }
+  if (f.publicKeyPem !== undefined) {
+    const key = f.publicKeyPem.includes("CERTIFICATE")
+      ? new X509Certificate(f.publicKeyPem).publicKey
+      : createPublicKey(f.publicKeyPem);
+    keys.push({ kid: undefined, key });
+  }
+  return { name: f.name, issuer: f.issuer, subject: f.subject, audiences: f.audiences, keys };
 }

@@ -42,6 +42,38 @@ const certificateSchema = z
   })
   .refine((c) => c.pem !== undefined || c.thumbprint !== undefined, "A certificate needs `pem` or `thumbprint`.");
 
+/** An RSA public key as a JWK (`kty: "RSA"`, `n`, `e`; `kid` picks it by the assertion's header). */
+const rsaJwkSchema = z.looseObject({
+  kty: z.literal("RSA"),
+  n: z.string().min(1),
+  e: z.string().min(1),
+  kid: z.string().optional(),
+});
+
+/**
+ * A federated identity credential (workload identity federation): tokens from `issuer` about `subject` for one of
+ * `audiences` sign the app in without a secret. Real Entra ID fetches the issuer's keys from its OIDC discovery
+ * document; the local tenant has no Internet, so the keys are declared here (`jwks` or `publicKeyPem`).
+ */
+const federatedCredentialSchema = z
+  .strictObject({
+    name: z.string().min(1).optional(),
+    /** exact, case-sensitive match with the assertion's `iss` */
+    issuer: z.string().min(1),
+    /** exact, case-sensitive match with `sub` (e.g. `repo:contoso/apps:ref:refs/heads/main`) */
+    subject: z.string().min(1),
+    /** the assertion's `aud` must be one of these */
+    audiences: z.array(z.string().min(1)).min(1).default(["api://AzureADTokenExchange"]),
+    /** the issuer's signing keys, as its `jwks_uri` would serve them */
+    jwks: z.strictObject({ keys: z.array(rsaJwkSchema).min(1) }).optional(),
+    /** or one PEM public key (SPKI) or certificate */
+    publicKeyPem: z.string().min(1).optional(),
+  })
+  .refine(
+    (f) => f.jwks !== undefined || f.publicKeyPem !== undefined,
+    "A federated credential needs `jwks` or `publicKeyPem`.",
+  );
+
 const appRegistrationSchema = z.strictObject({
   clientId: guid,
   displayName: z.string().min(1),
@@ -51,6 +83,8 @@ const appRegistrationSchema = z.strictObject({
   enabled: z.boolean().default(true),
   secrets: z.array(secretSchema).default([]),
   certificates: z.array(certificateSchema).default([]),
+  /** federated identity credentials: external OIDC tokens accepted as client assertions */
+  federatedCredentials: z.array(federatedCredentialSchema).default([]),
   /** Graph application permissions granted with admin consent; they become the token's `roles` */
   roles: z.array(z.string().min(1)).default([]),
 });

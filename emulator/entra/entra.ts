@@ -8,6 +8,7 @@ import type { Clock } from "../clock.js";
 import type { AppEntry, Directory, TenantEntry } from "../directory.js";
 import { readBody, sendJson } from "../http.js";
 import { decodeJwt, signJwtRs256, verifyJwtSignature } from "../jwt.js";
+import type { DecodedJwt } from "../jwt.js";
 import type { Pki } from "../pki.js";
 
 /** Graph's resource identifiers: the `aud` of its tokens and the accepted `scope` resources (§1.5). */
@@ -40,6 +41,8 @@ export interface IssueTokenInput {
   audience?: string;
   notBefore?: number;
 }
+
+type AssertionProblem = { error: string; code: number; text: string };
 
 export class Entra {
   constructor(private readonly o: EntraOptions) {}
@@ -309,11 +312,15 @@ export class Entra {
     app: AppEntry,
     tenant: TenantEntry,
     segment: string,
-  ): { error: string; code: number; text: string } | undefined {
+  ): AssertionProblem | undefined {
     const clientId = app.registration.clientId;
     const jwt = decodeJwt(assertion);
     // AADSTS50027 (InvalidJwtToken, [S4]); its HTTP status is not observed: §8.
     if (!jwt) return { error: "invalid_request", code: 50027, text: "JWT token is invalid or malformed." };
+    // Issued by someone else than the app, and not naming one of its certificates: a federated assertion.
+    if (jwt.payload["iss"] !== clientId && !this.namesRegisteredCertificate(jwt, app)) {
+      return this.checkFederatedAssertion(jwt, app);
+    }
     const alg = jwt.header["alg"];
     let thumb: string | undefined;
     let pick: (c: AppEntry["certificates"][number]) => boolean;
@@ -363,6 +370,12 @@ export class Entra {
         text: `JWT token is invalid or malformed. Unexpected audience '${String(p["aud"])}'.`,
       };
     }
+    return this.checkTimeRange(p);
+  }
+
+  /** now within `nbf`..`exp` (± the skew), else AADSTS700024 (§2.1). */
+  private checkTimeRange(p: Record<string, unknown>): AssertionProblem | undefined {
+    const now = this.o.clock.now();
     const nbf = typeof p["nbf"] === "number" ? p["nbf"] : undefined;
     const exp = typeof p["exp"] === "number" ? p["exp"] : undefined;
     const skew = this.o.assertionSkewSeconds;
@@ -377,6 +390,59 @@ export class Entra {
       };
     }
     return undefined;
+  }
+
+  /** The assertion's `x5t` / `x5t#S256` header names one of the app's certificates. */
+  private namesRegisteredCertificate(jwt: DecodedJwt, app: AppEntry): boolean {
+    const hex = (v: unknown): string | undefined =>
+      typeof v === "string" ? Buffer.from(v, "base64url").toString("hex").toUpperCase() : undefined;
+    const sha1 = hex(jwt.header["x5t"]);
+    const sha256 = hex(jwt.header["x5t#S256"]);
+    return app.certificates.some((c) => c.sha1 === sha1 || (c.sha256 !== "" && c.sha256 === sha256));
+  }
+
+  /**
+   * Workload identity federation: a token from an external issuer (GitHub Actions OIDC, Kubernetes service
+   * account, …) signs the app in when a federated credential on it has the same issuer and subject (exact,
+   * case-sensitive) and lists its audience; then the signature (RS256, by the issuer's declared keys, `kid` when
+   * given) and `nbf`/`exp`. AADSTS70021 (`invalid_request`, 400) and its text as Entra answered it
+   * (Azure/azure-workload-identity#616); 700027 / 700024 as for certificates (§2.1).
+   */
+  private checkFederatedAssertion(jwt: DecodedJwt, app: AppEntry): AssertionProblem | undefined {
+    const p = jwt.payload;
+    const iss = typeof p["iss"] === "string" ? p["iss"] : "";
+    const sub = typeof p["sub"] === "string" ? p["sub"] : "";
+    const auds = Array.isArray(p["aud"]) ? p["aud"].map(String) : typeof p["aud"] === "string" ? [p["aud"]] : [];
+    const record = app.federatedCredentials.find(
+      (f) => f.issuer === iss && f.subject === sub && auds.some((a) => f.audiences.includes(a)),
+    );
+    if (!record) {
+      return {
+        error: "invalid_request",
+        code: 70021,
+        text: `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${auds.join(",")}'. https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation`,
+      };
+    }
+    if (jwt.header["alg"] !== "RS256") {
+      return {
+        error: "invalid_request",
+        code: 50027,
+        text: `JWT token is invalid or malformed. The algorithm '${String(jwt.header["alg"])}' is not supported for federated assertions; supported: RS256.`,
+      };
+    }
+    const kid = typeof jwt.header["kid"] === "string" ? jwt.header["kid"] : undefined;
+    const byKid = kid === undefined ? [] : record.keys.filter((k) => k.kid === kid);
+    const candidates = byKid.length > 0 ? byKid : record.keys.filter((k) => k.kid === undefined || kid === undefined);
+    const invalid = (reason: string): AssertionProblem => ({
+      error: "invalid_client",
+      code: 700027,
+      text: `Client assertion contains an invalid signature. [Reason - ${reason}, Key ID used by the issuer: '${kid ?? ""}', Issuer: '${iss}'. Check the issuer's signing keys.]`,
+    });
+    if (candidates.length === 0) return invalid("The key was not found.");
+    if (!candidates.some((k) => verifyJwtSignature(jwt, k.key))) {
+      return invalid("The provided signature value did not match the expected signature value.");
+    }
+    return this.checkTimeRange(p);
   }
 
   /** `aud` must be a token endpoint of this tenant on this host (GUID or any of its domains; MSAL lowercases). */

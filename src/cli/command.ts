@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from "node:util";
 import type { z } from "zod";
+import type { HttpLogger } from "../clients/http/types.js";
 
 export type OutputFormat = "json" | "table";
 
@@ -12,6 +13,11 @@ export interface CommandContext {
   signal: AbortSignal;
   output: OutputFormat;
   verbose: boolean;
+  /**
+   * The per-run log file (`--log-file`, `--no-log-file`; src/clients/http/log-file.ts): give it to the HTTP
+   * pipeline's log policy. Nothing is written until the first event. Absent with `--no-log-file`.
+   */
+  runLog?: HttpLogger;
 }
 
 /**

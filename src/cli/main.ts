@@ -1,5 +1,7 @@
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { defaultLogDir, RunLog } from "../clients/http/log-file.js";
 import { isPublisherError, PublisherError } from "../core/errors.js";
 import type { Command, CommandContext, OutputFormat } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
@@ -9,6 +11,8 @@ const GLOBAL_FLAGS = {
   output: { type: "string", short: "o" },
   help: { type: "boolean", short: "h" },
   verbose: { type: "boolean" },
+  "log-file": { type: "string" },
+  "no-log-file": { type: "boolean" },
 } as const;
 
 /** The version in our package.json, found above this file whether it runs from src/ or dist/src/. */
@@ -39,6 +43,9 @@ function topHelp(): string {
     "  -o, --output json|table  data format on stdout (default: table)",
     "  -h, --help               help for any command",
     "      --verbose            more detail on stderr",
+    "      --log-file PATH      where commands that call Graph or Entra ID log (default: a run log in the",
+    "                           user's state folder, intune-publisher/logs; the last 20 are kept)",
+    "      --no-log-file        no log file",
     "      --version            print the version",
     "",
     "Run `intune-publisher <command> --help` for a command's options. Exit codes: docs/cli.md.",
@@ -48,7 +55,7 @@ function topHelp(): string {
 function commandHelp(cmd: Command): string {
   const lines = [cmd.summary, "", `Usage: intune-publisher ${cmd.usage}`];
   if (cmd.details) lines.push("", cmd.details);
-  lines.push("", "Global options: --output json|table, --help, --verbose");
+  lines.push("", "Global options: --output json|table, --help, --verbose, --log-file PATH, --no-log-file");
   return lines.join("\n");
 }
 
@@ -79,6 +86,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const controller = new AbortController();
+  let runLog: RunLog | undefined;
   const onSignal = (): void => controller.abort(new PublisherError("cancelled", "Cancelled", "Cancelled by signal."));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
@@ -110,7 +118,14 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         `Run \`intune-publisher ${found.name} --help\`.`,
       );
     }
-    const { output, help, verbose, ...values } = parsed.values as Record<string, unknown>;
+    const {
+      output,
+      help,
+      verbose,
+      "log-file": logFile,
+      "no-log-file": noLogFile,
+      ...values
+    } = parsed.values as Record<string, unknown>;
     if (help) {
       stdout.write(commandHelp(command) + "\n");
       return EXIT_CODES.ok;
@@ -136,34 +151,59 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       const what = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
       throw new UsageError(`${field} ${what}.`, `Run \`intune-publisher ${found.name} --help\`.`);
     }
+    const env = io.env ?? process.env;
+    const cwd = io.cwd ?? process.cwd();
+    if (noLogFile !== true) {
+      runLog = new RunLog({
+        ...(typeof logFile === "string" && logFile !== ""
+          ? { path: resolve(cwd, logFile) }
+          : { dir: defaultLogDir(env) }),
+        command: found.name,
+        version: packageVersion(),
+        onError: (m) => stderr.write(`warning: ${m}\n`),
+      });
+    }
     const ctx: CommandContext = {
       stdout,
       stderr,
-      env: io.env ?? process.env,
-      cwd: io.cwd ?? process.cwd(),
+      env,
+      cwd,
       signal: controller.signal,
       output: (output as OutputFormat | undefined) ?? "table",
       verbose: verbose === true,
+      ...(runLog === undefined ? {} : { runLog }),
     };
-    return await command.run(ctx, result.data);
+    const code = await command.run(ctx, result.data);
+    if (runLog?.written) {
+      runLog.record("info", "finished", { exitCode: code });
+      stderr.write(`Log file: ${runLog.path}\n`);
+    }
+    return code;
   } catch (e) {
-    return reportError(stderr, e);
+    return reportError(stderr, e, runLog);
   } finally {
+    runLog?.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
 }
 
-function reportError(stderr: NodeJS.WritableStream, e: unknown): number {
+function reportError(stderr: NodeJS.WritableStream, e: unknown, runLog: RunLog | undefined): number {
+  // The run log (when this run wrote one) records the error and is named in the hint, for a support case.
+  const logged = runLog?.written === true ? runLog : undefined;
+  const logHint = logged ? `The log of this run (for a support case): ${logged.path}` : undefined;
   if (isPublisherError(e)) {
+    logged?.record("error", e.message, { code: e.code, kind: e.kind, exitCode: EXIT_CODES[e.kind] });
     stderr.write(`error: ${e.message}\n`);
-    if (e.hint) stderr.write(`hint: ${e.hint}\n`);
+    const hint = [e.hint, logHint].filter(Boolean).join(" ");
+    if (hint) stderr.write(`hint: ${hint}\n`);
     if (e.kind === "internal" && e.cause instanceof Error) stderr.write(`${e.cause.stack ?? e.cause.message}\n`);
     return EXIT_CODES[e.kind];
   }
   const err = e instanceof Error ? e : new Error(String(e));
+  logged?.record("error", `internal error: ${err.message}`, { exitCode: EXIT_CODES.internal });
   stderr.write(`error: internal error (a bug in intune-publisher): ${err.message}\n`);
   if (err.stack) stderr.write(err.stack + "\n");
-  stderr.write("hint: please report it with the command you ran.\n");
+  stderr.write(`hint: please report it with the command you ran.${logHint ? ` ${logHint}` : ""}\n`);
   return EXIT_CODES.internal;
 }

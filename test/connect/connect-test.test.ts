@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { X509Certificate } from "node:crypto";
+import { generateKeyPairSync, X509Certificate } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -18,7 +19,7 @@ import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
 import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
-import { assertNoSecrets, clientAssertion, keyLines, runCli, startConnectProxy } from "./support.js";
+import { assertNoSecrets, keyLines, oidcToken, readCleanLog, runCli, startConnectProxy } from "./support.js";
 
 const run = promisify(execFile);
 const TENANT = "0c0ffee0-1111-4222-8333-444455556666";
@@ -30,6 +31,10 @@ const ONE_MISSING_APP = "a0000000-0000-4000-8000-000000000005";
 const SECRET = "Xq7~abcdefGHIJKLmnop.qrstUVWX_yz0123456-";
 const PFX_PASSWORD = "pfx-pass-Word-1234";
 const DAY = 86_400_000;
+/** A test "OIDC issuer" (GitHub Actions' name; its key is made here) and the subject the app trusts. */
+const OIDC_ISSUER = "https://token.actions.githubusercontent.com";
+const OIDC_SUBJECT = "repo:contoso/intune-apps:ref:refs/heads/main";
+const OIDC_KID = "test-issuer-key-1";
 
 type Cert = Awaited<ReturnType<typeof createSelfSignedCertificate>>;
 
@@ -40,6 +45,7 @@ describe("connect test against the local tenant", () => {
   let good: Cert;
   let expired: Cert;
   let soon: Cert;
+  let issuerKey: KeyObject;
   const realFetch = globalThis.fetch;
   const secrets = (): string[] => [SECRET, PFX_PASSWORD, ...keyLines(good.keyPem), ...keyLines(soon.keyPem)];
 
@@ -56,6 +62,8 @@ describe("connect test against the local tenant", () => {
       }),
       createSelfSignedCertificate({ subjectCn: "soon", notAfter: new Date(Date.now() + 10 * DAY) }),
     ]);
+    const issuer = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    issuerKey = issuer.privateKey;
     lt = await startLocalTenant({
       storage: false,
       seed: {
@@ -66,6 +74,23 @@ describe("connect test against the local tenant", () => {
             displayName: "publisher",
             secrets: [{ value: SECRET }],
             certificates: [{ pem: good.certPem }, { pem: expired.certPem }, { pem: soon.certPem }],
+            // The issuer's public key as its jwks_uri would serve it; nothing of it is registered as a certificate.
+            federatedCredentials: [
+              {
+                name: "github-main",
+                issuer: OIDC_ISSUER,
+                subject: OIDC_SUBJECT,
+                audiences: ["api://AzureADTokenExchange"],
+                jwks: {
+                  keys: [
+                    {
+                      ...(issuer.publicKey.export({ format: "jwk" }) as { kty: "RSA"; n: string; e: string }),
+                      kid: OIDC_KID,
+                    },
+                  ],
+                },
+              },
+            ],
             roles: [...PUBLISHER_PERMISSIONS],
           },
           {
@@ -234,21 +259,148 @@ describe("connect test against the local tenant", () => {
     assert.match(r.err, /PFX password .* is wrong or missing/);
   });
 
-  it("federated assertion from a token file: secretless sign-in", async () => {
+  it("federated token file signed by an external OIDC issuer (a federated credential): secretless sign-in", async () => {
     const tokenFile = join(dir, "federated-token");
     await writeFile(
       tokenFile,
-      clientAssertion({
-        certPem: good.certPem,
-        keyPem: good.keyPem,
-        clientId: APP,
-        audience: `${lt.authorityHost}/${TENANT}/oauth2/v2.0/token`,
-      }),
+      oidcToken({ privateKey: issuerKey, kid: OIDC_KID, issuer: OIDC_ISSUER, subject: OIDC_SUBJECT }),
     );
     const r = await test(env({ AZURE_FEDERATED_TOKEN_FILE: tokenFile }));
     assert.equal(r.code, 0, r.err);
     assertAllGood(r.report);
     assert.equal(r.report.credential?.type, "federated");
+    assert.equal(r.report.token?.credentialType, "certificate", "appidacr 2: a client assertion");
+  });
+
+  it("federated token for another subject: exit 3, AADSTS70021 with the federated-credential advice", async () => {
+    const tokenFile = join(dir, "federated-token-other-branch");
+    await writeFile(
+      tokenFile,
+      oidcToken({
+        privateKey: issuerKey,
+        kid: OIDC_KID,
+        issuer: OIDC_ISSUER,
+        subject: "repo:contoso/intune-apps:ref:refs/heads/feature",
+      }),
+    );
+    const r = await test(env({ AZURE_FEDERATED_TOKEN_FILE: tokenFile }));
+    assert.equal(r.code, 3);
+    assert.equal(r.report.problem?.code, "AADSTS70021");
+    assert.match(r.err, /^error: .*AADSTS70021.*No federated credential .* matches .*correlation id [0-9a-f-]{36}/m);
+    assert.match(r.err, /^hint: In the app registration \(Certificates & secrets > Federated credentials\)/m);
+  });
+
+  it("federated token signed by another key: AADSTS700027; expired: AADSTS700024", async () => {
+    const tokenFile = join(dir, "federated-token-bad");
+    const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+    await writeFile(
+      tokenFile,
+      oidcToken({ privateKey: stranger, kid: OIDC_KID, issuer: OIDC_ISSUER, subject: OIDC_SUBJECT }),
+    );
+    let r = await test(env({ AZURE_FEDERATED_TOKEN_FILE: tokenFile }));
+    assert.equal(r.code, 3);
+    assert.equal(r.report.problem?.code, "AADSTS700027");
+    await writeFile(
+      tokenFile,
+      oidcToken({ privateKey: issuerKey, kid: OIDC_KID, issuer: OIDC_ISSUER, subject: OIDC_SUBJECT, expiresIn: -3600 }),
+    );
+    r = await test(env({ AZURE_FEDERATED_TOKEN_FILE: tokenFile }));
+    assert.equal(r.code, 3);
+    assert.equal(r.report.problem?.code, "AADSTS700024");
+    assert.match(r.err, /hint: Fix the system clock/);
+  });
+
+  it("--log-file: one JSON line per event with request ids; no secret, key, PFX password or token in it", async () => {
+    const logDir = await mkdtemp(join(tmpdir(), "connect-log-"));
+    try {
+      const tokenFile = join(dir, "federated-token-log");
+      await writeFile(
+        tokenFile,
+        oidcToken({ privateKey: issuerKey, kid: OIDC_KID, issuer: OIDC_ISSUER, subject: OIDC_SUBJECT }),
+      );
+      const runs: [string, NodeJS.ProcessEnv][] = [
+        ["secret", { AZURE_CLIENT_SECRET: SECRET }],
+        ["pem", { AZURE_CLIENT_CERTIFICATE_PATH: join(dir, "good.pem") }],
+        [
+          "pfx",
+          { AZURE_CLIENT_CERTIFICATE_PATH: join(dir, "good.pfx"), AZURE_CLIENT_CERTIFICATE_PASSWORD: PFX_PASSWORD },
+        ],
+        ["federated", { AZURE_FEDERATED_TOKEN_FILE: tokenFile }],
+      ];
+      const federatedToken = (await readFile(tokenFile, "utf8")).trim();
+      for (const [name, credential] of runs) {
+        const logFile = join(logDir, `${name}.jsonl`);
+        const r = await runCli([...local(), "--log-file", logFile], env(credential));
+        assertNoSecrets(r, secrets());
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.err, new RegExp(`^Log file: ${logFile.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`, "m"));
+        assert.equal((await stat(logFile)).mode & 0o777, 0o600);
+        const events = await readCleanLog(logFile, [...secrets(), federatedToken.slice(-40)]);
+        assert.match(String(events[0]?.["message"]), /^intune-publisher \S+ connect test$/);
+        assert.deepEqual(events.at(-1)?.["exitCode"], 0);
+        const token = events.find((e) => e["method"] === "POST" && e["status"] === 200);
+        assert.match(String(token?.["url"]), /\/oauth2\/v2\.0\/token(\?client-request-id=[0-9a-f-]{36})?$/);
+        assert.match(String(token?.["clientRequestId"]), /^[0-9a-f-]{36}$/);
+        assert.equal(typeof token?.["durationMs"], "number");
+        const probes = events.filter((e) => e["method"] === "GET" && String(e["url"]).includes("/beta/"));
+        const answered = probes.filter((e) => e["status"] === 200);
+        assert.equal(answered.length, 6, "one answer per probe");
+        for (const e of answered) {
+          assert.match(String(e["requestId"]), /^[0-9a-f-]{36}$/);
+          assert.match(String(e["clientRequestId"]), /^[0-9a-f-]{36}$/);
+        }
+        // The probe's request-id in the report is the one in the log (what a support case needs).
+        const report = JSON.parse(r.out) as ConnectionReport;
+        for (const p of report.permissions)
+          assert.ok(
+            answered.some((e) => e["requestId"] === p.probe.requestId),
+            p.permission,
+          );
+        assert.ok(
+          probes.some((e) => /"authorization":"REDACTED"/.test(String(e["message"]))),
+          "the bearer header is logged as REDACTED",
+        );
+      }
+    } finally {
+      await rm(logDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a failed run records the error in its log and names the log in the hint", async () => {
+    const logFile = join(dir, "failed-run.jsonl");
+    const r = await runCli(
+      [...local(), "--log-file", logFile],
+      env({ AZURE_CLIENT_SECRET: "not-the-secret-value-at-all" }),
+    );
+    assertNoSecrets(r, [...secrets(), "not-the-secret-value-at-all"]);
+    assert.equal(r.code, 3);
+    assert.match(
+      r.err,
+      /^hint: Paste the secret's Value.* The log of this run \(for a support case\): .*failed-run\.jsonl$/m,
+    );
+    const events = await readCleanLog(logFile, [...secrets(), "not-the-secret-value-at-all"]);
+    const refused = events.find((e) => e["method"] === "POST" && e["status"] === 401);
+    assert.match(String(refused?.["clientRequestId"]), /^[0-9a-f-]{36}$/);
+    assert.match(String(refused?.["message"]), /AADSTS7000215/, "Entra's error fields are kept");
+    const last = events.at(-1);
+    assert.equal(last?.["level"], "error");
+    assert.equal(last?.["code"], "AADSTS7000215");
+    assert.equal(last?.["exitCode"], 3);
+  });
+
+  it("--no-log-file writes no log and prints no log path", async () => {
+    const home = await mkdtemp(join(tmpdir(), "connect-nolog-"));
+    try {
+      const r = await runCli([...local(), "--no-log-file"], {
+        ...env({ AZURE_CLIENT_SECRET: SECRET }),
+        XDG_STATE_HOME: join(home, "state"),
+      });
+      assert.equal(r.code, 0, r.err);
+      assert.doesNotMatch(r.err, /Log file/);
+      await assert.rejects(stat(join(home, "state")), { code: "ENOENT" });
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it("wrong secret: exit 3, AADSTS7000215 with the Value-not-ID advice", async () => {

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
 import { startLocalTenant } from "../../emulator/server.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
-import { assertNoSecrets, runCli } from "./support.js";
+import { assertNoSecrets, cliCommand, runCli } from "./support.js";
 
 const TENANT = "0c0ffee0-3333-4444-8555-666677778888";
 const APP = "a3000000-0000-4000-8000-000000000001";
@@ -58,6 +60,75 @@ describe("connect test --cloud local finds a running local tenant", () => {
       assert.match(r.err, /^Starting a local tenant in-process/m);
       assert.notEqual((JSON.parse(r.out) as ConnectionReport).settings["tenant"], TENANT);
     } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+async function spawnCli(args: string[], env: NodeJS.ProcessEnv, dir: string): Promise<ChildProcess> {
+  const cli = await cliCommand(dir);
+  return spawn(process.execPath, [...cli.args, ...args], { cwd: cli.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+describe("`emulator start` in another process, found by `connect test --cloud local`", () => {
+  it("writes the address into credentials.json (0600); connect test uses that tenant (--state or env var)", async () => {
+    const home = await mkdtemp(join(tmpdir(), "connect-emu-"));
+    const stateDir = join(home, "emulator-state");
+    const childEnv: NodeJS.ProcessEnv = { PATH: process.env["PATH"], HOME: home, XDG_STATE_HOME: join(home, "xs") };
+    const child = await spawnCli(["emulator", "start", "--state", stateDir, "--output", "json"], childEnv, home);
+    let out = "";
+    let err = "";
+    child.stdout?.on("data", (d: Buffer) => (out += d.toString("utf8")));
+    child.stderr?.on("data", (d: Buffer) => (err += d.toString("utf8")));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    try {
+      let facts: Record<string, string> | undefined;
+      const deadline = Date.now() + 60_000;
+      while (facts === undefined) {
+        if (child.exitCode !== null) assert.fail(`emulator start exited (${child.exitCode}): ${err}`);
+        if (Date.now() > deadline) assert.fail(`emulator start printed nothing in time: ${err}`);
+        try {
+          facts = JSON.parse(out) as Record<string, string>;
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      const credsPath = join(stateDir, "credentials.json");
+      assert.equal((await stat(credsPath)).mode & 0o777, 0o600);
+      const creds = JSON.parse(await readFile(credsPath, "utf8")) as Record<string, string>;
+      assert.equal(creds["authorityHost"], facts["authorityHost"]);
+      assert.equal(creds["graphBaseUrl"], facts["graphBaseUrl"]);
+      assert.equal(creds["tokenAudience"], "https://graph.microsoft.com");
+      const port = new URL(facts["authorityHost"] ?? "").port;
+      assert.match(port, /^\d+$/);
+
+      // Nothing else configured: no profile, no AZURE_* variables, another default state folder.
+      const env = { HOME: home, XDG_STATE_HOME: join(home, "elsewhere"), XDG_CONFIG_HOME: join(home, "config") };
+      for (const [how, args, extraEnv] of [
+        ["--state", ["--state", stateDir], {}],
+        ["INTUNE_PUBLISHER_EMULATOR_STATE", [], { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir }],
+      ] as const) {
+        const r = await runCli(["connect", "test", "--cloud", "local", ...args, "--output", "json"], {
+          ...env,
+          ...extraEnv,
+        });
+        assertNoSecrets(r, [creds["clientSecret"] ?? "missing-secret"]);
+        assert.equal(r.code, 0, `${how}: ${r.err}`);
+        assert.match(r.err, /^Testing the running local tenant \(.*credentials\.json\)\.$/m, how);
+        assert.doesNotMatch(r.err, /Starting a local tenant in-process/, how);
+        const report = JSON.parse(r.out) as ConnectionReport;
+        assert.equal(report.settings["authority"], `https://127.0.0.1:${port}/${facts["tenantId"]}`, how);
+        assert.equal(report.settings["graphBaseUrl"], facts["graphBaseUrl"], how);
+        assert.equal(report.permissions.filter((p) => p.enabled && p.probe.status === "ok").length, 6, how);
+      }
+      child.kill("SIGINT");
+      assert.equal(await exited, 0, err);
+      assert.match(err, /Stopping the local tenant\./);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
       await rm(home, { recursive: true, force: true });
     }
   });

@@ -3,12 +3,16 @@
  * environment, and checks that no secret, private key or token reached stdout or stderr.
  */
 import assert from "node:assert/strict";
-import { createSign, randomUUID, X509Certificate } from "node:crypto";
+import { createSign, randomUUID } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
 import { connect as netConnect } from "node:net";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { fileURLToPath } from "node:url";
 import { main } from "../../src/cli/main.js";
 
 export interface CliResult {
@@ -26,6 +30,22 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<Cl
   stderr.on("data", (d: Buffer) => (err += d.toString("utf8")));
   const code = await main(args, { stdout, stderr, env, cwd: env["HOME"] ?? process.cwd() });
   return { code, out, err };
+}
+
+/**
+ * How to run the CLI entry in a child process: node + these args (from source under tsx, or the compiled file under
+ * dist/), in `cwd`. Writes a two-line entry module into `dir`.
+ */
+export async function cliCommand(dir: string): Promise<{ args: string[]; cwd: string }> {
+  const fromSource = import.meta.url.endsWith(".ts");
+  const entry = join(dir, "entry.mjs");
+  const mainUrl = new URL("../../src/cli/main.js", import.meta.url).href;
+  await writeFile(
+    entry,
+    `import { main } from ${JSON.stringify(mainUrl)};\nprocess.exitCode = await main(process.argv.slice(2));\n`,
+  );
+  const cwd = fileURLToPath(new URL(fromSource ? "../../" : "../../../", import.meta.url));
+  return { args: [...(fromSource ? ["--import", "tsx"] : []), entry], cwd };
 }
 
 /** Any JWT (header.payload.signature, both parts JSON objects). */
@@ -50,22 +70,49 @@ export function keyLines(pem: string): string[] {
     .slice(0, 3);
 }
 
-/** A client assertion (RS256 + x5t) as a workload-identity token file would carry one to the local tenant. */
-export function clientAssertion(o: { certPem: string; keyPem: string; clientId: string; audience: string }): string {
-  const x5t = Buffer.from(new X509Certificate(o.certPem).fingerprint.replace(/:/g, ""), "hex").toString("base64url");
+/**
+ * A token as an external OIDC issuer (GitHub Actions, a Kubernetes service account) writes one to the workload
+ * identity token file: RS256 with `kid`, signed by the issuer's key, not by anything registered on the app.
+ */
+export function oidcToken(o: {
+  privateKey: KeyObject;
+  kid: string;
+  issuer: string;
+  subject: string;
+  audience?: string;
+  /** seconds from now; negative for an expired token */
+  expiresIn?: number;
+}): string {
   const now = Math.floor(Date.now() / 1000);
+  const exp = now + (o.expiresIn ?? 600);
   const enc = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString("base64url");
-  const input = `${enc({ alg: "RS256", typ: "JWT", x5t })}.${enc({
-    aud: o.audience,
-    iss: o.clientId,
-    sub: o.clientId,
+  const input = `${enc({ alg: "RS256", typ: "JWT", kid: o.kid })}.${enc({
+    iss: o.issuer,
+    sub: o.subject,
+    aud: o.audience ?? "api://AzureADTokenExchange",
     jti: randomUUID(),
-    nbf: now,
-    iat: now,
-    exp: now + 600,
+    iat: Math.min(now, exp - 600),
+    nbf: Math.min(now, exp - 600),
+    exp,
+    ref: "refs/heads/main",
   })}`;
-  const sig = createSign("RSA-SHA256").update(input).sign(o.keyPem).toString("base64url");
+  const sig = createSign("RSA-SHA256").update(input).sign(o.privateKey).toString("base64url");
   return `${input}.${sig}`;
+}
+
+/** Reads a run log: every line must be JSON with a time and a level, and nothing secret may be in it. */
+export async function readCleanLog(path: string, secrets: string[]): Promise<Record<string, unknown>[]> {
+  const text = await readFile(path, "utf8");
+  assertNoSecrets({ code: 0, out: text, err: "" }, secrets);
+  assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{5,}/, "something token-like appeared in the log");
+  assert.doesNotMatch(text, /-----BEGIN/, "PEM material appeared in the log");
+  const lines = text.trimEnd().split("\n");
+  return lines.map((l) => {
+    const e = JSON.parse(l) as Record<string, unknown>;
+    assert.match(String(e["time"]), /^\d{4}-\d\d-\d\dT/);
+    assert.match(String(e["level"]), /^(info|warning|error)$/);
+    return e;
+  });
 }
 
 /**

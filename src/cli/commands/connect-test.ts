@@ -1,9 +1,11 @@
+import { resolve } from "node:path";
 import { z } from "zod";
 import { startLocalTenant } from "../../../emulator/server.js";
 import type { LocalTenant } from "../../../emulator/server.js";
 import { resolveEndpoints } from "../../core/config/clouds.js";
 import type { Settings } from "../../core/config/profile.js";
 import { loadCredential } from "../../clients/auth/credentials.js";
+import { teeLogger } from "../../clients/http/log-file.js";
 import { loadSettings, transportFor } from "../../publish/connect/config-store.js";
 import { defaultEmulatorStateDir, findRunningLocalTenant } from "../../publish/connect/local-tenant.js";
 import type { LocalTarget } from "../../publish/connect/local-tenant.js";
@@ -26,6 +28,7 @@ export const settingsFlags = {
   "graph-base-url": { type: "string" },
   "ca-certificate": { type: "string" },
   proxy: { type: "string" },
+  state: { type: "string" },
 } as const;
 
 export const settingsSchema = z.object({
@@ -39,6 +42,7 @@ export const settingsSchema = z.object({
   "graph-base-url": z.string().min(1).optional(),
   "ca-certificate": z.string().min(1).optional(),
   proxy: z.string().min(1).optional(),
+  state: z.string().min(1).optional(),
 });
 type SettingsOptions = z.infer<typeof settingsSchema>;
 
@@ -145,18 +149,34 @@ export default defineCommand({
     "      --authority-host URL, --token-audience URL, --graph-base-url URL   endpoint overrides",
     "      --ca-certificate FILE  an extra CA to trust (TLS-inspecting proxy, local tenant)",
     "      --proxy URL          http://host:port",
+    "      --state DIR          with --cloud local: the emulator state folder to look in for a running local",
+    "                           tenant (default: $INTUNE_PUBLISHER_EMULATOR_STATE, else the user's state folder)",
     "",
-    "`connect test --cloud local` with no profile starts a local tenant in-process (default seed) and tests it.",
+    "`connect test --cloud local` with no profile tests the local tenant `emulator start` runs (found through",
+    "credentials.json in its state folder), or else starts one in-process (default seed) and tests it.",
+    "Every request and answer is logged, redacted, to the run's log file (--log-file, --no-log-file).",
     "Exit codes: 0 all good, 3 sign-in refused, 4 permissions missing, 5 Graph error, 7 network/TLS, 8 configuration.",
   ].join("\n"),
   flags: settingsFlags,
   schema: settingsSchema,
   async run(ctx, o) {
     let lt: LocalTenant | undefined;
+    // Every request and answer goes, redacted, to the run log (main.ts) and with --verbose to stderr.
+    const logger = teeLogger(
+      ctx.verbose
+        ? {
+            info: (line: string) => ctx.stderr.write(`log: ${line}\n`),
+            warning: (line: string) => ctx.stderr.write(`log: warning: ${line}\n`),
+          }
+        : undefined,
+      ctx.runLog,
+    );
     try {
       let tenant: LocalTarget | undefined;
       if (wantsInProcessTenant(o, ctx.env)) {
-        tenant = await findRunningLocalTenant(defaultEmulatorStateDir(ctx.env));
+        const stateDir = o.state === undefined ? defaultEmulatorStateDir(ctx.env) : resolve(ctx.cwd, o.state);
+        tenant = await findRunningLocalTenant(stateDir);
+        ctx.runLog?.info(tenant ? `Testing the ${tenant.source}.` : "Starting a local tenant in-process.");
         if (tenant) ctx.stderr.write(`Testing the ${tenant.source}.\n`);
         else {
           ctx.stderr.write("Starting a local tenant in-process (default seed)...\n");
@@ -179,14 +199,7 @@ export default defineCommand({
         loadCredential: (s) => loadCredential(s.credential, { env: ctx.env, secretValue: tenant?.clientSecret }),
         transport: (s) => transportFor(s, { caPem: tenant?.caPem }),
         signal: ctx.signal,
-        ...(ctx.verbose
-          ? {
-              logger: {
-                info: (line: string) => ctx.stderr.write(`log: ${line}\n`),
-                warning: (line: string) => ctx.stderr.write(`log: warning: ${line}\n`),
-              },
-            }
-          : {}),
+        ...(logger === undefined ? {} : { logger }),
       });
       try {
         printReport(ctx, report);

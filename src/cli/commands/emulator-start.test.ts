@@ -32,11 +32,21 @@ describe("emulator start", () => {
       const facts = JSON.parse(out) as Record<string, string>;
       assert.equal(facts["caCertificate"], join(state, "st", "ca.pem"));
       assert.match(facts["graphBaseUrl"] ?? "", /^https:\/\/127\.0\.0\.1:\d+\/beta$/);
-      const creds = JSON.parse(await readFile(facts["clientSecretFile"] ?? "", "utf8")) as {
-        clientId: string;
-        clientSecret: string;
-      };
-      assert.equal(creds.clientId, facts["clientId"]);
+      const creds = JSON.parse(await readFile(facts["clientSecretFile"] ?? "", "utf8")) as Record<string, string>;
+      // Everything `connect test --cloud local` needs to find and use this tenant.
+      assert.deepEqual(Object.keys(creds).sort(), [
+        "authorityHost",
+        "clientId",
+        "clientSecret",
+        "graphBaseUrl",
+        "tenantId",
+        "tokenAudience",
+      ]);
+      assert.equal(creds["clientId"], facts["clientId"]);
+      assert.equal(creds["tenantId"], facts["tenantId"]);
+      assert.equal(creds["authorityHost"], facts["authorityHost"]);
+      assert.equal(creds["graphBaseUrl"], facts["graphBaseUrl"]);
+      assert.equal(creds["tokenAudience"], "https://graph.microsoft.com");
       assert.equal(
         (await stat(facts["clientSecretFile"] ?? "")).mode & 0o077,
         0,
@@ -46,8 +56,8 @@ describe("emulator start", () => {
       const authority = facts["authority"] ?? "";
       const cca = new ConfidentialClientApplication({
         auth: {
-          clientId: creds.clientId,
-          clientSecret: creds.clientSecret,
+          clientId: creds["clientId"] ?? "",
+          clientSecret: creds["clientSecret"] ?? "",
           authority,
           knownAuthorities: [new URL(authority).host],
         },

@@ -1,18 +1,11 @@
-import { writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
+import { chmod, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { startLocalTenant } from "../../../emulator/server.js";
+import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { keyValueTable, printData } from "../output.js";
-
-/** Default state folder: XDG state home on Linux/macOS, %LOCALAPPDATA% on Windows (DESIGN.md §4). */
-function defaultStateDir(env: NodeJS.ProcessEnv): string {
-  if (process.platform === "win32" && env["LOCALAPPDATA"])
-    return join(env["LOCALAPPDATA"], "intune-publisher", "emulator");
-  return join(env["XDG_STATE_HOME"] ?? join(homedir(), ".local", "state"), "intune-publisher", "emulator");
-}
 
 function waitForAbort(signal: AbortSignal): Promise<void> {
   return new Promise((done) =>
@@ -28,7 +21,8 @@ export default defineCommand({
     "Serves the token endpoint, Graph (/beta, /v1.0) and the upload storage over HTTPS until Ctrl-C.",
     "--seed FILE   YAML or JSON seed (docs/emulator.md); default: one tenant, one app with all six permissions",
     "--port N      HTTPS port (default: any free port)",
-    "--state DIR   keeps the CA, server certificate and credentials.json (default: the user's state folder)",
+    "--state DIR   keeps the CA, server certificate and credentials.json (default: $INTUNE_PUBLISHER_EMULATOR_STATE,",
+    "              else the user's state folder); `connect test --cloud local` finds the running tenant there",
     "--persist     keeps Graph state (apps, uploads, assignments) and uploaded content in the state folder",
     "--blob-dir DIR  keeps uploaded content on disk in DIR instead of in memory (for large packages)",
     "Clients must trust the printed CA certificate (NODE_EXTRA_CA_CERTS or an explicit CA option).",
@@ -48,7 +42,7 @@ export default defineCommand({
     "blob-dir": z.string().min(1).optional(),
   }),
   async run(ctx: CommandContext, o) {
-    const stateDir = resolve(ctx.cwd, o.state ?? defaultStateDir(ctx.env));
+    const stateDir = resolve(ctx.cwd, o.state ?? defaultEmulatorStateDir(ctx.env));
     const blobDir =
       o["blob-dir"] !== undefined ? resolve(ctx.cwd, o["blob-dir"]) : o.persist ? join(stateDir, "blobs") : undefined;
     const lt = await startLocalTenant({
@@ -59,16 +53,26 @@ export default defineCommand({
       storage: blobDir === undefined ? "memory" : { location: blobDir },
     });
     try {
+      // Everything a client needs to find and use this tenant (src/publish/connect/local-tenant.ts reads it).
       const credentialsPath = join(stateDir, "credentials.json");
       await writeFile(
         credentialsPath,
         JSON.stringify(
-          { tenantId: lt.tenantId, clientId: lt.clientId, clientSecret: lt.clientSecret ?? null },
+          {
+            authorityHost: lt.authorityHost,
+            graphBaseUrl: lt.graphBaseUrl,
+            tokenAudience: lt.tokenAudience,
+            tenantId: lt.tenantId,
+            clientId: lt.clientId,
+            clientSecret: lt.clientSecret ?? null,
+          },
           null,
           2,
         ) + "\n",
         { mode: 0o600 },
       );
+      // writeFile's mode applies only when it creates the file.
+      await chmod(credentialsPath, 0o600);
       const data = {
         authority: lt.authority,
         authorityHost: lt.authorityHost,

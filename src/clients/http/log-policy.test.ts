@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { NetworkError } from "./errors.js";
 import { logPolicy } from "./log-policy.js";
-import type { HttpRequest, HttpResponse } from "./types.js";
+import type { HttpLogEvent, HttpRequest, HttpResponse } from "./types.js";
 
 function capture() {
   const lines: string[] = [];
@@ -48,5 +48,38 @@ describe("logPolicy", () => {
     assert.match(c.lines[0] ?? "", /"authorization":"REDACTED"/);
     assert.match(c.lines[1] ?? "", /^W <-- dropped ECONNRESET PUT .*sig=REDACTED/);
     assert.ok(!c.lines.join("\n").includes("SECRET"));
+  });
+
+  it("gives a logger with `event` structured fields (redacted URL, status, ids, duration) instead of lines", async () => {
+    const events: HttpLogEvent[] = [];
+    const lines: string[] = [];
+    let now = 0;
+    const policy = logPolicy({
+      logger: { info: (m) => lines.push(m), warning: (m) => lines.push(m), event: (e) => events.push(e) },
+      clock: () => now,
+    });
+    await policy.send({ ...request, headers: { ...request.headers, "client-request-id": "crid" } }, async (req) => {
+      now += 7;
+      return { status: 201, headers: { "x-ms-request-id": "srv-id" }, bodyText: "", request: req };
+    });
+    assert.deepEqual(lines, []);
+    const url = "https://acct.blob.core.windows.net/c/b?comp=block&blockid=AAAA&sig=REDACTED&se=REDACTED";
+    assert.deepEqual(
+      events.map(({ message, ...rest }) => ({ ...rest, message: message.slice(0, 4) })),
+      [
+        { level: "info", method: "PUT", url, clientRequestId: "crid", message: "--> " },
+        {
+          level: "info",
+          method: "PUT",
+          url,
+          status: 201,
+          requestId: "srv-id",
+          clientRequestId: "crid",
+          durationMs: 7,
+          message: "<-- ",
+        },
+      ],
+    );
+    assert.ok(!JSON.stringify(events).includes("SECRET"));
   });
 });

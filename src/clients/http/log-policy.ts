@@ -12,7 +12,7 @@ import {
   redactHeaders,
   redactUrl,
 } from "./redact.js";
-import type { Clock, HttpLogger, HttpPolicy } from "./types.js";
+import type { Clock, HttpLogEvent, HttpLogger, HttpPolicy } from "./types.js";
 
 export interface LogPolicyOptions {
   logger: HttpLogger;
@@ -20,6 +20,13 @@ export interface LogPolicyOptions {
   allowedQueryParameters?: readonly string[];
   allowedBodyFields?: readonly string[];
   clock?: Clock;
+}
+
+/** Sends an exchange event to `logger.event` when it has one, else as its `info`/`warning` line. */
+export function emitHttpEvent(logger: HttpLogger, event: HttpLogEvent): void {
+  if (logger.event) logger.event(event);
+  else if (event.level === "warning") logger.warning(event.message);
+  else logger.info(event.message);
 }
 
 export function logPolicy(options: LogPolicyOptions): HttpPolicy {
@@ -34,23 +41,51 @@ export function logPolicy(options: LogPolicyOptions): HttpPolicy {
   return {
     name: "log",
     async send(request, next) {
-      const target = `${request.method} ${redactUrl(request.url, options.allowedQueryParameters ?? DEFAULT_ALLOWED_QUERY_PARAMETERS)}`;
-      logger.info(`--> ${target} headers=${headers(request.headers)}${body(request.body)}`);
+      const url = redactUrl(request.url, options.allowedQueryParameters ?? DEFAULT_ALLOWED_QUERY_PARAMETERS);
+      const target = `${request.method} ${url}`;
+      const clientRequestId = request.headers["client-request-id"];
+      const ids = clientRequestId === undefined ? {} : { clientRequestId };
+      emitHttpEvent(logger, {
+        level: "info",
+        message: `--> ${target} headers=${headers(request.headers)}${body(request.body)}`,
+        method: request.method,
+        url,
+        ...ids,
+      });
       const start = clock();
       try {
         const response = await next(request);
-        logger.info(
-          `<-- ${response.status} ${target} (${clock() - start} ms) headers=${headers(response.headers)}${body(response.bodyText)}`,
-        );
+        const durationMs = clock() - start;
+        const requestId = response.headers["request-id"] ?? response.headers["x-ms-request-id"];
+        const echoed = response.headers["client-request-id"] ?? clientRequestId;
+        emitHttpEvent(logger, {
+          level: "info",
+          message: `<-- ${response.status} ${target} (${durationMs} ms) headers=${headers(response.headers)}${body(response.bodyText)}`,
+          method: request.method,
+          url,
+          status: response.status,
+          ...(requestId === undefined ? {} : { requestId }),
+          ...(echoed === undefined ? {} : { clientRequestId: echoed }),
+          durationMs,
+        });
         return response;
       } catch (err) {
+        const durationMs = clock() - start;
         const what =
           err instanceof NetworkError
             ? `${err.failure} ${err.causeCode ?? ""}`.trim()
             : err instanceof PublisherError
               ? err.kind
               : "failed";
-        logger.warning(`<-- ${what} ${target} (${clock() - start} ms)`);
+        emitHttpEvent(logger, {
+          level: "warning",
+          message: `<-- ${what} ${target} (${durationMs} ms)`,
+          method: request.method,
+          url,
+          ...ids,
+          durationMs,
+          failure: what,
+        });
         throw err;
       }
     },

@@ -49,9 +49,11 @@ export const DEFAULT_ALLOWED_QUERY_PARAMETERS: readonly string[] = [
   "comp",
   "restype",
   "blockid",
+  // msal puts the (random, per-request) id on the token URL too
+  "client-request-id",
 ];
 
-/** JSON fields worth seeing in a log: ids, names, states and Graph error fields. */
+/** JSON fields worth seeing in a log: ids, names, states, Graph and Entra ID error fields. */
 export const DEFAULT_ALLOWED_BODY_FIELDS: readonly string[] = [
   "@odata.type",
   "id",
@@ -79,6 +81,12 @@ export const DEFAULT_ALLOWED_BODY_FIELDS: readonly string[] = [
   "requests",
   "responses",
   "value",
+  // Entra ID error bodies (entra-auth-and-graph.md §1.6): the AADSTS code and text, and the ids a support case needs
+  "error_codes",
+  "error_description",
+  "trace_id",
+  "correlation_id",
+  "timestamp",
 ];
 
 const NEVER_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-ms-encryption-key"]);

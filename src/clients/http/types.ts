@@ -40,10 +40,30 @@ export interface HttpPolicy {
   send(request: HttpRequest, next: SendRequest): Promise<HttpResponse>;
 }
 
+/** One request or answer as the log policy saw it; every field is already redacted (see redact.ts). */
+export interface HttpLogEvent {
+  level: "info" | "warning";
+  /** the line `info`/`warning` would get */
+  message: string;
+  method: HttpMethod;
+  /** through `redactUrl` */
+  url: string;
+  /** absent on the request line and on failures */
+  status?: number;
+  /** Graph `request-id` (or storage/Entra `x-ms-request-id`) of the answer */
+  requestId?: string;
+  clientRequestId?: string;
+  durationMs?: number;
+  /** why no answer came (network failure kind, cancelled, …) */
+  failure?: string;
+}
+
 /** Receives lines that are already redacted (see redact.ts). Off unless the composition root passes one. */
 export interface HttpLogger {
   info(message: string): void;
   warning(message: string): void;
+  /** when present, gets each request and answer as structured fields instead of an `info`/`warning` line */
+  event?(event: HttpLogEvent): void;
 }
 
 /** Waits `ms`, rejecting with a cancelled `PublisherError` when `signal` aborts. Injected so tests don't wait. */

@@ -20,6 +20,13 @@ type Entry = Omit<Advice, "id">;
 const ADMIN_CONSENT =
   "grant admin consent for the app's Microsoft Graph permissions (portal: App registrations > API permissions > Grant admin consent; CLI: `az ad app permission admin-consent --id <client id>`), which needs a Global Administrator or Privileged Role Administrator";
 
+/** Workload identity federation: no federated credential on the app matches the token (issuer, subject, audience). */
+const FEDERATED_NO_MATCH: Entry = {
+  kind: "auth",
+  cause: "No federated credential on the app registration matches the federated token's issuer, subject and audience.",
+  fix: "In the app registration (Certificates & secrets > Federated credentials), make the issuer, subject and audience match the token exactly, case included (the error shows what the token presented): e.g. issuer https://token.actions.githubusercontent.com, subject repo:ORG/REPO:environment:NAME or repo:ORG/REPO:ref:refs/heads/BRANCH, audience api://AzureADTokenExchange; check that AZURE_FEDERATED_TOKEN_FILE is written for that audience.",
+};
+
 /** AADSTS code → advice (§2.1, plus three codes the local tenant also returns). */
 export const AADSTS_ADVICE: Readonly<Record<number, Entry>> = {
   7000215: {
@@ -66,7 +73,7 @@ export const AADSTS_ADVICE: Readonly<Record<number, Entry>> = {
     kind: "auth",
     cause:
       "Entra ID does not know the certificate that signed the sign-in, or it has expired, or the private key does not match it.",
-    fix: "Upload the public certificate (.cer/.pem) to the app registration (Certificates & secrets), check the thumbprint shown by `connect test`, and that the private key belongs to that certificate.",
+    fix: "Upload the public certificate (.cer/.pem) to the app registration (Certificates & secrets), check the thumbprint shown by `connect test`, and that the private key belongs to that certificate; with a federated token, check that it comes from the identity provider the federated credential names.",
   },
   700024: {
     kind: "auth",
@@ -78,6 +85,10 @@ export const AADSTS_ADVICE: Readonly<Record<number, Entry>> = {
     cause: "The client assertion names another application than the client ID.",
     fix: "Use the client ID of the app registration that owns the certificate or federated credential.",
   },
+  70021: FEDERATED_NO_MATCH,
+  // Newer Entra ID answers name the claim that did not match (issuer, subject): same cause, same fix.
+  700211: FEDERATED_NO_MATCH,
+  700213: FEDERATED_NO_MATCH,
   50027: {
     kind: "auth",
     cause: "The client assertion (JWT) is invalid or malformed.",

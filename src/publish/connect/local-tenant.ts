@@ -1,11 +1,12 @@
 /**
  * Finds a running local tenant (`intune-publisher emulator start`) from its state folder, so that
- * `connect test --cloud local` tests it instead of starting one in-process. The state folder's credentials.json
- * names the tenant, client and secret; the address is taken from its `authorityHost` and `graphBaseUrl` fields when
- * they are there, and the tenant is used only if something listens at that address.
+ * `connect test --cloud local` tests it instead of starting one in-process. `emulator start` writes
+ * credentials.json (0600) there: tenant, client, secret, `authorityHost`, `graphBaseUrl`, `tokenAudience`; the
+ * tenant is used only if its OpenID configuration answers at that address over TLS trusting the folder's ca.pem
+ * (so a stale file, or another program on a reused port, is never mistaken for it).
  */
 import { readFile } from "node:fs/promises";
-import { connect } from "node:net";
+import { request } from "node:https";
 import { homedir } from "node:os";
 import { join, win32 } from "node:path";
 
@@ -21,31 +22,65 @@ export interface LocalTarget {
   source: string;
 }
 
-/** The emulator's default state folder (the same rule as `emulator start`: XDG state home, %LOCALAPPDATA%). */
+/** Names the emulator's state folder for `emulator start` and for finding a running local tenant. */
+export const EMULATOR_STATE_ENV = "INTUNE_PUBLISHER_EMULATOR_STATE";
+
+/**
+ * The emulator's default state folder (`emulator start` and `connect test --cloud local` alike):
+ * $INTUNE_PUBLISHER_EMULATOR_STATE, else the XDG state home (or %LOCALAPPDATA%)/intune-publisher/emulator.
+ */
 export function defaultEmulatorStateDir(
   env: NodeJS.ProcessEnv,
   platform: NodeJS.Platform = process.platform,
   home = env["HOME"] ?? homedir(),
 ): string {
+  const named = env[EMULATOR_STATE_ENV];
+  if (named !== undefined && named !== "") return named;
   if (platform === "win32" && env["LOCALAPPDATA"])
     return win32.join(env["LOCALAPPDATA"], "intune-publisher", "emulator");
   return join(env["XDG_STATE_HOME"] ?? join(home, ".local", "state"), "intune-publisher", "emulator");
 }
 
-function listening(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/** True when `authorityHost` serves the tenant's OpenID configuration (HTTP 200, JSON naming that host). */
+function answers(authorityHost: string, tenantId: string, caPem: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    let settled = false;
     const done = (ok: boolean): void => {
-      socket.destroy();
+      if (settled) return;
+      settled = true;
       resolve(ok);
     };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
+    const url = `${authorityHost}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`;
+    const req = request(url, { method: "GET", ca: caPem, timeout: timeoutMs, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => {
+        if (body.length < 65_536) body += d;
+      });
+      res.on("end", () => {
+        try {
+          const doc = JSON.parse(body) as { token_endpoint?: unknown };
+          done(
+            res.statusCode === 200 &&
+              typeof doc.token_endpoint === "string" &&
+              doc.token_endpoint.toLowerCase().startsWith(`${authorityHost.toLowerCase()}/`),
+          );
+        } catch {
+          done(false);
+        }
+      });
+      res.on("error", () => done(false));
+    });
+    req.on("timeout", () => {
+      req.destroy();
+      done(false);
+    });
+    req.on("error", () => done(false));
+    req.end();
   });
 }
 
-/** The running local tenant described by `stateDir`, or undefined (no file, no address in it, nothing listening). */
+/** The running local tenant described by `stateDir`, or undefined (no file, no address in it, no answer). */
 export async function findRunningLocalTenant(stateDir: string): Promise<LocalTarget | undefined> {
   let creds: Record<string, unknown>;
   let caPem: string;
@@ -69,12 +104,12 @@ export async function findRunningLocalTenant(stateDir: string): Promise<LocalTar
   } catch {
     return undefined;
   }
-  if (url.protocol !== "https:" || !(await listening(url.hostname, Number(url.port || 443), 1000))) return undefined;
+  if (url.protocol !== "https:" || !(await answers(url.origin, tenantId, caPem, 2000))) return undefined;
   return {
     tenantId,
     clientId,
     clientSecret,
-    authorityHost,
+    authorityHost: url.origin,
     graphBaseUrl,
     tokenAudience: str("tokenAudience") ?? "https://graph.microsoft.com",
     caPem,
