@@ -1,0 +1,202 @@
+/**
+ * Parallel block upload from a stream (intune-win32-protocol.md §2.6): `concurrency` workers each take the next
+ * block from one sequential reader and Put it. Each worker reuses one block buffer, so memory is
+ * `blockSize × concurrency` whatever the payload size and however late the garbage collector runs. Blocks already
+ * staged (a resume) are read past and not sent.
+ *
+ * Failures of one block, after the pipeline's own retries (429/503/504, dropped connections):
+ * - 403 (expired or revoked SAS): ask the URL source for a renewed URL (one renewal is shared by every worker that
+ *   was refused with the same URL) and resend the block; at most `maxRefusalsPerBlock` times;
+ * - 500 (storage's InternalError / OperationTimedOut, documented as retryable): resend after backoff, a few times;
+ * - anything else stops every worker and is thrown.
+ */
+import type { Readable } from "node:stream";
+import { PublisherError } from "../../core/errors.js";
+import { abortError } from "../http/errors.js";
+import { backoffDelay } from "../http/retry-policy.js";
+import { abortableSleep } from "../http/sleep.js";
+import type { Sleep } from "../http/types.js";
+import { BlockReader } from "./block-reader.js";
+import { blockId, MAX_BLOCK_SIZE, MAX_BLOCKS_PER_BLOB, StorageError } from "./block-blob.js";
+import type { BlockBlobClient } from "./block-blob.js";
+
+/** An upload URL and a counter that grows with each renewal, so a refusal names the URL it concerned. */
+export interface UploadUrl {
+  url: string;
+  generation: number;
+}
+
+export interface UploadUrlSource {
+  /** The URL to start a block with; may first renew it when it is about to lapse (proactive renewal). */
+  ready(signal: AbortSignal): Promise<UploadUrl>;
+  /** `refused` was answered 403: resolve to a renewed URL (renewing at most once per generation). */
+  refused(refused: UploadUrl, error: StorageError, signal: AbortSignal): Promise<UploadUrl>;
+}
+
+export interface BlockDone {
+  index: number;
+  id: string;
+  size: number;
+}
+
+export interface UploadBlocksOptions {
+  client: Pick<BlockBlobClient, "putBlock">;
+  /** the whole content from its first byte */
+  source: Readable;
+  /** total bytes the source holds */
+  size: number;
+  blockSize: number;
+  concurrency: number;
+  urls: UploadUrlSource;
+  /** block indices already staged: read past, not sent */
+  skip?: ReadonlySet<number>;
+  signal?: AbortSignal;
+  /** a block was acknowledged (201) */
+  onBlock?: (block: BlockDone) => void;
+  /** default 2 */
+  maxRefusalsPerBlock?: number;
+  /** default 3 */
+  maxServerErrorRetries?: number;
+  sleep?: Sleep;
+  random?: () => number;
+}
+
+export interface UploadBlocksResult {
+  /** every block id, in blob order (for Put Block List) */
+  ids: string[];
+  sentBlocks: number;
+  sentBytes: number;
+}
+
+export function blockCount(size: number, blockSize: number): number {
+  return Math.max(1, Math.ceil(size / blockSize));
+}
+
+/** Checks a block size against the storage limits for a blob of `size` bytes; returns the block count. */
+export function checkBlockLayout(size: number, blockSize: number): number {
+  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE)
+    throw new PublisherError(
+      "usage",
+      "InvalidBlockSize",
+      `The block size must be a whole number of bytes from 1 to ${MAX_BLOCK_SIZE} (100 MiB), not ${blockSize}.`,
+    );
+  const count = blockCount(size, blockSize);
+  if (count > MAX_BLOCKS_PER_BLOB)
+    throw new PublisherError(
+      "usage",
+      "TooManyBlocks",
+      `${size} bytes in blocks of ${blockSize} bytes make ${count} blocks; Azure Storage allows ${MAX_BLOCKS_PER_BLOB}.`,
+      { hint: `Use a block size of at least ${Math.ceil(size / MAX_BLOCKS_PER_BLOB)} bytes.` },
+    );
+  return count;
+}
+
+export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocksResult> {
+  const count = checkBlockLayout(o.size, o.blockSize);
+  if (!Number.isInteger(o.concurrency) || o.concurrency < 1)
+    throw new PublisherError(
+      "usage",
+      "InvalidConcurrency",
+      `Concurrency must be a whole number ≥ 1, not ${o.concurrency}.`,
+    );
+  const skip = o.skip ?? new Set<number>();
+  const sleep = o.sleep ?? abortableSleep;
+  const random = o.random ?? Math.random;
+  const maxRefusals = o.maxRefusalsPerBlock ?? 2;
+  const maxServerErrors = o.maxServerErrorRetries ?? 3;
+  const lengthOf = (i: number): number => Math.min(o.blockSize, o.size - i * o.blockSize);
+  const ids = Array.from({ length: count }, (_, i) => blockId(i));
+
+  const stop = new AbortController();
+  const signal = o.signal === undefined ? stop.signal : AbortSignal.any([o.signal, stop.signal]);
+  const reader = new BlockReader(o.source);
+  const short = (): PublisherError =>
+    new PublisherError("input", "PayloadSizeMismatch", `The content ended at byte ${reader.position} of ${o.size}.`);
+
+  // One reader, blocks handed out in order under a promise-chain lock.
+  let next = 0;
+  let lock: Promise<unknown> = Promise.resolve();
+  let ended = false;
+  // A worker gives its buffer back before taking the next block, so at most `concurrency` buffers ever exist.
+  // Safe to reuse: putBlock has resolved or thrown, so the transport no longer reads the body.
+  const buffers: Buffer[] = [];
+  const take = (): Promise<{ index: number; data: Buffer; buffer: Buffer } | undefined> => {
+    const p = lock.then(async () => {
+      while (next < count && skip.has(next)) {
+        const n = lengthOf(next);
+        if ((await reader.skip(n)) !== n) throw short();
+        next++;
+      }
+      if (next >= count) {
+        if (!ended) {
+          ended = true;
+          await reader.expectEnd("The content");
+        }
+        return undefined;
+      }
+      const index = next++;
+      const buffer = buffers.pop() ?? Buffer.allocUnsafe(Math.min(o.blockSize, o.size));
+      const data = await reader.readInto(buffer, lengthOf(index));
+      if (data.length !== lengthOf(index)) throw short();
+      return { index, data, buffer };
+    });
+    lock = p.catch(() => undefined);
+    return p;
+  };
+
+  let sentBlocks = 0;
+  let sentBytes = 0;
+  const send = async (index: number, data: Buffer): Promise<void> => {
+    let refusals = 0;
+    let serverErrors = 0;
+    let url = await o.urls.ready(signal);
+    for (;;) {
+      try {
+        await o.client.putBlock(url.url, ids[index]!, data, signal);
+        return;
+      } catch (e) {
+        if (!(e instanceof StorageError)) throw e;
+        if (e.status === 403 && refusals < maxRefusals) {
+          refusals++;
+          url = await o.urls.refused(url, e, signal);
+          continue;
+        }
+        if (e.status === 500 && serverErrors < maxServerErrors) {
+          serverErrors++;
+          await sleep(backoffDelay(serverErrors, { baseDelayMs: 1000, maxDelayMs: 30_000, random }), signal);
+          url = await o.urls.ready(signal);
+          continue;
+        }
+        throw e;
+      }
+    }
+  };
+
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    try {
+      for (;;) {
+        if (signal.aborted) return;
+        const block = await take();
+        if (block === undefined) return;
+        await send(block.index, block.data);
+        sentBlocks++;
+        sentBytes += block.data.length;
+        buffers.push(block.buffer);
+        o.onBlock?.({ index: block.index, id: ids[block.index]!, size: block.data.length });
+      }
+    } catch (e) {
+      failure ??= e;
+      stop.abort();
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: Math.min(o.concurrency, count) }, worker));
+  } finally {
+    await reader.close();
+  }
+  if (o.signal?.aborted) throw abortError(o.signal);
+  if (failure !== undefined) throw failure;
+  return { ids, sentBlocks, sentBytes };
+}
