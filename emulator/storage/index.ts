@@ -3,6 +3,8 @@
 // local-stack-notes.md §1).
 import { randomInt } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +44,8 @@ export interface EmbeddedStorage {
   renewUploadUri(uri: string, expiresOn: Date): Promise<void>;
   /** Fault injection: the URL fails with 403 from now on, until renewed. */
   expireUploadUri(uri: string): Promise<void>;
+  /** fault injection: the URL expires once `bytes` of Put Block bodies were accepted (the block passing the mark gets 403) */
+  expireUploadUriAfterBytes(uri: string, bytes: number): void;
   /** Streams the committed blob and runs the commit checks (§4 items 16–19); `reason` is one sentence. */
   verifyCommittedContent(uri: string, expected: ExpectedContent): Promise<VerificationResult>;
   /** Deletes the blob (and its uncommitted blocks) and the URL's access policy. */
@@ -165,6 +169,30 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
   }
   await server.start();
 
+  // Byte-counting SAS expiry (a fault): Put Block requests pass through here before Azurite sees them.
+  const byteBudgets = new Map<string, number>();
+  const httpServer = (server as unknown as { httpServer: HttpsServer }).httpServer;
+  const azuriteListeners = httpServer.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  httpServer.removeAllListeners("request");
+  httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const forward = (): void => azuriteListeners.forEach((l) => l.call(httpServer, req, res));
+    const url = new URL(req.url ?? "/", "https://storage.invalid");
+    const left = byteBudgets.get(url.pathname);
+    if (left === undefined || req.method !== "PUT" || url.searchParams.get("comp") !== "block") return forward();
+    const remaining = left - Number(req.headers["content-length"] ?? 0);
+    if (remaining >= 0) {
+      byteBudgets.set(url.pathname, remaining);
+      return forward();
+    }
+    byteBudgets.delete(url.pathname);
+    req.pause();
+    // The request's own URL carries the SAS (si=) that names the access policy to expire.
+    const expired = Promise.resolve().then(() =>
+      setPolicyExpiry(parseUploadUri(`${endpointUrl.origin}${req.url ?? ""}`), new Date(Date.now() - 60_000)),
+    );
+    void expired.then(forward, forward);
+  });
+
   const blobEndpoint = `${server.getHttpServerAddress()}/${ACCOUNT}`;
   const credential = new StorageSharedKeyCredential(ACCOUNT, ACCOUNT_KEY);
   const service = new BlobServiceClient(blobEndpoint, credential, trustingPipeline(opts.caPem));
@@ -286,6 +314,11 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
       assertOpen();
       // A minute in the past: clear of clock granularity and of any start-time tolerance.
       await setPolicyExpiry(parseUploadUri(uri), new Date(Date.now() - 60_000));
+    },
+
+    expireUploadUriAfterBytes(uri, bytes) {
+      assertOpen();
+      byteBudgets.set(new URL(uri).pathname, bytes);
     },
 
     async verifyCommittedContent(uri, expected) {

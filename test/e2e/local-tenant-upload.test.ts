@@ -76,45 +76,60 @@ describe("our package through the local tenant's upload flow", () => {
     await rm(work, { recursive: true, force: true });
   });
 
+  const blobClient = (url: string): BlockBlobClient => {
+    const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: lt.caCertPem } };
+    return new BlockBlobClient(url, undefined, options);
+  };
+  const fileBody = () => ({
+    "@odata.type": "#microsoft.graph.mobileAppContentFile",
+    name: "IntunePackage.intunewin",
+    size: pkg.unencryptedContentSize,
+    sizeEncrypted: pkg.encryptedSize,
+    isDependency: false,
+  });
+  const wireEncryptionInfo = (e: typeof pkg.detection.EncryptionInfo) => ({
+    encryptionKey: e.EncryptionKey,
+    macKey: e.MacKey,
+    initializationVector: e.InitializationVector,
+    mac: e.Mac,
+    profileIdentifier: e.ProfileIdentifier,
+    fileDigest: e.FileDigest,
+    fileDigestAlgorithm: e.FileDigestAlgorithm,
+  });
+  const appBody = () => ({
+    "@odata.type": "#microsoft.graph.win32LobApp",
+    displayName: "Contoso Hello App",
+    publisher: "Contoso",
+    fileName: "install.intunewin",
+    setupFilePath: pkg.setupFile,
+    installCommandLine: "powershell.exe -ExecutionPolicy Bypass -File install.ps1",
+    uninstallCommandLine: "powershell.exe -ExecutionPolicy Bypass -File uninstall.ps1",
+    installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", maxRunTimeInMinutes: 60 },
+    detectionRules: [
+      {
+        "@odata.type": "#microsoft.graph.win32LobAppRegistryDetection",
+        check32BitOn64System: false,
+        keyPath: "HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\HelloApp",
+        valueName: "Version",
+        detectionType: "version",
+        operator: "equal",
+        detectionValue: "1.0.0",
+      },
+    ],
+  });
+
   async function upload(payload: Buffer, encryptionInfo = pkg.detection.EncryptionInfo) {
-    const app = (await graph.api("/deviceAppManagement/mobileApps").post({
-      "@odata.type": "#microsoft.graph.win32LobApp",
-      displayName: "Contoso Hello App",
-      publisher: "Contoso",
-      fileName: "install.intunewin",
-      setupFilePath: pkg.setupFile,
-      installCommandLine: "powershell.exe -ExecutionPolicy Bypass -File install.ps1",
-      uninstallCommandLine: "powershell.exe -ExecutionPolicy Bypass -File uninstall.ps1",
-      installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", maxRunTimeInMinutes: 60 },
-      detectionRules: [
-        {
-          "@odata.type": "#microsoft.graph.win32LobAppRegistryDetection",
-          check32BitOn64System: false,
-          keyPath: "HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\HelloApp",
-          valueName: "Version",
-          detectionType: "version",
-          operator: "equal",
-          detectionValue: "1.0.0",
-        },
-      ],
-    })) as Win32LobAppWire;
+    const app = (await graph.api("/deviceAppManagement/mobileApps").post(appBody())) as Win32LobAppWire;
     const base = `/deviceAppManagement/mobileApps/${app.id}/${CAST}/contentVersions`;
     const cv = (await graph.api(base).post({})) as { id: string };
-    const file = (await graph.api(`${base}/${cv.id}/files`).post({
-      "@odata.type": "#microsoft.graph.mobileAppContentFile",
-      name: "IntunePackage.intunewin",
-      size: pkg.unencryptedContentSize,
-      sizeEncrypted: pkg.encryptedSize,
-      isDependency: false,
-    })) as MobileAppContentFileWire;
+    const file = (await graph.api(`${base}/${cv.id}/files`).post(fileBody())) as MobileAppContentFileWire;
     const fileUrl = `${base}/${cv.id}/files/${file.id}`;
     const getFile = async (): Promise<MobileAppContentFileWire> =>
       (await graph.api(fileUrl).get()) as MobileAppContentFileWire;
     const ready = await waitFor("the upload URL", getFile, (f) => f.uploadState === "azureStorageUriRequestSuccess");
     assert.match(ready.azureStorageUri!, /^https:\/\/127\.0\.0\.1:\d+\/.*\.intunewin\.bin\?sv=/);
 
-    const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: lt.caCertPem } };
-    const blob = new BlockBlobClient(ready.azureStorageUri!, undefined, options);
+    const blob = blobClient(ready.azureStorageUri!);
     const ids: string[] = [];
     const blockSize = 1024;
     for (let i = 0, n = 0; i < payload.length; i += blockSize, n++) {
@@ -123,17 +138,7 @@ describe("our package through the local tenant's upload flow", () => {
       ids.push(id);
     }
     await blob.commitBlockList(ids);
-    await graph.api(`${fileUrl}/commit`).post({
-      fileEncryptionInfo: {
-        encryptionKey: encryptionInfo.EncryptionKey,
-        macKey: encryptionInfo.MacKey,
-        initializationVector: encryptionInfo.InitializationVector,
-        mac: encryptionInfo.Mac,
-        profileIdentifier: encryptionInfo.ProfileIdentifier,
-        fileDigest: encryptionInfo.FileDigest,
-        fileDigestAlgorithm: encryptionInfo.FileDigestAlgorithm,
-      },
-    });
+    await graph.api(`${fileUrl}/commit`).post({ fileEncryptionInfo: wireEncryptionInfo(encryptionInfo) });
     const final = await waitFor(
       "the commit",
       getFile,
@@ -155,6 +160,40 @@ describe("our package through the local tenant's upload flow", () => {
     const published = (await graph.api(`/deviceAppManagement/mobileApps/${app.id}`).get()) as Win32LobAppWire;
     assert.equal(published.committedContentVersion, cv.id);
     assert.equal(published.publishingState, "published");
+  });
+
+  it("SAS expiry after N bytes (a fault): the block past the mark gets 403; renewUpload makes the same URL work", async () => {
+    lt.admin.addUploadFault({ stage: "blockUpload", outcome: "sasExpiresAfterBytes", bytes: 2048, count: 1 });
+    const payload = await payloadOf(pkg.path);
+    const app = (await graph.api("/deviceAppManagement/mobileApps").post(appBody())) as Win32LobAppWire;
+    const base = `/deviceAppManagement/mobileApps/${app.id}/${CAST}/contentVersions`;
+    const cv = (await graph.api(base).post({})) as { id: string };
+    const file = (await graph.api(`${base}/${cv.id}/files`).post(fileBody())) as MobileAppContentFileWire;
+    const fileUrl = `${base}/${cv.id}/files/${file.id}`;
+    const getFile = async (): Promise<MobileAppContentFileWire> =>
+      (await graph.api(fileUrl).get()) as MobileAppContentFileWire;
+    const ready = await waitFor("the upload URL", getFile, (f) => f.uploadState === "azureStorageUriRequestSuccess");
+    const blob = blobClient(ready.azureStorageUri!);
+    const block = (n: number): Buffer => payload.subarray(n * 1024, (n + 1) * 1024);
+    const id = (n: number): string => Buffer.from(String(n).padStart(4, "0")).toString("base64");
+    await blob.stageBlock(id(0), block(0), 1024);
+    await blob.stageBlock(id(1), block(1), 1024);
+    await assert.rejects(blob.stageBlock(id(2), block(2), 1024), (e: { statusCode?: number }) => e.statusCode === 403);
+    await graph.api(`${fileUrl}/renewUpload`).post({});
+    await waitFor("the renewal", getFile, (f) => f.uploadState === "azureStorageUriRenewalSuccess");
+    const ids: string[] = [];
+    for (let n = 0; n * 1024 < payload.length; n++) {
+      if (n >= 2) await blob.stageBlock(id(n), block(n), block(n).length);
+      ids.push(id(n));
+    }
+    await blob.commitBlockList(ids);
+    await graph.api(`${fileUrl}/commit`).post({ fileEncryptionInfo: wireEncryptionInfo(pkg.detection.EncryptionInfo) });
+    const final = await waitFor(
+      "the commit",
+      getFile,
+      (f) => f.uploadState.startsWith("commitFile") && f.uploadState !== "commitFilePending",
+    );
+    assert.equal(final.uploadState, "commitFileSuccess", "blocks staged before the expiry were kept");
   });
 
   it("fails the commit (asynchronously) when one byte of the uploaded package was altered", async () => {

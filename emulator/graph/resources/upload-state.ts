@@ -33,9 +33,14 @@ export const DEFAULT_UPLOAD_DELAYS: UploadDelays = {
 
 /** Ways to make the next matching stage fail (admin fault injection). */
 export interface UploadFault {
-  stage: "sasRequest" | "renewal" | "commit";
-  /** failed / timedOut end states; stuck = stays pending for ever */
-  outcome: "failed" | "timedOut" | "stuck";
+  stage: "sasRequest" | "renewal" | "commit" | "blockUpload";
+  /**
+   * failed / timedOut end states; stuck = stays pending for ever; sasExpiresAfterBytes (stage blockUpload): the
+   * file's upload URL expires once `bytes` of blocks were accepted, so the block that passes the mark gets 403
+   */
+  outcome: "failed" | "timedOut" | "stuck" | "sasExpiresAfterBytes";
+  /** for sasExpiresAfterBytes */
+  bytes?: number;
   count: number;
 }
 
@@ -88,11 +93,15 @@ export class UploadStateMachine {
   }
 
   private takeFault(stage: UploadFault["stage"]): UploadFault["outcome"] | undefined {
+    return this.takeFaultRecord(stage)?.outcome;
+  }
+
+  private takeFaultRecord(stage: UploadFault["stage"]): UploadFault | undefined {
     const f = this.faults.find((x) => x.stage === stage && x.count > 0);
     if (!f) return undefined;
     f.count--;
     this.faults = this.faults.filter((x) => x.count > 0);
-    return f.outcome;
+    return f;
   }
 
   /** New file: `azureStorageUriRequestPending`, URL issued after `sasIssueMs` (§2.4, §4 item 10). */
@@ -110,6 +119,10 @@ export class UploadStateMachine {
         blobName,
         expiresOn: new Date(now + this.delays.sasIssueMs + this.delays.sasLifetimeMs),
       });
+      const expiry = this.takeFaultRecord("blockUpload");
+      if (expiry?.outcome === "sasExpiresAfterBytes") {
+        this.o.storage.expireUploadUriAfterBytes(rec.uploadUri, expiry.bytes ?? 0);
+      }
     }
   }
 

@@ -30,4 +30,20 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: "Print what an admin needs to create the app registration (permissions, CLI script, consent URL)",
     load: async () => (await import("./connect-setup.js")).default as unknown as Command,
   },
+  publish: {
+    summary: "Publish app definitions: create, update or leave each app so the tenant holds it exactly once",
+    load: async () => (await import("./publish.js")).default as unknown as Command,
+  },
+  "apps list": {
+    summary: "List the tenant's Win32 apps (ours show their definition id)",
+    load: async () => (await import("./apps-list.js")).default as unknown as Command,
+  },
+  "apps show": {
+    summary: "Show one Win32 app by app id, name or definition id",
+    load: async () => (await import("./apps-show.js")).default as unknown as Command,
+  },
+  "apps remove": {
+    summary: "Delete a Win32 app published by intune-publisher (others only with --force)",
+    load: async () => (await import("./apps-remove.js")).default as unknown as Command,
+  },
 };

@@ -1,0 +1,33 @@
+import { listApps } from "../../publish/apps.js";
+import { defineCommand } from "../command.js";
+import { printData } from "../output.js";
+import { settingsFlags, settingsSchema } from "./connect-test.js";
+import { withGraph } from "./publish.js";
+
+export default defineCommand({
+  name: "apps list",
+  summary: "List the tenant's Win32 apps; those published by intune-publisher show their definition id",
+  usage: "apps list [--profile P] [--cloud C] [--output json]",
+  details: [
+    "Every win32LobApp of the tenant: app id, name, version, publishing state, committed content version, and the",
+    "definition id from the ownership stamp for apps intune-publisher published (`-` for the others).",
+    "Tenant options as for `publish` (with nothing configured: the local tenant).",
+  ].join("\n"),
+  flags: settingsFlags,
+  schema: settingsSchema,
+  async run(ctx, o) {
+    const rows = await withGraph(ctx, o, (s) => listApps(s.graph, ctx.signal));
+    printData(ctx, rows, () => [
+      ["App id", "Name", "Version", "State", "Content version", "Definition"],
+      ...rows.map((r) => [
+        r.appId,
+        r.displayName,
+        r.displayVersion || "-",
+        r.publishingState,
+        r.committedContentVersion ?? "-",
+        r.definitionId ?? (r.stamp === "invalid" ? "(unreadable stamp)" : "-"),
+      ]),
+    ]);
+    return 0;
+  },
+});

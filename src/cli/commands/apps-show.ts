@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { readStamp } from "../../core/app-definition/stamp.js";
+import { findApp } from "../../publish/apps.js";
+import { defineCommand } from "../command.js";
+import { keyValueTable, printData } from "../output.js";
+import { settingsFlags, settingsSchema } from "./connect-test.js";
+import { withGraph } from "./publish.js";
+
+export default defineCommand({
+  name: "apps show",
+  summary: "Show one Win32 app of the tenant by app id, name or definition id",
+  usage: "apps show ID|NAME [--profile P] [--cloud C] [--output json]",
+  details: [
+    "ID|NAME: an app id, a display name (case-insensitive) or the definition id of an app we published.",
+    "The JSON output is the app as Graph returns it, with largeIcon shortened to its type and size.",
+  ].join("\n"),
+  flags: settingsFlags,
+  positionals: ["app"],
+  schema: settingsSchema.extend({ app: z.string().min(1) }),
+  async run(ctx, o) {
+    const app = await withGraph(ctx, o, (s) => findApp(s.graph, o.app, ctx.signal));
+    const icon = app.largeIcon;
+    const shown = {
+      ...app,
+      largeIcon: icon ? { type: icon.type, bytes: Buffer.from(icon.value, "base64").length } : null,
+    };
+    const s = readStamp(app.notes);
+    printData(ctx, shown, () =>
+      keyValueTable([
+        ["App id", app.id],
+        ["Name", app.displayName],
+        ["Publisher", app.publisher],
+        ["Version", app.displayVersion],
+        ["Publishing state", app.publishingState],
+        ["Committed content version", app.committedContentVersion ?? "-"],
+        ["Size", app.size],
+        ["File name", app.fileName],
+        ["Setup file", app.setupFilePath],
+        ["Install command", app.installCommandLine],
+        ["Uninstall command", app.uninstallCommandLine],
+        ["Detection rules", app.detectionRules?.length ?? 0],
+        ["Requirement rules", app.requirementRules?.length ?? 0],
+        ["Scope tags", (app.roleScopeTagIds ?? []).join(", ")],
+        ["Icon", icon ? `${icon.type}, ${shown.largeIcon?.bytes} bytes` : "none"],
+        [
+          "Published by intune-publisher",
+          s.status === "valid"
+            ? `yes: ${s.stamp.id} ${s.stamp.version} (${s.stamp.contentHash.slice(0, 19)}…)`
+            : s.status === "invalid"
+              ? `unreadable stamp (${s.reason})`
+              : "no",
+        ],
+        ["Created", app.createdDateTime],
+        ["Last modified", app.lastModifiedDateTime],
+      ]),
+    );
+    return 0;
+  },
+});

@@ -1,0 +1,353 @@
+import { dirname, join, resolve } from "node:path";
+import { z } from "zod";
+import { loadAppDefinitions } from "../../catalog/load.js";
+import { loadCredential } from "../../clients/auth/credentials.js";
+import { defaultLogDir, teeLogger } from "../../clients/http/log-file.js";
+import type { HttpLogger } from "../../clients/http/types.js";
+import { PublisherError } from "../../core/errors.js";
+import type { PlanItem } from "../../core/plan/plan.js";
+import { transportFor } from "../../publish/connect/config-store.js";
+import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
+import { problemError, runConnectionTest } from "../../publish/connect/test-connection.js";
+import type { ConnectionReport } from "../../publish/connect/test-connection.js";
+import { describeFailure, publish, publishError } from "../../publish/publish.js";
+import type { AppOutcome, PublishEvent, PublishResult } from "../../publish/publish.js";
+import { openGraphSession, resolveTarget } from "../../publish/target.js";
+import type { GraphSession, ResolvedTarget } from "../../publish/target.js";
+import { defineCommand } from "../command.js";
+import type { CommandContext } from "../command.js";
+import { renderTable } from "../output.js";
+import { formatBytes } from "../progress.js";
+import { settingsFlags, settingsSchema } from "./connect-test.js";
+
+/** `--detailed-exitcode`: success, and the plan had changes (made, or with --dry-run to make). */
+export const CHANGES_EXIT_CODE = 11;
+
+/** main.ts maps positionals one-to-one to names: these slots take the definition files. */
+const MAX_FILES = 200;
+const FILE_SLOTS = Array.from({ length: MAX_FILES }, (_, i) => `file${i + 1}`);
+
+type TargetOptions = z.infer<typeof settingsSchema>;
+
+/** Resolves the tenant (local when none is configured), signs in, runs `fn` with a Graph session, cleans up. */
+export async function withGraph<T>(
+  ctx: CommandContext,
+  o: TargetOptions,
+  fn: (session: GraphSession, target: ResolvedTarget, logger: HttpLogger | undefined) => Promise<T>,
+): Promise<T> {
+  const logger = teeLogger(
+    ctx.verbose
+      ? {
+          info: (line: string) => ctx.stderr.write(`log: ${line}\n`),
+          warning: (line: string) => ctx.stderr.write(`log: warning: ${line}\n`),
+        }
+      : undefined,
+    ctx.runLog,
+  );
+  const target = await resolveTarget({
+    env: ctx.env,
+    configFile: o.config,
+    flags: {
+      profile: o.profile,
+      cloud: o.cloud,
+      tenant: o.tenant,
+      clientId: o["client-id"],
+      authorityHost: o["authority-host"],
+      tokenAudience: o["token-audience"],
+      graphBaseUrl: o["graph-base-url"],
+      caCertificate: o["ca-certificate"],
+      proxy: o.proxy,
+    },
+    stateDir: o.state === undefined ? defaultEmulatorStateDir(ctx.env) : resolve(ctx.cwd, o.state),
+    onNote: (line) => ctx.stderr.write(`${line}\n`),
+  });
+  try {
+    const session = await openGraphSession(target, { env: ctx.env, logger });
+    try {
+      return await fn(session, target, logger);
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await target.close();
+  }
+}
+
+const ACTION_TEXT: Record<PlanItem["action"], string> = {
+  create: "create",
+  "update-metadata": "update metadata",
+  "new-version": "new version",
+  nothing: "nothing",
+};
+
+function actionText(i: { action: PlanItem["action"]; strategy?: string | undefined }): string {
+  return i.action === "new-version" ? `new version (${i.strategy})` : ACTION_TEXT[i.action];
+}
+
+function outcomeText(o: AppOutcome | undefined, dryRun: boolean): string {
+  if (dryRun || o === undefined) return "planned";
+  if (o.status === "ok") return o.action === "nothing" ? "up to date" : "done";
+  return o.compensation?.deleted ? "failed (new app deleted)" : o.compensation ? "failed (app left)" : "failed";
+}
+
+/** The JSON document: the plan without PATCH bodies (icons and scripts are large), outcomes, the tenant. */
+function jsonOf(r: PublishResult, connection: ConnectionReport | undefined): unknown {
+  return {
+    dryRun: r.dryRun,
+    ...(connection === undefined ? {} : { connection }),
+    plan: r.plan.items.map(({ patch: _patch, ...rest }) => rest),
+    warnings: r.plan.warnings,
+    untouched: r.plan.untouched,
+    outcomes: r.outcomes,
+    tenant: r.tenant,
+  };
+}
+
+function printConnection(ctx: CommandContext, report: ConnectionReport): void {
+  const mark = { ok: "✓", warning: "!", failed: "✗", skipped: "-" } as const;
+  const lines = [
+    "Connection test",
+    renderTable([["", "Step", "Result"], ...report.steps.map((s) => [mark[s.status], s.name, s.detail])]),
+  ];
+  if (report.permissions.length > 0)
+    lines.push(
+      "",
+      renderTable([
+        ["Permission", "Used for", "Enabled", "Probe"],
+        ...report.permissions.map((p) => [
+          p.permission,
+          p.usedFor,
+          p.enabled ? "✓" : "✗",
+          `${mark[p.probe.status]} ${p.probe.what}`,
+        ]),
+      ]),
+    );
+  ctx.stdout.write(lines.join("\n") + "\n\n");
+}
+
+function printResult(ctx: CommandContext, r: PublishResult, source: string): void {
+  const rows = r.plan.items.map((i, n) => {
+    const o = r.outcomes[n];
+    return [
+      i.id,
+      i.version,
+      actionText(i),
+      outcomeText(o, r.dryRun),
+      o?.appId ?? i.appId ?? "-",
+      [...i.reasons, ...(i.otherApps.length > 0 ? [`also carrying this id: ${i.otherApps.join(", ")}`] : [])].join(
+        "; ",
+      ),
+    ];
+  });
+  const lines = [
+    r.dryRun ? "Plan (dry run: nothing was changed)" : "Publish",
+    renderTable([["App", "Version", "Action", "Result", "App id", "Reasons"], ...rows]),
+    "",
+    `The tenant (${source}) holds:`,
+  ];
+  lines.push(
+    r.tenant.length === 0
+      ? "  none of these apps"
+      : renderTable([
+          ["App", "App id", "Version", "State", "Content version", "Current"],
+          ...r.tenant.map((a) => [
+            a.id,
+            a.appId,
+            a.version,
+            a.publishingState,
+            a.committedContentVersion ?? "-",
+            a.current ? "yes" : "no (kept)",
+          ]),
+        ]),
+  );
+  const untouched = r.plan.untouched;
+  lines.push(
+    "",
+    `Not touched: ${untouched.foreign} app(s) without the intune-publisher stamp${untouched.invalidStamps.length > 0 ? `, ${untouched.invalidStamps.length} with an unreadable stamp` : ""}.`,
+  );
+  ctx.stdout.write(lines.join("\n") + "\n");
+}
+
+/** Step lines on stderr; on a terminal, one progress line for every app being packaged or uploaded. */
+function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => void; finish(): void } {
+  const tty = ctx.stderr.isTTY === true;
+  const bars = new Map<string, string>();
+  let drawn = false;
+  let last = 0;
+  const clear = (): void => {
+    if (drawn) ctx.stderr.write("\r\x1b[K");
+    drawn = false;
+  };
+  const draw = (force = false): void => {
+    if (!tty || bars.size === 0) return;
+    const now = Date.now();
+    if (!force && now - last < 100) return;
+    last = now;
+    const text = [...bars].map(([id, s]) => `${id} ${s}`).join(" | ");
+    ctx.stderr.write(`\r${text.slice(0, Math.max(20, (ctx.stderr.columns ?? 80) - 1))}\x1b[K`);
+    drawn = true;
+  };
+  const line = (text: string): void => {
+    clear();
+    ctx.stderr.write(`${text}\n`);
+    draw(true);
+  };
+  const pct = (done: number, total: number): string => `${total > 0 ? Math.floor((done / total) * 100) : 100}%`;
+  return {
+    onEvent(e) {
+      switch (e.type) {
+        case "step":
+          line(`${e.id}: ${e.detail}`);
+          break;
+        case "package":
+          bars.set(e.id, `packaging ${pct(e.bytesRead, e.totalBytes)} ${formatBytes(e.bytesRead)}`);
+          draw();
+          break;
+        case "upload": {
+          const u = e.event;
+          if (u.type === "bytes") {
+            bars.set(e.id, `uploading ${pct(u.bytesDone, u.totalBytes)} ${formatBytes(u.bytesDone)}`);
+            draw();
+          } else if (u.type === "stage" && (u.stage === "commit" || u.stage === "patch" || u.stage === "verify")) {
+            bars.set(e.id, u.stage === "commit" ? "committing" : "finishing");
+            draw();
+          } else if (u.type === "renewed") line(`${e.id}: upload URL renewed (${u.reason})`);
+          else if (u.type === "resumed")
+            line(`${e.id}: resuming an earlier upload (${u.blocksPresent} of ${u.blockCount} blocks already stored)`);
+          else if (u.type === "restarted") line(`${e.id}: starting the upload afresh (${u.reason})`);
+          break;
+        }
+        case "done": {
+          bars.delete(e.id);
+          const o = e.outcome;
+          if (o.action === "nothing") break;
+          if (o.status === "ok") {
+            const up = o.upload
+              ? `, ${formatBytes(o.upload.bytesSent)} in ${o.upload.blocksSent} block(s), content version ${o.contentVersionId}`
+              : "";
+            line(`${o.id}: done (app ${o.appId}${up})`);
+          } else line(`${o.id}: ${describeFailure(o)}`);
+          break;
+        }
+      }
+    },
+    finish: clear,
+  };
+}
+
+const schema = settingsSchema
+  .extend({
+    "dry-run": z.boolean().optional(),
+    "detailed-exitcode": z.boolean().optional(),
+    "test-connection": z.boolean().optional(),
+    concurrency: z
+      .string()
+      .regex(/^[1-9]\d*$/, "must be a whole number from 1")
+      .optional(),
+    ...Object.fromEntries(FILE_SLOTS.map((s) => [s, z.string().min(1).optional()])),
+  })
+  .transform((o) => {
+    const files = FILE_SLOTS.map((s) => (o as Record<string, unknown>)[s]).filter(
+      (f): f is string => typeof f === "string",
+    );
+    return { ...(o as TargetOptions), ...pick(o), files };
+  });
+
+function pick(o: Record<string, unknown>) {
+  return {
+    dryRun: o["dry-run"] === true,
+    detailedExitcode: o["detailed-exitcode"] === true,
+    testConnection: o["test-connection"] === true,
+    concurrency: typeof o["concurrency"] === "string" ? Number(o["concurrency"]) : undefined,
+  };
+}
+
+export default defineCommand({
+  name: "publish",
+  summary: "Make the tenant hold each app definition exactly once: create, update or nothing",
+  usage:
+    "publish APP.yaml… [--dry-run] [--detailed-exitcode] [--test-connection] [--profile P] [--cloud C] [--output json]",
+  details: [
+    "Reads the definitions (all problems reported with file:line:column before any call), reads the tenant's",
+    "win32LobApps, finds ours by the ownership stamp in their notes, and plans per app: create, update metadata",
+    "(PATCH only what differs), new version (in-place: new content on the same app; supersede: a new app, the old",
+    "one kept) or nothing. Then applies it, a few apps at a time: packages source folders, creates apps, uploads",
+    "and commits the content, PATCHes. A re-run with nothing changed makes no change in the tenant. If a step",
+    "fails after an app was created, that app is deleted again (or the error says what was left).",
+    "",
+    "Options:",
+    "      --dry-run            print the plan only: nothing is packaged or written",
+    `      --detailed-exitcode  exit ${CHANGES_EXIT_CODE} (not 0) when the plan has changes (made, or to make with --dry-run)`,
+    "      --test-connection    run the connection test first and print its table",
+    "      --concurrency N      apps published at once (default 4)",
+    "  -p, --profile NAME, --config FILE, --cloud C, --tenant T, --client-id ID, …   as for `connect test`",
+    "      --state DIR          the emulator state folder to look in for a running local tenant",
+    "",
+    "With no tenant configured (no profile, no AZURE_TENANT_ID), or with --cloud local, publish uses a running",
+    "local tenant (`emulator start`), else starts one in-process for the run. Reference: docs/publishing.md.",
+    `Exit codes: 0 done, 9 bad definition, 5 Graph/storage error, 6 timeout, 7 network, ${CHANGES_EXIT_CODE} changes`,
+    "(with --detailed-exitcode); others as in docs/cli.md.",
+  ].join("\n"),
+  flags: {
+    ...settingsFlags,
+    "dry-run": { type: "boolean" },
+    "detailed-exitcode": { type: "boolean" },
+    "test-connection": { type: "boolean" },
+    concurrency: { type: "string" },
+  },
+  positionals: FILE_SLOTS,
+  schema,
+  async run(ctx, o) {
+    if (o.files.length === 0)
+      throw new PublisherError("usage", "Usage", "Name at least one app definition file.", {
+        hint: "Run `intune-publisher publish APP.yaml…`; examples are in examples/apps/.",
+      });
+    // Every definition problem is reported before anything starts (exit 9).
+    const definitions = await loadAppDefinitions(o.files, { cwd: ctx.cwd });
+    const withCategories = definitions.filter((d) => d.definition.categories.length > 0).map((d) => d.definition.id);
+    if (withCategories.length > 0)
+      ctx.stderr.write(
+        `warning: categories are not linked yet (${withCategories.join(", ")}); the apps are published without them.\n`,
+      );
+    return withGraph(ctx, o, async (session, target, logger) => {
+      let connection: ConnectionReport | undefined;
+      if (o.testConnection) {
+        const { report, close } = await runConnectionTest({
+          resolveSettings: async () => target.settings,
+          loadCredential: (s) => loadCredential(s.credential, { env: ctx.env, secretValue: target.secretValue }),
+          transport: (s) => transportFor(s, { caPem: target.caPem }),
+          signal: ctx.signal,
+          ...(logger === undefined ? {} : { logger }),
+        });
+        await close();
+        connection = report;
+        if (ctx.output !== "json") printConnection(ctx, report);
+        if (report.problem) throw problemError(report.problem);
+      }
+      const progress = progressReporter(ctx);
+      let result: PublishResult;
+      try {
+        result = await publish({
+          graph: session.graph,
+          definitions,
+          dryRun: o.dryRun,
+          signal: ctx.signal,
+          onEvent: progress.onEvent,
+          upload: { storage: { transport: session.transport.send } },
+          ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
+          // A resume journal only makes sense for a tenant that outlives this process.
+          ...(target.localTenant === undefined ? { journalDir: join(dirname(defaultLogDir(ctx.env)), "uploads") } : {}),
+        });
+      } finally {
+        progress.finish();
+      }
+      for (const w of result.plan.warnings) ctx.stderr.write(`warning: ${w}\n`);
+      if (ctx.output === "json") ctx.stdout.write(JSON.stringify(jsonOf(result, connection), null, 2) + "\n");
+      else printResult(ctx, result, target.source);
+      const failure = publishError(result);
+      if (failure) throw failure;
+      const changes = result.plan.items.some((i) => i.action !== "nothing");
+      return o.detailedExitcode && changes ? CHANGES_EXIT_CODE : 0;
+    });
+  },
+});

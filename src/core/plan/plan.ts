@@ -1,0 +1,220 @@
+/**
+ * The publish plan (issue 5 "Idempotency, updates, resume"): what the tenant must do so that it holds each defined
+ * app exactly once. Pure: desired apps (definitions with their content hash) × the tenant's win32LobApps → one plan
+ * item per definition, with reasons. Apps without a valid ownership stamp are never touched (only counted).
+ *
+ *   no stamped app with the definition's id                        → create
+ *   same version and content hash, content committed, no change     → nothing
+ *   same version and content hash, some properties differ           → update-metadata (PATCH only those)
+ *   new version or content, or no committed content                 → new-version, strategy in-place or supersede
+ *
+ * When several apps carry the same id (a superseded app and its successor), the newest one with committed content
+ * is the current app; the newest one without committed content (an earlier run stopped before the commit and could
+ * not clean up) is finished in place instead of creating yet another app.
+ */
+import { changedProperties } from "../app-definition/diff.js";
+import type { AppDefinition, UpdateStrategy } from "../app-definition/schema.js";
+import type { OwnershipStamp } from "../app-definition/stamp.js";
+import { readStamp } from "../app-definition/stamp.js";
+import type { DefinitionAssets, Win32LobAppPatchWire } from "../app-definition/to-graph.js";
+import { toWin32LobAppPatchBody } from "../app-definition/to-graph.js";
+import type { MsiInformationWire } from "../wire/graph.js";
+
+export type PlanAction = "create" | "update-metadata" | "new-version" | "nothing";
+
+/** One definition as the planner needs it. */
+export interface DesiredApp {
+  definition: AppDefinition;
+  assets: DefinitionAssets;
+  /** `contentHash(...)` of the content the definition names */
+  contentHash: string;
+  /** resolved from `definition.scopeTags`; absent = leave the tenant's default */
+  scopeTagIds?: readonly string[];
+}
+
+/** The part of a win32LobApp (as Graph lists it) the planner reads; other properties are compared as given. */
+export interface TenantApp extends Readonly<Record<string, unknown>> {
+  id: string;
+  displayName?: string;
+  notes?: string | null;
+  createdDateTime?: string;
+  committedContentVersion?: string | null;
+  msiInformation?: MsiInformationWire | null;
+}
+
+export interface OwnedApp {
+  app: TenantApp;
+  stamp: OwnershipStamp;
+}
+
+export interface TenantState {
+  /** win32LobApps with a valid stamp */
+  owned: OwnedApp[];
+  /** win32LobApps with a stamp line that does not validate: never trusted, never touched */
+  invalid: { appId: string; displayName: string; reason: string }[];
+  /** win32LobApps without a stamp (not ours) */
+  foreign: number;
+}
+
+/** Sorts the tenant's win32LobApps by their ownership stamp. */
+export function classifyTenantApps(apps: readonly TenantApp[]): TenantState {
+  const state: TenantState = { owned: [], invalid: [], foreign: 0 };
+  for (const app of apps) {
+    const r = readStamp(app.notes);
+    if (r.status === "valid") state.owned.push({ app, stamp: r.stamp });
+    else if (r.status === "invalid")
+      state.invalid.push({ appId: app.id, displayName: app.displayName ?? "", reason: r.reason });
+    else state.foreign++;
+  }
+  return state;
+}
+
+export interface PlanItem {
+  /** the definition id */
+  id: string;
+  displayName: string;
+  version: string;
+  action: PlanAction;
+  /** for new-version */
+  strategy?: UpdateStrategy;
+  /**
+   * The app the action works on: the app to PATCH (update-metadata), to give new content (in-place), that is up
+   * to date (nothing), or that a supersede leaves in place (supersede: the new app gets a new id).
+   */
+  appId?: string;
+  /** supersede: the app the new one succeeds (kept; relationships and assignments are the targeting step's) */
+  supersedes?: string;
+  /** the version and content hash the current app's stamp records */
+  current?: { version: string; contentHash: string; committed: boolean };
+  /** update-metadata: the properties that differ (also computed, before packaging, for new-version) */
+  changed: string[];
+  /** update-metadata: the PATCH body, only the changed properties (and `@odata.type`) */
+  patch?: Win32LobAppPatchWire | Record<string, unknown>;
+  /** other apps carrying this id (e.g. predecessors an earlier supersede kept), never touched */
+  otherApps: string[];
+  reasons: string[];
+}
+
+export interface Plan {
+  items: PlanItem[];
+  /** untouched apps: ours with an unreadable stamp, and how many are not ours */
+  untouched: { invalidStamps: TenantState["invalid"]; foreign: number };
+  warnings: string[];
+}
+
+/** The PATCH body for `changed` properties of `full`. */
+export function partialPatch(
+  full: Readonly<Record<string, unknown>>,
+  changed: readonly string[],
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { "@odata.type": full["@odata.type"] };
+  for (const k of changed) body[k] = full[k];
+  return body;
+}
+
+function newest(a: OwnedApp, b: OwnedApp): number {
+  const ta = Date.parse(a.app.createdDateTime ?? "") || 0;
+  const tb = Date.parse(b.app.createdDateTime ?? "") || 0;
+  return tb - ta || (a.app.id < b.app.id ? -1 : a.app.id > b.app.id ? 1 : 0);
+}
+
+const committed = (o: OwnedApp): boolean =>
+  typeof o.app.committedContentVersion === "string" && o.app.committedContentVersion !== "";
+
+/** The app a definition is published to: the newest with committed content, else the newest. */
+export function currentApp(candidates: readonly OwnedApp[]): OwnedApp | undefined {
+  const sorted = [...candidates].sort(newest);
+  // An uncommitted app newer than the committed one is a half-finished publish: finish it.
+  return sorted[0] !== undefined && !committed(sorted[0]) ? sorted[0] : (sorted.find(committed) ?? sorted[0]);
+}
+
+export function planPublish(desired: readonly DesiredApp[], tenant: TenantState): Plan {
+  const items = desired.map((d) => planOne(d, tenant));
+  const warnings = tenant.invalid.map(
+    (i) =>
+      `App ${i.appId} (${i.displayName}) has an intune-publisher stamp that cannot be read (${i.reason}); it is left alone.`,
+  );
+  return { items, untouched: { invalidStamps: tenant.invalid, foreign: tenant.foreign }, warnings };
+}
+
+function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
+  const def = d.definition;
+  const base = { id: def.id, displayName: def.displayName, version: def.version };
+  const mine = tenant.owned.filter((o) => o.stamp.id === def.id);
+  const current = currentApp(mine);
+  if (current === undefined) {
+    return {
+      ...base,
+      action: "create",
+      changed: [],
+      otherApps: [],
+      reasons: [`no app in the tenant carries the stamp of "${def.id}"`],
+    };
+  }
+  const app = current.app;
+  const otherApps = mine.filter((o) => o !== current).map((o) => o.app.id);
+  const isCommitted = committed(current);
+  const shared = {
+    ...base,
+    appId: app.id,
+    current: { version: current.stamp.version, contentHash: current.stamp.contentHash, committed: isCommitted },
+    otherApps,
+  };
+  const sameVersion = current.stamp.version === def.version;
+  const sameContent = current.stamp.contentHash === d.contentHash;
+
+  // What a PATCH would change, with the stamp the app will carry when this plan is done.
+  const stamp: OwnershipStamp = { id: def.id, version: def.version, contentHash: d.contentHash };
+  const body = toWin32LobAppPatchBody(def, d.assets, {
+    stamp,
+    ...(d.scopeTagIds === undefined ? {} : { scopeTagIds: d.scopeTagIds }),
+    msiInformation: app.msiInformation ?? null,
+  });
+  const changed = changedProperties(body, app);
+
+  if (!isCommitted) {
+    return {
+      ...shared,
+      action: "new-version",
+      strategy: "in-place",
+      changed,
+      reasons: [
+        "the app has no committed content (an earlier publish stopped before the commit): finish it in place",
+        ...(sameVersion ? [] : [`version ${current.stamp.version} → ${def.version}`]),
+      ],
+    };
+  }
+  if (sameVersion && sameContent) {
+    if (changed.length === 0) {
+      return { ...shared, action: "nothing", changed, reasons: [`version ${def.version} and content are current`] };
+    }
+    return {
+      ...shared,
+      action: "update-metadata",
+      changed,
+      patch: partialPatch(body, changed),
+      reasons: [`changed: ${changed.join(", ")}`],
+    };
+  }
+  const reasons: string[] = [];
+  if (!sameVersion) reasons.push(`version ${current.stamp.version} → ${def.version}`);
+  if (!sameContent) reasons.push("the content changed");
+  if (sameVersion && !sameContent) reasons.push(`the version was not changed (${def.version}); consider raising it`);
+  if (def.updateStrategy === "supersede") {
+    return {
+      ...shared,
+      action: "new-version",
+      strategy: "supersede",
+      supersedes: app.id,
+      changed,
+      reasons: [...reasons, `updateStrategy supersede: a new app; ${app.id} is kept`],
+    };
+  }
+  return {
+    ...shared,
+    action: "new-version",
+    strategy: "in-place",
+    changed,
+    reasons: [...reasons, "updateStrategy in-place: a new content version on the same app"],
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The `apps` commands' use cases: list the tenant's win32LobApps (ours marked by their ownership stamp), find one
+ * by id, name or definition id, and remove one (refusing apps we did not make unless forced).
+ */
+import type { GraphClient } from "../clients/graph/client.js";
+import { readStamp } from "../core/app-definition/stamp.js";
+import type { StampReading } from "../core/app-definition/stamp.js";
+import { PublisherError } from "../core/errors.js";
+import type { Win32LobAppWire } from "../core/wire/graph.js";
+import { listWin32Apps, MOBILE_APPS } from "./publish.js";
+
+export interface AppRow {
+  appId: string;
+  displayName: string;
+  publisher: string;
+  displayVersion: string;
+  publishingState: string;
+  committedContentVersion: string | null;
+  createdDateTime: string;
+  /** the definition id when the app carries our stamp */
+  definitionId: string | undefined;
+  stamp: StampReading["status"];
+}
+
+export function toRow(a: Win32LobAppWire): AppRow {
+  const s = readStamp(a.notes);
+  return {
+    appId: a.id,
+    displayName: a.displayName,
+    publisher: a.publisher ?? "",
+    displayVersion: a.displayVersion ?? "",
+    publishingState: a.publishingState,
+    committedContentVersion: a.committedContentVersion ?? null,
+    createdDateTime: a.createdDateTime,
+    definitionId: s.status === "valid" ? s.stamp.id : undefined,
+    stamp: s.status,
+  };
+}
+
+export async function listApps(graph: GraphClient, signal?: AbortSignal): Promise<AppRow[]> {
+  const apps = await listWin32Apps(graph, signal);
+  return apps.map(toRow).sort((a, b) => a.displayName.localeCompare(b.displayName) || a.appId.localeCompare(b.appId));
+}
+
+/**
+ * The one app `query` names: an app id, else a display name (case-insensitive), else a definition id from our
+ * stamp. None → input error; several → usage error listing their ids.
+ */
+export async function findApp(graph: GraphClient, query: string, signal?: AbortSignal): Promise<Win32LobAppWire> {
+  const apps = await listWin32Apps(graph, signal);
+  const q = query.toLowerCase();
+  const byId = apps.filter((a) => a.id.toLowerCase() === q);
+  const byName = apps.filter((a) => a.displayName.toLowerCase() === q);
+  const byDefinition = apps.filter((a) => {
+    const s = readStamp(a.notes);
+    return s.status === "valid" && s.stamp.id === query;
+  });
+  const matches = byId.length > 0 ? byId : byName.length > 0 ? byName : byDefinition;
+  if (matches.length === 0)
+    throw new PublisherError("input", "AppNotFound", `No win32LobApp has the id, name or definition id "${query}".`, {
+      hint: "Run `intune-publisher apps list` to see the apps and their ids.",
+    });
+  if (matches.length > 1)
+    throw new PublisherError(
+      "usage",
+      "AmbiguousApp",
+      `"${query}" names ${matches.length} apps: ${matches.map((a) => `${a.id} (${a.displayName} ${a.displayVersion ?? ""})`.trim()).join(", ")}.`,
+      { hint: "Give the app id instead." },
+    );
+  // The full app (a list may leave out properties such as largeIcon).
+  return graph.get<Win32LobAppWire>(`${MOBILE_APPS}/${encodeURIComponent(matches[0]!.id)}`, {
+    ...(signal === undefined ? {} : { signal }),
+  });
+}
+
+/** Deletes the app `query` names; refuses an app without our valid stamp unless `force`. */
+export async function removeApp(
+  graph: GraphClient,
+  query: string,
+  o: { force?: boolean; signal?: AbortSignal } = {},
+): Promise<AppRow> {
+  const app = await findApp(graph, query, o.signal);
+  const row = toRow(app);
+  if (row.stamp !== "valid" && o.force !== true)
+    throw new PublisherError(
+      "usage",
+      "NotOurApp",
+      `The app ${app.id} (${app.displayName}) was not published by intune-publisher (${row.stamp === "absent" ? "no ownership stamp in its notes" : "its ownership stamp cannot be read"}); it is not removed.`,
+      { hint: "Pass --force to remove it anyway." },
+    );
+  await graph.delete(`${MOBILE_APPS}/${encodeURIComponent(app.id)}`, {
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
+  });
+  return row;
+}

@@ -1,0 +1,611 @@
+/**
+ * The publish use case (issue 5): make the tenant hold each defined app exactly once.
+ *
+ *   read the tenant (win32LobApps, ours found by their ownership stamp) → content hashes → plan (src/core/plan) →
+ *   apply, a few apps at a time: package a source folder (or open the prebuilt package) → create the app (create,
+ *   supersede) → upload and commit through the upload engine (which PATCHes committedContentVersion and verifies)
+ *   → PATCH the changed properties (in-place: the new stamp; update-metadata: only what differs).
+ *
+ * A re-run with nothing changed makes no Graph write. If a step fails after this run created an app, the app is
+ * deleted with a fresh signal (a cancelled run still cleans up); if that fails too, the outcome says exactly what
+ * was left (app, content version, file). Reference: docs/publishing.md.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { assertContentSize } from "../catalog/load.js";
+import type { LoadedAppDefinition } from "../catalog/load.js";
+import type { GraphClient } from "../clients/graph/client.js";
+import { AppDefinitionError } from "../core/app-definition/errors.js";
+import type { DefinitionProblem } from "../core/app-definition/errors.js";
+import { contentHash, readStamp } from "../core/app-definition/stamp.js";
+import type { OwnershipStamp } from "../core/app-definition/stamp.js";
+import type { PackageFacts } from "../core/app-definition/to-graph.js";
+import {
+  msiInformationFromDetectionXml,
+  toWin32LobAppCreateBody,
+  toWin32LobAppPatchBody,
+} from "../core/app-definition/to-graph.js";
+import { changedProperties } from "../core/app-definition/diff.js";
+import { isPublisherError, PublisherError } from "../core/errors.js";
+import type { ErrorKind } from "../core/errors.js";
+import { classifyTenantApps, currentApp, partialPatch, planPublish } from "../core/plan/plan.js";
+import type { DesiredApp, Plan, PlanItem, TenantApp } from "../core/plan/plan.js";
+import type { Win32LobAppWire } from "../core/wire/graph.js";
+import { packageFolder } from "../intunewin/package.js";
+import { openPackage } from "../intunewin/read.js";
+import { listSource } from "../intunewin/source.js";
+import { resumeOrStart, uploadContent, UploadError } from "./upload/index.js";
+import type { UploadContentOptions, UploadLeftover, UploadProgressEvent, UploadResult } from "./upload/index.js";
+
+export const MOBILE_APPS = "/deviceAppManagement/mobileApps";
+export const WIN32_FILTER = "isof('microsoft.graph.win32LobApp')";
+export const DEFAULT_APP_CONCURRENCY = 4;
+/** How long the compensating DELETE may take (its own signal: a cancelled run still cleans up). */
+export const COMPENSATION_TIMEOUT_MS = 60_000;
+
+export type PublishStep = "package" | "create" | "upload" | "patch" | "compensate";
+
+export type PublishEvent =
+  | { type: "step"; id: string; step: PublishStep; detail: string }
+  | { type: "package"; id: string; bytesRead: number; totalBytes: number }
+  | { type: "upload"; id: string; event: UploadProgressEvent }
+  | { type: "done"; id: string; outcome: AppOutcome };
+
+/** Upload engine settings passed through (block size, parallelism, polling, storage transport, …). */
+export type UploadSettings = Partial<
+  Pick<
+    UploadContentOptions,
+    "blockSize" | "concurrency" | "poll" | "deadlines" | "renewal" | "storage" | "clock" | "sleep"
+  >
+>;
+
+export interface PublishOptions {
+  graph: GraphClient;
+  definitions: readonly LoadedAppDefinition[];
+  /** plan only: no package is built and nothing is written */
+  dryRun?: boolean;
+  /** apps published at once; default 4 */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: PublishEvent) => void;
+  upload?: UploadSettings;
+  /** keep a resume journal per definition there (`<id>.upload.json`); none when absent */
+  journalDir?: string;
+  /** where packages are built; default a temporary folder removed at the end */
+  workDir?: string;
+}
+
+export interface Compensation {
+  /** the app this run created */
+  appId: string;
+  deleted: boolean;
+  /** when it could not be deleted: what the tenant still holds */
+  leftover?: UploadLeftover;
+  error?: string;
+}
+
+export interface AppOutcome {
+  id: string;
+  action: PlanItem["action"];
+  strategy?: PlanItem["strategy"];
+  status: "ok" | "failed";
+  /** the app that holds the definition now (or, after a failure, the one that was being worked on) */
+  appId?: string;
+  supersedes?: string;
+  /** the content version committed by this run */
+  contentVersionId?: string;
+  /** properties PATCHed */
+  patched?: string[];
+  upload?: Pick<UploadResult, "blockCount" | "blocksSent" | "bytesSent" | "renewals" | "resumed">;
+  error?: { kind: ErrorKind; code: string; message: string; step: PublishStep };
+  compensation?: Compensation;
+}
+
+/** One of our apps as the tenant holds it after the run. */
+export interface AppSummary {
+  id: string;
+  appId: string;
+  displayName: string;
+  version: string;
+  publishingState: string;
+  committedContentVersion: string | null;
+  current: boolean;
+}
+
+export interface PublishResult {
+  dryRun: boolean;
+  plan: Plan;
+  outcomes: AppOutcome[];
+  /** our apps in the tenant after the run (for the definitions given); empty when the run was cancelled */
+  tenant: AppSummary[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading the tenant
+
+/** Every win32LobApp of the tenant (paged). */
+export function listWin32Apps(graph: GraphClient, signal?: AbortSignal): Promise<Win32LobAppWire[]> {
+  return graph.listAll<Win32LobAppWire>(MOBILE_APPS, {
+    query: { $filter: WIN32_FILTER },
+    ...(signal === undefined ? {} : { signal }),
+  });
+}
+
+/** Scope tag names → ids (case-insensitive); an unknown name is a positioned definition problem. */
+export async function resolveScopeTags(
+  graph: GraphClient,
+  definitions: readonly LoadedAppDefinition[],
+  signal?: AbortSignal,
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!definitions.some((d) => d.definition.scopeTags !== undefined)) return out;
+  const tags = await graph.listAll<{ id: string; displayName: string }>("/deviceManagement/roleScopeTags", {
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const byName = new Map(tags.map((t) => [t.displayName.toLowerCase(), t.id]));
+  const problems: DefinitionProblem[] = [];
+  for (const d of definitions) {
+    const names = d.definition.scopeTags;
+    if (names === undefined) continue;
+    const ids: string[] = [];
+    names.forEach((n, i) => {
+      const id = byName.get(n.toLowerCase());
+      if (id === undefined)
+        problems.push(
+          d.problem(
+            ["scopeTags", i],
+            `The tenant has no scope tag named "${n}" (it has: ${tags.map((t) => t.displayName).join(", ") || "none"}).`,
+          ),
+        );
+      else if (!ids.includes(id)) ids.push(id);
+    });
+    out.set(d.definition.id, ids);
+  }
+  if (problems.length > 0) throw new AppDefinitionError(problems);
+  return out;
+}
+
+/**
+ * Graph leaves `largeIcon` out of list responses: read it, one GET per app, for our apps whose definition has an
+ * icon, so an icon change is seen (and an unchanged icon is not re-sent).
+ */
+async function completeIcons(
+  graph: GraphClient,
+  apps: Win32LobAppWire[],
+  defs: readonly LoadedAppDefinition[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const withIcon = new Set(defs.filter((d) => d.assets.icon !== undefined).map((d) => d.definition.id));
+  for (const app of apps) {
+    if ("largeIcon" in app) continue;
+    const s = readStamp(app.notes);
+    if (s.status !== "valid" || !withIcon.has(s.stamp.id)) continue;
+    const full = await graph.get<Win32LobAppWire>(`${MOBILE_APPS}/${encodeURIComponent(app.id)}`, {
+      ...(signal === undefined ? {} : { signal }),
+    });
+    app.largeIcon = full.largeIcon ?? null;
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
+/**
+ * The content hash of a definition without packaging: a prebuilt package's Detection.xml FileDigest, or the
+ * listing (path, size, SHA-256) of a source folder.
+ */
+export async function definitionContentHash(d: LoadedAppDefinition): Promise<string> {
+  const c = d.content;
+  if (c.kind === "package") {
+    const pkg = await openPackage(c.packagePath);
+    try {
+      return contentHash({ kind: "intunewin", fileDigest: pkg.detection.EncryptionInfo.FileDigest });
+    } finally {
+      pkg.close();
+    }
+  }
+  const entries = await listSource(c.sourceDir);
+  const files = [];
+  for (const e of entries) {
+    if (e.kind !== "file") continue;
+    files.push({ path: e.zipName.replaceAll("\\", "/"), size: e.size, sha256: await sha256File(e.absPath) });
+  }
+  return contentHash({ kind: "sourceTree", setupFile: c.setupFile.replaceAll("\\", "/"), files });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The use case
+
+export async function publish(o: PublishOptions): Promise<PublishResult> {
+  const signal = o.signal;
+  const scopeTags = await resolveScopeTags(o.graph, o.definitions, signal);
+  const desired: DesiredApp[] = [];
+  for (const d of o.definitions) {
+    const tagIds = scopeTags.get(d.definition.id);
+    desired.push({
+      definition: d.definition,
+      assets: d.assets,
+      contentHash: await definitionContentHash(d),
+      ...(tagIds === undefined ? {} : { scopeTagIds: tagIds }),
+    });
+  }
+  const before = await listWin32Apps(o.graph, signal);
+  await completeIcons(o.graph, before, o.definitions, signal);
+  const plan = planPublish(desired, classifyTenantApps(before as unknown as TenantApp[]));
+  if (o.dryRun) {
+    return { dryRun: true, plan, outcomes: [], tenant: summarize(before, o.definitions) };
+  }
+
+  const work = o.workDir ?? (await mkdtemp(join(tmpdir(), "intune-publisher-")));
+  const outcomes: AppOutcome[] = new Array<AppOutcome>(plan.items.length);
+  try {
+    const byApp = new Map(before.map((a) => [a.id, a]));
+    await pool(plan.items.length, o.concurrency ?? DEFAULT_APP_CONCURRENCY, async (i) => {
+      const item = plan.items[i]!;
+      const run = new AppRun(o, item, o.definitions[i]!, desired[i]!, work, byApp.get(item.appId ?? ""));
+      outcomes[i] = await run.execute();
+      o.onEvent?.({ type: "done", id: item.id, outcome: outcomes[i] });
+    });
+  } finally {
+    if (o.workDir === undefined) await rm(work, { recursive: true, force: true });
+  }
+  // A cancelled run reports its outcomes (compensation included) without reading the tenant again.
+  if (signal?.aborted) return { dryRun: false, plan, outcomes, tenant: [] };
+  const anyWrite = outcomes.some((x) => x.action !== "nothing");
+  const after = anyWrite ? await listWin32Apps(o.graph, signal) : before;
+  return { dryRun: false, plan, outcomes, tenant: summarize(after, o.definitions) };
+}
+
+/** Runs `count` jobs, at most `limit` at once; every job runs (a failure is the job's own outcome). */
+async function pool(count: number, limit: number, job: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) await job(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
+}
+
+function summarize(apps: readonly Win32LobAppWire[], defs: readonly LoadedAppDefinition[]): AppSummary[] {
+  const ids = new Set(defs.map((d) => d.definition.id));
+  const owned = classifyTenantApps(apps as unknown as TenantApp[]).owned.filter((o) => ids.has(o.stamp.id));
+  const current = new Set([...ids].map((id) => currentApp(owned.filter((o) => o.stamp.id === id))?.app.id));
+  return owned
+    .map((o) => {
+      const a = o.app as unknown as Win32LobAppWire;
+      return {
+        id: o.stamp.id,
+        appId: a.id,
+        displayName: a.displayName,
+        version: o.stamp.version,
+        publishingState: a.publishingState,
+        committedContentVersion: a.committedContentVersion ?? null,
+        current: current.has(a.id),
+      };
+    })
+    .sort((a, b) => (a.id === b.id ? Number(b.current) - Number(a.current) : a.id < b.id ? -1 : 1));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One app
+
+interface Built {
+  path: string;
+  facts: PackageFacts;
+}
+
+class AppRun {
+  private step: PublishStep = "package";
+  private created: string | undefined;
+
+  constructor(
+    private readonly o: PublishOptions,
+    private readonly item: PlanItem,
+    private readonly loaded: LoadedAppDefinition,
+    private readonly desired: DesiredApp,
+    private readonly work: string,
+    private readonly existing: Win32LobAppWire | undefined,
+  ) {}
+
+  private emit(step: PublishStep, detail: string): void {
+    this.step = step;
+    this.o.onEvent?.({ type: "step", id: this.item.id, step, detail });
+  }
+
+  private base(): AppOutcome {
+    const i = this.item;
+    return {
+      id: i.id,
+      action: i.action,
+      ...(i.strategy === undefined ? {} : { strategy: i.strategy }),
+      ...(i.appId === undefined ? {} : { appId: i.appId }),
+      ...(i.supersedes === undefined ? {} : { supersedes: i.supersedes }),
+      status: "ok",
+    };
+  }
+
+  async execute(): Promise<AppOutcome> {
+    const out = this.base();
+    try {
+      switch (this.item.action) {
+        case "nothing":
+          return out;
+        case "update-metadata": {
+          this.emit("patch", `PATCH ${this.item.changed.join(", ")}`);
+          await this.patch(this.item.appId!, this.item.patch as Record<string, unknown>);
+          return { ...out, patched: [...this.item.changed] };
+        }
+        case "create":
+          return await this.createAndUpload(out);
+        case "new-version":
+          return this.item.strategy === "supersede" ? await this.createAndUpload(out) : await this.inPlace(out);
+      }
+    } catch (e) {
+      return this.failed(out, e);
+    }
+  }
+
+  private stamp(): OwnershipStamp {
+    const def = this.desired.definition;
+    return { id: def.id, version: def.version, contentHash: this.desired.contentHash };
+  }
+
+  private scopeTagOption() {
+    return this.desired.scopeTagIds === undefined ? {} : { scopeTagIds: this.desired.scopeTagIds };
+  }
+
+  private async createAndUpload(out: AppOutcome): Promise<AppOutcome> {
+    const built = await this.build();
+    const body = toWin32LobAppCreateBody(this.loaded.definition, this.loaded.assets, {
+      package: built.facts,
+      stamp: this.stamp(),
+      ...this.scopeTagOption(),
+    });
+    this.emit("create", `create ${body.displayName}`);
+    const app = await this.o.graph.post<Win32LobAppWire>(MOBILE_APPS, body, this.sig());
+    this.created = app.id;
+    out.appId = app.id;
+    const up = await this.upload(app.id, built);
+    await this.forget();
+    return { ...out, contentVersionId: up.contentVersionId, upload: uploadSummary(up) };
+  }
+
+  private async inPlace(out: AppOutcome): Promise<AppOutcome> {
+    const appId = this.item.appId!;
+    const built = await this.build();
+    const up = await this.upload(appId, built);
+    // The new stamp (and the rest of the definition) goes on after the commit: if the upload fails, the stamp
+    // still names the content the app really has, so a re-run tries again.
+    const full = toWin32LobAppPatchBody(this.loaded.definition, this.loaded.assets, {
+      package: built.facts,
+      stamp: this.stamp(),
+      ...this.scopeTagOption(),
+    });
+    const changed = changedProperties(full, (this.existing ?? {}) as Record<string, unknown>);
+    if (changed.length > 0) {
+      this.emit("patch", `PATCH ${changed.join(", ")}`);
+      await this.patch(appId, partialPatch(full, changed));
+    }
+    await this.forget();
+    return { ...out, contentVersionId: up.contentVersionId, patched: changed, upload: uploadSummary(up) };
+  }
+
+  private sig(): { signal?: AbortSignal } {
+    return this.o.signal === undefined ? {} : { signal: this.o.signal };
+  }
+
+  private async patch(appId: string, body: Record<string, unknown>): Promise<void> {
+    await this.o.graph.patch(`${MOBILE_APPS}/${encodeURIComponent(appId)}`, body, this.sig());
+  }
+
+  /**
+   * Packages a source folder (progress events) or opens the prebuilt package, and reads its facts. With a journal
+   * folder, a package is built into `<journalDir>/packages/<id>/<content hash>/` and kept until the app is done,
+   * so a re-run after a crash uploads the same package (same keys) and the engine can resume its upload.
+   */
+  private async build(): Promise<Built> {
+    const c = this.loaded.content;
+    const id = this.item.id;
+    if (c.kind === "folder") {
+      const outDir = this.packageDir() ?? join(this.work, id);
+      const kept = this.packageDir() === undefined ? undefined : await keptPackage(outDir);
+      if (kept) {
+        this.emit("package", `reuse the package built by an earlier run (${kept.path})`);
+        assertContentSize(this.loaded, kept.size);
+        return { path: kept.path, facts: facts(kept.path, kept.detection) };
+      }
+      this.emit("package", `package ${c.sourceDir}`);
+      await rm(outDir, { recursive: true, force: true });
+      await mkdir(outDir, { recursive: true });
+      const r = await packageFolder({
+        sourceDir: c.sourceDir,
+        setupFile: c.setupFile,
+        outDir,
+        ...this.sig(),
+        onProgress: (bytesRead, totalBytes) => this.o.onEvent?.({ type: "package", id, bytesRead, totalBytes }),
+      });
+      assertContentSize(this.loaded, r.encryptedSize);
+      return { path: r.path, facts: facts(r.path, r.detection) };
+    }
+    const pkg = await openPackage(c.packagePath);
+    try {
+      return { path: c.packagePath, facts: facts(c.packagePath, pkg.detection) };
+    } finally {
+      pkg.close();
+    }
+  }
+
+  /** Where a source folder's package is kept for resuming (with a journal folder only). */
+  private packageDir(): string | undefined {
+    if (this.o.journalDir === undefined) return undefined;
+    return join(
+      this.o.journalDir,
+      "packages",
+      this.item.id,
+      this.desired.contentHash.replace(/^sha256:/, "").slice(0, 32),
+    );
+  }
+
+  /** Drops the kept package and journal of this app (done, or its new app deleted). */
+  private async forget(): Promise<void> {
+    if (this.o.journalDir === undefined) return;
+    await rm(join(this.o.journalDir, "packages", this.item.id), { recursive: true, force: true }).catch(
+      () => undefined,
+    );
+    await rm(this.journalPath(), { force: true }).catch(() => undefined);
+  }
+
+  private async upload(appId: string, built: Built): Promise<UploadResult> {
+    this.emit("upload", `upload ${basename(built.path)} to app ${appId}`);
+    const icon = this.loaded.assets.icon;
+    const options: UploadContentOptions = {
+      ...this.o.upload,
+      graph: this.o.graph,
+      appId,
+      packagePath: built.path,
+      ...this.sig(),
+      onProgress: (event) => this.o.onEvent?.({ type: "upload", id: this.item.id, event }),
+      ...(icon === undefined
+        ? {}
+        : {
+            largeIcon: {
+              "@odata.type": "#microsoft.graph.mimeContent",
+              type: icon.type,
+              value: Buffer.from(icon.bytes).toString("base64"),
+            },
+          }),
+    };
+    if (this.o.journalDir === undefined) return uploadContent(options);
+    await mkdir(this.o.journalDir, { recursive: true, mode: 0o700 });
+    return resumeOrStart({ ...options, journalPath: this.journalPath() });
+  }
+
+  private journalPath(): string {
+    return join(this.o.journalDir ?? "", `${this.item.id}.upload.json`);
+  }
+
+  /** The failure as an outcome; an app this run created is deleted (fresh signal) or reported as left. */
+  private async failed(out: AppOutcome, e: unknown): Promise<AppOutcome> {
+    const err = isPublisherError(e)
+      ? e
+      : new PublisherError("internal", "Internal", e instanceof Error ? e.message : String(e), { cause: e });
+    const result: AppOutcome = {
+      ...out,
+      status: "failed",
+      error: { kind: err.kind, code: err.code, message: err.message, step: this.step },
+    };
+    if (this.created === undefined) return result;
+    const appId = this.created;
+    const failedStep = this.step;
+    this.emit("compensate", `delete app ${appId} created by this run`);
+    this.step = failedStep;
+    try {
+      await this.o.graph.delete(`${MOBILE_APPS}/${encodeURIComponent(appId)}`, {
+        signal: AbortSignal.timeout(COMPENSATION_TIMEOUT_MS),
+      });
+      result.compensation = { appId, deleted: true };
+      delete result.appId;
+      // Its journal and kept package belong to the deleted app: drop them so the next run starts cleanly.
+      await this.forget();
+    } catch (d) {
+      const leftover: UploadLeftover = e instanceof UploadError ? e.leftover : { appId };
+      result.compensation = {
+        appId,
+        deleted: false,
+        leftover,
+        error: d instanceof Error ? d.message : String(d),
+      };
+    }
+    return result;
+  }
+}
+
+/** The one package kept in `dir` by an earlier run, readable, or undefined. */
+async function keptPackage(
+  dir: string,
+): Promise<
+  { path: string; size: number; detection: Awaited<ReturnType<typeof openPackage>>["detection"] } | undefined
+> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith(".intunewin") && !n.startsWith("."));
+  } catch {
+    return undefined;
+  }
+  if (names.length !== 1) return undefined;
+  const path = join(dir, names[0]!);
+  try {
+    const pkg = await openPackage(path);
+    pkg.close();
+    return { path, size: pkg.payloadSize, detection: pkg.detection };
+  } catch {
+    return undefined;
+  }
+}
+
+function facts(path: string, d: Awaited<ReturnType<typeof openPackage>>["detection"]): PackageFacts {
+  return {
+    fileName: basename(path),
+    setupFile: d.SetupFile,
+    msiInformation: d.MsiInfo ? msiInformationFromDetectionXml({ Name: d.Name, MsiInfo: d.MsiInfo }) : null,
+  };
+}
+
+function uploadSummary(r: UploadResult): AppOutcome["upload"] {
+  return {
+    blockCount: r.blockCount,
+    blocksSent: r.blocksSent,
+    bytesSent: r.bytesSent,
+    renewals: r.renewals,
+    resumed: r.resumed,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reporting
+
+/** One line per failed app: what failed, and what happened to the app this run created. */
+export function describeFailure(o: AppOutcome): string {
+  if (o.status !== "failed" || o.error === undefined) return `${o.id}: ok`;
+  const parts = [
+    `${o.id}: ${o.action}${o.strategy ? ` (${o.strategy})` : ""} failed at ${o.error.step}: ${o.error.message}`,
+  ];
+  const c = o.compensation;
+  if (c?.deleted) parts.push(`The app ${c.appId} created by this run was deleted again; the tenant is as before.`);
+  else if (c) {
+    const l = c.leftover;
+    const held = [
+      `app ${c.appId}`,
+      l?.contentVersionId ? `content version ${l.contentVersionId}` : undefined,
+      l?.fileId ? `content file ${l.fileId}` : undefined,
+    ]
+      .filter(Boolean)
+      .join(", ");
+    parts.push(
+      `The app created by this run could not be deleted (${c.error ?? "unknown error"}); the tenant still holds ${held}. A re-run finishes it in place, or remove it with \`intune-publisher apps remove ${c.appId}\`.`,
+    );
+  } else if (o.appId !== undefined)
+    parts.push(`The existing app ${o.appId} was left as it was before the failed step.`);
+  return parts.join(" ");
+}
+
+/** The error a failed run exits with: the first failure's kind (so its exit code), every failure in the message. */
+export function publishError(result: PublishResult): PublisherError | undefined {
+  const failed = result.outcomes.filter((o) => o.status === "failed");
+  if (failed.length === 0) return undefined;
+  const first = failed[0]!.error!;
+  const lines = failed.map(describeFailure);
+  return new PublisherError(
+    first.kind,
+    first.code,
+    failed.length === 1
+      ? `Publishing failed: ${lines[0]}`
+      : `Publishing failed for ${failed.length} apps:\n${lines.map((l) => `  ${l}`).join("\n")}`,
+    { hint: "The other apps were published. Fix the cause and run publish again: it continues where it stopped." },
+  );
+}
