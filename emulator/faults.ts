@@ -1,6 +1,7 @@
 /**
  * Fault injection (DESIGN.md §2 "Faults"): N calls matching a method and a path pattern get an error status,
- * a 429/503 with or without Retry-After, or a dropped connection. Declared in the seed or added at run time.
+ * a 429/503 with or without Retry-After, or a dropped connection, optionally late (`delayMs`); a fault with only
+ * `delayMs` adds latency to calls that are otherwise served normally. Declared in the seed or added at run time.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -37,25 +38,44 @@ export class FaultInjector {
     this.faults = [];
   }
 
-  /** Applies the first matching fault; true when the request was answered (or dropped) by it. */
+  /**
+   * Applies the first matching latency-only fault (the answer, whoever gives it, is held back) and the first
+   * matching other fault; true when the request was answered (or dropped) by a fault.
+   */
   apply(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     const method = req.method ?? "GET";
-    const f = this.faults.find(
-      (x) =>
-        x.remaining > 0 &&
-        (x.fault.method === "*" || x.fault.method.toUpperCase() === method) &&
-        x.pattern.test(url.pathname),
-    );
+    const matching = (latency: boolean): ActiveFault | undefined =>
+      this.faults.find(
+        (x) =>
+          x.remaining > 0 &&
+          latencyOnly(x.fault) === latency &&
+          (x.fault.method === "*" || x.fault.method.toUpperCase() === method) &&
+          x.pattern.test(url.pathname),
+      );
+    const slow = matching(true);
+    const f = matching(false);
+    if (slow) slow.remaining--;
+    if (f) f.remaining--;
+    if (slow || f) this.faults = this.faults.filter((x) => x.remaining > 0);
+    if (slow) holdBack(res, slow.fault.delayMs ?? 0);
     if (!f) return false;
-    f.remaining--;
-    this.faults = this.faults.filter((x) => x.remaining > 0);
-    if (f.fault.dropConnection) {
-      req.socket.destroy();
+    if (f.fault.delayMs !== undefined && f.fault.delayMs > 0) {
+      const fault = f.fault;
+      setTimeout(() => this.answer(req, res, url, fault), fault.delayMs);
       return true;
     }
-    const status = f.fault.status ?? 503;
+    this.answer(req, res, url, f.fault);
+    return true;
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, url: URL, fault: Fault): void {
+    if (fault.dropConnection) {
+      req.socket.destroy();
+      return;
+    }
+    const status = fault.status ?? 503;
     const headers: Record<string, string> = {};
-    if (f.fault.retryAfter !== undefined) headers["Retry-After"] = String(f.fault.retryAfter);
+    if (fault.retryAfter !== undefined) headers["Retry-After"] = String(fault.retryAfter);
     const requestId = randomUUID();
     const clientRequestId = (req.headers["client-request-id"] as string | undefined) ?? requestId;
     headers["request-id"] = requestId;
@@ -86,7 +106,7 @@ export class FaultInjector {
         },
         headers,
       );
-      return true;
+      return;
     }
     if (status === 429) {
       // The generic Graph 429 body (entra-auth-and-graph.md §2.3 [S16]); Intune's is assumed identical (§8).
@@ -110,6 +130,39 @@ export class FaultInjector {
               : "BadRequest";
       sendJson(res, status, errorBody(code, `Injected fault (${status}).`, requestId, clientRequestId, date), headers);
     }
-    return true;
   }
+}
+
+/** A fault that only adds latency: the call is otherwise served normally. */
+function latencyOnly(f: Fault): boolean {
+  return f.delayMs !== undefined && f.status === undefined && !f.dropConnection;
+}
+
+/**
+ * Holds the response back `ms` after the request arrived: writes and the end are queued until then (headers go
+ * with the first write or the end, so nothing reaches the client earlier).
+ */
+function holdBack(res: ServerResponse, ms: number): void {
+  if (ms <= 0) return;
+  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  const queued: (() => void)[] = [];
+  let open = false;
+  const timer = setTimeout(() => {
+    open = true;
+    res.write = write as ServerResponse["write"];
+    res.end = end as ServerResponse["end"];
+    for (const q of queued.splice(0)) q();
+  }, ms);
+  res.once("close", () => clearTimeout(timer));
+  res.write = ((...args: unknown[]) => {
+    if (open) return write(...args);
+    queued.push(() => write(...args));
+    return true;
+  }) as ServerResponse["write"];
+  res.end = ((...args: unknown[]) => {
+    if (open) return end(...args);
+    queued.push(() => end(...args));
+    return res;
+  }) as ServerResponse["end"];
 }

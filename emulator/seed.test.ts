@@ -80,4 +80,28 @@ describe("seed", () => {
     });
     assert.deepEqual(s.detectedApps, { devices: 100000, appsPerDevice: 20, seed: 1 });
   });
+
+  it("accepts extra app categories, refusing a name or id already taken (built-in ones included)", () => {
+    const tenants = [{ id: "11111111-2222-4333-8444-555555555555", domains: ["a.example"] }];
+    const s = parseSeed({ tenants, mobileAppCategories: [{ displayName: "Printers" }] });
+    assert.deepEqual(s.mobileAppCategories, [{ displayName: "Printers" }]);
+    assert.deepEqual(parseSeed({ tenants }).mobileAppCategories, []);
+    for (const mobileAppCategories of [
+      [{ displayName: "business" }],
+      [{ displayName: "Printers" }, { displayName: "PRINTERS" }],
+      [
+        { id: "c0000000-0000-4000-8000-0000000000c1", displayName: "A" },
+        { id: "C0000000-0000-4000-8000-0000000000C1", displayName: "B" },
+      ],
+    ]) {
+      assert.throws(
+        () => parseSeed({ tenants, mobileAppCategories }),
+        (e: unknown) => e instanceof PublisherError && /mobileAppCategories\.\d: The category/.test(e.message),
+      );
+    }
+    assert.throws(
+      () => parseSeed({ tenants, mobileAppCategories: [{ id: "nope", displayName: "X" }] }),
+      PublisherError,
+    );
+  });
 });

@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { PublisherError } from "../src/core/errors.js";
+import { BUILT_IN_CATEGORY_NAMES, categoryGuid } from "./graph/resources/categories.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = z.string().regex(GUID, "must be a GUID");
@@ -113,6 +114,8 @@ const espProfileSchema = z.looseObject({
   priority: z.number().int().min(0).default(1),
   selectedMobileAppIds: z.array(z.string()).default([]),
 });
+/** an app category besides Intune's built-in ones; without `id` it gets a stable GUID from its name */
+const mobileAppCategorySchema = z.strictObject({ id: guid.optional(), displayName: z.string().min(1) });
 const managedDeviceSchema = z.looseObject({ id: guid, deviceName: z.string().min(1) });
 const detectedAppSchema = z.looseObject({
   id: z.string().min(1),
@@ -141,6 +144,11 @@ export const faultSchema = z.strictObject({
   dropConnection: z.boolean().default(false),
   /** how many matching calls it affects */
   count: z.number().int().min(1).default(1),
+  /**
+   * latency: the answer is held back this many ms. Alone (no `status`, no `dropConnection`) the call is served
+   * normally, only later, and the fault does not hide other faults matching the same call.
+   */
+  delayMs: z.number().int().min(0).max(600_000).optional(),
 });
 
 export const seedSchema = z
@@ -151,6 +159,7 @@ export const seedSchema = z
     assignmentFilters: z.array(assignmentFilterSchema).default([]),
     roleScopeTags: z.array(roleScopeTagSchema).default([{ id: "0", displayName: "Default", isBuiltIn: true }]),
     espProfiles: z.array(espProfileSchema).default([]),
+    mobileAppCategories: z.array(mobileAppCategorySchema).default([]),
     managedDevices: z.array(managedDeviceSchema).default([]),
     detectedApps: z.union([z.array(detectedAppSchema), detectedAppsGeneratorSchema]).default([]),
     faults: z.array(faultSchema).default([]),
@@ -165,6 +174,21 @@ export const seedSchema = z
           message: "The app registration names a tenant the seed does not declare.",
         });
       }
+    });
+    // Category names are how definitions name categories: unique (case-insensitive), built-in ones included.
+    const names = new Set(BUILT_IN_CATEGORY_NAMES.map((n) => n.toLowerCase()));
+    const ids = new Set(BUILT_IN_CATEGORY_NAMES.map((n) => categoryGuid(n)));
+    s.mobileAppCategories.forEach((c, i) => {
+      const name = c.displayName.toLowerCase();
+      const id = (c.id ?? categoryGuid(c.displayName)).toLowerCase();
+      if (names.has(name) || ids.has(id))
+        ctx.addIssue({
+          code: "custom",
+          path: ["mobileAppCategories", i],
+          message: `The category "${c.displayName}" is already defined (built-in or earlier in the seed, by name or id).`,
+        });
+      names.add(name);
+      ids.add(id);
     });
   });
 

@@ -14,6 +14,7 @@ import type { IssueTokenInput } from "./entra/entra.js";
 import { FaultInjector } from "./faults.js";
 import { GraphService } from "./graph/service.js";
 import { Throttle } from "./graph/throttle.js";
+import { tenantCategories } from "./graph/resources/categories.js";
 import type { ResourceContext } from "./graph/resources/context.js";
 import { directoryAndDeviceRoutes, loadSeedEntities } from "./graph/resources/directory-and-devices.js";
 import { GeneratedInventory } from "./graph/resources/inventory.js";
@@ -140,6 +141,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     clock,
     pageSize: options.pageSize,
     inventory: (tenantId) => inventories.get(tenantId.toLowerCase()),
+    categories: tenantCategories(seed.mobileAppCategories),
   };
   const load = (): void => loadSeedEntities(ctx, seed, tenant.id);
   // A persisted store keeps what it has; a fresh one gets the seed.

@@ -4,7 +4,8 @@
  *   read the tenant (win32LobApps, ours found by their ownership stamp) → content hashes → plan (src/core/plan) →
  *   apply, a few apps at a time: package a source folder (or open the prebuilt package) → create the app (create,
  *   supersede) → upload and commit through the upload engine (which PATCHes committedContentVersion and verifies)
- *   → PATCH the changed properties (in-place: the new stamp; update-metadata: only what differs).
+ *   → PATCH the changed properties (in-place: the new stamp; update-metadata: only what differs) → link and unlink
+ *   categories (`categories/$ref`; a new app gets them right after its create).
  *
  * A re-run with nothing changed makes no Graph write. If a step fails after this run created an app, the app is
  * deleted with a fresh signal (a cancelled run still cleans up); if that fails too, the outcome says exactly what
@@ -32,7 +33,7 @@ import { changedProperties } from "../core/app-definition/diff.js";
 import { isPublisherError, PublisherError } from "../core/errors.js";
 import type { ErrorKind } from "../core/errors.js";
 import { classifyTenantApps, currentApp, partialPatch, planPublish } from "../core/plan/plan.js";
-import type { DesiredApp, Plan, PlanItem, TenantApp } from "../core/plan/plan.js";
+import type { CategoryChanges, CategoryRef, DesiredApp, Plan, PlanItem, TenantApp } from "../core/plan/plan.js";
 import type { Win32LobAppWire } from "../core/wire/graph.js";
 import { packageFolder } from "../intunewin/package.js";
 import { openPackage } from "../intunewin/read.js";
@@ -41,12 +42,13 @@ import { resumeOrStart, uploadContent, UploadError } from "./upload/index.js";
 import type { UploadContentOptions, UploadLeftover, UploadProgressEvent, UploadResult } from "./upload/index.js";
 
 export const MOBILE_APPS = "/deviceAppManagement/mobileApps";
+export const MOBILE_APP_CATEGORIES = "/deviceAppManagement/mobileAppCategories";
 export const WIN32_FILTER = "isof('microsoft.graph.win32LobApp')";
 export const DEFAULT_APP_CONCURRENCY = 4;
 /** How long the compensating DELETE may take (its own signal: a cancelled run still cleans up). */
 export const COMPENSATION_TIMEOUT_MS = 60_000;
 
-export type PublishStep = "package" | "create" | "upload" | "patch" | "compensate";
+export type PublishStep = "package" | "create" | "categories" | "upload" | "patch" | "compensate";
 
 export type PublishEvent =
   | { type: "step"; id: string; step: PublishStep; detail: string }
@@ -99,6 +101,8 @@ export interface AppOutcome {
   contentVersionId?: string;
   /** properties PATCHed */
   patched?: string[];
+  /** category links added and removed (display names) */
+  categories?: { linked: string[]; unlinked: string[] };
   upload?: Pick<UploadResult, "blockCount" | "blocksSent" | "bytesSent" | "renewals" | "resumed">;
   error?: { kind: ErrorKind; code: string; message: string; step: PublishStep };
   compensation?: Compensation;
@@ -169,6 +173,65 @@ export async function resolveScopeTags(
 }
 
 /**
+ * Category names → the tenant's mobileAppCategories (case-insensitive, duplicates dropped); an unknown name is a
+ * positioned definition problem, reported before anything is written. Every definition gets an entry (`[]` = no
+ * categories: links the app has are removed).
+ */
+export async function resolveCategories(
+  graph: GraphClient,
+  definitions: readonly LoadedAppDefinition[],
+  signal?: AbortSignal,
+): Promise<Map<string, CategoryRef[]>> {
+  const out = new Map<string, CategoryRef[]>();
+  const known = definitions.some((d) => d.definition.categories.length > 0)
+    ? await graph.listAll<CategoryRef>(MOBILE_APP_CATEGORIES, {
+        query: { $select: "id,displayName" },
+        ...(signal === undefined ? {} : { signal }),
+      })
+    : [];
+  const byName = new Map(known.map((c) => [c.displayName.toLowerCase(), c]));
+  const problems: DefinitionProblem[] = [];
+  for (const d of definitions) {
+    const refs: CategoryRef[] = [];
+    d.definition.categories.forEach((n, i) => {
+      const c = byName.get(n.toLowerCase());
+      if (c === undefined)
+        problems.push(
+          d.problem(
+            ["categories", i],
+            `The tenant has no app category named "${n}" (it has: ${known.map((k) => k.displayName).join(", ") || "none"}).`,
+          ),
+        );
+      else if (!refs.some((r) => r.id === c.id)) refs.push({ id: c.id, displayName: c.displayName });
+    });
+    out.set(d.definition.id, refs);
+  }
+  if (problems.length > 0) throw new AppDefinitionError(problems);
+  return out;
+}
+
+/**
+ * The categories linked to the current app of each definition (one GET per app), put on the listed app as
+ * `categories` so the plan can compare them.
+ */
+async function completeCategories(
+  graph: GraphClient,
+  apps: Win32LobAppWire[],
+  defs: readonly LoadedAppDefinition[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const owned = classifyTenantApps(apps as unknown as TenantApp[]).owned;
+  for (const d of defs) {
+    const app = currentApp(owned.filter((o) => o.stamp.id === d.definition.id))?.app;
+    if (app === undefined) continue;
+    const linked = await graph.listAll<CategoryRef>(`${MOBILE_APPS}/${encodeURIComponent(app.id)}/categories`, {
+      ...(signal === undefined ? {} : { signal }),
+    });
+    (app as { categories?: CategoryRef[] }).categories = linked.map((c) => ({ id: c.id, displayName: c.displayName }));
+  }
+}
+
+/**
  * Graph leaves `largeIcon` out of list responses: read it, one GET per app, for our apps whose definition has an
  * icon, so an icon change is seen (and an unchanged icon is not re-sent).
  */
@@ -225,6 +288,7 @@ export async function definitionContentHash(d: LoadedAppDefinition): Promise<str
 export async function publish(o: PublishOptions): Promise<PublishResult> {
   const signal = o.signal;
   const scopeTags = await resolveScopeTags(o.graph, o.definitions, signal);
+  const categories = await resolveCategories(o.graph, o.definitions, signal);
   const desired: DesiredApp[] = [];
   for (const d of o.definitions) {
     const tagIds = scopeTags.get(d.definition.id);
@@ -233,10 +297,12 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       assets: d.assets,
       contentHash: await definitionContentHash(d),
       ...(tagIds === undefined ? {} : { scopeTagIds: tagIds }),
+      categories: categories.get(d.definition.id) ?? [],
     });
   }
   const before = await listWin32Apps(o.graph, signal);
   await completeIcons(o.graph, before, o.definitions, signal);
+  await completeCategories(o.graph, before, o.definitions, signal);
   const plan = planPublish(desired, classifyTenantApps(before as unknown as TenantApp[]));
   if (o.dryRun) {
     return { dryRun: true, plan, outcomes: [], tenant: summarize(before, o.definitions) };
@@ -336,9 +402,12 @@ class AppRun {
         case "nothing":
           return out;
         case "update-metadata": {
-          this.emit("patch", `PATCH ${this.item.changed.join(", ")}`);
-          await this.patch(this.item.appId!, this.item.patch as Record<string, unknown>);
-          return { ...out, patched: [...this.item.changed] };
+          if (this.item.changed.length > 0) {
+            this.emit("patch", `PATCH ${this.item.changed.join(", ")}`);
+            await this.patch(this.item.appId!, this.item.patch as Record<string, unknown>);
+          }
+          const categories = await this.applyCategories(this.item.appId!);
+          return { ...out, patched: [...this.item.changed], ...categories };
         }
         case "create":
           return await this.createAndUpload(out);
@@ -370,9 +439,10 @@ class AppRun {
     const app = await this.o.graph.post<Win32LobAppWire>(MOBILE_APPS, body, this.sig());
     this.created = app.id;
     out.appId = app.id;
+    const categories = await this.applyCategories(app.id);
     const up = await this.upload(app.id, built);
     await this.forget();
-    return { ...out, contentVersionId: up.contentVersionId, upload: uploadSummary(up) };
+    return { ...out, contentVersionId: up.contentVersionId, upload: uploadSummary(up), ...categories };
   }
 
   private async inPlace(out: AppOutcome): Promise<AppOutcome> {
@@ -391,12 +461,47 @@ class AppRun {
       this.emit("patch", `PATCH ${changed.join(", ")}`);
       await this.patch(appId, partialPatch(full, changed));
     }
+    const categories = await this.applyCategories(appId);
     await this.forget();
-    return { ...out, contentVersionId: up.contentVersionId, patched: changed, upload: uploadSummary(up) };
+    return {
+      ...out,
+      contentVersionId: up.contentVersionId,
+      patched: changed,
+      upload: uploadSummary(up),
+      ...categories,
+    };
   }
 
   private sig(): { signal?: AbortSignal } {
     return this.o.signal === undefined ? {} : { signal: this.o.signal };
+  }
+
+  /**
+   * The plan's category links: `POST …/categories/$ref` for each one to add (the reference under this client's
+   * Graph root, §2.1), `DELETE …/categories/{id}/$ref` for each one to remove. Nothing else of the app changes.
+   */
+  private async applyCategories(appId: string): Promise<Pick<AppOutcome, "categories">> {
+    const c: CategoryChanges | undefined = this.item.categories;
+    if (c === undefined || (c.link.length === 0 && c.unlink.length === 0)) return {};
+    const base = `${MOBILE_APPS}/${encodeURIComponent(appId)}/categories`;
+    const names = (l: readonly CategoryRef[]): string => l.map((x) => x.displayName).join(", ");
+    this.emit(
+      "categories",
+      [c.link.length > 0 ? `link ${names(c.link)}` : "", c.unlink.length > 0 ? `unlink ${names(c.unlink)}` : ""]
+        .filter(Boolean)
+        .join("; "),
+    );
+    for (const x of c.link) {
+      await this.o.graph.post(
+        `${base}/$ref`,
+        { "@odata.id": `${this.o.graph.baseUrl}${MOBILE_APP_CATEGORIES}/${x.id}` },
+        this.sig(),
+      );
+    }
+    for (const x of c.unlink) await this.o.graph.delete(`${base}/${encodeURIComponent(x.id)}/$ref`, this.sig());
+    return {
+      categories: { linked: c.link.map((x) => x.displayName), unlinked: c.unlink.map((x) => x.displayName) },
+    };
   }
 
   private async patch(appId: string, body: Record<string, unknown>): Promise<void> {

@@ -68,6 +68,11 @@ describe("uploadContent on the local tenant", () => {
   it("uploads in parallel blocks, commits, points the app at the content and keeps its icon", async () => {
     const appId = await createApp(t.graph);
     t.blob.reset();
+    // Each Put Block is held 50 ms, so a parallel engine overlaps them whatever the machine's load.
+    t.blob.before = async (req) => {
+      if (isPutBlock(req)) await new Promise((r) => setTimeout(r, 50));
+      return undefined;
+    };
     const events: UploadProgressEvent[] = [];
     const r = await uploadContent(options(t, appId, pkg, { largeIcon: ICON, onProgress: (e) => events.push(e) }));
 

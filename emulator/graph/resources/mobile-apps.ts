@@ -19,6 +19,7 @@ import { arraySource, entityResponse, listPage } from "../odata.js";
 import { APPS_READ, APPS_WRITE } from "../permissions.js";
 import type { GraphRequest, GraphResponse, Route } from "../types.js";
 import { assignmentRoutes, assignmentsOf, relationshipGuards } from "./assignments.js";
+import { categoriesOf, categoryRoutes, forgetCategoryLinks } from "./categories.js";
 import { C, nowIso } from "./context.js";
 import type { ResourceContext } from "./context.js";
 import type { FileRecord, UploadStateMachine } from "./upload-state.js";
@@ -140,6 +141,7 @@ export function mobileAppRoutes(
   };
   const expand = (req: GraphRequest) => ({
     assignments: (item: Record<string, unknown>) => assignmentsOf(ctx, req.caller.tenantId, String(item["id"])),
+    categories: (item: Record<string, unknown>) => categoriesOf(ctx, req.caller.tenantId, String(item["id"])),
   });
   const getVersion = (req: GraphRequest, appId: string, cvId: string): Json => {
     getApp(req, appId);
@@ -294,6 +296,7 @@ export function mobileAppRoutes(
           .filter((x) => x["appId"] === app.id))
           versions(req).delete(v.id);
         guards.forget(req, app.id);
+        forgetCategoryLinks(ctx, req.caller.tenantId, app.id);
         apps(req).delete(app.id);
         return { status: 204 };
       },
@@ -492,6 +495,7 @@ export function mobileAppRoutes(
       },
     },
     ...assignmentRoutes(ctx, { requirePublished: o.requirePublishedForAssignment }),
+    ...categoryRoutes(ctx, (req, id) => getApp(req, id).id),
   ];
 
   function fileBody(req: GraphRequest, rec: FileRecord): Record<string, unknown> {

@@ -304,11 +304,6 @@ export default defineCommand({
       });
     // Every definition problem is reported before anything starts (exit 9).
     const definitions = await loadAppDefinitions(o.files, { cwd: ctx.cwd });
-    const withCategories = definitions.filter((d) => d.definition.categories.length > 0).map((d) => d.definition.id);
-    if (withCategories.length > 0)
-      ctx.stderr.write(
-        `warning: categories are not linked yet (${withCategories.join(", ")}); the apps are published without them.\n`,
-      );
     return withGraph(ctx, o, async (session, target, logger) => {
       let connection: ConnectionReport | undefined;
       if (o.testConnection) {

@@ -212,4 +212,49 @@ describe("planPublish", () => {
     const item = planPublish([d], classifyTenantApps([other])).items[0]!;
     assert.deepEqual(item.changed, ["roleScopeTagIds"]);
   });
+
+  it("categories: compared as sets of ids; a difference alone is update-metadata without a PATCH", () => {
+    const prod = { id: "P", displayName: "Productivity" };
+    const biz = { id: "b", displayName: "Business" };
+    const d: DesiredApp = { ...desired({ categories: ["Productivity", "Business"] }), categories: [prod, biz] };
+    const same = published(d, "a1", { categories: [{ id: "B" }, { id: "p" }] });
+    const none = planPublish([d], classifyTenantApps([same])).items[0]!;
+    assert.equal(none.action, "nothing");
+    assert.equal(none.categories, undefined);
+
+    const other = published(d, "a1", { categories: [prod, { id: "x", displayName: "Education" }] });
+    const item = planPublish([d], classifyTenantApps([other])).items[0]!;
+    assert.equal(item.action, "update-metadata");
+    assert.deepEqual(item.changed, []);
+    assert.equal(item.patch, undefined);
+    assert.deepEqual(item.categories, { link: [biz], unlink: [{ id: "x", displayName: "Education" }] });
+    assert.deepEqual(item.reasons, ["categories: +Business, -Education"]);
+
+    // Links not read (or categories not resolved): not compared.
+    assert.equal(planPublish([d], classifyTenantApps([published(d, "a1")])).items[0]!.action, "nothing");
+    assert.equal(
+      planPublish([desired({ categories: ["Business"] })], classifyTenantApps([other])).items[0]!.action,
+      "nothing",
+    );
+  });
+
+  it("categories: a new app (create, supersede) links them all; in place carries the difference", () => {
+    const biz = { id: "b", displayName: "Business" };
+    const d: DesiredApp = { ...desired({ categories: ["Business"], updateStrategy: "supersede" }), categories: [biz] };
+    const create = planPublish([d], classifyTenantApps([])).items[0]!;
+    assert.deepEqual(create.categories, { link: [biz], unlink: [] });
+    const next: DesiredApp = { ...d, definition: { ...d.definition, version: "2.0.0" } };
+    const old = published(d, "a1", { categories: [biz] });
+    const sup = planPublish([next], classifyTenantApps([old])).items[0]!;
+    assert.equal(sup.strategy, "supersede");
+    assert.deepEqual(sup.categories, { link: [biz], unlink: [] });
+    const inPlace: DesiredApp = {
+      ...next,
+      definition: { ...next.definition, updateStrategy: "in-place" },
+      categories: [],
+    };
+    const ip = planPublish([inPlace], classifyTenantApps([old])).items[0]!;
+    assert.equal(ip.strategy, "in-place");
+    assert.deepEqual(ip.categories, { link: [], unlink: [biz] });
+  });
 });

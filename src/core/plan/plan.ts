@@ -8,6 +8,10 @@
  *   same version and content hash, some properties differ           → update-metadata (PATCH only those)
  *   new version or content, or no committed content                 → new-version, strategy in-place or supersede
  *
+ * Categories are links, not properties: the plan lists the links to add and remove (`categories`); an app whose
+ * only difference is its categories gets update-metadata with no PATCH. They are compared only when the desired
+ * categories are resolved and the tenant app's links were read (`TenantApp.categories`).
+ *
  * When several apps carry the same id (a superseded app and its successor), the newest one with committed content
  * is the current app; the newest one without committed content (an earlier run stopped before the commit and could
  * not clean up) is finished in place instead of creating yet another app.
@@ -30,6 +34,20 @@ export interface DesiredApp {
   contentHash: string;
   /** resolved from `definition.scopeTags`; absent = leave the tenant's default */
   scopeTagIds?: readonly string[];
+  /** resolved from `definition.categories` (the tenant's ids); absent = categories are not managed */
+  categories?: readonly CategoryRef[];
+}
+
+/** A mobileAppCategory of the tenant. */
+export interface CategoryRef {
+  id: string;
+  displayName: string;
+}
+
+/** The links a plan item adds to and removes from its app. */
+export interface CategoryChanges {
+  link: CategoryRef[];
+  unlink: CategoryRef[];
 }
 
 /** The part of a win32LobApp (as Graph lists it) the planner reads; other properties are compared as given. */
@@ -40,6 +58,8 @@ export interface TenantApp extends Readonly<Record<string, unknown>> {
   createdDateTime?: string;
   committedContentVersion?: string | null;
   msiInformation?: MsiInformationWire | null;
+  /** the categories linked to the app, when they were read (`GET …/categories`); absent = unknown */
+  categories?: readonly { id: string; displayName?: string }[];
 }
 
 export interface OwnedApp {
@@ -90,6 +110,8 @@ export interface PlanItem {
   changed: string[];
   /** update-metadata: the PATCH body, only the changed properties (and `@odata.type`) */
   patch?: Win32LobAppPatchWire | Record<string, unknown>;
+  /** category links to add and remove (absent = none); a new app (create, supersede) gets every desired one */
+  categories?: CategoryChanges;
   /** other apps carrying this id (e.g. predecessors an earlier supersede kept), never touched */
   otherApps: string[];
   reasons: string[];
@@ -137,18 +159,49 @@ export function planPublish(desired: readonly DesiredApp[], tenant: TenantState)
   return { items, untouched: { invalidStamps: tenant.invalid, foreign: tenant.foreign }, warnings };
 }
 
+/** The links that turn `current` into `desired` (ids compared case-insensitively); undefined when equal. */
+export function categoryChanges(
+  desired: readonly CategoryRef[],
+  current: readonly { id: string; displayName?: string }[],
+): CategoryChanges | undefined {
+  const key = (id: string): string => id.toLowerCase();
+  const want = new Set(desired.map((c) => key(c.id)));
+  const have = new Set(current.map((c) => key(c.id)));
+  const link = desired.filter((c) => !have.has(key(c.id)));
+  const unlink = current
+    .filter((c) => !want.has(key(c.id)))
+    .map((c) => ({ id: c.id, displayName: c.displayName ?? c.id }));
+  return link.length === 0 && unlink.length === 0 ? undefined : { link, unlink };
+}
+
+function categoryReason(c: CategoryChanges): string {
+  const parts = [...c.link.map((x) => `+${x.displayName}`), ...c.unlink.map((x) => `-${x.displayName}`)];
+  return `categories: ${parts.join(", ")}`;
+}
+
+/** For a new app: link every desired category. */
+function newAppCategories(d: DesiredApp): { categories?: CategoryChanges } {
+  const c = d.categories === undefined ? undefined : categoryChanges(d.categories, []);
+  return c === undefined ? {} : { categories: c };
+}
+
 function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
   const def = d.definition;
   const base = { id: def.id, displayName: def.displayName, version: def.version };
   const mine = tenant.owned.filter((o) => o.stamp.id === def.id);
   const current = currentApp(mine);
   if (current === undefined) {
+    const cats = newAppCategories(d);
     return {
       ...base,
       action: "create",
       changed: [],
       otherApps: [],
-      reasons: [`no app in the tenant carries the stamp of "${def.id}"`],
+      ...cats,
+      reasons: [
+        `no app in the tenant carries the stamp of "${def.id}"`,
+        ...(cats.categories ? [categoryReason(cats.categories)] : []),
+      ],
     };
   }
   const app = current.app;
@@ -171,6 +224,12 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
     msiInformation: app.msiInformation ?? null,
   });
   const changed = changedProperties(body, app);
+  const cats =
+    d.categories === undefined || app.categories === undefined
+      ? undefined
+      : categoryChanges(d.categories, app.categories);
+  const catItem = cats === undefined ? {} : { categories: cats };
+  const catReasons = cats === undefined ? [] : [categoryReason(cats)];
 
   if (!isCommitted) {
     return {
@@ -178,22 +237,25 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
       action: "new-version",
       strategy: "in-place",
       changed,
+      ...catItem,
       reasons: [
         "the app has no committed content (an earlier publish stopped before the commit): finish it in place",
         ...(sameVersion ? [] : [`version ${current.stamp.version} → ${def.version}`]),
+        ...catReasons,
       ],
     };
   }
   if (sameVersion && sameContent) {
-    if (changed.length === 0) {
+    if (changed.length === 0 && cats === undefined) {
       return { ...shared, action: "nothing", changed, reasons: [`version ${def.version} and content are current`] };
     }
     return {
       ...shared,
       action: "update-metadata",
       changed,
-      patch: partialPatch(body, changed),
-      reasons: [`changed: ${changed.join(", ")}`],
+      ...(changed.length === 0 ? {} : { patch: partialPatch(body, changed) }),
+      ...catItem,
+      reasons: [...(changed.length === 0 ? [] : [`changed: ${changed.join(", ")}`]), ...catReasons],
     };
   }
   const reasons: string[] = [];
@@ -201,13 +263,19 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
   if (!sameContent) reasons.push("the content changed");
   if (sameVersion && !sameContent) reasons.push(`the version was not changed (${def.version}); consider raising it`);
   if (def.updateStrategy === "supersede") {
+    const fresh = newAppCategories(d);
     return {
       ...shared,
       action: "new-version",
       strategy: "supersede",
       supersedes: app.id,
       changed,
-      reasons: [...reasons, `updateStrategy supersede: a new app; ${app.id} is kept`],
+      ...fresh,
+      reasons: [
+        ...reasons,
+        `updateStrategy supersede: a new app; ${app.id} is kept`,
+        ...(fresh.categories ? [categoryReason(fresh.categories)] : []),
+      ],
     };
   }
   return {
@@ -215,6 +283,7 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
     action: "new-version",
     strategy: "in-place",
     changed,
-    reasons: [...reasons, "updateStrategy in-place: a new content version on the same app"],
+    ...catItem,
+    reasons: [...reasons, "updateStrategy in-place: a new content version on the same app", ...catReasons],
   };
 }

@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { GraphError as ClientGraphError } from "@microsoft/microsoft-graph-client";
+import type { Client } from "@microsoft/microsoft-graph-client";
+import type { Win32LobAppWire } from "../../../src/core/wire/graph.js";
+import { startLocalTenant } from "../../server.js";
+import type { LocalTenant } from "../../server.js";
+import { CallLog } from "../../testing/clients.js";
+import { graphClient } from "../../testing/graph-client.js";
+import { BUILT_IN_CATEGORY_NAMES, categoryGuid } from "./categories.js";
+
+const TENANT = "55555555-2222-4333-8444-555555555555";
+const SEEDED = "c0000000-0000-4000-8000-0000000000c1";
+const APPS = "/deviceAppManagement/mobileApps";
+const CATS = "/deviceAppManagement/mobileAppCategories";
+
+interface Category {
+  id: string;
+  displayName: string;
+}
+
+function appBody(name: string): Record<string, unknown> {
+  return {
+    "@odata.type": "#microsoft.graph.win32LobApp",
+    displayName: name,
+    publisher: "Contoso",
+    fileName: "setup.intunewin",
+    setupFilePath: "setup.exe",
+    installCommandLine: "setup.exe /S",
+    uninstallCommandLine: "setup.exe /U",
+    installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress" },
+    detectionRules: [
+      {
+        "@odata.type": "#microsoft.graph.win32LobAppFileSystemDetection",
+        path: "%ProgramFiles%\\Contoso",
+        fileOrFolderName: "app.exe",
+        check32BitOn64System: false,
+        detectionType: "exists",
+        operator: "notConfigured",
+        detectionValue: null,
+      },
+    ],
+  };
+}
+
+async function graphError(p: Promise<unknown>): Promise<ClientGraphError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof ClientGraphError, String(e));
+    return e;
+  }
+  assert.fail("expected a Graph error");
+}
+
+describe("mobileAppCategories and the categories navigation (Graph JS client against the local tenant)", () => {
+  let lt: LocalTenant;
+  let c: Client;
+  const log = new CallLog();
+  const ref = (id: string, origin = "https://graph.microsoft.com") => ({
+    "@odata.id": `${origin}/beta/deviceAppManagement/mobileAppCategories/${id}`,
+  });
+  const linked = async (appId: string): Promise<string[]> =>
+    ((await c.api(`${APPS}/${appId}/categories`).get()) as { value: Category[] }).value.map((x) => x.displayName);
+
+  before(async () => {
+    lt = await startLocalTenant({
+      storage: false,
+      seed: {
+        tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],
+        appRegistrations: [
+          {
+            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
+            displayName: "publisher",
+            roles: ["DeviceManagementApps.ReadWrite.All"],
+          },
+        ],
+        mobileAppCategories: [{ id: SEEDED, displayName: "Line of business" }, { displayName: "Security" }],
+      },
+    });
+    c = graphClient({ origin: lt.authorityHost, caPem: lt.caCertPem, log, getToken: () => lt.admin.issueToken() });
+  });
+  after(() => lt.close());
+
+  it("lists the built-in categories with stable ids, then the seed's; one by id; 404 for an unknown id", async () => {
+    const all = ((await c.api(CATS).get()) as { value: Category[] }).value;
+    assert.deepEqual(
+      all.map((x) => x.displayName),
+      [...BUILT_IN_CATEGORY_NAMES, "Line of business", "Security"],
+    );
+    assert.equal(all.find((x) => x.displayName === "Business")?.id, categoryGuid("Business"));
+    assert.equal(all.find((x) => x.displayName === "Line of business")?.id, SEEDED);
+    assert.equal(all.find((x) => x.displayName === "Security")?.id, categoryGuid("Security"));
+    assert.match(categoryGuid("Business"), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const one = (await c.api(`${CATS}/${SEEDED}`).get()) as Category;
+    assert.equal(one.displayName, "Line of business");
+    assert.equal((await graphError(c.api(`${CATS}/${categoryGuid("Nope")}`).get())).statusCode, 404);
+    // v1.0 serves them too.
+    const v1 = graphClient({
+      origin: lt.authorityHost,
+      caPem: lt.caCertPem,
+      log,
+      version: "v1.0",
+      getToken: () => lt.admin.issueToken(),
+    });
+    assert.equal(((await v1.api(CATS).get()) as { value: Category[] }).value.length, all.length);
+  });
+
+  it("links with $ref (Graph's or the local origin), lists, expands, refuses duplicates, unlinks", async () => {
+    const app = (await c.api(APPS).post(appBody("Linked"))) as Win32LobAppWire;
+    assert.deepEqual(await linked(app.id), []);
+    assert.equal(await c.api(`${APPS}/${app.id}/categories/$ref`).post(ref(categoryGuid("Business"))), undefined);
+    await c.api(`${APPS}/${app.id}/categories/$ref`).post(ref(SEEDED, lt.authorityHost));
+    assert.deepEqual(await linked(app.id), ["Business", "Line of business"]);
+
+    const expanded = (await c.api(`${APPS}/${app.id}`).query({ $expand: "categories" }).get()) as {
+      categories: Category[];
+    };
+    assert.deepEqual(
+      expanded.categories.map((x) => x.id),
+      [categoryGuid("Business"), SEEDED],
+    );
+    const list = (await c.api(APPS).query({ $expand: "categories" }).get()) as {
+      value: (Win32LobAppWire & { categories: Category[] })[];
+    };
+    assert.equal(list.value.find((a) => a.id === app.id)?.categories.length, 2);
+
+    const dup = await graphError(c.api(`${APPS}/${app.id}/categories/$ref`).post(ref(SEEDED)));
+    assert.equal(dup.statusCode, 400);
+
+    await c.api(`${APPS}/${app.id}/categories/${categoryGuid("Business")}/$ref`).delete();
+    assert.deepEqual(await linked(app.id), ["Line of business"]);
+    const again = await graphError(c.api(`${APPS}/${app.id}/categories/${categoryGuid("Business")}/$ref`).delete());
+    assert.equal(again.statusCode, 404);
+  });
+
+  it("400 for a malformed $ref body, 404 for an unknown category or app; PATCH with categories stays refused", async () => {
+    const app = (await c.api(APPS).post(appBody("Refs"))) as Win32LobAppWire;
+    const post = (body: unknown) => graphError(c.api(`${APPS}/${app.id}/categories/$ref`).post(body));
+    assert.equal((await post({})).statusCode, 400);
+    assert.equal((await post({ "@odata.id": 42 })).statusCode, 400);
+    assert.equal((await post(ref(SEEDED, "https://evil.example"))).statusCode, 400);
+    assert.equal((await post({ "@odata.id": `https://graph.microsoft.com/beta${APPS}/${app.id}` })).statusCode, 400);
+    assert.equal((await post(ref(categoryGuid("Unknown")))).statusCode, 404);
+    const noApp = await graphError(
+      c.api(`${APPS}/${categoryGuid("no app")}/categories/$ref`).post(ref(categoryGuid("Business"))),
+    );
+    assert.equal(noApp.statusCode, 404);
+    assert.deepEqual(await linked(app.id), []);
+
+    const patch = await graphError(
+      c.api(`${APPS}/${app.id}`).patch({ "@odata.type": "#microsoft.graph.win32LobApp", categories: [] }),
+    );
+    assert.equal(patch.statusCode, 400);
+    assert.equal(patch.code, "ModelValidationFailure");
+  });
+
+  it("deleting an app drops its links", async () => {
+    const app = (await c.api(APPS).post(appBody("Gone"))) as Win32LobAppWire;
+    await c.api(`${APPS}/${app.id}/categories/$ref`).post(ref(SEEDED));
+    await c.api(`${APPS}/${app.id}`).delete();
+    assert.equal((await graphError(c.api(`${APPS}/${app.id}/categories`).get())).statusCode, 404);
+  });
+
+  it("reading needs DeviceManagementApps.Read.All or ReadWrite.All; linking needs ReadWrite.All (Intune's 403)", async () => {
+    const as = (roles: string[]) =>
+      graphClient({
+        origin: lt.authorityHost,
+        caPem: lt.caCertPem,
+        log,
+        getToken: () => lt.admin.issueToken({ roles }),
+      });
+    const app = (await c.api(APPS).post(appBody("Roles"))) as Win32LobAppWire;
+    const reader = as(["DeviceManagementApps.Read.All"]);
+    assert.ok(((await reader.api(CATS).get()) as { value: Category[] }).value.length > 0);
+    assert.deepEqual(((await reader.api(`${APPS}/${app.id}/categories`).get()) as { value: Category[] }).value, []);
+    const denied = await graphError(reader.api(`${APPS}/${app.id}/categories/$ref`).post(ref(SEEDED)));
+    assert.equal(denied.statusCode, 403);
+    assert.match(denied.message, /DeviceManagementApps\.ReadWrite\.All/);
+    const unlinkDenied = await graphError(reader.api(`${APPS}/${app.id}/categories/${SEEDED}/$ref`).delete());
+    assert.equal(unlinkDenied.statusCode, 403);
+    const none = await graphError(as(["DeviceManagementConfiguration.Read.All"]).api(CATS).get());
+    assert.equal(none.statusCode, 403);
+  });
+
+  it("never called any host but 127.0.0.1", () => {
+    assert.ok(log.calls.length > 10);
+    assert.deepEqual(
+      log.calls.filter((x) => new URL(x.url).hostname !== "127.0.0.1"),
+      [],
+    );
+  });
+});
