@@ -451,7 +451,7 @@ async function graphParts(): Promise<string[]> {
   try {
     const out = await callsPerApp(b, dir);
     const runs: ManyRun[] = [];
-    for (const c of [1, DEFAULT_APP_CONCURRENCY, 8, appCount]) runs.push(await manyApps(dir, c));
+    for (const c of [...new Set([1, 4, DEFAULT_APP_CONCURRENCY, appCount])]) runs.push(await manyApps(dir, c));
     const serial = runs[0]!;
     out.push(
       `### (c) ${appCount} new apps, ${latencyMs} ms added by the emulator to every Graph answer, throttling on`,

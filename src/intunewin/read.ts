@@ -1,4 +1,6 @@
-import type { Readable } from "node:stream";
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { Readable } from "node:stream";
 import yauzl from "yauzl";
 import { PublisherError } from "../core/errors.js";
 import { parseDetectionXml, type DetectionInfo } from "./detection-xml.js";
@@ -58,6 +60,28 @@ export function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Reada
   return new Promise((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
 }
 
+/**
+ * A stored entry read straight from the file in 1 MiB chunks: yauzl's entry stream hands out 16 KiB chunks,
+ * which made reading a payload three times slower than reading the file.
+ */
+async function openStored(path: string, entry: yauzl.Entry): Promise<Readable> {
+  if (entry.compressedSize === 0) return Readable.from([]);
+  const fh = await open(path, "r");
+  try {
+    const header = Buffer.alloc(30);
+    const { bytesRead } = await fh.read(header, 0, 30, entry.relativeOffsetOfLocalHeader);
+    if (bytesRead !== 30 || header.readUInt32LE(0) !== 0x04034b50) {
+      throw new Error(`no local header for ${entry.fileName}`);
+    }
+    const start = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+    const end = start + entry.compressedSize - 1;
+    return createReadStream(path, { fd: fh, start, end, highWaterMark: 1024 * 1024 });
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
 async function readWhole(zip: yauzl.ZipFile, entry: yauzl.Entry, limit: number): Promise<Buffer> {
   if (entry.uncompressedSize > limit) throw new Error(`entry ${entry.fileName} is larger than ${limit} bytes`);
   const chunks: Buffer[] = [];
@@ -92,7 +116,7 @@ export async function openPackage(path: string): Promise<IntunewinPackage> {
       path,
       detection,
       payloadSize: payload.uncompressedSize,
-      openPayload: () => openEntry(zip, payload),
+      openPayload: () => (payload.compressionMethod === 0 ? openStored(path, payload) : openEntry(zip, payload)),
       close: () => zip.close(),
     };
   } catch (e) {

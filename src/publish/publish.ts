@@ -38,13 +38,23 @@ import type { Win32LobAppWire } from "../core/wire/graph.js";
 import { packageFolder } from "../intunewin/package.js";
 import { openPackage } from "../intunewin/read.js";
 import { listSource } from "../intunewin/source.js";
-import { resumeOrStart, uploadContent, UploadError } from "./upload/index.js";
+import { DEFAULT_CONCURRENCY, resumeOrStart, uploadContent, UploadError } from "./upload/index.js";
 import type { UploadContentOptions, UploadLeftover, UploadProgressEvent, UploadResult } from "./upload/index.js";
 
 export const MOBILE_APPS = "/deviceAppManagement/mobileApps";
 export const MOBILE_APP_CATEGORIES = "/deviceAppManagement/mobileAppCategories";
 export const WIN32_FILTER = "isof('microsoft.graph.win32LobApp')";
-export const DEFAULT_APP_CONCURRENCY = 4;
+export const DEFAULT_APP_CONCURRENCY = 8;
+/**
+ * Block buffers in flight across all apps of a run (each is `blockSize`, 8 MiB by default): apps published at once
+ * share them, so memory stays bounded whatever the pool size (8 apps × 2 blocks, or 1 app × 4).
+ */
+export const BLOCK_BUDGET = 16;
+
+/** Block parallelism per upload when the caller did not set one: the budget shared by the apps running at once. */
+export function blockConcurrencyFor(appsAtOnce: number): number {
+  return Math.max(1, Math.min(DEFAULT_CONCURRENCY, Math.floor(BLOCK_BUDGET / Math.max(1, appsAtOnce))));
+}
 /** How long the compensating DELETE may take (its own signal: a cancelled run still cleans up). */
 export const COMPENSATION_TIMEOUT_MS = 60_000;
 
@@ -69,7 +79,7 @@ export interface PublishOptions {
   definitions: readonly LoadedAppDefinition[];
   /** plan only: no package is built and nothing is written */
   dryRun?: boolean;
-  /** apps published at once; default 4 */
+  /** apps published at once; default 8 (block parallelism per upload then shrinks to share BLOCK_BUDGET) */
   concurrency?: number;
   signal?: AbortSignal;
   onEvent?: (event: PublishEvent) => void;
@@ -312,9 +322,14 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
   const outcomes: AppOutcome[] = new Array<AppOutcome>(plan.items.length);
   try {
     const byApp = new Map(before.map((a) => [a.id, a]));
+    const appsAtOnce = Math.min(plan.items.length, o.concurrency ?? DEFAULT_APP_CONCURRENCY);
+    const shared: PublishOptions = {
+      ...o,
+      upload: { ...o.upload, concurrency: o.upload?.concurrency ?? blockConcurrencyFor(appsAtOnce) },
+    };
     await pool(plan.items.length, o.concurrency ?? DEFAULT_APP_CONCURRENCY, async (i) => {
       const item = plan.items[i]!;
-      const run = new AppRun(o, item, o.definitions[i]!, desired[i]!, work, byApp.get(item.appId ?? ""));
+      const run = new AppRun(shared, item, o.definitions[i]!, desired[i]!, work, byApp.get(item.appId ?? ""));
       outcomes[i] = await run.execute();
       o.onEvent?.({ type: "done", id: item.id, outcome: outcomes[i] });
     });

@@ -279,7 +279,7 @@ export default defineCommand({
     "      --dry-run            print the plan only: nothing is packaged or written",
     `      --detailed-exitcode  exit ${CHANGES_EXIT_CODE} (not 0) when the plan has changes (made, or to make with --dry-run)`,
     "      --test-connection    run the connection test first and print its table",
-    "      --concurrency N      apps published at once (default 4)",
+    "      --concurrency N      apps published at once (default 8)",
     "  -p, --profile NAME, --config FILE, --cloud C, --tenant T, --client-id ID, …   as for `connect test`",
     "      --state DIR          the emulator state folder to look in for a running local tenant",
     "",
