@@ -2,14 +2,13 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { startLocalTenant } from "../../../emulator/server.js";
 import type { LocalTenant } from "../../../emulator/server.js";
-import { resolveEndpoints } from "../../core/config/clouds.js";
-import type { Settings } from "../../core/config/profile.js";
 import { loadCredential } from "../../clients/auth/credentials.js";
 import { teeLogger } from "../../clients/http/log-file.js";
 import { loadSettings, transportFor } from "../../publish/connect/config-store.js";
 import { defaultEmulatorStateDir, findRunningLocalTenant } from "../../publish/connect/local-tenant.js";
 import type { LocalTarget } from "../../publish/connect/local-tenant.js";
 import { problemError, runConnectionTest } from "../../publish/connect/test-connection.js";
+import { localSettings } from "../../publish/target.js";
 import type { ConnectionReport, StepStatus } from "../../publish/connect/test-connection.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
@@ -71,25 +70,6 @@ function wantsInProcessTenant(o: SettingsOptions, env: NodeJS.ProcessEnv): boole
     o["authority-host"] === undefined &&
     (env["AZURE_AUTHORITY_HOST"] ?? "") === ""
   );
-}
-
-function localSettings(lt: LocalTarget): Settings {
-  return {
-    profileName: undefined,
-    clientId: lt.clientId,
-    endpoints: resolveEndpoints({
-      cloud: "local",
-      tenant: lt.tenantId,
-      authorityHost: lt.authorityHost,
-      tokenAudience: lt.tokenAudience,
-      graphBaseUrl: lt.graphBaseUrl,
-    }),
-    credential: { type: "secret", from: "value", expiresOn: undefined },
-    proxy: undefined,
-    noProxy: undefined,
-    caCertificatePath: undefined,
-    sources: { tenant: lt.source },
-  };
 }
 
 function printReport(ctx: CommandContext, report: ConnectionReport): void {
