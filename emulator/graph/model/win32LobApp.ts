@@ -7,6 +7,7 @@
 // `BadRequest`: the server may wrap those messages in Intune's JSON-in-message envelope (§2.0).
 // Messages quoted by the doc are used verbatim; the others imitate OData's wording and say so in a comment.
 import { z } from "zod";
+import { UPLOAD_STATES } from "../../../src/core/wire/graph.js";
 
 export interface ValidationProblem {
   /** "ModelValidationFailure" (deserialization) or "BadRequest" (Intune rules). */
@@ -816,24 +817,7 @@ export const contentFileCreateSchema = odataObject("mobileAppContentFile", {
   azureStorageUriExpirationDateTime: nullableString().optional(),
   isCommitted: edmBoolean().optional(),
   createdDateTime: nullableString().optional(),
-  uploadState: edmEnum("mobileAppContentFileUploadState", [
-    "success",
-    "transientError",
-    "error",
-    "unknown",
-    "azureStorageUriRequestSuccess",
-    "azureStorageUriRequestPending",
-    "azureStorageUriRequestFailed",
-    "azureStorageUriRequestTimedOut",
-    "azureStorageUriRenewalSuccess",
-    "azureStorageUriRenewalPending",
-    "azureStorageUriRenewalFailed",
-    "azureStorageUriRenewalTimedOut",
-    "commitFileSuccess",
-    "commitFilePending",
-    "commitFileFailed",
-    "commitFileTimedOut",
-  ]).optional(),
+  uploadState: edmEnum("mobileAppContentFileUploadState", UPLOAD_STATES).optional(),
 });
 export type ContentFileCreateBody = z.infer<typeof contentFileCreateSchema>;
 
