@@ -7,7 +7,7 @@
 // `BadRequest`: the server may wrap those messages in Intune's JSON-in-message envelope (§2.0).
 // Messages quoted by the doc are used verbatim; the others imitate OData's wording and say so in a comment.
 import { z } from "zod";
-import { UPLOAD_STATES } from "../../../src/core/wire/graph.js";
+import { UPLOAD_STATES, WINDOWS_RELEASES } from "../../../src/core/wire/graph.js";
 
 export interface ValidationProblem {
   /** "ModelValidationFailure" (deserialization) or "BadRequest" (Intune rules). */
@@ -230,27 +230,7 @@ const MSI_PACKAGE_TYPES = ["perMachine", "perUser", "dualPurpose"] as const;
 const ARCHITECTURES = ["none", "x86", "x64", "arm", "neutral", "arm64"] as const;
 /** §2.1 allowedArchitectures: "x86, x64, arm64 combinations". */
 const ALLOWED_ARCHITECTURES = new Set(["x86", "x64", "arm64"]);
-/**
- * §2.1 minimumSupportedWindowsRelease: the values anchors use plus the docs' example. `v10_*` literals are rejected
- * (§4 item 6; IntuneGet PRs 203, 435).
- */
-export const WINDOWS_RELEASES = [
-  "1607",
-  "1703",
-  "1709",
-  "1803",
-  "1809",
-  "1903",
-  "1909",
-  "2004",
-  "2H20",
-  "21H1",
-  "Windows10_21H2",
-  "Windows10_22H2",
-  "Windows11_21H2",
-  "Windows11_22H2",
-  "Windows11_23H2",
-] as const;
+export { WINDOWS_RELEASES };
 const FILE_SYSTEM_DETECTION_TYPES = [
   "notConfigured",
   "exists",

@@ -8,6 +8,7 @@
  * the definition file; src/catalog resolves and reads them.
  */
 import { z } from "zod";
+import { WINDOWS_RELEASES } from "../wire/graph.js";
 import { INTUNE_LIMITS } from "./limits.js";
 import { DEFINITION_ID_PATTERN, MAX_VERSION_LENGTH, stampLength } from "./stamp.js";
 
@@ -26,24 +27,7 @@ export const OPERATORS = [
 export type Operator = (typeof OPERATORS)[number];
 const EQUALITY_OPERATORS: readonly Operator[] = ["equal", "notEqual"];
 
-/** §2.1 minimumSupportedWindowsRelease: the values Graph accepts (`v10_*` literals are rejected, §4 item 6). */
-export const WINDOWS_RELEASES = [
-  "1607",
-  "1703",
-  "1709",
-  "1803",
-  "1809",
-  "1903",
-  "1909",
-  "2004",
-  "2H20",
-  "21H1",
-  "Windows10_21H2",
-  "Windows10_22H2",
-  "Windows11_21H2",
-  "Windows11_22H2",
-  "Windows11_23H2",
-] as const;
+export { WINDOWS_RELEASES };
 
 /** Architectures a Win32 app can target (§2.1 windowsArchitecture; `arm` and `neutral` are not offered). */
 export const ARCHITECTURES = ["x86", "x64", "arm64"] as const;

@@ -25,6 +25,28 @@ export const UPLOAD_STATES = [
 ] as const;
 export type UploadState = (typeof UPLOAD_STATES)[number];
 
+/**
+ * `minimumSupportedWindowsRelease` values Graph accepts (intune-win32-protocol.md §2.1; `v10_*` literals are
+ * rejected, §4 item 6; IntuneGet PRs 203, 435).
+ */
+export const WINDOWS_RELEASES = [
+  "1607",
+  "1703",
+  "1709",
+  "1803",
+  "1809",
+  "1903",
+  "1909",
+  "2004",
+  "2H20",
+  "21H1",
+  "Windows10_21H2",
+  "Windows10_22H2",
+  "Windows11_21H2",
+  "Windows11_22H2",
+  "Windows11_23H2",
+] as const;
+
 /** Numeric values of the enum (§2.9), for logs and support cases. */
 export const UPLOAD_STATE_VALUES: Readonly<Record<UploadState, number>> = {
   success: 0,
