@@ -8,12 +8,15 @@ import { dirname, isAbsolute, resolve, sep } from "node:path";
 import type { DefinitionProblem, FieldPath } from "../core/app-definition/errors.js";
 import { AppDefinitionError } from "../core/app-definition/errors.js";
 import { INTUNE_LIMITS } from "../core/app-definition/limits.js";
-import { contentSizeProblem } from "../core/app-definition/schema.js";
+import { contentSizeProblem, intuneLimitProblems } from "../core/app-definition/schema.js";
+import type { AssignmentDefinition } from "../core/app-definition/targeting-schema.js";
+import { duplicateTargetProblems, targetingFileSchema } from "../core/app-definition/targeting-schema.js";
+import type { z } from "zod";
 import type { AppDefinition } from "../core/app-definition/schema.js";
 import type { DefinitionAssets } from "../core/app-definition/to-graph.js";
 import { PublisherError } from "../core/errors.js";
-import type { ParsedDefinition } from "./parse.js";
-import { parseAppDefinition } from "./parse.js";
+import type { ParsedDefinition, ParsedFile } from "./parse.js";
+import { parseAppDefinition, parseYamlFile } from "./parse.js";
 
 /** Where the content comes from, as absolute paths. */
 export type ResolvedContent =
@@ -26,12 +29,25 @@ export interface LoadedAppDefinition extends ParsedDefinition {
   definition: AppDefinition;
   content: ResolvedContent;
   assets: DefinitionAssets;
+  /** The assignments: the targeting file's first, then the definition's own; each positioned in its own file. */
+  assignments: LoadedAssignment[];
+}
+
+/** One assignment and where it is written (the definition, or a shared targeting file). */
+export interface LoadedAssignment {
+  assignment: AssignmentDefinition;
+  /** A problem about this assignment (`field` under it, e.g. ["group"]), positioned in the file that has it. */
+  problem(field: FieldPath, message: string): DefinitionProblem;
 }
 
 export interface LoadOptions {
   /** Base for relative definition file paths; default process.cwd(). */
   cwd?: string;
+  /** Targeting files already read (absolute path → parsed), shared by the definitions of one run. */
+  targetingCache?: Map<string, Promise<ParsedFile<TargetingFile>>>;
 }
+
+type TargetingFile = z.output<typeof targetingFileSchema>;
 
 /** Reads and checks one definition file; throws AppDefinitionError (kind "input") listing every problem. */
 export async function loadAppDefinition(file: string, options: LoadOptions = {}): Promise<LoadedAppDefinition> {
@@ -73,8 +89,77 @@ export async function loadAppDefinition(file: string, options: LoadOptions = {})
     const icon = await loadIcon(resolvePath(base, def.icon), def.icon, report);
     if (icon) assets.icon = icon;
   }
+  const assignments: LoadedAssignment[] = [];
+  if (def.targeting !== undefined) {
+    const shared = await loadTargetingFile(resolvePath(base, def.targeting), def.targeting, options, report);
+    if (shared)
+      shared.value.assignments.forEach((a, i) =>
+        assignments.push({
+          assignment: a,
+          problem: (field, message) => shared.problem(["assignments", i, ...field], message),
+        }),
+      );
+    const fromFile = assignments.length;
+    (def.assignments ?? []).forEach((a, i) =>
+      assignments.push({
+        assignment: a,
+        problem: (field, message) => parsed.problem(["assignments", i, ...field], message),
+      }),
+    );
+    for (const p of duplicateTargetProblems(assignments.map((x) => x.assignment)))
+      problems.push(
+        assignments[p.index]!.problem(
+          [],
+          p.index >= fromFile ? `${p.message} The targeting file ${def.targeting} already has this target.` : p.message,
+        ),
+      );
+    for (const p of intuneLimitProblems(def, fromFile))
+      if (p.path[0] === "notes" || p.path[0] === "assignments")
+        report(p.path[0] === "notes" ? p.path : ["targeting"], p.message);
+  } else {
+    (def.assignments ?? []).forEach((a, i) =>
+      assignments.push({
+        assignment: a,
+        problem: (field, message) => parsed.problem(["assignments", i, ...field], message),
+      }),
+    );
+  }
   if (problems.length > 0) throw new AppDefinitionError(problems);
-  return { ...parsed, file: path, definition: def, content: content!, assets };
+  return { ...parsed, file: path, definition: def, content: content!, assets, assignments };
+}
+
+/** Reads a shared targeting file once per run; its problems are positioned in it. */
+async function loadTargetingFile(
+  path: string,
+  written: string,
+  options: LoadOptions,
+  report: Report,
+): Promise<ParsedFile<TargetingFile> | undefined> {
+  const read = async (): Promise<ParsedFile<TargetingFile>> => {
+    const text = await readFile(path, "utf8");
+    return parseYamlFile(
+      text.replace(/^\uFEFF/, ""),
+      path,
+      targetingFileSchema,
+      "The targeting file is empty: it is a YAML mapping with an `assignments` list (docs/app-definitions.md).",
+    );
+  };
+  const cache = options.targetingCache;
+  let pending = cache?.get(path);
+  if (pending === undefined) {
+    pending = read();
+    cache?.set(path, pending);
+  }
+  try {
+    return await pending;
+  } catch (e) {
+    if (e instanceof AppDefinitionError) throw e;
+    report(
+      ["targeting"],
+      `Cannot read the targeting file ${written} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
+    );
+    return undefined;
+  }
 }
 
 /**
@@ -87,12 +172,19 @@ export async function loadAppDefinitions(
 ): Promise<LoadedAppDefinition[]> {
   const loaded: LoadedAppDefinition[] = [];
   const problems: DefinitionProblem[] = [];
+  const opts: LoadOptions = { ...options, targetingCache: options.targetingCache ?? new Map() };
+  const seen = new Set<string>();
   for (const f of files) {
     try {
-      loaded.push(await loadAppDefinition(f, options));
+      loaded.push(await loadAppDefinition(f, opts));
     } catch (e) {
-      if (e instanceof AppDefinitionError) problems.push(...e.problems);
-      else throw e;
+      if (!(e instanceof AppDefinitionError)) throw e;
+      // A shared targeting file's problems come once, however many definitions use it.
+      for (const p of e.problems) {
+        const key = `${p.file}:${p.line}:${p.column}:${p.message}`;
+        if (!seen.has(key)) problems.push(p);
+        seen.add(key);
+      }
     }
   }
   const byId = new Map<string, LoadedAppDefinition>();

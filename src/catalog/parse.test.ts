@@ -230,7 +230,8 @@ describe("parseAppDefinition", () => {
       );
     });
     it("notes fit in 1024 characters together with the ownership stamp", () => {
-      const stamp = `intune-publisher:{"v":1,"id":"contoso-tool","version":"1.0.0","contentHash":"sha256:${"0".repeat(64)}"}`;
+      // The longest stamp: with the rollback flag (no assignments or ESP profiles in BASE).
+      const stamp = `intune-publisher:{"v":1,"id":"contoso-tool","version":"1.0.0","contentHash":"sha256:${"0".repeat(64)}","rb":true}`;
       const room = 1024 - stamp.length - 1;
       parseAppDefinition(`${BASE}notes: "${"n".repeat(room)}"\n`, FILE);
       const p = only(`${BASE}notes: "${"n".repeat(room + 1)}"\n`);

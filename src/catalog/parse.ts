@@ -28,6 +28,30 @@ export interface ParsedDefinition {
 
 /** Parses and validates one definition; throws AppDefinitionError listing every problem with its position. */
 export function parseAppDefinition(text: string, file: string): ParsedDefinition {
+  const r = parseYamlFile(
+    text,
+    file,
+    appDefinitionSchema,
+    "The file is empty: an app definition is a YAML mapping (docs/app-definitions.md).",
+  );
+  return { file, definition: r.value, locate: r.locate, problem: r.problem };
+}
+
+/** A YAML (or JSON) file validated by `schema`, with the positions of its fields. */
+export interface ParsedFile<T> {
+  file: string;
+  value: T;
+  locate(path: FieldPath, where?: "key" | "value"): SourcePosition;
+  problem(path: FieldPath, message: string, where?: "key" | "value"): DefinitionProblem;
+}
+
+/** Parses and validates a YAML file with `schema`; throws AppDefinitionError listing every positioned problem. */
+export function parseYamlFile<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  emptyMessage: string,
+): ParsedFile<z.output<S>> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): SourcePosition => {
@@ -63,16 +87,16 @@ export function parseAppDefinition(text: string, file: string): ParsedDefinition
     throw new AppDefinitionError([
       {
         path: [],
-        message: "The file is empty: an app definition is a YAML mapping (docs/app-definitions.md).",
+        message: emptyMessage,
         file,
         line: 1,
         column: 1,
       },
     ]);
   }
-  const r = appDefinitionSchema.safeParse(data);
+  const r = schema.safeParse(data);
   if (!r.success) throw new AppDefinitionError(issuesToProblems(r.error.issues, problem));
-  return { file, definition: r.data, locate, problem };
+  return { file, value: r.data as z.output<S>, locate, problem };
 }
 
 /** zod issues → problems; an unknown-keys issue becomes one problem per key, at the key. */

@@ -39,6 +39,9 @@ import { packageFolder } from "../intunewin/package.js";
 import { openPackage } from "../intunewin/read.js";
 import { listSource } from "../intunewin/source.js";
 import { DEFAULT_CONCURRENCY, resumeOrStart, uploadContent, UploadError } from "./upload/index.js";
+import { applyTargeting, readTargetingFacts, resolveTargeting } from "./targeting.js";
+import type { TargetingOutcome, TargetingStep } from "./targeting.js";
+import { itemHasChanges, planTargeting } from "../core/plan/targeting.js";
 import type { UploadContentOptions, UploadLeftover, UploadProgressEvent, UploadResult } from "./upload/index.js";
 
 export const MOBILE_APPS = "/deviceAppManagement/mobileApps";
@@ -58,7 +61,8 @@ export function blockConcurrencyFor(appsAtOnce: number): number {
 /** How long the compensating DELETE may take (its own signal: a cancelled run still cleans up). */
 export const COMPENSATION_TIMEOUT_MS = 60_000;
 
-export type PublishStep = "package" | "create" | "categories" | "upload" | "patch" | "compensate";
+export type PublishStep =
+  "plan" | "package" | "create" | "categories" | "upload" | "patch" | "compensate" | TargetingStep;
 
 export type PublishEvent =
   | { type: "step"; id: string; step: PublishStep; detail: string }
@@ -114,6 +118,8 @@ export interface AppOutcome {
   /** category links added and removed (display names) */
   categories?: { linked: string[]; unlinked: string[] };
   upload?: Pick<UploadResult, "blockCount" | "blocksSent" | "bytesSent" | "renewals" | "resumed">;
+  /** what the targeting step did: assignments, relationships, ESP profiles, deleted versions, stamp record */
+  targeting?: TargetingOutcome;
   error?: { kind: ErrorKind; code: string; message: string; step: PublishStep };
   compensation?: Compensation;
 }
@@ -313,7 +319,13 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
   const before = await listWin32Apps(o.graph, signal);
   await completeIcons(o.graph, before, o.definitions, signal);
   await completeCategories(o.graph, before, o.definitions, signal);
-  const plan = planPublish(desired, classifyTenantApps(before as unknown as TenantApp[]));
+  const tenant = classifyTenantApps(before as unknown as TenantApp[]);
+  const plan = planPublish(desired, tenant);
+  // Targeting: names resolved (an unknown group, filter, profile or dependency stops the run here, before any
+  // write), then what the tenant has, then the changes, with Intune's limits checked per app.
+  const resolved = await resolveTargeting(o.graph, o.definitions, tenant, before, signal);
+  const facts = await readTargetingFacts(o.graph, plan, tenant, resolved, signal);
+  planTargeting(plan, resolved.desired, tenant, facts);
   if (o.dryRun) {
     return { dryRun: true, plan, outcomes: [], tenant: summarize(before, o.definitions) };
   }
@@ -329,6 +341,20 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
     };
     await pool(plan.items.length, o.concurrency ?? DEFAULT_APP_CONCURRENCY, async (i) => {
       const item = plan.items[i]!;
+      const problems = item.targeting?.problems ?? [];
+      if (problems.length > 0) {
+        // Refused by the plan: nothing of this app is written.
+        outcomes[i] = {
+          id: item.id,
+          action: item.action,
+          ...(item.strategy === undefined ? {} : { strategy: item.strategy }),
+          ...(item.appId === undefined ? {} : { appId: item.appId }),
+          status: "failed",
+          error: { kind: "input", code: "PlanRefused", message: problems.join(" "), step: "plan" },
+        };
+        o.onEvent?.({ type: "done", id: item.id, outcome: outcomes[i] });
+        return;
+      }
       const run = new AppRun(shared, item, o.definitions[i]!, desired[i]!, work, byApp.get(item.appId ?? ""));
       outcomes[i] = await run.execute();
       o.onEvent?.({ type: "done", id: item.id, outcome: outcomes[i] });
@@ -338,9 +364,45 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
   }
   // A cancelled run reports its outcomes (compensation included) without reading the tenant again.
   if (signal?.aborted) return { dryRun: false, plan, outcomes, tenant: [] };
-  const anyWrite = outcomes.some((x) => x.action !== "nothing");
+  // Targeting, once every app's content is in place (dependencies and ESP name the apps this run made).
+  const finalIds = new Map<string, string>();
+  outcomes.forEach((x) => {
+    if (x.status === "ok" && x.appId !== undefined) finalIds.set(x.id, x.appId);
+  });
+  const targeting = await applyTargeting(o.graph, plan, finalIds, signal);
+  outcomes.forEach((x) => {
+    const t = targeting.get(x.id);
+    if (t === undefined) return;
+    if (Object.keys(t.outcome).length > 0) x.targeting = t.outcome;
+    if (t.error) {
+      const e = t.error.cause;
+      const err = isPublisherError(e)
+        ? e
+        : new PublisherError("internal", "Internal", e instanceof Error ? e.message : String(e), { cause: e });
+      x.status = "failed";
+      x.error = { kind: err.kind, code: err.code, message: err.message, step: t.error.step };
+    }
+    if (t.error !== undefined || Object.keys(t.outcome).length > 0)
+      o.onEvent?.({ type: "step", id: x.id, step: t.error?.step ?? "stamp", detail: targetingDetail(t) });
+  });
+  if (signal?.aborted) return { dryRun: false, plan, outcomes, tenant: [] };
+  const anyWrite = plan.items.some(itemHasChanges);
   const after = anyWrite ? await listWin32Apps(o.graph, signal) : before;
   return { dryRun: false, plan, outcomes, tenant: summarize(after, o.definitions) };
+}
+
+function targetingDetail(t: { outcome: TargetingOutcome; error?: { step: string; message: string } }): string {
+  const o = t.outcome;
+  const parts = [
+    o.assigned !== undefined ? `assigned (${o.assigned})` : "",
+    o.previousCleared ? `assignments removed from ${o.previousCleared}` : "",
+    o.relationships?.length ? `relationships: ${o.relationships.join(", ")}` : "",
+    o.esp?.length ? `ESP: ${o.esp.join(", ")}` : "",
+    o.deleted?.length ? `deleted previous versions ${o.deleted.join(", ")}` : "",
+  ].filter(Boolean);
+  if (t.error) parts.push(`failed at ${t.error.step}: ${t.error.message}`);
+  if (o.stamp) parts.push("stamp updated");
+  return `targeting: ${parts.join("; ")}`;
 }
 
 /** Runs `count` jobs, at most `limit` at once; every job runs (a failure is the job's own outcome). */
@@ -434,9 +496,21 @@ class AppRun {
     }
   }
 
+  /**
+   * The stamp this run writes with the content: a new app records the targets and profiles the targeting step
+   * will give it; an existing app keeps its record until that step has acted.
+   */
   private stamp(): OwnershipStamp {
     const def = this.desired.definition;
-    return { id: def.id, version: def.version, contentHash: this.desired.contentHash };
+    const creates = this.item.action === "create" || this.item.strategy === "supersede";
+    const record = creates ? this.item.targeting?.stamp : this.item.current;
+    return {
+      id: def.id,
+      version: def.version,
+      contentHash: this.desired.contentHash,
+      ...(record?.targets === undefined ? {} : { targets: record.targets }),
+      ...(record?.esp === undefined ? {} : { esp: record.esp }),
+    };
   }
 
   private scopeTagOption() {

@@ -3,7 +3,7 @@
  * verification is never turned off. Not `fetch`: it copies every body through a web stream, which made 8 MiB
  * block uploads a third as fast as node:https (bench/README.md, "Upload and publish").
  */
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
 import { Agent, ProxyAgent } from "undici";
 import type { Dispatcher } from "undici";
 import { toNetworkError } from "./errors.js";
@@ -27,7 +27,14 @@ export interface FetchTransport {
 }
 
 export function createFetchTransport(options: FetchTransportOptions = {}): FetchTransport {
-  const tls = options.trustedCaPem === undefined ? {} : { ca: [...rootCertificates, options.trustedCaPem] };
+  const EXP_CTX = process.env["EXP_CTX"] === "1";
+  const EXP_CHUNK = Number(process.env["EXP_CHUNK"] ?? "0");
+  const tls =
+    options.trustedCaPem === undefined
+      ? {}
+      : EXP_CTX
+        ? { secureContext: createSecureContext({ ca: [...rootCertificates, options.trustedCaPem] }) }
+        : { ca: [...rootCertificates, options.trustedCaPem] };
   const direct = new Agent({ connect: tls });
   const proxies = new Map<string, ProxyAgent>();
   const dispatcherFor = (url: URL): Dispatcher => {
@@ -49,8 +56,13 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
         origin: url.origin,
         path: url.pathname + url.search,
         method: request.method as Dispatcher.HttpMethod,
-        headers: request.headers,
-        body: request.body ?? null,
+        headers:
+          EXP_CHUNK > 0 && request.body instanceof Uint8Array && request.body.length > EXP_CHUNK
+            ? { ...request.headers, "content-length": String(request.body.length) }
+            : request.headers,
+        body: (EXP_CHUNK > 0 && request.body instanceof Uint8Array && request.body.length > EXP_CHUNK
+            ? slices(request.body, EXP_CHUNK)
+            : (request.body ?? null)) as Dispatcher.RequestOptions["body"],
         signal: request.signal ?? null,
       });
       const headers: Record<string, string> = {};
@@ -69,4 +81,8 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
       await Promise.all([direct.close(), ...[...proxies.values()].map((p) => p.close())]);
     },
   };
+}
+
+function* slices(body: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let i = 0; i < body.length; i += size) yield body.subarray(i, Math.min(i + size, body.length));
 }

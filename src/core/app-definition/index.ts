@@ -6,3 +6,4 @@ export * from "./schema.js";
 export * from "./stamp.js";
 export * from "./to-graph.js";
 export * from "./diff.js";
+export * from "./targeting-schema.js";

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { WINDOWS_RELEASES } from "../wire/graph.js";
 import { INTUNE_LIMITS } from "./limits.js";
 import { DEFINITION_ID_PATTERN, MAX_VERSION_LENGTH, stampLength } from "./stamp.js";
+import { assignmentListSchema, duplicateTargetProblems } from "./targeting-schema.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Enumerations (Graph's literals where the value goes to Graph unchanged)
@@ -38,6 +39,14 @@ export const RESTART_BEHAVIORS = ["basedOnReturnCode", "allow", "suppress", "for
 /** §2.1 win32LobAppReturnCodeType. */
 export const RETURN_CODE_TYPES = ["success", "softReboot", "hardReboot", "retry", "failed"] as const;
 export const UPDATE_STRATEGIES = ["in-place", "supersede"] as const;
+/** §2.13 mobileAppSupersedenceType: update (upgrade in place) or replace (uninstall the old one first). */
+export const SUPERSEDENCE_TYPES = ["update", "replace"] as const;
+/** What a supersede does with the previous version's assignments (issue 6 "Versions"). */
+export const ASSIGNMENT_CARRY_OVER = ["move", "copy", "leave"] as const;
+/** §2.13 mobileAppDependencyType. */
+export const DEPENDENCY_TYPES = ["autoInstall", "detect"] as const;
+export const DEFAULT_KEEP_PREVIOUS_VERSIONS = 2;
+export const MAX_KEEP_PREVIOUS_VERSIONS = 10;
 
 /** File/folder checks (§2.2 win32LobAppFileSystemDetectionType minus notConfigured). */
 export const FILE_CHECKS = ["exists", "doesNotExist", "version", "modifiedDate", "createdDate", "sizeInMB"] as const;
@@ -443,6 +452,38 @@ const urlSchema = (what: string) =>
     .refine((s) => /^https?:\/\/\S+$/i.test(s) && URL.canParse(s), `${what} must be an http(s) URL.`)
     .optional();
 
+const supersedenceSchema = z.strictObject(
+  {
+    type: z
+      .enum(SUPERSEDENCE_TYPES, { error: "supersedence.type must be update or replace." })
+      .default("update")
+      .describe("update: the new version upgrades the old in place; replace: the old one is uninstalled first"),
+    assignments: z
+      .enum(ASSIGNMENT_CARRY_OVER, { error: "supersedence.assignments must be move, copy or leave." })
+      .default("move")
+      .describe("The previous version's assignments: move (default) or copy them to the new app, or leave them"),
+    keepPreviousVersions: z
+      .number({ error: "supersedence.keepPreviousVersions must be a number." })
+      .int("supersedence.keepPreviousVersions must be a whole number.")
+      .min(0, "supersedence.keepPreviousVersions must be at least 0.")
+      .max(MAX_KEEP_PREVIOUS_VERSIONS, `supersedence.keepPreviousVersions is at most ${MAX_KEEP_PREVIOUS_VERSIONS}.`)
+      .default(DEFAULT_KEEP_PREVIOUS_VERSIONS)
+      .describe("Previous versions kept (0–10); older ones are unassigned and deleted"),
+  },
+  { error: mapping("supersedence") },
+);
+
+const dependencySchema = z.strictObject(
+  {
+    app: text("dependencies[].app").describe("Another definition's id, or a Win32 app's display name"),
+    type: z
+      .enum(DEPENDENCY_TYPES, { error: "A dependency type is autoInstall or detect." })
+      .default("autoInstall")
+      .describe("autoInstall (install it first) or detect (only require it)"),
+  },
+  { error: mapping("A dependency") },
+);
+
 export const appDefinitionSchema = z
   .strictObject(
     {
@@ -498,11 +539,63 @@ export const appDefinitionSchema = z
         .enum(UPDATE_STRATEGIES, { error: "updateStrategy must be in-place or supersede." })
         .default("in-place")
         .describe("New version: in-place (new content on the same app) or supersede (new app superseding the old)"),
+      supersedence: supersedenceSchema
+        .optional()
+        .describe("updateStrategy supersede: supersedence type, assignment carry-over, retention"),
+      assignments: assignmentListSchema.optional().describe("Who gets the app: intent, group or target, settings"),
+      targeting: path("targeting")
+        .optional()
+        .describe("A shared targeting file (its assignments come before this definition's own)"),
+      pruneAssignments: bool("pruneAssignments")
+        .default(false)
+        .describe("Remove assignments made outside intune-publisher (default: keep them)"),
+      dependencies: z
+        .array(dependencySchema, { error: "dependencies must be a list." })
+        .optional()
+        .describe("Apps installed first: the full set (absent = dependencies are not managed)"),
+      enrollmentStatusPages: z
+        .array(text("An Enrollment Status Page profile name"), {
+          error: "enrollmentStatusPages must be a list of profile names.",
+        })
+        .optional()
+        .describe("ESP profiles that block until this app is installed (absent = not managed)"),
     },
     { error: mapping("The app definition") },
   )
   .superRefine((d, ctx) => {
     for (const p of intuneLimitProblems(d)) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+    if (d.supersedence !== undefined && d.updateStrategy !== "supersede")
+      ctx.addIssue({
+        code: "custom",
+        path: ["supersedence"],
+        message: "supersedence settings apply to updateStrategy: supersede; set it, or remove supersedence.",
+      });
+    for (const p of duplicateTargetProblems(d.assignments ?? []))
+      ctx.addIssue({ code: "custom", path: ["assignments", p.index], message: p.message });
+    const deps = new Map<string, number>();
+    (d.dependencies ?? []).forEach((x, i) => {
+      const k = x.app.toLowerCase();
+      if (k === d.id)
+        ctx.addIssue({ code: "custom", path: ["dependencies", i, "app"], message: "An app cannot depend on itself." });
+      const first = deps.get(k);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["dependencies", i, "app"],
+          message: `The dependency "${x.app}" is listed twice (also dependencies[${first}]).`,
+        });
+      else deps.set(k, i);
+    });
+    const esp = new Set<string>();
+    (d.enrollmentStatusPages ?? []).forEach((n, i) => {
+      if (esp.has(n.toLowerCase()))
+        ctx.addIssue({
+          code: "custom",
+          path: ["enrollmentStatusPages", i],
+          message: `The profile "${n}" is listed twice.`,
+        });
+      esp.add(n.toLowerCase());
+    });
   });
 
 export type AppDefinitionInput = z.input<typeof appDefinitionSchema>;
@@ -511,6 +604,19 @@ export type DetectionRule = AppDefinition["detection"][number];
 export type RequirementRule = AppDefinition["requirements"]["rules"][number];
 export type ReturnCode = z.output<typeof returnCodeSchema>;
 export type UpdateStrategy = AppDefinition["updateStrategy"];
+export type SupersedenceSettings = z.output<typeof supersedenceSchema>;
+export type DependencyDefinition = z.output<typeof dependencySchema>;
+
+/** The supersede settings of a definition, with their defaults when it gave none. */
+export function supersedenceOf(d: Pick<AppDefinition, "supersedence">): SupersedenceSettings {
+  return (
+    d.supersedence ?? {
+      type: "update",
+      assignments: "move",
+      keepPreviousVersions: DEFAULT_KEEP_PREVIOUS_VERSIONS,
+    }
+  );
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Intune's limits on the whole definition (pre-flight, before any call)
@@ -520,10 +626,11 @@ export interface LimitProblem {
   message: string;
 }
 
-type DefinitionShape = Pick<AppDefinition, "id" | "version" | "notes" | "detection" | "requirements" | "returnCodes">;
+type DefinitionShape = Pick<AppDefinition, "id" | "version" | "notes" | "detection" | "requirements" | "returnCodes"> &
+  Partial<Pick<AppDefinition, "assignments" | "enrollmentStatusPages">>;
 
 /** Cross-field Intune rules: rule counts and mixing, duplicate return codes, notes length with the stamp. */
-export function intuneLimitProblems(d: DefinitionShape): LimitProblem[] {
+export function intuneLimitProblems(d: DefinitionShape, extraAssignments = 0): LimitProblem[] {
   const out: LimitProblem[] = [];
   const L = INTUNE_LIMITS;
   if (d.detection.length > L.maxDetectionRules) {
@@ -563,11 +670,17 @@ export function intuneLimitProblems(d: DefinitionShape): LimitProblem[] {
       });
     } else seen.set(rc.code, i);
   });
-  if (d.notes !== undefined && typeof d.id === "string" && typeof d.version === "string") {
-    const stamp = stampLength(d.id, d.version);
+  if (typeof d.id === "string" && typeof d.version === "string") {
+    const targets = (d.assignments?.length ?? 0) + extraAssignments;
+    const stamp = stampLength(d.id, d.version, { targets, esp: d.enrollmentStatusPages?.length ?? 0 });
     const room = L.maxNotesLength - stamp - 1;
-    const length = d.notes.trimEnd().length;
-    if (length > room) {
+    const length = d.notes?.trimEnd().length ?? 0;
+    if (stamp > L.maxNotesLength) {
+      out.push({
+        path: ["assignments"],
+        message: `The ownership stamp records each assignment target and ESP profile in notes (Intune keeps ${L.maxNotesLength} characters); ${targets} assignments and ${d.enrollmentStatusPages?.length ?? 0} profiles need ${stamp}. Use fewer targets (e.g. a group of groups).`,
+      });
+    } else if (length > room) {
       out.push({
         path: ["notes"],
         message: `notes are ${length} characters; Intune keeps ${L.maxNotesLength} and the ownership stamp needs ${stamp + 1}, so shorten them to ${Math.max(room, 0)}.`,

@@ -17,7 +17,27 @@ describe("ownership stamp", () => {
       formatStamp(stamp),
       `intune-publisher:{"v":1,"id":"contoso-notes","version":"2.4.1","contentHash":"sha256:${"ab".repeat(32)}"}`,
     );
-    assert.equal(stampLength(stamp.id, stamp.version), formatStamp(stamp).length);
+    // stampLength is the longest line: room for the rollback flag too.
+    assert.equal(stampLength(stamp.id, stamp.version), formatStamp({ ...stamp, rolledBack: true }).length);
+    const record = { ...stamp, targets: ["0000000a", "0000000b"], esp: ["0000000c"], rolledBack: true };
+    assert.equal(stampLength(stamp.id, stamp.version, { targets: 2, esp: 1 }), formatStamp(record).length);
+  });
+
+  it("records managed targets and profiles, sorted, and the rollback flag; round-trips", () => {
+    const record = { ...stamp, targets: ["ffffffff", "0000000a"], esp: ["0000000c"], rolledBack: true };
+    const line = formatStamp(record);
+    assert.equal(
+      line,
+      `intune-publisher:{"v":1,"id":"contoso-notes","version":"2.4.1","contentHash":"sha256:${"ab".repeat(32)}","t":["0000000a","ffffffff"],"e":["0000000c"],"rb":true}`,
+    );
+    const back = readStamp(line);
+    assert.equal(back.status, "valid");
+    if (back.status === "valid")
+      assert.deepEqual(back.stamp, { ...record, targets: ["0000000a", "ffffffff"] });
+    // Empty records are left out, so a stamp without targeting reads as before.
+    assert.equal(formatStamp({ ...stamp, targets: [], esp: [] }), formatStamp(stamp));
+    // A digest that is not 8 hex digits makes the stamp invalid (never trusted).
+    assert.equal(readStamp(line.replace("0000000a", "xyz")).status, "invalid");
   });
 
   it("keeps the user's notes and round-trips", () => {

@@ -4,6 +4,12 @@
  *
  *     intune-publisher:{"v":1,"id":"contoso-notes","version":"2.4.1","contentHash":"sha256:<64 hex>"}
  *
+ * Optional keys after those (issue 6), left out when empty:
+ * - `t`: the assignment targets this tool set on the app (8-hex digests, `targetDigest`), so a re-run can tell an
+ *   assignment it made (and may remove when the definition drops it) from one an admin added (kept);
+ * - `e`: the same for the Enrollment Status Page profiles it added the app to;
+ * - `rb`: true when `rollback` moved away from this app: it is no longer the current version.
+ *
  * The admin's own notes come first, then one newline, then the stamp. Pure functions, no I/O.
  */
 import { createHash } from "node:crypto";
@@ -25,6 +31,19 @@ export interface OwnershipStamp {
   version: string;
   /** `contentHash(...)` of the content that was committed: `sha256:` + 64 lowercase hex digits. */
   contentHash: string;
+  /** digests of the assignment targets this tool manages on the app */
+  targets?: readonly string[];
+  /** digests of the ESP profiles this tool added the app to */
+  esp?: readonly string[];
+  /** rolled back from: not the current version any more */
+  rolledBack?: boolean;
+}
+
+const DIGEST = /^[0-9a-f]{8}$/;
+
+/** 8 hex digits of SHA-256: short, stable ids for targets and profiles recorded in the stamp. */
+export function shortDigest(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 8);
 }
 
 const stampJsonSchema = z.strictObject({
@@ -37,6 +56,9 @@ const stampJsonSchema = z.strictObject({
     // eslint-disable-next-line no-control-regex -- refusing control characters is the point
     .regex(/^[^\u0000-\u001f\u007f]*$/),
   contentHash: z.string().regex(CONTENT_HASH_PATTERN),
+  t: z.array(z.string().regex(DIGEST)).max(200).optional(),
+  e: z.array(z.string().regex(DIGEST)).max(100).optional(),
+  rb: z.literal(true).optional(),
 });
 
 export type StampReading =
@@ -52,7 +74,15 @@ function isStampLine(line: string): boolean {
 
 /** The stamp line for `stamp`; throws InternalError when the stamp itself is malformed (a bug in the caller). */
 export function formatStamp(stamp: OwnershipStamp): string {
-  const json = { v: STAMP_FORMAT_VERSION, id: stamp.id, version: stamp.version, contentHash: stamp.contentHash };
+  const json = {
+    v: STAMP_FORMAT_VERSION,
+    id: stamp.id,
+    version: stamp.version,
+    contentHash: stamp.contentHash,
+    ...(stamp.targets && stamp.targets.length > 0 ? { t: [...stamp.targets].sort() } : {}),
+    ...(stamp.esp && stamp.esp.length > 0 ? { e: [...stamp.esp].sort() } : {}),
+    ...(stamp.rolledBack ? { rb: true as const } : {}),
+  };
   const r = stampJsonSchema.safeParse(json);
   if (!r.success) throw new InternalError(`Malformed ownership stamp: ${r.error.issues[0]?.message ?? "invalid"}.`);
   return STAMP_PREFIX + JSON.stringify(json);
@@ -94,14 +124,35 @@ export function readStamp(notes: string | null | undefined): StampReading {
     const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
     return { status: "invalid", reason: `${where}${issue?.message ?? "invalid stamp"}`, userNotes };
   }
-  const { id, version, contentHash } = r.data;
-  return { status: "valid", stamp: { id, version, contentHash }, userNotes };
+  const { id, version, contentHash, t, e, rb } = r.data;
+  return {
+    status: "valid",
+    stamp: {
+      id,
+      version,
+      contentHash,
+      ...(t === undefined ? {} : { targets: t }),
+      ...(e === undefined ? {} : { esp: e }),
+      ...(rb === undefined ? {} : { rolledBack: true }),
+    },
+    userNotes,
+  };
 }
 
-/** Length of the stamp line for this id and version (content hashes have a fixed length). */
-export function stampLength(id: string, version: string): number {
+/**
+ * Length of the longest stamp line for this id and version (content hashes have a fixed length), with room for
+ * `targets` assignment digests, `esp` profile digests and the rollback flag.
+ */
+export function stampLength(id: string, version: string, extra: { targets?: number; esp?: number } = {}): number {
+  const list = (n: number) => (n > 0 ? `[${Array.from({ length: n }, () => '"00000000"').join(",")}]` : undefined);
+  const t = list(extra.targets ?? 0);
+  const e = list(extra.esp ?? 0);
   return (
-    STAMP_PREFIX + JSON.stringify({ v: STAMP_FORMAT_VERSION, id, version, contentHash: `sha256:${"0".repeat(64)}` })
+    STAMP_PREFIX +
+    JSON.stringify({ v: STAMP_FORMAT_VERSION, id, version, contentHash: `sha256:${"0".repeat(64)}` }).slice(0, -1) +
+    (t ? `,"t":${t}` : "") +
+    (e ? `,"e":${e}` : "") +
+    ',"rb":true}'
   ).length;
 }
 

@@ -1,3 +1,4 @@
 // The publish plan: desired app definitions × the tenant's apps → create / update-metadata / new-version / nothing.
 // Pure (no I/O); src/publish/publish.ts reads the tenant and applies the plan. Reference: docs/publishing.md.
 export * from "./plan.js";
+export * from "./targeting.js";

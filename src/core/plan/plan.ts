@@ -23,6 +23,7 @@ import { readStamp } from "../app-definition/stamp.js";
 import type { DefinitionAssets, Win32LobAppPatchWire } from "../app-definition/to-graph.js";
 import { toWin32LobAppPatchBody } from "../app-definition/to-graph.js";
 import type { MsiInformationWire } from "../wire/graph.js";
+import type { ItemTargeting } from "./targeting.js";
 
 export type PlanAction = "create" | "update-metadata" | "new-version" | "nothing";
 
@@ -104,17 +105,25 @@ export interface PlanItem {
   appId?: string;
   /** supersede: the app the new one succeeds (kept; relationships and assignments are the targeting step's) */
   supersedes?: string;
-  /** the version and content hash the current app's stamp records */
-  current?: { version: string; contentHash: string; committed: boolean };
+  /** what the current app's stamp records */
+  current?: {
+    version: string;
+    contentHash: string;
+    committed: boolean;
+    targets?: readonly string[];
+    esp?: readonly string[];
+  };
   /** update-metadata: the properties that differ (also computed, before packaging, for new-version) */
   changed: string[];
   /** update-metadata: the PATCH body, only the changed properties (and `@odata.type`) */
   patch?: Win32LobAppPatchWire | Record<string, unknown>;
   /** category links to add and remove (absent = none); a new app (create, supersede) gets every desired one */
   categories?: CategoryChanges;
-  /** other apps carrying this id (e.g. predecessors an earlier supersede kept), never touched */
+  /** other apps carrying this id (e.g. predecessors an earlier supersede kept); only retention deletes them */
   otherApps: string[];
   reasons: string[];
+  /** assignments, relationships, ESP, retention (added by planTargeting) */
+  targeting?: ItemTargeting;
 }
 
 export interface Plan {
@@ -143,9 +152,13 @@ function newest(a: OwnedApp, b: OwnedApp): number {
 const committed = (o: OwnedApp): boolean =>
   typeof o.app.committedContentVersion === "string" && o.app.committedContentVersion !== "";
 
-/** The app a definition is published to: the newest with committed content, else the newest. */
+/**
+ * The app a definition is published to: the newest with committed content, else the newest. Apps `rollback` moved
+ * away from (stamp `rolledBack`) are skipped while another version is left.
+ */
 export function currentApp(candidates: readonly OwnedApp[]): OwnedApp | undefined {
-  const sorted = [...candidates].sort(newest);
+  const live = candidates.filter((o) => !o.stamp.rolledBack);
+  const sorted = [...(live.length > 0 ? live : candidates)].sort(newest);
   // An uncommitted app newer than the committed one is a half-finished publish: finish it.
   return sorted[0] !== undefined && !committed(sorted[0]) ? sorted[0] : (sorted.find(committed) ?? sorted[0]);
 }
@@ -210,14 +223,27 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
   const shared = {
     ...base,
     appId: app.id,
-    current: { version: current.stamp.version, contentHash: current.stamp.contentHash, committed: isCommitted },
+    current: {
+      version: current.stamp.version,
+      contentHash: current.stamp.contentHash,
+      committed: isCommitted,
+      ...(current.stamp.targets === undefined ? {} : { targets: current.stamp.targets }),
+      ...(current.stamp.esp === undefined ? {} : { esp: current.stamp.esp }),
+    },
     otherApps,
   };
   const sameVersion = current.stamp.version === def.version;
   const sameContent = current.stamp.contentHash === d.contentHash;
 
   // What a PATCH would change, with the stamp the app will carry when this plan is done.
-  const stamp: OwnershipStamp = { id: def.id, version: def.version, contentHash: d.contentHash };
+  // The targets and profiles recorded stay as they are here; the targeting step rewrites them after it acts.
+  const stamp: OwnershipStamp = {
+    id: def.id,
+    version: def.version,
+    contentHash: d.contentHash,
+    ...(current.stamp.targets === undefined ? {} : { targets: current.stamp.targets }),
+    ...(current.stamp.esp === undefined ? {} : { esp: current.stamp.esp }),
+  };
   const body = toWin32LobAppPatchBody(def, d.assets, {
     stamp,
     ...(d.scopeTagIds === undefined ? {} : { scopeTagIds: d.scopeTagIds }),
@@ -256,6 +282,19 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
       ...(changed.length === 0 ? {} : { patch: partialPatch(body, changed) }),
       ...catItem,
       reasons: [...(changed.length === 0 ? [] : [`changed: ${changed.join(", ")}`]), ...catReasons],
+    };
+  }
+  const held = mine.find(
+    (o) => o.stamp.rolledBack && o.stamp.version === def.version && o.stamp.contentHash === d.contentHash,
+  );
+  if (held !== undefined) {
+    return {
+      ...shared,
+      action: "nothing",
+      changed: [],
+      reasons: [
+        `version ${def.version} was rolled back (app ${held.app.id}); ${current.stamp.version} stays current. Publish a new version to move forward.`,
+      ],
     };
   }
   const reasons: string[] = [];

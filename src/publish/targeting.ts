@@ -1,0 +1,520 @@
+/**
+ * Targeting and lifecycle in the publish use case (issue 6): resolve the names definitions use (groups, filters,
+ * ESP profiles, dependencies) through Graph, read what the plan compares (assignments, relationships, profiles),
+ * and apply the targeting part of the plan once every app's content is published:
+ *
+ *   per app: `POST …/assign` (the whole set) → clear the previous version (carry-over move) →
+ *   `updateRelationships` (read-modify-write) → all ESP profiles (one PATCH each, read just before) →
+ *   per app: retention deletions (unlink, unassign, delete) → the stamp's record of targets and profiles.
+ *
+ * Permissions: GroupMember.Read.All (groups), DeviceManagementConfiguration.Read.All (filters),
+ * DeviceManagementServiceConfig.ReadWrite.All (ESP), DeviceManagementApps.ReadWrite.All (the rest).
+ * Reference: docs/lifecycle.md, docs/app-definitions.md "Targeting".
+ */
+import type { LoadedAppDefinition } from "../catalog/load.js";
+import type { GraphClient } from "../clients/graph/client.js";
+import { GraphError } from "../clients/graph/errors.js";
+import type { DefinitionProblem } from "../core/app-definition/errors.js";
+import { AppDefinitionError } from "../core/app-definition/errors.js";
+import { isGuid } from "../core/app-definition/targeting-schema.js";
+import { stampNotes, readStamp } from "../core/app-definition/stamp.js";
+import { PublisherError } from "../core/errors.js";
+import type { OwnedApp, Plan, PlanItem, TenantState } from "../core/plan/plan.js";
+import { currentApp } from "../core/plan/plan.js";
+import type { DesiredTargeting, ResolvedDependency, TargetingFacts } from "../core/plan/targeting.js";
+import { isNewAppRef, stampChanges } from "../core/plan/targeting.js";
+import type { EspProfile } from "../core/targeting/esp.js";
+import { nextSelectedApps } from "../core/targeting/esp.js";
+import type { ResolvedAssignment, TargetNames } from "../core/targeting/assignments.js";
+import { toAssignmentWire } from "../core/targeting/assignments.js";
+import type { Link, RelationshipRow } from "../core/targeting/relationships.js";
+import {
+  DEPENDENCY_TYPE,
+  MAX_SUPERSEDENCE_NODES,
+  outgoingLinks,
+  planOutgoing,
+} from "../core/targeting/relationships.js";
+import type { MobileAppAssignmentWire, Win32LobAppWire } from "../core/wire/graph.js";
+import { ODATA_TYPE } from "../core/wire/graph.js";
+
+const MOBILE_APPS = "/deviceAppManagement/mobileApps";
+export const ENROLLMENT_CONFIGURATIONS = "/deviceManagement/deviceEnrollmentConfigurations";
+export const ASSIGNMENT_FILTERS = "/deviceManagement/assignmentFilters";
+const ESP_TYPE = ODATA_TYPE.espConfiguration;
+
+type Sig = { signal?: AbortSignal };
+const sig = (signal?: AbortSignal): Sig => (signal === undefined ? {} : { signal });
+const app = (id: string): string => `${MOBILE_APPS}/${encodeURIComponent(id)}`;
+const odataString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+interface Group {
+  id: string;
+  displayName: string;
+}
+
+interface Filter {
+  id: string;
+  displayName: string;
+  platform?: string;
+}
+
+/** A 403 on a read the definitions need, turned into the permission and the fix. */
+function permissionError(e: unknown, what: string, permission: string, field: string): unknown {
+  if (e instanceof GraphError && e.status === 403) {
+    return new PublisherError(
+      "permission",
+      "PermissionMissing",
+      `Graph refused to list ${what} (403${e.requestId ? `, request-id ${e.requestId}` : ""}): the app registration needs ${permission} to resolve ${field}.`,
+      {
+        hint: `Grant ${permission} (application permission, admin consent) — \`intune-publisher connect setup\` prints the steps — or remove ${field} from the definitions.`,
+        cause: e,
+      },
+    );
+  }
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Resolving names
+
+export interface ResolvedTargeting {
+  desired: DesiredTargeting[];
+  names: TargetNames;
+  espProfiles?: EspProfile[];
+}
+
+/** Groups by display name or id (a missing or ambiguous name lists candidates); positioned problems. */
+async function resolveGroups(
+  graph: GraphClient,
+  refs: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, Group | string>> {
+  const out = new Map<string, Group | string>();
+  for (const ref of refs) {
+    if (out.has(ref.toLowerCase())) continue;
+    let result: Group | string;
+    try {
+      if (isGuid(ref)) {
+        try {
+          const g = await graph.get<Group>(`/groups/${ref}`, { query: { $select: "id,displayName" }, ...sig(signal) });
+          result = { id: g.id, displayName: g.displayName };
+        } catch (e) {
+          if (!(e instanceof GraphError) || e.status !== 404) throw e;
+          result = await byName(graph, ref, signal);
+          if (typeof result === "string") result = `No group has the id ${ref} (and none is named so).`;
+        }
+      } else result = await byName(graph, ref, signal);
+    } catch (e) {
+      throw permissionError(e, "groups", "GroupMember.Read.All", "assignment groups");
+    }
+    out.set(ref.toLowerCase(), result);
+  }
+  return out;
+}
+
+async function byName(graph: GraphClient, name: string, signal?: AbortSignal): Promise<Group | string> {
+  const exact = await graph.listAll<Group>("/groups", {
+    query: { $filter: `displayName eq ${odataString(name)}`, $select: "id,displayName", $top: 999 },
+    ...sig(signal),
+  });
+  // Graph compares case-insensitively; an exact-case match wins over others.
+  const same = exact.filter((g) => g.displayName === name);
+  const hits = same.length === 1 ? same : exact;
+  if (hits.length === 1) return { id: hits[0]!.id, displayName: hits[0]!.displayName };
+  if (hits.length > 1)
+    return `${hits.length} groups are named "${name}": ${hits.map((g) => `${g.displayName} (${g.id})`).join(", ")}. Use the group's object id instead.`;
+  const stem = name.trim().slice(0, Math.max(3, Math.min(name.trim().length, 12)));
+  const similar = await graph.listAll<Group>("/groups", {
+    query: { $filter: `startswith(displayName,${odataString(stem.slice(0, 3))})`, $select: "id,displayName", $top: 10 },
+    ...sig(signal),
+  });
+  const list = similar
+    .slice(0, 10)
+    .map((g) => `"${g.displayName}"`)
+    .join(", ");
+  return `No group is named "${name}"${list ? `; groups with similar names: ${list}` : ""}.`;
+}
+
+/** Every definition's targeting with the tenant's ids; every unresolvable name is a positioned problem. */
+export async function resolveTargeting(
+  graph: GraphClient,
+  defs: readonly LoadedAppDefinition[],
+  tenant: TenantState,
+  win32Apps: readonly Win32LobAppWire[],
+  signal?: AbortSignal,
+): Promise<ResolvedTargeting> {
+  const problems: DefinitionProblem[] = [];
+  const all = defs.flatMap((d) => d.assignments);
+
+  const groups = await resolveGroups(
+    graph,
+    all.flatMap((a) => (a.assignment.group === undefined ? [] : [a.assignment.group])),
+    signal,
+  );
+  let filters: Filter[] = [];
+  if (all.some((a) => a.assignment.filter !== undefined)) {
+    try {
+      filters = await graph.listAll<Filter>(ASSIGNMENT_FILTERS, sig(signal));
+    } catch (e) {
+      throw permissionError(e, "assignment filters", "DeviceManagementConfiguration.Read.All", "assignment filters");
+    }
+  }
+  const wantsEsp = defs.some((d) => d.definition.enrollmentStatusPages !== undefined);
+  const mayTouchEsp = wantsEsp || defs.some((d) => d.definition.updateStrategy === "supersede");
+  let espProfiles: EspProfile[] | undefined;
+  if (mayTouchEsp) {
+    try {
+      espProfiles = (await graph.listAll<EspProfile>(ENROLLMENT_CONFIGURATIONS, sig(signal))).filter(
+        (c) => c["@odata.type"] === ESP_TYPE,
+      );
+    } catch (e) {
+      // Only a definition that names profiles needs them; a supersede without them leaves ESP alone.
+      if (wantsEsp)
+        throw permissionError(
+          e,
+          "Enrollment Status Page profiles",
+          "DeviceManagementServiceConfig.ReadWrite.All",
+          "enrollmentStatusPages",
+        );
+      if (!(e instanceof GraphError && e.status === 403)) throw e;
+    }
+  }
+
+  const names: TargetNames = {
+    groups: new Map(
+      [...groups.values()].flatMap((g) => (typeof g === "string" ? [] : [[g.id.toLowerCase(), g.displayName]])),
+    ),
+    filters: new Map(filters.map((f) => [f.id.toLowerCase(), f.displayName])),
+    apps: new Map(win32Apps.map((a) => [a.id.toLowerCase(), a.displayName])),
+  };
+  const runIds = new Set(defs.map((d) => d.definition.id));
+  const desired: DesiredTargeting[] = [];
+  for (const d of defs) {
+    const assignments: MobileAppAssignmentWire[] = [];
+    for (const la of d.assignments) {
+      const a = la.assignment;
+      const r: ResolvedAssignment = { definition: a };
+      if (a.group !== undefined) {
+        const g = groups.get(a.group.toLowerCase());
+        if (typeof g === "string" || g === undefined) {
+          problems.push(la.problem(["group"], g ?? `The group "${a.group}" was not found.`));
+          continue;
+        }
+        r.group = g;
+      }
+      if (a.filter !== undefined) {
+        const hits = filters.filter((f) => f.displayName.toLowerCase() === a.filter!.toLowerCase());
+        const windows = filters.filter((f) => (f.platform ?? "windows10AndLater") === "windows10AndLater");
+        if (hits.length === 0) {
+          problems.push(
+            la.problem(
+              ["filter"],
+              `The tenant has no assignment filter named "${a.filter}" (Windows filters: ${windows.map((f) => `"${f.displayName}"`).join(", ") || "none"}).`,
+            ),
+          );
+          continue;
+        }
+        if (hits.length > 1) {
+          problems.push(
+            la.problem(
+              ["filter"],
+              `${hits.length} assignment filters are named "${a.filter}" (${hits.map((f) => f.id).join(", ")}); rename one in Intune.`,
+            ),
+          );
+          continue;
+        }
+        const f = hits[0]!;
+        if ((f.platform ?? "windows10AndLater") !== "windows10AndLater") {
+          problems.push(
+            la.problem(
+              ["filter"],
+              `The assignment filter "${f.displayName}" is for ${f.platform}; a Win32 app takes a Windows 10 and later filter.`,
+            ),
+          );
+          continue;
+        }
+        r.filter = { id: f.id, displayName: f.displayName };
+      }
+      assignments.push(toAssignmentWire(r));
+    }
+
+    let espProfileIds: Set<string> | undefined;
+    const wanted = d.definition.enrollmentStatusPages;
+    if (wanted !== undefined) {
+      espProfileIds = new Set();
+      wanted.forEach((n, i) => {
+        const hits = (espProfiles ?? []).filter((p) => p.displayName.toLowerCase() === n.toLowerCase());
+        if (hits.length === 1) espProfileIds!.add(hits[0]!.id);
+        else
+          problems.push(
+            d.problem(
+              ["enrollmentStatusPages", i],
+              hits.length === 0
+                ? `The tenant has no Enrollment Status Page profile named "${n}" (it has: ${(espProfiles ?? []).map((p) => `"${p.displayName}"`).join(", ") || "none"}).`
+                : `${hits.length} Enrollment Status Page profiles are named "${n}" (${hits.map((p) => p.id).join(", ")}); rename one in Intune.`,
+            ),
+          );
+      });
+    }
+
+    let dependencies: ResolvedDependency[] | undefined;
+    if (d.definition.dependencies !== undefined) {
+      dependencies = [];
+      d.definition.dependencies.forEach((dep, i) => {
+        const ref = dep.app;
+        if (runIds.has(ref) || tenant.owned.some((o) => o.stamp.id === ref)) {
+          dependencies!.push({ ref, type: dep.type, definitionId: ref });
+          return;
+        }
+        const hits = win32Apps.filter((a) => a.displayName.toLowerCase() === ref.toLowerCase() || a.id === ref);
+        if (hits.length === 1) {
+          dependencies!.push({ ref, type: dep.type, appId: hits[0]!.id, displayName: hits[0]!.displayName });
+          return;
+        }
+        const similar = win32Apps
+          .filter((a) => a.displayName.toLowerCase().includes(ref.toLowerCase().slice(0, 4)))
+          .slice(0, 10);
+        problems.push(
+          d.problem(
+            ["dependencies", i, "app"],
+            hits.length > 1
+              ? `${hits.length} Win32 apps are named "${ref}": ${hits.map((a) => `${a.displayName} ${a.displayVersion ?? ""} (${a.id})`).join(", ")}. Use the app's id or a definition id.`
+              : `No definition id or Win32 app is named "${ref}"${similar.length ? `; similar apps: ${similar.map((a) => `"${a.displayName}"`).join(", ")}` : ""}.`,
+          ),
+        );
+      });
+    }
+    desired.push({
+      definitionId: d.definition.id,
+      definition: d.definition,
+      assignments,
+      ...(espProfileIds === undefined ? {} : { espProfileIds }),
+      ...(dependencies === undefined ? {} : { dependencies }),
+    });
+  }
+  if (problems.length > 0) throw new AppDefinitionError(problems);
+  return { desired, names, ...(espProfiles === undefined ? {} : { espProfiles }) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading what the plan compares
+
+/** Assignments and relationships of the plan's apps, their other versions and their supersedence graphs. */
+export async function readTargetingFacts(
+  graph: GraphClient,
+  plan: Plan,
+  tenant: TenantState,
+  resolved: ResolvedTargeting,
+  signal?: AbortSignal,
+): Promise<TargetingFacts> {
+  const assignments = new Map<string, MobileAppAssignmentWire[]>();
+  const relationships = new Map<string, RelationshipRow[]>();
+  const readAssignments = async (id: string) => {
+    if (assignments.has(id.toLowerCase())) return;
+    assignments.set(
+      id.toLowerCase(),
+      await graph.listAll<MobileAppAssignmentWire>(`${app(id)}/assignments`, sig(signal)),
+    );
+  };
+  const readRelationships = async (id: string) => {
+    if (relationships.has(id.toLowerCase())) return relationships.get(id.toLowerCase())!;
+    const rows = await graph.listAll<RelationshipRow>(`${app(id)}/relationships`, sig(signal));
+    relationships.set(id.toLowerCase(), rows);
+    return rows;
+  };
+  for (const item of plan.items) {
+    if (item.appId !== undefined) await readAssignments(item.appId);
+    const versions = tenant.owned.filter((o) => o.stamp.id === item.id);
+    const supersedes =
+      resolved.desired.find((d) => d.definitionId === item.id)?.definition.updateStrategy === "supersede";
+    // The supersedence graph around the app (bounded: past the limit the plan refuses anyway).
+    const queue = [
+      ...(item.appId === undefined ? [] : [item.appId]),
+      ...(supersedes ? versions.map((o) => o.app.id) : []),
+    ];
+    const seen = new Set<string>();
+    while (queue.length > 0 && seen.size <= MAX_SUPERSEDENCE_NODES + 1) {
+      const id = queue.shift()!.toLowerCase();
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const rows = await readRelationships(id);
+      for (const r of rows) if (r["@odata.type"] !== DEPENDENCY_TYPE) queue.push(r.targetId);
+    }
+  }
+  return {
+    assignments,
+    relationships,
+    names: resolved.names,
+    ...(resolved.espProfiles === undefined ? {} : { espProfiles: resolved.espProfiles }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Applying
+
+export type TargetingStep = "assign" | "relationships" | "esp" | "retention" | "stamp";
+
+export interface TargetingOutcome {
+  assigned?: number;
+  previousCleared?: string;
+  relationships?: string[];
+  esp?: string[];
+  deleted?: string[];
+  stamp?: boolean;
+}
+
+export class TargetingStepError extends Error {
+  constructor(
+    readonly step: TargetingStep,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+interface ApplyItem {
+  item: PlanItem;
+  /** the app that holds the definition now */
+  appId: string;
+  outcome: TargetingOutcome;
+  failed?: TargetingStepError;
+}
+
+/**
+ * Applies the targeting of every item whose content step succeeded. `finalIds` maps each definition id to the app
+ * that holds it after the content step. Failures are per item (the others go on).
+ */
+export async function applyTargeting(
+  graph: GraphClient,
+  plan: Plan,
+  finalIds: ReadonlyMap<string, string>,
+  signal?: AbortSignal,
+): Promise<Map<string, { outcome: TargetingOutcome; error?: TargetingStepError }>> {
+  const real = (id: string): string => (isNewAppRef(id) ? (finalIds.get(id.slice(4)) ?? id) : id);
+  const items: ApplyItem[] = plan.items
+    .filter((i) => i.targeting !== undefined && finalIds.has(i.id) && i.targeting.problems.length === 0)
+    .map((item) => ({ item, appId: finalIds.get(item.id)!, outcome: {} }));
+
+  const step = async (a: ApplyItem, s: TargetingStep, fn: () => Promise<void>) => {
+    if (a.failed) return;
+    try {
+      await fn();
+    } catch (e) {
+      a.failed = new TargetingStepError(s, e);
+    }
+  };
+
+  for (const a of items) {
+    const t = a.item.targeting!;
+    await step(a, "assign", async () => {
+      const created = isNewAppRef(t.appId);
+      if (t.assignments.changed || (created && t.assignments.body.length > 0)) {
+        await graph.post(`${app(a.appId)}/assign`, { mobileAppAssignments: t.assignments.body }, sig(signal));
+        a.outcome.assigned = t.assignments.body.length;
+      }
+      if (t.previousAssignments !== undefined) {
+        await graph.post(`${app(t.previousAssignments.appId)}/assign`, { mobileAppAssignments: [] }, sig(signal));
+        a.outcome.previousCleared = t.previousAssignments.appId;
+      }
+    });
+    await step(a, "relationships", async () => {
+      const r = t.relationships;
+      if (r === undefined || !r.changed) return;
+      const body = r.body.map((x) => ({ ...x, targetId: real(x.targetId) }));
+      await graph.post(`${app(a.appId)}/updateRelationships`, { relationships: body }, sig(signal));
+      a.outcome.relationships = [...r.add, ...r.change].map((l) => `${l.kind} ${real(l.targetId)}`);
+    });
+  }
+
+  // ESP: every item's changes to one profile in one PATCH, on the profile as it is now.
+  const perProfile = new Map<string, { add: string[]; remove: string[]; items: ApplyItem[] }>();
+  for (const a of items) {
+    if (a.failed) continue;
+    for (const c of a.item.targeting!.esp) {
+      const p = perProfile.get(c.profileId) ?? { add: [], remove: [], items: [] };
+      p.add.push(...c.add.map(real));
+      p.remove.push(...c.remove.map(real));
+      p.items.push(a);
+      perProfile.set(c.profileId, p);
+    }
+  }
+  for (const [profileId, c] of perProfile) {
+    try {
+      const path = `${ENROLLMENT_CONFIGURATIONS}/${encodeURIComponent(profileId)}`;
+      const profile = await graph.get<EspProfile>(path, sig(signal));
+      const before = [...(profile.selectedMobileAppIds ?? [])];
+      const next = nextSelectedApps(before, c.add, c.remove);
+      if (JSON.stringify(next) !== JSON.stringify(before)) {
+        await graph.patch(path, { "@odata.type": profile["@odata.type"], selectedMobileAppIds: next }, sig(signal));
+        for (const a of c.items) (a.outcome.esp ??= []).push(profile.displayName);
+      }
+    } catch (e) {
+      for (const a of c.items) a.failed ??= new TargetingStepError("esp", e);
+    }
+  }
+
+  for (const a of items) {
+    const t = a.item.targeting!;
+    await step(a, "retention", async () => {
+      for (const victim of t.retention) {
+        await deleteVersion(graph, victim.appId, a.appId, signal);
+        (a.outcome.deleted ??= []).push(victim.appId);
+      }
+    });
+    await step(a, "stamp", async () => {
+      if (!stampChanges(a.item)) return;
+      const current = await graph.get<Win32LobAppWire>(app(a.appId), {
+        query: { $select: "id,notes" },
+        ...sig(signal),
+      });
+      const r = readStamp(current.notes);
+      if (r.status !== "valid") return;
+      const next = { ...r.stamp, targets: t.stamp.targets, esp: t.stamp.esp };
+      const notes = stampNotes(current.notes, next);
+      if (notes !== (current.notes ?? "")) {
+        await graph.patch(app(a.appId), { "@odata.type": ODATA_TYPE.win32LobApp, notes }, sig(signal));
+        a.outcome.stamp = true;
+      }
+    });
+  }
+  return new Map(items.map((a) => [a.item.id, { outcome: a.outcome, ...(a.failed ? { error: a.failed } : {}) }]));
+}
+
+/**
+ * Deletes one previous version: the links other apps have to it go first (ours only: the plan refused versions
+ * that foreign apps link to; a dependency is pointed at the definition's current app instead), then its own
+ * links, its assignments, and the app. Reads each app's relationships just before writing them.
+ */
+export async function deleteVersion(
+  graph: GraphClient,
+  victimId: string,
+  currentId: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const victim = victimId.toLowerCase();
+  const rows = await graph.listAll<RelationshipRow>(`${app(victimId)}/relationships`, sig(signal));
+  for (const parent of rows.filter((r) => r.targetType === "parent")) {
+    const parentRows = await graph.listAll<RelationshipRow>(`${app(parent.targetId)}/relationships`, sig(signal));
+    const links = outgoingLinks(parent.targetId, parentRows);
+    const replace: Link[] = links
+      .filter((l) => l.targetId === victim && l.kind === "dependency")
+      .map((l) => ({ ...l, targetId: currentId.toLowerCase() }));
+    const plan = planOutgoing(parent.targetId, links, { set: replace, drop: new Set([victim]) });
+    if (plan.changed)
+      await graph.post(`${app(parent.targetId)}/updateRelationships`, { relationships: plan.body }, sig(signal));
+  }
+  if (rows.some((r) => r.targetType === "child"))
+    await graph.post(`${app(victimId)}/updateRelationships`, { relationships: [] }, sig(signal));
+  await graph.post(`${app(victimId)}/assign`, { mobileAppAssignments: [] }, sig(signal));
+  await graph.delete(app(victimId), sig(signal));
+}
+
+/** The current app of a definition among owned apps (rollback, apps show). */
+export function versionsOf(tenant: TenantState, id: string): { current?: OwnedApp; others: OwnedApp[] } {
+  const mine = tenant.owned.filter((o) => o.stamp.id === id);
+  const current = currentApp(mine);
+  const others = mine
+    .filter((o) => o !== current)
+    .sort((a, b) => (Date.parse(b.app.createdDateTime ?? "") || 0) - (Date.parse(a.app.createdDateTime ?? "") || 0));
+  return { ...(current === undefined ? {} : { current }), others };
+}
