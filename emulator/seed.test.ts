@@ -27,6 +27,22 @@ describe("seed", () => {
     assert.equal(s.faults[0]?.status, 429);
   });
 
+  it("assignment filters: platform defaults to windows10AndLater, must be a Graph platform literal; the example has a non-Windows one", async () => {
+    const s = await loadSeedFile(join(repoRoot(), "examples", "seed.yaml"));
+    assert.ok(s.assignmentFilters.some((f) => f.platform === "windows10AndLater"));
+    assert.ok(s.assignmentFilters.some((f) => f.platform === "iOS"));
+    const tenants = [{ id: "7f3c2a1e-5b4d-4c6e-9f8a-0b1c2d3e4f50", domains: ["c.example"] }];
+    const id = "8d1b4c6f-4a5e-4b92-8dce-3f4a5b6c7d8e";
+    assert.equal(
+      parseSeed({ tenants, assignmentFilters: [{ id, displayName: "f" }] }).assignmentFilters[0]?.platform,
+      "windows10AndLater",
+    );
+    assert.throws(
+      () => parseSeed({ tenants, assignmentFilters: [{ id, displayName: "f", platform: "Windows10AndLater" }] }),
+      /assignmentFilters\.0\.platform/,
+    );
+  });
+
   it("loads JSON too, and names the path of each problem", async () => {
     const dir = await mkdtemp(join(tmpdir(), "seed-"));
     try {

@@ -97,10 +97,29 @@ const tenantSchema = z.strictObject({
 });
 
 const groupSchema = z.looseObject({ id: guid, displayName: z.string().min(1) });
+/**
+ * `deviceAndAppManagementAssignmentFilter.platform` (Graph beta devicePlatformType literals, case-sensitive). A
+ * win32LobApp assignment accepts only `windows10AndLater` filters (docs/emulator.md, assignments).
+ */
+const FILTER_PLATFORMS = [
+  "android",
+  "androidForWork",
+  "iOS",
+  "macOS",
+  "windowsPhone81",
+  "windows81AndLater",
+  "windows10AndLater",
+  "androidWorkProfile",
+  "unknown",
+  "androidAOSP",
+  "androidMobileApplicationManagement",
+  "iOSMobileApplicationManagement",
+  "windowsMobileApplicationManagement",
+] as const;
 const assignmentFilterSchema = z.looseObject({
   id: guid,
   displayName: z.string().min(1),
-  platform: z.string().default("windows10AndLater"),
+  platform: z.enum(FILTER_PLATFORMS).default("windows10AndLater"),
   rule: z.string().default(""),
 });
 const roleScopeTagSchema = z.looseObject({

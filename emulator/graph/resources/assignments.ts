@@ -9,6 +9,7 @@ import { badRequest, GraphError, notFound } from "../errors.js";
 import { arraySource, entityResponse, listPage } from "../odata.js";
 import { APPS_READ, APPS_WRITE } from "../permissions.js";
 import type { GraphRequest, Route } from "../types.js";
+import { normalizeAssignmentSettings } from "../model/assignment-settings.js";
 import { C } from "./context.js";
 import type { ResourceContext } from "./context.js";
 
@@ -28,15 +29,12 @@ const TARGET_TYPES = new Set([
   "#microsoft.graph.allDevicesAssignmentTarget",
   "#microsoft.graph.allLicensedUsersAssignmentTarget",
 ]);
-const SETTINGS_TYPE = "#microsoft.graph.win32LobAppAssignmentSettings";
-const SETTINGS_KEYS = new Set([
-  "@odata.type",
-  "notifications",
-  "restartSettings",
-  "installTimeSettings",
-  "deliveryOptimizationPriority",
-  "autoUpdateSettings",
-]);
+/** The filter platform a win32LobApp assignment accepts (deviceAndAppManagementAssignmentFilter.platform). */
+export const WIN32_FILTER_PLATFORM = "windows10AndLater";
+export const FILTER_ON_EXCLUSION =
+  "Assignment filters are not supported on exclusion group targets: set deviceAndAppManagementAssignmentFilterType to 'none' and deviceAndAppManagementAssignmentFilterId to null.";
+export const wrongPlatformMessage = (filterId: string, platform: string): string =>
+  `The assignment filter '${filterId}' is for platform '${platform}'; a win32LobApp assignment needs a filter for platform '${WIN32_FILTER_PLATFORM}'.`;
 
 /** §2.13 limits. */
 export const MAX_SUPERSEDENCE_NODES = 10;
@@ -70,6 +68,20 @@ export function assignmentsOf(ctx: ResourceContext, tenantId: string, appId: str
     .map((a) => a.assignment);
 }
 
+/** Maintains supersededAppCount, supersedingAppCount and dependentAppCount on every app (§2.13, §4 item 24). */
+function refreshCounts(ctx: ResourceContext, tenantId: string): void {
+  const apps = ctx.store.collection<Json>(tenantId, C.mobileApps);
+  const all = ctx.store.collection<StoredRelationship>(tenantId, RELATIONSHIPS).list();
+  for (const app of apps.list()) {
+    apps.put({
+      ...app,
+      supersededAppCount: all.filter((r) => r.kind === "supersedence" && r.sourceId === app.id).length,
+      supersedingAppCount: all.filter((r) => r.kind === "supersedence" && r.targetId === app.id).length,
+      dependentAppCount: all.filter((r) => r.kind === "dependency" && r.sourceId === app.id).length,
+    });
+  }
+}
+
 /** Checks delete rules of §2.13 / §4 item 24 and cleans relationships when an app goes. */
 export function relationshipGuards(ctx: ResourceContext): {
   assertDeletable(req: GraphRequest, appId: string): void;
@@ -89,9 +101,25 @@ export function relationshipGuards(ctx: ResourceContext): {
     },
     forget(req, appId) {
       const rels = ctx.store.collection<StoredRelationship>(req.caller.tenantId, RELATIONSHIPS);
-      for (const r of rels.list()) if (r.sourceId === appId || r.targetId === appId) rels.delete(r.id);
+      let dropped = false;
+      for (const r of rels.list()) {
+        if (r.sourceId === appId || r.targetId === appId) dropped = rels.delete(r.id) || dropped;
+      }
+      // The other side of a dropped link (the app it superseded) shows its new counts.
+      if (dropped) refreshCounts(ctx, req.caller.tenantId);
       const asg = ctx.store.collection<StoredAssignment>(req.caller.tenantId, ASSIGNMENTS);
       for (const a of asg.list()) if (a.appId === appId) asg.delete(a.id);
+      // ESP blocking lists lose the app (inference, not observed: docs/emulator.md "Targeting and lifecycle").
+      const esps = ctx.store.collection<Json>(req.caller.tenantId, C.enrollmentConfigurations);
+      for (const e of esps.list()) {
+        const ids = e["selectedMobileAppIds"];
+        if (Array.isArray(ids) && ids.some((x) => typeof x === "string" && x.toLowerCase() === appId)) {
+          esps.put({
+            ...e,
+            selectedMobileAppIds: ids.filter((x) => !(typeof x === "string" && x.toLowerCase() === appId)),
+          });
+        }
+      }
     },
   };
 }
@@ -139,36 +167,27 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
     const filterType = target["deviceAndAppManagementAssignmentFilterType"] ?? "none";
     if (filterType !== "none" && filterType !== "include" && filterType !== "exclude") throw requestedValue(filterType);
     const filterId = target["deviceAndAppManagementAssignmentFilterId"] ?? null;
-    if (filterType !== "none") {
-      if (
-        typeof filterId !== "string" ||
-        !ctx.store.collection(req.caller.tenantId, C.assignmentFilters).get(filterId)
-      ) {
-        throw badRequest(`The assignment filter '${String(filterId)}' does not exist.`);
-      }
-    }
     const exclusion = type === "#microsoft.graph.exclusionGroupAssignmentTarget";
-    const settings = raw["settings"] ?? null;
-    if (exclusion && settings !== null) throw badRequest("Exclusion assignments cannot have settings.");
-    if (settings !== null) {
-      if (!isObject(settings)) throw modelError("'settings' must be an object.");
-      for (const k of Object.keys(settings))
-        if (!SETTINGS_KEYS.has(k))
-          throw modelError(
-            `The property '${k}' does not exist on type 'microsoft.management.services.api.win32LobAppAssignmentSettings'.`,
-          );
-      if (settings["@odata.type"] !== undefined && settings["@odata.type"] !== SETTINGS_TYPE)
-        throw modelError(`'${String(settings["@odata.type"])}' is not a win32LobAppAssignmentSettings.`);
-      const n = settings["notifications"];
-      if (n !== undefined && n !== "showAll" && n !== "showReboot" && n !== "hideAll") throw requestedValue(n);
-      const d = settings["deliveryOptimizationPriority"];
-      if (d !== undefined && d !== "notConfigured" && d !== "foreground") throw requestedValue(d);
-      const au = settings["autoUpdateSettings"];
-      if (au !== undefined && au !== null) {
-        const s = isObject(au) ? au["autoUpdateSupersededAppsState"] : au;
-        if (s !== "notConfigured" && s !== "enabled" && s !== "unknownFutureValue") throw requestedValue(s);
-      }
+    // No filter on an exclusion target: IntuneWin32App allows a filter only in its GroupInclude parameter set
+    // (§2.12 [S1]) and the admin center has none for excluded groups (our recollection). The Graph type does carry
+    // the two properties, so what real Graph answers is UNCONFIRMED (it may ignore them). Strict default: refuse.
+    if (exclusion && (filterType !== "none" || filterId !== null)) throw badRequest(FILTER_ON_EXCLUSION);
+    if (filterType !== "none") {
+      const filter =
+        typeof filterId === "string"
+          ? ctx.store.collection<Json>(req.caller.tenantId, C.assignmentFilters).get(filterId)
+          : undefined;
+      if (!filter) throw badRequest(`The assignment filter '${String(filterId)}' does not exist.`);
+      // The admin center lists only filters of the app's platform (filters.md "A list of filters that match the
+      // policy platform is shown"); a Win32 app is windows10AndLater. Graph's answer is UNCONFIRMED.
+      const platform = String(filter["platform"] ?? WIN32_FILTER_PLATFORM);
+      if (platform !== WIN32_FILTER_PLATFORM) throw badRequest(wrongPlatformMessage(String(filterId), platform));
     }
+    const rawSettings = raw["settings"] ?? null;
+    // §2.12: exclusion targets take settings null (Graph rejects settings there).
+    if (exclusion && rawSettings !== null) throw badRequest("Exclusion assignments cannot have settings.");
+    // §2.12: settings validated and stored with Graph's defaults filled (assignment-settings.ts).
+    const settings = rawSettings === null ? null : normalizeAssignmentSettings(rawSettings);
     const wire: MobileAppAssignmentWire & { id: string } = {
       "@odata.type": ODATA_TYPE.mobileAppAssignment,
       // §2.12: <groupId>_<intentCode>_<modeCode> (observed, not documented).
@@ -179,7 +198,7 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
         deviceAndAppManagementAssignmentFilterId: filterId as string | null,
         deviceAndAppManagementAssignmentFilterType: filterType,
       },
-      settings: settings === null ? null : { "@odata.type": SETTINGS_TYPE, ...settings },
+      settings: settings as unknown as Record<string, unknown> | null,
       source: "direct",
       sourceId: null,
     };
@@ -239,18 +258,6 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
         }
         return row;
       });
-  }
-
-  function refreshCounts(req: GraphRequest): void {
-    const all = rels(req).list();
-    for (const app of apps(req).list()) {
-      apps(req).put({
-        ...app,
-        supersededAppCount: all.filter((r) => r.kind === "supersedence" && r.sourceId === app.id).length,
-        supersedingAppCount: all.filter((r) => r.kind === "supersedence" && r.targetId === app.id).length,
-        dependentAppCount: all.filter((r) => r.kind === "dependency" && r.sourceId === app.id).length,
-      });
-    }
   }
 
   return [
@@ -423,7 +430,7 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
         checkGraph(all, app.id);
         for (const r of rels(req).list()) if (r.sourceId === app.id) rels(req).delete(r.id);
         for (const r of next) rels(req).put(r);
-        refreshCounts(req);
+        refreshCounts(ctx, req.caller.tenantId);
         return { status: 204 };
       },
     },

@@ -24,6 +24,10 @@ import { concatSources } from "./inventory.js";
 type Json = Entity & Record<string, unknown>;
 
 const ESP_TYPE = ODATA_TYPE.espConfiguration;
+/** At most this many blocking apps in one ESP (UNCONFIRMED: no source gives a number). */
+export const MAX_ESP_APPS = 100;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Writable ESP properties (§6.4 PATCH row). */
 const ESP_WRITABLE = new Set([
   "@odata.type",
@@ -157,10 +161,24 @@ export function directoryAndDeviceRoutes(ctx: ResourceContext): Route[] {
       roles,
       forbidden,
       handler: (req, p) => {
-        const e = col(req, name).get(p["id"] ?? "");
+        const id = p["id"] ?? "";
+        if (forbidden === "directory") {
+          // The directory's own error codes: a key that is not a GUID is a 400, a missing object a 404
+          // `Request_ResourceNotFound` (Microsoft Graph directory behaviour; not quoted by the shared references).
+          if (!GUID.test(id)) throw new GraphError(400, "Request_BadRequest", `Invalid object identifier '${id}'.`);
+          const g = col(req, name).get(id);
+          if (!g)
+            throw new GraphError(
+              404,
+              "Request_ResourceNotFound",
+              `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+            );
+          return entityResponse(req, g, path);
+        }
+        const e = col(req, name).get(id);
         if (!e)
           throw notFound(
-            `Resource '${p["id"]}' does not exist or one of its queried reference-property objects are not present.`,
+            `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
           );
         return entityResponse(req, e, path);
       },
@@ -247,6 +265,11 @@ export function directoryAndDeviceRoutes(ctx: ResourceContext): Route[] {
               "Cannot convert the literal to the expected type 'Collection(Edm.String)' for 'selectedMobileAppIds'.",
             );
           }
+          // UNCONFIRMED cap (docs/emulator.md): the docs name no limit; 100 keeps lists sane.
+          if (ids.length > MAX_ESP_APPS)
+            throw badRequest(
+              `selectedMobileAppIds can name at most ${MAX_ESP_APPS} apps; this request names ${ids.length}.`,
+            );
           const apps = col(req, C.mobileApps);
           const missing = (ids as string[]).filter((id) => !apps.get(id));
           if (missing.length > 0)

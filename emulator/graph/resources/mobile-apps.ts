@@ -219,6 +219,7 @@ export function mobileAppRoutes(
         if (!isObject(body) || body["@odata.type"] !== ODATA_TYPE.win32LobApp) {
           throw badRequest(`The local tenant emulates only ${ODATA_TYPE.win32LobApp}.`);
         }
+        checkScopeTags(req, body);
         const at = nowIso(ctx.clock);
         const app: Json = {
           "@odata.type": ODATA_TYPE.win32LobApp,
@@ -498,6 +499,29 @@ export function mobileAppRoutes(
     ...categoryRoutes(ctx, (req, id) => getApp(req, id).id),
   ];
 
+  /**
+   * Every `roleScopeTagIds` entry names an existing scope tag. Observed for an unknown id on a PATCH: 400
+   * `BadRequest`, Intune's JSON-in-message body, Message "Invalid Role Scope Tag defined 2,3"
+   * (microsoftgraph/powershell-intune-samples#219); the same rule is applied on create (inference).
+   */
+  function checkScopeTags(req: GraphRequest, body: Record<string, unknown>): void {
+    const ids = body["roleScopeTagIds"];
+    if (!Array.isArray(ids)) return;
+    const tags = ctx.store.collection(req.caller.tenantId, C.roleScopeTags);
+    const unknown = ids.filter((id): id is string => typeof id === "string" && !tags.get(id));
+    if (unknown.length > 0) {
+      throw new GraphError(
+        400,
+        "BadRequest",
+        intuneMessage(
+          `Invalid Role Scope Tag defined ${unknown.join(",")}`,
+          req.requestId,
+          `${req.baseUrl}${req.path}`,
+        ),
+      );
+    }
+  }
+
   function fileBody(req: GraphRequest, rec: FileRecord): Record<string, unknown> {
     return {
       "@odata.context": `${req.baseUrl}/$metadata#deviceAppManagement/mobileApps('${rec.appId}')/${CAST}/contentVersions('${rec.contentVersionId}')/files/$entity`,
@@ -513,6 +537,7 @@ export function mobileAppRoutes(
     // §2.8 / §4 item 3: the derived @odata.type is required; categories cannot be PATCHed (§2.1); property model.
     const problems = validateMobileAppPatch(body, String(app["@odata.type"]));
     if (problems.length > 0) throw validationError(req, problems);
+    checkScopeTags(req, body);
     const next: Json = { ...app };
     for (const [k, v] of Object.entries(body)) if (!READ_ONLY.includes(k)) next[k] = v;
     if ("committedContentVersion" in body) {

@@ -54,14 +54,17 @@ const minutes = (what: string, limits: { min: number; max: number }) =>
     .min(limits.min, `${what} must be at least ${limits.min}.`)
     .max(limits.max, `${what} is at most ${limits.max} minutes in Intune.`);
 
+/** The portal's (and IntuneWin32App's) default countdown; Graph requires a value when restart settings are set. */
+export const DEFAULT_COUNTDOWN_MINUTES = 15;
+
 const restartSchema = z.strictObject(
   {
     gracePeriodMinutes: minutes("restart.gracePeriodMinutes", RESTART_LIMITS.gracePeriodMinutes).describe(
       "Restart grace period after the install, 1–20160 minutes",
     ),
     countdownMinutes: minutes("restart.countdownMinutes", RESTART_LIMITS.countdownMinutes)
-      .optional()
-      .describe("Countdown dialog before the restart, 1–240 minutes"),
+      .default(DEFAULT_COUNTDOWN_MINUTES)
+      .describe("Countdown dialog before the restart, 1–240 minutes (default 15, as the portal)"),
     snoozeMinutes: minutes("restart.snoozeMinutes", RESTART_LIMITS.snoozeMinutes)
       .optional()
       .describe("How long the user may snooze the restart, 1–712 minutes"),

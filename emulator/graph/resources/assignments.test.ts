@@ -1,0 +1,491 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { GraphError as ClientGraphError } from "@microsoft/microsoft-graph-client";
+import type { Client } from "@microsoft/microsoft-graph-client";
+import { ManualClock } from "../../clock.js";
+import { startLocalTenant } from "../../server.js";
+import type { LocalTenant } from "../../server.js";
+import { CallLog } from "../../testing/clients.js";
+import { graphClient } from "../../testing/graph-client.js";
+import { createPublishedApp, win32AppBody } from "../../testing/publish.js";
+import { FILTER_ON_EXCLUSION, wrongPlatformMessage } from "./assignments.js";
+
+const GROUP = "0a000000-0000-4000-8000-00000000000a";
+const WIN_FILTER = "0f000000-0000-4000-8000-00000000000f";
+const IOS_FILTER = "0f000000-0000-4000-8000-0000000000f2";
+const ESP = "7e000000-0000-4000-8000-000000000001";
+const APPS = "/deviceAppManagement/mobileApps";
+
+async function graphError(p: Promise<unknown>): Promise<ClientGraphError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof ClientGraphError, String(e));
+    return e;
+  }
+  assert.fail("expected a Graph error");
+}
+
+/** The inner `Message` of Intune's JSON-in-message error body (§2.3). */
+function intuneText(e: ClientGraphError): string {
+  return (JSON.parse(e.message) as { Message: string }).Message;
+}
+
+describe("assignments, relationships and app deletion (Graph JS client against the local tenant)", () => {
+  let lt: LocalTenant;
+  let c: Client;
+  const clock = new ManualClock();
+  const log = new CallLog();
+  let published: string;
+
+  before(async () => {
+    lt = await startLocalTenant({
+      clock,
+      uploadDelays: { sasIssueMs: 10, renewalMs: 10, commitMs: 10 },
+      seed: {
+        tenants: [{ id: "45454545-2222-4333-8444-555555555555", domains: ["contoso.onmicrosoft.com"] }],
+        appRegistrations: [
+          {
+            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
+            displayName: "publisher",
+            secrets: [{ value: "s" }],
+            roles: ["DeviceManagementApps.ReadWrite.All", "DeviceManagementServiceConfig.ReadWrite.All"],
+          },
+        ],
+        groups: [{ id: GROUP, displayName: "Pilot devices" }],
+        assignmentFilters: [
+          { id: WIN_FILTER, displayName: "Windows 11 only", rule: '(device.osVersion -startsWith "10.0.22")' },
+          { id: IOS_FILTER, displayName: "iOS corporate", platform: "iOS" },
+        ],
+        roleScopeTags: [
+          { id: "0", displayName: "Default", isBuiltIn: true },
+          { id: "1", displayName: "Europe" },
+        ],
+        espProfiles: [{ id: ESP, displayName: "Kiosk ESP", priority: 1 }],
+      },
+    });
+    c = graphClient({ origin: lt.authorityHost, caPem: lt.caCertPem, log, getToken: () => lt.admin.issueToken() });
+    published = await createPublishedApp(c, lt, clock, log, "Assigned");
+  });
+  after(() => lt.close());
+
+  const add = (body: Record<string, unknown>, appId = published) => c.api(`${APPS}/${appId}/assignments`).post(body);
+  const groupTarget = (extra: Record<string, unknown> = {}) => ({
+    "@odata.type": "#microsoft.graph.groupAssignmentTarget",
+    groupId: GROUP,
+    ...extra,
+  });
+  const clear = () => c.api(`${APPS}/${published}/assign`).post({ mobileAppAssignments: [] });
+  /** POSTs one required group assignment with these settings, expecting a Graph error. */
+  const settingsError = async (settings: unknown) => {
+    const e = await graphError(add({ intent: "required", target: groupTarget(), settings }));
+    assert.equal(e.statusCode, 400);
+    return e;
+  };
+
+  describe("win32LobAppAssignmentSettings (§2.12)", () => {
+    it("stores and returns the full shape, filling Graph's defaults", async () => {
+      await clear();
+      const created = (await add({
+        intent: "required",
+        target: groupTarget(),
+        settings: { "@odata.type": "#microsoft.graph.win32LobAppAssignmentSettings", notifications: "hideAll" },
+      })) as { id: string; settings: Record<string, unknown> };
+      const expected = {
+        "@odata.type": "#microsoft.graph.win32LobAppAssignmentSettings",
+        notifications: "hideAll",
+        restartSettings: null,
+        installTimeSettings: null,
+        deliveryOptimizationPriority: "notConfigured",
+        autoUpdateSettings: null,
+      };
+      assert.deepEqual(created.settings, expected);
+      const got = (await c.api(`${APPS}/${published}/assignments/${created.id}`).get()) as {
+        settings: Record<string, unknown>;
+      };
+      assert.deepEqual(got.settings, expected);
+      // An empty settings object gets every default, @odata.type included.
+      await clear();
+      const empty = (await add({ intent: "available", target: groupTarget(), settings: {} })) as {
+        settings: Record<string, unknown>;
+      };
+      assert.deepEqual(empty.settings, { ...expected, notifications: "showAll" });
+    });
+
+    it("round-trips the §2.12 example, nested objects typed and nullable members filled", async () => {
+      await clear();
+      await c.api(`${APPS}/${published}/assign`).post({
+        mobileAppAssignments: [
+          {
+            "@odata.type": "#microsoft.graph.mobileAppAssignment",
+            intent: "required",
+            target: groupTarget({
+              deviceAndAppManagementAssignmentFilterId: WIN_FILTER,
+              deviceAndAppManagementAssignmentFilterType: "include",
+            }),
+            settings: {
+              "@odata.type": "#microsoft.graph.win32LobAppAssignmentSettings",
+              notifications: "showAll",
+              deliveryOptimizationPriority: "foreground",
+              installTimeSettings: {
+                useLocalTime: false,
+                startDateTime: null,
+                deadlineDateTime: "2025-01-31T18:00:00.000Z",
+              },
+              restartSettings: {
+                "@odata.type": "#microsoft.graph.win32LobAppRestartSettings",
+                gracePeriodInMinutes: 1440,
+                countdownDisplayBeforeRestartInMinutes: 15,
+              },
+              autoUpdateSettings: { autoUpdateSupersededAppsState: "enabled" },
+            },
+            source: "direct",
+          },
+        ],
+      });
+      const list = (await c.api(`${APPS}/${published}/assignments`).get()) as {
+        value: { target: Record<string, unknown>; settings: Record<string, unknown> }[];
+      };
+      assert.equal(list.value.length, 1);
+      const a = list.value[0];
+      assert.equal(a?.target["deviceAndAppManagementAssignmentFilterId"], WIN_FILTER);
+      assert.deepEqual(a?.settings, {
+        "@odata.type": "#microsoft.graph.win32LobAppAssignmentSettings",
+        notifications: "showAll",
+        restartSettings: {
+          "@odata.type": "#microsoft.graph.win32LobAppRestartSettings",
+          gracePeriodInMinutes: 1440,
+          countdownDisplayBeforeRestartInMinutes: 15,
+          restartNotificationSnoozeDurationInMinutes: null,
+        },
+        installTimeSettings: {
+          "@odata.type": "#microsoft.graph.mobileAppInstallTimeSettings",
+          useLocalTime: false,
+          startDateTime: null,
+          deadlineDateTime: "2025-01-31T18:00:00.000Z",
+        },
+        deliveryOptimizationPriority: "foreground",
+        autoUpdateSettings: {
+          "@odata.type": "#microsoft.graph.win32LobAppAutoUpdateSettings",
+          autoUpdateSupersededAppsState: "enabled",
+        },
+      });
+    });
+
+    it("refuses unknown properties at every level with OData's 'does not exist on type' 400", async () => {
+      await clear();
+      const cases: [unknown, string][] = [
+        [{ notify: "showAll" }, "win32LobAppAssignmentSettings"],
+        [
+          { restartSettings: { gracePeriodInMinutes: 5, countdownDisplayBeforeRestartInMinutes: 5, snooze: 1 } },
+          "win32LobAppRestartSettings",
+        ],
+        [{ installTimeSettings: { useLocalTime: true, deadline: null } }, "mobileAppInstallTimeSettings"],
+        [{ autoUpdateSettings: { autoUpdateSupersededApps: "enabled" } }, "win32LobAppAutoUpdateSettings"],
+      ];
+      for (const [settings, type] of cases) {
+        const e = await settingsError(settings);
+        assert.equal(e.code, "ModelValidationFailure");
+        assert.match(
+          e.message,
+          new RegExp(`does not exist on type 'microsoft\\.management\\.services\\.api\\.${type}'`),
+        );
+      }
+    });
+
+    it("refuses wrong JSON types with ModelValidationFailure (ODataLib wording)", async () => {
+      await clear();
+      const cases: [unknown, RegExp][] = [
+        [
+          { restartSettings: { gracePeriodInMinutes: "1440", countdownDisplayBeforeRestartInMinutes: 15 } },
+          /Cannot convert the literal '1440' to the expected type 'Edm\.Int32'/,
+        ],
+        [
+          { restartSettings: { gracePeriodInMinutes: 1.5, countdownDisplayBeforeRestartInMinutes: 15 } },
+          /expected type 'Edm\.Int32'/,
+        ],
+        [
+          { restartSettings: { gracePeriodInMinutes: null, countdownDisplayBeforeRestartInMinutes: 15 } },
+          /A null value was found for the property named 'gracePeriodInMinutes'/,
+        ],
+        [{ installTimeSettings: { useLocalTime: "yes" } }, /expected type 'Edm\.Boolean'/],
+        [
+          { installTimeSettings: { startDateTime: "tomorrow" } },
+          /'tomorrow' to the expected type 'Edm\.DateTimeOffset'/,
+        ],
+        // A date-time without Z or an offset is not an Edm.DateTimeOffset literal.
+        [{ installTimeSettings: { deadlineDateTime: "2025-01-31T18:00:00" } }, /Edm\.DateTimeOffset/],
+        [{ installTimeSettings: { deadlineDateTime: 20250131 } }, /Edm\.DateTimeOffset/],
+        [{ restartSettings: "yes" }, /A 'StartObject' node was expected/],
+        [{ autoUpdateSettings: "enabled" }, /A 'StartObject' node was expected/],
+        [{ installTimeSettings: [] }, /'StartArray' node was found/],
+        [{ notifications: null }, /A null value was found for the property named 'notifications'/],
+        [{ notifications: 3 }, /Cannot convert the literal '3'/],
+        [{ deliveryOptimizationPriority: "background" }, /Requested value 'background' was not found/],
+        [{ autoUpdateSettings: { autoUpdateSupersededAppsState: "on" } }, /Requested value 'on' was not found/],
+        [{ "@odata.type": "#microsoft.graph.mobileAppAssignmentSettings" }, /incompatible with the metadata/],
+        [
+          {
+            restartSettings: {
+              "@odata.type": "#microsoft.graph.x",
+              gracePeriodInMinutes: 1,
+              countdownDisplayBeforeRestartInMinutes: 1,
+            },
+          },
+          /incompatible with the metadata/,
+        ],
+        ["showAll", /A 'StartObject' node was expected/],
+      ];
+      for (const [settings, message] of cases) {
+        const e = await settingsError(settings);
+        assert.equal(e.code, "ModelValidationFailure", JSON.stringify(settings));
+        assert.match(e.message, message, JSON.stringify(settings));
+      }
+    });
+
+    it("restart ranges as IntuneWin32App validates them (UNCONFIRMED as a server rule): 400 BadRequest outside", async () => {
+      const restart = (grace: number, countdown: number, snooze: number | null) => ({
+        restartSettings: {
+          gracePeriodInMinutes: grace,
+          countdownDisplayBeforeRestartInMinutes: countdown,
+          restartNotificationSnoozeDurationInMinutes: snooze,
+        },
+      });
+      for (const [g, cd, s, name] of [
+        [0, 15, null, "gracePeriodInMinutes"],
+        [20161, 15, null, "gracePeriodInMinutes"],
+        [1440, 0, null, "countdownDisplayBeforeRestartInMinutes"],
+        [1440, 241, null, "countdownDisplayBeforeRestartInMinutes"],
+        [1440, 15, 0, "restartNotificationSnoozeDurationInMinutes"],
+        [1440, 15, 713, "restartNotificationSnoozeDurationInMinutes"],
+      ] as const) {
+        await clear();
+        const e = await settingsError(restart(g, cd, s));
+        assert.equal(e.code, "BadRequest");
+        assert.match(e.message, new RegExp(`^${name} must be between`));
+      }
+      await clear();
+      const missing = await settingsError({ restartSettings: { gracePeriodInMinutes: 5 } });
+      assert.equal(missing.code, "BadRequest");
+      assert.match(missing.message, /countdownDisplayBeforeRestartInMinutes/);
+      for (const [g, cd, s] of [
+        [1, 1, 1],
+        [20160, 240, 712],
+      ] as const) {
+        await clear();
+        await add({ intent: "required", target: groupTarget(), settings: restart(g, cd, s) });
+      }
+    });
+
+    it("a deadline before the availability time is refused; equal or later is fine", async () => {
+      await clear();
+      const e = await settingsError({
+        installTimeSettings: { startDateTime: "2025-02-01T00:00:00Z", deadlineDateTime: "2025-01-31T23:59:59Z" },
+      });
+      assert.equal(e.code, "BadRequest");
+      assert.match(e.message, /deadlineDateTime .* must not be before startDateTime/);
+      // Offsets are compared as instants: 01:00+02:00 is 23:00Z the day before.
+      await add({
+        intent: "required",
+        target: groupTarget(),
+        settings: {
+          installTimeSettings: {
+            useLocalTime: true,
+            startDateTime: "2025-01-31T23:00:00Z",
+            deadlineDateTime: "2025-02-01T01:00:00+02:00",
+          },
+        },
+      });
+    });
+
+    it("an exclusion target takes no settings (null is fine)", async () => {
+      await clear();
+      const e = await graphError(
+        add({
+          intent: "required",
+          target: { "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", groupId: GROUP },
+          settings: {},
+        }),
+      );
+      assert.equal(e.statusCode, 400);
+      const ok = (await add({
+        intent: "required",
+        target: { "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", groupId: GROUP },
+        settings: null,
+      })) as { id: string; settings: unknown };
+      assert.equal(ok.id, `${GROUP}_1_1`);
+      assert.equal(ok.settings, null);
+    });
+  });
+
+  describe("targets and filters", () => {
+    it("refuses a filter on an exclusion target, through assignments and assign", async () => {
+      await clear();
+      const target = {
+        "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget",
+        groupId: GROUP,
+        deviceAndAppManagementAssignmentFilterId: WIN_FILTER,
+        deviceAndAppManagementAssignmentFilterType: "exclude",
+      };
+      const one = await graphError(add({ intent: "required", target, settings: null }));
+      assert.equal(one.statusCode, 400);
+      assert.equal(one.code, "BadRequest");
+      assert.equal(one.message, FILTER_ON_EXCLUSION);
+      const all = await graphError(
+        c.api(`${APPS}/${published}/assign`).post({ mobileAppAssignments: [{ intent: "required", target }] }),
+      );
+      assert.equal(all.message, FILTER_ON_EXCLUSION);
+      // A filter id with type "none" is refused too: no filter at all on exclusions.
+      const idOnly = await graphError(
+        add({
+          intent: "required",
+          target: { ...target, deviceAndAppManagementAssignmentFilterType: "none" },
+        }),
+      );
+      assert.equal(idOnly.message, FILTER_ON_EXCLUSION);
+    });
+
+    it("refuses a filter whose platform is not windows10AndLater, and an unknown filter", async () => {
+      await clear();
+      const ios = await graphError(
+        add({
+          intent: "required",
+          target: groupTarget({
+            deviceAndAppManagementAssignmentFilterId: IOS_FILTER,
+            deviceAndAppManagementAssignmentFilterType: "include",
+          }),
+        }),
+      );
+      assert.equal(ios.statusCode, 400);
+      assert.equal(ios.code, "BadRequest");
+      assert.equal(ios.message, wrongPlatformMessage(IOS_FILTER, "iOS"));
+      const unknown = await graphError(
+        add({
+          intent: "required",
+          target: groupTarget({
+            deviceAndAppManagementAssignmentFilterId: "0f000000-0000-4000-8000-0000000000ff",
+            deviceAndAppManagementAssignmentFilterType: "exclude",
+          }),
+        }),
+      );
+      assert.equal(unknown.statusCode, 400);
+      assert.match(unknown.message, /The assignment filter '0f000000-0000-4000-8000-0000000000ff' does not exist/);
+      // A Windows filter in exclude mode on all devices is fine.
+      const ok = (await add({
+        intent: "required",
+        target: {
+          "@odata.type": "#microsoft.graph.allDevicesAssignmentTarget",
+          deviceAndAppManagementAssignmentFilterId: WIN_FILTER,
+          deviceAndAppManagementAssignmentFilterType: "exclude",
+        },
+      })) as { target: Record<string, unknown> };
+      assert.equal(ok.target["deviceAndAppManagementAssignmentFilterType"], "exclude");
+    });
+
+    it("refuses an unknown group with 400", async () => {
+      const e = await graphError(
+        add({ intent: "available", target: groupTarget({ groupId: "0a000000-0000-4000-8000-0000000000ee" }) }),
+      );
+      assert.equal(e.statusCode, 400);
+      assert.equal(e.code, "BadRequest");
+      assert.equal(e.message, "The group '0a000000-0000-4000-8000-0000000000ee' does not exist.");
+    });
+  });
+
+  describe("deleting apps (§2.13, §4 item 24)", () => {
+    const relationships = async (appId: string) =>
+      ((await c.api(`${APPS}/${appId}/relationships`).get()) as { value: { targetId: string; targetType: string }[] })
+        .value;
+    const supersede = (from: string, to: string) =>
+      c.api(`${APPS}/${from}/updateRelationships`).post({
+        relationships: [
+          { "@odata.type": "#microsoft.graph.mobileAppSupersedence", supersedenceType: "update", targetId: to },
+        ],
+      });
+    const depend = (from: string, to: string) =>
+      c.api(`${APPS}/${from}/updateRelationships`).post({
+        relationships: [
+          { "@odata.type": "#microsoft.graph.mobileAppDependency", dependencyType: "autoInstall", targetId: to },
+        ],
+      });
+
+    it("an app that supersedes another can be deleted; its rows vanish and the old app's counts drop", async () => {
+      const oldApp = (await c.api(APPS).post(win32AppBody("Old"))) as { id: string };
+      const newApp = (await c.api(APPS).post(win32AppBody("New"))) as { id: string };
+      await supersede(newApp.id, oldApp.id);
+      assert.deepEqual(
+        (await relationships(oldApp.id)).map((r) => [r.targetId, r.targetType]),
+        [[newApp.id, "parent"]],
+      );
+      assert.equal(
+        ((await c.api(`${APPS}/${oldApp.id}`).get()) as { supersedingAppCount: number }).supersedingAppCount,
+        1,
+      );
+      // The superseded (old) app cannot go while the new one supersedes it.
+      const refused = await graphError(c.api(`${APPS}/${oldApp.id}`).delete());
+      assert.equal(refused.statusCode, 400);
+      assert.match(refused.message, /superseded by another app/);
+      await c.api(`${APPS}/${newApp.id}`).delete();
+      assert.deepEqual(await relationships(oldApp.id), []);
+      const old = (await c.api(`${APPS}/${oldApp.id}`).get()) as { supersedingAppCount: number };
+      assert.equal(old.supersedingAppCount, 0);
+      await c.api(`${APPS}/${oldApp.id}`).delete();
+    });
+
+    it("an app in a dependency cannot be deleted, on either side", async () => {
+      const base = await createPublishedApp(c, lt, clock, log, "Runtime");
+      const dependent = (await c.api(APPS).post(win32AppBody("Needs runtime"))) as { id: string };
+      await depend(dependent.id, base);
+      for (const id of [base, dependent.id]) {
+        const e = await graphError(c.api(`${APPS}/${id}`).delete());
+        assert.equal(e.statusCode, 400);
+        assert.match(e.message, /dependency relationship/);
+      }
+      await c.api(`${APPS}/${dependent.id}/updateRelationships`).post({ relationships: [] });
+      await c.api(`${APPS}/${dependent.id}`).delete();
+      await c.api(`${APPS}/${base}`).delete();
+    });
+
+    it("deleting an app removes it from every ESP's selectedMobileAppIds", async () => {
+      const blocking = await createPublishedApp(c, lt, clock, log, "Blocking");
+      const esp = `/deviceManagement/deviceEnrollmentConfigurations/${ESP}`;
+      await c.api(esp).patch({
+        "@odata.type": "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration",
+        selectedMobileAppIds: [published, blocking],
+      });
+      await c.api(`${APPS}/${blocking}`).delete();
+      const after = (await c.api(esp).get()) as { selectedMobileAppIds: string[] };
+      assert.deepEqual(after.selectedMobileAppIds, [published]);
+    });
+  });
+
+  describe("scope tags on apps", () => {
+    it("refuses an unknown roleScopeTagIds entry on create and PATCH with Intune's observed 400", async () => {
+      const e = await graphError(c.api(APPS).post(win32AppBody("Tagged", { roleScopeTagIds: ["0", "7"] })));
+      assert.equal(e.statusCode, 400);
+      assert.equal(e.code, "BadRequest");
+      assert.match(intuneText(e), /^Invalid Role Scope Tag defined 7 - Operation ID/);
+      const app = (await c.api(APPS).post(win32AppBody("Tagged", { roleScopeTagIds: ["0", "1"] }))) as {
+        id: string;
+        roleScopeTagIds: string[];
+      };
+      assert.deepEqual(app.roleScopeTagIds, ["0", "1"]);
+      const p = await graphError(
+        c.api(`${APPS}/${app.id}`).patch({ "@odata.type": "#microsoft.graph.win32LobApp", roleScopeTagIds: ["2,3"] }),
+      );
+      assert.equal(p.statusCode, 400);
+      assert.match(intuneText(p), /^Invalid Role Scope Tag defined 2,3 /);
+      await c.api(`${APPS}/${app.id}`).patch({ "@odata.type": "#microsoft.graph.win32LobApp", roleScopeTagIds: ["1"] });
+      assert.deepEqual(((await c.api(`${APPS}/${app.id}`).get()) as { roleScopeTagIds: string[] }).roleScopeTagIds, [
+        "1",
+      ]);
+    });
+  });
+
+  it("never called any host but 127.0.0.1", () => {
+    assert.deepEqual(
+      log.calls.filter((x) => new URL(x.url).hostname !== "127.0.0.1"),
+      [],
+    );
+  });
+});
