@@ -233,13 +233,26 @@ export function defaultSeed(): Seed {
         roles: [...PUBLISHER_PERMISSIONS],
       },
     ],
-    groups: [{ id: "5a8e1f3c-1d2b-4e6f-8a9b-0c1d2e3f4a5b", displayName: "Intune - Pilot devices" }],
+    // What the examples' targeting names (examples/targeting/, examples/apps/): the same ids as examples/seed.yaml.
+    groups: [
+      { id: "5a8e1f3c-1d2b-4e6f-8a9b-0c1d2e3f4a5b", displayName: "Intune - Pilot devices" },
+      { id: "6b9f2a4d-2e3c-4f70-9bac-1d2e3f4a5b6c", displayName: "Intune - All Windows devices" },
+    ],
+    assignmentFilters: [
+      {
+        id: "8d1b4c6f-4a5e-4b92-8dce-3f4a5b6c7d8e",
+        displayName: "Windows 11 only",
+        platform: "windows10AndLater",
+        rule: '(device.osVersion -startsWith "10.0.22")',
+      },
+    ],
     espProfiles: [
       {
         id: `${DEFAULT_TENANT_ID}_DefaultWindows10EnrollmentCompletionPageConfiguration`,
         displayName: "All users and all devices",
         priority: 0,
       },
+      { id: "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d", displayName: "Kiosk ESP", priority: 1 },
     ],
   });
 }

@@ -4,7 +4,7 @@ import type { ErrorKind } from "../core/errors.js";
 export const EXIT_CODES: Readonly<Record<ErrorKind | "ok", number>> = {
   ok: 0,
   internal: 1,
-  usage: 2,
+  usage: 64,
   auth: 3,
   permission: 4,
   graph: 5,

@@ -3,6 +3,7 @@
  * (emulator/server.ts) over HTTPS, trusting its CA explicitly. Every run's stdout and stderr are scanned for the
  * secret, the private key and any token.
  */
+import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { generateKeyPairSync, X509Certificate } from "node:crypto";
@@ -641,7 +642,7 @@ describe("connect test against the local tenant", () => {
       HOME: dir,
       XDG_CONFIG_HOME: join(dir, "refuse-xdg"),
     });
-    assert.equal(r.code, 2);
+    assert.equal(r.code, EXIT_CODES.usage);
     assert.match(r.err, /No credential given/);
   });
 });

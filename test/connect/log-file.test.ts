@@ -2,6 +2,7 @@
  * The per-run log file (src/clients/http/log-file.ts): where it goes by default, rotation (the newest 20 run logs
  * are kept, other files untouched), no file for a run that never calls Graph or Entra, and the second-net scrub.
  */
+import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -67,7 +68,7 @@ describe("run log file", () => {
       assert.equal(r.code, 0, r.err);
       assert.doesNotMatch(r.err, /Log file/);
       const u = await runCli(["connect", "test", "--no-such-flag"], env);
-      assert.equal(u.code, 2);
+      assert.equal(u.code, EXIT_CODES.usage);
       await assert.rejects(stat(join(home, "state", "intune-publisher", "logs")), { code: "ENOENT" });
     } finally {
       await rm(home, { recursive: true, force: true });

@@ -22,7 +22,7 @@ function assertFailure(r: { code: number; stdout: string; stderr: string }, code
 }
 
 describe("package: bad input", () => {
-  it("usage: a missing flag exits 2 and names it", async () => {
+  it("usage: a missing flag exits 64 and names it", async () => {
     const r = await runCli(["package", "--source", "x", "--out", "y"]);
     assertFailure(r, EXIT_CODES.usage, /--setup is required/);
     assertFailure(await runCli(["package", "--bogus"]), EXIT_CODES.usage, /bogus/);

@@ -1,5 +1,6 @@
 // The publish and apps commands through the real CLI entry (main), against a running local tenant found in its
 // state folder (as `emulator start` leaves it), and the input errors that need no tenant.
+import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -54,9 +55,9 @@ describe("publish and apps commands", () => {
     assert.equal(r.stdout, "");
   });
 
-  it("publish without a file is a usage error (exit 2)", async () => {
+  it("publish without a file is a usage error (exit 64)", async () => {
     const r = await runCli(["publish", "--no-log-file"], env);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, EXIT_CODES.usage);
     assert.match(r.stderr, /at least one app definition/);
   });
 
@@ -195,7 +196,7 @@ describe("publish and apps commands", () => {
       assert.match(missing.stderr, /No win32LobApp has the id, name or definition id "no-such-app"/);
 
       const refused = await cli("apps", "remove", foreign.id, "--cloud", "local");
-      assert.equal(refused.code, 2);
+      assert.equal(refused.code, EXIT_CODES.usage);
       assert.match(refused.stderr, /was not published by intune-publisher/);
       assert.match(refused.stderr, /--force/);
       assert.equal(ourApps().length, 4);

@@ -6,6 +6,8 @@ import { defaultLogDir, teeLogger } from "../../clients/http/log-file.js";
 import type { HttpLogger } from "../../clients/http/types.js";
 import { PublisherError } from "../../core/errors.js";
 import type { PlanItem } from "../../core/plan/plan.js";
+import { isNewAppRef, itemHasChanges, NEW_APP_PREFIX } from "../../core/plan/targeting.js";
+import { describeLink } from "../../core/targeting/relationships.js";
 import { transportFor } from "../../publish/connect/config-store.js";
 import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
 import { problemError, runConnectionTest } from "../../publish/connect/test-connection.js";
@@ -21,7 +23,7 @@ import { formatBytes } from "../progress.js";
 import { settingsFlags, settingsSchema } from "./connect-test.js";
 
 /** `--detailed-exitcode`: success, and the plan had changes (made, or with --dry-run to make). */
-export const CHANGES_EXIT_CODE = 11;
+export const CHANGES_EXIT_CODE = 2;
 
 /** main.ts maps positionals one-to-one to names: these slots take the definition files. */
 const MAX_FILES = 200;
@@ -160,12 +162,79 @@ function printResult(ctx: CommandContext, r: PublishResult, source: string): voi
           ]),
         ]),
   );
+  const targeting = targetingLines(r);
+  if (targeting.length > 0) lines.push("", "Targeting", ...targeting);
+  lines.push("", summaryLine(r));
   const untouched = r.plan.untouched;
   lines.push(
     "",
     `Not touched: ${untouched.foreign} app(s) without the intune-publisher stamp${untouched.invalidStamps.length > 0 ? `, ${untouched.invalidStamps.length} with an unreadable stamp` : ""}.`,
   );
   ctx.stdout.write(lines.join("\n") + "\n");
+}
+
+/** Per app with targeting changes: assignments, relationships, ESP, retention, problems (one line each). */
+function targetingLines(r: PublishResult): string[] {
+  const out: string[] = [];
+  const name = (id: string): string => (isNewAppRef(id) ? `the new app of ${id.slice(NEW_APP_PREFIX.length)}` : id);
+  for (const i of r.plan.items) {
+    const t = i.targeting;
+    if (t === undefined) continue;
+    const rows: string[] = [];
+    const a = t.assignments;
+    const asg = [
+      ...a.add.map((x) => `+ ${x.label}`),
+      ...a.change.map((x) => `~ ${x.label}`),
+      ...a.remove.map((x) => `- ${x.label}`),
+    ];
+    if (asg.length > 0) rows.push(`assignments: ${asg.join("; ")}`);
+    if (a.keptForeign.length > 0 && (a.changed || asg.length > 0))
+      rows.push(`kept (made outside intune-publisher): ${a.keptForeign.map((x) => x.label).join("; ")}`);
+    if (t.previousAssignments)
+      rows.push(
+        `previous version ${t.previousAssignments.appId}: assignments removed (${t.previousAssignments.remove.map((x) => x.label).join("; ")})`,
+      );
+    const rel = t.relationships;
+    if (rel?.changed)
+      rows.push(
+        `relationships: ${[
+          ...rel.add.map((l) => `+ ${describeLink(l, name)}`),
+          ...rel.change.map((l) => `~ ${describeLink(l, name)}`),
+          ...rel.remove.map((l) => `- ${describeLink(l, name)}`),
+          ...(rel.keep.length > 0 ? [`${rel.keep.length} kept`] : []),
+        ].join("; ")}`,
+      );
+    for (const e of t.esp)
+      rows.push(
+        `ESP "${e.displayName}": ${[...e.add.map((x) => `+ ${name(x)}`), ...e.remove.map((x) => `- ${name(x)}`)].join(", ")}`,
+      );
+    for (const d of t.retention) rows.push(`retention: delete version ${d.version} (${d.appId})`);
+    for (const b of t.retentionBlocked) rows.push(`retention: keep version ${b.version} (${b.appId}): ${b.reason}`);
+    for (const p of t.problems) rows.push(`refused: ${p}`);
+    if (rows.length > 0) out.push(`  ${i.id} (${name(t.appId)})`, ...rows.map((x) => `    ${x}`));
+  }
+  return out;
+}
+
+/** One line: how many apps per action, and the targeting changes in all. */
+function summaryLine(r: PublishResult): string {
+  const n = (f: (i: PlanItem) => boolean) => r.plan.items.filter(f).length;
+  const sum = (f: (i: PlanItem) => number) => r.plan.items.reduce((s, i) => s + f(i), 0);
+  const parts = [
+    `${n((i) => i.action === "create")} to create`,
+    `${n((i) => i.action === "new-version")} new version(s)`,
+    `${n((i) => i.action === "update-metadata")} to update`,
+    `${n((i) => i.action === "nothing")} up to date`,
+    `assignments +${sum((i) => i.targeting?.assignments.add.length ?? 0)} ~${sum((i) => i.targeting?.assignments.change.length ?? 0)} -${sum((i) => i.targeting?.assignments.remove.length ?? 0)}`,
+    `relationship changes ${sum((i) => (i.targeting?.relationships?.changed ? 1 : 0))}`,
+    `ESP profile changes ${sum((i) => i.targeting?.esp.length ?? 0)}`,
+    `versions to delete ${sum((i) => i.targeting?.retention.length ?? 0)}`,
+  ];
+  const refused = n((i) => (i.targeting?.problems.length ?? 0) > 0);
+  const pending = n(itemHasChanges);
+  return `${r.dryRun ? "Plan" : "Summary"}: ${parts.join(", ")}${refused > 0 ? `; ${refused} refused` : ""}. ${
+    pending === 0 ? "Nothing to do." : `${pending} app(s) ${r.dryRun ? "with changes pending" : "changed"}.`
+  }`;
 }
 
 /** Step lines on stderr; on a terminal, one progress line for every app being packaged or uploaded. */
@@ -271,12 +340,15 @@ export default defineCommand({
     "Reads the definitions (all problems reported with file:line:column before any call), reads the tenant's",
     "win32LobApps, finds ours by the ownership stamp in their notes, and plans per app: create, update metadata",
     "(PATCH only what differs), new version (in-place: new content on the same app; supersede: a new app, the old",
-    "one kept) or nothing. Then applies it, a few apps at a time: packages source folders, creates apps, uploads",
-    "and commits the content, PATCHes. A re-run with nothing changed makes no change in the tenant. If a step",
-    "fails after an app was created, that app is deleted again (or the error says what was left).",
+    "one superseded) or nothing, then the targeting: assignments, relationships, ESP profiles, retention. Then",
+    "applies it, a few apps at a time: packages source folders, creates apps, uploads and commits the content,",
+    "PATCHes; then assigns, links, updates ESP profiles and deletes versions past retention. A re-run with nothing",
+    "changed makes no change in the tenant. If a step fails after an app was created, that app is deleted again",
+    "(or the error says what was left). Reference: docs/publishing.md, docs/lifecycle.md.",
     "",
     "Options:",
-    "      --dry-run            print the plan only: nothing is packaged or written",
+    "      --dry-run            print the plan only (apps, assignments, relationships, ESP, retention): nothing",
+    "                           is packaged or written",
     `      --detailed-exitcode  exit ${CHANGES_EXIT_CODE} (not 0) when the plan has changes (made, or to make with --dry-run)`,
     "      --test-connection    run the connection test first and print its table",
     "      --concurrency N      apps published at once (default 8)",
@@ -341,7 +413,15 @@ export default defineCommand({
       else printResult(ctx, result, target.source);
       const failure = publishError(result);
       if (failure) throw failure;
-      const changes = result.plan.items.some((i) => i.action !== "nothing");
+      const refused = result.plan.items.filter((i) => (i.targeting?.problems.length ?? 0) > 0);
+      if (result.dryRun && refused.length > 0)
+        throw new PublisherError(
+          "input",
+          "PlanRefused",
+          `The plan refuses ${refused.map((i) => `${i.id} (${i.targeting!.problems.join(" ")})`).join("; ")}`,
+          { hint: "Fix the cause shown; nothing was written." },
+        );
+      const changes = result.plan.items.some(itemHasChanges);
       return o.detailedExitcode && changes ? CHANGES_EXIT_CODE : 0;
     });
   },
