@@ -55,7 +55,7 @@ describe("stock clients trusting the CA through NODE_EXTRA_CA_CERTS", () => {
       const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
       assert.equal(code, 0, err);
       const r = JSON.parse(out) as { names: string[]; hosts: string[] };
-      assert.deepEqual(r.names, ["Intune - Pilot devices"]);
+      assert.deepEqual(r.names, ["Intune - Pilot devices", "Intune - All Windows devices"]);
       assert.ok(r.hosts.length >= 2, "the token POST and the Graph GET went through the global fetch");
       assert.deepEqual([...new Set(r.hosts)], ["127.0.0.1"]);
     } finally {

@@ -39,7 +39,7 @@ import { packageFolder } from "../intunewin/package.js";
 import { openPackage } from "../intunewin/read.js";
 import { listSource } from "../intunewin/source.js";
 import { DEFAULT_CONCURRENCY, resumeOrStart, uploadContent, UploadError } from "./upload/index.js";
-import { applyTargeting, readTargetingFacts, resolveTargeting } from "./targeting.js";
+import { applyTargeting, permissionError, readTargetingFacts, resolveTargeting } from "./targeting.js";
 import type { TargetingOutcome, TargetingStep } from "./targeting.js";
 import { itemHasChanges, planTargeting } from "../core/plan/targeting.js";
 import type { UploadContentOptions, UploadLeftover, UploadProgressEvent, UploadResult } from "./upload/index.js";
@@ -162,9 +162,14 @@ export async function resolveScopeTags(
 ): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (!definitions.some((d) => d.definition.scopeTags !== undefined)) return out;
-  const tags = await graph.listAll<{ id: string; displayName: string }>("/deviceManagement/roleScopeTags", {
-    ...(signal === undefined ? {} : { signal }),
-  });
+  let tags: { id: string; displayName: string }[];
+  try {
+    tags = await graph.listAll<{ id: string; displayName: string }>("/deviceManagement/roleScopeTags", {
+      ...(signal === undefined ? {} : { signal }),
+    });
+  } catch (e) {
+    throw permissionError(e, "scope tags", "DeviceManagementRBAC.Read.All", "scopeTags");
+  }
   const byName = new Map(tags.map((t) => [t.displayName.toLowerCase(), t.id]));
   const problems: DefinitionProblem[] = [];
   for (const d of definitions) {

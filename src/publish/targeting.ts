@@ -22,11 +22,11 @@ import { PublisherError } from "../core/errors.js";
 import type { OwnedApp, Plan, PlanItem, TenantState } from "../core/plan/plan.js";
 import { currentApp } from "../core/plan/plan.js";
 import type { DesiredTargeting, ResolvedDependency, TargetingFacts } from "../core/plan/targeting.js";
-import { isNewAppRef, stampChanges } from "../core/plan/targeting.js";
+import { isNewAppRef, NEW_APP_PREFIX, stampChanges } from "../core/plan/targeting.js";
 import type { EspProfile } from "../core/targeting/esp.js";
 import { nextSelectedApps } from "../core/targeting/esp.js";
 import type { ResolvedAssignment, TargetNames } from "../core/targeting/assignments.js";
-import { toAssignmentWire } from "../core/targeting/assignments.js";
+import { targetKey, toAssignmentWire } from "../core/targeting/assignments.js";
 import type { Link, RelationshipRow } from "../core/targeting/relationships.js";
 import {
   DEPENDENCY_TYPE,
@@ -59,7 +59,7 @@ interface Filter {
 }
 
 /** A 403 on a read the definitions need, turned into the permission and the fix. */
-function permissionError(e: unknown, what: string, permission: string, field: string): unknown {
+export function permissionError(e: unknown, what: string, permission: string, field: string): unknown {
   if (e instanceof GraphError && e.status === 403) {
     return new PublisherError(
       "permission",
@@ -191,7 +191,9 @@ export async function resolveTargeting(
   const desired: DesiredTargeting[] = [];
   for (const d of defs) {
     const assignments: MobileAppAssignmentWire[] = [];
-    for (const la of d.assignments) {
+    // One group written twice (by name and by id, or two names Graph matches alike): one target for Intune.
+    const seenTargets = new Map<string, { n: number; ref: string }>();
+    for (const [n, la] of d.assignments.entries()) {
       const a = la.assignment;
       const r: ResolvedAssignment = { definition: a };
       if (a.group !== undefined) {
@@ -201,6 +203,18 @@ export async function resolveTargeting(
           continue;
         }
         r.group = g;
+        const key = targetKey(toAssignmentWire(r).target);
+        const first = seenTargets.get(key);
+        if (first !== undefined) {
+          problems.push(
+            la.problem(
+              ["group"],
+              `"${a.group}" is the group ${g.displayName} (${g.id}), already assigned by assignment ${first.n + 1} ("${first.ref}"); Intune takes one assignment per target and app.`,
+            ),
+          );
+          continue;
+        }
+        seenTargets.set(key, { n, ref: a.group });
       }
       if (a.filter !== undefined) {
         const hits = filters.filter((f) => f.displayName.toLowerCase() === a.filter!.toLowerCase());
@@ -390,7 +404,22 @@ export async function applyTargeting(
   finalIds: ReadonlyMap<string, string>,
   signal?: AbortSignal,
 ): Promise<Map<string, { outcome: TargetingOutcome; error?: TargetingStepError }>> {
-  const real = (id: string): string => (isNewAppRef(id) ? (finalIds.get(id.slice(4)) ?? id) : id);
+  // A placeholder for an app this run was to create. When that definition failed, its links point at the version
+  // it still has (the app the new one was to supersede); with none, the step fails saying so (never `new:…` to Graph).
+  const stillCurrent = new Map(plan.items.flatMap((i) => (i.supersedes === undefined ? [] : [[i.id, i.supersedes]])));
+  const real = (id: string): string => {
+    if (!isNewAppRef(id)) return id;
+    const def = id.slice(NEW_APP_PREFIX.length);
+    const found = finalIds.get(def) ?? stillCurrent.get(def);
+    if (found === undefined)
+      throw new PublisherError(
+        "graph",
+        "LinkedAppNotPublished",
+        `The app of ${def} was not published in this run (it failed), so the link to it is not written.`,
+        { hint: `Fix ${def} and publish again: the link is made then.` },
+      );
+    return found;
+  };
   const items: ApplyItem[] = plan.items
     .filter((i) => i.targeting !== undefined && finalIds.has(i.id) && i.targeting.problems.length === 0)
     .map((item) => ({ item, appId: finalIds.get(item.id)!, outcome: {} }));

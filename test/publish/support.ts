@@ -83,9 +83,18 @@ export async function startPublishTenant(options: LocalTenantOptions = {}): Prom
   };
 }
 
-/** A copy of examples/apps in `dir`, with fabrikam-agent's prebuilt package built. */
-export async function copyExamples(dir: string): Promise<{ dir: string; files: string[] }> {
+/**
+ * A copy of examples/apps in `dir/apps` (returned as `dir`) and of the shared targeting files they reference in
+ * `dir/targeting`, with fabrikam-agent's prebuilt package built.
+ */
+export async function copyExamples(root: string): Promise<{ dir: string; files: string[] }> {
+  const dir = join(root, "apps");
   await cp(join(repoRoot(), "examples", "apps"), dir, { recursive: true });
+  await cp(join(repoRoot(), "examples", "targeting"), join(root, "targeting"), { recursive: true }).catch(
+    (e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e;
+    },
+  );
   await packageFolder({
     sourceDir: join(dir, "fabrikam-agent", "payload"),
     setupFile: "install.cmd",

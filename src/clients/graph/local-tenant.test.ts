@@ -48,7 +48,7 @@ describe("GraphClient on the local tenant", () => {
     const groups = await client.listAll<{ displayName: string }>("/groups");
     assert.deepEqual(
       groups.map((g) => g.displayName),
-      ["Intune - Pilot devices"],
+      ["Intune - Pilot devices", "Intune - All Windows devices"],
     );
     assert.deepEqual(waits.waits.slice(before), [3000]);
   });
