@@ -1,5 +1,9 @@
 import { z } from "zod";
 import { readStamp } from "../../core/app-definition/stamp.js";
+import { assignmentLabel } from "../../core/targeting/assignments.js";
+import type { RelationshipRow } from "../../core/targeting/relationships.js";
+import { describeLink, outgoingLinks } from "../../core/targeting/relationships.js";
+import type { MobileAppAssignmentWire } from "../../core/wire/graph.js";
 import { findApp } from "../../publish/apps.js";
 import { defineCommand } from "../command.js";
 import { keyValueTable, printData } from "../output.js";
@@ -12,18 +16,51 @@ export default defineCommand({
   usage: "apps show ID|NAME [--profile P] [--cloud C] [--output json]",
   details: [
     "ID|NAME: an app id, a display name (case-insensitive) or the definition id of an app we published.",
-    "The JSON output is the app as Graph returns it, with largeIcon shortened to its type and size.",
+    "Also shows its assignments (group names resolved when the app registration may read groups) and its",
+    "supersedence and dependency links. The JSON output is the app as Graph returns it, with largeIcon shortened",
+    "to its type and size, plus `assignments` and `relationships`.",
   ].join("\n"),
   flags: settingsFlags,
   positionals: ["app"],
   schema: settingsSchema.extend({ app: z.string().min(1) }),
   async run(ctx, o) {
-    const app = await withGraph(ctx, o, (s) => findApp(s.graph, o.app, ctx.signal));
+    const { app, assignments, relationships, groups, filters } = await withGraph(ctx, o, async (s) => {
+      const found = await findApp(s.graph, o.app, ctx.signal);
+      const base = `/deviceAppManagement/mobileApps/${encodeURIComponent(found.id)}`;
+      const opts = { signal: ctx.signal };
+      const assignments = await s.graph.listAll<MobileAppAssignmentWire>(`${base}/assignments`, opts);
+      // Relationships are a beta route: a v1.0 Graph URL simply has none to show.
+      const relationships = await s.graph
+        .listAll<RelationshipRow>(`${base}/relationships`, opts)
+        .catch(() => [] as RelationshipRow[]);
+      const groups = new Map<string, string>();
+      for (const a of assignments) {
+        const id = a.target.groupId;
+        if (id === undefined || groups.has(id.toLowerCase())) continue;
+        const g = await s.graph
+          .get<{ displayName: string }>(`/groups/${encodeURIComponent(id)}`, {
+            query: { $select: "displayName" },
+            ...opts,
+          })
+          .catch(() => undefined);
+        if (g) groups.set(id.toLowerCase(), g.displayName);
+      }
+      const filters = new Map<string, string>();
+      if (assignments.some((a) => (a.target.deviceAndAppManagementAssignmentFilterType ?? "none") !== "none"))
+        for (const f of await s.graph
+          .listAll<{ id: string; displayName: string }>("/deviceManagement/assignmentFilters", opts)
+          .catch(() => []))
+          filters.set(f.id.toLowerCase(), f.displayName);
+      return { app: found, assignments, relationships, groups, filters };
+    });
     const icon = app.largeIcon;
     const shown = {
       ...app,
       largeIcon: icon ? { type: icon.type, bytes: Buffer.from(icon.value, "base64").length } : null,
+      assignments,
+      relationships,
     };
+    const names = (id: string) => relationships.find((r) => r.targetId === id)?.targetDisplayName ?? id;
     const s = readStamp(app.notes);
     printData(ctx, shown, () =>
       keyValueTable([
@@ -45,10 +82,28 @@ export default defineCommand({
         [
           "Published by intune-publisher",
           s.status === "valid"
-            ? `yes: ${s.stamp.id} ${s.stamp.version} (${s.stamp.contentHash.slice(0, 19)}…)`
+            ? `yes: ${s.stamp.id} ${s.stamp.version} (${s.stamp.contentHash.slice(0, 19)}…)${s.stamp.rolledBack ? ", rolled back" : ""}`
             : s.status === "invalid"
               ? `unreadable stamp (${s.reason})`
               : "no",
+        ],
+        [
+          "Assignments",
+          assignments.length === 0
+            ? "none"
+            : assignments.map((a) => assignmentLabel(a, { groups, filters })).join("; "),
+        ],
+        [
+          "Relationships",
+          [
+            ...outgoingLinks(app.id, relationships).map((l) => describeLink(l, names)),
+            ...relationships
+              .filter((r) => r.targetType === "parent")
+              .map(
+                (r) =>
+                  `${r["@odata.type"].endsWith("Supersedence") ? "superseded by" : "required by"} ${r.targetDisplayName ?? r.targetId} (${r.targetId})`,
+              ),
+          ].join("; ") || "none",
         ],
         ["Created", app.createdDateTime],
         ["Last modified", app.lastModifiedDateTime],
