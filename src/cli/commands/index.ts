@@ -34,6 +34,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: "Publish app definitions: create, update or leave each app so the tenant holds it exactly once",
     load: async () => (await import("./publish.js")).default as unknown as Command,
   },
+  rollback: {
+    summary: "Move an app's assignments and ESP membership back to a retained previous version",
+    load: async () => (await import("./rollback.js")).default as unknown as Command,
+  },
   "apps list": {
     summary: "List the tenant's Win32 apps (ours show their definition id)",
     load: async () => (await import("./apps-list.js")).default as unknown as Command,
