@@ -1,4 +1,5 @@
-// The shipped examples (examples/apps/*.yaml) load, and their Graph bodies pass the emulator's strict validation.
+// The shipped examples (examples/apps/*.yaml, examples/targeting/*.yaml) load, and their Graph bodies (apps and
+// assignment settings) pass the emulator's strict validation; the YAML examples in docs/app-definitions.md parse.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -6,7 +7,12 @@ import { tmpdir } from "node:os";
 import { basename, dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { normalizeAssignmentSettings } from "../../emulator/graph/model/assignment-settings.js";
 import { validateMobileAppCreate, validateMobileAppPatch } from "../../emulator/graph/model/win32LobApp.js";
+import { parse as parseYaml } from "yaml";
+import { targetingFileSchema } from "../core/app-definition/targeting-schema.js";
+import type { AssignmentDefinition } from "../core/app-definition/targeting-schema.js";
+import { toAssignmentWire } from "../core/targeting/assignments.js";
 import { contentHash } from "../core/app-definition/stamp.js";
 import { toWin32LobAppCreateBody, toWin32LobAppPatchBody } from "../core/app-definition/to-graph.js";
 import { packageFolder } from "../intunewin/package.js";
@@ -25,14 +31,18 @@ function repoRoot(): string {
 }
 
 const examples = join(repoRoot(), "examples", "apps");
+const targeting = join(repoRoot(), "examples", "targeting");
 let work: string;
 let loaded: LoadedAppDefinition[];
 let fabrikamDigest: string;
 
 before(async () => {
-  // Work on a copy: the prebuilt-package example needs its package, which is built here (never committed).
-  work = await mkdtemp(join(tmpdir(), "ip-examples-"));
+  // Work on a copy: the prebuilt-package example needs its package, which is built here (never committed). The
+  // definitions name the shared targeting file as ../targeting/…, so both folders are copied side by side.
+  const root = await mkdtemp(join(tmpdir(), "ip-examples-"));
+  work = join(root, "apps");
   await cp(examples, work, { recursive: true });
+  await cp(targeting, join(root, "targeting"), { recursive: true });
   const built = await packageFolder({
     sourceDir: join(work, "fabrikam-agent", "payload"),
     setupFile: "install.cmd",
@@ -43,8 +53,28 @@ before(async () => {
   loaded = await loadAppDefinitions(files.map((f) => join(work, f)));
 });
 after(async () => {
-  await rm(work, { recursive: true, force: true });
+  await rm(dirname(work), { recursive: true, force: true });
 });
+
+/** Placeholder ids for the names an assignment resolves through Graph (the publish step resolves the real ones). */
+function wireOf(a: AssignmentDefinition) {
+  return toAssignmentWire({
+    definition: a,
+    ...(a.group === undefined ? {} : { group: { id: "5a8e1f3c-1d2b-4e6f-8a9b-0c1d2e3f4a5b", displayName: a.group } }),
+    ...(a.filter === undefined
+      ? {}
+      : { filter: { id: "8d1b4c6f-4a5e-4b92-8dce-3f4a5b6c7d8e", displayName: a.filter } }),
+  });
+}
+
+/** Every assignment's settings as Graph deserializes and validates them (exclusions carry none). */
+function assertSettingsAccepted(list: readonly AssignmentDefinition[], where: string): void {
+  for (const a of list) {
+    const wire = wireOf(a);
+    if (a.exclude) assert.equal(wire.settings, null, where);
+    else assert.doesNotThrow(() => normalizeAssignmentSettings(wire.settings), `${where}: ${JSON.stringify(a)}`);
+  }
+}
 
 describe("examples/apps", () => {
   it("has the three documented examples, each parsing as committed", async () => {
@@ -60,6 +90,41 @@ describe("examples/apps", () => {
     assert.equal(parseAppDefinition(yaml, "docs/app-definitions.md").definition.id, "contoso-notes");
   });
 
+  it("the targeting examples in docs/app-definitions.md parse, and Graph takes their settings", async () => {
+    const doc = await readFile(join(repoRoot(), "docs", "app-definitions.md"), "utf8");
+    const full = /```yaml\n(# A complete definition with targeting[\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(full, "the complete targeting example");
+    const def = parseAppDefinition(full, "docs/app-definitions.md").definition;
+    assert.equal(def.id, "contoso-vpn");
+    assert.equal(def.supersedence?.keepPreviousVersions, 1);
+    assert.deepEqual(
+      def.assignments?.map((a) => [a.intent, a.group ?? a.target, a.exclude]),
+      [
+        ["required", "Intune - All Windows devices", false],
+        ["required", "Kiosks", true],
+        ["available", "allUsers", false],
+        ["uninstall", "0b8f7c8e-5f4e-4c1a-9b2d-3e4f5a6b7c8d", false],
+      ],
+    );
+    assertSettingsAccepted(def.assignments ?? [], "docs/app-definitions.md");
+    const shared = /```yaml\n# examples\/targeting\/pilot\.yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(shared, "the shared targeting file example");
+    assert.deepEqual(
+      targetingFileSchema.parse(parseYaml(shared)),
+      targetingFileSchema.parse(parseYaml(await readFile(join(targeting, "pilot.yaml"), "utf8"))),
+      "the doc shows examples/targeting/pilot.yaml as it is",
+    );
+  });
+
+  it("the shared targeting files parse, and Graph takes their settings", async () => {
+    const files = (await readdir(targeting)).filter((f) => f.endsWith(".yaml")).sort();
+    assert.deepEqual(files, ["pilot.yaml"]);
+    for (const f of files) {
+      const parsed = targetingFileSchema.parse(parseYaml(await readFile(join(targeting, f), "utf8")));
+      assertSettingsAccepted(parsed.assignments, f);
+    }
+  });
+
   it("load with their files and cover folder + package content, icons, scripts", () => {
     const byId = new Map(loaded.map((l) => [l.definition.id, l]));
     assert.deepEqual([...byId.keys()], ["contoso-notes", "fabrikam-agent", "northwind-printers"]);
@@ -70,6 +135,34 @@ describe("examples/apps", () => {
     const northwind = byId.get("northwind-printers")!;
     assert.equal(northwind.definition.detection[0]?.type, "script");
     assert.equal(northwind.assets.scripts.size, 2);
+  });
+
+  it("cover targeting: a shared targeting file, own assignments, a filter, an ESP profile, supersedence settings", () => {
+    const byId = new Map(loaded.map((l) => [l.definition.id, l]));
+    const row = (l: LoadedAppDefinition) =>
+      l.assignments.map(({ assignment: a }) => [a.intent, a.group ?? a.target, a.filter ?? null]);
+    // contoso-notes has no targeting: a benchmark copies it and counts its writes.
+    assert.deepEqual(row(byId.get("contoso-notes")!), []);
+    const northwind = byId.get("northwind-printers")!;
+    assert.equal(northwind.definition.targeting, "../targeting/pilot.yaml");
+    assert.deepEqual(row(northwind), [
+      ["required", "Intune - Pilot devices", null],
+      ["available", "allUsers", null],
+    ]);
+    assert.deepEqual(northwind.definition.supersedence, {
+      type: "update",
+      assignments: "move",
+      keepPreviousVersions: 1,
+    });
+    const fabrikam = byId.get("fabrikam-agent")!;
+    assert.deepEqual(row(fabrikam), [["required", "allDevices", "Windows 11 only"]]);
+    assert.deepEqual(fabrikam.definition.enrollmentStatusPages, ["All users and all devices"]);
+    assert.equal(fabrikam.definition.supersedence?.type, "replace");
+    for (const l of loaded)
+      assertSettingsAccepted(
+        l.assignments.map((x) => x.assignment),
+        l.file,
+      );
   });
 
   it("map to create and PATCH bodies the emulator accepts", () => {
