@@ -8,7 +8,7 @@ import { dirname, isAbsolute, resolve, sep } from "node:path";
 import type { DefinitionProblem, FieldPath } from "../core/app-definition/errors.js";
 import { AppDefinitionError } from "../core/app-definition/errors.js";
 import { INTUNE_LIMITS } from "../core/app-definition/limits.js";
-import { contentSizeProblem, intuneLimitProblems } from "../core/app-definition/schema.js";
+import { contentSizeProblem, intuneLimitProblems, restartMismatch } from "../core/app-definition/schema.js";
 import type { AssignmentDefinition } from "../core/app-definition/targeting-schema.js";
 import { duplicateTargetProblems, targetingFileSchema } from "../core/app-definition/targeting-schema.js";
 import type { z } from "zod";
@@ -100,6 +100,9 @@ export async function loadAppDefinition(file: string, options: LoadOptions = {})
         }),
       );
     const fromFile = assignments.length;
+    for (const x of assignments)
+      if (x.assignment.restart !== undefined && def.install.restartBehavior !== "basedOnReturnCode")
+        problems.push(x.problem(["restart"], `${restartMismatch(def.install.restartBehavior)} (used by ${def.id})`));
     (def.assignments ?? []).forEach((a, i) =>
       assignments.push({
         assignment: a,

@@ -805,6 +805,11 @@ export function publishError(result: PublishResult): PublisherError | undefined 
     failed.length === 1
       ? `Publishing failed: ${lines[0]}`
       : `Publishing failed for ${failed.length} apps:\n${lines.map((l) => `  ${l}`).join("\n")}`,
-    { hint: "The other apps were published. Fix the cause and run publish again: it continues where it stopped." },
+    {
+      hint:
+        failed.length < result.outcomes.length
+          ? "The other apps were published. Fix the cause and run publish again: it continues where it stopped."
+          : "Fix the cause and run publish again: it continues where it stopped.",
+    },
   );
 }

@@ -231,7 +231,10 @@ function summaryLine(r: PublishResult): string {
     `versions to delete ${sum((i) => i.targeting?.retention.length ?? 0)}`,
   ];
   const refused = n((i) => (i.targeting?.problems.length ?? 0) > 0);
-  const pending = n(itemHasChanges);
+  // A real run counts what it did: an app that failed or was refused changed nothing it reports as done.
+  const pending = r.dryRun
+    ? n(itemHasChanges)
+    : r.plan.items.filter((i, k) => r.outcomes[k]?.status === "ok" && itemHasChanges(i)).length;
   return `${r.dryRun ? "Plan" : "Summary"}: ${parts.join(", ")}${refused > 0 ? `; ${refused} refused` : ""}. ${
     pending === 0 ? "Nothing to do." : `${pending} app(s) ${r.dryRun ? "with changes pending" : "changed"}.`
   }`;
@@ -295,7 +298,7 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
               ? `, ${formatBytes(o.upload.bytesSent)} in ${o.upload.blocksSent} block(s), content version ${o.contentVersionId}`
               : "";
             line(`${o.id}: done (app ${o.appId}${up})`);
-          } else line(`${o.id}: ${describeFailure(o)}`);
+          } else line(describeFailure(o));
           break;
         }
       }

@@ -570,6 +570,14 @@ export const appDefinitionSchema = z
         path: ["supersedence"],
         message: "supersedence settings apply to updateStrategy: supersede; set it, or remove supersedence.",
       });
+    (d.assignments ?? []).forEach((a, i) => {
+      if (a.restart !== undefined && d.install.restartBehavior !== "basedOnReturnCode")
+        ctx.addIssue({
+          code: "custom",
+          path: ["assignments", i, "restart"],
+          message: restartMismatch(d.install.restartBehavior),
+        });
+    });
     for (const p of duplicateTargetProblems(d.assignments ?? []))
       ctx.addIssue({ code: "custom", path: ["assignments", p.index], message: p.message });
     const deps = new Map<string, number>();
@@ -597,6 +605,11 @@ export const appDefinitionSchema = z
       esp.add(n.toLowerCase());
     });
   });
+
+/** Restart settings of an assignment act only on a return-code-based restart (§2.12 [S1]; the portal hides them). */
+export function restartMismatch(behavior: string): string {
+  return `restart settings apply only when install.restartBehavior is basedOnReturnCode (this app's is ${behavior}): remove restart, or change the restart behaviour.`;
+}
 
 export type AppDefinitionInput = z.input<typeof appDefinitionSchema>;
 export type AppDefinition = z.output<typeof appDefinitionSchema>;

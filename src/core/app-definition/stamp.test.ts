@@ -32,8 +32,7 @@ describe("ownership stamp", () => {
     );
     const back = readStamp(line);
     assert.equal(back.status, "valid");
-    if (back.status === "valid")
-      assert.deepEqual(back.stamp, { ...record, targets: ["0000000a", "ffffffff"] });
+    if (back.status === "valid") assert.deepEqual(back.stamp, { ...record, targets: ["0000000a", "ffffffff"] });
     // Empty records are left out, so a stamp without targeting reads as before.
     assert.equal(formatStamp({ ...stamp, targets: [], esp: [] }), formatStamp(stamp));
     // A digest that is not 8 hex digits makes the stamp invalid (never trusted).

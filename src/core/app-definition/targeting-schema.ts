@@ -29,23 +29,24 @@ const need =
   (iss: { input?: unknown }): string =>
     iss.input === undefined ? `${what} is required.` : wrong;
 
-/** A date-time with an explicit zone or none (device local time); refuses what Date cannot read. */
+/**
+ * A date-time with an explicit zone (UTC) or none (device local time with useLocalTime); refuses what Date cannot
+ * read. Kept as written until the assignment is checked (a zone and useLocalTime do not go together).
+ */
 const dateTime = (what: string) =>
-  z
-    .string({ error: `${what} must be a date and time, e.g. 2026-12-01T08:00:00Z.` })
-    .transform((v, ctx) => {
-      const text = v.trim();
-      const ok = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text);
-      const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text.replace(" ", "T")}Z`);
-      if (!ok || Number.isNaN(ms)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${what} must be a date and time, e.g. 2026-12-01T08:00:00Z (UTC) or 2026-12-01T08:00 with useLocalTime.`,
-        });
-        return z.NEVER;
-      }
-      return new Date(ms).toISOString();
-    });
+  z.string({ error: `${what} must be a date and time, e.g. 2026-12-01T08:00:00Z.` }).transform((v, ctx) => {
+    const text = v.trim();
+    const ok = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text);
+    const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text.replace(" ", "T")}Z`);
+    if (!ok || Number.isNaN(ms)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${what} must be a date and time, e.g. 2026-12-01T08:00:00Z (UTC) or 2026-12-01T08:00 with useLocalTime.`,
+      });
+      return z.NEVER;
+    }
+    return { written: text, iso: new Date(ms).toISOString() };
+  });
 
 const minutes = (what: string, limits: { min: number; max: number }) =>
   z
@@ -181,7 +182,24 @@ export const assignmentSchema = z
         path: where("deadline"),
         message: `A deadline applies to required and uninstall assignments, not ${a.intent}.`,
       });
-    if (a.availableFrom !== undefined && a.deadline !== undefined && a.deadline < a.availableFrom)
+    for (const k of ["availableFrom", "deadline"] as const) {
+      const raw = a[k];
+      if (raw === undefined) continue;
+      const zoned = /([zZ]|[+-]\d{2}:?\d{2})$/.test(raw.written);
+      if (a.useLocalTime && zoned)
+        ctx.addIssue({
+          code: "custom",
+          path: where(k),
+          message: `${k} has a time zone, but useLocalTime reads it as the device's clock time: write it without a zone (e.g. 2026-12-01T08:00).`,
+        });
+      if (!a.useLocalTime && !zoned)
+        ctx.addIssue({
+          code: "custom",
+          path: where(k),
+          message: `${k} has no time zone: end it with Z for UTC (e.g. 2026-12-01T08:00:00Z), or set useLocalTime: true for the device's clock time.`,
+        });
+    }
+    if (a.availableFrom !== undefined && a.deadline !== undefined && a.deadline.iso < a.availableFrom.iso)
       ctx.addIssue({ code: "custom", path: where("deadline"), message: "deadline is before availableFrom." });
     if (a.autoUpdateSupersededApps !== undefined && a.intent !== "available")
       ctx.addIssue({

@@ -293,7 +293,7 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
       action: "nothing",
       changed: [],
       reasons: [
-        `version ${def.version} was rolled back (app ${held.app.id}); ${current.stamp.version} stays current. Publish a new version to move forward.`,
+        `version ${def.version} was rolled back (app ${held.app.id}); ${current.stamp.version} stays current; publish a new version to move forward`,
       ],
     };
   }

@@ -59,8 +59,8 @@ function settingsOf(a: AssignmentDefinition): Record<string, unknown> {
       ? {
           "@odata.type": INSTALL_TIME_TYPE,
           useLocalTime: a.useLocalTime,
-          startDateTime: a.availableFrom ?? null,
-          deadlineDateTime: a.deadline ?? null,
+          startDateTime: a.availableFrom?.iso ?? null,
+          deadlineDateTime: a.deadline?.iso ?? null,
         }
       : null;
   const restart = a.restart
