@@ -30,6 +30,7 @@ import { targetKey, toAssignmentWire } from "../core/targeting/assignments.js";
 import type { Link, RelationshipRow } from "../core/targeting/relationships.js";
 import {
   DEPENDENCY_TYPE,
+  MAX_DEPENDENCY_NODES,
   MAX_SUPERSEDENCE_NODES,
   outgoingLinks,
   planOutgoing,
@@ -188,6 +189,7 @@ export async function resolveTargeting(
     apps: new Map(win32Apps.map((a) => [a.id.toLowerCase(), a.displayName])),
   };
   const runIds = new Set(defs.map((d) => d.definition.id));
+  const ownerOf = new Map(tenant.owned.map((o) => [o.app.id.toLowerCase(), o.stamp.id]));
   const desired: DesiredTargeting[] = [];
   for (const d of defs) {
     const assignments: MobileAppAssignmentWire[] = [];
@@ -280,7 +282,21 @@ export async function resolveTargeting(
           dependencies!.push({ ref, type: dep.type, definitionId: ref });
           return;
         }
-        const hits = win32Apps.filter((a) => a.displayName.toLowerCase() === ref.toLowerCase() || a.id === ref);
+        const byId = win32Apps.filter((a) => a.id.toLowerCase() === ref.toLowerCase());
+        const named = win32Apps.filter((a) => a.displayName.toLowerCase() === ref.toLowerCase());
+        // A name the versions of one of our definitions share (or a definition of this run has, its app not made
+        // yet) means that definition: the dependency then follows its newest version. An app id pins that app.
+        const definitions = new Set([
+          ...named.map((a) => ownerOf.get(a.id.toLowerCase()) ?? ""),
+          ...defs
+            .filter((x) => x.definition.displayName.toLowerCase() === ref.toLowerCase())
+            .map((x) => x.definition.id),
+        ]);
+        if (byId.length === 0 && definitions.size === 1 && !definitions.has("")) {
+          dependencies!.push({ ref, type: dep.type, definitionId: [...definitions][0]! });
+          return;
+        }
+        const hits = byId.length > 0 ? byId : named;
         if (hits.length === 1) {
           dependencies!.push({ ref, type: dep.type, appId: hits[0]!.id, displayName: hits[0]!.displayName });
           return;
@@ -306,7 +322,18 @@ export async function resolveTargeting(
       ...(dependencies === undefined ? {} : { dependencies }),
     });
   }
-  if (problems.length > 0) throw new AppDefinitionError(problems);
+  if (problems.length > 0) {
+    // A shared targeting file's problem comes once, however many definitions use the file.
+    const seen = new Set<string>();
+    throw new AppDefinitionError(
+      problems.filter((p) => {
+        const key = `${p.file ?? ""}:${p.line ?? ""}:${p.column ?? ""}:${p.path.join(".")}:${p.message}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      }),
+    );
+  }
   return { desired, names, ...(espProfiles === undefined ? {} : { espProfiles }) };
 }
 
@@ -353,6 +380,21 @@ export async function readTargetingFacts(
       seen.add(id);
       const rows = await readRelationships(id);
       for (const r of rows) if (r["@odata.type"] !== DEPENDENCY_TYPE) queue.push(r.targetId);
+    }
+    // The dependency closure of the apps the definition depends on (bounded: past the limit the plan refuses), so
+    // a cycle through links made outside this run (A → B → C → A) is seen before any write.
+    const deps = resolved.desired.find((d) => d.definitionId === item.id)?.dependencies ?? [];
+    const depQueue = deps.flatMap((dep) =>
+      "appId" in dep ? [dep.appId] : tenant.owned.filter((o) => o.stamp.id === dep.definitionId).map((o) => o.app.id),
+    );
+    const depSeen = new Set<string>();
+    while (depQueue.length > 0 && depSeen.size <= MAX_DEPENDENCY_NODES) {
+      const id = depQueue.shift()!.toLowerCase();
+      if (depSeen.has(id)) continue;
+      depSeen.add(id);
+      const rows = await readRelationships(id);
+      for (const r of rows)
+        if (r["@odata.type"] === DEPENDENCY_TYPE && r.targetType === "child") depQueue.push(r.targetId);
     }
   }
   return {

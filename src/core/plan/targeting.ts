@@ -111,11 +111,34 @@ export function planTargeting(
     const o = ownedById.get(id.toLowerCase());
     return o ? `${o.app.displayName ?? id} ${o.stamp.version} (${id})` : (facts.names.apps?.get(id) ?? id);
   };
+  const planned: Planned[] = [];
   for (const item of plan.items) {
     const d = desired.find((x) => x.definitionId === item.id);
     if (d === undefined) continue;
-    item.targeting = planItem(item, d, tenant, facts, finals, allListings, ownedById, name);
+    const p = planItem(item, d, tenant, facts, finals, allListings, ownedById);
+    item.targeting = p.targeting;
+    planned.push(p);
   }
+  // Intune's limits on the links as they will be after the whole run: every item's planned links together, so
+  // two definitions that would link to each other (a cycle) or grow one supersedence graph are seen here.
+  const deleted = new Set(planned.flatMap((p) => [...p.deleted]));
+  let links = linksOf(allListings).filter((l) => !deleted.has(l.sourceId) && !deleted.has(l.targetId));
+  for (const p of planned) links = withOutgoing(links, p.targeting.appId, p.outgoing);
+  for (const p of planned) {
+    const id = p.targeting.appId.toLowerCase();
+    const own = links.filter((l) => l.sourceId !== l.targetId || l.sourceId === id);
+    p.targeting.problems.push(
+      ...relationshipProblems(own, [id], name).filter((x) => !p.targeting.problems.includes(x)),
+    );
+  }
+}
+
+interface Planned {
+  targeting: ItemTargeting;
+  /** the app's outgoing links after this run */
+  outgoing: Link[];
+  /** app ids (lower-case) retention deletes */
+  deleted: ReadonlySet<string>;
 }
 
 function planItem(
@@ -126,8 +149,7 @@ function planItem(
   finals: ReadonlyMap<string, string>,
   listings: ReadonlyMap<string, readonly RelationshipRow[]>,
   ownedById: ReadonlyMap<string, OwnedApp>,
-  name: (id: string) => string,
-): ItemTargeting {
+): Planned {
   const def = d.definition;
   const appId = finals.get(item.id)!;
   const creates = isNewAppRef(appId);
@@ -234,14 +256,7 @@ function planItem(
     ...(dependencies === undefined ? {} : { dependencies }),
   });
 
-  // Intune's limits on the links as they will be.
-  let links = linksOf(listings).filter((l) => !deleted.has(l.sourceId) && !deleted.has(l.targetId));
-  links = withOutgoing(links, appId, [
-    ...rel.keep,
-    ...rel.add,
-    ...rel.change.map((l) => ({ ...l, sourceId: appId.toLowerCase() })),
-  ]);
-  problems.push(...relationshipProblems(links, [appId], name));
+  const outgoing = [...rel.keep, ...rel.add, ...rel.change.map((l) => ({ ...l, sourceId: appId.toLowerCase() }))];
 
   // ESP membership.
   const replaced = [...(previous !== undefined ? [previous] : []), ...retention.map((r) => r.appId)];
@@ -264,7 +279,7 @@ function planItem(
     rel.changed ||
     esp.changes.length > 0 ||
     retention.length > 0;
-  return {
+  const targeting: ItemTargeting = {
     appId,
     assignments,
     ...(previousAssignments === undefined ? {} : { previousAssignments }),
@@ -277,6 +292,7 @@ function planItem(
     problems,
     changed,
   };
+  return { targeting, outgoing, deleted };
 }
 
 /** True when the item writes anything (its action, or its targeting). */

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { appDefinitionSchema } from "../app-definition/schema.js";
+import type { AppDefinitionInput } from "../app-definition/schema.js";
+import { stampNotes } from "../app-definition/stamp.js";
+import type { OwnershipStamp } from "../app-definition/stamp.js";
+import type { RelationshipRow } from "../targeting/relationships.js";
+import { SUPERSEDENCE_TYPE } from "../targeting/relationships.js";
+import type { DesiredApp, TenantApp } from "./plan.js";
+import { classifyTenantApps, planPublish } from "./plan.js";
+import type { DesiredTargeting, TargetingFacts } from "./targeting.js";
+import { itemHasChanges, planTargeting } from "./targeting.js";
+
+const HASH = `sha256:${"a".repeat(64)}`;
+const assets = { scripts: new Map<string, Uint8Array>() };
+
+function definition(id: string, over: Partial<AppDefinitionInput> = {}) {
+  return appDefinitionSchema.parse({
+    id,
+    displayName: id,
+    publisher: "Contoso",
+    version: "1.0.0",
+    content: { source: "src", setupFile: "install.cmd" },
+    install: { command: "install.cmd" },
+    uninstall: { command: "uninstall.cmd" },
+    detection: [{ type: "file", path: "%ProgramFiles%\\Contoso", fileOrFolderName: `${id}.exe` }],
+    ...over,
+  });
+}
+
+/** One of our apps in the tenant (only what the planner reads). */
+function owned(appId: string, stamp: OwnershipStamp, created: string): TenantApp {
+  return {
+    id: appId,
+    displayName: stamp.id,
+    displayVersion: stamp.version,
+    notes: stampNotes("", stamp),
+    createdDateTime: created,
+    committedContentVersion: "1",
+    publishingState: "published",
+  } as unknown as TenantApp;
+}
+
+const noFacts = (over: Partial<TargetingFacts> = {}): TargetingFacts => ({
+  assignments: new Map(),
+  relationships: new Map(),
+  names: {},
+  ...over,
+});
+
+function plan(defs: DesiredTargeting[], apps: TenantApp[], facts: TargetingFacts) {
+  const desired: DesiredApp[] = defs.map((d) => ({ definition: d.definition, assets, contentHash: HASH }));
+  const tenant = classifyTenantApps(apps);
+  const p = planPublish(desired, tenant);
+  planTargeting(p, defs, tenant, facts);
+  return p;
+}
+
+const supersedence = (targetId: string, targetType: "child" | "parent"): RelationshipRow => ({
+  "@odata.type": SUPERSEDENCE_TYPE,
+  targetId,
+  targetType,
+  supersedenceType: "update",
+});
+
+describe("planTargeting", () => {
+  it("sees a dependency cycle made by two definitions of the same run", () => {
+    const a = definition("a", { dependencies: [{ app: "b" }] });
+    const b = definition("b", { dependencies: [{ app: "a" }] });
+    const p = plan(
+      [
+        {
+          definitionId: "a",
+          definition: a,
+          assignments: [],
+          dependencies: [{ ref: "b", type: "autoInstall", definitionId: "b" }],
+        },
+        {
+          definitionId: "b",
+          definition: b,
+          assignments: [],
+          dependencies: [{ ref: "a", type: "autoInstall", definitionId: "a" }],
+        },
+      ],
+      [],
+      noFacts(),
+    );
+    for (const item of p.items) assert.match(item.targeting!.problems.join(" "), /would form a cycle/, item.id);
+  });
+
+  it("one-way dependencies between definitions of a run are fine", () => {
+    const a = definition("a", { dependencies: [{ app: "b" }] });
+    const p = plan(
+      [
+        {
+          definitionId: "a",
+          definition: a,
+          assignments: [],
+          dependencies: [{ ref: "b", type: "autoInstall", definitionId: "b" }],
+        },
+        { definitionId: "b", definition: definition("b"), assignments: [] },
+      ],
+      [],
+      noFacts(),
+    );
+    assert.deepEqual(
+      p.items.map((i) => i.targeting!.problems),
+      [[], []],
+    );
+    assert.deepEqual(
+      p.items[0]!.targeting!.relationships?.add.map((l) => l.targetId),
+      ["new:b"],
+    );
+  });
+
+  it("retention: keeps the N newest previous versions, refuses the supersede past 10 apps", () => {
+    const def = definition("app", {
+      version: "5.0.0",
+      updateStrategy: "supersede",
+      supersedence: { keepPreviousVersions: 2 },
+    });
+    const versions = ["1.0.0", "2.0.0", "3.0.0", "4.0.0"].map((v, i) =>
+      owned(`app-${i + 1}`, { id: "app", version: v, contentHash: HASH }, `2026-01-0${i + 1}T00:00:00Z`),
+    );
+    const d: DesiredTargeting = { definitionId: "app", definition: def, assignments: [] };
+    const p = plan([d], versions, noFacts());
+    const t = p.items[0]!.targeting!;
+    assert.deepEqual(
+      t.retention.map((r) => r.version),
+      ["2.0.0", "1.0.0"],
+    );
+    assert.deepEqual(
+      t.relationships?.add.map((l) => `${l.kind} ${l.targetId}`),
+      ["supersedence app-4"],
+    );
+    assert.ok(itemHasChanges(p.items[0]!));
+
+    // app-4 sits in a graph of ten apps already (nine others linked to it): the new version would be the 11th.
+    const others = Array.from({ length: 9 }, (_, i) => `other-${i}`);
+    const relationships = new Map<string, RelationshipRow[]>([["app-4", others.map((o) => supersedence(o, "parent"))]]);
+    const refused = plan([d], versions, noFacts({ relationships }));
+    assert.match(refused.items[0]!.targeting!.problems.join(" "), /would hold 11 apps; Intune allows 10/);
+  });
+});
