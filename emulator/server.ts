@@ -156,13 +156,14 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     assertionSkewSeconds: 300,
   });
   const uploads = new UploadStateMachine({ clock, storage, delays: options.uploadDelays });
+  const throttle = options.throttling === false ? undefined : new Throttle(clock);
   const graph = new GraphService({
     directory,
     pki,
     clock,
     origin: getOrigin,
     routes: [...directoryAndDeviceRoutes(ctx), ...mobileAppRoutes(ctx, uploads, options.mobileApps)],
-    throttle: options.throttling === false ? undefined : new Throttle(clock),
+    throttle,
   });
   const faults = new FaultInjector(clock);
   for (const f of seed.faults) faults.add(f);
@@ -197,6 +198,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     reset() {
       store.clear();
       faults.clear();
+      throttle?.reset();
       uploads.reset();
       load();
     },

@@ -55,6 +55,11 @@ export class Throttle {
 
   constructor(private readonly clock: Clock) {}
 
+  /** Forgets every window (a reset tenant starts with its full budget). */
+  reset(): void {
+    this.windows.clear();
+  }
+
   private window(key: string): Window {
     let w = this.windows.get(key);
     if (!w) {

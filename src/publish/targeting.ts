@@ -34,6 +34,7 @@ import {
   MAX_SUPERSEDENCE_NODES,
   outgoingLinks,
   planOutgoing,
+  toRelationshipWire,
 } from "../core/targeting/relationships.js";
 import type { MobileAppAssignmentWire, Win32LobAppWire } from "../core/wire/graph.js";
 import { ODATA_TYPE } from "../core/wire/graph.js";
@@ -416,6 +417,8 @@ export interface TargetingOutcome {
   relationships?: string[];
   esp?: string[];
   deleted?: string[];
+  /** kept versions taken out of the supersedence graph */
+  detached?: string[];
   stamp?: boolean;
 }
 
@@ -489,6 +492,16 @@ export async function applyTargeting(
       }
     });
     await step(a, "relationships", async () => {
+      // Room first: kept versions leave the supersedence graph before the new link makes it grow.
+      for (const kept of t.detach) {
+        await detachVersion(
+          graph,
+          kept.appId,
+          new Set([...kept.siblings.map(real), a.appId].map((x) => x.toLowerCase())),
+          signal,
+        );
+        (a.outcome.detached ??= []).push(kept.appId);
+      }
       const r = t.relationships;
       if (r === undefined || !r.changed) return;
       const body = r.body.map((x) => ({ ...x, targetId: real(x.targetId) }));
@@ -578,6 +591,42 @@ export async function deleteVersion(
     await graph.post(`${app(victimId)}/updateRelationships`, { relationships: [] }, sig(signal));
   await graph.post(`${app(victimId)}/assign`, { mobileAppAssignments: [] }, sig(signal));
   await graph.delete(app(victimId), sig(signal));
+}
+
+/**
+ * Takes a kept version out of its supersedence graph: the supersedence links between it and the definition's
+ * other versions (`siblings`) go; links to other apps, its dependencies and the app stay. Read-modify-write.
+ */
+export async function detachVersion(
+  graph: GraphClient,
+  versionId: string,
+  siblings: ReadonlySet<string>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const v = versionId.toLowerCase();
+  const rows = await graph.listAll<RelationshipRow>(`${app(versionId)}/relationships`, sig(signal));
+  const supersedence = (r: RelationshipRow) => r["@odata.type"] !== DEPENDENCY_TYPE;
+  for (const parent of rows.filter(
+    (r) => r.targetType === "parent" && supersedence(r) && siblings.has(r.targetId.toLowerCase()),
+  )) {
+    const parentRows = await graph.listAll<RelationshipRow>(`${app(parent.targetId)}/relationships`, sig(signal));
+    const links = outgoingLinks(parent.targetId, parentRows);
+    const next = links.filter((l) => !(l.kind === "supersedence" && l.targetId === v));
+    if (next.length !== links.length)
+      await graph.post(
+        `${app(parent.targetId)}/updateRelationships`,
+        { relationships: next.map(toRelationshipWire) },
+        sig(signal),
+      );
+  }
+  const own = outgoingLinks(versionId, rows);
+  const keep = own.filter((l) => l.kind !== "supersedence" || !siblings.has(l.targetId));
+  if (keep.length !== own.length)
+    await graph.post(
+      `${app(versionId)}/updateRelationships`,
+      { relationships: keep.map(toRelationshipWire) },
+      sig(signal),
+    );
 }
 
 /** The current app of a definition among owned apps (rollback, apps show). */

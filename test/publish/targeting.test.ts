@@ -596,6 +596,42 @@ describe("targeting on the local tenant", () => {
     assert.equal(t.apps().length, before);
   });
 
+  it("keepPreviousVersions beyond the graph limit: the oldest kept version leaves the supersedence graph, kept", async () => {
+    const chain = (v: string) =>
+      definition("keep", v, { updateStrategy: "supersede", supersedence: { keepPreviousVersions: 10 } });
+    const file = await ws.write(chain("1.0.0"));
+    const v1 = current(await publishOk([file]), "keep");
+    await ws.write(chain("2.0.0"));
+    const v2 = current(await publishOk([file]), "keep");
+    await ws.write(chain("3.0.0"));
+    const v3 = current(await publishOk([file]), "keep");
+    // Seven apps of other definitions hang off 1.0.0 (node-0 → … → node-6 → 1.0.0): ten apps in the graph.
+    const nodes: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await publishOk([await ws.write(definition(`hang-${i}`, "1.0.0"))]);
+      nodes.push(current(r, `hang-${i}`));
+    }
+    for (let i = 0; i < 7; i++) await updateRelationships(nodes[i]!, [supersedes(i < 6 ? nodes[i + 1]! : v1)]);
+    await ws.write(chain("4.0.0"));
+    const dry = await t.publish(await load([file]), { dryRun: true });
+    const planned = dry.plan.items[0]!.targeting!;
+    assert.deepEqual(planned.problems, []);
+    assert.deepEqual(
+      planned.detach.map((x) => x.appId),
+      [v1],
+    );
+    const r = await publishOk([file]);
+    const v4 = current(r, "keep");
+    assert.deepEqual(r.outcomes[0]!.targeting?.detached, [v1]);
+    assert.deepEqual(await links(v4), [`supersedes update ${v3}`]);
+    assert.deepEqual(await links(v2), [], "2.0.0 no longer supersedes 1.0.0");
+    assert.deepEqual(await links(nodes[6]!), [`supersedes update ${v1}`], "a link with another app (not a version of this definition) stays");
+    assert.ok(
+      t.apps().some((a) => a["id"] === v1),
+      "1.0.0 is kept",
+    );
+  });
+
   it("carries the previous version's assignments: move, then copy, then leave", async () => {
     const carry = (v: string, assignmentsMode: string) =>
       definition("carry", v, {

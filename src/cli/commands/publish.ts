@@ -176,10 +176,11 @@ function printResult(ctx: CommandContext, r: PublishResult, source: string): voi
 /** Per app with targeting changes: assignments, relationships, ESP, retention, problems (one line each). */
 function targetingLines(r: PublishResult): string[] {
   const out: string[] = [];
-  const name = (id: string): string => (isNewAppRef(id) ? `the new app of ${id.slice(NEW_APP_PREFIX.length)}` : id);
   for (const i of r.plan.items) {
     const t = i.targeting;
     if (t === undefined) continue;
+    const name = (id: string): string =>
+      t.appNames[id.toLowerCase()] ?? (isNewAppRef(id) ? `the new app of ${id.slice(NEW_APP_PREFIX.length)}` : id);
     const rows: string[] = [];
     const a = t.assignments;
     const asg = [
@@ -192,7 +193,7 @@ function targetingLines(r: PublishResult): string[] {
       rows.push(`kept (made outside intune-publisher): ${a.keptForeign.map((x) => x.label).join("; ")}`);
     if (t.previousAssignments)
       rows.push(
-        `previous version ${t.previousAssignments.appId}: assignments removed (${t.previousAssignments.remove.map((x) => x.label).join("; ")})`,
+        `previous version ${name(t.previousAssignments.appId)}: assignments removed (${t.previousAssignments.remove.map((x) => x.label).join("; ")})`,
       );
     const rel = t.relationships;
     if (rel?.changed)
@@ -207,6 +208,10 @@ function targetingLines(r: PublishResult): string[] {
     for (const e of t.esp)
       rows.push(
         `ESP "${e.displayName}": ${[...e.add.map((x) => `+ ${name(x)}`), ...e.remove.map((x) => `- ${name(x)}`)].join(", ")}`,
+      );
+    for (const d of t.detach)
+      rows.push(
+        `supersedence graph: take version ${d.version} (${d.appId}) out of it (kept; Intune's limit is 10 apps)`,
       );
     for (const d of t.retention) rows.push(`retention: delete version ${d.version} (${d.appId})`);
     for (const b of t.retentionBlocked) rows.push(`retention: keep version ${b.version} (${b.appId}): ${b.reason}`);

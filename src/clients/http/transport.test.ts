@@ -8,7 +8,7 @@ import type { Pki } from "../../../emulator/pki.js";
 import { NetworkError } from "./errors.js";
 import { inOrder, startScriptedServer } from "./testing/scripted-server.js";
 import type { ScriptedServer } from "./testing/scripted-server.js";
-import { createFetchTransport } from "./transport.js";
+import { BODY_SLICE, bodySlices, createFetchTransport } from "./transport.js";
 import type { HttpRequest } from "./types.js";
 
 const get = (url: string): HttpRequest => ({ method: "GET", url, headers: { accept: "application/json" } });
@@ -121,6 +121,44 @@ describe("fetch transport: failures", () => {
       const res = await transport.send(get(`${server.origin}/x`));
       assert.equal(res.status, 302);
       assert.equal(server.received.length, 1);
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+  });
+});
+
+describe("fetch transport: large bodies", () => {
+  it("cuts a body into views of BODY_SLICE bytes, in order, without copying", () => {
+    const body = new Uint8Array(2 * BODY_SLICE + 5).map((_, i) => i % 251);
+    const parts = [...bodySlices(body)];
+    assert.deepEqual(
+      parts.map((p) => p.length),
+      [BODY_SLICE, BODY_SLICE, 5],
+    );
+    assert.ok(parts.every((p) => p.buffer === body.buffer));
+    assert.deepEqual(Buffer.concat(parts), Buffer.from(body));
+    assert.deepEqual([...bodySlices(new Uint8Array(0))], []);
+  });
+
+  it("sends a large body whole, with its Content-Length and not chunked, as often as it is sent", async () => {
+    const pki = await loadOrCreatePki();
+    const server = await startScriptedServer(() => ({ status: 201 }), {
+      cert: pki.serverCertPem,
+      key: pki.serverKeyPem,
+    });
+    const transport = createFetchTransport({ trustedCaPem: pki.caCertPem });
+    try {
+      // ASCII, so the scripted server's UTF-8 view of the body is byte for byte.
+      const body = Buffer.alloc(16 * BODY_SLICE + 3, "abcdefghijklmnopqrstuvwxyz0123456789");
+      const request: HttpRequest = { method: "PUT", url: `${server.origin}/blob?comp=block`, headers: {}, body };
+      for (let i = 0; i < 2; i++) assert.equal((await transport.send(request)).status, 201);
+      assert.equal(server.received.length, 2);
+      for (const r of server.received) {
+        assert.equal(r.headers["content-length"], String(body.length));
+        assert.equal(r.headers["transfer-encoding"], undefined);
+        assert.equal(r.body, body.toString("latin1"));
+      }
     } finally {
       await transport.close();
       await server.close();

@@ -2,6 +2,15 @@
  * The wire: undici's `request` on an Agent that trusts an extra CA, or a ProxyAgent per proxy URL. TLS
  * verification is never turned off. Not `fetch`: it copies every body through a web stream, which made 8 MiB
  * block uploads a third as fast as node:https (bench/README.md, "Upload and publish").
+ *
+ * Two costs that showed in CPU profiles of block uploads (bench/README.md, "Upload and publish"), both paid on the
+ * main thread:
+ * - the trust store is parsed once per transport into one `SecureContext`, not once per connection: `ca` given to
+ *   `tls.connect` is Node's ~140 roots plus the extra CA, re-parsed for every new socket (tens of ms each);
+ * - a large body is written in `BODY_SLICE` slices, each once the socket has drained, with its Content-Length
+ *   (never chunked: Azure refuses that). Handed to the socket whole, an 8 MiB block was copied once more (header and
+ *   body gathered into one buffer) and encrypted in one go, and several blocks in flight then held tens of MiB of
+ *   ciphertext waiting for the socket: 8 blocks in flight were slower than 4.
  */
 import { createSecureContext, rootCertificates } from "node:tls";
 import { Agent, ProxyAgent } from "undici";
@@ -10,6 +19,9 @@ import { toNetworkError } from "./errors.js";
 import { proxyFor } from "./proxy.js";
 import type { ProxySettings } from "./proxy.js";
 import type { HttpRequest, HttpResponse, HttpTransport } from "./types.js";
+
+/** Bodies larger than this are written in slices of this size (the size of a file stream's chunks). */
+export const BODY_SLICE = 64 * 1024;
 
 export interface FetchTransportOptions {
   /**
@@ -26,15 +38,16 @@ export interface FetchTransport {
   close(): Promise<void>;
 }
 
+/** `body` as consecutive views of at most `size` bytes (no copy). */
+export function* bodySlices(body: Uint8Array, size = BODY_SLICE): Generator<Uint8Array, void, undefined> {
+  for (let at = 0; at < body.length; at += size) yield body.subarray(at, Math.min(at + size, body.length));
+}
+
 export function createFetchTransport(options: FetchTransportOptions = {}): FetchTransport {
-  const EXP_CTX = process.env["EXP_CTX"] === "1";
-  const EXP_CHUNK = Number(process.env["EXP_CHUNK"] ?? "0");
   const tls =
     options.trustedCaPem === undefined
       ? {}
-      : EXP_CTX
-        ? { secureContext: createSecureContext({ ca: [...rootCertificates, options.trustedCaPem] }) }
-        : { ca: [...rootCertificates, options.trustedCaPem] };
+      : { secureContext: createSecureContext({ ca: [...rootCertificates, options.trustedCaPem] }) };
   const direct = new Agent({ connect: tls });
   const proxies = new Map<string, ProxyAgent>();
   const dispatcherFor = (url: URL): Dispatcher => {
@@ -51,18 +64,17 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
   const send = async (request: HttpRequest): Promise<HttpResponse> => {
     try {
       const url = new URL(request.url);
+      const sliced = typeof request.body !== "string" && request.body !== undefined && request.body.length > BODY_SLICE;
       // `request` never follows redirects: a token never goes to another host.
       const res = await dispatcherFor(url).request({
         origin: url.origin,
         path: url.pathname + url.search,
         method: request.method as Dispatcher.HttpMethod,
-        headers:
-          EXP_CHUNK > 0 && request.body instanceof Uint8Array && request.body.length > EXP_CHUNK
-            ? { ...request.headers, "content-length": String(request.body.length) }
-            : request.headers,
-        body: (EXP_CHUNK > 0 && request.body instanceof Uint8Array && request.body.length > EXP_CHUNK
-            ? slices(request.body, EXP_CHUNK)
-            : (request.body ?? null)) as Dispatcher.RequestOptions["body"],
+        headers: sliced ? { ...request.headers, "content-length": String(request.body!.length) } : request.headers,
+        // undici takes any iterable body at run time (writeIterable, waiting for 'drain'); its types name only Readable.
+        body: sliced
+          ? (bodySlices(request.body as Uint8Array) as unknown as Dispatcher.DispatchOptions["body"])
+          : (request.body ?? null),
         signal: request.signal ?? null,
       });
       const headers: Record<string, string> = {};
@@ -81,8 +93,4 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
       await Promise.all([direct.close(), ...[...proxies.values()].map((p) => p.close())]);
     },
   };
-}
-
-function* slices(body: Uint8Array, size: number): Generator<Uint8Array> {
-  for (let i = 0; i < body.length; i += size) yield body.subarray(i, Math.min(i + size, body.length));
 }

@@ -141,4 +141,66 @@ describe("planTargeting", () => {
     const refused = plan([d], versions, noFacts({ relationships }));
     assert.match(refused.items[0]!.targeting!.problems.join(" "), /would hold 11 apps; Intune allows 10/);
   });
+
+  it("retention after a rollback deletes the rolled-back version, never the one being superseded", () => {
+    // 1.0 (rolled back to) ← 2.0 (rolled back from): publishing 3.0 supersedes 1.0 and, keeping 1, deletes 2.0.
+    const def = definition("app", {
+      version: "3.0.0",
+      updateStrategy: "supersede",
+      supersedence: { keepPreviousVersions: 1 },
+    });
+    const v1 = owned("app-1", { id: "app", version: "1.0.0", contentHash: HASH }, "2026-01-01T00:00:00Z");
+    const v2 = owned(
+      "app-2",
+      { id: "app", version: "2.0.0", contentHash: `sha256:${"b".repeat(64)}`, rolledBack: true },
+      "2026-01-02T00:00:00Z",
+    );
+    const d: DesiredTargeting = { definitionId: "app", definition: def, assignments: [] };
+    const p = plan([d], [v1, v2], noFacts());
+    const item = p.items[0]!;
+    assert.equal(item.supersedes, "app-1");
+    assert.deepEqual(
+      item.targeting!.retention.map((r) => r.appId),
+      ["app-2"],
+    );
+    assert.deepEqual(
+      item.targeting!.relationships?.add.map((l) => l.targetId),
+      ["app-1"],
+    );
+  });
+
+  it("keepPreviousVersions 10: the oldest kept versions leave the supersedence graph instead of refusing", () => {
+    // Ten versions chained 1 ← 2 ← … ← 10; the 11th keeps all ten: 11 apps, so the oldest leaves the graph.
+    const def = definition("app", {
+      version: "11.0.0",
+      updateStrategy: "supersede",
+      supersedence: { keepPreviousVersions: 10 },
+    });
+    const ids = Array.from({ length: 10 }, (_, i) => `app-${i + 1}`);
+    const apps = ids.map((id, i) =>
+      owned(
+        id,
+        { id: "app", version: `${i + 1}.0.0`, contentHash: HASH },
+        `2026-01-${String(i + 1).padStart(2, "0")}T00:00:00Z`,
+      ),
+    );
+    const relationships = new Map<string, RelationshipRow[]>(
+      ids.map((id, i) => [
+        id,
+        [
+          ...(i > 0 ? [supersedence(ids[i - 1]!, "child")] : []),
+          ...(i < ids.length - 1 ? [supersedence(ids[i + 1]!, "parent")] : []),
+        ],
+      ]),
+    );
+    const d: DesiredTargeting = { definitionId: "app", definition: def, assignments: [] };
+    const t = plan([d], apps, noFacts({ relationships })).items[0]!.targeting!;
+    assert.deepEqual(t.problems, []);
+    assert.deepEqual(t.retention, []);
+    assert.deepEqual(
+      t.detach.map((x) => x.appId),
+      ["app-1"],
+    );
+    assert.ok(t.changed);
+  });
 });

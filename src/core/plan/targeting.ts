@@ -15,9 +15,11 @@ import { assignmentLabel, carriedAssignments, planAssignments, targetKey } from 
 import type { Link, RelationshipPlan, RelationshipRow } from "../targeting/relationships.js";
 import {
   linksOf,
+  MAX_SUPERSEDENCE_NODES,
   outgoingLinks,
   planOutgoing,
   relationshipProblems,
+  supersedenceGraphSize,
   withOutgoing,
 } from "../targeting/relationships.js";
 import type { MobileAppAssignmentWire } from "../wire/graph.js";
@@ -74,6 +76,13 @@ export interface ItemTargeting {
   retention: RetentionDeletion[];
   /** versions retention would delete but cannot (another app, not ours, links to them) */
   retentionBlocked: { appId: string; version: string; reason: string }[];
+  /**
+   * Kept versions taken out of the supersedence graph (their supersedence links removed, the apps kept) because
+   * with them the graph would pass Intune's 10 apps: the oldest kept versions go first.
+   */
+  detach: (RetentionDeletion & { siblings: string[] })[];
+  /** display names of the apps this item's lines mention (ids as keys, lower-case), for people */
+  appNames: Record<string, string>;
   /** the stamp records these after the run */
   stamp: { targets: string[]; esp: string[] };
   /** found before any call: the item is not applied */
@@ -124,6 +133,43 @@ export function planTargeting(
   const deleted = new Set(planned.flatMap((p) => [...p.deleted]));
   let links = linksOf(allListings).filter((l) => !deleted.has(l.sourceId) && !deleted.has(l.targetId));
   for (const p of planned) links = withOutgoing(links, p.targeting.appId, p.outgoing);
+  // keepPreviousVersions may keep more versions than one supersedence graph holds (10 apps with the new one):
+  // the oldest kept versions leave the graph (their supersedence links to other versions go; the apps stay, e.g.
+  // for rollback).
+  for (const p of planned) {
+    const id = p.targeting.appId.toLowerCase();
+    const candidates = [...p.versions].reverse().filter((o) => o.app.id.toLowerCase() !== p.previous);
+    while (supersedenceGraphSize(links, id) > MAX_SUPERSEDENCE_NODES && candidates.length > 0) {
+      const o = candidates.shift()!;
+      const v = o.app.id.toLowerCase();
+      // Only links between versions of this definition are removed: links to other apps are someone's decision.
+      const siblings = new Set([
+        id,
+        ...tenant.owned.filter((x) => x.stamp.id === o.stamp.id).map((x) => x.app.id.toLowerCase()),
+      ]);
+      const ours = (x: string) => siblings.has(x);
+      const mine = (l: Link) =>
+        l.kind === "supersedence" && ((l.sourceId === v && ours(l.targetId)) || (l.targetId === v && ours(l.sourceId)));
+      if (!links.some(mine)) continue;
+      links = links.filter((l) => !mine(l));
+      p.targeting.detach.push({ appId: o.app.id, version: o.stamp.version, siblings: [...siblings] });
+      p.targeting.changed = true;
+    }
+  }
+  for (const p of planned) {
+    const t = p.targeting;
+    const ids = [
+      t.appId,
+      ...(t.relationships ? [...t.relationships.add, ...t.relationships.change, ...t.relationships.remove] : []).map(
+        (l) => l.targetId,
+      ),
+      ...t.esp.flatMap((e) => [...e.add, ...e.remove]),
+      ...t.retention.map((r) => r.appId),
+      ...t.detach.map((r) => r.appId),
+      ...(t.previousAssignments ? [t.previousAssignments.appId] : []),
+    ];
+    for (const x of ids) t.appNames[x.toLowerCase()] = name(x);
+  }
   for (const p of planned) {
     const id = p.targeting.appId.toLowerCase();
     const own = links.filter((l) => l.sourceId !== l.targetId || l.sourceId === id);
@@ -139,6 +185,10 @@ interface Planned {
   outgoing: Link[];
   /** app ids (lower-case) retention deletes */
   deleted: ReadonlySet<string>;
+  /** the definition's other versions that stay, in keeping order (the first ones are kept longest) */
+  versions: OwnedApp[];
+  /** the version this run supersedes (lower-case) */
+  previous: string | undefined;
 }
 
 function planItem(
@@ -194,10 +244,17 @@ function planItem(
       };
   }
 
-  // Retention (supersede only): the definition's versions after this run, newest first, beyond the ones kept.
+  // Retention (supersede only): the definition's versions after this run, beyond the ones kept. Kept first: the
+  // version this run supersedes, then the others newest first; rolled-back versions go before any other.
   const versions = tenant.owned
     .filter((o) => o.stamp.id === item.id && o.app.id.toLowerCase() !== appId.toLowerCase())
-    .sort(newest);
+    .sort(
+      (a, b) =>
+        Number(b.app.id.toLowerCase() === previous?.toLowerCase()) -
+          Number(a.app.id.toLowerCase() === previous?.toLowerCase()) ||
+        Number(a.stamp.rolledBack ?? false) - Number(b.stamp.rolledBack ?? false) ||
+        newest(a, b),
+    );
   const retention: RetentionDeletion[] = [];
   const retentionBlocked: ItemTargeting["retentionBlocked"] = [];
   if (def.updateStrategy === "supersede") {
@@ -288,11 +345,19 @@ function planItem(
     esp: esp.changes,
     retention,
     retentionBlocked,
+    detach: [],
+    appNames: {},
     stamp: { targets: assignments.managed, esp: esp.managed },
     problems,
     changed,
   };
-  return { targeting, outgoing, deleted };
+  return {
+    targeting,
+    outgoing,
+    deleted,
+    versions: versions.filter((o) => !deleted.has(o.app.id.toLowerCase())),
+    previous: previous?.toLowerCase(),
+  };
 }
 
 /** True when the item writes anything (its action, or its targeting). */
