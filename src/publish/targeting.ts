@@ -302,9 +302,16 @@ export async function resolveTargeting(
           dependencies!.push({ ref, type: dep.type, appId: hits[0]!.id, displayName: hits[0]!.displayName });
           return;
         }
-        const similar = win32Apps
-          .filter((a) => a.displayName.toLowerCase().includes(ref.toLowerCase().slice(0, 4)))
-          .slice(0, 10);
+        // One entry per name (versions of one app share it), at most ten.
+        const similar = [
+          ...new Set(
+            win32Apps
+              .filter((a) => a.displayName.toLowerCase().includes(ref.toLowerCase().slice(0, 4)))
+              .map((a) => a.displayName),
+          ),
+        ]
+          .slice(0, 10)
+          .map((displayName) => ({ displayName }));
         problems.push(
           d.problem(
             ["dependencies", i, "app"],
