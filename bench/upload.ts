@@ -2,14 +2,17 @@
  * Benchmark: upload and publish against the local tenant (issue 5, "Benchmarks").
  *
  *   npm run build && node dist/bench/upload.js [--mib 512] [--apps 20] [--latency 100] [--big-mib 2048]
- *                                              [--skip-throughput] [--skip-graph] [--skip-big]
+ *                                              [--rounds 3] [--skip-throughput] [--skip-graph] [--skip-big]
  *
  * (a) Upload throughput: our engine (`uploadContent`) vs `@azure/storage-blob` `BlockBlobClient.uploadFile` at
  *     concurrency 4, 8 and 16, to the same embedded Azurite (disk-backed), the same payload (a real package made by
- *     our packager from random data; the package's payload extracted as the SDK's file), one run each.
+ *     our packager from random data; the package's payload extracted as the SDK's file), in `--rounds` rounds
+ *     (default 3) of the five uploads; ratios from the medians.
  * (b) Graph calls for publishing one new app (contoso-notes), state polls counted apart, at the transport.
  * (c) N apps with latency injected by the emulator on every Graph call (a latency-only fault): the publish use
  *     case with its pool vs one app at a time, with the emulator's throttling on; 429s counted at the transport.
+ *     Main rows: contoso-notes copies without their category (5 writes per new app: 20 apps make exactly Intune's
+ *     100 writes per 20 s); second table: with it (6 writes, 120 for 20 apps). Every row on a fresh local tenant.
  *
  * (d) Memory: a package with a ~2 GiB payload (incompressible data packaged by our packager) uploaded through
  *     `uploadContent` by a child process (bench/upload-child.ts) to disk-backed Azurite; the child's peak RSS.
@@ -19,7 +22,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { cp, mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -52,6 +55,7 @@ const payloadMiB = arg("mib", 512);
 const appCount = arg("apps", 20);
 const latencyMs = arg("latency", 100);
 const bigMiB = arg("big-mib", 2048);
+const rounds = arg("rounds", 3);
 const skipThroughput = process.argv.includes("--skip-throughput");
 const skipBig = process.argv.includes("--skip-big");
 const skipGraph = process.argv.includes("--skip-graph");
@@ -210,14 +214,40 @@ interface ThroughputRow {
   concurrency: number;
   seconds: number;
   mibPerSecond: number;
+  /** CPU seconds over the same window: the whole process, and its main thread (client, emulator and Azurite) */
+  cpu: CpuSpan;
   endToEnd?: number;
   note: string;
 }
+
+interface CpuSpan {
+  process: number;
+  mainThread: number;
+}
+
+/** CPU seconds so far: the process (every thread) and its main thread (Linux: /proc/self/task/<pid>/stat). */
+function cpuNow(): CpuSpan {
+  const u = process.cpuUsage();
+  let mainThread = Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    mainThread = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    // not Linux: the column shows NaN
+  }
+  return { process: (u.user + u.system) / 1e6, mainThread };
+}
+const cpuSince = (a: CpuSpan, b: CpuSpan = cpuNow()): CpuSpan => ({
+  process: b.process - a.process,
+  mainThread: b.mainThread - a.mainThread,
+});
 
 async function ourUpload(b: Bench, pkg: BigPackage, concurrency: number): Promise<ThroughputRow> {
   const appId = await createApp(b.graph, `Bench throughput ${concurrency}`, "bench.intunewin");
   let blocksAt = 0;
   let commitAt = 0;
+  let cpuAtBlocks = cpuNow();
+  let cpu = cpuAtBlocks;
   const t0 = now();
   const r = await uploadContent({
     graph: b.graph,
@@ -228,8 +258,14 @@ async function ourUpload(b: Bench, pkg: BigPackage, concurrency: number): Promis
     storage: { transport: b.blob.send },
     onProgress: (e) => {
       if (e.type !== "stage") return;
-      if (e.stage === "blocks") blocksAt = now();
-      if (e.stage === "commit") commitAt = now();
+      if (e.stage === "blocks") {
+        blocksAt = now();
+        cpuAtBlocks = cpuNow();
+      }
+      if (e.stage === "commit") {
+        commitAt = now();
+        cpu = cpuSince(cpuAtBlocks);
+      }
     },
   });
   const total = (now() - t0) / 1000;
@@ -239,6 +275,7 @@ async function ourUpload(b: Bench, pkg: BigPackage, concurrency: number): Promis
     concurrency,
     seconds,
     mibPerSecond: pkg.payloadSize / MiB / seconds,
+    cpu,
     endToEnd: total,
     note: `${r.blockCount} blocks sent, committed (content version ${r.contentVersionId}, ${r.publishingState})`,
   };
@@ -270,9 +307,11 @@ async function sdkUpload(b: Bench, pkg: BigPackage, concurrency: number): Promis
   const url = await uploadUrl(b, pkg, String(concurrency));
   const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: b.lt.caCertPem } };
   const client = new BlockBlobClient(url, undefined, options);
+  const cpu0 = cpuNow();
   const t0 = now();
   await client.uploadFile(pkg.payloadPath, { blockSize: BLOCK, concurrency, maxSingleShotSize: 0 });
   const seconds = (now() - t0) / 1000;
+  const cpu = cpuSince(cpu0);
   const props = await client.getProperties();
   if (props.contentLength !== pkg.payloadSize)
     throw new Error(`The SDK's blob has ${props.contentLength} bytes, not ${pkg.payloadSize}.`);
@@ -282,6 +321,7 @@ async function sdkUpload(b: Bench, pkg: BigPackage, concurrency: number): Promis
     concurrency,
     seconds,
     mibPerSecond: pkg.payloadSize / MiB / seconds,
+    cpu,
     note: `${blocks.committedBlocks?.length ?? 0} blocks committed, ${props.contentLength} bytes`,
   };
 }
@@ -291,17 +331,35 @@ async function throughput(): Promise<string[]> {
   const pkg = await bigPackage();
   const b = await startBenchTenant(join(work, "blobs"));
   try {
-    const rows: ThroughputRow[] = [];
-    rows.push(await ourUpload(b, pkg, 4));
-    for (const c of [4, 8, 16]) rows.push(await sdkUpload(b, pkg, c));
-    rows.push(await ourUpload(b, pkg, 8));
-    const bestSdk = rows
-      .filter((r) => r.client.startsWith("@azure"))
-      .sort((x, y) => y.mibPerSecond - x.mibPerSecond)[0]!;
-    const oursDefault = rows[0]!;
-    const oursBest = rows
-      .filter((r) => r.client.startsWith("ours"))
-      .sort((x, y) => y.mibPerSecond - x.mibPerSecond)[0]!;
+    // Rounds of the same five uploads in the same order; each figure below is the median over the rounds, so one
+    // upload slowed by the rest of the machine does not decide the ratio.
+    const rows: (ThroughputRow & { round: number })[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      rows.push({ round, ...(await ourUpload(b, pkg, 4)) });
+      for (const c of [4, 8, 16]) rows.push({ round, ...(await sdkUpload(b, pkg, c)) });
+      rows.push({ round, ...(await ourUpload(b, pkg, 8)) });
+    }
+    const median = (xs: number[]): number => {
+      const v = [...xs].sort((x, y) => x - y);
+      const m = Math.floor(v.length / 2);
+      return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+    };
+    const configs = [...new Map(rows.map((r) => [`${r.client}|${r.concurrency}`, r])).values()].map((r) => {
+      const same = rows.filter((x) => x.client === r.client && x.concurrency === r.concurrency);
+      return {
+        client: r.client,
+        concurrency: r.concurrency,
+        mibPerSecond: median(same.map((x) => x.mibPerSecond)),
+        runs: same.map((x) => fmt(x.mibPerSecond)).join(", "),
+        mainThread: median(same.map((x) => x.cpu.mainThread)),
+        process: median(same.map((x) => x.cpu.process)),
+      };
+    });
+    const best = (prefix: string) =>
+      configs.filter((c) => c.client.startsWith(prefix)).sort((x, y) => y.mibPerSecond - x.mibPerSecond)[0]!;
+    const bestSdk = best("@azure");
+    const oursBest = best("ours");
+    const oursDefault = configs.find((c) => c.client.startsWith("ours") && c.concurrency === 4)!;
     out.push(
       `### (a) Upload throughput: ${fmt(pkg.payloadSize / MiB)} MiB payload, 8 MiB blocks, disk-backed Azurite`,
       "",
@@ -309,11 +367,20 @@ async function throughput(): Promise<string[]> {
         ? `Package: ${pkg.path} (reused from an earlier run).`
         : `Package: ${pkg.path}, built by our packager in ${fmt(pkg.packagingSeconds)} s.`,
       "",
-      "| client | concurrency | blocks + block list s | MiB/s | end to end s | notes |",
-      "|---|--:|--:|--:|--:|---|",
+      "| round | client | concurrency | blocks + block list s | MiB/s | CPU s (process) | CPU s (main thread) | end to end s | notes |",
+      "|--:|---|--:|--:|--:|--:|--:|--:|---|",
       ...rows.map(
         (r) =>
-          `| ${r.client} | ${r.concurrency} | ${fmt(r.seconds, 2)} | ${fmt(r.mibPerSecond)} | ${r.endToEnd === undefined ? "—" : fmt(r.endToEnd, 1)} | ${r.note} |`,
+          `| ${r.round} | ${r.client} | ${r.concurrency} | ${fmt(r.seconds, 2)} | ${fmt(r.mibPerSecond)} | ${fmt(r.cpu.process, 2)} | ${fmt(r.cpu.mainThread, 2)} | ${r.endToEnd === undefined ? "—" : fmt(r.endToEnd, 1)} | ${r.note} |`,
+      ),
+      "",
+      `Medians over ${rounds} round(s):`,
+      "",
+      "| client | concurrency | MiB/s (median) | each round | CPU s, main thread (median) | CPU s, process (median) |",
+      "|---|--:|--:|---|--:|--:|",
+      ...configs.map(
+        (c) =>
+          `| ${c.client} | ${c.concurrency} | ${fmt(c.mibPerSecond)} | ${c.runs} | ${fmt(c.mainThread, 2)} | ${fmt(c.process, 2)} |`,
       ),
       "",
       `Best SDK: concurrency ${bestSdk.concurrency}, ${fmt(bestSdk.mibPerSecond)} MiB/s. ` +
@@ -339,6 +406,11 @@ const shape = (c: Call, base: string): string =>
     .replace(/contentVersions\/\d+/, "contentVersions/{cv}")
     .replace(/\?.*$/, (q) => (q.length > 40 ? "?…" : q))}`;
 
+/** Definition sets of (c): contoso-notes copies without their categories (the main rows), and as they are. */
+type AppSet = "plain" | "categories";
+const appFile = (dir: string, set: AppSet, i: number): string =>
+  join(dir, `bench-${set === "plain" ? "app" : "cat"}-${String(i).padStart(2, "0")}.yaml`);
+
 async function examples(): Promise<string> {
   const dir = join(work, "apps");
   await rm(dir, { recursive: true, force: true });
@@ -346,13 +418,20 @@ async function examples(): Promise<string> {
   await cp(join(root, "examples", "apps", "contoso-notes"), join(dir, "contoso-notes"), { recursive: true });
   const text = await readFile(join(root, "examples", "apps", "contoso-notes.yaml"), "utf8");
   await writeFile(join(dir, "contoso-notes.yaml"), text);
+  const plain = text.replace(/^categories: .*\n/m, "");
+  if (plain === text) throw new Error("contoso-notes.yaml has no categories line: the bench cannot derive its sets.");
   for (let i = 1; i <= appCount; i++) {
     const n = String(i).padStart(2, "0");
-    const def = text
-      .replace(/^id: contoso-notes$/m, `id: bench-app-${n}`)
-      .replace(/^displayName: Contoso Notes$/m, `displayName: Bench App ${n}`);
-    if (def === text) throw new Error("contoso-notes.yaml changed: the bench cannot derive its definitions.");
-    await writeFile(join(dir, `bench-app-${n}.yaml`), def);
+    for (const [set, source, name] of [
+      ["plain", plain, `Bench App ${n}`],
+      ["categories", text, `Bench Cat App ${n}`],
+    ] as const) {
+      const def = source
+        .replace(/^id: contoso-notes$/m, `id: bench-${set === "plain" ? "app" : "cat"}-${n}`)
+        .replace(/^displayName: Contoso Notes$/m, `displayName: ${name}`);
+      if (def === source) throw new Error("contoso-notes.yaml changed: the bench cannot derive its definitions.");
+      await writeFile(appFile(dir, set, i), def);
+    }
   }
   return dir;
 }
@@ -385,32 +464,33 @@ async function callsPerApp(b: Bench, dir: string): Promise<string[]> {
 }
 
 interface ManyRun {
+  set: AppSet;
   concurrency: number;
   seconds: number;
   ok: number;
   failed: number;
   graphCalls: number;
   polls: number;
+  /** Graph writes accepted (POST, PATCH, DELETE answered 2xx), polls excluded by nature */
+  writes: number;
   throttled: number;
   otherErrors: number;
 }
 
 /** One row of (c), on a fresh local tenant: its throttling windows start empty (admin.reset() keeps them). */
-async function manyApps(dir: string, concurrency: number): Promise<ManyRun> {
+async function manyApps(dir: string, set: AppSet, concurrency: number): Promise<ManyRun> {
   const b = await startBenchTenant(join(work, "blobs-many"));
   try {
-    return await manyAppsOn(b, dir, concurrency);
+    return await manyAppsOn(b, dir, set, concurrency);
   } finally {
     await b.close();
     await rm(join(work, "blobs-many"), { recursive: true, force: true });
   }
 }
 
-async function manyAppsOn(b: Bench, dir: string, concurrency: number): Promise<ManyRun> {
+async function manyAppsOn(b: Bench, dir: string, set: AppSet, concurrency: number): Promise<ManyRun> {
   b.lt.admin.addFault({ path: "^/beta/", delayMs: latencyMs, count: 10_000_000 });
-  const files = Array.from({ length: appCount }, (_, i) =>
-    join(dir, `bench-app-${String(i + 1).padStart(2, "0")}.yaml`),
-  );
+  const files = Array.from({ length: appCount }, (_, i) => appFile(dir, set, i + 1));
   const defs = await loadAppDefinitions(files);
   const mark = b.graphCalls.length;
   const t0 = now();
@@ -429,15 +509,17 @@ async function manyAppsOn(b: Bench, dir: string, concurrency: number): Promise<M
   const failed = r.outcomes.filter((o) => o.status !== "ok");
   if (failed.length > 0 || committed !== appCount)
     throw new Error(
-      `concurrency ${concurrency}: ${failed.length} failed (${failed.map((o) => o.error?.message).join("; ")}), ${committed} committed apps`,
+      `${set}, concurrency ${concurrency}: ${failed.length} failed (${failed.map((o) => o.error?.message).join("; ")}), ${committed} committed apps`,
     );
   return {
+    set,
     concurrency,
     seconds,
     ok: r.outcomes.length - failed.length,
     failed: failed.length,
     graphCalls: calls.length - calls.filter(isPoll).length,
     polls: calls.filter(isPoll).length,
+    writes: calls.filter((c) => c.method !== "GET" && typeof c.status === "number" && c.status < 300).length,
     throttled: calls.filter((c) => c.status === 429).length,
     otherErrors: calls.filter(
       (c) => c.status === "error" || (typeof c.status === "number" && c.status >= 400 && c.status !== 429),
@@ -445,37 +527,54 @@ async function manyAppsOn(b: Bench, dir: string, concurrency: number): Promise<M
   };
 }
 
+const manyTable = (runs: ManyRun[]): string[] => {
+  const serial = runs[0]!;
+  return [
+    "| apps at once | wall s | speed-up vs 1 | outcomes ok | Graph calls (no polls) | of which writes | polls | 429 answers (retried) | other failed attempts |",
+    "|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ...runs.map(
+      (r) =>
+        `| ${r.concurrency}${r.concurrency === DEFAULT_APP_CONCURRENCY ? " (default)" : ""} | ${fmt(r.seconds, 1)} | ${fmt(serial.seconds / r.seconds, 2)}× | ${r.ok}/${appCount} | ${r.graphCalls} | ${r.writes} | ${r.polls} | ${r.throttled} | ${r.otherErrors} |`,
+    ),
+  ];
+};
+
 async function graphParts(): Promise<string[]> {
   const dir = await examples();
   const b = await startBenchTenant(join(work, "blobs-graph"));
+  let out: string[];
   try {
-    const out = await callsPerApp(b, dir);
-    const runs: ManyRun[] = [];
-    for (const c of [...new Set([1, 4, DEFAULT_APP_CONCURRENCY, appCount])]) runs.push(await manyApps(dir, c));
-    const serial = runs[0]!;
-    out.push(
-      `### (c) ${appCount} new apps, ${latencyMs} ms added by the emulator to every Graph answer, throttling on`,
-      "",
-      `A latency-only emulator fault (\`{path: "^/beta/", delayMs: ${latencyMs}}\`) holds back every Graph answer ` +
-        "(polls included); blob storage is not delayed. Each app: a copy of contoso-notes under its own id " +
-        "(packaged, icon, scope tag). Engine and emulator defaults as in (b). One run per row, each on a fresh local " +
-        "tenant (empty throttling windows; Intune allows 100 writes per app per 20 s in this area and one new app " +
-        "takes 5); all apps created and committed in every row; 429s and other failed attempts counted at the transport (the Graph pipeline " +
-        "retries them; none reached an outcome).",
-      "",
-      "| apps at once | wall s | speed-up vs 1 | outcomes ok | Graph calls (no polls) | polls | 429 answers (retried) | other failed attempts |",
-      "|--:|--:|--:|--:|--:|--:|--:|--:|",
-      ...runs.map(
-        (r) =>
-          `| ${r.concurrency}${r.concurrency === DEFAULT_APP_CONCURRENCY ? " (default)" : ""} | ${fmt(r.seconds, 1)} | ${fmt(serial.seconds / r.seconds, 2)}× | ${r.ok}/${appCount} | ${r.graphCalls} | ${r.polls} | ${r.throttled} | ${r.otherErrors} |`,
-      ),
-      "",
-    );
-    return out;
+    out = await callsPerApp(b, dir);
   } finally {
     await b.close();
     await rm(join(work, "blobs-graph"), { recursive: true, force: true });
   }
+  // Every row on its own fresh tenant, one after the other: empty throttling windows for each.
+  const plain: ManyRun[] = [];
+  for (const c of [...new Set([1, 4, DEFAULT_APP_CONCURRENCY, appCount])]) plain.push(await manyApps(dir, "plain", c));
+  const withCategories: ManyRun[] = [];
+  for (const c of [1, DEFAULT_APP_CONCURRENCY]) withCategories.push(await manyApps(dir, "categories", c));
+  out.push(
+    `### (c) ${appCount} new apps, ${latencyMs} ms added by the emulator to every Graph answer, throttling on`,
+    "",
+    `A latency-only emulator fault (\`{path: "^/beta/", delayMs: ${latencyMs}}\`) holds back every Graph answer ` +
+      "(polls included); blob storage is not delayed. Engine and emulator defaults as in (b). One run per row, each " +
+      "on a fresh local tenant (empty throttling windows); all apps created and committed in every row; 429s and " +
+      "other failed attempts counted at the transport (the Graph pipeline retries them; none reached an outcome). " +
+      "Intune allows 100 writes per app per tenant in any 20 s in the applications area (the emulator enforces it).",
+    "",
+    `**Main rows**: each app a copy of contoso-notes under its own id (packaged, icon, scope tag) **without its ` +
+      `category**: 5 writes per new app, ${5 * appCount} for ${appCount} apps.`,
+    "",
+    ...manyTable(plain),
+    "",
+    `**With the category** (contoso-notes as it is, linked to Productivity): 6 writes per new app, ${6 * appCount} ` +
+      `for ${appCount} apps.`,
+    "",
+    ...manyTable(withCategories),
+    "",
+  );
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

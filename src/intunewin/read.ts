@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
 import yauzl from "yauzl";
 import { PublisherError } from "../core/errors.js";
@@ -12,7 +13,19 @@ export interface IntunewinPackage {
   /** Byte length of the encrypted payload entry. */
   payloadSize: number;
   openPayload(): Promise<Readable>;
+  /**
+   * A stored payload (every .intunewin we and Microsoft's tool write) read at any position straight into the
+   * caller's buffer: no intermediate chunks, so uploading large payloads makes no garbage. Undefined for a
+   * deflated payload (only `openPayload` then).
+   */
+  openPayloadReader(): Promise<PayloadReader | undefined>;
   close(): void;
+}
+
+/** Positional reads of the payload: `read` fills `buffer[0, length)` from payload byte `position`. */
+export interface PayloadReader {
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 export function notAPackage(path: string, why: string): PublisherError {
@@ -60,6 +73,16 @@ export function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Reada
   return new Promise((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
 }
 
+/** The file offset of a stored entry's data (after its local header), with the file opened. */
+async function storedStart(fh: FileHandle, entry: yauzl.Entry): Promise<number> {
+  const header = Buffer.alloc(30);
+  const { bytesRead } = await fh.read(header, 0, 30, entry.relativeOffsetOfLocalHeader);
+  if (bytesRead !== 30 || header.readUInt32LE(0) !== 0x04034b50) {
+    throw new Error(`no local header for ${entry.fileName}`);
+  }
+  return entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+}
+
 /**
  * A stored entry read straight from the file in 1 MiB chunks: yauzl's entry stream hands out 16 KiB chunks,
  * which made reading a payload three times slower than reading the file.
@@ -68,14 +91,34 @@ async function openStored(path: string, entry: yauzl.Entry): Promise<Readable> {
   if (entry.compressedSize === 0) return Readable.from([]);
   const fh = await open(path, "r");
   try {
-    const header = Buffer.alloc(30);
-    const { bytesRead } = await fh.read(header, 0, 30, entry.relativeOffsetOfLocalHeader);
-    if (bytesRead !== 30 || header.readUInt32LE(0) !== 0x04034b50) {
-      throw new Error(`no local header for ${entry.fileName}`);
-    }
-    const start = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+    const start = await storedStart(fh, entry);
     const end = start + entry.compressedSize - 1;
     return createReadStream(path, { fd: fh, start, end, highWaterMark: 1024 * 1024 });
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+/** Positional reads of a stored entry, bounded to it. */
+async function openStoredReader(path: string, entry: yauzl.Entry): Promise<PayloadReader> {
+  const fh = await open(path, "r");
+  try {
+    const start = await storedStart(fh, entry);
+    const size = entry.compressedSize;
+    return {
+      async read(buffer, length, position) {
+        const want = Math.max(0, Math.min(length, size - position));
+        let done = 0;
+        while (done < want) {
+          const { bytesRead } = await fh.read(buffer, done, want - done, start + position + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return done;
+      },
+      close: () => fh.close(),
+    };
   } catch (e) {
     await fh.close();
     throw e;
@@ -117,6 +160,10 @@ export async function openPackage(path: string): Promise<IntunewinPackage> {
       detection,
       payloadSize: payload.uncompressedSize,
       openPayload: () => (payload.compressionMethod === 0 ? openStored(path, payload) : openEntry(zip, payload)),
+      openPayloadReader: async () =>
+        payload.compressionMethod === 0 && payload.compressedSize === payload.uncompressedSize
+          ? openStoredReader(path, payload)
+          : undefined,
       close: () => zip.close(),
     };
   } catch (e) {

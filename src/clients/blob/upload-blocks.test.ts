@@ -89,6 +89,49 @@ describe("uploadBlocks", () => {
     );
   });
 
+  it("positional source: each block read at its offset, skipped blocks never read, a short source refused", async () => {
+    const data = content(1000);
+    const reads: number[] = [];
+    const positional = {
+      read: async (buffer: Buffer, length: number, position: number): Promise<number> => {
+        reads.push(position);
+        return data.copy(buffer, 0, position, Math.min(data.length, position + length));
+      },
+    };
+    const storage = new FakeStorage();
+    const r = await uploadBlocks({
+      client: storage,
+      source: positional,
+      size: data.length,
+      blockSize: 64,
+      concurrency: 4,
+      urls: new FakeUrls(),
+      skip: new Set([0, 5]),
+    });
+    assert.equal(r.sentBlocks, 14);
+    assert.equal(r.sentBytes, 1000 - 128);
+    for (let i = 0; i < 16; i++) {
+      if (i === 0 || i === 5) assert.equal(storage.stored.get(blockId(i)), undefined);
+      else assert.deepEqual(storage.stored.get(blockId(i)), data.subarray(i * 64, i * 64 + 64));
+    }
+    assert.deepEqual(
+      [...reads].sort((a, b) => a - b),
+      [...Array(16).keys()].filter((i) => i !== 0 && i !== 5).map((i) => i * 64),
+    );
+    const short = { read: async (b: Buffer, l: number, p: number) => data.subarray(0, 900).copy(b, 0, p, p + l) };
+    await assert.rejects(
+      uploadBlocks({
+        client: new FakeStorage(),
+        source: short,
+        size: 1000,
+        blockSize: 64,
+        concurrency: 2,
+        urls: new FakeUrls(),
+      }),
+      /The content ended at byte 900 of 1000/,
+    );
+  });
+
   it("reads past skipped blocks without sending them", async () => {
     const data = content(500);
     const storage = new FakeStorage();

@@ -41,8 +41,11 @@ export interface BlockDone {
 
 export interface UploadBlocksOptions {
   client: Pick<BlockBlobClient, "putBlock">;
-  /** the whole content from its first byte */
-  source: Readable;
+  /**
+   * The whole content: a stream from its first byte, or positional reads (each block read straight into its
+   * buffer; blocks already staged are not read at all).
+   */
+  source: Readable | PositionalSource;
   /** total bytes the source holds */
   size: number;
   blockSize: number;
@@ -59,6 +62,15 @@ export interface UploadBlocksOptions {
   maxServerErrorRetries?: number;
   sleep?: Sleep;
   random?: () => number;
+}
+
+/** Reads `length` bytes at `position` into `buffer` (fewer only at the end of the content). */
+export interface PositionalSource {
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+}
+
+function isPositional(s: Readable | PositionalSource): s is PositionalSource {
+  return typeof (s as PositionalSource).read === "function" && !("pipe" in s);
 }
 
 export interface UploadBlocksResult {
@@ -109,9 +121,15 @@ export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocks
 
   const stop = new AbortController();
   const signal = o.signal === undefined ? stop.signal : AbortSignal.any([o.signal, stop.signal]);
-  const reader = new BlockReader(o.source);
+  const positional = isPositional(o.source) ? o.source : undefined;
+  const reader = positional === undefined ? new BlockReader(o.source as Readable) : undefined;
+  let position = 0;
   const short = (): PublisherError =>
-    new PublisherError("input", "PayloadSizeMismatch", `The content ended at byte ${reader.position} of ${o.size}.`);
+    new PublisherError(
+      "input",
+      "PayloadSizeMismatch",
+      `The content ended at byte ${reader?.position ?? position} of ${o.size}.`,
+    );
 
   // One reader, blocks handed out in order under a promise-chain lock.
   let next = 0;
@@ -124,19 +142,26 @@ export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocks
     const p = lock.then(async () => {
       while (next < count && skip.has(next)) {
         const n = lengthOf(next);
-        if ((await reader.skip(n)) !== n) throw short();
+        if (reader !== undefined && (await reader.skip(n)) !== n) throw short();
         next++;
       }
       if (next >= count) {
         if (!ended) {
           ended = true;
-          await reader.expectEnd("The content");
+          if (reader !== undefined) await reader.expectEnd("The content");
         }
         return undefined;
       }
       const index = next++;
       const buffer = buffers.pop() ?? Buffer.allocUnsafe(Math.min(o.blockSize, o.size));
-      const data = await reader.readInto(buffer, lengthOf(index));
+      if (positional !== undefined) {
+        position = index * o.blockSize;
+        const n = await positional.read(buffer, lengthOf(index), position);
+        position += n;
+        if (n !== lengthOf(index)) throw short();
+        return { index, data: buffer.subarray(0, n), buffer };
+      }
+      const data = await reader!.readInto(buffer, lengthOf(index));
       if (data.length !== lengthOf(index)) throw short();
       return { index, data, buffer };
     });
@@ -194,7 +219,7 @@ export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocks
   try {
     await Promise.all(Array.from({ length: Math.min(o.concurrency, count) }, worker));
   } finally {
-    await reader.close();
+    await reader?.close();
   }
   if (o.signal?.aborted) throw abortError(o.signal);
   if (failure !== undefined) throw failure;

@@ -30,7 +30,7 @@ import type {
   UploadState,
 } from "../../core/wire/graph.js";
 import { openPackage } from "../../intunewin/read.js";
-import type { IntunewinPackage } from "../../intunewin/read.js";
+import type { IntunewinPackage, PayloadReader } from "../../intunewin/read.js";
 import { toUploadError, UploadError } from "./errors.js";
 import type { FailureContext, UploadStage } from "./errors.js";
 import { ContentEndpoints, fileEncryptionInfo } from "./graph-content.js";
@@ -487,24 +487,31 @@ class UploadRun {
             blockCount: this.blockCount,
           });
         progress();
-        const source: Readable = await pkg.openPayload();
-        const r = await uploadBlocks({
-          client: this.blob,
-          source,
-          size: pkg.payloadSize,
-          blockSize: this.blockSize,
-          concurrency: this.o.concurrency ?? DEFAULT_CONCURRENCY,
-          urls: this.sas!,
-          skip: present,
-          sleep: this.sleep,
-          ...(signal === undefined ? {} : { signal }),
-          onBlock: (b) => {
-            this.staged.add(b.id);
-            bytesDone += b.size;
-            void this.journal?.acknowledge(b.id);
-            progress();
-          },
-        });
+        // A stored payload is read block by block at its position (no copies); otherwise streamed.
+        const positional = await pkg.openPayloadReader();
+        const source: Readable | PayloadReader = positional ?? (await pkg.openPayload());
+        let r: Awaited<ReturnType<typeof uploadBlocks>>;
+        try {
+          r = await uploadBlocks({
+            client: this.blob,
+            source,
+            size: pkg.payloadSize,
+            blockSize: this.blockSize,
+            concurrency: this.o.concurrency ?? DEFAULT_CONCURRENCY,
+            urls: this.sas!,
+            skip: present,
+            sleep: this.sleep,
+            ...(signal === undefined ? {} : { signal }),
+            onBlock: (b) => {
+              this.staged.add(b.id);
+              bytesDone += b.size;
+              void this.journal?.acknowledge(b.id);
+              progress();
+            },
+          });
+        } finally {
+          await positional?.close();
+        }
         this.blocksSent += r.sentBlocks;
         this.bytesSent += r.sentBytes;
         await this.journal?.flush();
