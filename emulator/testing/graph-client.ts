@@ -2,7 +2,8 @@
  * Test support: Microsoft's Graph JS client, unchanged, pointed at the local tenant. Its HTTP stage is replaced by
  * one that trusts the local CA (the stock HTTPMessageHandler uses the global fetch and the default trust store).
  */
-import { AuthenticationHandler, Client } from "@microsoft/microsoft-graph-client";
+import assert from "node:assert/strict";
+import { AuthenticationHandler, Client, GraphError } from "@microsoft/microsoft-graph-client";
 import type { AuthenticationProvider, Context, Middleware } from "@microsoft/microsoft-graph-client";
 import type { CallLog } from "./clients.js";
 import { trustingFetch } from "./clients.js";
@@ -30,4 +31,15 @@ export function graphClient(opts: {
     defaultVersion: opts.version ?? "beta",
     customHosts: new Set([new URL(opts.origin).hostname]),
   });
+}
+
+/** The Graph JS client's error a request ends with (fails the test when it succeeds or fails otherwise). */
+export async function graphError(p: Promise<unknown>): Promise<GraphError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof GraphError, String(e));
+    return e;
+  }
+  assert.fail("expected a Graph error");
 }

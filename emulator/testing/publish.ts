@@ -63,13 +63,11 @@ export async function createPublishedApp(
   const cv = (await c.api(base).post({})) as { id: string };
   const p = encryptPayload(randomBytes(64));
   const files = `${base}/${cv.id}/files`;
-  const file = (await c
-    .api(files)
-    .post({
-      name: "IntunePackage.intunewin",
-      size: p.size,
-      sizeEncrypted: p.sizeEncrypted,
-    })) as MobileAppContentFileWire;
+  const file = (await c.api(files).post({
+    name: "IntunePackage.intunewin",
+    size: p.size,
+    sizeEncrypted: p.sizeEncrypted,
+  })) as MobileAppContentFileWire;
   clock.advance(stepMs);
   const ready = (await c.api(`${files}/${file.id}`).get()) as MobileAppContentFileWire;
   const url = ready.azureStorageUri ?? "";

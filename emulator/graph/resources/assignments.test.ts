@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { GraphError as ClientGraphError } from "@microsoft/microsoft-graph-client";
+import type { GraphError as ClientGraphError } from "@microsoft/microsoft-graph-client";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { ManualClock } from "../../clock.js";
 import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
 import { CallLog } from "../../testing/clients.js";
-import { graphClient } from "../../testing/graph-client.js";
+import { graphClient, graphError } from "../../testing/graph-client.js";
 import { createPublishedApp, win32AppBody } from "../../testing/publish.js";
 import { FILTER_ON_EXCLUSION, wrongPlatformMessage } from "./assignments.js";
 
@@ -15,16 +15,6 @@ const WIN_FILTER = "0f000000-0000-4000-8000-00000000000f";
 const IOS_FILTER = "0f000000-0000-4000-8000-0000000000f2";
 const ESP = "7e000000-0000-4000-8000-000000000001";
 const APPS = "/deviceAppManagement/mobileApps";
-
-async function graphError(p: Promise<unknown>): Promise<ClientGraphError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof ClientGraphError, String(e));
-    return e;
-  }
-  assert.fail("expected a Graph error");
-}
 
 /** The inner `Message` of Intune's JSON-in-message error body (§2.3). */
 function intuneText(e: ClientGraphError): string {

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { GraphError as ClientGraphError } from "@microsoft/microsoft-graph-client";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { Win32LobAppWire } from "../../../src/core/wire/graph.js";
 import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
 import { CallLog } from "../../testing/clients.js";
-import { graphClient } from "../../testing/graph-client.js";
+import { graphClient, graphError } from "../../testing/graph-client.js";
 import { BUILT_IN_CATEGORY_NAMES, categoryGuid } from "./categories.js";
 
 const TENANT = "55555555-2222-4333-8444-555555555555";
@@ -41,16 +40,6 @@ function appBody(name: string): Record<string, unknown> {
       },
     ],
   };
-}
-
-async function graphError(p: Promise<unknown>): Promise<ClientGraphError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof ClientGraphError, String(e));
-    return e;
-  }
-  assert.fail("expected a Graph error");
 }
 
 describe("mobileAppCategories and the categories navigation (Graph JS client against the local tenant)", () => {

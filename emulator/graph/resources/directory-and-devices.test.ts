@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { GraphError as ClientGraphError } from "@microsoft/microsoft-graph-client";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
 import { CallLog, httpsRequest } from "../../testing/clients.js";
-import { graphClient } from "../../testing/graph-client.js";
+import { graphClient, graphError } from "../../testing/graph-client.js";
 import { win32AppBody } from "../../testing/publish.js";
 import { MAX_ESP_APPS } from "./directory-and-devices.js";
 
@@ -14,16 +13,6 @@ const OBRIEN = "0a000000-0000-4000-8000-0000000000b1";
 const TENANT = "46464646-2222-4333-8444-555555555555";
 const DEFAULT_ESP = `${TENANT}_DefaultWindows10EnrollmentCompletionPageConfiguration`;
 const ESP_TYPE = "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration";
-
-async function graphError(p: Promise<unknown>): Promise<ClientGraphError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof ClientGraphError, String(e));
-    return e;
-  }
-  assert.fail("expected a Graph error");
-}
 
 describe("groups, ESP and scope tags as the publisher reads them (Graph JS client and raw HTTPS)", () => {
   let lt: LocalTenant;
@@ -181,12 +170,10 @@ describe("groups, ESP and scope tags as the publisher reads them (Graph JS clien
       assert.equal(unknown.statusCode, 400);
       assert.match(unknown.message, /do not exist: 4c1f4a4e-0000-4000-8000-000000000000/);
       const tooMany = await graphError(
-        beta
-          .api(esp)
-          .patch({
-            "@odata.type": ESP_TYPE,
-            selectedMobileAppIds: Array.from({ length: MAX_ESP_APPS + 1 }, () => app.id),
-          }),
+        beta.api(esp).patch({
+          "@odata.type": ESP_TYPE,
+          selectedMobileAppIds: Array.from({ length: MAX_ESP_APPS + 1 }, () => app.id),
+        }),
       );
       assert.equal(tooMany.statusCode, 400);
       assert.equal(tooMany.code, "BadRequest");

@@ -3,14 +3,13 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { BlockBlobClient } from "@azure/storage-blob";
 import type { StoragePipelineOptions } from "@azure/storage-blob";
-import { GraphError as ClientGraphError } from "@microsoft/microsoft-graph-client";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { MobileAppContentFileWire, Win32LobAppWire } from "../../../src/core/wire/graph.js";
 import { ManualClock } from "../../clock.js";
 import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
 import { CallLog } from "../../testing/clients.js";
-import { graphClient } from "../../testing/graph-client.js";
+import { graphClient, graphError } from "../../testing/graph-client.js";
 import { encryptPayload } from "../../testing/payload.js";
 import type { TestPayload } from "../../testing/payload.js";
 
@@ -60,16 +59,6 @@ function appBody(name = "7-Zip"): Record<string, unknown> {
       { returnCode: 1618, type: "retry" },
     ],
   };
-}
-
-async function graphError(p: Promise<unknown>): Promise<ClientGraphError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof ClientGraphError, String(e));
-    return e;
-  }
-  assert.fail("expected a Graph error");
 }
 
 describe("Intune Win32 flow (Graph JS client + @azure/storage-blob against the local tenant)", () => {
