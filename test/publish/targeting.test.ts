@@ -625,7 +625,11 @@ describe("targeting on the local tenant", () => {
     assert.deepEqual(r.outcomes[0]!.targeting?.detached, [v1]);
     assert.deepEqual(await links(v4), [`supersedes update ${v3}`]);
     assert.deepEqual(await links(v2), [], "2.0.0 no longer supersedes 1.0.0");
-    assert.deepEqual(await links(nodes[6]!), [`supersedes update ${v1}`], "a link with another app (not a version of this definition) stays");
+    assert.deepEqual(
+      await links(nodes[6]!),
+      [`supersedes update ${v1}`],
+      "a link with another app (not a version of this definition) stays",
+    );
     assert.ok(
       t.apps().some((a) => a["id"] === v1),
       "1.0.0 is kept",
