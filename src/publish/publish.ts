@@ -404,6 +404,7 @@ function targetingDetail(t: { outcome: TargetingOutcome; error?: { step: string;
     o.relationships?.length ? `relationships: ${o.relationships.join(", ")}` : "",
     o.esp?.length ? `ESP: ${o.esp.join(", ")}` : "",
     o.detached?.length ? `out of the supersedence graph: ${o.detached.join(", ")}` : "",
+    o.dependents?.length ? `dependents now on the new version: ${o.dependents.join(", ")}` : "",
     o.deleted?.length ? `deleted previous versions ${o.deleted.join(", ")}` : "",
   ].filter(Boolean);
   if (t.error) parts.push(`failed at ${t.error.step}: ${t.error.message}`);

@@ -424,6 +424,8 @@ export interface TargetingOutcome {
   relationships?: string[];
   esp?: string[];
   deleted?: string[];
+  /** our apps whose dependency now names the new version */
+  dependents?: string[];
   /** kept versions taken out of the supersedence graph */
   detached?: string[];
   stamp?: boolean;
@@ -510,10 +512,24 @@ export async function applyTargeting(
         (a.outcome.detached ??= []).push(kept.appId);
       }
       const r = t.relationships;
-      if (r === undefined || !r.changed) return;
-      const body = r.body.map((x) => ({ ...x, targetId: real(x.targetId) }));
-      await graph.post(`${app(a.appId)}/updateRelationships`, { relationships: body }, sig(signal));
-      a.outcome.relationships = [...r.add, ...r.change].map((l) => `${l.kind} ${real(l.targetId)}`);
+      if (r !== undefined && r.changed) {
+        const body = r.body.map((x) => ({ ...x, targetId: real(x.targetId) }));
+        await graph.post(`${app(a.appId)}/updateRelationships`, { relationships: body }, sig(signal));
+        a.outcome.relationships = [...r.add, ...r.change].map((l) => `${l.kind} ${real(l.targetId)}`);
+      }
+      // Our apps that depended on the superseded version now depend on the new one (read-modify-write each).
+      const previous = a.item.supersedes?.toLowerCase();
+      for (const dependent of previous === undefined ? [] : t.dependents) {
+        const rows = await graph.listAll<RelationshipRow>(`${app(dependent)}/relationships`, sig(signal));
+        const links = outgoingLinks(dependent, rows);
+        const moved: Link[] = links
+          .filter((l) => l.kind === "dependency" && l.targetId === previous)
+          .map((l) => ({ ...l, targetId: a.appId.toLowerCase() }));
+        const next = planOutgoing(dependent, links, { set: moved, drop: new Set([previous!]) });
+        if (!next.changed) continue;
+        await graph.post(`${app(dependent)}/updateRelationships`, { relationships: next.body }, sig(signal));
+        (a.outcome.dependents ??= []).push(dependent);
+      }
     });
   }
 

@@ -596,6 +596,29 @@ describe("targeting on the local tenant", () => {
     assert.equal(t.apps().length, before);
   });
 
+  it("a dependency follows a superseded app even when the dependent is not published in that run", async () => {
+    const lib = (v: string) =>
+      definition("dep-lib", v, { updateStrategy: "supersede", supersedence: { keepPreviousVersions: 1 } });
+    const libFile = await ws.write(lib("1.0.0"));
+    const userFile = await ws.write(definition("dep-user", "1.0.0", { dependencies: [{ app: "dep-lib" }] }));
+    const r1 = await publishOk([libFile, userFile]);
+    const lib1 = current(r1, "dep-lib");
+    const user = current(r1, "dep-user");
+    assert.deepEqual(await links(user), [`depends autoInstall ${lib1}`]);
+    await ws.write(lib("2.0.0"));
+    const dry = await t.publish(await load([libFile]), { dryRun: true });
+    assert.deepEqual(dry.plan.items[0]!.targeting!.dependents, [user.toLowerCase()]);
+    const r2 = await publishOk([libFile]);
+    const lib2 = current(r2, "dep-lib");
+    assert.deepEqual(r2.outcomes[0]!.targeting?.dependents, [user.toLowerCase()]);
+    assert.deepEqual(await links(user), [`depends autoInstall ${lib2}`]);
+    // A re-run of both finds nothing to do.
+    const mark = t.calls.length;
+    const again = await publishOk([libFile, userFile]);
+    assert.ok(again.plan.items.every((i) => i.action === "nothing"));
+    assert.deepEqual(t.graphWrites(mark), []);
+  });
+
   it("keepPreviousVersions beyond the graph limit: the oldest kept version leaves the supersedence graph, kept", async () => {
     const chain = (v: string) =>
       definition("keep", v, { updateStrategy: "supersede", supersedence: { keepPreviousVersions: 10 } });

@@ -213,6 +213,8 @@ function targetingLines(r: PublishResult): string[] {
       rows.push(
         `supersedence graph: take version ${d.version} (${d.appId}) out of it (kept; Intune's limit is 10 apps)`,
       );
+    if (t.dependents.length > 0)
+      rows.push(`dependents: ${t.dependents.map(name).join(", ")} will depend on the new version`);
     for (const d of t.retention) rows.push(`retention: delete version ${d.version} (${d.appId})`);
     for (const b of t.retentionBlocked) rows.push(`retention: keep version ${b.version} (${b.appId}): ${b.reason}`);
     for (const p of t.problems) rows.push(`refused: ${p}`);

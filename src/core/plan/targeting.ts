@@ -14,6 +14,7 @@ import type { AssignmentPlan, AssignmentRow, TargetNames } from "../targeting/as
 import { assignmentLabel, carriedAssignments, planAssignments, targetKey } from "../targeting/assignments.js";
 import type { Link, RelationshipPlan, RelationshipRow } from "../targeting/relationships.js";
 import {
+  DEPENDENCY_TYPE,
   linksOf,
   MAX_SUPERSEDENCE_NODES,
   outgoingLinks,
@@ -81,6 +82,11 @@ export interface ItemTargeting {
    * with them the graph would pass Intune's 10 apps: the oldest kept versions go first.
    */
   detach: (RetentionDeletion & { siblings: string[] })[];
+  /**
+   * Our apps (outside this run's managed dependencies) that depend on the version this run supersedes: their
+   * dependency is pointed at the new version, so dependencies follow the newest published version.
+   */
+  dependents: string[];
   /** display names of the apps this item's lines mention (ids as keys, lower-case), for people */
   appNames: Record<string, string>;
   /** the stamp records these after the run */
@@ -120,11 +126,16 @@ export function planTargeting(
     const o = ownedById.get(id.toLowerCase());
     return o ? `${o.app.displayName ?? id} ${o.stamp.version} (${id})` : (facts.names.apps?.get(id) ?? id);
   };
+  const managesDependencies = new Set(
+    desired
+      .filter((x) => x.dependencies !== undefined && plan.items.some((i) => i.id === x.definitionId))
+      .map((x) => x.definitionId),
+  );
   const planned: Planned[] = [];
   for (const item of plan.items) {
     const d = desired.find((x) => x.definitionId === item.id);
     if (d === undefined) continue;
-    const p = planItem(item, d, tenant, facts, finals, allListings, ownedById);
+    const p = planItem(item, d, tenant, facts, finals, allListings, ownedById, managesDependencies);
     item.targeting = p.targeting;
     planned.push(p);
   }
@@ -166,6 +177,7 @@ export function planTargeting(
       ...t.esp.flatMap((e) => [...e.add, ...e.remove]),
       ...t.retention.map((r) => r.appId),
       ...t.detach.map((r) => r.appId),
+      ...t.dependents,
       ...(t.previousAssignments ? [t.previousAssignments.appId] : []),
     ];
     for (const x of ids) t.appNames[x.toLowerCase()] = name(x);
@@ -199,6 +211,7 @@ function planItem(
   finals: ReadonlyMap<string, string>,
   listings: ReadonlyMap<string, readonly RelationshipRow[]>,
   ownedById: ReadonlyMap<string, OwnedApp>,
+  managesDependencies: ReadonlySet<string>,
 ): Planned {
   const def = d.definition;
   const appId = finals.get(item.id)!;
@@ -315,6 +328,19 @@ function planItem(
 
   const outgoing = [...rel.keep, ...rel.add, ...rel.change.map((l) => ({ ...l, sourceId: appId.toLowerCase() }))];
 
+  // Our other apps that depend on the superseded version follow it to the new one (definitions of this run that
+  // list their dependencies do that themselves).
+  const dependents =
+    previous === undefined
+      ? []
+      : (listings.get(previous.toLowerCase()) ?? [])
+          .filter((r) => r.targetType === "parent" && r["@odata.type"] === DEPENDENCY_TYPE)
+          .map((r) => r.targetId.toLowerCase())
+          .filter((id) => {
+            const o = ownedById.get(id);
+            return o !== undefined && !managesDependencies.has(o.stamp.id) && id !== appId.toLowerCase();
+          });
+
   // ESP membership.
   const replaced = [...(previous !== undefined ? [previous] : []), ...retention.map((r) => r.appId)];
   const others = versions.map((o) => o.app.id).filter((id) => !deleted.has(id.toLowerCase()));
@@ -335,6 +361,7 @@ function planItem(
     previousAssignments !== undefined ||
     rel.changed ||
     esp.changes.length > 0 ||
+    dependents.length > 0 ||
     retention.length > 0;
   const targeting: ItemTargeting = {
     appId,
@@ -346,6 +373,7 @@ function planItem(
     retention,
     retentionBlocked,
     detach: [],
+    dependents,
     appNames: {},
     stamp: { targets: assignments.managed, esp: esp.managed },
     problems,
