@@ -20,7 +20,7 @@ import { isGuid } from "../core/app-definition/targeting-schema.js";
 import { stampNotes, readStamp } from "../core/app-definition/stamp.js";
 import { PublisherError } from "../core/errors.js";
 import type { OwnedApp, Plan, PlanItem, TenantState } from "../core/plan/plan.js";
-import { currentApp } from "../core/plan/plan.js";
+import { currentApp, newestFirst } from "../core/plan/plan.js";
 import type { DesiredTargeting, ResolvedDependency, TargetingFacts } from "../core/plan/targeting.js";
 import { isNewAppRef, NEW_APP_PREFIX, stampChanges } from "../core/plan/targeting.js";
 import type { EspProfile } from "../core/targeting/esp.js";
@@ -36,7 +36,7 @@ import {
   planOutgoing,
   toRelationshipWire,
 } from "../core/targeting/relationships.js";
-import type { MobileAppAssignmentWire, Win32LobAppWire } from "../core/wire/graph.js";
+import type { MobileAppAssignmentWire, MobileAppRelationshipWriteWire, Win32LobAppWire } from "../core/wire/graph.js";
 import { ODATA_TYPE } from "../core/wire/graph.js";
 
 const MOBILE_APPS = "/deviceAppManagement/mobileApps";
@@ -517,19 +517,12 @@ export async function applyTargeting(
         await graph.post(`${app(a.appId)}/updateRelationships`, { relationships: body }, sig(signal));
         a.outcome.relationships = [...r.add, ...r.change].map((l) => `${l.kind} ${real(l.targetId)}`);
       }
-      // Our apps that depended on the superseded version now depend on the new one (read-modify-write each).
-      const previous = a.item.supersedes?.toLowerCase();
-      for (const dependent of previous === undefined ? [] : t.dependents) {
-        const rows = await graph.listAll<RelationshipRow>(`${app(dependent)}/relationships`, sig(signal));
-        const links = outgoingLinks(dependent, rows);
-        const moved: Link[] = links
-          .filter((l) => l.kind === "dependency" && l.targetId === previous)
-          .map((l) => ({ ...l, targetId: a.appId.toLowerCase() }));
-        const next = planOutgoing(dependent, links, { set: moved, drop: new Set([previous!]) });
-        if (!next.changed) continue;
-        await graph.post(`${app(dependent)}/updateRelationships`, { relationships: next.body }, sig(signal));
-        (a.outcome.dependents ??= []).push(dependent);
-      }
+      // Our apps that depended on the superseded version now depend on the new one.
+      const previous = a.item.supersedes;
+      if (previous === undefined) return;
+      for (const dependent of t.dependents)
+        if (await rewriteLinks(graph, dependent, (links) => repointed(dependent, links, previous, a.appId), signal))
+          (a.outcome.dependents ??= []).push(dependent);
     });
   }
 
@@ -588,6 +581,38 @@ export async function applyTargeting(
 }
 
 /**
+ * Read-modify-write of one app's outgoing links: `change` gets them as Graph has them now and answers the whole
+ * new set, or undefined for no change. True when something was written.
+ */
+async function rewriteLinks(
+  graph: GraphClient,
+  appId: string,
+  change: (links: Link[]) => MobileAppRelationshipWriteWire[] | undefined,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const rows = await graph.listAll<RelationshipRow>(`${app(appId)}/relationships`, sig(signal));
+  const next = change(outgoingLinks(appId, rows));
+  if (next === undefined) return false;
+  await graph.post(`${app(appId)}/updateRelationships`, { relationships: next }, sig(signal));
+  return true;
+}
+
+/** `appId`'s links with its dependencies on `from` pointed at `to` and any other link to `from` dropped. */
+function repointed(
+  appId: string,
+  links: readonly Link[],
+  from: string,
+  to: string,
+): MobileAppRelationshipWriteWire[] | undefined {
+  const f = from.toLowerCase();
+  const moved = links
+    .filter((l) => l.kind === "dependency" && l.targetId === f)
+    .map((l) => ({ ...l, targetId: to.toLowerCase() }));
+  const plan = planOutgoing(appId, links, { set: moved, drop: new Set([f]) });
+  return plan.changed ? plan.body : undefined;
+}
+
+/**
  * Deletes one previous version: the links other apps have to it go first (ours only: the plan refused versions
  * that foreign apps link to; a dependency is pointed at the definition's current app instead), then its own
  * links, its assignments, and the app. Reads each app's relationships just before writing them.
@@ -598,18 +623,14 @@ export async function deleteVersion(
   currentId: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const victim = victimId.toLowerCase();
   const rows = await graph.listAll<RelationshipRow>(`${app(victimId)}/relationships`, sig(signal));
-  for (const parent of rows.filter((r) => r.targetType === "parent")) {
-    const parentRows = await graph.listAll<RelationshipRow>(`${app(parent.targetId)}/relationships`, sig(signal));
-    const links = outgoingLinks(parent.targetId, parentRows);
-    const replace: Link[] = links
-      .filter((l) => l.targetId === victim && l.kind === "dependency")
-      .map((l) => ({ ...l, targetId: currentId.toLowerCase() }));
-    const plan = planOutgoing(parent.targetId, links, { set: replace, drop: new Set([victim]) });
-    if (plan.changed)
-      await graph.post(`${app(parent.targetId)}/updateRelationships`, { relationships: plan.body }, sig(signal));
-  }
+  for (const parent of rows.filter((r) => r.targetType === "parent"))
+    await rewriteLinks(
+      graph,
+      parent.targetId,
+      (links) => repointed(parent.targetId, links, victimId, currentId),
+      signal,
+    );
   if (rows.some((r) => r.targetType === "child"))
     await graph.post(`${app(victimId)}/updateRelationships`, { relationships: [] }, sig(signal));
   await graph.post(`${app(victimId)}/assign`, { mobileAppAssignments: [] }, sig(signal));
@@ -631,17 +652,16 @@ export async function detachVersion(
   const supersedence = (r: RelationshipRow) => r["@odata.type"] !== DEPENDENCY_TYPE;
   for (const parent of rows.filter(
     (r) => r.targetType === "parent" && supersedence(r) && siblings.has(r.targetId.toLowerCase()),
-  )) {
-    const parentRows = await graph.listAll<RelationshipRow>(`${app(parent.targetId)}/relationships`, sig(signal));
-    const links = outgoingLinks(parent.targetId, parentRows);
-    const next = links.filter((l) => !(l.kind === "supersedence" && l.targetId === v));
-    if (next.length !== links.length)
-      await graph.post(
-        `${app(parent.targetId)}/updateRelationships`,
-        { relationships: next.map(toRelationshipWire) },
-        sig(signal),
-      );
-  }
+  ))
+    await rewriteLinks(
+      graph,
+      parent.targetId,
+      (links) => {
+        const next = links.filter((l) => !(l.kind === "supersedence" && l.targetId === v));
+        return next.length === links.length ? undefined : next.map(toRelationshipWire);
+      },
+      signal,
+    );
   const own = outgoingLinks(versionId, rows);
   const keep = own.filter((l) => l.kind !== "supersedence" || !siblings.has(l.targetId));
   if (keep.length !== own.length)
@@ -656,8 +676,6 @@ export async function detachVersion(
 export function versionsOf(tenant: TenantState, id: string): { current?: OwnedApp; others: OwnedApp[] } {
   const mine = tenant.owned.filter((o) => o.stamp.id === id);
   const current = currentApp(mine);
-  const others = mine
-    .filter((o) => o !== current)
-    .sort((a, b) => (Date.parse(b.app.createdDateTime ?? "") || 0) - (Date.parse(a.app.createdDateTime ?? "") || 0));
+  const others = mine.filter((o) => o !== current).sort(newestFirst);
   return { ...(current === undefined ? {} : { current }), others };
 }

@@ -10,6 +10,10 @@ import { saveProfile } from "../../publish/connect/config-store.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { keyValueTable, printData } from "../output.js";
+import { settingsFlags } from "./connect-test.js";
+
+// The connection flags every command shares, minus `--state` (init writes a profile, it never looks for a tenant).
+const { state: _state, ...connectionFlags } = settingsFlags;
 
 function usage(message: string, hint?: string): PublisherError {
   return new PublisherError("usage", "Usage", message, hint === undefined ? {} : { hint });
@@ -68,14 +72,7 @@ export default defineCommand({
     "On a terminal, missing values are asked for (the secret without echo).",
   ].join("\n"),
   flags: {
-    profile: { type: "string", short: "p" },
-    config: { type: "string" },
-    cloud: { type: "string" },
-    tenant: { type: "string" },
-    "client-id": { type: "string" },
-    "authority-host": { type: "string" },
-    "token-audience": { type: "string" },
-    "graph-base-url": { type: "string" },
+    ...connectionFlags,
     "secret-stdin": { type: "boolean" },
     "secret-env": { type: "boolean" },
     "secret-expires-on": { type: "string" },
@@ -84,8 +81,6 @@ export default defineCommand({
     "certificate-password-file": { type: "string" },
     "send-certificate-chain": { type: "boolean" },
     "federated-token-file": { type: "string" },
-    "ca-certificate": { type: "string" },
-    proxy: { type: "string" },
   },
   schema: z.object({
     profile: z

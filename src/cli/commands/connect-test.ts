@@ -45,7 +45,8 @@ export const settingsSchema = z.object({
 });
 type SettingsOptions = z.infer<typeof settingsSchema>;
 
-function flagsOf(o: SettingsOptions): Parameters<typeof loadSettings>[1] {
+/** The connection flags as the settings loader takes them. */
+export function flagsOf(o: SettingsOptions): Parameters<typeof loadSettings>[1] {
   return {
     profile: o.profile,
     cloud: o.cloud,

@@ -20,7 +20,7 @@ import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { renderTable } from "../output.js";
 import { formatBytes } from "../progress.js";
-import { settingsFlags, settingsSchema } from "./connect-test.js";
+import { flagsOf, settingsFlags, settingsSchema } from "./connect-test.js";
 
 /** `--detailed-exitcode`: success, and the plan had changes (made, or with --dry-run to make). */
 export const CHANGES_EXIT_CODE = 2;
@@ -49,17 +49,7 @@ export async function withGraph<T>(
   const target = await resolveTarget({
     env: ctx.env,
     configFile: o.config,
-    flags: {
-      profile: o.profile,
-      cloud: o.cloud,
-      tenant: o.tenant,
-      clientId: o["client-id"],
-      authorityHost: o["authority-host"],
-      tokenAudience: o["token-audience"],
-      graphBaseUrl: o["graph-base-url"],
-      caCertificate: o["ca-certificate"],
-      proxy: o.proxy,
-    },
+    flags: flagsOf(o),
     stateDir: o.state === undefined ? defaultEmulatorStateDir(ctx.env) : resolve(ctx.cwd, o.state),
     onNote: (line) => ctx.stderr.write(`${line}\n`),
   });

@@ -8,6 +8,7 @@
  * the definition file; src/catalog resolves and reads them.
  */
 import { z } from "zod";
+import { need } from "./messages.js";
 import { WINDOWS_RELEASES } from "../wire/graph.js";
 import { INTUNE_LIMITS } from "./limits.js";
 import { DEFINITION_ID_PATTERN, MAX_VERSION_LENGTH, stampLength } from "./stamp.js";
@@ -74,12 +75,6 @@ export const DEFAULT_ARCHITECTURES: readonly (typeof ARCHITECTURES)[number][] = 
 const VERSION_PATTERN = /^\d+(\.\d+){0,3}$/;
 const GUID_IN_BRACES = /^\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}$/;
 const REGISTRY_HIVES = /^(HKEY_LOCAL_MACHINE|HKLM|HKEY_CURRENT_USER|HKCU|HKEY_CLASSES_ROOT|HKCR|HKEY_USERS|HKU)(\\|$)/i;
-
-/** "X is required." for a missing value, else `wrong`. */
-const need =
-  (what: string, wrong: string) =>
-  (iss: { input?: unknown }): string =>
-    iss.input === undefined ? `${what} is required.` : wrong;
 
 const text = (what: string) =>
   z

@@ -4,6 +4,7 @@
  * §2.12; mapping to `mobileAppAssignment` bodies: src/core/targeting/assignments.ts. Reference: docs/app-definitions.md.
  */
 import { z } from "zod";
+import { need } from "./messages.js";
 import type { InstallIntent } from "../wire/graph.js";
 
 export const INTENTS = [
@@ -23,11 +24,6 @@ export const RESTART_LIMITS = {
   countdownMinutes: { min: 1, max: 240 },
   snoozeMinutes: { min: 1, max: 712 },
 } as const;
-
-const need =
-  (what: string, wrong: string) =>
-  (iss: { input?: unknown }): string =>
-    iss.input === undefined ? `${what} is required.` : wrong;
 
 /**
  * A date-time with an explicit zone (UTC) or none (device local time with useLocalTime); refuses what Date cannot

@@ -143,7 +143,8 @@ export function partialPatch(
   return body;
 }
 
-function newest(a: OwnedApp, b: OwnedApp): number {
+/** Sort order: newest created first (ids break ties, so the order is stable). */
+export function newestFirst(a: OwnedApp, b: OwnedApp): number {
   const ta = Date.parse(a.app.createdDateTime ?? "") || 0;
   const tb = Date.parse(b.app.createdDateTime ?? "") || 0;
   return tb - ta || (a.app.id < b.app.id ? -1 : a.app.id > b.app.id ? 1 : 0);
@@ -158,7 +159,7 @@ const committed = (o: OwnedApp): boolean =>
  */
 export function currentApp(candidates: readonly OwnedApp[]): OwnedApp | undefined {
   const live = candidates.filter((o) => !o.stamp.rolledBack);
-  const sorted = [...(live.length > 0 ? live : candidates)].sort(newest);
+  const sorted = [...(live.length > 0 ? live : candidates)].sort(newestFirst);
   // An uncommitted app newer than the committed one is a half-finished publish: finish it.
   return sorted[0] !== undefined && !committed(sorted[0]) ? sorted[0] : (sorted.find(committed) ?? sorted[0]);
 }

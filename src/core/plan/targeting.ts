@@ -25,6 +25,7 @@ import {
 } from "../targeting/relationships.js";
 import type { MobileAppAssignmentWire } from "../wire/graph.js";
 import type { OwnedApp, Plan, PlanItem, TenantState } from "./plan.js";
+import { newestFirst } from "./plan.js";
 
 export const NEW_APP_PREFIX = "new:";
 export const newAppRef = (definitionId: string): string => `${NEW_APP_PREFIX}${definitionId}`;
@@ -106,10 +107,6 @@ export function finalAppIds(plan: Plan): Map<string, string> {
   }
   return m;
 }
-
-const newest = (a: OwnedApp, b: OwnedApp): number =>
-  (Date.parse(b.app.createdDateTime ?? "") || 0) - (Date.parse(a.app.createdDateTime ?? "") || 0) ||
-  (a.app.id < b.app.id ? -1 : 1);
 
 /** Adds `targeting` to every item of the plan. */
 export function planTargeting(
@@ -266,7 +263,7 @@ function planItem(
         Number(b.app.id.toLowerCase() === previous?.toLowerCase()) -
           Number(a.app.id.toLowerCase() === previous?.toLowerCase()) ||
         Number(a.stamp.rolledBack ?? false) - Number(b.stamp.rolledBack ?? false) ||
-        newest(a, b),
+        newestFirst(a, b),
     );
   const retention: RetentionDeletion[] = [];
   const retentionBlocked: ItemTargeting["retentionBlocked"] = [];
@@ -305,7 +302,7 @@ function planItem(
       const target = "definitionId" in dep ? finals.get(dep.definitionId) : dep.appId;
       if (target === undefined) {
         const owned = tenant.owned.filter((o) => o.stamp.id === ("definitionId" in dep ? dep.definitionId : ""));
-        const cur = owned.filter((o) => !o.stamp.rolledBack).sort(newest)[0] ?? owned.sort(newest)[0];
+        const cur = owned.filter((o) => !o.stamp.rolledBack).sort(newestFirst)[0] ?? owned.sort(newestFirst)[0];
         if (cur === undefined) {
           problems.push(`The dependency "${dep.ref}" has no app in the tenant yet; publish it first.`);
           continue;
