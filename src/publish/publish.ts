@@ -12,6 +12,7 @@
  * was left (app, content version, file). Reference: docs/publishing.md.
  */
 import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -306,8 +307,14 @@ export async function definitionContentHash(d: LoadedAppDefinition): Promise<str
 // ---------------------------------------------------------------------------------------------------------------
 // The use case
 
-export async function publish(o: PublishOptions): Promise<PublishResult> {
-  const signal = o.signal;
+export async function publish(options: PublishOptions): Promise<PublishResult> {
+  // The run's own signal, following the caller's (AbortSignal.any adds no listener to it). Each request and wait of
+  // each app in flight listens to it (undici adds one per request): with the pool full that is more than Node's
+  // default of 10 listeners, which would print a MaxListenersExceededWarning for a leak that is not there.
+  const signal = options.signal === undefined ? undefined : AbortSignal.any([options.signal]);
+  if (signal !== undefined)
+    setMaxListeners(Math.max(10, 4 * (options.concurrency ?? DEFAULT_APP_CONCURRENCY) + 10), signal);
+  const o: PublishOptions = signal === undefined ? options : { ...options, signal };
   const scopeTags = await resolveScopeTags(o.graph, o.definitions, signal);
   const categories = await resolveCategories(o.graph, o.definitions, signal);
   const desired: DesiredApp[] = [];

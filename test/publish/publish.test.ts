@@ -2,6 +2,7 @@
 // packager, sign-in and Graph client): create, idempotent re-run, metadata-only change, both update strategies,
 // compensation after a failure, dry run.
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
@@ -229,6 +230,50 @@ describe("publish on the local tenant", () => {
     });
     assert.ok(r.outcomes.every((o) => o.status === "ok"));
     assert.equal(most, 2, "two apps in flight at once, not three");
+  });
+
+  it("12 apps at once under the caller's signal: no listener-leak warning, and the caller's signal gets no listener", async () => {
+    // Copies of contoso-notes without its category (a sixth write each would meet Intune's 100 writes / 20 s).
+    const text = (await readFile(join(ex.dir, "contoso-notes.yaml"), "utf8")).replace(
+      /^categories:.*\n(?: +- .*\n)*/m,
+      "",
+    );
+    const files: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const file = join(ex.dir, `copy-${i}.yaml`);
+      await writeFile(
+        file,
+        text
+          .replace(/^id: .*$/m, `id: copy-${i}`)
+          .replace(/^displayName: .*$/m, `displayName: Contoso Notes copy ${i}`),
+      );
+      files.push(file);
+    }
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on("warning", onWarning);
+    const caller = new AbortController();
+    let most = 0;
+    try {
+      const r = await t.publish(await load(files), {
+        concurrency: 12,
+        signal: caller.signal,
+        onEvent: () => (most = Math.max(most, getEventListeners(caller.signal, "abort").length)),
+      });
+      assert.deepEqual(
+        r.outcomes.filter((o) => o.status !== "ok").map((o) => describeFailure(o)),
+        [],
+      );
+      assert.equal(r.outcomes.length, 12);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(
+      warnings.filter((w) => w.name === "MaxListenersExceededWarning").map((w) => w.message),
+      [],
+    );
+    assert.equal(most, 0, "the run listens to its own signal, not to the caller's");
   });
 
   it("a changed icon is a metadata change: one PATCH with largeIcon", async () => {

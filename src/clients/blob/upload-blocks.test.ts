@@ -269,3 +269,45 @@ describe("uploadBlocks memory", () => {
     assert.ok(peakRss < 128 * MiB, `RSS peaked at +${Math.round(peakRss / MiB)} MiB`);
   });
 });
+
+describe("uploadBlocks with many blocks in flight", () => {
+  it("raises no MaxListenersExceededWarning at concurrency 16, where each request listens to the signal", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const data = content(64 * 16);
+      const listening: Pick<BlockBlobClient, "putBlock"> = {
+        // as undici does for each request given a signal
+        async putBlock(_url, _id, _data, signal) {
+          const onAbort = (): void => undefined;
+          signal?.addEventListener("abort", onAbort);
+          try {
+            await new Promise((r) => setTimeout(r, 5));
+          } finally {
+            signal?.removeEventListener("abort", onAbort);
+          }
+        },
+      };
+      for (const signal of [undefined, new AbortController().signal]) {
+        const r = await uploadBlocks({
+          client: listening,
+          source: stream(data),
+          size: data.length,
+          blockSize: 64,
+          concurrency: 16,
+          urls: new FakeUrls(),
+          ...(signal === undefined ? {} : { signal }),
+        });
+        assert.equal(r.sentBlocks, 16);
+      }
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      assert.deepEqual(
+        warnings.filter((w) => w.name === "MaxListenersExceededWarning").map((w) => w.message),
+        [],
+      );
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+});

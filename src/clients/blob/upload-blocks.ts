@@ -10,6 +10,7 @@
  * - 500 (storage's InternalError / OperationTimedOut, documented as retryable): resend after backoff, a few times;
  * - anything else stops every worker and is thrown.
  */
+import { setMaxListeners } from "node:events";
 import type { Readable } from "node:stream";
 import { PublisherError } from "../../core/errors.js";
 import { abortError } from "../http/errors.js";
@@ -121,6 +122,9 @@ export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocks
 
   const stop = new AbortController();
   const signal = o.signal === undefined ? stop.signal : AbortSignal.any([o.signal, stop.signal]);
+  // Every block in flight listens to this signal (undici adds an abort listener per request, the retry sleep
+  // another): above 10 blocks Node would warn of a listener leak (MaxListenersExceededWarning) where there is none.
+  setMaxListeners(Math.max(10, 2 * o.concurrency + 4), signal);
   const positional = isPositional(o.source) ? o.source : undefined;
   const reader = positional === undefined ? new BlockReader(o.source as Readable) : undefined;
   let position = 0;
