@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { defaultLogDir, RunLog } from "../clients/http/log-file.js";
+import { packageVersion } from "../clients/http/user-agent.js";
 import { isPublisherError, PublisherError } from "../core/errors.js";
 import type { Command, CommandContext, OutputFormat } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
@@ -14,19 +14,6 @@ const GLOBAL_FLAGS = {
   "log-file": { type: "string" },
   "no-log-file": { type: "boolean" },
 } as const;
-
-/** The version in our package.json, found above this file whether it runs from src/ or dist/src/. */
-function packageVersion(): string {
-  for (const up of ["../../package.json", "../../../package.json"]) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { name?: string; version: string };
-      if (pkg.name === "intune-publisher") return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return "unknown";
-}
 
 function topHelp(): string {
   const names = Object.keys(COMMANDS);

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { loadOrCreatePki } from "../../../emulator/pki.js";
 import type { Pki } from "../../../emulator/pki.js";
+import { repoRoot } from "../../../test/support/paths.js";
 import { NetworkError } from "./errors.js";
 import { inOrder, startScriptedServer } from "./testing/scripted-server.js";
 import type { ScriptedServer } from "./testing/scripted-server.js";
@@ -45,6 +48,26 @@ describe("fetch transport: TLS trust", () => {
       assert.deepEqual(JSON.parse(res.bodyText), { ok: true });
     } finally {
       await transport.close();
+    }
+  });
+});
+
+describe("fetch transport: User-Agent", () => {
+  it("names the tool, its version, Node and the platform; a caller's own User-Agent is kept", async () => {
+    const server = await startScriptedServer(() => ({ status: 200, body: {} }));
+    const transport = createFetchTransport();
+    try {
+      await transport.send(get(`${server.origin}/a`));
+      await transport.send({ ...get(`${server.origin}/b`), headers: { "user-agent": "custom/1" } });
+      const pkg = JSON.parse(await readFile(join(repoRoot(), "package.json"), "utf8")) as { version: string };
+      assert.equal(
+        server.received[0]!.headers["user-agent"],
+        `intune-publisher/${pkg.version} Node.js/${process.versions.node} (${process.platform}; ${process.arch})`,
+      );
+      assert.equal(server.received[1]!.headers["user-agent"], "custom/1");
+    } finally {
+      await transport.close();
+      await server.close();
     }
   });
 });

@@ -19,6 +19,7 @@ import { toNetworkError } from "./errors.js";
 import { proxyFor } from "./proxy.js";
 import type { ProxySettings } from "./proxy.js";
 import type { HttpRequest, HttpResponse, HttpTransport } from "./types.js";
+import { USER_AGENT } from "./user-agent.js";
 
 /** Bodies larger than this are written in slices of this size (the size of a file stream's chunks). */
 export const BODY_SLICE = 64 * 1024;
@@ -30,6 +31,8 @@ export interface FetchTransportOptions {
    */
   trustedCaPem?: string;
   proxy?: ProxySettings;
+  /** sent on requests that set none; default `USER_AGENT` */
+  userAgent?: string;
 }
 
 export interface FetchTransport {
@@ -49,6 +52,7 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
       ? {}
       : { secureContext: createSecureContext({ ca: [...rootCertificates, options.trustedCaPem] }) };
   const direct = new Agent({ connect: tls });
+  const userAgent = options.userAgent ?? USER_AGENT;
   const proxies = new Map<string, ProxyAgent>();
   const dispatcherFor = (url: URL): Dispatcher => {
     const proxy = options.proxy === undefined ? undefined : proxyFor(url, options.proxy);
@@ -65,12 +69,14 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
     try {
       const url = new URL(request.url);
       const sliced = typeof request.body !== "string" && request.body !== undefined && request.body.length > BODY_SLICE;
+      const sent: Record<string, string> = { "user-agent": userAgent, ...request.headers };
+      if (sliced) sent["content-length"] = String(request.body!.length);
       // `request` never follows redirects: a token never goes to another host.
       const res = await dispatcherFor(url).request({
         origin: url.origin,
         path: url.pathname + url.search,
         method: request.method as Dispatcher.HttpMethod,
-        headers: sliced ? { ...request.headers, "content-length": String(request.body!.length) } : request.headers,
+        headers: sent,
         // undici takes any iterable body at run time (writeIterable, waiting for 'drain'); its types name only Readable.
         body: sliced
           ? (bodySlices(request.body as Uint8Array) as unknown as Dispatcher.DispatchOptions["body"])

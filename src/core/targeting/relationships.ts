@@ -22,7 +22,8 @@ export interface RelationshipRow {
   sourceId?: string | null;
   targetId: string;
   targetDisplayName?: string | null;
-  targetType: "child" | "parent" | string;
+  /** Graph's evolvable enum: a member added later arrives as unknownFutureValue */
+  targetType: "child" | "parent" | "unknownFutureValue";
   supersedenceType?: "update" | "replace";
   dependencyType?: "autoInstall" | "detect";
 }
