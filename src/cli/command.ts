@@ -33,6 +33,8 @@ export interface Command<S extends z.ZodType = z.ZodType> {
   flags: NonNullable<ParseArgsConfig["options"]>;
   /** Positional argument names, in order, mapped into the schema input. */
   positionals?: string[];
+  /** The name under which the positionals after `positionals` go into the schema input, as an array (any number). */
+  rest?: string;
   schema: S;
   run(ctx: CommandContext, options: z.infer<S>): Promise<number>;
 }

@@ -121,7 +121,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       throw new UsageError(`--output must be json or table, not "${String(output)}".`);
     }
     const names = command.positionals ?? [];
-    if (parsed.positionals.length > names.length) {
+    if (command.rest === undefined && parsed.positionals.length > names.length) {
       throw new UsageError(
         `Unexpected argument "${parsed.positionals[names.length]}".`,
         `Run \`intune-publisher ${found.name} --help\`.`,
@@ -131,10 +131,16 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     names.forEach((n, i) => {
       if (parsed.positionals[i] !== undefined) input[n] = parsed.positionals[i];
     });
+    if (command.rest !== undefined) input[command.rest] = parsed.positionals.slice(names.length);
     const result = command.schema.safeParse(input);
     if (!result.success) {
       const issue = result.error.issues[0]!;
-      const field = issue.path.length ? `--${String(issue.path[0])}` : "options";
+      const field =
+        command.rest !== undefined && issue.path[0] === command.rest
+          ? `Argument ${names.length + Number(issue.path[1] ?? 0) + 1}`
+          : issue.path.length
+            ? `--${String(issue.path[0])}`
+            : "options";
       const what = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
       throw new UsageError(`${field} ${what}.`, `Run \`intune-publisher ${found.name} --help\`.`);
     }

@@ -55,6 +55,22 @@ describe("publish and apps commands", () => {
     assert.equal(r.stdout, "");
   });
 
+  it("publish takes any number of files (250 here, each read before any tenant is used); an empty one is a usage error", async () => {
+    const files: string[] = [];
+    for (let i = 1; i <= 250; i++) {
+      const file = join(home, `many-${i}.yaml`);
+      await writeFile(file, `id: many-${i}\ndisplayName: Many ${i}\npublisher: Contoso\nversion: 1.${i}\n`);
+      files.push(file);
+    }
+    const r = await runCli(["publish", ...files, "--no-log-file"], env);
+    assert.equal(r.code, 9, r.stderr);
+    assert.match(r.stderr, /many-1\.yaml:4:\d+: version: version must be quoted text/);
+    assert.match(r.stderr, /many-250\.yaml:4:\d+: version: version must be quoted text/);
+    const empty = await runCli(["publish", files[0]!, "", "--no-log-file"], env);
+    assert.equal(empty.code, EXIT_CODES.usage, empty.stderr);
+    assert.match(empty.stderr, /Argument 2 must not be empty/);
+  });
+
   it("publish without a file is a usage error (exit 64)", async () => {
     const r = await runCli(["publish", "--no-log-file"], env);
     assert.equal(r.code, EXIT_CODES.usage);

@@ -25,10 +25,6 @@ import { flagsOf, settingsFlags, settingsSchema } from "./connect-test.js";
 /** `--detailed-exitcode`: success, and the plan had changes (made, or with --dry-run to make). */
 export const CHANGES_EXIT_CODE = 2;
 
-/** main.ts maps positionals one-to-one to names: these slots take the definition files. */
-const MAX_FILES = 200;
-const FILE_SLOTS = Array.from({ length: MAX_FILES }, (_, i) => `file${i + 1}`);
-
 type TargetOptions = z.infer<typeof settingsSchema>;
 
 /** Resolves the tenant (local when none is configured), signs in, runs `fn` with a Graph session, cleans up. */
@@ -313,14 +309,9 @@ const schema = settingsSchema
       .string()
       .regex(/^[1-9]\d*$/, "must be a whole number from 1")
       .optional(),
-    ...Object.fromEntries(FILE_SLOTS.map((s) => [s, z.string().min(1).optional()])),
+    files: z.array(z.string().min(1, "must not be empty")).default([]),
   })
-  .transform((o) => {
-    const files = FILE_SLOTS.map((s) => (o as Record<string, unknown>)[s]).filter(
-      (f): f is string => typeof f === "string",
-    );
-    return { ...(o as TargetOptions), ...pick(o), files };
-  });
+  .transform((o) => ({ ...(o as TargetOptions), ...pick(o), files: o.files }));
 
 function pick(o: Record<string, unknown>) {
   return {
@@ -367,7 +358,7 @@ export default defineCommand({
     "test-connection": { type: "boolean" },
     concurrency: { type: "string" },
   },
-  positionals: FILE_SLOTS,
+  rest: "files",
   schema,
   async run(ctx, o) {
     if (o.files.length === 0)
