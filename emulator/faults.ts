@@ -1,7 +1,9 @@
 /**
  * Fault injection (DESIGN.md §2 "Faults"): N calls matching a method and a path pattern get an error status,
  * a 429/503 with or without Retry-After, or a dropped connection, optionally late (`delayMs`); a fault with only
- * `delayMs` adds latency to calls that are otherwise served normally. Declared in the seed or added at run time.
+ * `delayMs` adds latency to calls that are otherwise served normally; `dropResponse` lets the service act and then
+ * drops the connection before the answer. `probability` (with an optional `seed`) makes a fault hit only some of
+ * the matching calls. Declared in the seed or added at run time.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -16,6 +18,23 @@ interface ActiveFault {
   fault: Fault;
   pattern: RegExp;
   remaining: number;
+  /** uniform in [0, 1): the fault's seeded sequence, or Math.random */
+  random: () => number;
+}
+
+/**
+ * mulberry32: a small seeded PRNG, so a fault with `probability` and `seed` hits the same calls of the same
+ * sequence on every run (no library offers a seedable generator in Node's standard library).
+ */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export class FaultInjector {
@@ -26,7 +45,8 @@ export class FaultInjector {
   add(input: FaultInput): string {
     const fault = faultSchema.parse(input);
     const id = randomUUID();
-    this.faults.push({ id, fault, pattern: new RegExp(fault.path), remaining: fault.count });
+    const random = fault.seed === undefined ? Math.random : seeded(fault.seed);
+    this.faults.push({ id, fault, pattern: new RegExp(fault.path), remaining: fault.count, random });
     return id;
   }
 
@@ -44,13 +64,15 @@ export class FaultInjector {
    */
   apply(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     const method = req.method ?? "GET";
+    // A fault with a probability is drawn once per matching call; a call it spares may meet the next fault.
     const matching = (latency: boolean): ActiveFault | undefined =>
       this.faults.find(
         (x) =>
           x.remaining > 0 &&
           latencyOnly(x.fault) === latency &&
           (x.fault.method === "*" || x.fault.method.toUpperCase() === method) &&
-          x.pattern.test(url.pathname),
+          x.pattern.test(url.pathname) &&
+          (x.fault.probability >= 1 || x.random() < x.fault.probability),
       );
     const slow = matching(true);
     const f = matching(false);
@@ -59,6 +81,11 @@ export class FaultInjector {
     if (slow || f) this.faults = this.faults.filter((x) => x.remaining > 0);
     if (slow) holdBack(res, slow.fault.delayMs ?? 0);
     if (!f) return false;
+    if (f.fault.dropResponse) {
+      // The service handles the call (its effects happen); whatever it answers is replaced by a dropped connection.
+      swallowAnswer(req, res);
+      return false;
+    }
     if (f.fault.delayMs !== undefined && f.fault.delayMs > 0) {
       const fault = f.fault;
       setTimeout(() => this.answer(req, res, url, fault), fault.delayMs);
@@ -135,7 +162,18 @@ export class FaultInjector {
 
 /** A fault that only adds latency: the call is otherwise served normally. */
 function latencyOnly(f: Fault): boolean {
-  return f.delayMs !== undefined && f.status === undefined && !f.dropConnection;
+  return f.delayMs !== undefined && f.status === undefined && !f.dropConnection && !f.dropResponse;
+}
+
+/** The answer `res` will be given is never sent: when it ends, the connection is destroyed instead. */
+function swallowAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead = (() => res) as unknown as ServerResponse["writeHead"];
+  res.setHeader = (() => res) as unknown as ServerResponse["setHeader"];
+  res.write = (() => true) as unknown as ServerResponse["write"];
+  res.end = ((): ServerResponse => {
+    req.socket.destroy();
+    return res;
+  }) as unknown as ServerResponse["end"];
 }
 
 /**

@@ -153,22 +153,36 @@ const detectedAppsGeneratorSchema = z.strictObject({
 });
 
 /** A fault: `count` calls matching `method` + `path` (a regular expression on the URL path) get `status`. */
-export const faultSchema = z.strictObject({
-  method: z.string().default("*"),
-  path: z.string().min(1),
-  status: z.number().int().min(400).max(599).optional(),
-  /** 429/503: seconds for the Retry-After header; absent = no header */
-  retryAfter: z.number().int().min(0).optional(),
-  /** drop the connection instead of answering */
-  dropConnection: z.boolean().default(false),
-  /** how many matching calls it affects */
-  count: z.number().int().min(1).default(1),
-  /**
-   * latency: the answer is held back this many ms. Alone (no `status`, no `dropConnection`) the call is served
-   * normally, only later, and the fault does not hide other faults matching the same call.
-   */
-  delayMs: z.number().int().min(0).max(600_000).optional(),
-});
+export const faultSchema = z
+  .strictObject({
+    method: z.string().default("*"),
+    path: z.string().min(1),
+    status: z.number().int().min(400).max(599).optional(),
+    /** 429/503: seconds for the Retry-After header; absent = no header */
+    retryAfter: z.number().int().min(0).optional(),
+    /** drop the connection instead of answering */
+    dropConnection: z.boolean().default(false),
+    /** how many matching calls it affects */
+    count: z.number().int().min(1).default(1),
+    /**
+     * latency: the answer is held back this many ms. Alone (no `status`, no `dropConnection`) the call is served
+     * normally, only later, and the fault does not hide other faults matching the same call.
+     */
+    delayMs: z.number().int().min(0).max(600_000).optional(),
+    /**
+     * the service acts on the call (creates, commits, …), then the connection is dropped before the answer: a
+     * client timeout after the server did the work, the case that leaves duplicates and orphans behind
+     */
+    dropResponse: z.boolean().default(false),
+    /** each matching call is affected with this probability (a call spared does not count against `count`) */
+    probability: z.number().gt(0).max(1).default(1),
+    /** seed of the fault's own random sequence (with `probability`); absent: Math.random */
+    seed: z.number().int().optional(),
+  })
+  .refine((f) => !f.dropResponse || (f.status === undefined && !f.dropConnection && f.delayMs === undefined), {
+    message: "dropResponse cannot be combined with status, dropConnection or delayMs.",
+    path: ["dropResponse"],
+  });
 
 export const seedSchema = z
   .strictObject({

@@ -24,7 +24,7 @@ import type { FileRecord, UploadFault } from "./graph/resources/upload-state.js"
 import { sendJson, readBody } from "./http.js";
 import { loadOrCreatePki } from "./pki.js";
 import { defaultSeed, loadSeedFile, parseSeed } from "./seed.js";
-import type { FaultInput, Seed, SeedInput } from "./seed.js";
+import type { Fault, FaultInput, Seed, SeedInput } from "./seed.js";
 import { JsonFileStore, MemoryStore } from "./store.js";
 import type { Entity, Store } from "./store.js";
 import { startEmbeddedStorage } from "./storage/index.js";
@@ -60,6 +60,8 @@ export interface AdminApi {
   /** mints a Graph token as the token endpoint would, with overrides for negative tests */
   issueToken(input?: Partial<IssueTokenInput> & { roles?: string[] }): string;
   addFault(fault: FaultInput): string;
+  /** the active faults and how many calls each may still affect */
+  listFaults(): { id: string; fault: Fault; remaining: number }[];
   clearFaults(): void;
   /** every stored entity by tenant and collection */
   state(): Record<string, Record<string, Entity[]>>;
@@ -194,6 +196,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
       await uploads.expireUploadUri(rec);
     },
     clearFaults: () => faults.clear(),
+    listFaults: () => faults.list(),
     state: () => store.dump(),
     reset() {
       store.clear();
