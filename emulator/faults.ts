@@ -62,7 +62,7 @@ export class FaultInjector {
    * Applies the first matching latency-only fault (the answer, whoever gives it, is held back) and the first
    * matching other fault; true when the request was answered (or dropped) by a fault.
    */
-  apply(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  apply(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: "service" | "storage" = "service"): boolean {
     const method = req.method ?? "GET";
     // A fault with a probability is drawn once per matching call; a call it spares may meet the next fault.
     const matching = (latency: boolean): ActiveFault | undefined =>
@@ -88,18 +88,34 @@ export class FaultInjector {
     }
     if (f.fault.delayMs !== undefined && f.fault.delayMs > 0) {
       const fault = f.fault;
-      setTimeout(() => this.answer(req, res, url, fault), fault.delayMs);
+      setTimeout(() => this.answerOn(endpoint, req, res, url, fault), fault.delayMs);
       return true;
     }
-    this.answer(req, res, url, f.fault);
+    this.answerOn(endpoint, req, res, url, f.fault);
     return true;
   }
 
-  private answer(req: IncomingMessage, res: ServerResponse, url: URL, fault: Fault): void {
+  private answerOn(
+    endpoint: "service" | "storage",
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    fault: Fault,
+  ): void {
     if (fault.dropConnection) {
       req.socket.destroy();
       return;
     }
+    // The request body is read first, as a server does before answering (an unread Put Block body would make the
+    // client see a reset connection instead of the answer).
+    req.resume();
+    const answer = (): void =>
+      endpoint === "storage" ? answerStorage(req, res, fault) : this.answer(req, res, url, fault);
+    if (req.readableEnded) answer();
+    else req.once("end", answer);
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, url: URL, fault: Fault): void {
     const status = fault.status ?? 503;
     const headers: Record<string, string> = {};
     if (fault.retryAfter !== undefined) headers["Retry-After"] = String(fault.retryAfter);
@@ -158,6 +174,36 @@ export class FaultInjector {
       sendJson(res, status, errorBody(code, `Injected fault (${status}).`, requestId, clientRequestId, date), headers);
     }
   }
+}
+
+/**
+ * Blob storage's error shape (intune-win32-protocol.md §2.6; local-stack-notes.md §1.3): an XML `<Error>` with the
+ * code also in `x-ms-error-code`, and storage's request ids. 503 is ServerBusy, 500 OperationTimedOut (both
+ * documented as retryable), 403 AuthenticationFailed (what an expired SAS gets).
+ */
+function answerStorage(req: IncomingMessage, res: ServerResponse, fault: Fault): void {
+  const status = fault.status ?? 503;
+  const code =
+    status === 503
+      ? "ServerBusy"
+      : status === 500
+        ? "OperationTimedOut"
+        : status === 403
+          ? "AuthenticationFailed"
+          : status === 429
+            ? "ServerBusy"
+            : "InvalidInput";
+  const requestId = randomUUID();
+  const body = `\ufeff<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>Injected fault (${status}).\nRequestId:${requestId}\nTime:${new Date().toISOString()}</Message></Error>`;
+  const headers: Record<string, string> = {
+    "content-type": "application/xml",
+    "x-ms-error-code": code,
+    "x-ms-request-id": requestId,
+  };
+  const clientRequestId = req.headers["x-ms-client-request-id"];
+  if (typeof clientRequestId === "string") headers["x-ms-client-request-id"] = clientRequestId;
+  if (fault.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
+  res.writeHead(status, headers).end(body);
 }
 
 /** A fault that only adds latency: the call is otherwise served normally. */

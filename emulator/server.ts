@@ -125,6 +125,9 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
   let origin = "";
   const getOrigin = (): string => origin;
 
+  const faults = new FaultInjector(clock);
+  for (const f of seed.faults) faults.add(f);
+
   let storage: EmbeddedStorage | undefined;
   if (options.storage !== false) {
     const location = typeof options.storage === "object" ? options.storage.location : undefined;
@@ -133,6 +136,10 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
       keyPem: pki.serverKeyPem,
       caPem: pki.caCertPem,
       ...(location === undefined ? {} : { location }),
+      // The same faults reach blob storage (paths /devstoreaccount1/…), answered in storage's error shape; only
+      // clients' calls (SAS URLs), not the local tenant's own (signed with the account key: containers, policies,
+      // the commit's verification).
+      intercept: (req, res, url) => req.headers.authorization === undefined && faults.apply(req, res, url, "storage"),
     });
   }
 
@@ -167,8 +174,6 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     routes: [...directoryAndDeviceRoutes(ctx), ...mobileAppRoutes(ctx, uploads, options.mobileApps)],
     throttle,
   });
-  const faults = new FaultInjector(clock);
-  for (const f of seed.faults) faults.add(f);
 
   const admin: AdminApi = {
     seed,

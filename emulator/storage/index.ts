@@ -63,6 +63,8 @@ export interface EmbeddedStorageOptions {
   location?: string;
   /** In-memory mode only: cap on stored extents, in MB (default: Azurite's, half of RAM). */
   extentMemoryLimitMB?: number;
+  /** Sees every request first (the local tenant's fault injection); true when it answered or dropped it. */
+  intercept?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 }
 
 /** Azurite's well-known development account (local-stack-notes.md §1.2). */
@@ -177,6 +179,7 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const forward = (): void => azuriteListeners.forEach((l) => l.call(httpServer, req, res));
     const url = new URL(req.url ?? "/", "https://storage.invalid");
+    if (opts.intercept?.(req, res, url) === true) return;
     const left = byteBudgets.get(url.pathname);
     if (left === undefined || req.method !== "PUT" || url.searchParams.get("comp") !== "block") return forward();
     const remaining = left - Number(req.headers["content-length"] ?? 0);

@@ -1,7 +1,7 @@
 // A flaky tenant (issue 5: "however flaky the network"; DEVELOPERS.md: "no duplicate or orphaned apps"): the
 // examples (three apps with assignments and an ESP profile) published again and again while the local tenant, by
-// seeded random faults, answers Graph calls 503, drops connections before answering, and, worst of all, acts on
-// a call and then drops the connection before its answer (the app is created, the commit is accepted, the
+// seeded random faults, answers Graph and blob storage calls 503 (storage also 500), drops connections before
+// answering, and, worst of all, acts on a call and then drops the connection before its answer (the app is created, the commit is accepted, the
 // assignment is made, but the client never hears of it). Each run may fail some apps; re-runs must converge:
 // exactly one committed app per definition, nothing left over, and a plan with nothing to do.
 import assert from "node:assert/strict";
@@ -72,6 +72,37 @@ describe("publish on a flaky local tenant", () => {
           probability: 0.2,
           seed: base + 9,
         }),
+        // Blob storage (the client's SAS calls): Put Block and Put Block List are safe to repeat, so these are
+        // retried inside the upload (500 by the engine's own resend).
+        fault("storageBusy", {
+          method: "PUT",
+          path: "^/devstoreaccount1/",
+          status: 503,
+          retryAfter: 0,
+          probability: 0.15,
+          seed: base + 10,
+        }),
+        fault("storageDropped", {
+          method: "PUT",
+          path: "^/devstoreaccount1/",
+          dropConnection: true,
+          probability: 0.08,
+          seed: base + 11,
+        }),
+        fault("storageLost", {
+          method: "PUT",
+          path: "^/devstoreaccount1/",
+          dropResponse: true,
+          probability: 0.1,
+          seed: base + 12,
+        }),
+        fault("storageError", {
+          method: "PUT",
+          path: "^/devstoreaccount1/",
+          status: 500,
+          probability: 0.08,
+          seed: base + 13,
+        }),
       ]);
 
       const runs: { ok: number; failed: string[]; ms?: number }[] = [];
@@ -141,6 +172,10 @@ describe("publish on a flaky local tenant", () => {
       "patched",
       "assigned",
       "esp",
+      "storageBusy",
+      "storageDropped",
+      "storageLost",
+      "storageError",
     ])
       assert.ok((total[name] ?? 0) > 0, `fault ${name} never struck: ${JSON.stringify(total)}`);
   });

@@ -298,6 +298,44 @@ describe("uploadContent on the local tenant", () => {
     }
   });
 
+  it("survives storage's own faults (emulator, storage endpoint): ServerBusy, a dropped and a lost Put Block, a 500", async () => {
+    const waits = recordingSleep();
+    const t2 = await startTestTenant({ retry: { sleep: waits.sleep } });
+    try {
+      const appId = await createApp(t2.graph);
+      const a = t2.lt.admin;
+      // Faults match method and path; the first PUTs to the blob are Put Blocks (the block list comes last).
+      a.addFault({ method: "PUT", path: "^/devstoreaccount1/", status: 503, retryAfter: 1, count: 2 });
+      a.addFault({ method: "PUT", path: "^/devstoreaccount1/", dropConnection: true, count: 1 });
+      a.addFault({ method: "PUT", path: "^/devstoreaccount1/", dropResponse: true, count: 1 });
+      a.addFault({ method: "PUT", path: "^/devstoreaccount1/", status: 500, count: 1 });
+      const r = await uploadContent(
+        options(t2, appId, pkg, {
+          sleep: waits.sleep,
+          storage: { transport: t2.blob.send, retry: { sleep: waits.sleep } },
+        }),
+      );
+      assert.equal((await getApp(t2.graph, appId)).committedContentVersion, r.contentVersionId);
+      const statuses = t2.blob.putBlocks().map((c) => c.status);
+      assert.equal(statuses.filter((s) => s === 503).length, 2, JSON.stringify(statuses));
+      assert.equal(statuses.filter((s) => s === 500).length, 1, JSON.stringify(statuses));
+      assert.equal(statuses.filter((s) => s === "error").length, 2, "a dropped and a lost answer, both resent");
+      assert.equal(
+        statuses.filter((s) => s === 201).length,
+        r.blockCount,
+        "each block acknowledged once (the lost one was staged twice, its first answer lost)",
+      );
+      assert.equal(waits.waits.filter((w) => w === 1000).length >= 2, true, "storage's Retry-After honoured");
+      assert.deepEqual(
+        a.listFaults().map((f) => f.remaining),
+        [],
+        "every fault struck",
+      );
+    } finally {
+      await t2.close();
+    }
+  });
+
   it("gets a fresh token when Graph refuses an expired one mid-upload", async () => {
     const clock = new ManualClock();
     const t3 = await startTestTenant({
