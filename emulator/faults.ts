@@ -17,6 +17,7 @@ interface ActiveFault {
   id: string;
   fault: Fault;
   pattern: RegExp;
+  query: RegExp | undefined;
   remaining: number;
   /** uniform in [0, 1): the fault's seeded sequence, or Math.random */
   random: () => number;
@@ -46,7 +47,14 @@ export class FaultInjector {
     const fault = faultSchema.parse(input);
     const id = randomUUID();
     const random = fault.seed === undefined ? Math.random : seeded(fault.seed);
-    this.faults.push({ id, fault, pattern: new RegExp(fault.path), remaining: fault.count, random });
+    this.faults.push({
+      id,
+      fault,
+      pattern: new RegExp(fault.path),
+      query: fault.query === undefined ? undefined : new RegExp(fault.query),
+      remaining: fault.count,
+      random,
+    });
     return id;
   }
 
@@ -72,6 +80,7 @@ export class FaultInjector {
           latencyOnly(x.fault) === latency &&
           (x.fault.method === "*" || x.fault.method.toUpperCase() === method) &&
           x.pattern.test(url.pathname) &&
+          (x.query === undefined || x.query.test(url.search)) &&
           (x.fault.probability >= 1 || x.random() < x.fault.probability),
       );
     const slow = matching(true);

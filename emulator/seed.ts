@@ -152,11 +152,13 @@ const detectedAppsGeneratorSchema = z.strictObject({
   seed: z.number().int().default(1),
 });
 
-/** A fault: `count` calls matching `method` + `path` (a regular expression on the URL path) get `status`. */
+/** A fault: `count` calls matching `method` + `path` (+ `query`), regular expressions on the URL, get `status`. */
 export const faultSchema = z
   .strictObject({
     method: z.string().default("*"),
     path: z.string().min(1),
+    /** a regular expression on the query string (with its `?`, e.g. "comp=blocklist"); absent: any */
+    query: z.string().min(1).optional(),
     status: z.number().int().min(400).max(599).optional(),
     /** 429/503: seconds for the Retry-After header; absent = no header */
     retryAfter: z.number().int().min(0).optional(),

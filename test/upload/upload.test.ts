@@ -298,7 +298,7 @@ describe("uploadContent on the local tenant", () => {
     }
   });
 
-  it("survives storage's own faults (emulator, storage endpoint): ServerBusy, a dropped and a lost Put Block, a 500", async () => {
+  it("survives storage's own faults (emulator, storage endpoint): ServerBusy, a dropped and a lost Put Block, a 500, a lost block list", async () => {
     const waits = recordingSleep();
     const t2 = await startTestTenant({ retry: { sleep: waits.sleep } });
     try {
@@ -309,6 +309,8 @@ describe("uploadContent on the local tenant", () => {
       a.addFault({ method: "PUT", path: "^/devstoreaccount1/", dropConnection: true, count: 1 });
       a.addFault({ method: "PUT", path: "^/devstoreaccount1/", dropResponse: true, count: 1 });
       a.addFault({ method: "PUT", path: "^/devstoreaccount1/", status: 500, count: 1 });
+      // The block list's answer lost (the list was committed): Put Block List is safe to repeat.
+      a.addFault({ method: "PUT", path: "^/devstoreaccount1/", query: "comp=blocklist", dropResponse: true, count: 1 });
       const r = await uploadContent(
         options(t2, appId, pkg, {
           sleep: waits.sleep,
@@ -326,6 +328,11 @@ describe("uploadContent on the local tenant", () => {
         "each block acknowledged once (the lost one was staged twice, its first answer lost)",
       );
       assert.equal(waits.waits.filter((w) => w === 1000).length >= 2, true, "storage's Retry-After honoured");
+      assert.deepEqual(
+        t2.blob.calls.filter((c) => c.method === "PUT" && /[?&]comp=blocklist/.test(c.url)).map((c) => c.status),
+        ["error", 201],
+        "the block list's lost answer, then the list sent again",
+      );
       assert.deepEqual(
         a.listFaults().map((f) => f.remaining),
         [],
