@@ -33,7 +33,7 @@ export class NetworkError extends PublisherError {
 }
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
-/** Sent (or maybe sent) but no complete answer; the undici timeouts are its 300 s defaults for headers and body. */
+/** Sent (or maybe sent) but no complete answer; the undici timeouts are the transport's idle timeout (120 s). */
 const DROPPED_CODES = new Set([
   "ECONNRESET",
   "EPIPE",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -9,6 +9,7 @@ import { loadOrCreatePki } from "../../../emulator/pki.js";
 import type { Pki } from "../../../emulator/pki.js";
 import { repoRoot } from "../../../test/support/paths.js";
 import { NetworkError } from "./errors.js";
+import { createHttpPipeline } from "./pipeline.js";
 import { inOrder, startScriptedServer } from "./testing/scripted-server.js";
 import type { ScriptedServer } from "./testing/scripted-server.js";
 import { BODY_SLICE, bodySlices, createFetchTransport } from "./transport.js";
@@ -48,6 +49,38 @@ describe("fetch transport: TLS trust", () => {
       assert.deepEqual(JSON.parse(res.bodyText), { ok: true });
     } finally {
       await transport.close();
+    }
+  });
+});
+
+describe("fetch transport: idle timeout", () => {
+  it("gives up on a server that never answers as a dropped connection, and a GET is then retried", async () => {
+    const sockets = new Set<Socket>();
+    let requests = 0;
+    const server = createServer(() => void requests++); // reads the request, never answers
+    server.on("connection", (s) => sockets.add(s));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const transport = createFetchTransport({ idleTimeoutMs: 200 });
+    try {
+      const started = performance.now();
+      await assert.rejects(
+        transport.send(get(`${origin}/hang`)),
+        (e: unknown) => e instanceof NetworkError && e.failure === "dropped" && /HEADERS_TIMEOUT/.test(e.message),
+      );
+      const ms = performance.now() - started;
+      assert.ok(ms >= 190 && ms < 5000, `gave up after ${Math.round(ms)} ms`);
+      // Through the pipeline: a GET is safe to replay, so it is tried again (and times out again).
+      const pipeline = createHttpPipeline({
+        transport: transport.send,
+        retry: { maxAttempts: 2, sleep: async () => undefined },
+      });
+      await assert.rejects(pipeline.send({ method: "GET", url: `${origin}/hang` }), NetworkError);
+      assert.equal(requests, 3);
+    } finally {
+      await transport.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
     }
   });
 });

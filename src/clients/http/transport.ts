@@ -33,7 +33,17 @@ export interface FetchTransportOptions {
   proxy?: ProxySettings;
   /** sent on requests that set none; default `USER_AGENT` */
   userAgent?: string;
+  /**
+   * ms without progress before a request is given up as dropped (`NetworkError` "dropped": it may have been
+   * acted on, so only replay-safe requests are retried): waiting for the answer's headers (the clock restarts with
+   * every body slice written, so a slow upload is not cut) and between chunks of the answer's body. Default
+   * `DEFAULT_IDLE_TIMEOUT_MS`; undici's own default is 300 s.
+   */
+  idleTimeoutMs?: number;
 }
+
+/** Above Graph's own gateway timeout (about 100 s, then 504), well below undici's 300 s. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
 export interface FetchTransport {
   send: HttpTransport;
@@ -51,7 +61,9 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
     options.trustedCaPem === undefined
       ? {}
       : { secureContext: createSecureContext({ ca: [...rootCertificates, options.trustedCaPem] }) };
-  const direct = new Agent({ connect: tls });
+  const idle = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const timeouts = { headersTimeout: idle, bodyTimeout: idle };
+  const direct = new Agent({ connect: tls, ...timeouts });
   const userAgent = options.userAgent ?? USER_AGENT;
   const proxies = new Map<string, ProxyAgent>();
   const dispatcherFor = (url: URL): Dispatcher => {
@@ -59,7 +71,7 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
     if (proxy === undefined) return direct;
     let agent = proxies.get(proxy);
     if (agent === undefined) {
-      agent = new ProxyAgent({ uri: proxy, requestTls: tls, proxyTls: tls });
+      agent = new ProxyAgent({ uri: proxy, requestTls: tls, proxyTls: tls, ...timeouts });
       proxies.set(proxy, agent);
     }
     return agent;
