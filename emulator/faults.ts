@@ -193,15 +193,13 @@ export class FaultInjector {
 function answerStorage(req: IncomingMessage, res: ServerResponse, fault: Fault): void {
   const status = fault.status ?? 503;
   const code =
-    status === 503
+    status === 503 || status === 429
       ? "ServerBusy"
       : status === 500
         ? "OperationTimedOut"
         : status === 403
           ? "AuthenticationFailed"
-          : status === 429
-            ? "ServerBusy"
-            : "InvalidInput";
+          : "InvalidInput";
   const requestId = randomUUID();
   const body = `\ufeff<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>Injected fault (${status}).\nRequestId:${requestId}\nTime:${new Date().toISOString()}</Message></Error>`;
   const headers: Record<string, string> = {

@@ -19,7 +19,7 @@ import { toNetworkError } from "./errors.js";
 import { proxyFor } from "./proxy.js";
 import type { ProxySettings } from "./proxy.js";
 import type { HttpRequest, HttpResponse, HttpTransport } from "./types.js";
-import { USER_AGENT } from "./user-agent.js";
+import { userAgent as defaultUserAgent } from "./user-agent.js";
 
 /** Bodies larger than this are written in slices of this size (the size of a file stream's chunks). */
 export const BODY_SLICE = 64 * 1024;
@@ -31,7 +31,7 @@ export interface FetchTransportOptions {
    */
   trustedCaPem?: string;
   proxy?: ProxySettings;
-  /** sent on requests that set none; default `USER_AGENT` */
+  /** sent on requests that set none; default `userAgent()` */
   userAgent?: string;
   /**
    * ms without progress before a request is given up as dropped (`NetworkError` "dropped": it may have been
@@ -64,7 +64,7 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
   const idle = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const timeouts = { headersTimeout: idle, bodyTimeout: idle };
   const direct = new Agent({ connect: tls, ...timeouts });
-  const userAgent = options.userAgent ?? USER_AGENT;
+  const userAgent = options.userAgent ?? defaultUserAgent();
   const proxies = new Map<string, ProxyAgent>();
   const dispatcherFor = (url: URL): Dispatcher => {
     const proxy = options.proxy === undefined ? undefined : proxyFor(url, options.proxy);

@@ -6,8 +6,15 @@
  */
 import { readFileSync } from "node:fs";
 
-/** The version in our package.json, found above this file whether it runs from src/ or dist/src/. */
+let version: string | undefined;
+
+/** The version in our package.json, found above this file whether it runs from src/ or dist/src/; read once. */
 export function packageVersion(): string {
+  version ??= readVersion();
+  return version;
+}
+
+function readVersion(): string {
   for (const up of ["../../../package.json", "../../../../package.json"]) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { name?: string; version: string };
@@ -19,4 +26,7 @@ export function packageVersion(): string {
   return "unknown";
 }
 
-export const USER_AGENT = `intune-publisher/${packageVersion()} Node.js/${process.versions.node} (${process.platform}; ${process.arch})`;
+/** The User-Agent, built when a transport is first made (not when this module loads). */
+export function userAgent(): string {
+  return `intune-publisher/${packageVersion()} Node.js/${process.versions.node} (${process.platform}; ${process.arch})`;
+}
