@@ -3,7 +3,8 @@
  * a 429/503 with or without Retry-After, or a dropped connection, optionally late (`delayMs`); a fault with only
  * `delayMs` adds latency to calls that are otherwise served normally; `dropResponse` lets the service act and then
  * drops the connection before the answer. `probability` (with an optional `seed`) makes a fault hit only some of
- * the matching calls. Declared in the seed or added at run time.
+ * the matching calls; `echoRequest` makes the error text quote the request (as a careless authority or proxy does).
+ * Declared in the seed or added at run time.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
