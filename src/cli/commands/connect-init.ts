@@ -146,6 +146,7 @@ export default defineCommand({
           "Use --secret-stdin, --secret-env, --certificate FILE or --federated-token-file FILE.",
         );
       }
+      ctx.secrets?.add(secret);
       if (secret === undefined || secret.trim() === "") throw usage("The client secret is empty.");
       credential = {
         type: "secret",

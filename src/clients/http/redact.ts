@@ -223,6 +223,9 @@ export function scrubShapes(text: string): string {
  * or logged. One per run, made by the CLI's composition root (main.ts) and handed down; never a module singleton.
  */
 export class SecretRegistry {
+  /** the values registered (to skip a repeat cheaply: the transport registers each request's `sig` again) */
+  private readonly values = new Set<string>();
+  /** what `scrub` replaces: every value in each of its encodings */
   private readonly forms = new Set<string>();
   /** longest first, so a value containing another is replaced whole */
   private sorted: string[] = [];
@@ -231,7 +234,8 @@ export class SecretRegistry {
   add(value: string | undefined): void {
     if (value === undefined) return;
     const v = value.trim();
-    if (v.length < MIN_SECRET_LENGTH) return;
+    if (v.length < MIN_SECRET_LENGTH || this.values.has(v)) return;
+    this.values.add(v);
     const before = this.forms.size;
     for (const form of encodings(v)) if (form.length >= MIN_SECRET_LENGTH) this.forms.add(form);
     // A PEM key quoted in part: each of its base64 lines on its own.
@@ -252,7 +256,11 @@ export class SecretRegistry {
     }
     if (u.password !== "") {
       this.add(u.password);
-      this.add(decodeURIComponent(u.password));
+      try {
+        this.add(decodeURIComponent(u.password));
+      } catch {
+        // not percent-encoding: registered as written
+      }
     }
     this.add(u.searchParams.get("sig") ?? undefined);
   }
