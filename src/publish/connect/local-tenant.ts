@@ -52,30 +52,27 @@ function answers(authorityHost: string, tenantId: string, caPem: string, timeout
     };
     const url = `${authorityHost}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`;
     // rejectUnauthorized explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 never turns the check off.
-    const req = request(
-      url,
-      { method: "GET", ca: caPem, rejectUnauthorized: true, timeout: timeoutMs, agent: false },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => {
-          if (body.length < 65_536) body += d;
-        });
-        res.on("end", () => {
-          try {
-            const doc = JSON.parse(body) as { token_endpoint?: unknown };
-            done(
-              res.statusCode === 200 &&
-                typeof doc.token_endpoint === "string" &&
-                doc.token_endpoint.toLowerCase().startsWith(`${authorityHost.toLowerCase()}/`),
-            );
-          } catch {
-            done(false);
-          }
-        });
-        res.on("error", () => done(false));
-      },
-    );
+    const options = { method: "GET", ca: caPem, rejectUnauthorized: true, timeout: timeoutMs, agent: false };
+    const req = request(url, options, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => {
+        if (body.length < 65_536) body += d;
+      });
+      res.on("end", () => {
+        try {
+          const doc = JSON.parse(body) as { token_endpoint?: unknown };
+          done(
+            res.statusCode === 200 &&
+              typeof doc.token_endpoint === "string" &&
+              doc.token_endpoint.toLowerCase().startsWith(`${authorityHost.toLowerCase()}/`),
+          );
+        } catch {
+          done(false);
+        }
+      });
+      res.on("error", () => done(false));
+    });
     req.on("timeout", () => {
       req.destroy();
       done(false);
