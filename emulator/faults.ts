@@ -3,7 +3,8 @@
  * a 429/503 with or without Retry-After, or a dropped connection, optionally late (`delayMs`); a fault with only
  * `delayMs` adds latency to calls that are otherwise served normally; `dropResponse` lets the service act and then
  * drops the connection before the answer. `probability` (with an optional `seed`) makes a fault hit only some of
- * the matching calls. Declared in the seed or added at run time.
+ * the matching calls; `echoRequest` makes the error text quote the request (as a careless authority or proxy does).
+ * Declared in the seed or added at run time.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -116,15 +117,25 @@ export class FaultInjector {
       return;
     }
     // The request body is read first, as a server does before answering (an unread Put Block body would make the
-    // client see a reset connection instead of the answer).
+    // client see a reset connection instead of the answer); kept (up to ECHO_BODY_LIMIT) when the fault echoes it.
+    const body: Buffer[] = [];
+    let kept = 0;
+    if (fault.echoRequest)
+      req.on("data", (d: Buffer) => {
+        if (kept < ECHO_BODY_LIMIT) body.push(d.subarray(0, ECHO_BODY_LIMIT - kept));
+        kept += d.length;
+      });
     req.resume();
-    const answer = (): void =>
-      endpoint === "storage" ? answerStorage(req, res, fault) : this.answer(req, res, url, fault);
+    const answer = (): void => {
+      const echo = fault.echoRequest ? ` Request: ${echoOf(req, url, Buffer.concat(body), kept)}` : "";
+      if (endpoint === "storage") answerStorage(req, res, fault, echo);
+      else this.answer(req, res, url, fault, echo);
+    };
     if (req.readableEnded) answer();
     else req.once("end", answer);
   }
 
-  private answer(req: IncomingMessage, res: ServerResponse, url: URL, fault: Fault): void {
+  private answer(req: IncomingMessage, res: ServerResponse, url: URL, fault: Fault, echo: string): void {
     const status = fault.status ?? 503;
     const headers: Record<string, string> = {};
     if (fault.retryAfter !== undefined) headers["Retry-After"] = String(fault.retryAfter);
@@ -150,7 +161,7 @@ export class FaultInjector {
         status,
         {
           error: status === 429 || status >= 500 ? "temporarily_unavailable" : "invalid_request",
-          error_description: `AADSTS${code}: ${text}\r\nTrace ID: ${requestId}\r\nCorrelation ID: ${clientRequestId}\r\nTimestamp: ${timestamp}`,
+          error_description: `AADSTS${code}: ${text}${echo}\r\nTrace ID: ${requestId}\r\nCorrelation ID: ${clientRequestId}\r\nTimestamp: ${timestamp}`,
           error_codes: [code],
           timestamp,
           trace_id: requestId,
@@ -162,14 +173,14 @@ export class FaultInjector {
     }
     if (status === 429) {
       // The generic Graph 429 body (entra-auth-and-graph.md §2.3 [S16]); Intune's is assumed identical (§8).
-      const body = errorBody("TooManyRequests", "Please retry again later.", requestId, clientRequestId, date);
+      const body = errorBody("TooManyRequests", `Please retry again later.${echo}`, requestId, clientRequestId, date);
       Object.assign(body.error.innerError ?? {}, { code: "429", message: "Please retry after", status: "429" });
       sendJson(res, 429, body, headers);
     } else if (status === 401) {
       // Token expiry as Graph reports it (entra-auth-and-graph.md §2.3 [S29o-3p]), whatever token was sent.
       headers["WWW-Authenticate"] =
         'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"';
-      const message = "Lifetime validation failed, the token is expired.";
+      const message = `Lifetime validation failed, the token is expired.${echo}`;
       sendJson(res, 401, errorBody("InvalidAuthenticationToken", message, requestId, clientRequestId, date), headers);
     } else {
       const code =
@@ -180,7 +191,8 @@ export class FaultInjector {
             : status >= 500
               ? "InternalServerError"
               : "BadRequest";
-      sendJson(res, status, errorBody(code, `Injected fault (${status}).`, requestId, clientRequestId, date), headers);
+      const message = `Injected fault (${status}).${echo}`;
+      sendJson(res, status, errorBody(code, message, requestId, clientRequestId, date), headers);
     }
   }
 }
@@ -190,7 +202,7 @@ export class FaultInjector {
  * code also in `x-ms-error-code`, and storage's request ids. 503 is ServerBusy, 500 OperationTimedOut (both
  * documented as retryable), 403 AuthenticationFailed (what an expired SAS gets).
  */
-function answerStorage(req: IncomingMessage, res: ServerResponse, fault: Fault): void {
+function answerStorage(req: IncomingMessage, res: ServerResponse, fault: Fault, echo: string): void {
   const status = fault.status ?? 503;
   const code =
     status === 503 || status === 429
@@ -201,7 +213,7 @@ function answerStorage(req: IncomingMessage, res: ServerResponse, fault: Fault):
           ? "AuthenticationFailed"
           : "InvalidInput";
   const requestId = randomUUID();
-  const body = `\ufeff<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>Injected fault (${status}).\nRequestId:${requestId}\nTime:${new Date().toISOString()}</Message></Error>`;
+  const body = `\ufeff<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>Injected fault (${status}).${xmlEscape(echo)}\nRequestId:${requestId}\nTime:${new Date().toISOString()}</Message></Error>`;
   const headers: Record<string, string> = {
     "content-type": "application/xml",
     "x-ms-error-code": code,
@@ -211,6 +223,21 @@ function answerStorage(req: IncomingMessage, res: ServerResponse, fault: Fault):
   if (typeof clientRequestId === "string") headers["x-ms-client-request-id"] = clientRequestId;
   if (fault.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
   res.writeHead(status, headers).end(body);
+}
+
+/** How much of a request body an echoing fault quotes. */
+const ECHO_BODY_LIMIT = 4 * 1024;
+
+/** One line quoting the request: method, path and query, headers (as JSON), and a text body (else its size). */
+function echoOf(req: IncomingMessage, url: URL, body: Buffer, size: number): string {
+  const type = String(req.headers["content-type"] ?? "");
+  const text = /json|x-www-form-urlencoded|xml|^text\//i.test(type);
+  const shown = size === 0 ? "" : text ? ` body=${JSON.stringify(body.toString("utf8"))}` : ` body=<${size} bytes>`;
+  return `${req.method ?? "GET"} ${url.pathname}${url.search} headers=${JSON.stringify(req.headers)}${shown}`;
+}
+
+function xmlEscape(s: string): string {
+  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
 /** A fault that only adds latency: the call is otherwise served normally. */

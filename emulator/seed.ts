@@ -180,6 +180,11 @@ export const faultSchema = z
     probability: z.number().gt(0).max(1).default(1),
     /** seed of the fault's own random sequence (with `probability`); absent: Math.random */
     seed: z.number().int().optional(),
+    /**
+     * the error's text (Entra `error_description`, Graph `error.message`, storage `<Message>`) quotes the request:
+     * method, path and query, headers and a text body, as a careless authority, proxy or custom cloud may
+     */
+    echoRequest: z.boolean().default(false),
   })
   .refine((f) => !f.dropResponse || (f.status === undefined && !f.dropConnection && f.delayMs === undefined), {
     message: "dropResponse cannot be combined with status, dropConnection or delayMs.",

@@ -104,7 +104,10 @@ function loadAzurite(): AzuriteModules {
 
 /** The storage SDK forwards `tlsOptions` to its HTTP pipeline but its options type does not declare it. */
 function trustingPipeline(caPem: string): StoragePipelineOptions {
-  const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: caPem } };
+  // rejectUnauthorized explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 never turns the check off.
+  const options: StoragePipelineOptions & { tlsOptions: { ca: string; rejectUnauthorized: true } } = {
+    tlsOptions: { ca: caPem, rejectUnauthorized: true },
+  };
   return options;
 }
 

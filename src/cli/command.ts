@@ -1,11 +1,16 @@
 import type { ParseArgsConfig } from "node:util";
 import type { z } from "zod";
+import type { SecretRegistry } from "../clients/http/redact.js";
 import type { HttpLogger } from "../clients/http/types.js";
 
 export type OutputFormat = "json" | "table";
 
 /** What a command may touch: streams, environment, and the abort signal. Wired in main.ts. */
 export interface CommandContext {
+  /**
+   * main.ts gives both streams as `SafeOutput` (safe-output.ts): scrubbed of `secrets` and credential shapes, control
+   * characters escaped; a progress line is drawn with `drawStatusLine`.
+   */
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
@@ -18,6 +23,11 @@ export interface CommandContext {
    * pipeline's log policy. Nothing is written until the first event. Absent with `--no-log-file`.
    */
   runLog?: HttpLogger;
+  /**
+   * The run's secret registry (always set by main.ts): hand it to whatever reads, builds or receives a secret
+   * (credential loader, transport, token provider) so that stdout, stderr and the run log never show it.
+   */
+  secrets?: SecretRegistry;
 }
 
 /**

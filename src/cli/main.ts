@@ -1,11 +1,13 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { defaultLogDir, RunLog } from "../clients/http/log-file.js";
+import { SecretRegistry } from "../clients/http/redact.js";
 import { packageVersion } from "../clients/http/user-agent.js";
 import { isPublisherError, PublisherError } from "../core/errors.js";
 import type { Command, CommandContext, OutputFormat } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { EXIT_CODES } from "./exit-codes.js";
+import { SafeOutput } from "./safe-output.js";
 
 const GLOBAL_FLAGS = {
   output: { type: "string", short: "o" },
@@ -70,8 +72,10 @@ export interface MainIo {
 
 /** Runs the CLI and returns the exit code. The only place that maps errors to exit codes and hints. */
 export async function main(argv: string[], io: MainIo = {}): Promise<number> {
-  const stdout = io.stdout ?? process.stdout;
-  const stderr = io.stderr ?? process.stderr;
+  // Everything printed is scrubbed of the run's secrets and has its control characters escaped (safe-output.ts).
+  const secrets = new SecretRegistry();
+  const stdout = new SafeOutput(io.stdout ?? process.stdout, secrets);
+  const stderr = new SafeOutput(io.stderr ?? process.stderr, secrets);
   const controller = new AbortController();
   let runLog: RunLog | undefined;
   const onSignal = (): void => controller.abort(new PublisherError("cancelled", "Cancelled", "Cancelled by signal."));
@@ -154,6 +158,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         command: found.name,
         version: packageVersion(),
         onError: (m) => stderr.write(`warning: ${m}\n`),
+        secrets,
       });
     }
     const ctx: CommandContext = {
@@ -165,6 +170,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       output: (output as OutputFormat | undefined) ?? "table",
       verbose: verbose === true,
       ...(runLog === undefined ? {} : { runLog }),
+      secrets,
     };
     const code = await command.run(ctx, result.data);
     if (runLog?.written) {

@@ -1,4 +1,5 @@
 import type { CommandContext } from "./command.js";
+import { drawStatusLine } from "./safe-output.js";
 
 /** A progress bar on stderr, drawn only when stderr is a TTY; a no-op otherwise. */
 export interface ProgressBar {
@@ -15,7 +16,7 @@ export function createProgressBar(ctx: CommandContext, label: string): ProgressB
     const ratio = total > 0 ? Math.min(1, done / total) : 1;
     const filled = Math.round(ratio * width);
     const bar = "#".repeat(filled) + "-".repeat(width - filled);
-    ctx.stderr.write(`\r${label} [${bar}] ${(ratio * 100).toFixed(0).padStart(3)}% ${formatBytes(done)}\x1b[K`);
+    drawStatusLine(ctx.stderr, `${label} [${bar}] ${(ratio * 100).toFixed(0).padStart(3)}% ${formatBytes(done)}`);
     drawn = true;
   };
   return {

@@ -10,6 +10,7 @@ import { loadCredential } from "../clients/auth/credentials.js";
 import { createTokenProvider, pipelineTokenProvider } from "../clients/auth/token-provider.js";
 import { GraphClient } from "../clients/graph/client.js";
 import { createHttpPipeline } from "../clients/http/pipeline.js";
+import type { SecretRegistry } from "../clients/http/redact.js";
 import type { HttpLogger } from "../clients/http/types.js";
 import { resolveEndpoints } from "../core/config/clouds.js";
 import type { Settings, SettingsFlags } from "../core/config/profile.js";
@@ -139,24 +140,37 @@ export interface GraphSession {
   close(): Promise<void>;
 }
 
-/** Signs in (msal, token cache) and returns a Graph client on the HTTP pipeline (retries, request ids, logging). */
+/**
+ * Signs in (msal, token cache) and returns a Graph client on the HTTP pipeline (retries, request ids, logging). The
+ * token requests go to `logger` too, as in `connect test`; `secrets` (the run's registry) learns every secret read
+ * (credential), sent or received (tokens, SAS signatures, content keys).
+ */
 export async function openGraphSession(
   target: ResolvedTarget,
-  o: { env: NodeJS.ProcessEnv; logger?: HttpLogger | undefined; onRequest?: (method: string, url: string) => void },
+  o: {
+    env: NodeJS.ProcessEnv;
+    logger?: HttpLogger | undefined;
+    onRequest?: (method: string, url: string) => void;
+    secrets?: SecretRegistry | undefined;
+  },
 ): Promise<GraphSession> {
   const credential = await loadCredential(target.settings.credential, {
     env: o.env,
     secretValue: target.secretValue,
+    secrets: o.secrets,
   });
   const transport = await transportFor(target.settings, {
     caPem: target.caPem,
     ...(o.onRequest === undefined ? {} : { onRequest: o.onRequest }),
+    secrets: o.secrets,
   });
   const provider = createTokenProvider({
     clientId: target.settings.clientId,
     endpoints: target.settings.endpoints,
     credential,
     transport: transport.send,
+    logger: o.logger,
+    secrets: o.secrets,
   });
   const pipeline = createHttpPipeline({
     transport: transport.send,

@@ -10,6 +10,7 @@ import { saveProfile } from "../../publish/connect/config-store.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { keyValueTable, printData } from "../output.js";
+import { writeRaw } from "../safe-output.js";
 import { settingsFlags } from "./connect-test.js";
 
 // The connection flags every command shares, minus `--state` (init writes a profile, it never looks for a tenant).
@@ -30,7 +31,8 @@ async function prompt(ctx: CommandContext, question: string, hidden = false): Pr
   let muted = false;
   const output = new Writable({
     write(chunk: Buffer, _enc, done) {
-      if (!muted) ctx.stderr.write(chunk);
+      // readline's prompt and echo of the typed answer, with its cursor sequences: written as they are
+      if (!muted) writeRaw(ctx.stderr, chunk);
       done();
     },
   });
@@ -144,6 +146,7 @@ export default defineCommand({
           "Use --secret-stdin, --secret-env, --certificate FILE or --federated-token-file FILE.",
         );
       }
+      ctx.secrets?.add(secret);
       if (secret === undefined || secret.trim() === "") throw usage("The client secret is empty.");
       credential = {
         type: "secret",

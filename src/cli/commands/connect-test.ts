@@ -177,9 +177,11 @@ export default defineCommand({
       const { report, close } = await runConnectionTest({
         resolveSettings: async () =>
           tenant ? localSettings(tenant) : loadSettings({ env: ctx.env, configFile: o.config }, flagsOf(o)),
-        loadCredential: (s) => loadCredential(s.credential, { env: ctx.env, secretValue: tenant?.clientSecret }),
-        transport: (s) => transportFor(s, { caPem: tenant?.caPem }),
+        loadCredential: (s) =>
+          loadCredential(s.credential, { env: ctx.env, secretValue: tenant?.clientSecret, secrets: ctx.secrets }),
+        transport: (s) => transportFor(s, { caPem: tenant?.caPem, secrets: ctx.secrets }),
         signal: ctx.signal,
+        secrets: ctx.secrets,
         ...(logger === undefined ? {} : { logger }),
       });
       try {

@@ -20,6 +20,7 @@ import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { renderTable } from "../output.js";
 import { formatBytes } from "../progress.js";
+import { clearStatusLine, drawStatusLine } from "../safe-output.js";
 import { flagsOf, settingsFlags, settingsSchema } from "./connect-test.js";
 
 /** `--detailed-exitcode`: success, and the plan had changes (made, or with --dry-run to make). */
@@ -50,7 +51,7 @@ export async function withGraph<T>(
     onNote: (line) => ctx.stderr.write(`${line}\n`),
   });
   try {
-    const session = await openGraphSession(target, { env: ctx.env, logger });
+    const session = await openGraphSession(target, { env: ctx.env, logger, secrets: ctx.secrets });
     try {
       return await fn(session, target, logger);
     } finally {
@@ -240,7 +241,7 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
   let drawn = false;
   let last = 0;
   const clear = (): void => {
-    if (drawn) ctx.stderr.write("\r\x1b[K");
+    if (drawn) clearStatusLine(ctx.stderr);
     drawn = false;
   };
   const draw = (force = false): void => {
@@ -249,7 +250,7 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
     if (!force && now - last < 100) return;
     last = now;
     const text = [...bars].map(([id, s]) => `${id} ${s}`).join(" | ");
-    ctx.stderr.write(`\r${text.slice(0, Math.max(20, (ctx.stderr.columns ?? 80) - 1))}\x1b[K`);
+    drawStatusLine(ctx.stderr, text.slice(0, Math.max(20, (ctx.stderr.columns ?? 80) - 1)));
     drawn = true;
   };
   const line = (text: string): void => {
@@ -372,9 +373,11 @@ export default defineCommand({
       if (o.testConnection) {
         const { report, close } = await runConnectionTest({
           resolveSettings: async () => target.settings,
-          loadCredential: (s) => loadCredential(s.credential, { env: ctx.env, secretValue: target.secretValue }),
-          transport: (s) => transportFor(s, { caPem: target.caPem }),
+          loadCredential: (s) =>
+            loadCredential(s.credential, { env: ctx.env, secretValue: target.secretValue, secrets: ctx.secrets }),
+          transport: (s) => transportFor(s, { caPem: target.caPem, secrets: ctx.secrets }),
           signal: ctx.signal,
+          secrets: ctx.secrets,
           ...(logger === undefined ? {} : { logger }),
         });
         await close();

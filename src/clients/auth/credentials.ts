@@ -1,7 +1,8 @@
 /**
  * Loads the credential named by the settings: a secret (env or 0600 file), a certificate (PEM or PFX/PKCS#12,
  * thumbprints and notAfter computed, key decrypted in memory only), or a federated token file (re-read on each
- * sign-in). Secret material stays inside the returned object; nothing here logs or formats it.
+ * sign-in). Secret material stays inside the returned object; nothing here logs or formats it, and each secret is
+ * registered with the run's `SecretRegistry` the moment it is read, so that nothing the process prints can show it.
  */
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import type { KeyObject } from "node:crypto";
@@ -9,6 +10,7 @@ import { readFile, stat } from "node:fs/promises";
 import forge from "node-forge";
 import type { CredentialSource } from "../../core/config/profile.js";
 import { PublisherError } from "../../core/errors.js";
+import type { SecretRegistry } from "../http/redact.js";
 
 export interface CertificateInfo {
   subject: string;
@@ -62,6 +64,8 @@ export interface LoadOptions {
   /** a secret given directly (e.g. by the in-process local tenant); never from the command line */
   secretValue?: string | undefined;
   platform?: NodeJS.Platform;
+  /** the run's registry: the secret, key, password and federated tokens are added to it as they are read */
+  secrets?: SecretRegistry | undefined;
 }
 
 export async function loadCredential(source: CredentialSource, o: LoadOptions): Promise<LoadedCredential> {
@@ -87,6 +91,7 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
         }
       }
     }
+    o.secrets?.add(secret);
     if (secret === undefined || secret.trim() === "") {
       throw credentialError(
         "The client secret is empty.",
@@ -106,6 +111,7 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
     const tokenFile = source.tokenFile;
     // Fail early (and clearly) when the file is missing or empty; msal calls the callback on each sign-in.
     const first = (await readText(tokenFile, "federated token file")).trim();
+    o.secrets?.add(first);
     if (first === "")
       throw credentialError(
         `The federated token file ${tokenFile} is empty.`,
@@ -114,7 +120,13 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
     return {
       type: "federated",
       description: `federated token from ${tokenFile}`,
-      msal: { clientAssertion: async () => (await readText(tokenFile, "federated token file")).trim() },
+      msal: {
+        clientAssertion: async () => {
+          const token = (await readText(tokenFile, "federated token file")).trim();
+          o.secrets?.add(token);
+          return token;
+        },
+      },
       certificate: undefined,
       expiresOn: undefined,
       warnings,
@@ -126,6 +138,7 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
       : source.password.from === "file"
         ? (await readText(source.password.path, "certificate password file")).replace(/\r?\n$/, "")
         : undefined;
+  o.secrets?.add(password);
   const raw = await readFile(source.path).catch((e: unknown) => {
     throw credentialError(
       `Cannot read the certificate ${source.path} (${(e as NodeJS.ErrnoException).code ?? "error"}).`,
@@ -145,6 +158,7 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
       /-----BEGIN (?:RSA |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |ENCRYPTED )?PRIVATE KEY-----/.exec(
         keyText,
       )?.[0];
+    if (keyPem !== undefined) o.secrets?.add(keyPem);
     if (certs.length === 0)
       throw credentialError(
         `${source.path} holds no certificate.`,
@@ -188,6 +202,8 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
       "Entra ID client certificates must use RSA keys (2048 bits or more).",
     );
   }
+  const privateKey = key.export({ type: "pkcs8", format: "pem" }).toString();
+  o.secrets?.add(privateKey);
   const x = new X509Certificate(certPem);
   const info: CertificateInfo = {
     subject: x.subject.replace(/\n/g, ", "),
@@ -204,7 +220,7 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
     msal: {
       clientCertificate: {
         thumbprintSha256: info.thumbprintSha256,
-        privateKey: key.export({ type: "pkcs8", format: "pem" }).toString(),
+        privateKey,
         ...(source.sendCertificateChain ? { x5c: chainPem } : {}),
       },
     },

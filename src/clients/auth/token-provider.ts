@@ -16,7 +16,10 @@ import type { Endpoints } from "../../core/config/clouds.js";
 import { PublisherError } from "../../core/errors.js";
 import type { LoadedCredential } from "./credentials.js";
 import type { TokenProvider as PipelineTokenProvider } from "../http/auth-policy.js";
-import type { HttpTransport } from "../http/types.js";
+import { logPolicy } from "../http/log-policy.js";
+import { HttpPipeline } from "../http/pipeline.js";
+import type { SecretRegistry } from "../http/redact.js";
+import type { HttpLogger, HttpTransport } from "../http/types.js";
 import { MsalNetworkClient } from "./msal-network.js";
 
 export interface AccessToken {
@@ -92,6 +95,13 @@ export interface TokenProviderOptions {
   credential: LoadedCredential;
   /** the shared HTTP transport (CA trust, proxy) */
   transport: HttpTransport;
+  /**
+   * every token request and answer goes, redacted, through the log policy to it (as Graph calls do), so a sign-in
+   * failure is in the run log with its AADSTS code; off when absent
+   */
+  logger?: HttpLogger | undefined;
+  /** the run's registry: each access token received is added to it */
+  secrets?: SecretRegistry | undefined;
 }
 
 export function createTokenProvider(o: TokenProviderOptions): TokenProvider {
@@ -105,7 +115,8 @@ export function createTokenProvider(o: TokenProviderOptions): TokenProvider {
     auth.knownAuthorities = [endpoints.authorityHostName];
     auth.authorityMetadata = authorityMetadataFor(endpoints.authorityHost);
   }
-  const network = new MsalNetworkClient(o.transport);
+  const logged = o.logger === undefined ? undefined : new HttpPipeline(o.transport, [logPolicy({ logger: o.logger })]);
+  const network = new MsalNetworkClient(logged === undefined ? o.transport : (request) => logged.send(request));
   const cca = new ConfidentialClientApplication({ auth, system: { networkClient: network } });
   const scopes = [endpoints.scope];
 
@@ -120,6 +131,7 @@ export function createTokenProvider(o: TokenProviderOptions): TokenProvider {
     if (!result?.accessToken) {
       throw new PublisherError("internal", "Internal", "msal returned no access token and no error.");
     }
+    o.secrets?.add(result.accessToken);
     const claims = decodeClaims(result.accessToken);
     const roles = Array.isArray(claims["roles"])
       ? claims["roles"].filter((r): r is string => typeof r === "string")

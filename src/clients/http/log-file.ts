@@ -6,7 +6,8 @@
  * - Nothing is written, and no file is created, until the first event: commands that never talk to Graph or Entra
  *   leave no log.
  * - Everything reaching it is already redacted by the allow-list utilities (redact.ts, through the log policy);
- *   as a second net, anything shaped like a JWT or a bearer credential is replaced before it is written.
+ *   as a second net, every secret the run registered (`secrets`) and anything shaped like a JWT, a bearer
+ *   credential, a PEM block, a SAS signature or a secret form field is replaced before it is written.
  * - The file is created with mode 0600 (its folder 0700); in the default folder only the newest `keep` run logs
  *   (`run-<time>-<pid>.jsonl`) are kept.
  * - Writes are synchronous appends, so a crash or Ctrl-C loses nothing already logged; a failure to write turns the
@@ -15,7 +16,8 @@
 import { closeSync, fchmodSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, win32 } from "node:path";
-import { REDACTED } from "./redact.js";
+import { scrubShapes } from "./redact.js";
+import type { SecretRegistry } from "./redact.js";
 import type { HttpLogEvent, HttpLogger } from "./types.js";
 
 /** How many run logs the default folder keeps. */
@@ -49,13 +51,12 @@ export function rotateRunLogs(dir: string, keep: number): string[] {
   return old;
 }
 
-const JWT = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
-const BEARER = /\b(Bearer|Basic) +[A-Za-z0-9._~+/=-]{16,}/g;
-const PEM = /-----BEGIN [A-Z ]+-----[\s\S]*?(-----END [A-Z ]+-----|$)/g;
-
-/** The second net: tokens, bearer/basic credentials and PEM blocks never reach the file, whatever the caller sent. */
+/**
+ * The second net when no registry is given: tokens, bearer/basic credentials, PEM blocks, SAS signatures and secret
+ * form fields never reach the file, whatever the caller sent (redact.ts `scrubShapes`).
+ */
 export function scrub(text: string): string {
-  return text.replace(PEM, REDACTED).replace(JWT, REDACTED).replace(BEARER, `$1 ${REDACTED}`);
+  return scrubShapes(text);
 }
 
 export interface RunLogOptions {
@@ -72,6 +73,8 @@ export interface RunLogOptions {
   pid?: number;
   /** told once when the log cannot be written (the run goes on without it) */
   onError?: (message: string) => void;
+  /** the run's secrets: every string is scrubbed of them (and of credential shapes) before it is written */
+  secrets?: SecretRegistry;
 }
 
 type Level = "info" | "warning" | "error";
@@ -169,7 +172,7 @@ export class RunLog implements HttpLogger {
     const out: Record<string, unknown> = { time: new Date(this.clock()).toISOString() };
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
-      out[k] = typeof v === "string" ? scrub(v) : v;
+      out[k] = typeof v === "string" ? (this.o.secrets?.scrub(v) ?? scrubShapes(v)) : v;
     }
     try {
       writeSync(this.fd, JSON.stringify(out) + "\n");

@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { REDACTED, redactBody, redactHeaders, redactJson, redactUrl } from "./redact.js";
+import {
+  REDACTED,
+  redactBody,
+  redactHeaders,
+  redactJson,
+  redactUrl,
+  registeringTransport,
+  scrubShapes,
+  SecretRegistry,
+} from "./redact.js";
+import type { HttpRequest } from "./types.js";
 
 const SAS =
   "https://acct.blob.core.windows.net/c/f.bin?sv=2023-11-03&st=2026-01-01T00%3A00%3A00Z&se=2026-01-02T00%3A00%3A00Z&sr=b&sp=rw&si=policy&skoid=abc&sig=c2VjcmV0JTJGc2ln&comp=block&blockid=MDAwMDA%3D";
@@ -103,5 +113,122 @@ describe("redactJson / redactBody", () => {
     assert.equal(redactBody("client_secret=abc&grant_type=x"), "<30 bytes>");
     assert.equal(redactBody(new Uint8Array(7)), "<7 bytes>");
     assert.equal(redactBody(""), undefined);
+  });
+});
+
+describe("SecretRegistry", () => {
+  const SECRET = 'Sec~ret+/="value\\0123';
+
+  it("scrubs a registered value in every form it is printed in", () => {
+    const r = new SecretRegistry();
+    r.add(SECRET);
+    const forms = [
+      SECRET,
+      encodeURIComponent(SECRET),
+      new URLSearchParams({ s: SECRET }).toString().slice(2),
+      JSON.stringify(SECRET).slice(1, -1),
+      JSON.stringify(JSON.stringify(SECRET)).slice(2, -2),
+      Buffer.from(SECRET).toString("base64"),
+      Buffer.from(SECRET).toString("base64url"),
+    ];
+    for (const f of forms) assert.equal(r.scrub(`before ${f} after`), `before ${REDACTED} after`, f);
+    assert.equal(r.scrub(JSON.stringify({ quoted: `x ${SECRET} y` })), JSON.stringify({ quoted: `x ${REDACTED} y` }));
+  });
+
+  it("ignores values too short to be told from ordinary words, and undefined", () => {
+    const r = new SecretRegistry();
+    r.add("abc1234");
+    r.add(undefined);
+    r.add("   ");
+    assert.equal(r.size, 0);
+    assert.equal(r.scrub("abc1234 stays"), "abc1234 stays");
+  });
+
+  it("registers each base64 line of a PEM key, so a partial quote is scrubbed too", () => {
+    const line = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
+    const r = new SecretRegistry();
+    r.add(`-----BEGIN PRIVATE KEY-----\n${line}\nAAAAbbbbCCCCddddEEEEffff\n-----END PRIVATE KEY-----\n`);
+    assert.equal(r.scrub(`echo: ${line}`), `echo: ${REDACTED}`);
+  });
+
+  it("takes a URL's SAS signature and password, which then go wherever they are quoted", () => {
+    const r = new SecretRegistry();
+    r.addFromUrl(SAS);
+    r.addFromUrl("http://user:pr%2Bxy-Passw0rd@proxy:3128");
+    assert.equal(r.scrub("signed c2VjcmV0JTJGc2ln here"), `signed ${REDACTED} here`);
+    assert.equal(r.scrub("pw pr+xy-Passw0rd"), `pw ${REDACTED}`);
+  });
+});
+
+describe("scrubShapes", () => {
+  it("removes tokens, bearer values, PEM blocks, SAS signatures, secret fields and URL passwords", () => {
+    const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+    assert.equal(scrubShapes(`token ${jwt} end`), `token ${REDACTED} end`);
+    assert.equal(scrubShapes("Authorization: Bearer abcdefghijklmnopqrstu"), `Authorization: Bearer ${REDACTED}`);
+    assert.equal(
+      scrubShapes("a -----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY----- b"),
+      `a ${REDACTED} b`,
+    );
+    assert.equal(scrubShapes('{"k":"-----BEGIN PRIVATE KEY-----\\nMIIB"}'), `{"k":"${REDACTED}"}`);
+    assert.equal(scrubShapes("PUT /c/b?sv=1&sig=abc%2Bdef&comp=block"), `PUT /c/b?sv=1&sig=${REDACTED}&comp=block`);
+    assert.equal(
+      scrubShapes("<Message>x?sv=1&amp;sig=abc+def&amp;se=2</Message>"),
+      `<Message>x?sv=1&amp;sig=${REDACTED}&amp;se=2</Message>`,
+    );
+    assert.equal(scrubShapes("url%3Fsv%3D1%26sig%3Dabc"), `url%3Fsv%3D1%26sig%3D${REDACTED}`);
+    assert.equal(
+      scrubShapes("client_id=x&client_secret=s3cr3t&client_assertion_type=urn:x&client_assertion=abc"),
+      `client_id=x&client_secret=${REDACTED}&client_assertion_type=urn:x&client_assertion=${REDACTED}`,
+    );
+    assert.equal(scrubShapes('{"client_secret": "s3cr3t"}'), `{"client_secret": "${REDACTED}"}`);
+    assert.equal(scrubShapes('"{\\"access_token\\":\\"tok\\"}"'), `"{\\"access_token\\":\\"${REDACTED}\\"}"`);
+    assert.equal(scrubShapes("via http://user:pa55@proxy:3128/"), `via http://user:${REDACTED}@proxy:3128/`);
+  });
+
+  it("leaves ordinary text alone", () => {
+    const text = "design=fine signature: none; Bearer short; https://host/path?x=1 user@example.com";
+    assert.equal(scrubShapes(text), text);
+  });
+});
+
+describe("registeringTransport", () => {
+  it("registers what a request carries and what an answer hands out, before anyone can print it", async () => {
+    const secrets = new SecretRegistry();
+    const send = registeringTransport(
+      async (request: HttpRequest) => ({
+        status: 200,
+        headers: {},
+        bodyText: JSON.stringify({
+          access_token: "token-handed-out-123",
+          value: [{ azureStorageUri: "https://acct/c/b?sv=1&sig=answer-sig-456" }],
+          fileEncryptionInfo: { encryptionKey: "key-in-a-body-789=" },
+        }),
+        request,
+      }),
+      secrets,
+    );
+    await send({
+      method: "POST",
+      url: "https://acct/c/b?sv=1&sig=request-sig-000",
+      headers: { authorization: "Bearer header-token-111" },
+      body: new URLSearchParams({ client_id: "app", client_secret: "form-secret-222" }).toString(),
+    });
+    await send({
+      method: "POST",
+      url: "https://graph/x",
+      headers: {},
+      body: JSON.stringify({ macKey: "mac-key-333=" }),
+    });
+    const quoted = [
+      "token-handed-out-123",
+      "answer-sig-456",
+      "key-in-a-body-789=",
+      "request-sig-000",
+      "header-token-111",
+      "form-secret-222",
+      "mac-key-333=",
+    ];
+    for (const q of quoted) assert.equal(secrets.scrub(`said ${q}.`), `said ${REDACTED}.`, q);
+    assert.equal(secrets.scrub("app"), "app");
   });
 });

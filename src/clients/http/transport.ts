@@ -1,6 +1,7 @@
 /**
  * The wire: undici's `request` on an Agent that trusts an extra CA, or a ProxyAgent per proxy URL. TLS
- * verification is never turned off. Not `fetch`: it copies every body through a web stream, which made 8 MiB
+ * verification is never turned off, whatever NODE_TLS_REJECT_UNAUTHORIZED says (`rejectUnauthorized: true` on the
+ * origin and the proxy connections alike). Not `fetch`: it copies every body through a web stream, which made 8 MiB
  * block uploads a third as fast as node:https (bench/README.md, "Upload and publish").
  *
  * Two costs that showed in CPU profiles of block uploads (bench/README.md, "Upload and publish"), both paid on the
@@ -57,10 +58,14 @@ export function* bodySlices(body: Uint8Array, size = BODY_SLICE): Generator<Uint
 }
 
 export function createFetchTransport(options: FetchTransportOptions = {}): FetchTransport {
-  const tls =
-    options.trustedCaPem === undefined
+  // `rejectUnauthorized` is set, not left to its default: Node's default reads NODE_TLS_REJECT_UNAUTHORIZED, and "0"
+  // there would turn certificate checks off for every connection. Verification is never off.
+  const tls = {
+    rejectUnauthorized: true,
+    ...(options.trustedCaPem === undefined
       ? {}
-      : { secureContext: createSecureContext({ ca: [...rootCertificates, options.trustedCaPem] }) };
+      : { secureContext: createSecureContext({ ca: [...rootCertificates, options.trustedCaPem] }) }),
+  };
   const idle = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const timeouts = { headersTimeout: idle, bodyTimeout: idle };
   const direct = new Agent({ connect: tls, ...timeouts });

@@ -15,6 +15,8 @@ import {
 } from "../../core/config/profile.js";
 import type { ConfigPaths, Profile, ProfilesFile, Settings, SettingsFlags } from "../../core/config/profile.js";
 import { PublisherError } from "../../core/errors.js";
+import { registeringTransport } from "../../clients/http/redact.js";
+import type { SecretRegistry } from "../../clients/http/redact.js";
 import { createFetchTransport } from "../../clients/http/transport.js";
 import type { HttpTransport } from "../../clients/http/types.js";
 
@@ -107,11 +109,17 @@ export interface ConnectTransport {
 
 /**
  * The shared HTTP transport for the settings: the profile's CA file (and `caPem`) added to Node's roots, the proxy
- * and NO_PROXY. `onRequest` sees each method and URL (never headers or bodies): tests count calls with it.
+ * and NO_PROXY. `onRequest` sees each method and URL (never headers or bodies): tests count calls with it. With
+ * `secrets`, the proxy's password and every secret crossing the wire (tokens, assertions, SAS signatures, content
+ * keys) are registered before an answer can quote them (redact.ts `registeringTransport`).
  */
 export async function transportFor(
   settings: Settings,
-  extra: { caPem?: string | undefined; onRequest?: ((method: string, url: string) => void) | undefined } = {},
+  extra: {
+    caPem?: string | undefined;
+    onRequest?: ((method: string, url: string) => void) | undefined;
+    secrets?: SecretRegistry | undefined;
+  } = {},
 ): Promise<ConnectTransport> {
   let caPem = extra.caPem;
   if (settings.caCertificatePath !== undefined) {
@@ -150,8 +158,12 @@ export async function transportFor(
     },
   });
   const onRequest = extra.onRequest;
+  const secrets = extra.secrets;
+  secrets?.addFromUrl(settings.proxy);
+  const counted: HttpTransport =
+    onRequest === undefined ? t.send : (req) => (onRequest(req.method, req.url), t.send(req));
   return {
-    send: onRequest === undefined ? t.send : (req) => (onRequest(req.method, req.url), t.send(req)),
+    send: secrets === undefined ? counted : registeringTransport(counted, secrets),
     close: () => t.close(),
   };
 }

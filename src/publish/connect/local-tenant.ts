@@ -51,7 +51,9 @@ function answers(authorityHost: string, tenantId: string, caPem: string, timeout
       resolve(ok);
     };
     const url = `${authorityHost}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`;
-    const req = request(url, { method: "GET", ca: caPem, timeout: timeoutMs, agent: false }, (res) => {
+    // rejectUnauthorized explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 never turns the check off.
+    const options = { method: "GET", ca: caPem, rejectUnauthorized: true, timeout: timeoutMs, agent: false };
+    const req = request(url, options, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d: string) => {

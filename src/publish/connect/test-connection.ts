@@ -24,6 +24,7 @@ import type { AccessToken, TokenProvider } from "../../clients/auth/token-provid
 import { graphError } from "../../clients/graph/errors.js";
 import { logPolicy } from "../../clients/http/log-policy.js";
 import { createHttpPipeline, HttpPipeline } from "../../clients/http/pipeline.js";
+import type { SecretRegistry } from "../../clients/http/redact.js";
 import type { HttpLogger, HttpResponse, HttpTransport } from "../../clients/http/types.js";
 import type { ConnectTransport } from "./config-store.js";
 
@@ -116,6 +117,8 @@ export interface ConnectionTestInput {
   signal?: AbortSignal;
   /** receives every request and answer, redacted by allow-list (src/clients/http/redact.ts); off when absent */
   logger?: HttpLogger;
+  /** the run's secret registry (access tokens are added as they are received) */
+  secrets?: SecretRegistry | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -245,7 +248,8 @@ export async function runConnectionTest(
   if (expiry.warning !== undefined) report.warnings.push(expiry.warning);
   step("Load credential", "ok", credential.description);
 
-  // Every call goes through the log policy when logging is on (token POST bodies show as their size only).
+  // Every call goes through the log policy when logging is on (the token provider logs its own requests; token POST
+  // bodies show as their size only).
   const logPipeline =
     input.logger === undefined ? undefined : new HttpPipeline(transport.send, [logPolicy({ logger: input.logger })]);
   const send: HttpTransport = logPipeline === undefined ? transport.send : (req) => logPipeline.send(req);
@@ -310,7 +314,9 @@ export async function runConnectionTest(
       clientId: settings.clientId,
       endpoints: ep,
       credential,
-      transport: send,
+      transport: transport.send,
+      logger: input.logger,
+      secrets: input.secrets,
     });
     token = await provider.getToken();
   } catch (e) {
