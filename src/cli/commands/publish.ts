@@ -15,7 +15,7 @@ import type { ConnectionReport } from "../../publish/connect/test-connection.js"
 import { describeFailure, publish, publishError } from "../../publish/publish.js";
 import type { AppOutcome, PublishEvent, PublishResult } from "../../publish/publish.js";
 import { openGraphSession, resolveTarget } from "../../publish/target.js";
-import type { GraphSession, ResolvedTarget } from "../../publish/target.js";
+import type { GraphSession, ResolvedTarget, TargetInfo } from "../../publish/target.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { renderTable } from "../output.js";
@@ -44,13 +44,17 @@ export async function withGraph<T>(
   );
   const target = await resolveTarget({
     env: ctx.env,
-    configFile: o.config,
+    configFile: o.config === undefined ? undefined : resolve(ctx.cwd, o.config),
     flags: flagsOf(o),
     stateDir: o.state === undefined ? defaultEmulatorStateDir(ctx.env) : resolve(ctx.cwd, o.state),
     onNote: (line) => ctx.stderr.write(`${line}\n`),
   });
   try {
-    const session = await openGraphSession(target, { env: ctx.env, logger });
+    const session = await openGraphSession(target, {
+      env: ctx.env,
+      logger,
+      onWarning: (line) => ctx.stderr.write(`warning: ${line}\n`),
+    });
     try {
       return await fn(session, target, logger);
     } finally {
@@ -78,9 +82,10 @@ function outcomeText(o: AppOutcome | undefined, dryRun: boolean): string {
   return o.compensation?.deleted ? "failed (new app deleted)" : o.compensation ? "failed (app left)" : "failed";
 }
 
-/** The JSON document: the plan without PATCH bodies (icons and scripts are large), outcomes, the tenant. */
-function jsonOf(r: PublishResult, connection: ConnectionReport | undefined): unknown {
+/** The JSON document: which tenant, the plan without PATCH bodies (icons and scripts are large), outcomes, its apps. */
+function jsonOf(r: PublishResult, connection: ConnectionReport | undefined, target: TargetInfo): unknown {
   return {
+    target,
     dryRun: r.dryRun,
     ...(connection === undefined ? {} : { connection }),
     plan: r.plan.items.map(({ patch: _patch, ...rest }) => rest),
@@ -400,7 +405,8 @@ export default defineCommand({
         progress.finish();
       }
       for (const w of result.plan.warnings) ctx.stderr.write(`warning: ${w}\n`);
-      if (ctx.output === "json") ctx.stdout.write(JSON.stringify(jsonOf(result, connection), null, 2) + "\n");
+      if (ctx.output === "json")
+        ctx.stdout.write(JSON.stringify(jsonOf(result, connection, target.info), null, 2) + "\n");
       else printResult(ctx, result, target.source);
       const failure = publishError(result);
       if (failure) throw failure;

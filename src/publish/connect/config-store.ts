@@ -5,6 +5,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
+import { homeFolder } from "../../core/config/dirs.js";
 import {
   configPaths,
   defaultSecretFile,
@@ -30,7 +31,7 @@ export function pathsFor(loc: ConfigLocation): ConfigPaths {
   return configPaths({
     env: loc.env,
     platform: loc.platform ?? process.platform,
-    home: loc.home ?? ((loc.platform ?? process.platform) === "win32" ? undefined : loc.env["HOME"]) ?? homedir(),
+    home: loc.home ?? homeFolder(loc.env, loc.platform ?? process.platform, homedir),
     configFile: loc.configFile,
   });
 }
@@ -58,6 +59,17 @@ export async function readProfilesFile(paths: ConfigPaths): Promise<ProfilesFile
 export async function loadSettings(loc: ConfigLocation, flags: SettingsFlags): Promise<Settings> {
   const paths = pathsFor(loc);
   const file = await readProfilesFile(paths);
+  if (file === undefined && loc.configFile !== undefined) {
+    // `connect init --config NEW` creates the file; everything else needs it to exist.
+    throw new PublisherError(
+      "incompleteConfig",
+      "ConfigFileMissing",
+      `The configuration file ${paths.file} (--config) does not exist.`,
+      {
+        hint: "Check the path, or create the file with `intune-publisher connect init --config FILE`. Nothing falls back to the local tenant when --config is given.",
+      },
+    );
+  }
   return resolveSettings({
     file,
     fileName: paths.file,
