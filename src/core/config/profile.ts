@@ -4,7 +4,7 @@
  *
  * Secrets are never part of this file: a secret profile names a separate 0600 file (or the environment).
  */
-import { join, posix, win32 } from "node:path";
+import { dirname, join, posix, win32 } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { PublisherError } from "../errors.js";
@@ -114,7 +114,43 @@ export function parseProfilesFile(text: string, source: string): ProfilesFile {
       "See docs/clouds.md for the format, or recreate it with `intune-publisher connect init`.",
     );
   }
+  for (const [name, profile] of Object.entries(r.data.profiles)) {
+    if (profile.proxy !== undefined && proxyPassword(profile.proxy) !== undefined) {
+      const secretsDir = join(dirname(source), "secrets");
+      throw new PublisherError(
+        "config",
+        "ProxyPasswordInConfig",
+        `The proxy URL of profile "${name}" in ${source} holds a password; passwords are not kept in the configuration file.`,
+        {
+          hint: `Move it: write the password alone to ${join(secretsDir, proxyPasswordFileName(name))} (chmod 600) and keep only "user@" in the URL, or remove user and password from the URL and set HTTPS_PROXY=http://USER:PASSWORD@host:port in the environment (docs/clouds.md).`,
+        },
+      );
+    }
+  }
   return r.data;
+}
+
+/** The password part of a proxy URL (decoded), or undefined. */
+export function proxyPassword(url: string): string | undefined {
+  try {
+    const p = new URL(url).password;
+    return p === "" ? undefined : decodeURIComponent(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function hasUser(url: string): boolean {
+  try {
+    return new URL(url).username !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** `<profile>.proxy-password`: beside the client secret, in the secrets folder (0600). */
+export function proxyPasswordFileName(profileName: string): string {
+  return `${profileName}.proxy-password`;
 }
 
 export function stringifyProfilesFile(file: ProfilesFile): string {
@@ -152,6 +188,8 @@ export interface Settings {
   credential: CredentialSource;
   /** an http(s) proxy URL, or undefined */
   proxy: string | undefined;
+  /** the profile's proxy password file (secrets folder), read when the transport is made */
+  proxyPasswordFile?: string | undefined;
   /** NO_PROXY as given (comma- or space-separated; see src/clients/http/proxy.ts) */
   noProxy: string | undefined;
   caCertificatePath: string | undefined;
@@ -364,7 +402,22 @@ export function resolveSettings(input: ResolveInput): Settings {
   if (proxy !== undefined && sources["proxy"] === undefined) sources["proxy"] = "env HTTPS_PROXY";
   const noProxy = nonEmpty(env["no_proxy"] ?? env["NO_PROXY"]);
   const caCertificatePath = pick("caCertificate", flags.caCertificate, undefined, profile?.caCertificate);
-  return { profileName, clientId, endpoints, credential, proxy, noProxy, caCertificatePath, sources };
+  // A profile's proxy user keeps its password in the secrets folder, never in the profiles file.
+  const proxyPasswordFile =
+    sources["proxy"] === "profile" && profileName !== undefined && proxy !== undefined && hasUser(proxy)
+      ? (input.platform === "win32" ? win32.join : join)(input.paths.secretsDir, proxyPasswordFileName(profileName))
+      : undefined;
+  return {
+    profileName,
+    clientId,
+    endpoints,
+    credential,
+    proxy,
+    ...(proxyPasswordFile === undefined ? {} : { proxyPasswordFile }),
+    noProxy,
+    caCertificatePath,
+    sources,
+  };
 }
 
 /** Environment credentials (@azure/identity's order: secret, certificate, federated token) replace the profile's. */
