@@ -66,7 +66,7 @@ describe("connect test --cloud local finds a running local tenant", () => {
         stale.err,
         /hint: Start it again with `intune-publisher emulator start --state .*`.* or delete .*credentials\.json/,
       );
-      assert.doesNotMatch(stale.err, /in-process/);
+      assert.doesNotMatch(stale.err, /Starting a local tenant in-process/);
       // Once the record is removed, a fresh in-process tenant is tested.
       await rm(join(stateDir, "credentials.json"));
       const r = await runCli(["connect", "test", "--cloud", "local", "--output", "json"], env);
