@@ -45,12 +45,7 @@ describe("files the configuration names: devices, FIFOs and oversized files are 
       "/dev/zero",
       DEVICE,
     );
-    refused(
-      await runCli(["apps", "list", "--config", fifo, "--no-log-file"], env),
-      "configuration file",
-      fifo,
-      FIFO,
-    );
+    refused(await runCli(["apps", "list", "--config", fifo, "--no-log-file"], env), "configuration file", fifo, FIFO);
     const big = join(dir, "big.yaml");
     await writeFile(big, `# ${"x".repeat(1024 * 1024)}\n`);
     const r = await runCli(["connect", "test", "--config", big, "--no-log-file"], env);
