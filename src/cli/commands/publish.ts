@@ -351,9 +351,10 @@ export default defineCommand({
     "  -p, --profile NAME, --config FILE, --cloud C, --tenant T, --client-id ID, …   as for `connect test`",
     "      --state DIR          the emulator state folder to look in for a running local tenant",
     "",
-    "With no tenant configured (no profile, no AZURE_TENANT_ID), or with --cloud local, publish uses a running",
-    "local tenant (`emulator start`), else starts one in-process for the run. Reference: docs/publishing.md.",
-    `Exit codes: 0 done, 9 bad definition, 5 Graph/storage error, 6 timeout, 7 network, ${CHANGES_EXIT_CODE} changes`,
+    "With nothing at all configured (no profiles file, no AZURE_* variable, no tenant/client/cloud flag), or with",
+    "--cloud local, publish uses a running local tenant (`emulator start`), else starts one in-process for the run;",
+    "a partial configuration is an error (exit 11). Reference: docs/publishing.md, docs/clouds.md.",
+    `Exit codes: 0 done, 9 bad definition, 5 Graph/storage error, 6 timeout, 7 network, 11 incomplete configuration, ${CHANGES_EXIT_CODE} changes`,
     "(with --detailed-exitcode); others as in docs/cli.md.",
   ].join("\n"),
   flags: {
