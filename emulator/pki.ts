@@ -13,9 +13,11 @@ import {
   X509Certificate,
 } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { isPublisherError } from "../src/core/errors.js";
+import { readBoundedText } from "../src/platform/fs.js";
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -172,15 +174,34 @@ export interface Pki {
   signingKid: string;
   /** where ca.pem was written, when a state folder was given */
   caCertPath?: string;
+  /** private key files other users may read */
+  warnings?: string[];
 }
+
+/** Each PKI file is one PEM object of a few KB. */
+export const PKI_FILE_MAX_BYTES = 64 * 1024;
 
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, "utf8");
+    return await readBoundedText({ path, what: "local tenant key or certificate", maxBytes: PKI_FILE_MAX_BYTES });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (isPublisherError(e) && e.code === "FileNotFound") return undefined;
     throw e;
   }
+}
+
+/** A warning for each private key file other users may read (POSIX modes only). */
+async function keyWarnings(paths: string[]): Promise<string[]> {
+  if (process.platform === "win32") return [];
+  const out: string[] = [];
+  for (const p of paths) {
+    const mode = (await stat(p)).mode & 0o777;
+    if ((mode & 0o077) !== 0)
+      out.push(
+        `The local tenant's private key ${p} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it.`,
+      );
+  }
+  return out;
 }
 
 /** Loads the PKI from `stateDir`, or creates it (and writes it there when a folder is given). */
@@ -189,7 +210,11 @@ export async function loadOrCreatePki(stateDir?: string): Promise<Pki> {
     const [ca, cert, key, signing] = await Promise.all(
       ["ca.pem", "server.pem", "server.key", "token-signing.key"].map((f) => readIfExists(join(stateDir, f))),
     );
-    if (ca && cert && key && signing) return assemble(ca, cert, key, signing, join(stateDir, "ca.pem"));
+    if (ca && cert && key && signing) {
+      const pki = assemble(ca, cert, key, signing, join(stateDir, "ca.pem"));
+      pki.warnings = await keyWarnings([join(stateDir, "server.key"), join(stateDir, "token-signing.key")]);
+      return pki;
+    }
   }
   const [caKey, serverKey, signingKey] = await Promise.all([newRsaKey(), newRsaKey(), newRsaKey()]);
   const now = Date.now();
@@ -217,11 +242,17 @@ export async function loadOrCreatePki(stateDir?: string): Promise<Pki> {
   });
   if (stateDir === undefined)
     return assemble(caCertPem, serverCertPem, serverKey.privateKeyPem, signingKey.privateKeyPem);
-  await mkdir(stateDir, { recursive: true });
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
   await writeFile(join(stateDir, "ca.pem"), caCertPem);
   await writeFile(join(stateDir, "server.pem"), serverCertPem);
-  await writeFile(join(stateDir, "server.key"), serverKey.privateKeyPem, { mode: 0o600 });
-  await writeFile(join(stateDir, "token-signing.key"), signingKey.privateKeyPem, { mode: 0o600 });
+  for (const [name, pem] of [
+    ["server.key", serverKey.privateKeyPem],
+    ["token-signing.key", signingKey.privateKeyPem],
+  ] as const) {
+    // writeFile's mode applies only to a new file: a key left from an earlier start is tightened too.
+    await writeFile(join(stateDir, name), pem, { mode: 0o600 });
+    await chmod(join(stateDir, name), 0o600);
+  }
   // The CA key is not kept: the server certificate lives ~2 years and a new state folder makes a new CA.
   return assemble(
     caCertPem,

@@ -3,10 +3,10 @@
  * (unknown keys are errors). `defaultSeed()` gives one tenant and one app registration with all six permissions.
  */
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { PublisherError } from "../src/core/errors.js";
+import { isPublisherError, PublisherError } from "../src/core/errors.js";
+import { readBoundedText } from "../src/platform/fs.js";
 import { BUILT_IN_CATEGORY_NAMES, categoryGuid } from "./graph/resources/categories.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -290,13 +290,21 @@ export function parseSeed(input: unknown, source = "seed"): Seed {
   return r.data;
 }
 
-/** Reads a YAML or JSON seed file (JSON is YAML). */
+/** Seeds are hand-written YAML (a large detected-app inventory is a generator, not a list). */
+export const SEED_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Reads a YAML or JSON seed file (JSON is YAML): a regular file of at most SEED_MAX_BYTES. */
 export async function loadSeedFile(path: string): Promise<Seed> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readBoundedText({ path, what: "seed file", maxBytes: SEED_MAX_BYTES });
   } catch (e) {
-    throw new PublisherError("input", "SeedNotFound", `Cannot read the seed file ${path}.`, { cause: e });
+    if (isPublisherError(e) && e.code === "FileNotFound")
+      throw new PublisherError("input", "SeedNotFound", `Cannot read the seed file ${path}.`, {
+        cause: e,
+        hint: "Check the path given with --seed.",
+      });
+    throw e;
   }
   let data: unknown;
   try {

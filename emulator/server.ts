@@ -98,6 +98,8 @@ export interface LocalTenant {
   authorityMetadata: string;
   /** the embedded blob endpoint, when storage runs */
   blobEndpoint: string | undefined;
+  /** problems worth telling the operator (a private key file readable by other users) */
+  warnings: string[];
   admin: AdminApi;
   close(): Promise<void>;
 }
@@ -290,6 +292,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     host: `127.0.0.1:${port}`,
     authorityMetadata,
     blobEndpoint: storage?.blobEndpoint,
+    warnings: pki.warnings ?? [],
     admin,
     async close() {
       uploads.reset();

@@ -2,7 +2,7 @@
 // Intune-shaped upload URLs and verifying committed payloads (intune-win32-protocol.md §2.5–2.7, §4 items 12–19;
 // local-stack-notes.md §1).
 import { randomInt } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { createRequire } from "node:module";
@@ -21,6 +21,7 @@ import {
 import type BlobConfigurationClass from "azurite/dist/src/blob/BlobConfiguration";
 import type BlobServerClass from "azurite/dist/src/blob/BlobServer";
 import type * as MemoryExtentStoreModule from "azurite/dist/src/common/persistence/MemoryExtentStore";
+import { PublisherError } from "../../src/core/errors.js";
 import {
   checkBlobLength,
   checkEncryptionInfo,
@@ -130,6 +131,18 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
   const azurite = loadAzurite();
   const inMemory = opts.location === undefined;
   const location = opts.location ?? tmpdir(); // unused by Azurite in memory mode
+  const unusable = (e: unknown): unknown =>
+    inMemory
+      ? e
+      : new PublisherError(
+          "input",
+          "BlobFolderUnusable",
+          `Cannot keep blob storage in ${location}: ${(e as Error).message}`,
+          { hint: "Give a folder this user may write (--blob-dir), or remove what is in the way.", cause: e },
+        );
+  // Azurite writes its metadata databases into the folder but never creates it.
+  if (!inMemory)
+    await mkdir(location, { recursive: true, mode: 0o700 }).catch((e: unknown) => Promise.reject(unusable(e)));
 
   // Azurite reads the certificate and key from files, synchronously in the BlobServer constructor: write them to
   // a private folder (mkdtemp is 0700) and remove it as soon as the server object exists.
@@ -172,7 +185,14 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
   } finally {
     await rm(certDir, { recursive: true, force: true });
   }
-  await server.start();
+  try {
+    await server.start();
+  } catch (e) {
+    // A failed start leaves the metadata stores open (LokiJS autosave timers keep the process alive) and
+    // Azurite's close() refuses a server that is not running: close what beforeStart() opened.
+    await (server as unknown as { afterClose(): Promise<void> }).afterClose().catch(() => undefined);
+    throw unusable(e);
+  }
 
   // Byte-counting SAS expiry (a fault): Put Block requests pass through here before Azurite sees them.
   const byteBudgets = new Map<string, number>();

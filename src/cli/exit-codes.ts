@@ -13,5 +13,6 @@ export const EXIT_CODES: Readonly<Record<ErrorKind | "ok", number>> = {
   config: 8,
   input: 9,
   integrity: 10,
+  incompleteConfig: 11,
   cancelled: 130,
 };

@@ -9,6 +9,7 @@ export type ErrorKind =
   | "input" // a file or folder given to us is unusable (missing, corrupt, wrong type)
   | "integrity" // content failed a cryptographic check (MAC, digest): it was altered or damaged
   | "config" // configuration (profile, cloud, credential reference) is wrong
+  | "incompleteConfig" // something names a tenant, but not enough of it (a setting missing or set but empty)
   | "auth" // Entra ID refused to issue a token
   | "permission" // the token lacks a required Graph permission
   | "network" // TLS or connection failure

@@ -1,8 +1,8 @@
 /**
  * Which tenant the publish commands talk to, and a Graph client for it: a configured tenant (profile, flags,
- * AZURE_* variables, as `connect test` resolves them), or — with `--cloud local`, or when nothing is configured —
- * the local tenant: a running one found in the emulator's state folder, else one started in this process
- * (default seed, blob storage in memory) and closed with the session.
+ * AZURE_* variables, as `connect test` resolves them), or — with `--cloud local`, or when nothing at all is
+ * configured — the local tenant: a running one found in the emulator's state folder, else one started in this
+ * process (default seed, blob storage in memory) and closed with the session.
  */
 import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
@@ -12,7 +12,8 @@ import { GraphClient } from "../clients/graph/client.js";
 import { createHttpPipeline } from "../clients/http/pipeline.js";
 import type { SecretRegistry } from "../clients/http/redact.js";
 import type { HttpLogger } from "../clients/http/types.js";
-import { resolveEndpoints } from "../core/config/clouds.js";
+import { configError, resolveEndpoints } from "../core/config/clouds.js";
+import { credentialFromEnv } from "../core/config/profile.js";
 import type { Settings, SettingsFlags } from "../core/config/profile.js";
 import { isPublisherError } from "../core/errors.js";
 import { loadSettings, transportFor } from "./connect/config-store.js";
@@ -27,8 +28,21 @@ export interface TargetInput {
   flags: SettingsFlags;
   /** the emulator state folder to look in for a running local tenant */
   stateDir: string;
-  /** told when a local tenant is found or started */
+  /** told when a local tenant is found or started, and of warnings */
   onNote?: (line: string) => void;
+  /** blob storage of an in-process local tenant: in memory (default), or none (`connect test`) */
+  storage?: "memory" | false;
+}
+
+/** Which tenant a command used, for JSON output; never a secret. */
+export interface TargetInfo {
+  cloud: string;
+  tenantId: string;
+  clientId: string;
+  authorityHost: string;
+  graphBaseUrl: string;
+  /** "profile contoso", "environment and flags", "running local tenant (…)", "in-process local tenant" */
+  source: string;
 }
 
 export interface ResolvedTarget {
@@ -40,47 +54,94 @@ export interface ResolvedTarget {
   source: string;
   /** the in-process local tenant, when one was started */
   localTenant: LocalTenant | undefined;
+  /** which tenant this is, for JSON output */
+  info: TargetInfo;
   close(): Promise<void>;
 }
 
-export function localSettings(lt: LocalTarget): Settings {
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Settings for a local tenant: what was discovered (credentials.json, or the in-process tenant), with flags and
+ * environment winning as everywhere (docs/clouds.md): --tenant / AZURE_TENANT_ID, --client-id / AZURE_CLIENT_ID,
+ * --token-audience, --graph-base-url, and a credential from AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or
+ * AZURE_FEDERATED_TOKEN_FILE replace the discovered ones.
+ */
+export function localSettings(lt: LocalTarget, flags: SettingsFlags = {}, env: NodeJS.ProcessEnv = {}): Settings {
+  const sources: Record<string, string> = {};
+  const pick = (key: string, flag: string | undefined, envName: string | undefined, found: string): string => {
+    if (flag !== undefined && flag.trim() !== "") {
+      sources[key] = "flag";
+      return flag.trim();
+    }
+    const e = envName === undefined ? undefined : env[envName]?.trim();
+    if (e !== undefined && e !== "") {
+      sources[key] = `env ${envName}`;
+      return e;
+    }
+    sources[key] = lt.source;
+    return found;
+  };
+  const tenant = pick("tenant", flags.tenant, "AZURE_TENANT_ID", lt.tenantId);
+  const clientId = pick("clientId", flags.clientId, "AZURE_CLIENT_ID", lt.clientId);
+  const tokenAudience = pick("tokenAudience", flags.tokenAudience, undefined, lt.tokenAudience);
+  const graphBaseUrl = pick("graphBaseUrl", flags.graphBaseUrl, undefined, lt.graphBaseUrl);
+  sources["authorityHost"] = lt.source;
+  sources["cloud"] = "local";
+  if (!GUID.test(clientId))
+    throw configError(
+      `The client ID "${clientId}" is not a GUID.`,
+      "Copy the Application (client) ID from the app registration's overview page.",
+    );
+  let credential = credentialFromEnv(env, sources);
+  if (credential === undefined) {
+    credential = { type: "secret", from: "value", expiresOn: undefined };
+    sources["credential"] = lt.source;
+  }
+  const proxy = flags.proxy ?? (env["https_proxy"] || env["HTTPS_PROXY"] || undefined);
+  const noProxy = env["no_proxy"] || env["NO_PROXY"] || undefined;
   return {
     profileName: undefined,
-    clientId: lt.clientId,
+    clientId,
     endpoints: resolveEndpoints({
       cloud: "local",
-      tenant: lt.tenantId,
+      tenant,
       authorityHost: lt.authorityHost,
-      tokenAudience: lt.tokenAudience,
-      graphBaseUrl: lt.graphBaseUrl,
+      tokenAudience,
+      graphBaseUrl,
     }),
-    credential: { type: "secret", from: "value", expiresOn: undefined },
-    proxy: undefined,
-    noProxy: undefined,
-    caCertificatePath: undefined,
-    sources: { tenant: lt.source },
+    credential,
+    proxy,
+    noProxy,
+    caCertificatePath: flags.caCertificate,
+    sources,
   };
 }
 
-function explicitlyConfigured(f: SettingsFlags, env: NodeJS.ProcessEnv): boolean {
+/** `--cloud local` with nothing naming another authority: a running local tenant, else one in-process. */
+export function wantsLocalTenant(f: SettingsFlags, env: NodeJS.ProcessEnv): boolean {
   return (
-    [f.profile, f.cloud, f.tenant, f.clientId, f.authorityHost, f.graphBaseUrl].some((v) => v !== undefined) ||
-    (env["AZURE_AUTHORITY_HOST"] ?? "") !== ""
+    f.cloud === "local" &&
+    f.profile === undefined &&
+    f.authorityHost === undefined &&
+    (env["AZURE_AUTHORITY_HOST"] ?? "").trim() === ""
   );
 }
 
-/** A local tenant: the running one in `stateDir`, else one started in this process. */
+/** A local tenant: the running one in `stateDir` (an error when it is recorded but gone), else one in-process. */
 export async function localTarget(
   stateDir: string,
   onNote?: (line: string) => void,
+  storage: "memory" | false = "memory",
 ): Promise<{ target: LocalTarget; localTenant: LocalTenant | undefined }> {
   const running = await findRunningLocalTenant(stateDir);
   if (running) {
     onNote?.(`Using the ${running.source}.`);
+    for (const w of running.warnings ?? []) onNote?.(`warning: ${w}`);
     return { target: running, localTenant: undefined };
   }
   onNote?.("Starting a local tenant in-process (default seed)...");
-  const lt = await startLocalTenant({ storage: "memory" });
+  const lt = await startLocalTenant({ storage });
   return {
     localTenant: lt,
     target: {
@@ -96,40 +157,67 @@ export async function localTarget(
   };
 }
 
+function infoOf(settings: Settings, source: string): TargetInfo {
+  const e = settings.endpoints;
+  return {
+    cloud: e.cloud,
+    tenantId: e.tenant,
+    clientId: settings.clientId,
+    authorityHost: e.authorityHost,
+    graphBaseUrl: e.graphBaseUrl,
+    source,
+  };
+}
+
+/** The local tenant for `input`, with flags and environment applied. */
+export async function openLocalTarget(input: TargetInput): Promise<ResolvedTarget> {
+  const { target, localTenant } = await localTarget(input.stateDir, input.onNote, input.storage ?? "memory");
+  try {
+    const settings = localSettings(target, input.flags, input.env);
+    return {
+      settings,
+      secretValue: target.clientSecret,
+      caPem: target.caPem,
+      source: target.source,
+      localTenant,
+      info: infoOf(settings, target.source),
+      close: async () => {
+        await localTenant?.close();
+      },
+    };
+  } catch (e) {
+    await localTenant?.close();
+    throw e;
+  }
+}
+
+/**
+ * The tenant for a command. The local tenant only with `--cloud local`, or when nothing at all names a tenant (no
+ * profiles file, no AZURE_* variable, not even an empty one, no tenant, client, cloud or endpoint flag, no
+ * --config): resolveSettings throws NoConfiguration exactly then. Anything partial is its error (exit 11).
+ */
 export async function resolveTarget(input: TargetInput): Promise<ResolvedTarget> {
   const f = input.flags;
-  const wantsLocal =
-    f.cloud === "local" &&
-    f.profile === undefined &&
-    f.authorityHost === undefined &&
-    (input.env["AZURE_AUTHORITY_HOST"] ?? "") === "";
-  if (!wantsLocal) {
-    try {
-      const settings = await loadSettings({ env: input.env, configFile: input.configFile }, f);
-      return {
-        settings,
-        secretValue: undefined,
-        caPem: undefined,
-        source: settings.profileName ? `profile ${settings.profileName}` : `${settings.endpoints.cloud} cloud`,
-        localTenant: undefined,
-        close: async () => undefined,
-      };
-    } catch (e) {
-      // Nothing configured at all: the local tenant is the default target (README, issue 5).
-      if (!(isPublisherError(e) && e.code === "NoConfiguration" && !explicitlyConfigured(f, input.env))) throw e;
-      input.onNote?.("No tenant is configured (no profile, no AZURE_TENANT_ID): publishing to a local tenant.");
-    }
+  if (wantsLocalTenant(f, input.env)) return openLocalTarget(input);
+  let settings: Settings;
+  try {
+    settings = await loadSettings({ env: input.env, configFile: input.configFile }, f);
+  } catch (e) {
+    if (!(isPublisherError(e) && e.code === "NoConfiguration")) throw e;
+    input.onNote?.(
+      "No tenant is configured (no profile, no configuration file, no AZURE_* variable): using a local tenant.",
+    );
+    return openLocalTarget(input);
   }
-  const { target, localTenant } = await localTarget(input.stateDir, input.onNote);
+  const source = settings.profileName ? `profile ${settings.profileName}` : "environment and flags";
   return {
-    settings: localSettings(target),
-    secretValue: target.clientSecret,
-    caPem: target.caPem,
-    source: target.source,
-    localTenant,
-    close: async () => {
-      await localTenant?.close();
-    },
+    settings,
+    secretValue: undefined,
+    caPem: undefined,
+    source,
+    localTenant: undefined,
+    info: infoOf(settings, source),
+    close: async () => undefined,
   };
 }
 
@@ -146,12 +234,14 @@ export interface GraphSession {
  * (credential), sent or received (tokens, SAS signatures, content keys).
  */
 export async function openGraphSession(
-  target: ResolvedTarget,
+  target: Pick<ResolvedTarget, "settings" | "secretValue" | "caPem">,
   o: {
     env: NodeJS.ProcessEnv;
     logger?: HttpLogger | undefined;
     onRequest?: (method: string, url: string) => void;
     secrets?: SecretRegistry | undefined;
+    /** told of credential warnings (a key or secret file readable by others) */
+    onWarning?: (line: string) => void;
   },
 ): Promise<GraphSession> {
   const credential = await loadCredential(target.settings.credential, {
@@ -159,6 +249,7 @@ export async function openGraphSession(
     secretValue: target.secretValue,
     secrets: o.secrets,
   });
+  for (const w of credential.warnings) o.onWarning?.(w);
   const transport = await transportFor(target.settings, {
     caPem: target.caPem,
     ...(o.onRequest === undefined ? {} : { onRequest: o.onRequest }),

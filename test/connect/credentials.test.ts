@@ -124,6 +124,42 @@ describe("credential loading", () => {
     );
   });
 
+  it("warns when others may read a certificate file with its key, a key file or a password file", async () => {
+    const both = join(dir, "both.pem");
+    await writeFile(both, pair.certPem + pair.keyPem, { mode: 0o644 });
+    await chmod(both, 0o644);
+    const loose = await loadCredential(cert(both), { env: {}, platform: "linux" });
+    assert.deepEqual(loose.warnings.length, 1);
+    assert.match(
+      loose.warnings[0] ?? "",
+      /certificate file \(with its private key\) .*both\.pem is readable by other users \(mode 644\); run chmod 600/,
+    );
+    await chmod(both, 0o600);
+    assert.deepEqual((await loadCredential(cert(both), { env: {}, platform: "linux" })).warnings, []);
+
+    // A certificate alone is public; its separate key and a password file are not.
+    const crt = join(dir, "public.crt");
+    const key = join(dir, "loose.key");
+    const pw = join(dir, "loose.pw");
+    await writeFile(crt, pair.certPem, { mode: 0o644 });
+    await writeFile(key, pair.keyPem, { mode: 0o640 });
+    await writeFile(pw, "unused\n", { mode: 0o604 });
+    await chmod(crt, 0o644);
+    await chmod(key, 0o640);
+    await chmod(pw, 0o604);
+    const sep = await loadCredential(cert(crt, { keyPath: key, password: { from: "file", path: pw } }), {
+      env: {},
+      platform: "linux",
+    });
+    assert.equal(sep.warnings.length, 2);
+    assert.match(
+      sep.warnings.join("\n"),
+      /certificate password file .*loose\.pw is readable by other users \(mode 604\)/,
+    );
+    assert.match(sep.warnings.join("\n"), /private key file .*loose\.key is readable by other users \(mode 640\)/);
+    assert.ok(!sep.warnings.join().includes("public.crt"));
+  });
+
   it("a federated token file is re-read at each sign-in (rotation), and an empty one is refused", async () => {
     const path = join(dir, "token");
     await writeFile(path, "first.token.value\n");

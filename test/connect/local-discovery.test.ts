@@ -15,7 +15,7 @@ const APP = "a3000000-0000-4000-8000-000000000001";
 const SECRET = "local-discovery-secret-0123456789abcdef";
 
 describe("connect test --cloud local finds a running local tenant", () => {
-  it("uses the one described in the emulator's state folder; falls back to in-process when it is gone", async () => {
+  it("uses the one described in the emulator's state folder; refuses a record whose tenant is gone", async () => {
     const home = await mkdtemp(join(tmpdir(), "connect-local-"));
     const stateDir = join(home, "state", "intune-publisher", "emulator");
     await mkdir(stateDir, { recursive: true });
@@ -54,7 +54,21 @@ describe("connect test --cloud local finds a running local tenant", () => {
       await lt.close();
     }
     try {
-      // The same file, but nothing listens any more: a fresh in-process tenant is tested instead.
+      // The same file, but nothing listens any more: an error naming the fix, never a silent empty tenant.
+      const stale = await runCli(["connect", "test", "--cloud", "local", "--output", "json"], env);
+      assert.equal(stale.code, 8, stale.err);
+      assert.equal(stale.out, "");
+      assert.match(
+        stale.err,
+        /error: The local tenant recorded in .*credentials\.json \(https:\/\/127\.0\.0\.1:\d+\) does not answer/,
+      );
+      assert.match(
+        stale.err,
+        /hint: Start it again with `intune-publisher emulator start --state .*`.* or delete .*credentials\.json/,
+      );
+      assert.doesNotMatch(stale.err, /Starting a local tenant in-process/);
+      // Once the record is removed, a fresh in-process tenant is tested.
+      await rm(join(stateDir, "credentials.json"));
       const r = await runCli(["connect", "test", "--cloud", "local", "--output", "json"], env);
       assert.equal(r.code, 0, r.err);
       assert.match(r.err, /^Starting a local tenant in-process/m);

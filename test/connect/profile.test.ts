@@ -38,10 +38,10 @@ function resolve(env: NodeJS.ProcessEnv, flags: SettingsFlags = {}, file: Profil
   return resolveSettings({ file: file ?? undefined, fileName: paths.file, paths, platform: "linux", env, flags });
 }
 
-function rejects(fn: () => unknown, code: string, pattern: RegExp): void {
+function rejects(fn: () => unknown, code: string, pattern: RegExp, kind = "config"): void {
   assert.throws(
     fn,
-    (e: unknown) => e instanceof PublisherError && e.kind === "config" && e.code === code && pattern.test(e.message),
+    (e: unknown) => e instanceof PublisherError && e.kind === kind && e.code === code && pattern.test(e.message),
   );
 }
 
@@ -67,6 +67,62 @@ describe("profiles: locations", () => {
     assert.equal(win.secretsDir, "C:\\Users\\u\\AppData\\Roaming\\intune-publisher\\secrets");
     const custom = configPaths({ env: {}, platform: "linux", home: "/h", configFile: "/etc/ip/profiles.yaml" });
     assert.deepEqual(custom, { dir: "/etc/ip", file: "/etc/ip/profiles.yaml", secretsDir: "/etc/ip/secrets" });
+  });
+});
+
+describe("profiles: empty folder variables count as unset", () => {
+  it("XDG_CONFIG_HOME, APPDATA and HOME set but empty fall back to the defaults", () => {
+    assert.equal(
+      configPaths({ env: { XDG_CONFIG_HOME: "" }, platform: "linux", home: "/home/u" }).file,
+      "/home/u/.config/intune-publisher/config.yaml",
+    );
+    assert.equal(
+      configPaths({ env: { APPDATA: "" }, platform: "win32", home: "C:\\Users\\u" }).file,
+      "C:\\Users\\u\\AppData\\Roaming\\intune-publisher\\config.yaml",
+    );
+  });
+});
+
+describe("profiles: partial configuration (exit 11)", () => {
+  const incomplete = (fn: () => unknown, pattern: RegExp, hint?: RegExp): void =>
+    assert.throws(fn, (e: unknown) => {
+      assert.ok(e instanceof PublisherError);
+      assert.equal(e.kind, "incompleteConfig");
+      assert.equal(e.code, "IncompleteConfiguration");
+      assert.match(e.message, pattern);
+      if (hint) assert.match(e.hint ?? "", hint);
+      return true;
+    });
+
+  it("names the missing setting and what was given: client id and secret without a tenant", () => {
+    incomplete(
+      () => resolve({ AZURE_CLIENT_ID: A, AZURE_CLIENT_SECRET: "s3cret-value" }, {}, null),
+      /no tenant is set; given: AZURE_CLIENT_ID, AZURE_CLIENT_SECRET\.$/,
+      /Set AZURE_TENANT_ID .*--tenant.*local tenant is used only when nothing is configured, or with --cloud local/,
+    );
+  });
+
+  it("variables set but empty (a CI system's missing secret) count as configured", () => {
+    incomplete(
+      () => resolve({ AZURE_TENANT_ID: "", AZURE_CLIENT_ID: "", AZURE_CLIENT_SECRET: "" }, {}, null),
+      /no tenant or client ID is set; given: AZURE_TENANT_ID \(set but empty\), AZURE_CLIENT_ID \(set but empty\), AZURE_CLIENT_SECRET \(set but empty\)/,
+      /set but empty is how CI passes a missing secret/,
+    );
+    incomplete(() => resolve({ AZURE_AUTHORITY_HOST: " " }, {}, null), /AZURE_AUTHORITY_HOST \(set but empty\)/);
+  });
+
+  it("a tenant flag, a cloud flag or an empty profiles file each count as configured", () => {
+    incomplete(() => resolve({}, { tenant: "contoso.onmicrosoft.com" }, null), /no client ID is set; given: --tenant/);
+    incomplete(() => resolve({}, { cloud: "usgov" }, null), /given: --cloud/);
+    incomplete(() => resolve({}, {}, { profiles: {} }), /given: the profiles file .*config\.yaml \(no profiles\)/);
+  });
+
+  it("nothing at all is still NoConfiguration (exit 8; publish then uses the local tenant)", () => {
+    rejects(
+      () => resolve({ HTTPS_PROXY: "http://p:3128" }, { caCertificate: "/ca.pem" }, null),
+      "NoConfiguration",
+      /No tenant or client ID/,
+    );
   });
 });
 
@@ -200,7 +256,8 @@ describe("profiles: effective settings", () => {
     rejects(
       () => resolve({ AZURE_TENANT_ID: "t.onmicrosoft.com", AZURE_CLIENT_ID: A }, {}, null),
       "NoCredential",
-      /No credential/,
+      /incomplete: no credential is set; given: AZURE_TENANT_ID, AZURE_CLIENT_ID\./,
+      "incompleteConfig",
     );
     rejects(() => resolve({}, { cloud: "mars" }), "InvalidConfiguration", /Unknown cloud "mars"/);
     rejects(() => resolve({ AZURE_CLIENT_ID: "nope" }), "InvalidConfiguration", /not a GUID/);

@@ -192,7 +192,21 @@ describe("publish and apps commands", () => {
 
       const list = await cli("apps", "list", "--cloud", "local", "--output", "json");
       assert.equal(list.code, 0, list.stderr);
-      const rows = JSON.parse(list.stdout) as { appId: string; displayName: string; definitionId?: string }[];
+      const listed = JSON.parse(list.stdout) as {
+        target: Record<string, string>;
+        apps: { appId: string; displayName: string; definitionId?: string }[];
+      };
+      // Which tenant, never a secret.
+      assert.deepEqual(listed.target, {
+        cloud: "local",
+        tenantId: lt.tenantId,
+        clientId: lt.clientId,
+        authorityHost: lt.authorityHost,
+        graphBaseUrl: lt.graphBaseUrl,
+        source: `running local tenant (${join(home, "emulator", "credentials.json")})`,
+      });
+      assert.ok(!list.stdout.includes(lt.clientSecret ?? "no secret"));
+      const rows = listed.apps;
       assert.equal(rows.length, 4);
       assert.equal(rows.find((r) => r.appId === foreign.id)?.definitionId, undefined);
       assert.equal(rows.find((r) => r.displayName === "Contoso Notes")?.definitionId, "contoso-notes");
@@ -205,7 +219,10 @@ describe("publish and apps commands", () => {
 
       const byName = await cli("apps", "show", "hand made", "--cloud", "local", "--output", "json");
       assert.equal(byName.code, 0, byName.stderr);
-      assert.equal((JSON.parse(byName.stdout) as { id: string }).id, foreign.id);
+      const shown = JSON.parse(byName.stdout) as { id: string; target: { tenantId: string; source: string } };
+      assert.equal(shown.id, foreign.id);
+      assert.equal(shown.target.tenantId, lt.tenantId);
+      assert.match(shown.target.source, /^running local tenant/);
 
       const missing = await cli("apps", "show", "no-such-app", "--cloud", "local");
       assert.equal(missing.code, 9);
@@ -217,8 +234,11 @@ describe("publish and apps commands", () => {
       assert.match(refused.stderr, /--force/);
       assert.equal(ourApps().length, 4);
 
-      const forced = await cli("apps", "remove", foreign.id, "--cloud", "local", "--force");
+      const forced = await cli("apps", "remove", foreign.id, "--cloud", "local", "--force", "--output", "json");
       assert.equal(forced.code, 0, forced.stderr);
+      const gone = JSON.parse(forced.stdout) as { removed: { appId: string }; target: { tenantId: string } };
+      assert.equal(gone.removed.appId, foreign.id);
+      assert.equal(gone.target.tenantId, lt.tenantId);
       const removed = await cli("apps", "remove", "contoso-notes", "--cloud", "local");
       assert.equal(removed.code, 0, removed.stderr);
       assert.match(removed.stdout, /Removed app/);
@@ -232,7 +252,14 @@ describe("publish and apps commands", () => {
       // publish puts the removed app back, and only that one.
       const back = await cli("publish", ...ex.files, "--output", "json");
       assert.equal(back.code, 0, back.stderr);
-      const doc = JSON.parse(back.stdout) as { outcomes: { id: string; action: string; status: string }[] };
+      const doc = JSON.parse(back.stdout) as {
+        target: { cloud: string; tenantId: string; source: string };
+        outcomes: { id: string; action: string; status: string }[];
+      };
+      assert.deepEqual(
+        [doc.target.cloud, doc.target.tenantId, doc.target.source.startsWith("running local tenant")],
+        ["local", lt.tenantId, true],
+      );
       assert.deepEqual(
         doc.outcomes.map((o) => [o.id, o.action, o.status]),
         [

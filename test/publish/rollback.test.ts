@@ -446,8 +446,9 @@ describe("rollback on the local tenant", () => {
 
     const run = await cli("rollback", "Northwind Printer Drivers", "--to", "3.1.0", "--output", "json");
     assert.equal(run.code, EXIT_CODES.ok, run.stderr);
-    const doc = JSON.parse(run.stdout) as RollbackResult;
+    const doc = JSON.parse(run.stdout) as RollbackResult & { target: { cloud: string; tenantId: string } };
     assert.equal(doc.dryRun, false);
+    assert.deepEqual([doc.target.cloud, doc.target.tenantId], ["local", t.lt.tenantId]);
     assert.deepEqual(doc.rollback.from, { appId: v2, version: "3.2.0" });
     assert.deepEqual(doc.rollback.to, { appId: v1, version: "3.1.0" });
     assert.equal(doc.rollback.definitionId, DEF);

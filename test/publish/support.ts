@@ -55,9 +55,6 @@ export async function startPublishTenant(options: LocalTenantOptions = {}): Prom
       }),
       secretValue: lt.clientSecret,
       caPem: lt.caCertPem,
-      source: "test",
-      localTenant: lt,
-      close: async () => undefined,
     },
     { env: {}, onRequest: (method, url) => calls.push({ method, url }) },
   );

@@ -11,13 +11,17 @@ export default defineCommand({
   details: [
     "Every win32LobApp of the tenant: app id, name, version, publishing state, committed content version, and the",
     "definition id from the ownership stamp for apps intune-publisher published (`-` for the others).",
-    "Tenant options as for `publish` (with nothing configured: the local tenant).",
+    "Tenant options as for `publish` (with nothing configured: the local tenant). The JSON output is",
+    "`{target, apps}`: which tenant (cloud, tenant id, source), and the apps.",
   ].join("\n"),
   flags: settingsFlags,
   schema: settingsSchema,
   async run(ctx, o) {
-    const rows = await withGraph(ctx, o, (s) => listApps(s.graph, ctx.signal));
-    printData(ctx, rows, () => [
+    const { rows, target } = await withGraph(ctx, o, async (s, t) => ({
+      rows: await listApps(s.graph, ctx.signal),
+      target: t.info,
+    }));
+    printData(ctx, { target, apps: rows }, () => [
       ["App id", "Name", "Version", "State", "Content version", "Definition"],
       ...rows.map((r) => [
         r.appId,

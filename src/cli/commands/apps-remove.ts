@@ -18,10 +18,11 @@ export default defineCommand({
   positionals: ["app"],
   schema: settingsSchema.extend({ app: z.string().min(1), force: z.boolean().optional() }),
   async run(ctx, o) {
-    const row = await withGraph(ctx, o, (s) =>
-      removeApp(s.graph, o.app, { force: o.force === true, signal: ctx.signal }),
-    );
-    printData(ctx, { removed: row }, () =>
+    const { row, target } = await withGraph(ctx, o, async (s, t) => ({
+      row: await removeApp(s.graph, o.app, { force: o.force === true, signal: ctx.signal }),
+      target: t.info,
+    }));
+    printData(ctx, { removed: row, target }, () =>
       keyValueTable([
         ["Removed app", row.appId],
         ["Name", row.displayName],

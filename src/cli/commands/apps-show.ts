@@ -18,13 +18,13 @@ export default defineCommand({
     "ID|NAME: an app id, a display name (case-insensitive) or the definition id of an app we published.",
     "Also shows its assignments (group names resolved when the app registration may read groups) and its",
     "supersedence and dependency links. The JSON output is the app as Graph returns it, with largeIcon shortened",
-    "to its type and size, plus `assignments` and `relationships`.",
+    "to its type and size, plus `assignments`, `relationships` and `target` (which tenant: cloud, tenant id, source).",
   ].join("\n"),
   flags: settingsFlags,
   positionals: ["app"],
   schema: settingsSchema.extend({ app: z.string().min(1) }),
   async run(ctx, o) {
-    const { app, assignments, relationships, groups, filters } = await withGraph(ctx, o, async (s) => {
+    const { app, assignments, relationships, groups, filters, target } = await withGraph(ctx, o, async (s, t) => {
       const found = await findApp(s.graph, o.app, ctx.signal);
       const base = `/deviceAppManagement/mobileApps/${encodeURIComponent(found.id)}`;
       const opts = { signal: ctx.signal };
@@ -51,7 +51,7 @@ export default defineCommand({
           .listAll<{ id: string; displayName: string }>("/deviceManagement/assignmentFilters", opts)
           .catch(() => []))
           filters.set(f.id.toLowerCase(), f.displayName);
-      return { app: found, assignments, relationships, groups, filters };
+      return { app: found, assignments, relationships, groups, filters, target: t.info };
     });
     const icon = app.largeIcon;
     const shown = {
@@ -59,6 +59,7 @@ export default defineCommand({
       largeIcon: icon ? { type: icon.type, bytes: Buffer.from(icon.value, "base64").length } : null,
       assignments,
       relationships,
+      target,
     };
     const names = (id: string) => relationships.find((r) => r.targetId === id)?.targetDisplayName ?? id;
     const s = readStamp(app.notes);

@@ -71,6 +71,7 @@ export default defineCommand({
     "      --certificate-password-file FILE   the PFX/key password (else AZURE_CLIENT_CERTIFICATE_PASSWORD)",
     "      --federated-token-file FILE        workload identity / GitHub OIDC token file",
     "      --ca-certificate FILE     an extra CA to trust;  --proxy URL  http://host:port",
+    "                                (a password in it goes to secrets/<profile>.proxy-password, 0600, not the profile)",
     "On a terminal, missing values are asked for (the secret without echo).",
   ].join("\n"),
   flags: {
@@ -194,6 +195,7 @@ export default defineCommand({
       profile: o.profile,
       configFile: written.configFile,
       secretFile: written.secretFile,
+      proxyPasswordFile: written.proxyPasswordFile,
       cloud: ep.cloud,
       authority: ep.authority,
       tokenAudience: ep.tokenAudience,

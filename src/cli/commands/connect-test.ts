@@ -1,14 +1,12 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import { startLocalTenant } from "../../../emulator/server.js";
-import type { LocalTenant } from "../../../emulator/server.js";
 import { loadCredential } from "../../clients/auth/credentials.js";
 import { teeLogger } from "../../clients/http/log-file.js";
 import { loadSettings, transportFor } from "../../publish/connect/config-store.js";
-import { defaultEmulatorStateDir, findRunningLocalTenant } from "../../publish/connect/local-tenant.js";
-import type { LocalTarget } from "../../publish/connect/local-tenant.js";
+import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
 import { problemError, runConnectionTest } from "../../publish/connect/test-connection.js";
-import { localSettings } from "../../publish/target.js";
+import { openLocalTarget, wantsLocalTenant } from "../../publish/target.js";
+import type { ResolvedTarget } from "../../publish/target.js";
 import type { ConnectionReport, StepStatus } from "../../publish/connect/test-connection.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
@@ -58,19 +56,6 @@ export function flagsOf(o: SettingsOptions): Parameters<typeof loadSettings>[1] 
     caCertificate: o["ca-certificate"],
     proxy: o.proxy,
   };
-}
-
-/**
- * `--cloud local` with nothing naming a local tenant: use a running one found in the emulator's state folder, or
- * start one in-process with its default seed.
- */
-function wantsInProcessTenant(o: SettingsOptions, env: NodeJS.ProcessEnv): boolean {
-  return (
-    o.cloud === "local" &&
-    o.profile === undefined &&
-    o["authority-host"] === undefined &&
-    (env["AZURE_AUTHORITY_HOST"] ?? "") === ""
-  );
 }
 
 function printReport(ctx: CommandContext, report: ConnectionReport): void {
@@ -134,14 +119,15 @@ export default defineCommand({
     "                           tenant (default: $INTUNE_PUBLISHER_EMULATOR_STATE, else the user's state folder)",
     "",
     "`connect test --cloud local` with no profile tests the local tenant `emulator start` runs (found through",
-    "credentials.json in its state folder), or else starts one in-process (default seed) and tests it.",
+    "credentials.json in its state folder; an error if it no longer answers), or else starts one in-process",
+    "(default seed) and tests it. Flags and AZURE_* variables override what credentials.json says.",
     "Every request and answer is logged, redacted, to the run's log file (--log-file, --no-log-file).",
-    "Exit codes: 0 all good, 3 sign-in refused, 4 permissions missing, 5 Graph error, 7 network/TLS, 8 configuration.",
+    "Exit codes: 0 all good, 3 sign-in refused, 4 permissions missing, 5 Graph error, 7 network/TLS, 8 configuration,",
+    "11 incomplete configuration (e.g. AZURE_CLIENT_ID without AZURE_TENANT_ID, or set but empty).",
   ].join("\n"),
   flags: settingsFlags,
   schema: settingsSchema,
   async run(ctx, o) {
-    let lt: LocalTenant | undefined;
     // Every request and answer goes, redacted, to the run log (main.ts) and with --verbose to stderr.
     const logger = teeLogger(
       ctx.verbose
@@ -152,34 +138,30 @@ export default defineCommand({
         : undefined,
       ctx.runLog,
     );
+    const configFile = o.config === undefined ? undefined : resolve(ctx.cwd, o.config);
+    let local: ResolvedTarget | undefined;
     try {
-      let tenant: LocalTarget | undefined;
-      if (wantsInProcessTenant(o, ctx.env)) {
-        const stateDir = o.state === undefined ? defaultEmulatorStateDir(ctx.env) : resolve(ctx.cwd, o.state);
-        tenant = await findRunningLocalTenant(stateDir);
-        ctx.runLog?.info(tenant ? `Testing the ${tenant.source}.` : "Starting a local tenant in-process.");
-        if (tenant) ctx.stderr.write(`Testing the ${tenant.source}.\n`);
-        else {
-          ctx.stderr.write("Starting a local tenant in-process (default seed)...\n");
-          lt = await startLocalTenant({ storage: false });
-          tenant = {
-            tenantId: lt.tenantId,
-            clientId: lt.clientId,
-            clientSecret: lt.clientSecret ?? "",
-            authorityHost: lt.authorityHost,
-            graphBaseUrl: lt.graphBaseUrl,
-            tokenAudience: lt.tokenAudience,
-            caPem: lt.caCertPem,
-            source: "in-process local tenant",
-          };
-        }
+      if (wantsLocalTenant(flagsOf(o), ctx.env)) {
+        local = await openLocalTarget({
+          env: ctx.env,
+          flags: flagsOf(o),
+          stateDir: o.state === undefined ? defaultEmulatorStateDir(ctx.env) : resolve(ctx.cwd, o.state),
+          storage: false,
+          onNote: (line) => {
+            // "Using the running local tenant (…)." reads "Testing …" here.
+            const text = line.replace(/^Using the /, "Testing the ");
+            ctx.runLog?.info(text);
+            ctx.stderr.write(`${text}\n`);
+          },
+        });
       }
+      const target = local;
       const { report, close } = await runConnectionTest({
         resolveSettings: async () =>
-          tenant ? localSettings(tenant) : loadSettings({ env: ctx.env, configFile: o.config }, flagsOf(o)),
+          target ? target.settings : loadSettings({ env: ctx.env, configFile }, flagsOf(o)),
         loadCredential: (s) =>
-          loadCredential(s.credential, { env: ctx.env, secretValue: tenant?.clientSecret, secrets: ctx.secrets }),
-        transport: (s) => transportFor(s, { caPem: tenant?.caPem, secrets: ctx.secrets }),
+          loadCredential(s.credential, { env: ctx.env, secretValue: target?.secretValue, secrets: ctx.secrets }),
+        transport: (s) => transportFor(s, { caPem: target?.caPem, secrets: ctx.secrets }),
         signal: ctx.signal,
         secrets: ctx.secrets,
         ...(logger === undefined ? {} : { logger }),
@@ -193,7 +175,7 @@ export default defineCommand({
       if (report.problem) throw problemError(report.problem);
       return 0;
     } finally {
-      await lt?.close();
+      await local?.close();
     }
   },
 });

@@ -1,13 +1,56 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { ConfidentialClientApplication } from "@azure/msal-node";
 import { TrustingNetworkClient } from "../../../emulator/testing/clients.js";
+import { isPublisherError } from "../../core/errors.js";
 import type { CommandContext } from "../command.js";
 import command from "./emulator-start.js";
+
+interface Started {
+  facts: Record<string, string>;
+  stderr: () => string;
+  stop(): Promise<number>;
+}
+
+/** Runs `emulator start` in this process until it prints its facts; `stop` aborts it as Ctrl-C does. */
+async function start(cwd: string, input: Record<string, unknown>): Promise<Started> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d: Buffer) => (out += d.toString()));
+  stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const controller = new AbortController();
+  const ctx: CommandContext = {
+    stdout,
+    stderr,
+    env: {},
+    cwd,
+    signal: controller.signal,
+    output: "json",
+    verbose: false,
+  };
+  const running = command.run(ctx, command.schema.parse(input));
+  let failed: unknown;
+  running.catch((e: unknown) => (failed = e));
+  while (!out.includes("}")) {
+    if (failed !== undefined) throw failed;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    facts: JSON.parse(out) as Record<string, string>,
+    stderr: () => err,
+    stop: async () => {
+      controller.abort();
+      return running;
+    },
+  };
+}
 
 describe("emulator start", () => {
   it("prints the connection facts, writes the CA and credentials, serves tokens, and stops on abort", async () => {
@@ -71,4 +114,104 @@ describe("emulator start", () => {
       await rm(state, { recursive: true, force: true });
     }
   });
+
+  it("a second start on the same state folder refuses and names the running one (pid, URL)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "emu-lock-"));
+    try {
+      const first = await start(dir, { state: "st" });
+      try {
+        const credentials = await readFile(join(dir, "st", "credentials.json"), "utf8");
+        await assert.rejects(
+          start(dir, { state: "st" }),
+          (e: unknown) =>
+            isPublisherError(e) &&
+            e.kind === "input" &&
+            e.code === "EmulatorStateInUse" &&
+            e.message.includes(`pid ${process.pid}`) &&
+            e.message.includes(first.facts["authorityHost"] ?? "no address") &&
+            /another --state DIR/.test(e.hint ?? ""),
+        );
+        // The running tenant's record is untouched.
+        assert.equal(await readFile(join(dir, "st", "credentials.json"), "utf8"), credentials);
+      } finally {
+        assert.equal(await first.stop(), 0);
+      }
+      // Stopped without --persist: its record and its lock are gone, so the folder can be used again.
+      await assert.rejects(stat(join(dir, "st", "credentials.json")), { code: "ENOENT" });
+      await assert.rejects(stat(join(dir, "st", "emulator.lock")), { code: "ENOENT" });
+      const again = await start(dir, { state: "st" });
+      assert.equal(await again.stop(), 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a lock left by a process that is gone is taken over with a note", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "emu-stale-"));
+    try {
+      // The pid of a process that has exited.
+      const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+      await mkdir(join(dir, "st"), { recursive: true });
+      await writeFile(
+        join(dir, "st", "emulator.lock"),
+        JSON.stringify({ pid: dead, hostname: hostname(), startedAt: "2020-01-01T00:00:00Z", nonce: "old" }),
+      );
+      const s = await start(dir, { state: "st" });
+      assert.match(
+        s.stderr(),
+        new RegExp(`Taking over the lock of .*: its emulator \\(pid ${dead}\\) is no longer running\\.`),
+      );
+      const lock = JSON.parse(await readFile(join(dir, "st", "emulator.lock"), "utf8")) as Record<string, unknown>;
+      assert.equal(lock["pid"], process.pid);
+      assert.equal(lock["authorityHost"], s.facts["authorityHost"]);
+      assert.equal(await s.stop(), 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--persist on a fresh folder creates its blob folder, starts, stops and keeps credentials.json", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "emu-persist-"));
+    try {
+      const s = await start(dir, { state: "fresh/st", persist: true });
+      assert.ok((await stat(join(dir, "fresh", "st", "blobs"))).isDirectory());
+      assert.equal(await s.stop(), 0);
+      // The record stays (later commands then say the tenant is stopped); the lock goes.
+      await stat(join(dir, "fresh", "st", "credentials.json"));
+      await assert.rejects(stat(join(dir, "fresh", "st", "emulator.lock")), { code: "ENOENT" });
+      // --blob-dir naming a new folder is created too.
+      const b = await start(dir, { state: "st2", "blob-dir": "new/blobs" });
+      assert.ok((await stat(join(dir, "new", "blobs"))).isDirectory());
+      assert.equal(await b.stop(), 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it(
+    "makes its state folder 0700 and its keys 0600; warns about a key or folder others may read",
+    { skip: process.platform === "win32" },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "emu-modes-"));
+      try {
+        const s = await start(dir, { state: "st" });
+        assert.equal(await s.stop(), 0);
+        const st = join(dir, "st");
+        assert.equal((await stat(st)).mode & 0o777, 0o700);
+        for (const key of ["server.key", "token-signing.key"])
+          assert.equal((await stat(join(st, key))).mode & 0o777, 0o600);
+        await chmod(join(st, "token-signing.key"), 0o644);
+        await chmod(st, 0o755);
+        const loose = await start(dir, { state: "st" });
+        assert.equal(await loose.stop(), 0);
+        assert.match(loose.stderr(), /warning: The state folder .*st is open to other users \(mode 755\)/);
+        assert.match(
+          loose.stderr(),
+          /warning: The local tenant's private key .*token-signing\.key is readable by other users \(mode 644\); run chmod 600/,
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -1,8 +1,11 @@
-import { chmod, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { startLocalTenant } from "../../../emulator/server.js";
+import type { LocalTenant } from "../../../emulator/server.js";
+import { PublisherError } from "../../core/errors.js";
 import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
+import { acquireStateLock } from "../../publish/connect/state-lock.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { keyValueTable, printData } from "../output.js";
@@ -11,6 +14,41 @@ function waitForAbort(signal: AbortSignal): Promise<void> {
   return new Promise((done) =>
     signal.aborted ? done() : signal.addEventListener("abort", () => done(), { once: true }),
   );
+}
+
+/** Creates the state folder 0700 (it holds private keys and a client secret); warns when others may read it. */
+async function prepareStateDir(dir: string, warn: (line: string) => void): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+    throw new PublisherError(
+      "input",
+      "StateFolderUnusable",
+      `Cannot create the state folder ${dir} (${(e as NodeJS.ErrnoException).code ?? "error"}).`,
+      { hint: "Give a folder this user may write with --state DIR.", cause: e },
+    );
+  });
+  const s = await stat(dir);
+  if (!s.isDirectory())
+    throw new PublisherError("input", "StateFolderUnusable", `The state folder ${dir} is not a folder.`, {
+      hint: "Give a folder with --state DIR.",
+    });
+  const mode = s.mode & 0o777;
+  if (process.platform !== "win32" && (mode & 0o077) !== 0)
+    warn(
+      `The state folder ${dir} is open to other users (mode ${mode.toString(8)}) and holds the local tenant's private keys; run chmod 700 on it.`,
+    );
+}
+
+/** Writes a 0600 file under a temporary name and renames it: readers never see half a record. */
+async function writePrivate(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text, { mode: 0o600 });
+    await chmod(tmp, 0o600);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }
 
 export default defineCommand({
@@ -24,7 +62,9 @@ export default defineCommand({
     "--state DIR   keeps the CA, server certificate and credentials.json (default: $INTUNE_PUBLISHER_EMULATOR_STATE,",
     "              else the user's state folder); `connect test --cloud local` finds the running tenant there",
     "--persist     keeps Graph state (apps, uploads, assignments) and uploaded content in the state folder",
+    "              (and credentials.json after a stop, so later commands say it is stopped)",
     "--blob-dir DIR  keeps uploaded content on disk in DIR instead of in memory (for large packages)",
+    "One emulator per state folder: a second start on a folder in use refuses and names the running one.",
     "Clients must trust the printed CA certificate (NODE_EXTRA_CA_CERTS or an explicit CA option).",
   ].join("\n"),
   flags: {
@@ -45,17 +85,35 @@ export default defineCommand({
     const stateDir = resolve(ctx.cwd, o.state ?? defaultEmulatorStateDir(ctx.env));
     const blobDir =
       o["blob-dir"] !== undefined ? resolve(ctx.cwd, o["blob-dir"]) : o.persist ? join(stateDir, "blobs") : undefined;
-    const lt = await startLocalTenant({
-      ...(o.seed === undefined ? {} : { seed: resolve(ctx.cwd, o.seed) }),
-      ...(o.port === undefined ? {} : { port: o.port }),
-      stateDir,
-      persist: o.persist === true,
-      storage: blobDir === undefined ? "memory" : { location: blobDir },
-    });
+    const warn = (line: string): boolean => ctx.stderr.write(`warning: ${line}\n`);
+    await prepareStateDir(stateDir, warn);
+    // One emulator per state folder: a second start would overwrite credentials.json (docs/emulator.md).
+    const lock = await acquireStateLock(stateDir, (line) => ctx.stderr.write(`${line}\n`));
+    const credentialsPath = join(stateDir, "credentials.json");
+    let lt: LocalTenant;
     try {
+      lt = await startLocalTenant({
+        ...(o.seed === undefined ? {} : { seed: resolve(ctx.cwd, o.seed) }),
+        ...(o.port === undefined ? {} : { port: o.port }),
+        stateDir,
+        persist: o.persist === true,
+        storage: blobDir === undefined ? "memory" : { location: blobDir },
+      });
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+    try {
+      for (const w of lt.warnings) warn(w);
+      if (!(await lock.isHeld()))
+        throw new PublisherError(
+          "input",
+          "EmulatorStateInUse",
+          `Another local tenant took over the state folder ${stateDir} while this one started.`,
+          { hint: "Run one emulator per state folder; give this one another --state DIR." },
+        );
       // Everything a client needs to find and use this tenant (src/publish/connect/local-tenant.ts reads it).
-      const credentialsPath = join(stateDir, "credentials.json");
-      await writeFile(
+      await writePrivate(
         credentialsPath,
         JSON.stringify(
           {
@@ -69,10 +127,8 @@ export default defineCommand({
           null,
           2,
         ) + "\n",
-        { mode: 0o600 },
       );
-      // writeFile's mode applies only when it creates the file.
-      await chmod(credentialsPath, 0o600);
+      await lock.setAddress(lt.authorityHost);
       const data = {
         authority: lt.authority,
         authorityHost: lt.authorityHost,
@@ -82,6 +138,7 @@ export default defineCommand({
         caCertificate: lt.caCertPath ?? join(stateDir, "ca.pem"),
         clientSecretFile: credentialsPath,
         blobEndpoint: lt.blobEndpoint ?? null,
+        pid: process.pid,
       };
       printData(ctx, data, () => keyValueTable(Object.entries(data)));
       ctx.stderr.write(`Local tenant listening on ${lt.authorityHost}. Press Ctrl-C to stop.\n`);
@@ -89,7 +146,14 @@ export default defineCommand({
       ctx.stderr.write("Stopping the local tenant.\n");
       return 0;
     } finally {
-      await lt.close();
+      try {
+        await lt.close();
+      } finally {
+        // A persisted folder keeps its record, so a later command says the tenant is stopped instead of publishing
+        // to an empty in-process one; without --persist the tenant's state is gone, and so is its record.
+        if (o.persist !== true && (await lock.isHeld())) await rm(credentialsPath, { force: true });
+        await lock.release();
+      }
     }
   },
 });

@@ -15,7 +15,7 @@ import type { ConnectionReport } from "../../publish/connect/test-connection.js"
 import { describeFailure, publish, publishError } from "../../publish/publish.js";
 import type { AppOutcome, PublishEvent, PublishResult } from "../../publish/publish.js";
 import { openGraphSession, resolveTarget } from "../../publish/target.js";
-import type { GraphSession, ResolvedTarget } from "../../publish/target.js";
+import type { GraphSession, ResolvedTarget, TargetInfo } from "../../publish/target.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { renderTable } from "../output.js";
@@ -45,13 +45,18 @@ export async function withGraph<T>(
   );
   const target = await resolveTarget({
     env: ctx.env,
-    configFile: o.config,
+    configFile: o.config === undefined ? undefined : resolve(ctx.cwd, o.config),
     flags: flagsOf(o),
     stateDir: o.state === undefined ? defaultEmulatorStateDir(ctx.env) : resolve(ctx.cwd, o.state),
     onNote: (line) => ctx.stderr.write(`${line}\n`),
   });
   try {
-    const session = await openGraphSession(target, { env: ctx.env, logger, secrets: ctx.secrets });
+    const session = await openGraphSession(target, {
+      env: ctx.env,
+      logger,
+      secrets: ctx.secrets,
+      onWarning: (line) => ctx.stderr.write(`warning: ${line}\n`),
+    });
     try {
       return await fn(session, target, logger);
     } finally {
@@ -79,9 +84,10 @@ function outcomeText(o: AppOutcome | undefined, dryRun: boolean): string {
   return o.compensation?.deleted ? "failed (new app deleted)" : o.compensation ? "failed (app left)" : "failed";
 }
 
-/** The JSON document: the plan without PATCH bodies (icons and scripts are large), outcomes, the tenant. */
-function jsonOf(r: PublishResult, connection: ConnectionReport | undefined): unknown {
+/** The JSON document: which tenant, the plan without PATCH bodies (icons and scripts are large), outcomes, its apps. */
+function jsonOf(r: PublishResult, connection: ConnectionReport | undefined, target: TargetInfo): unknown {
   return {
+    target,
     dryRun: r.dryRun,
     ...(connection === undefined ? {} : { connection }),
     plan: r.plan.items.map(({ patch: _patch, ...rest }) => rest),
@@ -347,9 +353,10 @@ export default defineCommand({
     "  -p, --profile NAME, --config FILE, --cloud C, --tenant T, --client-id ID, …   as for `connect test`",
     "      --state DIR          the emulator state folder to look in for a running local tenant",
     "",
-    "With no tenant configured (no profile, no AZURE_TENANT_ID), or with --cloud local, publish uses a running",
-    "local tenant (`emulator start`), else starts one in-process for the run. Reference: docs/publishing.md.",
-    `Exit codes: 0 done, 9 bad definition, 5 Graph/storage error, 6 timeout, 7 network, ${CHANGES_EXIT_CODE} changes`,
+    "With nothing at all configured (no profiles file, no AZURE_* variable, no tenant/client/cloud flag), or with",
+    "--cloud local, publish uses a running local tenant (`emulator start`), else starts one in-process for the run;",
+    "a partial configuration is an error (exit 11). Reference: docs/publishing.md, docs/clouds.md.",
+    `Exit codes: 0 done, 9 bad definition, 5 Graph/storage error, 6 timeout, 7 network, 11 incomplete configuration, ${CHANGES_EXIT_CODE} changes`,
     "(with --detailed-exitcode); others as in docs/cli.md.",
   ].join("\n"),
   flags: {
@@ -403,7 +410,8 @@ export default defineCommand({
         progress.finish();
       }
       for (const w of result.plan.warnings) ctx.stderr.write(`warning: ${w}\n`);
-      if (ctx.output === "json") ctx.stdout.write(JSON.stringify(jsonOf(result, connection), null, 2) + "\n");
+      if (ctx.output === "json")
+        ctx.stdout.write(JSON.stringify(jsonOf(result, connection, target.info), null, 2) + "\n");
       else printResult(ctx, result, target.source);
       const failure = publishError(result);
       if (failure) throw failure;

@@ -99,17 +99,18 @@ export default defineCommand({
     "dry-run": z.boolean().optional(),
   }),
   async run(ctx, o) {
-    const result = await withGraph(ctx, o, (s) =>
-      rollback({
+    const { result, target } = await withGraph(ctx, o, async (s, t) => ({
+      result: await rollback({
         graph: s.graph,
         app: o.app,
         ...(o.to === undefined ? {} : { to: o.to }),
         dryRun: o["dry-run"] === true,
         signal: ctx.signal,
       }),
-    );
+      target: t.info,
+    }));
     for (const w of result.rollback.warnings) ctx.stderr.write(`warning: ${w}\n`);
-    if (ctx.output === "json") ctx.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    if (ctx.output === "json") ctx.stdout.write(JSON.stringify({ ...result, target }, null, 2) + "\n");
     else printResult(ctx, result);
     return 0;
   },

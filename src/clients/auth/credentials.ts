@@ -6,10 +6,11 @@
  */
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import forge from "node-forge";
 import type { CredentialSource } from "../../core/config/profile.js";
-import { PublisherError } from "../../core/errors.js";
+import { isPublisherError, PublisherError } from "../../core/errors.js";
+import { readBoundedFile } from "../../platform/fs.js";
 import type { SecretRegistry } from "../http/redact.js";
 
 export interface CertificateInfo {
@@ -47,16 +48,42 @@ function credentialError(message: string, hint: string, cause?: unknown): Publis
   });
 }
 
-async function readText(path: string, what: string): Promise<string> {
+/** A PEM or PFX file: a certificate chain and its key. */
+export const CERTIFICATE_MAX_BYTES = 1024 * 1024;
+/** Client secret, key or PFX password files: one line. */
+export const SECRET_FILE_MAX_BYTES = 64 * 1024;
+/** A federated token file: one JWT (GitHub and Kubernetes tokens are 1–2 KB). */
+export const FEDERATED_TOKEN_MAX_BYTES = 64 * 1024;
+
+const READ_HINT = "Check the path in the profile (or the environment variable) and the file's permissions.";
+
+/**
+ * Reads a file a credential names with a bounded reader (regular files only, never blocking on a FIFO); a missing or
+ * unreadable file is a configuration error as before, a device, FIFO or oversized file is refused (exit 9).
+ */
+async function readBounded(path: string, what: string, maxBytes: number, hint = READ_HINT): Promise<Buffer> {
   try {
-    return await readFile(path, "utf8");
+    return await readBoundedFile({ path, what, maxBytes });
   } catch (e) {
-    throw credentialError(
-      `Cannot read the ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}).`,
-      "Check the path in the profile (or the environment variable) and the file's permissions.",
-      e,
-    );
+    if (isPublisherError(e) && (e.code === "FileNotFound" || e.code === "FileNotReadable")) {
+      const cause = e.cause as NodeJS.ErrnoException | undefined;
+      throw credentialError(`Cannot read the ${what} ${path} (${cause?.code ?? "error"}).`, hint, cause ?? e);
+    }
+    throw e;
   }
+}
+
+async function readText(path: string, what: string, maxBytes = SECRET_FILE_MAX_BYTES): Promise<string> {
+  return (await readBounded(path, what, maxBytes)).toString("utf8").replace(/^\uFEFF/, "");
+}
+
+/** A warning when other users may read a file holding a secret or a private key (POSIX modes only). */
+async function openModeWarning(path: string, what: string, platform: NodeJS.Platform): Promise<string | undefined> {
+  if (platform === "win32") return undefined;
+  const mode = (await stat(path)).mode & 0o777;
+  return (mode & 0o077) !== 0
+    ? `The ${what} ${path} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it.`
+    : undefined;
 }
 
 export interface LoadOptions {
@@ -70,6 +97,7 @@ export interface LoadOptions {
 
 export async function loadCredential(source: CredentialSource, o: LoadOptions): Promise<LoadedCredential> {
   const warnings: string[] = [];
+  const platform = o.platform ?? process.platform;
   if (source.type === "secret") {
     let secret: string | undefined;
     let description: string;
@@ -82,14 +110,8 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
     } else {
       secret = (await readText(source.path, "secret file")).replace(/\r?\n$/, "");
       description = `client secret from ${source.path}`;
-      if ((o.platform ?? process.platform) !== "win32") {
-        const mode = (await stat(source.path)).mode & 0o777;
-        if ((mode & 0o077) !== 0) {
-          warnings.push(
-            `The secret file ${source.path} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it.`,
-          );
-        }
-      }
+      const w = await openModeWarning(source.path, "secret file", platform);
+      if (w !== undefined) warnings.push(w);
     }
     o.secrets?.add(secret);
     if (secret === undefined || secret.trim() === "") {
@@ -110,7 +132,7 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
   if (source.type === "federated") {
     const tokenFile = source.tokenFile;
     // Fail early (and clearly) when the file is missing or empty; msal calls the callback on each sign-in.
-    const first = (await readText(tokenFile, "federated token file")).trim();
+    const first = (await readText(tokenFile, "federated token file", FEDERATED_TOKEN_MAX_BYTES)).trim();
     o.secrets?.add(first);
     if (first === "")
       throw credentialError(
@@ -122,7 +144,7 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
       description: `federated token from ${tokenFile}`,
       msal: {
         clientAssertion: async () => {
-          const token = (await readText(tokenFile, "federated token file")).trim();
+          const token = (await readText(tokenFile, "federated token file", FEDERATED_TOKEN_MAX_BYTES)).trim();
           o.secrets?.add(token);
           return token;
         },
@@ -132,28 +154,38 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
       warnings,
     };
   }
-  const password =
-    source.password.from === "env"
-      ? o.env["AZURE_CLIENT_CERTIFICATE_PASSWORD"]
-      : source.password.from === "file"
-        ? (await readText(source.password.path, "certificate password file")).replace(/\r?\n$/, "")
-        : undefined;
+  let password: string | undefined;
+  if (source.password.from === "env") password = o.env["AZURE_CLIENT_CERTIFICATE_PASSWORD"];
+  else if (source.password.from === "file") {
+    password = (await readText(source.password.path, "certificate password file")).replace(/\r?\n$/, "");
+    const w = await openModeWarning(source.password.path, "certificate password file", platform);
+    if (w !== undefined) warnings.push(w);
+  }
   o.secrets?.add(password);
-  const raw = await readFile(source.path).catch((e: unknown) => {
-    throw credentialError(
-      `Cannot read the certificate ${source.path} (${(e as NodeJS.ErrnoException).code ?? "error"}).`,
-      "Check the certificate path in the profile or AZURE_CLIENT_CERTIFICATE_PATH.",
-      e,
-    );
-  });
+  const raw = await readBounded(
+    source.path,
+    "certificate",
+    CERTIFICATE_MAX_BYTES,
+    "Check the certificate path in the profile or AZURE_CLIENT_CERTIFICATE_PATH.",
+  );
   const isPem = raw.includes("-----BEGIN");
+  // A PFX always holds the key; a PEM when it has a key block.
+  if (!isPem || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(raw.toString("latin1"))) {
+    const w = await openModeWarning(source.path, "certificate file (with its private key)", platform);
+    if (w !== undefined) warnings.push(w);
+  }
   let certPem: string;
   let key: KeyObject;
   let chainPem: string;
   if (isPem) {
     const text = raw.toString("utf8");
     const certs = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    const keyText = source.keyPath === undefined ? text : await readText(source.keyPath, "private key file");
+    const keyText =
+      source.keyPath === undefined ? text : await readText(source.keyPath, "private key file", CERTIFICATE_MAX_BYTES);
+    if (source.keyPath !== undefined) {
+      const w = await openModeWarning(source.keyPath, "private key file", platform);
+      if (w !== undefined) warnings.push(w);
+    }
     const keyPem =
       /-----BEGIN (?:RSA |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |ENCRYPTED )?PRIVATE KEY-----/.exec(
         keyText,

@@ -15,7 +15,8 @@
  */
 import { closeSync, fchmodSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join, win32 } from "node:path";
+import { dirname, join, posix, win32 } from "node:path";
+import { homeFolder, userStateDir } from "../../core/config/dirs.js";
 import { scrubShapes } from "./redact.js";
 import type { SecretRegistry } from "./redact.js";
 import type { HttpLogEvent, HttpLogger } from "./types.js";
@@ -29,10 +30,9 @@ const RUN_LOG_NAME = /^run-\d{8}T\d{6}\.\d{3}Z-\d+(?:-\d+)?\.jsonl$/;
 export function defaultLogDir(
   env: NodeJS.ProcessEnv,
   platform: NodeJS.Platform = process.platform,
-  home = env["HOME"] ?? homedir(),
+  home = homeFolder(env, platform, homedir),
 ): string {
-  if (platform === "win32" && env["LOCALAPPDATA"]) return win32.join(env["LOCALAPPDATA"], "intune-publisher", "logs");
-  return join(env["XDG_STATE_HOME"] || join(home, ".local", "state"), "intune-publisher", "logs");
+  return (platform === "win32" ? win32 : posix).join(userStateDir(env, platform, home), "logs");
 }
 
 /** `run-20261126T150405.123Z-4242.jsonl`: sorts by time, one per process. */

@@ -4,11 +4,12 @@
  *
  * Secrets are never part of this file: a secret profile names a separate 0600 file (or the environment).
  */
-import { join, posix, win32 } from "node:path";
+import { dirname, join, posix, win32 } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { PublisherError } from "../errors.js";
 import { CLOUD_NAMES, cloudForAuthorityHost, configError, resolveEndpoints } from "./clouds.js";
+import { userConfigDir } from "./dirs.js";
 import type { CloudName, Endpoints } from "./clouds.js";
 
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
@@ -69,7 +70,7 @@ export interface ConfigPaths {
   secretsDir: string;
 }
 
-/** XDG on Linux/macOS (`$XDG_CONFIG_HOME` or ~/.config), %APPDATA% on Windows; `--config` picks the file. */
+/** XDG on Linux/macOS (`$XDG_CONFIG_HOME` or ~/.config), %APPDATA% on Windows (src/core/config/dirs.ts); `--config` picks the file. */
 export function configPaths(opts: {
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
@@ -81,15 +82,9 @@ export function configPaths(opts: {
     const dir = p.dirname(opts.configFile);
     return { dir, file: opts.configFile, secretsDir: p.join(dir, "secrets") };
   }
-  if (opts.platform === "win32") {
-    const base = opts.env["APPDATA"] ?? win32.join(opts.home, "AppData", "Roaming");
-    const dir = win32.join(base, "intune-publisher");
-    return { dir, file: win32.join(dir, "config.yaml"), secretsDir: win32.join(dir, "secrets") };
-  }
-  const xdg = opts.env["XDG_CONFIG_HOME"];
-  const base = xdg !== undefined && xdg.startsWith("/") ? xdg : join(opts.home, ".config");
-  const dir = join(base, "intune-publisher");
-  return { dir, file: join(dir, "config.yaml"), secretsDir: join(dir, "secrets") };
+  const dir = userConfigDir(opts.env, opts.platform, opts.home);
+  const p = opts.platform === "win32" ? win32 : posix;
+  return { dir, file: p.join(dir, "config.yaml"), secretsDir: p.join(dir, "secrets") };
 }
 
 export function defaultSecretFile(paths: ConfigPaths, profileName: string, platform: NodeJS.Platform): string {
@@ -119,7 +114,43 @@ export function parseProfilesFile(text: string, source: string): ProfilesFile {
       "See docs/clouds.md for the format, or recreate it with `intune-publisher connect init`.",
     );
   }
+  for (const [name, profile] of Object.entries(r.data.profiles)) {
+    if (profile.proxy !== undefined && proxyPassword(profile.proxy) !== undefined) {
+      const secretsDir = join(dirname(source), "secrets");
+      throw new PublisherError(
+        "config",
+        "ProxyPasswordInConfig",
+        `The proxy URL of profile "${name}" in ${source} holds a password; passwords are not kept in the configuration file.`,
+        {
+          hint: `Move it: write the password alone to ${join(secretsDir, proxyPasswordFileName(name))} (chmod 600) and keep only "user@" in the URL, or remove user and password from the URL and set HTTPS_PROXY=http://USER:PASSWORD@host:port in the environment (docs/clouds.md).`,
+        },
+      );
+    }
+  }
   return r.data;
+}
+
+/** The password part of a proxy URL (decoded), or undefined. */
+export function proxyPassword(url: string): string | undefined {
+  try {
+    const p = new URL(url).password;
+    return p === "" ? undefined : decodeURIComponent(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function hasUser(url: string): boolean {
+  try {
+    return new URL(url).username !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** `<profile>.proxy-password`: beside the client secret, in the secrets folder (0600). */
+export function proxyPasswordFileName(profileName: string): string {
+  return `${profileName}.proxy-password`;
 }
 
 export function stringifyProfilesFile(file: ProfilesFile): string {
@@ -157,6 +188,8 @@ export interface Settings {
   credential: CredentialSource;
   /** an http(s) proxy URL, or undefined */
   proxy: string | undefined;
+  /** the profile's proxy password file (secrets folder), read when the transport is made */
+  proxyPasswordFile?: string | undefined;
   /** NO_PROXY as given (comma- or space-separated; see src/clients/http/proxy.ts) */
   noProxy: string | undefined;
   caCertificatePath: string | undefined;
@@ -189,6 +222,72 @@ export interface ResolveInput {
 
 const nonEmpty = (v: string | undefined): string | undefined =>
   v === undefined || v.trim() === "" ? undefined : v.trim();
+
+/** The AZURE_* variables intune-publisher reads (docs/clouds.md). */
+export const AZURE_VARIABLES = [
+  "AZURE_TENANT_ID",
+  "AZURE_CLIENT_ID",
+  "AZURE_CLIENT_SECRET",
+  "AZURE_CLIENT_CERTIFICATE_PATH",
+  "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+  "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
+  "AZURE_FEDERATED_TOKEN_FILE",
+  "AZURE_AUTHORITY_HOST",
+] as const;
+
+/** The flags that name a tenant or its endpoints (not --ca-certificate or --proxy). */
+const TARGET_FLAGS: [keyof SettingsFlags, string][] = [
+  ["profile", "--profile"],
+  ["cloud", "--cloud"],
+  ["tenant", "--tenant"],
+  ["clientId", "--client-id"],
+  ["authorityHost", "--authority-host"],
+  ["tokenAudience", "--token-audience"],
+  ["graphBaseUrl", "--graph-base-url"],
+];
+
+/**
+ * What names a tenant, in words ("AZURE_CLIENT_ID", "AZURE_TENANT_ID (set but empty)", "--tenant", "the profiles
+ * file …"); empty when nothing does. A variable set but empty counts: that is how CI renders a missing secret.
+ * The local tenant is the default target only when this is empty (docs/clouds.md).
+ */
+export function configuredBy(o: {
+  file: ProfilesFile | undefined;
+  fileName: string;
+  flags: SettingsFlags;
+  env: NodeJS.ProcessEnv;
+}): string[] {
+  const out: string[] = [];
+  if (o.file !== undefined) {
+    const names = Object.keys(o.file.profiles);
+    out.push(
+      `the profiles file ${o.fileName} (${
+        names.length === 0 ? "no profiles" : `profiles ${names.join(", ")}; none chosen: pass --profile`
+      })`,
+    );
+  }
+  for (const [key, flag] of TARGET_FLAGS) if (o.flags[key] !== undefined) out.push(flag);
+  for (const v of AZURE_VARIABLES) {
+    const value = o.env[v];
+    if (value !== undefined) out.push(value.trim() === "" ? `${v} (set but empty)` : v);
+  }
+  return out;
+}
+
+/** Something names a tenant but not enough of it (exit 11): names what is missing and what was given. */
+function incomplete(missing: string, named: string[], fix: string, code = "IncompleteConfiguration"): PublisherError {
+  const empty = named.some((n) => n.endsWith("(set but empty)"));
+  return new PublisherError(
+    "incompleteConfig",
+    code,
+    `The configuration is incomplete: ${missing}; given: ${named.join(", ")}.`,
+    {
+      hint: `${fix[0]?.toUpperCase()}${fix.slice(1)}${
+        empty ? " A variable set but empty is how CI passes a missing secret: check where it comes from." : ""
+      } The local tenant is used only when nothing is configured, or with --cloud local.`,
+    },
+  );
+}
 
 /** Chooses the profile and merges flags, environment and preset into the effective settings. */
 export function resolveSettings(input: ResolveInput): Settings {
@@ -266,14 +365,27 @@ export function resolveSettings(input: ResolveInput): Settings {
     const missing = [
       tenant === undefined ? "tenant" : undefined,
       clientId === undefined ? "client ID" : undefined,
+    ].filter((x): x is string => x !== undefined);
+    const named = configuredBy(input);
+    if (named.length === 0) {
+      // Nothing at all: `publish` then uses the local tenant (src/publish/target.ts); `connect test` says so.
+      throw new PublisherError(
+        "config",
+        "NoConfiguration",
+        `No ${missing.join(" or ")} is configured${input.file ? "" : ` (no profiles file at ${input.fileName})`}.`,
+        {
+          hint: "Create a profile with `intune-publisher connect init`, pass --profile, or set AZURE_TENANT_ID and AZURE_CLIENT_ID.",
+        },
+      );
+    }
+    const fixes = [
+      tenant === undefined ? "set AZURE_TENANT_ID (the Directory (tenant) ID) or pass --tenant" : undefined,
+      clientId === undefined ? "set AZURE_CLIENT_ID or pass --client-id" : undefined,
     ].filter(Boolean);
-    throw new PublisherError(
-      "config",
-      "NoConfiguration",
-      `No ${missing.join(" or ")} is configured${input.file ? "" : ` (no profiles file at ${input.fileName})`}.`,
-      {
-        hint: "Create a profile with `intune-publisher connect init`, pass --profile, or set AZURE_TENANT_ID and AZURE_CLIENT_ID.",
-      },
+    throw incomplete(
+      `no ${missing.join(" or ")} is set`,
+      named,
+      `${fixes.join(", and ")}, or use a profile (\`intune-publisher connect init\`, --profile).`,
     );
   }
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(clientId)) {
@@ -290,7 +402,22 @@ export function resolveSettings(input: ResolveInput): Settings {
   if (proxy !== undefined && sources["proxy"] === undefined) sources["proxy"] = "env HTTPS_PROXY";
   const noProxy = nonEmpty(env["no_proxy"] ?? env["NO_PROXY"]);
   const caCertificatePath = pick("caCertificate", flags.caCertificate, undefined, profile?.caCertificate);
-  return { profileName, clientId, endpoints, credential, proxy, noProxy, caCertificatePath, sources };
+  // A profile's proxy user keeps its password in the secrets folder, never in the profiles file.
+  const proxyPasswordFile =
+    sources["proxy"] === "profile" && profileName !== undefined && proxy !== undefined && hasUser(proxy)
+      ? (input.platform === "win32" ? win32.join : join)(input.paths.secretsDir, proxyPasswordFileName(profileName))
+      : undefined;
+  return {
+    profileName,
+    clientId,
+    endpoints,
+    credential,
+    proxy,
+    ...(proxyPasswordFile === undefined ? {} : { proxyPasswordFile }),
+    noProxy,
+    caCertificatePath,
+    sources,
+  };
 }
 
 /** Environment credentials (@azure/identity's order: secret, certificate, federated token) replace the profile's. */
@@ -300,33 +427,18 @@ function resolveCredential(
   profile: Profile | undefined,
   sources: Record<string, string>,
 ): CredentialSource {
+  const fromEnv = credentialFromEnv(input.env, sources);
+  if (fromEnv !== undefined) return fromEnv;
   const env = input.env;
   const expiresOn = profile?.credential.type === "secret" ? profile.credential.expiresOn : undefined;
-  if (nonEmpty(env["AZURE_CLIENT_SECRET"]) !== undefined) {
-    sources["credential"] = "env AZURE_CLIENT_SECRET";
-    return { type: "secret", from: "env", expiresOn: undefined };
-  }
-  const certPath = nonEmpty(env["AZURE_CLIENT_CERTIFICATE_PATH"]);
-  if (certPath !== undefined) {
-    sources["credential"] = "env AZURE_CLIENT_CERTIFICATE_PATH";
-    return {
-      type: "certificate",
-      path: certPath,
-      keyPath: undefined,
-      password: env["AZURE_CLIENT_CERTIFICATE_PASSWORD"] !== undefined ? { from: "env" } : { from: "none" },
-      sendCertificateChain: env["AZURE_CLIENT_SEND_CERTIFICATE_CHAIN"] === "true",
-    };
-  }
-  const tokenFile = nonEmpty(env["AZURE_FEDERATED_TOKEN_FILE"]);
-  if (tokenFile !== undefined) {
-    sources["credential"] = "env AZURE_FEDERATED_TOKEN_FILE";
-    return { type: "federated", tokenFile };
-  }
   const c = profile?.credential;
   if (c === undefined || profileName === undefined) {
-    throw new PublisherError("config", "NoCredential", "No credential is configured.", {
-      hint: "Set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or create a profile with `intune-publisher connect init`.",
-    });
+    throw incomplete(
+      "no credential is set",
+      configuredBy(input),
+      "Set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or create a profile with `intune-publisher connect init`.",
+      "NoCredential",
+    );
   }
   sources["credential"] = "profile";
   if (c.type === "secret") {
@@ -352,4 +464,35 @@ function resolveCredential(
     };
   }
   return { type: "federated", tokenFile: c.tokenFile };
+}
+
+/**
+ * The credential the environment names (@azure/identity's order: secret, certificate, federated token), or
+ * undefined. It replaces a profile's, and a discovered local tenant's secret.
+ */
+export function credentialFromEnv(
+  env: NodeJS.ProcessEnv,
+  sources: Record<string, string>,
+): CredentialSource | undefined {
+  if (nonEmpty(env["AZURE_CLIENT_SECRET"]) !== undefined) {
+    sources["credential"] = "env AZURE_CLIENT_SECRET";
+    return { type: "secret", from: "env", expiresOn: undefined };
+  }
+  const certPath = nonEmpty(env["AZURE_CLIENT_CERTIFICATE_PATH"]);
+  if (certPath !== undefined) {
+    sources["credential"] = "env AZURE_CLIENT_CERTIFICATE_PATH";
+    return {
+      type: "certificate",
+      path: certPath,
+      keyPath: undefined,
+      password: env["AZURE_CLIENT_CERTIFICATE_PASSWORD"] !== undefined ? { from: "env" } : { from: "none" },
+      sendCertificateChain: env["AZURE_CLIENT_SEND_CERTIFICATE_CHAIN"] === "true",
+    };
+  }
+  const tokenFile = nonEmpty(env["AZURE_FEDERATED_TOKEN_FILE"]);
+  if (tokenFile !== undefined) {
+    sources["credential"] = "env AZURE_FEDERATED_TOKEN_FILE";
+    return { type: "federated", tokenFile };
+  }
+  return undefined;
 }

@@ -2,21 +2,25 @@
  * Reads and writes the profiles file and secret files (the I/O around src/core/config/profile.ts).
  * The secret goes to its own file with mode 0600 in a 0700 folder, never into the profiles file.
  */
-import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join, win32 } from "node:path";
+import { homeFolder } from "../../core/config/dirs.js";
 import {
   configPaths,
   defaultSecretFile,
   parseProfilesFile,
+  proxyPassword,
+  proxyPasswordFileName,
   resolveSettings,
   stringifyProfilesFile,
   withProfile,
 } from "../../core/config/profile.js";
 import type { ConfigPaths, Profile, ProfilesFile, Settings, SettingsFlags } from "../../core/config/profile.js";
-import { PublisherError } from "../../core/errors.js";
+import { isPublisherError, PublisherError } from "../../core/errors.js";
 import { registeringTransport } from "../../clients/http/redact.js";
 import type { SecretRegistry } from "../../clients/http/redact.js";
+import { readBoundedText } from "../../platform/fs.js";
 import { createFetchTransport } from "../../clients/http/transport.js";
 import type { HttpTransport } from "../../clients/http/types.js";
 
@@ -32,27 +36,31 @@ export function pathsFor(loc: ConfigLocation): ConfigPaths {
   return configPaths({
     env: loc.env,
     platform: loc.platform ?? process.platform,
-    home: loc.home ?? ((loc.platform ?? process.platform) === "win32" ? undefined : loc.env["HOME"]) ?? homedir(),
+    home: loc.home ?? homeFolder(loc.env, loc.platform ?? process.platform, homedir),
     configFile: loc.configFile,
   });
 }
+
+/** The profiles file: a few profiles of YAML. */
+export const CONFIG_FILE_MAX_BYTES = 1024 * 1024;
+/** An extra CA file (a bundle of a few hundred certificates fits). */
+export const CA_FILE_MAX_BYTES = 1024 * 1024;
 
 /** The parsed profiles file, or undefined when it does not exist. */
 export async function readProfilesFile(paths: ConfigPaths): Promise<ProfilesFile | undefined> {
   let text: string;
   try {
-    text = await readFile(paths.file, "utf8");
+    text = await readBoundedText({ path: paths.file, what: "configuration file", maxBytes: CONFIG_FILE_MAX_BYTES });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new PublisherError(
-      "config",
-      "ConfigUnreadable",
-      `Cannot read ${paths.file} (${(e as NodeJS.ErrnoException).code ?? "error"}).`,
-      {
+    if (isPublisherError(e) && e.code === "FileNotFound") return undefined;
+    if (isPublisherError(e) && e.code === "FileNotReadable") {
+      const cause = e.cause as NodeJS.ErrnoException | undefined;
+      throw new PublisherError("config", "ConfigUnreadable", `Cannot read ${paths.file} (${cause?.code ?? "error"}).`, {
         hint: "Check the file's permissions or pass another file with --config.",
         cause: e,
-      },
-    );
+      });
+    }
+    throw e;
   }
   return parseProfilesFile(text, paths.file);
 }
@@ -60,6 +68,17 @@ export async function readProfilesFile(paths: ConfigPaths): Promise<ProfilesFile
 export async function loadSettings(loc: ConfigLocation, flags: SettingsFlags): Promise<Settings> {
   const paths = pathsFor(loc);
   const file = await readProfilesFile(paths);
+  if (file === undefined && loc.configFile !== undefined) {
+    // `connect init --config NEW` creates the file; everything else needs it to exist.
+    throw new PublisherError(
+      "incompleteConfig",
+      "ConfigFileMissing",
+      `The configuration file ${paths.file} (--config) does not exist.`,
+      {
+        hint: "Check the path, or create the file with `intune-publisher connect init --config FILE`. Nothing falls back to the local tenant when --config is given.",
+      },
+    );
+  }
   return resolveSettings({
     file,
     fileName: paths.file,
@@ -83,10 +102,21 @@ export async function saveProfile(
   name: string,
   profile: Profile,
   secret: string | undefined,
-): Promise<{ configFile: string; secretFile: string | undefined }> {
+): Promise<{ configFile: string; secretFile: string | undefined; proxyPasswordFile: string | undefined }> {
   const paths = pathsFor(loc);
   const platform = loc.platform ?? process.platform;
   const current = (await readProfilesFile(paths)) ?? { profiles: {} };
+  // A proxy password goes to the secrets folder (0600); the profile keeps the URL without it.
+  let proxyPasswordFile: string | undefined;
+  const password = profile.proxy === undefined ? undefined : proxyPassword(profile.proxy);
+  if (profile.proxy !== undefined && password !== undefined) {
+    const u = new URL(profile.proxy);
+    u.password = "";
+    profile = { ...profile, proxy: u.href };
+    proxyPasswordFile = (platform === "win32" ? win32.join : join)(paths.secretsDir, proxyPasswordFileName(name));
+    await mkdir(paths.secretsDir, { recursive: true, mode: 0o700 });
+    await writeAtomic(proxyPasswordFile, `${password}\n`, 0o600);
+  }
   let secretFile: string | undefined;
   if (profile.credential.type === "secret") {
     // the default path stays implicit in the profile, so the profiles file remains portable
@@ -99,7 +129,22 @@ export async function saveProfile(
   const next = withProfile(current, name, profile);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await writeAtomic(paths.file, stringifyProfilesFile(next), 0o600);
-  return { configFile: paths.file, secretFile };
+  return { configFile: paths.file, secretFile, proxyPasswordFile };
+}
+
+/** A proxy password file holds one line. */
+export const PROXY_PASSWORD_MAX_BYTES = 64 * 1024;
+
+/** The profile's proxy password (secrets folder), or undefined when it has none. */
+async function readProxyPassword(path: string): Promise<string | undefined> {
+  try {
+    const text = await readBoundedText({ path, what: "proxy password file", maxBytes: PROXY_PASSWORD_MAX_BYTES });
+    const pw = text.replace(/\r?\n$/, "");
+    return pw === "" ? undefined : pw;
+  } catch (e) {
+    if (isPublisherError(e) && e.code === "FileNotFound") return undefined;
+    throw e;
+  }
 }
 
 export interface ConnectTransport {
@@ -123,9 +168,16 @@ export async function transportFor(
 ): Promise<ConnectTransport> {
   let caPem = extra.caPem;
   if (settings.caCertificatePath !== undefined) {
+    let extra: string;
     try {
-      caPem = [caPem, await readFile(settings.caCertificatePath, "utf8")].filter(Boolean).join("\n");
+      extra = await readBoundedText({
+        path: settings.caCertificatePath,
+        what: "CA certificate",
+        maxBytes: CA_FILE_MAX_BYTES,
+      });
     } catch (e) {
+      // A device, FIFO or oversized file keeps its own refusal (exit 9).
+      if (isPublisherError(e) && e.code !== "FileNotFound" && e.code !== "FileNotReadable") throw e;
       throw new PublisherError(
         "config",
         "CaUnreadable",
@@ -136,11 +188,13 @@ export async function transportFor(
         },
       );
     }
+    caPem = [caPem, extra].filter(Boolean).join("\n");
   }
-  if (settings.proxy !== undefined) {
+  let proxy = settings.proxy;
+  if (proxy !== undefined) {
     let u: URL | undefined;
     try {
-      u = new URL(settings.proxy);
+      u = new URL(proxy);
     } catch {
       u = undefined;
     }
@@ -149,11 +203,18 @@ export async function transportFor(
         hint: "Give the proxy as http://host:port (HTTPS_PROXY or proxy in the profile).",
       });
     }
+    if (settings.proxyPasswordFile !== undefined && u.password === "") {
+      const password = await readProxyPassword(settings.proxyPasswordFile);
+      if (password !== undefined) {
+        u.password = encodeURIComponent(password);
+        proxy = u.href;
+      }
+    }
   }
   const t = createFetchTransport({
     ...(caPem === undefined ? {} : { trustedCaPem: caPem }),
     proxy: {
-      ...(settings.proxy === undefined ? {} : { httpsProxy: settings.proxy }),
+      ...(proxy === undefined ? {} : { httpsProxy: proxy }),
       ...(settings.noProxy === undefined ? {} : { noProxy: settings.noProxy }),
     },
   });

@@ -1,14 +1,19 @@
 /**
  * Finds a running local tenant (`intune-publisher emulator start`) from its state folder, so that
- * `connect test --cloud local` tests it instead of starting one in-process. `emulator start` writes
- * credentials.json (0600) there: tenant, client, secret, `authorityHost`, `graphBaseUrl`, `tokenAudience`; the
- * tenant is used only if its OpenID configuration answers at that address over TLS trusting the folder's ca.pem
- * (so a stale file, or another program on a reused port, is never mistaken for it).
+ * `connect test --cloud local` and an unconfigured `publish` use it instead of starting one in-process.
+ * `emulator start` writes credentials.json (0600) there: tenant, client, secret, `authorityHost`, `graphBaseUrl`,
+ * `tokenAudience`. The record is used only if both addresses are on this machine (loopback) and the tenant's OpenID
+ * configuration answers there over TLS trusting the folder's ca.pem. A record that is malformed, points elsewhere
+ * or no longer answers is an error naming the fix, never a silent fall-back to an empty in-process tenant.
  */
-import { readFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { request } from "node:https";
 import { homedir } from "node:os";
-import { join, win32 } from "node:path";
+import { join, posix, win32 } from "node:path";
+import { homeFolder, userStateDir } from "../../core/config/dirs.js";
+import { isPublisherError, PublisherError } from "../../core/errors.js";
+import { readBoundedText } from "../../platform/fs.js";
+import { lockHolderAlive, readLock } from "./state-lock.js";
 
 export interface LocalTarget {
   tenantId: string;
@@ -20,6 +25,8 @@ export interface LocalTarget {
   caPem: string;
   /** for the report: where it came from */
   source: string;
+  /** e.g. credentials.json readable by others */
+  warnings?: string[];
 }
 
 /** Names the emulator's state folder for `emulator start` and for finding a running local tenant. */
@@ -27,18 +34,30 @@ export const EMULATOR_STATE_ENV = "INTUNE_PUBLISHER_EMULATOR_STATE";
 
 /**
  * The emulator's default state folder (`emulator start` and `connect test --cloud local` alike):
- * $INTUNE_PUBLISHER_EMULATOR_STATE, else the XDG state home (or %LOCALAPPDATA%)/intune-publisher/emulator.
+ * $INTUNE_PUBLISHER_EMULATOR_STATE, else the XDG state home (or %LOCALAPPDATA%)/intune-publisher/emulator; empty
+ * variables count as unset.
  */
 export function defaultEmulatorStateDir(
   env: NodeJS.ProcessEnv,
   platform: NodeJS.Platform = process.platform,
-  home = env["HOME"] ?? homedir(),
+  home = homeFolder(env, platform, homedir),
 ): string {
   const named = env[EMULATOR_STATE_ENV];
-  if (named !== undefined && named !== "") return named;
-  if (platform === "win32" && env["LOCALAPPDATA"])
-    return win32.join(env["LOCALAPPDATA"], "intune-publisher", "emulator");
-  return join(env["XDG_STATE_HOME"] ?? join(home, ".local", "state"), "intune-publisher", "emulator");
+  if (named !== undefined && named.trim() !== "") return named;
+  return (platform === "win32" ? win32 : posix).join(userStateDir(env, platform, home), "emulator");
+}
+
+/** credentials.json holds a few hundred bytes of JSON. */
+export const CREDENTIALS_MAX_BYTES = 64 * 1024;
+/** The emulator's CA certificate (one PEM certificate, about 1.2 KB). */
+export const STATE_CA_MAX_BYTES = 64 * 1024;
+
+/** True for 127.0.0.0/8, ::1 and localhost: the only hosts a local tenant record may name. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return m !== null && m[1] === "127" && m.slice(2).every((o) => Number(o) <= 255);
 }
 
 /** True when `authorityHost` serves the tenant's OpenID configuration (HTTP 200, JSON naming that host). */
@@ -82,39 +101,112 @@ function answers(authorityHost: string, tenantId: string, caPem: string, timeout
   });
 }
 
-/** The running local tenant described by `stateDir`, or undefined (no file, no address in it, no answer). */
+function recordError(path: string, problem: string, hint: string): PublisherError {
+  return new PublisherError("config", "LocalTenantRecordInvalid", `The local tenant record ${path} ${problem}.`, {
+    hint,
+  });
+}
+
+/**
+ * The running local tenant described by `stateDir`; undefined when the folder has no credentials.json. Throws when
+ * the record is unreadable, names a host that is not this machine, or its tenant does not answer.
+ */
 export async function findRunningLocalTenant(stateDir: string): Promise<LocalTarget | undefined> {
-  let creds: Record<string, unknown>;
-  let caPem: string;
+  const credsPath = join(stateDir, "credentials.json");
+  let text: string;
   try {
-    creds = JSON.parse(await readFile(join(stateDir, "credentials.json"), "utf8")) as Record<string, unknown>;
-    caPem = await readFile(join(stateDir, "ca.pem"), "utf8");
+    text = await readBoundedText({ path: credsPath, what: "local tenant record", maxBytes: CREDENTIALS_MAX_BYTES });
+  } catch (e) {
+    if (isPublisherError(e) && e.code === "FileNotFound") return undefined;
+    throw e;
+  }
+  const removeHint = `Delete ${credsPath} (or start the emulator again with \`intune-publisher emulator start --state ${stateDir}\`).`;
+  let creds: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
+    creds = parsed as Record<string, unknown>;
   } catch {
-    return undefined;
+    throw recordError(credsPath, "is not a JSON object", removeHint);
   }
   const str = (k: string): string | undefined =>
     typeof creds[k] === "string" && creds[k] !== "" ? creds[k] : undefined;
-  const tenantId = str("tenantId");
-  const clientId = str("clientId");
-  const clientSecret = str("clientSecret");
-  const authorityHost = str("authorityHost");
-  const graphBaseUrl = str("graphBaseUrl");
-  if (!tenantId || !clientId || !clientSecret || !authorityHost || !graphBaseUrl) return undefined;
-  let url: URL;
-  try {
-    url = new URL(authorityHost);
-  } catch {
-    return undefined;
+  const fields = ["tenantId", "clientId", "clientSecret", "authorityHost", "graphBaseUrl"];
+  const missing = fields.filter((k) => str(k) === undefined);
+  if (missing.length > 0) throw recordError(credsPath, `lacks ${missing.join(", ")}`, removeHint);
+  const [tenantId, clientId, clientSecret, authorityHost, graphBaseUrl] = fields.map((k) => str(k)!) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const urls: URL[] = [];
+  for (const [name, value] of [
+    ["authorityHost", authorityHost],
+    ["graphBaseUrl", graphBaseUrl],
+  ] as const) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw recordError(credsPath, `has an ${name} that is not a URL`, removeHint);
+    }
+    if (url.protocol !== "https:" || !isLoopbackHost(url.hostname))
+      throw recordError(
+        credsPath,
+        `points ${name} at ${url.protocol}//${url.host}, which is not an https address on this machine`,
+        `A local tenant record may name only https loopback addresses (127.0.0.0/8, ::1, localhost). Delete ${credsPath} if you did not write it; to use another tenant, configure it (docs/clouds.md).`,
+      );
+    urls.push(url);
   }
-  if (url.protocol !== "https:" || !(await answers(url.origin, tenantId, caPem, 2000))) return undefined;
+  const caPem = await readBoundedText({
+    path: join(stateDir, "ca.pem"),
+    what: "local tenant CA certificate",
+    maxBytes: STATE_CA_MAX_BYTES,
+  }).catch((e: unknown) => {
+    if (isPublisherError(e) && e.code === "FileNotFound")
+      throw recordError(credsPath, "has no ca.pem beside it", removeHint);
+    throw e;
+  });
+  const origin = urls[0]!.origin;
+  if (!(await answers(origin, tenantId, caPem, 2000))) {
+    const lock = await readLock(stateDir);
+    const alive = lock === undefined || lock === "unreadable" ? undefined : lockHolderAlive(lock);
+    const why =
+      lock === undefined
+        ? "no emulator holds its state folder (it was stopped, or it crashed)"
+        : lock === "unreadable" || alive === undefined
+          ? "its emulator may run elsewhere"
+          : alive
+            ? `its emulator (pid ${lock.pid}) runs but does not answer there`
+            : `its emulator (pid ${lock.pid}) is no longer running`;
+    throw new PublisherError(
+      "config",
+      "LocalTenantNotRunning",
+      `The local tenant recorded in ${credsPath} (${origin}) does not answer: ${why}.`,
+      {
+        hint: `Start it again with \`intune-publisher emulator start --state ${stateDir}\` (add --persist if it kept its state), or delete ${credsPath} to use a throw-away in-process local tenant instead.`,
+      },
+    );
+  }
+  const warnings: string[] = [];
+  if (process.platform !== "win32") {
+    const mode = (await stat(credsPath)).mode & 0o777;
+    if ((mode & 0o077) !== 0)
+      warnings.push(
+        `${credsPath} holds the local tenant's client secret and is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it.`,
+      );
+  }
   return {
     tenantId,
     clientId,
     clientSecret,
-    authorityHost: url.origin,
+    authorityHost: origin,
     graphBaseUrl,
     tokenAudience: str("tokenAudience") ?? "https://graph.microsoft.com",
     caPem,
-    source: `running local tenant (${join(stateDir, "credentials.json")})`,
+    source: `running local tenant (${credsPath})`,
+    warnings,
   };
 }
