@@ -97,7 +97,7 @@ describe("proxy password", () => {
       /error: The proxy URL of profile "corp" in .*old\.yaml holds a password; passwords are not kept/,
     );
     assert.match(r.err, /hint: Move it: write the password alone to .*secrets.corp\.proxy-password \(chmod 600\)/);
-    assert.match(r.err, /HTTPS_PROXY=http:\/\/USER:PASSWORD@host:port/);
+    assert.match(r.err, /in the HTTPS_PROXY environment variable instead/);
     assert.ok(!r.err.includes(PASSWORD));
   });
 });

@@ -122,7 +122,7 @@ export function parseProfilesFile(text: string, source: string): ProfilesFile {
         "ProxyPasswordInConfig",
         `The proxy URL of profile "${name}" in ${source} holds a password; passwords are not kept in the configuration file.`,
         {
-          hint: `Move it: write the password alone to ${join(secretsDir, proxyPasswordFileName(name))} (chmod 600) and keep only "user@" in the URL, or remove user and password from the URL and set HTTPS_PROXY=http://USER:PASSWORD@host:port in the environment (docs/clouds.md).`,
+          hint: `Move it: write the password alone to ${join(secretsDir, proxyPasswordFileName(name))} (chmod 600) and keep only "user@" in the URL, or remove user and password from the URL and give the proxy URL with them in the HTTPS_PROXY environment variable instead (docs/clouds.md).`,
         },
       );
     }
