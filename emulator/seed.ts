@@ -254,7 +254,7 @@ export function defaultSeed(): Seed {
         roles: [...PUBLISHER_PERMISSIONS],
       },
     ],
-    // What the examples' targeting names (examples/targeting/, examples/apps/): the same ids as examples/seed.yaml.
+    // What the examples' targeting names (examples/apps/, examples/apps/targeting/): the same ids as examples/seed.yaml.
     groups: [
       { id: "5a8e1f3c-1d2b-4e6f-8a9b-0c1d2e3f4a5b", displayName: "Intune - Pilot devices" },
       { id: "6b9f2a4d-2e3c-4f70-9bac-1d2e3f4a5b6c", displayName: "Intune - All Windows devices" },

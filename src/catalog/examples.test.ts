@@ -1,4 +1,4 @@
-// The shipped examples (examples/apps/*.yaml, examples/targeting/*.yaml) load, and their Graph bodies (apps and
+// The shipped examples (examples/apps/*.yaml, examples/apps/targeting/*.yaml) load, and their Graph bodies (apps and
 // assignment settings) pass the emulator's strict validation; the YAML examples in docs/app-definitions.md parse.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -31,18 +31,17 @@ function repoRoot(): string {
 }
 
 const examples = join(repoRoot(), "examples", "apps");
-const targeting = join(repoRoot(), "examples", "targeting");
+const targeting = join(examples, "targeting");
 let work: string;
 let loaded: LoadedAppDefinition[];
 let fabrikamDigest: string;
 
 before(async () => {
   // Work on a copy: the prebuilt-package example needs its package, which is built here (never committed). The
-  // definitions name the shared targeting file as ../targeting/…, so both folders are copied side by side.
+  // shared targeting file is inside examples/apps, so the definitions need no --allow-path.
   const root = await mkdtemp(join(tmpdir(), "ip-examples-"));
   work = join(root, "apps");
   await cp(examples, work, { recursive: true });
-  await cp(targeting, join(root, "targeting"), { recursive: true });
   const built = await packageFolder({
     sourceDir: join(work, "fabrikam-agent", "payload"),
     setupFile: "install.cmd",
@@ -107,12 +106,12 @@ describe("examples/apps", () => {
       ],
     );
     assertSettingsAccepted(def.assignments ?? [], "docs/app-definitions.md");
-    const shared = /```yaml\n# examples\/targeting\/pilot\.yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    const shared = /```yaml\n# examples\/apps\/targeting\/pilot\.yaml\n([\s\S]*?)```/.exec(doc)?.[1];
     assert.ok(shared, "the shared targeting file example");
     assert.deepEqual(
       targetingFileSchema.parse(parseYaml(shared)),
       targetingFileSchema.parse(parseYaml(await readFile(join(targeting, "pilot.yaml"), "utf8"))),
-      "the doc shows examples/targeting/pilot.yaml as it is",
+      "the doc shows examples/apps/targeting/pilot.yaml as it is",
     );
   });
 
@@ -144,7 +143,7 @@ describe("examples/apps", () => {
     // contoso-notes has no targeting: a benchmark copies it and counts its writes.
     assert.deepEqual(row(byId.get("contoso-notes")!), []);
     const northwind = byId.get("northwind-printers")!;
-    assert.equal(northwind.definition.targeting, "../targeting/pilot.yaml");
+    assert.equal(northwind.definition.targeting, "targeting/pilot.yaml");
     assert.deepEqual(row(northwind), [
       ["required", "Intune - Pilot devices", null],
       ["available", "allUsers", null],

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, open, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AppDefinitionError } from "../core/app-definition/errors.js";
-import { iconType, loadAppDefinition, loadAppDefinitions } from "./load.js";
+import { isPublisherError } from "../core/errors.js";
+import type { LoadOptions } from "./load.js";
+import { iconType, loadAppDefinition, loadAppDefinitions, scriptTextProblem } from "./load.js";
 
 const BASE = `id: contoso-tool
 displayName: Contoso Tool
@@ -122,7 +125,7 @@ describe("loadAppDefinition", () => {
     );
     assert.deepEqual(
       ps.map((p) => [p.field, p.message]),
-      [["detection.0.script", "The script scripts/empty.ps1 is empty."]],
+      [["detection.0.script", "The detection script scripts/empty.ps1 is empty."]],
     );
   });
 
@@ -134,7 +137,7 @@ describe("loadAppDefinition", () => {
     );
     assert.match(gif[0]!.message, /not a PNG or JPEG image/);
     const big = await refused("big.yaml", `${BASE}icon: big.png\n`);
-    assert.match(big[0]!.message, /keep it under 1048576 bytes/);
+    assert.match(big[0]!.message, /The icon .*big\.png is .*, over the limit of 1 MiB\./);
     assert.equal(iconType(PNG), "image/png");
     assert.equal(iconType(JPEG), "image/jpeg");
     assert.equal(iconType(Buffer.from("GIF89a")), undefined);
@@ -161,7 +164,7 @@ describe("loadAppDefinition", () => {
     assert.match(tooBig[0]!.message, /Intune takes at most 30.00 GB per app/);
     await rm(huge);
     const absent = await refused("absent.yaml", pkg("absent.intunewin"));
-    assert.match(absent[0]!.message, /The package absent.intunewin does not exist/);
+    assert.match(absent[0]!.message, /The package .*absent\.intunewin does not exist/);
   });
 
   it("reports a missing definition file as an input error", async () => {
@@ -188,4 +191,280 @@ describe("loadAppDefinition", () => {
     });
     assert.equal((await loadAppDefinitions([a])).length, 1);
   });
+});
+
+/** BASE with a script detection rule (line 14, column 13) and extra top-level lines. */
+const withScript = (script: string, extra = "") =>
+  BASE.replace(/detection:[\s\S]*$/, `detection:\n  - type: script\n    script: ${script}\n`) + extra;
+
+/** A sparse file of `size` bytes starting with `head`: large without using the disk. */
+async function sparse(path: string, size: number, head = ""): Promise<void> {
+  await writeFile(path, head);
+  const fh = await open(path, "r+");
+  await fh.truncate(size);
+  await fh.close();
+}
+
+const posix = process.platform !== "win32";
+
+describe("files a definition names: inside the allowed folders, regular, bounded", () => {
+  let root: string;
+  let apps: string;
+  let outside: string;
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), "ip-catalog-roots-"));
+    apps = join(root, "apps");
+    outside = join(root, "outside");
+    await mkdir(join(apps, "src"), { recursive: true });
+    await mkdir(outside);
+    await writeFile(join(apps, "src", "install.ps1"), "exit 0\n");
+    await writeFile(join(apps, "detect.ps1"), "Write-Output 'ok'\n");
+    await writeFile(join(outside, "secret.txt"), "runner secret\n");
+    await writeFile(join(outside, "check.ps1"), "Write-Output 'outside'\n");
+    await writeFile(join(outside, "icon.png"), PNG);
+    await writeFile(join(outside, "pilot.yaml"), "assignments:\n  - intent: required\n    target: allDevices\n");
+    await writeFile(join(outside, "app.intunewin"), Buffer.from("PK\x03\x04rest-of-a-zip"));
+    await writeFile(join(outside, "install.ps1"), "exit 0\n");
+    await symlink(join(outside, "check.ps1"), join(apps, "link.ps1"));
+    await symlink(join(outside, "install.ps1"), join(apps, "src", "setup-link.ps1"));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function problemsOf(name: string, text: string, options: LoadOptions = {}) {
+    const file = join(apps, name);
+    await writeFile(file, text);
+    try {
+      await loadAppDefinition(file, options);
+    } catch (e) {
+      assert.ok(e instanceof AppDefinitionError, String(e));
+      return {
+        hint: e.hint ?? "",
+        problems: e.problems.map((p) => {
+          assert.equal(p.file, file);
+          return { where: `${p.line}:${p.column}`, field: p.path.join("."), message: p.message };
+        }),
+      };
+    }
+    assert.fail(`${name} was accepted`);
+  }
+
+  it("refuses a script written as ../, as an absolute path, or as a link leaving the folder, at its position", async () => {
+    for (const written of ["../outside/secret.txt", join(outside, "check.ps1"), "link.ps1"]) {
+      const r = await problemsOf("escape.yaml", withScript(written));
+      assert.deepEqual(
+        r.problems.map((p) => [p.where, p.field]),
+        [["14:13", "detection.0.script"]],
+        written,
+      );
+      assert.match(
+        r.problems[0]!.message,
+        /^The detection script .* resolves to .*outside.*, outside the folders this run may read \(.*apps\)\.$/,
+      );
+      assert.match(r.hint, /--allow-path DIR/);
+    }
+  });
+
+  it("refuses an icon, targeting file, package and source folder outside the folder, each at its field", async () => {
+    const r = await problemsOf(
+      "escape-all.yaml",
+      BASE.replace("  source: src\n  setupFile: install.ps1\n", "  package: ../outside/app.intunewin\n") +
+        "icon: ../outside/icon.png\ntargeting: ../outside/pilot.yaml\n",
+    );
+    assert.deepEqual(
+      r.problems.map((p) => [p.where, p.field]),
+      [
+        ["6:12", "content.package"],
+        ["15:7", "icon"],
+        ["16:12", "targeting"],
+      ],
+    );
+    for (const p of r.problems) assert.match(p.message, /outside the folders this run may read/);
+    const source = await problemsOf("escape-source.yaml", BASE.replace("source: src", "source: ../outside"));
+    assert.deepEqual(
+      source.problems.map((p) => [p.where, p.field]),
+      [["6:11", "content.source"]],
+    );
+  });
+
+  it("refuses a setup file that a link takes out of the source folder", async () => {
+    const r = await problemsOf("setup-link.yaml", BASE.replace("setupFile: install.ps1", "setupFile: setup-link.ps1"));
+    assert.deepEqual(
+      r.problems.map((p) => [p.where, p.field, p.message]),
+      [["7:14", "content.setupFile", "The setup file setup-link.ps1 resolves outside the source folder src."]],
+    );
+  });
+
+  it("--allow-path admits a folder: scripts, icon, targeting and package there load", async () => {
+    const file = join(apps, "allowed.yaml");
+    await writeFile(
+      file,
+      BASE.replace("  source: src\n  setupFile: install.ps1\n", "  package: ../outside/app.intunewin\n").replace(
+        /detection:[\s\S]*$/,
+        "detection:\n  - type: script\n    script: ../outside/check.ps1\n" +
+          "icon: ../outside/icon.png\ntargeting: ../outside/pilot.yaml\n",
+      ),
+    );
+    for (const allowPaths of [[outside], [relative(root, outside)]]) {
+      const loaded = await loadAppDefinition(file, { allowPaths, cwd: root });
+      assert.equal(
+        Buffer.from(loaded.assets.scripts.get("../outside/check.ps1")!).toString(),
+        "Write-Output 'outside'\n",
+      );
+      assert.equal(loaded.assets.icon?.type, "image/png");
+      assert.deepEqual(
+        loaded.assignments.map((a) => a.assignment.target),
+        ["allDevices"],
+      );
+      assert.equal(loaded.content.kind, "package");
+    }
+    // The link to a file in an allowed folder is admitted too; a file beside it that is not .ps1 is not a script.
+    const linked = await loadAppDefinition(await writeAndPath("linked.yaml", withScript("link.ps1")), {
+      allowPaths: [outside],
+    });
+    assert.equal(linked.assets.scripts.size, 1);
+    const txt = await problemsOf("txt-allowed.yaml", withScript("../outside/secret.txt"), { allowPaths: [outside] });
+    assert.match(txt.problems[0]!.message, /is not a \.ps1 file/);
+  });
+
+  async function writeAndPath(name: string, text: string): Promise<string> {
+    const file = join(apps, name);
+    await writeFile(file, text);
+    return file;
+  }
+
+  it("an --allow-path folder must exist", async () => {
+    const file = await writeAndPath("plain.yaml", BASE);
+    for (const bad of [join(root, "nowhere"), join(outside, "secret.txt")]) {
+      await assert.rejects(loadAppDefinitions([file], { allowPaths: [bad] }), (e: unknown) => {
+        assert.ok(isPublisherError(e));
+        assert.equal(e.code, "AllowPathNotFolder");
+        assert.equal(e.kind, "input");
+        assert.ok(e.message.includes(bad), e.message);
+        return true;
+      });
+    }
+  });
+
+  it(
+    "refuses /dev/zero as a script, icon or targeting file at once, as outside the folder or as a device",
+    {
+      skip: !posix,
+    },
+    async () => {
+      const direct = await problemsOf("zero.yaml", withScript("/dev/zero", "icon: /dev/zero\ntargeting: /dev/zero\n"));
+      assert.deepEqual(
+        direct.problems.map((p) => p.field),
+        ["detection.0.script", "icon", "targeting"],
+      );
+      for (const p of direct.problems) assert.match(p.message, /resolves to \/dev\/zero, outside the folders/);
+      // Even with /dev allowed (and a .ps1 link to it), a device is never read.
+      await symlink("/dev/zero", join(apps, "zero.ps1"));
+      const allowed = await problemsOf(
+        "zero-allowed.yaml",
+        withScript("zero.ps1", "icon: /dev/zero\ntargeting: /dev/zero\n"),
+        { allowPaths: ["/dev"] },
+      );
+      assert.deepEqual(
+        allowed.problems.map((p) => p.field),
+        ["detection.0.script", "icon", "targeting"],
+      );
+      for (const p of allowed.problems)
+        assert.match(p.message, /\/dev\/zero is a character device, not a regular file\./);
+    },
+  );
+
+  it(
+    "refuses a named pipe as the definition, a script, the icon, the targeting file or the package, without blocking",
+    {
+      skip: !posix,
+      timeout: 60_000, // a guard: before the fix the first read of a pipe never returned
+    },
+    async () => {
+      for (const f of ["pipe.ps1", "pipe.png", "pipe.yaml", "pipe.intunewin", "pipe-definition.yaml"])
+        execFileSync("mkfifo", [join(apps, f)]);
+      const r = await problemsOf(
+        "pipes.yaml",
+        withScript("pipe.ps1", "icon: pipe.png\ntargeting: pipe.yaml\n").replace(
+          "  source: src\n  setupFile: install.ps1\n",
+          "  package: pipe.intunewin\n",
+        ),
+      );
+      assert.deepEqual(
+        r.problems.map((p) => p.field),
+        ["content.package", "detection.0.script", "icon", "targeting"],
+      );
+      for (const p of r.problems) assert.match(p.message, /is a named pipe \(FIFO\), not a regular file\./);
+      await assert.rejects(loadAppDefinition(join(apps, "pipe-definition.yaml")), (e: unknown) => {
+        assert.ok(isPublisherError(e));
+        assert.equal(e.code, "NotRegularFile");
+        assert.match(e.message, /The app definition .*pipe-definition\.yaml is a named pipe \(FIFO\)/);
+        return true;
+      });
+    },
+  );
+
+  it("refuses files over their limit by size, naming it, before reading or parsing them", async () => {
+    // 50 MB definition: YAML at the start, so only the size check can refuse it.
+    const big = join(apps, "big-definition.yaml");
+    await sparse(big, 50 * 1024 * 1024, BASE + "description: |\n  ");
+    await assert.rejects(loadAppDefinition(big), (e: unknown) => {
+      assert.ok(isPublisherError(e));
+      assert.equal(e.code, "FileTooLarge");
+      assert.equal(e.kind, "input");
+      assert.match(e.message, /The app definition .*big-definition\.yaml is 50 MiB, over the limit of 256 KiB\./);
+      return true;
+    });
+    await sparse(join(apps, "big.ps1"), 50 * 1024 * 1024, "Write-Output 'ok'\n");
+    await sparse(join(apps, "big-targeting.yaml"), 300 * 1024, "assignments:\n");
+    const r = await problemsOf("bigs.yaml", withScript("big.ps1", "targeting: big-targeting.yaml\n"));
+    assert.deepEqual(
+      r.problems.map((p) => [p.field, p.message.replace(/ \/\S+\//, " …/")]),
+      [
+        ["detection.0.script", "The detection script …/big.ps1 is 50 MiB, over the limit of 200 KiB."],
+        ["targeting", "The targeting file …/big-targeting.yaml is 300 KiB, over the limit of 256 KiB."],
+      ],
+    );
+  });
+
+  it("takes .ps1 scripts in UTF-8 or UTF-16 with a byte-order mark; refuses other names, binaries, unmarked UTF-16", async () => {
+    const utf16le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("Write-Output 'ok'\r\n", "utf16le")]);
+    await writeFile(join(apps, "utf16.ps1"), utf16le);
+    await writeFile(join(apps, "utf8bom.ps1"), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("exit 0")]));
+    await writeFile(join(apps, "detect.PS1"), "exit 0\n");
+    for (const ok of ["utf16.ps1", "utf8bom.ps1", "detect.PS1"]) {
+      const loaded = await loadAppDefinition(await writeAndPath("ok-script.yaml", withScript(ok)));
+      assert.deepEqual(Buffer.from(loaded.assets.scripts.get(ok)!), await readBack(ok), ok);
+    }
+    await writeFile(join(apps, "detect.txt"), "Write-Output 'ok'\n");
+    await writeFile(join(apps, "binary.ps1"), Buffer.concat([PNG, Buffer.alloc(16)]));
+    await writeFile(join(apps, "bare16.ps1"), Buffer.from("exit 0", "utf16le"));
+    await writeFile(join(apps, "bom-only.ps1"), Buffer.from([0xef, 0xbb, 0xbf]));
+    const cases: [string, RegExp][] = [
+      ["detect.txt", /^The detection script detect\.txt is not a \.ps1 file: Intune runs .* with PowerShell\.$/],
+      [
+        "binary.ps1",
+        /^The detection script binary\.ps1 is not text: it has a NUL byte at offset 48 \(save it as UTF-8/,
+      ],
+      ["bare16.ps1", /^The detection script bare16\.ps1 is not text: it has a NUL byte at offset 1 /],
+      ["bom-only.ps1", /^The detection script bom-only\.ps1 is empty\.$/],
+    ];
+    for (const [name, message] of cases) {
+      const r = await problemsOf("bad-script.yaml", withScript(name));
+      assert.deepEqual(
+        r.problems.map((p) => [p.where, p.field]),
+        [["14:13", "detection.0.script"]],
+        name,
+      );
+      assert.match(r.problems[0]!.message, message);
+    }
+    assert.match(scriptTextProblem(Buffer.from([0xfe, 0xff, 0x00])) ?? "", /odd number of bytes/);
+  });
+
+  async function readBack(name: string): Promise<Buffer> {
+    const { readFile } = await import("node:fs/promises");
+    return readFile(join(apps, name));
+  }
 });

@@ -2,9 +2,14 @@
  * Loads app definition files: parse with positions (parse.ts), resolve the paths they name relative to the file,
  * read scripts and the icon, and check what can be checked before any Graph call (files exist, icon type and size,
  * prebuilt package size). Every problem names file, line, column and field.
+ *
+ * Every file read here goes through src/platform/fs.ts: regular files only, opened without blocking, size capped
+ * (DEFINITION_FILE_LIMITS). The files a definition names must resolve, after symbolic links, inside the
+ * definition's folder or a folder the user allowed (`publish --allow-path`): a definition cannot send any other
+ * file of the machine to the tenant.
  */
-import { open, readFile, stat } from "node:fs/promises";
-import { dirname, isAbsolute, resolve, sep } from "node:path";
+import { realpath, stat } from "node:fs/promises";
+import { dirname, extname, resolve, sep } from "node:path";
 import type { DefinitionProblem, FieldPath } from "../core/app-definition/errors.js";
 import { AppDefinitionError } from "../core/app-definition/errors.js";
 import { INTUNE_LIMITS } from "../core/app-definition/limits.js";
@@ -14,9 +19,24 @@ import { duplicateTargetProblems, targetingFileSchema } from "../core/app-defini
 import type { z } from "zod";
 import type { AppDefinition } from "../core/app-definition/schema.js";
 import type { DefinitionAssets } from "../core/app-definition/to-graph.js";
-import { PublisherError } from "../core/errors.js";
+import { isPublisherError, PublisherError } from "../core/errors.js";
+import { openRegularFile, readBoundedFile, readBoundedText, resolveInsideRoots } from "../platform/fs.js";
 import type { ParsedDefinition, ParsedFile } from "./parse.js";
 import { parseAppDefinition, parseYamlFile } from "./parse.js";
+
+/**
+ * Size limits of the files a run reads for its definitions (docs/limits.md). A real definition or targeting file
+ * is a few KiB; 256 KiB leaves ample room and bounds the YAML parser's work (its worst case, token-dense flow
+ * lists, takes about a second and 200 MB at that size). Microsoft Learn documents no limit for Win32 detection and
+ * requirement scripts: 200 KiB is ours (Learn's limit for platform and remediation scripts is 200 KB). The icon's
+ * is Intune's.
+ */
+export const DEFINITION_FILE_LIMITS = {
+  definitionBytes: 256 * 1024,
+  targetingBytes: 256 * 1024,
+  scriptBytes: 200 * 1024,
+  iconBytes: INTUNE_LIMITS.maxIconBytes,
+} as const;
 
 /** Where the content comes from, as absolute paths. */
 export type ResolvedContent =
@@ -41,57 +61,84 @@ export interface LoadedAssignment {
 }
 
 export interface LoadOptions {
-  /** Base for relative definition file paths; default process.cwd(). */
+  /** Base for relative definition file paths and `allowPaths`; default process.cwd(). */
   cwd?: string;
-  /** Targeting files already read (absolute path → parsed), shared by the definitions of one run. */
+  /**
+   * Folders, besides each definition's own, whose files definitions may name (`publish --allow-path`). Each must
+   * exist; relative ones are relative to `cwd`.
+   */
+  allowPaths?: readonly string[];
+  /** Targeting files already read (real path → parsed), shared by the definitions of one run. */
   targetingCache?: Map<string, Promise<ParsedFile<TargetingFile>>>;
 }
 
 type TargetingFile = z.output<typeof targetingFileSchema>;
 
+/** Reports one problem at a field of the definition being loaded. */
+type Report = (at: FieldPath, message: string) => void;
+
+/** What a definition's paths resolve against: its folder, and the folders it may read (real paths). */
+interface PathContext {
+  base: string;
+  roots: readonly string[];
+  report: Report;
+  /** Set when a path resolved outside the roots, so the error's hint names --allow-path. */
+  outside: boolean;
+}
+
+const ALLOW_PATH_HINT =
+  "Keep the files a definition names in its folder, or allow another folder with `publish --allow-path DIR` (docs/app-definitions.md#paths).";
+
 /** Reads and checks one definition file; throws AppDefinitionError (kind "input") listing every problem. */
 export async function loadAppDefinition(file: string, options: LoadOptions = {}): Promise<LoadedAppDefinition> {
-  const path = resolve(options.cwd ?? process.cwd(), file);
+  const cwd = options.cwd ?? process.cwd();
+  const path = resolve(cwd, file);
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readBoundedText({ path, what: "app definition", maxBytes: DEFINITION_FILE_LIMITS.definitionBytes });
   } catch (e) {
-    throw new PublisherError("input", "AppDefinitionNotFound", `Cannot read the app definition ${file}.`, {
-      cause: e,
-      hint: "Check the path; definitions are YAML or JSON files.",
-    });
+    if (isPublisherError(e) && e.code === "FileNotFound")
+      throw new PublisherError("input", "AppDefinitionNotFound", e.message, {
+        cause: e,
+        hint: "Check the path; definitions are YAML or JSON files.",
+      });
+    throw e;
   }
-  const parsed = parseAppDefinition(text.replace(/^\uFEFF/, ""), path);
+  const parsed = parseAppDefinition(text, path);
   const problems: DefinitionProblem[] = [];
   const base = dirname(path);
-  const report = (at: FieldPath, message: string) => problems.push(parsed.problem(at, message));
+  const ctx: PathContext = {
+    base,
+    roots: [await realpath(base).catch(() => base), ...(await allowedFolders(options.allowPaths ?? [], cwd))],
+    report: (at, message) => problems.push(parsed.problem(at, message)),
+    outside: false,
+  };
+  const report = ctx.report;
   const def = parsed.definition;
 
-  const content = await resolveContent(def, base, report);
+  const content = await resolveContent(def, ctx);
   const scripts = new Map<string, Uint8Array>();
-  const scriptRules: [FieldPath, string][] = [
-    ...def.detection.flatMap((r, i): [FieldPath, string][] =>
-      r.type === "script" ? [[["detection", i, "script"], r.script]] : [],
+  const scriptRules: [FieldPath, string, string][] = [
+    ...def.detection.flatMap((r, i): [FieldPath, string, string][] =>
+      r.type === "script" ? [[["detection", i, "script"], r.script, "detection script"]] : [],
     ),
-    ...def.requirements.rules.flatMap((r, i): [FieldPath, string][] =>
-      r.type === "script" ? [[["requirements", "rules", i, "script"], r.script]] : [],
+    ...def.requirements.rules.flatMap((r, i): [FieldPath, string, string][] =>
+      r.type === "script" ? [[["requirements", "rules", i, "script"], r.script, "requirement script"]] : [],
     ),
   ];
-  for (const [at, written] of scriptRules) {
+  for (const [at, written, what] of scriptRules) {
     if (scripts.has(written)) continue;
-    const bytes = await readSmallFile(resolvePath(base, written), at, "script", report);
-    if (bytes === undefined) continue;
-    if (bytes.length === 0) report(at, `The script ${written} is empty.`);
-    else scripts.set(written, bytes);
+    const bytes = await loadScript(written, what, at, ctx);
+    if (bytes) scripts.set(written, bytes);
   }
   const assets: DefinitionAssets = { scripts };
   if (def.icon !== undefined) {
-    const icon = await loadIcon(resolvePath(base, def.icon), def.icon, report);
+    const icon = await loadIcon(def.icon, ctx);
     if (icon) assets.icon = icon;
   }
   const assignments: LoadedAssignment[] = [];
   if (def.targeting !== undefined) {
-    const shared = await loadTargetingFile(resolvePath(base, def.targeting), def.targeting, options, report);
+    const shared = await loadTargetingFile(def.targeting, options, ctx);
     if (shared)
       shared.value.assignments.forEach((a, i) =>
         assignments.push({
@@ -127,21 +174,82 @@ export async function loadAppDefinition(file: string, options: LoadOptions = {})
       }),
     );
   }
-  if (problems.length > 0) throw new AppDefinitionError(problems);
+  if (problems.length > 0) throw new AppDefinitionError(problems, ctx.outside ? { hint: ALLOW_PATH_HINT } : {});
   return { ...parsed, file: path, definition: def, content: content!, assets, assignments };
+}
+
+/** The `--allow-path` folders as real paths; each must be an existing folder. */
+async function allowedFolders(dirs: readonly string[], cwd: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of dirs) {
+    const abs = resolve(cwd, d);
+    const s = await stat(abs).catch(() => undefined);
+    if (!s?.isDirectory())
+      throw new PublisherError(
+        "input",
+        "AllowPathNotFolder",
+        `The folder given with --allow-path ${d} ${s ? "is not a folder" : "does not exist"}.`,
+        { hint: "Give --allow-path an existing folder (the folder holding the files your definitions name)." },
+      );
+    out.push(await realpath(abs));
+  }
+  return out;
+}
+
+/**
+ * Resolves a path a definition names (relative to the definition; `\` separators accepted) to its real path,
+ * inside the allowed roots; reports it at `at` and returns undefined when it is outside.
+ */
+async function resolveNamed(
+  written: string,
+  what: string,
+  at: FieldPath,
+  ctx: PathContext,
+): Promise<string | undefined> {
+  try {
+    return await resolveInsideRoots(ctx.base, separators(written), ctx.roots, { what });
+  } catch (e) {
+    if (!isPublisherError(e)) throw e;
+    if (e.code === "OutsideAllowedRoots") ctx.outside = true;
+    ctx.report(at, e.message);
+    return undefined;
+  }
+}
+
+/** A bounded read of a file a definition names; a refusal (missing, not regular, too large) is reported at `at`. */
+async function readNamed(
+  path: string,
+  what: string,
+  maxBytes: number,
+  at: FieldPath,
+  ctx: PathContext,
+): Promise<Buffer | undefined> {
+  try {
+    return await readBoundedFile({ path, what, maxBytes });
+  } catch (e) {
+    if (!isPublisherError(e)) throw e;
+    ctx.report(at, e.message);
+    return undefined;
+  }
 }
 
 /** Reads a shared targeting file once per run; its problems are positioned in it. */
 async function loadTargetingFile(
-  path: string,
   written: string,
   options: LoadOptions,
-  report: Report,
+  ctx: PathContext,
 ): Promise<ParsedFile<TargetingFile> | undefined> {
+  // The roots are checked per definition: the cache only saves reading and parsing the file again.
+  const path = await resolveNamed(written, "targeting file", ["targeting"], ctx);
+  if (path === undefined) return undefined;
   const read = async (): Promise<ParsedFile<TargetingFile>> => {
-    const text = await readFile(path, "utf8");
+    const text = await readBoundedText({
+      path,
+      what: "targeting file",
+      maxBytes: DEFINITION_FILE_LIMITS.targetingBytes,
+    });
     return parseYamlFile(
-      text.replace(/^\uFEFF/, ""),
+      text,
       path,
       targetingFileSchema,
       "The targeting file is empty: it is a YAML mapping with an `assignments` list (docs/app-definitions.md).",
@@ -157,9 +265,11 @@ async function loadTargetingFile(
     return await pending;
   } catch (e) {
     if (e instanceof AppDefinitionError) throw e;
-    report(
+    ctx.report(
       ["targeting"],
-      `Cannot read the targeting file ${written} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
+      isPublisherError(e)
+        ? e.message
+        : `Cannot read the targeting file ${written} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
     );
     return undefined;
   }
@@ -177,11 +287,13 @@ export async function loadAppDefinitions(
   const problems: DefinitionProblem[] = [];
   const opts: LoadOptions = { ...options, targetingCache: options.targetingCache ?? new Map() };
   const seen = new Set<string>();
+  let hint: string | undefined;
   for (const f of files) {
     try {
       loaded.push(await loadAppDefinition(f, opts));
     } catch (e) {
       if (!(e instanceof AppDefinitionError)) throw e;
+      if (e.hint === ALLOW_PATH_HINT) hint = ALLOW_PATH_HINT;
       // A shared targeting file's problems come once, however many definitions use it.
       for (const p of e.problems) {
         const key = `${p.file}:${p.line}:${p.column}:${p.message}`;
@@ -199,75 +311,98 @@ export async function loadAppDefinitions(
       );
     } else byId.set(d.definition.id, d);
   }
-  if (problems.length > 0) throw new AppDefinitionError(problems);
+  if (problems.length > 0) throw new AppDefinitionError(problems, hint === undefined ? {} : { hint });
   return loaded;
 }
 
-/** Paths are relative to the definition file; `\` separators are accepted on every OS. */
-export function resolvePath(base: string, written: string): string {
-  const p = sep === "/" ? written.replace(/\\/g, "/") : written;
-  return isAbsolute(p) ? p : resolve(base, p);
+/** `\` separators are accepted on every OS. */
+function separators(written: string): string {
+  return sep === "/" ? written.replace(/\\/g, "/") : written;
 }
 
-type Report = (at: FieldPath, message: string) => void;
-
-async function resolveContent(def: AppDefinition, base: string, report: Report): Promise<ResolvedContent | undefined> {
+async function resolveContent(def: AppDefinition, ctx: PathContext): Promise<ResolvedContent | undefined> {
   const c = def.content;
-  if (c.package !== undefined) {
-    const packagePath = resolvePath(base, c.package);
-    const s = await statOrReport(packagePath, ["content", "package"], `The package ${c.package}`, report);
-    if (!s) return undefined;
-    if (!s.isFile()) return void report(["content", "package"], `${c.package} is not a file.`);
-    const size = contentSizeProblem(s.size);
-    if (size) return void report(["content", "package"], size.message);
-    const head = await readHead(packagePath, 4);
-    if (head.length < 4 || head.readUInt32LE(0) !== 0x04034b50) {
-      return void report(["content", "package"], `${c.package} is not a .intunewin package (not a zip file).`);
-    }
-    return { kind: "package", packagePath, sizeInBytes: s.size };
+  if (c.package !== undefined) return resolvePackage(c.package, ctx);
+  const at: FieldPath = ["content", "source"];
+  const sourceDir = await resolveNamed(c.source!, "source folder", at, ctx);
+  if (sourceDir === undefined) return undefined;
+  const s = await stat(sourceDir).catch(() => undefined);
+  if (!s) return void ctx.report(at, `The source folder ${c.source} does not exist (looked for ${sourceDir}).`);
+  if (!s.isDirectory()) return void ctx.report(at, `${c.source} is not a folder.`);
+  // The setup file is inside the source folder, after links too (the packager checks it again).
+  const setupAt: FieldPath = ["content", "setupFile"];
+  let setupFile: string;
+  try {
+    setupFile = await resolveInsideRoots(sourceDir, separators(c.setupFile!), [sourceDir], { what: "setup file" });
+  } catch (e) {
+    if (!isPublisherError(e)) throw e;
+    return void ctx.report(setupAt, `The setup file ${c.setupFile} resolves outside the source folder ${c.source}.`);
   }
-  const sourceDir = resolvePath(base, c.source!);
-  const s = await statOrReport(sourceDir, ["content", "source"], `The source folder ${c.source}`, report);
-  if (!s) return undefined;
-  if (!s.isDirectory()) return void report(["content", "source"], `${c.source} is not a folder.`);
-  const setupFile = resolvePath(sourceDir, c.setupFile!);
-  const f = await statOrReport(setupFile, ["content", "setupFile"], `The setup file ${c.setupFile}`, report);
-  if (!f) return undefined;
-  if (!f.isFile()) return void report(["content", "setupFile"], `${c.setupFile} is not a file.`);
+  const f = await stat(setupFile).catch(() => undefined);
+  if (!f) return void ctx.report(setupAt, `The setup file ${c.setupFile} does not exist (looked for ${setupFile}).`);
+  if (!f.isFile()) return void ctx.report(setupAt, `${c.setupFile} is not a regular file.`);
   return { kind: "folder", sourceDir, setupFile: c.setupFile! };
 }
 
-async function statOrReport(path: string, at: FieldPath, what: string, report: Report) {
+/** A prebuilt package: a regular file, a zip, within Intune's size limit. It is streamed later, not read here. */
+async function resolvePackage(written: string, ctx: PathContext): Promise<ResolvedContent | undefined> {
+  const at: FieldPath = ["content", "package"];
+  const packagePath = await resolveNamed(written, "package", at, ctx);
+  if (packagePath === undefined) return undefined;
+  let opened;
   try {
-    return await stat(path);
-  } catch {
-    report(at, `${what} does not exist (looked for ${path}).`);
-    return undefined;
-  }
-}
-
-async function readSmallFile(path: string, at: FieldPath, what: string, report: Report): Promise<Buffer | undefined> {
-  try {
-    return await readFile(path);
+    opened = await openRegularFile({ path: packagePath, what: "package" });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    report(
-      at,
-      code === "EISDIR" ? `The ${what} ${path} is a folder.` : `The ${what} file does not exist (looked for ${path}).`,
-    );
-    return undefined;
+    if (!isPublisherError(e)) throw e;
+    return void ctx.report(at, e.message);
+  }
+  const { handle, stats } = opened;
+  try {
+    const size = contentSizeProblem(stats.size);
+    if (size) return void ctx.report(at, size.message);
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    if (bytesRead < 4 || head.readUInt32LE(0) !== 0x04034b50)
+      return void ctx.report(at, `${written} is not a .intunewin package (not a zip file).`);
+    return { kind: "package", packagePath, sizeInBytes: stats.size };
+  } finally {
+    await handle.close();
   }
 }
 
-async function readHead(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+/** A detection or requirement script: a `.ps1` text file, not empty, within the limit. */
+async function loadScript(written: string, what: string, at: FieldPath, ctx: PathContext): Promise<Buffer | undefined> {
+  const path = await resolveNamed(written, what, at, ctx);
+  if (path === undefined) return undefined;
+  if (extname(separators(written)).toLowerCase() !== ".ps1")
+    return void ctx.report(
+      at,
+      `The ${what} ${written} is not a .ps1 file: Intune runs detection and requirement scripts with PowerShell.`,
+    );
+  const bytes = await readNamed(path, what, DEFINITION_FILE_LIMITS.scriptBytes, at, ctx);
+  if (bytes === undefined) return undefined;
+  const problem = scriptTextProblem(bytes);
+  if (problem) return void ctx.report(at, `The ${what} ${written} ${problem}`);
+  return bytes;
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * Why `bytes` are not a PowerShell script's text, or undefined. PowerShell reads UTF-16 (little or big endian)
+ * and UTF-32 by their byte-order mark, anything else as UTF-8 or the ANSI code page: without such a mark, a NUL
+ * byte means the file is binary (or UTF-16 without the mark, which PowerShell misreads).
+ */
+export function scriptTextProblem(bytes: Uint8Array): string | undefined {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const utf16 = (b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff);
+  const mark = utf16 ? 2 : b.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
+  if (b.length === mark) return "is empty.";
+  if (utf16) return (b.length - mark) % 2 === 0 ? undefined : "is not UTF-16 text: it has an odd number of bytes.";
+  const nul = b.indexOf(0);
+  return nul === -1
+    ? undefined
+    : `is not text: it has a NUL byte at offset ${nul} (save it as UTF-8, or as UTF-16 with a byte-order mark).`;
 }
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -281,22 +416,14 @@ export function iconType(bytes: Uint8Array): "image/png" | "image/jpeg" | undefi
   return undefined;
 }
 
-async function loadIcon(path: string, written: string, report: Report): Promise<DefinitionAssets["icon"]> {
-  let size: number;
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) return void report(["icon"], `The icon ${written} is not a file.`);
-    size = s.size;
-  } catch {
-    return void report(["icon"], `The icon file does not exist (looked for ${path}).`);
-  }
-  const max = INTUNE_LIMITS.maxIconBytes;
-  if (size > max) {
-    return void report(["icon"], `The icon is ${size} bytes; keep it under ${max} bytes (1 MiB) for Intune.`);
-  }
-  const bytes = await readFile(path);
+async function loadIcon(written: string, ctx: PathContext): Promise<DefinitionAssets["icon"]> {
+  const path = await resolveNamed(written, "icon", ["icon"], ctx);
+  if (path === undefined) return undefined;
+  const bytes = await readNamed(path, "icon", DEFINITION_FILE_LIMITS.iconBytes, ["icon"], ctx);
+  if (bytes === undefined) return undefined;
   const type = iconType(bytes);
-  if (!type) return void report(["icon"], `The icon ${written} is not a PNG or JPEG image (checked its first bytes).`);
+  if (!type)
+    return void ctx.report(["icon"], `The icon ${written} is not a PNG or JPEG image (checked its first bytes).`);
   return { type, bytes };
 }
 

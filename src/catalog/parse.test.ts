@@ -258,4 +258,34 @@ describe("parseAppDefinition", () => {
       );
     });
   });
+
+  describe("bounded YAML work", () => {
+    it('refuses a "billion laughs" alias bomb at its first alias, with a clear message', () => {
+      // Nine levels of nine aliases: 9^9 strings once expanded, from a few hundred bytes.
+      const levels = ['lol0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+      for (let i = 1; i <= 8; i++)
+        levels.push(
+          `lol${i}: &l${i} [${Array(9)
+            .fill(`*l${i - 1}`)
+            .join(", ")}]`,
+        );
+      const p = only(`${BASE}${levels.join("\n")}\n`);
+      assert.equal(p.field, "");
+      assert.equal(p.where, "17:12", "the first alias, *l0 on the line of lol1");
+      assert.match(p.message, /^The YAML's aliases \(\*name\) expand to more than 100 copies of their anchors/);
+    });
+
+    it("still takes a few aliases", () => {
+      const text =
+        BASE.replace("uninstall:\n  command: uninstall.cmd", "uninstall:\n  command: &cmd uninstall.cmd") +
+        "notes: *cmd\n";
+      assert.equal(parseAppDefinition(text, FILE).definition.notes, "uninstall.cmd");
+    });
+
+    it("refuses nesting thousands of levels deep at its position, as a definition problem", () => {
+      const p = only(`${BASE}description: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`);
+      assert.equal(p.where.split(":")[0], "16");
+      assert.equal(p.message, "The YAML nests too deeply to read (thousands of levels); a definition needs a few.");
+    });
+  });
 });

@@ -3,7 +3,7 @@
  * file, line, column and field (issue 5). No file system access here: see load.ts.
  */
 import type { Document, Node as YamlNode } from "yaml";
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import type { DefinitionProblem, FieldPath } from "../core/app-definition/errors.js";
 import { AppDefinitionError } from "../core/app-definition/errors.js";
@@ -59,10 +59,16 @@ export function parseYamlFile<S extends z.ZodType>(
     return { line, column: col };
   };
   if (doc.errors.length > 0) {
+    // The parser recurses per nesting level: thousands of levels exhaust the stack, once or many times.
+    const deep = doc.errors.find((e) => /Maximum call stack size exceeded/.test(e.message));
+    const errors = deep ? [deep] : doc.errors;
     throw new AppDefinitionError(
-      doc.errors.map((e) => ({
+      errors.map((e) => ({
         path: [],
-        message: `YAML syntax error: ${firstLine(e.message)}`,
+        message:
+          e === deep
+            ? "The YAML nests too deeply to read (thousands of levels); a definition needs a few."
+            : `YAML syntax error: ${firstLine(e.message)}`,
         file,
         ...at(e.pos[0]),
       })),
@@ -79,9 +85,21 @@ export function parseYamlFile<S extends z.ZodType>(
 
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 100 });
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
   } catch (e) {
-    throw new AppDefinitionError([{ path: [], message: (e as Error).message, file, line: 1, column: 1 }]);
+    // The yaml library refuses a document whose aliases expand past the count ("billion laughs").
+    if (!(e instanceof ReferenceError) || !/alias/i.test(e.message)) throw e;
+    throw new AppDefinitionError(
+      [
+        {
+          path: [],
+          message: `The YAML's aliases (*name) expand to more than ${MAX_ALIAS_EXPANSIONS} copies of their anchors: refused, as a document built to exhaust memory would be.`,
+          file,
+          ...at(firstAliasOffset(doc)),
+        },
+      ],
+      { hint: "Write the values out, or use fewer aliases (and no aliases of lists that hold aliases)." },
+    );
   }
   if (data === null || data === undefined) {
     throw new AppDefinitionError([
@@ -118,6 +136,20 @@ export function issuesToProblems(
     }
   }
   return out.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/** Alias expansions allowed per anchor, weighted by the aliases inside it (the yaml library's `maxAliasCount`). */
+export const MAX_ALIAS_EXPANSIONS = 100;
+
+function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 function firstLine(s: string): string {

@@ -78,9 +78,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stderr = new SafeOutput(io.stderr ?? process.stderr, secrets);
   const controller = new AbortController();
   let runLog: RunLog | undefined;
-  const onSignal = (): void => controller.abort(new PublisherError("cancelled", "Cancelled", "Cancelled by signal."));
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const onSignal = (signal: NodeJS.Signals): void => stopOnSignal(signal, controller, stderr);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
       stdout.write(topHelp() + "\n");
@@ -185,6 +185,40 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** After the first SIGINT or SIGTERM, the run has this long to stop by itself (docs/cli.md#signals). */
+export const STOP_GRACE_MS = 10_000;
+
+/**
+ * The first signal aborts the run (every command stops at its next await of the signal and exits 130); a second
+ * signal, or a run still going STOP_GRACE_MS later (stuck in something that ignores the abort, such as a blocked
+ * read), ends the process by that signal at once.
+ */
+function stopOnSignal(signal: NodeJS.Signals, controller: AbortController, stderr: NodeJS.WritableStream): void {
+  if (controller.signal.aborted) {
+    endBySignal(signal, stderr, `${signal} again: ending at once.`);
+    return;
+  }
+  const again = signal === "SIGINT" ? "Ctrl-C" : signal;
+  stderr.write(`${signal}: stopping (a second ${again} ends the run at once).\n`);
+  controller.abort(new PublisherError("cancelled", "Cancelled", `Cancelled by ${signal}.`));
+  // Unref'd: a run that stops in time exits as usual; one that stays alive is ended.
+  setTimeout(
+    () => endBySignal(signal, stderr, `the run did not stop within ${STOP_GRACE_MS / 1000} s of ${signal}: ending it.`),
+    STOP_GRACE_MS,
+  ).unref();
+}
+
+/**
+ * Ends the process by `signal` with its default action (the shell sees 128 + its number: 130 for SIGINT, 143 for
+ * SIGTERM). process.exit() is not enough: it waits for the thread pool, which a blocked read holds forever.
+ */
+function endBySignal(signal: NodeJS.Signals, stderr: NodeJS.WritableStream, message: string): void {
+  stderr.write(`error: ${message}\n`);
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
+  process.kill(process.pid, signal);
 }
 
 function reportError(stderr: NodeJS.WritableStream, e: unknown, runLog: RunLog | undefined): number {

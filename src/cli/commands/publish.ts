@@ -316,6 +316,7 @@ const schema = settingsSchema
       .string()
       .regex(/^[1-9]\d*$/, "must be a whole number from 1")
       .optional(),
+    "allow-path": z.array(z.string().min(1, "must not be empty")).optional(),
     files: z.array(z.string().min(1, "must not be empty")).default([]),
   })
   .transform((o) => ({ ...(o as TargetOptions), ...pick(o), files: o.files }));
@@ -326,6 +327,7 @@ function pick(o: Record<string, unknown>) {
     detailedExitcode: o["detailed-exitcode"] === true,
     testConnection: o["test-connection"] === true,
     concurrency: typeof o["concurrency"] === "string" ? Number(o["concurrency"]) : undefined,
+    allowPaths: (o["allow-path"] as string[] | undefined) ?? [],
   };
 }
 
@@ -333,7 +335,7 @@ export default defineCommand({
   name: "publish",
   summary: "Make the tenant hold each app definition exactly once: create, update or nothing",
   usage:
-    "publish APP.yaml… [--dry-run] [--detailed-exitcode] [--test-connection] [--profile P] [--cloud C] [--output json]",
+    "publish APP.yaml… [--dry-run] [--detailed-exitcode] [--test-connection] [--allow-path DIR]… [--profile P] [--cloud C] [--output json]",
   details: [
     "Reads the definitions (all problems reported with file:line:column before any call), reads the tenant's",
     "win32LobApps, finds ours by the ownership stamp in their notes, and plans per app: create, update metadata",
@@ -350,6 +352,8 @@ export default defineCommand({
     `      --detailed-exitcode  exit ${CHANGES_EXIT_CODE} (not 0) when the plan has changes (made, or to make with --dry-run)`,
     "      --test-connection    run the connection test first and print its table",
     "      --concurrency N      apps published at once (default 8)",
+    "      --allow-path DIR     a folder whose files definitions may name, besides each definition's own folder",
+    "                           (repeatable; scripts, icon, targeting file, content: docs/app-definitions.md#paths)",
     "  -p, --profile NAME, --config FILE, --cloud C, --tenant T, --client-id ID, …   as for `connect test`",
     "      --state DIR          the emulator state folder to look in for a running local tenant",
     "",
@@ -365,6 +369,7 @@ export default defineCommand({
     "detailed-exitcode": { type: "boolean" },
     "test-connection": { type: "boolean" },
     concurrency: { type: "string" },
+    "allow-path": { type: "string", multiple: true },
   },
   rest: "files",
   schema,
@@ -374,7 +379,7 @@ export default defineCommand({
         hint: "Run `intune-publisher publish APP.yaml…`; examples are in examples/apps/.",
       });
     // Every definition problem is reported before anything starts (exit 9).
-    const definitions = await loadAppDefinitions(o.files, { cwd: ctx.cwd });
+    const definitions = await loadAppDefinitions(o.files, { cwd: ctx.cwd, allowPaths: o.allowPaths });
     return withGraph(ctx, o, async (session, target, logger) => {
       let connection: ConnectionReport | undefined;
       if (o.testConnection) {
