@@ -128,7 +128,7 @@ export class GraphService {
   /** Routes one request (also used for each inner request of a batch). Errors come back as responses. */
   async dispatch(req: GraphRequest): Promise<GraphResponse> {
     try {
-      const segments = req.path.split("/").filter(Boolean).map(decodeURIComponent);
+      const segments = canonicalSegments(req.path.split("/").filter(Boolean).map(decodeURIComponent));
       let pathMatched: CompiledRoute | undefined;
       for (const c of this.routes) {
         const params = match(c.parts, segments);
@@ -301,6 +301,32 @@ export class GraphService {
 /** 429 with Retry-After and the generic Graph body (§2.3 [S16]; Intune's is assumed the same, §8). */
 function tooManyRequests(seconds: number): GraphError {
   return new GraphError(429, "TooManyRequests", "Please retry again later.", { "Retry-After": String(seconds) });
+}
+
+/**
+ * Graph's schema namespace is `microsoft.graph`, aliased `graph` in its metadata, and OData accepts a qualified name
+ * with either: Kiota-generated SDKs cast with `graph.win32LobApp` and (older ones) call bound actions as
+ * `microsoft.graph.assign`. Casts are canonicalised to `microsoft.graph.<type>` (the routes' spelling), the bound
+ * actions the routes serve to their bare name; any other qualified name is left alone (and answers as before).
+ */
+const QUALIFIED = /^(?:microsoft\.graph|graph)\.([A-Za-z][A-Za-z0-9]*)$/i;
+/** Types a cast segment may name: the emulated win32LobApp and its base mobileLobApp (lower-case → spelling). */
+export const CAST_TYPES: ReadonlyMap<string, string> = new Map([
+  ["win32lobapp", "win32LobApp"],
+  ["mobilelobapp", "mobileLobApp"],
+]);
+/** Bound actions of the emulated routes, callable namespace-qualified. */
+const BOUND_ACTIONS = new Set(["assign", "updaterelationships", "commit", "renewupload"]);
+
+export function canonicalSegments(segments: readonly string[]): string[] {
+  return segments.map((s) => {
+    const m = QUALIFIED.exec(s);
+    const name = m?.[1];
+    if (name === undefined) return s;
+    const type = CAST_TYPES.get(name.toLowerCase());
+    if (type !== undefined) return `microsoft.graph.${type}`;
+    return BOUND_ACTIONS.has(name.toLowerCase()) ? name : s;
+  });
 }
 
 function match(pattern: string[], segments: string[]): RouteParams | undefined {

@@ -111,6 +111,13 @@ function view(req: GraphRequest, app: Json): Json {
 }
 const APP_BASE = "/deviceAppManagement/mobileApps";
 const CAST = "microsoft.graph.win32LobApp";
+/** Cast segments served on the collection and on one app (service.ts CAST_TYPES). */
+const CAST_NAMES = ["win32LobApp", "mobileLobApp"] as const;
+
+/** win32LobApp is the only type emulated; it derives from mobileLobApp. */
+function isOfType(app: Json, type: (typeof CAST_NAMES)[number]): boolean {
+  return app["@odata.type"] === ODATA_TYPE.win32LobApp && (type === "win32LobApp" || type === "mobileLobApp");
+}
 
 /** 400 from validation problems: Intune's JSON-in-message for BadRequest, plain text for model failures (§2.0). */
 function validationError(req: GraphRequest, problems: ValidationProblem[]): GraphError {
@@ -167,6 +174,17 @@ export function mobileAppRoutes(
         return f;
       });
   const guards = relationshipGuards(ctx);
+  const listApps = (req: GraphRequest, path: string, keep: (a: Json) => boolean): GraphResponse =>
+    listPage(
+      req,
+      arraySource(
+        apps(req)
+          .list()
+          .filter(keep)
+          .map((a) => view(req, a)),
+      ),
+      { path, defaultPageSize: ctx.pageSize ?? 100, maxPageSize: 1000, expand: expand(req) },
+    );
 
   const routes: Route[] = [
     {
@@ -189,22 +207,36 @@ export function mobileAppRoutes(
       pattern: APP_BASE,
       roles: APPS_READ,
       forbidden: "intune",
-      handler: (req) =>
-        listPage(
-          req,
-          arraySource(
-            apps(req)
-              .list()
-              .map((a) => view(req, a)),
-          ),
-          {
-            path: APP_BASE,
-            defaultPageSize: ctx.pageSize ?? 100,
-            maxPageSize: 1000,
-            expand: expand(req),
-          },
-        ),
+      handler: (req) => listApps(req, APP_BASE, () => true),
     },
+    // Cast segments (Kiota SDKs: `mobileApps/graph.win32LobApp`, service.ts canonicalises the prefix): the
+    // collection filtered to that type, and one app seen as that type (404 when it is not one). Listed before
+    // `{id}` so the cast is not taken for an id.
+    ...CAST_NAMES.flatMap((type): Route[] => [
+      {
+        method: "GET",
+        pattern: `${APP_BASE}/microsoft.graph.${type}`,
+        roles: APPS_READ,
+        forbidden: "intune",
+        handler: (req) => listApps(req, `${APP_BASE}/microsoft.graph.${type}`, (a) => isOfType(a, type)),
+      },
+      {
+        method: "GET",
+        pattern: `${APP_BASE}/{id}/microsoft.graph.${type}`,
+        roles: APPS_READ,
+        forbidden: "intune",
+        handler: (req, p) => {
+          const app = getApp(req, p["id"] ?? "");
+          if (!isOfType(app, type)) throw notFound(`The mobile app '${app.id}' is not a ${type}.`);
+          return entityResponse(
+            req,
+            view(req, app),
+            `deviceAppManagement/mobileApps/microsoft.graph.${type}`,
+            expand(req),
+          );
+        },
+      },
+    ]),
     {
       method: "POST",
       pattern: APP_BASE,
