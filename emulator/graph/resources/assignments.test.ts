@@ -66,9 +66,14 @@ describe("assignments, relationships and app deletion (Graph JS client against t
     ...extra,
   });
   const clear = () => c.api(`${APPS}/${published}/assign`).post({ mobileAppAssignments: [] });
-  /** POSTs one required group assignment with these settings, expecting a Graph error. */
+  /** Settings as clients send them: typed win32LobAppAssignmentSettings unless the case says otherwise. */
+  const typed = (settings: unknown): unknown =>
+    typeof settings === "object" && settings !== null && !Array.isArray(settings) && !("@odata.type" in settings)
+      ? { "@odata.type": "#microsoft.graph.win32LobAppAssignmentSettings", ...settings }
+      : settings;
+  /** POSTs one required group assignment with these settings (typed), expecting a Graph error. */
   const settingsError = async (settings: unknown) => {
-    const e = await graphError(add({ intent: "required", target: groupTarget(), settings }));
+    const e = await graphError(add({ intent: "required", target: groupTarget(), settings: typed(settings) }));
     assert.equal(e.statusCode, 400);
     return e;
   };
@@ -94,12 +99,30 @@ describe("assignments, relationships and app deletion (Graph JS client against t
         settings: Record<string, unknown>;
       };
       assert.deepEqual(got.settings, expected);
-      // An empty settings object gets every default, @odata.type included.
+      // A settings object with only its type gets every default.
       await clear();
-      const empty = (await add({ intent: "available", target: groupTarget(), settings: {} })) as {
+      const empty = (await add({ intent: "available", target: groupTarget(), settings: typed({}) })) as {
         settings: Record<string, unknown>;
       };
       assert.deepEqual(empty.settings, { ...expected, notifications: "showAll" });
+    });
+
+    it("settings without @odata.type are the abstract mobileAppAssignmentSettings: 400 as Graph answers", async () => {
+      await clear();
+      const untyped = await graphError(
+        add({ intent: "required", target: groupTarget(), settings: { notifications: "showAll" } }),
+      );
+      assert.equal(untyped.statusCode, 400);
+      assert.equal(untyped.code, "ModelValidationFailure");
+      assert.match(
+        untyped.message,
+        /The property 'notifications' does not exist on type 'microsoft\.management\.services\.api\.mobileAppAssignmentSettings'/,
+      );
+      const empty = await graphError(add({ intent: "required", target: groupTarget(), settings: {} }));
+      assert.equal(empty.code, "ModelValidationFailure");
+      assert.match(empty.message, /abstract type 'microsoft\.management\.services\.api\.mobileAppAssignmentSettings'/);
+      // Nothing was stored.
+      assert.deepEqual(((await c.api(`${APPS}/${published}/assignments`).get()) as { value: unknown[] }).value, []);
     });
 
     it("round-trips the §2.12 example, nested objects typed and nullable members filled", async () => {
@@ -263,7 +286,7 @@ describe("assignments, relationships and app deletion (Graph JS client against t
         [20160, 240, 712],
       ] as const) {
         await clear();
-        await add({ intent: "required", target: groupTarget(), settings: restart(g, cd, s) });
+        await add({ intent: "required", target: groupTarget(), settings: typed(restart(g, cd, s)) });
       }
     });
 
@@ -278,13 +301,13 @@ describe("assignments, relationships and app deletion (Graph JS client against t
       await add({
         intent: "required",
         target: groupTarget(),
-        settings: {
+        settings: typed({
           installTimeSettings: {
             useLocalTime: true,
             startDateTime: "2025-01-31T23:00:00Z",
             deadlineDateTime: "2025-02-01T01:00:00+02:00",
           },
-        },
+        }),
       });
     });
 
@@ -379,6 +402,86 @@ describe("assignments, relationships and app deletion (Graph JS client against t
       assert.equal(e.statusCode, 400);
       assert.equal(e.code, "BadRequest");
       assert.equal(e.message, "The group '0a000000-0000-4000-8000-0000000000ee' does not exist.");
+    });
+  });
+
+  describe("the model of assign and updateRelationships (current beta metadata)", () => {
+    const post = (appId: string, body: unknown) => graphError(c.api(`${APPS}/${appId}/updateRelationships`).post(body));
+    const dependency = (extra: Record<string, unknown> = {}) => ({
+      "@odata.type": "#microsoft.graph.mobileAppDependency",
+      dependencyType: "autoInstall",
+      targetId: published,
+      ...extra,
+    });
+
+    it("refuses an unknown property of a relationship item, an untyped item and an unknown parameter: 400", async () => {
+      const app = (await c.api(APPS).post(win32AppBody("Model"))) as { id: string };
+      const unknown = await post(app.id, { relationships: [dependency({ autoInstal: true })] });
+      assert.equal(unknown.statusCode, 400);
+      assert.equal(unknown.code, "ModelValidationFailure");
+      assert.match(
+        unknown.message,
+        /The property 'autoInstal' does not exist on type 'microsoft\.management\.services\.api\.mobileAppDependency'/,
+      );
+      // A supersedence property on a dependency is unknown there too.
+      const crossed = await post(app.id, { relationships: [dependency({ supersedenceType: "update" })] });
+      assert.match(crossed.message, /'supersedenceType' does not exist on type '.*mobileAppDependency'/);
+      const untyped = await post(app.id, { relationships: [{ dependencyType: "autoInstall", targetId: published }] });
+      assert.equal(untyped.code, "ModelValidationFailure");
+      assert.match(untyped.message, /'dependencyType' does not exist on type '.*mobileAppRelationship'/);
+      const parameter = await post(app.id, { relationships: [], force: true });
+      assert.match(
+        parameter.message,
+        /parameter 'force' .* not a valid parameter for the operation 'updateRelationships'/,
+      );
+      const assign = await graphError(
+        c.api(`${APPS}/${published}/assign`).post({ mobileAppAssignments: [], keepExisting: true }),
+      );
+      assert.equal(assign.statusCode, 400);
+      assert.match(assign.message, /parameter 'keepExisting' .* the operation 'assign'/);
+      // Read-only properties a client echoes back from GET …/relationships are accepted (and ignored).
+      await c.api(`${APPS}/${app.id}/updateRelationships`).post({
+        relationships: [dependency({ targetDisplayName: "x", targetType: "child", dependentAppCount: 0 })],
+      });
+      await c.api(`${APPS}/${app.id}/updateRelationships`).post({ relationships: [] });
+      await c.api(`${APPS}/${app.id}`).delete();
+    });
+
+    it("takes the unknownFutureValue members and inUseBehavior that current beta metadata has", async () => {
+      const app = (await c.api(APPS).post({
+        ...win32AppBody("Evolvable"),
+        installExperience: {
+          runAsAccount: "system",
+          deviceRestartBehavior: "suppress",
+          maxRunTimeInMinutes: 30,
+          inUseBehavior: "terminateWithUserInteraction",
+        },
+      })) as { id: string; installExperience: Record<string, unknown> };
+      assert.equal(app.installExperience["inUseBehavior"], "terminateWithUserInteraction");
+      const bad = await graphError(
+        c.api(`${APPS}/${app.id}`).patch({
+          "@odata.type": "#microsoft.graph.win32LobApp",
+          installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", inUseBehavior: "kill" },
+        }),
+      );
+      assert.equal(bad.code, "ModelValidationFailure");
+      assert.match(bad.message, /Requested value 'kill' was not found/);
+      await c.api(`${APPS}/${app.id}/updateRelationships`).post({
+        relationships: [dependency({ dependencyType: "unknownFutureValue" })],
+      });
+      await c.api(`${APPS}/${app.id}/updateRelationships`).post({ relationships: [] });
+      await c.api(`${APPS}/${app.id}`).patch({
+        "@odata.type": "#microsoft.graph.win32LobApp",
+        rules: [
+          {
+            "@odata.type": "#microsoft.graph.win32LobAppRegistryRule",
+            ruleType: "detection",
+            keyPath: "HKLM\\SOFTWARE\\Contoso",
+            operationType: "unknownFutureValue",
+          },
+        ],
+      });
+      await c.api(`${APPS}/${app.id}`).delete();
     });
   });
 

@@ -10,6 +10,7 @@ import { arraySource, entityResponse, listPage } from "../odata.js";
 import { APPS_READ, APPS_WRITE } from "../permissions.js";
 import type { GraphRequest, Route } from "../types.js";
 import { normalizeAssignmentSettings } from "../model/assignment-settings.js";
+import { unknownPropertyMessage } from "../model/win32LobApp.js";
 import { C } from "./context.js";
 import type { ResourceContext } from "./context.js";
 
@@ -58,6 +59,52 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 const modelError = (message: string): GraphError => new GraphError(400, "ModelValidationFailure", message);
+const API = "microsoft.management.services.api.";
+
+/** Properties of mobileAppRelationship and its two types (current beta metadata); the read-only ones are ignored. */
+const RELATIONSHIP_PROPERTIES = [
+  "@odata.type",
+  "id",
+  "targetId",
+  "targetDisplayName",
+  "targetDisplayVersion",
+  "targetPublisher",
+  "targetPublisherDisplayName",
+  "sourceId",
+  "sourceDisplayName",
+  "sourceDisplayVersion",
+  "sourcePublisherDisplayName",
+  "targetType",
+];
+const SUPERSEDENCE_PROPERTIES = [
+  ...RELATIONSHIP_PROPERTIES,
+  "supersedenceType",
+  "supersededAppCount",
+  "supersedingAppCount",
+];
+const DEPENDENCY_PROPERTIES = [...RELATIONSHIP_PROPERTIES, "dependencyType", "dependentAppCount", "dependsOnAppCount"];
+/** mobileAppSupersedenceType and mobileAppDependencyType, with the evolvable-enum sentinel current metadata has. */
+const SUPERSEDENCE_TYPES = ["update", "replace", "unknownFutureValue"];
+const DEPENDENCY_TYPES = ["detect", "autoInstall", "unknownFutureValue"];
+
+/** ODataLib's answer to a body parameter an action does not declare (wording as in win32LobApp.ts's commit). */
+function checkActionParameters(body: Record<string, unknown>, allowed: readonly string[], action: string): void {
+  for (const k of Object.keys(body)) {
+    if (!allowed.includes(k))
+      throw modelError(
+        `The parameter '${k}' in the request payload is not a valid parameter for the operation '${action}'.`,
+      );
+  }
+}
+
+/** An item of a collection typed as an abstract base, without `@odata.type` (wording as in win32LobApp.ts). */
+function abstractItem(raw: Record<string, unknown>, baseType: string, baseProperties: readonly string[]): GraphError {
+  const unknown = Object.keys(raw).find((k) => !baseProperties.includes(k));
+  if (unknown !== undefined) return modelError(unknownPropertyMessage(unknown, baseType));
+  return modelError(
+    `An instance of the abstract type '${API}${baseType}' cannot be created: specify '@odata.type' with a concrete derived type.`,
+  );
+}
 const requestedValue = (v: unknown): GraphError => modelError(`Requested value '${String(v)}' was not found.`);
 
 export function assignmentsOf(ctx: ResourceContext, tenantId: string, appId: string): MobileAppAssignmentWire[] {
@@ -271,6 +318,7 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
         const b = req.body;
         if (!isObject(b) || !Array.isArray(b["mobileAppAssignments"]))
           throw badRequest("The body must contain 'mobileAppAssignments'.");
+        checkActionParameters(b, ["mobileAppAssignments"], "assign");
         const list = b["mobileAppAssignments"].map((a) => toAssignment(req, a));
         if (list.length > 0) assertAssignable(app);
         const keys = new Set<string>();
@@ -380,9 +428,29 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
         const b = req.body;
         if (!isObject(b) || !Array.isArray(b["relationships"]))
           throw badRequest("The body must contain 'relationships'.");
-        const next: StoredRelationship[] = [];
+        checkActionParameters(b, ["relationships"], "updateRelationships");
+        // Model first, as Graph deserializes the whole body before any rule: the items are typed as the abstract
+        // mobileAppRelationship, so `@odata.type` picks the type, and a property the type lacks is a 400.
         for (const raw of b["relationships"]) {
           if (!isObject(raw)) throw badRequest("Each relationship must be a JSON object.");
+          const type = raw["@odata.type"];
+          if (type === undefined) throw abstractItem(raw, "mobileAppRelationship", RELATIONSHIP_PROPERTIES);
+          const allowed =
+            type === ODATA_TYPE.mobileAppSupersedence
+              ? SUPERSEDENCE_PROPERTIES
+              : type === ODATA_TYPE.mobileAppDependency
+                ? DEPENDENCY_PROPERTIES
+                : undefined;
+          if (allowed === undefined)
+            throw modelError(
+              `'${String(type)}' is not a mobileAppRelationship type; use ${ODATA_TYPE.mobileAppSupersedence} or ${ODATA_TYPE.mobileAppDependency}.`,
+            );
+          const unknownKey = Object.keys(raw).find((k) => !allowed.includes(k));
+          if (unknownKey)
+            throw modelError(unknownPropertyMessage(unknownKey, String(type).replace(/^#microsoft\.graph\./, "")));
+        }
+        const next: StoredRelationship[] = [];
+        for (const raw of b["relationships"] as Record<string, unknown>[]) {
           const type = raw["@odata.type"];
           const targetId = typeof raw["targetId"] === "string" ? raw["targetId"].toLowerCase() : "";
           // §2.13: no self-reference; targets exist and are win32LobApp.
@@ -395,7 +463,7 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
             throw badRequest(`The target app '${targetId}' appears twice.`);
           if (type === ODATA_TYPE.mobileAppSupersedence) {
             const st = raw["supersedenceType"];
-            if (st !== "update" && st !== "replace") throw requestedValue(st);
+            if (typeof st !== "string" || !SUPERSEDENCE_TYPES.includes(st)) throw requestedValue(st);
             next.push({
               id: `${app.id}_${targetId}`,
               sourceId: app.id,
@@ -405,7 +473,7 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
             });
           } else if (type === ODATA_TYPE.mobileAppDependency) {
             const dt = raw["dependencyType"];
-            if (dt !== "autoInstall" && dt !== "detect") throw requestedValue(dt);
+            if (typeof dt !== "string" || !DEPENDENCY_TYPES.includes(dt)) throw requestedValue(dt);
             // §2.13 [S7]: dependencies only on apps that have been added and uploaded.
             if (target["publishingState"] !== "published")
               throw badRequest(`The dependency target '${targetId}' has no committed content.`);

@@ -81,14 +81,19 @@ const BETA_ONLY = [
   "supersededAppCount",
 ];
 
+/**
+ * installExperience members v1.0 lacks: maxRunTimeInMinutes (§2.14); inUseBehavior, newer than the v1.0 page §2.14
+ * cites, is assumed beta-only too (inference).
+ */
+const BETA_ONLY_EXPERIENCE = ["maxRunTimeInMinutes", "inUseBehavior"];
+
 /** §2.14: on v1.0, beta-only properties are unknown to the model (400) … */
 function checkV1Body(req: GraphRequest, body: unknown): void {
   if (req.version !== "v1.0" || !isObject(body)) return;
+  const experience = body["installExperience"];
   const unknown =
     BETA_ONLY.find((k) => k in body) ??
-    (isObject(body["installExperience"]) && "maxRunTimeInMinutes" in body["installExperience"]
-      ? "maxRunTimeInMinutes"
-      : undefined);
+    (isObject(experience) ? BETA_ONLY_EXPERIENCE.find((k) => k in experience) : undefined);
   if (unknown !== undefined) {
     throw new GraphError(
       400,
@@ -104,7 +109,8 @@ function view(req: GraphRequest, app: Json): Json {
   const out: Json = { ...app };
   for (const k of BETA_ONLY) delete out[k];
   if (isObject(out["installExperience"])) {
-    const { maxRunTimeInMinutes: _m, ...rest } = out["installExperience"];
+    const rest = { ...out["installExperience"] };
+    for (const k of BETA_ONLY_EXPERIENCE) delete rest[k];
     out["installExperience"] = rest;
   }
   return out;
