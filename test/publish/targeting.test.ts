@@ -198,7 +198,7 @@ describe("targeting on the local tenant", () => {
           },
           { intent: "uninstall", group: "kiosks", restart: { gracePeriodMinutes: 60 } },
           { intent: "required", target: "allDevices" },
-          { intent: "availableWithoutEnrollment", group: FINANCE_A },
+          { intent: "available", group: FINANCE_A },
           { intent: "required", group: "Contractors", exclude: true },
         ],
       }),
@@ -277,7 +277,7 @@ describe("targeting on the local tenant", () => {
     assert.equal(devices.intent, "required");
     assert.equal(devices.settings?.["notifications"], "showAll");
     const finance = byTarget("groupAssignmentTarget", FINANCE_A);
-    assert.equal(finance.intent, "availableWithoutEnrollment");
+    assert.equal(finance.intent, "available");
     const excluded = byTarget("exclusionGroupAssignmentTarget", CONTRACTORS);
     assert.equal(excluded.settings, null);
     assert.equal(excluded.target.deviceAndAppManagementAssignmentFilterType, "none");
@@ -360,6 +360,28 @@ describe("targeting on the local tenant", () => {
       assert.match(e.message, /shared-c\.yaml:\d+:\d+: assignments\[1\]/);
       assert.match(e.message, /assigned twice/);
       assert.match(e.message, /targeting file pilot\.targeting\.yaml already has this target/);
+      return true;
+    });
+    assert.equal(t.calls.length, mark, "refused while loading, before any call");
+  });
+
+  it("availableWithoutEnrollment (iOS/Android only in Intune) is a positioned definition error naming the fix", async () => {
+    const file = await ws.write(
+      definition("no-enrollment", "1.0.0", {
+        assignments: [
+          { intent: "required", group: "Kiosks" },
+          { intent: "availableWithoutEnrollment", group: FINANCE_A },
+        ],
+      }),
+    );
+    const mark = t.calls.length;
+    await assert.rejects(load([file]), (e: Error) => {
+      assert.ok(e instanceof AppDefinitionError, String(e));
+      assert.equal(e.kind, "input");
+      assert.match(
+        e.message,
+        /no-enrollment\.yaml:\d+:\d+: assignments\[1\]\.intent: availableWithoutEnrollment is for iOS\/iPadOS and Android apps .* use available/,
+      );
       return true;
     });
     assert.equal(t.calls.length, mark, "refused while loading, before any call");

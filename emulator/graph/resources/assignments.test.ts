@@ -395,6 +395,23 @@ describe("assignments, relationships and app deletion (Graph JS client against t
       assert.equal(ok.target["deviceAndAppManagementAssignmentFilterType"], "exclude");
     });
 
+    it("refuses availableWithoutEnrollment on a win32LobApp (Intune offers it for iOS/Android apps only)", async () => {
+      await clear();
+      for (const send of [
+        () => add({ intent: "availableWithoutEnrollment", target: groupTarget() }),
+        () =>
+          c.api(`${APPS}/${published}/assign`).post({
+            mobileAppAssignments: [{ intent: "availableWithoutEnrollment", target: groupTarget() }],
+          }),
+      ]) {
+        const e = await graphError(send());
+        assert.equal(e.statusCode, 400);
+        assert.equal(e.code, "BadRequest");
+        assert.match(e.message, /'availableWithoutEnrollment' is not supported for a win32LobApp/);
+      }
+      assert.deepEqual(((await c.api(`${APPS}/${published}/assignments`).get()) as { value: unknown[] }).value, []);
+    });
+
     it("refuses an unknown group with 400", async () => {
       const e = await graphError(
         add({ intent: "available", target: groupTarget({ groupId: "0a000000-0000-4000-8000-0000000000ee" }) }),

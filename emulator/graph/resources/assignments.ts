@@ -30,6 +30,8 @@ const TARGET_TYPES = new Set([
   "#microsoft.graph.allDevicesAssignmentTarget",
   "#microsoft.graph.allLicensedUsersAssignmentTarget",
 ]);
+export const WITHOUT_ENROLLMENT =
+  "The intent 'availableWithoutEnrollment' is not supported for a win32LobApp: Win32 apps install on devices enrolled in Intune; use 'available', 'required' or 'uninstall'.";
 /** The filter platform a win32LobApp assignment accepts (deviceAndAppManagementAssignmentFilter.platform). */
 export const WIN32_FILTER_PLATFORM = "windows10AndLater";
 export const FILTER_ON_EXCLUSION =
@@ -196,6 +198,10 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
       throw modelError(`'${String(raw["@odata.type"])}' is not a mobileAppAssignment.`);
     const intent = raw["intent"];
     if (typeof intent !== "string" || !(intent in INTENT_CODES)) throw requestedValue(intent);
+    // A valid installIntent, but not one a Win32 app takes: Intune offers availableWithoutEnrollment for iOS/iPadOS
+    // and Android apps on unenrolled devices (Learn apps-deploy.md); Win32 apps are Required, Available for enrolled
+    // devices or Uninstall (apps-win32-add.md step 7). Graph's exact answer is UNCONFIRMED (strict default: 400).
+    if (intent === "availableWithoutEnrollment") throw badRequest(WITHOUT_ENROLLMENT);
     const target = raw["target"];
     if (!isObject(target) || typeof target["@odata.type"] !== "string" || !TARGET_TYPES.has(target["@odata.type"])) {
       throw modelError("An assignment needs a 'target' with a supported '@odata.type'.");

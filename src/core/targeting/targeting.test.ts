@@ -93,6 +93,19 @@ describe("assignments", () => {
   });
 });
 
+describe("assignment intents", () => {
+  it("a Win32 app takes required, available and uninstall; availableWithoutEnrollment is refused with the fix", () => {
+    for (const intent of ["required", "available", "uninstall"])
+      assert.ok(assignmentSchema.safeParse({ intent, target: "allUsers" }).success, intent);
+    const r = assignmentSchema.safeParse({ intent: "availableWithoutEnrollment", target: "allUsers" });
+    assert.equal(r.success, false);
+    assert.deepEqual(r.error?.issues[0]?.path, ["intent"]);
+    assert.match(r.error?.issues[0]?.message ?? "", /iOS\/iPadOS and Android .* use available/);
+    const other = assignmentSchema.safeParse({ intent: "optional", target: "allUsers" });
+    assert.match(other.error?.issues[0]?.message ?? "", /intent must be one of required, available, uninstall\./);
+  });
+});
+
 describe("ESP membership", () => {
   const profile = (id: string, apps: string[]): EspProfile => ({
     id,
