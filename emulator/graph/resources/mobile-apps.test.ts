@@ -141,6 +141,87 @@ describe("Intune Win32 flow (Graph JS client + @azure/storage-blob against the l
     assert.equal(app.applicableArchitectures, "none");
   });
 
+  it("GET returns every property with Graph's default, nested objects typed; lists leave largeIcon out", async () => {
+    const minimal = {
+      "@odata.type": "#microsoft.graph.win32LobApp",
+      displayName: "Defaults",
+      fileName: "setup.intunewin",
+      setupFilePath: "setup.exe",
+      installCommandLine: "setup.exe /S",
+      uninstallCommandLine: "setup.exe /U",
+      installExperience: { runAsAccount: "user" },
+      detectionRules: (appBody()["detectionRules"] as unknown[]).slice(0, 1),
+    };
+    const created = (await c.api("/deviceAppManagement/mobileApps").post(minimal)) as Record<string, unknown>;
+    const got = (await c.api(`/deviceAppManagement/mobileApps/${String(created["id"])}`).get()) as Record<
+      string,
+      unknown
+    >;
+    for (const app of [created, got]) {
+      assert.deepEqual(app["installExperience"], {
+        "@odata.type": "#microsoft.graph.win32LobAppInstallExperience",
+        runAsAccount: "user",
+        deviceRestartBehavior: "basedOnReturnCode",
+        maxRunTimeInMinutes: 60,
+        inUseBehavior: null,
+      });
+      assert.deepEqual(
+        (app["returnCodes"] as { returnCode: number; type: string; "@odata.type": string }[]).map((r) => [
+          r["@odata.type"],
+          r.returnCode,
+          r.type,
+        ]),
+        [
+          ["#microsoft.graph.win32LobAppReturnCode", 0, "success"],
+          ["#microsoft.graph.win32LobAppReturnCode", 1707, "success"],
+          ["#microsoft.graph.win32LobAppReturnCode", 3010, "softReboot"],
+          ["#microsoft.graph.win32LobAppReturnCode", 1641, "hardReboot"],
+          ["#microsoft.graph.win32LobAppReturnCode", 1618, "retry"],
+        ],
+      );
+      for (const [k, v] of Object.entries({
+        applicableArchitectures: "none",
+        allowedArchitectures: null,
+        allowAvailableUninstall: false,
+        minimumSupportedWindowsRelease: null,
+        minimumFreeDiskSpaceInMB: null,
+        displayVersion: null,
+        msiInformation: null,
+        description: null,
+        publisher: null,
+        developer: null,
+        owner: null,
+        notes: null,
+        informationUrl: null,
+        privacyInformationUrl: null,
+        isFeatured: false,
+        largeIcon: null,
+        roleScopeTagIds: ["0"],
+        dependentAppCount: 0,
+        supersedingAppCount: 0,
+        supersededAppCount: 0,
+        uploadState: 0,
+        publishingState: "notPublished",
+        isAssigned: false,
+        committedContentVersion: null,
+        size: 0,
+        requirementRules: [],
+        activeInstallScript: null,
+      }))
+        assert.deepEqual(app[k], v, k);
+      assert.match(String(app["createdDateTime"]), /^\d{4}-\d{2}-\d{2}T/);
+      assert.equal(app["lastModifiedDateTime"], app["createdDateTime"]);
+    }
+    const list = (await c.api("/deviceAppManagement/mobileApps").get()) as { value: Record<string, unknown>[] };
+    const listed = list.value.find((a) => a["id"] === created["id"]);
+    assert.ok(listed && !("largeIcon" in listed), "a list leaves largeIcon out");
+    assert.equal((listed["installExperience"] as Record<string, unknown>)["maxRunTimeInMinutes"], 60);
+    const selected = (await c.api("/deviceAppManagement/mobileApps").select("id,largeIcon").get()) as {
+      value: Record<string, unknown>[];
+    };
+    assert.equal(selected.value.find((a) => a["id"] === created["id"])?.["largeIcon"], null);
+  });
+
   it("refuses an app without a detection rule, and a PATCH without @odata.type (§2.1, §2.8)", async () => {
     const e = await graphError(c.api("/deviceAppManagement/mobileApps").post({ ...appBody(), detectionRules: [] }));
     assert.equal(e.statusCode, 400);

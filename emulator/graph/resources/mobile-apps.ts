@@ -15,6 +15,7 @@ import {
   validateMobileAppCreate,
   validateMobileAppPatch,
 } from "../model/win32LobApp.js";
+import { win32LobAppAsReturned } from "../model/defaults.js";
 import { arraySource, entityResponse, listPage } from "../odata.js";
 import { APPS_READ, APPS_WRITE } from "../permissions.js";
 import type { GraphRequest, GraphResponse, Route } from "../types.js";
@@ -103,10 +104,15 @@ function checkV1Body(req: GraphRequest, body: unknown): void {
   }
 }
 
-/** … and absent from responses. */
-function view(req: GraphRequest, app: Json): Json {
-  if (req.version !== "v1.0") return app;
-  const out: Json = { ...app };
+/**
+ * The app as Graph returns it: every property with its default (model/defaults.ts), `largeIcon` left out of lists;
+ * on v1.0 without the beta-only properties.
+ */
+function view(req: GraphRequest, app: Json, list = false): Json {
+  const selected = (req.query.get("$select") ?? "").split(",").map((x) => x.trim());
+  const full = win32LobAppAsReturned(app, { list, selected }) as Json;
+  if (req.version !== "v1.0") return full;
+  const out: Json = { ...full };
   for (const k of BETA_ONLY) delete out[k];
   if (isObject(out["installExperience"])) {
     const rest = { ...out["installExperience"] };
@@ -187,7 +193,7 @@ export function mobileAppRoutes(
         apps(req)
           .list()
           .filter(keep)
-          .map((a) => view(req, a)),
+          .map((a) => view(req, a, true)),
       ),
       { path, defaultPageSize: ctx.pageSize ?? 100, maxPageSize: 1000, expand: expand(req) },
     );
@@ -259,17 +265,9 @@ export function mobileAppRoutes(
         }
         checkScopeTags(req, body);
         const at = nowIso(ctx.clock);
+        // What the body set and what the server sets; every other property is filled when answering (view).
         const app: Json = {
           "@odata.type": ODATA_TYPE.win32LobApp,
-          description: "",
-          publisher: "",
-          largeIcon: null,
-          isFeatured: false,
-          privacyInformationUrl: null,
-          informationUrl: null,
-          owner: "",
-          developer: "",
-          notes: "",
           roleScopeTagIds: ["0"],
           ...Object.fromEntries(
             Object.entries(body).filter(([k]) => !READ_ONLY.includes(k) && k !== "committedContentVersion"),
