@@ -5,6 +5,7 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { ManualClock } from "../../clock.js";
 import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
+import { MemoryStore } from "../../store.js";
 import { CallLog } from "../../testing/clients.js";
 import { graphClient, graphError } from "../../testing/graph-client.js";
 import { createPublishedApp, win32AppBody } from "../../testing/publish.js";
@@ -597,5 +598,81 @@ describe("assignments, relationships and app deletion (Graph JS client against t
       log.calls.filter((x) => new URL(x.url).hostname !== "127.0.0.1"),
       [],
     );
+  });
+});
+
+describe("the dependency limit counts every app connected through a shared dependency (Learn)", () => {
+  const TENANT = "46464646-2222-4333-8444-555555555555";
+  let lt: LocalTenant;
+  let c: Client;
+  const store = new MemoryStore();
+  const id = (name: string, i = 0) => `d0000000-0000-4000-8000-${name.padStart(8, "0")}${String(i).padStart(4, "0")}`;
+
+  before(async () => {
+    lt = await startLocalTenant({
+      store,
+      storage: false,
+      throttling: false,
+      seed: {
+        tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],
+        appRegistrations: [
+          {
+            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
+            displayName: "publisher",
+            roles: ["DeviceManagementApps.ReadWrite.All"],
+          },
+        ],
+      },
+    });
+    c = graphClient({
+      origin: lt.authorityHost,
+      caPem: lt.caCertPem,
+      log: new CallLog(),
+      getToken: () => lt.admin.issueToken(),
+    });
+    // 100 published Win32 apps put straight into the store (uploading each would only slow the test): the shared
+    // dependency X, A's and B's own 49 dependencies, and A and B.
+    const apps = store.collection<{ id: string } & Record<string, unknown>>(TENANT, "mobileApps");
+    const app = (appId: string) =>
+      apps.put({
+        id: appId,
+        "@odata.type": "#microsoft.graph.win32LobApp",
+        displayName: appId,
+        publishingState: "published",
+      });
+    for (const a of [id("x"), id("a"), id("b"), id("c")]) app(a);
+    for (let i = 1; i <= 49; i++) {
+      app(id("a", i));
+      app(id("b", i));
+    }
+  });
+  after(() => lt.close());
+
+  const dependOn = (from: string, to: string[]) =>
+    c.api(`${APPS}/${from}/updateRelationships`).post({
+      relationships: to.map((targetId) => ({
+        "@odata.type": "#microsoft.graph.mobileAppDependency",
+        dependencyType: "autoInstall",
+        targetId,
+      })),
+    });
+  const own = (name: string, n: number) => Array.from({ length: n }, (_, i) => id(name, i + 1));
+
+  it("refuses the link that makes two graphs sharing a dependency exceed 100 apps, each graph alone under it", async () => {
+    // A: itself, X and 49 more = 51 apps.
+    await dependOn(id("a"), [id("x"), ...own("a", 49)]);
+    // B alone would be 51 apps too, but X joins it to A's graph: 51 + 51 − 1 (X once) = 101.
+    const e = await graphError(dependOn(id("b"), [id("x"), ...own("b", 49)]));
+    assert.equal(e.statusCode, 400);
+    assert.match(
+      e.message,
+      /at most 100 apps.*every app connected through a shared dependency \(this one would have 101\)/,
+    );
+    // One dependency fewer: exactly 100, accepted.
+    await dependOn(id("b"), [id("x"), ...own("b", 48)]);
+    // The graph is full: another app depending on X would make 101.
+    assert.equal((await graphError(dependOn(id("c"), [id("x")]))).statusCode, 400);
+    // Unrelated to the graph: fine.
+    await dependOn(id("c"), [id("b", 49)]);
   });
 });

@@ -511,7 +511,10 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
   ];
 }
 
-/** §2.13 / §4 item 24: no cycles; supersedence graph ≤ 10 nodes; dependency closure ≤ 100 nodes (with the app). */
+/**
+ * §2.13 / §4 item 24: no cycles; supersedence graph ≤ 10 nodes; dependency graph ≤ 100 nodes, counting every app
+ * connected through a shared dependency (Learn "Dependency limitations").
+ */
 function checkGraph(all: StoredRelationship[], appId: string): void {
   for (const kind of ["supersedence", "dependency"] as const) {
     const edges = all.filter((r) => r.kind === kind);
@@ -527,28 +530,30 @@ function checkGraph(all: StoredRelationship[], appId: string): void {
       seen.add(n);
       stack.push(...(out.get(n) ?? []));
     }
-    if (kind === "dependency" && seen.size + 1 > MAX_DEPENDENCY_NODES) {
+    // Connected component, both directions: a supersedence graph counts transitive references (§2.13 [S7]); a
+    // dependency graph counts every app connected through a shared dependency, each once (Learn, apps-win32-add.md
+    // "Dependency limitations": graphs sharing a dependency are summed).
+    const adj = new Map<string, string[]>();
+    for (const e of edges) {
+      adj.set(e.sourceId, [...(adj.get(e.sourceId) ?? []), e.targetId]);
+      adj.set(e.targetId, [...(adj.get(e.targetId) ?? []), e.sourceId]);
+    }
+    const comp = new Set<string>([appId]);
+    const q = [appId];
+    while (q.length > 0) {
+      for (const m of adj.get(q.pop() as string) ?? []) {
+        if (!comp.has(m)) {
+          comp.add(m);
+          q.push(m);
+        }
+      }
+    }
+    if (kind === "dependency" && comp.size > MAX_DEPENDENCY_NODES) {
       throw badRequest(
-        `An app can have at most ${MAX_DEPENDENCY_NODES} dependencies, counting sub-dependencies and the app itself.`,
+        `A dependency graph can have at most ${MAX_DEPENDENCY_NODES} apps, counting sub-dependencies, the app itself and every app connected through a shared dependency (this one would have ${comp.size}).`,
       );
     }
     if (kind === "supersedence") {
-      // connected component, both directions
-      const adj = new Map<string, string[]>();
-      for (const e of edges) {
-        adj.set(e.sourceId, [...(adj.get(e.sourceId) ?? []), e.targetId]);
-        adj.set(e.targetId, [...(adj.get(e.targetId) ?? []), e.sourceId]);
-      }
-      const comp = new Set<string>([appId]);
-      const q = [appId];
-      while (q.length > 0) {
-        for (const m of adj.get(q.pop() as string) ?? []) {
-          if (!comp.has(m)) {
-            comp.add(m);
-            q.push(m);
-          }
-        }
-      }
       if (comp.size > MAX_SUPERSEDENCE_NODES) {
         throw badRequest(
           `A supersedence graph can have at most ${MAX_SUPERSEDENCE_NODES} apps, counting transitive references (this one would have ${comp.size}).`,
