@@ -116,6 +116,23 @@ describe("Graph front door (Graph JS client and raw HTTPS)", () => {
       expect401(lt.admin.issueToken({ audience: "https://graph.microsoft.us" }), /Invalid audience/));
     it("for an unknown tenant", () =>
       expect401(lt.admin.issueToken({ tenantId: "33333333-2222-4333-8444-555555555555" }), /Invalid tenant/));
+    it("for a token from another issuer, or naming another tenant than its own", async () => {
+      const tid = lt.tenantId;
+      const other = "33333333-2222-4333-8444-555555555555";
+      for (const issuer of [
+        `https://sts.example.com/${tid}/`,
+        `https://sts.windows.net/${other}/`,
+        `https://login.microsoftonline.com/${other}/v2.0`,
+        "",
+      ])
+        await expect401(lt.admin.issueToken({ issuer }), /Access token validation failure\. Invalid issuer\./);
+      // The tenant's own v1 and v2 issuers are Entra ID's: accepted (GUID case aside).
+      for (const issuer of [
+        `https://sts.windows.net/${tid.toUpperCase()}/`,
+        `https://login.microsoftonline.com/${tid}/v2.0`,
+      ])
+        assert.equal((await raw("GET", "/groups", lt.admin.issueToken({ issuer }))).status, 200, issuer);
+    });
     it("for a token signed by another key", () => {
       const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
       const good = lt.admin.issueToken().split(".");

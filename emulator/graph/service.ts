@@ -93,7 +93,7 @@ export class GraphService {
     return true;
   }
 
-  /** Bearer check: signature, expiry, audience, tenant (§7 item 3). */
+  /** Bearer check: signature, expiry, audience, tenant, issuer (§7 item 3, §1.5). */
   authenticate(authorization: string | undefined): Caller {
     const fail = (message: string): GraphError =>
       new GraphError(401, "InvalidAuthenticationToken", message, {
@@ -121,6 +121,12 @@ export class GraphService {
     if (typeof p["nbf"] === "number" && now < p["nbf"]) throw fail("Access token has expired or is not yet valid.");
     const tid = typeof p["tid"] === "string" ? p["tid"] : "";
     if (!this.o.directory.tenantById(tid)) throw fail("Access token validation failure. Invalid tenant.");
+    // Graph accepts tokens Entra ID issued for the token's own tenant: `iss` is the tenant's v1 or v2 issuer
+    // ([E §1.5]: `https://sts.windows.net/{tid}/`, `https://login.microsoftonline.com/{tid}/v2.0`). A token from another
+    // issuer, or naming another tenant than its `tid`, is refused (wording modelled on the audience message).
+    const iss = typeof p["iss"] === "string" ? p["iss"].toLowerCase() : "";
+    const issuers = [`https://sts.windows.net/${tid}/`, `https://login.microsoftonline.com/${tid}/v2.0`];
+    if (!issuers.some((i) => i.toLowerCase() === iss)) throw fail("Access token validation failure. Invalid issuer.");
     const roles = Array.isArray(p["roles"]) ? p["roles"].filter((r): r is string => typeof r === "string") : [];
     return { tenantId: tid.toLowerCase(), appId: String(p["appid"] ?? ""), roles: new Set(roles) };
   }
