@@ -100,6 +100,16 @@ describe("Graph front door (Graph JS client and raw HTTPS)", () => {
     );
   });
 
+  it("a deeply nested $filter is a 400 with Graph's error shape, not a 500", async () => {
+    const filter = `${"(".repeat(3000)}displayName eq 'x'${")".repeat(3000)}`;
+    const r = await raw("GET", `/groups?$filter=${encodeURIComponent(filter)}`, lt.admin.issueToken());
+    assert.equal(r.status, 400);
+    const body = JSON.parse(r.text) as { error: { code: string; message: string; innerError: Record<string, string> } };
+    assert.equal(body.error.code, "BadRequest");
+    assert.match(body.error.message, /recursion limit has been exceeded/);
+    assert.ok(body.error.innerError["request-id"]);
+  });
+
   describe("401 InvalidAuthenticationToken", () => {
     const expect401 = async (token: string | undefined, message: RegExp) => {
       const r = await raw("GET", "/groups", token);
