@@ -396,6 +396,23 @@ describe("assignments, relationships and app deletion (Graph JS client against t
       assert.equal(ok.target["deviceAndAppManagementAssignmentFilterType"], "exclude");
     });
 
+    it("refuses a target property its type does not have (400, as Graph's model)", async () => {
+      await clear();
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [groupTarget({ groupName: "Pilot" }), /'groupName' does not exist on type '.*\.groupAssignmentTarget'/],
+        [
+          { "@odata.type": "#microsoft.graph.allDevicesAssignmentTarget", groupId: GROUP },
+          /'groupId' does not exist on type '.*\.allDevicesAssignmentTarget'/,
+        ],
+      ];
+      for (const [target, message] of cases) {
+        const e = await graphError(add({ intent: "required", target }));
+        assert.equal(e.statusCode, 400);
+        assert.equal(e.code, "ModelValidationFailure");
+        assert.match(e.message, message);
+      }
+    });
+
     it("refuses availableWithoutEnrollment on a win32LobApp (Intune offers it for iOS/Android apps only)", async () => {
       await clear();
       for (const send of [

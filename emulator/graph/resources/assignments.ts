@@ -208,6 +208,16 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
     }
     const type = target["@odata.type"];
     const isGroup = type.endsWith("groupAssignmentTarget") || type.endsWith("GroupAssignmentTarget");
+    // The target types' properties (current beta metadata): the filter pair on all, groupId on the group ones.
+    const targetProperties = [
+      "@odata.type",
+      "deviceAndAppManagementAssignmentFilterId",
+      "deviceAndAppManagementAssignmentFilterType",
+      ...(isGroup ? ["groupId"] : []),
+    ];
+    const unknownTargetKey = Object.keys(target).find((k) => !targetProperties.includes(k));
+    if (unknownTargetKey !== undefined)
+      throw modelError(unknownPropertyMessage(unknownTargetKey, type.replace(/^#microsoft\.graph\./, "")));
     let groupId: string;
     if (isGroup) {
       if (typeof target["groupId"] !== "string") throw badRequest("A group target needs 'groupId'.");

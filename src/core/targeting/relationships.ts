@@ -31,8 +31,9 @@ export interface RelationshipRow {
   targetDisplayName?: string | null;
   /** Graph's evolvable enum: a member added later arrives as unknownFutureValue */
   targetType: "child" | "parent" | "unknownFutureValue";
-  supersedenceType?: "update" | "replace";
-  dependencyType?: "autoInstall" | "detect";
+  /** evolvable enums (beta metadata): a member added later arrives as unknownFutureValue */
+  supersedenceType?: "update" | "replace" | "unknownFutureValue";
+  dependencyType?: "autoInstall" | "detect" | "unknownFutureValue";
 }
 
 /** One link, as the planner thinks of it: `sourceId` supersedes or depends on `targetId`. */
