@@ -14,6 +14,7 @@ import { startLocalTenant } from "../server.js";
 import type { LocalTenant } from "../server.js";
 import { CallLog, httpsRequest, TrustingNetworkClient } from "../testing/clients.js";
 import { graphClient } from "../testing/graph-client.js";
+import { canonicalSegments } from "./service.js";
 
 const GROUP_A = "0a000000-0000-4000-8000-00000000000a";
 const GROUP_B = "0b000000-0000-4000-8000-00000000000b";
@@ -418,5 +419,28 @@ describe("Graph front door (Graph JS client and raw HTTPS)", () => {
       log.calls.filter((c) => new URL(c.url).hostname !== "127.0.0.1"),
       [],
     );
+  });
+});
+
+describe("qualified names in the URL (Kiota SDK forms)", () => {
+  it("casts and bound actions with either Graph namespace prefix route as the plain forms; other names stay", () => {
+    const c = (path: string) => canonicalSegments(path.split("/").filter(Boolean)).join("/");
+    for (const prefix of ["graph", "microsoft.graph", "Microsoft.Graph"]) {
+      assert.equal(c(`mobileApps/${prefix}.win32LobApp`), "mobileApps/microsoft.graph.win32LobApp");
+      assert.equal(c(`mobileApps/${prefix}.mobileLobApp`), "mobileApps/microsoft.graph.mobileLobApp");
+      assert.equal(
+        c(`mobileApps/1/${prefix}.win32LobApp/contentVersions/1/files/f/${prefix}.commit`),
+        "mobileApps/1/microsoft.graph.win32LobApp/contentVersions/1/files/f/commit",
+      );
+      for (const action of ["assign", "updateRelationships", "renewUpload"])
+        assert.equal(c(`mobileApps/1/${prefix}.${action}`), `mobileApps/1/${action}`);
+    }
+    // Not a type or action the emulated routes know: left as written (501 / 404 downstream, as before).
+    assert.equal(c("mobileApps/1/graph.iosLobApp"), "mobileApps/1/graph.iosLobApp");
+    assert.equal(
+      c("mobileApps/1/microsoft.graph.getRelatedAppStates"),
+      "mobileApps/1/microsoft.graph.getRelatedAppStates",
+    );
+    assert.equal(c("groups/contoso.graph.x"), "groups/contoso.graph.x");
   });
 });
