@@ -38,8 +38,10 @@ describe("latency faults", () => {
     const b = await get("/groups");
     const c = await get("/groups");
     assert.deepEqual([a.status, b.status, c.status], [200, 200, 200]);
+    // At least the delay (load can only add to it); then the fault is used up, so the third call was not delayed
+    // (said by the fault list, not by a stopwatch a loaded machine can slow down).
     assert.ok(a.ms >= 190 && b.ms >= 190, `${a.ms} ms, ${b.ms} ms`);
-    assert.ok(c.ms < 150, `${c.ms} ms after the fault ran out`);
+    assert.deepEqual(lt.admin.listFaults(), []);
   });
 
   it("a latency fault does not hide an error fault on the same call, and an error fault can be late", async () => {

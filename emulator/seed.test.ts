@@ -99,11 +99,12 @@ describe("seed", () => {
 
   it("accepts extra app categories, refusing a name or id already taken (built-in ones included)", () => {
     const tenants = [{ id: "11111111-2222-4333-8444-555555555555", domains: ["a.example"] }];
-    const s = parseSeed({ tenants, mobileAppCategories: [{ displayName: "Printers" }] });
-    assert.deepEqual(s.mobileAppCategories, [{ displayName: "Printers" }]);
+    const s = parseSeed({ tenants, mobileAppCategories: [{ displayName: "Printers" }, { displayName: "Education" }] });
+    assert.deepEqual(s.mobileAppCategories, [{ displayName: "Printers" }, { displayName: "Education" }]);
     assert.deepEqual(parseSeed({ tenants }).mobileAppCategories, []);
     for (const mobileAppCategories of [
       [{ displayName: "business" }],
+      [{ id: "2b73ae71-12c8-49be-b462-3dae769ccd9d", displayName: "Biz" }], // the built-in Business id
       [{ displayName: "Printers" }, { displayName: "PRINTERS" }],
       [
         { id: "c0000000-0000-4000-8000-0000000000c1", displayName: "A" },

@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { isPublisherError, PublisherError } from "../src/core/errors.js";
 import { readBoundedText } from "../src/platform/fs.js";
-import { BUILT_IN_CATEGORY_NAMES, categoryGuid } from "./graph/resources/categories.js";
+import { BUILT_IN_CATEGORIES, categoryGuid } from "./graph/resources/categories.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = z.string().regex(GUID, "must be a GUID");
@@ -216,8 +216,8 @@ export const seedSchema = z
       }
     });
     // Category names are how definitions name categories: unique (case-insensitive), built-in ones included.
-    const names = new Set(BUILT_IN_CATEGORY_NAMES.map((n) => n.toLowerCase()));
-    const ids = new Set(BUILT_IN_CATEGORY_NAMES.map((n) => categoryGuid(n)));
+    const names = new Set(BUILT_IN_CATEGORIES.map((c) => c.displayName.toLowerCase()));
+    const ids = new Set(BUILT_IN_CATEGORIES.map((c) => c.id));
     s.mobileAppCategories.forEach((c, i) => {
       const name = c.displayName.toLowerCase();
       const id = (c.id ?? categoryGuid(c.displayName)).toLowerCase();

@@ -191,6 +191,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
         appidacr: input.appidacr ?? "1",
         ...(input.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: input.lifetimeSeconds }),
         ...(input.audience === undefined ? {} : { audience: input.audience }),
+        ...(input.issuer === undefined ? {} : { issuer: input.issuer }),
         ...(input.notBefore === undefined ? {} : { notBefore: input.notBefore }),
       }).token;
     },

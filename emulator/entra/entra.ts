@@ -39,6 +39,8 @@ export interface IssueTokenInput {
   lifetimeSeconds?: number;
   /** override for negative tests */
   audience?: string;
+  /** override for negative tests (default `https://sts.windows.net/{tid}/`) */
+  issuer?: string;
   notBefore?: number;
 }
 
@@ -54,7 +56,7 @@ export class Entra {
     const sts = `https://sts.windows.net/${t.tenantId}/`;
     const payload: Record<string, unknown> = {
       aud: t.audience ?? GRAPH_AUDIENCE,
-      iss: sts,
+      iss: t.issuer ?? sts,
       iat: now,
       nbf: t.notBefore ?? now,
       exp: now + expiresIn,

@@ -57,10 +57,26 @@ function tokenize(src: string): Token[] {
 
 const COMPARISONS = new Set(["eq", "ne", "gt", "ge", "lt", "le"]);
 
+/**
+ * Bounds of a `$filter` (ours: Graph's are not documented). Nesting (parentheses, `not`) is bounded like ODataLib's
+ * recursion limit, whose message this imitates; the length bounds the work one request can ask for. Past them: 400
+ * with Graph's error shape, never a stack overflow (500).
+ */
+export const MAX_FILTER_DEPTH = 100;
+export const MAX_FILTER_LENGTH = 8192;
+
 /** Parses a `$filter` expression into a predicate over plain JSON items. */
 export function parseFilter(src: string): Predicate {
+  if (src.length > MAX_FILTER_LENGTH)
+    throw badRequest(
+      `Invalid filter clause: the expression is ${src.length} characters long; the local tenant takes at most ${MAX_FILTER_LENGTH}.`,
+    );
   const tokens = tokenize(src);
   let pos = 0;
+  let depth = 0;
+  const enter = (): void => {
+    if (++depth > MAX_FILTER_DEPTH) throw badRequest("Invalid filter clause: The recursion limit has been exceeded.");
+  };
   const peek = (): Token | undefined => tokens[pos];
   const isWord = (w: string): boolean => {
     const t = peek();
@@ -91,14 +107,18 @@ export function parseFilter(src: string): Predicate {
   function primary(): Predicate {
     if (isWord("not")) {
       pos++;
+      enter();
       const inner = primary();
+      depth--;
       return (x) => !inner(x);
     }
     const t = peek();
     if (t?.t === "punct" && t.v === "(") {
       pos++;
+      enter();
       const e = orExpr();
       expect(")");
+      depth--;
       return e;
     }
     if (isWord("startswith") || isWord("endswith") || isWord("contains")) {
@@ -135,25 +155,22 @@ export function parseFilter(src: string): Predicate {
     const o = op.v.toLowerCase();
     return (x) => compare(valueAt(x, prop), o, value);
   }
+  // Chains of `and` / `or` are flat lists, so a long chain never nests calls when evaluated.
   function andExpr(): Predicate {
-    let left = primary();
+    const terms = [primary()];
     while (isWord("and")) {
       pos++;
-      const l = left;
-      const r = primary();
-      left = (x) => l(x) && r(x);
+      terms.push(primary());
     }
-    return left;
+    return terms.length === 1 ? (terms[0] as Predicate) : (x) => terms.every((p) => p(x));
   }
   function orExpr(): Predicate {
-    let left = andExpr();
+    const terms = [andExpr()];
     while (isWord("or")) {
       pos++;
-      const l = left;
-      const r = andExpr();
-      left = (x) => l(x) || r(x);
+      terms.push(andExpr());
     }
-    return left;
+    return terms.length === 1 ? (terms[0] as Predicate) : (x) => terms.some((p) => p(x));
   }
   const result = orExpr();
   if (pos !== tokens.length) throw badRequest("Invalid filter clause: unexpected text after the expression.");

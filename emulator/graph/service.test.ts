@@ -14,6 +14,7 @@ import { startLocalTenant } from "../server.js";
 import type { LocalTenant } from "../server.js";
 import { CallLog, httpsRequest, TrustingNetworkClient } from "../testing/clients.js";
 import { graphClient } from "../testing/graph-client.js";
+import { canonicalSegments } from "./service.js";
 
 const GROUP_A = "0a000000-0000-4000-8000-00000000000a";
 const GROUP_B = "0b000000-0000-4000-8000-00000000000b";
@@ -100,6 +101,16 @@ describe("Graph front door (Graph JS client and raw HTTPS)", () => {
     );
   });
 
+  it("a deeply nested $filter is a 400 with Graph's error shape, not a 500", async () => {
+    const filter = `${"(".repeat(3000)}displayName eq 'x'${")".repeat(3000)}`;
+    const r = await raw("GET", `/groups?$filter=${encodeURIComponent(filter)}`, lt.admin.issueToken());
+    assert.equal(r.status, 400);
+    const body = JSON.parse(r.text) as { error: { code: string; message: string; innerError: Record<string, string> } };
+    assert.equal(body.error.code, "BadRequest");
+    assert.match(body.error.message, /recursion limit has been exceeded/);
+    assert.ok(body.error.innerError["request-id"]);
+  });
+
   describe("401 InvalidAuthenticationToken", () => {
     const expect401 = async (token: string | undefined, message: RegExp) => {
       const r = await raw("GET", "/groups", token);
@@ -116,6 +127,23 @@ describe("Graph front door (Graph JS client and raw HTTPS)", () => {
       expect401(lt.admin.issueToken({ audience: "https://graph.microsoft.us" }), /Invalid audience/));
     it("for an unknown tenant", () =>
       expect401(lt.admin.issueToken({ tenantId: "33333333-2222-4333-8444-555555555555" }), /Invalid tenant/));
+    it("for a token from another issuer, or naming another tenant than its own", async () => {
+      const tid = lt.tenantId;
+      const other = "33333333-2222-4333-8444-555555555555";
+      for (const issuer of [
+        `https://sts.example.com/${tid}/`,
+        `https://sts.windows.net/${other}/`,
+        `https://login.microsoftonline.com/${other}/v2.0`,
+        "",
+      ])
+        await expect401(lt.admin.issueToken({ issuer }), /Access token validation failure\. Invalid issuer\./);
+      // The tenant's own v1 and v2 issuers are Entra ID's: accepted (GUID case aside).
+      for (const issuer of [
+        `https://sts.windows.net/${tid.toUpperCase()}/`,
+        `https://login.microsoftonline.com/${tid}/v2.0`,
+      ])
+        assert.equal((await raw("GET", "/groups", lt.admin.issueToken({ issuer }))).status, 200, issuer);
+    });
     it("for a token signed by another key", () => {
       const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
       const good = lt.admin.issueToken().split(".");
@@ -391,5 +419,28 @@ describe("Graph front door (Graph JS client and raw HTTPS)", () => {
       log.calls.filter((c) => new URL(c.url).hostname !== "127.0.0.1"),
       [],
     );
+  });
+});
+
+describe("qualified names in the URL (Kiota SDK forms)", () => {
+  it("casts and bound actions with either Graph namespace prefix route as the plain forms; other names stay", () => {
+    const c = (path: string) => canonicalSegments(path.split("/").filter(Boolean)).join("/");
+    for (const prefix of ["graph", "microsoft.graph", "Microsoft.Graph"]) {
+      assert.equal(c(`mobileApps/${prefix}.win32LobApp`), "mobileApps/microsoft.graph.win32LobApp");
+      assert.equal(c(`mobileApps/${prefix}.mobileLobApp`), "mobileApps/microsoft.graph.mobileLobApp");
+      assert.equal(
+        c(`mobileApps/1/${prefix}.win32LobApp/contentVersions/1/files/f/${prefix}.commit`),
+        "mobileApps/1/microsoft.graph.win32LobApp/contentVersions/1/files/f/commit",
+      );
+      for (const action of ["assign", "updateRelationships", "renewUpload"])
+        assert.equal(c(`mobileApps/1/${prefix}.${action}`), `mobileApps/1/${action}`);
+    }
+    // Not a type or action the emulated routes know: left as written (501 / 404 downstream, as before).
+    assert.equal(c("mobileApps/1/graph.iosLobApp"), "mobileApps/1/graph.iosLobApp");
+    assert.equal(
+      c("mobileApps/1/microsoft.graph.getRelatedAppStates"),
+      "mobileApps/1/microsoft.graph.getRelatedAppStates",
+    );
+    assert.equal(c("groups/contoso.graph.x"), "groups/contoso.graph.x");
   });
 });

@@ -93,7 +93,7 @@ export class GraphService {
     return true;
   }
 
-  /** Bearer check: signature, expiry, audience, tenant (§7 item 3). */
+  /** Bearer check: signature, expiry, audience, tenant, issuer (§7 item 3, §1.5). */
   authenticate(authorization: string | undefined): Caller {
     const fail = (message: string): GraphError =>
       new GraphError(401, "InvalidAuthenticationToken", message, {
@@ -121,6 +121,12 @@ export class GraphService {
     if (typeof p["nbf"] === "number" && now < p["nbf"]) throw fail("Access token has expired or is not yet valid.");
     const tid = typeof p["tid"] === "string" ? p["tid"] : "";
     if (!this.o.directory.tenantById(tid)) throw fail("Access token validation failure. Invalid tenant.");
+    // Graph accepts tokens Entra ID issued for the token's own tenant: `iss` is the tenant's v1 or v2 issuer
+    // ([E §1.5]: `https://sts.windows.net/{tid}/`, `https://login.microsoftonline.com/{tid}/v2.0`). A token from another
+    // issuer, or naming another tenant than its `tid`, is refused (wording modelled on the audience message).
+    const iss = typeof p["iss"] === "string" ? p["iss"].toLowerCase() : "";
+    const issuers = [`https://sts.windows.net/${tid}/`, `https://login.microsoftonline.com/${tid}/v2.0`];
+    if (!issuers.some((i) => i.toLowerCase() === iss)) throw fail("Access token validation failure. Invalid issuer.");
     const roles = Array.isArray(p["roles"]) ? p["roles"].filter((r): r is string => typeof r === "string") : [];
     return { tenantId: tid.toLowerCase(), appId: String(p["appid"] ?? ""), roles: new Set(roles) };
   }
@@ -128,7 +134,7 @@ export class GraphService {
   /** Routes one request (also used for each inner request of a batch). Errors come back as responses. */
   async dispatch(req: GraphRequest): Promise<GraphResponse> {
     try {
-      const segments = req.path.split("/").filter(Boolean).map(decodeURIComponent);
+      const segments = canonicalSegments(req.path.split("/").filter(Boolean).map(decodeURIComponent));
       let pathMatched: CompiledRoute | undefined;
       for (const c of this.routes) {
         const params = match(c.parts, segments);
@@ -301,6 +307,32 @@ export class GraphService {
 /** 429 with Retry-After and the generic Graph body (§2.3 [S16]; Intune's is assumed the same, §8). */
 function tooManyRequests(seconds: number): GraphError {
   return new GraphError(429, "TooManyRequests", "Please retry again later.", { "Retry-After": String(seconds) });
+}
+
+/**
+ * Graph's schema namespace is `microsoft.graph`, aliased `graph` in its metadata, and OData accepts a qualified name
+ * with either: Kiota-generated SDKs cast with `graph.win32LobApp` and (older ones) call bound actions as
+ * `microsoft.graph.assign`. Casts are canonicalised to `microsoft.graph.<type>` (the routes' spelling), the bound
+ * actions the routes serve to their bare name; any other qualified name is left alone (and answers as before).
+ */
+const QUALIFIED = /^(?:microsoft\.graph|graph)\.([A-Za-z][A-Za-z0-9]*)$/i;
+/** Types a cast segment may name: the emulated win32LobApp and its base mobileLobApp (lower-case → spelling). */
+export const CAST_TYPES: ReadonlyMap<string, string> = new Map([
+  ["win32lobapp", "win32LobApp"],
+  ["mobilelobapp", "mobileLobApp"],
+]);
+/** Bound actions of the emulated routes, callable namespace-qualified. */
+const BOUND_ACTIONS = new Set(["assign", "updaterelationships", "commit", "renewupload"]);
+
+export function canonicalSegments(segments: readonly string[]): string[] {
+  return segments.map((s) => {
+    const m = QUALIFIED.exec(s);
+    const name = m?.[1];
+    if (name === undefined) return s;
+    const type = CAST_TYPES.get(name.toLowerCase());
+    if (type !== undefined) return `microsoft.graph.${type}`;
+    return BOUND_ACTIONS.has(name.toLowerCase()) ? name : s;
+  });
 }
 
 function match(pattern: string[], segments: string[]): RouteParams | undefined {

@@ -389,20 +389,23 @@ export async function readTargetingFacts(
       const rows = await readRelationships(id);
       for (const r of rows) if (r["@odata.type"] !== DEPENDENCY_TYPE) queue.push(r.targetId);
     }
-    // The dependency closure of the apps the definition depends on (bounded: past the limit the plan refuses), so
-    // a cycle through links made outside this run (A → B → C → A) is seen before any write.
+    // The dependency graph around the app and the apps it depends on, in both directions (Intune counts every app
+    // connected through a shared dependency; bounded: past the limit the plan refuses), so the limit and a cycle
+    // through links made outside this run (A → B → C → A) are seen before any write.
     const deps = resolved.desired.find((d) => d.definitionId === item.id)?.dependencies ?? [];
-    const depQueue = deps.flatMap((dep) =>
-      "appId" in dep ? [dep.appId] : tenant.owned.filter((o) => o.stamp.id === dep.definitionId).map((o) => o.app.id),
-    );
+    const depQueue = [
+      ...(item.appId === undefined ? [] : [item.appId]),
+      ...deps.flatMap((dep) =>
+        "appId" in dep ? [dep.appId] : tenant.owned.filter((o) => o.stamp.id === dep.definitionId).map((o) => o.app.id),
+      ),
+    ];
     const depSeen = new Set<string>();
     while (depQueue.length > 0 && depSeen.size <= MAX_DEPENDENCY_NODES) {
       const id = depQueue.shift()!.toLowerCase();
       if (depSeen.has(id)) continue;
       depSeen.add(id);
       const rows = await readRelationships(id);
-      for (const r of rows)
-        if (r["@odata.type"] === DEPENDENCY_TYPE && r.targetType === "child") depQueue.push(r.targetId);
+      for (const r of rows) if (r["@odata.type"] === DEPENDENCY_TYPE) depQueue.push(r.targetId);
     }
   }
   return {

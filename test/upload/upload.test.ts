@@ -377,15 +377,14 @@ describe("uploadContent on the local tenant", () => {
   it("ends a stuck commit with a typed timeout at the deadline", async () => {
     const appId = await createApp(t.graph);
     t.lt.admin.addUploadFault({ stage: "commit", outcome: "stuck", count: 1 });
-    const started = Date.now();
     const err = await rejection(
       uploadContent(options(t, appId, pkg, { deadlines: { commitMs: 400, commitMsPerGiB: 0 } })),
     );
+    // The stuck commit ends as the deadline's typed timeout (a hang would be the test runner's timeout instead).
     assert.equal(err.kind, "timeout");
     assert.equal(err.code, "UploadStateDeadline");
     assert.equal(err.stage, "commit");
     assert.equal(err.uploadState, "commitFilePending");
-    assert.ok(Date.now() - started < 10_000);
   });
 
   it("ends a stuck upload-URL request with a typed timeout, and reports a failed one as such", async () => {

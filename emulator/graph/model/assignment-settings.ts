@@ -206,6 +206,17 @@ function autoUpdateSettings(v: unknown): AutoUpdateSettings | null {
 export function normalizeAssignmentSettings(raw: unknown): Win32LobAppAssignmentSettings {
   const s = complex(raw);
   if (s === null) throw model("'settings' must be an object.");
+  // `settings` is typed as the abstract mobileAppAssignmentSettings, which has no properties of its own: without
+  // `@odata.type` ODataLib reads the object as that type, so its first property is unknown (or, when empty, the
+  // abstract type cannot be created) — the same 400 as a derived-type rule without `@odata.type` (win32LobApp.ts).
+  if (s["@odata.type"] === undefined) {
+    const first = Object.keys(s)[0];
+    throw model(
+      first !== undefined
+        ? unknownPropertyMessage(first, "mobileAppAssignmentSettings")
+        : `An instance of the abstract type '${API}mobileAppAssignmentSettings' cannot be created: specify '@odata.type' with a concrete derived type.`,
+    );
+  }
   checkKeys(
     s,
     [

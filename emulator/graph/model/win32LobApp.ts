@@ -222,6 +222,18 @@ const OPERATORS = [
 /** §2.1 installExperience. */
 const RUN_AS_ACCOUNTS = ["system", "user"] as const;
 const RESTART_BEHAVIORS = ["basedOnReturnCode", "allow", "suppress", "force"] as const;
+/**
+ * installExperience.inUseBehavior (`win32LobAppInUseActionType`, nullable; null = in-use detection off). Current
+ * beta metadata, as generated into @microsoft/msgraph-beta-sdk 1.0.0-preview.81 (models Win32LobAppInstallExperience,
+ * Win32LobAppInUseActionTypeObject); not yet in @microsoft/microsoft-graph-types-beta 0.44.
+ */
+export const IN_USE_BEHAVIORS = [
+  "notEnabled",
+  "fail",
+  "terminateWithoutUserInteraction",
+  "terminateWithUserInteraction",
+  "unknownFutureValue",
+] as const;
 /** §2.1 returnCodes. */
 const RETURN_CODE_TYPES = ["success", "softReboot", "hardReboot", "retry", "failed"] as const;
 /** §2.1 msiInformation. */
@@ -250,8 +262,14 @@ const SCRIPT_DETECTION_TYPES = [
   "version",
   "boolean",
 ] as const;
-const FILE_SYSTEM_OPERATION_TYPES = [...FILE_SYSTEM_DETECTION_TYPES, "sizeInBytes", "appVersion"] as const;
-const REGISTRY_OPERATION_TYPES = [...REGISTRY_DETECTION_TYPES, "appVersion"] as const;
+// Current beta metadata adds the evolvable-enum sentinel to these two (not to the detection types).
+const FILE_SYSTEM_OPERATION_TYPES = [
+  ...FILE_SYSTEM_DETECTION_TYPES,
+  "sizeInBytes",
+  "appVersion",
+  "unknownFutureValue",
+] as const;
+const REGISTRY_OPERATION_TYPES = [...REGISTRY_DETECTION_TYPES, "appVersion", "unknownFutureValue"] as const;
 const RULE_TYPES = ["detection", "requirement"] as const;
 
 const operator = () => edmEnum("win32LobAppDetectionOperator", OPERATORS);
@@ -367,7 +385,8 @@ const installExperience = odataObject("win32LobAppInstallExperience", {
   "@odata.type": optionalAnnotation("win32LobAppInstallExperience"),
   runAsAccount: edmEnum("runAsAccountType", RUN_AS_ACCOUNTS).optional(),
   deviceRestartBehavior: edmEnum("win32LobAppRestartBehavior", RESTART_BEHAVIORS).optional(),
-  maxRunTimeInMinutes: edmInt32().optional(),
+  maxRunTimeInMinutes: edmInt32().nullable().optional(),
+  inUseBehavior: edmEnum("win32LobAppInUseActionType", IN_USE_BEHAVIORS).nullable().optional(),
 });
 
 const returnCode = odataObject("win32LobAppReturnCode", {
@@ -656,7 +675,7 @@ function checkAppRules(app: Win32LobAppBody, opts: AppRuleOptions, out: Validati
 function checkAppValues(app: Win32LobAppBody, out: ValidationProblem[]): void {
   // S1 validates 1–1440 (§2.1 installExperience).
   const minutes = app.installExperience?.maxRunTimeInMinutes;
-  if (minutes !== undefined && (minutes < 1 || minutes > 1440)) {
+  if (typeof minutes === "number" && (minutes < 1 || minutes > 1440)) {
     out.push(
       intune(
         `maxRunTimeInMinutes must be between 1 and 1440; it is ${minutes}.`,

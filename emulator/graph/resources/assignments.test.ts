@@ -5,6 +5,7 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { ManualClock } from "../../clock.js";
 import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
+import { MemoryStore } from "../../store.js";
 import { CallLog } from "../../testing/clients.js";
 import { graphClient, graphError } from "../../testing/graph-client.js";
 import { createPublishedApp, win32AppBody } from "../../testing/publish.js";
@@ -66,9 +67,14 @@ describe("assignments, relationships and app deletion (Graph JS client against t
     ...extra,
   });
   const clear = () => c.api(`${APPS}/${published}/assign`).post({ mobileAppAssignments: [] });
-  /** POSTs one required group assignment with these settings, expecting a Graph error. */
+  /** Settings as clients send them: typed win32LobAppAssignmentSettings unless the case says otherwise. */
+  const typed = (settings: unknown): unknown =>
+    typeof settings === "object" && settings !== null && !Array.isArray(settings) && !("@odata.type" in settings)
+      ? { "@odata.type": "#microsoft.graph.win32LobAppAssignmentSettings", ...settings }
+      : settings;
+  /** POSTs one required group assignment with these settings (typed), expecting a Graph error. */
   const settingsError = async (settings: unknown) => {
-    const e = await graphError(add({ intent: "required", target: groupTarget(), settings }));
+    const e = await graphError(add({ intent: "required", target: groupTarget(), settings: typed(settings) }));
     assert.equal(e.statusCode, 400);
     return e;
   };
@@ -94,12 +100,30 @@ describe("assignments, relationships and app deletion (Graph JS client against t
         settings: Record<string, unknown>;
       };
       assert.deepEqual(got.settings, expected);
-      // An empty settings object gets every default, @odata.type included.
+      // A settings object with only its type gets every default.
       await clear();
-      const empty = (await add({ intent: "available", target: groupTarget(), settings: {} })) as {
+      const empty = (await add({ intent: "available", target: groupTarget(), settings: typed({}) })) as {
         settings: Record<string, unknown>;
       };
       assert.deepEqual(empty.settings, { ...expected, notifications: "showAll" });
+    });
+
+    it("settings without @odata.type are the abstract mobileAppAssignmentSettings: 400 as Graph answers", async () => {
+      await clear();
+      const untyped = await graphError(
+        add({ intent: "required", target: groupTarget(), settings: { notifications: "showAll" } }),
+      );
+      assert.equal(untyped.statusCode, 400);
+      assert.equal(untyped.code, "ModelValidationFailure");
+      assert.match(
+        untyped.message,
+        /The property 'notifications' does not exist on type 'microsoft\.management\.services\.api\.mobileAppAssignmentSettings'/,
+      );
+      const empty = await graphError(add({ intent: "required", target: groupTarget(), settings: {} }));
+      assert.equal(empty.code, "ModelValidationFailure");
+      assert.match(empty.message, /abstract type 'microsoft\.management\.services\.api\.mobileAppAssignmentSettings'/);
+      // Nothing was stored.
+      assert.deepEqual(((await c.api(`${APPS}/${published}/assignments`).get()) as { value: unknown[] }).value, []);
     });
 
     it("round-trips the §2.12 example, nested objects typed and nullable members filled", async () => {
@@ -263,7 +287,7 @@ describe("assignments, relationships and app deletion (Graph JS client against t
         [20160, 240, 712],
       ] as const) {
         await clear();
-        await add({ intent: "required", target: groupTarget(), settings: restart(g, cd, s) });
+        await add({ intent: "required", target: groupTarget(), settings: typed(restart(g, cd, s)) });
       }
     });
 
@@ -278,13 +302,13 @@ describe("assignments, relationships and app deletion (Graph JS client against t
       await add({
         intent: "required",
         target: groupTarget(),
-        settings: {
+        settings: typed({
           installTimeSettings: {
             useLocalTime: true,
             startDateTime: "2025-01-31T23:00:00Z",
             deadlineDateTime: "2025-02-01T01:00:00+02:00",
           },
-        },
+        }),
       });
     });
 
@@ -372,6 +396,40 @@ describe("assignments, relationships and app deletion (Graph JS client against t
       assert.equal(ok.target["deviceAndAppManagementAssignmentFilterType"], "exclude");
     });
 
+    it("refuses a target property its type does not have (400, as Graph's model)", async () => {
+      await clear();
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [groupTarget({ groupName: "Pilot" }), /'groupName' does not exist on type '.*\.groupAssignmentTarget'/],
+        [
+          { "@odata.type": "#microsoft.graph.allDevicesAssignmentTarget", groupId: GROUP },
+          /'groupId' does not exist on type '.*\.allDevicesAssignmentTarget'/,
+        ],
+      ];
+      for (const [target, message] of cases) {
+        const e = await graphError(add({ intent: "required", target }));
+        assert.equal(e.statusCode, 400);
+        assert.equal(e.code, "ModelValidationFailure");
+        assert.match(e.message, message);
+      }
+    });
+
+    it("refuses availableWithoutEnrollment on a win32LobApp (Intune offers it for iOS/Android apps only)", async () => {
+      await clear();
+      for (const send of [
+        () => add({ intent: "availableWithoutEnrollment", target: groupTarget() }),
+        () =>
+          c.api(`${APPS}/${published}/assign`).post({
+            mobileAppAssignments: [{ intent: "availableWithoutEnrollment", target: groupTarget() }],
+          }),
+      ]) {
+        const e = await graphError(send());
+        assert.equal(e.statusCode, 400);
+        assert.equal(e.code, "BadRequest");
+        assert.match(e.message, /'availableWithoutEnrollment' is not supported for a win32LobApp/);
+      }
+      assert.deepEqual(((await c.api(`${APPS}/${published}/assignments`).get()) as { value: unknown[] }).value, []);
+    });
+
     it("refuses an unknown group with 400", async () => {
       const e = await graphError(
         add({ intent: "available", target: groupTarget({ groupId: "0a000000-0000-4000-8000-0000000000ee" }) }),
@@ -379,6 +437,86 @@ describe("assignments, relationships and app deletion (Graph JS client against t
       assert.equal(e.statusCode, 400);
       assert.equal(e.code, "BadRequest");
       assert.equal(e.message, "The group '0a000000-0000-4000-8000-0000000000ee' does not exist.");
+    });
+  });
+
+  describe("the model of assign and updateRelationships (current beta metadata)", () => {
+    const post = (appId: string, body: unknown) => graphError(c.api(`${APPS}/${appId}/updateRelationships`).post(body));
+    const dependency = (extra: Record<string, unknown> = {}) => ({
+      "@odata.type": "#microsoft.graph.mobileAppDependency",
+      dependencyType: "autoInstall",
+      targetId: published,
+      ...extra,
+    });
+
+    it("refuses an unknown property of a relationship item, an untyped item and an unknown parameter: 400", async () => {
+      const app = (await c.api(APPS).post(win32AppBody("Model"))) as { id: string };
+      const unknown = await post(app.id, { relationships: [dependency({ autoInstal: true })] });
+      assert.equal(unknown.statusCode, 400);
+      assert.equal(unknown.code, "ModelValidationFailure");
+      assert.match(
+        unknown.message,
+        /The property 'autoInstal' does not exist on type 'microsoft\.management\.services\.api\.mobileAppDependency'/,
+      );
+      // A supersedence property on a dependency is unknown there too.
+      const crossed = await post(app.id, { relationships: [dependency({ supersedenceType: "update" })] });
+      assert.match(crossed.message, /'supersedenceType' does not exist on type '.*mobileAppDependency'/);
+      const untyped = await post(app.id, { relationships: [{ dependencyType: "autoInstall", targetId: published }] });
+      assert.equal(untyped.code, "ModelValidationFailure");
+      assert.match(untyped.message, /'dependencyType' does not exist on type '.*mobileAppRelationship'/);
+      const parameter = await post(app.id, { relationships: [], force: true });
+      assert.match(
+        parameter.message,
+        /parameter 'force' .* not a valid parameter for the operation 'updateRelationships'/,
+      );
+      const assign = await graphError(
+        c.api(`${APPS}/${published}/assign`).post({ mobileAppAssignments: [], keepExisting: true }),
+      );
+      assert.equal(assign.statusCode, 400);
+      assert.match(assign.message, /parameter 'keepExisting' .* the operation 'assign'/);
+      // Read-only properties a client echoes back from GET …/relationships are accepted (and ignored).
+      await c.api(`${APPS}/${app.id}/updateRelationships`).post({
+        relationships: [dependency({ targetDisplayName: "x", targetType: "child", dependentAppCount: 0 })],
+      });
+      await c.api(`${APPS}/${app.id}/updateRelationships`).post({ relationships: [] });
+      await c.api(`${APPS}/${app.id}`).delete();
+    });
+
+    it("takes the unknownFutureValue members and inUseBehavior that current beta metadata has", async () => {
+      const app = (await c.api(APPS).post({
+        ...win32AppBody("Evolvable"),
+        installExperience: {
+          runAsAccount: "system",
+          deviceRestartBehavior: "suppress",
+          maxRunTimeInMinutes: 30,
+          inUseBehavior: "terminateWithUserInteraction",
+        },
+      })) as { id: string; installExperience: Record<string, unknown> };
+      assert.equal(app.installExperience["inUseBehavior"], "terminateWithUserInteraction");
+      const bad = await graphError(
+        c.api(`${APPS}/${app.id}`).patch({
+          "@odata.type": "#microsoft.graph.win32LobApp",
+          installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", inUseBehavior: "kill" },
+        }),
+      );
+      assert.equal(bad.code, "ModelValidationFailure");
+      assert.match(bad.message, /Requested value 'kill' was not found/);
+      await c.api(`${APPS}/${app.id}/updateRelationships`).post({
+        relationships: [dependency({ dependencyType: "unknownFutureValue" })],
+      });
+      await c.api(`${APPS}/${app.id}/updateRelationships`).post({ relationships: [] });
+      await c.api(`${APPS}/${app.id}`).patch({
+        "@odata.type": "#microsoft.graph.win32LobApp",
+        rules: [
+          {
+            "@odata.type": "#microsoft.graph.win32LobAppRegistryRule",
+            ruleType: "detection",
+            keyPath: "HKLM\\SOFTWARE\\Contoso",
+            operationType: "unknownFutureValue",
+          },
+        ],
+      });
+      await c.api(`${APPS}/${app.id}`).delete();
     });
   });
 
@@ -477,5 +615,81 @@ describe("assignments, relationships and app deletion (Graph JS client against t
       log.calls.filter((x) => new URL(x.url).hostname !== "127.0.0.1"),
       [],
     );
+  });
+});
+
+describe("the dependency limit counts every app connected through a shared dependency (Learn)", () => {
+  const TENANT = "46464646-2222-4333-8444-555555555555";
+  let lt: LocalTenant;
+  let c: Client;
+  const store = new MemoryStore();
+  const id = (name: string, i = 0) => `d0000000-0000-4000-8000-${name.padStart(8, "0")}${String(i).padStart(4, "0")}`;
+
+  before(async () => {
+    lt = await startLocalTenant({
+      store,
+      storage: false,
+      throttling: false,
+      seed: {
+        tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],
+        appRegistrations: [
+          {
+            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
+            displayName: "publisher",
+            roles: ["DeviceManagementApps.ReadWrite.All"],
+          },
+        ],
+      },
+    });
+    c = graphClient({
+      origin: lt.authorityHost,
+      caPem: lt.caCertPem,
+      log: new CallLog(),
+      getToken: () => lt.admin.issueToken(),
+    });
+    // 100 published Win32 apps put straight into the store (uploading each would only slow the test): the shared
+    // dependency X, A's and B's own 49 dependencies, and A and B.
+    const apps = store.collection<{ id: string } & Record<string, unknown>>(TENANT, "mobileApps");
+    const app = (appId: string) =>
+      apps.put({
+        id: appId,
+        "@odata.type": "#microsoft.graph.win32LobApp",
+        displayName: appId,
+        publishingState: "published",
+      });
+    for (const a of [id("x"), id("a"), id("b"), id("c")]) app(a);
+    for (let i = 1; i <= 49; i++) {
+      app(id("a", i));
+      app(id("b", i));
+    }
+  });
+  after(() => lt.close());
+
+  const dependOn = (from: string, to: string[]) =>
+    c.api(`${APPS}/${from}/updateRelationships`).post({
+      relationships: to.map((targetId) => ({
+        "@odata.type": "#microsoft.graph.mobileAppDependency",
+        dependencyType: "autoInstall",
+        targetId,
+      })),
+    });
+  const own = (name: string, n: number) => Array.from({ length: n }, (_, i) => id(name, i + 1));
+
+  it("refuses the link that makes two graphs sharing a dependency exceed 100 apps, each graph alone under it", async () => {
+    // A: itself, X and 49 more = 51 apps.
+    await dependOn(id("a"), [id("x"), ...own("a", 49)]);
+    // B alone would be 51 apps too, but X joins it to A's graph: 51 + 51 − 1 (X once) = 101.
+    const e = await graphError(dependOn(id("b"), [id("x"), ...own("b", 49)]));
+    assert.equal(e.statusCode, 400);
+    assert.match(
+      e.message,
+      /at most 100 apps.*every app connected through a shared dependency \(this one would have 101\)/,
+    );
+    // One dependency fewer: exactly 100, accepted.
+    await dependOn(id("b"), [id("x"), ...own("b", 48)]);
+    // The graph is full: another app depending on X would make 101.
+    assert.equal((await graphError(dependOn(id("c"), [id("x")]))).statusCode, 400);
+    // Unrelated to the graph: fine.
+    await dependOn(id("c"), [id("b", 49)]);
   });
 });

@@ -10,6 +10,7 @@ import { arraySource, entityResponse, listPage } from "../odata.js";
 import { APPS_READ, APPS_WRITE } from "../permissions.js";
 import type { GraphRequest, Route } from "../types.js";
 import { normalizeAssignmentSettings } from "../model/assignment-settings.js";
+import { unknownPropertyMessage } from "../model/win32LobApp.js";
 import { C } from "./context.js";
 import type { ResourceContext } from "./context.js";
 
@@ -29,6 +30,8 @@ const TARGET_TYPES = new Set([
   "#microsoft.graph.allDevicesAssignmentTarget",
   "#microsoft.graph.allLicensedUsersAssignmentTarget",
 ]);
+export const WITHOUT_ENROLLMENT =
+  "The intent 'availableWithoutEnrollment' is not supported for a win32LobApp: Win32 apps install on devices enrolled in Intune; use 'available', 'required' or 'uninstall'.";
 /** The filter platform a win32LobApp assignment accepts (deviceAndAppManagementAssignmentFilter.platform). */
 export const WIN32_FILTER_PLATFORM = "windows10AndLater";
 export const FILTER_ON_EXCLUSION =
@@ -58,6 +61,52 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 const modelError = (message: string): GraphError => new GraphError(400, "ModelValidationFailure", message);
+const API = "microsoft.management.services.api.";
+
+/** Properties of mobileAppRelationship and its two types (current beta metadata); the read-only ones are ignored. */
+const RELATIONSHIP_PROPERTIES = [
+  "@odata.type",
+  "id",
+  "targetId",
+  "targetDisplayName",
+  "targetDisplayVersion",
+  "targetPublisher",
+  "targetPublisherDisplayName",
+  "sourceId",
+  "sourceDisplayName",
+  "sourceDisplayVersion",
+  "sourcePublisherDisplayName",
+  "targetType",
+];
+const SUPERSEDENCE_PROPERTIES = [
+  ...RELATIONSHIP_PROPERTIES,
+  "supersedenceType",
+  "supersededAppCount",
+  "supersedingAppCount",
+];
+const DEPENDENCY_PROPERTIES = [...RELATIONSHIP_PROPERTIES, "dependencyType", "dependentAppCount", "dependsOnAppCount"];
+/** mobileAppSupersedenceType and mobileAppDependencyType, with the evolvable-enum sentinel current metadata has. */
+const SUPERSEDENCE_TYPES = ["update", "replace", "unknownFutureValue"];
+const DEPENDENCY_TYPES = ["detect", "autoInstall", "unknownFutureValue"];
+
+/** ODataLib's answer to a body parameter an action does not declare (wording as in win32LobApp.ts's commit). */
+function checkActionParameters(body: Record<string, unknown>, allowed: readonly string[], action: string): void {
+  for (const k of Object.keys(body)) {
+    if (!allowed.includes(k))
+      throw modelError(
+        `The parameter '${k}' in the request payload is not a valid parameter for the operation '${action}'.`,
+      );
+  }
+}
+
+/** An item of a collection typed as an abstract base, without `@odata.type` (wording as in win32LobApp.ts). */
+function abstractItem(raw: Record<string, unknown>, baseType: string, baseProperties: readonly string[]): GraphError {
+  const unknown = Object.keys(raw).find((k) => !baseProperties.includes(k));
+  if (unknown !== undefined) return modelError(unknownPropertyMessage(unknown, baseType));
+  return modelError(
+    `An instance of the abstract type '${API}${baseType}' cannot be created: specify '@odata.type' with a concrete derived type.`,
+  );
+}
 const requestedValue = (v: unknown): GraphError => modelError(`Requested value '${String(v)}' was not found.`);
 
 export function assignmentsOf(ctx: ResourceContext, tenantId: string, appId: string): MobileAppAssignmentWire[] {
@@ -149,12 +198,26 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
       throw modelError(`'${String(raw["@odata.type"])}' is not a mobileAppAssignment.`);
     const intent = raw["intent"];
     if (typeof intent !== "string" || !(intent in INTENT_CODES)) throw requestedValue(intent);
+    // A valid installIntent, but not one a Win32 app takes: Intune offers availableWithoutEnrollment for iOS/iPadOS
+    // and Android apps on unenrolled devices (Learn apps-deploy.md); Win32 apps are Required, Available for enrolled
+    // devices or Uninstall (apps-win32-add.md step 7). Graph's exact answer is UNCONFIRMED (strict default: 400).
+    if (intent === "availableWithoutEnrollment") throw badRequest(WITHOUT_ENROLLMENT);
     const target = raw["target"];
     if (!isObject(target) || typeof target["@odata.type"] !== "string" || !TARGET_TYPES.has(target["@odata.type"])) {
       throw modelError("An assignment needs a 'target' with a supported '@odata.type'.");
     }
     const type = target["@odata.type"];
     const isGroup = type.endsWith("groupAssignmentTarget") || type.endsWith("GroupAssignmentTarget");
+    // The target types' properties (current beta metadata): the filter pair on all, groupId on the group ones.
+    const targetProperties = [
+      "@odata.type",
+      "deviceAndAppManagementAssignmentFilterId",
+      "deviceAndAppManagementAssignmentFilterType",
+      ...(isGroup ? ["groupId"] : []),
+    ];
+    const unknownTargetKey = Object.keys(target).find((k) => !targetProperties.includes(k));
+    if (unknownTargetKey !== undefined)
+      throw modelError(unknownPropertyMessage(unknownTargetKey, type.replace(/^#microsoft\.graph\./, "")));
     let groupId: string;
     if (isGroup) {
       if (typeof target["groupId"] !== "string") throw badRequest("A group target needs 'groupId'.");
@@ -271,6 +334,7 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
         const b = req.body;
         if (!isObject(b) || !Array.isArray(b["mobileAppAssignments"]))
           throw badRequest("The body must contain 'mobileAppAssignments'.");
+        checkActionParameters(b, ["mobileAppAssignments"], "assign");
         const list = b["mobileAppAssignments"].map((a) => toAssignment(req, a));
         if (list.length > 0) assertAssignable(app);
         const keys = new Set<string>();
@@ -380,9 +444,29 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
         const b = req.body;
         if (!isObject(b) || !Array.isArray(b["relationships"]))
           throw badRequest("The body must contain 'relationships'.");
-        const next: StoredRelationship[] = [];
+        checkActionParameters(b, ["relationships"], "updateRelationships");
+        // Model first, as Graph deserializes the whole body before any rule: the items are typed as the abstract
+        // mobileAppRelationship, so `@odata.type` picks the type, and a property the type lacks is a 400.
         for (const raw of b["relationships"]) {
           if (!isObject(raw)) throw badRequest("Each relationship must be a JSON object.");
+          const type = raw["@odata.type"];
+          if (type === undefined) throw abstractItem(raw, "mobileAppRelationship", RELATIONSHIP_PROPERTIES);
+          const allowed =
+            type === ODATA_TYPE.mobileAppSupersedence
+              ? SUPERSEDENCE_PROPERTIES
+              : type === ODATA_TYPE.mobileAppDependency
+                ? DEPENDENCY_PROPERTIES
+                : undefined;
+          if (allowed === undefined)
+            throw modelError(
+              `'${String(type)}' is not a mobileAppRelationship type; use ${ODATA_TYPE.mobileAppSupersedence} or ${ODATA_TYPE.mobileAppDependency}.`,
+            );
+          const unknownKey = Object.keys(raw).find((k) => !allowed.includes(k));
+          if (unknownKey)
+            throw modelError(unknownPropertyMessage(unknownKey, String(type).replace(/^#microsoft\.graph\./, "")));
+        }
+        const next: StoredRelationship[] = [];
+        for (const raw of b["relationships"] as Record<string, unknown>[]) {
           const type = raw["@odata.type"];
           const targetId = typeof raw["targetId"] === "string" ? raw["targetId"].toLowerCase() : "";
           // §2.13: no self-reference; targets exist and are win32LobApp.
@@ -395,7 +479,7 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
             throw badRequest(`The target app '${targetId}' appears twice.`);
           if (type === ODATA_TYPE.mobileAppSupersedence) {
             const st = raw["supersedenceType"];
-            if (st !== "update" && st !== "replace") throw requestedValue(st);
+            if (typeof st !== "string" || !SUPERSEDENCE_TYPES.includes(st)) throw requestedValue(st);
             next.push({
               id: `${app.id}_${targetId}`,
               sourceId: app.id,
@@ -405,7 +489,7 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
             });
           } else if (type === ODATA_TYPE.mobileAppDependency) {
             const dt = raw["dependencyType"];
-            if (dt !== "autoInstall" && dt !== "detect") throw requestedValue(dt);
+            if (typeof dt !== "string" || !DEPENDENCY_TYPES.includes(dt)) throw requestedValue(dt);
             // §2.13 [S7]: dependencies only on apps that have been added and uploaded.
             if (target["publishingState"] !== "published")
               throw badRequest(`The dependency target '${targetId}' has no committed content.`);
@@ -437,7 +521,10 @@ export function assignmentRoutes(ctx: ResourceContext, opts: { requirePublished?
   ];
 }
 
-/** §2.13 / §4 item 24: no cycles; supersedence graph ≤ 10 nodes; dependency closure ≤ 100 nodes (with the app). */
+/**
+ * §2.13 / §4 item 24: no cycles; supersedence graph ≤ 10 nodes; dependency graph ≤ 100 nodes, counting every app
+ * connected through a shared dependency (Learn "Dependency limitations").
+ */
 function checkGraph(all: StoredRelationship[], appId: string): void {
   for (const kind of ["supersedence", "dependency"] as const) {
     const edges = all.filter((r) => r.kind === kind);
@@ -453,28 +540,30 @@ function checkGraph(all: StoredRelationship[], appId: string): void {
       seen.add(n);
       stack.push(...(out.get(n) ?? []));
     }
-    if (kind === "dependency" && seen.size + 1 > MAX_DEPENDENCY_NODES) {
+    // Connected component, both directions: a supersedence graph counts transitive references (§2.13 [S7]); a
+    // dependency graph counts every app connected through a shared dependency, each once (Learn, apps-win32-add.md
+    // "Dependency limitations": graphs sharing a dependency are summed).
+    const adj = new Map<string, string[]>();
+    for (const e of edges) {
+      adj.set(e.sourceId, [...(adj.get(e.sourceId) ?? []), e.targetId]);
+      adj.set(e.targetId, [...(adj.get(e.targetId) ?? []), e.sourceId]);
+    }
+    const comp = new Set<string>([appId]);
+    const q = [appId];
+    while (q.length > 0) {
+      for (const m of adj.get(q.pop() as string) ?? []) {
+        if (!comp.has(m)) {
+          comp.add(m);
+          q.push(m);
+        }
+      }
+    }
+    if (kind === "dependency" && comp.size > MAX_DEPENDENCY_NODES) {
       throw badRequest(
-        `An app can have at most ${MAX_DEPENDENCY_NODES} dependencies, counting sub-dependencies and the app itself.`,
+        `A dependency graph can have at most ${MAX_DEPENDENCY_NODES} apps, counting sub-dependencies, the app itself and every app connected through a shared dependency (this one would have ${comp.size}).`,
       );
     }
     if (kind === "supersedence") {
-      // connected component, both directions
-      const adj = new Map<string, string[]>();
-      for (const e of edges) {
-        adj.set(e.sourceId, [...(adj.get(e.sourceId) ?? []), e.targetId]);
-        adj.set(e.targetId, [...(adj.get(e.targetId) ?? []), e.sourceId]);
-      }
-      const comp = new Set<string>([appId]);
-      const q = [appId];
-      while (q.length > 0) {
-        for (const m of adj.get(q.pop() as string) ?? []) {
-          if (!comp.has(m)) {
-            comp.add(m);
-            q.push(m);
-          }
-        }
-      }
       if (comp.size > MAX_SUPERSEDENCE_NODES) {
         throw badRequest(
           `A supersedence graph can have at most ${MAX_SUPERSEDENCE_NODES} apps, counting transitive references (this one would have ${comp.size}).`,

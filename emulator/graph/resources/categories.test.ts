@@ -6,12 +6,14 @@ import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
 import { CallLog } from "../../testing/clients.js";
 import { graphClient, graphError } from "../../testing/graph-client.js";
-import { BUILT_IN_CATEGORY_NAMES, categoryGuid } from "./categories.js";
+import { BUILT_IN_CATEGORY_NAMES, builtInCategoryId, categoryGuid } from "./categories.js";
 
 const TENANT = "55555555-2222-4333-8444-555555555555";
 const SEEDED = "c0000000-0000-4000-8000-0000000000c1";
 const APPS = "/deviceAppManagement/mobileApps";
 const CATS = "/deviceAppManagement/mobileAppCategories";
+/** Intune's fixed id of the built-in "Business" category (the same in every tenant). */
+const BUSINESS = "2b73ae71-12c8-49be-b462-3dae769ccd9d";
 
 interface Category {
   id: string;
@@ -71,16 +73,30 @@ describe("mobileAppCategories and the categories navigation (Graph JS client aga
   });
   after(() => lt.close());
 
-  it("lists the built-in categories with stable ids, then the seed's; one by id; 404 for an unknown id", async () => {
+  it("lists Intune's nine built-in categories with their fixed ids, then the seed's; one by id; 404 for an unknown id", async () => {
     const all = ((await c.api(CATS).get()) as { value: Category[] }).value;
     assert.deepEqual(
       all.map((x) => x.displayName),
       [...BUILT_IN_CATEGORY_NAMES, "Line of business", "Security"],
     );
-    assert.equal(all.find((x) => x.displayName === "Business")?.id, categoryGuid("Business"));
+    // The ids a real tenant has (not derived from the name), and nothing a stock tenant lacks.
+    assert.deepEqual(Object.fromEntries(all.slice(0, 9).map((x) => [x.displayName, x.id])), {
+      "Other apps": "0720a99e-562b-4a77-83f0-9a7523fcf13e",
+      "Books & Reference": "f1fc9fe2-728d-4867-9a72-a61e18f8c606",
+      "Data management": "046e0b16-76ce-4b49-bf1b-1cc5bd94fb47",
+      Productivity: "ed899483-3019-425e-a470-28e901b9790e",
+      Business: BUSINESS,
+      "Development & Design": "79bc98d4-7ddf-4841-9bc1-5c84a26d7ee8",
+      "Photos & Media": "5dcd7a90-0306-4f09-a75d-6b97a243f04e",
+      "Collaboration & Social": "f79135dc-8e41-48c1-9a59-ab9a7259c38e",
+      "Computer management": "981deed8-6857-4e78-a50e-c3f61d312737",
+    });
+    assert.equal(builtInCategoryId("business"), BUSINESS);
+    for (const missing of ["Education", "Entertainment"])
+      assert.ok(!all.some((x) => x.displayName === missing), `${missing} is not a built-in category`);
     assert.equal(all.find((x) => x.displayName === "Line of business")?.id, SEEDED);
     assert.equal(all.find((x) => x.displayName === "Security")?.id, categoryGuid("Security"));
-    assert.match(categoryGuid("Business"), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(categoryGuid("Security"), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const one = (await c.api(`${CATS}/${SEEDED}`).get()) as Category;
     assert.equal(one.displayName, "Line of business");
     assert.equal((await graphError(c.api(`${CATS}/${categoryGuid("Nope")}`).get())).statusCode, 404);
@@ -98,7 +114,7 @@ describe("mobileAppCategories and the categories navigation (Graph JS client aga
   it("links with $ref (Graph's or the local origin), lists, expands, refuses duplicates, unlinks", async () => {
     const app = (await c.api(APPS).post(appBody("Linked"))) as Win32LobAppWire;
     assert.deepEqual(await linked(app.id), []);
-    assert.equal(await c.api(`${APPS}/${app.id}/categories/$ref`).post(ref(categoryGuid("Business"))), undefined);
+    assert.equal(await c.api(`${APPS}/${app.id}/categories/$ref`).post(ref(BUSINESS)), undefined);
     await c.api(`${APPS}/${app.id}/categories/$ref`).post(ref(SEEDED, lt.authorityHost));
     assert.deepEqual(await linked(app.id), ["Business", "Line of business"]);
 
@@ -107,7 +123,7 @@ describe("mobileAppCategories and the categories navigation (Graph JS client aga
     };
     assert.deepEqual(
       expanded.categories.map((x) => x.id),
-      [categoryGuid("Business"), SEEDED],
+      [BUSINESS, SEEDED],
     );
     const list = (await c.api(APPS).query({ $expand: "categories" }).get()) as {
       value: (Win32LobAppWire & { categories: Category[] })[];
@@ -117,9 +133,9 @@ describe("mobileAppCategories and the categories navigation (Graph JS client aga
     const dup = await graphError(c.api(`${APPS}/${app.id}/categories/$ref`).post(ref(SEEDED)));
     assert.equal(dup.statusCode, 400);
 
-    await c.api(`${APPS}/${app.id}/categories/${categoryGuid("Business")}/$ref`).delete();
+    await c.api(`${APPS}/${app.id}/categories/${BUSINESS}/$ref`).delete();
     assert.deepEqual(await linked(app.id), ["Line of business"]);
-    const again = await graphError(c.api(`${APPS}/${app.id}/categories/${categoryGuid("Business")}/$ref`).delete());
+    const again = await graphError(c.api(`${APPS}/${app.id}/categories/${BUSINESS}/$ref`).delete());
     assert.equal(again.statusCode, 404);
   });
 
@@ -131,9 +147,7 @@ describe("mobileAppCategories and the categories navigation (Graph JS client aga
     assert.equal((await post(ref(SEEDED, "https://evil.example"))).statusCode, 400);
     assert.equal((await post({ "@odata.id": `https://graph.microsoft.com/beta${APPS}/${app.id}` })).statusCode, 400);
     assert.equal((await post(ref(categoryGuid("Unknown")))).statusCode, 404);
-    const noApp = await graphError(
-      c.api(`${APPS}/${categoryGuid("no app")}/categories/$ref`).post(ref(categoryGuid("Business"))),
-    );
+    const noApp = await graphError(c.api(`${APPS}/${categoryGuid("no app")}/categories/$ref`).post(ref(BUSINESS)));
     assert.equal(noApp.statusCode, 404);
     assert.deepEqual(await linked(app.id), []);
 

@@ -1,5 +1,5 @@
 /**
- * App categories: `deviceAppManagement/mobileAppCategories` (read-only: Intune's built-in ones plus the seed's) and
+ * App categories: `deviceAppManagement/mobileAppCategories` (read-only: Intune's nine built-in ones with their fixed ids, plus the seed's) and
  * the `categories` navigation of a mobileApp (`GET`, `POST …/categories/$ref`, `DELETE …/categories/{id}/$ref`).
  * Source: intune-win32-protocol.md §2.1 (the `$ref` body; a PATCH with `categories` fails), §2.11 item 3 (WinTuner
  * copies categories with `categories/$ref`). Listing categories, unlinking and the duplicate-link answer are not in
@@ -18,22 +18,34 @@ export interface MobileAppCategory {
   displayName: string;
 }
 
-/** Intune's built-in categories (names as the admin center shows them; the ids are the local tenant's own). */
-export const BUILT_IN_CATEGORY_NAMES = [
-  "Books & Reference",
-  "Business",
-  "Collaboration & Social",
-  "Computer management",
-  "Data management",
-  "Development & Design",
-  "Education",
-  "Entertainment",
-  "Other apps",
-  "Photos & Media",
-  "Productivity",
-] as const;
+/**
+ * Intune's built-in categories, with the fixed ids every tenant has (the same GUIDs in every tenant's
+ * `GET /deviceAppManagement/mobileAppCategories`). Source: deploymenttheory/terraform-provider-microsoft365
+ * `internal/services/common/constructors/graph_beta/device_and_app_management/mobile_application_categories.go`
+ * (built-in name → id map), matching the ids in terraprovider/terraform-provider-microsoft365wp's examples
+ * (Business, Productivity). A stock tenant has these nine and no "Education" or "Entertainment"; listed here by
+ * name (the real service's order is not documented).
+ */
+export const BUILT_IN_CATEGORIES: readonly MobileAppCategory[] = [
+  { id: "f1fc9fe2-728d-4867-9a72-a61e18f8c606", displayName: "Books & Reference" },
+  { id: "2b73ae71-12c8-49be-b462-3dae769ccd9d", displayName: "Business" },
+  { id: "f79135dc-8e41-48c1-9a59-ab9a7259c38e", displayName: "Collaboration & Social" },
+  { id: "981deed8-6857-4e78-a50e-c3f61d312737", displayName: "Computer management" },
+  { id: "046e0b16-76ce-4b49-bf1b-1cc5bd94fb47", displayName: "Data management" },
+  { id: "79bc98d4-7ddf-4841-9bc1-5c84a26d7ee8", displayName: "Development & Design" },
+  { id: "0720a99e-562b-4a77-83f0-9a7523fcf13e", displayName: "Other apps" },
+  { id: "5dcd7a90-0306-4f09-a75d-6b97a243f04e", displayName: "Photos & Media" },
+  { id: "ed899483-3019-425e-a470-28e901b9790e", displayName: "Productivity" },
+];
 
-/** A stable GUID for a category name (name-based, UUID version 5 layout over SHA-1), the same on every start. */
+export const BUILT_IN_CATEGORY_NAMES: readonly string[] = BUILT_IN_CATEGORIES.map((c) => c.displayName);
+
+/** The fixed id of a built-in category (case-insensitive name), or undefined. */
+export function builtInCategoryId(displayName: string): string | undefined {
+  return BUILT_IN_CATEGORIES.find((c) => c.displayName.toLowerCase() === displayName.toLowerCase())?.id;
+}
+
+/** A stable GUID for a seeded category's name (name-based, UUID version 5 layout over SHA-1), the same on every start. */
 export function categoryGuid(displayName: string): string {
   const h = createHash("sha1").update(`intune-publisher/mobileAppCategory/${displayName}`).digest();
   h[6] = (h[6]! & 0x0f) | 0x50;
@@ -47,7 +59,7 @@ export function tenantCategories(
   seeded: readonly { id?: string | undefined; displayName: string }[],
 ): MobileAppCategory[] {
   return [
-    ...BUILT_IN_CATEGORY_NAMES.map((displayName) => ({ id: categoryGuid(displayName), displayName })),
+    ...BUILT_IN_CATEGORIES.map((c) => ({ ...c })),
     ...seeded.map((c) => ({ id: (c.id ?? categoryGuid(c.displayName)).toLowerCase(), displayName: c.displayName })),
   ];
 }

@@ -27,7 +27,9 @@ describe("generated inventory", () => {
     assert.equal(ids.size, devs.count(), "devices of one app are distinct");
   });
 
-  it("pages 2,000,000 detected-app rows through the Graph client's PageIterator with flat memory", async () => {
+  // Memory while paging (flat, whatever the row count) is measured by bench/emulator.ts, not asserted here: a
+  // process's RSS depends on the load of the machine and on when the collector runs.
+  it("pages 2,000,000 detected-app rows through the Graph client's PageIterator, each row once, in order", async () => {
     const lt = await startLocalTenant({
       storage: false,
       throttling: false,
@@ -57,27 +59,20 @@ describe("generated inventory", () => {
         .count(true)
         .get()) as PageCollection & { "@odata.count": number };
       assert.equal(first["@odata.count"], 2_000_000);
-      global.gc?.();
-      const samples: number[] = [];
+      const inv = new GeneratedInventory({ devices: 100_000, appsPerDevice: 20, seed: 1 });
       let rows = 0;
       let lastId = "";
+      let outOfPlace = 0;
       await new PageIterator(c, first, (row: { id: string }) => {
+        // Every 997th row is the generator's row of that index (all of them would double the test's time).
+        if (rows % 997 === 0 && inv.detectedAppIndex(row.id) !== rows) outOfPlace++;
         rows++;
         lastId = row.id;
-        if (rows % 200_000 === 0) samples.push(process.memoryUsage().rss);
         return true;
       }).iterate();
+      assert.equal(outOfPlace, 0);
       assert.equal(rows, 2_000_000);
-      assert.equal(
-        lastId,
-        new GeneratedInventory({ devices: 100_000, appsPerDevice: 20, seed: 1 }).detectedAppId(1_999_999),
-      );
-      // Flat: from the first sample (0.2M rows) to the last (2M rows) RSS grows by less than 64 MB.
-      const growth = (samples[samples.length - 1] ?? 0) - (samples[0] ?? 0);
-      assert.ok(
-        growth < 64 * 1024 * 1024,
-        `RSS grew by ${Math.round(growth / 1048576)} MB while paging: ${samples.map((s) => Math.round(s / 1048576)).join(", ")} MB`,
-      );
+      assert.equal(lastId, inv.detectedAppId(1_999_999));
     } finally {
       await lt.close();
     }

@@ -141,6 +141,87 @@ describe("Intune Win32 flow (Graph JS client + @azure/storage-blob against the l
     assert.equal(app.applicableArchitectures, "none");
   });
 
+  it("GET returns every property with Graph's default, nested objects typed; lists leave largeIcon out", async () => {
+    const minimal = {
+      "@odata.type": "#microsoft.graph.win32LobApp",
+      displayName: "Defaults",
+      fileName: "setup.intunewin",
+      setupFilePath: "setup.exe",
+      installCommandLine: "setup.exe /S",
+      uninstallCommandLine: "setup.exe /U",
+      installExperience: { runAsAccount: "user" },
+      detectionRules: (appBody()["detectionRules"] as unknown[]).slice(0, 1),
+    };
+    const created = (await c.api("/deviceAppManagement/mobileApps").post(minimal)) as Record<string, unknown>;
+    const got = (await c.api(`/deviceAppManagement/mobileApps/${String(created["id"])}`).get()) as Record<
+      string,
+      unknown
+    >;
+    for (const app of [created, got]) {
+      assert.deepEqual(app["installExperience"], {
+        "@odata.type": "#microsoft.graph.win32LobAppInstallExperience",
+        runAsAccount: "user",
+        deviceRestartBehavior: "basedOnReturnCode",
+        maxRunTimeInMinutes: 60,
+        inUseBehavior: null,
+      });
+      assert.deepEqual(
+        (app["returnCodes"] as { returnCode: number; type: string; "@odata.type": string }[]).map((r) => [
+          r["@odata.type"],
+          r.returnCode,
+          r.type,
+        ]),
+        [
+          ["#microsoft.graph.win32LobAppReturnCode", 0, "success"],
+          ["#microsoft.graph.win32LobAppReturnCode", 1707, "success"],
+          ["#microsoft.graph.win32LobAppReturnCode", 3010, "softReboot"],
+          ["#microsoft.graph.win32LobAppReturnCode", 1641, "hardReboot"],
+          ["#microsoft.graph.win32LobAppReturnCode", 1618, "retry"],
+        ],
+      );
+      for (const [k, v] of Object.entries({
+        applicableArchitectures: "none",
+        allowedArchitectures: null,
+        allowAvailableUninstall: false,
+        minimumSupportedWindowsRelease: null,
+        minimumFreeDiskSpaceInMB: null,
+        displayVersion: null,
+        msiInformation: null,
+        description: null,
+        publisher: null,
+        developer: null,
+        owner: null,
+        notes: null,
+        informationUrl: null,
+        privacyInformationUrl: null,
+        isFeatured: false,
+        largeIcon: null,
+        roleScopeTagIds: ["0"],
+        dependentAppCount: 0,
+        supersedingAppCount: 0,
+        supersededAppCount: 0,
+        uploadState: 0,
+        publishingState: "notPublished",
+        isAssigned: false,
+        committedContentVersion: null,
+        size: 0,
+        requirementRules: [],
+        activeInstallScript: null,
+      }))
+        assert.deepEqual(app[k], v, k);
+      assert.match(String(app["createdDateTime"]), /^\d{4}-\d{2}-\d{2}T/);
+      assert.equal(app["lastModifiedDateTime"], app["createdDateTime"]);
+    }
+    const list = (await c.api("/deviceAppManagement/mobileApps").get()) as { value: Record<string, unknown>[] };
+    const listed = list.value.find((a) => a["id"] === created["id"]);
+    assert.ok(listed && !("largeIcon" in listed), "a list leaves largeIcon out");
+    assert.equal((listed["installExperience"] as Record<string, unknown>)["maxRunTimeInMinutes"], 60);
+    const selected = (await c.api("/deviceAppManagement/mobileApps").select("id,largeIcon").get()) as {
+      value: Record<string, unknown>[];
+    };
+    assert.equal(selected.value.find((a) => a["id"] === created["id"])?.["largeIcon"], null);
+  });
+
   it("refuses an app without a detection rule, and a PATCH without @odata.type (§2.1, §2.8)", async () => {
     const e = await graphError(c.api("/deviceAppManagement/mobileApps").post({ ...appBody(), detectionRules: [] }));
     assert.equal(e.statusCode, 400);
@@ -291,6 +372,78 @@ describe("Intune Win32 flow (Graph JS client + @azure/storage-blob against the l
     clock.advance(1000);
     assert.equal((await getFile(app.id, cv.id, file.id)).uploadState, "azureStorageUriRenewalSuccess");
     await blob(url).stageBlock(id, p.payload, p.payload.length);
+  });
+
+  it("serves the URL forms of Microsoft's Kiota SDKs: graph.* casts and namespace-qualified actions", async () => {
+    const APPS = "/deviceAppManagement/mobileApps";
+    const p = encryptPayload(randomBytes(2048));
+    const app = (await c.api(APPS).post(appBody("Kiota"))) as Win32LobAppWire;
+    // The collection cast filters to that type, with either prefix (mobileLobApp is win32LobApp's base type).
+    for (const cast of ["graph.win32LobApp", "microsoft.graph.win32LobApp", "graph.mobileLobApp"]) {
+      const list = (await c.api(`${APPS}/${cast}`).query({ $select: "id,displayName" }).get()) as {
+        "@odata.context": string;
+        value: (Win32LobAppWire & { "@odata.type": string })[];
+      };
+      assert.ok(
+        list.value.some((a) => a.id === app.id),
+        cast,
+      );
+      assert.ok(list.value.every((a) => a["@odata.type"] === "#microsoft.graph.win32LobApp"));
+    }
+    const one = (await c.api(`${APPS}/${app.id}/graph.win32LobApp`).get()) as Win32LobAppWire;
+    assert.equal(one.id, app.id);
+    assert.equal(one.displayName, "Kiota");
+
+    // The whole upload through `graph.win32LobApp` and `microsoft.graph.renewUpload` / `microsoft.graph.commit`.
+    const versions = `${APPS}/${app.id}/graph.win32LobApp/contentVersions`;
+    const cv = (await c.api(versions).post({})) as { id: string };
+    const files = `${versions}/${cv.id}/files`;
+    const file = (await c.api(files).post({
+      "@odata.type": "#microsoft.graph.mobileAppContentFile",
+      name: "IntunePackage.intunewin",
+      size: p.size,
+      sizeEncrypted: p.sizeEncrypted,
+      manifest: null,
+    })) as MobileAppContentFileWire;
+    clock.advance(2000);
+    const ready = (await c.api(`${files}/${file.id}`).get()) as MobileAppContentFileWire;
+    assert.equal(ready.uploadState, "azureStorageUriRequestSuccess");
+    await c.api(`${files}/${file.id}/microsoft.graph.renewUpload`).post({});
+    clock.advance(1000);
+    assert.equal(
+      ((await c.api(`${files}/${file.id}`).get()) as MobileAppContentFileWire).uploadState,
+      "azureStorageUriRenewalSuccess",
+    );
+    await uploadBlocks(ready.azureStorageUri ?? "", p.payload);
+    await c.api(`${files}/${file.id}/microsoft.graph.commit`).post({ fileEncryptionInfo: p.fileEncryptionInfo });
+    await lt.admin.uploadsSettled();
+    clock.advance(3100);
+    assert.equal(
+      ((await c.api(`${files}/${file.id}`).get()) as MobileAppContentFileWire).uploadState,
+      "commitFileSuccess",
+    );
+    await c
+      .api(`${APPS}/${app.id}`)
+      .patch({ "@odata.type": "#microsoft.graph.win32LobApp", committedContentVersion: cv.id });
+
+    // Bound actions with either namespace prefix.
+    const target = { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: GROUP };
+    await c
+      .api(`${APPS}/${app.id}/microsoft.graph.assign`)
+      .post({ mobileAppAssignments: [{ intent: "required", target }] });
+    await c.api(`${APPS}/${app.id}/graph.assign`).post({ mobileAppAssignments: [{ intent: "available", target }] });
+    const assigned = (await c.api(`${APPS}/${app.id}/assignments`).get()) as { value: { intent: string }[] };
+    assert.deepEqual(
+      assigned.value.map((a) => a.intent),
+      ["available"],
+    );
+    await c.api(`${APPS}/${app.id}/microsoft.graph.updateRelationships`).post({ relationships: [] });
+    // A cast to a type the app is not, and an unknown qualified segment, are still refused.
+    assert.equal((await graphError(c.api(`${APPS}/${app.id}/graph.iosLobApp`).get())).statusCode, 501);
+    assert.equal(
+      (await graphError(c.api(`${APPS}/${app.id}/graph.mobileLobApp/contentVersions/1/files`).get())).statusCode,
+      400,
+    );
   });
 
   it("getPublishingConstraints gives the content size cap", async () => {

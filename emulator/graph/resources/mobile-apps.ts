@@ -15,6 +15,7 @@ import {
   validateMobileAppCreate,
   validateMobileAppPatch,
 } from "../model/win32LobApp.js";
+import { win32LobAppAsReturned } from "../model/defaults.js";
 import { arraySource, entityResponse, listPage } from "../odata.js";
 import { APPS_READ, APPS_WRITE } from "../permissions.js";
 import type { GraphRequest, GraphResponse, Route } from "../types.js";
@@ -81,14 +82,19 @@ const BETA_ONLY = [
   "supersededAppCount",
 ];
 
+/**
+ * installExperience members v1.0 lacks: maxRunTimeInMinutes (§2.14); inUseBehavior, newer than the v1.0 page §2.14
+ * cites, is assumed beta-only too (inference).
+ */
+const BETA_ONLY_EXPERIENCE = ["maxRunTimeInMinutes", "inUseBehavior"];
+
 /** §2.14: on v1.0, beta-only properties are unknown to the model (400) … */
 function checkV1Body(req: GraphRequest, body: unknown): void {
   if (req.version !== "v1.0" || !isObject(body)) return;
+  const experience = body["installExperience"];
   const unknown =
     BETA_ONLY.find((k) => k in body) ??
-    (isObject(body["installExperience"]) && "maxRunTimeInMinutes" in body["installExperience"]
-      ? "maxRunTimeInMinutes"
-      : undefined);
+    (isObject(experience) ? BETA_ONLY_EXPERIENCE.find((k) => k in experience) : undefined);
   if (unknown !== undefined) {
     throw new GraphError(
       400,
@@ -98,19 +104,32 @@ function checkV1Body(req: GraphRequest, body: unknown): void {
   }
 }
 
-/** … and absent from responses. */
-function view(req: GraphRequest, app: Json): Json {
-  if (req.version !== "v1.0") return app;
-  const out: Json = { ...app };
+/**
+ * The app as Graph returns it: every property with its default (model/defaults.ts), `largeIcon` left out of lists;
+ * on v1.0 without the beta-only properties.
+ */
+function view(req: GraphRequest, app: Json, list = false): Json {
+  const selected = (req.query.get("$select") ?? "").split(",").map((x) => x.trim());
+  const full = win32LobAppAsReturned(app, { list, selected }) as Json;
+  if (req.version !== "v1.0") return full;
+  const out: Json = { ...full };
   for (const k of BETA_ONLY) delete out[k];
   if (isObject(out["installExperience"])) {
-    const { maxRunTimeInMinutes: _m, ...rest } = out["installExperience"];
+    const rest = { ...out["installExperience"] };
+    for (const k of BETA_ONLY_EXPERIENCE) delete rest[k];
     out["installExperience"] = rest;
   }
   return out;
 }
 const APP_BASE = "/deviceAppManagement/mobileApps";
 const CAST = "microsoft.graph.win32LobApp";
+/** Cast segments served on the collection and on one app (service.ts CAST_TYPES). */
+const CAST_NAMES = ["win32LobApp", "mobileLobApp"] as const;
+
+/** win32LobApp is the only type emulated; it derives from mobileLobApp. */
+function isOfType(app: Json, type: (typeof CAST_NAMES)[number]): boolean {
+  return app["@odata.type"] === ODATA_TYPE.win32LobApp && (type === "win32LobApp" || type === "mobileLobApp");
+}
 
 /** 400 from validation problems: Intune's JSON-in-message for BadRequest, plain text for model failures (§2.0). */
 function validationError(req: GraphRequest, problems: ValidationProblem[]): GraphError {
@@ -167,6 +186,17 @@ export function mobileAppRoutes(
         return f;
       });
   const guards = relationshipGuards(ctx);
+  const listApps = (req: GraphRequest, path: string, keep: (a: Json) => boolean): GraphResponse =>
+    listPage(
+      req,
+      arraySource(
+        apps(req)
+          .list()
+          .filter(keep)
+          .map((a) => view(req, a, true)),
+      ),
+      { path, defaultPageSize: ctx.pageSize ?? 100, maxPageSize: 1000, expand: expand(req) },
+    );
 
   const routes: Route[] = [
     {
@@ -189,22 +219,36 @@ export function mobileAppRoutes(
       pattern: APP_BASE,
       roles: APPS_READ,
       forbidden: "intune",
-      handler: (req) =>
-        listPage(
-          req,
-          arraySource(
-            apps(req)
-              .list()
-              .map((a) => view(req, a)),
-          ),
-          {
-            path: APP_BASE,
-            defaultPageSize: ctx.pageSize ?? 100,
-            maxPageSize: 1000,
-            expand: expand(req),
-          },
-        ),
+      handler: (req) => listApps(req, APP_BASE, () => true),
     },
+    // Cast segments (Kiota SDKs: `mobileApps/graph.win32LobApp`, service.ts canonicalises the prefix): the
+    // collection filtered to that type, and one app seen as that type (404 when it is not one). Listed before
+    // `{id}` so the cast is not taken for an id.
+    ...CAST_NAMES.flatMap((type): Route[] => [
+      {
+        method: "GET",
+        pattern: `${APP_BASE}/microsoft.graph.${type}`,
+        roles: APPS_READ,
+        forbidden: "intune",
+        handler: (req) => listApps(req, `${APP_BASE}/microsoft.graph.${type}`, (a) => isOfType(a, type)),
+      },
+      {
+        method: "GET",
+        pattern: `${APP_BASE}/{id}/microsoft.graph.${type}`,
+        roles: APPS_READ,
+        forbidden: "intune",
+        handler: (req, p) => {
+          const app = getApp(req, p["id"] ?? "");
+          if (!isOfType(app, type)) throw notFound(`The mobile app '${app.id}' is not a ${type}.`);
+          return entityResponse(
+            req,
+            view(req, app),
+            `deviceAppManagement/mobileApps/microsoft.graph.${type}`,
+            expand(req),
+          );
+        },
+      },
+    ]),
     {
       method: "POST",
       pattern: APP_BASE,
@@ -221,17 +265,9 @@ export function mobileAppRoutes(
         }
         checkScopeTags(req, body);
         const at = nowIso(ctx.clock);
+        // What the body set and what the server sets; every other property is filled when answering (view).
         const app: Json = {
           "@odata.type": ODATA_TYPE.win32LobApp,
-          description: "",
-          publisher: "",
-          largeIcon: null,
-          isFeatured: false,
-          privacyInformationUrl: null,
-          informationUrl: null,
-          owner: "",
-          developer: "",
-          notes: "",
           roleScopeTagIds: ["0"],
           ...Object.fromEntries(
             Object.entries(body).filter(([k]) => !READ_ONLY.includes(k) && k !== "committedContentVersion"),

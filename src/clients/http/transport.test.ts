@@ -68,8 +68,9 @@ describe("fetch transport: idle timeout", () => {
         transport.send(get(`${origin}/hang`)),
         (e: unknown) => e instanceof NetworkError && e.failure === "dropped" && /HEADERS_TIMEOUT/.test(e.message),
       );
+      // Not before the idle timeout (load can only make it later, so there is no upper bound here).
       const ms = performance.now() - started;
-      assert.ok(ms >= 190 && ms < 5000, `gave up after ${Math.round(ms)} ms`);
+      assert.ok(ms >= 190, `gave up after ${Math.round(ms)} ms`);
       // Through the pipeline: a GET is safe to replay, so it is tried again (and times out again).
       const pipeline = createHttpPipeline({
         transport: transport.send,

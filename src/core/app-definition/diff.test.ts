@@ -84,3 +84,79 @@ describe("changedProperties", () => {
     assert.deepEqual(changedProperties(patch, { ...asReturned(), largeIcon: { ...patch.largeIcon } }), []);
   });
 });
+
+/**
+ * The app as real Graph returns it: every property of the type with its default (what the create never set too),
+ * `@odata.type` and default members on nested objects, empty strings read back as null.
+ */
+function serverShaped(): Record<string, unknown> {
+  const app = asReturned();
+  const experience = app["installExperience"] as Record<string, unknown>;
+  return {
+    ...app,
+    owner: null,
+    developer: null,
+    lastModifiedDateTime: "2026-01-02T00:00:00Z",
+    uploadState: 1,
+    isAssigned: false,
+    dependentAppCount: 0,
+    supersedingAppCount: 0,
+    supersededAppCount: 0,
+    committedContentVersion: "1",
+    size: 1234,
+    largeIcon: null,
+    allowedArchitectures: null,
+    minimumSupportedOperatingSystem: null,
+    activeInstallScript: null,
+    activeUninstallScript: null,
+    installExperience: {
+      "@odata.type": "#microsoft.graph.win32LobAppInstallExperience",
+      inUseBehavior: null,
+      ...experience,
+    },
+    returnCodes: (app["returnCodes"] as Record<string, unknown>[]).map((c) => ({
+      "@odata.type": "#microsoft.graph.win32LobAppReturnCode",
+      ...c,
+    })),
+    msiInformation: null,
+    requirementRules: null,
+  };
+}
+
+describe("changedProperties against the app as Graph returns it", () => {
+  const patch = () => toWin32LobAppPatchBody(def, assets, { stamp, scopeTagIds: ["0", "5"] });
+
+  it("finds nothing to change: server defaults, nested @odata.type and default members are not differences", () => {
+    assert.deepEqual(changedProperties(patch(), serverShaped()), []);
+    // in-use detection off, either way Graph spells it
+    const experience = serverShaped()["installExperience"] as Record<string, unknown>;
+    const notEnabled = { ...serverShaped(), installExperience: { ...experience, inUseBehavior: "notEnabled" } };
+    assert.deepEqual(changedProperties(patch(), notEnabled), []);
+    // `none` in the architecture flags is Graph's zero, not an architecture
+    assert.deepEqual(changedProperties(patch(), { ...serverShaped(), applicableArchitectures: "none,x64,arm64" }), []);
+  });
+
+  it("still sees what the definition sets, at any depth (and only that: inUseBehavior is not the definition's)", () => {
+    const experience = serverShaped()["installExperience"] as Record<string, unknown>;
+    const rules = serverShaped()["detectionRules"] as Record<string, unknown>[];
+    const cases: [Record<string, unknown>, string][] = [
+      [{ installExperience: { ...experience, maxRunTimeInMinutes: 61 } }, "installExperience"],
+      [{ detectionRules: [{ ...rules[0], detectionValue: "1.0.1" }] }, "detectionRules"],
+      [{ detectionRules: [...rules, rules[0]] }, "detectionRules"],
+      [
+        { detectionRules: [{ ...rules[0], "@odata.type": "#microsoft.graph.win32LobAppFileSystemDetection" }] },
+        "detectionRules",
+      ],
+      [{ returnCodes: [] }, "returnCodes"],
+      [{ owner: "Someone" }, "owner"],
+      [
+        { requirementRules: [{ "@odata.type": "#microsoft.graph.win32LobAppRegistryRequirement" }] },
+        "requirementRules",
+      ],
+    ];
+    for (const [change, name] of cases)
+      assert.deepEqual(changedProperties(patch(), { ...serverShaped(), ...change }), [name], JSON.stringify(change));
+    const inUse = { ...serverShaped(), installExperience: { ...experience, inUseBehavior: "fail" } };
+    assert.deepEqual(changedProperties(patch(), inUse), []);
+  });
+});

@@ -7,12 +7,15 @@ import { z } from "zod";
 import { need } from "./messages.js";
 import type { InstallIntent } from "../wire/graph.js";
 
-export const INTENTS = [
-  "required",
-  "available",
-  "uninstall",
-  "availableWithoutEnrollment",
-] as const satisfies readonly InstallIntent[];
+/**
+ * The intents a Win32 app takes. Graph's installIntent also has `availableWithoutEnrollment`, which Intune offers
+ * for iOS/iPadOS and Android apps on devices not enrolled in Intune (Learn "Assign apps to groups", apps-deploy.md);
+ * a Win32 app is assigned Required, Available for enrolled devices or Uninstall (Learn "Add, assign, and monitor a
+ * Win32 app", apps-win32-add.md, step 7). Refused here with the fix rather than sent.
+ */
+export const INTENTS = ["required", "available", "uninstall"] as const satisfies readonly InstallIntent[];
+export const WITHOUT_ENROLLMENT_MESSAGE =
+  "availableWithoutEnrollment is for iOS/iPadOS and Android apps on devices not enrolled in Intune; a Win32 app installs only on enrolled devices: use available (Available for enrolled devices).";
 export const NOTIFICATIONS = ["showAll", "showReboot", "hideAll"] as const;
 export const DELIVERY_PRIORITIES = ["notConfigured", "foreground"] as const;
 export const FILTER_MODES = ["include", "exclude"] as const;
@@ -81,8 +84,13 @@ export const assignmentSchema = z
   .strictObject(
     {
       intent: z
-        .enum(INTENTS, { error: need("intent", `intent must be one of ${INTENTS.join(", ")}.`) })
-        .describe("required, available, uninstall or availableWithoutEnrollment"),
+        .enum(INTENTS, {
+          error: (iss) =>
+            iss.input === "availableWithoutEnrollment"
+              ? WITHOUT_ENROLLMENT_MESSAGE
+              : need("intent", `intent must be one of ${INTENTS.join(", ")}.`)(iss),
+        })
+        .describe("required, available or uninstall"),
       group: z
         .string({ error: "group must be text: a group's display name or object id." })
         .trim()
@@ -172,7 +180,7 @@ export const assignmentSchema = z
     }
     if (a.filterMode !== undefined && a.filter === undefined)
       ctx.addIssue({ code: "custom", path: where("filterMode"), message: "filterMode needs a filter." });
-    if (a.deadline !== undefined && (a.intent === "available" || a.intent === "availableWithoutEnrollment"))
+    if (a.deadline !== undefined && a.intent === "available")
       ctx.addIssue({
         code: "custom",
         path: where("deadline"),
@@ -203,17 +211,11 @@ export const assignmentSchema = z
         path: where("autoUpdateSupersededApps"),
         message: "autoUpdateSupersededApps applies to available assignments only.",
       });
-    if (a.target === "allDevices" && (a.intent === "available" || a.intent === "availableWithoutEnrollment"))
+    if (a.target === "allDevices" && a.intent === "available")
       ctx.addIssue({
         code: "custom",
         path: where("target"),
         message: `Intune offers ${a.intent} assignments to users, not to all devices: use allUsers or a user group.`,
-      });
-    if (a.intent === "availableWithoutEnrollment" && a.filter !== undefined)
-      ctx.addIssue({
-        code: "custom",
-        path: where("filter"),
-        message: "availableWithoutEnrollment assignments take no filter (there is no enrolled device to filter).",
       });
   });
 

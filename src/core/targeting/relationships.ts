@@ -4,7 +4,8 @@
  * `updateRelationships` replaces every outgoing link of an app, so a change is read-modify-write: the app's current
  * `child` rows (its own links; `parent` rows belong to the other app and are never written back) are kept, except
  * those this change replaces. Intune's limits are checked here, before any call: an app never links to itself, a
- * supersedence graph has at most 10 apps counting transitive links, a dependency closure at most 100 with the app.
+ * supersedence graph has at most 10 apps counting transitive links, a dependency graph at most 100 apps counting every
+ * app connected through a shared dependency.
  */
 import type { MobileAppRelationshipWriteWire } from "../wire/graph.js";
 
@@ -12,7 +13,13 @@ export const SUPERSEDENCE_TYPE = "#microsoft.graph.mobileAppSupersedence";
 export const DEPENDENCY_TYPE = "#microsoft.graph.mobileAppDependency";
 /** §2.13 [S7]: apps in one supersedence graph, counting transitive references. */
 export const MAX_SUPERSEDENCE_NODES = 10;
-/** §2.13 [S7]: dependencies counting sub-dependencies and the app itself. */
+/**
+ * §2.13 [S7]: "a maximum of 100 dependencies, which includes the dependencies of any included dependencies, as well
+ * as the app itself"; Learn ("Add, assign, and monitor a Win32 app", Dependency limitations) counts the whole graph:
+ * when an app is a dependency in several apps' graphs, "all apps from all the separate graphs are summed" (each app
+ * once), e.g. 23 + 62 + 20 apps sharing one dependency make 103, over the limit. So: apps connected by dependency
+ * links in either direction, at most 100.
+ */
 export const MAX_DEPENDENCY_NODES = 100;
 
 /** A relationship row as `GET …/relationships` lists it (the fields the planner reads). */
@@ -24,8 +31,9 @@ export interface RelationshipRow {
   targetDisplayName?: string | null;
   /** Graph's evolvable enum: a member added later arrives as unknownFutureValue */
   targetType: "child" | "parent" | "unknownFutureValue";
-  supersedenceType?: "update" | "replace";
-  dependencyType?: "autoInstall" | "detect";
+  /** evolvable enums (beta metadata): a member added later arrives as unknownFutureValue */
+  supersedenceType?: "update" | "replace" | "unknownFutureValue";
+  dependencyType?: "autoInstall" | "detect" | "unknownFutureValue";
 }
 
 /** One link, as the planner thinks of it: `sourceId` supersedes or depends on `targetId`. */
@@ -131,7 +139,8 @@ export function withOutgoing(links: readonly Link[], appId: string, next: readon
 
 /**
  * Intune's limits on a whole set of links (after the planned changes), for the apps in `check`: no self-link, no
- * cycle, supersedence graph ≤ 10 apps, dependency closure ≤ 100 with the app. Returns human problems.
+ * cycle, supersedence graph ≤ 10 apps, dependency graph (connected through shared dependencies) ≤ 100 apps.
+ * Returns human problems.
  */
 export function relationshipProblems(
   links: readonly Link[],
@@ -156,11 +165,12 @@ export function relationshipProblems(
         stack.push(...(out.get(n) ?? []));
       }
       if (cycle) problems.push(`The ${kind} links of ${name(appId)} would form a cycle.`);
-      if (kind === "dependency" && seen.size + 1 > MAX_DEPENDENCY_NODES)
-        problems.push(
-          `${name(appId)} would have ${seen.size} dependencies counting sub-dependencies; Intune allows ${MAX_DEPENDENCY_NODES - 1} (${MAX_DEPENDENCY_NODES} apps with the app itself).`,
-        );
     }
+    const dependencies = dependencyGraphSize(links, appId);
+    if (dependencies > MAX_DEPENDENCY_NODES)
+      problems.push(
+        `The dependency graph of ${name(appId)} would hold ${dependencies} apps (the app, its dependencies and every app connected to them through a shared dependency, each once); Intune allows ${MAX_DEPENDENCY_NODES}. Remove dependencies from this definition or from the apps that share them.`,
+      );
     const size = supersedenceGraphSize(links, appId);
     if (size > MAX_SUPERSEDENCE_NODES)
       problems.push(
@@ -172,8 +182,20 @@ export function relationshipProblems(
 
 /** Apps connected to `appId` by supersedence links in either direction, the app included. */
 export function supersedenceGraphSize(links: readonly Link[], appId: string): number {
+  return graphSize(links, appId, "supersedence");
+}
+
+/**
+ * Apps connected to `appId` by dependency links in either direction, the app included: its dependencies (transitively)
+ * and every app that depends on any of them, as Intune counts a dependency graph (MAX_DEPENDENCY_NODES).
+ */
+export function dependencyGraphSize(links: readonly Link[], appId: string): number {
+  return graphSize(links, appId, "dependency");
+}
+
+function graphSize(links: readonly Link[], appId: string, kind: Link["kind"]): number {
   const adj = new Map<string, string[]>();
-  for (const e of links.filter((x) => x.kind === "supersedence")) {
+  for (const e of links.filter((x) => x.kind === kind)) {
     adj.set(e.sourceId, [...(adj.get(e.sourceId) ?? []), e.targetId]);
     adj.set(e.targetId, [...(adj.get(e.targetId) ?? []), e.sourceId]);
   }

@@ -13,7 +13,7 @@ import {
 import { espDigest, nextSelectedApps, planEsp } from "./esp.js";
 import type { EspProfile } from "./esp.js";
 import type { Link } from "./relationships.js";
-import { planOutgoing, relationshipProblems, supersedenceGraphSize } from "./relationships.js";
+import { dependencyGraphSize, planOutgoing, relationshipProblems, supersedenceGraphSize } from "./relationships.js";
 
 const G1 = "5a8e1f3c-1d2b-4e6f-8a9b-0c1d2e3f4a5b";
 const G2 = "6b9f2a4d-2e3c-4f70-9bac-1d2e3f4a5b6c";
@@ -90,6 +90,19 @@ describe("assignments", () => {
       [`exclude:${G3}`],
     );
     assert.equal(carried[0]!.settings, null);
+  });
+});
+
+describe("assignment intents", () => {
+  it("a Win32 app takes required, available and uninstall; availableWithoutEnrollment is refused with the fix", () => {
+    for (const intent of ["required", "available", "uninstall"])
+      assert.ok(assignmentSchema.safeParse({ intent, target: "allUsers" }).success, intent);
+    const r = assignmentSchema.safeParse({ intent: "availableWithoutEnrollment", target: "allUsers" });
+    assert.equal(r.success, false);
+    assert.deepEqual(r.error?.issues[0]?.path, ["intent"]);
+    assert.match(r.error?.issues[0]?.message ?? "", /iOS\/iPadOS and Android .* use available/);
+    const other = assignmentSchema.safeParse({ intent: "optional", target: "allUsers" });
+    assert.match(other.error?.issues[0]?.message ?? "", /intent must be one of required, available, uninstall\./);
   });
 });
 
@@ -175,7 +188,7 @@ describe("relationships", () => {
     assert.equal(planOutgoing("a", current, {}).changed, false);
   });
 
-  it("Intune's limits: self links, cycles, 10 apps per supersedence graph, 100 per dependency closure", () => {
+  it("Intune's limits: self links, cycles, 10 apps per supersedence graph, 100 per dependency graph", () => {
     assert.match(relationshipProblems([dep("a", "a")], ["a"]).join(), /would depend on itself/);
     assert.match(relationshipProblems([dep("a", "b"), dep("b", "c"), dep("c", "a")], ["a"]).join(), /cycle/);
     const chain = (n: number) => Array.from({ length: n - 1 }, (_, i) => sup(`v${i + 1}`, `v${i}`));
@@ -184,6 +197,21 @@ describe("relationships", () => {
     assert.match(relationshipProblems(chain(11), ["v10"]).join(), /would hold 11 apps/);
     const deps = (n: number) => Array.from({ length: n }, (_, i) => dep(i === 0 ? "app" : `d${i - 1}`, `d${i}`));
     assert.deepEqual(relationshipProblems(deps(99), ["app"]), []);
-    assert.match(relationshipProblems(deps(100), ["app"]).join(), /100 dependencies/);
+    assert.match(relationshipProblems(deps(100), ["app"]).join(), /dependency graph of app would hold 101 apps/);
+  });
+
+  it("a dependency graph counts every app connected through a shared dependency, each once (Learn)", () => {
+    // A and B each depend on X and on 49 apps of their own: 51 apps each, 101 together (X counted once).
+    const own = (app: string, n: number) => Array.from({ length: n }, (_, i) => dep(app, `${app}-${i}`));
+    const a = [dep("a", "x"), ...own("a", 49)];
+    assert.deepEqual(relationshipProblems(a, ["a"]), []);
+    const both = [...a, dep("b", "x"), ...own("b", 49)];
+    assert.equal(dependencyGraphSize(both, "a"), 101);
+    for (const app of ["a", "b", "x"])
+      assert.match(relationshipProblems(both, [app]).join(), new RegExp(`graph of ${app} would hold 101 apps`));
+    // One fewer: 100 apps, allowed; supersedence links do not join dependency graphs.
+    const hundred = [...a, dep("b", "x"), ...own("b", 48), sup("a", "old-a"), sup("b", "old-b")];
+    assert.equal(dependencyGraphSize(hundred, "b"), 100);
+    assert.deepEqual(relationshipProblems(hundred, ["a", "b"]), []);
   });
 });
