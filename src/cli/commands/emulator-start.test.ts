@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +7,8 @@ import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { ConfidentialClientApplication } from "@azure/msal-node";
 import { TrustingNetworkClient } from "../../../emulator/testing/clients.js";
+import { runCli } from "../../../test/support/cli.js";
+import { EXIT_CODES } from "../exit-codes.js";
 import type { CommandContext } from "../command.js";
 import command from "./emulator-start.js";
 
@@ -69,6 +72,26 @@ describe("emulator start", () => {
       assert.equal(await running, 0);
     } finally {
       await rm(state, { recursive: true, force: true });
+    }
+  });
+
+  it("--host other than loopback is a usage error (exit 64) that names the risk; nothing is started or written", async () => {
+    const home = await mkdtemp(join(tmpdir(), "emu-cli-host-"));
+    try {
+      const state = join(home, "st");
+      const r = await runCli(["emulator", "start", "--host", "0.0.0.0", "--state", state, "--no-log-file"], {
+        HOME: home,
+      });
+      assert.equal(r.code, EXIT_CODES.usage, r.stderr);
+      assert.match(r.stderr, /error: The local tenant listens on loopback only, not on "0\.0\.0\.0"/);
+      assert.match(r.stderr, /no authentication/);
+      assert.match(r.stderr, /well-known account key/);
+      assert.match(r.stderr, /hint: Use 127\.0\.0\.1 \(the default\) or localhost/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+      assert.equal(r.stdout, "");
+      assert.equal(existsSync(state), false, "no state folder was created");
+    } finally {
+      await rm(home, { recursive: true, force: true });
     }
   });
 });
