@@ -80,8 +80,8 @@ describe("apps remove on the local tenant", () => {
   });
 
   const cli = (...args: string[]): Promise<CliResult> => runCli([...args, "--cloud", "local", "--no-log-file"], env);
-  /** The CLI with a standard input that is a terminal and answers `answer`. */
-  async function cliOnTerminal(answer: string, ...args: string[]): Promise<CliResult> {
+  /** The CLI with a standard input that is a terminal and answers `answer` (null: the input ends unanswered). */
+  async function cliOnTerminal(answer: string | null, ...args: string[]): Promise<CliResult> {
     const stdin = Object.assign(new PassThrough(), { isTTY: true });
     const out = new PassThrough();
     const err = new PassThrough();
@@ -90,7 +90,8 @@ describe("apps remove on the local tenant", () => {
     err.on("data", (c: Buffer) => {
       chunks.err.push(c);
       // Answer once the question is asked.
-      if (/Type "yes" to go on: $/.test(Buffer.concat(chunks.err).toString())) stdin.end(`${answer}\n`);
+      if (/Type "yes" to go on: $/.test(Buffer.concat(chunks.err).toString()))
+        stdin.end(answer === null ? undefined : `${answer}\n`);
     });
     const code = await main([...args, "--cloud", "local", "--no-log-file"], { stdout: out, stderr: err, env, stdin });
     return {
@@ -260,6 +261,9 @@ describe("apps remove on the local tenant", () => {
     assert.match(no.stderr, /supersedes \(update\) Northwind Printer Drivers 3\.1\.0/);
     assert.match(no.stderr, /Delete 1 app as listed\? Type "yes" to go on: /);
     assert.match(no.stderr, /error: Nothing was removed: the removal was not confirmed\./);
+    const eof = await cliOnTerminal(null, "apps", "remove", v2);
+    assert.equal(eof.code, EXIT_CODES.cancelled, eof.stderr);
+    assert.match(eof.stderr, /the removal was not confirmed/);
     // Declined: nothing changed.
     assert.ok(app(v2));
     assert.deepEqual(await espApps(), [contosoId(), v2].sort());

@@ -66,15 +66,29 @@ function printResult(ctx: CommandContext, result: RemovalResult): void {
   ctx.stdout.write(`${title}\n${describeRemoval(r)}\n`);
 }
 
-/** Asks on the terminal; only "y" or "yes" goes on. */
+/** Asks on the terminal; only "y" or "yes" goes on (end of input counts as no; Ctrl-C cancels). */
 async function confirm(ctx: CommandContext, r: Removal): Promise<boolean> {
   const n = r.apps.length;
   ctx.stderr.write(`This removal will change the tenant as follows:\n${describeRemoval(r)}\n`);
   for (const w of r.warnings) ctx.stderr.write(`warning: ${w}\n`);
   const rl = createInterface({ input: ctx.stdin ?? process.stdin, output: ctx.stderr, terminal: false });
   try {
-    const answer = await rl.question(`Delete ${n} app${n === 1 ? "" : "s"} as listed? Type "yes" to go on: `);
+    const answer = await new Promise<string>((resolve, reject) => {
+      rl.once("close", () => resolve(""));
+      rl.question(`Delete ${n} app${n === 1 ? "" : "s"} as listed? Type "yes" to go on: `, { signal: ctx.signal }).then(
+        resolve,
+        reject,
+      );
+    });
     return /^(y|yes)$/i.test(answer.trim());
+  } catch (e) {
+    if (ctx.signal.aborted)
+      throw new PublisherError(
+        "cancelled",
+        "Cancelled",
+        "Cancelled while asking for confirmation: nothing was removed.",
+      );
+    throw e;
   } finally {
     rl.close();
   }
