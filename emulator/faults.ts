@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "./clock.js";
 import { errorBody } from "./graph/errors.js";
 import { sendJson } from "./http.js";
+import { sendStorageError } from "./storage/errors.js";
 import { faultSchema } from "./seed.js";
 import type { Fault, FaultInput } from "./seed.js";
 
@@ -198,8 +199,7 @@ export class FaultInjector {
 }
 
 /**
- * Blob storage's error shape (intune-win32-protocol.md §2.6; local-stack-notes.md §1.3): an XML `<Error>` with the
- * code also in `x-ms-error-code`, and storage's request ids. 503 is ServerBusy, 500 OperationTimedOut (both
+ * Blob storage's error shape (emulator/storage/errors.ts): 503 is ServerBusy, 500 OperationTimedOut (both
  * documented as retryable), 403 AuthenticationFailed (what an expired SAS gets).
  */
 function answerStorage(req: IncomingMessage, res: ServerResponse, fault: Fault, echo: string): void {
@@ -212,17 +212,12 @@ function answerStorage(req: IncomingMessage, res: ServerResponse, fault: Fault, 
         : status === 403
           ? "AuthenticationFailed"
           : "InvalidInput";
-  const requestId = randomUUID();
-  const body = `\ufeff<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>Injected fault (${status}).${xmlEscape(echo)}\nRequestId:${requestId}\nTime:${new Date().toISOString()}</Message></Error>`;
-  const headers: Record<string, string> = {
-    "content-type": "application/xml",
-    "x-ms-error-code": code,
-    "x-ms-request-id": requestId,
-  };
-  const clientRequestId = req.headers["x-ms-client-request-id"];
-  if (typeof clientRequestId === "string") headers["x-ms-client-request-id"] = clientRequestId;
-  if (fault.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
-  res.writeHead(status, headers).end(body);
+  sendStorageError(req, res, {
+    status,
+    code,
+    message: `Injected fault (${status}).${echo}`,
+    ...(fault.retryAfter === undefined ? {} : { headers: { "retry-after": String(fault.retryAfter) } }),
+  });
 }
 
 /** How much of a request body an echoing fault quotes. */
@@ -234,10 +229,6 @@ function echoOf(req: IncomingMessage, url: URL, body: Buffer, size: number): str
   const text = /json|x-www-form-urlencoded|xml|^text\//i.test(type);
   const shown = size === 0 ? "" : text ? ` body=${JSON.stringify(body.toString("utf8"))}` : ` body=<${size} bytes>`;
   return `${req.method ?? "GET"} ${url.pathname}${url.search} headers=${JSON.stringify(req.headers)}${shown}`;
-}
-
-function xmlEscape(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
 /** A fault that only adds latency: the call is otherwise served normally. */

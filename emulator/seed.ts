@@ -203,6 +203,8 @@ export const seedSchema = z
     managedDevices: z.array(managedDeviceSchema).default([]),
     detectedApps: z.union([z.array(detectedAppSchema), detectedAppsGeneratorSchema]).default([]),
     faults: z.array(faultSchema).default([]),
+    /** the upload URLs' SAS: `read: false` grants create and write only, so Get Block List answers 403 */
+    uploadSas: z.strictObject({ read: z.boolean().default(true) }).default({ read: true }),
   })
   .superRefine((s, ctx) => {
     const tenantIds = new Set(s.tenants.map((t) => t.id.toLowerCase()));

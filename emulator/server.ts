@@ -25,6 +25,7 @@ import { sendJson, readBody } from "./http.js";
 import { loadOrCreatePki } from "./pki.js";
 import { defaultSeed, loadSeedFile, parseSeed } from "./seed.js";
 import type { Fault, FaultInput, Seed, SeedInput } from "./seed.js";
+import { PublisherError } from "../src/core/errors.js";
 import { JsonFileStore, MemoryStore } from "./store.js";
 import type { Entity, Store } from "./store.js";
 import { startEmbeddedStorage } from "./storage/index.js";
@@ -35,6 +36,12 @@ export interface LocalTenantOptions {
   seed?: Seed | SeedInput | string;
   /** 0 or absent = ephemeral */
   port?: number;
+  /**
+   * the address to listen on: loopback only (`127.0.0.1`, the default, or `localhost`, which the TLS certificate
+   * names too); anything else is refused, because the admin API has no authentication and the embedded storage signs
+   * with Azurite's public well-known key
+   */
+  host?: string;
   /** keeps ca.pem, server.pem, server.key and the token-signing key; absent = all in memory */
   stateDir?: string;
   clock?: Clock;
@@ -71,6 +78,12 @@ export interface AdminApi {
   addUploadFault(fault: UploadFault): void;
   /** SAS expiry fault: the content file's upload URL answers 403 until `renewUpload` */
   expireUploadUrl(fileId: string): Promise<void>;
+  /**
+   * The upload URLs' SAS permissions from now on (URLs issued or renewed later): `read: false` grants create and
+   * write only, so Get Block List answers 403 AuthorizationPermissionMismatch. A reset restores the seed's value.
+   */
+  setUploadSas(o: { read: boolean }): void;
+  uploadSas(): { read: boolean };
   /** resolves when every commit verification started so far has finished */
   uploadsSettled(): Promise<void>;
   /** the seed in force */
@@ -105,6 +118,21 @@ export interface LocalTenant {
 }
 
 const ADMIN_PREFIX = "/_emulator/";
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost"]);
+
+/**
+ * The address to listen on, refusing anything but loopback: the admin API answers anyone who reaches it (no
+ * authentication) and the embedded storage uses Azurite's public well-known account key.
+ */
+export function listenAddress(host: string | undefined): string {
+  if (host === undefined || LOOPBACK_HOSTS.has(host.toLowerCase())) return "127.0.0.1";
+  throw new PublisherError(
+    "usage",
+    "NotLoopback",
+    `The local tenant listens on loopback only, not on ${JSON.stringify(host)}: its admin API (/_emulator/) has no authentication and its blob storage signs with Azurite's public well-known account key, so anyone who could reach it could read and change everything.`,
+    { hint: "Use 127.0.0.1 (the default) or localhost; reach it from elsewhere through an SSH tunnel." },
+  );
+}
 
 async function resolveSeed(seed: LocalTenantOptions["seed"]): Promise<Seed> {
   if (seed === undefined) return defaultSeed();
@@ -114,6 +142,7 @@ async function resolveSeed(seed: LocalTenantOptions["seed"]): Promise<Seed> {
 
 export async function startLocalTenant(options: LocalTenantOptions = {}): Promise<LocalTenant> {
   if (options.persist && options.stateDir === undefined) throw new Error("persist needs a stateDir.");
+  const address = listenAddress(options.host);
   const seed = await resolveSeed(options.seed);
   const clock = options.clock ?? systemClock;
   const pki = await loadOrCreatePki(options.stateDir);
@@ -138,6 +167,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
       keyPem: pki.serverKeyPem,
       caPem: pki.caCertPem,
       ...(location === undefined ? {} : { location }),
+      uploadSasRead: seed.uploadSas.read,
       // The same faults reach blob storage (paths /devstoreaccount1/…), answered in storage's error shape; only
       // clients' calls (SAS URLs), not the local tenant's own (signed with the account key: containers, policies,
       // the commit's verification).
@@ -203,6 +233,10 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
       if (!rec) throw new Error(`No content file ${fileId}.`);
       await uploads.expireUploadUri(rec);
     },
+    setUploadSas({ read }) {
+      storage?.setUploadSasRead(read);
+    },
+    uploadSas: () => ({ read: storage?.uploadSasRead ?? seed.uploadSas.read }),
     clearFaults: () => faults.clear(),
     listFaults: () => faults.list(),
     state: () => store.dump(),
@@ -211,11 +245,12 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
       faults.clear();
       throttle?.reset();
       uploads.reset();
+      storage?.setUploadSasRead(seed.uploadSas.read);
       load();
     },
   };
 
-  /** Reserved admin API (loopback only): state, reset, faults. */
+  /** Reserved admin API (loopback only, no authentication): state, reset, faults, upload SAS permissions. */
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const route = `${req.method ?? "GET"} ${url.pathname.slice(ADMIN_PREFIX.length)}`;
     if (route === "GET state") return sendJson(res, 200, admin.state());
@@ -224,6 +259,20 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
       return sendJson(res, 204, undefined);
     }
     if (route === "GET faults") return sendJson(res, 200, faults.list());
+    if (route === "GET upload-sas") return sendJson(res, 200, admin.uploadSas());
+    if (route === "PUT upload-sas") {
+      let body: unknown;
+      try {
+        body = JSON.parse((await readBody(req)).toString("utf8"));
+      } catch {
+        body = undefined;
+      }
+      const read = (body as { read?: unknown } | undefined)?.read;
+      if (typeof read !== "boolean" || Object.keys(body as object).length !== 1)
+        return sendJson(res, 400, { error: { code: "BadRequest", message: 'The body must be {"read": true|false}.' } });
+      admin.setUploadSas({ read });
+      return sendJson(res, 200, admin.uploadSas());
+    }
     if (route === "DELETE faults") {
       faults.clear();
       return sendJson(res, 204, undefined);
@@ -262,7 +311,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+      server.listen(options.port ?? 0, address, () => resolve());
     });
   } catch (e) {
     await storage?.close();

@@ -22,6 +22,7 @@ import type BlobConfigurationClass from "azurite/dist/src/blob/BlobConfiguration
 import type BlobServerClass from "azurite/dist/src/blob/BlobServer";
 import type * as MemoryExtentStoreModule from "azurite/dist/src/common/persistence/MemoryExtentStore";
 import { PublisherError } from "../../src/core/errors.js";
+import { AUTHENTICATION_FAILED_MESSAGE, sendStorageError } from "./errors.js";
 import {
   checkBlobLength,
   checkEncryptionInfo,
@@ -41,15 +42,35 @@ export interface EmbeddedStorage {
    * own; the container is created on demand.
    */
   createUploadUri(opts: { container: string; blobName: string; expiresOn: Date }): Promise<string>;
-  /** Re-sets the URL's stored access policy with a later expiry: the same URL works again (§2.6 renewal, §4 item 13). */
+  /**
+   * Re-sets the URL's stored access policy with a later expiry and the current permissions (`setUploadSasRead`): the
+   * same URL works again (§2.6 renewal, §4 item 13). A retired URL cannot be renewed.
+   */
   renewUploadUri(uri: string, expiresOn: Date): Promise<void>;
+  /**
+   * Whether upload URLs issued or renewed from now on grant read (Get Block List, download) besides create and write.
+   * Intune's SAS permissions are not documented; without read, Get Block List answers 403
+   * AuthorizationPermissionMismatch.
+   */
+  setUploadSasRead(read: boolean): void;
+  readonly uploadSasRead: boolean;
+  /**
+   * Retires the URL at once: every request through it (Put Block, Put Block List, Put Blob, reads) answers 403
+   * AuthenticationFailed, as Azure Storage answers a revoked or expired SAS; its access policy is expired too, so a
+   * restarted disk-backed storage still refuses it. Account-key calls (verification, deletion) are unaffected.
+   */
+  retireUploadUri(uri: string): void;
   /** Fault injection: the URL fails with 403 from now on, until renewed. */
   expireUploadUri(uri: string): Promise<void>;
   /** fault injection: the URL expires once `bytes` of Put Block bodies were accepted (the block passing the mark gets 403) */
   expireUploadUriAfterBytes(uri: string, bytes: number): void;
-  /** Streams the committed blob and runs the commit checks (§4 items 16–19); `reason` is one sentence. */
+  /**
+   * The commit: retires the URL first (Intune's upload URL stops accepting writes once the file is committed, so
+   * what is verified is what stays), then streams the committed blob and runs the commit checks (§4 items 16–19);
+   * `reason` is one sentence.
+   */
   verifyCommittedContent(uri: string, expected: ExpectedContent): Promise<VerificationResult>;
-  /** Deletes the blob (and its uncommitted blocks) and the URL's access policy. */
+  /** Retires the URL, deletes the blob (and its uncommitted blocks) and the URL's access policy. */
   deleteBlob(uri: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -66,17 +87,33 @@ export interface EmbeddedStorageOptions {
   extentMemoryLimitMB?: number;
   /** Sees every request first (the local tenant's fault injection); true when it answered or dropped it. */
   intercept?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
+  /** Upload URLs grant read (Get Block List) too; default true. See `EmbeddedStorage.setUploadSasRead`. */
+  uploadSasRead?: boolean;
 }
 
-/** Azurite's well-known development account (local-stack-notes.md §1.2). */
-const ACCOUNT = "devstoreaccount1";
-const ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+/**
+ * Azurite's well-known development account (local-stack-notes.md §1.2): a key published in Microsoft's docs, so
+ * anyone who can reach the port can read and write every blob. Fine for a local emulator on loopback only.
+ */
+export const ACCOUNT = "devstoreaccount1";
+export const ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 /** Service version of real azureStorageUri values (§2.5). */
 const SAS_VERSION = "2017-04-17";
 /** Read (Get Block List, download), create, write (Put Block, Put Block List). */
 const UPLOAD_PERMISSIONS = "rcw";
+/** Create and write only: Get Block List answers 403 AuthorizationPermissionMismatch. */
+const UPLOAD_PERMISSIONS_NO_READ = "cw";
 /** Container naming rules of Azure Storage. */
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/** A URL path as a key: percent-decoded, so differently encoded spellings of one blob meet. */
+function blobKey(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return pathname;
+  }
+}
 
 interface ParsedUploadUri {
   container: string;
@@ -196,6 +233,9 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
 
   // Byte-counting SAS expiry (a fault): Put Block requests pass through here before Azurite sees them.
   const byteBudgets = new Map<string, number>();
+  // Blobs whose upload URL was retired (commit, deletion): keyed by the decoded URL path.
+  const retired = new Set<string>();
+  let uploadPermissions = opts.uploadSasRead === false ? UPLOAD_PERMISSIONS_NO_READ : UPLOAD_PERMISSIONS;
   const httpServer = (server as unknown as { httpServer: HttpsServer }).httpServer;
   const azuriteListeners = httpServer.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
   httpServer.removeAllListeners("request");
@@ -203,6 +243,16 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
     const forward = (): void => azuriteListeners.forEach((l) => l.call(httpServer, req, res));
     const url = new URL(req.url ?? "/", "https://storage.invalid");
     if (opts.intercept?.(req, res, url) === true) return;
+    // A client's SAS request (the local tenant's own calls are signed with the account key) to a retired URL.
+    if (req.headers.authorization === undefined && url.searchParams.has("sig") && retired.has(blobKey(url.pathname))) {
+      return sendStorageError(req, res, {
+        status: 403,
+        code: "AuthenticationFailed",
+        message: AUTHENTICATION_FAILED_MESSAGE,
+        detail:
+          "The upload URL was revoked: its content file was committed (or deleted), so it no longer accepts requests.",
+      });
+    }
     const left = byteBudgets.get(url.pathname);
     if (left === undefined || req.method !== "PUT" || url.searchParams.get("comp") !== "block") return forward();
     const remaining = left - Number(req.headers["content-length"] ?? 0);
@@ -272,8 +322,8 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
     return (await containerClient.getAccessPolicy()).signedIdentifiers;
   }
 
-  /** Sets one policy's expiry, keeping the container's other policies (one per upload URL). */
-  async function setPolicyExpiry(parsed: ParsedUploadUri, expiresOn: Date): Promise<void> {
+  /** Sets one policy's expiry (and permissions, else kept), keeping the container's other policies (one per URL). */
+  async function setPolicyExpiry(parsed: ParsedUploadUri, expiresOn: Date, permissions?: string): Promise<void> {
     const containerClient = service.getContainerClient(parsed.container);
     await withContainerLock(parsed.container, async () => {
       const policies = await readPolicies(containerClient);
@@ -281,13 +331,22 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
       if (index < 0) {
         throw new Error(`The upload URL's access policy ${parsed.policyId} no longer exists (blob deleted?).`);
       }
-      policies[index] = { id: parsed.policyId, accessPolicy: { permissions: UPLOAD_PERMISSIONS, expiresOn } };
+      const kept = policies[index]?.accessPolicy?.permissions ?? uploadPermissions;
+      policies[index] = { id: parsed.policyId, accessPolicy: { permissions: permissions ?? kept, expiresOn } };
       await containerClient.setAccessPolicy(undefined, policies);
     });
   }
 
   function blockBlob(parsed: ParsedUploadUri): BlockBlobClient {
     return service.getContainerClient(parsed.container).getBlockBlobClient(parsed.blobName);
+  }
+
+  /** Marks the URL retired (synchronously: effective for the next request) and expires its policy in Azurite. */
+  function retire(uri: string): ParsedUploadUri {
+    const parsed = parseUploadUri(uri);
+    retired.add(blobKey(new URL(uri).pathname));
+    void setPolicyExpiry(parsed, new Date(Date.now() - 60_000)).catch(() => undefined);
+    return parsed;
   }
 
   function checkDate(d: Date, name: string): void {
@@ -316,7 +375,7 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
         let id: string;
         do id = String(randomInt(-2_147_483_648, 2_147_483_647));
         while (policies.some((p) => p.id === id));
-        policies.push({ id, accessPolicy: { permissions: UPLOAD_PERMISSIONS, expiresOn } });
+        policies.push({ id, accessPolicy: { permissions: uploadPermissions, expiresOn } });
         await containerClient.setAccessPolicy(undefined, policies);
         return id;
       });
@@ -333,7 +392,23 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
     async renewUploadUri(uri, expiresOn) {
       assertOpen();
       checkDate(expiresOn, "expiresOn");
-      await setPolicyExpiry(parseUploadUri(uri), expiresOn);
+      const parsed = parseUploadUri(uri);
+      if (retired.has(blobKey(new URL(uri).pathname)))
+        throw new Error("The upload URL was retired (its file was committed or deleted); it cannot be renewed.");
+      await setPolicyExpiry(parsed, expiresOn, uploadPermissions);
+    },
+
+    setUploadSasRead(read) {
+      uploadPermissions = read ? UPLOAD_PERMISSIONS : UPLOAD_PERMISSIONS_NO_READ;
+    },
+
+    get uploadSasRead() {
+      return uploadPermissions === UPLOAD_PERMISSIONS;
+    },
+
+    retireUploadUri(uri) {
+      assertOpen();
+      retire(uri);
     },
 
     async expireUploadUri(uri) {
@@ -349,13 +424,15 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
 
     async verifyCommittedContent(uri, expected) {
       assertOpen();
+      // Before the first await: once the commit was answered, no write reaches the blob.
+      const parsed = retire(uri);
       const sizes = checkExpectedSizes(expected);
       if (!sizes.ok) return sizes;
       const info = checkEncryptionInfo(expected.fileEncryptionInfo);
       if (!info.ok) return info;
 
       // Read with the account key, not the SAS: the real service validates after the upload URL may have expired.
-      const blob = blockBlob(parseUploadUri(uri));
+      const blob = blockBlob(parsed);
       let committedBlocks: number;
       try {
         const list = await blob.getBlockList("all");
@@ -400,6 +477,7 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
     async deleteBlob(uri) {
       assertOpen();
       const parsed = parseUploadUri(uri);
+      retired.add(blobKey(new URL(uri).pathname));
       try {
         await blockBlob(parsed).deleteIfExists();
       } catch (e) {

@@ -427,7 +427,76 @@ describe("embedded storage (in memory, HTTPS)", () => {
     assert.equal(result.ok, false);
     assert.equal((result as { check?: string }).check, "blobMissing");
     assert.equal((await putBlock(uri, blockId(0), Buffer.from("x"))).status, 403);
-    await assert.rejects(storage.renewUploadUri(uri, new Date(Date.now() + 60_000)), /no longer exists/);
+    await assert.rejects(storage.renewUploadUri(uri, new Date(Date.now() + 60_000)), /retired/);
+  });
+
+  it("the commit retires the URL: Put Block, Put Block List and Put Blob answer 403 AuthenticationFailed as storage does; the verified content stays", async () => {
+    const { payload, expected } = buildPayload(randomBytes(3000));
+    const uri = await newUri();
+    const other = await newUri();
+    await uploadWithSdk(uri, payload);
+    // The commit's verification starts: from this call on, the URL is refused.
+    const verifying = storage.verifyCommittedContent(uri, expected);
+
+    const refused = await putBlock(uri, blockId(0), Buffer.alloc(1000));
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.get("x-ms-error-code"), "AuthenticationFailed");
+    assert.ok(refused.headers.get("x-ms-request-id"));
+    const body = await refused.text();
+    assert.match(body, /^\ufeff?<\?xml version="1\.0" encoding="utf-8"\?><Error><Code>AuthenticationFailed<\/Code>/);
+    assert.match(
+      body,
+      /<Message>Server failed to authenticate the request\. Make sure the value of Authorization header is formed correctly including the signature\.\nRequestId:[0-9a-f-]{36}\nTime:/,
+    );
+    assert.match(body, /<AuthenticationErrorDetail>[^<]*committed[^<]*<\/AuthenticationErrorDetail><\/Error>$/);
+    assert.doesNotMatch(body, /sig=/);
+
+    const sdk = new BlockBlobClient(uri, undefined, sdkOptions);
+    const authFailed = (e: unknown) =>
+      e instanceof RestError && e.statusCode === 403 && e.code === "AuthenticationFailed";
+    await assert.rejects(sdk.stageBlock(blockId(0), Buffer.alloc(10), 10), authFailed);
+    await assert.rejects(sdk.commitBlockList([blockId(0)]), authFailed);
+    await assert.rejects(sdk.upload(Buffer.alloc(10), 10), authFailed, "Put Blob");
+    await assert.rejects(sdk.getBlockList("all"), authFailed);
+    await assert.rejects(storage.renewUploadUri(uri, new Date(Date.now() + 60_000)), /retired/);
+
+    assert.deepEqual(await verifying, { ok: true });
+    assert.deepEqual(await storage.verifyCommittedContent(uri, expected), { ok: true }, "the content is unchanged");
+    // Other URLs are not affected.
+    assert.equal((await putBlock(other, blockId(0), Buffer.from("x"))).status, 201);
+  });
+
+  it("an upload URL without read permission: Put Block and Put Block List work, Get Block List answers 403 AuthorizationPermissionMismatch; the switch applies to URLs issued or renewed later", async () => {
+    const { payload, expected } = buildPayload(randomBytes(2500));
+    const before = await newUri();
+    assert.equal((await putBlock(before, blockId(0), Buffer.from("x"))).status, 201);
+    storage.setUploadSasRead(false);
+    let uri: string;
+    try {
+      assert.equal(storage.uploadSasRead, false);
+      uri = await newUri();
+      const sdk = new BlockBlobClient(uri, undefined, sdkOptions);
+      const parts = chunks(payload, 1000);
+      for (const [i, part] of parts.entries()) assert.equal((await putBlock(uri, blockId(i), part)).status, 201);
+      await assert.rejects(
+        sdk.getBlockList("all"),
+        (e: unknown) => e instanceof RestError && e.statusCode === 403 && e.code === "AuthorizationPermissionMismatch",
+      );
+      await sdk.commitBlockList(parts.map((_, i) => blockId(i)));
+      // A URL issued with read keeps it until it is renewed.
+      await new BlockBlobClient(before, undefined, sdkOptions).getBlockList("all");
+      await storage.renewUploadUri(before, new Date(Date.now() + 60_000));
+      await assert.rejects(
+        new BlockBlobClient(before, undefined, sdkOptions).getBlockList("all"),
+        (e: unknown) => e instanceof RestError && e.code === "AuthorizationPermissionMismatch",
+      );
+    } finally {
+      storage.setUploadSasRead(true);
+    }
+    assert.equal(storage.uploadSasRead, true);
+    await storage.renewUploadUri(before, new Date(Date.now() + 60_000));
+    await new BlockBlobClient(before, undefined, sdkOptions).getBlockList("all");
+    assert.deepEqual(await storage.verifyCommittedContent(uri, expected), { ok: true });
   });
 
   it("rejects URLs it did not issue", async () => {
@@ -478,7 +547,7 @@ describe("embedded storage limits and lifecycle", () => {
     await assert.rejects(startEmbeddedStorage({ ...certs, location: tmpdir(), extentMemoryLimitMB: 10 }), /in-memory/);
   });
 
-  it("disk mode keeps blobs and upload URLs across a restart", async () => {
+  it("disk mode keeps blobs and upload URLs across a restart, and a retired URL stays refused", async () => {
     const location = await mkdtemp(join(tmpdir(), "intune-emulator-storage-disk-"));
     try {
       const { payload, expected } = buildPayload(randomBytes(20_000));
@@ -493,29 +562,47 @@ describe("embedded storage limits and lifecycle", () => {
         });
         const client = new BlockBlobClient(uri, undefined, options);
         const parts = chunks(payload, 6000);
-        for (const [i, part] of parts.entries()) await client.stageBlock(blockId(i), part, part.length);
-        await client.commitBlockList(parts.map((_, i) => blockId(i)));
-        assert.deepEqual(await first.verifyCommittedContent(uri, expected), { ok: true });
+        for (const [i, part] of [...parts.entries()].slice(0, 2))
+          await client.stageBlock(blockId(i), part, part.length);
       } finally {
         await first.close();
       }
       assert.ok((await readdir(location)).length > 0, "nothing was written to the location");
 
+      // New port, same data: rebase the URL on the new endpoint.
+      const rebase = (s: EmbeddedStorage) =>
+        uri.replace(/^https:\/\/127\.0\.0\.1:\d+\/devstoreaccount1/, s.blobEndpoint);
       const second = await startEmbeddedStorage({ ...certs, location });
       try {
-        // New port, same data: rebase the URL on the new endpoint.
-        const moved = uri.replace(/^https:\/\/127\.0\.0\.1:\d+\/devstoreaccount1/, second.blobEndpoint);
-        assert.deepEqual(await second.verifyCommittedContent(moved, expected), { ok: true });
+        const moved = rebase(second);
+        const client = new BlockBlobClient(moved, undefined, options);
+        // The staged blocks and the URL survived; expiry and renewal still work.
+        assert.equal((await client.getBlockList("uncommitted")).uncommittedBlocks?.length, 2);
         await second.expireUploadUri(moved);
         await assert.rejects(
-          new BlockBlobClient(moved, undefined, options).getBlockList("all"),
+          client.getBlockList("all"),
           (e: unknown) => e instanceof RestError && e.statusCode === 403,
         );
         await second.renewUploadUri(moved, new Date(Date.now() + 60_000));
-        const list = await new BlockBlobClient(moved, undefined, options).getBlockList("committed");
-        assert.equal(list.committedBlocks?.length, 4);
+        const parts = chunks(payload, 6000);
+        for (const [i, part] of [...parts.entries()].slice(2)) await client.stageBlock(blockId(i), part, part.length);
+        await client.commitBlockList(parts.map((_, i) => blockId(i)));
+        assert.deepEqual(await second.verifyCommittedContent(moved, expected), { ok: true });
       } finally {
         await second.close();
+      }
+
+      const third = await startEmbeddedStorage({ ...certs, location });
+      try {
+        const moved = rebase(third);
+        assert.deepEqual(await third.verifyCommittedContent(moved, expected), { ok: true });
+        await assert.rejects(
+          new BlockBlobClient(moved, undefined, options).stageBlock(blockId(0), Buffer.alloc(6000), 6000),
+          (e: unknown) => e instanceof RestError && e.statusCode === 403,
+          "the commit retired the URL before the restart",
+        );
+      } finally {
+        await third.close();
       }
     } finally {
       await rm(location, { recursive: true, force: true });

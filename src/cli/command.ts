@@ -13,6 +13,8 @@ export interface CommandContext {
    */
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** where confirmations are read (process.stdin unless main was given another); a TTY means a person is there */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal: AbortSignal;

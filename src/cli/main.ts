@@ -66,6 +66,7 @@ function findCommand(argv: string[]): { name: string; rest: string[] } | undefin
 export interface MainIo {
   stdout?: NodeJS.WritableStream;
   stderr?: CommandContext["stderr"];
+  stdin?: CommandContext["stdin"];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -164,6 +165,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     const ctx: CommandContext = {
       stdout,
       stderr,
+      stdin: io.stdin ?? process.stdin,
       env,
       cwd,
       signal: controller.signal,

@@ -1,6 +1,6 @@
 /**
  * The `apps` commands' use cases: list the tenant's win32LobApps (ours marked by their ownership stamp), find one
- * by id, name or definition id, and remove one (refusing apps we did not make unless forced).
+ * by id, name or definition id (removal: src/publish/remove.ts).
  */
 import type { GraphClient } from "../clients/graph/client.js";
 import { readStamp } from "../core/app-definition/stamp.js";
@@ -71,25 +71,4 @@ export async function findApp(graph: GraphClient, query: string, signal?: AbortS
   return graph.get<Win32LobAppWire>(`${MOBILE_APPS}/${encodeURIComponent(matches[0]!.id)}`, {
     ...(signal === undefined ? {} : { signal }),
   });
-}
-
-/** Deletes the app `query` names; refuses an app without our valid stamp unless `force`. */
-export async function removeApp(
-  graph: GraphClient,
-  query: string,
-  o: { force?: boolean; signal?: AbortSignal } = {},
-): Promise<AppRow> {
-  const app = await findApp(graph, query, o.signal);
-  const row = toRow(app);
-  if (row.stamp !== "valid" && o.force !== true)
-    throw new PublisherError(
-      "usage",
-      "NotOurApp",
-      `The app ${app.id} (${app.displayName}) was not published by intune-publisher (${row.stamp === "absent" ? "no ownership stamp in its notes" : "its ownership stamp cannot be read"}); it is not removed.`,
-      { hint: "Pass --force to remove it anyway." },
-    );
-  await graph.delete(`${MOBILE_APPS}/${encodeURIComponent(app.id)}`, {
-    ...(o.signal === undefined ? {} : { signal: o.signal }),
-  });
-  return row;
 }

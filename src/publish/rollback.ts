@@ -141,8 +141,16 @@ function describeVersions(all: readonly OwnedApp[], current: OwnedApp | undefine
 // ---------------------------------------------------------------------------------------------------------------
 // Finding the definition and the versions
 
-/** APP → definition id: a definition id, else the app id, else the display name of one of our stamped apps. */
-export function resolveDefinitionId(tenant: TenantState, apps: readonly Win32LobAppWire[], query: string): string {
+/**
+ * APP → definition id: a definition id, else the app id, else the display name of one of our stamped apps. `done`
+ * completes "only apps intune-publisher published can be …" in the not-found message.
+ */
+export function resolveDefinitionId(
+  tenant: TenantState,
+  apps: readonly Win32LobAppWire[],
+  query: string,
+  done = "rolled back",
+): string {
   const ids = [...new Set(tenant.owned.map((o) => o.stamp.id))].sort();
   if (ids.includes(query)) return query;
   const q = query.toLowerCase();
@@ -161,7 +169,7 @@ export function resolveDefinitionId(tenant: TenantState, apps: readonly Win32Lob
     );
   const foreign = apps.find((a) => a.id.toLowerCase() === q || a.displayName.toLowerCase() === q);
   const why = foreign
-    ? ` The app ${foreign.id} (${foreign.displayName}) has no valid intune-publisher ownership stamp: only apps intune-publisher published can be rolled back.`
+    ? ` The app ${foreign.id} (${foreign.displayName}) has no valid intune-publisher ownership stamp: only apps intune-publisher published can be ${done}.`
     : "";
   throw new PublisherError(
     "input",
@@ -224,7 +232,7 @@ export function selectVersions(
 // Reading and planning
 
 /** Group and filter names for labels, as far as the permissions allow (ids otherwise). */
-async function labelNames(
+export async function labelNames(
   graph: GraphClient,
   assignments: readonly MobileAppAssignmentWire[],
   signal?: AbortSignal,
@@ -259,11 +267,15 @@ async function labelNames(
   return { groups, filters };
 }
 
-/** Every ESP profile; undefined when Graph refuses (403) and the caller may go without. */
-async function readEspProfiles(
+/**
+ * Every ESP profile; undefined when Graph refuses (403) and the caller may go without. `operation` names the command
+ * in the permission error ("the rollback", "the removal").
+ */
+export async function readEspProfiles(
   graph: GraphClient,
   mayGoWithout: boolean,
   signal?: AbortSignal,
+  operation = "the rollback",
 ): Promise<EspProfile[] | undefined> {
   try {
     return (await graph.listAll<EspProfile>(ENROLLMENT_CONFIGURATIONS, sig(signal))).filter(
@@ -275,9 +287,9 @@ async function readEspProfiles(
     throw new PublisherError(
       "permission",
       "PermissionMissing",
-      `Graph refused to list the Enrollment Status Page profiles (403${e.requestId ? `, request-id ${e.requestId}` : ""}), and the app's ownership stamp records ESP membership: the app registration needs ${ESP_PERMISSION} to move it.`,
+      `Graph refused to list the Enrollment Status Page profiles (403${e.requestId ? `, request-id ${e.requestId}` : ""}), and the app's ownership stamp records ESP membership: the app registration needs ${ESP_PERMISSION} for ${operation}.`,
       {
-        hint: `Grant ${ESP_PERMISSION} (application permission, admin consent) — \`intune-publisher connect setup\` prints the steps — and run the rollback again. Nothing was changed.`,
+        hint: `Grant ${ESP_PERMISSION} (application permission, admin consent) — \`intune-publisher connect setup\` prints the steps — and run ${operation} again. Nothing was changed.`,
         cause: e,
       },
     );

@@ -587,7 +587,7 @@ export async function applyTargeting(
  * Read-modify-write of one app's outgoing links: `change` gets them as Graph has them now and answers the whole
  * new set, or undefined for no change. True when something was written.
  */
-async function rewriteLinks(
+export async function rewriteLinks(
   graph: GraphClient,
   appId: string,
   change: (links: Link[]) => MobileAppRelationshipWriteWire[] | undefined,

@@ -228,20 +228,36 @@ describe("publish and apps commands", () => {
       assert.equal(missing.code, 9);
       assert.match(missing.stderr, /No win32LobApp has the id, name or definition id "no-such-app"/);
 
-      const refused = await cli("apps", "remove", foreign.id, "--cloud", "local");
+      const refused = await cli("apps", "remove", foreign.id, "--cloud", "local", "--yes");
       assert.equal(refused.code, EXIT_CODES.usage);
       assert.match(refused.stderr, /was not published by intune-publisher/);
       assert.match(refused.stderr, /--force/);
       assert.equal(ourApps().length, 4);
 
-      const forced = await cli("apps", "remove", foreign.id, "--cloud", "local", "--force", "--output", "json");
+      const forced = await cli(
+        "apps",
+        "remove",
+        foreign.id,
+        "--cloud",
+        "local",
+        "--force",
+        "--yes",
+        "--output",
+        "json",
+      );
       assert.equal(forced.code, 0, forced.stderr);
-      const gone = JSON.parse(forced.stdout) as { removed: { appId: string }; target: { tenantId: string } };
-      assert.equal(gone.removed.appId, foreign.id);
+      const gone = JSON.parse(forced.stdout) as {
+        removal: { apps: { appId: string }[] };
+        target: { tenantId: string };
+      };
+      assert.deepEqual(
+        gone.removal.apps.map((a) => a.appId),
+        [foreign.id],
+      );
       assert.equal(gone.target.tenantId, lt.tenantId);
-      const removed = await cli("apps", "remove", "contoso-notes", "--cloud", "local");
+      const removed = await cli("apps", "remove", "contoso-notes", "--cloud", "local", "--yes");
       assert.equal(removed.code, 0, removed.stderr);
-      assert.match(removed.stdout, /Removed app/);
+      assert.match(removed.stdout, /^Removed\nDelete app/);
       assert.deepEqual(
         ourApps()
           .map((a) => a.displayName)
@@ -272,7 +288,7 @@ describe("publish and apps commands", () => {
 
     it("a failed commit exits with the Graph error code, and says the new app was deleted", async () => {
       const file = ex.files.find((f) => f.endsWith("contoso-notes.yaml"))!;
-      await cli("apps", "remove", "contoso-notes", "--cloud", "local");
+      await cli("apps", "remove", "contoso-notes", "--cloud", "local", "--yes");
       lt.admin.addUploadFault({ stage: "commit", outcome: "failed", count: 1 });
       const r = await cli("publish", file);
       assert.equal(r.code, 5, r.stderr);

@@ -1,35 +1,173 @@
+import { createInterface } from "node:readline/promises";
 import { z } from "zod";
-import { removeApp } from "../../publish/apps.js";
+import { PublisherError } from "../../core/errors.js";
+import type { Removal, RemovalResult } from "../../publish/remove.js";
+import { removeApps } from "../../publish/remove.js";
+import type { TargetInfo } from "../../publish/target.js";
 import { defineCommand } from "../command.js";
-import { keyValueTable, printData } from "../output.js";
+import type { CommandContext } from "../command.js";
+import { EXIT_CODES } from "../exit-codes.js";
+import { renderTable } from "../output.js";
 import { settingsFlags, settingsSchema } from "./connect-test.js";
 import { withGraph } from "./publish.js";
 
+const OWNER_TEXT = { removed: "removed app", ours: "intune-publisher", foreign: "not intune-publisher's" } as const;
+
+/** What the removal changes, for people (the dry run's output and the confirmation's text). */
+export function describeRemoval(r: Removal): string {
+  const lines = [
+    renderTable([
+      ["Delete app", "Name", "Version", "Definition"],
+      ...r.apps.map((a) => [
+        a.appId,
+        a.displayName,
+        a.displayVersion || "-",
+        a.definitionId === undefined ? "- (not intune-publisher's)" : `${a.definitionId} ${a.version ?? ""}`.trim(),
+      ]),
+    ]),
+    "",
+    r.relationships.length === 0
+      ? "Relationships: none to remove."
+      : renderTable([
+          ["Relationships removed from", "", "Link"],
+          ...r.relationships.flatMap((row) =>
+            row.text.map((t, i) => [
+              i === 0 ? `${row.displayName} (${row.appId})` : "",
+              i === 0 ? OWNER_TEXT[row.owner] : "",
+              t,
+            ]),
+          ),
+        ]),
+    "",
+    r.esp.length === 0
+      ? "Enrollment Status Page profiles: none list the app."
+      : renderTable([
+          ["Enrollment Status Page profile", "Apps taken out"],
+          ...r.esp.map((c) => [c.displayName, c.remove.join(", ")]),
+        ]),
+    "",
+    r.assignments.length === 0
+      ? "Assignments: none."
+      : renderTable([
+          ["Assignments removed from", "Assignment"],
+          ...r.assignments.flatMap((a) => a.labels.map((l, i) => [i === 0 ? a.appId : "", l])),
+        ]),
+  ];
+  return lines.join("\n");
+}
+
+function printResult(ctx: CommandContext, result: RemovalResult & { target: TargetInfo }): void {
+  if (ctx.output === "json") {
+    ctx.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    return;
+  }
+  const r = result.removal;
+  const what = r.definitionId === null ? "" : ` every version of ${r.definitionId}`;
+  const title = result.dryRun ? `Remove${what} — dry run: nothing was changed` : `Removed${what}`;
+  ctx.stdout.write(`${title}\n${describeRemoval(r)}\n`);
+}
+
+/** Asks on the terminal; only "y" or "yes" goes on (end of input counts as no; Ctrl-C cancels). */
+async function confirm(ctx: CommandContext, r: Removal): Promise<boolean> {
+  const n = r.apps.length;
+  ctx.stderr.write(`This removal will change the tenant as follows:\n${describeRemoval(r)}\n`);
+  for (const w of r.warnings) ctx.stderr.write(`warning: ${w}\n`);
+  const rl = createInterface({ input: ctx.stdin ?? process.stdin, output: ctx.stderr, terminal: false });
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      rl.once("close", () => resolve(""));
+      rl.question(`Delete ${n} app${n === 1 ? "" : "s"} as listed? Type "yes" to go on: `, { signal: ctx.signal }).then(
+        resolve,
+        reject,
+      );
+    });
+    return /^(y|yes)$/i.test(answer.trim());
+  } catch (e) {
+    if (ctx.signal.aborted)
+      throw new PublisherError(
+        "cancelled",
+        "Cancelled",
+        "Cancelled while asking for confirmation: nothing was removed.",
+      );
+    throw e;
+  } finally {
+    rl.close();
+  }
+}
+
 export default defineCommand({
   name: "apps remove",
-  summary: "Delete a Win32 app published by intune-publisher (others only with --force)",
-  usage: "apps remove ID|NAME [--force] [--profile P] [--cloud C] [--output json]",
+  summary:
+    "Delete a Win32 app (or every version of a definition) with its links and ESP membership, after a confirmation",
+  usage:
+    "apps remove ID|NAME [--all-versions] [--dry-run] [--yes] [--force] [--unlink-foreign] [--profile P] [--cloud C] [--output json]",
   details: [
-    "ID|NAME: an app id, a display name (case-insensitive) or a definition id; it must name exactly one app.",
-    "Apps without the intune-publisher ownership stamp in their notes are refused unless --force is given.",
-    "Intune refuses to delete an app other apps depend on or supersede: remove those relationships first.",
+    "ID|NAME: an app id, a display name (case-insensitive) or a definition id; it must name exactly one app, or,",
+    "with --all-versions, a definition (its id, or the id or name of one of its apps) whose versions are all removed.",
+    "",
+    "Before deleting, it removes what Intune would refuse the delete for, and what would be left behind: the",
+    "supersedence and dependency links of other apps to the app and its own links, its place in Enrollment Status",
+    "Page profiles, and its assignments; then it deletes the apps, newest first. Everything is read and planned",
+    "first; the plan is shown, and on a terminal you confirm it. Reference: docs/cli.md, docs/lifecycle.md.",
+    "",
+    "Options:",
+    "      --all-versions   remove every version of the definition",
+    "      --dry-run        print what would change (apps, links, ESP profiles, assignments): nothing is written",
+    "      --yes            do not ask (scripts); without a terminal and without --yes nothing is removed (exit 64)",
+    "      --force          also remove an app intune-publisher did not publish (no ownership stamp)",
+    "      --unlink-foreign also remove links that apps intune-publisher did not publish have to the app (else such",
+    "                       links stop the removal, naming them)",
+    "  -p, --profile NAME, --config FILE, --cloud C, --tenant T, --client-id ID, …   as for `connect test`",
+    "      --state DIR      the emulator state folder to look in for a running local tenant",
+    "",
+    "A run that stops half-way says what it did; running it again finishes it.",
+    `Exit codes: ${EXIT_CODES.ok} removed (or planned with --dry-run); ${EXIT_CODES.input} no such app;`,
+    `${EXIT_CODES.usage} ambiguous name, an app not ours without --force, foreign links without --unlink-foreign, or no`,
+    `terminal and no --yes; ${EXIT_CODES.cancelled} not confirmed; ${EXIT_CODES.permission} a missing permission; ${EXIT_CODES.graph} a Graph error.`,
   ].join("\n"),
-  flags: { ...settingsFlags, force: { type: "boolean" } },
+  flags: {
+    ...settingsFlags,
+    force: { type: "boolean" },
+    "all-versions": { type: "boolean" },
+    "unlink-foreign": { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    yes: { type: "boolean" },
+  },
   positionals: ["app"],
-  schema: settingsSchema.extend({ app: z.string().min(1), force: z.boolean().optional() }),
+  schema: settingsSchema.extend({
+    app: z.string().min(1),
+    force: z.boolean().optional(),
+    "all-versions": z.boolean().optional(),
+    "unlink-foreign": z.boolean().optional(),
+    "dry-run": z.boolean().optional(),
+    yes: z.boolean().optional(),
+  }),
   async run(ctx, o) {
-    const { row, target } = await withGraph(ctx, o, async (s, t) => ({
-      row: await removeApp(s.graph, o.app, { force: o.force === true, signal: ctx.signal }),
+    const dryRun = o["dry-run"] === true;
+    const ask = !dryRun && o.yes !== true;
+    // Refused before any call: a script must say --yes, a person answers the question.
+    if (ask && (ctx.stdin ?? process.stdin).isTTY !== true)
+      throw new PublisherError(
+        "usage",
+        "ConfirmationNeeded",
+        "apps remove deletes apps and asks for a confirmation, but standard input is not a terminal. Nothing was removed.",
+        { hint: "Pass --yes to remove without asking (scripts, CI), or --dry-run to see what would change." },
+      );
+    const result = await withGraph(ctx, o, async (s, t) => ({
+      ...(await removeApps({
+        graph: s.graph,
+        app: o.app,
+        allVersions: o["all-versions"] === true,
+        force: o.force === true,
+        unlinkForeign: o["unlink-foreign"] === true,
+        dryRun,
+        signal: ctx.signal,
+        ...(ask ? { confirm: (r: Removal) => confirm(ctx, r) } : {}),
+      })),
       target: t.info,
     }));
-    printData(ctx, { removed: row, target }, () =>
-      keyValueTable([
-        ["Removed app", row.appId],
-        ["Name", row.displayName],
-        ["Version", row.displayVersion],
-        ["Definition", row.definitionId ?? "-"],
-      ]),
-    );
+    if (!ask) for (const w of result.removal.warnings) ctx.stderr.write(`warning: ${w}\n`);
+    printResult(ctx, result);
     return 0;
   },
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +8,9 @@ import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { ConfidentialClientApplication } from "@azure/msal-node";
 import { TrustingNetworkClient } from "../../../emulator/testing/clients.js";
+import { runCli } from "../../../test/support/cli.js";
 import { isPublisherError } from "../../core/errors.js";
+import { EXIT_CODES } from "../exit-codes.js";
 import type { CommandContext } from "../command.js";
 import command from "./emulator-start.js";
 
@@ -214,4 +217,24 @@ describe("emulator start", () => {
       }
     },
   );
+
+  it("--host other than loopback is a usage error (exit 64) that names the risk; nothing is started or written", async () => {
+    const home = await mkdtemp(join(tmpdir(), "emu-cli-host-"));
+    try {
+      const state = join(home, "st");
+      const r = await runCli(["emulator", "start", "--host", "0.0.0.0", "--state", state, "--no-log-file"], {
+        HOME: home,
+      });
+      assert.equal(r.code, EXIT_CODES.usage, r.stderr);
+      assert.match(r.stderr, /error: The local tenant listens on loopback only, not on "0\.0\.0\.0"/);
+      assert.match(r.stderr, /no authentication/);
+      assert.match(r.stderr, /well-known account key/);
+      assert.match(r.stderr, /hint: Use 127\.0\.0\.1 \(the default\) or localhost/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+      assert.equal(r.stdout, "");
+      assert.equal(existsSync(state), false, "no state folder was created");
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
 });

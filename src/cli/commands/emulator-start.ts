@@ -1,7 +1,7 @@
 import { chmod, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { startLocalTenant } from "../../../emulator/server.js";
+import { listenAddress, startLocalTenant } from "../../../emulator/server.js";
 import type { LocalTenant } from "../../../emulator/server.js";
 import { PublisherError } from "../../core/errors.js";
 import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
@@ -54,11 +54,14 @@ async function writePrivate(path: string, text: string): Promise<void> {
 export default defineCommand({
   name: "emulator start",
   summary: "Run the local tenant: Entra ID + Intune Graph + blob storage on 127.0.0.1",
-  usage: "emulator start [--seed FILE] [--port N] [--state DIR] [--persist] [--blob-dir DIR]",
+  usage:
+    "emulator start [--seed FILE] [--port N] [--host 127.0.0.1|localhost] [--state DIR] [--persist] [--blob-dir DIR]",
   details: [
     "Serves the token endpoint, Graph (/beta, /v1.0) and the upload storage over HTTPS until Ctrl-C.",
     "--seed FILE   YAML or JSON seed (docs/emulator.md); default: one tenant, one app with all six permissions",
     "--port N      HTTPS port (default: any free port)",
+    "--host H      127.0.0.1 (default) or localhost; any other address is refused: the admin API has no",
+    "              authentication and blob storage uses Azurite's public well-known account key (loopback only)",
     "--state DIR   keeps the CA, server certificate and credentials.json (default: $INTUNE_PUBLISHER_EMULATOR_STATE,",
     "              else the user's state folder); `connect test --cloud local` finds the running tenant there",
     "--persist     keeps Graph state (apps, uploads, assignments) and uploaded content in the state folder",
@@ -70,6 +73,7 @@ export default defineCommand({
   flags: {
     seed: { type: "string" },
     port: { type: "string" },
+    host: { type: "string" },
     state: { type: "string" },
     persist: { type: "boolean" },
     "blob-dir": { type: "string" },
@@ -77,6 +81,7 @@ export default defineCommand({
   schema: z.object({
     seed: z.string().min(1).optional(),
     port: z.coerce.number().int().min(0).max(65535).optional(),
+    host: z.string().min(1).optional(),
     state: z.string().min(1).optional(),
     persist: z.boolean().optional(),
     "blob-dir": z.string().min(1).optional(),
@@ -86,6 +91,7 @@ export default defineCommand({
     const blobDir =
       o["blob-dir"] !== undefined ? resolve(ctx.cwd, o["blob-dir"]) : o.persist ? join(stateDir, "blobs") : undefined;
     const warn = (line: string): boolean => ctx.stderr.write(`warning: ${line}\n`);
+    listenAddress(o.host); // refused before anything is created
     await prepareStateDir(stateDir, warn);
     // One emulator per state folder: a second start would overwrite credentials.json (docs/emulator.md).
     const lock = await acquireStateLock(stateDir, (line) => ctx.stderr.write(`${line}\n`));
@@ -95,6 +101,7 @@ export default defineCommand({
       lt = await startLocalTenant({
         ...(o.seed === undefined ? {} : { seed: resolve(ctx.cwd, o.seed) }),
         ...(o.port === undefined ? {} : { port: o.port }),
+        ...(o.host === undefined ? {} : { host: o.host }),
         stateDir,
         persist: o.persist === true,
         storage: blobDir === undefined ? "memory" : { location: blobDir },

@@ -47,7 +47,8 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     load: async () => (await import("./apps-show.js")).default as unknown as Command,
   },
   "apps remove": {
-    summary: "Delete a Win32 app published by intune-publisher (others only with --force)",
+    summary:
+      "Delete a Win32 app (or every version of a definition) with its links and ESP membership, after a confirmation",
     load: async () => (await import("./apps-remove.js")).default as unknown as Command,
   },
 };

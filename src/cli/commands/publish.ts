@@ -285,7 +285,9 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
             draw();
           } else if (u.type === "renewed") line(`${e.id}: upload URL renewed (${u.reason})`);
           else if (u.type === "resumed")
-            line(`${e.id}: resuming an earlier upload (${u.blocksPresent} of ${u.blockCount} blocks already stored)`);
+            line(
+              `${e.id}: resuming an earlier upload (${u.blocksPresent} of ${u.blockCount} blocks already stored${u.source === "journal" ? ", as the journal recorded: storage refused to list them" : ""})`,
+            );
           else if (u.type === "restarted") line(`${e.id}: starting the upload afresh (${u.reason})`);
           break;
         }

@@ -2,3 +2,4 @@
 // Pure (no I/O); src/publish/publish.ts reads the tenant and applies the plan. Reference: docs/publishing.md.
 export * from "./plan.js";
 export * from "./targeting.js";
+export * from "./removal.js";

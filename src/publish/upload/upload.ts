@@ -78,6 +78,11 @@ export type UploadProgressEvent =
       uploadState: UploadState;
       blocksPresent: number;
       blockCount: number;
+      /**
+       * who said which blocks are present: storage's block list, or the journal when storage refused to list them
+       * (403: a SAS without read permission)
+       */
+      source: "storage" | "journal";
     }
   /** a journal could not be continued; a new content version is made */
   | { type: "restarted"; reason: string };
@@ -377,7 +382,7 @@ class UploadRun {
       throw e;
     }
     this.ctx.uploadState = file.uploadState;
-    const resumed = (blocksPresent: number): void =>
+    const resumed = (blocksPresent: number, source: "storage" | "journal" = "storage"): void =>
       this.emit({
         type: "resumed",
         contentVersionId: entry.contentVersionId,
@@ -385,6 +390,7 @@ class UploadRun {
         uploadState: file.uploadState,
         blocksPresent,
         blockCount: this.blockCount,
+        source,
       });
 
     switch (file.uploadState) {
@@ -429,12 +435,41 @@ class UploadRun {
     await this.sas.renew("resume", signal);
 
     this.enter("blockList");
-    const list = await this.withRenewal((url) => this.blob.getBlockList(url, signal));
-    const { present, listCommitted } = this.compare(list);
+    const list = await this.readBlockList();
+    // Without a listing, the journal's acknowledged blocks are taken as present; if storage lost some, the block
+    // list is refused and they are sent again (`uploadAndFinish`).
+    const { present, listCommitted } =
+      list === undefined
+        ? { present: this.journalBlocks(entry), listCommitted: entry.blockListCommitted }
+        : this.compare(list);
     for (const i of present) this.staged.add(blockId(i));
-    resumed(present.size);
+    resumed(present.size, list === undefined ? "journal" : "storage");
     await this.journal?.update({ acknowledged: [...this.staged] });
-    return this.uploadAndFinish(listCommitted, present);
+    return this.uploadAndFinish(listCommitted, present, list === undefined);
+  }
+
+  /**
+   * Get Block List with the URL just renewed; undefined when storage refuses it (403): Intune's SAS permissions are
+   * not documented, and a SAS without read cannot list blocks. Never renewed again for this: a refusal right after a
+   * renewal is not an expiry, and the blocks' own requests still renew on a 403.
+   */
+  private async readBlockList(): Promise<BlockList | undefined> {
+    const signal = this.o.signal ?? new AbortController().signal;
+    const url = await this.sas!.ready(signal);
+    try {
+      return await this.blob.getBlockList(url.url, signal);
+    } catch (e) {
+      if (e instanceof StorageError && e.status === 403) return undefined;
+      throw e;
+    }
+  }
+
+  /** The block indexes the journal recorded as acknowledged. */
+  private journalBlocks(entry: UploadJournalEntry): Set<number> {
+    const acknowledged = new Set(entry.acknowledged);
+    const present = new Set<number>();
+    for (let i = 0; i < this.blockCount; i++) if (acknowledged.has(blockId(i))) present.add(i);
+    return present;
   }
 
   /** Which blocks storage holds with the right length; whether the full list is already committed. */
@@ -469,59 +504,81 @@ class UploadRun {
   private async uploadAndFinish(
     listCommitted: boolean,
     present: ReadonlySet<number> = new Set(),
+    presentFromJournal = false,
   ): Promise<UploadResult> {
-    const pkg = this.pkg!;
     const signal = this.o.signal;
     const ids = Array.from({ length: this.blockCount }, (_, i) => blockId(i));
     if (!listCommitted) {
-      if (present.size < this.blockCount) {
-        this.enter("blocks");
-        let bytesDone = 0;
-        for (const i of present) bytesDone += Math.min(this.blockSize, pkg.payloadSize - i * this.blockSize);
-        const progress = (): void =>
-          this.emit({
-            type: "bytes",
-            bytesDone,
-            totalBytes: pkg.payloadSize,
-            blocksDone: this.staged.size,
-            blockCount: this.blockCount,
-          });
-        progress();
-        // A stored payload is read block by block at its position (no copies); otherwise streamed.
-        const positional = await pkg.openPayloadReader();
-        const source: Readable | PayloadReader = positional ?? (await pkg.openPayload());
-        let r: Awaited<ReturnType<typeof uploadBlocks>>;
-        try {
-          r = await uploadBlocks({
-            client: this.blob,
-            source,
-            size: pkg.payloadSize,
-            blockSize: this.blockSize,
-            concurrency: this.o.concurrency ?? DEFAULT_CONCURRENCY,
-            urls: this.sas!,
-            skip: present,
-            sleep: this.sleep,
-            ...(signal === undefined ? {} : { signal }),
-            onBlock: (b) => {
-              this.staged.add(b.id);
-              bytesDone += b.size;
-              void this.journal?.acknowledge(b.id);
-              progress();
-            },
-          });
-        } finally {
-          await positional?.close();
-        }
-        this.blocksSent += r.sentBlocks;
-        this.bytesSent += r.sentBytes;
-        await this.journal?.flush();
-      }
+      if (present.size < this.blockCount) await this.sendBlocks(present);
       this.enter("blockList");
-      await this.withRenewal((url) => this.blob.putBlockList(url, ids, signal));
+      try {
+        await this.withRenewal((url) => this.blob.putBlockList(url, ids, signal));
+      } catch (e) {
+        // Blocks the journal recorded but storage no longer holds (uncommitted blocks expire after about a week):
+        // the list is refused as naming unknown blocks. Send those blocks again, then the list.
+        const lost =
+          presentFromJournal &&
+          present.size > 0 &&
+          e instanceof StorageError &&
+          e.status === 400 &&
+          e.storageCode === "InvalidBlockList";
+        if (!lost) throw e;
+        const sentNow = new Set([...ids.keys()].filter((i) => !present.has(i)));
+        for (const i of present) this.staged.delete(blockId(i));
+        await this.sendBlocks(sentNow);
+        this.enter("blockList");
+        await this.withRenewal((url) => this.blob.putBlockList(url, ids, signal));
+      }
       await this.journal?.update({ blockListCommitted: true });
     }
     await this.commit();
     return this.finish();
+  }
+
+  /** Put Block for every block not in `present`, in parallel, recording each acknowledged one. */
+  private async sendBlocks(present: ReadonlySet<number>): Promise<void> {
+    const pkg = this.pkg!;
+    const signal = this.o.signal;
+    this.enter("blocks");
+    let bytesDone = 0;
+    for (const i of present) bytesDone += Math.min(this.blockSize, pkg.payloadSize - i * this.blockSize);
+    const progress = (): void =>
+      this.emit({
+        type: "bytes",
+        bytesDone,
+        totalBytes: pkg.payloadSize,
+        blocksDone: this.staged.size,
+        blockCount: this.blockCount,
+      });
+    progress();
+    // A stored payload is read block by block at its position (no copies); otherwise streamed.
+    const positional = await pkg.openPayloadReader();
+    const source: Readable | PayloadReader = positional ?? (await pkg.openPayload());
+    let r: Awaited<ReturnType<typeof uploadBlocks>>;
+    try {
+      r = await uploadBlocks({
+        client: this.blob,
+        source,
+        size: pkg.payloadSize,
+        blockSize: this.blockSize,
+        concurrency: this.o.concurrency ?? DEFAULT_CONCURRENCY,
+        urls: this.sas!,
+        skip: present,
+        sleep: this.sleep,
+        ...(signal === undefined ? {} : { signal }),
+        onBlock: (b) => {
+          this.staged.add(b.id);
+          bytesDone += b.size;
+          void this.journal?.acknowledge(b.id);
+          progress();
+        },
+      });
+    } finally {
+      await positional?.close();
+    }
+    this.blocksSent += r.sentBlocks;
+    this.bytesSent += r.sentBytes;
+    await this.journal?.flush();
   }
 
   private async commit(): Promise<void> {
