@@ -46,14 +46,20 @@ export function windowsNameProblem(segment: string): string | undefined {
  * counts the path as written in the package, with one separator between segments.
  */
 export function windowsPathProblem(segments: readonly string[]): string | undefined {
-  const length = segments.reduce((n, s) => n + s.length, 0) + Math.max(0, segments.length - 1);
-  if (length > MAX_PATH_LENGTH)
-    return `the path is ${length} characters long, over the limit of ${MAX_PATH_LENGTH} for a path in a package`;
+  const tooLong = pathLengthProblem(segments.reduce((n, s) => n + s.length, 0) + Math.max(0, segments.length - 1));
+  if (tooLong) return tooLong;
   for (const s of segments) {
     const problem = windowsNameProblem(s);
     if (problem) return `"${s}": ${problem}`;
   }
   return undefined;
+}
+
+/** Why a path of `length` characters is too long for a package, or undefined. */
+export function pathLengthProblem(length: number): string | undefined {
+  return length > MAX_PATH_LENGTH
+    ? `the path is ${length} characters long, over the limit of ${MAX_PATH_LENGTH} for a path in a package`
+    : undefined;
 }
 
 /**
