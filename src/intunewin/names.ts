@@ -17,7 +17,7 @@ const RESERVED = new Set([
   "NUL",
   "CONIN$",
   "CONOUT$",
-  ...[..."123456789\u00b9\u00b2\u00b3"].flatMap((d) => [`COM${d}`, `LPT${d}`]),
+  ...[..."0123456789\u00b9\u00b2\u00b3"].flatMap((d) => [`COM${d}`, `LPT${d}`]),
 ]);
 const FORBIDDEN = /[<>:"|?*\\/]/;
 // eslint-disable-next-line no-control-regex

@@ -255,7 +255,7 @@ async function planExtraction(archive: ZipArchive, zip: yauzl.ZipFile, pkgPath: 
       if (total > limits.maxExtractedSize) {
         throw tooLarge(
           pkgPath,
-          `would extract to more than ${formatLimit(total)}`,
+          `would extract ${formatLimit(total)} or more`,
           limits.maxExtractedSize,
           limits.defaultSize,
         );
