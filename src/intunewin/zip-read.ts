@@ -190,7 +190,7 @@ export async function locateData(archive: ZipArchive, items: readonly ZipItem[])
       windowLength = await readFully(archive.handle, window, at, Math.min(WINDOW, cd - at));
     }
     const header = window.subarray(at - windowStart, at - windowStart + 30);
-    if (header.length < 30 || header.readUInt32LE(0) !== SIG_LOCAL) {
+    if (at + 30 > windowStart + windowLength || header.readUInt32LE(0) !== SIG_LOCAL) {
       throw fail("input", "BadLocalHeader", `"${item.name}" points at offset ${at}, where no local header starts`);
     }
     if (previous && at < previousEnd) {

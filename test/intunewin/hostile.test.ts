@@ -184,6 +184,17 @@ describe("unpack and inspect: crafted outer zips fail cleanly", () => {
     await unpackRefused(path, EXIT_CODES.integrity, /inflates to fewer bytes than the \d+ its record declares/);
   });
 
+  it("more than 16 entries, from the end record, before the directory is read (inspect)", async () => {
+    const { payload, xml } = encryptPayload(Buffer.from("x"));
+    const extra = Array.from({ length: 15 }, (_, i) => text(`extra-${i}`));
+    const path = join(await fresh(), "many.intunewin");
+    await writeFile(
+      path,
+      craftZip([{ name: PAYLOAD, data: payload }, { name: DETECTION, data: Buffer.from(xml) }, ...extra]),
+    );
+    assertRefused(await runCli(["inspect", path]), EXIT_CODES.input, /it has 17 entries, where a .intunewin has 2/);
+  });
+
   it("a Detection.xml over 1 MiB is refused before it is read", async () => {
     const { payload, xml } = encryptPayload(Buffer.from("x"));
     const big = join(await fresh(), "big.intunewin");
