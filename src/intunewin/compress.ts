@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { constants as zc, deflateRaw, type ZlibOptions } from "node:zlib";
 import { promisify } from "node:util";
 import { PublisherError } from "../core/errors.js";
+import { openRegularFile } from "../platform/fs.js";
 import { crc32 } from "./crc32.js";
 import type { SourceEntry } from "./source.js";
 
@@ -107,7 +108,8 @@ export class Compressor {
   async compress(entry: SourceEntry): Promise<CompressedFile> {
     if (entry.size === 0) return memoryFile(0, 0, 0, []);
     const { chunkSize, spillThreshold, signal } = this.options;
-    const fh = await open(entry.absPath, "r");
+    // A file swapped for a FIFO or device since the listing is refused, never waited on.
+    const { handle: fh } = await openRegularFile({ path: entry.absPath, what: "source file" });
     const pending: Promise<Buffer>[] = [];
     const held: Buffer[] = [];
     let heldBytes = 0;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -637,12 +638,25 @@ describe("rejecting what is not a readable MSI", () => {
     );
   });
 
-  it("reports a missing file as unreadable, not corrupt", async () => {
+  it("reports a missing file as missing, not corrupt", async () => {
     const path = join(dir, "missing.msi");
     await assert.rejects(readMsi(path), (e) => {
       assert.ok(e instanceof PublisherError);
       assert.equal(e.kind, "input");
-      assert.equal(e.code, "MsiUnreadable");
+      assert.equal(e.code, "FileNotFound");
+      assert.ok(e.message.includes(path));
+      return true;
+    });
+  });
+
+  it("refuses a FIFO at once, without waiting for a writer", { skip: process.platform === "win32" }, async () => {
+    const path = join(dir, "pipe.msi");
+    execFileSync("mkfifo", [path]);
+    await assert.rejects(readMsi(path), (e) => {
+      assert.ok(e instanceof PublisherError);
+      assert.equal(e.kind, "input");
+      assert.equal(e.code, "NotRegularFile");
+      assert.match(e.message, /named pipe \(FIFO\), not a regular file/);
       assert.ok(e.message.includes(path));
       return true;
     });
@@ -790,15 +804,24 @@ describe("reading only the streams it needs", () => {
     b = copy();
     b.writeUInt32LE(0x01000000, data + 0x78);
     rejects(b, /_StringData" claims 16777216 bytes, more than the whole file/);
-    b.writeUInt32LE(0xfffffff0, data + 0x78); // in a file this large, it would still not be loaded
-    rejects(b, /its tables claim \d+ bytes, more than the 268435456 this reader accepts/);
+    b.writeUInt32LE(0xfffffff0, data + 0x78); // checked on the directory, before any read of the stream
+    rejects(b, /its stream "!_StringData" claims 4294967280 bytes, over the limit of 64 MiB for one table/);
   });
 
-  it("reports a directory as unreadable, not corrupt", async () => {
+  it("caps what all the tables read into memory may claim together", () => {
+    const { bytes, at, data } = hostile();
+    // Three streams of 60 MiB each: each under the cap for one stream, together over the cap for all.
+    for (const entry of [data, at.entry(encodeStreamName("_StringPool")), at.entry(encodeStreamName("Property"))]) {
+      bytes.writeUInt32LE(60 * 1024 * 1024, entry + 0x78);
+    }
+    rejects(bytes, /its tables claim \d+ bytes, over the limit of 128 MiB for all of them/);
+  });
+
+  it("reports a directory as not a regular file, not corrupt", async () => {
     await assert.rejects(readMsi(dir), (e) => {
       assert.ok(e instanceof PublisherError);
-      assert.equal(e.code, "MsiUnreadable");
-      assert.match(e.message, /EISDIR/);
+      assert.equal(e.code, "NotRegularFile");
+      assert.match(e.message, /is a folder, not a regular file/);
       return true;
     });
   });

@@ -9,8 +9,8 @@
  * here from the formats' public descriptions. Memory use does not grow with the package's size: the
  * cabinets that make up most of a large MSI are never read.
  */
-import { open, type FileHandle } from "node:fs/promises";
 import { PublisherError } from "../core/errors.js";
+import { formatLimit, openRegularFile } from "../platform/fs.js";
 import { CfbFormatError, CfbReadError, CompoundFile, runOnBytes, runOnHandle, type Reads } from "./cfb-reader.js";
 
 export interface MsiMetadata {
@@ -50,20 +50,10 @@ export interface ReadMsiOptions {
 
 /** Reads the package's metadata from a file, fetching only the few streams it needs. */
 export async function readMsi(path: string, options: ReadMsiOptions = {}): Promise<MsiMetadata> {
-  let file: FileHandle;
+  // A regular file only, opened without blocking: a FIFO or device is refused at once (input, exit 9).
+  const { handle: file, stats } = await openRegularFile({ path, what: "MSI" });
   try {
-    file = await open(path, "r");
-  } catch (cause) {
-    throw unreadable(path, cause);
-  }
-  try {
-    const size = await file.stat().then(
-      (stats) => stats.size,
-      (cause: unknown) => {
-        throw new CfbReadError(String(cause), { cause });
-      },
-    );
-    return readPackage(await runOnHandle(loadStreams(size), file, options.onRead));
+    return readPackage(await runOnHandle(loadStreams(stats.size), file, options.onRead));
   } catch (cause) {
     throw cause instanceof CfbReadError ? unreadable(path, cause.cause) : corrupt(path, cause);
   } finally {
@@ -141,8 +131,12 @@ const WANTED = new Set<string>([
   ...TABLES.map((t) => "!" + t),
 ]);
 
-/** Far more than the tables of any real package hold; bounds the memory a hostile file can claim. */
-const MAX_TABLE_BYTES = 256 * 1024 * 1024;
+/**
+ * Far more than any real package holds (a 100,000-row Registry table is about 2 MiB): the most one stream read
+ * into memory, and all of them together, may claim. Checked on the directory before anything is read.
+ */
+export const MAX_MSI_STREAM_BYTES = 64 * 1024 * 1024;
+export const MAX_MSI_TABLE_BYTES = 128 * 1024 * 1024;
 
 /** The streams this reader uses, by decoded name; the others (cabinets, binaries) are never read. */
 function* loadStreams(size: number): Reads<Map<string, Uint8Array>> {
@@ -151,9 +145,19 @@ function* loadStreams(size: number): Reads<Map<string, Uint8Array>> {
     const name = decodeStreamName(stream.name);
     return WANTED.has(name) ? [{ name, stream }] : [];
   });
+  for (const { name, stream } of wanted) {
+    if (stream.size > MAX_MSI_STREAM_BYTES) {
+      throw new MsiFormatError(
+        `its stream ${JSON.stringify(name)} claims ${stream.size} bytes, over the limit of ` +
+          `${formatLimit(MAX_MSI_STREAM_BYTES)} for one table`,
+      );
+    }
+  }
   const total = wanted.reduce((sum, { stream }) => sum + stream.size, 0);
-  if (total > MAX_TABLE_BYTES) {
-    throw new MsiFormatError(`its tables claim ${total} bytes, more than the ${MAX_TABLE_BYTES} this reader accepts`);
+  if (total > MAX_MSI_TABLE_BYTES) {
+    throw new MsiFormatError(
+      `its tables claim ${total} bytes, over the limit of ${formatLimit(MAX_MSI_TABLE_BYTES)} for all of them`,
+    );
   }
   const streams = new Map<string, Uint8Array>();
   for (const { name, stream } of wanted) {
@@ -201,8 +205,8 @@ function decoderFor(codepage: number, where: string): Decode {
 // ---- String pool ----
 
 interface StringPool {
-  /** Index = string id; id 0 is the null string. */
-  strings: string[];
+  /** The string of an id; id 0 is the null string; undefined past the pool. Decoded when first asked for. */
+  string(id: number): string | undefined;
   /** Bytes per string reference in tables: 3 when the pool header sets bit 31 ("long string refs"). */
   refWidth: 2 | 3;
 }
@@ -212,48 +216,58 @@ interface StringPool {
  * uint16 refcount) entry per string id. A string of 64 KiB or more takes two entries, the first with
  * length 0 and a non-zero second word. Public descriptions disagree on which second word holds the
  * length's high part, so we take the reading whose lengths add up to the size of `_StringData`.
+ * Lengths are kept as offsets in a typed array and strings decoded on demand: memory stays within the
+ * streams' own size, however many strings a pool lists.
  */
 function readStringPool(pool: Uint8Array, data: Uint8Array): StringPool {
   if (pool.length < 4 || pool.length % 4 !== 0) throw new MsiFormatError("its string pool (_StringPool) is damaged");
   const header = view(pool).getUint32(0, true);
   const decode = decoderFor(header & 0x7fffffff, "string pool");
-  let lengths = stringLengths(pool, true);
-  const total = (ls: number[]): number => ls.reduce((a, b) => a + b, 0);
-  if (total(lengths) !== data.length) {
-    const other = stringLengths(pool, false);
-    if (total(other) === data.length) lengths = other;
+  let offsets = stringOffsets(pool, true);
+  if (offsets[offsets.length - 1] !== data.length) {
+    const other = stringOffsets(pool, false);
+    if (other[other.length - 1] === data.length) offsets = other;
   }
-  if (total(lengths) > data.length) {
-    throw new MsiFormatError(
-      `its string pool lists ${total(lengths)} bytes of text but _StringData has ${data.length}`,
-    );
+  const total = offsets[offsets.length - 1]!;
+  if (total > data.length) {
+    throw new MsiFormatError(`its string pool lists ${total} bytes of text but _StringData has ${data.length}`);
   }
-  const strings = [""];
-  let offset = 0;
-  for (const length of lengths) {
-    strings.push(decode(data.subarray(offset, offset + length)));
-    offset += length;
-  }
-  return { strings, refWidth: header & 0x80000000 ? 3 : 2 };
+  const cache = new Map<number, string>();
+  return {
+    string(id) {
+      if (id === 0) return "";
+      if (id >= offsets.length) return undefined;
+      let s = cache.get(id);
+      if (s === undefined) {
+        s = decode(data.subarray(offsets[id - 1]!, offsets[id]!));
+        cache.set(id, s);
+      }
+      return s;
+    },
+    refWidth: header & 0x80000000 ? 3 : 2,
+  };
 }
 
-function stringLengths(pool: Uint8Array, highWordFirst: boolean): number[] {
+/** Where each string ends in `_StringData`: entry i is the end of string id i (entry 0 is 0). */
+function stringOffsets(pool: Uint8Array, highWordFirst: boolean): Float64Array {
   const v = view(pool);
-  const lengths: number[] = [];
-  for (let at = 4; at < pool.length;) {
+  const ends = new Float64Array(pool.length / 4);
+  let count = 1;
+  for (let at = 4; at < pool.length; count++) {
     const length = v.getUint16(at, true);
     const second = v.getUint16(at + 2, true);
+    let n = length;
     if (length === 0 && second !== 0) {
       if (at + 8 > pool.length) throw new MsiFormatError("its string pool (_StringPool) ends inside an entry");
       const high = highWordFirst ? second : v.getUint16(at + 6, true);
-      lengths.push(high * 0x10000 + v.getUint16(at + 4, true));
+      n = high * 0x10000 + v.getUint16(at + 4, true);
       at += 8;
     } else {
-      lengths.push(length);
       at += 4;
     }
+    ends[count] = ends[count - 1]! + n;
   }
-  return lengths;
+  return ends.subarray(0, count);
 }
 
 // ---- Tables ----
@@ -298,7 +312,7 @@ function readColumns(table: string, stream: Uint8Array, columns: Column[], pool:
       if (raw === 0 || column.kind === "stream") values.push(null);
       else if (column.kind === "int") values.push(raw - (column.width === 2 ? 0x8000 : 0x80000000));
       else {
-        const s = pool.strings[raw];
+        const s = pool.string(raw);
         if (s === undefined) throw new MsiFormatError(`table ${table} refers to string ${raw}, beyond the string pool`);
         values.push(s);
       }

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, open, readdir, realpath, rename, rm, stat, type FileHan
 import { basename, dirname, extname, join, relative, resolve, isAbsolute, sep } from "node:path";
 import { PublisherError } from "../core/errors.js";
 import { Compressor, type CompressedFile } from "./compress.js";
+import { mapFsError } from "./fs-errors.js";
 import { crc32, crc32Combine } from "./crc32.js";
 import { TOOL_VERSION, writeDetectionXml, type DetectionInfo, type MsiInfo } from "./detection-xml.js";
 import { readMsi, type MsiMetadata } from "./msi.js";
@@ -154,25 +155,6 @@ export async function packageFolder(options: PackageOptions): Promise<PackageRes
   } catch (e) {
     throw mapFsError(e);
   }
-}
-
-/** File-system failures as one clear sentence: what could not be read or written, and what to do. */
-function mapFsError(e: unknown): unknown {
-  const err = e as NodeJS.ErrnoException;
-  if (e instanceof PublisherError || typeof err?.code !== "string") return e;
-  if (err.code === "EACCES" || err.code === "EPERM") {
-    return new PublisherError("input", "AccessDenied", `Permission denied on "${err.path ?? "a file"}".`, {
-      hint: "Make the source folder readable and the output folder writable for this user.",
-      cause: e,
-    });
-  }
-  if (err.code === "ENOSPC" || err.code === "EDQUOT") {
-    return new PublisherError("input", "DiskFull", "The output disk is full; nothing was written.", {
-      hint: "Free space in the output folder's file system (the package needs about the size of the source).",
-      cause: e,
-    });
-  }
-  return e;
 }
 
 async function packageFolderUnmapped(options: PackageOptions): Promise<PackageResult> {

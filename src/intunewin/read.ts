@@ -1,14 +1,22 @@
-import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
-import type { FileHandle } from "node:fs/promises";
-import { Readable } from "node:stream";
-import yauzl from "yauzl";
+import type { Readable } from "node:stream";
 import { PublisherError } from "../core/errors.js";
+import { formatLimit } from "../platform/fs.js";
 import { parseDetectionXml, type DetectionInfo } from "./detection-xml.js";
+import {
+  locateData,
+  openItem,
+  openZipArchive,
+  readItems,
+  type ZipArchive,
+  type ZipFail,
+  type ZipItem,
+} from "./zip-read.js";
 
 /** An opened .intunewin: its Detection.xml and a way to stream the encrypted payload. */
 export interface IntunewinPackage {
   path: string;
+  /** Size of the package file. */
+  fileSize: number;
   detection: DetectionInfo;
   /** Byte length of the encrypted payload entry. */
   payloadSize: number;
@@ -19,6 +27,7 @@ export interface IntunewinPackage {
    * deflated payload (only `openPayload` then).
    */
   openPayloadReader(): Promise<PayloadReader | undefined>;
+  /** Closes the file; payload streams and readers still open then fail. */
   close(): void;
 }
 
@@ -28,146 +37,118 @@ export interface PayloadReader {
   close(): Promise<void>;
 }
 
-export function notAPackage(path: string, why: string): PublisherError {
-  return new PublisherError("input", "PackageCorrupt", `"${path}" is not a valid .intunewin package: ${why}.`, {
-    hint: "Check the path, or download or package the file again: it may be truncated or not an .intunewin at all.",
+/** A .intunewin has two entries; a few more are tolerated, a directory of thousands is not read. */
+export const MAX_PACKAGE_ENTRIES = 16;
+/** Detection.xml is a few KiB; it is read into memory, so its size is checked first. */
+export const MAX_DETECTION_XML_BYTES = 1024 * 1024;
+
+const DAMAGED_HINT =
+  "Check the path, or download or package the file again: it may be truncated or not an .intunewin at all.";
+
+export function notAPackage(path: string, why: string, code = "PackageCorrupt"): PublisherError {
+  return new PublisherError("input", code, `"${path}" is not a valid .intunewin package: ${why}.`, {
+    hint: DAMAGED_HINT,
   });
 }
 
-export async function openZip(path: string, what: (why: string) => PublisherError): Promise<yauzl.ZipFile> {
-  try {
-    return await new Promise<yauzl.ZipFile>((resolve, reject) =>
-      yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: false }, (err, zip) =>
-        err ? reject(err) : resolve(zip),
-      ),
-    );
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === "ENOENT") {
-      throw new PublisherError("input", "FileNotFound", `"${path}" does not exist.`, { hint: "Check the path." });
-    }
-    if (err.code === "EISDIR") {
-      throw new PublisherError("input", "FileNotFound", `"${path}" is a folder, not a file.`, {
-        hint: "Check the path.",
-      });
-    }
-    throw what(`it is not a complete zip file (${err.message})`);
-  }
+/** Problems with the outer zip: structure as `input`, content that fails its own record as `integrity`. */
+function outerFail(path: string): ZipFail {
+  return (kind, code, why) =>
+    kind === "integrity"
+      ? new PublisherError("integrity", code, `"${path}" is damaged: ${why}.`, {
+          hint: "The package was altered or damaged after it was made: get or make a fresh copy.",
+        })
+      : new PublisherError(kind, code, `"${path}" is not a valid .intunewin package: ${why}.`, { hint: DAMAGED_HINT });
 }
 
-/** Reads the central directory; yauzl reports unsafe names and broken records as errors. */
-export async function readEntries(zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {
-  return await new Promise((resolve, reject) => {
-    const entries: yauzl.Entry[] = [];
-    zip.on("entry", (e: yauzl.Entry) => {
-      entries.push(e);
-      zip.readEntry();
-    });
-    zip.once("end", () => resolve(entries));
-    zip.once("error", reject);
-    zip.readEntry();
-  });
-}
-
-export function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
-  return new Promise((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
-}
-
-/** The file offset of a stored entry's data (after its local header), with the file opened. */
-async function storedStart(fh: FileHandle, entry: yauzl.Entry): Promise<number> {
-  const header = Buffer.alloc(30);
-  const { bytesRead } = await fh.read(header, 0, 30, entry.relativeOffsetOfLocalHeader);
-  if (bytesRead !== 30 || header.readUInt32LE(0) !== 0x04034b50) {
-    throw new Error(`no local header for ${entry.fileName}`);
-  }
-  return entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-}
-
-/**
- * A stored entry read straight from the file in 1 MiB chunks: yauzl's entry stream hands out 16 KiB chunks,
- * which made reading a payload three times slower than reading the file.
- */
-async function openStored(path: string, entry: yauzl.Entry): Promise<Readable> {
-  if (entry.compressedSize === 0) return Readable.from([]);
-  const fh = await open(path, "r");
-  try {
-    const start = await storedStart(fh, entry);
-    const end = start + entry.compressedSize - 1;
-    return createReadStream(path, { fd: fh, start, end, highWaterMark: 1024 * 1024 });
-  } catch (e) {
-    await fh.close();
-    throw e;
-  }
-}
-
-/** Positional reads of a stored entry, bounded to it. */
-async function openStoredReader(path: string, entry: yauzl.Entry): Promise<PayloadReader> {
-  const fh = await open(path, "r");
-  try {
-    const start = await storedStart(fh, entry);
-    const size = entry.compressedSize;
-    return {
-      async read(buffer, length, position) {
-        const want = Math.max(0, Math.min(length, size - position));
-        let done = 0;
-        while (done < want) {
-          const { bytesRead } = await fh.read(buffer, done, want - done, start + position + done);
-          if (bytesRead === 0) break;
-          done += bytesRead;
-        }
-        return done;
-      },
-      close: () => fh.close(),
-    };
-  } catch (e) {
-    await fh.close();
-    throw e;
-  }
-}
-
-async function readWhole(zip: yauzl.ZipFile, entry: yauzl.Entry, limit: number): Promise<Buffer> {
-  if (entry.uncompressedSize > limit) throw new Error(`entry ${entry.fileName} is larger than ${limit} bytes`);
+/** Reads a small entry whole (its size is checked on its record before). */
+async function readSmall(archive: ZipArchive, item: ZipItem): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of await openEntry(zip, entry)) chunks.push(c as Buffer);
+  for await (const c of openItem(archive, item)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 
+/** Positional reads of a stored entry, bounded to it, through the package's open file. */
+function storedReader(archive: ZipArchive, item: ZipItem): PayloadReader {
+  const { handle } = archive;
+  const start = item.dataStart;
+  const size = item.compressedSize;
+  return {
+    async read(buffer, length, position) {
+      const want = Math.max(0, Math.min(length, size - position));
+      let done = 0;
+      while (done < want) {
+        const { bytesRead } = await handle.read(buffer, done, want - done, start + position + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done;
+    },
+    close: async () => {},
+  };
+}
+
+/**
+ * Opens a package: a regular file (a FIFO or device is refused at once), a zip of at most
+ * {@link MAX_PACKAGE_ENTRIES} entries whose byte ranges do not overlap, stored or deflated, with a Detection.xml of
+ * at most {@link MAX_DETECTION_XML_BYTES} and the payload it names.
+ */
 export async function openPackage(path: string): Promise<IntunewinPackage> {
-  const zip = await openZip(path, (why) => notAPackage(path, why));
+  const fail = outerFail(path);
+  const { archive, zip } = await openZipArchive({ path, what: "package" }, fail);
   try {
-    let entries: yauzl.Entry[];
+    let items: ZipItem[];
     try {
-      entries = await readEntries(zip);
+      items = await readItems(zip, archive, MAX_PACKAGE_ENTRIES, () =>
+        notAPackage(path, `it has ${archive.entryCount} entries, where a .intunewin has 2`),
+      );
     } catch (e) {
+      if (e instanceof PublisherError) throw e;
       throw notAPackage(path, `its zip directory is damaged (${(e as Error).message})`);
     }
-    const detectionEntry = entries.find((e) => e.fileName.toLowerCase().endsWith("detection.xml"));
-    if (!detectionEntry) throw notAPackage(path, "it has no IntuneWinPackage/Metadata/Detection.xml");
-    let xml: Buffer;
-    try {
-      xml = await readWhole(zip, detectionEntry, 1024 * 1024);
-    } catch (e) {
-      throw notAPackage(path, `Detection.xml cannot be read (${(e as Error).message})`);
+    await locateData(archive, items);
+    for (const item of items) {
+      if (item.method !== 0 && item.method !== 8) {
+        throw notAPackage(
+          path,
+          `its entry "${item.name}" uses compression method ${item.method}; packages use stored (0) or deflate (8)`,
+          "UnsupportedCompression",
+        );
+      }
+      if (item.flags & 1) throw notAPackage(path, `its entry "${item.name}" is encrypted with a zip password`);
     }
-    const detection = parseDetectionXml(xml);
+    const detectionEntry = items.find((e) => e.name.toLowerCase().endsWith("detection.xml"));
+    if (!detectionEntry) throw notAPackage(path, "it has no IntuneWinPackage/Metadata/Detection.xml");
+    if (detectionEntry.uncompressedSize > MAX_DETECTION_XML_BYTES) {
+      throw notAPackage(
+        path,
+        `its Detection.xml is ${formatLimit(detectionEntry.uncompressedSize)}, over the limit of ` +
+          `${formatLimit(MAX_DETECTION_XML_BYTES)} (a real one is a few KiB)`,
+        "DetectionXmlTooLarge",
+      );
+    }
+    const detection = parseDetectionXml(await readSmall(archive, detectionEntry));
     const wanted = `intunewinpackage/contents/${detection.FileName.toLowerCase()}`;
     const payload =
-      entries.find((e) => e.fileName.toLowerCase() === wanted) ??
-      entries.find((e) => e.fileName.toLowerCase().endsWith("/" + detection.FileName.toLowerCase()));
+      items.find((e) => e.name.toLowerCase() === wanted) ??
+      items.find((e) => e.name.toLowerCase().endsWith("/" + detection.FileName.toLowerCase()));
     if (!payload) throw notAPackage(path, `it has no payload entry IntuneWinPackage/Contents/${detection.FileName}`);
+    let closed = false;
     return {
       path,
+      fileSize: archive.size,
       detection,
       payloadSize: payload.uncompressedSize,
-      openPayload: () => (payload.compressionMethod === 0 ? openStored(path, payload) : openEntry(zip, payload)),
-      openPayloadReader: async () =>
-        payload.compressionMethod === 0 && payload.compressedSize === payload.uncompressedSize
-          ? openStoredReader(path, payload)
-          : undefined,
-      close: () => zip.close(),
+      openPayload: async () => openItem(archive, payload),
+      openPayloadReader: async () => (payload.method === 0 ? storedReader(archive, payload) : undefined),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        archive.close().catch(() => {});
+      },
     };
   } catch (e) {
-    zip.close();
+    await archive.close();
     throw e;
   }
 }

@@ -1,13 +1,26 @@
 import { createDecipheriv, createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, utimes } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve, isAbsolute } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PublisherError } from "../core/errors.js";
 import { crc32 } from "./crc32.js";
 import type { DetectionInfo } from "./detection-xml.js";
-import { openEntry, openPackage, openZip, readEntries, type IntunewinPackage } from "./read.js";
+import yauzl from "yauzl";
+import { formatLimit } from "../platform/fs.js";
+import { mapFsError } from "./fs-errors.js";
+import { windowsPathProblem, windowsUpper } from "./names.js";
+import { openPackage, type IntunewinPackage } from "./read.js";
+import {
+  locateData,
+  openItem,
+  openZipArchive,
+  readItems,
+  type ZipArchive,
+  type ZipFail,
+  type ZipItem,
+} from "./zip-read.js";
 
 export interface UnpackOptions {
   packagePath: string;
@@ -16,6 +29,10 @@ export interface UnpackOptions {
   keepZip?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Most bytes the extracted files may take; default {@link defaultMaxExtractedSize}. */
+  maxExtractedSize?: number;
+  /** Most entries the inner zip may hold; default {@link DEFAULT_MAX_ENTRIES}. */
+  maxEntries?: number;
 }
 
 export interface UnpackResult {
@@ -134,6 +151,18 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
   }
 }
 
+/** Entries an unpack extracts unless --max-entries says otherwise (a large installer has a few thousand). */
+export const DEFAULT_MAX_ENTRIES = 100_000;
+/** By default the extracted files may take this many times the package's size… */
+export const EXTRACTED_SIZE_RATIO = 100;
+/** …and at least this much. */
+export const MIN_EXTRACTED_SIZE_LIMIT = 1024 ** 3;
+
+/** The default for --max-extracted-size: 100 times the package's size, at least 1 GiB. */
+export function defaultMaxExtractedSize(packageSize: number): number {
+  return Math.max(EXTRACTED_SIZE_RATIO * packageSize, MIN_EXTRACTED_SIZE_LIMIT);
+}
+
 function unsafe(pkgPath: string, why: string): PublisherError {
   return new PublisherError(
     "input",
@@ -145,69 +174,213 @@ function unsafe(pkgPath: string, why: string): PublisherError {
   );
 }
 
-/** Extracts the inner zip into `dest`, accepting `\` and `/` separators and refusing any entry that escapes it. */
+const UNTRUSTED = "Do not trust this package: neither this tool nor Microsoft's makes such a package.";
+
+/** A refusal of the inner zip before anything is extracted (input), or a failed check of its data (integrity). */
+function contentFail(pkgPath: string): ZipFail {
+  return (kind, code, why) =>
+    kind === "integrity"
+      ? integrity(code, `The content of "${pkgPath}" is damaged: ${why}.`)
+      : new PublisherError(kind, code, `"${pkgPath}" cannot be unpacked: ${why}; nothing was extracted.`, {
+          hint: UNTRUSTED,
+        });
+}
+
+function tooLarge(pkgPath: string, what: string, limit: number, defaulted: boolean): PublisherError {
+  const why = defaulted
+    ? `${EXTRACTED_SIZE_RATIO} times the package's size, at least ${formatLimit(MIN_EXTRACTED_SIZE_LIMIT)}`
+    : "--max-extracted-size";
+  return new PublisherError(
+    "input",
+    "ExtractedTooLarge",
+    `"${pkgPath}" ${what}, over the limit of ${formatLimit(limit)} (${why}); nothing was extracted.`,
+    {
+      hint: "A package that expands this much is usually a zip bomb. If you trust it, raise the limit: --max-extracted-size 50GiB.",
+    },
+  );
+}
+
+export interface ExtractLimits {
+  maxExtractedSize: number;
+  /** Whether maxExtractedSize is the default (for the message). */
+  defaultSize: boolean;
+  maxEntries: number;
+}
+
+interface Planned {
+  item: ZipItem;
+  segments: string[];
+  isDir: boolean;
+}
+
+/**
+ * Reads the inner zip's directory and refuses, before anything is written: more entries than allowed, names that
+ * escape the folder or that Windows cannot hold, symbolic links, unknown compression, zip encryption, a total size
+ * over the limit, two entries of one name (Windows ignores case), a file where a folder is needed, and entries
+ * whose bytes overlap.
+ */
+async function planExtraction(archive: ZipArchive, zip: yauzl.ZipFile, pkgPath: string, limits: ExtractLimits) {
+  const fail = contentFail(pkgPath);
+  const planned: Planned[] = [];
+  let total = 0;
+  const items = await readItems(
+    zip,
+    archive,
+    limits.maxEntries,
+    () =>
+      new PublisherError(
+        "input",
+        "TooManyEntries",
+        `"${pkgPath}" holds ${archive.entryCount} entries or more, over the limit of ${limits.maxEntries}; nothing was extracted.`,
+        { hint: "If you trust the package, raise the limit: --max-entries N." },
+      ),
+    (item) => {
+      const name = item.name;
+      const segments = name.split("/").filter((s) => s !== "");
+      if (name.includes("\0") || segments.length === 0 || segments.some((s) => s === "." || s === ".."))
+        throw unsafe(pkgPath, JSON.stringify(name));
+      const problem = windowsPathProblem(segments);
+      if (problem) throw fail("input", "UnsafeName", `the entry "${name}" has a name Windows cannot hold (${problem})`);
+      if (item.symlink) throw fail("input", "SymlinkEntry", `the entry "${name}" is a symbolic link`);
+      if (item.flags & 1) throw fail("input", "EncryptedEntry", `the entry "${name}" is encrypted with a zip password`);
+      if (item.method !== 0 && item.method !== 8) {
+        throw fail(
+          "input",
+          "UnsupportedCompression",
+          `the entry "${name}" uses compression method ${item.method}; only stored (0) and deflate (8) are read`,
+        );
+      }
+      const isDir = name.endsWith("/");
+      if (!isDir) total += item.uncompressedSize;
+      if (total > limits.maxExtractedSize) {
+        throw tooLarge(
+          pkgPath,
+          `would extract ${formatLimit(total)} or more`,
+          limits.maxExtractedSize,
+          limits.defaultSize,
+        );
+      }
+      planned.push({ item, segments, isDir });
+    },
+  ).catch((e: unknown) => {
+    if (e instanceof PublisherError) throw e;
+    const msg = (e as Error).message;
+    if (/absolute path|invalid relative path|invalid characters/.test(msg)) throw unsafe(pkgPath, msg);
+    throw fail("input", "InnerZipCorrupt", `its zip directory is damaged (${msg})`);
+  });
+
+  // Names as Windows compares them, segments joined by NUL (below every other character): sorted, a file is
+  // followed at once by its duplicates, then by any entry that needs it to be a folder.
+  const keyed = planned.map((p) => ({ p, key: windowsUpper(p.segments.join("\0")) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (let i = 1; i < keyed.length; i++) {
+    const a = keyed[i - 1]!;
+    const b = keyed[i]!;
+    const an = a.p.item.name;
+    const bn = b.p.item.name;
+    if (a.key === b.key) {
+      if (a.p.isDir && b.p.isDir) continue; // a folder listed twice does no harm
+      if (a.p.isDir !== b.p.isDir) {
+        throw fail("input", "EntryClash", `"${an}" and "${bn}" name one path as both a file and a folder`);
+      }
+      throw fail(
+        "input",
+        "DuplicateEntry",
+        an === bn
+          ? `it holds two entries named "${an}"`
+          : `it holds "${an}" and "${bn}", one name on Windows, which ignores case`,
+      );
+    }
+    if (!a.p.isDir && b.key.startsWith(a.key + "\0")) {
+      throw fail("input", "EntryClash", `"${an}" is a file, but "${bn}" needs a folder of that name`);
+    }
+  }
+  await locateData(archive, items);
+  return { planned, total };
+}
+
+/** Extracts the inner zip into `dest` after {@link planExtraction} accepted all of it. */
 async function extractZip(
   zipPath: string,
   dest: string,
   pkgPath: string,
+  limits: ExtractLimits,
   signal?: AbortSignal,
 ): Promise<{ files: number; folders: number }> {
-  const zip = await openZip(zipPath, (why) =>
-    integrity("InnerZipCorrupt", `The decrypted content of "${pkgPath}" is not a valid zip: ${why}.`),
+  const fail = contentFail(pkgPath);
+  const { archive, zip } = await openZipArchive({ path: zipPath, what: "decrypted content" }, (kind, code, why) =>
+    fail(kind, code.startsWith("Package") ? "InnerZipCorrupt" : code, why),
   );
   try {
-    let entries;
-    try {
-      entries = await readEntries(zip);
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (/absolute path|invalid relative path|invalid characters/.test(msg)) throw unsafe(pkgPath, msg);
-      throw integrity("InnerZipCorrupt", `The decrypted content of "${pkgPath}" is not a valid zip: ${msg}.`);
-    }
-    // Check every name before writing anything.
-    const targets = entries.map((e) => {
-      const name = e.fileName;
-      const target = resolve(dest, ...name.split("/").filter((s) => s !== ""));
-      const rel = relative(dest, target);
-      if (name.includes("\0") || rel === "" || rel.startsWith("..") || isAbsolute(rel)) throw unsafe(pkgPath, name);
-      return { entry: e, target, isDir: name.endsWith("/") };
-    });
+    const { planned } = await planExtraction(archive, zip, pkgPath, limits);
     let files = 0;
     let folders = 0;
-    for (const { entry, target, isDir } of targets) {
+    let written = 0;
+    for (const { item, segments, isDir } of planned) {
       signal?.throwIfAborted();
-      if (isDir) {
-        await mkdir(target, { recursive: true });
-        folders++;
-        continue;
-      }
-      await mkdir(dirname(target), { recursive: true });
-      let crc = 0;
-      const check = new Transform({
-        transform(chunk: Buffer, _e, done) {
-          crc = crc32(chunk, crc);
-          done(null, chunk);
-        },
-      });
+      const target = join(dest, ...segments);
       try {
-        await pipeline(await openEntry(zip, entry), check, createWriteStream(target, { flags: "wx" }));
+        if (isDir) {
+          await mkdir(target, { recursive: true });
+          folders++;
+          continue;
+        }
+        await mkdir(dirname(target), { recursive: true });
+        let crc = 0;
+        const check = new Transform({
+          transform(chunk: Buffer, _e, done) {
+            crc = crc32(chunk, crc);
+            written += chunk.length;
+            if (written > limits.maxExtractedSize) {
+              return done(
+                tooLarge(
+                  pkgPath,
+                  "extracts to more than its records declare",
+                  limits.maxExtractedSize,
+                  limits.defaultSize,
+                ),
+              );
+            }
+            done(null, chunk);
+          },
+        });
+        await pipeline(openItem(archive, item), check, createWriteStream(target, { flags: "wx" }));
+        if (crc >>> 0 !== item.crc32 >>> 0) {
+          throw integrity("CrcMismatch", `"${item.name}" in "${pkgPath}" fails its CRC-32 check.`);
+        }
+        const mtime = yauzl.dosDateTimeToDate(item.dosDate, item.dosTime);
+        await utimes(target, mtime, mtime);
+        files++;
       } catch (e) {
-        throw integrity(
-          "InnerZipCorrupt",
-          `"${entry.fileName}" in "${pkgPath}" cannot be extracted: ${(e as Error).message}.`,
-        );
+        throw writeError(e, item.name, pkgPath);
       }
-      if (crc >>> 0 !== entry.crc32 >>> 0) {
-        throw integrity("CrcMismatch", `"${entry.fileName}" in "${pkgPath}" fails its CRC-32 check.`);
-      }
-      const mtime = entry.getLastModDate();
-      await utimes(target, mtime, mtime);
-      files++;
     }
     return { files, folders };
   } finally {
-    zip.close();
+    await archive.close();
   }
+}
+
+/** A file-system error while extracting one entry, worded for that entry; others pass through. */
+function writeError(e: unknown, name: string, pkgPath: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENAMETOOLONG") {
+    return new PublisherError(
+      "input",
+      "NameTooLong",
+      `"${name}" in "${pkgPath}" is too long a path for this file system (ENAMETOOLONG); nothing was extracted.`,
+      { hint: "Unpack into a folder with a shorter path, or on a file system that allows longer names." },
+    );
+  }
+  if (code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
+    return new PublisherError(
+      "input",
+      "EntryClash",
+      `"${name}" in "${pkgPath}" clashes with another entry (${code}); nothing was extracted.`,
+      { hint: UNTRUSTED },
+    );
+  }
+  return e;
 }
 
 /**
@@ -215,6 +388,14 @@ async function extractZip(
  * zip). Everything happens in a staging folder beside the output, renamed into place only on success.
  */
 export async function unpackPackage(options: UnpackOptions): Promise<UnpackResult> {
+  try {
+    return await unpackUnmapped(options);
+  } catch (e) {
+    throw mapFsError(e);
+  }
+}
+
+async function unpackUnmapped(options: UnpackOptions): Promise<UnpackResult> {
   const outDir = resolve(options.outDir);
   const pkg = await openPackage(options.packagePath);
   try {
@@ -222,6 +403,20 @@ export async function unpackPackage(options: UnpackOptions): Promise<UnpackResul
       throw new PublisherError("input", "OutputNotEmpty", `The output folder "${options.outDir}" is not empty.`, {
         hint: "Choose a new or empty folder for --out: unpack never mixes a package's files with others.",
       });
+    }
+    const limits: ExtractLimits = {
+      maxExtractedSize: options.maxExtractedSize ?? defaultMaxExtractedSize(pkg.fileSize),
+      defaultSize: options.maxExtractedSize === undefined,
+      maxEntries: options.maxEntries ?? DEFAULT_MAX_ENTRIES,
+    };
+    // Only a deflated payload can claim more than the package's size.
+    if (pkg.payloadSize > limits.maxExtractedSize) {
+      throw tooLarge(
+        options.packagePath,
+        `has a payload that inflates to ${formatLimit(pkg.payloadSize)}`,
+        limits.maxExtractedSize,
+        limits.defaultSize,
+      );
     }
     await verifyMac(pkg, options.signal);
     await mkdir(dirname(outDir), { recursive: true });
@@ -237,7 +432,7 @@ export async function unpackPackage(options: UnpackOptions): Promise<UnpackResul
       }
       const content = join(staging, "content");
       await mkdir(content);
-      const counts = await extractZip(zipPath, content, options.packagePath, options.signal);
+      const counts = await extractZip(zipPath, content, options.packagePath, limits, options.signal);
       await rm(zipPath);
       await rmdir(outDir).catch(() => {}); // an empty existing folder is replaced
       await rename(content, outDir);

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { PublisherError } from "../../src/core/errors.js";
 import { crc32, crc32Combine } from "../../src/intunewin/crc32.js";
-import { openZip, readEntries } from "../../src/intunewin/read.js";
+import { locateData, openZipArchive, readItems } from "../../src/intunewin/zip-read.js";
 import { centralHeader, endOfCentralDirectory, localHeader, type ZipEntry } from "../../src/intunewin/zip-format.js";
 import { decryptPayloadFile, extractEntry, listZip } from "../support/independent.js";
 
@@ -171,11 +171,15 @@ describe("zip64", () => {
         ["IntuneWinPackage/Metadata/Detection.xml", detection.length],
       ],
     );
-    const zip = await openZip(path, (why) => new PublisherError("input", "Test", why));
-    const entries = await readEntries(zip); // our reader (yauzl) agrees
-    zip.close();
+    const { archive, zip } = await openZipArchive(
+      { path, what: "test zip" },
+      (kind, code, why) => new PublisherError(kind, code, why),
+    );
+    const entries = await readItems(zip, archive, 2, () => new PublisherError("input", "Test", "too many"));
+    await locateData(archive, entries); // zip64 sizes and offsets: no overlap, data before the directory
+    await archive.close();
     assert.deepEqual(
-      entries.map((e) => [e.fileName, e.uncompressedSize]),
+      entries.map((e) => [e.name, e.uncompressedSize]),
       listing.map((e) => [e.name, e.size]),
     );
   });
