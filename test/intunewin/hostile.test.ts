@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { crc32, deflateRawSync } from "node:zlib";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
+import { escapeControl } from "../../src/cli/safe-output.js";
 import { runCli, type CliResult } from "../support/cli.js";
 import { craftZip, encryptPayload, packageAround, type CraftedEntry } from "../support/crafted.js";
 import { useScratch } from "../support/scratch.js";
@@ -348,7 +349,9 @@ describe("package: names Windows cannot hold", () => {
       const out = await fresh();
       const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out]);
       assertRefused(r, EXIT_CODES.input, rule);
-      assert.ok(r.stderr.includes(`"${join("sub", name)}" in the source folder has a name Windows cannot hold`));
+      // What reaches the terminal has its control characters escaped (src/cli/safe-output.ts).
+      const shown = escapeControl(join("sub", name));
+      assert.ok(r.stderr.includes(`"${shown}" in the source folder has a name Windows cannot hold`), r.stderr);
       assert.deepEqual(await readdir(out), [], "nothing written");
     });
   }
