@@ -22,7 +22,15 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
-          patterns: ["../intunewin/*", "../clients/*", "../catalog/*", "../publish/*", "../cli/*", "../../emulator/*"],
+          patterns: [
+            "../intunewin/*",
+            "../clients/*",
+            "../catalog/*",
+            "../definitions/*",
+            "../publish/*",
+            "../cli/*",
+            "../../emulator/*",
+          ],
         },
       ],
     },
@@ -48,7 +56,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/intunewin/**/*.ts", "src/clients/**/*.ts", "src/catalog/**/*.ts", "src/publish/**/*.ts"],
+    files: [
+      "src/intunewin/**/*.ts",
+      "src/clients/**/*.ts",
+      "src/catalog/**/*.ts",
+      "src/definitions/**/*.ts",
+      "src/publish/**/*.ts",
+    ],
     rules: { "no-restricted-imports": ["error", { patterns: ["../cli/*", "../../cli/*"] }] },
   },
   {

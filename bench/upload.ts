@@ -33,7 +33,7 @@ import { BlockBlobClient } from "@azure/storage-blob";
 import type { StoragePipelineOptions } from "@azure/storage-blob";
 import { startLocalTenant } from "../emulator/server.js";
 import type { LocalTenant } from "../emulator/server.js";
-import { loadAppDefinitions } from "../src/catalog/load.js";
+import { loadAppDefinitions } from "../src/definitions/load.js";
 import { GraphClient } from "../src/clients/graph/client.js";
 import { createHttpPipeline } from "../src/clients/http/pipeline.js";
 import { createFetchTransport } from "../src/clients/http/transport.js";

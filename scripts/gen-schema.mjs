@@ -9,8 +9,8 @@ import prettier from "prettier";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "schemas", "app-definition.schema.json");
 const module = process.argv.includes("--from-source")
-  ? "src/catalog/json-schema.ts"
-  : "dist/src/catalog/json-schema.js";
+  ? "src/definitions/json-schema.ts"
+  : "dist/src/definitions/json-schema.js";
 const { appDefinitionJsonSchema } = await import(join(root, module));
 const options = (await prettier.resolveConfig(out)) ?? {};
 const text = await prettier.format(JSON.stringify(appDefinitionJsonSchema()), { ...options, filepath: out });

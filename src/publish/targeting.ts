@@ -11,7 +11,7 @@
  * DeviceManagementServiceConfig.ReadWrite.All (ESP), DeviceManagementApps.ReadWrite.All (the rest).
  * Reference: docs/lifecycle.md, docs/app-definitions.md "Targeting".
  */
-import type { LoadedAppDefinition } from "../catalog/load.js";
+import type { LoadedAppDefinition } from "../definitions/load.js";
 import type { GraphClient } from "../clients/graph/client.js";
 import { GraphError } from "../clients/graph/errors.js";
 import type { DefinitionProblem } from "../core/app-definition/errors.js";

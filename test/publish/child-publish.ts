@@ -5,7 +5,7 @@
 // commit (commit requested, waiting for commitFileSuccess), patch (committedContentVersion PATCHed, not verified).
 import { writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { loadAppDefinitions } from "../../src/catalog/load.js";
+import { loadAppDefinitions } from "../../src/definitions/load.js";
 import { GraphClient } from "../../src/clients/graph/client.js";
 import { createHttpPipeline } from "../../src/clients/http/pipeline.js";
 import { createFetchTransport } from "../../src/clients/http/transport.js";

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { loadAppDefinitions } from "../../catalog/load.js";
+import { loadAppDefinitions } from "../../definitions/load.js";
 import { loadCredential } from "../../clients/auth/credentials.js";
 import { defaultLogDir, teeLogger } from "../../clients/http/log-file.js";
 import type { HttpLogger } from "../../clients/http/types.js";

@@ -1,7 +1,7 @@
 /**
  * The app definition: one YAML (or JSON) file per app, validated by this zod schema (DESIGN.md house rule 2).
  * Types are inferred from it; cross-field rules carry a human sentence; schemas/app-definition.schema.json is
- * generated from it (src/catalog/json-schema.ts). Facts: intune-win32-protocol.md §2.1–§2.2, §3; docs/app-definitions.md.
+ * generated from it (src/definitions/json-schema.ts). Facts: intune-win32-protocol.md §2.1–§2.2, §3; docs/app-definitions.md.
  *
  * Keys are camelCase and human-sized (`type: registry`, `check: version`); src/core/app-definition/to-graph.ts maps
  * them to Graph's `@odata.type`s and enum literals. Paths (content, icon, scripts) are kept as written, relative to

@@ -30,7 +30,7 @@ const JPEG = Buffer.concat([Buffer.from("ffd8ffe0", "hex"), Buffer.alloc(40, 2)]
 
 let dir: string;
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "ip-catalog-"));
+  dir = await mkdtemp(join(tmpdir(), "ip-definitions-"));
   await mkdir(join(dir, "src"));
   await writeFile(join(dir, "src", "install.ps1"), "exit 0\n");
   await mkdir(join(dir, "scripts"));
@@ -213,7 +213,7 @@ describe("files a definition names: inside the allowed folders, regular, bounded
   let outside: string;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), "ip-catalog-roots-"));
+    root = await mkdtemp(join(tmpdir(), "ip-definitions-roots-"));
     apps = join(root, "apps");
     outside = join(root, "outside");
     await mkdir(join(apps, "src"), { recursive: true });
