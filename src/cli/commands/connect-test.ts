@@ -4,6 +4,7 @@ import { loadCredential } from "../../clients/auth/credentials.js";
 import { teeLogger } from "../../clients/http/log-file.js";
 import { loadSettings, transportFor } from "../../publish/connect/config-store.js";
 import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
+import { localTenantLauncher } from "../../publish/connect/local-tenant-launcher.js";
 import { problemError, runConnectionTest } from "../../publish/connect/test-connection.js";
 import { openLocalTarget, wantsLocalTenant } from "../../publish/target.js";
 import type { ResolvedTarget } from "../../publish/target.js";
@@ -147,6 +148,7 @@ export default defineCommand({
           flags: flagsOf(o),
           stateDir: o.state === undefined ? defaultEmulatorStateDir(ctx.env) : resolve(ctx.cwd, o.state),
           storage: false,
+          launcher: localTenantLauncher,
           onNote: (line) => {
             // "Using the running local tenant (…)." reads "Testing …" here.
             const text = line.replace(/^Using the /, "Testing the ");

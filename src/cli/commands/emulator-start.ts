@@ -1,10 +1,11 @@
 import { chmod, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { listenAddress, startLocalTenant } from "../../../emulator/server.js";
-import type { LocalTenant } from "../../../emulator/server.js";
+import { formatLocalTenantRecord, LOCAL_TENANT_RECORD_FILE } from "../../core/config/local-tenant-record.js";
 import { PublisherError } from "../../core/errors.js";
 import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
+import type { StartedLocalTenant } from "../../publish/connect/local-tenant.js";
+import { checkListenHost, localTenantLauncher } from "../../publish/connect/local-tenant-launcher.js";
 import { acquireStateLock } from "../../publish/connect/state-lock.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
@@ -91,14 +92,14 @@ export default defineCommand({
     const blobDir =
       o["blob-dir"] !== undefined ? resolve(ctx.cwd, o["blob-dir"]) : o.persist ? join(stateDir, "blobs") : undefined;
     const warn = (line: string): boolean => ctx.stderr.write(`warning: ${line}\n`);
-    listenAddress(o.host); // refused before anything is created
+    await checkListenHost(o.host); // refused before anything is created
     await prepareStateDir(stateDir, warn);
     // One emulator per state folder: a second start would overwrite credentials.json (docs/emulator.md).
     const lock = await acquireStateLock(stateDir, (line) => ctx.stderr.write(`${line}\n`));
-    const credentialsPath = join(stateDir, "credentials.json");
-    let lt: LocalTenant;
+    const credentialsPath = join(stateDir, LOCAL_TENANT_RECORD_FILE);
+    let lt: StartedLocalTenant;
     try {
-      lt = await startLocalTenant({
+      lt = await localTenantLauncher.start({
         ...(o.seed === undefined ? {} : { seed: resolve(ctx.cwd, o.seed) }),
         ...(o.port === undefined ? {} : { port: o.port }),
         ...(o.host === undefined ? {} : { host: o.host }),
@@ -122,18 +123,14 @@ export default defineCommand({
       // Everything a client needs to find and use this tenant (src/publish/connect/local-tenant.ts reads it).
       await writePrivate(
         credentialsPath,
-        JSON.stringify(
-          {
-            authorityHost: lt.authorityHost,
-            graphBaseUrl: lt.graphBaseUrl,
-            tokenAudience: lt.tokenAudience,
-            tenantId: lt.tenantId,
-            clientId: lt.clientId,
-            clientSecret: lt.clientSecret ?? null,
-          },
-          null,
-          2,
-        ) + "\n",
+        formatLocalTenantRecord({
+          authorityHost: lt.authorityHost,
+          graphBaseUrl: lt.graphBaseUrl,
+          tokenAudience: lt.tokenAudience,
+          tenantId: lt.tenantId,
+          clientId: lt.clientId,
+          clientSecret: lt.clientSecret ?? null,
+        }),
       );
       await lock.setAddress(lt.authorityHost);
       const data = {

@@ -10,6 +10,7 @@ import { isNewAppRef, itemHasChanges, NEW_APP_PREFIX } from "../../core/plan/tar
 import { describeLink } from "../../core/targeting/relationships.js";
 import { transportFor } from "../../publish/connect/config-store.js";
 import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
+import { localTenantLauncher } from "../../publish/connect/local-tenant-launcher.js";
 import { problemError, runConnectionTest } from "../../publish/connect/test-connection.js";
 import type { ConnectionReport } from "../../publish/connect/test-connection.js";
 import { describeFailure, publish, publishError } from "../../publish/publish.js";
@@ -48,6 +49,7 @@ export async function withGraph<T>(
     configFile: o.config === undefined ? undefined : resolve(ctx.cwd, o.config),
     flags: flagsOf(o),
     stateDir: o.state === undefined ? defaultEmulatorStateDir(ctx.env) : resolve(ctx.cwd, o.state),
+    launcher: localTenantLauncher,
     onNote: (line) => ctx.stderr.write(`${line}\n`),
   });
   try {
@@ -411,7 +413,7 @@ export default defineCommand({
           upload: { storage: { transport: session.transport.send } },
           ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
           // A resume journal only makes sense for a tenant that outlives this process.
-          ...(target.localTenant === undefined ? { journalDir: join(dirname(defaultLogDir(ctx.env)), "uploads") } : {}),
+          ...(!target.inProcess ? { journalDir: join(dirname(defaultLogDir(ctx.env)), "uploads") } : {}),
         });
       } finally {
         progress.finish();
