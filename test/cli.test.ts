@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, it } from "node:test";
 import { COMMANDS, loadCommand } from "../src/cli/commands/index.js";
 import { EXIT_CODES } from "../src/cli/exit-codes.js";
@@ -36,10 +38,11 @@ describe("cli", () => {
       const r = await runCli([...name.split(" "), "--help"]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`Usage: intune-publisher ${name}`));
-      assert.equal(r.stdout.split("\n")[0], command.summary);
+      const summary = COMMANDS[name]!.summary;
+      assert.equal(r.stdout.split("\n")[0], summary);
       const top = await runCli(["--help"]);
       const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      assert.match(top.stdout, new RegExp(`^  ${name} +${escape(command.summary.slice(0, 40))}`, "m"));
+      assert.match(top.stdout, new RegExp(`^  ${name} +${escape(summary.slice(0, 40))}`, "m"));
       for (const s of specsOf(command.options)) {
         if (s.kind === "argument") {
           assert.match(r.stdout, new RegExp(`^  ${s.meta.value.replace(/[.|]/g, "\\$&")}  `, "m"));
@@ -132,6 +135,34 @@ describe("cli", () => {
     const r = await runCli(["inspect", "a.msi", "b.msi"]);
     assert.equal(r.code, EXIT_CODES.usage);
     assert.match(r.stderr, /Unexpected argument "b.msi"/);
+  });
+
+  it("--help and a group's listing load no command module (the summaries are in the registry)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ip-help-"));
+    try {
+      const preload = pathToFileURL(join(repoRoot(), "dist", "test", "support", "module-log.js")).href;
+      for (const args of [["--help"], ["apps"]]) {
+        const log = join(dir, `${args[0]}.txt`);
+        const r = spawnSync(
+          process.execPath,
+          ["--import", preload, join(repoRoot(), "bin", "intune-publisher.js"), ...args],
+          { encoding: "utf8", env: { ...process.env, MODULE_LOG_FILE: log } },
+        );
+        assert.match(r.stdout, /Commands:/);
+        const modules = readFileSync(log, "utf8").split("\n");
+        assert.ok(
+          modules.some((u) => u.endsWith("/dist/src/cli/commands/index.js")),
+          "the recorder works",
+        );
+        assert.deepEqual(
+          modules.filter((u) => /\/dist\/src\/cli\/commands\/(?!index\.js)/.test(u)),
+          [],
+          args.join(" "),
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the installed bin runs the compiled CLI", () => {

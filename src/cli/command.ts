@@ -34,11 +34,9 @@ export interface CommandContext {
 /**
  * One command = one file = its help, its options and `run` (docs/DESIGN.md, CLI). `options` declares every flag and
  * argument once (options.ts: `option()`, `argument()`); main.ts derives parseArgs and the help from it, validates
- * with it and gives `run` what it returns. The command's name is its key in commands/index.ts.
+ * with it and gives `run` what it returns. Its name and one-line summary are in commands/index.ts.
  */
 export interface Command<O extends z.ZodObject = z.ZodObject> {
-  /** one line, for `intune-publisher --help` and above the command's help */
-  summary: string;
   /** what it does, printed before the options */
   description?: string;
   /** printed after the options (environment, defaults, exit codes) */

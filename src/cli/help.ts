@@ -1,24 +1,23 @@
 /** Help texts, derived from the commands' declarations, and the "did you mean" of an unknown command. */
 import type { Command } from "./command.js";
-import { COMMANDS, loadCommand } from "./commands/index.js";
+import { COMMANDS } from "./commands/index.js";
 import { helpRows, optionLabel, optionSpecs, optionsHelp, specsOf, usageLine } from "./options.js";
 import type { Spec } from "./options.js";
 
 export const PROGRAM = "intune-publisher";
 
-/** Command names and summaries (every command module is loaded: they are light until run). */
-async function commandRows(names: string[]): Promise<[string, string][]> {
-  return Promise.all(names.map(async (n): Promise<[string, string]> => [n, (await loadCommand(n)).summary]));
+function commandRows(names: string[]): [string, string][] {
+  return names.map((n) => [n, COMMANDS[n]?.summary ?? ""]);
 }
 
-export async function topHelp(globals: Spec[]): Promise<string> {
+export function topHelp(globals: Spec[]): string {
   return [
     `${PROGRAM}: package, publish and keep Win32 apps in Microsoft Intune.`,
     "",
     `Usage: ${PROGRAM} <command> [options]`,
     "",
     "Commands:",
-    ...helpRows(await commandRows(Object.keys(COMMANDS))),
+    ...helpRows(commandRows(Object.keys(COMMANDS))),
     "",
     "Global options:",
     ...helpRows([
@@ -35,12 +34,12 @@ export function groupCommands(word: string): string[] {
   return Object.keys(COMMANDS).filter((n) => n.startsWith(`${word} `));
 }
 
-export async function groupHelp(group: string): Promise<string> {
+export function groupHelp(group: string): string {
   return [
     `Usage: ${PROGRAM} ${group} <command> [options]`,
     "",
     "Commands:",
-    ...helpRows(await commandRows(groupCommands(group))),
+    ...helpRows(commandRows(groupCommands(group))),
     "",
     `Run \`${PROGRAM} ${group} <command> --help\` for a command's options.`,
   ].join("\n");
@@ -48,7 +47,7 @@ export async function groupHelp(group: string): Promise<string> {
 
 export function commandHelp(name: string, command: Command, globals: Spec[]): string {
   const specs = specsOf(command.options);
-  const lines = [command.summary, "", `Usage: ${PROGRAM} ${usageLine(name, specs)}`];
+  const lines = [COMMANDS[name]?.summary ?? "", "", `Usage: ${PROGRAM} ${usageLine(name, specs)}`];
   if (command.description) lines.push("", command.description);
   const options = optionsHelp(specs);
   if (options.length > 0) lines.push("", ...options);

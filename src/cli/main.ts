@@ -155,7 +155,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const isHelp = (a: string | undefined): boolean => a === "--help" || a === "-h";
   try {
     if (argv.length === 0 || (argv.length === 1 && isHelp(argv[0]))) {
-      stdout.write((await topHelp(GLOBAL_SPECS)) + "\n");
+      stdout.write(topHelp(GLOBAL_SPECS) + "\n");
       return argv.length === 0 ? EXIT_CODES.usage : EXIT_CODES.ok;
     }
     if (argv[0] === "--version" || argv[0] === "-v") {
@@ -166,7 +166,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     if (!found) {
       // A group alone (`apps`, `apps --help`) lists its commands.
       if (groupCommands(argv[0]!).length > 0 && (argv[1] === undefined || argv[1].startsWith("-"))) {
-        stdout.write((await groupHelp(argv[0]!)) + "\n");
+        stdout.write(groupHelp(argv[0]!) + "\n");
         return argv.slice(1).some(isHelp) ? EXIT_CODES.ok : EXIT_CODES.usage;
       }
       throw unknownCommand(argv);

@@ -5,7 +5,6 @@ import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
 
 export default defineCommand({
-  summary: "List the tenant's Win32 apps; those published by intune-publisher show their definition id",
   description: [
     "Every win32LobApp of the tenant: app id, name, version, publishing state, committed content version, and the",
     "definition id from the ownership stamp for apps intune-publisher published (`-` for the others).",

@@ -97,8 +97,6 @@ async function confirm(ctx: CommandContext, r: Removal): Promise<boolean> {
 }
 
 export default defineCommand({
-  summary:
-    "Delete a Win32 app (or every version of a definition) with its links and ESP membership, after a confirmation",
   description: [
     "Before deleting, it removes what Intune would refuse the delete for, and what would be left behind: the",
     "supersedence and dependency links of other apps to the app and its own links, its place in Enrollment Status",

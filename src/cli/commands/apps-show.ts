@@ -12,7 +12,6 @@ import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
 
 export default defineCommand({
-  summary: "Show one Win32 app of the tenant by app id, name or definition id",
   description: [
     "Also shows its assignments (group names resolved when the app registration may read groups) and its",
     "supersedence and dependency links. The JSON output is the app as Graph returns it, with largeIcon shortened",

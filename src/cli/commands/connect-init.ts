@@ -50,7 +50,6 @@ const file = (help: string): z.ZodOptional<z.ZodString> => option(text(), { valu
 const url = (help: string): z.ZodOptional<z.ZodString> => option(text(), { value: "URL", help });
 
 export default defineCommand({
-  summary: "Create or update a tenant profile (flags for scripts; prompts only on a terminal)",
   description: [
     "Writes the profile to the profiles file (default: <user config folder>/intune-publisher/config.yaml, or --config)",
     "and a client secret to its own file (mode 0600) beside it; the secret is never written into the profiles file",

@@ -21,7 +21,6 @@ async function writeNew(path: string, data: string, mode: number): Promise<void>
 }
 
 export default defineCommand({
-  summary: "Print what an admin needs to create the app registration: permissions JSON, Azure CLI script, consent URL",
   description: [
     "Prints the requiredResourceAccess JSON (Microsoft Graph app id and the six application-permission ids), an",
     "Azure CLI script for the chosen cloud (app, service principal, permissions, admin consent, credential) and the",

@@ -9,7 +9,6 @@ import { commandLogger } from "../session.js";
 import { targetInput, tenantOptions } from "../tenant-options.js";
 
 export default defineCommand({
-  summary: "Test the connection to a tenant: sign-in, the six Graph permissions, live probes, credential expiry",
   description: [
     "Steps: resolve settings, load the credential, reach the authority, get a token, read its roles, probe one",
     "read-only endpoint per permission, and check the credential's expiry (warning under 30 days).",

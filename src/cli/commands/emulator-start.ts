@@ -54,7 +54,6 @@ async function writePrivate(path: string, text: string): Promise<void> {
 }
 
 export default defineCommand({
-  summary: "Run the local tenant: Entra ID + Intune Graph + blob storage on 127.0.0.1",
   description: "Serves the token endpoint, Graph (/beta, /v1.0) and the upload storage over HTTPS until Ctrl-C.",
   notes: [
     "One emulator per state folder: a second start on a folder in use refuses and names the running one.",

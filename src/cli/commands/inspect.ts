@@ -8,7 +8,6 @@ import { argument, option } from "../options.js";
 import { keyValueTable, printData, type Table } from "../output.js";
 
 export default defineCommand({
-  summary: "Show the metadata of a .intunewin or .msi file",
   description: [
     "For a .intunewin: its Detection.xml (the encryption and MAC keys only with --show-keys: anyone holding",
     "them can decrypt the package). For a .msi: ProductCode, ProductVersion, ProductName, Manufacturer,",

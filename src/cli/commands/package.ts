@@ -6,7 +6,6 @@ import { keyValueTable, printData } from "../output.js";
 import { createProgressBar } from "../progress.js";
 
 export default defineCommand({
-  summary: "Package a setup folder into a .intunewin file",
   description: [
     "Writes DIR/<setup file name without extension>.intunewin in the format of Microsoft's Win32 Content Prep",
     "Tool: the whole source folder zipped, encrypted with AES-256-CBC and a random key, with an HMAC and a",

@@ -251,7 +251,6 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
 }
 
 export default defineCommand({
-  summary: "Publish app definitions: create, update or leave each app so the tenant holds it exactly once",
   description: [
     "Reads the definitions (all problems reported with file:line:column before any call), reads the tenant's",
     "win32LobApps, finds ours by the ownership stamp in their notes, and plans per app: create, update metadata",

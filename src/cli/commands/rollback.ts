@@ -68,7 +68,6 @@ function printResult(ctx: CommandContext, r: RollbackResult): void {
 }
 
 export default defineCommand({
-  summary: "Move an app's assignments and ESP membership back to a retained previous version",
   description: [
     "Makes a retained version (kept by updateStrategy supersede) the current one again: the target app gets the",
     "current app's whole assignment set (its own assignments on other targets are kept), the current app is",

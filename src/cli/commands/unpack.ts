@@ -7,7 +7,6 @@ import { createProgressBar } from "../progress.js";
 import { byteSizeFlag, countFlag } from "../sizes.js";
 
 export default defineCommand({
-  summary: "Verify, decrypt and extract a .intunewin file",
   description: [
     "Checks the package's MAC before decrypting, decrypts it, checks its SHA-256 digest, and extracts the",
     "setup folder into DIR (which must be new or empty). Before anything is written, the whole content is",
