@@ -3,7 +3,7 @@ import { packageFolder } from "../../intunewin/package.js";
 import { defineCommand } from "../command.js";
 import { option } from "../options.js";
 import { keyValueTable, printData } from "../output.js";
-import { createProgressBar } from "../progress.js";
+import { withProgressBar } from "../progress.js";
 
 export default defineCommand({
   description: [
@@ -28,19 +28,9 @@ export default defineCommand({
     }),
   }),
   async run(ctx, o) {
-    const bar = createProgressBar(ctx, "Packaging");
-    let result;
-    try {
-      result = await packageFolder({
-        sourceDir: o.source,
-        setupFile: o.setup,
-        outDir: o.out,
-        signal: ctx.signal,
-        onProgress: (done, total) => bar.update(done, total),
-      });
-    } finally {
-      bar.finish();
-    }
+    const result = await withProgressBar(ctx, "Packaging", (onProgress) =>
+      packageFolder({ sourceDir: o.source, setupFile: o.setup, outDir: o.out, signal: ctx.signal, onProgress }),
+    );
     const summary: Record<string, unknown> = {
       path: result.path,
       setupFile: result.setupFile,

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_ENTRIES, unpackPackage } from "../../intunewin/unpack.js";
 import { defineCommand } from "../command.js";
 import { argument, option } from "../options.js";
 import { keyValueTable, printData } from "../output.js";
-import { createProgressBar } from "../progress.js";
+import { withProgressBar } from "../progress.js";
 import { byteSizeFlag, countFlag } from "../sizes.js";
 
 export default defineCommand({
@@ -32,21 +32,17 @@ export default defineCommand({
     }),
   }),
   async run(ctx, o) {
-    const bar = createProgressBar(ctx, "Decrypting");
-    let r;
-    try {
-      r = await unpackPackage({
+    const r = await withProgressBar(ctx, "Decrypting", (onProgress) =>
+      unpackPackage({
         packagePath: o.file,
         outDir: o.out,
         keepZip: o.keepZip,
         ...(o.maxExtractedSize === undefined ? {} : { maxExtractedSize: o.maxExtractedSize }),
         ...(o.maxEntries === undefined ? {} : { maxEntries: o.maxEntries }),
         signal: ctx.signal,
-        onProgress: (done, total) => bar.update(done, total),
-      });
-    } finally {
-      bar.finish();
-    }
+        onProgress,
+      }),
+    );
     const data = {
       outDir: r.outDir,
       zipPath: r.zipPath,
