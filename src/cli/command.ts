@@ -1,4 +1,3 @@
-import type { ParseArgsConfig } from "node:util";
 import type { z } from "zod";
 import type { SecretRegistry } from "../clients/http/redact.js";
 import type { HttpLogger } from "../clients/http/types.js";
@@ -33,24 +32,19 @@ export interface CommandContext {
 }
 
 /**
- * One command = one file = an options schema + `run` (docs/DESIGN.md, house rule 1).
- * `flags` feeds node:util parseArgs; `schema` validates and types the parsed values.
+ * One command = one file = its help, its options and `run` (docs/DESIGN.md, CLI). `options` declares every flag and
+ * argument once (options.ts: `option()`, `argument()`); main.ts derives parseArgs and the help from it, validates
+ * with it and gives `run` what it returns. Its name and one-line summary are in commands/index.ts.
  */
-export interface Command<S extends z.ZodType = z.ZodType> {
-  name: string;
-  summary: string;
-  usage: string;
-  /** Extra help text after the usage line. */
-  details?: string;
-  flags: NonNullable<ParseArgsConfig["options"]>;
-  /** Positional argument names, in order, mapped into the schema input. */
-  positionals?: string[];
-  /** The name under which the positionals after `positionals` go into the schema input, as an array (any number). */
-  rest?: string;
-  schema: S;
-  run(ctx: CommandContext, options: z.infer<S>): Promise<number>;
+export interface Command<O extends z.ZodObject = z.ZodObject> {
+  /** what it does, printed before the options */
+  description?: string;
+  /** printed after the options (environment, defaults, exit codes) */
+  notes?: string;
+  options: O;
+  run(ctx: CommandContext, options: z.output<O>): Promise<number>;
 }
 
-export function defineCommand<S extends z.ZodType>(command: Command<S>): Command<S> {
+export function defineCommand<O extends z.ZodObject>(command: Command<O>): Command<O> {
   return command;
 }

@@ -1,52 +1,38 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
+import { z } from "zod";
 import { defaultLogDir, RunLog } from "../clients/http/log-file.js";
 import { SecretRegistry } from "../clients/http/redact.js";
 import { packageVersion } from "../clients/http/user-agent.js";
 import { isPublisherError, PublisherError } from "../core/errors.js";
-import type { Command, CommandContext, OutputFormat } from "./command.js";
-import { COMMANDS } from "./commands/index.js";
+import type { Command, CommandContext } from "./command.js";
+import { COMMANDS, loadCommand } from "./commands/index.js";
 import { EXIT_CODES } from "./exit-codes.js";
+import { commandHelp, groupCommands, groupHelp, PROGRAM, suggestCommand, topHelp } from "./help.js";
+import { argumentSpecs, option, optionSpecs, parseArgsOptions, specsOf } from "./options.js";
+import type { Spec } from "./options.js";
 import { SafeOutput } from "./safe-output.js";
 
-const GLOBAL_FLAGS = {
-  output: { type: "string", short: "o" },
-  help: { type: "boolean", short: "h" },
-  verbose: { type: "boolean" },
-  "log-file": { type: "string" },
-  "no-log-file": { type: "boolean" },
-} as const;
+const group = "Global options";
 
-function topHelp(): string {
-  const names = Object.keys(COMMANDS);
-  const width = Math.max(...names.map((n) => n.length));
-  return [
-    "intune-publisher: package, publish and keep Win32 apps in Microsoft Intune.",
-    "",
-    "Usage: intune-publisher <command> [options]",
-    "",
-    "Commands:",
-    ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n]?.summary ?? ""}`),
-    "",
-    "Global options:",
-    "  -o, --output json|table  data format on stdout (default: table)",
-    "  -h, --help               help for any command",
-    "      --verbose            more detail on stderr",
-    "      --log-file PATH      where commands that call Graph or Entra ID log (default: a run log in the",
-    "                           user's state folder, intune-publisher/logs; the last 20 are kept)",
-    "      --no-log-file        no log file",
-    "      --version            print the version",
-    "",
-    "Run `intune-publisher <command> --help` for a command's options. Exit codes: docs/cli.md.",
-  ].join("\n");
-}
-
-function commandHelp(cmd: Command): string {
-  const lines = [cmd.summary, "", `Usage: intune-publisher ${cmd.usage}`];
-  if (cmd.details) lines.push("", cmd.details);
-  lines.push("", "Global options: --output json|table, --help, --verbose, --log-file PATH, --no-log-file");
-  return lines.join("\n");
-}
+/** The options every command takes. */
+export const globalOptions = z.object({
+  output: option(
+    z.enum(["json", "table"], { error: (i) => `must be json or table, not "${String(i.input)}"` }).default("table"),
+    { short: "o", value: "json|table", group, help: "data format on stdout (default: table)" },
+  ),
+  help: option(z.boolean().default(false), { short: "h", group, help: "help for any command" }),
+  verbose: option(z.boolean().default(false), { group, help: "more detail on stderr" }),
+  logFile: option(z.string().optional(), {
+    value: "PATH",
+    group,
+    help:
+      "where commands that call Graph or Entra ID log (default: a run log in the user's state folder, " +
+      "intune-publisher/logs; the last 20 are kept)",
+  }),
+  noLogFile: option(z.boolean().default(false), { group, help: "no log file" }),
+});
+const GLOBAL_SPECS = specsOf(globalOptions);
 
 class UsageError extends PublisherError {
   constructor(message: string, hint?: string) {
@@ -58,9 +44,93 @@ class UsageError extends PublisherError {
 function findCommand(argv: string[]): { name: string; rest: string[] } | undefined {
   for (let n = Math.min(argv.length, 3); n >= 1; n--) {
     const name = argv.slice(0, n).join(" ");
-    if (COMMANDS[name]) return { name, rest: argv.slice(n) };
+    if (Object.hasOwn(COMMANDS, name)) return { name, rest: argv.slice(n) };
   }
   return undefined;
+}
+
+/** An unknown command: what was probably meant, and (inside a group) the group's commands. */
+function unknownCommand(argv: string[]): UsageError {
+  const [first = "", second = ""] = argv;
+  const members = groupCommands(first);
+  const suggestion = suggestCommand(argv);
+  const hint = [
+    suggestion !== undefined && suggestion !== first ? `Did you mean \`${PROGRAM} ${suggestion}\`?` : undefined,
+    members.length > 0 ? `The ${first} commands: ${members.join(", ")}.` : undefined,
+    `Run \`${PROGRAM} --help\` to list the commands.`,
+  ];
+  const what = members.length > 0 ? `${first} ${second}` : first;
+  return new UsageError(`Unknown command "${what}".`, hint.filter(Boolean).join(" "));
+}
+
+/** A schema issue as a sentence about the flag or argument it concerns. */
+function issueText(issue: z.core.$ZodIssue, specs: Spec[]): string {
+  const key = String(issue.path[0] ?? "");
+  const spec = specs.find((s) => s.key === key);
+  const field =
+    spec === undefined
+      ? "options"
+      : spec.kind === "option"
+        ? `--${spec.flag}`
+        : `Argument ${argumentSpecs(specs).indexOf(spec) + 1 + (spec.rest ? Number(issue.path[1] ?? 0) : 0)}`;
+  const what = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
+  return `${field} ${what}.`;
+}
+
+/** The parsed flags and arguments as the schema's input (camelCase keys). */
+function inputOf(
+  specs: Spec[],
+  values: Record<string, unknown>,
+  positionals: string[],
+  name: string,
+): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const o of optionSpecs(specs)) if (values[o.flag] !== undefined) input[o.key] = values[o.flag];
+  const args = argumentSpecs(specs);
+  args.forEach((a, i) => {
+    if (a.rest) input[a.key] = positionals.slice(i);
+    else if (positionals[i] !== undefined) input[a.key] = positionals[i];
+  });
+  if (!args.some((a) => a.rest) && positionals.length > args.length)
+    throw new UsageError(`Unexpected argument "${positionals[args.length]}".`, `Run \`${PROGRAM} ${name} --help\`.`);
+  return input;
+}
+
+function parse<O extends z.ZodObject>(schema: O, specs: Spec[], input: unknown, name: string): z.output<O> {
+  const result = schema.safeParse(input);
+  if (!result.success)
+    throw new UsageError(issueText(result.error.issues[0]!, specs), `Run \`${PROGRAM} ${name} --help\`.`);
+  return result.data;
+}
+
+/** Parses a command's arguments: global options, then the command's own, both from their declarations. */
+function parseCommandLine(
+  name: string,
+  command: Command,
+  args: string[],
+): { globals: z.output<typeof globalOptions>; options: z.output<z.ZodObject> } {
+  const specs = specsOf(command.options);
+  const clash = optionSpecs(specs).find((s) => GLOBAL_SPECS.some((g) => g.key === s.key));
+  if (clash) throw new Error(`The command ${name} declares the global option --${clash.flag}.`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { ...parseArgsOptions(GLOBAL_SPECS), ...parseArgsOptions(specs) },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(
+      `${(e as Error).message.replace(/\. To specify.*$/s, "")}.`,
+      `Run \`${PROGRAM} ${name} --help\`.`,
+    );
+  }
+  const values: Record<string, unknown> = parsed.values;
+  if (values["help"] === true) return { globals: { ...globalOptions.parse({}), help: true }, options: {} };
+  const globals = parse(globalOptions, GLOBAL_SPECS, inputOf(GLOBAL_SPECS, values, [], name), name);
+  const options = parse(command.options, specs, inputOf(specs, values, parsed.positionals, name), name);
+  return { globals, options };
 }
 
 export interface MainIo {
@@ -82,9 +152,10 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => stopOnSignal(signal, controller, stderr);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const isHelp = (a: string | undefined): boolean => a === "--help" || a === "-h";
   try {
-    if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h"))) {
-      stdout.write(topHelp() + "\n");
+    if (argv.length === 0 || (argv.length === 1 && isHelp(argv[0]))) {
+      stdout.write(topHelp(GLOBAL_SPECS) + "\n");
       return argv.length === 0 ? EXIT_CODES.usage : EXIT_CODES.ok;
     }
     if (argv[0] === "--version" || argv[0] === "-v") {
@@ -93,68 +164,25 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     }
     const found = findCommand(argv);
     if (!found) {
-      throw new UsageError(`Unknown command "${argv[0]}".`, "Run `intune-publisher --help` to list the commands.");
+      // A group alone (`apps`, `apps --help`) lists its commands.
+      if (groupCommands(argv[0]!).length > 0 && (argv[1] === undefined || argv[1].startsWith("-"))) {
+        stdout.write(groupHelp(argv[0]!) + "\n");
+        return argv.slice(1).some(isHelp) ? EXIT_CODES.ok : EXIT_CODES.usage;
+      }
+      throw unknownCommand(argv);
     }
-    const command = await COMMANDS[found.name]!.load();
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: found.rest,
-        options: { ...GLOBAL_FLAGS, ...command.flags },
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (e) {
-      throw new UsageError(
-        `${(e as Error).message.replace(/\. To specify.*$/s, "")}.`,
-        `Run \`intune-publisher ${found.name} --help\`.`,
-      );
-    }
-    const {
-      output,
-      help,
-      verbose,
-      "log-file": logFile,
-      "no-log-file": noLogFile,
-      ...values
-    } = parsed.values as Record<string, unknown>;
-    if (help) {
-      stdout.write(commandHelp(command) + "\n");
+    const command = await loadCommand(found.name);
+    const { globals, options } = parseCommandLine(found.name, command, found.rest);
+    if (globals.help) {
+      stdout.write(commandHelp(found.name, command, GLOBAL_SPECS) + "\n");
       return EXIT_CODES.ok;
-    }
-    if (output !== undefined && output !== "json" && output !== "table") {
-      throw new UsageError(`--output must be json or table, not "${String(output)}".`);
-    }
-    const names = command.positionals ?? [];
-    if (command.rest === undefined && parsed.positionals.length > names.length) {
-      throw new UsageError(
-        `Unexpected argument "${parsed.positionals[names.length]}".`,
-        `Run \`intune-publisher ${found.name} --help\`.`,
-      );
-    }
-    const input: Record<string, unknown> = { ...values };
-    names.forEach((n, i) => {
-      if (parsed.positionals[i] !== undefined) input[n] = parsed.positionals[i];
-    });
-    if (command.rest !== undefined) input[command.rest] = parsed.positionals.slice(names.length);
-    const result = command.schema.safeParse(input);
-    if (!result.success) {
-      const issue = result.error.issues[0]!;
-      const field =
-        command.rest !== undefined && issue.path[0] === command.rest
-          ? `Argument ${names.length + Number(issue.path[1] ?? 0) + 1}`
-          : issue.path.length
-            ? `--${String(issue.path[0])}`
-            : "options";
-      const what = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
-      throw new UsageError(`${field} ${what}.`, `Run \`intune-publisher ${found.name} --help\`.`);
     }
     const env = io.env ?? process.env;
     const cwd = io.cwd ?? process.cwd();
-    if (noLogFile !== true) {
+    if (!globals.noLogFile) {
       runLog = new RunLog({
-        ...(typeof logFile === "string" && logFile !== ""
-          ? { path: resolve(cwd, logFile) }
+        ...(globals.logFile !== undefined && globals.logFile !== ""
+          ? { path: resolve(cwd, globals.logFile) }
           : { dir: defaultLogDir(env) }),
         command: found.name,
         version: packageVersion(),
@@ -169,12 +197,12 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       env,
       cwd,
       signal: controller.signal,
-      output: (output as OutputFormat | undefined) ?? "table",
-      verbose: verbose === true,
+      output: globals.output,
+      verbose: globals.verbose,
       ...(runLog === undefined ? {} : { runLog }),
       secrets,
     };
-    const code = await command.run(ctx, result.data);
+    const code = await command.run(ctx, options);
     if (runLog?.written) {
       runLog.record("info", "finished", { exitCode: code });
       stderr.write(`Log file: ${runLog.path}\n`);

@@ -32,6 +32,20 @@ export function createProgressBar(ctx: CommandContext, label: string): ProgressB
   };
 }
 
+/** Runs `fn` with a progress callback drawing a bar labelled `label`; the bar ends with it. */
+export async function withProgressBar<T>(
+  ctx: CommandContext,
+  label: string,
+  fn: (onProgress: (done: number, total: number) => void) => Promise<T>,
+): Promise<T> {
+  const bar = createProgressBar(ctx, label);
+  try {
+    return await fn((done, total) => bar.update(done, total));
+  } finally {
+    bar.finish();
+  }
+}
+
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let v = n;

@@ -2,10 +2,9 @@
  * Which tenant the publish commands talk to, and a Graph client for it: a configured tenant (profile, flags,
  * AZURE_* variables, as `connect test` resolves them), or — with `--cloud local`, or when nothing at all is
  * configured — the local tenant: a running one found in the emulator's state folder, else one started in this
- * process (default seed, blob storage in memory) and closed with the session.
+ * process (default seed, blob storage in memory) and closed with the session. Local tenants come through the
+ * launcher port the caller gives (connect/local-tenant.ts): nothing here loads the emulator.
  */
-import { startLocalTenant } from "../../emulator/server.js";
-import type { LocalTenant } from "../../emulator/server.js";
 import { loadCredential } from "../clients/auth/credentials.js";
 import { createTokenProvider, pipelineTokenProvider } from "../clients/auth/token-provider.js";
 import { GraphClient } from "../clients/graph/client.js";
@@ -18,8 +17,8 @@ import type { Settings, SettingsFlags } from "../core/config/profile.js";
 import { isPublisherError } from "../core/errors.js";
 import { loadSettings, transportFor } from "./connect/config-store.js";
 import type { ConnectTransport } from "./connect/config-store.js";
-import { findRunningLocalTenant } from "./connect/local-tenant.js";
-import type { LocalTarget } from "./connect/local-tenant.js";
+import { localTargetOf } from "./connect/local-tenant.js";
+import type { LocalTarget, LocalTenantLauncher, StartedLocalTenant } from "./connect/local-tenant.js";
 
 export interface TargetInput {
   env: NodeJS.ProcessEnv;
@@ -28,6 +27,8 @@ export interface TargetInput {
   flags: SettingsFlags;
   /** the emulator state folder to look in for a running local tenant */
   stateDir: string;
+  /** finds or starts a local tenant (the CLI gives local-tenant-launcher.ts) */
+  launcher: LocalTenantLauncher;
   /** told when a local tenant is found or started, and of warnings */
   onNote?: (line: string) => void;
   /** blob storage of an in-process local tenant: in memory (default), or none (`connect test`) */
@@ -52,8 +53,8 @@ export interface ResolvedTarget {
   caPem: string | undefined;
   /** for people: "profile contoso", "in-process local tenant", … */
   source: string;
-  /** the in-process local tenant, when one was started */
-  localTenant: LocalTenant | undefined;
+  /** a local tenant started in this process for this run (gone when it ends) */
+  inProcess: boolean;
   /** which tenant this is, for JSON output */
   info: TargetInfo;
   close(): Promise<void>;
@@ -130,31 +131,20 @@ export function wantsLocalTenant(f: SettingsFlags, env: NodeJS.ProcessEnv): bool
 
 /** A local tenant: the running one in `stateDir` (an error when it is recorded but gone), else one in-process. */
 export async function localTarget(
+  launcher: LocalTenantLauncher,
   stateDir: string,
   onNote?: (line: string) => void,
   storage: "memory" | false = "memory",
-): Promise<{ target: LocalTarget; localTenant: LocalTenant | undefined }> {
-  const running = await findRunningLocalTenant(stateDir);
+): Promise<{ target: LocalTarget; started: StartedLocalTenant | undefined }> {
+  const running = await launcher.findRunning(stateDir);
   if (running) {
     onNote?.(`Using the ${running.source}.`);
     for (const w of running.warnings ?? []) onNote?.(`warning: ${w}`);
-    return { target: running, localTenant: undefined };
+    return { target: running, started: undefined };
   }
   onNote?.("Starting a local tenant in-process (default seed)...");
-  const lt = await startLocalTenant({ storage });
-  return {
-    localTenant: lt,
-    target: {
-      tenantId: lt.tenantId,
-      clientId: lt.clientId,
-      clientSecret: lt.clientSecret ?? "",
-      authorityHost: lt.authorityHost,
-      graphBaseUrl: lt.graphBaseUrl,
-      tokenAudience: lt.tokenAudience,
-      caPem: lt.caCertPem,
-      source: "in-process local tenant",
-    },
-  };
+  const started = await launcher.start({ storage });
+  return { started, target: localTargetOf(started, "in-process local tenant") };
 }
 
 function infoOf(settings: Settings, source: string): TargetInfo {
@@ -169,24 +159,40 @@ function infoOf(settings: Settings, source: string): TargetInfo {
   };
 }
 
+/** How to reach a local tenant, with flags and environment applied (the in-process tenant is the caller's to close). */
+export function localConnection(
+  target: LocalTarget,
+  flags: SettingsFlags = {},
+  env: NodeJS.ProcessEnv = {},
+): Omit<ResolvedTarget, "inProcess" | "close"> {
+  const settings = localSettings(target, flags, env);
+  return {
+    settings,
+    secretValue: target.clientSecret,
+    caPem: target.caPem,
+    source: target.source,
+    info: infoOf(settings, target.source),
+  };
+}
+
 /** The local tenant for `input`, with flags and environment applied. */
 export async function openLocalTarget(input: TargetInput): Promise<ResolvedTarget> {
-  const { target, localTenant } = await localTarget(input.stateDir, input.onNote, input.storage ?? "memory");
+  const { target, started } = await localTarget(
+    input.launcher,
+    input.stateDir,
+    input.onNote,
+    input.storage ?? "memory",
+  );
   try {
-    const settings = localSettings(target, input.flags, input.env);
     return {
-      settings,
-      secretValue: target.clientSecret,
-      caPem: target.caPem,
-      source: target.source,
-      localTenant,
-      info: infoOf(settings, target.source),
+      ...localConnection(target, input.flags, input.env),
+      inProcess: started !== undefined,
       close: async () => {
-        await localTenant?.close();
+        await started?.close();
       },
     };
   } catch (e) {
-    await localTenant?.close();
+    await started?.close();
     throw e;
   }
 }
@@ -215,7 +221,7 @@ export async function resolveTarget(input: TargetInput): Promise<ResolvedTarget>
     secretValue: undefined,
     caPem: undefined,
     source,
-    localTenant: undefined,
+    inProcess: false,
     info: infoOf(settings, source),
     close: async () => undefined,
   };

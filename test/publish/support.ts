@@ -12,7 +12,8 @@ import type { LoadedAppDefinition } from "../../src/definitions/load.js";
 import { packageFolder } from "../../src/intunewin/package.js";
 import { publish } from "../../src/publish/publish.js";
 import type { PublishOptions, PublishResult } from "../../src/publish/publish.js";
-import { localSettings, openGraphSession } from "../../src/publish/target.js";
+import { localTargetOf } from "../../src/publish/connect/local-tenant.js";
+import { localConnection, openGraphSession } from "../../src/publish/target.js";
 import type { GraphSession } from "../../src/publish/target.js";
 import { repoRoot } from "../support/paths.js";
 
@@ -41,23 +42,10 @@ export async function startPublishTenant(options: LocalTenantOptions = {}): Prom
     ...options,
   });
   const calls: Call[] = [];
-  const session = await openGraphSession(
-    {
-      settings: localSettings({
-        tenantId: lt.tenantId,
-        clientId: lt.clientId,
-        clientSecret: lt.clientSecret ?? "",
-        authorityHost: lt.authorityHost,
-        graphBaseUrl: lt.graphBaseUrl,
-        tokenAudience: lt.tokenAudience,
-        caPem: lt.caCertPem,
-        source: "test",
-      }),
-      secretValue: lt.clientSecret,
-      caPem: lt.caCertPem,
-    },
-    { env: {}, onRequest: (method, url) => calls.push({ method, url }) },
-  );
+  const session = await openGraphSession(localConnection(localTargetOf(lt, "test")), {
+    env: {},
+    onRequest: (method, url) => calls.push({ method, url }),
+  });
   const graphBase = lt.graphBaseUrl;
   return {
     lt,

@@ -1,21 +1,17 @@
 import { listApps } from "../../publish/apps.js";
 import { defineCommand } from "../command.js";
 import { printData } from "../output.js";
-import { settingsFlags, settingsSchema } from "./connect-test.js";
-import { withGraph } from "./publish.js";
+import { withGraph } from "../session.js";
+import { tenantOptions } from "../tenant-options.js";
 
 export default defineCommand({
-  name: "apps list",
-  summary: "List the tenant's Win32 apps; those published by intune-publisher show their definition id",
-  usage: "apps list [--profile P] [--cloud C] [--output json]",
-  details: [
+  description: [
     "Every win32LobApp of the tenant: app id, name, version, publishing state, committed content version, and the",
     "definition id from the ownership stamp for apps intune-publisher published (`-` for the others).",
     "Tenant options as for `publish` (with nothing configured: the local tenant). The JSON output is",
     "`{target, apps}`: which tenant (cloud, tenant id, source), and the apps.",
   ].join("\n"),
-  flags: settingsFlags,
-  schema: settingsSchema,
+  options: tenantOptions,
   async run(ctx, o) {
     const { rows, target } = await withGraph(ctx, o, async (s, t) => ({
       rows: await listApps(s.graph, ctx.signal),

@@ -7,9 +7,10 @@ import type { TargetInfo } from "../../publish/target.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { EXIT_CODES } from "../exit-codes.js";
+import { argument, option } from "../options.js";
 import { renderTable } from "../output.js";
-import { settingsFlags, settingsSchema } from "./connect-test.js";
-import { withGraph } from "./publish.js";
+import { withGraph } from "../session.js";
+import { tenantOptions } from "../tenant-options.js";
 
 const OWNER_TEXT = { removed: "removed app", ours: "intune-publisher", foreign: "not intune-publisher's" } as const;
 
@@ -96,55 +97,45 @@ async function confirm(ctx: CommandContext, r: Removal): Promise<boolean> {
 }
 
 export default defineCommand({
-  name: "apps remove",
-  summary:
-    "Delete a Win32 app (or every version of a definition) with its links and ESP membership, after a confirmation",
-  usage:
-    "apps remove ID|NAME [--all-versions] [--dry-run] [--yes] [--force] [--unlink-foreign] [--profile P] [--cloud C] [--output json]",
-  details: [
-    "ID|NAME: an app id, a display name (case-insensitive) or a definition id; it must name exactly one app, or,",
-    "with --all-versions, a definition (its id, or the id or name of one of its apps) whose versions are all removed.",
-    "",
+  description: [
     "Before deleting, it removes what Intune would refuse the delete for, and what would be left behind: the",
     "supersedence and dependency links of other apps to the app and its own links, its place in Enrollment Status",
     "Page profiles, and its assignments; then it deletes the apps, newest first. Everything is read and planned",
     "first; the plan is shown, and on a terminal you confirm it. Reference: docs/cli.md, docs/lifecycle.md.",
-    "",
-    "Options:",
-    "      --all-versions   remove every version of the definition",
-    "      --dry-run        print what would change (apps, links, ESP profiles, assignments): nothing is written",
-    "      --yes            do not ask (scripts); without a terminal and without --yes nothing is removed (exit 64)",
-    "      --force          also remove an app intune-publisher did not publish (no ownership stamp)",
-    "      --unlink-foreign also remove links that apps intune-publisher did not publish have to the app (else such",
-    "                       links stop the removal, naming them)",
-    "  -p, --profile NAME, --config FILE, --cloud C, --tenant T, --client-id ID, …   as for `connect test`",
-    "      --state DIR      the emulator state folder to look in for a running local tenant",
-    "",
+  ].join("\n"),
+  notes: [
     "A run that stops half-way says what it did; running it again finishes it.",
     `Exit codes: ${EXIT_CODES.ok} removed (or planned with --dry-run); ${EXIT_CODES.input} no such app;`,
     `${EXIT_CODES.usage} ambiguous name, an app not ours without --force, foreign links without --unlink-foreign, or no`,
     `terminal and no --yes; ${EXIT_CODES.cancelled} not confirmed; ${EXIT_CODES.permission} a missing permission; ${EXIT_CODES.graph} a Graph error.`,
   ].join("\n"),
-  flags: {
-    ...settingsFlags,
-    force: { type: "boolean" },
-    "all-versions": { type: "boolean" },
-    "unlink-foreign": { type: "boolean" },
-    "dry-run": { type: "boolean" },
-    yes: { type: "boolean" },
-  },
-  positionals: ["app"],
-  schema: settingsSchema.extend({
-    app: z.string().min(1),
-    force: z.boolean().optional(),
-    "all-versions": z.boolean().optional(),
-    "unlink-foreign": z.boolean().optional(),
-    "dry-run": z.boolean().optional(),
-    yes: z.boolean().optional(),
+  options: z.object({
+    app: argument(z.string().min(1), {
+      value: "ID|NAME",
+      help:
+        "an app id, a display name (case-insensitive) or a definition id; it must name exactly one app, or, with " +
+        "--all-versions, a definition (its id, or the id or name of one of its apps) whose versions are all removed",
+    }),
+    allVersions: option(z.boolean().default(false), { help: "remove every version of the definition" }),
+    dryRun: option(z.boolean().default(false), {
+      help: "print what would change (apps, links, ESP profiles, assignments): nothing is written",
+    }),
+    yes: option(z.boolean().default(false), {
+      help: "do not ask (scripts); without a terminal and without --yes nothing is removed (exit 64)",
+    }),
+    force: option(z.boolean().default(false), {
+      help: "also remove an app intune-publisher did not publish (no ownership stamp)",
+    }),
+    unlinkForeign: option(z.boolean().default(false), {
+      help:
+        "also remove links that apps intune-publisher did not publish have to the app (else such links stop the " +
+        "removal, naming them)",
+    }),
+    ...tenantOptions.shape,
   }),
   async run(ctx, o) {
-    const dryRun = o["dry-run"] === true;
-    const ask = !dryRun && o.yes !== true;
+    const dryRun = o.dryRun;
+    const ask = !dryRun && !o.yes;
     // Refused before any call: a script must say --yes, a person answers the question.
     if (ask && (ctx.stdin ?? process.stdin).isTTY !== true)
       throw new PublisherError(
@@ -157,9 +148,9 @@ export default defineCommand({
       ...(await removeApps({
         graph: s.graph,
         app: o.app,
-        allVersions: o["all-versions"] === true,
-        force: o.force === true,
-        unlinkForeign: o["unlink-foreign"] === true,
+        allVersions: o.allVersions,
+        force: o.force,
+        unlinkForeign: o.unlinkForeign,
         dryRun,
         signal: ctx.signal,
         ...(ask ? { confirm: (r: Removal) => confirm(ctx, r) } : {}),

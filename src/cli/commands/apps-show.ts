@@ -6,23 +6,24 @@ import { describeLink, outgoingLinks } from "../../core/targeting/relationships.
 import type { MobileAppAssignmentWire } from "../../core/wire/graph.js";
 import { findApp } from "../../publish/apps.js";
 import { defineCommand } from "../command.js";
+import { argument } from "../options.js";
 import { keyValueTable, printData } from "../output.js";
-import { settingsFlags, settingsSchema } from "./connect-test.js";
-import { withGraph } from "./publish.js";
+import { withGraph } from "../session.js";
+import { tenantOptions } from "../tenant-options.js";
 
 export default defineCommand({
-  name: "apps show",
-  summary: "Show one Win32 app of the tenant by app id, name or definition id",
-  usage: "apps show ID|NAME [--profile P] [--cloud C] [--output json]",
-  details: [
-    "ID|NAME: an app id, a display name (case-insensitive) or the definition id of an app we published.",
+  description: [
     "Also shows its assignments (group names resolved when the app registration may read groups) and its",
     "supersedence and dependency links. The JSON output is the app as Graph returns it, with largeIcon shortened",
     "to its type and size, plus `assignments`, `relationships` and `target` (which tenant: cloud, tenant id, source).",
   ].join("\n"),
-  flags: settingsFlags,
-  positionals: ["app"],
-  schema: settingsSchema.extend({ app: z.string().min(1) }),
+  options: z.object({
+    app: argument(z.string().min(1), {
+      value: "ID|NAME",
+      help: "an app id, a display name (case-insensitive) or the definition id of an app we published",
+    }),
+    ...tenantOptions.shape,
+  }),
   async run(ctx, o) {
     const { app, assignments, relationships, groups, filters, target } = await withGraph(ctx, o, async (s, t) => {
       const found = await findApp(s.graph, o.app, ctx.signal);

@@ -9,12 +9,9 @@ import { PublisherError } from "../../core/errors.js";
 import { saveProfile } from "../../publish/connect/config-store.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
+import { option } from "../options.js";
 import { keyValueTable, printData } from "../output.js";
 import { writeRaw } from "../safe-output.js";
-import { settingsFlags } from "./connect-test.js";
-
-// The connection flags every command shares, minus `--state` (init writes a profile, it never looks for a tenant).
-const { state: _state, ...connectionFlags } = settingsFlags;
 
 function usage(message: string, hint?: string): PublisherError {
   return new PublisherError("usage", "Usage", message, hint === undefined ? {} : { hint });
@@ -48,70 +45,56 @@ async function prompt(ctx: CommandContext, question: string, hidden = false): Pr
   }
 }
 
+const text = (): z.ZodOptional<z.ZodString> => z.string().min(1).optional();
+const file = (help: string): z.ZodOptional<z.ZodString> => option(text(), { value: "FILE", help });
+const url = (help: string): z.ZodOptional<z.ZodString> => option(text(), { value: "URL", help });
+
 export default defineCommand({
-  name: "connect init",
-  summary: "Create or update a tenant profile (flags for scripts; prompts only on a terminal)",
-  usage:
-    "connect init [--profile NAME] --tenant T --client-id ID [--cloud C] (--secret-stdin | --secret-env | --certificate FILE | --federated-token-file FILE)",
-  details: [
+  description: [
     "Writes the profile to the profiles file (default: <user config folder>/intune-publisher/config.yaml, or --config)",
     "and a client secret to its own file (mode 0600) beside it; the secret is never written into the profiles file",
-    "and never accepted as a command-line value.",
-    "",
-    "  -p, --profile NAME            profile name (default: default)",
-    "      --config FILE             the profiles file",
-    "      --cloud C                 global (default) | usgov | usgov-dod | china | custom | local",
-    "      --tenant T                tenant ID or verified domain",
-    "      --client-id ID            application (client) ID",
-    "      --authority-host URL, --token-audience URL, --graph-base-url URL   endpoint overrides",
-    "      --secret-stdin            read the client secret from standard input",
-    "      --secret-env              store the value of AZURE_CLIENT_SECRET",
-    "      --secret-expires-on DATE  the secret's expiry (connect test warns 30 days ahead)",
-    "      --certificate FILE        PEM (certificate + key) or PFX; --key FILE for a separate PEM key",
-    "      --certificate-password-file FILE   the PFX/key password (else AZURE_CLIENT_CERTIFICATE_PASSWORD)",
-    "      --federated-token-file FILE        workload identity / GitHub OIDC token file",
-    "      --ca-certificate FILE     an extra CA to trust;  --proxy URL  http://host:port",
-    "                                (a password in it goes to secrets/<profile>.proxy-password, 0600, not the profile)",
-    "On a terminal, missing values are asked for (the secret without echo).",
+    "and never accepted as a command-line value. One credential: --secret-stdin, --secret-env, --certificate FILE or",
+    "--federated-token-file FILE.",
   ].join("\n"),
-  flags: {
-    ...connectionFlags,
-    "secret-stdin": { type: "boolean" },
-    "secret-env": { type: "boolean" },
-    "secret-expires-on": { type: "string" },
-    certificate: { type: "string" },
-    key: { type: "string" },
-    "certificate-password-file": { type: "string" },
-    "send-certificate-chain": { type: "boolean" },
-    "federated-token-file": { type: "string" },
-  },
-  schema: z.object({
-    profile: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]+$/, "must use letters, digits, . _ -")
-      .default("default"),
-    config: z.string().min(1).optional(),
-    cloud: z.enum(CLOUD_NAMES).default("global"),
-    tenant: z.string().min(1).optional(),
-    "client-id": z.string().min(1).optional(),
-    "authority-host": z.string().min(1).optional(),
-    "token-audience": z.string().min(1).optional(),
-    "graph-base-url": z.string().min(1).optional(),
-    "secret-stdin": z.boolean().optional(),
-    "secret-env": z.boolean().optional(),
-    "secret-expires-on": z.string().min(1).optional(),
-    certificate: z.string().min(1).optional(),
-    key: z.string().min(1).optional(),
-    "certificate-password-file": z.string().min(1).optional(),
-    "send-certificate-chain": z.boolean().optional(),
-    "federated-token-file": z.string().min(1).optional(),
-    "ca-certificate": z.string().min(1).optional(),
-    proxy: z.string().min(1).optional(),
+  notes: "On a terminal, missing values are asked for (the secret without echo).",
+  options: z.object({
+    profile: option(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._-]+$/, "must use letters, digits, . _ -")
+        .default("default"),
+      { short: "p", value: "NAME", help: "profile name (default: default)" },
+    ),
+    config: file("the profiles file"),
+    cloud: option(z.enum(CLOUD_NAMES).default("global"), {
+      value: "C",
+      help: "global (default) | usgov | usgov-dod | china | custom | local",
+    }),
+    tenant: option(text(), { value: "T", help: "tenant ID or verified domain" }),
+    clientId: option(text(), { value: "ID", help: "application (client) ID" }),
+    authorityHost: url("endpoint override: the Entra ID authority host"),
+    tokenAudience: url("endpoint override: the audience of Graph tokens"),
+    graphBaseUrl: url("endpoint override: the Graph base URL"),
+    secretStdin: option(z.boolean().default(false), { help: "read the client secret from standard input" }),
+    secretEnv: option(z.boolean().default(false), { help: "store the value of AZURE_CLIENT_SECRET" }),
+    secretExpiresOn: option(text(), {
+      value: "DATE",
+      help: "the secret's expiry (connect test warns 30 days ahead)",
+    }),
+    certificate: file("PEM (certificate + key) or PFX; --key FILE for a separate PEM key"),
+    key: file("the private key of a PEM certificate, when it is in a file of its own"),
+    certificatePasswordFile: file("the PFX/key password (else AZURE_CLIENT_CERTIFICATE_PASSWORD)"),
+    sendCertificateChain: option(z.boolean().default(false), {
+      help: "send the certificate chain (x5c) with each sign-in (subject name and issuer authentication)",
+    }),
+    federatedTokenFile: file("workload identity / GitHub OIDC token file"),
+    caCertificate: file("an extra CA to trust"),
+    proxy: url("http://host:port (a password in it goes to secrets/<profile>.proxy-password, 0600, not the profile)"),
   }),
   async run(ctx, o) {
-    const interactive = process.stdin.isTTY === true && ctx.stderr.isTTY === true && !o["secret-stdin"];
+    const interactive = process.stdin.isTTY === true && ctx.stderr.isTTY === true && !o.secretStdin;
     let tenant = o.tenant;
-    let clientId = o["client-id"];
+    let clientId = o.clientId;
     if (tenant === undefined && interactive)
       tenant = await prompt(ctx, "Tenant ID or domain (e.g. contoso.onmicrosoft.com): ");
     if (clientId === undefined && interactive) clientId = await prompt(ctx, "Application (client) ID: ");
@@ -119,7 +102,7 @@ export default defineCommand({
     if (!clientId) throw usage("--client-id is required.", "Give the application (client) ID of the app registration.");
     normalizeTenant(tenant);
 
-    const chosen = [o["secret-stdin"], o["secret-env"], o.certificate, o["federated-token-file"]].filter(
+    const chosen = [o.secretStdin, o.secretEnv, o.certificate, o.federatedTokenFile].filter(
       (x) => x !== undefined && x !== false,
     ).length;
     if (chosen > 1)
@@ -132,14 +115,14 @@ export default defineCommand({
         type: "certificate",
         path: abs(o.certificate),
         ...(o.key === undefined ? {} : { keyPath: abs(o.key) }),
-        ...(o["certificate-password-file"] === undefined ? {} : { passwordFile: abs(o["certificate-password-file"]) }),
-        ...(o["send-certificate-chain"] ? { sendCertificateChain: true } : {}),
+        ...(o.certificatePasswordFile === undefined ? {} : { passwordFile: abs(o.certificatePasswordFile) }),
+        ...(o.sendCertificateChain ? { sendCertificateChain: true } : {}),
       };
-    } else if (o["federated-token-file"] !== undefined) {
-      credential = { type: "federated", tokenFile: abs(o["federated-token-file"]) };
+    } else if (o.federatedTokenFile !== undefined) {
+      credential = { type: "federated", tokenFile: abs(o.federatedTokenFile) };
     } else {
-      if (o["secret-stdin"]) secret = (await readAll(process.stdin)).replace(/\r?\n$/, "");
-      else if (o["secret-env"]) secret = ctx.env["AZURE_CLIENT_SECRET"];
+      if (o.secretStdin) secret = (await readAll(process.stdin)).replace(/\r?\n$/, "");
+      else if (o.secretEnv) secret = ctx.env["AZURE_CLIENT_SECRET"];
       else if (interactive) secret = await prompt(ctx, "Client secret Value (not the Secret ID; not shown): ", true);
       else {
         throw usage(
@@ -151,18 +134,18 @@ export default defineCommand({
       if (secret === undefined || secret.trim() === "") throw usage("The client secret is empty.");
       credential = {
         type: "secret",
-        ...(o["secret-expires-on"] === undefined ? {} : { expiresOn: o["secret-expires-on"] }),
+        ...(o.secretExpiresOn === undefined ? {} : { expiresOn: o.secretExpiresOn }),
       };
     }
     const draft = {
       tenant,
       clientId,
       cloud: o.cloud,
-      ...(o["authority-host"] === undefined ? {} : { authorityHost: o["authority-host"] }),
-      ...(o["token-audience"] === undefined ? {} : { tokenAudience: o["token-audience"] }),
-      ...(o["graph-base-url"] === undefined ? {} : { graphBaseUrl: o["graph-base-url"] }),
+      ...(o.authorityHost === undefined ? {} : { authorityHost: o.authorityHost }),
+      ...(o.tokenAudience === undefined ? {} : { tokenAudience: o.tokenAudience }),
+      ...(o.graphBaseUrl === undefined ? {} : { graphBaseUrl: o.graphBaseUrl }),
       credential,
-      ...(o["ca-certificate"] === undefined ? {} : { caCertificate: abs(o["ca-certificate"]) }),
+      ...(o.caCertificate === undefined ? {} : { caCertificate: abs(o.caCertificate) }),
       ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
     };
     const parsed = profileSchema.safeParse(draft);

@@ -6,6 +6,7 @@ import { setupPlan } from "../../core/config/setup.js";
 import { PublisherError } from "../../core/errors.js";
 import { createSelfSignedCertificate } from "../../clients/auth/self-signed.js";
 import { defineCommand } from "../command.js";
+import { option } from "../options.js";
 
 /** Writes a complete file under a temporary name, then links it into place: fails with EEXIST, never overwrites. */
 async function writeNew(path: string, data: string, mode: number): Promise<void> {
@@ -20,37 +21,33 @@ async function writeNew(path: string, data: string, mode: number): Promise<void>
 }
 
 export default defineCommand({
-  name: "connect setup",
-  summary: "Print what an admin needs to create the app registration: permissions JSON, Azure CLI script, consent URL",
-  usage:
-    "connect setup [--cloud C] [--name N] [--tenant T] [--client-id ID] [--profile P] [--certificate FILE] [--output json]",
-  details: [
+  description: [
     "Prints the requiredResourceAccess JSON (Microsoft Graph app id and the six application-permission ids), an",
     "Azure CLI script for the chosen cloud (app, service principal, permissions, admin consent, credential) and the",
     "admin-consent URL. Nothing is changed in any tenant.",
-    "",
-    "  --cloud C           global (default) | usgov | usgov-dod | china | custom | local",
-    "  --name N            display name of the app registration (default: intune-publisher)",
-    "  --tenant T, --client-id ID   fill the consent URL and script",
-    "  --profile P         profile name used in the script's `connect init` line (default: default)",
-    "  --certificate FILE  write a new self-signed certificate: FILE (certificate + private key, mode 0600, for",
-    "                      the profile) and FILE with extension .cer (public certificate, to upload)",
   ].join("\n"),
-  flags: {
-    cloud: { type: "string" },
-    name: { type: "string" },
-    tenant: { type: "string" },
-    "client-id": { type: "string" },
-    profile: { type: "string", short: "p" },
-    certificate: { type: "string" },
-  },
-  schema: z.object({
-    cloud: z.enum(CLOUD_NAMES).default("global"),
-    name: z.string().min(1).default("intune-publisher"),
-    tenant: z.string().min(1).optional(),
-    "client-id": z.string().min(1).optional(),
-    profile: z.string().min(1).default("default"),
-    certificate: z.string().min(1).optional(),
+  options: z.object({
+    cloud: option(z.enum(CLOUD_NAMES).default("global"), {
+      value: "C",
+      help: "global (default) | usgov | usgov-dod | china | custom | local",
+    }),
+    name: option(z.string().min(1).default("intune-publisher"), {
+      value: "N",
+      help: "display name of the app registration (default: intune-publisher)",
+    }),
+    tenant: option(z.string().min(1).optional(), { value: "T", help: "fills the consent URL and script" }),
+    clientId: option(z.string().min(1).optional(), { value: "ID", help: "fills the consent URL and script" }),
+    profile: option(z.string().min(1).default("default"), {
+      short: "p",
+      value: "P",
+      help: "profile name used in the script's `connect init` line (default: default)",
+    }),
+    certificate: option(z.string().min(1).optional(), {
+      value: "FILE",
+      help:
+        "write a new self-signed certificate: FILE (certificate + private key, mode 0600, for the profile) and " +
+        "FILE with extension .cer (public certificate, to upload)",
+    }),
   }),
   async run(ctx, o) {
     let certificate:
@@ -95,7 +92,7 @@ export default defineCommand({
       cloud: o.cloud,
       name: o.name,
       tenant: o.tenant,
-      clientId: o["client-id"],
+      clientId: o.clientId,
       certificateFile: certificate?.publicCertificate,
       profile: o.profile,
     });

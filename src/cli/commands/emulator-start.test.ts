@@ -38,7 +38,7 @@ async function start(cwd: string, input: Record<string, unknown>): Promise<Start
     output: "json",
     verbose: false,
   };
-  const running = command.run(ctx, command.schema.parse(input));
+  const running = command.run(ctx, command.options.parse(input));
   let failed: unknown;
   running.catch((e: unknown) => (failed = e));
   while (!out.includes("}")) {
@@ -73,7 +73,7 @@ describe("emulator start", () => {
         output: "json",
         verbose: false,
       };
-      const running = command.run(ctx, command.schema.parse({ state: "st" }));
+      const running = command.run(ctx, command.options.parse({ state: "st" }));
       while (!out.includes("}")) await new Promise((r) => setTimeout(r, 20));
       const facts = JSON.parse(out) as Record<string, string>;
       assert.equal(facts["caCertificate"], join(state, "st", "ca.pem"));
@@ -183,7 +183,7 @@ describe("emulator start", () => {
       await stat(join(dir, "fresh", "st", "credentials.json"));
       await assert.rejects(stat(join(dir, "fresh", "st", "emulator.lock")), { code: "ENOENT" });
       // --blob-dir naming a new folder is created too.
-      const b = await start(dir, { state: "st2", "blob-dir": "new/blobs" });
+      const b = await start(dir, { state: "st2", blobDir: "new/blobs" });
       assert.ok((await stat(join(dir, "new", "blobs"))).isDirectory());
       assert.equal(await b.stop(), 0);
     } finally {

@@ -1,12 +1,14 @@
 import { chmod, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { listenAddress, startLocalTenant } from "../../../emulator/server.js";
-import type { LocalTenant } from "../../../emulator/server.js";
+import { formatLocalTenantRecord, LOCAL_TENANT_RECORD_FILE } from "../../core/config/local-tenant-record.js";
 import { PublisherError } from "../../core/errors.js";
 import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
+import type { StartedLocalTenant } from "../../publish/connect/local-tenant.js";
+import { checkListenHost, localTenantLauncher } from "../../publish/connect/local-tenant-launcher.js";
 import { acquireStateLock } from "../../publish/connect/state-lock.js";
 import { defineCommand } from "../command.js";
+import { option } from "../options.js";
 import type { CommandContext } from "../command.js";
 import { keyValueTable, printData } from "../output.js";
 
@@ -52,58 +54,60 @@ async function writePrivate(path: string, text: string): Promise<void> {
 }
 
 export default defineCommand({
-  name: "emulator start",
-  summary: "Run the local tenant: Entra ID + Intune Graph + blob storage on 127.0.0.1",
-  usage:
-    "emulator start [--seed FILE] [--port N] [--host 127.0.0.1|localhost] [--state DIR] [--persist] [--blob-dir DIR]",
-  details: [
-    "Serves the token endpoint, Graph (/beta, /v1.0) and the upload storage over HTTPS until Ctrl-C.",
-    "--seed FILE   YAML or JSON seed (docs/emulator.md); default: one tenant, one app with all six permissions",
-    "--port N      HTTPS port (default: any free port)",
-    "--host H      127.0.0.1 (default) or localhost; any other address is refused: the admin API has no",
-    "              authentication and blob storage uses Azurite's public well-known account key (loopback only)",
-    "--state DIR   keeps the CA, server certificate and credentials.json (default: $INTUNE_PUBLISHER_EMULATOR_STATE,",
-    "              else the user's state folder); `connect test --cloud local` finds the running tenant there",
-    "--persist     keeps Graph state (apps, uploads, assignments) and uploaded content in the state folder",
-    "              (and credentials.json after a stop, so later commands say it is stopped)",
-    "--blob-dir DIR  keeps uploaded content on disk in DIR instead of in memory (for large packages)",
+  description: "Serves the token endpoint, Graph (/beta, /v1.0) and the upload storage over HTTPS until Ctrl-C.",
+  notes: [
     "One emulator per state folder: a second start on a folder in use refuses and names the running one.",
     "Clients must trust the printed CA certificate (NODE_EXTRA_CA_CERTS or an explicit CA option).",
   ].join("\n"),
-  flags: {
-    seed: { type: "string" },
-    port: { type: "string" },
-    host: { type: "string" },
-    state: { type: "string" },
-    persist: { type: "boolean" },
-    "blob-dir": { type: "string" },
-  },
-  schema: z.object({
-    seed: z.string().min(1).optional(),
-    port: z.coerce.number().int().min(0).max(65535).optional(),
-    host: z.string().min(1).optional(),
-    state: z.string().min(1).optional(),
-    persist: z.boolean().optional(),
-    "blob-dir": z.string().min(1).optional(),
+  options: z.object({
+    seed: option(z.string().min(1).optional(), {
+      value: "FILE",
+      help: "YAML or JSON seed (docs/emulator.md); default: one tenant, one app with all six permissions",
+    }),
+    port: option(z.coerce.number().int().min(0).max(65535).optional(), {
+      value: "N",
+      help: "HTTPS port (default: any free port)",
+    }),
+    host: option(z.string().min(1).optional(), {
+      value: "H",
+      help:
+        "127.0.0.1 (default) or localhost; any other address is refused: the admin API has no authentication and " +
+        "blob storage uses Azurite's public well-known account key (loopback only)",
+    }),
+    state: option(z.string().min(1).optional(), {
+      value: "DIR",
+      help:
+        "keeps the CA, server certificate and credentials.json (default: $INTUNE_PUBLISHER_EMULATOR_STATE, else " +
+        "the user's state folder); `connect test --cloud local` finds the running tenant there",
+    }),
+    persist: option(z.boolean().default(false), {
+      help:
+        "keeps Graph state (apps, uploads, assignments) and uploaded content in the state folder (and " +
+        "credentials.json after a stop, so later commands say it is stopped)",
+    }),
+    blobDir: option(z.string().min(1).optional(), {
+      value: "DIR",
+      help: "keeps uploaded content on disk in DIR instead of in memory (for large packages)",
+    }),
   }),
   async run(ctx: CommandContext, o) {
     const stateDir = resolve(ctx.cwd, o.state ?? defaultEmulatorStateDir(ctx.env));
     const blobDir =
-      o["blob-dir"] !== undefined ? resolve(ctx.cwd, o["blob-dir"]) : o.persist ? join(stateDir, "blobs") : undefined;
+      o.blobDir !== undefined ? resolve(ctx.cwd, o.blobDir) : o.persist ? join(stateDir, "blobs") : undefined;
     const warn = (line: string): boolean => ctx.stderr.write(`warning: ${line}\n`);
-    listenAddress(o.host); // refused before anything is created
+    await checkListenHost(o.host); // refused before anything is created
     await prepareStateDir(stateDir, warn);
     // One emulator per state folder: a second start would overwrite credentials.json (docs/emulator.md).
     const lock = await acquireStateLock(stateDir, (line) => ctx.stderr.write(`${line}\n`));
-    const credentialsPath = join(stateDir, "credentials.json");
-    let lt: LocalTenant;
+    const credentialsPath = join(stateDir, LOCAL_TENANT_RECORD_FILE);
+    let lt: StartedLocalTenant;
     try {
-      lt = await startLocalTenant({
+      lt = await localTenantLauncher.start({
         ...(o.seed === undefined ? {} : { seed: resolve(ctx.cwd, o.seed) }),
         ...(o.port === undefined ? {} : { port: o.port }),
         ...(o.host === undefined ? {} : { host: o.host }),
         stateDir,
-        persist: o.persist === true,
+        persist: o.persist,
         storage: blobDir === undefined ? "memory" : { location: blobDir },
       });
     } catch (e) {
@@ -122,18 +126,14 @@ export default defineCommand({
       // Everything a client needs to find and use this tenant (src/publish/connect/local-tenant.ts reads it).
       await writePrivate(
         credentialsPath,
-        JSON.stringify(
-          {
-            authorityHost: lt.authorityHost,
-            graphBaseUrl: lt.graphBaseUrl,
-            tokenAudience: lt.tokenAudience,
-            tenantId: lt.tenantId,
-            clientId: lt.clientId,
-            clientSecret: lt.clientSecret ?? null,
-          },
-          null,
-          2,
-        ) + "\n",
+        formatLocalTenantRecord({
+          authorityHost: lt.authorityHost,
+          graphBaseUrl: lt.graphBaseUrl,
+          tokenAudience: lt.tokenAudience,
+          tenantId: lt.tenantId,
+          clientId: lt.clientId,
+          clientSecret: lt.clientSecret ?? null,
+        }),
       );
       await lock.setAddress(lt.authorityHost);
       const data = {
@@ -158,7 +158,7 @@ export default defineCommand({
       } finally {
         // A persisted folder keeps its record, so a later command says the tenant is stopped instead of publishing
         // to an empty in-process one; without --persist the tenant's state is gone, and so is its record.
-        if (o.persist !== true && (await lock.isHeld())) await rm(credentialsPath, { force: true });
+        if (!o.persist && (await lock.isHeld())) await rm(credentialsPath, { force: true });
         await lock.release();
       }
     }

@@ -1,54 +1,65 @@
 import type { Command } from "../command.js";
 
-/** Command name -> lazy loader. Multi-word names ("emulator start") are matched on the leading arguments. */
-export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+/**
+ * Command name -> summary and lazy loader; everything else (options, help) is in the command's file. The summaries
+ * live here so that `--help` and a group's listing load no command module. Multi-word names ("emulator start") are
+ * matched on the leading arguments; their first word is a group (`intune-publisher apps` lists its commands).
+ */
+export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<{ default: Command }> }>> = {
   package: {
     summary: "Package a setup folder into a .intunewin file",
-    load: async () => (await import("./package.js")).default as unknown as Command,
+    load: () => import("./package.js"),
   },
   unpack: {
     summary: "Verify, decrypt and extract a .intunewin file",
-    load: async () => (await import("./unpack.js")).default as unknown as Command,
-  },
-  "emulator start": {
-    summary: "Run the local tenant (Entra ID + Intune Graph + storage) on 127.0.0.1",
-    load: async () => (await import("./emulator-start.js")).default as unknown as Command,
+    load: () => import("./unpack.js"),
   },
   inspect: {
     summary: "Show the metadata of a .intunewin or .msi file",
-    load: async () => (await import("./inspect.js")).default as unknown as Command,
+    load: () => import("./inspect.js"),
+  },
+  "emulator start": {
+    summary: "Run the local tenant: Entra ID + Intune Graph + blob storage on 127.0.0.1",
+    load: () => import("./emulator-start.js"),
   },
   "connect init": {
-    summary: "Create or update a tenant profile (flags for scripts; prompts on a terminal)",
-    load: async () => (await import("./connect-init.js")).default as unknown as Command,
+    summary: "Create or update a tenant profile (flags for scripts; prompts only on a terminal)",
+    load: () => import("./connect-init.js"),
   },
   "connect test": {
-    summary: "Test sign-in, the six Graph permissions, live probes and credential expiry",
-    load: async () => (await import("./connect-test.js")).default as unknown as Command,
+    summary: "Test the connection to a tenant: sign-in, the six Graph permissions, live probes, credential expiry",
+    load: () => import("./connect-test.js"),
   },
   "connect setup": {
-    summary: "Print what an admin needs to create the app registration (permissions, CLI script, consent URL)",
-    load: async () => (await import("./connect-setup.js")).default as unknown as Command,
+    summary:
+      "Print what an admin needs to create the app registration: permissions JSON, Azure CLI script, consent URL",
+    load: () => import("./connect-setup.js"),
   },
   publish: {
     summary: "Publish app definitions: create, update or leave each app so the tenant holds it exactly once",
-    load: async () => (await import("./publish.js")).default as unknown as Command,
+    load: () => import("./publish.js"),
   },
   rollback: {
     summary: "Move an app's assignments and ESP membership back to a retained previous version",
-    load: async () => (await import("./rollback.js")).default as unknown as Command,
+    load: () => import("./rollback.js"),
   },
   "apps list": {
-    summary: "List the tenant's Win32 apps (ours show their definition id)",
-    load: async () => (await import("./apps-list.js")).default as unknown as Command,
+    summary: "List the tenant's Win32 apps; those published by intune-publisher show their definition id",
+    load: () => import("./apps-list.js"),
   },
   "apps show": {
-    summary: "Show one Win32 app by app id, name or definition id",
-    load: async () => (await import("./apps-show.js")).default as unknown as Command,
+    summary: "Show one Win32 app of the tenant by app id, name or definition id",
+    load: () => import("./apps-show.js"),
   },
   "apps remove": {
     summary:
       "Delete a Win32 app (or every version of a definition) with its links and ESP membership, after a confirmation",
-    load: async () => (await import("./apps-remove.js")).default as unknown as Command,
+    load: () => import("./apps-remove.js"),
   },
 };
+
+export async function loadCommand(name: string): Promise<Command> {
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (entry === undefined) throw new Error(`No command "${name}".`);
+  return (await entry.load()).default;
+}

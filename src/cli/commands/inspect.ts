@@ -4,20 +4,21 @@ import { PublisherError } from "../../core/errors.js";
 import { readMsi } from "../../intunewin/msi.js";
 import { openPackage, withoutKeys } from "../../intunewin/read.js";
 import { defineCommand } from "../command.js";
+import { argument, option } from "../options.js";
 import { keyValueTable, printData, type Table } from "../output.js";
 
 export default defineCommand({
-  name: "inspect",
-  summary: "Show the metadata of a .intunewin or .msi file",
-  usage: "inspect FILE [--show-keys] [--output json]",
-  details: [
+  description: [
     "For a .intunewin: its Detection.xml (the encryption and MAC keys only with --show-keys: anyone holding",
     "them can decrypt the package). For a .msi: ProductCode, ProductVersion, ProductName, Manufacturer,",
     "UpgradeCode, PackageCode, ALLUSERS and the architecture, read without any Windows tool.",
   ].join("\n"),
-  flags: { "show-keys": { type: "boolean" } },
-  positionals: ["file"],
-  schema: z.object({ file: z.string().min(1), "show-keys": z.boolean().optional() }),
+  options: z.object({
+    file: argument(z.string().min(1), { value: "FILE", help: "a .intunewin package or a .msi installer" }),
+    showKeys: option(z.boolean().default(false), {
+      help: "also print a package's encryption and MAC keys (anyone holding them can decrypt the package)",
+    }),
+  }),
   async run(ctx, o) {
     const ext = extname(o.file).toLowerCase();
     if (ext === ".msi") {
@@ -44,7 +45,7 @@ export default defineCommand({
     }
     const pkg = await openPackage(o.file);
     pkg.close();
-    const d = o["show-keys"] ? pkg.detection : withoutKeys(pkg.detection);
+    const d = o.showKeys ? pkg.detection : withoutKeys(pkg.detection);
     const data = { ...d, EncryptedSize: pkg.payloadSize };
     printData(ctx, data, () => {
       const t: Table = keyValueTable([

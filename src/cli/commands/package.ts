@@ -1,47 +1,36 @@
 import { z } from "zod";
 import { packageFolder } from "../../intunewin/package.js";
 import { defineCommand } from "../command.js";
+import { option } from "../options.js";
 import { keyValueTable, printData } from "../output.js";
-import { createProgressBar } from "../progress.js";
+import { withProgressBar } from "../progress.js";
 
 export default defineCommand({
-  name: "package",
-  summary: "Package a setup folder into a .intunewin file",
-  usage: "package --source DIR --setup FILE --out DIR [--output json]",
-  details: [
+  description: [
     "Writes DIR/<setup file name without extension>.intunewin in the format of Microsoft's Win32 Content Prep",
     "Tool: the whole source folder zipped, encrypted with AES-256-CBC and a random key, with an HMAC and a",
     "SHA-256 digest, and Detection.xml (MsiInfo filled when the setup file is an .msi).",
-    "",
-    "Options:",
-    "  --source DIR   the setup folder (everything in it is packaged)",
-    "  --setup FILE   the setup file, relative to the source folder (e.g. setup.exe, install.ps1, app.msi)",
-    "  --out DIR      the output folder (created if missing; must not be inside the source folder)",
   ].join("\n"),
-  flags: {
-    source: { type: "string", short: "c" },
-    setup: { type: "string", short: "s" },
-    out: { type: "string" },
-  },
-  schema: z.object({
-    source: z.string().min(1),
-    setup: z.string().min(1),
-    out: z.string().min(1),
+  options: z.object({
+    source: option(z.string().min(1), {
+      short: "c",
+      value: "DIR",
+      help: "the setup folder (everything in it is packaged)",
+    }),
+    setup: option(z.string().min(1), {
+      short: "s",
+      value: "FILE",
+      help: "the setup file, relative to the source folder (e.g. setup.exe, install.ps1, app.msi)",
+    }),
+    out: option(z.string().min(1), {
+      value: "DIR",
+      help: "the output folder (created if missing; must not be inside the source folder)",
+    }),
   }),
   async run(ctx, o) {
-    const bar = createProgressBar(ctx, "Packaging");
-    let result;
-    try {
-      result = await packageFolder({
-        sourceDir: o.source,
-        setupFile: o.setup,
-        outDir: o.out,
-        signal: ctx.signal,
-        onProgress: (done, total) => bar.update(done, total),
-      });
-    } finally {
-      bar.finish();
-    }
+    const result = await withProgressBar(ctx, "Packaging", (onProgress) =>
+      packageFolder({ sourceDir: o.source, setupFile: o.setup, outDir: o.out, signal: ctx.signal, onProgress }),
+    );
     const summary: Record<string, unknown> = {
       path: result.path,
       setupFile: result.setupFile,

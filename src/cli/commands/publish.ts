@@ -1,71 +1,30 @@
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { loadAppDefinitions } from "../../definitions/load.js";
 import { loadCredential } from "../../clients/auth/credentials.js";
-import { defaultLogDir, teeLogger } from "../../clients/http/log-file.js";
-import type { HttpLogger } from "../../clients/http/types.js";
+import { defaultLogDir } from "../../clients/http/log-file.js";
 import { PublisherError } from "../../core/errors.js";
 import type { PlanItem } from "../../core/plan/plan.js";
 import { isNewAppRef, itemHasChanges, NEW_APP_PREFIX } from "../../core/plan/targeting.js";
 import { describeLink } from "../../core/targeting/relationships.js";
 import { transportFor } from "../../publish/connect/config-store.js";
-import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
 import { problemError, runConnectionTest } from "../../publish/connect/test-connection.js";
 import type { ConnectionReport } from "../../publish/connect/test-connection.js";
 import { describeFailure, publish, publishError } from "../../publish/publish.js";
 import type { AppOutcome, PublishEvent, PublishResult } from "../../publish/publish.js";
-import { openGraphSession, resolveTarget } from "../../publish/target.js";
-import type { GraphSession, ResolvedTarget, TargetInfo } from "../../publish/target.js";
+import type { TargetInfo } from "../../publish/target.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
+import { connectionTables } from "../connection-report.js";
+import { argument, option } from "../options.js";
 import { renderTable } from "../output.js";
 import { formatBytes } from "../progress.js";
 import { clearStatusLine, drawStatusLine } from "../safe-output.js";
-import { flagsOf, settingsFlags, settingsSchema } from "./connect-test.js";
+import { withGraph } from "../session.js";
+import { tenantOptions } from "../tenant-options.js";
 
 /** `--detailed-exitcode`: success, and the plan had changes (made, or with --dry-run to make). */
 export const CHANGES_EXIT_CODE = 2;
-
-type TargetOptions = z.infer<typeof settingsSchema>;
-
-/** Resolves the tenant (local when none is configured), signs in, runs `fn` with a Graph session, cleans up. */
-export async function withGraph<T>(
-  ctx: CommandContext,
-  o: TargetOptions,
-  fn: (session: GraphSession, target: ResolvedTarget, logger: HttpLogger | undefined) => Promise<T>,
-): Promise<T> {
-  const logger = teeLogger(
-    ctx.verbose
-      ? {
-          info: (line: string) => ctx.stderr.write(`log: ${line}\n`),
-          warning: (line: string) => ctx.stderr.write(`log: warning: ${line}\n`),
-        }
-      : undefined,
-    ctx.runLog,
-  );
-  const target = await resolveTarget({
-    env: ctx.env,
-    configFile: o.config === undefined ? undefined : resolve(ctx.cwd, o.config),
-    flags: flagsOf(o),
-    stateDir: o.state === undefined ? defaultEmulatorStateDir(ctx.env) : resolve(ctx.cwd, o.state),
-    onNote: (line) => ctx.stderr.write(`${line}\n`),
-  });
-  try {
-    const session = await openGraphSession(target, {
-      env: ctx.env,
-      logger,
-      secrets: ctx.secrets,
-      onWarning: (line) => ctx.stderr.write(`warning: ${line}\n`),
-    });
-    try {
-      return await fn(session, target, logger);
-    } finally {
-      await session.close();
-    }
-  } finally {
-    await target.close();
-  }
-}
 
 const ACTION_TEXT: Record<PlanItem["action"], string> = {
   create: "create",
@@ -99,25 +58,7 @@ function jsonOf(r: PublishResult, connection: ConnectionReport | undefined, targ
 }
 
 function printConnection(ctx: CommandContext, report: ConnectionReport): void {
-  const mark = { ok: "✓", warning: "!", failed: "✗", skipped: "-" } as const;
-  const lines = [
-    "Connection test",
-    renderTable([["", "Step", "Result"], ...report.steps.map((s) => [mark[s.status], s.name, s.detail])]),
-  ];
-  if (report.permissions.length > 0)
-    lines.push(
-      "",
-      renderTable([
-        ["Permission", "Used for", "Enabled", "Probe"],
-        ...report.permissions.map((p) => [
-          p.permission,
-          p.usedFor,
-          p.enabled ? "✓" : "✗",
-          `${mark[p.probe.status]} ${p.probe.what}`,
-        ]),
-      ]),
-    );
-  ctx.stdout.write(lines.join("\n") + "\n\n");
+  ctx.stdout.write(["Connection test", ...connectionTables(report)].join("\n") + "\n\n");
 }
 
 function printResult(ctx: CommandContext, r: PublishResult, source: string): void {
@@ -309,36 +250,8 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
   };
 }
 
-const schema = settingsSchema
-  .extend({
-    "dry-run": z.boolean().optional(),
-    "detailed-exitcode": z.boolean().optional(),
-    "test-connection": z.boolean().optional(),
-    concurrency: z
-      .string()
-      .regex(/^[1-9]\d*$/, "must be a whole number from 1")
-      .optional(),
-    "allow-path": z.array(z.string().min(1, "must not be empty")).optional(),
-    files: z.array(z.string().min(1, "must not be empty")).default([]),
-  })
-  .transform((o) => ({ ...(o as TargetOptions), ...pick(o), files: o.files }));
-
-function pick(o: Record<string, unknown>) {
-  return {
-    dryRun: o["dry-run"] === true,
-    detailedExitcode: o["detailed-exitcode"] === true,
-    testConnection: o["test-connection"] === true,
-    concurrency: typeof o["concurrency"] === "string" ? Number(o["concurrency"]) : undefined,
-    allowPaths: (o["allow-path"] as string[] | undefined) ?? [],
-  };
-}
-
 export default defineCommand({
-  name: "publish",
-  summary: "Make the tenant hold each app definition exactly once: create, update or nothing",
-  usage:
-    "publish APP.yaml… [--dry-run] [--detailed-exitcode] [--test-connection] [--allow-path DIR]… [--profile P] [--cloud C] [--output json]",
-  details: [
+  description: [
     "Reads the definitions (all problems reported with file:line:column before any call), reads the tenant's",
     "win32LobApps, finds ours by the ownership stamp in their notes, and plans per app: create, update metadata",
     "(PATCH only what differs), new version (in-place: new content on the same app; supersede: a new app, the old",
@@ -347,41 +260,51 @@ export default defineCommand({
     "PATCHes; then assigns, links, updates ESP profiles and deletes versions past retention. A re-run with nothing",
     "changed makes no change in the tenant. If a step fails after an app was created, that app is deleted again",
     "(or the error says what was left). Reference: docs/publishing.md, docs/lifecycle.md.",
-    "",
-    "Options:",
-    "      --dry-run            print the plan only (apps, assignments, relationships, ESP, retention): nothing",
-    "                           is packaged or written",
-    `      --detailed-exitcode  exit ${CHANGES_EXIT_CODE} (not 0) when the plan has changes (made, or to make with --dry-run)`,
-    "      --test-connection    run the connection test first and print its table",
-    "      --concurrency N      apps published at once (default 8)",
-    "      --allow-path DIR     a folder whose files definitions may name, besides each definition's own folder",
-    "                           (repeatable; scripts, icon, targeting file, content: docs/app-definitions.md#paths)",
-    "  -p, --profile NAME, --config FILE, --cloud C, --tenant T, --client-id ID, …   as for `connect test`",
-    "      --state DIR          the emulator state folder to look in for a running local tenant",
-    "",
+  ].join("\n"),
+  notes: [
     "With nothing at all configured (no profiles file, no AZURE_* variable, no tenant/client/cloud flag), or with",
     "--cloud local, publish uses a running local tenant (`emulator start`), else starts one in-process for the run;",
     "a partial configuration is an error (exit 11). Reference: docs/publishing.md, docs/clouds.md.",
     `Exit codes: 0 done, 9 bad definition, 5 Graph/storage error, 6 timeout, 7 network, 11 incomplete configuration, ${CHANGES_EXIT_CODE} changes`,
     "(with --detailed-exitcode); others as in docs/cli.md.",
   ].join("\n"),
-  flags: {
-    ...settingsFlags,
-    "dry-run": { type: "boolean" },
-    "detailed-exitcode": { type: "boolean" },
-    "test-connection": { type: "boolean" },
-    concurrency: { type: "string" },
-    "allow-path": { type: "string", multiple: true },
-  },
-  rest: "files",
-  schema,
+  options: z.object({
+    files: argument(z.array(z.string().min(1, "must not be empty")).default([]), {
+      value: "APP.yaml…",
+      help: "the app definition files (YAML or JSON)",
+    }),
+    dryRun: option(z.boolean().default(false), {
+      help: "print the plan only (apps, assignments, relationships, ESP, retention): nothing is packaged or written",
+    }),
+    detailedExitcode: option(z.boolean().default(false), {
+      help: `exit ${CHANGES_EXIT_CODE} (not 0) when the plan has changes (made, or to make with --dry-run)`,
+    }),
+    testConnection: option(z.boolean().default(false), {
+      help: "run the connection test first and print its table",
+    }),
+    concurrency: option(
+      z
+        .string()
+        .regex(/^[1-9]\d*$/, "must be a whole number from 1")
+        .transform(Number)
+        .optional(),
+      { value: "N", help: "apps published at once (default 8)" },
+    ),
+    allowPath: option(z.array(z.string().min(1, "must not be empty")).default([]), {
+      value: "DIR",
+      help:
+        "a folder whose files definitions may name, besides each definition's own folder (repeatable; scripts, " +
+        "icon, targeting file, content: docs/app-definitions.md#paths)",
+    }),
+    ...tenantOptions.shape,
+  }),
   async run(ctx, o) {
     if (o.files.length === 0)
       throw new PublisherError("usage", "Usage", "Name at least one app definition file.", {
         hint: "Run `intune-publisher publish APP.yaml…`; examples are in examples/apps/.",
       });
     // Every definition problem is reported before anything starts (exit 9).
-    const definitions = await loadAppDefinitions(o.files, { cwd: ctx.cwd, allowPaths: o.allowPaths });
+    const definitions = await loadAppDefinitions(o.files, { cwd: ctx.cwd, allowPaths: o.allowPath });
     return withGraph(ctx, o, async (session, target, logger) => {
       let connection: ConnectionReport | undefined;
       if (o.testConnection) {
@@ -411,7 +334,7 @@ export default defineCommand({
           upload: { storage: { transport: session.transport.send } },
           ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
           // A resume journal only makes sense for a tenant that outlives this process.
-          ...(target.localTenant === undefined ? { journalDir: join(dirname(defaultLogDir(ctx.env)), "uploads") } : {}),
+          ...(!target.inProcess ? { journalDir: join(dirname(defaultLogDir(ctx.env)), "uploads") } : {}),
         });
       } finally {
         progress.finish();

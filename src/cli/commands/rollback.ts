@@ -4,9 +4,10 @@ import type { RollbackResult } from "../../publish/rollback.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { EXIT_CODES } from "../exit-codes.js";
+import { argument, option } from "../options.js";
 import { renderTable } from "../output.js";
-import { settingsFlags, settingsSchema } from "./connect-test.js";
-import { withGraph } from "./publish.js";
+import { withGraph } from "../session.js";
+import { tenantOptions } from "../tenant-options.js";
 
 const ACTION_TEXT = { add: "add", change: "change", keep: "keep", remove: "remove" } as const;
 
@@ -67,36 +68,33 @@ function printResult(ctx: CommandContext, r: RollbackResult): void {
 }
 
 export default defineCommand({
-  name: "rollback",
-  summary: "Move an app's assignments and ESP membership back to a retained previous version",
-  usage: "rollback APP [--to VERSION] [--dry-run] [--profile P] [--cloud C] [--output json]",
-  details: [
-    "APP: a definition id, or the app id or display name of an app intune-publisher published.",
+  description: [
     "Makes a retained version (kept by updateStrategy supersede) the current one again: the target app gets the",
     "current app's whole assignment set (its own assignments on other targets are kept), the current app is",
     "unassigned, every Enrollment Status Page profile listing the current app lists the target instead (other apps",
     "of the profile are kept), and the ownership stamps record the move (the current app is marked rolled back).",
     "Relationships are not changed. Afterwards `publish` of the same definition has nothing to do; a new version",
     "supersedes the rolled-back-to app. Reference: docs/cli.md, docs/lifecycle.md.",
-    "",
-    "Options:",
-    "      --to VERSION   the version to roll back to (the stamp's version, or an app id); default: the newest",
-    "                     previous version that was not rolled back itself",
-    "      --dry-run      print what would move: nothing is written",
-    "  -p, --profile NAME, --config FILE, --cloud C, --tenant T, --client-id ID, …   as for `connect test`",
-    "      --state DIR    the emulator state folder to look in for a running local tenant",
-    "",
+  ].join("\n"),
+  notes: [
     "A run that stops half-way says what it did; running it again with --to finishes the move.",
     `Exit codes: ${EXIT_CODES.ok} done; ${EXIT_CODES.input} unknown app or version, or nothing to roll back to;`,
     `${EXIT_CODES.usage} an ambiguous name or version; ${EXIT_CODES.permission} a missing permission; ${EXIT_CODES.graph} a Graph error;`,
     "others as in docs/cli.md.",
   ].join("\n"),
-  flags: { ...settingsFlags, to: { type: "string" }, "dry-run": { type: "boolean" } },
-  positionals: ["app"],
-  schema: settingsSchema.extend({
-    app: z.string().min(1),
-    to: z.string().min(1).optional(),
-    "dry-run": z.boolean().optional(),
+  options: z.object({
+    app: argument(z.string().min(1), {
+      value: "APP",
+      help: "a definition id, or the app id or display name of an app intune-publisher published",
+    }),
+    to: option(z.string().min(1).optional(), {
+      value: "VERSION",
+      help:
+        "the version to roll back to (the stamp's version, or an app id); default: the newest previous version " +
+        "that was not rolled back itself",
+    }),
+    dryRun: option(z.boolean().default(false), { help: "print what would move: nothing is written" }),
+    ...tenantOptions.shape,
   }),
   async run(ctx, o) {
     const { result, target } = await withGraph(ctx, o, async (s, t) => ({
@@ -104,7 +102,7 @@ export default defineCommand({
         graph: s.graph,
         app: o.app,
         ...(o.to === undefined ? {} : { to: o.to }),
-        dryRun: o["dry-run"] === true,
+        dryRun: o.dryRun,
         signal: ctx.signal,
       }),
       target: t.info,

@@ -1,57 +1,48 @@
 import { z } from "zod";
 import { DEFAULT_MAX_ENTRIES, unpackPackage } from "../../intunewin/unpack.js";
 import { defineCommand } from "../command.js";
+import { argument, option } from "../options.js";
 import { keyValueTable, printData } from "../output.js";
-import { createProgressBar } from "../progress.js";
+import { withProgressBar } from "../progress.js";
 import { byteSizeFlag, countFlag } from "../sizes.js";
 
 export default defineCommand({
-  name: "unpack",
-  summary: "Verify, decrypt and extract a .intunewin file",
-  usage: "unpack FILE.intunewin --out DIR [--keep-zip] [--max-extracted-size SIZE] [--max-entries N] [--output json]",
-  details: [
+  description: [
     "Checks the package's MAC before decrypting, decrypts it, checks its SHA-256 digest, and extracts the",
     "setup folder into DIR (which must be new or empty). Before anything is written, the whole content is",
     "checked: entries that would land outside DIR, names Windows cannot hold, links, duplicates, overlapping",
     "entries (zip bombs), too many entries or too large a total are refused (docs/packaging.md).",
-    "",
-    "Options:",
-    "  --out DIR                    where to extract (or where to write the zip with --keep-zip)",
-    "  --keep-zip                   write the decrypted inner zip as DIR/<package name>.zip instead of extracting it",
-    "  --max-extracted-size SIZE    most bytes the extracted files may take (default: 100 times the package's",
-    "                               size, at least 1GiB); e.g. 500MiB, 20GiB",
-    `  --max-entries N              most entries the package may hold (default: ${DEFAULT_MAX_ENTRIES})`,
   ].join("\n"),
-  flags: {
-    out: { type: "string" },
-    "keep-zip": { type: "boolean" },
-    "max-extracted-size": { type: "string" },
-    "max-entries": { type: "string" },
-  },
-  positionals: ["file"],
-  schema: z.object({
-    file: z.string().min(1),
-    out: z.string().min(1),
-    "keep-zip": z.boolean().optional(),
-    "max-extracted-size": byteSizeFlag,
-    "max-entries": countFlag,
+  options: z.object({
+    file: argument(z.string().min(1), { value: "FILE.intunewin", help: "the package" }),
+    out: option(z.string().min(1), {
+      value: "DIR",
+      help: "where to extract (or where to write the zip with --keep-zip)",
+    }),
+    keepZip: option(z.boolean().default(false), {
+      help: "write the decrypted inner zip as DIR/<package name>.zip instead of extracting it",
+    }),
+    maxExtractedSize: option(byteSizeFlag, {
+      value: "SIZE",
+      help: "most bytes the extracted files may take (default: 100 times the package's size, at least 1GiB); e.g. 500MiB, 20GiB",
+    }),
+    maxEntries: option(countFlag, {
+      value: "N",
+      help: `most entries the package may hold (default: ${DEFAULT_MAX_ENTRIES})`,
+    }),
   }),
   async run(ctx, o) {
-    const bar = createProgressBar(ctx, "Decrypting");
-    let r;
-    try {
-      r = await unpackPackage({
+    const r = await withProgressBar(ctx, "Decrypting", (onProgress) =>
+      unpackPackage({
         packagePath: o.file,
         outDir: o.out,
-        keepZip: o["keep-zip"] === true,
-        ...(o["max-extracted-size"] === undefined ? {} : { maxExtractedSize: o["max-extracted-size"] }),
-        ...(o["max-entries"] === undefined ? {} : { maxEntries: o["max-entries"] }),
+        keepZip: o.keepZip,
+        ...(o.maxExtractedSize === undefined ? {} : { maxExtractedSize: o.maxExtractedSize }),
+        ...(o.maxEntries === undefined ? {} : { maxEntries: o.maxEntries }),
         signal: ctx.signal,
-        onProgress: (done, total) => bar.update(done, total),
-      });
-    } finally {
-      bar.finish();
-    }
+        onProgress,
+      }),
+    );
     const data = {
       outDir: r.outDir,
       zipPath: r.zipPath,

@@ -1,20 +1,23 @@
 /**
- * Finds a running local tenant (`intune-publisher emulator start`) from its state folder, so that
- * `connect test --cloud local` and an unconfigured `publish` use it instead of starting one in-process.
- * `emulator start` writes credentials.json (0600) there: tenant, client, secret, `authorityHost`, `graphBaseUrl`,
- * `tokenAudience`. The record is used only if both addresses are on this machine (loopback) and the tenant's OpenID
- * configuration answers there over TLS trusting the folder's ca.pem. A record that is malformed, points elsewhere
- * or no longer answers is an error naming the fix, never a silent fall-back to an empty in-process tenant.
+ * The local tenant as publish sees it: a running one (`intune-publisher emulator start`) found from its state folder,
+ * so that `connect test --cloud local` and an unconfigured `publish` use it instead of starting one in-process, and
+ * the port through which one is started (`LocalTenantLauncher`, implemented once in local-tenant-launcher.ts).
+ * `emulator start` writes credentials.json (0600; schema: src/core/config/local-tenant-record.ts) there. The record
+ * is used only if both addresses are on this machine (loopback) and the tenant's OpenID configuration answers there
+ * over TLS trusting the folder's ca.pem. A record that is malformed, points elsewhere or no longer answers is an
+ * error naming the fix, never a silent fall-back to an empty in-process tenant.
  */
 import { stat } from "node:fs/promises";
 import { request } from "node:https";
 import { homedir } from "node:os";
 import { join, posix, win32 } from "node:path";
 import { homeFolder, userStateDir } from "../../core/config/dirs.js";
+import { LOCAL_TENANT_RECORD_FILE, readLocalTenantRecord } from "../../core/config/local-tenant-record.js";
 import { isPublisherError, PublisherError } from "../../core/errors.js";
 import { readBoundedText } from "../../platform/fs.js";
 import { lockHolderAlive, readLock } from "./state-lock.js";
 
+/** What a client needs to reach a local tenant. */
 export interface LocalTarget {
   tenantId: string;
   clientId: string;
@@ -27,6 +30,69 @@ export interface LocalTarget {
   source: string;
   /** e.g. credentials.json readable by others */
   warnings?: string[];
+}
+
+/** A local tenant started in this process: its connection facts and how to stop it (no admin API). */
+export interface StartedLocalTenant {
+  tenantId: string;
+  /** the seed's first app registration */
+  clientId: string;
+  /** its first client secret, when it has one */
+  clientSecret: string | undefined;
+  /** https://127.0.0.1:PORT */
+  authorityHost: string;
+  /** https://127.0.0.1:PORT/{tenantId} */
+  authority: string;
+  /** https://127.0.0.1:PORT/beta */
+  graphBaseUrl: string;
+  tokenAudience: string;
+  caCertPem: string;
+  /** ca.pem in the state folder, when there is one */
+  caCertPath: string | undefined;
+  /** the embedded blob endpoint, when storage runs */
+  blobEndpoint: string | undefined;
+  /** problems worth telling the operator (a private key file readable by other users) */
+  warnings: string[];
+  close(): Promise<void>;
+}
+
+export interface LocalTenantStartOptions {
+  /** a YAML or JSON seed file; default: one tenant, one app with all six permissions */
+  seed?: string;
+  /** 0 or absent: any free port */
+  port?: number;
+  /** 127.0.0.1 (default) or localhost; anything else is refused */
+  host?: string;
+  /** keeps the CA, server certificate and token-signing key; absent: all in memory */
+  stateDir?: string;
+  /** keeps Graph state in `stateDir` across restarts */
+  persist?: boolean;
+  /** blob storage: in memory (default), in a folder, or none (Graph and Entra ID only) */
+  storage?: "memory" | { location: string } | false;
+}
+
+/**
+ * The port through which publish and the CLI reach a local tenant: find the running one, or start one in this
+ * process. Its one implementation (local-tenant-launcher.ts) loads the emulator only when `start` is called.
+ */
+export interface LocalTenantLauncher {
+  /** the running tenant recorded in `stateDir`; undefined when none is recorded (throws when it is gone) */
+  findRunning(stateDir: string): Promise<LocalTarget | undefined>;
+  start(options?: LocalTenantStartOptions): Promise<StartedLocalTenant>;
+}
+
+/** The connection facts of a started tenant. */
+export function localTargetOf(lt: StartedLocalTenant, source: string): LocalTarget {
+  return {
+    tenantId: lt.tenantId,
+    clientId: lt.clientId,
+    clientSecret: lt.clientSecret ?? "",
+    authorityHost: lt.authorityHost,
+    graphBaseUrl: lt.graphBaseUrl,
+    tokenAudience: lt.tokenAudience,
+    caPem: lt.caCertPem,
+    source,
+  };
 }
 
 /** Names the emulator's state folder for `emulator start` and for finding a running local tenant. */
@@ -112,7 +178,7 @@ function recordError(path: string, problem: string, hint: string): PublisherErro
  * the record is unreadable, names a host that is not this machine, or its tenant does not answer.
  */
 export async function findRunningLocalTenant(stateDir: string): Promise<LocalTarget | undefined> {
-  const credsPath = join(stateDir, "credentials.json");
+  const credsPath = join(stateDir, LOCAL_TENANT_RECORD_FILE);
   let text: string;
   try {
     text = await readBoundedText({ path: credsPath, what: "local tenant record", maxBytes: CREDENTIALS_MAX_BYTES });
@@ -121,26 +187,14 @@ export async function findRunningLocalTenant(stateDir: string): Promise<LocalTar
     throw e;
   }
   const removeHint = `Delete ${credsPath} (or start the emulator again with \`intune-publisher emulator start --state ${stateDir}\`).`;
-  let creds: Record<string, unknown>;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
-    creds = parsed as Record<string, unknown>;
-  } catch {
-    throw recordError(credsPath, "is not a JSON object", removeHint);
-  }
-  const str = (k: string): string | undefined =>
-    typeof creds[k] === "string" && creds[k] !== "" ? creds[k] : undefined;
-  const fields = ["tenantId", "clientId", "clientSecret", "authorityHost", "graphBaseUrl"];
-  const missing = fields.filter((k) => str(k) === undefined);
-  if (missing.length > 0) throw recordError(credsPath, `lacks ${missing.join(", ")}`, removeHint);
-  const [tenantId, clientId, clientSecret, authorityHost, graphBaseUrl] = fields.map((k) => str(k)!) as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const reading = readLocalTenantRecord(text);
+  if (!reading.ok)
+    throw recordError(
+      credsPath,
+      reading.problem === "not-an-object" ? "is not a JSON object" : `lacks ${reading.fields.join(", ")}`,
+      removeHint,
+    );
+  const { tenantId, clientId, clientSecret, authorityHost, graphBaseUrl, tokenAudience } = reading.record;
   const urls: URL[] = [];
   for (const [name, value] of [
     ["authorityHost", authorityHost],
@@ -204,7 +258,7 @@ export async function findRunningLocalTenant(stateDir: string): Promise<LocalTar
     clientSecret,
     authorityHost: origin,
     graphBaseUrl,
-    tokenAudience: str("tokenAudience") ?? "https://graph.microsoft.com",
+    tokenAudience,
     caPem,
     source: `running local tenant (${credsPath})`,
     warnings,
