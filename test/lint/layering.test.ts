@@ -128,7 +128,10 @@ describe("layering (eslint.config.js)", () => {
   });
 
   it("has a row for every folder under src/: each refuses the emulator", async () => {
-    const folders = readdirSync(join(root, "src"), { withFileTypes: true }).filter((e) => e.isDirectory());
+    const entries = readdirSync(join(root, "src"), { withFileTypes: true });
+    const loose = entries.filter((e) => !e.isDirectory()).map((e) => e.name);
+    assert.deepEqual(loose, [], "a file directly under src/ belongs to no layer: move it into one");
+    const folders = entries.filter((e) => e.isDirectory());
     assert.ok(folders.length >= 7);
     for (const f of folders) {
       const probe = `src/${f.name}/x/probe.ts`;
