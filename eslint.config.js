@@ -1,9 +1,96 @@
-// Lint rules: the recommended sets of ESLint and typescript-eslint, plus the layering rule of docs/DESIGN.md.
+// Lint rules: the recommended sets of ESLint and typescript-eslint, plus the layering of docs/DESIGN.md ("Layers").
+import { join } from "node:path";
 import js from "@eslint/js";
+import importX from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
+const root = import.meta.dirname;
+const abs = (glob) => join(root, glob);
+
+// What each layer may import of ours (itself included). Checked on resolved paths, so at any folder depth.
+// A new folder under src/ must get a row here (test/lint/layering.test.ts fails until it has one).
+const LAYERS = {
+  "src/core": ["src/core"],
+  "src/platform": ["src/core", "src/platform"],
+  "src/intunewin": ["src/core", "src/platform", "src/intunewin"],
+  "src/clients": ["src/core", "src/platform", "src/clients"],
+  "src/definitions": ["src/core", "src/platform", "src/definitions"],
+  "src/catalog": ["src/core", "src/platform", "src/clients", "src/intunewin", "src/definitions", "src/catalog"],
+  "src/publish": [
+    "src/core",
+    "src/platform",
+    "src/intunewin",
+    "src/clients",
+    "src/definitions",
+    "src/catalog",
+    "src/publish",
+  ],
+  "src/cli": [
+    "src/core",
+    "src/platform",
+    "src/intunewin",
+    "src/clients",
+    "src/definitions",
+    "src/catalog",
+    "src/publish",
+    "src/cli",
+  ],
+  "src/console": [
+    "src/core",
+    "src/platform",
+    "src/intunewin",
+    "src/clients",
+    "src/definitions",
+    "src/catalog",
+    "src/publish",
+    "src/console",
+  ],
+  emulator: ["src/core", "src/platform", "emulator"],
+};
+
+// The only production files of src/ that may import the emulator: the local-tenant launcher adapter (loads it
+// lazily, so a run against a real tenant loads none of it) and the `emulator start` command.
+const EMULATOR_GATES = ["src/**/local-tenant-launcher*.ts", "src/cli/commands/emulator-start.ts"];
+// Until the launcher port replaces its static import of emulator/server.ts. Remove when that lands.
+const EMULATOR_GATES_PENDING = ["src/publish/target.ts"];
+
+// Tests, test helpers (`testing/` folders, left out of the npm package), bench and scripts import freely.
+const TEST_CODE = ["**/*.test.ts", "**/testing/**"];
+
+function layerZones({ emulatorAllowed }) {
+  return Object.entries(LAYERS).map(([layer, allowed]) => {
+    const except = allowed.map((l) => abs(`${l}/**`));
+    if (emulatorAllowed && layer.startsWith("src/")) except.push(abs("emulator/**"));
+    return {
+      target: abs(`${layer}/**`),
+      from: abs("{src,emulator,test,bench,scripts}/**"),
+      except,
+      message: `${layer} may import only ${allowed.join(", ")}${emulatorAllowed ? " and emulator" : ""} (docs/DESIGN.md, Layers).`,
+    };
+  });
+}
+
+const testCodeZone = {
+  target: abs("{src,emulator}/**"),
+  from: TEST_CODE.map((g) => abs(`{src,emulator}/${g}`)),
+  message: "production code never imports test code (it is left out of the npm package).",
+};
+
+const layering = (zones) => ({
+  "import-x/no-restricted-paths": ["error", { basePath: root, zones: [...zones, testCodeZone] }],
+  // An import the resolver cannot follow would escape the layering check.
+  "import-x/no-unresolved": "error",
+  "no-restricted-syntax": [
+    "error",
+    {
+      selector: "ImportExpression[source.type!='Literal']",
+      message: "import() takes a string literal here, so that the layering check can follow it.",
+    },
+  ],
+});
+
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".tmp/**", "bench/.work/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".tmp/**", "bench/.work/**", "test/fixtures/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -16,54 +103,24 @@ export default tseslint.config(
     },
   },
   {
-    // Layering: core has no I/O and imports nothing above it; the emulator never imports our client code.
-    files: ["src/core/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            "../intunewin/*",
-            "../clients/*",
-            "../catalog/*",
-            "../definitions/*",
-            "../publish/*",
-            "../cli/*",
-            "../../emulator/*",
-          ],
-        },
+    files: ["src/**/*.ts", "emulator/**/*.ts"],
+    ignores: TEST_CODE,
+    plugins: { "import-x": importX },
+    settings: {
+      // NodeNext: a `.js` specifier names the `.ts` file beside it.
+      "import-x/resolver-next": [
+        importX.createNodeResolver({
+          extensions: [".ts", ".d.ts", ".js", ".mjs", ".cjs", ".json", ".node"],
+          extensionAlias: { ".js": [".ts", ".d.ts", ".js"] },
+        }),
       ],
     },
+    rules: layering(layerZones({ emulatorAllowed: false })),
   },
   {
-    files: ["emulator/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            "../src/intunewin/*",
-            "../src/clients/*",
-            "../src/publish/*",
-            "../src/cli/*",
-            "../../src/intunewin/*",
-            "../../src/clients/*",
-            "../../src/publish/*",
-            "../../src/cli/*",
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: [
-      "src/intunewin/**/*.ts",
-      "src/clients/**/*.ts",
-      "src/catalog/**/*.ts",
-      "src/definitions/**/*.ts",
-      "src/publish/**/*.ts",
-    ],
-    rules: { "no-restricted-imports": ["error", { patterns: ["../cli/*", "../../cli/*"] }] },
+    files: [...EMULATOR_GATES, ...EMULATOR_GATES_PENDING],
+    ignores: TEST_CODE,
+    rules: layering(layerZones({ emulatorAllowed: true })),
   },
   {
     // Benchmarks report on stdout.

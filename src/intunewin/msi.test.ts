@@ -7,13 +7,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import CFB from "cfb";
 import { PublisherError } from "../core/errors.js";
-import { sharedTestdata } from "../../test/support/paths.js";
+import { fixture } from "../../test/support/paths.js";
 import { CompoundFile, runOnBytes } from "./cfb-reader.js";
 import { parseMsi, readMsi, type MsiMetadata } from "./msi.js";
 
-const fixture = (name: string): string => sharedTestdata("msi", name);
+const msi = (name: string): string => fixture("msi", name);
 
-// Values from shared/testdata/msi/README.md (msiinfo export Property, msiinfo suminfo).
+// Values from test/fixtures/README.md (msiinfo export Property, msiinfo suminfo).
 const FIXTURES: Record<string, { metadata: Partial<MsiMetadata>; properties: Record<string, string> }> = {
   "tinyapp-1.0.0-x86.msi": {
     metadata: {
@@ -147,33 +147,33 @@ const PER_USER_PLAIN = {
 describe("readMsi on the shared fixtures", () => {
   for (const [file, expected] of Object.entries(FIXTURES)) {
     it(`${file} gives the README values and Property table`, async () => {
-      const m = await readMsi(fixture(file));
+      const m = await readMsi(msi(file));
       assert.deepEqual(pick(m, Object.keys(expected.metadata)), expected.metadata);
       assert.deepStrictEqual(m.properties, expected.properties);
     });
   }
 
   it("tells x86 from x64 by the Template", async () => {
-    assert.equal((await readMsi(fixture("tinyapp-1.0.0-x86.msi"))).architecture, "x86");
-    assert.equal((await readMsi(fixture("tinyapp64-2.3.4-x64.msi"))).architecture, "x64");
+    assert.equal((await readMsi(msi("tinyapp-1.0.0-x86.msi"))).architecture, "x86");
+    assert.equal((await readMsi(msi("tinyapp64-2.3.4-x64.msi"))).architecture, "x64");
   });
 
   it("reads the signed jsign MSI exactly as the unsigned one", async () => {
-    const signed = await readMsi(fixture("jsign-minimal-signed-with-signtool.msi"));
-    assert.deepStrictEqual(signed, await readMsi(fixture("jsign-minimal.msi")));
+    const signed = await readMsi(msi("jsign-minimal-signed-with-signtool.msi"));
+    assert.deepStrictEqual(signed, await readMsi(msi("jsign-minimal.msi")));
     assert.equal(signed.productCode, "{24E06469-048F-47B0-ADDF-E6D930C6DDE2}");
   });
 
   it("derives the <MsiInfo> facts of a per-machine wixl MSI", async () => {
-    const m = await readMsi(fixture("tinyapp64-2.3.4-x64.msi"));
+    const m = await readMsi(msi("tinyapp64-2.3.4-x64.msi"));
     assert.deepEqual(pick(m, Object.keys(PER_MACHINE_PLAIN)), PER_MACHINE_PLAIN);
   });
 
   it("derives the <MsiInfo> facts of per-user WiX MSIs (relic-dummy: FAT and mini streams, code page 1252)", async () => {
-    const relic = await readMsi(fixture("relic-dummy.msi"));
+    const relic = await readMsi(msi("relic-dummy.msi"));
     assert.deepEqual(pick(relic, Object.keys(PER_USER_PLAIN)), { ...PER_USER_PLAIN, containsSystemFolders: true });
     // jsign-minimal has no Directory table at all.
-    const jsign = await readMsi(fixture("jsign-minimal.msi"));
+    const jsign = await readMsi(msi("jsign-minimal.msi"));
     assert.deepEqual(pick(jsign, Object.keys(PER_USER_PLAIN)), PER_USER_PLAIN);
   });
 });
@@ -582,17 +582,17 @@ describe("rejecting what is not a readable MSI", () => {
   });
 
   it("the first 2048 bytes of a real MSI", async () => {
-    const whole = await readFile(fixture("relic-dummy.msi"));
+    const whole = await readFile(msi("relic-dummy.msi"));
     await rejectsFile("truncated.msi", whole.subarray(0, 2048), /truncated/);
   });
 
   it("a real MSI missing only its tail, which the compound-file reader alone would not notice", async () => {
-    const whole = await readFile(fixture("relic-dummy.msi"));
+    const whole = await readFile(msi("relic-dummy.msi"));
     await rejectsFile("tail.msi", whole.subarray(0, 30_000), /truncated/);
   });
 
   it("a stream whose directory entry claims more bytes than its sectors hold", async () => {
-    const bytes = Buffer.from(await readFile(fixture("tinyapp-1.0.0-x86.msi")));
+    const bytes = Buffer.from(await readFile(msi("tinyapp-1.0.0-x86.msi")));
     const entry = bytes.indexOf(Buffer.from("\u0005SummaryInformation", "utf16le"));
     assert.equal(bytes.readUInt32LE(entry + 120), 484);
     bytes.writeUInt32LE(3000, entry + 120); // still a mini stream, but its chain holds 512 bytes
@@ -745,7 +745,7 @@ describe("reading only the streams it needs", () => {
 
   it("reads every fixture the same from a file and from memory", async () => {
     for (const file of Object.keys(FIXTURES)) {
-      assert.deepStrictEqual(parseMsi(await readFile(fixture(file))), await readMsi(fixture(file)), file);
+      assert.deepStrictEqual(parseMsi(await readFile(msi(file))), await readMsi(msi(file)), file);
     }
   });
 

@@ -1,6 +1,6 @@
 /*
- * Zip records written byte for byte as Microsoft's IntuneWinAppUtil writes them (facts: ../shared/testdata/
- * intunewin/README.md and docs/packaging.md). Hand-written because no zip library lets us set version-made-by,
+ * Zip records written byte for byte as Microsoft's IntuneWinAppUtil writes them (facts: test/fixtures/
+ * README.md, docs/reference/intunewin-format.md and docs/packaging.md). Hand-written because no zip library lets us set version-made-by,
  * flags, extra fields and separators exactly, stream into an encryptor and add zip64 only when needed.
  */
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
   AADSTS_ADVICE,
@@ -11,18 +12,17 @@ import {
   missingPermissionsAdvice,
   NO_ROLES_ADVICE,
 } from "../../src/core/config/advice.js";
+import { repoRoot } from "../support/paths.js";
 
-/** Every code in the §2.1 table of the shared reference, read from the document itself. */
+/** Every code in the §2.1 table of docs/reference/entra-errors.md, read from the document itself. */
 async function documentedCodes(): Promise<number[]> {
-  const doc = await readFile(new URL("../../../shared/docs/entra-auth-and-graph.md", import.meta.url), "utf8").catch(
-    async () => readFile(new URL("../../../../shared/docs/entra-auth-and-graph.md", import.meta.url), "utf8"),
-  );
-  const section = doc.slice(doc.indexOf("### 2.1"), doc.indexOf("### 2.2"));
+  const doc = await readFile(join(repoRoot(), "docs", "reference", "entra-errors.md"), "utf8");
+  const section = doc.slice(doc.indexOf("## 2.1 "), doc.indexOf("## 2.2 "));
   return [...section.matchAll(/^\| \*\*(\d+)\*\* \|/gm)].map((m) => Number(m[1]));
 }
 
 describe("error-to-advice table", () => {
-  it("has an entry with a cause and a fix for every AADSTS code of entra-auth-and-graph.md §2.1", async () => {
+  it("has an entry with a cause and a fix for every AADSTS code of docs/reference/entra-errors.md §2.1", async () => {
     const codes = await documentedCodes();
     assert.ok(codes.length >= 20, `found ${codes.length} codes in §2.1`);
     for (const code of codes) {

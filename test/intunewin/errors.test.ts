@@ -8,7 +8,7 @@ import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import { runCli } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { extractEntry, writeOuterZip, writeZip } from "../support/independent.js";
-import { sharedTestdata } from "../support/paths.js";
+import { fixture } from "../support/paths.js";
 
 const fresh = useScratch("ip-errors-");
 /** Asserts a failed run: exit code, one `error:` line matching `message`, a hint, nothing on stdout. */
@@ -234,7 +234,7 @@ describe("unpack: damaged and malicious packages", () => {
     const dir = await fresh();
     await writeFile(join(dir, "a.txt"), "x");
     assertFailure(await runCli(["inspect", join(dir, "a.txt")]), EXIT_CODES.input, /neither a .intunewin nor a .msi/);
-    await copyFile(sharedTestdata("msi", "tinyapp-1.0.0-x86.msi"), join(dir, "t.msi"));
+    await copyFile(fixture("msi", "tinyapp-1.0.0-x86.msi"), join(dir, "t.msi"));
     await truncate(join(dir, "t.msi"), 2048);
     assertFailure(await runCli(["inspect", join(dir, "t.msi")]), EXIT_CODES.input, /MSI/);
   });

@@ -1,4 +1,4 @@
-// Real packages made by Microsoft's IntuneWinAppUtil (../shared/testdata/intunewin) read back by our reader.
+// Real packages made by Microsoft's IntuneWinAppUtil (test/fixtures/intunewin) read back by our reader.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
@@ -11,7 +11,7 @@ import { outerEntry, outerLocalHeader, outerZipTail } from "../../src/intunewin/
 import { openPackage } from "../../src/intunewin/read.js";
 import { runCli } from "../support/cli.js";
 import { extractEntry } from "../support/independent.js";
-import { sharedTestdata } from "../support/paths.js";
+import { fixture } from "../support/paths.js";
 
 interface ManifestEntry {
   ToolVersion: string;
@@ -41,7 +41,7 @@ async function walk(root: string): Promise<{ files: Map<string, Buffer>; emptyDi
   return { files, emptyDirs };
 }
 
-const manifest = JSON.parse(await readFile(sharedTestdata("intunewin", "manifest.json"), "utf8")) as Record<
+const manifest = JSON.parse(await readFile(fixture("intunewin", "manifest.json"), "utf8")) as Record<
   string,
   ManifestEntry
 >;
@@ -58,7 +58,7 @@ describe("official .intunewin fixtures", () => {
   it("has fixtures to test", () => assert.ok(Object.keys(manifest).length >= 5));
 
   for (const [file, m] of Object.entries(manifest)) {
-    const pkg = sharedTestdata("intunewin", file);
+    const pkg = fixture("intunewin", file);
 
     it(`${file}: unpacks to exactly the listed files, sizes and CRCs`, async () => {
       const out = join(work, file + ".out");
@@ -115,7 +115,7 @@ describe("official .intunewin fixtures", () => {
 
   for (const file of Object.keys(manifest)) {
     it(`${file}: our Detection.xml and outer zip writers reproduce Microsoft's bytes exactly`, async () => {
-      const path = sharedTestdata("intunewin", file);
+      const path = fixture("intunewin", file);
       const original = await readFile(path);
       const pkg = await openPackage(path);
       pkg.close();
@@ -141,7 +141,7 @@ describe("official .intunewin fixtures", () => {
     const out = join(work, "sample-exact");
     const r = await runCli([
       "unpack",
-      sharedTestdata("intunewin", "sample-txt_tool1.4.0.0-2020.intunewin"),
+      fixture("intunewin", "sample-txt_tool1.4.0.0-2020.intunewin"),
       "--out",
       out,
       "--keep-zip",
@@ -150,7 +150,7 @@ describe("official .intunewin fixtures", () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     const ours = await readFile((JSON.parse(r.stdout) as { zipPath: string }).zipPath);
-    const theirs = await readFile(sharedTestdata("intunewin", "sample-txt_tool1.4.0.0-2020.decrypted.zip"));
+    const theirs = await readFile(fixture("intunewin", "sample-txt_tool1.4.0.0-2020.decrypted.zip"));
     assert.ok(ours.equals(theirs));
     assert.ok((await stat(out)).isDirectory());
   });

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { runCli } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { decryptPayloadFile, extractEntry, listZip, xmlValue } from "../support/independent.js";
-import { sharedTestdata } from "../support/paths.js";
+import { fixture } from "../support/paths.js";
 
 const fresh = useScratch("ip-package-");
 const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
@@ -167,7 +167,7 @@ describe("package", () => {
 
   it("fills MsiInfo from an MSI setup and names the package after it", async () => {
     const src = await fresh();
-    await copyFile(sharedTestdata("msi", "tinyapp64-2.3.4-x64.msi"), join(src, "TinyApp64.msi"));
+    await copyFile(fixture("msi", "tinyapp64-2.3.4-x64.msi"), join(src, "TinyApp64.msi"));
     await writeFile(join(src, "transform.mst"), "mst");
     const c = await packageAndCheck(src, "TinyApp64.msi", "TinyApp64");
     assert.equal(xmlValue(c.xml, "Name"), "TinyApp64 Test Fixture");

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root: the nearest folder above this file holding package.json (works from src and dist). */
@@ -13,7 +13,7 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** ../shared/testdata beside the checkout (CI lays shared/ there too). */
-export function sharedTestdata(...parts: string[]): string {
-  return resolve(repoRoot(), "..", "shared", "testdata", ...parts);
+/** A file under test/fixtures/ (files made by other tools; provenance and expected values in its README). */
+export function fixture(...parts: string[]): string {
+  return join(repoRoot(), "test", "fixtures", ...parts);
 }
