@@ -143,12 +143,15 @@ describe("layering (eslint.config.js)", () => {
     }
   });
 
-  it("lets only the launcher adapter and `emulator start` import the emulator, and still layers them", async () => {
-    for (const gate of ["src/publish/connect/local-tenant-launcher.ts", "src/cli/commands/emulator-start.ts"]) {
-      assert.deepEqual(await lint(gate, importing(specifier(gate, "emulator/server.ts"))), [], gate);
-    }
-    const beside = "src/publish/connect/local-tenant.ts";
-    assert.equal((await lint(beside, importing(specifier(beside, "emulator/server.ts")))).length, 1);
+  it("lets only the launcher adapter import the emulator, and still layers it", async () => {
+    const gate = "src/publish/connect/local-tenant-launcher.ts";
+    assert.deepEqual(await lint(gate, importing(specifier(gate, "emulator/server.ts"))), [], gate);
+    for (const other of [
+      "src/publish/connect/local-tenant.ts",
+      "src/cli/commands/emulator-start.ts",
+      "src/publish/target.ts",
+    ])
+      assert.equal((await lint(other, importing(specifier(other, "emulator/server.ts")))).length, 1, other);
     const launcher = "src/publish/connect/local-tenant-launcher.ts";
     assert.equal((await lint(launcher, importing(specifier(launcher, "src/cli/exit-codes.ts")))).length, 1);
   });
