@@ -17,10 +17,10 @@
  * not clean up) is finished in place instead of creating yet another app.
  */
 import { changedProperties } from "../app-definition/diff.js";
-import type { AppDefinition, UpdateStrategy } from "../app-definition/schema.js";
+import type { AppDefinition } from "../app-definition/schema.js";
 import type { OwnershipStamp } from "../app-definition/stamp.js";
 import { readStamp } from "../app-definition/stamp.js";
-import type { DefinitionAssets, Win32LobAppPatchWire } from "../app-definition/to-graph.js";
+import type { DefinitionAssets } from "../app-definition/to-graph.js";
 import { toWin32LobAppPatchBody } from "../app-definition/to-graph.js";
 import type { MsiInformationWire } from "../wire/graph.js";
 import type { ItemTargeting } from "./targeting.js";
@@ -90,33 +90,22 @@ export function classifyTenantApps(apps: readonly TenantApp[]): TenantState {
   return state;
 }
 
-export interface PlanItem {
+/** What the current app's stamp records. */
+export interface CurrentRecord {
+  version: string;
+  contentHash: string;
+  committed: boolean;
+  targets?: readonly string[];
+  esp?: readonly string[];
+}
+
+interface PlanItemBase {
   /** the definition id */
   id: string;
   displayName: string;
   version: string;
-  action: PlanAction;
-  /** for new-version */
-  strategy?: UpdateStrategy;
-  /**
-   * The app the action works on: the app to PATCH (update-metadata), to give new content (in-place), that is up
-   * to date (nothing), or that a supersede leaves in place (supersede: the new app gets a new id).
-   */
-  appId?: string;
-  /** supersede: the app the new one succeeds (kept; relationships and assignments are the targeting step's) */
-  supersedes?: string;
-  /** what the current app's stamp records */
-  current?: {
-    version: string;
-    contentHash: string;
-    committed: boolean;
-    targets?: readonly string[];
-    esp?: readonly string[];
-  };
   /** update-metadata: the properties that differ (also computed, before packaging, for new-version) */
   changed: string[];
-  /** update-metadata: the PATCH body, only the changed properties (and `@odata.type`) */
-  patch?: Win32LobAppPatchWire | Record<string, unknown>;
   /** category links to add and remove (absent = none); a new app (create, supersede) gets every desired one */
   categories?: CategoryChanges;
   /** other apps carrying this id (e.g. predecessors an earlier supersede kept); only retention deletes them */
@@ -125,6 +114,60 @@ export interface PlanItem {
   /** assignments, relationships, ESP, retention (added by planTargeting) */
   targeting?: ItemTargeting;
 }
+
+/**
+ * An item about an app the tenant has: `appId` is the app to PATCH (update-metadata), to give new content
+ * (in-place), that is up to date (nothing), or that a supersede leaves in place (the new app gets a new id).
+ */
+interface ExistingAppItem extends PlanItemBase {
+  appId: string;
+  current: CurrentRecord;
+}
+
+/** No stamped app carries the definition's id: a new app. */
+export interface CreateItem extends PlanItemBase {
+  action: "create";
+  appId?: undefined;
+  current?: undefined;
+  strategy?: undefined;
+  supersedes?: undefined;
+  patch?: undefined;
+}
+
+/** Same version and content: the properties that differ are PATCHed (`patch`, absent when only categories differ). */
+export interface UpdateMetadataItem extends ExistingAppItem {
+  action: "update-metadata";
+  strategy?: undefined;
+  supersedes?: undefined;
+  /** only the changed properties (and `@odata.type`) */
+  patch?: Readonly<Record<string, unknown>>;
+}
+
+/** New content on the same app. */
+export interface InPlaceItem extends ExistingAppItem {
+  action: "new-version";
+  strategy: "in-place";
+  supersedes?: undefined;
+  patch?: undefined;
+}
+
+/** A new app that supersedes `supersedes` (kept; relationships and assignments are the targeting step's). */
+export interface SupersedeItem extends ExistingAppItem {
+  action: "new-version";
+  strategy: "supersede";
+  supersedes: string;
+  patch?: undefined;
+}
+
+export interface NothingItem extends ExistingAppItem {
+  action: "nothing";
+  strategy?: undefined;
+  supersedes?: undefined;
+  patch?: undefined;
+}
+
+/** One plan item per definition, by action (and, for new-version, strategy). */
+export type PlanItem = CreateItem | UpdateMetadataItem | InPlaceItem | SupersedeItem | NothingItem;
 
 export interface Plan {
   items: PlanItem[];

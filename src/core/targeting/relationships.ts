@@ -7,7 +7,7 @@
  * supersedence graph has at most 10 apps counting transitive links, a dependency graph at most 100 apps counting every
  * app connected through a shared dependency.
  */
-import type { MobileAppRelationshipWriteWire } from "../wire/graph.js";
+import type { MobileAppRelationshipWire, MobileAppRelationshipWriteWire } from "../wire/graph.js";
 
 export const SUPERSEDENCE_TYPE = "#microsoft.graph.mobileAppSupersedence";
 export const DEPENDENCY_TYPE = "#microsoft.graph.mobileAppDependency";
@@ -22,19 +22,8 @@ export const MAX_SUPERSEDENCE_NODES = 10;
  */
 export const MAX_DEPENDENCY_NODES = 100;
 
-/** A relationship row as `GET …/relationships` lists it (the fields the planner reads). */
-export interface RelationshipRow {
-  "@odata.type": string;
-  id?: string;
-  sourceId?: string | null;
-  targetId: string;
-  targetDisplayName?: string | null;
-  /** Graph's evolvable enum: a member added later arrives as unknownFutureValue */
-  targetType: "child" | "parent" | "unknownFutureValue";
-  /** evolvable enums (beta metadata): a member added later arrives as unknownFutureValue */
-  supersedenceType?: "update" | "replace" | "unknownFutureValue";
-  dependencyType?: "autoInstall" | "detect" | "unknownFutureValue";
-}
+/** A relationship row as `GET …/relationships` lists it. */
+export type RelationshipRow = MobileAppRelationshipWire;
 
 /** One link, as the planner thinks of it: `sourceId` supersedes or depends on `targetId`. */
 export interface Link {
