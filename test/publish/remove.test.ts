@@ -15,12 +15,14 @@ import type { MobileAppAssignmentWire, Win32LobAppWire } from "../../src/core/wi
 import { describeFailure } from "../../src/publish/publish.js";
 import type { RemovalResult } from "../../src/publish/remove.js";
 import { removeApps } from "../../src/publish/remove.js";
-import { ENROLLMENT_CONFIGURATIONS } from "../../src/publish/targeting.js";
+import { GRAPH_PATHS } from "../../src/clients/graph/paths.js";
 import { runCli } from "../support/cli.js";
 import type { CliResult } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { copyExamples, load, startPublishTenant } from "./support.js";
 import type { PublishTenant } from "./support.js";
+
+const ENROLLMENT_CONFIGURATIONS = GRAPH_PATHS.enrollmentConfigurations;
 
 const scratch = useScratch("ip-remove-");
 const ESP_NAME = "All users and all devices"; // the default seed's ESP profile

@@ -193,7 +193,8 @@ export function newestFirst(a: OwnedApp, b: OwnedApp): number {
   return tb - ta || (a.app.id < b.app.id ? -1 : a.app.id > b.app.id ? 1 : 0);
 }
 
-const committed = (o: OwnedApp): boolean =>
+/** The app has committed content. */
+export const committed = (o: OwnedApp): boolean =>
   typeof o.app.committedContentVersion === "string" && o.app.committedContentVersion !== "";
 
 /**
@@ -205,6 +206,14 @@ export function currentApp(candidates: readonly OwnedApp[]): OwnedApp | undefine
   const sorted = [...(live.length > 0 ? live : candidates)].sort(newestFirst);
   // An uncommitted app newer than the committed one is a half-finished publish: finish it.
   return sorted[0] !== undefined && !committed(sorted[0]) ? sorted[0] : (sorted.find(committed) ?? sorted[0]);
+}
+
+/** A definition's current app and its other versions, newest first. */
+export function versionsOf(tenant: TenantState, id: string): { current?: OwnedApp; others: OwnedApp[] } {
+  const mine = tenant.owned.filter((o) => o.stamp.id === id);
+  const current = currentApp(mine);
+  const others = mine.filter((o) => o !== current).sort(newestFirst);
+  return { ...(current === undefined ? {} : { current }), others };
 }
 
 export function planPublish(desired: readonly DesiredApp[], tenant: TenantState): Plan {

@@ -11,6 +11,9 @@ import type { EspProfileWire } from "../wire/graph.js";
 
 export type EspProfile = EspProfileWire;
 
+/** The permission that reads and writes ESP profiles. */
+export const ESP_PERMISSION = "DeviceManagementServiceConfig.ReadWrite.All";
+
 export const espDigest = (profileId: string): string => shortDigest(`esp\n${profileId.toLowerCase()}`);
 
 /** Per profile: ids to add and to remove (lower-case; the current app may be a placeholder until it exists). */

@@ -120,6 +120,33 @@ export function planOutgoing(
   return plan;
 }
 
+/**
+ * `appId`'s links with its dependencies on `from` pointed at `to` and any other link to `from` dropped (a version
+ * replaced or deleted); undefined when nothing changes.
+ */
+export function repointedLinks(
+  appId: string,
+  links: readonly Link[],
+  from: string,
+  to: string,
+): MobileAppRelationshipWriteWire[] | undefined {
+  const f = from.toLowerCase();
+  const moved = links
+    .filter((l) => l.kind === "dependency" && l.targetId === f)
+    .map((l) => ({ ...l, targetId: to.toLowerCase() }));
+  const plan = planOutgoing(appId, links, { set: moved, drop: new Set([f]) });
+  return plan.changed ? plan.body : undefined;
+}
+
+/** The links without the supersedence links to `targetId` (lower-case); undefined when there is none. */
+export function withoutSupersedenceOf(
+  links: readonly Link[],
+  targetId: string,
+): MobileAppRelationshipWriteWire[] | undefined {
+  const next = links.filter((l) => !(l.kind === "supersedence" && l.targetId === targetId));
+  return next.length === links.length ? undefined : next.map(toRelationshipWire);
+}
+
 /** Replaces the outgoing links of `appId` in `links` with `next`. */
 export function withOutgoing(links: readonly Link[], appId: string, next: readonly Link[]): Link[] {
   const id = appId.toLowerCase();

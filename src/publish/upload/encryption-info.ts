@@ -23,4 +23,3 @@ export function fileEncryptionInfo(e: EncryptionInfo): FileEncryptionInfoWire {
     fileDigestAlgorithm: "SHA256",
   };
 }
-
