@@ -90,14 +90,10 @@ export function classifyTenantApps(apps: readonly TenantApp[]): TenantState {
   return state;
 }
 
-/** What the current app's stamp records. */
-export interface CurrentRecord {
-  version: string;
-  contentHash: string;
+/** What the current app's stamp records, and whether it has committed content. */
+export type CurrentRecord = Pick<OwnershipStamp, "version" | "contentHash" | "targets" | "esp"> & {
   committed: boolean;
-  targets?: readonly string[];
-  esp?: readonly string[];
-}
+};
 
 interface PlanItemBase {
   /** the definition id */
@@ -310,20 +306,20 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
   const catItem = cats === undefined ? {} : { categories: cats };
   const catReasons = cats === undefined ? [] : [categoryReason(cats)];
 
-  if (!isCommitted) {
-    return {
-      ...shared,
-      action: "new-version",
-      strategy: "in-place",
-      changed,
-      ...catItem,
-      reasons: [
-        "the app has no committed content (an earlier publish stopped before the commit): finish it in place",
-        ...(sameVersion ? [] : [`version ${current.stamp.version} → ${def.version}`]),
-        ...catReasons,
-      ],
-    };
-  }
+  const inPlace = (reasons: string[]): PlanItem => ({
+    ...shared,
+    action: "new-version",
+    strategy: "in-place",
+    changed,
+    ...catItem,
+    reasons: [...reasons, ...catReasons],
+  });
+
+  if (!isCommitted)
+    return inPlace([
+      "the app has no committed content (an earlier publish stopped before the commit): finish it in place",
+      ...(sameVersion ? [] : [`version ${current.stamp.version} → ${def.version}`]),
+    ]);
   if (sameVersion && sameContent) {
     if (changed.length === 0 && cats === undefined) {
       return { ...shared, action: "nothing", changed, reasons: [`version ${def.version} and content are current`] };
@@ -370,12 +366,5 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
       ],
     };
   }
-  return {
-    ...shared,
-    action: "new-version",
-    strategy: "in-place",
-    changed,
-    ...catItem,
-    reasons: [...reasons, "updateStrategy in-place: a new content version on the same app", ...catReasons],
-  };
+  return inPlace([...reasons, "updateStrategy in-place: a new content version on the same app"]);
 }

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AppDefinitionError } from "../app-definition/errors.js";
 import type { DefinitionProblem, FieldPath } from "../app-definition/errors.js";
-import { appDefinitionSchema } from "../app-definition/schema.js";
 import type { AppDefinitionInput } from "../app-definition/schema.js";
+import { testDefinition } from "../app-definition/testing/definitions.js";
 import { stampNotes } from "../app-definition/stamp.js";
 import { assignmentSchema } from "../app-definition/targeting-schema.js";
 import type { AssignmentFilterWire, EspProfileWire, GroupWire } from "../wire/graph.js";
@@ -49,17 +49,7 @@ function source(
 ): DefinitionSource {
   const at = (file: string, path: FieldPath, message: string): DefinitionProblem => ({ path, message, file, line: 1 });
   return {
-    definition: appDefinitionSchema.parse({
-      id,
-      displayName: id,
-      publisher: "Contoso",
-      version: "1.0.0",
-      content: { source: "src", setupFile: "install.cmd" },
-      install: { command: "install.cmd" },
-      uninstall: { command: "uninstall.cmd" },
-      detection: [{ type: "file", path: "%ProgramFiles%\\Contoso", fileOrFolderName: `${id}.exe` }],
-      ...over,
-    }),
+    definition: testDefinition({ id, displayName: id, ...over }),
     assignments: assignments.map((a, i) => ({
       assignment: assignmentSchema.parse(a),
       problem: (field, message) => at(assignmentFile, ["assignments", i, ...field], message),

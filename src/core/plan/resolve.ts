@@ -69,35 +69,49 @@ function throwProblems(problems: readonly DefinitionProblem[]): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Scope tags and categories
 
+/**
+ * Each definition's names in `field` → the tenant's items of those names, each once, by definition id; a
+ * definition without the field gets no entry. `noun`: what the items are, singular and plural, for problems.
+ */
+function resolveNamesOf<T extends { id: string; displayName: string }>(
+  definitions: readonly DefinitionSource[],
+  field: "scopeTags" | "categories",
+  items: readonly T[],
+  noun: [string, string],
+): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  const problems: DefinitionProblem[] = [];
+  for (const d of definitions) {
+    const names = d.definition[field];
+    if (names === undefined) continue;
+    const found: T[] = [];
+    names.forEach((n, i) => {
+      const hits = matchByName(items, n);
+      if (hits.length === 1) {
+        if (!found.some((x) => x.id === hits[0]!.id)) found.push(hits[0]!);
+      } else
+        problems.push(
+          d.problem(
+            [field, i],
+            hits.length === 0
+              ? `The tenant has no ${noun[0]} named "${n}" (it has: ${listNames(items, false)}).`
+              : `${hits.length} ${noun[1]} are named "${n}" (${hits.map((x) => x.id).join(", ")}); rename one in Intune.`,
+          ),
+        );
+    });
+    out.set(d.definition.id, found);
+  }
+  throwProblems(problems);
+  return out;
+}
+
 /** Scope tag names → ids per definition id (definitions without `scopeTags` get no entry). */
 export function resolveScopeTags(
   definitions: readonly DefinitionSource[],
   tags: readonly RoleScopeTagWire[],
 ): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  const problems: DefinitionProblem[] = [];
-  for (const d of definitions) {
-    const names = d.definition.scopeTags;
-    if (names === undefined) continue;
-    const ids: string[] = [];
-    names.forEach((n, i) => {
-      const hits = matchByName(tags, n);
-      if (hits.length === 1) {
-        if (!ids.includes(hits[0]!.id)) ids.push(hits[0]!.id);
-      } else
-        problems.push(
-          d.problem(
-            ["scopeTags", i],
-            hits.length === 0
-              ? `The tenant has no scope tag named "${n}" (it has: ${listNames(tags, false)}).`
-              : `${hits.length} scope tags are named "${n}" (${hits.map((t) => t.id).join(", ")}); rename one in Intune.`,
-          ),
-        );
-    });
-    out.set(d.definition.id, ids);
-  }
-  throwProblems(problems);
-  return out;
+  const found = resolveNamesOf(definitions, "scopeTags", tags, ["scope tag", "scope tags"]);
+  return new Map([...found].map(([id, list]) => [id, list.map((t) => t.id)]));
 }
 
 /**
@@ -108,29 +122,8 @@ export function resolveCategories(
   definitions: readonly DefinitionSource[],
   known: readonly MobileAppCategoryWire[],
 ): Map<string, CategoryRef[]> {
-  const out = new Map<string, CategoryRef[]>();
-  const problems: DefinitionProblem[] = [];
-  for (const d of definitions) {
-    const refs: CategoryRef[] = [];
-    d.definition.categories.forEach((n, i) => {
-      const hits = matchByName(known, n);
-      if (hits.length === 1) {
-        const c = hits[0]!;
-        if (!refs.some((r) => r.id === c.id)) refs.push({ id: c.id, displayName: c.displayName });
-      } else
-        problems.push(
-          d.problem(
-            ["categories", i],
-            hits.length === 0
-              ? `The tenant has no app category named "${n}" (it has: ${listNames(known, false)}).`
-              : `${hits.length} app categories are named "${n}" (${hits.map((c) => c.id).join(", ")}); rename one in Intune.`,
-          ),
-        );
-    });
-    out.set(d.definition.id, refs);
-  }
-  throwProblems(problems);
-  return out;
+  const found = resolveNamesOf(definitions, "categories", known, ["app category", "app categories"]);
+  return new Map([...found].map(([id, list]) => [id, list.map((c) => ({ id: c.id, displayName: c.displayName }))]));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

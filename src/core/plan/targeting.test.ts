@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { appDefinitionSchema } from "../app-definition/schema.js";
 import type { AppDefinitionInput } from "../app-definition/schema.js";
+import { testDefinition } from "../app-definition/testing/definitions.js";
 import { stampNotes } from "../app-definition/stamp.js";
 import type { OwnershipStamp } from "../app-definition/stamp.js";
 import type { RelationshipRow } from "../targeting/relationships.js";
@@ -14,19 +14,8 @@ import { itemHasChanges, planTargeting } from "./targeting.js";
 const HASH = `sha256:${"a".repeat(64)}`;
 const assets = { scripts: new Map<string, Uint8Array>() };
 
-function definition(id: string, over: Partial<AppDefinitionInput> = {}) {
-  return appDefinitionSchema.parse({
-    id,
-    displayName: id,
-    publisher: "Contoso",
-    version: "1.0.0",
-    content: { source: "src", setupFile: "install.cmd" },
-    install: { command: "install.cmd" },
-    uninstall: { command: "uninstall.cmd" },
-    detection: [{ type: "file", path: "%ProgramFiles%\\Contoso", fileOrFolderName: `${id}.exe` }],
-    ...over,
-  });
-}
+const definition = (id: string, over: Partial<AppDefinitionInput> = {}) =>
+  testDefinition({ id, displayName: id, ...over });
 
 /** One of our apps in the tenant (only what the planner reads). */
 function owned(appId: string, stamp: OwnershipStamp, created: string): TenantApp {
