@@ -3,7 +3,7 @@
  * assignment filters, scope tags, Enrollment Status Page profiles and the device inventory. Each call takes and
  * returns the wire shapes of src/core/wire/graph.ts; the paths live in `paths.ts`. No decisions here: what to read
  * and write is the use cases' (src/publish), what to change is the pure planners' (src/core).
- * Reference: intune-win32-protocol.md §2, entra-auth-and-graph.md §6; docs/graph-client.md.
+ * Reference: docs/graph-client.md.
  */
 import type {
   AssignmentFilterWire,
@@ -36,7 +36,7 @@ const opts = (signal: AbortSignal | undefined, more: GraphRequestOptions = {}): 
 export class IntuneApi {
   constructor(readonly graph: GraphClient) {}
 
-  // ---- mobile apps (§2.1) ----
+  // ---- mobile apps ----
 
   /** Every win32LobApp of the tenant (paged). */
   listWin32Apps(signal?: AbortSignal): Promise<Win32LobAppWire[]> {
@@ -69,12 +69,12 @@ export class IntuneApi {
     return this.graph.delete(mobileAppPath(appId), opts(signal));
   }
 
-  /** The content endpoints of one app (content versions, files, commit; §2.3–2.8). */
+  /** The content endpoints of one app (content versions, files, commit). */
   content(appId: string): ContentEndpoints {
     return new ContentEndpoints(this.graph, appId);
   }
 
-  // ---- assignments (§2.12) ----
+  // ---- assignments ----
 
   listAssignments(appId: string, signal?: AbortSignal): Promise<MobileAppAssignmentWire[]> {
     return this.graph.listAll<MobileAppAssignmentWire>(`${mobileAppPath(appId)}/assignments`, opts(signal));
@@ -85,7 +85,7 @@ export class IntuneApi {
     await this.graph.post(`${mobileAppPath(appId)}/assign`, { mobileAppAssignments: assignments }, opts(signal));
   }
 
-  // ---- relationships (§2.13) ----
+  // ---- relationships ----
 
   /** Both directions: the app's own links (`child`) and the links other apps have to it (`parent`). */
   listRelationships(appId: string, signal?: AbortSignal): Promise<MobileAppRelationshipWire[]> {
@@ -101,7 +101,7 @@ export class IntuneApi {
     await this.graph.post(`${mobileAppPath(appId)}/updateRelationships`, { relationships }, opts(signal));
   }
 
-  // ---- categories (§2.1) ----
+  // ---- categories ----
 
   listCategories(signal?: AbortSignal): Promise<MobileAppCategoryWire[]> {
     return this.graph.listAll<MobileAppCategoryWire>(
