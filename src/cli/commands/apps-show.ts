@@ -22,7 +22,13 @@ export default defineCommand({
   positionals: ["app"],
   schema: settingsSchema.extend({ app: z.string().min(1) }),
   async run(ctx, o) {
-    const { app, assignments, relationships, names: labels, target } = await withGraph(ctx, o, async (s, t) => ({
+    const {
+      app,
+      assignments,
+      relationships,
+      names: labels,
+      target,
+    } = await withGraph(ctx, o, async (s, t) => ({
       ...(await showApp(s.graph, o.app, ctx.signal)),
       target: t.info,
     }));
