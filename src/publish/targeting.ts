@@ -30,6 +30,7 @@ import {
 import type { TargetingFacts } from "../core/plan/targeting.js";
 import { isNewAppRef, NEW_APP_PREFIX, stampChanges } from "../core/plan/targeting.js";
 import { ESP_PERMISSION, nextSelectedApps } from "../core/targeting/esp.js";
+import type { RelationshipRow } from "../core/targeting/relationships.js";
 import {
   DEPENDENCY_TYPE,
   MAX_DEPENDENCY_NODES,
@@ -39,7 +40,12 @@ import {
   toRelationshipWire,
   withoutSupersedenceOf,
 } from "../core/targeting/relationships.js";
-import type { EspProfileWire, Win32LobAppWire } from "../core/wire/graph.js";
+import type {
+  AssignmentFilterWire,
+  EspProfileWire,
+  MobileAppAssignmentWire,
+  Win32LobAppWire,
+} from "../core/wire/graph.js";
 import { ODATA_TYPE } from "../core/wire/graph.js";
 import { permissionError, relationshipReader, rewriteEspApps, rewriteLinks, unlessForbidden } from "./tenant.js";
 
@@ -84,7 +90,7 @@ export async function readTargeting(
   } catch (e) {
     throw permissionError(e, "groups", "GroupMember.Read.All", "assignment groups");
   }
-  let filters: Awaited<ReturnType<IntuneApi["listAssignmentFilters"]>> = [];
+  let filters: AssignmentFilterWire[] = [];
   if (needsFilters(defs)) {
     try {
       filters = await api.listAssignmentFilters(signal);
@@ -126,49 +132,42 @@ export async function readTargetingFacts(
   resolved: TargetingRead,
   signal?: AbortSignal,
 ): Promise<TargetingFacts> {
-  const assignments = new Map<string, Awaited<ReturnType<IntuneApi["listAssignments"]>>>();
+  const assignments = new Map<string, MobileAppAssignmentWire[]>();
   const relationships = relationshipReader(api, signal);
   const readAssignments = async (id: string) => {
     if (assignments.has(id.toLowerCase())) return;
     assignments.set(id.toLowerCase(), await api.listAssignments(id, signal));
   };
-  const readRelationships = relationships.read;
-  for (const item of plan.items) {
-    if (item.appId !== undefined) await readAssignments(item.appId);
-    const versions = tenant.owned.filter((o) => o.stamp.id === item.id);
-    const supersedes =
-      resolved.desired.find((d) => d.definitionId === item.id)?.definition.updateStrategy === "supersede";
-    // The supersedence graph around the app (bounded: past the limit the plan refuses anyway).
-    const queue = [
-      ...(item.appId === undefined ? [] : [item.appId]),
-      ...(supersedes ? versions.map((o) => o.app.id) : []),
-    ];
+  // Breadth-first over the links `follow` accepts, from `start`, until `limit` apps were read.
+  const walk = async (start: readonly string[], follow: (r: RelationshipRow) => boolean, limit: number) => {
+    const queue = [...start];
     const seen = new Set<string>();
-    while (queue.length > 0 && seen.size <= MAX_SUPERSEDENCE_NODES + 1) {
+    while (queue.length > 0 && seen.size <= limit) {
       const id = queue.shift()!.toLowerCase();
       if (seen.has(id)) continue;
       seen.add(id);
-      const rows = await readRelationships(id);
-      for (const r of rows) if (r["@odata.type"] !== DEPENDENCY_TYPE) queue.push(r.targetId);
+      for (const r of await relationships.read(id)) if (follow(r)) queue.push(r.targetId);
     }
+  };
+  for (const item of plan.items) {
+    if (item.appId !== undefined) await readAssignments(item.appId);
+    const own = item.appId === undefined ? [] : [item.appId];
+    const desired = resolved.desired.find((d) => d.definitionId === item.id);
+    const versions = tenant.owned.filter((o) => o.stamp.id === item.id).map((o) => o.app.id);
+    // The supersedence graph around the app (bounded: past the limit the plan refuses anyway).
+    const supersedes = desired?.definition.updateStrategy === "supersede";
+    await walk(
+      [...own, ...(supersedes ? versions : [])],
+      (r) => r["@odata.type"] !== DEPENDENCY_TYPE,
+      MAX_SUPERSEDENCE_NODES + 1,
+    );
     // The dependency graph around the app and the apps it depends on, in both directions (Intune counts every app
     // connected through a shared dependency; bounded: past the limit the plan refuses), so the limit and a cycle
     // through links made outside this run (A → B → C → A) are seen before any write.
-    const deps = resolved.desired.find((d) => d.definitionId === item.id)?.dependencies ?? [];
-    const depQueue = [
-      ...(item.appId === undefined ? [] : [item.appId]),
-      ...deps.flatMap((dep) =>
-        "appId" in dep ? [dep.appId] : tenant.owned.filter((o) => o.stamp.id === dep.definitionId).map((o) => o.app.id),
-      ),
-    ];
-    const depSeen = new Set<string>();
-    while (depQueue.length > 0 && depSeen.size <= MAX_DEPENDENCY_NODES) {
-      const id = depQueue.shift()!.toLowerCase();
-      if (depSeen.has(id)) continue;
-      depSeen.add(id);
-      const rows = await readRelationships(id);
-      for (const r of rows) if (r["@odata.type"] === DEPENDENCY_TYPE) depQueue.push(r.targetId);
-    }
+    const deps = (desired?.dependencies ?? []).flatMap((dep) =>
+      "appId" in dep ? [dep.appId] : tenant.owned.filter((o) => o.stamp.id === dep.definitionId).map((o) => o.app.id),
+    );
+    await walk([...own, ...deps], (r) => r["@odata.type"] === DEPENDENCY_TYPE, MAX_DEPENDENCY_NODES);
   }
   return {
     assignments,
