@@ -1,13 +1,16 @@
 /**
- * The `apps` commands' use cases: list the tenant's win32LobApps (ours marked by their ownership stamp), find one
- * by id, name or definition id (removal: src/publish/remove.ts).
+ * The `apps` commands' use cases: list the tenant's win32LobApps (ours marked by their ownership stamp), show one
+ * found by id, name or definition id with its assignments and relationships (removal: src/publish/remove.ts).
  */
 import type { GraphClient } from "../clients/graph/client.js";
+import { IntuneApi } from "../clients/graph/intune.js";
 import { readStamp } from "../core/app-definition/stamp.js";
 import type { StampReading } from "../core/app-definition/stamp.js";
-import { PublisherError } from "../core/errors.js";
-import type { Win32LobAppWire } from "../core/wire/graph.js";
-import { listWin32Apps, MOBILE_APPS } from "./publish.js";
+import { oneApp } from "../core/plan/find.js";
+import type { TargetNames } from "../core/targeting/assignments.js";
+import type { RelationshipRow } from "../core/targeting/relationships.js";
+import type { MobileAppAssignmentWire, Win32LobAppWire } from "../core/wire/graph.js";
+import { labelNames } from "./tenant.js";
 
 export interface AppRow {
   appId: string;
@@ -38,37 +41,36 @@ export function toRow(a: Win32LobAppWire): AppRow {
 }
 
 export async function listApps(graph: GraphClient, signal?: AbortSignal): Promise<AppRow[]> {
-  const apps = await listWin32Apps(graph, signal);
+  const apps = await new IntuneApi(graph).listWin32Apps(signal);
   return apps.map(toRow).sort((a, b) => a.displayName.localeCompare(b.displayName) || a.appId.localeCompare(b.appId));
 }
 
 /**
  * The one app `query` names: an app id, else a display name (case-insensitive), else a definition id from our
- * stamp. None → input error; several → usage error listing their ids.
+ * stamp. None → input error; several → usage error listing their ids. The full app (a list may leave out
+ * properties such as largeIcon).
  */
 export async function findApp(graph: GraphClient, query: string, signal?: AbortSignal): Promise<Win32LobAppWire> {
-  const apps = await listWin32Apps(graph, signal);
-  const q = query.toLowerCase();
-  const byId = apps.filter((a) => a.id.toLowerCase() === q);
-  const byName = apps.filter((a) => a.displayName.toLowerCase() === q);
-  const byDefinition = apps.filter((a) => {
-    const s = readStamp(a.notes);
-    return s.status === "valid" && s.stamp.id === query;
-  });
-  const matches = byId.length > 0 ? byId : byName.length > 0 ? byName : byDefinition;
-  if (matches.length === 0)
-    throw new PublisherError("input", "AppNotFound", `No win32LobApp has the id, name or definition id "${query}".`, {
-      hint: "Run `intune-publisher apps list` to see the apps and their ids.",
-    });
-  if (matches.length > 1)
-    throw new PublisherError(
-      "usage",
-      "AmbiguousApp",
-      `"${query}" names ${matches.length} apps: ${matches.map((a) => `${a.id} (${a.displayName} ${a.displayVersion ?? ""})`.trim()).join(", ")}.`,
-      { hint: "Give the app id instead." },
-    );
-  // The full app (a list may leave out properties such as largeIcon).
-  return graph.get<Win32LobAppWire>(`${MOBILE_APPS}/${encodeURIComponent(matches[0]!.id)}`, {
-    ...(signal === undefined ? {} : { signal }),
-  });
+  const api = new IntuneApi(graph);
+  return api.getApp(oneApp(await api.listWin32Apps(signal), query).id, signal);
+}
+
+export interface AppDetails {
+  app: Win32LobAppWire;
+  assignments: MobileAppAssignmentWire[];
+  /** both directions; none on a Graph root without the beta relationships route */
+  relationships: RelationshipRow[];
+  /** group and filter names of the assignments, as far as the permissions allow */
+  names: TargetNames;
+}
+
+/** `apps show`: the app `query` names (as `findApp`), its assignments and its relationships. */
+export async function showApp(graph: GraphClient, query: string, signal?: AbortSignal): Promise<AppDetails> {
+  const api = new IntuneApi(graph);
+  const app = await findApp(graph, query, signal);
+  const assignments = await api.listAssignments(app.id, signal);
+  // Relationships are a beta route: a v1.0 Graph URL simply has none to show.
+  const relationships = await api.listRelationships(app.id, signal).catch(() => [] as RelationshipRow[]);
+  const names = await labelNames(api, assignments, signal);
+  return { app, assignments, relationships, names };
 }

@@ -20,8 +20,7 @@ import { basename, join } from "node:path";
 import { assertContentSize } from "../definitions/load.js";
 import type { LoadedAppDefinition } from "../definitions/load.js";
 import type { GraphClient } from "../clients/graph/client.js";
-import { AppDefinitionError } from "../core/app-definition/errors.js";
-import type { DefinitionProblem } from "../core/app-definition/errors.js";
+import { IntuneApi } from "../clients/graph/intune.js";
 import { contentHash, readStamp } from "../core/app-definition/stamp.js";
 import type { OwnershipStamp } from "../core/app-definition/stamp.js";
 import type { PackageFacts } from "../core/app-definition/to-graph.js";
@@ -35,19 +34,18 @@ import { isPublisherError, PublisherError } from "../core/errors.js";
 import type { ErrorKind } from "../core/errors.js";
 import { classifyTenantApps, currentApp, partialPatch, planPublish } from "../core/plan/plan.js";
 import type { CategoryChanges, CategoryRef, DesiredApp, Plan, PlanItem, TenantApp } from "../core/plan/plan.js";
+import { resolveCategories, resolveScopeTags } from "../core/plan/resolve.js";
 import type { Win32LobAppWire } from "../core/wire/graph.js";
 import { packageFolder } from "../intunewin/package.js";
 import { openPackage } from "../intunewin/read.js";
 import { listSource } from "../intunewin/source.js";
 import { DEFAULT_CONCURRENCY, resumeOrStart, uploadContent, UploadError } from "./upload/index.js";
-import { applyTargeting, permissionError, readTargetingFacts, resolveTargeting } from "./targeting.js";
+import { applyTargeting, readTargeting, readTargetingFacts } from "./targeting.js";
+import { permissionError } from "./tenant.js";
 import type { TargetingOutcome, TargetingStep } from "./targeting.js";
 import { itemHasChanges, planTargeting } from "../core/plan/targeting.js";
 import type { UploadContentOptions, UploadLeftover, UploadProgressEvent, UploadResult } from "./upload/index.js";
 
-export const MOBILE_APPS = "/deviceAppManagement/mobileApps";
-export const MOBILE_APP_CATEGORIES = "/deviceAppManagement/mobileAppCategories";
-export const WIN32_FILTER = "isof('microsoft.graph.win32LobApp')";
 export const DEFAULT_APP_CONCURRENCY = 8;
 /**
  * Block buffers in flight across all apps of a run (each is `blockSize`, 8 MiB by default): apps published at once
@@ -147,51 +145,20 @@ export interface PublishResult {
 // ---------------------------------------------------------------------------------------------------------------
 // Reading the tenant
 
-/** Every win32LobApp of the tenant (paged). */
-export function listWin32Apps(graph: GraphClient, signal?: AbortSignal): Promise<Win32LobAppWire[]> {
-  return graph.listAll<Win32LobAppWire>(MOBILE_APPS, {
-    query: { $filter: WIN32_FILTER },
-    ...(signal === undefined ? {} : { signal }),
-  });
-}
-
 /** Scope tag names → ids (case-insensitive); an unknown name is a positioned definition problem. */
-export async function resolveScopeTags(
-  graph: GraphClient,
+export async function readScopeTags(
+  api: IntuneApi,
   definitions: readonly LoadedAppDefinition[],
   signal?: AbortSignal,
 ): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  if (!definitions.some((d) => d.definition.scopeTags !== undefined)) return out;
-  let tags: { id: string; displayName: string }[];
+  if (!definitions.some((d) => d.definition.scopeTags !== undefined)) return new Map();
+  let tags;
   try {
-    tags = await graph.listAll<{ id: string; displayName: string }>("/deviceManagement/roleScopeTags", {
-      ...(signal === undefined ? {} : { signal }),
-    });
+    tags = await api.listScopeTags(signal);
   } catch (e) {
     throw permissionError(e, "scope tags", "DeviceManagementRBAC.Read.All", "scopeTags");
   }
-  const byName = new Map(tags.map((t) => [t.displayName.toLowerCase(), t.id]));
-  const problems: DefinitionProblem[] = [];
-  for (const d of definitions) {
-    const names = d.definition.scopeTags;
-    if (names === undefined) continue;
-    const ids: string[] = [];
-    names.forEach((n, i) => {
-      const id = byName.get(n.toLowerCase());
-      if (id === undefined)
-        problems.push(
-          d.problem(
-            ["scopeTags", i],
-            `The tenant has no scope tag named "${n}" (it has: ${tags.map((t) => t.displayName).join(", ") || "none"}).`,
-          ),
-        );
-      else if (!ids.includes(id)) ids.push(id);
-    });
-    out.set(d.definition.id, ids);
-  }
-  if (problems.length > 0) throw new AppDefinitionError(problems);
-  return out;
+  return resolveScopeTags(definitions, tags);
 }
 
 /**
@@ -199,37 +166,13 @@ export async function resolveScopeTags(
  * positioned definition problem, reported before anything is written. Every definition gets an entry (`[]` = no
  * categories: links the app has are removed).
  */
-export async function resolveCategories(
-  graph: GraphClient,
+export async function readCategories(
+  api: IntuneApi,
   definitions: readonly LoadedAppDefinition[],
   signal?: AbortSignal,
 ): Promise<Map<string, CategoryRef[]>> {
-  const out = new Map<string, CategoryRef[]>();
-  const known = definitions.some((d) => d.definition.categories.length > 0)
-    ? await graph.listAll<CategoryRef>(MOBILE_APP_CATEGORIES, {
-        query: { $select: "id,displayName" },
-        ...(signal === undefined ? {} : { signal }),
-      })
-    : [];
-  const byName = new Map(known.map((c) => [c.displayName.toLowerCase(), c]));
-  const problems: DefinitionProblem[] = [];
-  for (const d of definitions) {
-    const refs: CategoryRef[] = [];
-    d.definition.categories.forEach((n, i) => {
-      const c = byName.get(n.toLowerCase());
-      if (c === undefined)
-        problems.push(
-          d.problem(
-            ["categories", i],
-            `The tenant has no app category named "${n}" (it has: ${known.map((k) => k.displayName).join(", ") || "none"}).`,
-          ),
-        );
-      else if (!refs.some((r) => r.id === c.id)) refs.push({ id: c.id, displayName: c.displayName });
-    });
-    out.set(d.definition.id, refs);
-  }
-  if (problems.length > 0) throw new AppDefinitionError(problems);
-  return out;
+  const known = definitions.some((d) => d.definition.categories.length > 0) ? await api.listCategories(signal) : [];
+  return resolveCategories(definitions, known);
 }
 
 /**
@@ -237,7 +180,7 @@ export async function resolveCategories(
  * `categories` so the plan can compare them.
  */
 async function completeCategories(
-  graph: GraphClient,
+  api: IntuneApi,
   apps: Win32LobAppWire[],
   defs: readonly LoadedAppDefinition[],
   signal?: AbortSignal,
@@ -246,9 +189,7 @@ async function completeCategories(
   for (const d of defs) {
     const app = currentApp(owned.filter((o) => o.stamp.id === d.definition.id))?.app;
     if (app === undefined) continue;
-    const linked = await graph.listAll<CategoryRef>(`${MOBILE_APPS}/${encodeURIComponent(app.id)}/categories`, {
-      ...(signal === undefined ? {} : { signal }),
-    });
+    const linked = await api.listAppCategories(app.id, signal);
     (app as { categories?: CategoryRef[] }).categories = linked.map((c) => ({ id: c.id, displayName: c.displayName }));
   }
 }
@@ -258,7 +199,7 @@ async function completeCategories(
  * icon, so an icon change is seen (and an unchanged icon is not re-sent).
  */
 async function completeIcons(
-  graph: GraphClient,
+  api: IntuneApi,
   apps: Win32LobAppWire[],
   defs: readonly LoadedAppDefinition[],
   signal?: AbortSignal,
@@ -268,9 +209,7 @@ async function completeIcons(
     if ("largeIcon" in app) continue;
     const s = readStamp(app.notes);
     if (s.status !== "valid" || !withIcon.has(s.stamp.id)) continue;
-    const full = await graph.get<Win32LobAppWire>(`${MOBILE_APPS}/${encodeURIComponent(app.id)}`, {
-      ...(signal === undefined ? {} : { signal }),
-    });
+    const full = await api.getApp(app.id, signal);
     app.largeIcon = full.largeIcon ?? null;
   }
 }
@@ -315,8 +254,9 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   if (signal !== undefined)
     setMaxListeners(Math.max(10, 4 * (options.concurrency ?? DEFAULT_APP_CONCURRENCY) + 10), signal);
   const o: PublishOptions = signal === undefined ? options : { ...options, signal };
-  const scopeTags = await resolveScopeTags(o.graph, o.definitions, signal);
-  const categories = await resolveCategories(o.graph, o.definitions, signal);
+  const api = new IntuneApi(o.graph);
+  const scopeTags = await readScopeTags(api, o.definitions, signal);
+  const categories = await readCategories(api, o.definitions, signal);
   const desired: DesiredApp[] = [];
   for (const d of o.definitions) {
     const tagIds = scopeTags.get(d.definition.id);
@@ -328,15 +268,15 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
       categories: categories.get(d.definition.id) ?? [],
     });
   }
-  const before = await listWin32Apps(o.graph, signal);
-  await completeIcons(o.graph, before, o.definitions, signal);
-  await completeCategories(o.graph, before, o.definitions, signal);
+  const before = await api.listWin32Apps(signal);
+  await completeIcons(api, before, o.definitions, signal);
+  await completeCategories(api, before, o.definitions, signal);
   const tenant = classifyTenantApps(before as unknown as TenantApp[]);
   const plan = planPublish(desired, tenant);
   // Targeting: names resolved (an unknown group, filter, profile or dependency stops the run here, before any
   // write), then what the tenant has, then the changes, with Intune's limits checked per app.
-  const resolved = await resolveTargeting(o.graph, o.definitions, tenant, before, signal);
-  const facts = await readTargetingFacts(o.graph, plan, tenant, resolved, signal);
+  const resolved = await readTargeting(api, o.definitions, tenant, before, signal);
+  const facts = await readTargetingFacts(api, plan, tenant, resolved, signal);
   planTargeting(plan, resolved.desired, tenant, facts);
   if (o.dryRun) {
     return { dryRun: true, plan, outcomes: [], tenant: summarize(before, o.definitions) };
@@ -367,7 +307,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
         o.onEvent?.({ type: "done", id: item.id, outcome: outcomes[i] });
         return;
       }
-      const run = new AppRun(shared, item, o.definitions[i]!, desired[i]!, work, byApp.get(item.appId ?? ""));
+      const run = new AppRun(shared, api, item, o.definitions[i]!, desired[i]!, work, byApp.get(item.appId ?? ""));
       outcomes[i] = await run.execute();
       o.onEvent?.({ type: "done", id: item.id, outcome: outcomes[i] });
     });
@@ -381,7 +321,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   outcomes.forEach((x) => {
     if (x.status === "ok" && x.appId !== undefined) finalIds.set(x.id, x.appId);
   });
-  const targeting = await applyTargeting(o.graph, plan, finalIds, signal);
+  const targeting = await applyTargeting(api, plan, finalIds, signal);
   outcomes.forEach((x) => {
     const t = targeting.get(x.id);
     if (t === undefined) return;
@@ -399,7 +339,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   });
   if (signal?.aborted) return { dryRun: false, plan, outcomes, tenant: [] };
   const anyWrite = plan.items.some(itemHasChanges);
-  const after = anyWrite ? await listWin32Apps(o.graph, signal) : before;
+  const after = anyWrite ? await api.listWin32Apps(signal) : before;
   return { dryRun: false, plan, outcomes, tenant: summarize(after, o.definitions) };
 }
 
@@ -462,6 +402,7 @@ class AppRun {
 
   constructor(
     private readonly o: PublishOptions,
+    private readonly api: IntuneApi,
     private readonly item: PlanItem,
     private readonly loaded: LoadedAppDefinition,
     private readonly desired: DesiredApp,
@@ -493,17 +434,20 @@ class AppRun {
         case "nothing":
           return out;
         case "update-metadata": {
-          if (this.item.changed.length > 0) {
+          const { appId, patch } = this.item;
+          if (patch !== undefined) {
             this.emit("patch", `PATCH ${this.item.changed.join(", ")}`);
-            await this.patch(this.item.appId!, this.item.patch as Record<string, unknown>);
+            await this.api.patchApp(appId, patch, this.o.signal);
           }
-          const categories = await this.applyCategories(this.item.appId!);
+          const categories = await this.applyCategories(appId);
           return { ...out, patched: [...this.item.changed], ...categories };
         }
         case "create":
           return await this.createAndUpload(out);
         case "new-version":
-          return this.item.strategy === "supersede" ? await this.createAndUpload(out) : await this.inPlace(out);
+          return this.item.strategy === "supersede"
+            ? await this.createAndUpload(out)
+            : await this.inPlace(out, this.item.appId);
       }
     } catch (e) {
       return this.failed(out, e);
@@ -539,7 +483,7 @@ class AppRun {
       ...this.scopeTagOption(),
     });
     this.emit("create", `create ${body.displayName}`);
-    const app = await this.o.graph.post<Win32LobAppWire>(MOBILE_APPS, body, this.sig());
+    const app = await this.api.createApp(body, this.o.signal);
     this.created = app.id;
     out.appId = app.id;
     const categories = await this.applyCategories(app.id);
@@ -548,8 +492,7 @@ class AppRun {
     return { ...out, contentVersionId: up.contentVersionId, upload: uploadSummary(up), ...categories };
   }
 
-  private async inPlace(out: AppOutcome): Promise<AppOutcome> {
-    const appId = this.item.appId!;
+  private async inPlace(out: AppOutcome, appId: string): Promise<AppOutcome> {
     const built = await this.build();
     const up = await this.upload(appId, built);
     // The new stamp (and the rest of the definition) goes on after the commit: if the upload fails, the stamp
@@ -562,7 +505,7 @@ class AppRun {
     const changed = changedProperties(full, (this.existing ?? {}) as Record<string, unknown>);
     if (changed.length > 0) {
       this.emit("patch", `PATCH ${changed.join(", ")}`);
-      await this.patch(appId, partialPatch(full, changed));
+      await this.api.patchApp(appId, partialPatch(full, changed), this.o.signal);
     }
     const categories = await this.applyCategories(appId);
     await this.forget();
@@ -579,14 +522,10 @@ class AppRun {
     return this.o.signal === undefined ? {} : { signal: this.o.signal };
   }
 
-  /**
-   * The plan's category links: `POST …/categories/$ref` for each one to add (the reference under this client's
-   * Graph root, §2.1), `DELETE …/categories/{id}/$ref` for each one to remove. Nothing else of the app changes.
-   */
+  /** The plan's category links: each one to add linked, each one to remove unlinked; nothing else changes. */
   private async applyCategories(appId: string): Promise<Pick<AppOutcome, "categories">> {
     const c: CategoryChanges | undefined = this.item.categories;
     if (c === undefined || (c.link.length === 0 && c.unlink.length === 0)) return {};
-    const base = `${MOBILE_APPS}/${encodeURIComponent(appId)}/categories`;
     const names = (l: readonly CategoryRef[]): string => l.map((x) => x.displayName).join(", ");
     this.emit(
       "categories",
@@ -594,21 +533,11 @@ class AppRun {
         .filter(Boolean)
         .join("; "),
     );
-    for (const x of c.link) {
-      await this.o.graph.post(
-        `${base}/$ref`,
-        { "@odata.id": `${this.o.graph.baseUrl}${MOBILE_APP_CATEGORIES}/${x.id}` },
-        this.sig(),
-      );
-    }
-    for (const x of c.unlink) await this.o.graph.delete(`${base}/${encodeURIComponent(x.id)}/$ref`, this.sig());
+    for (const x of c.link) await this.api.linkCategory(appId, x.id, this.o.signal);
+    for (const x of c.unlink) await this.api.unlinkCategory(appId, x.id, this.o.signal);
     return {
       categories: { linked: c.link.map((x) => x.displayName), unlinked: c.unlink.map((x) => x.displayName) },
     };
-  }
-
-  private async patch(appId: string, body: Record<string, unknown>): Promise<void> {
-    await this.o.graph.patch(`${MOBILE_APPS}/${encodeURIComponent(appId)}`, body, this.sig());
   }
 
   /**
@@ -713,9 +642,7 @@ class AppRun {
     this.emit("compensate", `delete app ${appId} created by this run`);
     this.step = failedStep;
     try {
-      await this.o.graph.delete(`${MOBILE_APPS}/${encodeURIComponent(appId)}`, {
-        signal: AbortSignal.timeout(COMPENSATION_TIMEOUT_MS),
-      });
+      await this.api.deleteApp(appId, AbortSignal.timeout(COMPENSATION_TIMEOUT_MS));
       result.compensation = { appId, deleted: true };
       delete result.appId;
       // Its journal and kept package belong to the deleted app: drop them so the next run starts cleanly.

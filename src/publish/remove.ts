@@ -11,25 +11,20 @@
  */
 import type { GraphClient } from "../clients/graph/client.js";
 import { GraphError } from "../clients/graph/errors.js";
+import { IntuneApi } from "../clients/graph/intune.js";
 import { readStamp } from "../core/app-definition/stamp.js";
 import { isPublisherError, PublisherError } from "../core/errors.js";
 import type { RemovalApp, RemovalPlan } from "../core/plan/removal.js";
 import { appLabel, planRemoval } from "../core/plan/removal.js";
 import type { TenantApp } from "../core/plan/plan.js";
 import { classifyTenantApps } from "../core/plan/plan.js";
-import type { EspProfile } from "../core/targeting/esp.js";
+import { oneApp, resolveDefinitionId } from "../core/plan/find.js";
 import { nextSelectedApps } from "../core/targeting/esp.js";
 import { assignmentLabel } from "../core/targeting/assignments.js";
-import type { RelationshipRow } from "../core/targeting/relationships.js";
 import { planOutgoing } from "../core/targeting/relationships.js";
 import type { MobileAppAssignmentWire, Win32LobAppWire } from "../core/wire/graph.js";
-import { listWin32Apps, MOBILE_APPS } from "./publish.js";
-import { labelNames, readEspProfiles, resolveDefinitionId } from "./rollback.js";
-import { ENROLLMENT_CONFIGURATIONS, rewriteLinks } from "./targeting.js";
+import { labelNames, readEspProfiles, relationshipReader, rewriteEspApps, rewriteLinks } from "./tenant.js";
 
-type Sig = { signal?: AbortSignal };
-const sig = (signal?: AbortSignal): Sig => (signal === undefined ? {} : { signal });
-const appPath = (id: string): string => `${MOBILE_APPS}/${encodeURIComponent(id)}`;
 const lower = (s: string): string => s.toLowerCase();
 
 export interface RemoveOptions {
@@ -68,47 +63,11 @@ function toRemovalApp(a: Win32LobAppWire): RemovalApp {
   };
 }
 
-/** The one app `query` names (id, else display name, else definition id); ambiguity lists the candidates. */
-function oneApp(apps: readonly Win32LobAppWire[], query: string): Win32LobAppWire {
-  const q = lower(query);
-  const byId = apps.filter((a) => lower(a.id) === q);
-  const byName = apps.filter((a) => lower(a.displayName) === q);
-  const byDefinition = apps.filter((a) => {
-    const s = readStamp(a.notes);
-    return s.status === "valid" && s.stamp.id === query;
-  });
-  const matches = byId.length > 0 ? byId : byName.length > 0 ? byName : byDefinition;
-  if (matches.length === 0)
-    throw new PublisherError("input", "AppNotFound", `No win32LobApp has the id, name or definition id "${query}".`, {
-      hint: "Run `intune-publisher apps list` to see the apps and their ids.",
-    });
-  if (matches.length > 1) {
-    const defs = new Set(
-      matches.map((a) => {
-        const s = readStamp(a.notes);
-        return s.status === "valid" ? s.stamp.id : "";
-      }),
-    );
-    const def = defs.size === 1 && !defs.has("") ? [...defs][0] : undefined;
-    throw new PublisherError(
-      "usage",
-      "AmbiguousApp",
-      `"${query}" names ${matches.length} apps: ${matches.map((a) => `${a.id} (${a.displayName} ${a.displayVersion ?? ""})`.trim()).join(", ")}.`,
-      {
-        hint:
-          def === undefined
-            ? "Give the app id instead."
-            : `They are versions of ${def}: give one app id, or pass --all-versions to remove every version of ${def}.`,
-      },
-    );
-  }
-  return matches[0]!;
-}
-
 /** Reads everything the removal touches and plans it; no write. */
 export async function planRemove(o: RemoveOptions): Promise<Removal> {
-  const { graph, signal } = o;
-  const apps = await listWin32Apps(graph, signal);
+  const { signal } = o;
+  const api = new IntuneApi(o.graph);
+  const apps = await api.listWin32Apps(signal);
   let targets: Win32LobAppWire[];
   let definitionId: string | null = null;
   if (o.allVersions === true) {
@@ -117,7 +76,7 @@ export async function planRemove(o: RemoveOptions): Promise<Removal> {
     const ids = new Set(tenant.owned.filter((x) => x.stamp.id === definitionId).map((x) => lower(x.app.id)));
     targets = apps.filter((a) => ids.has(lower(a.id)));
   } else {
-    const app = oneApp(apps, o.app);
+    const app = oneApp(apps, o.app, true);
     const s = readStamp(app.notes);
     if (s.status !== "valid" && o.force !== true)
       throw new PublisherError(
@@ -129,30 +88,22 @@ export async function planRemove(o: RemoveOptions): Promise<Removal> {
     targets = [app];
   }
 
-  const relationships = new Map<string, RelationshipRow[]>();
-  const readRelationships = async (id: string): Promise<RelationshipRow[]> => {
-    const known = relationships.get(lower(id));
-    if (known !== undefined) return known;
-    const rows = await graph.listAll<RelationshipRow>(`${appPath(id)}/relationships`, sig(signal));
-    relationships.set(lower(id), rows);
-    return rows;
-  };
+  const { read: readRelationships, known: relationships } = relationshipReader(api, signal);
   const removed = new Set(targets.map((t) => lower(t.id)));
   for (const t of targets)
     for (const r of await readRelationships(t.id))
       if (r.targetType === "parent" && !removed.has(lower(r.targetId))) await readRelationships(r.targetId);
 
   const held = new Map<string, MobileAppAssignmentWire[]>();
-  for (const t of targets)
-    held.set(lower(t.id), await graph.listAll<MobileAppAssignmentWire>(`${appPath(t.id)}/assignments`, sig(signal)));
-  const names = await labelNames(graph, [...held.values()].flat(), signal);
+  for (const t of targets) held.set(lower(t.id), await api.listAssignments(t.id, signal));
+  const names = await labelNames(api, [...held.values()].flat(), signal);
   const assignments = new Map([...held].map(([id, list]) => [id, list.map((a) => assignmentLabel(a, names))]));
 
   const recordsEsp = targets.some((t) => {
     const s = readStamp(t.notes);
     return s.status === "valid" && (s.stamp.esp ?? []).length > 0;
   });
-  const espProfiles = await readEspProfiles(graph, !recordsEsp, signal, "the removal");
+  const espProfiles = await readEspProfiles(api, !recordsEsp, signal, "the removal");
 
   const all = new Map(apps.map((a) => [lower(a.id), toRemovalApp(a)]));
   const plan = planRemoval({
@@ -203,7 +154,8 @@ function rerun(o: RemoveOptions, r: Removal): string {
  *   4. `DELETE` each app, newest first (a 404 counts as done)
  */
 export async function applyRemoval(o: RemoveOptions, r: Removal): Promise<void> {
-  const { graph, signal } = o;
+  const { signal } = o;
+  const api = new IntuneApi(o.graph);
   const removed = new Set(r.apps.map((a) => lower(a.appId)));
   const done: string[] = [];
   let step = "";
@@ -211,7 +163,7 @@ export async function applyRemoval(o: RemoveOptions, r: Removal): Promise<void> 
     for (const row of r.relationships) {
       step = `remove the links of ${row.displayName} (${row.appId})`;
       const changed = await rewriteLinks(
-        graph,
+        api,
         row.appId,
         (links) => {
           if (row.owner === "removed") return links.length > 0 ? [] : undefined;
@@ -224,23 +176,19 @@ export async function applyRemoval(o: RemoveOptions, r: Removal): Promise<void> 
     }
     for (const c of r.esp) {
       step = `take the app out of the ESP profile "${c.displayName}"`;
-      const path = `${ENROLLMENT_CONFIGURATIONS}/${encodeURIComponent(c.profileId)}`;
-      const profile = await graph.get<EspProfile>(path, sig(signal));
-      const before = [...(profile.selectedMobileAppIds ?? [])];
-      const next = nextSelectedApps(before, [], c.remove);
-      if (next.length === before.length) continue;
-      await graph.patch(path, { "@odata.type": profile["@odata.type"], selectedMobileAppIds: next }, sig(signal));
+      const updated = await rewriteEspApps(api, c.profileId, (ids) => nextSelectedApps(ids, [], c.remove), signal);
+      if (updated === undefined) continue;
       done.push(`ESP profile "${c.displayName}" updated`);
     }
     for (const a of r.assignments) {
       step = `remove the assignments of ${a.appId}`;
-      await graph.post(`${appPath(a.appId)}/assign`, { mobileAppAssignments: [] }, sig(signal));
+      await api.assign(a.appId, [], signal);
       done.push(`${a.appId} unassigned`);
     }
     for (const a of r.apps) {
       step = `delete ${a.displayName} ${a.displayVersion} (${a.appId})`.replace("  ", " ");
       try {
-        await graph.delete(appPath(a.appId), sig(signal));
+        await api.deleteApp(a.appId, signal);
       } catch (e) {
         if (!(e instanceof GraphError && e.status === 404)) throw e;
       }

@@ -1,7 +1,7 @@
 /**
- * Targeting and lifecycle in the publish use case (issue 6): resolve the names definitions use (groups, filters,
- * ESP profiles, dependencies) through Graph, read what the plan compares (assignments, relationships, profiles),
- * and apply the targeting part of the plan once every app's content is published:
+ * Targeting and lifecycle in the publish use case: read what resolving the names definitions use needs (groups,
+ * filters, ESP profiles; src/core/plan/resolve.ts decides), read what the plan compares (assignments, relationships,
+ * profiles), and apply the targeting part of the plan once every app's content is published:
  *
  *   per app: `POST …/assign` (the whole set) → clear the previous version (carry-over move) →
  *   `updateRelationships` (read-modify-write) → all ESP profiles (one PATCH each, read just before) →
@@ -12,337 +12,113 @@
  * Reference: docs/lifecycle.md, docs/app-definitions.md "Targeting".
  */
 import type { LoadedAppDefinition } from "../definitions/load.js";
-import type { GraphClient } from "../clients/graph/client.js";
 import { GraphError } from "../clients/graph/errors.js";
-import type { DefinitionProblem } from "../core/app-definition/errors.js";
-import { AppDefinitionError } from "../core/app-definition/errors.js";
+import type { IntuneApi } from "../clients/graph/intune.js";
 import { isGuid } from "../core/app-definition/targeting-schema.js";
 import { stampNotes, readStamp } from "../core/app-definition/stamp.js";
 import { PublisherError } from "../core/errors.js";
-import type { OwnedApp, Plan, PlanItem, TenantState } from "../core/plan/plan.js";
-import { currentApp, newestFirst } from "../core/plan/plan.js";
-import type { DesiredTargeting, ResolvedDependency, TargetingFacts } from "../core/plan/targeting.js";
+import type { Plan, PlanItem, TenantState } from "../core/plan/plan.js";
+import type { GroupLookup, ResolvedTargeting } from "../core/plan/resolve.js";
+import {
+  espNeed,
+  groupRefs,
+  matchByName,
+  needsFilters,
+  resolveTargeting,
+  similarNamePrefix,
+} from "../core/plan/resolve.js";
+import type { TargetingFacts } from "../core/plan/targeting.js";
 import { isNewAppRef, NEW_APP_PREFIX, stampChanges } from "../core/plan/targeting.js";
-import type { EspProfile } from "../core/targeting/esp.js";
-import { nextSelectedApps } from "../core/targeting/esp.js";
-import type { ResolvedAssignment, TargetNames } from "../core/targeting/assignments.js";
-import { targetKey, toAssignmentWire } from "../core/targeting/assignments.js";
-import type { Link, RelationshipRow } from "../core/targeting/relationships.js";
+import { ESP_PERMISSION, nextSelectedApps } from "../core/targeting/esp.js";
+import type { RelationshipRow } from "../core/targeting/relationships.js";
 import {
   DEPENDENCY_TYPE,
   MAX_DEPENDENCY_NODES,
   MAX_SUPERSEDENCE_NODES,
   outgoingLinks,
-  planOutgoing,
+  repointedLinks,
   toRelationshipWire,
+  withoutSupersedenceOf,
 } from "../core/targeting/relationships.js";
-import type { MobileAppAssignmentWire, MobileAppRelationshipWriteWire, Win32LobAppWire } from "../core/wire/graph.js";
+import type {
+  AssignmentFilterWire,
+  EspProfileWire,
+  MobileAppAssignmentWire,
+  Win32LobAppWire,
+} from "../core/wire/graph.js";
 import { ODATA_TYPE } from "../core/wire/graph.js";
-
-const MOBILE_APPS = "/deviceAppManagement/mobileApps";
-export const ENROLLMENT_CONFIGURATIONS = "/deviceManagement/deviceEnrollmentConfigurations";
-export const ASSIGNMENT_FILTERS = "/deviceManagement/assignmentFilters";
-const ESP_TYPE = ODATA_TYPE.espConfiguration;
-
-type Sig = { signal?: AbortSignal };
-const sig = (signal?: AbortSignal): Sig => (signal === undefined ? {} : { signal });
-const app = (id: string): string => `${MOBILE_APPS}/${encodeURIComponent(id)}`;
-const odataString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
-
-interface Group {
-  id: string;
-  displayName: string;
-}
-
-interface Filter {
-  id: string;
-  displayName: string;
-  platform?: string;
-}
-
-/** A 403 on a read the definitions need, turned into the permission and the fix. */
-export function permissionError(e: unknown, what: string, permission: string, field: string): unknown {
-  if (e instanceof GraphError && e.status === 403) {
-    return new PublisherError(
-      "permission",
-      "PermissionMissing",
-      `Graph refused to list ${what} (403${e.requestId ? `, request-id ${e.requestId}` : ""}): the app registration needs ${permission} to resolve ${field}.`,
-      {
-        hint: `Grant ${permission} (application permission, admin consent) — \`intune-publisher connect setup\` prints the steps — or remove ${field} from the definitions.`,
-        cause: e,
-      },
-    );
-  }
-  return e;
-}
+import { permissionError, relationshipReader, rewriteEspApps, rewriteLinks, unlessForbidden } from "./tenant.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Resolving names
 
-export interface ResolvedTargeting {
-  desired: DesiredTargeting[];
-  names: TargetNames;
-  espProfiles?: EspProfile[];
+export interface TargetingRead extends ResolvedTargeting {
+  /** the ESP profiles, when read */
+  espProfiles?: EspProfileWire[];
 }
 
-/** Groups by display name or id (a missing or ambiguous name lists candidates); positioned problems. */
-async function resolveGroups(
-  graph: GraphClient,
-  refs: readonly string[],
-  signal?: AbortSignal,
-): Promise<Map<string, Group | string>> {
-  const out = new Map<string, Group | string>();
-  for (const ref of refs) {
-    if (out.has(ref.toLowerCase())) continue;
-    let result: Group | string;
+/** What Graph knows of one group reference: by id (a GUID), else by name, else names that start alike. */
+async function lookupGroup(api: IntuneApi, ref: string, signal?: AbortSignal): Promise<GroupLookup> {
+  if (isGuid(ref)) {
     try {
-      if (isGuid(ref)) {
-        try {
-          const g = await graph.get<Group>(`/groups/${ref}`, { query: { $select: "id,displayName" }, ...sig(signal) });
-          result = { id: g.id, displayName: g.displayName };
-        } catch (e) {
-          if (!(e instanceof GraphError) || e.status !== 404) throw e;
-          result = await byName(graph, ref, signal);
-          if (typeof result === "string") result = `No group has the id ${ref} (and none is named so).`;
-        }
-      } else result = await byName(graph, ref, signal);
+      return { ref, byId: await api.getGroup(ref, signal) };
     } catch (e) {
-      throw permissionError(e, "groups", "GroupMember.Read.All", "assignment groups");
+      if (!(e instanceof GraphError) || e.status !== 404) throw e;
     }
-    out.set(ref.toLowerCase(), result);
+    return { ref, byId: null, named: await api.listGroupsNamed(ref, signal) };
   }
-  return out;
+  const named = await api.listGroupsNamed(ref, signal);
+  if (matchByName(named, ref).length > 0) return { ref, named };
+  return { ref, named, similar: await api.listGroupsStartingWith(similarNamePrefix(ref), 10, signal) };
 }
 
-async function byName(graph: GraphClient, name: string, signal?: AbortSignal): Promise<Group | string> {
-  const exact = await graph.listAll<Group>("/groups", {
-    query: { $filter: `displayName eq ${odataString(name)}`, $select: "id,displayName", $top: 999 },
-    ...sig(signal),
-  });
-  // Graph compares case-insensitively; an exact-case match wins over others.
-  const same = exact.filter((g) => g.displayName === name);
-  const hits = same.length === 1 ? same : exact;
-  if (hits.length === 1) return { id: hits[0]!.id, displayName: hits[0]!.displayName };
-  if (hits.length > 1)
-    return `${hits.length} groups are named "${name}": ${hits.map((g) => `${g.displayName} (${g.id})`).join(", ")}. Use the group's object id instead.`;
-  const stem = name.trim().slice(0, Math.max(3, Math.min(name.trim().length, 12)));
-  const similar = await graph.listAll<Group>("/groups", {
-    query: { $filter: `startswith(displayName,${odataString(stem.slice(0, 3))})`, $select: "id,displayName", $top: 10 },
-    ...sig(signal),
-  });
-  const list = similar
-    .slice(0, 10)
-    .map((g) => `"${g.displayName}"`)
-    .join(", ");
-  return `No group is named "${name}"${list ? `; groups with similar names: ${list}` : ""}.`;
-}
-
-/** Every definition's targeting with the tenant's ids; every unresolvable name is a positioned problem. */
-export async function resolveTargeting(
-  graph: GraphClient,
+/**
+ * Reads what the definitions' names need (groups, filters, ESP profiles) and resolves them (pure, in core): every
+ * definition's targeting with the tenant's ids; every unresolvable name is a positioned problem.
+ */
+export async function readTargeting(
+  api: IntuneApi,
   defs: readonly LoadedAppDefinition[],
   tenant: TenantState,
   win32Apps: readonly Win32LobAppWire[],
   signal?: AbortSignal,
-): Promise<ResolvedTargeting> {
-  const problems: DefinitionProblem[] = [];
-  const all = defs.flatMap((d) => d.assignments);
-
-  const groups = await resolveGroups(
-    graph,
-    all.flatMap((a) => (a.assignment.group === undefined ? [] : [a.assignment.group])),
-    signal,
-  );
-  let filters: Filter[] = [];
-  if (all.some((a) => a.assignment.filter !== undefined)) {
+): Promise<TargetingRead> {
+  const groups = new Map<string, GroupLookup>();
+  try {
+    for (const ref of groupRefs(defs))
+      if (!groups.has(ref.toLowerCase())) groups.set(ref.toLowerCase(), await lookupGroup(api, ref, signal));
+  } catch (e) {
+    throw permissionError(e, "groups", "GroupMember.Read.All", "assignment groups");
+  }
+  let filters: AssignmentFilterWire[] = [];
+  if (needsFilters(defs)) {
     try {
-      filters = await graph.listAll<Filter>(ASSIGNMENT_FILTERS, sig(signal));
+      filters = await api.listAssignmentFilters(signal);
     } catch (e) {
       throw permissionError(e, "assignment filters", "DeviceManagementConfiguration.Read.All", "assignment filters");
     }
   }
-  const wantsEsp = defs.some((d) => d.definition.enrollmentStatusPages !== undefined);
-  const mayTouchEsp = wantsEsp || defs.some((d) => d.definition.updateStrategy === "supersede");
-  let espProfiles: EspProfile[] | undefined;
-  if (mayTouchEsp) {
+  let espProfiles: EspProfileWire[] | undefined;
+  const esp = espNeed(defs);
+  if (esp === "required") {
     try {
-      espProfiles = (await graph.listAll<EspProfile>(ENROLLMENT_CONFIGURATIONS, sig(signal))).filter(
-        (c) => c["@odata.type"] === ESP_TYPE,
-      );
+      espProfiles = await api.listEspProfiles(signal);
     } catch (e) {
-      // Only a definition that names profiles needs them; a supersede without them leaves ESP alone.
-      if (wantsEsp)
-        throw permissionError(
-          e,
-          "Enrollment Status Page profiles",
-          "DeviceManagementServiceConfig.ReadWrite.All",
-          "enrollmentStatusPages",
-        );
-      if (!(e instanceof GraphError && e.status === 403)) throw e;
+      throw permissionError(e, "Enrollment Status Page profiles", ESP_PERMISSION, "enrollmentStatusPages");
     }
+  } else if (esp === "optional") {
+    // Only a definition that names profiles needs them; a supersede without them leaves ESP alone.
+    espProfiles = await unlessForbidden(() => api.listEspProfiles(signal));
   }
-
-  const names: TargetNames = {
-    groups: new Map(
-      [...groups.values()].flatMap((g) => (typeof g === "string" ? [] : [[g.id.toLowerCase(), g.displayName]])),
-    ),
-    filters: new Map(filters.map((f) => [f.id.toLowerCase(), f.displayName])),
-    apps: new Map(win32Apps.map((a) => [a.id.toLowerCase(), a.displayName])),
-  };
-  const runIds = new Set(defs.map((d) => d.definition.id));
-  const ownerOf = new Map(tenant.owned.map((o) => [o.app.id.toLowerCase(), o.stamp.id]));
-  const desired: DesiredTargeting[] = [];
-  for (const d of defs) {
-    const assignments: MobileAppAssignmentWire[] = [];
-    // One group written twice (by name and by id, or two names Graph matches alike): one target for Intune.
-    const seenTargets = new Map<string, { n: number; ref: string }>();
-    for (const [n, la] of d.assignments.entries()) {
-      const a = la.assignment;
-      const r: ResolvedAssignment = { definition: a };
-      if (a.group !== undefined) {
-        const g = groups.get(a.group.toLowerCase());
-        if (typeof g === "string" || g === undefined) {
-          problems.push(la.problem(["group"], g ?? `The group "${a.group}" was not found.`));
-          continue;
-        }
-        r.group = g;
-        const key = targetKey(toAssignmentWire(r).target);
-        const first = seenTargets.get(key);
-        if (first !== undefined) {
-          problems.push(
-            la.problem(
-              ["group"],
-              `"${a.group}" is the group ${g.displayName} (${g.id}), already assigned by assignment ${first.n + 1} ("${first.ref}"); Intune takes one assignment per target and app.`,
-            ),
-          );
-          continue;
-        }
-        seenTargets.set(key, { n, ref: a.group });
-      }
-      if (a.filter !== undefined) {
-        const hits = filters.filter((f) => f.displayName.toLowerCase() === a.filter!.toLowerCase());
-        const windows = filters.filter((f) => (f.platform ?? "windows10AndLater") === "windows10AndLater");
-        if (hits.length === 0) {
-          problems.push(
-            la.problem(
-              ["filter"],
-              `The tenant has no assignment filter named "${a.filter}" (Windows filters: ${windows.map((f) => `"${f.displayName}"`).join(", ") || "none"}).`,
-            ),
-          );
-          continue;
-        }
-        if (hits.length > 1) {
-          problems.push(
-            la.problem(
-              ["filter"],
-              `${hits.length} assignment filters are named "${a.filter}" (${hits.map((f) => f.id).join(", ")}); rename one in Intune.`,
-            ),
-          );
-          continue;
-        }
-        const f = hits[0]!;
-        if ((f.platform ?? "windows10AndLater") !== "windows10AndLater") {
-          problems.push(
-            la.problem(
-              ["filter"],
-              `The assignment filter "${f.displayName}" is for ${f.platform}; a Win32 app takes a Windows 10 and later filter.`,
-            ),
-          );
-          continue;
-        }
-        r.filter = { id: f.id, displayName: f.displayName };
-      }
-      assignments.push(toAssignmentWire(r));
-    }
-
-    let espProfileIds: Set<string> | undefined;
-    const wanted = d.definition.enrollmentStatusPages;
-    if (wanted !== undefined) {
-      espProfileIds = new Set();
-      wanted.forEach((n, i) => {
-        const hits = (espProfiles ?? []).filter((p) => p.displayName.toLowerCase() === n.toLowerCase());
-        if (hits.length === 1) espProfileIds!.add(hits[0]!.id);
-        else
-          problems.push(
-            d.problem(
-              ["enrollmentStatusPages", i],
-              hits.length === 0
-                ? `The tenant has no Enrollment Status Page profile named "${n}" (it has: ${(espProfiles ?? []).map((p) => `"${p.displayName}"`).join(", ") || "none"}).`
-                : `${hits.length} Enrollment Status Page profiles are named "${n}" (${hits.map((p) => p.id).join(", ")}); rename one in Intune.`,
-            ),
-          );
-      });
-    }
-
-    let dependencies: ResolvedDependency[] | undefined;
-    if (d.definition.dependencies !== undefined) {
-      dependencies = [];
-      d.definition.dependencies.forEach((dep, i) => {
-        const ref = dep.app;
-        if (runIds.has(ref) || tenant.owned.some((o) => o.stamp.id === ref)) {
-          dependencies!.push({ ref, type: dep.type, definitionId: ref });
-          return;
-        }
-        const byId = win32Apps.filter((a) => a.id.toLowerCase() === ref.toLowerCase());
-        const named = win32Apps.filter((a) => a.displayName.toLowerCase() === ref.toLowerCase());
-        // A name the versions of one of our definitions share (or a definition of this run has, its app not made
-        // yet) means that definition: the dependency then follows its newest version. An app id pins that app.
-        const definitions = new Set([
-          ...named.map((a) => ownerOf.get(a.id.toLowerCase()) ?? ""),
-          ...defs
-            .filter((x) => x.definition.displayName.toLowerCase() === ref.toLowerCase())
-            .map((x) => x.definition.id),
-        ]);
-        if (byId.length === 0 && definitions.size === 1 && !definitions.has("")) {
-          dependencies!.push({ ref, type: dep.type, definitionId: [...definitions][0]! });
-          return;
-        }
-        const hits = byId.length > 0 ? byId : named;
-        if (hits.length === 1) {
-          dependencies!.push({ ref, type: dep.type, appId: hits[0]!.id, displayName: hits[0]!.displayName });
-          return;
-        }
-        // One entry per name (versions of one app share it), at most ten.
-        const similar = [
-          ...new Set(
-            win32Apps
-              .filter((a) => a.displayName.toLowerCase().includes(ref.toLowerCase().slice(0, 4)))
-              .map((a) => a.displayName),
-          ),
-        ]
-          .slice(0, 10)
-          .map((displayName) => ({ displayName }));
-        problems.push(
-          d.problem(
-            ["dependencies", i, "app"],
-            hits.length > 1
-              ? `${hits.length} Win32 apps are named "${ref}": ${hits.map((a) => `${a.displayName} ${a.displayVersion ?? ""} (${a.id})`).join(", ")}. Use the app's id or a definition id.`
-              : `No definition id or Win32 app is named "${ref}"${similar.length ? `; similar apps: ${similar.map((a) => `"${a.displayName}"`).join(", ")}` : ""}.`,
-          ),
-        );
-      });
-    }
-    desired.push({
-      definitionId: d.definition.id,
-      definition: d.definition,
-      assignments,
-      ...(espProfileIds === undefined ? {} : { espProfileIds }),
-      ...(dependencies === undefined ? {} : { dependencies }),
-    });
-  }
-  if (problems.length > 0) {
-    // A shared targeting file's problem comes once, however many definitions use the file.
-    const seen = new Set<string>();
-    throw new AppDefinitionError(
-      problems.filter((p) => {
-        const key = `${p.file ?? ""}:${p.line ?? ""}:${p.column ?? ""}:${p.path.join(".")}:${p.message}`;
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      }),
-    );
-  }
-  return { desired, names, ...(espProfiles === undefined ? {} : { espProfiles }) };
+  const resolved = resolveTargeting({
+    definitions: defs,
+    tenant,
+    win32Apps,
+    groups,
+    filters,
+    ...(espProfiles === undefined ? {} : { espProfiles }),
+  });
+  return { ...resolved, ...(espProfiles === undefined ? {} : { espProfiles }) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -350,67 +126,52 @@ export async function resolveTargeting(
 
 /** Assignments and relationships of the plan's apps, their other versions and their supersedence graphs. */
 export async function readTargetingFacts(
-  graph: GraphClient,
+  api: IntuneApi,
   plan: Plan,
   tenant: TenantState,
-  resolved: ResolvedTargeting,
+  resolved: TargetingRead,
   signal?: AbortSignal,
 ): Promise<TargetingFacts> {
   const assignments = new Map<string, MobileAppAssignmentWire[]>();
-  const relationships = new Map<string, RelationshipRow[]>();
+  const relationships = relationshipReader(api, signal);
   const readAssignments = async (id: string) => {
     if (assignments.has(id.toLowerCase())) return;
-    assignments.set(
-      id.toLowerCase(),
-      await graph.listAll<MobileAppAssignmentWire>(`${app(id)}/assignments`, sig(signal)),
-    );
+    assignments.set(id.toLowerCase(), await api.listAssignments(id, signal));
   };
-  const readRelationships = async (id: string) => {
-    if (relationships.has(id.toLowerCase())) return relationships.get(id.toLowerCase())!;
-    const rows = await graph.listAll<RelationshipRow>(`${app(id)}/relationships`, sig(signal));
-    relationships.set(id.toLowerCase(), rows);
-    return rows;
-  };
-  for (const item of plan.items) {
-    if (item.appId !== undefined) await readAssignments(item.appId);
-    const versions = tenant.owned.filter((o) => o.stamp.id === item.id);
-    const supersedes =
-      resolved.desired.find((d) => d.definitionId === item.id)?.definition.updateStrategy === "supersede";
-    // The supersedence graph around the app (bounded: past the limit the plan refuses anyway).
-    const queue = [
-      ...(item.appId === undefined ? [] : [item.appId]),
-      ...(supersedes ? versions.map((o) => o.app.id) : []),
-    ];
+  // Breadth-first over the links `follow` accepts, from `start`, until `limit` apps were read.
+  const walk = async (start: readonly string[], follow: (r: RelationshipRow) => boolean, limit: number) => {
+    const queue = [...start];
     const seen = new Set<string>();
-    while (queue.length > 0 && seen.size <= MAX_SUPERSEDENCE_NODES + 1) {
+    while (queue.length > 0 && seen.size <= limit) {
       const id = queue.shift()!.toLowerCase();
       if (seen.has(id)) continue;
       seen.add(id);
-      const rows = await readRelationships(id);
-      for (const r of rows) if (r["@odata.type"] !== DEPENDENCY_TYPE) queue.push(r.targetId);
+      for (const r of await relationships.read(id)) if (follow(r)) queue.push(r.targetId);
     }
+  };
+  for (const item of plan.items) {
+    if (item.appId !== undefined) await readAssignments(item.appId);
+    const own = item.appId === undefined ? [] : [item.appId];
+    const desired = resolved.desired.find((d) => d.definitionId === item.id);
+    const versions = tenant.owned.filter((o) => o.stamp.id === item.id).map((o) => o.app.id);
+    // The supersedence graph around the app (bounded: past the limit the plan refuses anyway).
+    const supersedes = desired?.definition.updateStrategy === "supersede";
+    await walk(
+      [...own, ...(supersedes ? versions : [])],
+      (r) => r["@odata.type"] !== DEPENDENCY_TYPE,
+      MAX_SUPERSEDENCE_NODES + 1,
+    );
     // The dependency graph around the app and the apps it depends on, in both directions (Intune counts every app
     // connected through a shared dependency; bounded: past the limit the plan refuses), so the limit and a cycle
     // through links made outside this run (A → B → C → A) are seen before any write.
-    const deps = resolved.desired.find((d) => d.definitionId === item.id)?.dependencies ?? [];
-    const depQueue = [
-      ...(item.appId === undefined ? [] : [item.appId]),
-      ...deps.flatMap((dep) =>
-        "appId" in dep ? [dep.appId] : tenant.owned.filter((o) => o.stamp.id === dep.definitionId).map((o) => o.app.id),
-      ),
-    ];
-    const depSeen = new Set<string>();
-    while (depQueue.length > 0 && depSeen.size <= MAX_DEPENDENCY_NODES) {
-      const id = depQueue.shift()!.toLowerCase();
-      if (depSeen.has(id)) continue;
-      depSeen.add(id);
-      const rows = await readRelationships(id);
-      for (const r of rows) if (r["@odata.type"] === DEPENDENCY_TYPE) depQueue.push(r.targetId);
-    }
+    const deps = (desired?.dependencies ?? []).flatMap((dep) =>
+      "appId" in dep ? [dep.appId] : tenant.owned.filter((o) => o.stamp.id === dep.definitionId).map((o) => o.app.id),
+    );
+    await walk([...own, ...deps], (r) => r["@odata.type"] === DEPENDENCY_TYPE, MAX_DEPENDENCY_NODES);
   }
   return {
     assignments,
-    relationships,
+    relationships: relationships.known,
     names: resolved.names,
     ...(resolved.espProfiles === undefined ? {} : { espProfiles: resolved.espProfiles }),
   };
@@ -456,7 +217,7 @@ interface ApplyItem {
  * that holds it after the content step. Failures are per item (the others go on).
  */
 export async function applyTargeting(
-  graph: GraphClient,
+  api: IntuneApi,
   plan: Plan,
   finalIds: ReadonlyMap<string, string>,
   signal?: AbortSignal,
@@ -495,11 +256,11 @@ export async function applyTargeting(
     await step(a, "assign", async () => {
       const created = isNewAppRef(t.appId);
       if (t.assignments.changed || (created && t.assignments.body.length > 0)) {
-        await graph.post(`${app(a.appId)}/assign`, { mobileAppAssignments: t.assignments.body }, sig(signal));
+        await api.assign(a.appId, t.assignments.body, signal);
         a.outcome.assigned = t.assignments.body.length;
       }
       if (t.previousAssignments !== undefined) {
-        await graph.post(`${app(t.previousAssignments.appId)}/assign`, { mobileAppAssignments: [] }, sig(signal));
+        await api.assign(t.previousAssignments.appId, [], signal);
         a.outcome.previousCleared = t.previousAssignments.appId;
       }
     });
@@ -507,7 +268,7 @@ export async function applyTargeting(
       // Room first: kept versions leave the supersedence graph before the new link makes it grow.
       for (const kept of t.detach) {
         await detachVersion(
-          graph,
+          api,
           kept.appId,
           new Set([...kept.siblings.map(real), a.appId].map((x) => x.toLowerCase())),
           signal,
@@ -517,14 +278,14 @@ export async function applyTargeting(
       const r = t.relationships;
       if (r !== undefined && r.changed) {
         const body = r.body.map((x) => ({ ...x, targetId: real(x.targetId) }));
-        await graph.post(`${app(a.appId)}/updateRelationships`, { relationships: body }, sig(signal));
+        await api.updateRelationships(a.appId, body, signal);
         a.outcome.relationships = [...r.add, ...r.change].map((l) => `${l.kind} ${real(l.targetId)}`);
       }
       // Our apps that depended on the superseded version now depend on the new one.
       const previous = a.item.supersedes;
       if (previous === undefined) return;
       for (const dependent of t.dependents)
-        if (await rewriteLinks(graph, dependent, (links) => repointed(dependent, links, previous, a.appId), signal))
+        if (await rewriteLinks(api, dependent, (links) => repointedLinks(dependent, links, previous, a.appId), signal))
           (a.outcome.dependents ??= []).push(dependent);
     });
   }
@@ -543,14 +304,8 @@ export async function applyTargeting(
   }
   for (const [profileId, c] of perProfile) {
     try {
-      const path = `${ENROLLMENT_CONFIGURATIONS}/${encodeURIComponent(profileId)}`;
-      const profile = await graph.get<EspProfile>(path, sig(signal));
-      const before = [...(profile.selectedMobileAppIds ?? [])];
-      const next = nextSelectedApps(before, c.add, c.remove);
-      if (JSON.stringify(next) !== JSON.stringify(before)) {
-        await graph.patch(path, { "@odata.type": profile["@odata.type"], selectedMobileAppIds: next }, sig(signal));
-        for (const a of c.items) (a.outcome.esp ??= []).push(profile.displayName);
-      }
+      const profile = await rewriteEspApps(api, profileId, (ids) => nextSelectedApps(ids, c.add, c.remove), signal);
+      if (profile !== undefined) for (const a of c.items) (a.outcome.esp ??= []).push(profile.displayName);
     } catch (e) {
       for (const a of c.items) a.failed ??= new TargetingStepError("esp", e);
     }
@@ -560,22 +315,19 @@ export async function applyTargeting(
     const t = a.item.targeting!;
     await step(a, "retention", async () => {
       for (const victim of t.retention) {
-        await deleteVersion(graph, victim.appId, a.appId, signal);
+        await deleteVersion(api, victim.appId, a.appId, signal);
         (a.outcome.deleted ??= []).push(victim.appId);
       }
     });
     await step(a, "stamp", async () => {
       if (!stampChanges(a.item)) return;
-      const current = await graph.get<Win32LobAppWire>(app(a.appId), {
-        query: { $select: "id,notes" },
-        ...sig(signal),
-      });
+      const current = await api.getAppNotes(a.appId, signal);
       const r = readStamp(current.notes);
       if (r.status !== "valid") return;
       const next = { ...r.stamp, targets: t.stamp.targets, esp: t.stamp.esp };
       const notes = stampNotes(current.notes, next);
       if (notes !== (current.notes ?? "")) {
-        await graph.patch(app(a.appId), { "@odata.type": ODATA_TYPE.win32LobApp, notes }, sig(signal));
+        await api.patchApp(a.appId, { "@odata.type": ODATA_TYPE.win32LobApp, notes }, signal);
         a.outcome.stamp = true;
       }
     });
@@ -584,60 +336,27 @@ export async function applyTargeting(
 }
 
 /**
- * Read-modify-write of one app's outgoing links: `change` gets them as Graph has them now and answers the whole
- * new set, or undefined for no change. True when something was written.
- */
-export async function rewriteLinks(
-  graph: GraphClient,
-  appId: string,
-  change: (links: Link[]) => MobileAppRelationshipWriteWire[] | undefined,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  const rows = await graph.listAll<RelationshipRow>(`${app(appId)}/relationships`, sig(signal));
-  const next = change(outgoingLinks(appId, rows));
-  if (next === undefined) return false;
-  await graph.post(`${app(appId)}/updateRelationships`, { relationships: next }, sig(signal));
-  return true;
-}
-
-/** `appId`'s links with its dependencies on `from` pointed at `to` and any other link to `from` dropped. */
-function repointed(
-  appId: string,
-  links: readonly Link[],
-  from: string,
-  to: string,
-): MobileAppRelationshipWriteWire[] | undefined {
-  const f = from.toLowerCase();
-  const moved = links
-    .filter((l) => l.kind === "dependency" && l.targetId === f)
-    .map((l) => ({ ...l, targetId: to.toLowerCase() }));
-  const plan = planOutgoing(appId, links, { set: moved, drop: new Set([f]) });
-  return plan.changed ? plan.body : undefined;
-}
-
-/**
  * Deletes one previous version: the links other apps have to it go first (ours only: the plan refused versions
  * that foreign apps link to; a dependency is pointed at the definition's current app instead), then its own
  * links, its assignments, and the app. Reads each app's relationships just before writing them.
  */
 export async function deleteVersion(
-  graph: GraphClient,
+  api: IntuneApi,
   victimId: string,
   currentId: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const rows = await graph.listAll<RelationshipRow>(`${app(victimId)}/relationships`, sig(signal));
+  const rows = await api.listRelationships(victimId, signal);
   for (const parent of rows.filter((r) => r.targetType === "parent"))
     await rewriteLinks(
-      graph,
+      api,
       parent.targetId,
-      (links) => repointed(parent.targetId, links, victimId, currentId),
+      (links) => repointedLinks(parent.targetId, links, victimId, currentId),
       signal,
     );
-  if (rows.some((r) => r.targetType === "child"))
-    await graph.post(`${app(victimId)}/updateRelationships`, { relationships: [] }, sig(signal));
-  await graph.post(`${app(victimId)}/assign`, { mobileAppAssignments: [] }, sig(signal));
-  await graph.delete(app(victimId), sig(signal));
+  if (rows.some((r) => r.targetType === "child")) await api.updateRelationships(victimId, [], signal);
+  await api.assign(victimId, [], signal);
+  await api.deleteApp(victimId, signal);
 }
 
 /**
@@ -645,40 +364,19 @@ export async function deleteVersion(
  * other versions (`siblings`) go; links to other apps, its dependencies and the app stay. Read-modify-write.
  */
 export async function detachVersion(
-  graph: GraphClient,
+  api: IntuneApi,
   versionId: string,
   siblings: ReadonlySet<string>,
   signal?: AbortSignal,
 ): Promise<void> {
   const v = versionId.toLowerCase();
-  const rows = await graph.listAll<RelationshipRow>(`${app(versionId)}/relationships`, sig(signal));
-  const supersedence = (r: RelationshipRow) => r["@odata.type"] !== DEPENDENCY_TYPE;
+  const rows = await api.listRelationships(versionId, signal);
+  const supersedence = (r: (typeof rows)[number]) => r["@odata.type"] !== DEPENDENCY_TYPE;
   for (const parent of rows.filter(
     (r) => r.targetType === "parent" && supersedence(r) && siblings.has(r.targetId.toLowerCase()),
   ))
-    await rewriteLinks(
-      graph,
-      parent.targetId,
-      (links) => {
-        const next = links.filter((l) => !(l.kind === "supersedence" && l.targetId === v));
-        return next.length === links.length ? undefined : next.map(toRelationshipWire);
-      },
-      signal,
-    );
+    await rewriteLinks(api, parent.targetId, (links) => withoutSupersedenceOf(links, v), signal);
   const own = outgoingLinks(versionId, rows);
   const keep = own.filter((l) => l.kind !== "supersedence" || !siblings.has(l.targetId));
-  if (keep.length !== own.length)
-    await graph.post(
-      `${app(versionId)}/updateRelationships`,
-      { relationships: keep.map(toRelationshipWire) },
-      sig(signal),
-    );
-}
-
-/** The current app of a definition among owned apps (rollback, apps show). */
-export function versionsOf(tenant: TenantState, id: string): { current?: OwnedApp; others: OwnedApp[] } {
-  const mine = tenant.owned.filter((o) => o.stamp.id === id);
-  const current = currentApp(mine);
-  const others = mine.filter((o) => o !== current).sort(newestFirst);
-  return { ...(current === undefined ? {} : { current }), others };
+  if (keep.length !== own.length) await api.updateRelationships(versionId, keep.map(toRelationshipWire), signal);
 }

@@ -15,6 +15,7 @@ import type { Win32LobAppWire } from "../../src/core/wire/graph.js";
 import { runCli } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { copyExamples } from "./support.js";
+import { win32AppBody } from "../../emulator/testing/publish.js";
 
 const scratch = useScratch("ip-publish-cli-");
 
@@ -168,27 +169,10 @@ describe("publish and apps commands", () => {
     });
 
     it("apps list, show and remove; apps we did not make are refused without --force", async () => {
-      const foreign = await graph.post<Win32LobAppWire>("/deviceAppManagement/mobileApps", {
-        "@odata.type": "#microsoft.graph.win32LobApp",
-        displayName: "Hand Made",
-        publisher: "Someone",
-        fileName: "setup.intunewin",
-        setupFilePath: "setup.exe",
-        installCommandLine: "setup.exe /S",
-        uninstallCommandLine: "setup.exe /uninstall",
-        installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", maxRunTimeInMinutes: 60 },
-        detectionRules: [
-          {
-            "@odata.type": "#microsoft.graph.win32LobAppFileSystemDetection",
-            path: "C:\\Program Files\\HandMade",
-            fileOrFolderName: "app.exe",
-            check32BitOn64System: false,
-            detectionType: "exists",
-            operator: "notConfigured",
-            detectionValue: null,
-          },
-        ],
-      });
+      const foreign = await graph.post<Win32LobAppWire>(
+        "/deviceAppManagement/mobileApps",
+        win32AppBody("Hand Made", { publisher: "Someone", displayVersion: undefined }),
+      );
 
       const list = await cli("apps", "list", "--cloud", "local", "--output", "json");
       assert.equal(list.code, 0, list.stderr);

@@ -15,12 +15,15 @@ import type { MobileAppAssignmentWire, Win32LobAppWire } from "../../src/core/wi
 import { describeFailure } from "../../src/publish/publish.js";
 import type { RemovalResult } from "../../src/publish/remove.js";
 import { removeApps } from "../../src/publish/remove.js";
-import { ENROLLMENT_CONFIGURATIONS } from "../../src/publish/targeting.js";
+import { GRAPH_PATHS } from "../../src/clients/graph/paths.js";
 import { runCli } from "../support/cli.js";
 import type { CliResult } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { copyExamples, load, startPublishTenant } from "./support.js";
 import type { PublishTenant } from "./support.js";
+import { win32AppBody } from "../../emulator/testing/publish.js";
+
+const ENROLLMENT_CONFIGURATIONS = GRAPH_PATHS.enrollmentConfigurations;
 
 const scratch = useScratch("ip-remove-");
 const ESP_NAME = "All users and all devices"; // the default seed's ESP profile
@@ -148,27 +151,10 @@ describe("apps remove on the local tenant", () => {
 
   /** A win32LobApp made by hand (no stamp) that depends on `on`. */
   async function foreignDependent(on: string): Promise<string> {
-    const a = await t.session.graph.post<Win32LobAppWire>(APPS, {
-      "@odata.type": "#microsoft.graph.win32LobApp",
-      displayName: "Hand Made Bundle",
-      publisher: "Someone",
-      fileName: "setup.intunewin",
-      setupFilePath: "setup.exe",
-      installCommandLine: "setup.exe /S",
-      uninstallCommandLine: "setup.exe /uninstall",
-      installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", maxRunTimeInMinutes: 60 },
-      detectionRules: [
-        {
-          "@odata.type": "#microsoft.graph.win32LobAppFileSystemDetection",
-          path: "C:\\Program Files\\HandMade",
-          fileOrFolderName: "app.exe",
-          check32BitOn64System: false,
-          detectionType: "exists",
-          operator: "notConfigured",
-          detectionValue: null,
-        },
-      ],
-    });
+    const a = await t.session.graph.post<Win32LobAppWire>(
+      APPS,
+      win32AppBody("Hand Made Bundle", { publisher: "Someone", displayVersion: undefined }),
+    );
     await t.session.graph.post(`${APPS}/${a.id}/updateRelationships`, {
       relationships: [
         { "@odata.type": "#microsoft.graph.mobileAppDependency", targetId: on, dependencyType: "detect" },

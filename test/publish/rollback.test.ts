@@ -13,11 +13,13 @@ import type { MobileAppAssignmentWire } from "../../src/core/wire/graph.js";
 import { describeFailure } from "../../src/publish/publish.js";
 import { rollback } from "../../src/publish/rollback.js";
 import type { RollbackResult } from "../../src/publish/rollback.js";
-import { ENROLLMENT_CONFIGURATIONS } from "../../src/publish/targeting.js";
+import { GRAPH_PATHS } from "../../src/clients/graph/paths.js";
 import { runCli } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { copyExamples, load, startPublishTenant } from "./support.js";
 import type { PublishTenant } from "./support.js";
+
+const ENROLLMENT_CONFIGURATIONS = GRAPH_PATHS.enrollmentConfigurations;
 
 const scratch = useScratch("ip-rollback-");
 

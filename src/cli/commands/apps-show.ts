@@ -1,10 +1,8 @@
 import { z } from "zod";
 import { readStamp } from "../../core/app-definition/stamp.js";
 import { assignmentLabel } from "../../core/targeting/assignments.js";
-import type { RelationshipRow } from "../../core/targeting/relationships.js";
 import { describeLink, outgoingLinks } from "../../core/targeting/relationships.js";
-import type { MobileAppAssignmentWire } from "../../core/wire/graph.js";
-import { findApp } from "../../publish/apps.js";
+import { showApp } from "../../publish/apps.js";
 import { defineCommand } from "../command.js";
 import { argument } from "../options.js";
 import { keyValueTable, printData } from "../output.js";
@@ -25,35 +23,16 @@ export default defineCommand({
     ...tenantOptions.shape,
   }),
   async run(ctx, o) {
-    const { app, assignments, relationships, groups, filters, target } = await withGraph(ctx, o, async (s, t) => {
-      const found = await findApp(s.graph, o.app, ctx.signal);
-      const base = `/deviceAppManagement/mobileApps/${encodeURIComponent(found.id)}`;
-      const opts = { signal: ctx.signal };
-      const assignments = await s.graph.listAll<MobileAppAssignmentWire>(`${base}/assignments`, opts);
-      // Relationships are a beta route: a v1.0 Graph URL simply has none to show.
-      const relationships = await s.graph
-        .listAll<RelationshipRow>(`${base}/relationships`, opts)
-        .catch(() => [] as RelationshipRow[]);
-      const groups = new Map<string, string>();
-      for (const a of assignments) {
-        const id = a.target.groupId;
-        if (id === undefined || groups.has(id.toLowerCase())) continue;
-        const g = await s.graph
-          .get<{ displayName: string }>(`/groups/${encodeURIComponent(id)}`, {
-            query: { $select: "displayName" },
-            ...opts,
-          })
-          .catch(() => undefined);
-        if (g) groups.set(id.toLowerCase(), g.displayName);
-      }
-      const filters = new Map<string, string>();
-      if (assignments.some((a) => (a.target.deviceAndAppManagementAssignmentFilterType ?? "none") !== "none"))
-        for (const f of await s.graph
-          .listAll<{ id: string; displayName: string }>("/deviceManagement/assignmentFilters", opts)
-          .catch(() => []))
-          filters.set(f.id.toLowerCase(), f.displayName);
-      return { app: found, assignments, relationships, groups, filters, target: t.info };
-    });
+    const {
+      app,
+      assignments,
+      relationships,
+      names: labels,
+      target,
+    } = await withGraph(ctx, o, async (s, t) => ({
+      ...(await showApp(s.graph, o.app, ctx.signal)),
+      target: t.info,
+    }));
     const icon = app.largeIcon;
     const shown = {
       ...app,
@@ -91,9 +70,7 @@ export default defineCommand({
         ],
         [
           "Assignments",
-          assignments.length === 0
-            ? "none"
-            : assignments.map((a) => assignmentLabel(a, { groups, filters })).join("; "),
+          assignments.length === 0 ? "none" : assignments.map((a) => assignmentLabel(a, labels)).join("; "),
         ],
         [
           "Relationships",

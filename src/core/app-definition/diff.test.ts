@@ -2,16 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { changedProperties } from "./diff.js";
 import { appDefinitionSchema } from "./schema.js";
+import { testDefinition } from "./testing/definitions.js";
 import { toWin32LobAppCreateBody, toWin32LobAppPatchBody } from "./to-graph.js";
 
-const def = appDefinitionSchema.parse({
-  id: "contoso-tool",
-  displayName: "Contoso Tool",
-  publisher: "Contoso",
-  version: "1.0.0",
-  content: { source: "src", setupFile: "install.ps1" },
-  install: { command: "install.cmd" },
-  uninstall: { command: "uninstall.cmd" },
+const def = testDefinition({
   detection: [
     {
       type: "registry",

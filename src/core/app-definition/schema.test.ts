@@ -2,15 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AppDefinitionInput } from "./schema.js";
 import { appDefinitionSchema, parseDate } from "./schema.js";
+import { MINIMAL_DEFINITION } from "./testing/definitions.js";
 
 const base: AppDefinitionInput = {
-  id: "contoso-tool",
-  displayName: "Contoso Tool",
-  publisher: "Contoso",
-  version: "1.0.0",
-  content: { source: "src", setupFile: "install.ps1" },
-  install: { command: "install.cmd" },
-  uninstall: { command: "uninstall.cmd" },
+  ...MINIMAL_DEFINITION,
   detection: [{ type: "file", path: "C:\\x", fileOrFolderName: "a.exe" }],
 };
 

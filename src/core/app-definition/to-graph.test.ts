@@ -6,8 +6,9 @@ import { validateMobileAppCreate, validateMobileAppPatch } from "../../../emulat
 import type { DetectionRuleWire, MsiInformationWire, RequirementRuleWire } from "../wire/graph.js";
 import { AppDefinitionError } from "./errors.js";
 import type { AppDefinitionInput } from "./schema.js";
-import { appDefinitionSchema, WINDOWS_RELEASES } from "./schema.js";
+import { WINDOWS_RELEASES } from "./schema.js";
 import { readStamp } from "./stamp.js";
+import { testDefinition } from "./testing/definitions.js";
 import type { DefinitionAssets } from "./to-graph.js";
 import { msiInformationFromDetectionXml, toWin32LobAppCreateBody, toWin32LobAppPatchBody } from "./to-graph.js";
 
@@ -24,15 +25,10 @@ const pkg = { fileName: "install.intunewin", setupFile: "install.ps1" };
 const WIN32 = "#microsoft.graph.win32LobApp";
 
 function definition(extra: Partial<AppDefinitionInput> = {}) {
-  return appDefinitionSchema.parse({
-    id: "contoso-tool",
-    displayName: "Contoso Tool",
-    publisher: "Contoso",
+  return testDefinition({
     version: "1.2.3",
-    content: { source: "src", setupFile: "install.ps1" },
     install: { command: "powershell.exe -File install.ps1" },
     uninstall: { command: "powershell.exe -File uninstall.ps1" },
-    detection: [{ type: "file", path: "%ProgramFiles%\\Contoso", fileOrFolderName: "tool.exe" }],
     ...extra,
   });
 }

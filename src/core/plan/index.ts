@@ -3,3 +3,6 @@
 export * from "./plan.js";
 export * from "./targeting.js";
 export * from "./removal.js";
+export * from "./resolve.js";
+export * from "./find.js";
+export * from "./rollback.js";

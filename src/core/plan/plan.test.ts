@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { appDefinitionSchema } from "../app-definition/schema.js";
 import type { AppDefinitionInput } from "../app-definition/schema.js";
 import { STAMP_PREFIX, stampNotes } from "../app-definition/stamp.js";
 import { toWin32LobAppCreateBody } from "../app-definition/to-graph.js";
+import { testDefinition } from "../app-definition/testing/definitions.js";
 import type { DesiredApp, TenantApp } from "./plan.js";
 import { classifyTenantApps, currentApp, planPublish } from "./plan.js";
 
@@ -11,19 +11,7 @@ const HASH_A = `sha256:${"a".repeat(64)}`;
 const HASH_B = `sha256:${"b".repeat(64)}`;
 const assets = { scripts: new Map<string, Uint8Array>() };
 
-function definition(over: Partial<AppDefinitionInput> = {}) {
-  return appDefinitionSchema.parse({
-    id: "contoso-tool",
-    displayName: "Contoso Tool",
-    publisher: "Contoso",
-    version: "1.0.0",
-    content: { source: "src", setupFile: "install.ps1" },
-    install: { command: "install.cmd" },
-    uninstall: { command: "uninstall.cmd" },
-    detection: [{ type: "file", path: "%ProgramFiles%\\Contoso", fileOrFolderName: "tool.exe" }],
-    ...over,
-  });
-}
+const definition = testDefinition;
 
 function desired(over: Partial<AppDefinitionInput> = {}, contentHash = HASH_A): DesiredApp {
   return { definition: definition(over), assets, contentHash };

@@ -17,10 +17,10 @@
  * not clean up) is finished in place instead of creating yet another app.
  */
 import { changedProperties } from "../app-definition/diff.js";
-import type { AppDefinition, UpdateStrategy } from "../app-definition/schema.js";
+import type { AppDefinition } from "../app-definition/schema.js";
 import type { OwnershipStamp } from "../app-definition/stamp.js";
 import { readStamp } from "../app-definition/stamp.js";
-import type { DefinitionAssets, Win32LobAppPatchWire } from "../app-definition/to-graph.js";
+import type { DefinitionAssets } from "../app-definition/to-graph.js";
 import { toWin32LobAppPatchBody } from "../app-definition/to-graph.js";
 import type { MsiInformationWire } from "../wire/graph.js";
 import type { ItemTargeting } from "./targeting.js";
@@ -90,33 +90,18 @@ export function classifyTenantApps(apps: readonly TenantApp[]): TenantState {
   return state;
 }
 
-export interface PlanItem {
+/** What the current app's stamp records, and whether it has committed content. */
+export type CurrentRecord = Pick<OwnershipStamp, "version" | "contentHash" | "targets" | "esp"> & {
+  committed: boolean;
+};
+
+interface PlanItemBase {
   /** the definition id */
   id: string;
   displayName: string;
   version: string;
-  action: PlanAction;
-  /** for new-version */
-  strategy?: UpdateStrategy;
-  /**
-   * The app the action works on: the app to PATCH (update-metadata), to give new content (in-place), that is up
-   * to date (nothing), or that a supersede leaves in place (supersede: the new app gets a new id).
-   */
-  appId?: string;
-  /** supersede: the app the new one succeeds (kept; relationships and assignments are the targeting step's) */
-  supersedes?: string;
-  /** what the current app's stamp records */
-  current?: {
-    version: string;
-    contentHash: string;
-    committed: boolean;
-    targets?: readonly string[];
-    esp?: readonly string[];
-  };
   /** update-metadata: the properties that differ (also computed, before packaging, for new-version) */
   changed: string[];
-  /** update-metadata: the PATCH body, only the changed properties (and `@odata.type`) */
-  patch?: Win32LobAppPatchWire | Record<string, unknown>;
   /** category links to add and remove (absent = none); a new app (create, supersede) gets every desired one */
   categories?: CategoryChanges;
   /** other apps carrying this id (e.g. predecessors an earlier supersede kept); only retention deletes them */
@@ -125,6 +110,60 @@ export interface PlanItem {
   /** assignments, relationships, ESP, retention (added by planTargeting) */
   targeting?: ItemTargeting;
 }
+
+/**
+ * An item about an app the tenant has: `appId` is the app to PATCH (update-metadata), to give new content
+ * (in-place), that is up to date (nothing), or that a supersede leaves in place (the new app gets a new id).
+ */
+interface ExistingAppItem extends PlanItemBase {
+  appId: string;
+  current: CurrentRecord;
+}
+
+/** No stamped app carries the definition's id: a new app. */
+export interface CreateItem extends PlanItemBase {
+  action: "create";
+  appId?: undefined;
+  current?: undefined;
+  strategy?: undefined;
+  supersedes?: undefined;
+  patch?: undefined;
+}
+
+/** Same version and content: the properties that differ are PATCHed (`patch`, absent when only categories differ). */
+export interface UpdateMetadataItem extends ExistingAppItem {
+  action: "update-metadata";
+  strategy?: undefined;
+  supersedes?: undefined;
+  /** only the changed properties (and `@odata.type`) */
+  patch?: Readonly<Record<string, unknown>>;
+}
+
+/** New content on the same app. */
+export interface InPlaceItem extends ExistingAppItem {
+  action: "new-version";
+  strategy: "in-place";
+  supersedes?: undefined;
+  patch?: undefined;
+}
+
+/** A new app that supersedes `supersedes` (kept; relationships and assignments are the targeting step's). */
+export interface SupersedeItem extends ExistingAppItem {
+  action: "new-version";
+  strategy: "supersede";
+  supersedes: string;
+  patch?: undefined;
+}
+
+export interface NothingItem extends ExistingAppItem {
+  action: "nothing";
+  strategy?: undefined;
+  supersedes?: undefined;
+  patch?: undefined;
+}
+
+/** One plan item per definition, by action (and, for new-version, strategy). */
+export type PlanItem = CreateItem | UpdateMetadataItem | InPlaceItem | SupersedeItem | NothingItem;
 
 export interface Plan {
   items: PlanItem[];
@@ -150,7 +189,8 @@ export function newestFirst(a: OwnedApp, b: OwnedApp): number {
   return tb - ta || (a.app.id < b.app.id ? -1 : a.app.id > b.app.id ? 1 : 0);
 }
 
-const committed = (o: OwnedApp): boolean =>
+/** The app has committed content. */
+export const committed = (o: OwnedApp): boolean =>
   typeof o.app.committedContentVersion === "string" && o.app.committedContentVersion !== "";
 
 /**
@@ -162,6 +202,14 @@ export function currentApp(candidates: readonly OwnedApp[]): OwnedApp | undefine
   const sorted = [...(live.length > 0 ? live : candidates)].sort(newestFirst);
   // An uncommitted app newer than the committed one is a half-finished publish: finish it.
   return sorted[0] !== undefined && !committed(sorted[0]) ? sorted[0] : (sorted.find(committed) ?? sorted[0]);
+}
+
+/** A definition's current app and its other versions, newest first. */
+export function versionsOf(tenant: TenantState, id: string): { current?: OwnedApp; others: OwnedApp[] } {
+  const mine = tenant.owned.filter((o) => o.stamp.id === id);
+  const current = currentApp(mine);
+  const others = mine.filter((o) => o !== current).sort(newestFirst);
+  return { ...(current === undefined ? {} : { current }), others };
 }
 
 export function planPublish(desired: readonly DesiredApp[], tenant: TenantState): Plan {
@@ -258,20 +306,20 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
   const catItem = cats === undefined ? {} : { categories: cats };
   const catReasons = cats === undefined ? [] : [categoryReason(cats)];
 
-  if (!isCommitted) {
-    return {
-      ...shared,
-      action: "new-version",
-      strategy: "in-place",
-      changed,
-      ...catItem,
-      reasons: [
-        "the app has no committed content (an earlier publish stopped before the commit): finish it in place",
-        ...(sameVersion ? [] : [`version ${current.stamp.version} → ${def.version}`]),
-        ...catReasons,
-      ],
-    };
-  }
+  const inPlace = (reasons: string[]): PlanItem => ({
+    ...shared,
+    action: "new-version",
+    strategy: "in-place",
+    changed,
+    ...catItem,
+    reasons: [...reasons, ...catReasons],
+  });
+
+  if (!isCommitted)
+    return inPlace([
+      "the app has no committed content (an earlier publish stopped before the commit): finish it in place",
+      ...(sameVersion ? [] : [`version ${current.stamp.version} → ${def.version}`]),
+    ]);
   if (sameVersion && sameContent) {
     if (changed.length === 0 && cats === undefined) {
       return { ...shared, action: "nothing", changed, reasons: [`version ${def.version} and content are current`] };
@@ -318,12 +366,5 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
       ],
     };
   }
-  return {
-    ...shared,
-    action: "new-version",
-    strategy: "in-place",
-    changed,
-    ...catItem,
-    reasons: [...reasons, "updateStrategy in-place: a new content version on the same app", ...catReasons],
-  };
+  return inPlace([...reasons, "updateStrategy in-place: a new content version on the same app"]);
 }

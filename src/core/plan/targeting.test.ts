@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { appDefinitionSchema } from "../app-definition/schema.js";
 import type { AppDefinitionInput } from "../app-definition/schema.js";
+import { testDefinition } from "../app-definition/testing/definitions.js";
 import { stampNotes } from "../app-definition/stamp.js";
 import type { OwnershipStamp } from "../app-definition/stamp.js";
 import type { RelationshipRow } from "../targeting/relationships.js";
@@ -14,19 +14,8 @@ import { itemHasChanges, planTargeting } from "./targeting.js";
 const HASH = `sha256:${"a".repeat(64)}`;
 const assets = { scripts: new Map<string, Uint8Array>() };
 
-function definition(id: string, over: Partial<AppDefinitionInput> = {}) {
-  return appDefinitionSchema.parse({
-    id,
-    displayName: id,
-    publisher: "Contoso",
-    version: "1.0.0",
-    content: { source: "src", setupFile: "install.cmd" },
-    install: { command: "install.cmd" },
-    uninstall: { command: "uninstall.cmd" },
-    detection: [{ type: "file", path: "%ProgramFiles%\\Contoso", fileOrFolderName: `${id}.exe` }],
-    ...over,
-  });
-}
+const definition = (id: string, over: Partial<AppDefinitionInput> = {}) =>
+  testDefinition({ id, displayName: id, ...over });
 
 /** One of our apps in the tenant (only what the planner reads). */
 function owned(appId: string, stamp: OwnershipStamp, created: string): TenantApp {
@@ -202,5 +191,98 @@ describe("planTargeting", () => {
       ["app-1"],
     );
     assert.ok(t.changed);
+  });
+});
+
+describe("planTargeting: links", () => {
+  const dependency = (targetId: string, targetType: "child" | "parent"): RelationshipRow => ({
+    "@odata.type": "#microsoft.graph.mobileAppDependency",
+    targetId,
+    targetType,
+    dependencyType: "autoInstall",
+  });
+
+  it("counts a supersedence graph transitively: a chain of nine leaves room for the new version, ten do not", () => {
+    const def = definition("chain", {
+      version: "2.0.0",
+      updateStrategy: "supersede",
+      supersedence: { keepPreviousVersions: 10 },
+    });
+    const v1 = owned("chain-1", { id: "chain", version: "1.0.0", contentHash: HASH }, "2026-01-01T00:00:00Z");
+    const d: DesiredTargeting = { definitionId: "chain", definition: def, assignments: [] };
+    // node-0 → node-1 → … → node-7 → chain 1.0.0 (links made by hand); `extra` → node-0 makes it ten.
+    const chain = (extra: boolean) => {
+      const nodes = [...(extra ? ["extra"] : []), ...Array.from({ length: 8 }, (_, i) => `node-${i}`), "chain-1"];
+      const rows = new Map<string, RelationshipRow[]>();
+      nodes.forEach((n, i) =>
+        rows.set(n, [
+          ...(i < nodes.length - 1 ? [supersedence(nodes[i + 1]!, "child")] : []),
+          ...(i > 0 ? [supersedence(nodes[i - 1]!, "parent")] : []),
+        ]),
+      );
+      return rows;
+    };
+    assert.deepEqual(plan([d], [v1], noFacts({ relationships: chain(false) })).items[0]!.targeting!.problems, []);
+    const refused = plan([d], [v1], noFacts({ relationships: chain(true) })).items[0]!.targeting!;
+    assert.equal(refused.problems.length, 1, refused.problems.join("\n"));
+    assert.match(
+      refused.problems[0]!,
+      /supersedence graph of the new app of chain would hold 11 apps; Intune allows 10/,
+    );
+  });
+
+  it("a declared dependency list replaces the app's dependencies only; links made by hand to other apps stay", () => {
+    const tool = owned("tool-1", { id: "tool", version: "1.0.0", contentHash: HASH }, "2026-01-01T00:00:00Z");
+    const rows = new Map([
+      ["tool-1", [dependency("rt-1", "child"), dependency("helper-1", "child"), supersedence("old", "child")]],
+    ]);
+    const d: DesiredTargeting = {
+      definitionId: "tool",
+      definition: definition("tool", { dependencies: [{ app: "Runtime" }] }),
+      assignments: [],
+      dependencies: [{ ref: "Runtime", type: "autoInstall", appId: "RT-1", displayName: "Runtime" }],
+    };
+    const r = plan([d], [tool], noFacts({ relationships: rows })).items[0]!.targeting!.relationships!;
+    assert.deepEqual(
+      r.remove.map((l) => `${l.kind} ${l.targetId}`),
+      ["dependency helper-1"],
+    );
+    assert.deepEqual(
+      r.keep.map((l) => `${l.kind} ${l.targetId}`),
+      ["dependency rt-1", "supersedence old"],
+    );
+    assert.deepEqual(
+      r.body.map((b) => b.targetId),
+      ["rt-1", "old"],
+    );
+  });
+
+  it("retention: a version a foreign app links to is kept (blocked, with the reason); our apps that depend on the superseded version follow it", () => {
+    const def = definition("rt", {
+      version: "3.0.0",
+      updateStrategy: "supersede",
+      supersedence: { keepPreviousVersions: 0 },
+    });
+    const apps = [
+      owned("rt-1", { id: "rt", version: "1.0.0", contentHash: HASH }, "2026-01-01T00:00:00Z"),
+      owned("rt-2", { id: "rt", version: "2.0.0", contentHash: HASH }, "2026-01-02T00:00:00Z"),
+      owned("tool", { id: "rt-tool", version: "1.0.0", contentHash: HASH }, "2026-01-02T00:00:00Z"),
+    ];
+    const relationships = new Map<string, RelationshipRow[]>([
+      ["rt-1", [{ ...dependency("vendor", "parent"), targetDisplayName: "Vendor app" }]],
+      ["rt-2", [dependency("tool", "parent")]],
+    ]);
+    const d: DesiredTargeting = { definitionId: "rt", definition: def, assignments: [] };
+    const t = plan([d], apps, noFacts({ relationships })).items[0]!.targeting!;
+    assert.deepEqual(
+      t.retention.map((r) => r.appId),
+      ["rt-2"],
+    );
+    assert.deepEqual(
+      t.retentionBlocked.map((b) => [b.appId, b.reason]),
+      [["rt-1", "Vendor app (not made by intune-publisher) link to it; remove those links to let it go"]],
+    );
+    assert.deepEqual(t.dependents, ["tool"]);
+    assert.deepEqual(t.relationships, undefined, "the superseded version is deleted: no link to it");
   });
 });

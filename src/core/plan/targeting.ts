@@ -11,7 +11,7 @@ import { supersedenceOf } from "../app-definition/schema.js";
 import type { EspChange, EspProfile } from "../targeting/esp.js";
 import { planEsp } from "../targeting/esp.js";
 import type { AssignmentPlan, AssignmentRow, TargetNames } from "../targeting/assignments.js";
-import { assignmentLabel, carriedAssignments, planAssignments, targetKey } from "../targeting/assignments.js";
+import { assignmentLabel, assignmentRow, carriedAssignments, planAssignments } from "../targeting/assignments.js";
 import type { Link, RelationshipPlan, RelationshipRow } from "../targeting/relationships.js";
 import {
   DEPENDENCY_TYPE,
@@ -102,10 +102,26 @@ export interface ItemTargeting {
 export function finalAppIds(plan: Plan): Map<string, string> {
   const m = new Map<string, string>();
   for (const i of plan.items) {
-    const creates = i.action === "create" || (i.action === "new-version" && i.strategy === "supersede");
-    m.set(i.id, creates ? newAppRef(i.id) : (i.appId ?? newAppRef(i.id)));
+    const creates = i.action === "create" || i.strategy === "supersede";
+    m.set(i.id, creates ? newAppRef(i.id) : i.appId);
   }
   return m;
+}
+
+/** What planning every item shares: the inputs and what is derived from them once. */
+interface PlanContext {
+  tenant: TenantState;
+  facts: TargetingFacts;
+  /** each definition's final app id (`finalAppIds`) */
+  finals: ReadonlyMap<string, string>;
+  /** our apps by lower-case id */
+  ownedById: ReadonlyMap<string, OwnedApp>;
+  /** definitions of this run that declare their dependencies (they re-point their own) */
+  managesDependencies: ReadonlySet<string>;
+  /** `GET …/relationships` rows by lower-case app id */
+  rows(appId: string): readonly RelationshipRow[];
+  /** an app for people: `the new app of x`, `Name 1.0.0 (id)` or its display name */
+  name(appId: string): string;
 }
 
 /** Adds `targeting` to every item of the plan. */
@@ -115,77 +131,88 @@ export function planTargeting(
   tenant: TenantState,
   facts: TargetingFacts,
 ): void {
-  const finals = finalAppIds(plan);
   const ownedById = new Map(tenant.owned.map((o) => [o.app.id.toLowerCase(), o]));
-  const allListings = new Map(facts.relationships);
-  const name = (id: string): string => {
-    if (isNewAppRef(id)) return `the new app of ${id.slice(NEW_APP_PREFIX.length)}`;
-    const o = ownedById.get(id.toLowerCase());
-    return o ? `${o.app.displayName ?? id} ${o.stamp.version} (${id})` : (facts.names.apps?.get(id) ?? id);
+  const byDefinition = new Map(desired.map((d) => [d.definitionId, d]));
+  const ctx: PlanContext = {
+    tenant,
+    facts,
+    finals: finalAppIds(plan),
+    ownedById,
+    managesDependencies: new Set(
+      plan.items.filter((i) => byDefinition.get(i.id)?.dependencies !== undefined).map((i) => i.id),
+    ),
+    rows: (appId) => facts.relationships.get(appId.toLowerCase()) ?? [],
+    name: (id) => {
+      if (isNewAppRef(id)) return `the new app of ${id.slice(NEW_APP_PREFIX.length)}`;
+      const o = ownedById.get(id.toLowerCase());
+      return o ? `${o.app.displayName ?? id} ${o.stamp.version} (${id})` : (facts.names.apps?.get(id) ?? id);
+    },
   };
-  const managesDependencies = new Set(
-    desired
-      .filter((x) => x.dependencies !== undefined && plan.items.some((i) => i.id === x.definitionId))
-      .map((x) => x.definitionId),
-  );
   const planned: Planned[] = [];
   for (const item of plan.items) {
-    const d = desired.find((x) => x.definitionId === item.id);
+    const d = byDefinition.get(item.id);
     if (d === undefined) continue;
-    const p = planItem(item, d, tenant, facts, finals, allListings, ownedById, managesDependencies);
+    const p = planItem(item, d, ctx);
     item.targeting = p.targeting;
     planned.push(p);
   }
   // Intune's limits on the links as they will be after the whole run: every item's planned links together, so
   // two definitions that would link to each other (a cycle) or grow one supersedence graph are seen here.
   const deleted = new Set(planned.flatMap((p) => [...p.deleted]));
-  let links = linksOf(allListings).filter((l) => !deleted.has(l.sourceId) && !deleted.has(l.targetId));
+  let links = linksOf(facts.relationships).filter((l) => !deleted.has(l.sourceId) && !deleted.has(l.targetId));
   for (const p of planned) links = withOutgoing(links, p.targeting.appId, p.outgoing);
-  // keepPreviousVersions may keep more versions than one supersedence graph holds (10 apps with the new one):
-  // the oldest kept versions leave the graph (their supersedence links to other versions go; the apps stay, e.g.
-  // for rollback).
-  for (const p of planned) {
-    const id = p.targeting.appId.toLowerCase();
-    const candidates = [...p.versions].reverse().filter((o) => o.app.id.toLowerCase() !== p.previous);
-    while (supersedenceGraphSize(links, id) > MAX_SUPERSEDENCE_NODES && candidates.length > 0) {
-      const o = candidates.shift()!;
-      const v = o.app.id.toLowerCase();
-      // Only links between versions of this definition are removed: links to other apps are someone's decision.
-      const siblings = new Set([
-        id,
-        ...tenant.owned.filter((x) => x.stamp.id === o.stamp.id).map((x) => x.app.id.toLowerCase()),
-      ]);
-      const ours = (x: string) => siblings.has(x);
-      const mine = (l: Link) =>
-        l.kind === "supersedence" && ((l.sourceId === v && ours(l.targetId)) || (l.targetId === v && ours(l.sourceId)));
-      if (!links.some(mine)) continue;
-      links = links.filter((l) => !mine(l));
-      p.targeting.detach.push({ appId: o.app.id, version: o.stamp.version, siblings: [...siblings] });
-      p.targeting.changed = true;
-    }
-  }
-  for (const p of planned) {
-    const t = p.targeting;
-    const ids = [
-      t.appId,
-      ...(t.relationships ? [...t.relationships.add, ...t.relationships.change, ...t.relationships.remove] : []).map(
-        (l) => l.targetId,
-      ),
-      ...t.esp.flatMap((e) => [...e.add, ...e.remove]),
-      ...t.retention.map((r) => r.appId),
-      ...t.detach.map((r) => r.appId),
-      ...t.dependents,
-      ...(t.previousAssignments ? [t.previousAssignments.appId] : []),
-    ];
-    for (const x of ids) t.appNames[x.toLowerCase()] = name(x);
-  }
+  for (const p of planned) links = detachOldest(p, links, tenant);
+  for (const p of planned) nameApps(p.targeting, ctx.name);
   for (const p of planned) {
     const id = p.targeting.appId.toLowerCase();
     const own = links.filter((l) => l.sourceId !== l.targetId || l.sourceId === id);
     p.targeting.problems.push(
-      ...relationshipProblems(own, [id], name).filter((x) => !p.targeting.problems.includes(x)),
+      ...relationshipProblems(own, [id], ctx.name).filter((x) => !p.targeting.problems.includes(x)),
     );
   }
+}
+
+/**
+ * keepPreviousVersions may keep more versions than one supersedence graph holds (10 apps with the new one): the
+ * oldest kept versions leave the graph (their supersedence links to other versions go; the apps stay, e.g. for
+ * rollback). Returns the links without the ones removed.
+ */
+function detachOldest(p: Planned, links: Link[], tenant: TenantState): Link[] {
+  const id = p.targeting.appId.toLowerCase();
+  const candidates = [...p.versions].reverse().filter((o) => o.app.id.toLowerCase() !== p.previous);
+  while (supersedenceGraphSize(links, id) > MAX_SUPERSEDENCE_NODES && candidates.length > 0) {
+    const o = candidates.shift()!;
+    const v = o.app.id.toLowerCase();
+    // Only links between versions of this definition are removed: links to other apps are someone's decision.
+    const siblings = new Set([
+      id,
+      ...tenant.owned.filter((x) => x.stamp.id === o.stamp.id).map((x) => x.app.id.toLowerCase()),
+    ]);
+    const ours = (x: string) => siblings.has(x);
+    const mine = (l: Link) =>
+      l.kind === "supersedence" && ((l.sourceId === v && ours(l.targetId)) || (l.targetId === v && ours(l.sourceId)));
+    if (!links.some(mine)) continue;
+    links = links.filter((l) => !mine(l));
+    p.targeting.detach.push({ appId: o.app.id, version: o.stamp.version, siblings: [...siblings] });
+    p.targeting.changed = true;
+  }
+  return links;
+}
+
+/** The display names of every app the item's lines mention. */
+function nameApps(t: ItemTargeting, name: (id: string) => string): void {
+  const ids = [
+    t.appId,
+    ...(t.relationships ? [...t.relationships.add, ...t.relationships.change, ...t.relationships.remove] : []).map(
+      (l) => l.targetId,
+    ),
+    ...t.esp.flatMap((e) => [...e.add, ...e.remove]),
+    ...t.retention.map((r) => r.appId),
+    ...t.detach.map((r) => r.appId),
+    ...t.dependents,
+    ...(t.previousAssignments ? [t.previousAssignments.appId] : []),
+  ];
+  for (const x of ids) t.appNames[x.toLowerCase()] = name(x);
 }
 
 interface Planned {
@@ -200,189 +227,242 @@ interface Planned {
   previous: string | undefined;
 }
 
-function planItem(
-  item: PlanItem,
-  d: DesiredTargeting,
-  tenant: TenantState,
-  facts: TargetingFacts,
-  finals: ReadonlyMap<string, string>,
-  listings: ReadonlyMap<string, readonly RelationshipRow[]>,
-  ownedById: ReadonlyMap<string, OwnedApp>,
-  managesDependencies: ReadonlySet<string>,
-): Planned {
-  const def = d.definition;
-  const appId = finals.get(item.id)!;
-  const creates = isNewAppRef(appId);
-  const sup = supersedenceOf(def);
+/** One item: who it is about, then each part of its targeting. */
+interface ItemScope {
+  item: PlanItem;
+  d: DesiredTargeting;
+  /** the app targeted after this run */
+  appId: string;
+  /** the app is made by this run */
+  creates: boolean;
+  /** supersede: the app the new one succeeds */
+  previous: string | undefined;
+  /** the current app, when ours */
+  currentOwned: OwnedApp | undefined;
+}
+
+function planItem(item: PlanItem, d: DesiredTargeting, ctx: PlanContext): Planned {
+  const appId = ctx.finals.get(item.id)!;
+  const s: ItemScope = {
+    item,
+    d,
+    appId,
+    creates: isNewAppRef(appId),
+    previous: item.supersedes,
+    currentOwned: item.appId === undefined ? undefined : ctx.ownedById.get(item.appId.toLowerCase()),
+  };
   const problems: string[] = [];
-  const previous = item.supersedes; // supersede: the app the new one succeeds
-  const currentOwned = item.appId === undefined ? undefined : ownedById.get(item.appId.toLowerCase());
-
-  // Assignments
-  const current = creates ? [] : (facts.assignments.get(appId.toLowerCase()) ?? []);
-  const managed = creates ? undefined : currentOwned?.stamp.targets;
-  let assignments = planAssignments(d.assignments, current, managed, def.pruneAssignments, facts.names);
-  let carried = 0;
-  let previousAssignments: ItemTargeting["previousAssignments"];
-  if (previous !== undefined) {
-    const prevList = facts.assignments.get(previous.toLowerCase()) ?? [];
-    if (sup.assignments !== "leave") {
-      const extra = carriedAssignments(d.assignments, prevList, currentOwned?.stamp.targets);
-      carried = extra.length;
-      assignments = {
-        ...assignments,
-        add: [
-          ...assignments.add,
-          ...extra.map((a) => ({
-            intent: a.intent,
-            key: targetKey(a.target),
-            label: `${assignmentLabel(a, facts.names)} (from the previous version)`,
-          })),
-        ],
-        body: [...assignments.body, ...extra],
-        changed: assignments.changed || extra.length > 0,
-      };
-    }
-    if (sup.assignments === "move" && prevList.length > 0)
-      previousAssignments = {
-        appId: previous,
-        remove: prevList.map((a) => ({
-          intent: a.intent,
-          key: targetKey(a.target),
-          label: assignmentLabel(a, facts.names),
-        })),
-      };
-  }
-
-  // Retention (supersede only): the definition's versions after this run, beyond the ones kept. Kept first: the
-  // version this run supersedes, then the others newest first; rolled-back versions go before any other.
-  const versions = tenant.owned
-    .filter((o) => o.stamp.id === item.id && o.app.id.toLowerCase() !== appId.toLowerCase())
-    .sort(
-      (a, b) =>
-        Number(b.app.id.toLowerCase() === previous?.toLowerCase()) -
-          Number(a.app.id.toLowerCase() === previous?.toLowerCase()) ||
-        Number(a.stamp.rolledBack ?? false) - Number(b.stamp.rolledBack ?? false) ||
-        newestFirst(a, b),
-    );
-  const retention: RetentionDeletion[] = [];
-  const retentionBlocked: ItemTargeting["retentionBlocked"] = [];
-  if (def.updateStrategy === "supersede") {
-    for (const o of versions.slice(sup.keepPreviousVersions)) {
-      const parents = (listings.get(o.app.id.toLowerCase()) ?? []).filter((r) => r.targetType === "parent");
-      const foreign = parents.filter((r) => {
-        const p = ownedById.get(r.targetId.toLowerCase());
-        return p === undefined;
-      });
-      if (foreign.length > 0)
-        retentionBlocked.push({
-          appId: o.app.id,
-          version: o.stamp.version,
-          reason: `${foreign.map((r) => r.targetDisplayName ?? r.targetId).join(", ")} (not made by intune-publisher) link to it; remove those links to let it go`,
-        });
-      else
-        retention.push({
-          appId: o.app.id,
-          version: o.stamp.version,
-          ...(o.app.createdDateTime ? { createdDateTime: o.app.createdDateTime } : {}),
-        });
-    }
-  }
-  const deleted = new Set(retention.map((r) => r.appId.toLowerCase()));
-
-  // Relationships of the targeted app: supersedence of the previous version, the declared dependencies.
-  const currentLinks = creates ? [] : outgoingLinks(appId, listings.get(appId.toLowerCase()) ?? []);
-  const set: Link[] = [];
-  if (previous !== undefined && !deleted.has(previous.toLowerCase()))
-    set.push({ kind: "supersedence", sourceId: appId, targetId: previous.toLowerCase(), type: sup.type });
-  let dependencies: Link[] | undefined;
-  if (d.dependencies !== undefined) {
-    dependencies = [];
-    for (const dep of d.dependencies) {
-      const target = "definitionId" in dep ? finals.get(dep.definitionId) : dep.appId;
-      if (target === undefined) {
-        const owned = tenant.owned.filter((o) => o.stamp.id === ("definitionId" in dep ? dep.definitionId : ""));
-        const cur = owned.filter((o) => !o.stamp.rolledBack).sort(newestFirst)[0] ?? owned.sort(newestFirst)[0];
-        if (cur === undefined) {
-          problems.push(`The dependency "${dep.ref}" has no app in the tenant yet; publish it first.`);
-          continue;
-        }
-        dependencies.push({ kind: "dependency", sourceId: appId, targetId: cur.app.id.toLowerCase(), type: dep.type });
-      } else dependencies.push({ kind: "dependency", sourceId: appId, targetId: target.toLowerCase(), type: dep.type });
-    }
-  } else if (previous !== undefined) {
-    // Not managed: the new version keeps the dependencies the previous one had.
-    const prevDeps = outgoingLinks(previous, listings.get(previous.toLowerCase()) ?? []).filter(
-      (l) => l.kind === "dependency" && !deleted.has(l.targetId),
-    );
-    set.push(...prevDeps.map((l) => ({ ...l, sourceId: appId })));
-  }
-  const rel = planOutgoing(appId, currentLinks, {
-    set,
-    drop: deleted,
-    ...(dependencies === undefined ? {} : { dependencies }),
-  });
-
-  const outgoing = [...rel.keep, ...rel.add, ...rel.change.map((l) => ({ ...l, sourceId: appId.toLowerCase() }))];
-
-  // Our other apps that depend on the superseded version follow it to the new one (definitions of this run that
-  // list their dependencies do that themselves).
-  const dependents =
-    previous === undefined
-      ? []
-      : (listings.get(previous.toLowerCase()) ?? [])
-          .filter((r) => r.targetType === "parent" && r["@odata.type"] === DEPENDENCY_TYPE)
-          .map((r) => r.targetId.toLowerCase())
-          .filter((id) => {
-            const o = ownedById.get(id);
-            return o !== undefined && !managesDependencies.has(o.stamp.id) && id !== appId.toLowerCase();
-          });
-
-  // ESP membership.
-  const replaced = [...(previous !== undefined ? [previous] : []), ...retention.map((r) => r.appId)];
-  const others = versions.map((o) => o.app.id).filter((id) => !deleted.has(id.toLowerCase()));
-  const esp =
-    facts.espProfiles === undefined
-      ? { changes: [], managed: [...(currentOwned?.stamp.esp ?? [])] }
-      : planEsp({
-          profiles: facts.espProfiles,
-          desired: d.espProfileIds,
-          managed: creates ? (previous !== undefined ? currentOwned?.stamp.esp : undefined) : currentOwned?.stamp.esp,
-          appId,
-          otherVersionIds: others,
-          replacedIds: replaced,
-        });
+  const a = planItemAssignments(s, ctx);
+  const versions = keptOrder(s, ctx.tenant);
+  const r = planRetention(s, versions, ctx);
+  const deleted = new Set(r.retention.map((x) => x.appId.toLowerCase()));
+  const rel = planItemLinks(s, deleted, ctx, problems);
+  const dependents = planDependents(s, ctx);
+  const esp = planItemEsp(s, versions, r.retention, deleted, ctx);
 
   const changed =
-    assignments.changed ||
-    previousAssignments !== undefined ||
+    a.assignments.changed ||
+    a.previousAssignments !== undefined ||
     rel.changed ||
     esp.changes.length > 0 ||
     dependents.length > 0 ||
-    retention.length > 0;
+    r.retention.length > 0;
   const targeting: ItemTargeting = {
     appId,
-    assignments,
-    ...(previousAssignments === undefined ? {} : { previousAssignments }),
-    carried,
+    assignments: a.assignments,
+    ...(a.previousAssignments === undefined ? {} : { previousAssignments: a.previousAssignments }),
+    carried: a.carried,
     ...(rel.changed || rel.keep.length > 0 ? { relationships: rel } : {}),
     esp: esp.changes,
-    retention,
-    retentionBlocked,
+    retention: r.retention,
+    retentionBlocked: r.blocked,
     detach: [],
     dependents,
     appNames: {},
-    stamp: { targets: assignments.managed, esp: esp.managed },
+    stamp: { targets: a.assignments.managed, esp: esp.managed },
     problems,
     changed,
   };
   return {
     targeting,
-    outgoing,
+    outgoing: [...rel.keep, ...rel.add, ...rel.change.map((l) => ({ ...l, sourceId: appId.toLowerCase() }))],
     deleted,
     versions: versions.filter((o) => !deleted.has(o.app.id.toLowerCase())),
-    previous: previous?.toLowerCase(),
+    previous: s.previous?.toLowerCase(),
   };
+}
+
+/** The definition's assignments on its app, plus what a supersede carries over from the previous version. */
+function planItemAssignments(
+  s: ItemScope,
+  ctx: PlanContext,
+): Pick<ItemTargeting, "assignments" | "previousAssignments" | "carried"> {
+  const { d, previous, currentOwned } = s;
+  const names = ctx.facts.names;
+  const sup = supersedenceOf(d.definition);
+  const current = s.creates ? [] : (ctx.facts.assignments.get(s.appId.toLowerCase()) ?? []);
+  const managed = s.creates ? undefined : currentOwned?.stamp.targets;
+  let assignments = planAssignments(d.assignments, current, managed, d.definition.pruneAssignments, names);
+  if (previous === undefined) return { assignments, carried: 0 };
+  const prevList = ctx.facts.assignments.get(previous.toLowerCase()) ?? [];
+  let carried = 0;
+  if (sup.assignments !== "leave") {
+    const extra = carriedAssignments(d.assignments, prevList, currentOwned?.stamp.targets);
+    carried = extra.length;
+    assignments = {
+      ...assignments,
+      add: [
+        ...assignments.add,
+        ...extra.map((a) => ({
+          ...assignmentRow(a, names),
+          label: `${assignmentLabel(a, names)} (from the previous version)`,
+        })),
+      ],
+      body: [...assignments.body, ...extra],
+      changed: assignments.changed || extra.length > 0,
+    };
+  }
+  const move = sup.assignments === "move" && prevList.length > 0;
+  return {
+    assignments,
+    carried,
+    ...(move ? { previousAssignments: { appId: previous, remove: prevList.map((a) => assignmentRow(a, names)) } } : {}),
+  };
+}
+
+/**
+ * The definition's versions after this run (the targeted app left out), in keeping order: the version this run
+ * supersedes, then the others newest first; rolled-back versions go before any other.
+ */
+function keptOrder(s: ItemScope, tenant: TenantState): OwnedApp[] {
+  const prev = s.previous?.toLowerCase();
+  return tenant.owned
+    .filter((o) => o.stamp.id === s.item.id && o.app.id.toLowerCase() !== s.appId.toLowerCase())
+    .sort(
+      (a, b) =>
+        Number(b.app.id.toLowerCase() === prev) - Number(a.app.id.toLowerCase() === prev) ||
+        Number(a.stamp.rolledBack ?? false) - Number(b.stamp.rolledBack ?? false) ||
+        newestFirst(a, b),
+    );
+}
+
+/** Retention (supersede only): the versions beyond the ones kept are deleted, unless a foreign app links to one. */
+function planRetention(
+  s: ItemScope,
+  versions: readonly OwnedApp[],
+  ctx: PlanContext,
+): { retention: RetentionDeletion[]; blocked: ItemTargeting["retentionBlocked"] } {
+  const retention: RetentionDeletion[] = [];
+  const blocked: ItemTargeting["retentionBlocked"] = [];
+  if (s.d.definition.updateStrategy !== "supersede") return { retention, blocked };
+  for (const o of versions.slice(supersedenceOf(s.d.definition).keepPreviousVersions)) {
+    const foreign = ctx
+      .rows(o.app.id)
+      .filter((r) => r.targetType === "parent" && !ctx.ownedById.has(r.targetId.toLowerCase()));
+    if (foreign.length > 0)
+      blocked.push({
+        appId: o.app.id,
+        version: o.stamp.version,
+        reason: `${foreign.map((r) => r.targetDisplayName ?? r.targetId).join(", ")} (not made by intune-publisher) link to it; remove those links to let it go`,
+      });
+    else
+      retention.push({
+        appId: o.app.id,
+        version: o.stamp.version,
+        ...(o.app.createdDateTime ? { createdDateTime: o.app.createdDateTime } : {}),
+      });
+  }
+  return { retention, blocked };
+}
+
+/** The targeted app's outgoing links: supersedence of the previous version, the declared dependencies. */
+function planItemLinks(
+  s: ItemScope,
+  deleted: ReadonlySet<string>,
+  ctx: PlanContext,
+  problems: string[],
+): RelationshipPlan {
+  const { appId, previous, d } = s;
+  const currentLinks = s.creates ? [] : outgoingLinks(appId, ctx.rows(appId));
+  const set: Link[] = [];
+  if (previous !== undefined && !deleted.has(previous.toLowerCase()))
+    set.push({
+      kind: "supersedence",
+      sourceId: appId,
+      targetId: previous.toLowerCase(),
+      type: supersedenceOf(d.definition).type,
+    });
+  let dependencies: Link[] | undefined;
+  if (d.dependencies !== undefined) {
+    dependencies = [];
+    for (const dep of d.dependencies) {
+      const target = dependencyTarget(dep, ctx);
+      if (target === undefined)
+        problems.push(`The dependency "${dep.ref}" has no app in the tenant yet; publish it first.`);
+      else dependencies.push({ kind: "dependency", sourceId: appId, targetId: target.toLowerCase(), type: dep.type });
+    }
+  } else if (previous !== undefined) {
+    // Not managed: the new version keeps the dependencies the previous one had.
+    const prevDeps = outgoingLinks(previous, ctx.rows(previous)).filter(
+      (l) => l.kind === "dependency" && !deleted.has(l.targetId),
+    );
+    set.push(...prevDeps.map((l) => ({ ...l, sourceId: appId })));
+  }
+  return planOutgoing(appId, currentLinks, {
+    set,
+    drop: deleted,
+    ...(dependencies === undefined ? {} : { dependencies }),
+  });
+}
+
+/**
+ * The app a dependency points at: an app id, the final app of a definition of this run, else the current version
+ * of one of our definitions (its newest not rolled back); undefined when the definition has no app yet.
+ */
+function dependencyTarget(dep: ResolvedDependency, ctx: PlanContext): string | undefined {
+  if (!("definitionId" in dep)) return dep.appId;
+  const final = ctx.finals.get(dep.definitionId);
+  if (final !== undefined) return final;
+  const owned = ctx.tenant.owned.filter((o) => o.stamp.id === dep.definitionId);
+  const cur = owned.filter((o) => !o.stamp.rolledBack).sort(newestFirst)[0] ?? owned.sort(newestFirst)[0];
+  return cur?.app.id;
+}
+
+/**
+ * Our other apps that depend on the superseded version follow it to the new one (definitions of this run that
+ * list their dependencies do that themselves).
+ */
+function planDependents(s: ItemScope, ctx: PlanContext): string[] {
+  if (s.previous === undefined) return [];
+  const self = s.appId.toLowerCase();
+  return ctx
+    .rows(s.previous)
+    .filter((r) => r.targetType === "parent" && r["@odata.type"] === DEPENDENCY_TYPE)
+    .map((r) => r.targetId.toLowerCase())
+    .filter((id) => {
+      const o = ctx.ownedById.get(id);
+      return o !== undefined && !ctx.managesDependencies.has(o.stamp.id) && id !== self;
+    });
+}
+
+/** ESP membership: the profiles the definition names, and the swap of replaced versions everywhere. */
+function planItemEsp(
+  s: ItemScope,
+  versions: readonly OwnedApp[],
+  retention: readonly RetentionDeletion[],
+  deleted: ReadonlySet<string>,
+  ctx: PlanContext,
+): { changes: EspChange[]; managed: string[] } {
+  const recorded = s.currentOwned?.stamp.esp;
+  if (ctx.facts.espProfiles === undefined) return { changes: [], managed: [...(recorded ?? [])] };
+  return planEsp({
+    profiles: ctx.facts.espProfiles,
+    desired: s.d.espProfileIds,
+    managed: s.creates ? (s.previous !== undefined ? recorded : undefined) : recorded,
+    appId: s.appId,
+    otherVersionIds: versions.map((o) => o.app.id).filter((id) => !deleted.has(id.toLowerCase())),
+    replacedIds: [...(s.previous !== undefined ? [s.previous] : []), ...retention.map((r) => r.appId)],
+  });
 }
 
 /** True when the item writes anything (its action, or its targeting). */

@@ -214,6 +214,11 @@ export function assignmentLabel(a: MobileAppAssignmentWire, names: TargetNames =
   return `${a.intent}: ${who}${filter}`;
 }
 
+/** The plan line of one assignment. */
+export function assignmentRow(a: MobileAppAssignmentWire, names: TargetNames = {}): AssignmentRow {
+  return { intent: a.intent, key: targetKey(a.target), label: assignmentLabel(a, names) };
+}
+
 /**
  * Desired × current → the plan. `managed` is what the stamp recorded (undefined: nothing recorded, e.g. an app
  * created before targeting was managed, so every current assignment not desired counts as made outside the tool).
@@ -225,11 +230,7 @@ export function planAssignments(
   prune: boolean,
   names: TargetNames = {},
 ): AssignmentPlan {
-  const row = (a: MobileAppAssignmentWire): AssignmentRow => ({
-    intent: a.intent,
-    key: targetKey(a.target),
-    label: assignmentLabel(a, names),
-  });
+  const row = (a: MobileAppAssignmentWire): AssignmentRow => assignmentRow(a, names);
   const recorded = new Set(managed ?? []);
   const want = new Map(desired.map((a) => [targetKey(a.target), a]));
   const have = new Map(current.map((a) => [targetKey(a.target), a]));

@@ -7,13 +7,12 @@
  * swapped for (or removed in favour of) the current one.
  */
 import { shortDigest } from "../app-definition/stamp.js";
+import type { EspProfileWire } from "../wire/graph.js";
 
-export interface EspProfile {
-  id: string;
-  displayName: string;
-  "@odata.type": string;
-  selectedMobileAppIds?: readonly string[] | null;
-}
+export type EspProfile = EspProfileWire;
+
+/** The permission that reads and writes ESP profiles. */
+export const ESP_PERMISSION = "DeviceManagementServiceConfig.ReadWrite.All";
 
 export const espDigest = (profileId: string): string => shortDigest(`esp\n${profileId.toLowerCase()}`);
 

@@ -7,7 +7,7 @@
  * supersedence graph has at most 10 apps counting transitive links, a dependency graph at most 100 apps counting every
  * app connected through a shared dependency.
  */
-import type { MobileAppRelationshipWriteWire } from "../wire/graph.js";
+import type { MobileAppRelationshipWire, MobileAppRelationshipWriteWire } from "../wire/graph.js";
 
 export const SUPERSEDENCE_TYPE = "#microsoft.graph.mobileAppSupersedence";
 export const DEPENDENCY_TYPE = "#microsoft.graph.mobileAppDependency";
@@ -22,19 +22,8 @@ export const MAX_SUPERSEDENCE_NODES = 10;
  */
 export const MAX_DEPENDENCY_NODES = 100;
 
-/** A relationship row as `GET …/relationships` lists it (the fields the planner reads). */
-export interface RelationshipRow {
-  "@odata.type": string;
-  id?: string;
-  sourceId?: string | null;
-  targetId: string;
-  targetDisplayName?: string | null;
-  /** Graph's evolvable enum: a member added later arrives as unknownFutureValue */
-  targetType: "child" | "parent" | "unknownFutureValue";
-  /** evolvable enums (beta metadata): a member added later arrives as unknownFutureValue */
-  supersedenceType?: "update" | "replace" | "unknownFutureValue";
-  dependencyType?: "autoInstall" | "detect" | "unknownFutureValue";
-}
+/** A relationship row as `GET …/relationships` lists it. */
+export type RelationshipRow = MobileAppRelationshipWire;
 
 /** One link, as the planner thinks of it: `sourceId` supersedes or depends on `targetId`. */
 export interface Link {
@@ -129,6 +118,33 @@ export function planOutgoing(
   plan.body = next.map(toRelationshipWire);
   plan.changed = plan.add.length + plan.remove.length + plan.change.length > 0;
   return plan;
+}
+
+/**
+ * `appId`'s links with its dependencies on `from` pointed at `to` and any other link to `from` dropped (a version
+ * replaced or deleted); undefined when nothing changes.
+ */
+export function repointedLinks(
+  appId: string,
+  links: readonly Link[],
+  from: string,
+  to: string,
+): MobileAppRelationshipWriteWire[] | undefined {
+  const f = from.toLowerCase();
+  const moved = links
+    .filter((l) => l.kind === "dependency" && l.targetId === f)
+    .map((l) => ({ ...l, targetId: to.toLowerCase() }));
+  const plan = planOutgoing(appId, links, { set: moved, drop: new Set([f]) });
+  return plan.changed ? plan.body : undefined;
+}
+
+/** The links without the supersedence links to `targetId` (lower-case); undefined when there is none. */
+export function withoutSupersedenceOf(
+  links: readonly Link[],
+  targetId: string,
+): MobileAppRelationshipWriteWire[] | undefined {
+  const next = links.filter((l) => !(l.kind === "supersedence" && l.targetId === targetId));
+  return next.length === links.length ? undefined : next.map(toRelationshipWire);
 }
 
 /** Replaces the outgoing links of `appId` in `links` with `next`. */

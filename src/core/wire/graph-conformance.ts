@@ -9,16 +9,23 @@
  */
 import type * as MS from "@microsoft/microsoft-graph-types-beta";
 import type {
+  AssignmentFilterWire,
   AssignmentTargetWire,
+  DetectedAppWire,
+  EspProfileWire,
   FileEncryptionInfoWire,
   FileSystemDetectionWire,
   FileSystemRequirementWire,
+  GroupWire,
   InstallExperienceWire,
+  ManagedDeviceWire,
   MimeContentWire,
   MobileAppAssignmentWire,
+  MobileAppCategoryWire,
   MobileAppContentFileCreateWire,
   MobileAppContentFileWire,
   MobileAppContentWire,
+  MobileAppRelationshipWire,
   MobileAppRelationshipWriteWire,
   MsiInformationWire,
   PowerShellScriptDetectionWire,
@@ -28,11 +35,10 @@ import type {
   RegistryDetectionWire,
   RegistryRequirementWire,
   ReturnCodeWire,
+  RoleScopeTagWire,
   UploadState,
   Win32LobAppWire,
 } from "./graph.js";
-import type { EspProfile } from "../targeting/esp.js";
-import type { RelationshipRow } from "../targeting/relationships.js";
 import type { CategoryRef } from "../plan/plan.js";
 
 type Defined<T> = Exclude<T, undefined>;
@@ -82,8 +88,14 @@ export type GraphConformance = [
   Assert<Conforms<MobileAppAssignmentWire, MS.MobileAppAssignment>>,
   Assert<Conforms<AssignmentTargetWire, MS.GroupAssignmentTarget & MS.DeviceAndAppManagementAssignmentTarget>>,
   Assert<Conforms<MobileAppRelationshipWriteWire, MS.MobileAppSupersedence & MS.MobileAppDependency>>,
-  Assert<Conforms<RelationshipRow, MS.MobileAppSupersedence & MS.MobileAppDependency>>,
-  Assert<Conforms<EspProfile, MS.Windows10EnrollmentCompletionPageConfiguration>>,
+  Assert<Conforms<MobileAppRelationshipWire, MS.MobileAppSupersedence & MS.MobileAppDependency>>,
+  Assert<Conforms<EspProfileWire, MS.Windows10EnrollmentCompletionPageConfiguration>>,
+  Assert<Conforms<GroupWire, MS.Group>>,
+  Assert<Conforms<AssignmentFilterWire, MS.DeviceAndAppManagementAssignmentFilter>>,
+  Assert<Conforms<RoleScopeTagWire, MS.RoleScopeTag>>,
+  Assert<Conforms<MobileAppCategoryWire, MS.MobileAppCategory>>,
+  Assert<Conforms<DetectedAppWire, MS.DetectedApp>>,
+  Assert<Conforms<ManagedDeviceWire, MS.ManagedDevice>>,
   Assert<Conforms<CategoryRef, MS.MobileAppCategory>>,
   Assert<[UploadState] extends [MS.MobileAppContentFileUploadState] ? true : false>,
   Assert<[PublishingState] extends [MS.MobileAppPublishingState] ? true : false>,

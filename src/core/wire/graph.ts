@@ -322,6 +322,115 @@ export interface MobileAppRelationshipWriteWire {
   dependencyType?: "autoInstall" | "detect";
 }
 
+/** A row of `GET …/relationships` (§2.13): both directions, `targetType` saying which side the other app is on. */
+export interface MobileAppRelationshipWire {
+  "@odata.type": string;
+  id?: string;
+  sourceId?: string | null;
+  targetId: string;
+  targetDisplayName?: string | null;
+  /** Graph's evolvable enum: a member added later arrives as unknownFutureValue */
+  targetType: "child" | "parent" | "unknownFutureValue";
+  /** evolvable enums (beta metadata): a member added later arrives as unknownFutureValue */
+  supersedenceType?: "update" | "replace" | "unknownFutureValue";
+  dependencyType?: "autoInstall" | "detect" | "unknownFutureValue";
+}
+
+// ---- what definitions name: groups, filters, scope tags, categories, ESP profiles ----
+
+/** A directory group, as `$select=id,displayName` returns it. */
+export interface GroupWire {
+  id: string;
+  displayName: string;
+}
+
+/** `devicePlatformType`: the platform of an assignment filter. */
+export type DevicePlatformType =
+  | "android"
+  | "androidForWork"
+  | "iOS"
+  | "macOS"
+  | "windowsPhone81"
+  | "windows81AndLater"
+  | "windows10AndLater"
+  | "androidWorkProfile"
+  | "unknown"
+  | "androidAOSP"
+  | "androidMobileApplicationManagement"
+  | "iOSMobileApplicationManagement"
+  | "unknownFutureValue"
+  | "windowsMobileApplicationManagement";
+
+/** `deviceAndAppManagementAssignmentFilter`: the fields we read. */
+export interface AssignmentFilterWire {
+  id: string;
+  displayName: string;
+  platform?: DevicePlatformType;
+  rule?: string;
+}
+
+/** `roleScopeTag`: the fields we read. */
+export interface RoleScopeTagWire {
+  id: string;
+  displayName: string;
+  isBuiltIn?: boolean;
+}
+
+/** `mobileAppCategory` (also what `GET …/mobileApps/{id}/categories` lists). */
+export interface MobileAppCategoryWire {
+  id: string;
+  displayName: string;
+  lastModifiedDateTime?: string;
+}
+
+/**
+ * An enrollment configuration as `deviceEnrollmentConfigurations` lists it; the Enrollment Status Page profiles are
+ * the `windows10EnrollmentCompletionPageConfiguration` ones (`ODATA_TYPE.espConfiguration`).
+ */
+export interface EspProfileWire {
+  "@odata.type": string;
+  id: string;
+  displayName: string;
+  priority?: number;
+  selectedMobileAppIds?: readonly string[] | null;
+}
+
+// ---- inventory ----
+
+/** `detectedAppPlatformType` */
+export type DetectedAppPlatformType =
+  | "unknown"
+  | "windows"
+  | "windowsMobile"
+  | "windowsHolographic"
+  | "ios"
+  | "macOS"
+  | "chromeOS"
+  | "androidOSP"
+  | "androidDeviceAdministrator"
+  | "androidWorkProfile"
+  | "androidDedicatedAndFullyManaged"
+  | "unknownFutureValue";
+
+/** `detectedApp`: an app Intune found installed on managed devices. */
+export interface DetectedAppWire {
+  id: string;
+  displayName: string | null;
+  version: string | null;
+  publisher: string | null;
+  sizeInByte: number;
+  deviceCount: number;
+  platform: DetectedAppPlatformType;
+}
+
+/** `managedDevice`: the fields we read. */
+export interface ManagedDeviceWire {
+  id: string;
+  deviceName: string | null;
+  operatingSystem: string | null;
+  osVersion: string | null;
+}
+
 // ---- Graph envelopes (entra-auth-and-graph.md §2.3, §6.2) ----
 
 export interface GraphErrorBodyWire {

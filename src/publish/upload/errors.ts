@@ -119,24 +119,14 @@ export function toUploadError(e: unknown, c: FailureContext): UploadError {
     blockCount: c.blockCount,
     cause: e,
   };
-  if (e instanceof GraphError)
+  if (e instanceof GraphError || e instanceof StorageError || e instanceof NetworkError)
     return new UploadError({
       ...base,
       kind: e.kind,
       code: e.code,
       message: `${where}: ${e.message}`,
       hint: e.hint,
-      requestId: e.requestId,
-      clientRequestId: e.clientRequestId,
-    });
-  if (e instanceof StorageError || e instanceof NetworkError)
-    return new UploadError({
-      ...base,
-      kind: e.kind,
-      code: e.code,
-      message: `${where}: ${e.message}`,
-      hint: e.hint,
-      requestId: e instanceof StorageError ? e.requestId : undefined,
+      requestId: e instanceof NetworkError ? undefined : e.requestId,
       clientRequestId: e.clientRequestId,
     });
   if (e instanceof PublisherError) {

@@ -15,4 +15,4 @@ export { DEFAULT_RENEWAL } from "./sas.js";
 export type { RenewalEvent, RenewalPolicy } from "./sas.js";
 export { packageDigest, UploadJournal } from "./journal.js";
 export type { UploadJournalEntry } from "./journal.js";
-export { fileEncryptionInfo } from "./graph-content.js";
+export { fileEncryptionInfo } from "./encryption-info.js";

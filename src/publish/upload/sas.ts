@@ -13,7 +13,7 @@ import type { StorageError } from "../../clients/blob/block-blob.js";
 import type { UploadUrl, UploadUrlSource } from "../../clients/blob/upload-blocks.js";
 import type { Clock, Sleep } from "../../clients/http/types.js";
 import { PublisherError } from "../../core/errors.js";
-import type { ContentEndpoints } from "./graph-content.js";
+import type { ContentEndpoints } from "../../clients/graph/content.js";
 import type { PollOptions } from "./wait.js";
 import { waitForUploadState } from "./wait.js";
 

@@ -149,19 +149,10 @@ export async function waitForUploadState(o: WaitOptions): Promise<MobileAppConte
       last = state;
       seen.add(state);
       if (o.done === undefined ? rules.success.has(state) : o.done(file, seen)) return file;
-      if (state === rules.failed)
+      if (state === rules.failed || state === rules.timedOut)
         throw new UploadStateError(
           "graph",
-          FAILED_CODE[o.stage],
-          `Intune reported ${describe(state)}.`,
-          o.stage,
-          state,
-          HINT[o.stage],
-        );
-      if (state === rules.timedOut)
-        throw new UploadStateError(
-          "graph",
-          TIMED_OUT_CODE[o.stage],
+          (state === rules.failed ? FAILED_CODE : TIMED_OUT_CODE)[o.stage],
           `Intune reported ${describe(state)}.`,
           o.stage,
           state,

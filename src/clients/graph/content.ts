@@ -4,8 +4,7 @@
  * state failure seen on a later poll can still be reported with the ids of the calls that led to it.
  */
 import { randomUUID } from "node:crypto";
-import { PublisherError } from "../../core/errors.js";
-import type { GraphClient } from "../../clients/graph/client.js";
+import type { GraphClient } from "./client.js";
 import type {
   CommitFileBodyWire,
   FileEncryptionInfoWire,
@@ -16,29 +15,9 @@ import type {
   Win32LobAppWire,
 } from "../../core/wire/graph.js";
 import { ODATA_TYPE } from "../../core/wire/graph.js";
-import type { EncryptionInfo } from "../../intunewin/detection-xml.js";
+import { mobileAppPath } from "./paths.js";
 
 const CAST = "microsoft.graph.win32LobApp";
-
-/** Detection.xml's EncryptionInfo as the commit body wants it: the same strings, camelCase names (§2.7). */
-export function fileEncryptionInfo(e: EncryptionInfo): FileEncryptionInfoWire {
-  if (e.ProfileIdentifier !== "ProfileVersion1" || e.FileDigestAlgorithm !== "SHA256")
-    throw new PublisherError(
-      "input",
-      "UnsupportedEncryptionProfile",
-      `The package's encryption profile is ${e.ProfileIdentifier} / ${e.FileDigestAlgorithm}; Intune accepts only ProfileVersion1 / SHA256.`,
-    );
-  return {
-    "@odata.type": ODATA_TYPE.fileEncryptionInfo,
-    encryptionKey: e.EncryptionKey,
-    macKey: e.MacKey,
-    initializationVector: e.InitializationVector,
-    mac: e.Mac,
-    profileIdentifier: "ProfileVersion1",
-    fileDigest: e.FileDigest,
-    fileDigestAlgorithm: "SHA256",
-  };
-}
 
 export class ContentEndpoints {
   /** the client-request-id of the most recent call */
@@ -56,7 +35,7 @@ export class ContentEndpoints {
   }
 
   private get versions(): string {
-    return `/deviceAppManagement/mobileApps/${encodeURIComponent(this.appId)}/${CAST}/contentVersions`;
+    return `${mobileAppPath(this.appId)}/${CAST}/contentVersions`;
   }
 
   filePath(contentVersionId: string, fileId: string): string {
@@ -113,17 +92,10 @@ export class ContentEndpoints {
     };
     if (largeIcon !== undefined) body["largeIcon"] = largeIcon;
     // 200 with the app or 204 (§2.8): both accepted.
-    return this.graph.patch<Win32LobAppWire | undefined>(
-      `/deviceAppManagement/mobileApps/${encodeURIComponent(this.appId)}`,
-      body,
-      this.opts(signal),
-    );
+    return this.graph.patch<Win32LobAppWire | undefined>(mobileAppPath(this.appId), body, this.opts(signal));
   }
 
   getApp(signal?: AbortSignal): Promise<Win32LobAppWire> {
-    return this.graph.get<Win32LobAppWire>(
-      `/deviceAppManagement/mobileApps/${encodeURIComponent(this.appId)}`,
-      this.opts(signal),
-    );
+    return this.graph.get<Win32LobAppWire>(mobileAppPath(this.appId), this.opts(signal));
   }
 }
