@@ -163,9 +163,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
   if (options.storage !== false) {
     const location = typeof options.storage === "object" ? options.storage.location : undefined;
     storage = await startEmbeddedStorage({
-      certPem: pki.serverCertPem,
-      keyPem: pki.serverKeyPem,
-      caPem: pki.caCertPem,
+      tls: pki,
       ...(location === undefined ? {} : { location }),
       uploadSasRead: seed.uploadSas.read,
       // The same faults reach blob storage (paths /devstoreaccount1/…), answered in storage's error shape; only

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ConfidentialClientApplication, ServerError } from "@azure/msal-node";
-import { createSelfSignedCertificate } from "../pki.js";
+import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { PUBLISHER_PERMISSIONS } from "../seed.js";
 import type { SeedInput } from "../seed.js";
 import { startLocalTenant } from "../server.js";
@@ -34,10 +34,10 @@ describe("Entra token endpoint (msal-node 7, real client)", () => {
       return Promise.reject(new Error("global fetch must not be used in these tests"));
     }) as typeof fetch;
     [cert, otherCert, expiredCert] = await Promise.all([
-      createSelfSignedCertificate({ subjectCn: "publisher-client" }),
-      createSelfSignedCertificate({ subjectCn: "unregistered" }),
+      createSelfSignedCertificate({ subject: "publisher-client" }),
+      createSelfSignedCertificate({ subject: "unregistered" }),
       createSelfSignedCertificate({
-        subjectCn: "expired",
+        subject: "expired",
         notBefore: new Date(Date.now() - 10 * 86_400_000),
         notAfter: new Date(Date.now() - 86_400_000),
       }),

@@ -22,6 +22,7 @@ import type BlobConfigurationClass from "azurite/dist/src/blob/BlobConfiguration
 import type BlobServerClass from "azurite/dist/src/blob/BlobServer";
 import type * as MemoryExtentStoreModule from "azurite/dist/src/common/persistence/MemoryExtentStore";
 import { PublisherError } from "../../src/core/errors.js";
+import type { TlsCertificates } from "../../src/platform/certificates.js";
 import { AUTHENTICATION_FAILED_MESSAGE, sendStorageError } from "./errors.js";
 import {
   checkBlobLength,
@@ -76,11 +77,11 @@ export interface EmbeddedStorage {
 }
 
 export interface EmbeddedStorageOptions {
-  /** PEM server certificate (chain) for 127.0.0.1, issued by `caPem`. */
-  certPem: string;
-  keyPem: string;
-  /** PEM CA that clients (and this module's own SDK calls) trust explicitly. */
-  caPem: string;
+  /**
+   * PEM: the server certificate (chain) for 127.0.0.1 and its key, and the CA that issued it, which clients (and this
+   * module's own SDK calls) trust explicitly.
+   */
+  tls: TlsCertificates;
   /** Disk folder for blobs and metadata; in memory when absent (never both: local-stack-notes.md §1.1). */
   location?: string;
   /** In-memory mode only: cap on stored extents, in MB (default: Azurite's, half of RAM). */
@@ -188,8 +189,8 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
   try {
     const certPath = join(certDir, "server.crt");
     const keyPath = join(certDir, "server.key");
-    await writeFile(certPath, opts.certPem, { mode: 0o600 });
-    await writeFile(keyPath, opts.keyPem, { mode: 0o600 });
+    await writeFile(certPath, opts.tls.serverCertPem, { mode: 0o600 });
+    await writeFile(keyPath, opts.tls.serverKeyPem, { mode: 0o600 });
     const memoryStore = inMemory
       ? new azurite.MemoryExtentChunkStore(
           opts.extentMemoryLimitMB === undefined ? undefined : Math.round(opts.extentMemoryLimitMB * 1024 * 1024),
@@ -271,7 +272,7 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
 
   const blobEndpoint = `${server.getHttpServerAddress()}/${ACCOUNT}`;
   const credential = new StorageSharedKeyCredential(ACCOUNT, ACCOUNT_KEY);
-  const service = new BlobServiceClient(blobEndpoint, credential, trustingPipeline(opts.caPem));
+  const service = new BlobServiceClient(blobEndpoint, credential, trustingPipeline(opts.tls.caCertPem));
   const endpointUrl = new URL(blobEndpoint);
   const locks = new Map<string, Promise<unknown>>();
   let closed = false;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { BlockBlobClient, RestError, type StoragePipelineOptions } from "@azure/storage-blob";
 import type { Dispatcher } from "undici-types";
 import { startEmbeddedStorage, type EmbeddedStorage, type FileEncryptionInfoWire } from "./index.js";
-import { makeTestCertificates, type TestCertificates } from "./test-certs.js";
+import { createTlsCertificates, type TlsCertificates } from "../../src/platform/certificates.js";
 import { checkEncryptionInfo, verifyPayloadStream } from "./verify-payload.js";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -146,22 +146,22 @@ describe("verifyPayloadStream", () => {
 // Embedded Azurite (in memory)
 
 describe("embedded storage (in memory, HTTPS)", () => {
-  let certs: TestCertificates;
+  let certs: TlsCertificates;
   let storage: EmbeddedStorage;
   let trusted: Dispatcher;
   let sdkOptions: StoragePipelineOptions;
 
   before(async () => {
-    certs = await makeTestCertificates();
-    storage = await startEmbeddedStorage({ certPem: certs.certPem, keyPem: certs.keyPem, caPem: certs.caPem });
+    certs = await createTlsCertificates();
+    storage = await startEmbeddedStorage({ tls: certs });
     // Node 20 bundles undici without exporting it; its global dispatcher's class is undici's Agent. Trust the
     // test CA for this dispatcher only.
     await fetch("data:,");
     const global = (globalThis as Record<symbol, unknown>)[Symbol.for("undici.globalDispatcher.1")] as Dispatcher;
     const Agent = global.constructor as new (opts: { connect: { ca: string } }) => Dispatcher;
-    trusted = new Agent({ connect: { ca: certs.caPem } });
+    trusted = new Agent({ connect: { ca: certs.caCertPem } });
     // The SDK forwards tlsOptions to its pipeline; its options type omits it (local-stack-notes.md §1.1).
-    const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caPem } };
+    const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caCertPem } };
     sdkOptions = options;
   });
 
@@ -517,15 +517,15 @@ describe("embedded storage (in memory, HTTPS)", () => {
 });
 
 describe("embedded storage limits and lifecycle", () => {
-  let certs: TestCertificates;
+  let certs: TlsCertificates;
   before(async () => {
-    certs = await makeTestCertificates();
+    certs = await createTlsCertificates();
   });
 
   it("enforces extentMemoryLimitMB with 409 MemoryExtentStoreAtSizeLimit", async () => {
-    const storage = await startEmbeddedStorage({ ...certs, extentMemoryLimitMB: 1 });
+    const storage = await startEmbeddedStorage({ tls: certs, extentMemoryLimitMB: 1 });
     try {
-      const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caPem } };
+      const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caCertPem } };
       const uri = await storage.createUploadUri({
         container: "limits",
         blobName: "a.bin",
@@ -544,15 +544,18 @@ describe("embedded storage limits and lifecycle", () => {
   });
 
   it("refuses extentMemoryLimitMB together with location", async () => {
-    await assert.rejects(startEmbeddedStorage({ ...certs, location: tmpdir(), extentMemoryLimitMB: 10 }), /in-memory/);
+    await assert.rejects(
+      startEmbeddedStorage({ tls: certs, location: tmpdir(), extentMemoryLimitMB: 10 }),
+      /in-memory/,
+    );
   });
 
   it("disk mode keeps blobs and upload URLs across a restart, and a retired URL stays refused", async () => {
     const location = await mkdtemp(join(tmpdir(), "intune-emulator-storage-disk-"));
     try {
       const { payload, expected } = buildPayload(randomBytes(20_000));
-      const first = await startEmbeddedStorage({ ...certs, location });
-      const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caPem } };
+      const first = await startEmbeddedStorage({ tls: certs, location });
+      const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caCertPem } };
       let uri: string;
       try {
         uri = await first.createUploadUri({
@@ -572,7 +575,7 @@ describe("embedded storage limits and lifecycle", () => {
       // New port, same data: rebase the URL on the new endpoint.
       const rebase = (s: EmbeddedStorage) =>
         uri.replace(/^https:\/\/127\.0\.0\.1:\d+\/devstoreaccount1/, s.blobEndpoint);
-      const second = await startEmbeddedStorage({ ...certs, location });
+      const second = await startEmbeddedStorage({ tls: certs, location });
       try {
         const moved = rebase(second);
         const client = new BlockBlobClient(moved, undefined, options);
@@ -592,7 +595,7 @@ describe("embedded storage limits and lifecycle", () => {
         await second.close();
       }
 
-      const third = await startEmbeddedStorage({ ...certs, location });
+      const third = await startEmbeddedStorage({ tls: certs, location });
       try {
         const moved = rebase(third);
         assert.deepEqual(await third.verifyCommittedContent(moved, expected), { ok: true });
