@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createCipheriv, createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { BlockBlobClient, RestError, type StoragePipelineOptions } from "@azure/
 import type { Dispatcher } from "undici-types";
 import { startEmbeddedStorage, type EmbeddedStorage, type FileEncryptionInfoWire } from "./index.js";
 import { createTlsCertificates, type TlsCertificates } from "../../src/platform/certificates.js";
+import { encryptPayload } from "../testing/payload.js";
 import { checkEncryptionInfo, verifyPayloadStream } from "./verify-payload.js";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -20,30 +21,15 @@ interface Payload {
   expected: { sizeEncrypted: number; size: number; fileEncryptionInfo: FileEncryptionInfoWire };
 }
 
-/** Builds a ProfileVersion1 payload as §1.4 describes: MAC ‖ IV ‖ AES-256-CBC(plaintext), MAC over IV ‖ ciphertext. */
+/** A ProfileVersion1 payload (testing/payload.ts) and what a commit expects of it. */
 function buildPayload(plaintext: Buffer, opts: { autoPadding?: boolean } = {}): Payload {
-  const key = randomBytes(32);
-  const macKey = randomBytes(32);
-  const iv = randomBytes(16);
-  const cipher = createCipheriv("aes-256-cbc", key, iv);
-  cipher.setAutoPadding(opts.autoPadding ?? true);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const mac = createHmac("sha256", macKey).update(iv).update(ciphertext).digest();
-  const payload = Buffer.concat([mac, iv, ciphertext]);
-  const info: FileEncryptionInfoWire = {
-    encryptionKey: key.toString("base64"),
-    macKey: macKey.toString("base64"),
-    initializationVector: iv.toString("base64"),
-    mac: mac.toString("base64"),
-    profileIdentifier: "ProfileVersion1",
-    fileDigest: createHash("sha256").update(plaintext).digest("base64"),
-    fileDigestAlgorithm: "SHA256",
-  };
+  const p = encryptPayload(plaintext, opts);
+  const info = p.fileEncryptionInfo;
   return {
-    payload,
+    payload: p.payload,
     plaintext,
     info,
-    expected: { sizeEncrypted: payload.length, size: plaintext.length, fileEncryptionInfo: info },
+    expected: { sizeEncrypted: p.sizeEncrypted, size: p.size, fileEncryptionInfo: info },
   };
 }
 

@@ -6,7 +6,7 @@ import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
 import { CallLog } from "../../testing/clients.js";
 import { graphClient, graphError } from "../../testing/graph-client.js";
-import { BUILT_IN_CATEGORY_NAMES, builtInCategoryId, categoryGuid } from "./categories.js";
+import { BUILT_IN_CATEGORY_NAMES, builtInCategoryId, categoryGuid } from "../model/categories.js";
 
 const TENANT = "55555555-2222-4333-8444-555555555555";
 const SEEDED = "c0000000-0000-4000-8000-0000000000c1";

@@ -6,7 +6,7 @@ import type { LocalTenant } from "../../server.js";
 import { CallLog, httpsRequest } from "../../testing/clients.js";
 import { graphClient, graphError } from "../../testing/graph-client.js";
 import { win32AppBody } from "../../testing/publish.js";
-import { MAX_ESP_APPS } from "./directory-and-devices.js";
+import { MAX_ESP_APPS } from "./enrollment.js";
 
 const PILOT = "0a000000-0000-4000-8000-00000000000a";
 const OBRIEN = "0a000000-0000-4000-8000-0000000000b1";
