@@ -156,21 +156,21 @@ export function parseFilter(src: string): Predicate {
     return (x) => compare(valueAt(x, prop), o, value);
   }
   // Chains of `and` / `or` are flat lists, so a long chain never nests calls when evaluated.
-  function andExpr(): Predicate {
-    const terms = [primary()];
-    while (isWord("and")) {
+  function chain(op: "and" | "or", term: () => Predicate): Predicate {
+    const first = term();
+    const terms = [first];
+    while (isWord(op)) {
       pos++;
-      terms.push(primary());
+      terms.push(term());
     }
-    return terms.length === 1 ? (terms[0] as Predicate) : (x) => terms.every((p) => p(x));
+    if (terms.length === 1) return first;
+    return op === "and" ? (x) => terms.every((p) => p(x)) : (x) => terms.some((p) => p(x));
+  }
+  function andExpr(): Predicate {
+    return chain("and", primary);
   }
   function orExpr(): Predicate {
-    const terms = [andExpr()];
-    while (isWord("or")) {
-      pos++;
-      terms.push(andExpr());
-    }
-    return terms.length === 1 ? (terms[0] as Predicate) : (x) => terms.some((p) => p(x));
+    return chain("or", andExpr);
   }
   const result = orExpr();
   if (pos !== tokens.length) throw badRequest("Invalid filter clause: unexpected text after the expression.");

@@ -6,28 +6,12 @@ import { describe, it } from "node:test";
 import { JsonFileStore, MemoryStore } from "../store.js";
 import { GraphError } from "./errors.js";
 import { COLLECTIONS, GraphState } from "./repositories.js";
-import type { AppRecord, StoredAssignment } from "./repositories.js";
+import type { StoredAssignment } from "./repositories.js";
 
 const TENANT = "7F3C2A1E-5B4D-4C6E-9F8A-0B1C2D3E4F50";
 const APP = "0b2f6c1e-9f1a-4a0e-8c55-0d4f1b2a3c4d";
 
-function app(id: string): AppRecord {
-  return {
-    id,
-    "@odata.type": "#microsoft.graph.win32LobApp",
-    createdDateTime: "2026-01-01T00:00:00.000Z",
-    lastModifiedDateTime: "2026-01-01T00:00:00.000Z",
-    uploadState: 0,
-    publishingState: "notPublished",
-    isAssigned: false,
-    dependentAppCount: 0,
-    supersedingAppCount: 0,
-    supersededAppCount: 0,
-    committedContentVersion: null,
-    size: 0,
-    displayName: "Contoso Editor",
-  };
-}
+const AT = "2026-01-01T00:00:00.000Z";
 
 const assignment = (groupId: string): StoredAssignment => ({
   id: `${groupId}_1_0`,
@@ -36,10 +20,26 @@ const assignment = (groupId: string): StoredAssignment => ({
 });
 
 describe("Graph state repositories", () => {
-  it("apps: found whatever the id's case, or Graph's 404", () => {
+  it("apps: created with what the server sets, found whatever the id's case, or Graph's 404", () => {
     const t = new GraphState(new MemoryStore()).tenant(TENANT);
-    t.apps.put(app(APP));
-    assert.equal(t.apps.require(APP.toUpperCase()).displayName, "Contoso Editor");
+    const created = t.apps.create({ displayName: "Contoso Editor", roleScopeTagIds: ["1"] }, AT);
+    const { id, displayName, roleScopeTagIds, createdDateTime, publishingState, uploadState, size } = created;
+    assert.deepEqual(
+      [
+        displayName,
+        roleScopeTagIds,
+        createdDateTime,
+        publishingState,
+        uploadState,
+        size,
+        created.committedContentVersion,
+      ],
+      ["Contoso Editor", ["1"], AT, "notPublished", 0, 0, null],
+    );
+    assert.equal(created.supersedingAppCount + created.supersededAppCount + created.dependentAppCount, 0);
+    assert.equal(t.apps.get(id), created);
+    assert.match(created.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(t.apps.require(created.id.toUpperCase()).displayName, "Contoso Editor");
     assert.throws(
       () => t.apps.require("00000000-0000-0000-0000-000000000000"),
       (e: unknown) => e instanceof GraphError && e.status === 404 && e.code === "ResourceNotFound",
@@ -133,8 +133,8 @@ describe("Graph state repositories", () => {
       const path = join(dir, "graph-state.json");
       const store = await JsonFileStore.open(path);
       const state = new GraphState(store);
-      state.tenant(TENANT).apps.put(app(APP));
-      state.tenant(TENANT).contentVersions.add(APP);
+      const { id } = state.tenant(TENANT).apps.create({ displayName: "Contoso Editor" }, AT);
+      state.tenant(TENANT).contentVersions.add(id);
       assert.deepEqual(state.tenant("another-tenant").apps.list(), []);
       await store.flush();
       const saved = JSON.parse(await readFile(path, "utf8")) as { collections: Record<string, { id: string }[]> };
@@ -144,11 +144,11 @@ describe("Graph state repositories", () => {
         [key(COLLECTIONS.mobileApps), key(COLLECTIONS.contentVersions)].sort(),
       );
       assert.deepEqual(saved.collections[key(COLLECTIONS.contentVersions)], [
-        { id: `${APP}|1`, appId: APP, contentVersionId: "1" },
+        { id: `${id}|1`, appId: id, contentVersionId: "1" },
       ]);
       const again = await JsonFileStore.open(path);
       const reopened = new GraphState(again);
-      assert.equal(reopened.tenant(TENANT).apps.require(APP).displayName, "Contoso Editor");
+      assert.equal(reopened.tenant(TENANT).apps.require(id).displayName, "Contoso Editor");
       assert.equal(reopened.isEmpty(), false);
       reopened.clear();
       assert.equal(reopened.isEmpty(), true);

@@ -4,12 +4,14 @@
  * the handlers need. Collection names and record shapes are what `graph-state.json` and the admin API's state
  * dump contain, so they do not change lightly.
  */
+import { randomUUID } from "node:crypto";
+import { ODATA_TYPE } from "../../src/core/wire/graph.js";
 import type {
   FileEncryptionInfoWire,
   MobileAppAssignmentWire,
   MobileAppContentFileWire,
-  PublishingState,
   UploadState,
+  Win32LobAppWire,
 } from "../../src/core/wire/graph.js";
 import type { Collection, Entity, Store } from "../store.js";
 import { notFound } from "./errors.js";
@@ -38,20 +40,22 @@ interface OpenProperties {
   [property: string]: unknown;
 }
 
+/** What the server maintains on an app (Graph's read-only properties, and the committed content version). */
+type ServerSetProperties =
+  | "createdDateTime"
+  | "lastModifiedDateTime"
+  | "uploadState"
+  | "publishingState"
+  | "isAssigned"
+  | "dependentAppCount"
+  | "supersedingAppCount"
+  | "supersededAppCount"
+  | "committedContentVersion"
+  | "size";
+
 /** A win32LobApp as stored: what its create and PATCHes set, and what the server maintains. */
-export interface AppRecord extends Entity, OpenProperties {
+export interface AppRecord extends Entity, OpenProperties, Pick<Win32LobAppWire, ServerSetProperties> {
   "@odata.type": string;
-  createdDateTime: string;
-  lastModifiedDateTime: string;
-  /** 0 until a content version is committed, then 1 */
-  uploadState: number;
-  publishingState: PublishingState;
-  isAssigned: boolean;
-  dependentAppCount: number;
-  supersedingAppCount: number;
-  supersededAppCount: number;
-  committedContentVersion: string | null;
-  size: number;
 }
 
 /** A content version: ids "1", "2", … per app; keyed `<appId>|<contentVersionId>`. */
@@ -147,6 +151,31 @@ export class Repository<T extends Entity> {
 }
 
 export class AppRepository extends Repository<AppRecord> {
+  /**
+   * A new app: the properties a create body set (read-only ones already left out), then what the server sets, as
+   * of `at`. Every other property is filled when answering (model/defaults.ts).
+   */
+  create(properties: Record<string, unknown>, at: string): AppRecord {
+    const app: AppRecord = {
+      "@odata.type": ODATA_TYPE.win32LobApp,
+      roleScopeTagIds: ["0"],
+      ...properties,
+      id: randomUUID(),
+      createdDateTime: at,
+      lastModifiedDateTime: at,
+      uploadState: 0,
+      publishingState: "notPublished",
+      isAssigned: false,
+      dependentAppCount: 0,
+      supersedingAppCount: 0,
+      supersededAppCount: 0,
+      committedContentVersion: null,
+      size: 0,
+    };
+    this.put(app);
+    return app;
+  }
+
   /** the app, or Graph's 404 */
   require(id: string): AppRecord {
     const app = this.get(id);

@@ -3,7 +3,6 @@
  * (including the committedContentVersion rules), DELETE, and the publishing constraints.
  * Source: intune-win32-protocol.md §2.0–2.8, §2.14 and §4 items 1–8, 22 (cited per rule below).
  */
-import { randomUUID } from "node:crypto";
 import { ODATA_TYPE } from "../../../src/core/wire/graph.js";
 import { badRequest, GraphError, intuneBadRequest, notFound } from "../errors.js";
 import { win32LobAppAsReturned } from "../model/defaults.js";
@@ -233,30 +232,17 @@ export class MobileAppHandler extends Handler {
     }
     const t = this.tenant(req);
     checkScopeTags(req, t, body);
-    const at = this.now();
-    // What the body set and what the server sets; every other property is filled when answering (view).
-    const app: AppRecord = {
-      "@odata.type": ODATA_TYPE.win32LobApp,
-      roleScopeTagIds: ["0"],
-      ...Object.fromEntries(
+    const app = t.apps.create(
+      Object.fromEntries(
         Object.entries(body).filter(([k]) => !READ_ONLY.includes(k) && k !== "committedContentVersion"),
       ),
-      id: randomUUID(),
-      createdDateTime: at,
-      lastModifiedDateTime: at,
-      uploadState: 0,
-      publishingState: "notPublished",
-      isAssigned: false,
-      dependentAppCount: 0,
-      supersedingAppCount: 0,
-      supersededAppCount: 0,
-      committedContentVersion: null,
-      size: 0,
-    };
+      this.now(),
+    );
     // §4 item 8: allowedArchitectures set → applicableArchitectures "none".
-    if (typeof app["allowedArchitectures"] === "string" && app["allowedArchitectures"] !== "")
+    if (typeof app["allowedArchitectures"] === "string" && app["allowedArchitectures"] !== "") {
       app["applicableArchitectures"] = "none";
-    t.apps.put(app);
+      t.apps.put(app);
+    }
     return {
       status: 201,
       headers: { Location: `${req.baseUrl}${APP_BASE}/${app.id}` },
