@@ -42,8 +42,6 @@ import type { Store } from "./store.js";
 import { startEmbeddedStorage } from "./storage/index.js";
 import type { EmbeddedStorage } from "./storage/index.js";
 
-export type { AdminApi } from "./admin.js";
-
 export interface LocalTenantOptions {
   /** a parsed seed, a seed object, or the path of a YAML/JSON seed file; default: `defaultSeed()` */
   seed?: Seed | SeedInput | string;
