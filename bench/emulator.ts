@@ -17,7 +17,7 @@ import { Agent, request } from "node:https";
 import { cpus, loadavg, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { GeneratedInventory } from "../emulator/graph/resources/inventory.js";
+import { GeneratedInventory } from "../emulator/graph/inventory.js";
 import type { TenantInfo } from "./emulator-tenant.js";
 
 const MiB = 1024 * 1024;
@@ -509,7 +509,7 @@ async function main(): Promise<void> {
   const best = Math.max(...rates, 0);
   const worst = rates.length === passes.length ? Math.min(...rates) : 0;
   const peakMB = (pg.hwmAtEndKiB * 1024) / 1e6;
-  // Moved here from emulator/graph/resources/inventory.test.ts, where RSS under a loaded machine made it flaky.
+  // Moved here from emulator/graph/inventory.test.ts, where RSS under a loaded machine made it flaky.
   const growthMiB = (pg.rssAtEndKiB - pg.rssAtTenthKiB) / 1024;
   out.push(
     "### Against the targets",

@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { isPublisherError, PublisherError } from "../src/core/errors.js";
 import { readBoundedText } from "../src/platform/fs.js";
-import { BUILT_IN_CATEGORIES, categoryGuid } from "./graph/resources/categories.js";
+import { BUILT_IN_CATEGORIES, categoryGuid } from "./graph/model/categories.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = z.string().regex(GUID, "must be a GUID");

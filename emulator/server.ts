@@ -1,33 +1,44 @@
 /**
  * The local tenant: Entra ID token endpoint + the Intune part of Microsoft Graph on one HTTPS port, content in
- * embedded Azurite. `startLocalTenant` is the composition root (DESIGN.md §2, issue 3).
+ * embedded Azurite. `startLocalTenant` is the composition root: it builds every part and the request pipeline
+ * (docs/DESIGN.md "The local tenant's shape").
  */
 import { createServer } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { PublisherError } from "../src/core/errors.js";
+import { ADMIN_PREFIX, createAdminApi, handleAdminRequest } from "./admin.js";
+import type { AdminApi } from "./admin.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import { Directory } from "./directory.js";
 import { Entra, GRAPH_AUDIENCE } from "./entra/entra.js";
-import type { IssueTokenInput } from "./entra/entra.js";
 import { FaultInjector } from "./faults.js";
+import { AssignmentHandler } from "./graph/handlers/assignments.js";
+import { CategoryHandler } from "./graph/handlers/categories.js";
+import { ContentHandler } from "./graph/handlers/content.js";
+import { DeviceHandler } from "./graph/handlers/devices.js";
+import { DirectoryHandler } from "./graph/handlers/directory.js";
+import { EnrollmentHandler } from "./graph/handlers/enrollment.js";
+import type { Handler, HandlerContext } from "./graph/handlers/handler.js";
+import { DEFAULT_MOBILE_APP_OPTIONS, MobileAppHandler } from "./graph/handlers/mobile-apps.js";
+import type { MobileAppOptions } from "./graph/handlers/mobile-apps.js";
+import { RelationshipHandler } from "./graph/handlers/relationships.js";
+import { GeneratedInventory } from "./graph/inventory.js";
+import { tenantCategories } from "./graph/model/categories.js";
+import { GraphState } from "./graph/repositories.js";
+import { loadSeedEntities } from "./graph/seed-entities.js";
 import { GraphService } from "./graph/service.js";
 import { Throttle } from "./graph/throttle.js";
-import { tenantCategories } from "./graph/resources/categories.js";
-import type { ResourceContext } from "./graph/resources/context.js";
-import { directoryAndDeviceRoutes, loadSeedEntities } from "./graph/resources/directory-and-devices.js";
-import { GeneratedInventory } from "./graph/resources/inventory.js";
-import { CONTENT_FILES, mobileAppRoutes, UploadStateMachine } from "./graph/resources/mobile-apps.js";
-import type { MobileAppOptions, UploadDelays } from "./graph/resources/mobile-apps.js";
-import type { FileRecord, UploadFault } from "./graph/resources/upload-state.js";
-import { sendJson, readBody } from "./http.js";
+import { UploadStateMachine } from "./graph/upload-state.js";
+import type { UploadDelays } from "./graph/upload-state.js";
+import { sendJson } from "./http.js";
 import { loadOrCreatePki } from "./pki.js";
 import { defaultSeed, loadSeedFile, parseSeed } from "./seed.js";
-import type { Fault, FaultInput, Seed, SeedInput } from "./seed.js";
-import { PublisherError } from "../src/core/errors.js";
+import type { Seed, SeedInput } from "./seed.js";
 import { JsonFileStore, MemoryStore } from "./store.js";
-import type { Entity, Store } from "./store.js";
+import type { Store } from "./store.js";
 import { startEmbeddedStorage } from "./storage/index.js";
 import type { EmbeddedStorage } from "./storage/index.js";
 
@@ -63,33 +74,6 @@ export interface LocalTenantOptions {
   throttling?: boolean;
 }
 
-export interface AdminApi {
-  /** mints a Graph token as the token endpoint would, with overrides for negative tests */
-  issueToken(input?: Partial<IssueTokenInput> & { roles?: string[] }): string;
-  addFault(fault: FaultInput): string;
-  /** the active faults and how many calls each may still affect */
-  listFaults(): { id: string; fault: Fault; remaining: number }[];
-  clearFaults(): void;
-  /** every stored entity by tenant and collection */
-  state(): Record<string, Record<string, Entity[]>>;
-  /** empties the store and reloads the seed */
-  reset(): void;
-  /** makes the next matching upload stage fail, time out or hang (intune-win32-protocol.md §4 items 10, 13, 21) */
-  addUploadFault(fault: UploadFault): void;
-  /** SAS expiry fault: the content file's upload URL answers 403 until `renewUpload` */
-  expireUploadUrl(fileId: string): Promise<void>;
-  /**
-   * The upload URLs' SAS permissions from now on (URLs issued or renewed later): `read: false` grants create and
-   * write only, so Get Block List answers 403 AuthorizationPermissionMismatch. A reset restores the seed's value.
-   */
-  setUploadSas(o: { read: boolean }): void;
-  uploadSas(): { read: boolean };
-  /** resolves when every commit verification started so far has finished */
-  uploadsSettled(): Promise<void>;
-  /** the seed in force */
-  readonly seed: Seed;
-}
-
 export interface LocalTenant {
   /** https://127.0.0.1:PORT */
   authorityHost: string;
@@ -117,7 +101,6 @@ export interface LocalTenant {
   close(): Promise<void>;
 }
 
-const ADMIN_PREFIX = "/_emulator/";
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost"]);
 
 /**
@@ -153,40 +136,18 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     (options.persist && options.stateDir !== undefined
       ? await JsonFileStore.open(join(options.stateDir, "graph-state.json"))
       : new MemoryStore());
+  const state = new GraphState(store);
   let origin = "";
   const getOrigin = (): string => origin;
 
   const faults = new FaultInjector(clock);
   for (const f of seed.faults) faults.add(f);
+  const storage = options.storage === false ? undefined : await startStorage(options.storage, pki, seed, faults);
 
-  let storage: EmbeddedStorage | undefined;
-  if (options.storage !== false) {
-    const location = typeof options.storage === "object" ? options.storage.location : undefined;
-    storage = await startEmbeddedStorage({
-      certPem: pki.serverCertPem,
-      keyPem: pki.serverKeyPem,
-      caPem: pki.caCertPem,
-      ...(location === undefined ? {} : { location }),
-      uploadSasRead: seed.uploadSas.read,
-      // The same faults reach blob storage (paths /devstoreaccount1/…), answered in storage's error shape; only
-      // clients' calls (SAS URLs), not the local tenant's own (signed with the account key: containers, policies,
-      // the commit's verification).
-      intercept: (req, res, url) => req.headers.authorization === undefined && faults.apply(req, res, url, "storage"),
-    });
-  }
-
-  const inventories = new Map<string, GeneratedInventory>();
-  if (!Array.isArray(seed.detectedApps)) inventories.set(tenant.id, new GeneratedInventory(seed.detectedApps));
-  const ctx: ResourceContext = {
-    store,
-    clock,
-    pageSize: options.pageSize,
-    inventory: (tenantId) => inventories.get(tenantId.toLowerCase()),
-    categories: tenantCategories(seed.mobileAppCategories),
-  };
-  const load = (): void => loadSeedEntities(ctx, seed, tenant.id);
+  const loadSeed = (): void =>
+    loadSeedEntities(state.tenant(tenant.id), seed, tenant.id, new Date(clock.now()).toISOString());
   // A persisted store keeps what it has; a fresh one gets the seed.
-  if (store.isEmpty()) load();
+  if (state.isEmpty()) loadSeed();
 
   const entra = new Entra({
     directory,
@@ -198,115 +159,53 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
   });
   const uploads = new UploadStateMachine({ clock, storage, delays: options.uploadDelays });
   const throttle = options.throttling === false ? undefined : new Throttle(clock);
+  const inventory = Array.isArray(seed.detectedApps) ? undefined : new GeneratedInventory(seed.detectedApps);
   const graph = new GraphService({
     directory,
     pki,
     clock,
     origin: getOrigin,
-    routes: [...directoryAndDeviceRoutes(ctx), ...mobileAppRoutes(ctx, uploads, options.mobileApps)],
+    routes: graphHandlers({
+      ctx: { state, clock, pageSize: options.pageSize },
+      uploads,
+      mobileApps: { ...DEFAULT_MOBILE_APP_OPTIONS, ...options.mobileApps },
+      categories: tenantCategories(seed.mobileAppCategories),
+      inventory: (tenantId) => (tenantId.toLowerCase() === tenant.id ? inventory : undefined),
+    }).flatMap((h) => h.routes()),
     throttle,
   });
-
-  const admin: AdminApi = {
+  const admin = createAdminApi({
     seed,
-    issueToken(input = {}) {
-      const app = directory.allApps()[0];
-      return entra.issueAccessToken({
-        tenantId: input.tenantId ?? tenant.id,
-        clientId: input.clientId ?? app?.registration.clientId ?? "00000000-0000-0000-0000-000000000000",
-        displayName: input.displayName ?? app?.registration.displayName ?? "test",
-        servicePrincipalId:
-          input.servicePrincipalId ?? app?.servicePrincipalId ?? "00000000-0000-0000-0000-000000000000",
-        roles: input.roles ?? app?.registration.roles ?? [],
-        appidacr: input.appidacr ?? "1",
-        ...(input.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: input.lifetimeSeconds }),
-        ...(input.audience === undefined ? {} : { audience: input.audience }),
-        ...(input.issuer === undefined ? {} : { issuer: input.issuer }),
-        ...(input.notBefore === undefined ? {} : { notBefore: input.notBefore }),
-      }).token;
-    },
-    addFault: (f) => faults.add(f),
-    addUploadFault: (f) => uploads.addFault(f),
-    uploadsSettled: () => uploads.settled(),
-    async expireUploadUrl(fileId) {
-      const rec = store.collection<FileRecord>(tenant.id, CONTENT_FILES).get(fileId);
-      if (!rec) throw new Error(`No content file ${fileId}.`);
-      await uploads.expireUploadUri(rec);
-    },
-    setUploadSas({ read }) {
-      storage?.setUploadSasRead(read);
-    },
-    uploadSas: () => ({ read: storage?.uploadSasRead ?? seed.uploadSas.read }),
-    clearFaults: () => faults.clear(),
-    listFaults: () => faults.list(),
-    state: () => store.dump(),
-    reset() {
-      store.clear();
-      faults.clear();
-      throttle?.reset();
-      uploads.reset();
-      storage?.setUploadSasRead(seed.uploadSas.read);
-      load();
-    },
-  };
+    directory,
+    entra,
+    tenantId: tenant.id,
+    state,
+    faults,
+    uploads,
+    storage,
+    throttle,
+    loadSeed,
+  });
 
-  /** Reserved admin API (loopback only, no authentication): state, reset, faults, upload SAS permissions. */
-  async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const route = `${req.method ?? "GET"} ${url.pathname.slice(ADMIN_PREFIX.length)}`;
-    if (route === "GET state") return sendJson(res, 200, admin.state());
-    if (route === "POST reset") {
-      admin.reset();
-      return sendJson(res, 204, undefined);
-    }
-    if (route === "GET faults") return sendJson(res, 200, faults.list());
-    if (route === "GET upload-sas") return sendJson(res, 200, admin.uploadSas());
-    if (route === "PUT upload-sas") {
-      let body: unknown;
-      try {
-        body = JSON.parse((await readBody(req)).toString("utf8"));
-      } catch {
-        body = undefined;
-      }
-      const read = (body as { read?: unknown } | undefined)?.read;
-      if (typeof read !== "boolean" || Object.keys(body as object).length !== 1)
-        return sendJson(res, 400, { error: { code: "BadRequest", message: 'The body must be {"read": true|false}.' } });
-      admin.setUploadSas({ read });
-      return sendJson(res, 200, admin.uploadSas());
-    }
-    if (route === "DELETE faults") {
-      faults.clear();
-      return sendJson(res, 204, undefined);
-    }
-    if (route === "POST faults") {
-      try {
-        const id = faults.add(JSON.parse((await readBody(req)).toString("utf8")) as FaultInput);
-        return sendJson(res, 201, { id });
-      } catch (e) {
-        return sendJson(res, 400, { error: { code: "BadRequest", message: (e as Error).message } });
-      }
-    }
-    return sendJson(res, 404, { error: { code: "NotFound", message: `No admin route ${route}.` } });
+  // The request pipeline, in this order: the admin API, injected faults, Graph, Entra ID, else 404.
+  async function serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (url.pathname.startsWith(ADMIN_PREFIX)) return handleAdminRequest(admin, req, res, url);
+    if (faults.apply(req, res, url)) return;
+    if (await graph.handle(req, res, url)) return;
+    if (await entra.handle(req, res, url)) return;
+    sendJson(res, 404, {
+      error: { code: "NotFound", message: `The local tenant has no route ${req.method ?? ""} ${url.pathname}.` },
+    });
   }
-
   const server = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => {
     const url = new URL(req.url ?? "/", origin || "https://127.0.0.1");
-    void (async () => {
-      try {
-        if (url.pathname.startsWith(ADMIN_PREFIX)) return await handleAdmin(req, res, url);
-        if (faults.apply(req, res, url)) return;
-        if (await graph.handle(req, res, url)) return;
-        if (await entra.handle(req, res, url)) return;
-        sendJson(res, 404, {
-          error: { code: "NotFound", message: `The local tenant has no route ${req.method ?? ""} ${url.pathname}.` },
+    serve(req, res, url).catch((e: unknown) => {
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          error: { code: "InternalServerError", message: `Local tenant bug: ${(e as Error).message}` },
         });
-      } catch (e) {
-        if (!res.headersSent)
-          sendJson(res, 500, {
-            error: { code: "InternalServerError", message: `Local tenant bug: ${(e as Error).message}` },
-          });
-        else res.destroy();
-      }
-    })();
+      else res.destroy();
+    });
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -352,4 +251,43 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
       await storage?.close();
     },
   };
+}
+
+/**
+ * The embedded blob storage. The same faults reach it (paths /devstoreaccount1/…), answered in storage's error
+ * shape; only clients' calls (SAS URLs), not the local tenant's own (signed with the account key: containers,
+ * policies, the commit's verification).
+ */
+function startStorage(
+  storage: "memory" | { location: string } | undefined,
+  tls: { caCertPem: string; serverCertPem: string; serverKeyPem: string },
+  seed: Seed,
+  faults: FaultInjector,
+): Promise<EmbeddedStorage> {
+  return startEmbeddedStorage({
+    tls,
+    ...(typeof storage === "object" ? { location: storage.location } : {}),
+    uploadSasRead: seed.uploadSas.read,
+    intercept: (req, res, url) => req.headers.authorization === undefined && faults.apply(req, res, url, "storage"),
+  });
+}
+
+/** The Graph resource handlers, in the order their routes are matched. */
+function graphHandlers(d: {
+  ctx: HandlerContext;
+  uploads: UploadStateMachine;
+  mobileApps: MobileAppOptions;
+  categories: ReturnType<typeof tenantCategories>;
+  inventory: (tenantId: string) => GeneratedInventory | undefined;
+}): Handler[] {
+  return [
+    new DirectoryHandler(d.ctx),
+    new EnrollmentHandler(d.ctx),
+    new DeviceHandler(d.ctx, d.inventory),
+    new MobileAppHandler(d.ctx, d.uploads, d.mobileApps, d.categories),
+    new ContentHandler(d.ctx, d.uploads, d.mobileApps),
+    new AssignmentHandler(d.ctx, d.mobileApps.requirePublishedForAssignment),
+    new RelationshipHandler(d.ctx),
+    new CategoryHandler(d.ctx, d.categories),
+  ];
 }

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { testSeed } from "./testing/seed.js";
 import { startLocalTenant } from "./server.js";
 import { JsonFileStore, MemoryStore } from "./store.js";
 import { CallLog, httpsRequest } from "./testing/clients.js";
@@ -38,17 +39,11 @@ describe("store", () => {
   it("startLocalTenant({ persist }) keeps apps across restarts, with the same CA and signing key", async () => {
     const dir = await mkdtemp(join(tmpdir(), "persist-"));
     try {
-      const seed = {
-        tenants: [{ id: "77777777-2222-4333-8444-555555555555", domains: ["c.example"] }],
-        appRegistrations: [
-          {
-            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
-            displayName: "p",
-            roles: ["DeviceManagementApps.ReadWrite.All", "DeviceManagementServiceConfig.ReadWrite.All"],
-          },
-        ],
+      const seed = testSeed({
+        tenantId: "77777777-2222-4333-8444-555555555555",
+        roles: ["DeviceManagementApps.ReadWrite.All", "DeviceManagementServiceConfig.ReadWrite.All"],
         espProfiles: [{ id: "esp", displayName: "before" }],
-      };
+      });
       const log = new CallLog();
       const first = await startLocalTenant({ seed, stateDir: dir, persist: true, storage: false });
       const token = first.admin.issueToken();

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
+import { createPrivateKey } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { ConfidentialClientApplication, ServerError } from "@azure/msal-node";
-import { createSelfSignedCertificate } from "../pki.js";
+import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { PUBLISHER_PERMISSIONS } from "../seed.js";
 import type { SeedInput } from "../seed.js";
 import { startLocalTenant } from "../server.js";
 import type { LocalTenant } from "../server.js";
-import { decodeJwt } from "../jwt.js";
+import { decodeJwt, signJwtPs256 } from "../jwt.js";
 import { CallLog, httpsRequest, TrustingNetworkClient } from "../testing/clients.js";
 
 const TENANT = "11111111-2222-4333-8444-555555555555";
@@ -34,10 +35,10 @@ describe("Entra token endpoint (msal-node 7, real client)", () => {
       return Promise.reject(new Error("global fetch must not be used in these tests"));
     }) as typeof fetch;
     [cert, otherCert, expiredCert] = await Promise.all([
-      createSelfSignedCertificate({ subjectCn: "publisher-client" }),
-      createSelfSignedCertificate({ subjectCn: "unregistered" }),
+      createSelfSignedCertificate({ subject: "publisher-client" }),
+      createSelfSignedCertificate({ subject: "unregistered" }),
       createSelfSignedCertificate({
-        subjectCn: "expired",
+        subject: "expired",
         notBefore: new Date(Date.now() - 10 * 86_400_000),
         notAfter: new Date(Date.now() - 86_400_000),
       }),
@@ -329,54 +330,39 @@ describe("Entra token endpoint (msal-node 7, real client)", () => {
       assert.equal(r.status, 200, r.text);
     });
 
-    it("700024 for an assertion outside its nbf..exp window", async () => {
-      const { createPrivateKey } = await import("node:crypto");
-      const { signJwtPs256 } = await import("../jwt.js");
-      const now = Math.floor(Date.now() / 1000);
+    /** Posts a PS256 certificate assertion by `cert`, for `aud` (default: this tenant's token endpoint), valid from `nbf` seconds on for 600 s. */
+    const postAssertion = (opts: { aud?: string; nbf: number }) => {
       const assertion = signJwtPs256(
         { typ: "JWT", "x5t#S256": Buffer.from(cert.thumbprintSha256, "hex").toString("base64url") },
         {
-          aud: `${lt.authority}/oauth2/v2.0/token`,
+          aud: opts.aud ?? `${lt.authority}/oauth2/v2.0/token`,
           iss: APP,
           sub: APP,
           jti: "j",
-          nbf: now - 7200,
-          exp: now - 3600,
-          iat: now - 7200,
+          nbf: opts.nbf,
+          exp: opts.nbf + 600,
+          iat: opts.nbf,
         },
         createPrivateKey(cert.keyPem),
       );
-      const { status, body } = await post(TENANT, {
+      return post(TENANT, {
         ...base,
         client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
         client_assertion: assertion,
       });
+    };
+
+    it("700024 for an assertion outside its nbf..exp window", async () => {
+      const { status, body } = await postAssertion({ nbf: Math.floor(Date.now() / 1000) - 7200 });
       assert.equal(status, 401);
       assert.deepEqual(body.error_codes, [700024]);
       assert.match(body.error_description, /Client assertion is not within its valid time range/);
     });
 
     it("rejects an assertion whose aud is another host's token endpoint", async () => {
-      const { createPrivateKey } = await import("node:crypto");
-      const { signJwtPs256 } = await import("../jwt.js");
-      const now = Math.floor(Date.now() / 1000);
-      const assertion = signJwtPs256(
-        { typ: "JWT", "x5t#S256": Buffer.from(cert.thumbprintSha256, "hex").toString("base64url") },
-        {
-          aud: `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`,
-          iss: APP,
-          sub: APP,
-          jti: "j",
-          nbf: now,
-          exp: now + 600,
-          iat: now,
-        },
-        createPrivateKey(cert.keyPem),
-      );
-      const { status, body } = await post(TENANT, {
-        ...base,
-        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        client_assertion: assertion,
+      const { status, body } = await postAssertion({
+        aud: `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`,
+        nbf: Math.floor(Date.now() / 1000),
       });
       assert.equal(status, 401);
       assert.deepEqual(body.error_codes, [50027]);

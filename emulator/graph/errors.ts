@@ -1,5 +1,6 @@
 /** Graph error bodies (entra-auth-and-graph.md §2.3; intune-win32-protocol.md §2.0). */
 import type { GraphErrorBodyWire } from "../../src/core/wire/graph.js";
+import type { GraphRequest } from "./types.js";
 
 export class GraphError extends Error {
   constructor(
@@ -50,3 +51,8 @@ export function intuneMessage(text: string, activityId: string, url: string): st
 
 export const badRequest = (message: string): GraphError => new GraphError(400, "BadRequest", message);
 export const notFound = (message: string): GraphError => new GraphError(404, "ResourceNotFound", message);
+/** ODataLib's answer to a body the type's model refuses. */
+export const modelValidation = (message: string): GraphError => new GraphError(400, "ModelValidationFailure", message);
+/** Intune's 400: its own error as JSON inside `message`, naming the request. */
+export const intuneBadRequest = (req: GraphRequest, text: string): GraphError =>
+  new GraphError(400, "BadRequest", intuneMessage(text, req.requestId, `${req.baseUrl}${req.path}`));

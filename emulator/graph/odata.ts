@@ -7,7 +7,7 @@ import { badRequest } from "./errors.js";
 import type { GraphRequest, GraphResponse } from "./types.js";
 
 type Json = Record<string, unknown>;
-export type Predicate = (item: Json) => boolean;
+export type Predicate = (item: object) => boolean;
 
 // ---- $filter ----
 
@@ -144,7 +144,7 @@ export function parseFilter(src: string): Predicate {
       expect(")");
       if (typeof value !== "string") throw badRequest("Invalid filter clause: isof takes a type name.");
       const type = `#${value.replace(/^#/, "")}`;
-      return (x) => x["@odata.type"] === type;
+      return (x) => Reflect.get(x, "@odata.type") === type;
     }
     const prop = property();
     const op = tokens[pos++];
@@ -156,32 +156,32 @@ export function parseFilter(src: string): Predicate {
     return (x) => compare(valueAt(x, prop), o, value);
   }
   // Chains of `and` / `or` are flat lists, so a long chain never nests calls when evaluated.
-  function andExpr(): Predicate {
-    const terms = [primary()];
-    while (isWord("and")) {
+  function chain(op: "and" | "or", term: () => Predicate): Predicate {
+    const first = term();
+    const terms = [first];
+    while (isWord(op)) {
       pos++;
-      terms.push(primary());
+      terms.push(term());
     }
-    return terms.length === 1 ? (terms[0] as Predicate) : (x) => terms.every((p) => p(x));
+    if (terms.length === 1) return first;
+    return op === "and" ? (x) => terms.every((p) => p(x)) : (x) => terms.some((p) => p(x));
+  }
+  function andExpr(): Predicate {
+    return chain("and", primary);
   }
   function orExpr(): Predicate {
-    const terms = [andExpr()];
-    while (isWord("or")) {
-      pos++;
-      terms.push(andExpr());
-    }
-    return terms.length === 1 ? (terms[0] as Predicate) : (x) => terms.some((p) => p(x));
+    return chain("or", andExpr);
   }
   const result = orExpr();
   if (pos !== tokens.length) throw badRequest("Invalid filter clause: unexpected text after the expression.");
   return result;
 }
 
-function valueAt(item: Json, path: string): unknown {
+function valueAt(item: object, path: string): unknown {
   let v: unknown = item;
   for (const part of path.split("/")) {
     if (typeof v !== "object" || v === null) return undefined;
-    v = (v as Json)[part];
+    v = Reflect.get(v, part);
   }
   return v;
 }
@@ -217,13 +217,16 @@ export function arraySource<T>(items: readonly T[]): Source<T> {
   return { count: () => items.length, at: (i) => items[i] as T };
 }
 
+/** `$expand` values a resource supports: each computes the navigation property of an item. */
+export type Expansions = Record<string, (item: object) => unknown>;
+
 export interface ListOptions {
   /** the collection's path after the version, for `@odata.context` and nextLink */
   path: string;
   defaultPageSize: number;
   maxPageSize: number;
   /** `$expand` values this collection supports, applied to each returned item */
-  expand?: Record<string, (item: Json) => unknown>;
+  expand?: Expansions;
   /** extra query options this resource understands (e.g. none) */
   allowedOptions?: readonly string[];
 }
@@ -241,8 +244,9 @@ export function checkQueryOptions(query: URLSearchParams, allowed: ReadonlySet<s
 }
 
 /** `$select=a,b`: keeps those properties plus `id` and `@odata.type` (Graph always returns the type of derived items). */
-export function applySelect(item: Json, select: string | null): Json {
-  if (select === null) return item;
+export function applySelect(item: object, select: string | null): Json {
+  const all: Json = { ...item };
+  if (select === null) return all;
   const keep = new Set(
     select
       .split(",")
@@ -250,8 +254,8 @@ export function applySelect(item: Json, select: string | null): Json {
       .filter(Boolean),
   );
   const out: Json = {};
-  for (const k of ["@odata.type", "id"]) if (k in item) out[k] = item[k];
-  for (const k of keep) if (k in item) out[k] = item[k];
+  for (const k of ["@odata.type", "id"]) if (k in all) out[k] = all[k];
+  for (const k of keep) if (k in all) out[k] = all[k];
   return out;
 }
 
@@ -276,7 +280,7 @@ interface SkipToken {
 }
 
 /** One page of a collection, with `@odata.nextLink` when more remain (§6.2: absolute, same host, opaque token). */
-export function listPage<T extends Json>(req: GraphRequest, source: Source<T>, opts: ListOptions): GraphResponse {
+export function listPage<T extends object>(req: GraphRequest, source: Source<T>, opts: ListOptions): GraphResponse {
   checkQueryOptions(req.query, new Set([...GENERIC_OPTIONS, ...(opts.allowedOptions ?? [])]));
   const filterText = req.query.get("$filter");
   const filter = filterText === null ? undefined : parseFilter(filterText);
@@ -326,7 +330,7 @@ export function listPage<T extends Json>(req: GraphRequest, source: Source<T>, o
   return { status: 200, body };
 }
 
-function countMatching<T extends Json>(source: Source<T>, filter: Predicate): number {
+function countMatching<T extends object>(source: Source<T>, filter: Predicate): number {
   let n = 0;
   const total = source.count();
   for (let i = 0; i < total; i++) if (filter(source.at(i))) n++;
@@ -336,9 +340,9 @@ function countMatching<T extends Json>(source: Source<T>, filter: Predicate): nu
 /** A single entity, with `$select` / `$expand` applied. */
 export function entityResponse(
   req: GraphRequest,
-  entity: Json,
+  entity: object,
   entitySetPath: string,
-  expand: Record<string, (item: Json) => unknown> = {},
+  expand: Expansions = {},
 ): GraphResponse {
   checkQueryOptions(req.query, new Set(["$select", "$expand"]));
   let out = applySelect(entity, req.query.get("$select"));

@@ -390,7 +390,7 @@ describe("Graph front door (Graph JS client and raw HTTPS)", () => {
     });
   });
 
-  it("admin API: faults over HTTP, state dump and reset", async () => {
+  it("admin API: faults over HTTP (add, list, clear), state dump, reset, unknown routes", async () => {
     const admin = (method: string, path: string, body?: unknown) =>
       httpsRequest(
         lt.caCertPem,
@@ -406,6 +406,12 @@ describe("Graph front door (Graph JS client and raw HTTPS)", () => {
     assert.equal((await raw("GET", "/groups", lt.admin.issueToken())).status, 503);
     assert.equal((await raw("GET", "/groups", lt.admin.issueToken())).status, 200);
     assert.equal((await admin("POST", "faults", { path: "(" })).status, 400);
+    assert.equal((await admin("POST", "faults", { path: "^/beta/groups$" })).status, 201);
+    assert.equal((await admin("DELETE", "faults")).status, 204);
+    assert.deepEqual(JSON.parse((await admin("GET", "faults")).text), []);
+    const unknown = await admin("GET", "nothing");
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.text, /No admin route GET nothing/);
     const state = JSON.parse((await admin("GET", "state")).text) as Record<string, Record<string, unknown[]>>;
     assert.equal(state[lt.tenantId]?.["groups"]?.length, 12);
     assert.equal((await admin("POST", "reset")).status, 204);

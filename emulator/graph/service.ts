@@ -12,7 +12,9 @@ import { decodeJwt, verifyJwtSignature } from "../jwt.js";
 import type { Pki } from "../pki.js";
 import { errorBody, GraphError, intuneMessage } from "./errors.js";
 import type { Throttle } from "./throttle.js";
-import type { Caller, GraphRequest, GraphResponse, GraphVersion, Route, RouteParams } from "./types.js";
+import { match } from "./routing.js";
+import type { Route } from "./routing.js";
+import type { Caller, GraphRequest, GraphResponse, GraphVersion } from "./types.js";
 
 export interface GraphServiceOptions {
   directory: Directory;
@@ -333,18 +335,6 @@ export function canonicalSegments(segments: readonly string[]): string[] {
     if (type !== undefined) return `microsoft.graph.${type}`;
     return BOUND_ACTIONS.has(name.toLowerCase()) ? name : s;
   });
-}
-
-function match(pattern: string[], segments: string[]): RouteParams | undefined {
-  if (pattern.length !== segments.length) return undefined;
-  const params: RouteParams = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i] ?? "";
-    const s = segments[i] ?? "";
-    if (p.startsWith("{")) params[p.slice(1, -1)] = s;
-    else if (p.toLowerCase() !== s.toLowerCase()) return undefined;
-  }
-  return params;
 }
 
 /** Unknown routes: the Graph answers for the known content-version mistakes (protocol §2.0, §4 item 1), else 501. */

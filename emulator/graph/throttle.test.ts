@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ManualClock } from "../clock.js";
+import { testSeed } from "../testing/seed.js";
 import { startLocalTenant } from "../server.js";
 import { CallLog, httpsRequest } from "../testing/clients.js";
 import { areaOf, Throttle } from "./throttle.js";
@@ -46,17 +47,11 @@ describe("Intune throttling (§6.5)", () => {
     const lt = await startLocalTenant({
       clock,
       storage: false,
-      seed: {
-        tenants: [{ id: "55555555-2222-4333-8444-555555555555", domains: ["c.example"] }],
-        appRegistrations: [
-          {
-            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
-            displayName: "p",
-            roles: ["DeviceManagementServiceConfig.ReadWrite.All"],
-          },
-        ],
+      seed: testSeed({
+        tenantId: "55555555-2222-4333-8444-555555555555",
+        roles: ["DeviceManagementServiceConfig.ReadWrite.All"],
         espProfiles: [{ id: "esp", displayName: "e" }],
-      },
+      }),
     });
     try {
       const token = lt.admin.issueToken();

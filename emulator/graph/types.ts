@@ -30,19 +30,3 @@ export interface GraphResponse {
   headers?: Record<string, string>;
   body?: unknown;
 }
-
-export type RouteParams = Record<string, string>;
-
-/** Whose 403 body an endpoint sends (entra-auth-and-graph.md §2.3). */
-export type ForbiddenStyle = "intune" | "directory";
-
-export interface Route {
-  method: string;
-  /** `/deviceAppManagement/mobileApps/{id}`; `{name}` captures one segment */
-  pattern: string;
-  /** any one of these application permissions is enough; empty = none needed */
-  roles: readonly string[];
-  forbidden: ForbiddenStyle;
-  versions?: readonly GraphVersion[];
-  handler(req: GraphRequest, params: RouteParams): GraphResponse | Promise<GraphResponse>;
-}

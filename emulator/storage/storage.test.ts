@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createCipheriv, createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +7,8 @@ import { after, before, describe, it } from "node:test";
 import { BlockBlobClient, RestError, type StoragePipelineOptions } from "@azure/storage-blob";
 import type { Dispatcher } from "undici-types";
 import { startEmbeddedStorage, type EmbeddedStorage, type FileEncryptionInfoWire } from "./index.js";
-import { makeTestCertificates, type TestCertificates } from "./test-certs.js";
+import { createTlsCertificates, type TlsCertificates } from "../../src/platform/certificates.js";
+import { encryptPayload } from "../testing/payload.js";
 import { checkEncryptionInfo, verifyPayloadStream } from "./verify-payload.js";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -20,30 +21,15 @@ interface Payload {
   expected: { sizeEncrypted: number; size: number; fileEncryptionInfo: FileEncryptionInfoWire };
 }
 
-/** Builds a ProfileVersion1 payload as §1.4 describes: MAC ‖ IV ‖ AES-256-CBC(plaintext), MAC over IV ‖ ciphertext. */
+/** A ProfileVersion1 payload (testing/payload.ts) and what a commit expects of it. */
 function buildPayload(plaintext: Buffer, opts: { autoPadding?: boolean } = {}): Payload {
-  const key = randomBytes(32);
-  const macKey = randomBytes(32);
-  const iv = randomBytes(16);
-  const cipher = createCipheriv("aes-256-cbc", key, iv);
-  cipher.setAutoPadding(opts.autoPadding ?? true);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const mac = createHmac("sha256", macKey).update(iv).update(ciphertext).digest();
-  const payload = Buffer.concat([mac, iv, ciphertext]);
-  const info: FileEncryptionInfoWire = {
-    encryptionKey: key.toString("base64"),
-    macKey: macKey.toString("base64"),
-    initializationVector: iv.toString("base64"),
-    mac: mac.toString("base64"),
-    profileIdentifier: "ProfileVersion1",
-    fileDigest: createHash("sha256").update(plaintext).digest("base64"),
-    fileDigestAlgorithm: "SHA256",
-  };
+  const p = encryptPayload(plaintext, opts);
+  const info = p.fileEncryptionInfo;
   return {
-    payload,
+    payload: p.payload,
     plaintext,
     info,
-    expected: { sizeEncrypted: payload.length, size: plaintext.length, fileEncryptionInfo: info },
+    expected: { sizeEncrypted: p.sizeEncrypted, size: p.size, fileEncryptionInfo: info },
   };
 }
 
@@ -146,22 +132,22 @@ describe("verifyPayloadStream", () => {
 // Embedded Azurite (in memory)
 
 describe("embedded storage (in memory, HTTPS)", () => {
-  let certs: TestCertificates;
+  let certs: TlsCertificates;
   let storage: EmbeddedStorage;
   let trusted: Dispatcher;
   let sdkOptions: StoragePipelineOptions;
 
   before(async () => {
-    certs = await makeTestCertificates();
-    storage = await startEmbeddedStorage({ certPem: certs.certPem, keyPem: certs.keyPem, caPem: certs.caPem });
+    certs = await createTlsCertificates();
+    storage = await startEmbeddedStorage({ tls: certs });
     // Node 20 bundles undici without exporting it; its global dispatcher's class is undici's Agent. Trust the
     // test CA for this dispatcher only.
     await fetch("data:,");
     const global = (globalThis as Record<symbol, unknown>)[Symbol.for("undici.globalDispatcher.1")] as Dispatcher;
     const Agent = global.constructor as new (opts: { connect: { ca: string } }) => Dispatcher;
-    trusted = new Agent({ connect: { ca: certs.caPem } });
+    trusted = new Agent({ connect: { ca: certs.caCertPem } });
     // The SDK forwards tlsOptions to its pipeline; its options type omits it (local-stack-notes.md §1.1).
-    const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caPem } };
+    const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caCertPem } };
     sdkOptions = options;
   });
 
@@ -517,15 +503,15 @@ describe("embedded storage (in memory, HTTPS)", () => {
 });
 
 describe("embedded storage limits and lifecycle", () => {
-  let certs: TestCertificates;
+  let certs: TlsCertificates;
   before(async () => {
-    certs = await makeTestCertificates();
+    certs = await createTlsCertificates();
   });
 
   it("enforces extentMemoryLimitMB with 409 MemoryExtentStoreAtSizeLimit", async () => {
-    const storage = await startEmbeddedStorage({ ...certs, extentMemoryLimitMB: 1 });
+    const storage = await startEmbeddedStorage({ tls: certs, extentMemoryLimitMB: 1 });
     try {
-      const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caPem } };
+      const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caCertPem } };
       const uri = await storage.createUploadUri({
         container: "limits",
         blobName: "a.bin",
@@ -544,15 +530,18 @@ describe("embedded storage limits and lifecycle", () => {
   });
 
   it("refuses extentMemoryLimitMB together with location", async () => {
-    await assert.rejects(startEmbeddedStorage({ ...certs, location: tmpdir(), extentMemoryLimitMB: 10 }), /in-memory/);
+    await assert.rejects(
+      startEmbeddedStorage({ tls: certs, location: tmpdir(), extentMemoryLimitMB: 10 }),
+      /in-memory/,
+    );
   });
 
   it("disk mode keeps blobs and upload URLs across a restart, and a retired URL stays refused", async () => {
     const location = await mkdtemp(join(tmpdir(), "intune-emulator-storage-disk-"));
     try {
       const { payload, expected } = buildPayload(randomBytes(20_000));
-      const first = await startEmbeddedStorage({ ...certs, location });
-      const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caPem } };
+      const first = await startEmbeddedStorage({ tls: certs, location });
+      const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caCertPem } };
       let uri: string;
       try {
         uri = await first.createUploadUri({
@@ -572,7 +561,7 @@ describe("embedded storage limits and lifecycle", () => {
       // New port, same data: rebase the URL on the new endpoint.
       const rebase = (s: EmbeddedStorage) =>
         uri.replace(/^https:\/\/127\.0\.0\.1:\d+\/devstoreaccount1/, s.blobEndpoint);
-      const second = await startEmbeddedStorage({ ...certs, location });
+      const second = await startEmbeddedStorage({ tls: certs, location });
       try {
         const moved = rebase(second);
         const client = new BlockBlobClient(moved, undefined, options);
@@ -592,7 +581,7 @@ describe("embedded storage limits and lifecycle", () => {
         await second.close();
       }
 
-      const third = await startEmbeddedStorage({ ...certs, location });
+      const third = await startEmbeddedStorage({ tls: certs, location });
       try {
         const moved = rebase(third);
         assert.deepEqual(await third.verifyCommittedContent(moved, expected), { ok: true });

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { AuthenticationHandler, Client, GraphError } from "@microsoft/microsoft-graph-client";
 import type { AuthenticationProvider, Context, Middleware } from "@microsoft/microsoft-graph-client";
-import type { CallLog } from "./clients.js";
-import { trustingFetch } from "./clients.js";
+import type { LocalTenant } from "../server.js";
+import { CallLog, trustingFetch } from "./clients.js";
 
 class TrustingHttpHandler implements Middleware {
   constructor(private readonly doFetch: typeof fetch) {}
@@ -30,6 +30,20 @@ export function graphClient(opts: {
     baseUrl: opts.origin,
     defaultVersion: opts.version ?? "beta",
     customHosts: new Set([new URL(opts.origin).hostname]),
+  });
+}
+
+/** The Graph JS client for a local tenant, with the tokens its admin API mints (`roles`: other permissions). */
+export function tenantGraphClient(
+  lt: LocalTenant,
+  opts: { log?: CallLog; version?: "beta" | "v1.0"; roles?: string[] } = {},
+): Client {
+  return graphClient({
+    origin: lt.authorityHost,
+    caPem: lt.caCertPem,
+    log: opts.log ?? new CallLog(),
+    version: opts.version,
+    getToken: () => lt.admin.issueToken(opts.roles === undefined ? {} : { roles: opts.roles }),
   });
 }
 

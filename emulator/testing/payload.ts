@@ -12,11 +12,13 @@ export interface TestPayload {
   fileEncryptionInfo: FileEncryptionInfoWire;
 }
 
-export function encryptPayload(plaintext: Buffer): TestPayload {
+/** MAC ‖ IV ‖ AES-256-CBC(plaintext), the MAC over IV ‖ ciphertext; `autoPadding: false` leaves PKCS#7 out. */
+export function encryptPayload(plaintext: Buffer, opts: { autoPadding?: boolean } = {}): TestPayload {
   const key = randomBytes(32);
   const macKey = randomBytes(32);
   const iv = randomBytes(16);
   const cipher = createCipheriv("aes-256-cbc", key, iv);
+  cipher.setAutoPadding(opts.autoPadding ?? true);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   const mac = createHmac("sha256", macKey).update(iv).update(ciphertext).digest();
   const payload = Buffer.concat([mac, iv, ciphertext]);

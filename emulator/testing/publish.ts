@@ -9,6 +9,7 @@ import type { StoragePipelineOptions } from "@azure/storage-blob";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { MobileAppContentFileWire, Win32LobAppWire } from "../../src/core/wire/graph.js";
 import type { ManualClock } from "../clock.js";
+import { DEFAULT_RETURN_CODES } from "../graph/model/defaults.js";
 import type { LocalTenant } from "../server.js";
 import type { CallLog } from "./clients.js";
 import { encryptPayload } from "./payload.js";
@@ -30,19 +31,55 @@ export function win32AppBody(name: string, extra: Record<string, unknown> = {}):
     installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", maxRunTimeInMinutes: 60 },
     minimumSupportedWindowsRelease: "2H20",
     applicableArchitectures: "x64",
-    detectionRules: [
-      {
-        "@odata.type": "#microsoft.graph.win32LobAppFileSystemDetection",
-        path: "%ProgramFiles%\\Contoso",
-        fileOrFolderName: `${name}.exe`,
-        check32BitOn64System: false,
-        detectionType: "exists",
-        operator: "notConfigured",
-        detectionValue: null,
-      },
-    ],
+    detectionRules: [fileSystemDetection({ path: "%ProgramFiles%\\Contoso", fileOrFolderName: `${name}.exe` })],
     returnCodes: [{ returnCode: 0, type: "success" }],
     ...extra,
+  };
+}
+
+/** A file-system detection rule ("7z.exe exists in %ProgramFiles%\\7-Zip"), with `overrides`. */
+export function fileSystemDetection(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    "@odata.type": "#microsoft.graph.win32LobAppFileSystemDetection",
+    path: "%ProgramFiles%\\7-Zip",
+    fileOrFolderName: "7z.exe",
+    check32BitOn64System: false,
+    detectionType: "exists",
+    operator: "notConfigured",
+    detectionValue: null,
+    ...overrides,
+  };
+}
+
+/**
+ * The EXE create body IntuneWin32App's New-IntuneWin32AppBody.ps1 sends for 7-Zip: every property it writes, the five
+ * default return codes, and `runAs32bit`, which the type does not have.
+ */
+export function sevenZipAppBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    "@odata.type": "#microsoft.graph.win32LobApp",
+    displayName: "7-Zip",
+    description: "7-Zip",
+    publisher: "Igor Pavlov",
+    displayVersion: "24.08",
+    developer: "",
+    owner: "",
+    notes: "",
+    informationUrl: "",
+    privacyInformationUrl: "",
+    isFeatured: false,
+    fileName: "7z2408-x64.intunewin",
+    setupFilePath: "7z2408-x64.exe",
+    installCommandLine: "7z2408-x64.exe /S",
+    uninstallCommandLine: '"%ProgramFiles%\\7-Zip\\Uninstall.exe" /S',
+    installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", maxRunTimeInMinutes: 60 },
+    minimumSupportedWindowsRelease: "2H20",
+    applicableArchitectures: "x64,x86",
+    msiInformation: null,
+    runAs32bit: false,
+    detectionRules: [fileSystemDetection()],
+    returnCodes: DEFAULT_RETURN_CODES.map((c) => ({ ...c })),
+    ...overrides,
   };
 }
 

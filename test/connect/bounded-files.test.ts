@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createSelfSignedCertificate } from "../../emulator/pki.js";
+import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import { runCli } from "./support.js";
 
@@ -67,7 +67,7 @@ describe("files the configuration names: devices, FIFOs and oversized files are 
       fifo,
       FIFO,
     );
-    const pair = await createSelfSignedCertificate({ subjectCn: "bounded" });
+    const pair = await createSelfSignedCertificate({ subject: "bounded" });
     const certOnly = join(dir, "cert-only.pem");
     await writeFile(certOnly, pair.certPem);
     const profiles = join(dir, "profiles.yaml");

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { createSelfSignedCertificate } from "../../emulator/pki.js";
+import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
 import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
@@ -55,13 +55,13 @@ describe("connect test against the local tenant", () => {
     globalThis.fetch = (() => Promise.reject(new Error("global fetch used"))) as typeof fetch;
     dir = await mkdtemp(join(tmpdir(), "connect-test-"));
     [good, expired, soon] = await Promise.all([
-      createSelfSignedCertificate({ subjectCn: "publisher" }),
+      createSelfSignedCertificate({ subject: "publisher" }),
       createSelfSignedCertificate({
-        subjectCn: "expired",
+        subject: "expired",
         notBefore: new Date(Date.now() - 40 * DAY),
         notAfter: new Date(Date.now() - DAY),
       }),
-      createSelfSignedCertificate({ subjectCn: "soon", notAfter: new Date(Date.now() + 10 * DAY) }),
+      createSelfSignedCertificate({ subject: "soon", notAfter: new Date(Date.now() + 10 * DAY) }),
     ]);
     const issuer = generateKeyPairSync("rsa", { modulusLength: 2048 });
     issuerKey = issuer.privateKey;

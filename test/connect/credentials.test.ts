@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { createSelfSignedCertificate } from "../../emulator/pki.js";
+import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { loadCredential } from "../../src/clients/auth/credentials.js";
 import type { CredentialSource } from "../../src/core/config/profile.js";
 import { PublisherError } from "../../src/core/errors.js";
@@ -36,7 +36,7 @@ describe("credential loading", () => {
   let pair: Awaited<ReturnType<typeof createSelfSignedCertificate>>;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "connect-cred-"));
-    pair = await createSelfSignedCertificate({ subjectCn: "cred" });
+    pair = await createSelfSignedCertificate({ subject: "cred" });
   });
   after(() => rm(dir, { recursive: true, force: true }));
 

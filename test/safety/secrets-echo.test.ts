@@ -11,7 +11,7 @@ import type { KeyObject } from "node:crypto";
 import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createSelfSignedCertificate } from "../../emulator/pki.js";
+import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
 import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
@@ -66,7 +66,7 @@ describe("a server echoing the request leaks no secret", () => {
 
   before(async () => {
     dir = await scratch();
-    const cert = await createSelfSignedCertificate({ subjectCn: "publisher" });
+    const cert = await createSelfSignedCertificate({ subject: "publisher" });
     keyPem = cert.keyPem;
     const issuer = generateKeyPairSync("rsa", { modulusLength: 2048 });
     issuerKey = issuer.privateKey;

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { createSelfSignedCertificate } from "../../emulator/pki.js";
+import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
@@ -128,7 +128,7 @@ describe("NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn certificate checks off", 
   it("a running local tenant is not used when it does not prove itself with the state folder's CA", async () => {
     const state = join(dir, "emulator-other-ca");
     await mkdir(state, { recursive: true });
-    const other = await createSelfSignedCertificate({ subjectCn: "another CA" });
+    const other = await createSelfSignedCertificate({ subject: "another CA" });
     await writeFile(join(state, "ca.pem"), other.certPem);
     await writeFile(
       join(state, "credentials.json"),

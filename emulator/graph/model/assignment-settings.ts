@@ -105,7 +105,16 @@ function enumValue<T extends string>(v: unknown, values: readonly T[], typeName:
 }
 
 /** Absent → the default Graph stores; an explicit null stays null (and is refused where non-nullable). */
-const orDefault = (v: unknown, d: string): unknown => (v === undefined ? d : v);
+/** An enum-typed property of `o`, or its default when absent. */
+function enumProperty<T extends string>(
+  o: Record<string, unknown>,
+  property: string,
+  fallback: T,
+  values: readonly T[],
+  typeName: string,
+): T {
+  return enumValue(o[property] === undefined ? fallback : o[property], values, typeName, property);
+}
 
 /** A complex-typed property: an object or null, else the ODataLib "StartObject expected" message. */
 function complex(v: unknown): Record<string, unknown> | null {
@@ -190,11 +199,12 @@ function autoUpdateSettings(v: unknown): AutoUpdateSettings | null {
   if (o === null) return null;
   checkKeys(o, ["@odata.type", "autoUpdateSupersededAppsState"], "win32LobAppAutoUpdateSettings");
   checkType(o, AUTO_UPDATE_SETTINGS_TYPE);
-  const state = enumValue(
-    orDefault(o["autoUpdateSupersededAppsState"], "notConfigured"),
+  const state = enumProperty(
+    o,
+    "autoUpdateSupersededAppsState",
+    "notConfigured",
     AUTO_UPDATE_STATES,
     "win32LobAppAutoUpdateSupersededAppsState",
-    "autoUpdateSupersededAppsState",
   );
   return { "@odata.type": AUTO_UPDATE_SETTINGS_TYPE, autoUpdateSupersededAppsState: state };
 }
@@ -232,19 +242,15 @@ export function normalizeAssignmentSettings(raw: unknown): Win32LobAppAssignment
   checkType(s, SETTINGS_TYPE);
   return {
     "@odata.type": SETTINGS_TYPE,
-    notifications: enumValue(
-      orDefault(s["notifications"], "showAll"),
-      NOTIFICATIONS,
-      "win32LobAppNotification",
-      "notifications",
-    ),
+    notifications: enumProperty(s, "notifications", "showAll", NOTIFICATIONS, "win32LobAppNotification"),
     restartSettings: restartSettings(s["restartSettings"]),
     installTimeSettings: installTimeSettings(s["installTimeSettings"]),
-    deliveryOptimizationPriority: enumValue(
-      orDefault(s["deliveryOptimizationPriority"], "notConfigured"),
+    deliveryOptimizationPriority: enumProperty(
+      s,
+      "deliveryOptimizationPriority",
+      "notConfigured",
       DO_PRIORITIES,
       "win32LobAppDeliveryOptimizationPriority",
-      "deliveryOptimizationPriority",
     ),
     autoUpdateSettings: autoUpdateSettings(s["autoUpdateSettings"]),
   };

@@ -10,57 +10,13 @@ import {
   validateMobileAppPatch,
   type ValidationProblem,
 } from "./win32LobApp.js";
+import { fileSystemDetection, sevenZipAppBody } from "../../testing/publish.js";
 
 const API = "microsoft.management.services.api.";
 const g = (t: string): string => `#microsoft.graph.${t}`;
 
-/** The minimal EXE create body of intune-win32-protocol.md §2.1 (S1 New-IntuneWin32AppBody.ps1). */
-function app(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    "@odata.type": WIN32_LOB_APP_TYPE,
-    displayName: "7-Zip",
-    description: "7-Zip",
-    publisher: "Igor Pavlov",
-    displayVersion: "24.08",
-    developer: "",
-    owner: "",
-    notes: "",
-    informationUrl: "",
-    privacyInformationUrl: "",
-    isFeatured: false,
-    fileName: "7z2408-x64.intunewin",
-    setupFilePath: "7z2408-x64.exe",
-    installCommandLine: "7z2408-x64.exe /S",
-    uninstallCommandLine: '"%ProgramFiles%\\7-Zip\\Uninstall.exe" /S',
-    installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", maxRunTimeInMinutes: 60 },
-    minimumSupportedWindowsRelease: "2H20",
-    applicableArchitectures: "x64,x86",
-    msiInformation: null,
-    runAs32bit: false,
-    detectionRules: [fileDetection()],
-    returnCodes: [
-      { returnCode: 0, type: "success" },
-      { returnCode: 1707, type: "success" },
-      { returnCode: 3010, type: "softReboot" },
-      { returnCode: 1641, type: "hardReboot" },
-      { returnCode: 1618, type: "retry" },
-    ],
-    ...overrides,
-  };
-}
-
-function fileDetection(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    "@odata.type": g("win32LobAppFileSystemDetection"),
-    path: "%ProgramFiles%\\7-Zip",
-    fileOrFolderName: "7z.exe",
-    check32BitOn64System: false,
-    detectionType: "exists",
-    operator: "notConfigured",
-    detectionValue: null,
-    ...overrides,
-  };
-}
+const app = sevenZipAppBody;
+const fileDetection = fileSystemDetection;
 
 const script = Buffer.from("if (Test-Path C:\\x) { Write-Output 'found' }", "utf8").toString("base64");
 

@@ -5,8 +5,8 @@ import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { loadOrCreatePki } from "../../../emulator/pki.js";
-import type { Pki } from "../../../emulator/pki.js";
+import { createTlsCertificates } from "../../platform/certificates.js";
+import type { TlsCertificates } from "../../platform/certificates.js";
 import { repoRoot } from "../../../test/support/paths.js";
 import { NetworkError } from "./errors.js";
 import { createHttpPipeline } from "./pipeline.js";
@@ -18,10 +18,10 @@ import type { HttpRequest } from "./types.js";
 const get = (url: string): HttpRequest => ({ method: "GET", url, headers: { accept: "application/json" } });
 
 describe("fetch transport: TLS trust", () => {
-  let pki: Pki;
+  let pki: TlsCertificates;
   let server: ScriptedServer;
   before(async () => {
-    pki = await loadOrCreatePki();
+    pki = await createTlsCertificates();
     server = await startScriptedServer(() => ({ status: 200, body: { ok: true } }), {
       cert: pki.serverCertPem,
       key: pki.serverKeyPem,
@@ -199,7 +199,7 @@ describe("fetch transport: large bodies", () => {
   });
 
   it("sends a large body whole, with its Content-Length and not chunked, as often as it is sent", async () => {
-    const pki = await loadOrCreatePki();
+    const pki = await createTlsCertificates();
     const server = await startScriptedServer(() => ({ status: 201 }), {
       cert: pki.serverCertPem,
       key: pki.serverKeyPem,

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Client } from "@microsoft/microsoft-graph-client";
+import { testSeed } from "../../testing/seed.js";
 import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
 import { CallLog, httpsRequest } from "../../testing/clients.js";
 import { graphClient, graphError } from "../../testing/graph-client.js";
 import { win32AppBody } from "../../testing/publish.js";
-import { MAX_ESP_APPS } from "./directory-and-devices.js";
+import { MAX_ESP_APPS } from "./enrollment.js";
 
 const PILOT = "0a000000-0000-4000-8000-00000000000a";
 const OBRIEN = "0a000000-0000-4000-8000-0000000000b1";
@@ -23,21 +24,15 @@ describe("groups, ESP and scope tags as the publisher reads them (Graph JS clien
   before(async () => {
     lt = await startLocalTenant({
       storage: false,
-      seed: {
-        tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],
-        appRegistrations: [
-          {
-            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
-            displayName: "publisher",
-            secrets: [{ value: "s" }],
-            roles: [
-              "DeviceManagementApps.ReadWrite.All",
-              "DeviceManagementServiceConfig.ReadWrite.All",
-              "DeviceManagementRBAC.Read.All",
-              "GroupMember.Read.All",
-            ],
-          },
+      seed: testSeed({
+        tenantId: TENANT,
+        roles: [
+          "DeviceManagementApps.ReadWrite.All",
+          "DeviceManagementServiceConfig.ReadWrite.All",
+          "DeviceManagementRBAC.Read.All",
+          "GroupMember.Read.All",
         ],
+        secret: "s",
         groups: [
           { id: PILOT, displayName: "Pilot devices" },
           { id: "0a000000-0000-4000-8000-00000000000b", displayName: "Pilot users" },
@@ -45,7 +40,7 @@ describe("groups, ESP and scope tags as the publisher reads them (Graph JS clien
           { id: "0a000000-0000-4000-8000-00000000000c", displayName: "All Windows devices" },
         ],
         espProfiles: [{ id: DEFAULT_ESP, displayName: "All users and all devices", priority: 0 }],
-      },
+      }),
     });
     const getToken = () => lt.admin.issueToken();
     beta = graphClient({ origin: lt.authorityHost, caPem: lt.caCertPem, log, getToken });

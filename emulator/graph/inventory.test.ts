@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PageIterator } from "@microsoft/microsoft-graph-client";
 import type { PageCollection } from "@microsoft/microsoft-graph-client";
-import { startLocalTenant } from "../../server.js";
-import { CallLog } from "../../testing/clients.js";
-import { graphClient } from "../../testing/graph-client.js";
+import { testSeed } from "../testing/seed.js";
+import { startLocalTenant } from "../server.js";
+import { tenantGraphClient } from "../testing/graph-client.js";
 import { GeneratedInventory } from "./inventory.js";
 
 describe("generated inventory", () => {
@@ -22,8 +22,8 @@ describe("generated inventory", () => {
     assert.equal(a.deviceIndex(a.deviceId(999)), 999);
     assert.match(a.deviceId(999), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
     const devs = a.devicesOfApp(4321);
-    assert.equal(devs.count(), (a.detectedApp(4321) as { deviceCount: number }).deviceCount);
-    const ids = new Set(Array.from({ length: devs.count() }, (_, i) => (devs.at(i) as { id: string }).id));
+    assert.equal(devs.count(), a.detectedApp(4321)["deviceCount"]);
+    const ids = new Set(Array.from({ length: devs.count() }, (_, i) => devs.at(i).id));
     assert.equal(ids.size, devs.count(), "devices of one app are distinct");
   });
 
@@ -33,25 +33,14 @@ describe("generated inventory", () => {
     const lt = await startLocalTenant({
       storage: false,
       throttling: false,
-      seed: {
-        tenants: [{ id: "66666666-2222-4333-8444-555555555555", domains: ["c.example"] }],
-        appRegistrations: [
-          {
-            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
-            displayName: "p",
-            roles: ["DeviceManagementManagedDevices.Read.All"],
-          },
-        ],
+      seed: testSeed({
+        tenantId: "66666666-2222-4333-8444-555555555555",
+        roles: ["DeviceManagementManagedDevices.Read.All"],
         detectedApps: { devices: 100_000, appsPerDevice: 20, seed: 1 },
-      },
+      }),
     });
     try {
-      const c = graphClient({
-        origin: lt.authorityHost,
-        caPem: lt.caCertPem,
-        log: new CallLog(),
-        getToken: () => lt.admin.issueToken(),
-      });
+      const c = tenantGraphClient(lt);
       const first = (await c
         .api("/deviceManagement/detectedApps")
         .select("id,displayName,version")

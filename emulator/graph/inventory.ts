@@ -1,16 +1,15 @@
 /**
  * A generated device inventory: managed devices and detected apps computed from their index, so a seed can ask
- * for 100k devices and millions of detected-app rows while paging keeps memory flat (issue 3 "Shape").
+ * for 100k devices and millions of detected-app rows while paging keeps memory flat (the seed's detected-app generator).
  */
-import type { Source } from "../odata.js";
+import type { Source } from "./odata.js";
+import type { DetectedAppRecord, ManagedDeviceRecord } from "./repositories.js";
 
 export interface InventoryParams {
   devices: number;
   appsPerDevice: number;
   seed: number;
 }
-
-type Json = Record<string, unknown>;
 
 /** 32-bit integer mix (murmur3 finaliser): deterministic, fast, no state. */
 function mix(a: number, b: number): number {
@@ -73,7 +72,7 @@ export class GeneratedInventory {
     return Number.isInteger(i) && i < this.p.devices && this.deviceId(i) === id.toLowerCase() ? i : undefined;
   }
 
-  device(i: number): Json {
+  device(i: number): ManagedDeviceRecord {
     const h = mix(i, this.p.seed);
     const day = 86_400_000;
     return {
@@ -106,7 +105,7 @@ export class GeneratedInventory {
       : undefined;
   }
 
-  detectedApp(i: number): Json {
+  detectedApp(i: number): DetectedAppRecord {
     const h = mix(i, this.p.seed ^ 0x5bd1e995);
     const publisher = PUBLISHERS[h % PUBLISHERS.length] ?? "";
     return {
@@ -125,22 +124,17 @@ export class GeneratedInventory {
   }
 
   /** The devices that have detected app `i`: `deviceCount` distinct devices, computed. */
-  devicesOfApp(i: number): Source<Json> {
+  devicesOfApp(i: number): Source<ManagedDeviceRecord> {
     const n = this.devicesOfAppCount(i);
     const start = mix(i, 78) % Math.max(1, this.p.devices);
     return { count: () => n, at: (j) => this.device((start + j) % this.p.devices) };
   }
 
-  devices(): Source<Json> {
+  devices(): Source<ManagedDeviceRecord> {
     return { count: () => this.p.devices, at: (i) => this.device(i) };
   }
 
-  detectedApps(): Source<Json> {
+  detectedApps(): Source<DetectedAppRecord> {
     return { count: () => this.detectedAppCount, at: (i) => this.detectedApp(i) };
   }
-}
-
-/** Explicit items first, then generated ones. */
-export function concatSources<T>(a: Source<T>, b: Source<T>): Source<T> {
-  return { count: () => a.count() + b.count(), at: (i) => (i < a.count() ? a.at(i) : b.at(i - a.count())) };
 }

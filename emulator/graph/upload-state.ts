@@ -3,9 +3,10 @@
  * Transitions are lazy: each record holds the time its pending state ends, and the state is advanced when the file
  * is read, against the injected clock. No timers, no polling loops; commit verification runs as one promise.
  */
-import type { FileEncryptionInfoWire, MobileAppContentFileWire, UploadState } from "../../../src/core/wire/graph.js";
-import type { Clock } from "../../clock.js";
-import type { EmbeddedStorage } from "../../storage/index.js";
+import type { FileEncryptionInfoWire } from "../../src/core/wire/graph.js";
+import type { Clock } from "../clock.js";
+import type { EmbeddedStorage } from "../storage/index.js";
+import type { FileRecord, Repository } from "./repositories.js";
 
 /** "Never": a finite number, so it survives JSON persistence. */
 const STUCK = Number.MAX_SAFE_INTEGER;
@@ -42,23 +43,6 @@ export interface UploadFault {
   /** for sasExpiresAfterBytes */
   bytes?: number;
   count: number;
-}
-
-/** A content file as stored: the wire object plus the machine's bookkeeping. */
-export interface FileRecord {
-  id: string;
-  appId: string;
-  contentVersionId: string;
-  file: MobileAppContentFileWire;
-  /** the URL created at registration, revealed when the request stage ends */
-  uploadUri?: string;
-  /** when the current pending state ends (epoch ms) */
-  pendingUntil?: number;
-  /** where a pending state goes when it ends */
-  pendingTo?: UploadState;
-  encryptionInfo?: FileEncryptionInfoWire;
-  /** why the commit failed, for the admin API and tests */
-  failureReason?: string;
 }
 
 interface Verification {
@@ -212,6 +196,12 @@ export class UploadStateMachine {
     }
     if (to === "commitFileSuccess") rec.file.isCommitted = true;
     return true;
+  }
+
+  /** Brings each record's state up to date (`refresh`) and saves those that moved; returns the records. */
+  current(files: Repository<FileRecord>, records: FileRecord[]): FileRecord[] {
+    for (const f of records) if (this.refresh(f)) files.put(f);
+    return records;
   }
 
   /** Fault: the file's upload URL answers 403 from now on, until renewed (SAS expiry, §2.6). */

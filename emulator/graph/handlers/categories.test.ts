@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { Win32LobAppWire } from "../../../src/core/wire/graph.js";
+import { testSeed } from "../../testing/seed.js";
 import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
 import { CallLog } from "../../testing/clients.js";
-import { graphClient, graphError } from "../../testing/graph-client.js";
-import { BUILT_IN_CATEGORY_NAMES, builtInCategoryId, categoryGuid } from "./categories.js";
+import { graphError, tenantGraphClient } from "../../testing/graph-client.js";
+import { BUILT_IN_CATEGORY_NAMES, builtInCategoryId, categoryGuid } from "../model/categories.js";
 
 const TENANT = "55555555-2222-4333-8444-555555555555";
 const SEEDED = "c0000000-0000-4000-8000-0000000000c1";
@@ -57,19 +58,13 @@ describe("mobileAppCategories and the categories navigation (Graph JS client aga
   before(async () => {
     lt = await startLocalTenant({
       storage: false,
-      seed: {
-        tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],
-        appRegistrations: [
-          {
-            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
-            displayName: "publisher",
-            roles: ["DeviceManagementApps.ReadWrite.All"],
-          },
-        ],
+      seed: testSeed({
+        tenantId: TENANT,
+        roles: ["DeviceManagementApps.ReadWrite.All"],
         mobileAppCategories: [{ id: SEEDED, displayName: "Line of business" }, { displayName: "Security" }],
-      },
+      }),
     });
-    c = graphClient({ origin: lt.authorityHost, caPem: lt.caCertPem, log, getToken: () => lt.admin.issueToken() });
+    c = tenantGraphClient(lt, { log });
   });
   after(() => lt.close());
 
@@ -101,13 +96,7 @@ describe("mobileAppCategories and the categories navigation (Graph JS client aga
     assert.equal(one.displayName, "Line of business");
     assert.equal((await graphError(c.api(`${CATS}/${categoryGuid("Nope")}`).get())).statusCode, 404);
     // v1.0 serves them too.
-    const v1 = graphClient({
-      origin: lt.authorityHost,
-      caPem: lt.caCertPem,
-      log,
-      version: "v1.0",
-      getToken: () => lt.admin.issueToken(),
-    });
+    const v1 = tenantGraphClient(lt, { log, version: "v1.0" });
     assert.equal(((await v1.api(CATS).get()) as { value: Category[] }).value.length, all.length);
   });
 
@@ -166,13 +155,7 @@ describe("mobileAppCategories and the categories navigation (Graph JS client aga
   });
 
   it("reading needs DeviceManagementApps.Read.All or ReadWrite.All; linking needs ReadWrite.All (Intune's 403)", async () => {
-    const as = (roles: string[]) =>
-      graphClient({
-        origin: lt.authorityHost,
-        caPem: lt.caCertPem,
-        log,
-        getToken: () => lt.admin.issueToken({ roles }),
-      });
+    const as = (roles: string[]) => tenantGraphClient(lt, { log, roles });
     const app = (await c.api(APPS).post(appBody("Roles"))) as Win32LobAppWire;
     const reader = as(["DeviceManagementApps.Read.All"]);
     assert.ok(((await reader.api(CATS).get()) as { value: Category[] }).value.length > 0);

@@ -3,11 +3,12 @@ import { after, before, describe, it } from "node:test";
 import type { GraphError as ClientGraphError } from "@microsoft/microsoft-graph-client";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { ManualClock } from "../../clock.js";
+import { testSeed } from "../../testing/seed.js";
 import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
 import { MemoryStore } from "../../store.js";
 import { CallLog } from "../../testing/clients.js";
-import { graphClient, graphError } from "../../testing/graph-client.js";
+import { graphError, tenantGraphClient } from "../../testing/graph-client.js";
 import { createPublishedApp, win32AppBody } from "../../testing/publish.js";
 import { FILTER_ON_EXCLUSION, wrongPlatformMessage } from "./assignments.js";
 
@@ -33,16 +34,10 @@ describe("assignments, relationships and app deletion (Graph JS client against t
     lt = await startLocalTenant({
       clock,
       uploadDelays: { sasIssueMs: 10, renewalMs: 10, commitMs: 10 },
-      seed: {
-        tenants: [{ id: "45454545-2222-4333-8444-555555555555", domains: ["contoso.onmicrosoft.com"] }],
-        appRegistrations: [
-          {
-            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
-            displayName: "publisher",
-            secrets: [{ value: "s" }],
-            roles: ["DeviceManagementApps.ReadWrite.All", "DeviceManagementServiceConfig.ReadWrite.All"],
-          },
-        ],
+      seed: testSeed({
+        tenantId: "45454545-2222-4333-8444-555555555555",
+        roles: ["DeviceManagementApps.ReadWrite.All", "DeviceManagementServiceConfig.ReadWrite.All"],
+        secret: "s",
         groups: [{ id: GROUP, displayName: "Pilot devices" }],
         assignmentFilters: [
           { id: WIN_FILTER, displayName: "Windows 11 only", rule: '(device.osVersion -startsWith "10.0.22")' },
@@ -53,9 +48,9 @@ describe("assignments, relationships and app deletion (Graph JS client against t
           { id: "1", displayName: "Europe" },
         ],
         espProfiles: [{ id: ESP, displayName: "Kiosk ESP", priority: 1 }],
-      },
+      }),
     });
-    c = graphClient({ origin: lt.authorityHost, caPem: lt.caCertPem, log, getToken: () => lt.admin.issueToken() });
+    c = tenantGraphClient(lt, { log });
     published = await createPublishedApp(c, lt, clock, log, "Assigned");
   });
   after(() => lt.close());
@@ -630,23 +625,12 @@ describe("the dependency limit counts every app connected through a shared depen
       store,
       storage: false,
       throttling: false,
-      seed: {
-        tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],
-        appRegistrations: [
-          {
-            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
-            displayName: "publisher",
-            roles: ["DeviceManagementApps.ReadWrite.All"],
-          },
-        ],
-      },
+      seed: testSeed({
+        tenantId: TENANT,
+        roles: ["DeviceManagementApps.ReadWrite.All"],
+      }),
     });
-    c = graphClient({
-      origin: lt.authorityHost,
-      caPem: lt.caCertPem,
-      log: new CallLog(),
-      getToken: () => lt.admin.issueToken(),
-    });
+    c = tenantGraphClient(lt);
     // 100 published Win32 apps put straight into the store (uploading each would only slow the test): the shared
     // dependency X, A's and B's own 49 dependencies, and A and B.
     const apps = store.collection<{ id: string } & Record<string, unknown>>(TENANT, "mobileApps");

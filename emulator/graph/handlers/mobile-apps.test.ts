@@ -6,60 +6,20 @@ import type { StoragePipelineOptions } from "@azure/storage-blob";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { MobileAppContentFileWire, Win32LobAppWire } from "../../../src/core/wire/graph.js";
 import { ManualClock } from "../../clock.js";
+import { testSeed } from "../../testing/seed.js";
 import { startLocalTenant } from "../../server.js";
 import type { LocalTenant } from "../../server.js";
 import { CallLog } from "../../testing/clients.js";
-import { graphClient, graphError } from "../../testing/graph-client.js";
+import { graphError, tenantGraphClient } from "../../testing/graph-client.js";
 import { encryptPayload } from "../../testing/payload.js";
 import type { TestPayload } from "../../testing/payload.js";
+import { sevenZipAppBody } from "../../testing/publish.js";
 
 const GROUP = "0a000000-0000-4000-8000-00000000000a";
 const FILTER = "0f000000-0000-4000-8000-00000000000f";
 const CAST = "microsoft.graph.win32LobApp";
 
-/** The minimal EXE body of intune-win32-protocol.md §2.1 (S1 New-IntuneWin32AppBody.ps1). */
-function appBody(name = "7-Zip"): Record<string, unknown> {
-  return {
-    "@odata.type": "#microsoft.graph.win32LobApp",
-    displayName: name,
-    description: name,
-    publisher: "Igor Pavlov",
-    displayVersion: "24.08",
-    developer: "",
-    owner: "",
-    notes: "",
-    informationUrl: "",
-    privacyInformationUrl: "",
-    isFeatured: false,
-    fileName: "7z2408-x64.intunewin",
-    setupFilePath: "7z2408-x64.exe",
-    installCommandLine: "7z2408-x64.exe /S",
-    uninstallCommandLine: '"%ProgramFiles%\\7-Zip\\Uninstall.exe" /S',
-    installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", maxRunTimeInMinutes: 60 },
-    minimumSupportedWindowsRelease: "2H20",
-    applicableArchitectures: "x64,x86",
-    msiInformation: null,
-    runAs32bit: false,
-    detectionRules: [
-      {
-        "@odata.type": "#microsoft.graph.win32LobAppFileSystemDetection",
-        path: "%ProgramFiles%\\7-Zip",
-        fileOrFolderName: "7z.exe",
-        check32BitOn64System: false,
-        detectionType: "exists",
-        operator: "notConfigured",
-        detectionValue: null,
-      },
-    ],
-    returnCodes: [
-      { returnCode: 0, type: "success" },
-      { returnCode: 1707, type: "success" },
-      { returnCode: 3010, type: "softReboot" },
-      { returnCode: 1641, type: "hardReboot" },
-      { returnCode: 1618, type: "retry" },
-    ],
-  };
-}
+const appBody = (name = "7-Zip"): Record<string, unknown> => sevenZipAppBody({ displayName: name, description: name });
 
 describe("Intune Win32 flow (Graph JS client + @azure/storage-blob against the local tenant)", () => {
   let lt: LocalTenant;
@@ -71,21 +31,15 @@ describe("Intune Win32 flow (Graph JS client + @azure/storage-blob against the l
     lt = await startLocalTenant({
       clock,
       uploadDelays: { sasIssueMs: 2000, renewalMs: 1000, commitMs: 3000 },
-      seed: {
-        tenants: [{ id: "44444444-2222-4333-8444-555555555555", domains: ["contoso.onmicrosoft.com"] }],
-        appRegistrations: [
-          {
-            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
-            displayName: "publisher",
-            secrets: [{ value: "s" }],
-            roles: ["DeviceManagementApps.ReadWrite.All"],
-          },
-        ],
+      seed: testSeed({
+        tenantId: "44444444-2222-4333-8444-555555555555",
+        roles: ["DeviceManagementApps.ReadWrite.All"],
+        secret: "s",
         groups: [{ id: GROUP, displayName: "Pilot" }],
         assignmentFilters: [{ id: FILTER, displayName: "Only x64" }],
-      },
+      }),
     });
-    c = graphClient({ origin: lt.authorityHost, caPem: lt.caCertPem, log, getToken: () => lt.admin.issueToken() });
+    c = tenantGraphClient(lt, { log });
   });
   after(() => lt.close());
 
@@ -624,13 +578,7 @@ describe("Intune Win32 flow (Graph JS client + @azure/storage-blob against the l
   });
 
   it("v1.0: beta-only properties are unknown (400) and absent from responses; relationships are beta only (§2.14)", async () => {
-    const v1 = graphClient({
-      origin: lt.authorityHost,
-      caPem: lt.caCertPem,
-      log,
-      version: "v1.0",
-      getToken: () => lt.admin.issueToken(),
-    });
+    const v1 = tenantGraphClient(lt, { log, version: "v1.0" });
     const rejected = await graphError(v1.api("/deviceAppManagement/mobileApps").post(appBody("v1 legacy")));
     assert.equal(rejected.statusCode, 400);
     assert.equal(rejected.code, "ModelValidationFailure");
@@ -681,24 +629,13 @@ describe("mobileApps switches: patchReturnsBody, clearLargeIconOnCommitPatch, re
       clock,
       uploadDelays: { sasIssueMs: 10, renewalMs: 10, commitMs: 10 },
       mobileApps: { patchReturnsBody: true, clearLargeIconOnCommitPatch: true, requirePublishedForAssignment: false },
-      seed: {
-        tenants: [{ id: "88888888-2222-4333-8444-555555555555", domains: ["c.example"] }],
-        appRegistrations: [
-          {
-            clientId: "aaaaaaaa-0000-4000-8000-000000000001",
-            displayName: "p",
-            roles: ["DeviceManagementApps.ReadWrite.All"],
-          },
-        ],
-      },
+      seed: testSeed({
+        tenantId: "88888888-2222-4333-8444-555555555555",
+        roles: ["DeviceManagementApps.ReadWrite.All"],
+      }),
     });
     try {
-      const c = graphClient({
-        origin: lt.authorityHost,
-        caPem: lt.caCertPem,
-        log,
-        getToken: () => lt.admin.issueToken(),
-      });
+      const c = tenantGraphClient(lt, { log });
       const icon = {
         "@odata.type": "#microsoft.graph.mimeContent",
         type: "image/png",
