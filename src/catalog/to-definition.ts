@@ -88,6 +88,8 @@ export interface ToDefinitionOptions {
   msi?: MsiFacts;
   /** True for package ids the catalog also has (their definitions become dependencies). */
   inCatalog?: (id: string) => boolean;
+  /** The installer's file name in the content folder; default from its URL (`installerFileName`). */
+  fileName?: string;
 }
 
 /** Folder of the installer (and uninstall script), relative to the definition file. */
@@ -326,7 +328,7 @@ export function toDefinition(manifest: WingetManifest, options: ToDefinitionOpti
     );
 
   // --- content
-  const fileName = installerFileName(inst.url, manifest.id, manifest.version, inst.type);
+  const fileName = options.fileName ?? installerFileName(inst.url, manifest.id, manifest.version, inst.type);
   const nested =
     inst.type === "zip" ? inst.nestedFiles[0]?.relativeFilePath.replace(/\\/g, "/").replace(/^\.\//, "") : undefined;
   const setupFile = nested ?? fileName;
