@@ -16,11 +16,11 @@ import { INDEX_LIMITS, parseIndexJson } from "../search.js";
 import { manifestFileName, versionSegments } from "../winget/layout.js";
 import type { ManifestFile, WingetManifest } from "../winget/manifest.js";
 import { MAX_MANIFEST_BYTES, parseManifest } from "../winget/manifest.js";
+import { BCP47 } from "../winget/schema.js";
 import { compareWingetVersions } from "../winget/version.js";
 import { checkIdentity } from "./winget-folder.js";
 import type { WingetSource } from "./source.js";
 
-const LOCALE = /^([a-zA-Z]{2,3}|[iI]-[a-zA-Z]+|[xX]-[a-zA-Z]{1,8})(-[a-zA-Z]{1,8})*$/;
 
 export class WingetHttpsSource implements WingetSource {
   readonly kind = "winget";
@@ -97,7 +97,7 @@ export class WingetHttpsSource implements WingetSource {
     const files = [head];
     if (typeof type === "string" && type.toLowerCase() === "version") {
       const locale = doc.get("DefaultLocale");
-      if (typeof locale !== "string" || !LOCALE.test(locale)) return parseManifest(files); // reports the version file's problems (DefaultLocale missing or malformed)
+      if (typeof locale !== "string" || !BCP47.test(locale) || locale.length > 20) return parseManifest(files); // reports the version file's problems (DefaultLocale missing or malformed)
       for (const name of [manifestFileName.installer(id), manifestFileName.locale(id, locale)]) {
         const f = await get(name);
         if (f === undefined)

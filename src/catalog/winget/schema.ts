@@ -76,14 +76,22 @@ export const PACKAGE_VERSION_PATTERN = /^[^\\/:*?"<>|\u0001-\u001f]+$/;
 const packageVersion = z
   .string()
   .max(128, "PackageVersion is at most 128 characters.")
-  .regex(PACKAGE_VERSION_PATTERN, 'PackageVersion must not contain \\ / : * ? " < > | or control characters.');
+  .superRefine((v, ctx) => {
+    if (/^[<>] /.test(v.trim()))
+      ctx.addIssue({ code: "custom", message: `Approximate version not allowed. [PackageVersion] Value: ${v}` });
+    else if (!PACKAGE_VERSION_PATTERN.test(v))
+      ctx.addIssue({ code: "custom", message: 'PackageVersion must not contain \\ / : * ? " < > | or control characters.' });
+  });
+/**
+ * A well-formed BCP 47 tag (RFC 5646 `langtag`, private use and `i-` tags; winget calls Windows'
+ * IsWellFormedBcp47Tag), within the manifest schema's 20 characters.
+ */
+export const BCP47 =
+  /^(?:(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?(?:-(?:[a-z0-9]{5,8}|\d[a-z0-9]{3}))*(?:-[0-9a-wy-z](?:-[a-z0-9]{2,8})+)*(?:-x(?:-[a-z0-9]{1,8})+)?|x(?:-[a-z0-9]{1,8})+|i-[a-z]+)$/i;
 const locale = z
   .string()
   .max(20, "A locale is at most 20 characters.")
-  .regex(
-    /^([a-zA-Z]{2,3}|[iI]-[a-zA-Z]+|[xX]-[a-zA-Z]{1,8})(-[a-zA-Z]{1,8})*$/,
-    "The locale value is not a well formed BCP 47 language tag (e.g. en-US).",
-  );
+  .regex(BCP47, "The locale value is not a well formed bcp47 language tag (e.g. en-US).");
 const url = z
   .string()
   .max(2048, "A URL is at most 2048 characters.")
