@@ -21,7 +21,6 @@ import { compareWingetVersions } from "../winget/version.js";
 import { checkIdentity } from "./winget-folder.js";
 import type { WingetSource } from "./source.js";
 
-
 export class WingetHttpsSource implements WingetSource {
   readonly kind = "winget";
   readonly label: string;

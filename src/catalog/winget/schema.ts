@@ -80,7 +80,10 @@ const packageVersion = z
     if (/^[<>] /.test(v.trim()))
       ctx.addIssue({ code: "custom", message: `Approximate version not allowed. [PackageVersion] Value: ${v}` });
     else if (!PACKAGE_VERSION_PATTERN.test(v))
-      ctx.addIssue({ code: "custom", message: 'PackageVersion must not contain \\ / : * ? " < > | or control characters.' });
+      ctx.addIssue({
+        code: "custom",
+        message: 'PackageVersion must not contain \\ / : * ? " < > | or control characters.',
+      });
   });
 /**
  * A well-formed BCP 47 tag (RFC 5646 `langtag`, private use and `i-` tags; winget calls Windows'
