@@ -9,14 +9,18 @@
 import { catalogError } from "../errors.js";
 import { PACKAGE_IDENTIFIER_PATTERN, PACKAGE_VERSION_PATTERN } from "./schema.js";
 
+// eslint-disable-next-line no-control-regex -- the schemas' classes start at U+0001: NUL and DEL are refused too
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 export function isPackageId(id: string): boolean {
-  return id.length <= 128 && PACKAGE_IDENTIFIER_PATTERN.test(id);
+  return id.length <= 128 && PACKAGE_IDENTIFIER_PATTERN.test(id) && !CONTROL.test(id);
 }
 
 export function isPackageVersion(version: string): boolean {
   return (
     version.length <= 128 &&
     PACKAGE_VERSION_PATTERN.test(version) &&
+    !CONTROL.test(version) &&
     version.trim() === version &&
     version !== "." &&
     version !== ".."
