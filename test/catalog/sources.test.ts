@@ -66,7 +66,10 @@ describe("catalog source: a folder in the winget-pkgs layout", () => {
     for (const version of ["..", ".", "1/2", "1\\2", "1\n2"])
       await assert.rejects(showProduct(source, "Git.Git", { version }), rejectsWith("InvalidPackageVersion"));
     await assert.rejects(showProduct(source, "Git.Git", { version: "9.9.9" }), rejectsWith("PackageVersionNotFound"));
-    await assert.rejects(showProduct(source, "Nobody.Nothing"), rejectsWith("PackageNotFound", /Nobody\.Nothing is not in winget folder/));
+    await assert.rejects(
+      showProduct(source, "Nobody.Nothing"),
+      rejectsWith("PackageNotFound", /Nobody\.Nothing is not in winget folder/),
+    );
   });
 });
 
