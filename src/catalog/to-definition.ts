@@ -211,17 +211,23 @@ const MSI_OPTIONS_OK = /^[/-](q[a-z+!-]*|quiet|passive|norestart|forcerestart|pr
 const MSI_LOG_OPTION = /^[/-](l[a-z*+!]*|log)$/i;
 const BLOCKED_MSI_PROPERTIES = ["transforms", "patch", "msinewinstance", "adminproperties"];
 
-/** Splits a command line into tokens, keeping double-quoted parts together. */
+/** Splits a command line into tokens at white space outside double quotes; undefined when a quote is unclosed. */
 export function tokenize(line: string): string[] | undefined {
   const out: string[] = [];
-  const re = /\s*((?:[^\s"]+|"[^"]*")+)/g;
-  let m: RegExpExecArray | null;
-  let consumed = 0;
-  while ((m = re.exec(line)) !== null) {
-    out.push(m[1]!);
-    consumed = re.lastIndex;
+  let cur = "";
+  let quoted = false;
+  for (const c of line) {
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && /\s/.test(c)) {
+      if (cur !== "") out.push(cur);
+      cur = "";
+      continue;
+    }
+    cur += c;
   }
-  return line.slice(consumed).trim() === "" ? out : undefined;
+  if (quoted) return undefined;
+  if (cur !== "") out.push(cur);
+  return out;
 }
 
 /**
