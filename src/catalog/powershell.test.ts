@@ -53,7 +53,16 @@ describe("PowerShell literals", () => {
       assert.equal(rest, "", "nothing after the literal on its line");
     });
 
-  for (const v of ["tab\there", "two\nlines", "cr\rhere", "nul\u0000", "esc\u001b[31m", "sep\u2028", "del\u007f", "c1\u0085"])
+  for (const v of [
+    "tab\there",
+    "two\nlines",
+    "cr\rhere",
+    "nul\u0000",
+    "esc\u001b[31m",
+    "sep\u2028",
+    "del\u007f",
+    "c1\u0085",
+  ])
     it(`refuses ${JSON.stringify(v)} (a control character or line break)`, () => {
       assert.throws(
         () => psQuote(v, "DisplayName"),
