@@ -1,11 +1,15 @@
 // Real community manifests (the corpus's pkgs/ folder, winget-pkgs layout): for each package version, the installer
 // the rules choose (derived by hand from the rules and the manifest: the reason is in each row) and an app definition
-// that the definition loader `publish` uses accepts, scripts and installer file written beside it.
+// that the definition loader `publish` uses accepts, scripts and installer file written beside it, and whose Graph
+// body passes the local tenant's strict validation.
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { before, describe, it } from "node:test";
 import { stringify } from "yaml";
+import { validateMobileAppCreate } from "../../emulator/graph/model/win32LobApp.js";
+import { contentHash } from "../../src/core/app-definition/stamp.js";
+import { toWin32LobAppCreateBody } from "../../src/core/app-definition/to-graph.js";
 import { loadAppDefinition } from "../../src/definitions/load.js";
 import type { ShowResult } from "../../src/catalog/catalog.js";
 import { showProduct } from "../../src/catalog/catalog.js";
@@ -376,6 +380,18 @@ describe("real community manifests: installer choice and app definitions", () =>
       const loaded = await loadAppDefinition(file);
       assert.equal(loaded.definition.version, version);
       assert.equal(loaded.content.kind, "folder");
+      // Its Graph body passes the local tenant's strict validation of a win32LobApp.
+      const setupFile = loaded.definition.content.setupFile!;
+      const create = toWin32LobAppCreateBody(loaded.definition, loaded.assets, {
+        package: { fileName: `${setupFile}.intunewin`, setupFile },
+        stamp: {
+          id: loaded.definition.id,
+          version,
+          contentHash: contentHash({ kind: "sourceTree", setupFile, files: [] }),
+        },
+        scopeTagIds: undefined,
+      });
+      assert.deepEqual(validateMobileAppCreate(create), []);
     });
 });
 
