@@ -33,7 +33,7 @@ import type { RequestedArchitecture, RequestedScope, Selection } from "./select.
 import { DETECT_TEMPLATE, UNINSTALL_TEMPLATE } from "./templates.js";
 import { printable } from "./winget/layout.js";
 import type { ArpEntry, Switches, WingetInstaller, WingetManifest } from "./winget/manifest.js";
-import { normalizeReturnCode } from "./winget/manifest.js";
+import { hasCredentials, isHttpUrl, normalizeReturnCode } from "./winget/manifest.js";
 import type { InstallerType } from "./winget/schema.js";
 import { WingetVersion } from "./winget/version.js";
 
@@ -269,6 +269,11 @@ function switchProblem(name: string, value: string, msi: boolean): string | unde
     if (p !== undefined) return `InstallerSwitches.${name}: ${p}`;
   }
   return undefined;
+}
+
+/** An http(s) URL without user name or password: fit for the app's public metadata. */
+function publicUrl(u: string): boolean {
+  return isHttpUrl(u) && !hasCredentials(u);
 }
 
 function primaryArp(inst: WingetInstaller): ArpEntry | undefined {
@@ -561,10 +566,16 @@ export function toDefinition(manifest: WingetManifest, options: ToDefinitionOpti
     returnCodes: returnCodesFor(inst, explanations),
     notes: `From the catalog: ${options.sourceLabel.slice(0, 200)}, package ${manifest.id} ${manifest.version}.`,
   };
-  const info = locale.packageUrl ?? locale.publisherUrl;
-  if (info !== undefined && /^https?:\/\//i.test(info)) definition.informationUrl = info;
-  if (locale.privacyUrl !== undefined && /^https?:\/\//i.test(locale.privacyUrl))
-    definition.privacyUrl = locale.privacyUrl;
+  const info = [locale.packageUrl, locale.publisherUrl].find((u) => u !== undefined && publicUrl(u));
+  if (info !== undefined) definition.informationUrl = info;
+  if (locale.privacyUrl !== undefined && publicUrl(locale.privacyUrl)) definition.privacyUrl = locale.privacyUrl;
+  for (const [what, u] of [
+    ["PackageUrl", locale.packageUrl],
+    ["PublisherUrl", locale.publisherUrl],
+    ["PrivacyUrl", locale.privacyUrl],
+  ] as const)
+    if (u !== undefined && !publicUrl(u))
+      explanations.push(`${what} is left out: not an http(s) URL without credentials.`);
   if (locale.author !== undefined) definition.developer = locale.author;
   if (dependencies.length > 0) definition.dependencies = dependencies;
   checkDefinition(definition, manifest);

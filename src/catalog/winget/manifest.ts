@@ -537,6 +537,13 @@ function returnCodesOf(list: RawMap[] | undefined): ExpectedReturnCode[] {
   });
 }
 
+/** A URL with a user name or password in it (never repeated in messages). */
+export function hasCredentials(s: string): boolean {
+  if (!URL.canParse(s)) return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s);
+  const u = new URL(s);
+  return u.username !== "" || u.password !== "";
+}
+
 export function isHttpUrl(s: string): boolean {
   return /^https?:\/\/\S+$/i.test(s) && URL.canParse(s);
 }
@@ -784,6 +791,13 @@ function validateInstaller(
   if (inst.type !== "msstore") {
     if (inst.url === "")
       err(m, undefined, at(preview ? "Url" : "InstallerUrl"), "Required field missing. [InstallerUrl]");
+    else if (hasCredentials(inst.url))
+      err(
+        m,
+        "InstallerUrl",
+        at(preview ? "Url" : "InstallerUrl"),
+        "Invalid field value. [InstallerUrl] carries a user name or password: refused (it would reach logs and definitions).",
+      );
     else if (!isHttpUrl(inst.url))
       err(
         m,
