@@ -162,6 +162,41 @@ describe("profiles: file format", () => {
   });
 });
 
+describe("profiles: catalog sources in the same file", () => {
+  const text = `profiles: {}\ncatalog:\n  defaultSource: mirror\n  sources:\n    mirror: { type: winget, url: "https://mirror.example/winget/" }\n    ours: { type: entries, path: catalog }\n`;
+
+  it("reads them, refusing a winget source with both url and path, or an unknown type", () => {
+    const file = parseProfilesFile(text, "f.yaml");
+    assert.equal(file.catalog?.defaultSource, "mirror");
+    assert.deepEqual(file.catalog?.sources.ours, { type: "entries", path: "catalog" });
+    rejects(
+      () =>
+        parseProfilesFile(
+          "profiles: {}\ncatalog:\n  sources:\n    x: { type: winget, url: https://a/, path: b }\n",
+          "f.yaml",
+        ),
+      "InvalidConfiguration",
+      /catalog\.sources\.x: a winget source has either url or path/,
+    );
+    rejects(
+      () => parseProfilesFile("profiles: {}\ncatalog:\n  sources:\n    x: { type: apt, path: b }\n", "f.yaml"),
+      "InvalidConfiguration",
+      /catalog\.sources\.x/,
+    );
+  });
+
+  it("keeps them when a profile is added (connect init rewrites the file)", () => {
+    const next = withProfile(parseProfilesFile(text, "f.yaml"), "p1", {
+      tenant: "t.onmicrosoft.com",
+      clientId: A,
+      cloud: "global",
+      credential: { type: "secret" },
+    });
+    assert.equal(next.catalog?.defaultSource, "mirror");
+    assert.deepEqual(parseProfilesFile(stringifyProfilesFile(next), "x"), next);
+  });
+});
+
 describe("profiles: effective settings", () => {
   it("uses the default profile and its secret file beside the config", () => {
     const s = resolve({});

@@ -32,6 +32,23 @@ export class NetworkError extends PublisherError {
   }
 }
 
+/** An answer larger than the request's `maxResponseBytes`: refused without reading (or keeping) the rest. */
+export class ResponseTooLargeError extends PublisherError {
+  constructor(host: string, limit: number, declared?: number) {
+    super(
+      "input",
+      "ResponseTooLarge",
+      declared === undefined
+        ? `The answer from ${host} is larger than the limit of ${limit} bytes: refused.`
+        : `The answer from ${host} is ${declared} bytes, over the limit of ${limit} bytes: refused.`,
+      {
+        hint: "Check the URL: it should name a small document (a manifest, an index, a feed). The limits are in docs/limits.md.",
+      },
+    );
+    this.name = "ResponseTooLargeError";
+  }
+}
+
 const CONNECT_CODES = new Set(["ECONNREFUSED", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 /** Sent (or maybe sent) but no complete answer; the undici timeouts are the transport's idle timeout (120 s). */
 const DROPPED_CODES = new Set([

@@ -21,6 +21,8 @@ export interface HttpRequestInit {
   signal?: AbortSignal;
   /** see `HttpRequest.replaySafe` */
   replaySafe?: boolean;
+  /** see `HttpRequest.maxResponseBytes` */
+  maxResponseBytes?: number;
 }
 
 export class HttpPipeline {
@@ -38,6 +40,7 @@ export class HttpPipeline {
     if (init.body !== undefined) request.body = init.body;
     if (init.signal !== undefined) request.signal = init.signal;
     if (init.replaySafe !== undefined) request.replaySafe = init.replaySafe;
+    if (init.maxResponseBytes !== undefined) request.maxResponseBytes = init.maxResponseBytes;
     return this.run(request);
   }
 }

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { createTlsCertificates } from "../../platform/certificates.js";
 import type { TlsCertificates } from "../../platform/certificates.js";
 import { repoRoot } from "../../../test/support/paths.js";
-import { NetworkError } from "./errors.js";
+import { NetworkError, ResponseTooLargeError } from "./errors.js";
 import { createHttpPipeline } from "./pipeline.js";
 import { inOrder, startScriptedServer } from "./testing/scripted-server.js";
 import type { ScriptedServer } from "./testing/scripted-server.js";
@@ -219,6 +219,52 @@ describe("fetch transport: large bodies", () => {
     } finally {
       await transport.close();
       await server.close();
+    }
+  });
+});
+
+describe("fetch transport: bounded answers", () => {
+  it("refuses an answer over maxResponseBytes, by its Content-Length or by the bytes read, and keeps smaller ones", async () => {
+    // A server that declares its length, and one that streams chunks without declaring it.
+    const declared = await startScriptedServer(() => ({
+      status: 200,
+      headers: { "content-length": "5000" },
+      body: "x".repeat(5000),
+    }));
+    const chunked = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      for (let i = 0; i < 10; i++) res.write("y".repeat(1000));
+      res.end();
+    });
+    await new Promise<void>((r) => chunked.listen(0, "127.0.0.1", r));
+    const chunkedOrigin = `http://127.0.0.1:${(chunked.address() as AddressInfo).port}`;
+    const transport = createFetchTransport();
+    try {
+      await assert.rejects(
+        transport.send({ ...get(`${declared.origin}/big`), maxResponseBytes: 4096 }),
+        (e: unknown) =>
+          e instanceof ResponseTooLargeError &&
+          e.kind === "input" &&
+          /5000 bytes, over the limit of 4096/.test(e.message),
+      );
+      await assert.rejects(
+        transport.send({ ...get(`${chunkedOrigin}/big`), maxResponseBytes: 4096 }),
+        (e: unknown) => e instanceof ResponseTooLargeError && /larger than the limit of 4096 bytes/.test(e.message),
+      );
+      const ok = await transport.send({ ...get(`${chunkedOrigin}/big`), maxResponseBytes: 10_000 });
+      assert.equal(ok.bodyText, "y".repeat(10_000));
+      // Through the pipeline: refused once, never retried.
+      const pipeline = createHttpPipeline({ transport: transport.send, retry: { sleep: async () => undefined } });
+      await assert.rejects(
+        pipeline.send({ method: "GET", url: `${declared.origin}/big`, maxResponseBytes: 100 }),
+        ResponseTooLargeError,
+      );
+      assert.equal(declared.received.length, 2);
+    } finally {
+      await transport.close();
+      await declared.close();
+      chunked.closeAllConnections();
+      await new Promise((r) => chunked.close(r));
     }
   });
 });

@@ -16,7 +16,7 @@
 import { createSecureContext, rootCertificates } from "node:tls";
 import { Agent, ProxyAgent } from "undici";
 import type { Dispatcher } from "undici";
-import { toNetworkError } from "./errors.js";
+import { ResponseTooLargeError, toNetworkError } from "./errors.js";
 import { proxyFor } from "./proxy.js";
 import type { ProxySettings } from "./proxy.js";
 import type { HttpRequest, HttpResponse, HttpTransport } from "./types.js";
@@ -104,8 +104,28 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
       for (const [name, value] of Object.entries(res.headers)) {
         if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
       }
-      return { status: res.statusCode, headers, bodyText: await res.body.text(), request };
+      const limit = request.maxResponseBytes;
+      if (limit === undefined) return { status: res.statusCode, headers, bodyText: await res.body.text(), request };
+      // Destroying the body makes undici emit an abort error: it is expected, not an uncaught exception.
+      res.body.on("error", () => undefined);
+      const declared = Number(headers["content-length"]);
+      if (Number.isFinite(declared) && declared > limit) {
+        res.body.destroy();
+        throw new ResponseTooLargeError(url.host, limit, declared);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) {
+          res.body.destroy();
+          throw new ResponseTooLargeError(url.host, limit);
+        }
+        chunks.push(chunk);
+      }
+      return { status: res.statusCode, headers, bodyText: Buffer.concat(chunks, size).toString("utf8"), request };
     } catch (err) {
+      if (err instanceof ResponseTooLargeError) throw err;
       throw toNetworkError(err, request);
     }
   };

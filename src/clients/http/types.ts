@@ -18,6 +18,11 @@ export interface HttpRequest {
    * dropped connection or a 504 (GET, HEAD, PUT and DELETE always may: RFC 9110 §9.2.2).
    */
   replaySafe?: boolean;
+  /**
+   * Refuse an answer whose body is larger (a `ResponseTooLargeError`, before reading when Content-Length says so,
+   * else as soon as the bytes read pass it); default: no limit (Graph's answers are bounded by Graph).
+   */
+  maxResponseBytes?: number;
 }
 
 export interface HttpResponse {

@@ -9,6 +9,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { PublisherError } from "../errors.js";
 import { CLOUD_NAMES, cloudForAuthorityHost, configError, resolveEndpoints } from "./clouds.js";
+import { catalogConfigSchema } from "./catalog.js";
 import { userConfigDir } from "./dirs.js";
 import type { CloudName, Endpoints } from "./clouds.js";
 
@@ -61,6 +62,8 @@ export type Profile = z.infer<typeof profileSchema>;
 export const profilesFileSchema = z.strictObject({
   defaultProfile: z.string().min(1).optional(),
   profiles: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, "profile names use letters, digits, . _ -"), profileSchema),
+  /** catalog sources (docs/catalog.md "Configuring sources") */
+  catalog: catalogConfigSchema.optional(),
 });
 export type ProfilesFile = z.infer<typeof profilesFileSchema>;
 
@@ -161,6 +164,7 @@ export function stringifyProfilesFile(file: ProfilesFile): string {
 export function withProfile(file: ProfilesFile, name: string, profile: Profile): ProfilesFile {
   const checked = profileSchema.parse(profile);
   return {
+    ...file,
     defaultProfile: file.defaultProfile ?? name,
     profiles: { ...file.profiles, [name]: checked },
   };
