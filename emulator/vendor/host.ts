@@ -2,8 +2,9 @@
  * The local tenant's vendor download host: its own HTTPS listener on loopback, with the local tenant's CA, serving
  * what a catalog reads on the Internet — a winget-layout manifest mirror with an `index.v2.json`, the installer
  * files, a JSON and an XML "latest version" feed per product and a GitHub-style latest release — from a seed, with
- * faults (wrong bytes, truncated body, 404 or any status, redirect loop or chain, slow body, no Range, changed file)
- * and an admin API (publish a version at run time, faults, request log, reset). docs/emulator.md "Vendor host".
+ * faults (wrong bytes, truncated body, 404 or any status, redirect loop or chain, slow body, no Range, no length,
+ * changed file) and an admin API (publish a version at run time, faults, request log, reset). docs/emulator.md
+ * "Vendor host".
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
@@ -625,7 +626,7 @@ export async function startVendorHost(options: VendorHostOptions = {}): Promise<
       }
     }
     record.status = code;
-    res.writeHead(code, { ...headers, "Content-Length": String(end - start + 1) });
+    res.writeHead(code, applied.has("noLength") ? headers : { ...headers, "Content-Length": String(end - start + 1) });
     if (method === "HEAD") return void res.end();
     const truncate = applied.get("truncate") as Extract<VendorFault, { kind: "truncate" }> | undefined;
     const slow = applied.get("slow") as Extract<VendorFault, { kind: "slow" }> | undefined;

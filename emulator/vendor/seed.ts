@@ -163,6 +163,8 @@ export const vendorFaultSchema = z
     z.strictObject({ kind: z.literal("slow"), bytesPerSecond: z.number().int().min(1), ...common }),
     /** Range and If-Range ignored, no Accept-Ranges: every answer is 200 with the whole file */
     z.strictObject({ kind: z.literal("noRange"), ...common }),
+    /** no Content-Length: the body is sent chunked, its size unknown until it ends */
+    z.strictObject({ kind: z.literal("noLength"), ...common }),
     /** the file changed at the same URL: other bytes (16 more), a new ETag and Last-Modified */
     z.strictObject({ kind: z.literal("changed"), ...common }),
   ])
