@@ -1,67 +1,90 @@
 /**
- * Reads an answer's body from the moment it arrives, keeping every byte received before a failure. An async
- * iterator over the stream would lose the last chunks when the connection breaks right after them (a destroyed
- * stream drops its buffer), and bytes arriving while the downloader prepares its file; a resume must start exactly
- * after the last byte received. Flow control: the stream is paused while `HIGH_WATER` bytes wait.
+ * Reads an answer's body from the moment it arrives and hands every chunk, synchronously and in order, to one
+ * consumer: bytes received before a failure are all delivered (an async iterator over the stream would lose the
+ * last chunks when the connection breaks right after them, as a destroyed stream drops its buffer), and there is no
+ * promise per chunk (a download is ~65,000 TLS records per GiB). Until a consumer is attached, chunks wait in a
+ * queue (the stream is paused past `QUEUE_LIMIT`); the consumer pauses and resumes the stream for flow control.
  */
 import type { Readable } from "node:stream";
 
-const HIGH_WATER = 2 * 1024 * 1024;
+const QUEUE_LIMIT = 2 * 1024 * 1024;
 
 export class BodyReader {
   private queue: Buffer[] = [];
   private queued = 0;
+  private sink: ((chunk: Buffer) => void) | undefined;
   private ended = false;
   private error: unknown;
-  private wake: (() => void) | undefined;
+  private settle: ((error?: unknown) => void) | undefined;
 
   constructor(private readonly body: Readable) {
-    const signal = (): void => {
-      const w = this.wake;
-      this.wake = undefined;
-      w?.();
-    };
-    body.on("data", (chunk: Buffer) => {
+    body.on("data", (chunk: Buffer) => this.deliver(chunk));
+    body.on("end", () => this.finish());
+    body.on("error", (e: unknown) => this.finish(e));
+    // Destroyed without an error: the body simply stops (the caller compares the length received).
+    body.on("close", () => this.finish());
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (this.ended) return;
+    if (this.sink === undefined) {
       this.queue.push(chunk);
       this.queued += chunk.length;
-      if (this.queued >= HIGH_WATER) body.pause();
-      signal();
-    });
-    body.on("end", () => {
-      this.ended = true;
-      signal();
-    });
-    body.on("error", (e: unknown) => {
-      this.error ??= e;
-      this.ended = true;
-      signal();
-    });
-    // Destroyed without an error: the body simply stops (the caller compares the length received).
-    body.on("close", () => {
-      this.ended = true;
-      signal();
+      if (this.queued >= QUEUE_LIMIT) this.body.pause();
+      return;
+    }
+    try {
+      this.sink(chunk);
+    } catch (e) {
+      this.finish(e);
+      this.body.destroy();
+    }
+  }
+
+  private finish(error?: unknown): void {
+    if (error !== undefined) this.error ??= error;
+    if (this.ended) return;
+    this.ended = true;
+    this.settle?.(this.error);
+  }
+
+  /**
+   * Hands every chunk to `sink` (those already received first), until the body ends; rejects with the body's
+   * error, or what `sink` threw, once every chunk received before it was handed over.
+   */
+  pipeTo(sink: (chunk: Buffer) => void): Promise<void> {
+    this.sink = sink;
+    const queued = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    for (const chunk of queued) {
+      try {
+        sink(chunk);
+      } catch (e) {
+        this.finish(e);
+        this.body.destroy();
+        break;
+      }
+    }
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: unknown): void => (error === undefined ? resolve() : reject(error));
+      if (this.ended) return settle(this.error);
+      this.settle = settle;
+      if (this.body.isPaused()) this.body.resume();
     });
   }
 
-  /** The chunks received since the last call; undefined at the end; the body's error once its data is taken. */
-  async next(): Promise<Buffer[] | undefined> {
-    while (this.queue.length === 0) {
-      if (this.ended) {
-        if (this.error !== undefined) throw this.error;
-        return undefined;
-      }
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-    const out = this.queue;
-    this.queue = [];
-    this.queued = 0;
-    if (!this.ended && this.body.isPaused()) this.body.resume();
-    return out;
+  pause(): void {
+    if (!this.ended) this.body.pause();
+  }
+
+  resume(): void {
+    if (!this.ended) this.body.resume();
   }
 
   /** Stops reading: the connection is closed (undici reports that as an error, which nobody needs). */
   stop(): void {
-    this.ended = true;
+    this.finish();
     this.queue = [];
     this.body.destroy();
   }

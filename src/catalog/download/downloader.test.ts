@@ -13,8 +13,8 @@ import type { VendorHost } from "../../../emulator/vendor/host.js";
 import type { ContentInput, ProductInput, VendorSeedInput } from "../../../emulator/vendor/seed.js";
 import { isPublisherError } from "../../core/errors.js";
 import type { PublisherError } from "../../core/errors.js";
-import { createFetchTransport } from "../../clients/http/transport.js";
-import type { FetchTransport } from "../../clients/http/transport.js";
+import { createStreamTransport } from "../../clients/http/stream-transport.js";
+import type { StreamTransport } from "../../clients/http/stream-transport.js";
 import type { Sleep } from "../../clients/http/types.js";
 import { sharedTestdata } from "../../../test/support/paths.js";
 import { useScratch } from "../../../test/support/scratch.js";
@@ -74,7 +74,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 describe("downloader against the vendor host", () => {
   const scratch = useScratch("ip-download-");
   let host: VendorHost;
-  let transport: FetchTransport;
+  let transport: StreamTransport;
   let waits: number[];
   let onSleep: (() => void) | undefined;
   const sleep: Sleep = async (ms) => {
@@ -84,7 +84,7 @@ describe("downloader against the vendor host", () => {
 
   before(async () => {
     host = await startVendorHost({ seed, plainHttp: true });
-    transport = createFetchTransport({ trustedCaPem: host.caCertPem });
+    transport = createStreamTransport({ trustedCaPem: host.caCertPem });
   });
   after(async () => {
     await transport.close();

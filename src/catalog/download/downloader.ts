@@ -17,7 +17,7 @@ import { abortError, NetworkError, toNetworkError } from "../../clients/http/err
 import { backoffDelay, parseRetryAfterMs } from "../../clients/http/retry-policy.js";
 import type { SecretRegistry } from "../../clients/http/redact.js";
 import { abortableSleep } from "../../clients/http/sleep.js";
-import type { StreamedResponse } from "../../clients/http/transport.js";
+import type { StreamedResponse } from "../../clients/http/stream-transport.js";
 import type { HttpLogger, HttpRequest, Sleep } from "../../clients/http/types.js";
 import { BodyReader } from "./body-reader.js";
 import { DownloadCache, hashFile } from "./cache.js";
@@ -41,8 +41,12 @@ export const DEFAULT_MAX_DOWNLOAD_BYTES = 8 * 1024 ** 3;
 export const DEFAULT_MAX_REDIRECTS = 10;
 export const DEFAULT_DOWNLOAD_ATTEMPTS = 6;
 export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
-/** Bytes gathered before one write to disk (one write is in flight while the next batch fills). */
+/** Bytes gathered before one write to disk. */
 const WRITE_BATCH = 1024 * 1024;
+/** Bytes handed to the disk and not yet written before the body is paused. */
+const WRITES_AHEAD = 4 * 1024 * 1024;
+/** The rate is sampled at most this often. */
+const PROGRESS_SAMPLE_MS = 100;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Answers worth another attempt: timeouts, throttling and server errors (RFC 9110 §15.5.9, §15.6). */
 const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -110,7 +114,7 @@ export type DownloadOutcome =
 export interface DownloaderOptions {
   /** the cache folder (`defaultDownloadCacheDir`) */
   cacheDir: string;
-  /** our transport (`createFetchTransport`): proxy, TLS trust of an extra CA, idle timeout */
+  /** our streaming transport (`createStreamTransport`): proxy, TLS trust of an extra CA, idle timeout */
   transport: { stream(request: HttpRequest): Promise<StreamedResponse> };
   /** the lock file beside the catalog configuration; absent: hashes of first downloads are not recorded */
   lockFile?: string;
@@ -579,13 +583,17 @@ export class Downloader {
     sent: HttpRequest,
   ): Promise<number> {
     const meter = new RateMeter(this.clock);
+    let lastSample = Number.NEGATIVE_INFINITY;
     let lastEvent = Number.NEGATIVE_INFINITY;
     let batch: Buffer[] = [];
     let batchBytes = 0;
     let position = offset;
     let reached = offset;
+    // Writes go one after another; past WRITES_AHEAD bytes waiting, the body is paused until they drain.
     let writing: Promise<void> = Promise.resolve();
-    const flush = async (): Promise<void> => {
+    let waiting = 0;
+    let writeError: unknown;
+    const flush = (): void => {
       if (batchBytes === 0) return;
       const buffers = batch;
       const at = position;
@@ -593,14 +601,25 @@ export class Downloader {
       position += length;
       batch = [];
       batchBytes = 0;
-      await writing;
-      writing = handle.writev(buffers, at).then(({ bytesWritten }) => {
-        if (bytesWritten !== length)
-          throw new Error(`Short write to ${handle.fd}: ${bytesWritten} of ${length} bytes.`);
+      waiting += length;
+      if (waiting > WRITES_AHEAD) reader.pause();
+      writing = writing.then(async () => {
+        if (writeError !== undefined) return;
+        try {
+          const { bytesWritten } = await handle.writev(buffers, at);
+          if (bytesWritten !== length) throw new Error(`Short write: ${bytesWritten} of ${length} bytes.`);
+        } catch (e) {
+          writeError = e;
+          reader.stop();
+        }
+        waiting -= length;
+        if (waiting <= WRITES_AHEAD / 2) reader.resume();
       });
     };
     const progress = (force: boolean): void => {
       const now = this.clock();
+      if (!force && now - lastSample < PROGRESS_SAMPLE_MS) return;
+      lastSample = now;
       meter.add(reached);
       if (!force && now - lastEvent < this.o.progressIntervalMs) return;
       lastEvent = now;
@@ -615,36 +634,32 @@ export class Downloader {
         ...(eta !== undefined ? { etaSeconds: eta } : {}),
       });
     };
+    let failure: unknown;
     try {
-      for (let chunks = await reader.next(); chunks !== undefined; chunks = await reader.next()) {
-        for (const chunk of chunks) {
-          reached += chunk.length;
-          if (reached > this.o.maxBytes) {
-            reader.stop();
-            throw tooLarge(url, undefined, this.o.maxBytes);
-          }
-          if (total !== undefined && reached > total) {
-            reader.stop();
-            throw new NetworkError("dropped", `${shown(url)} sent more bytes than it announced.`, {});
-          }
-          hash.update(chunk);
-          batch.push(chunk);
-          batchBytes += chunk.length;
-          if (batchBytes >= WRITE_BATCH) await flush();
-        }
+      await reader.pipeTo((chunk) => {
+        reached += chunk.length;
+        if (reached > this.o.maxBytes) throw tooLarge(url, undefined, this.o.maxBytes);
+        if (total !== undefined && reached > total)
+          throw new NetworkError("dropped", `${shown(url)} sent more bytes than it announced.`, {});
+        hash.update(chunk);
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (batchBytes >= WRITE_BATCH) flush();
         progress(false);
-      }
-      await flush();
-      await writing;
+      });
+    } catch (e) {
+      failure = e;
+    }
+    // What was received is written (also after a failure), so a resume continues from the file's end.
+    flush();
+    await writing;
+    if (writeError !== undefined) throw writeError;
+    if (failure === undefined) {
       progress(true);
       return reached;
-    } catch (e) {
-      // What was received is written, so a resume continues from the file's end.
-      await flush().catch(() => undefined);
-      await writing.catch(() => undefined);
-      // Our own refusals, and file-system errors (a full disk), pass through; the rest is the connection's.
-      if (isPublisherError(e) || (e as NodeJS.ErrnoException).syscall !== undefined) throw e;
-      throw toNetworkError(e, sent);
     }
+    // Our own refusals pass through; the rest is the connection's.
+    if (isPublisherError(failure)) throw failure;
+    throw toNetworkError(failure, sent);
   }
 }

@@ -13,7 +13,6 @@
  *   body gathered into one buffer) and encrypted in one go, and several blocks in flight then held tens of MiB of
  *   ciphertext waiting for the socket: 8 blocks in flight were slower than 4.
  */
-import type { Readable } from "node:stream";
 import { createSecureContext, rootCertificates } from "node:tls";
 import { Agent, ProxyAgent } from "undici";
 import type { Dispatcher } from "undici";
@@ -44,27 +43,11 @@ export interface FetchTransportOptions {
   idleTimeoutMs?: number;
 }
 
-/** The streamed body's buffer: 1 MiB, so a download reads in large chunks. */
-const STREAM_HIGH_WATER_MARK = 1024 * 1024;
-
 /** Above Graph's own gateway timeout (about 100 s, then 504), well below undici's 300 s. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
-/** An answer whose body is left unread (downloads): the caller reads `body` to its end or destroys it. */
-export interface StreamedResponse {
-  status: number;
-  /** lower-case names */
-  headers: Record<string, string>;
-  body: Readable;
-}
-
 export interface FetchTransport {
   send: HttpTransport;
-  /**
-   * As `send` (same TLS trust, proxy and idle timeout), without buffering the body. An error while reading `body`
-   * is undici's: map it with `toNetworkError(err, request)`.
-   */
-  stream(request: HttpRequest): Promise<StreamedResponse>;
   /** closes pooled connections */
   close(): Promise<void>;
 }
@@ -99,52 +82,29 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
     return agent;
   };
 
-  const dispatch = async (
-    request: HttpRequest,
-    streamed: boolean,
-  ): Promise<{ status: number; headers: Record<string, string>; body: Dispatcher.ResponseData["body"] }> => {
-    const url = new URL(request.url);
-    const sliced = typeof request.body !== "string" && request.body !== undefined && request.body.length > BODY_SLICE;
-    const sent: Record<string, string> = { "user-agent": userAgent, ...request.headers };
-    if (sliced) sent["content-length"] = String(request.body!.length);
-    // `request` never follows redirects: a token never goes to another host.
-    const res = await dispatcherFor(url).request({
-      origin: url.origin,
-      path: url.pathname + url.search,
-      method: request.method as Dispatcher.HttpMethod,
-      headers: sent,
-      // undici takes any iterable body at run time (writeIterable, waiting for 'drain'); its types name only Readable.
-      body: sliced
-        ? (bodySlices(request.body as Uint8Array) as unknown as Dispatcher.DispatchOptions["body"])
-        : (request.body ?? null),
-      signal: request.signal ?? null,
-      // Streamed bodies (downloads) buffer more, so the socket is read in larger steps.
-      ...(streamed ? { highWaterMark: STREAM_HIGH_WATER_MARK } : {}),
-    });
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(res.headers)) {
-      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
-    }
-    return { status: res.statusCode, headers, body: res.body };
-  };
-
   const send = async (request: HttpRequest): Promise<HttpResponse> => {
     try {
-      const res = await dispatch(request, false);
-      return {
-        status: res.status,
-        headers: res.headers,
-        bodyText: await res.body.text(),
-        request,
-      };
-    } catch (err) {
-      throw toNetworkError(err, request);
-    }
-  };
-
-  const stream = async (request: HttpRequest): Promise<StreamedResponse> => {
-    try {
-      return await dispatch(request, true);
+      const url = new URL(request.url);
+      const sliced = typeof request.body !== "string" && request.body !== undefined && request.body.length > BODY_SLICE;
+      const sent: Record<string, string> = { "user-agent": userAgent, ...request.headers };
+      if (sliced) sent["content-length"] = String(request.body!.length);
+      // `request` never follows redirects: a token never goes to another host.
+      const res = await dispatcherFor(url).request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: sent,
+        // undici takes any iterable body at run time (writeIterable, waiting for 'drain'); its types name only Readable.
+        body: sliced
+          ? (bodySlices(request.body as Uint8Array) as unknown as Dispatcher.DispatchOptions["body"])
+          : (request.body ?? null),
+        signal: request.signal ?? null,
+      });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+      }
+      return { status: res.statusCode, headers, bodyText: await res.body.text(), request };
     } catch (err) {
       throw toNetworkError(err, request);
     }
@@ -152,7 +112,6 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
 
   return {
     send,
-    stream,
     async close() {
       await Promise.all([direct.close(), ...[...proxies.values()].map((p) => p.close())]);
     },
