@@ -6,14 +6,14 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { join, posix, win32 } from "node:path";
 import { isPublisherError } from "../../core/errors.js";
 import { userCacheDir } from "../../core/config/dirs.js";
 import { openRegularFile, readBoundedText } from "../../platform/fs.js";
 
 /** `$XDG_CACHE_HOME/intune-publisher/downloads` and the like (src/core/config/dirs.ts). */
 export function defaultDownloadCacheDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home: string): string {
-  return join(userCacheDir(env, platform, home), "downloads");
+  return (platform === "win32" ? win32 : posix).join(userCacheDir(env, platform, home), "downloads");
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -401,6 +401,45 @@ describe("downloader against the vendor host", () => {
     assert.equal(host.admin.requests().length, 1);
   });
 
+  it("downloads a body without Content-Length (chunked); progress then has no ETA", async () => {
+    const i = big();
+    host.admin.addFault({ kind: "noLength", product: i.id });
+    const events: DownloadEvent[] = [];
+    const { d } = await downloader({ onProgress: (e) => events.push(e) });
+    const r = await d.download({ url: i.url, sha256: i.sha256 });
+    assert.equal(sha256(await readFile(r.path)), i.sha256);
+    const progress = events.filter((e) => e.type === "progress");
+    assert.ok(progress.length > 0 && progress.every((e) => e.type === "progress" && e.etaSeconds === undefined));
+  });
+
+  it("a cancelled download stops with kind cancelled and keeps its part for the next run", async () => {
+    const i = big();
+    host.admin.addFault({ kind: "slow", product: i.id, bytesPerSecond: 256 * 1024, count: 1 });
+    const controller = new AbortController();
+    const { d, cacheDir } = await downloader({
+      progressIntervalMs: 0,
+      onProgress: (e) => {
+        if (e.type === "progress" && e.bytes > 0) controller.abort();
+      },
+    });
+    await refusal(d.download({ url: i.url, sha256: i.sha256, signal: controller.signal }), "cancelled", "Cancelled");
+    assert.ok((await filesUnder(cacheDir)).some((f) => f.endsWith(".partial")));
+    const { d: next } = await downloader({ cacheDir });
+    const r = await next.download({ url: i.url, sha256: i.sha256 });
+    assert.equal(sha256(await readFile(r.path)), i.sha256);
+    assert.match(host.admin.requests().at(-1)!.range ?? "", /^bytes=[1-9]\d*-$/);
+  });
+
+  it("refuses a damaged lock file, naming it and what is wrong", async () => {
+    const i = host.admin.installer("Contoso.Other");
+    const lockFile = join(await scratch(), "catalog.lock.json");
+    await writeFile(lockFile, JSON.stringify({ lockVersion: 1, downloads: [{ id: "x", version: "1" }] }));
+    const { d } = await downloader({ lockFile });
+    const e = await refusal(d.download({ url: i.url, product: i.id, version: i.version }), "input", "LockFileInvalid");
+    assert.ok(e.message.includes(lockFile) && /downloads\.0\.url/.test(e.message), e.message);
+    assert.equal(host.admin.requests().length, 0);
+  });
+
   it("saves a verified download into a folder under its safe name", async () => {
     const i = host.admin.installer("Contoso.Small");
     const { d } = await downloader();
