@@ -7,7 +7,7 @@
  *
  * Not undici, measured (bench/README.md "download"): undici reads the socket with `socket.read()` (the whole buffer
  * concatenated) and copies each read into its WebAssembly parser's memory, which made a 256 MiB download use about
- * 20 % more CPU and 30 MiB more peak RSS than node:https, whose parser hands over views of the socket's chunks.
+ * 20 % more CPU and 25-30 MiB more peak RSS than node:https, whose parser hands over views of the socket's chunks.
  * The CONNECT tunnel is a few lines of node:http; no library is needed for it.
  */
 import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from "node:http";
