@@ -440,6 +440,20 @@ describe("downloader against the vendor host", () => {
     assert.equal(host.admin.requests().length, 0);
   });
 
+  it("says so when the lock file cannot be written (the verified download stays in the cache)", async () => {
+    const i = host.admin.installer("Contoso.Other");
+    const dir = await scratch();
+    await writeFile(join(dir, "not-a-folder"), "x");
+    const { d, cacheDir } = await downloader({ lockFile: join(dir, "not-a-folder", "catalog.lock.json") });
+    const e = await refusal(
+      d.download({ url: i.url, product: i.id, version: i.version }),
+      "input",
+      "LockFileNotWritable",
+    );
+    assert.match(e.message, /not-a-folder/);
+    assert.deepEqual(await filesUnder(cacheDir), [join("sha256", i.sha256)]);
+  });
+
   it("saves a verified download into a folder under its safe name", async () => {
     const i = host.admin.installer("Contoso.Small");
     const { d } = await downloader();

@@ -314,7 +314,17 @@ export class Downloader {
       const path = await this.cache.store(files.data, sha256);
       stored = true;
       await files.discard();
-      if (record) await this.lock!.record({ id, version: version!, url, size, sha256 });
+      if (record)
+        await this.lock!.record({ id, version: version!, url, size, sha256 }).catch((e: unknown) => {
+          throw isPublisherError(e)
+            ? e
+            : new PublisherError(
+                "input",
+                "LockFileNotWritable",
+                `Cannot write the download lock file ${this.lock!.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
+                { hint: "Make its folder writable for this user.", cause: e },
+              );
+        });
       this.emit({ type: "done", url, product: request.product, sha256, size, fromCache: false });
       return {
         url,
@@ -533,23 +543,26 @@ export class Downloader {
           attempt,
         });
         const handle = await open(files.data, offset === 0 ? "w" : "r+", 0o644);
-        let reached = offset;
+        let received: Awaited<ReturnType<Downloader["receive"]>>;
         try {
-          reached = await this.receive(reader, handle, offset, hash, total, url, request, sent);
-          hashed = reached;
+          received = await this.receive(reader, handle, offset, hash, total, url, request, sent);
         } catch (e) {
-          // The hash may have seen bytes that never reached the file: the next attempt hashes the file again.
+          // A refusal (too large) or a failed write: the hash may have seen bytes the file has not.
           hash = undefined;
-          if (e instanceof NetworkError && e.failure === "dropped") {
-            last = e.message;
-            if (validator === undefined) await files.discard();
-            if (attempt < this.o.maxAttempts) await this.backoff(request, url, attempt, last);
-            continue;
-          }
           if (isPublisherError(e) && e.code === "DownloadTooLarge") await files.discard();
           throw e;
         } finally {
           await handle.close();
+        }
+        // Every byte hashed was written, also when the connection failed: a resume goes on from here.
+        const reached = received.reached;
+        hashed = reached;
+        if (received.failure !== undefined) {
+          if (received.failure.failure !== "dropped") throw received.failure;
+          last = received.failure.message;
+          if (validator === undefined) await files.discard();
+          if (attempt < this.o.maxAttempts) await this.backoff(request, url, attempt, last);
+          continue;
         }
         if (total !== undefined && reached < total) {
           last = `the connection closed after ${reached} of ${total} bytes`;
@@ -571,7 +584,10 @@ export class Downloader {
     }
   }
 
-  /** Writes the body at `offset`, hashing it; returns the file's length after it. */
+  /**
+   * Writes the body at `offset`, hashing it. Returns the file's length after it, and the connection's failure when
+   * the body broke off (every byte received before it is written and hashed); throws refusals and write errors.
+   */
   private async receive(
     reader: BodyReader,
     handle: FileHandle,
@@ -581,7 +597,7 @@ export class Downloader {
     url: string,
     request: DownloadRequest,
     sent: HttpRequest,
-  ): Promise<number> {
+  ): Promise<{ reached: number; failure?: NetworkError }> {
     const meter = new RateMeter(this.clock);
     let lastSample = Number.NEGATIVE_INFINITY;
     let lastEvent = Number.NEGATIVE_INFINITY;
@@ -637,10 +653,11 @@ export class Downloader {
     let failure: unknown;
     try {
       await reader.pipeTo((chunk) => {
-        reached += chunk.length;
-        if (reached > this.o.maxBytes) throw tooLarge(url, undefined, this.o.maxBytes);
-        if (total !== undefined && reached > total)
+        const next = reached + chunk.length;
+        if (next > this.o.maxBytes) throw tooLarge(url, undefined, this.o.maxBytes);
+        if (total !== undefined && next > total)
           throw new NetworkError("dropped", `${shown(url)} sent more bytes than it announced.`, {});
+        reached = next;
         hash.update(chunk);
         batch.push(chunk);
         batchBytes += chunk.length;
@@ -656,10 +673,13 @@ export class Downloader {
     if (writeError !== undefined) throw writeError;
     if (failure === undefined) {
       progress(true);
-      return reached;
+      return { reached };
     }
     // Our own refusals pass through; the rest is the connection's.
+    if (failure instanceof NetworkError) return { reached, failure };
     if (isPublisherError(failure)) throw failure;
-    throw toNetworkError(failure, sent);
+    const mapped = toNetworkError(failure, sent);
+    if (mapped instanceof NetworkError) return { reached, failure: mapped };
+    throw mapped;
   }
 }
