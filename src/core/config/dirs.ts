@@ -45,3 +45,12 @@ export function userConfigDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform,
     );
   return posix.join(envFolder(env, "XDG_CONFIG_HOME", platform) ?? posix.join(home, ".config"), "intune-publisher");
 }
+
+/**
+ * The tool's cache folder (downloaded installers): `$XDG_CACHE_HOME/intune-publisher` (default
+ * `~/.cache/intune-publisher`), on Windows `%LOCALAPPDATA%\intune-publisher\Cache` (beside the state folder).
+ */
+export function userCacheDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home: string): string {
+  if (platform === "win32") return win32.join(userStateDir(env, platform, home), "Cache");
+  return posix.join(envFolder(env, "XDG_CACHE_HOME", platform) ?? posix.join(home, ".cache"), "intune-publisher");
+}
