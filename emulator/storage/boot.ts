@@ -86,7 +86,6 @@ export async function bootAzurite(opts: AzuriteOptions): Promise<AzuriteBlobServ
     inMemory
       ? e
       : new PublisherError(
-          "input",
           "BlobFolderUnusable",
           `Cannot keep blob storage in ${location}: ${(e as Error).message}`,
           { hint: "Give a folder this user may write (--blob-dir), or remove what is in the way.", cause: e },

@@ -178,7 +178,7 @@ export interface MirroredVersion {
 }
 
 function manifestError(file: string, message: string): PublisherError {
-  return new PublisherError("input", "InvalidMirrorManifest", `The mirrored manifest ${file} ${message}`, {
+  return new PublisherError("InvalidMirrorManifest", `The mirrored manifest ${file} ${message}`, {
     hint: "Mirror a folder laid out like winget-pkgs, with valid manifests.",
   });
 }
@@ -218,7 +218,6 @@ export async function loadMirror(mirror: Mirror, folder: string): Promise<Mirror
     byFolder = await yamlFilesByFolder(root);
   } catch (e) {
     throw new PublisherError(
-      "input",
       "MirrorNotReadable",
       `Cannot read the mirror folder ${folder}: ${(e as Error).message}`,
       {

@@ -58,7 +58,6 @@ export function catalogHttp(pipeline: HttpPipeline): CatalogHttp {
         if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location !== undefined) {
           if (hop >= MAX_REDIRECTS)
             throw new PublisherError(
-              "network",
               "TooManyRedirects",
               `The ${what} ${redactUrl(url.href)} redirects more than ${MAX_REDIRECTS} times.`,
               { hint: "Check the URL; a redirect loop is a server problem." },
@@ -67,7 +66,6 @@ export function catalogHttp(pipeline: HttpPipeline): CatalogHttp {
           continue;
         }
         throw new PublisherError(
-          "network",
           "CatalogHttpError",
           `GET ${redactUrl(url.href)} answered HTTP ${res.status}.`,
           {

@@ -14,7 +14,7 @@ import { keyValueTable, printData } from "../output.js";
 import { writeRaw } from "../safe-output.js";
 
 function usage(message: string, hint?: string): PublisherError {
-  return new PublisherError("usage", "Usage", message, hint === undefined ? {} : { hint });
+  return new PublisherError("Usage", message, hint === undefined ? {} : { hint });
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -152,7 +152,6 @@ export default defineCommand({
     if (!parsed.success) {
       const i = parsed.error.issues[0];
       throw new PublisherError(
-        "config",
         "InvalidProfile",
         `The profile is not valid: ${i?.path.join(".")} ${i?.message}.`,
         {

@@ -72,7 +72,7 @@ export class BlockReader {
   async expectEnd(what: string): Promise<void> {
     const c = await this.chunk();
     if (c !== undefined)
-      throw new PublisherError("input", "PayloadSizeMismatch", `${what} is longer than its declared size.`);
+      throw new PublisherError("PayloadSizeMismatch", `${what} is longer than its declared size.`);
   }
 
   /** Stops reading (destroys the stream through its iterator). */

@@ -15,8 +15,9 @@ import type { Advice } from "../../core/config/advice.js";
 import { checkPermissions } from "../../core/config/permissions.js";
 import type { PermissionState } from "../../core/config/permissions.js";
 import type { Settings } from "../../core/config/profile.js";
-import { isPublisherError, PublisherError } from "../../core/errors.js";
-import type { ErrorKind } from "../../core/errors.js";
+import { isPublisherError, PublisherError, reportedCode } from "../../core/errors.js";
+import type { ErrorCode, ErrorKind } from "../../core/errors.js";
+import type { CodeOfKind } from "../../core/error-codes.js";
 import type { LoadedCredential } from "../../clients/auth/credentials.js";
 import { explainNetworkError } from "../../clients/auth/msal-network.js";
 import { AuthFailure, createTokenProvider, pipelineTokenProvider } from "../../clients/auth/token-provider.js";
@@ -59,7 +60,10 @@ export interface PermissionRow {
 
 export interface Problem {
   kind: ErrorKind;
+  /** the advice id (e.g. `graph.403.Forbidden`), or the error's code (the service's when it gave one) */
   code: string;
+  /** ours, from the error catalogue (docs/cli.md#error-codes): the code the command's error carries */
+  errorCode: ErrorCode;
   message: string;
   fix: string | undefined;
   /** Entra / Graph ids for support cases */
@@ -127,7 +131,8 @@ function problemOf(e: unknown): Problem {
   if (e instanceof AuthFailure) {
     return {
       kind: e.kind,
-      code: e.code,
+      code: reportedCode(e),
+      errorCode: e.code,
       message: e.message,
       fix: e.hint,
       correlationId: e.correlationId,
@@ -135,12 +140,36 @@ function problemOf(e: unknown): Problem {
       timestamp: e.timestamp,
     };
   }
-  if (isPublisherError(e)) return { kind: e.kind, code: e.code, message: e.message, fix: e.hint };
-  return { kind: "internal", code: "Internal", message: (e as Error)?.message ?? String(e), fix: undefined };
+  if (isPublisherError(e))
+    return { kind: e.kind, code: reportedCode(e), errorCode: e.code, message: e.message, fix: e.hint };
+  return {
+    kind: "internal",
+    code: "Internal",
+    errorCode: "Internal",
+    message: (e as Error)?.message ?? String(e),
+    fix: undefined,
+  };
 }
 
+/** Our code for a problem the advice table classifies, by its kind (so the exit code stays the advice's). */
+export const ADVICE_CODE: { readonly [K in ErrorKind]?: CodeOfKind<K> } = {
+  auth: "SignInRefused",
+  config: "SignInSettingsRejected",
+  permission: "PermissionMissing",
+  network: "NetworkError",
+  graph: "GraphRequestFailed",
+  internal: "SignInRequestInvalid",
+};
+
 function fromAdvice(a: Advice, extra: Partial<Problem> = {}): Problem {
-  return { kind: a.kind, code: a.id, message: a.cause, fix: a.fix, ...extra };
+  return {
+    kind: a.kind,
+    code: a.id,
+    errorCode: ADVICE_CODE[a.kind] ?? "Internal",
+    message: a.cause,
+    fix: a.fix,
+    ...extra,
+  };
 }
 
 export async function runConnectionTest(
@@ -511,7 +540,11 @@ async function runProbe(
       date: g.date,
       error: advice.cause,
     },
-    problem: fromAdvice(advice, { requestId: g.requestId, timestamp: g.date }),
+    problem: fromAdvice(advice, {
+      requestId: g.requestId,
+      timestamp: g.date,
+      ...(g.kind === advice.kind ? { errorCode: g.code } : {}),
+    }),
   };
 }
 
@@ -524,8 +557,7 @@ export function problemError(p: Problem): PublisherError {
     p.timestamp ? `at ${p.timestamp}` : undefined,
   ].filter(Boolean);
   return new PublisherError(
-    p.kind,
-    p.code,
+    p.errorCode,
     ids.length > 0 ? `${p.message} (${ids.join(", ")})` : p.message,
     p.fix === undefined ? {} : { hint: p.fix },
   );
