@@ -4,7 +4,7 @@ import { z } from "zod";
 import { defaultLogDir, RunLog } from "../clients/http/log-file.js";
 import { SecretRegistry } from "../clients/http/redact.js";
 import { packageVersion } from "../clients/http/user-agent.js";
-import { isPublisherError, PublisherError } from "../core/errors.js";
+import { isPublisherError, PublisherError, reportedCode } from "../core/errors.js";
 import type { Command, CommandContext } from "./command.js";
 import { COMMANDS, loadCommand } from "./commands/index.js";
 import { EXIT_CODES } from "./exit-codes.js";
@@ -257,8 +257,8 @@ function reportError(stderr: NodeJS.WritableStream, e: unknown, runLog: RunLog |
   const logHint = logged ? `The log of this run (for a support case): ${logged.path}` : undefined;
   if (isPublisherError(e)) {
     logged?.record("error", e.message, {
-      code: e.code,
-      ...(e.serviceCode === undefined ? {} : { serviceCode: e.serviceCode }),
+      code: reportedCode(e),
+      errorCode: e.code,
       kind: e.kind,
       exitCode: EXIT_CODES[e.kind],
     });

@@ -230,6 +230,11 @@ const GRAPH = {
     meaning: "Graph answered with an error (serviceCode: Graph's error code, or HttpNNN)",
     troubleshooting: "#microsoft-graph-errors",
   },
+  GraphSettingsRejected: {
+    kind: "config",
+    meaning: "Graph's answer shows a wrong setting: the token's audience (cloud) or the Graph URL",
+    troubleshooting: "#microsoft-graph-errors",
+  },
   GraphUnauthorized: {
     kind: "auth",
     meaning: "Graph answered 401: it refused the token (serviceCode: Graph's error code)",

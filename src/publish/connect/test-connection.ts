@@ -151,21 +151,37 @@ function problemOf(e: unknown): Problem {
   };
 }
 
-/** Our code for a problem the advice table classifies, by its kind (so the exit code stays the advice's). */
-export const ADVICE_CODE: { readonly [K in ErrorKind]?: CodeOfKind<K> } = {
+type CodeByKind = { readonly [K in ErrorKind]?: CodeOfKind<K> };
+
+/** Our code for a finding of the advice table, by its kind (so the exit code stays the advice's). */
+const ADVICE_CODE: CodeByKind = {
   auth: "SignInRefused",
   config: "SignInSettingsRejected",
   permission: "PermissionMissing",
   network: "NetworkError",
   graph: "GraphRequestFailed",
   internal: "SignInRequestInvalid",
+  timeout: "Timeout",
 };
+/** The same for Graph's answers (advice ids `graph.…`). */
+const GRAPH_ADVICE_CODE: CodeByKind = {
+  auth: "GraphUnauthorized",
+  config: "GraphSettingsRejected",
+  permission: "GraphForbidden",
+  graph: "GraphRequestFailed",
+  timeout: "Timeout",
+};
+
+/** Our catalogue code for an advice: one of the advice's kind (Internal only for a kind no table maps). */
+export function adviceCode(a: Advice): ErrorCode {
+  return (a.id.startsWith("graph.") ? GRAPH_ADVICE_CODE : ADVICE_CODE)[a.kind] ?? "Internal";
+}
 
 function fromAdvice(a: Advice, extra: Partial<Problem> = {}): Problem {
   return {
     kind: a.kind,
     code: a.id,
-    errorCode: ADVICE_CODE[a.kind] ?? "Internal",
+    errorCode: adviceCode(a),
     message: a.cause,
     fix: a.fix,
     ...extra,
@@ -540,11 +556,7 @@ async function runProbe(
       date: g.date,
       error: advice.cause,
     },
-    problem: fromAdvice(advice, {
-      requestId: g.requestId,
-      timestamp: g.date,
-      ...(g.kind === advice.kind ? { errorCode: g.code } : {}),
-    }),
+    problem: fromAdvice(advice, { requestId: g.requestId, timestamp: g.date }),
   };
 }
 
