@@ -217,14 +217,10 @@ export async function loadMirror(mirror: Mirror, folder: string): Promise<Mirror
   try {
     byFolder = await yamlFilesByFolder(root);
   } catch (e) {
-    throw new PublisherError(
-      "MirrorNotReadable",
-      `Cannot read the mirror folder ${folder}: ${(e as Error).message}`,
-      {
-        cause: e,
-        hint: "Check the path given as the mirror's folder.",
-      },
-    );
+    throw new PublisherError("MirrorNotReadable", `Cannot read the mirror folder ${folder}: ${(e as Error).message}`, {
+      cause: e,
+      hint: "Check the path given as the mirror's folder.",
+    });
   }
   const wanted = mirror.packages === undefined ? undefined : new Set(mirror.packages.map((p) => p.toLowerCase()));
   const versions: MirroredVersion[] = [];

@@ -221,13 +221,9 @@ export interface VendorSeed extends z.output<typeof vendorSeedSchema> {
 
 function invalid(source: string, error: z.ZodError): PublisherError {
   const lines = error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
-  return new PublisherError(
-    "InvalidVendorSeed",
-    `${source} is not a valid vendor seed:\n${lines.join("\n")}`,
-    {
-      hint: "See docs/emulator.md#vendor-host for the format.",
-    },
-  );
+  return new PublisherError("InvalidVendorSeed", `${source} is not a valid vendor seed:\n${lines.join("\n")}`, {
+    hint: "See docs/emulator.md#vendor-host for the format.",
+  });
 }
 
 export function parseVendorSeed(input: unknown, options: { source?: string; baseDir?: string } = {}): VendorSeed {
@@ -268,13 +264,9 @@ export async function loadVendorSeedFile(path: string): Promise<VendorSeed> {
   try {
     data = parseYaml(text, { maxAliasCount: 100 });
   } catch (e) {
-    throw new PublisherError(
-      "InvalidVendorSeed",
-      `${path} is not valid YAML or JSON: ${(e as Error).message}`,
-      {
-        cause: e,
-      },
-    );
+    throw new PublisherError("InvalidVendorSeed", `${path} is not valid YAML or JSON: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   return parseVendorSeed(data, { source: path, baseDir: dirname(resolve(path)) });
 }

@@ -65,13 +65,9 @@ export function catalogHttp(pipeline: HttpPipeline): CatalogHttp {
           url = checkUrl(new URL(res.headers.location, url).href, `${what} (redirected from ${url.host})`);
           continue;
         }
-        throw new PublisherError(
-          "CatalogHttpError",
-          `GET ${redactUrl(url.href)} answered HTTP ${res.status}.`,
-          {
-            hint: "Check the source URL, or try again later if the server is failing.",
-          },
-        );
+        throw new PublisherError("CatalogHttpError", `GET ${redactUrl(url.href)} answered HTTP ${res.status}.`, {
+          hint: "Check the source URL, or try again later if the server is failing.",
+        });
       }
     },
   };

@@ -195,8 +195,7 @@ export class Compressor {
         const buf = Buffer.allocUnsafe(1024 * 1024);
         for (let pos = 0; pos < compressedSize;) {
           const { bytesRead } = await s.fh.read(buf, 0, Math.min(buf.length, compressedSize - pos), pos);
-          if (bytesRead === 0)
-            throw new PublisherError("SpillTruncated", `Temporary file ${s.path} was truncated.`);
+          if (bytesRead === 0) throw new PublisherError("SpillTruncated", `Temporary file ${s.path} was truncated.`);
           pos += bytesRead;
           yield buf.subarray(0, bytesRead);
         }

@@ -97,13 +97,9 @@ async function resolveInputs(o: PackageOptions): Promise<Resolved> {
     });
   }
   if (!isInside(sourceReal, setupReal) || setupReal === sourceReal) {
-    throw new PublisherError(
-      "SetupOutsideSource",
-      `The setup file "${o.setupFile}" is outside the source folder.`,
-      {
-        hint: "Move the setup file into the source folder: Intune runs it from the extracted package.",
-      },
-    );
+    throw new PublisherError("SetupOutsideSource", `The setup file "${o.setupFile}" is outside the source folder.`, {
+      hint: "Move the setup file into the source folder: Intune runs it from the extracted package.",
+    });
   }
   if (!(await stat(setupReal)).isFile()) {
     throw new PublisherError("SetupNotAFile", `The setup file "${o.setupFile}" is not a file.`, {
@@ -112,13 +108,9 @@ async function resolveInputs(o: PackageOptions): Promise<Resolved> {
   }
   const outDir = resolve(o.outDir);
   if (isInside(sourceReal, await existingRealpath(outDir))) {
-    throw new PublisherError(
-      "OutputInsideSource",
-      `The output folder "${o.outDir}" is inside the source folder.`,
-      {
-        hint: "Choose an output folder outside the source folder, or the package would try to include itself.",
-      },
-    );
+    throw new PublisherError("OutputInsideSource", `The output folder "${o.outDir}" is inside the source folder.`, {
+      hint: "Choose an output folder outside the source folder, or the package would try to include itself.",
+    });
   }
   return { source, setupAbs, setupRel: relative(sourceReal, setupReal).split(sep).join("\\"), outDir };
 }

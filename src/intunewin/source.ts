@@ -73,13 +73,9 @@ export async function listSource(sourceRoot: string): Promise<SourceEntry[]> {
     try {
       real = await realpath(abs);
     } catch {
-      throw new PublisherError(
-        "BrokenSymlink",
-        `"${display}" in the source folder is a broken symbolic link.`,
-        {
-          hint: "Remove the link or point it at a file inside the source folder.",
-        },
-      );
+      throw new PublisherError("BrokenSymlink", `"${display}" in the source folder is a broken symbolic link.`, {
+        hint: "Remove the link or point it at a file inside the source folder.",
+      });
     }
     if (!isInside(rootReal, real)) {
       throw new PublisherError(

@@ -269,10 +269,7 @@ async function* inflateItem(archive: ZipArchive, item: ZipItem): AsyncGenerator<
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (typeof err.code === "string" && err.code.startsWith("Z_")) {
-      throw archive.fail(
-        "EntryDataCorrupt",
-        `the deflate data of "${item.name}" is damaged (${err.message})`,
-      );
+      throw archive.fail("EntryDataCorrupt", `the deflate data of "${item.name}" is damaged (${err.message})`);
     }
     throw e;
   } finally {

@@ -77,14 +77,10 @@ function openError(ref: FileRef, e: unknown): PublisherError {
       cause: e,
       hint: "Check the path.",
     });
-  return new PublisherError(
-    "FileNotReadable",
-    `Cannot open the ${ref.what} ${ref.path} (${code ?? "error"}).`,
-    {
-      cause: e,
-      hint: "Check the path and the file's permissions.",
-    },
-  );
+  return new PublisherError("FileNotReadable", `Cannot open the ${ref.what} ${ref.path} (${code ?? "error"}).`, {
+    cause: e,
+    hint: "Check the path and the file's permissions.",
+  });
 }
 
 function notRegular(ref: FileRef, kind: string): PublisherError {

@@ -306,7 +306,13 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
           ...(item.strategy === undefined ? {} : { strategy: item.strategy }),
           ...(item.appId === undefined ? {} : { appId: item.appId }),
           status: "failed",
-          error: { kind: "input", code: "PlanRefused", errorCode: "PlanRefused", message: problems.join(" "), step: "plan" },
+          error: {
+            kind: "input",
+            code: "PlanRefused",
+            errorCode: "PlanRefused",
+            message: problems.join(" "),
+            step: "plan",
+          },
         };
         o.onEvent?.({ type: "done", id: item.id, outcome: outcomes[i] });
         return;

@@ -350,13 +350,9 @@ export class Downloader {
     try {
       u = new URL(request.url);
     } catch {
-      throw new PublisherError(
-        "InvalidDownloadUrl",
-        `The download URL ${JSON.stringify(request.url)} is not a URL.`,
-        {
-          hint: "Give an absolute https:// URL.",
-        },
-      );
+      throw new PublisherError("InvalidDownloadUrl", `The download URL ${JSON.stringify(request.url)} is not a URL.`, {
+        hint: "Give an absolute https:// URL.",
+      });
     }
     if (request.sha256 !== undefined && !HEX64.test(request.sha256))
       throw badUrl(

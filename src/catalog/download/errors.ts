@@ -48,13 +48,9 @@ export function badUrl(url: string, code: CodeOfKind<"input">, why: string, hint
 }
 
 export function redirectRefused(from: string, to: string, code: CodeOfKind<"network">, why: string): PublisherError {
-  return new PublisherError(
-    code,
-    `${shown(from)} redirected to ${shown(to)}, ${why}; nothing was downloaded.`,
-    {
-      hint: "Check the download URL with the vendor; a pinned SHA-256 in the catalog entry allows a plain-HTTP mirror.",
-    },
-  );
+  return new PublisherError(code, `${shown(from)} redirected to ${shown(to)}, ${why}; nothing was downloaded.`, {
+    hint: "Check the download URL with the vendor; a pinned SHA-256 in the catalog entry allows a plain-HTTP mirror.",
+  });
 }
 
 export function httpError(url: string, status: number, attempts: number): PublisherError {

@@ -85,10 +85,7 @@ async function confirm(ctx: CommandContext, r: Removal): Promise<boolean> {
     return /^(y|yes)$/i.test(answer.trim());
   } catch (e) {
     if (ctx.signal.aborted)
-      throw new PublisherError(
-        "Cancelled",
-        "Cancelled while asking for confirmation: nothing was removed.",
-      );
+      throw new PublisherError("Cancelled", "Cancelled while asking for confirmation: nothing was removed.");
     throw e;
   } finally {
     rl.close();

@@ -151,13 +151,9 @@ export default defineCommand({
     const parsed = profileSchema.safeParse(draft);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      throw new PublisherError(
-        "InvalidProfile",
-        `The profile is not valid: ${i?.path.join(".")} ${i?.message}.`,
-        {
-          hint: "Check the values given.",
-        },
-      );
+      throw new PublisherError("InvalidProfile", `The profile is not valid: ${i?.path.join(".")} ${i?.message}.`, {
+        hint: "Check the values given.",
+      });
     }
     const profile: Profile = parsed.data;
     // Fails now (exit 8) rather than at the first publish when an endpoint is missing or malformed.

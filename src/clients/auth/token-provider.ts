@@ -73,11 +73,15 @@ export class AuthFailure extends PublisherError {
     cause?: unknown;
   }) {
     const serviceCode = o.aadsts === undefined ? o.errorCode || "unknown" : `AADSTS${o.aadsts}`;
-    super(SIGN_IN_CODE[o.advice.kind] ?? "SignInRefused", `Entra ID refused to issue a token (${serviceCode}): ${o.advice.cause}`, {
-      hint: o.advice.fix,
-      cause: o.cause,
-      serviceCode,
-    });
+    super(
+      SIGN_IN_CODE[o.advice.kind] ?? "SignInRefused",
+      `Entra ID refused to issue a token (${serviceCode}): ${o.advice.cause}`,
+      {
+        hint: o.advice.fix,
+        cause: o.cause,
+        serviceCode,
+      },
+    );
     this.name = "AuthFailure";
     this.aadsts = o.aadsts;
     this.advice = o.advice;
@@ -223,13 +227,9 @@ export function translateMsalError(e: unknown, lastFailure: PublisherError | und
     });
   }
   if (e instanceof PublisherError) return e;
-  return new PublisherError(
-    "Internal",
-    `Unexpected sign-in failure: ${(e as Error)?.message ?? String(e)}`,
-    {
-      cause: e,
-    },
-  );
+  return new PublisherError("Internal", `Unexpected sign-in failure: ${(e as Error)?.message ?? String(e)}`, {
+    cause: e,
+  });
 }
 
 /** Our provider as the HTTP pipeline's bearer-token source (src/clients/http/auth-policy.ts). */

@@ -105,10 +105,7 @@ export function checkBlockLayout(size: number, blockSize: number): number {
 export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocksResult> {
   const count = checkBlockLayout(o.size, o.blockSize);
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1)
-    throw new PublisherError(
-      "InvalidConcurrency",
-      `Concurrency must be a whole number ≥ 1, not ${o.concurrency}.`,
-    );
+    throw new PublisherError("InvalidConcurrency", `Concurrency must be a whole number ≥ 1, not ${o.concurrency}.`);
   const skip = o.skip ?? new Set<number>();
   const sleep = o.sleep ?? abortableSleep;
   const random = o.random ?? Math.random;

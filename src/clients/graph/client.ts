@@ -77,10 +77,7 @@ export class GraphClient {
       if (next === undefined || next === null) return;
       url = this.checkNextLink(next, url);
       if (seen.has(url))
-        throw new PublisherError(
-          "NextLinkLoop",
-          `Paging of ${redactUrl(path)} returned a link it already gave.`,
-        );
+        throw new PublisherError("NextLinkLoop", `Paging of ${redactUrl(path)} returned a link it already gave.`);
     }
   }
 

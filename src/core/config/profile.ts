@@ -286,15 +286,11 @@ function incomplete(
   code: CodeOfKind<"incompleteConfig"> = "IncompleteConfiguration",
 ): PublisherError {
   const empty = named.some((n) => n.endsWith("(set but empty)"));
-  return new PublisherError(
-    code,
-    `The configuration is incomplete: ${missing}; given: ${named.join(", ")}.`,
-    {
-      hint: `${fix[0]?.toUpperCase()}${fix.slice(1)}${
-        empty ? " A variable set but empty is how CI passes a missing secret: check where it comes from." : ""
-      } The local tenant is used only when nothing is configured, or with --cloud local.`,
-    },
-  );
+  return new PublisherError(code, `The configuration is incomplete: ${missing}; given: ${named.join(", ")}.`, {
+    hint: `${fix[0]?.toUpperCase()}${fix.slice(1)}${
+      empty ? " A variable set but empty is how CI passes a missing secret: check where it comes from." : ""
+    } The local tenant is used only when nothing is configured, or with --cloud local.`,
+  });
 }
 
 /** Chooses the profile and merges flags, environment and preset into the effective settings. */

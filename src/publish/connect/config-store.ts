@@ -70,13 +70,9 @@ export async function loadSettings(loc: ConfigLocation, flags: SettingsFlags): P
   const file = await readProfilesFile(paths);
   if (file === undefined && loc.configFile !== undefined) {
     // `connect init --config NEW` creates the file; everything else needs it to exist.
-    throw new PublisherError(
-      "ConfigFileMissing",
-      `The configuration file ${paths.file} (--config) does not exist.`,
-      {
-        hint: "Check the path, or create the file with `intune-publisher connect init --config FILE`. Nothing falls back to the local tenant when --config is given.",
-      },
-    );
+    throw new PublisherError("ConfigFileMissing", `The configuration file ${paths.file} (--config) does not exist.`, {
+      hint: "Check the path, or create the file with `intune-publisher connect init --config FILE`. Nothing falls back to the local tenant when --config is given.",
+    });
   }
   return resolveSettings({
     file,
@@ -177,14 +173,10 @@ export async function transportFor(
     } catch (e) {
       // A device, FIFO or oversized file keeps its own refusal (exit 9).
       if (isPublisherError(e) && e.code !== "FileNotFound" && e.code !== "FileNotReadable") throw e;
-      throw new PublisherError(
-        "CaUnreadable",
-        `Cannot read the CA certificate ${settings.caCertificatePath}.`,
-        {
-          hint: "Check caCertificate in the profile or --ca-certificate.",
-          cause: e,
-        },
-      );
+      throw new PublisherError("CaUnreadable", `Cannot read the CA certificate ${settings.caCertificatePath}.`, {
+        hint: "Check caCertificate in the profile or --ca-certificate.",
+        cause: e,
+      });
     }
     caPem = [caPem, extra].filter(Boolean).join("\n");
   }
