@@ -560,7 +560,10 @@ async function runProbe(
   };
 }
 
-/** The problem as a typed error, for the CLI to map to an exit code (after the report is printed). */
+/**
+ * The problem as a typed error, for the CLI to map to an exit code (after the report is printed). The problem's
+ * `code` (an AADSTS code, Graph's code or an advice id) stays as `serviceCode`, so the run log shows it as before.
+ */
 export function problemError(p: Problem): PublisherError {
   const ids = [
     p.requestId ? `request-id ${p.requestId}` : undefined,
@@ -568,9 +571,8 @@ export function problemError(p: Problem): PublisherError {
     p.traceId ? `trace id ${p.traceId}` : undefined,
     p.timestamp ? `at ${p.timestamp}` : undefined,
   ].filter(Boolean);
-  return new PublisherError(
-    p.errorCode,
-    ids.length > 0 ? `${p.message} (${ids.join(", ")})` : p.message,
-    p.fix === undefined ? {} : { hint: p.fix },
-  );
+  return new PublisherError(p.errorCode, ids.length > 0 ? `${p.message} (${ids.join(", ")})` : p.message, {
+    hint: p.fix,
+    serviceCode: p.code === p.errorCode ? undefined : p.code,
+  });
 }
