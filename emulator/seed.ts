@@ -285,7 +285,7 @@ export function parseSeed(input: unknown, source = "seed"): Seed {
   const r = seedSchema.safeParse(input);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new PublisherError("input", "InvalidSeed", `${source} is not a valid seed:\n${lines.join("\n")}`, {
+    throw new PublisherError("InvalidSeed", `${source} is not a valid seed:\n${lines.join("\n")}`, {
       hint: "See docs/emulator.md#seed for the format.",
     });
   }
@@ -302,7 +302,7 @@ export async function loadSeedFile(path: string): Promise<Seed> {
     text = await readBoundedText({ path, what: "seed file", maxBytes: SEED_MAX_BYTES });
   } catch (e) {
     if (isPublisherError(e) && e.code === "FileNotFound")
-      throw new PublisherError("input", "SeedNotFound", `Cannot read the seed file ${path}.`, {
+      throw new PublisherError("SeedNotFound", `Cannot read the seed file ${path}.`, {
         cause: e,
         hint: "Check the path given with --seed.",
       });
@@ -312,7 +312,7 @@ export async function loadSeedFile(path: string): Promise<Seed> {
   try {
     data = parseYaml(text);
   } catch (e) {
-    throw new PublisherError("input", "InvalidSeed", `${path} is not valid YAML or JSON: ${(e as Error).message}`, {
+    throw new PublisherError("InvalidSeed", `${path} is not valid YAML or JSON: ${(e as Error).message}`, {
       cause: e,
     });
   }

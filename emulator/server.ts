@@ -110,7 +110,6 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost"]);
 export function listenAddress(host: string | undefined): string {
   if (host === undefined || LOOPBACK_HOSTS.has(host.toLowerCase())) return "127.0.0.1";
   throw new PublisherError(
-    "usage",
     "NotLoopback",
     `The local tenant listens on loopback only, not on ${JSON.stringify(host)}: its admin API (/_emulator/) has no authentication and its blob storage signs with Azurite's public well-known account key, so anyone who could reach it could read and change everything.`,
     { hint: "Use 127.0.0.1 (the default) or localhost; reach it from elsewhere through an SSH tunnel." },

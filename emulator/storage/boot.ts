@@ -85,12 +85,10 @@ export async function bootAzurite(opts: AzuriteOptions): Promise<AzuriteBlobServ
   const unusable = (e: unknown): unknown =>
     inMemory
       ? e
-      : new PublisherError(
-          "input",
-          "BlobFolderUnusable",
-          `Cannot keep blob storage in ${location}: ${(e as Error).message}`,
-          { hint: "Give a folder this user may write (--blob-dir), or remove what is in the way.", cause: e },
-        );
+      : new PublisherError("BlobFolderUnusable", `Cannot keep blob storage in ${location}: ${(e as Error).message}`, {
+          hint: "Give a folder this user may write (--blob-dir), or remove what is in the way.",
+          cause: e,
+        });
   // Azurite writes its metadata databases into the folder but never creates it.
   if (!inMemory)
     await mkdir(location, { recursive: true, mode: 0o700 }).catch((e: unknown) => Promise.reject(unusable(e)));

@@ -162,7 +162,6 @@ interface HostedPackage {
 export function vendorListenAddress(host: string | undefined): string {
   if (host === undefined || ["127.0.0.1", "localhost"].includes(host.toLowerCase())) return "127.0.0.1";
   throw new PublisherError(
-    "usage",
     "NotLoopback",
     `The vendor host listens on loopback only, not on ${JSON.stringify(host)}: its admin API (/_vendor/) has no authentication.`,
     { hint: "Use 127.0.0.1 (the default) or localhost." },
@@ -320,7 +319,7 @@ export async function startVendorHost(options: VendorHostOptions = {}): Promise<
     const existing = packages.get(product.id.toLowerCase());
     for (const v of product.versions)
       if (existing?.versions.has(v.version))
-        throw new PublisherError("input", "VersionExists", `${product.id} ${v.version} is already published.`, {
+        throw new PublisherError("VersionExists", `${product.id} ${v.version} is already published.`, {
           hint: "Publish a new version number.",
         });
     const out: InstallerInfo[] = [];
@@ -360,13 +359,12 @@ export async function startVendorHost(options: VendorHostOptions = {}): Promise<
       const folder = seedPath(seed, mirror.folder);
       for (const mv of await loadMirror(mirror, folder)) {
         if (packages.get(mv.id.toLowerCase())?.versions.has(mv.version))
-          throw new PublisherError("input", "VersionExists", `${mv.id} ${mv.version} is served twice (${folder}).`);
+          throw new PublisherError("VersionExists", `${mv.id} ${mv.version} is served twice (${folder}).`);
         const installers: HostedInstaller[] = [];
         for (const [i, inst] of mv.installers.entries()) {
           const content = mirror.content[inst.type as keyof typeof mirror.content] ?? mirror.content.default;
           if (content === undefined)
             throw new PublisherError(
-              "input",
               "InvalidVendorSeed",
               `The mirror ${folder} has a ${inst.type} installer (${mv.id} ${mv.version}) and no content for it.`,
               { hint: `Add content.${inst.type} or content.default to the mirror.` },

@@ -178,7 +178,7 @@ export interface MirroredVersion {
 }
 
 function manifestError(file: string, message: string): PublisherError {
-  return new PublisherError("input", "InvalidMirrorManifest", `The mirrored manifest ${file} ${message}`, {
+  return new PublisherError("InvalidMirrorManifest", `The mirrored manifest ${file} ${message}`, {
     hint: "Mirror a folder laid out like winget-pkgs, with valid manifests.",
   });
 }
@@ -217,15 +217,10 @@ export async function loadMirror(mirror: Mirror, folder: string): Promise<Mirror
   try {
     byFolder = await yamlFilesByFolder(root);
   } catch (e) {
-    throw new PublisherError(
-      "input",
-      "MirrorNotReadable",
-      `Cannot read the mirror folder ${folder}: ${(e as Error).message}`,
-      {
-        cause: e,
-        hint: "Check the path given as the mirror's folder.",
-      },
-    );
+    throw new PublisherError("MirrorNotReadable", `Cannot read the mirror folder ${folder}: ${(e as Error).message}`, {
+      cause: e,
+      hint: "Check the path given as the mirror's folder.",
+    });
   }
   const wanted = mirror.packages === undefined ? undefined : new Set(mirror.packages.map((p) => p.toLowerCase()));
   const versions: MirroredVersion[] = [];

@@ -221,14 +221,9 @@ export interface VendorSeed extends z.output<typeof vendorSeedSchema> {
 
 function invalid(source: string, error: z.ZodError): PublisherError {
   const lines = error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
-  return new PublisherError(
-    "input",
-    "InvalidVendorSeed",
-    `${source} is not a valid vendor seed:\n${lines.join("\n")}`,
-    {
-      hint: "See docs/emulator.md#vendor-host for the format.",
-    },
-  );
+  return new PublisherError("InvalidVendorSeed", `${source} is not a valid vendor seed:\n${lines.join("\n")}`, {
+    hint: "See docs/emulator.md#vendor-host for the format.",
+  });
 }
 
 export function parseVendorSeed(input: unknown, options: { source?: string; baseDir?: string } = {}): VendorSeed {
@@ -259,7 +254,7 @@ export async function loadVendorSeedFile(path: string): Promise<VendorSeed> {
     text = await readBoundedText({ path, what: "vendor seed file", maxBytes: VENDOR_SEED_MAX_BYTES });
   } catch (e) {
     if (isPublisherError(e) && e.code === "FileNotFound")
-      throw new PublisherError("input", "VendorSeedNotFound", `Cannot read the vendor seed file ${path}.`, {
+      throw new PublisherError("VendorSeedNotFound", `Cannot read the vendor seed file ${path}.`, {
         cause: e,
         hint: "Check the path.",
       });
@@ -269,14 +264,9 @@ export async function loadVendorSeedFile(path: string): Promise<VendorSeed> {
   try {
     data = parseYaml(text, { maxAliasCount: 100 });
   } catch (e) {
-    throw new PublisherError(
-      "input",
-      "InvalidVendorSeed",
-      `${path} is not valid YAML or JSON: ${(e as Error).message}`,
-      {
-        cause: e,
-      },
-    );
+    throw new PublisherError("InvalidVendorSeed", `${path} is not valid YAML or JSON: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   return parseVendorSeed(data, { source: path, baseDir: dirname(resolve(path)) });
 }

@@ -6,6 +6,7 @@
 import type { DefinitionProblem } from "../core/app-definition/errors.js";
 import { formatProblem } from "../core/app-definition/errors.js";
 import { PublisherError } from "../core/errors.js";
+import type { CodeOfKind } from "../core/error-codes.js";
 
 export type { DefinitionProblem as CatalogProblem } from "../core/app-definition/errors.js";
 
@@ -16,7 +17,6 @@ export class ManifestError extends PublisherError {
   constructor(what: string, problems: readonly DefinitionProblem[], hint?: string) {
     const lines = problems.map(formatProblem);
     super(
-      "input",
       "InvalidManifest",
       lines.length === 1
         ? `Invalid ${what}: ${lines[0]}`
@@ -32,6 +32,11 @@ export class ManifestError extends PublisherError {
   }
 }
 
-export function catalogError(code: string, message: string, hint: string, cause?: unknown): PublisherError {
-  return new PublisherError("input", code, message, { hint, cause });
+export function catalogError(
+  code: CodeOfKind<"input">,
+  message: string,
+  hint: string,
+  cause?: unknown,
+): PublisherError {
+  return new PublisherError(code, message, { hint, cause });
 }

@@ -58,7 +58,6 @@ export function catalogHttp(pipeline: HttpPipeline): CatalogHttp {
         if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location !== undefined) {
           if (hop >= MAX_REDIRECTS)
             throw new PublisherError(
-              "network",
               "TooManyRedirects",
               `The ${what} ${redactUrl(url.href)} redirects more than ${MAX_REDIRECTS} times.`,
               { hint: "Check the URL; a redirect loop is a server problem." },
@@ -66,14 +65,9 @@ export function catalogHttp(pipeline: HttpPipeline): CatalogHttp {
           url = checkUrl(new URL(res.headers.location, url).href, `${what} (redirected from ${url.host})`);
           continue;
         }
-        throw new PublisherError(
-          "network",
-          "CatalogHttpError",
-          `GET ${redactUrl(url.href)} answered HTTP ${res.status}.`,
-          {
-            hint: "Check the source URL, or try again later if the server is failing.",
-          },
-        );
+        throw new PublisherError("CatalogHttpError", `GET ${redactUrl(url.href)} answered HTTP ${res.status}.`, {
+          hint: "Check the source URL, or try again later if the server is failing.",
+        });
       }
     },
   };

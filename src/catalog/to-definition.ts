@@ -27,6 +27,7 @@ import type {
 } from "../core/app-definition/schema.js";
 import { appDefinitionSchema, DEFAULT_RETURN_CODES } from "../core/app-definition/schema.js";
 import { MAX_VERSION_LENGTH } from "../core/app-definition/stamp.js";
+import type { CodeOfKind } from "../core/error-codes.js";
 import { catalogError } from "./errors.js";
 import { renderTemplate } from "./powershell.js";
 import type { RequestedArchitecture, RequestedScope, Selection } from "./select.js";
@@ -328,7 +329,7 @@ export function toDefinition(manifest: WingetManifest, options: ToDefinitionOpti
   const msiLike = type === "msi" || type === "wix";
   const scope = selection.scope;
   const explanations = [...selection.reasons];
-  const refuse = (code: string, message: string, hint: string): never => {
+  const refuse = (code: CodeOfKind<"input">, message: string, hint: string): never => {
     throw catalogError(code, `${manifest.id} ${manifest.version}, Installers[${inst.index}]: ${message}`, hint);
   };
   if (manifest.version.length > MAX_VERSION_LENGTH)

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { defaultLogDir, RunLog } from "../clients/http/log-file.js";
 import { SecretRegistry } from "../clients/http/redact.js";
 import { packageVersion } from "../clients/http/user-agent.js";
-import { isPublisherError, PublisherError } from "../core/errors.js";
+import { isPublisherError, PublisherError, reportedCode } from "../core/errors.js";
 import type { Command, CommandContext } from "./command.js";
 import { COMMANDS, loadCommand } from "./commands/index.js";
 import { EXIT_CODES } from "./exit-codes.js";
@@ -36,7 +36,7 @@ const GLOBAL_SPECS = specsOf(globalOptions);
 
 class UsageError extends PublisherError {
   constructor(message: string, hint?: string) {
-    super("usage", "Usage", message, hint === undefined ? {} : { hint });
+    super("Usage", message, hint === undefined ? {} : { hint });
   }
 }
 
@@ -232,7 +232,7 @@ function stopOnSignal(signal: NodeJS.Signals, controller: AbortController, stder
   }
   const again = signal === "SIGINT" ? "Ctrl-C" : signal;
   stderr.write(`${signal}: stopping (a second ${again} ends the run at once).\n`);
-  controller.abort(new PublisherError("cancelled", "Cancelled", `Cancelled by ${signal}.`));
+  controller.abort(new PublisherError("Cancelled", `Cancelled by ${signal}.`));
   // Unref'd: a run that stops in time exits as usual; one that stays alive is ended.
   setTimeout(
     () => endBySignal(signal, stderr, `the run did not stop within ${STOP_GRACE_MS / 1000} s of ${signal}: ending it.`),
@@ -256,7 +256,12 @@ function reportError(stderr: NodeJS.WritableStream, e: unknown, runLog: RunLog |
   const logged = runLog?.written === true ? runLog : undefined;
   const logHint = logged ? `The log of this run (for a support case): ${logged.path}` : undefined;
   if (isPublisherError(e)) {
-    logged?.record("error", e.message, { code: e.code, kind: e.kind, exitCode: EXIT_CODES[e.kind] });
+    logged?.record("error", e.message, {
+      code: reportedCode(e),
+      errorCode: e.code,
+      kind: e.kind,
+      exitCode: EXIT_CODES[e.kind],
+    });
     stderr.write(`error: ${e.message}\n`);
     const hint = [e.hint, logHint].filter(Boolean).join(" ");
     if (hint) stderr.write(`hint: ${hint}\n`);

@@ -98,7 +98,7 @@ export async function loadAppDefinition(file: string, options: LoadOptions = {})
     text = await readBoundedText({ path, what: "app definition", maxBytes: DEFINITION_FILE_LIMITS.definitionBytes });
   } catch (e) {
     if (isPublisherError(e) && e.code === "FileNotFound")
-      throw new PublisherError("input", "AppDefinitionNotFound", e.message, {
+      throw new PublisherError("AppDefinitionNotFound", e.message, {
         cause: e,
         hint: "Check the path; definitions are YAML or JSON files.",
       });
@@ -186,7 +186,6 @@ async function allowedFolders(dirs: readonly string[], cwd: string): Promise<str
     const s = await stat(abs).catch(() => undefined);
     if (!s?.isDirectory())
       throw new PublisherError(
-        "input",
         "AllowPathNotFolder",
         `The folder given with --allow-path ${d} ${s ? "is not a folder" : "does not exist"}.`,
         { hint: "Give --allow-path an existing folder (the folder holding the files your definitions name)." },

@@ -195,8 +195,7 @@ export class Compressor {
         const buf = Buffer.allocUnsafe(1024 * 1024);
         for (let pos = 0; pos < compressedSize;) {
           const { bytesRead } = await s.fh.read(buf, 0, Math.min(buf.length, compressedSize - pos), pos);
-          if (bytesRead === 0)
-            throw new PublisherError("input", "SpillTruncated", `Temporary file ${s.path} was truncated.`);
+          if (bytesRead === 0) throw new PublisherError("SpillTruncated", `Temporary file ${s.path} was truncated.`);
           pos += bytesRead;
           yield buf.subarray(0, bytesRead);
         }
@@ -225,7 +224,7 @@ function memoryFile(method: 0 | 8, crc: number, size: number, chunks: Buffer[]):
 }
 
 function changedWhilePackaging(entry: SourceEntry): PublisherError {
-  return new PublisherError("input", "SourceChanged", `"${entry.zipName}" changed size while it was being packaged.`, {
+  return new PublisherError("SourceChanged", `"${entry.zipName}" changed size while it was being packaged.`, {
     hint: "Stop whatever is writing to the source folder and package again.",
   });
 }

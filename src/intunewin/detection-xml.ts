@@ -102,7 +102,7 @@ export function writeDetectionXml(info: DetectionInfo): Buffer {
 }
 
 function invalid(what: string): PublisherError {
-  return new PublisherError("input", "DetectionXmlInvalid", `Detection.xml ${what}.`, {
+  return new PublisherError("DetectionXmlInvalid", `Detection.xml ${what}.`, {
     hint: "The package is damaged or was not made by a compatible tool: package the setup folder again.",
   });
 }

@@ -8,14 +8,14 @@ export function mapFsError(e: unknown): unknown {
   const err = e as NodeJS.ErrnoException;
   if (e instanceof PublisherError || typeof err?.code !== "string") return e;
   if (err.code === "EACCES" || err.code === "EPERM") {
-    return new PublisherError("input", "AccessDenied", `Permission denied on "${err.path ?? "a file"}".`, {
+    return new PublisherError("AccessDenied", `Permission denied on "${err.path ?? "a file"}".`, {
       hint: "Make the source folder readable and the output folder writable for this user.",
       cause: e,
     });
   }
   if (err.code === "ENOSPC" || err.code === "EDQUOT") {
     const what = err.code === "EDQUOT" ? "The disk quota of the output folder is used up" : "The output disk is full";
-    return new PublisherError("input", "DiskFull", `${what} (${err.code}); nothing was written.`, {
+    return new PublisherError("DiskFull", `${what} (${err.code}); nothing was written.`, {
       hint: "Free space in the output folder's file system, or choose an output folder on another disk.",
       cause: e,
     });

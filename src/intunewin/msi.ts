@@ -72,7 +72,7 @@ export function parseMsi(bytes: Uint8Array, displayName = "MSI data"): MsiMetada
 
 function unreadable(path: string, cause: unknown): PublisherError {
   const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
-  return new PublisherError("input", "MsiUnreadable", `Cannot read the MSI "${path}" (${reason}).`, {
+  return new PublisherError("MsiUnreadable", `Cannot read the MSI "${path}" (${reason}).`, {
     hint: "Check that the path names an existing, readable .msi file.",
     cause,
   });
@@ -84,7 +84,7 @@ function corrupt(displayName: string, cause: unknown): unknown {
   if (!(cause instanceof MsiFormatError || cause instanceof CfbFormatError || cause instanceof RangeError))
     return cause;
   const problem = cause instanceof RangeError ? "a structure in it runs past the end of its stream" : cause.message;
-  return new PublisherError("input", "MsiCorrupt", `"${displayName}" is not a readable MSI: ${problem}.`, {
+  return new PublisherError("MsiCorrupt", `"${displayName}" is not a readable MSI: ${problem}.`, {
     hint: "Make sure the file is a complete Windows Installer package: download or build it again.",
     cause,
   });

@@ -72,17 +72,17 @@ async function resolveInputs(o: PackageOptions): Promise<Resolved> {
   try {
     st = await stat(source);
   } catch {
-    throw new PublisherError("input", "SourceNotFound", `The source folder "${o.sourceDir}" does not exist.`, {
+    throw new PublisherError("SourceNotFound", `The source folder "${o.sourceDir}" does not exist.`, {
       hint: "Pass --source the folder that holds the setup file and everything it needs.",
     });
   }
   if (!st.isDirectory()) {
-    throw new PublisherError("input", "SourceNotAFolder", `The source "${o.sourceDir}" is a file, not a folder.`, {
+    throw new PublisherError("SourceNotAFolder", `The source "${o.sourceDir}" is a file, not a folder.`, {
       hint: "Pass --source the folder that holds the setup file, and --setup the file's name.",
     });
   }
   if ((await readdir(source)).length === 0) {
-    throw new PublisherError("input", "SourceEmpty", `The source folder "${o.sourceDir}" is empty.`, {
+    throw new PublisherError("SourceEmpty", `The source folder "${o.sourceDir}" is empty.`, {
       hint: "Put the setup file and the files it needs in the source folder.",
     });
   }
@@ -92,35 +92,25 @@ async function resolveInputs(o: PackageOptions): Promise<Resolved> {
   try {
     setupReal = await realpath(setupAbs);
   } catch {
-    throw new PublisherError("input", "SetupNotFound", `The setup file "${o.setupFile}" is not in "${o.sourceDir}".`, {
+    throw new PublisherError("SetupNotFound", `The setup file "${o.setupFile}" is not in "${o.sourceDir}".`, {
       hint: "Pass --setup a file that exists in the source folder (a name relative to it, e.g. setup.exe).",
     });
   }
   if (!isInside(sourceReal, setupReal) || setupReal === sourceReal) {
-    throw new PublisherError(
-      "input",
-      "SetupOutsideSource",
-      `The setup file "${o.setupFile}" is outside the source folder.`,
-      {
-        hint: "Move the setup file into the source folder: Intune runs it from the extracted package.",
-      },
-    );
+    throw new PublisherError("SetupOutsideSource", `The setup file "${o.setupFile}" is outside the source folder.`, {
+      hint: "Move the setup file into the source folder: Intune runs it from the extracted package.",
+    });
   }
   if (!(await stat(setupReal)).isFile()) {
-    throw new PublisherError("input", "SetupNotAFile", `The setup file "${o.setupFile}" is not a file.`, {
+    throw new PublisherError("SetupNotAFile", `The setup file "${o.setupFile}" is not a file.`, {
       hint: "Pass --setup the installer file itself (e.g. setup.exe, install.ps1 or product.msi).",
     });
   }
   const outDir = resolve(o.outDir);
   if (isInside(sourceReal, await existingRealpath(outDir))) {
-    throw new PublisherError(
-      "input",
-      "OutputInsideSource",
-      `The output folder "${o.outDir}" is inside the source folder.`,
-      {
-        hint: "Choose an output folder outside the source folder, or the package would try to include itself.",
-      },
-    );
+    throw new PublisherError("OutputInsideSource", `The output folder "${o.outDir}" is inside the source folder.`, {
+      hint: "Choose an output folder outside the source folder, or the package would try to include itself.",
+    });
   }
   return { source, setupAbs, setupRel: relative(sourceReal, setupReal).split(sep).join("\\"), outDir };
 }

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { PublisherError } from "../core/errors.js";
+import { hasKind, type CodeOfKind } from "../core/error-codes.js";
 import { formatLimit } from "../platform/fs.js";
 import { parseDetectionXml, type DetectionInfo } from "./detection-xml.js";
 import {
@@ -45,20 +46,20 @@ export const MAX_DETECTION_XML_BYTES = 1024 * 1024;
 const DAMAGED_HINT =
   "Check the path, or download or package the file again: it may be truncated or not an .intunewin at all.";
 
-export function notAPackage(path: string, why: string, code = "PackageCorrupt"): PublisherError {
-  return new PublisherError("input", code, `"${path}" is not a valid .intunewin package: ${why}.`, {
+export function notAPackage(path: string, why: string, code: CodeOfKind<"input"> = "PackageCorrupt"): PublisherError {
+  return new PublisherError(code, `"${path}" is not a valid .intunewin package: ${why}.`, {
     hint: DAMAGED_HINT,
   });
 }
 
 /** Problems with the outer zip: structure as `input`, content that fails its own record as `integrity`. */
 function outerFail(path: string): ZipFail {
-  return (kind, code, why) =>
-    kind === "integrity"
-      ? new PublisherError("integrity", code, `"${path}" is damaged: ${why}.`, {
+  return (code, why) =>
+    hasKind(code, "integrity")
+      ? new PublisherError(code, `"${path}" is damaged: ${why}.`, {
           hint: "The package was altered or damaged after it was made: get or make a fresh copy.",
         })
-      : new PublisherError(kind, code, `"${path}" is not a valid .intunewin package: ${why}.`, { hint: DAMAGED_HINT });
+      : new PublisherError(code, `"${path}" is not a valid .intunewin package: ${why}.`, { hint: DAMAGED_HINT });
 }
 
 /** Reads a small entry whole (its size is checked on its record before). */

@@ -31,7 +31,6 @@ function isInside(root: string, p: string): boolean {
 
 function unsafeName(display: string, problem: string): PublisherError {
   return new PublisherError(
-    "input",
     "UnsafeFileName",
     `"${display}" in the source folder has a name Windows cannot hold: ${problem}.`,
     {
@@ -46,7 +45,6 @@ function checkNames(raw: Buffer[], prefix: string): string[] {
     const name = bytes.toString("utf8");
     if (!Buffer.from(name, "utf8").equals(bytes)) {
       throw new PublisherError(
-        "input",
         "NameNotUtf8",
         `"${prefix.replaceAll("\\", sep) + name}" in the source folder has a name that is not valid UTF-8 (the bytes shown as \ufffd).`,
         { hint: "Rename it with UTF-8 characters: Windows names are Unicode." },
@@ -75,18 +73,12 @@ export async function listSource(sourceRoot: string): Promise<SourceEntry[]> {
     try {
       real = await realpath(abs);
     } catch {
-      throw new PublisherError(
-        "input",
-        "BrokenSymlink",
-        `"${display}" in the source folder is a broken symbolic link.`,
-        {
-          hint: "Remove the link or point it at a file inside the source folder.",
-        },
-      );
+      throw new PublisherError("BrokenSymlink", `"${display}" in the source folder is a broken symbolic link.`, {
+        hint: "Remove the link or point it at a file inside the source folder.",
+      });
     }
     if (!isInside(rootReal, real)) {
       throw new PublisherError(
-        "input",
         "SymlinkEscapesSource",
         `"${display}" in the source folder is a symbolic link to "${real}", outside the source folder.`,
         { hint: "Copy the target into the source folder, or remove the link." },
@@ -97,7 +89,7 @@ export async function listSource(sourceRoot: string): Promise<SourceEntry[]> {
 
   async function walk(dirAbs: string, dirReal: string, prefix: string): Promise<void> {
     if (visiting.has(dirReal)) {
-      throw new PublisherError("input", "SymlinkLoop", `The source folder has a symbolic-link loop at "${prefix}".`, {
+      throw new PublisherError("SymlinkLoop", `The source folder has a symbolic-link loop at "${prefix}".`, {
         hint: "Remove the link that points back at one of its parent folders.",
       });
     }
@@ -107,7 +99,6 @@ export async function listSource(sourceRoot: string): Promise<SourceEntry[]> {
       if (windowsUpper(names[i - 1]!) === windowsUpper(names[i]!)) {
         const [a, b] = [names[i - 1]!, names[i]!].map((n) => prefix.replaceAll("\\", sep) + n);
         throw new PublisherError(
-          "input",
           "NamesDifferInCase",
           `"${a}" and "${b}" in the source folder differ only in case: on Windows they are one name, and one would replace the other.`,
           { hint: "Rename or remove one of them." },
@@ -134,7 +125,6 @@ export async function listSource(sourceRoot: string): Promise<SourceEntry[]> {
       } else {
         const kind = st.isFIFO() ? "a named pipe (FIFO)" : st.isSocket() ? "a socket" : "a device";
         throw new PublisherError(
-          "input",
           "UnsupportedFileType",
           `"${display}" in the source folder is ${kind}, not a regular file or folder.`,
           {

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PublisherError } from "../core/errors.js";
+import { hasKind, type CodeOfKind } from "../core/error-codes.js";
 import { crc32 } from "./crc32.js";
 import type { DetectionInfo } from "./detection-xml.js";
 import yauzl from "yauzl";
@@ -44,8 +45,8 @@ export interface UnpackResult {
   folders: number;
 }
 
-function integrity(code: string, message: string): PublisherError {
-  return new PublisherError("integrity", code, message, {
+function integrity(code: CodeOfKind<"integrity">, message: string): PublisherError {
+  return new PublisherError(code, message, {
     hint: "The package was altered or damaged after it was made: get or make a fresh copy.",
   });
 }
@@ -165,7 +166,6 @@ export function defaultMaxExtractedSize(packageSize: number): number {
 
 function unsafe(pkgPath: string, why: string): PublisherError {
   return new PublisherError(
-    "input",
     "UnsafeEntry",
     `"${pkgPath}" holds an entry that would be written outside the output folder (${why}); nothing was extracted.`,
     {
@@ -178,10 +178,10 @@ const UNTRUSTED = "Do not trust this package: neither this tool nor Microsoft's 
 
 /** A refusal of the inner zip before anything is extracted (input), or a failed check of its data (integrity). */
 function contentFail(pkgPath: string): ZipFail {
-  return (kind, code, why) =>
-    kind === "integrity"
+  return (code, why) =>
+    hasKind(code, "integrity")
       ? integrity(code, `The content of "${pkgPath}" is damaged: ${why}.`)
-      : new PublisherError(kind, code, `"${pkgPath}" cannot be unpacked: ${why}; nothing was extracted.`, {
+      : new PublisherError(code, `"${pkgPath}" cannot be unpacked: ${why}; nothing was extracted.`, {
           hint: UNTRUSTED,
         });
 }
@@ -191,7 +191,6 @@ function tooLarge(pkgPath: string, what: string, limit: number, defaulted: boole
     ? `${EXTRACTED_SIZE_RATIO} times the package's size, at least ${formatLimit(MIN_EXTRACTED_SIZE_LIMIT)}`
     : "--max-extracted-size";
   return new PublisherError(
-    "input",
     "ExtractedTooLarge",
     `"${pkgPath}" ${what}, over the limit of ${formatLimit(limit)} (${why}); nothing was extracted.`,
     {
@@ -229,7 +228,6 @@ async function planExtraction(archive: ZipArchive, zip: yauzl.ZipFile, pkgPath: 
     limits.maxEntries,
     () =>
       new PublisherError(
-        "input",
         "TooManyEntries",
         `"${pkgPath}" holds ${archive.entryCount} entries or more, over the limit of ${limits.maxEntries}; nothing was extracted.`,
         { hint: "If you trust the package, raise the limit: --max-entries N." },
@@ -240,12 +238,11 @@ async function planExtraction(archive: ZipArchive, zip: yauzl.ZipFile, pkgPath: 
       if (name.includes("\0") || segments.length === 0 || segments.some((s) => s === "." || s === ".."))
         throw unsafe(pkgPath, JSON.stringify(name));
       const problem = windowsPathProblem(segments);
-      if (problem) throw fail("input", "UnsafeName", `the entry "${name}" has a name Windows cannot hold (${problem})`);
-      if (item.symlink) throw fail("input", "SymlinkEntry", `the entry "${name}" is a symbolic link`);
-      if (item.flags & 1) throw fail("input", "EncryptedEntry", `the entry "${name}" is encrypted with a zip password`);
+      if (problem) throw fail("UnsafeName", `the entry "${name}" has a name Windows cannot hold (${problem})`);
+      if (item.symlink) throw fail("SymlinkEntry", `the entry "${name}" is a symbolic link`);
+      if (item.flags & 1) throw fail("EncryptedEntry", `the entry "${name}" is encrypted with a zip password`);
       if (item.method !== 0 && item.method !== 8) {
         throw fail(
-          "input",
           "UnsupportedCompression",
           `the entry "${name}" uses compression method ${item.method}; only stored (0) and deflate (8) are read`,
         );
@@ -266,7 +263,7 @@ async function planExtraction(archive: ZipArchive, zip: yauzl.ZipFile, pkgPath: 
     if (e instanceof PublisherError) throw e;
     const msg = (e as Error).message;
     if (/absolute path|invalid relative path|invalid characters/.test(msg)) throw unsafe(pkgPath, msg);
-    throw fail("input", "InnerZipCorrupt", `its zip directory is damaged (${msg})`);
+    throw fail("InnerZipCorrupt", `its zip directory is damaged (${msg})`);
   });
 
   // Names as Windows compares them, segments joined by NUL (below every other character): sorted, a file is
@@ -281,10 +278,9 @@ async function planExtraction(archive: ZipArchive, zip: yauzl.ZipFile, pkgPath: 
     if (a.key === b.key) {
       if (a.p.isDir && b.p.isDir) continue; // a folder listed twice does no harm
       if (a.p.isDir !== b.p.isDir) {
-        throw fail("input", "EntryClash", `"${an}" and "${bn}" name one path as both a file and a folder`);
+        throw fail("EntryClash", `"${an}" and "${bn}" name one path as both a file and a folder`);
       }
       throw fail(
-        "input",
         "DuplicateEntry",
         an === bn
           ? `it holds two entries named "${an}"`
@@ -292,7 +288,7 @@ async function planExtraction(archive: ZipArchive, zip: yauzl.ZipFile, pkgPath: 
       );
     }
     if (!a.p.isDir && b.key.startsWith(a.key + "\0")) {
-      throw fail("input", "EntryClash", `"${an}" is a file, but "${bn}" needs a folder of that name`);
+      throw fail("EntryClash", `"${an}" is a file, but "${bn}" needs a folder of that name`);
     }
   }
   await locateData(archive, items);
@@ -308,8 +304,8 @@ async function extractZip(
   signal?: AbortSignal,
 ): Promise<{ files: number; folders: number }> {
   const fail = contentFail(pkgPath);
-  const { archive, zip } = await openZipArchive({ path: zipPath, what: "decrypted content" }, (kind, code, why) =>
-    fail(kind, code.startsWith("Package") ? "InnerZipCorrupt" : code, why),
+  const { archive, zip } = await openZipArchive({ path: zipPath, what: "decrypted content" }, (code, why) =>
+    fail(code.startsWith("Package") ? "InnerZipCorrupt" : code, why),
   );
   try {
     const { planned } = await planExtraction(archive, zip, pkgPath, limits);
@@ -366,7 +362,6 @@ function writeError(e: unknown, name: string, pkgPath: string): unknown {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === "ENAMETOOLONG") {
     return new PublisherError(
-      "input",
       "NameTooLong",
       `"${name}" in "${pkgPath}" is too long a path for this file system (ENAMETOOLONG); nothing was extracted.`,
       { hint: "Unpack into a folder with a shorter path, or on a file system that allows longer names." },
@@ -374,7 +369,6 @@ function writeError(e: unknown, name: string, pkgPath: string): unknown {
   }
   if (code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
     return new PublisherError(
-      "input",
       "EntryClash",
       `"${name}" in "${pkgPath}" clashes with another entry (${code}); nothing was extracted.`,
       { hint: UNTRUSTED },
@@ -400,7 +394,7 @@ async function unpackUnmapped(options: UnpackOptions): Promise<UnpackResult> {
   const pkg = await openPackage(options.packagePath);
   try {
     if (!options.keepZip && !(await isEmptyOrMissing(outDir))) {
-      throw new PublisherError("input", "OutputNotEmpty", `The output folder "${options.outDir}" is not empty.`, {
+      throw new PublisherError("OutputNotEmpty", `The output folder "${options.outDir}" is not empty.`, {
         hint: "Choose a new or empty folder for --out: unpack never mixes a package's files with others.",
       });
     }

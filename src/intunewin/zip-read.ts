@@ -11,11 +11,13 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createInflateRaw } from "node:zlib";
 import yauzl from "yauzl";
-import { InternalError, type ErrorKind, type PublisherError } from "../core/errors.js";
+import { InternalError, type PublisherError } from "../core/errors.js";
+import type { CodeOfKind } from "../core/error-codes.js";
 import { openRegularFile, type FileRef } from "../platform/fs.js";
 
 /** Builds the error for a problem with this zip; `why` completes a sentence about it. */
-export type ZipFail = (kind: ErrorKind, code: string, why: string) => PublisherError;
+/** Builds the refusal for `code`; its kind (input or integrity) comes from the error catalogue. */
+export type ZipFail = (code: CodeOfKind<"input" | "integrity">, why: string) => PublisherError;
 
 /** One central-directory entry, without its extra fields and comment. */
 export interface ZipItem {
@@ -75,7 +77,7 @@ class HandleReader extends yauzl.RandomAccessReader {
 
 /**
  * Opens a zip through {@link openRegularFile} (a FIFO or device is refused, never waited on) and reads its end
- * records. A file that is not a zip fails with `fail("input", …)`.
+ * records. A file that is not a zip fails with `fail(code, …)` (an input code).
  */
 export async function openZipArchive(
   ref: FileRef,
@@ -83,7 +85,7 @@ export async function openZipArchive(
 ): Promise<{ archive: ZipArchive; zip: yauzl.ZipFile }> {
   const { handle, stats } = await openRegularFile(ref);
   try {
-    if (stats.size === 0) throw fail("input", "PackageEmpty", "the file is empty (0 bytes)");
+    if (stats.size === 0) throw fail("PackageEmpty", "the file is empty (0 bytes)");
     const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
       yauzl.fromRandomAccessReader(
         new HandleReader(handle),
@@ -92,13 +94,13 @@ export async function openZipArchive(
         (err, z) => (err ? reject(err) : resolve(z)),
       ),
     ).catch((e: unknown) => {
-      throw fail("input", "PackageCorrupt", `it is not a complete zip file (${(e as Error).message})`);
+      throw fail("PackageCorrupt", `it is not a complete zip file (${(e as Error).message})`);
     });
     // yauzl keeps where the central directory starts as its read cursor until the first entry is read.
     const centralDirectoryOffset = (zip as unknown as { readEntryCursor: number }).readEntryCursor;
     if (typeof centralDirectoryOffset !== "number" || centralDirectoryOffset > stats.size) {
       zip.close();
-      throw fail("input", "PackageCorrupt", "its end record places the central directory past the end of the file");
+      throw fail("PackageCorrupt", "its end record places the central directory past the end of the file");
     }
     const archive: ZipArchive = {
       path: ref.path,
@@ -183,7 +185,7 @@ export async function locateData(archive: ZipArchive, items: readonly ZipItem[])
   for (const item of sorted) {
     const at = item.localHeaderOffset;
     if (at + 30 > cd) {
-      throw fail("input", "BadLocalHeader", `the local header of "${item.name}" lies outside the entries' area`);
+      throw fail("BadLocalHeader", `the local header of "${item.name}" lies outside the entries' area`);
     }
     if (at < windowStart || at + 30 > windowStart + windowLength) {
       windowStart = at;
@@ -191,11 +193,10 @@ export async function locateData(archive: ZipArchive, items: readonly ZipItem[])
     }
     const header = window.subarray(at - windowStart, at - windowStart + 30);
     if (at + 30 > windowStart + windowLength || header.readUInt32LE(0) !== SIG_LOCAL) {
-      throw fail("input", "BadLocalHeader", `"${item.name}" points at offset ${at}, where no local header starts`);
+      throw fail("BadLocalHeader", `"${item.name}" points at offset ${at}, where no local header starts`);
     }
     if (previous && at < previousEnd) {
       throw fail(
-        "input",
         "OverlappingEntries",
         `the entries "${previous.name}" and "${item.name}" share bytes (overlapping entries, the trick behind zip bombs)`,
       );
@@ -204,7 +205,6 @@ export async function locateData(archive: ZipArchive, items: readonly ZipItem[])
     const end = item.dataStart + item.compressedSize;
     if (end > cd) {
       throw fail(
-        "input",
         "OverlappingEntries",
         `the data of "${item.name}" runs into the zip's central directory (an overlapping entry)`,
       );
@@ -231,7 +231,7 @@ async function* readRange(archive: ZipArchive, item: ZipItem): AsyncGenerator<Bu
     const want = Math.min(1024 * 1024, length - done);
     const buf = Buffer.allocUnsafe(want);
     const got = await readFully(archive.handle, buf, item.dataStart + done, want);
-    if (got === 0) throw archive.fail("input", "PackageCorrupt", `the data of "${item.name}" is cut short`);
+    if (got === 0) throw archive.fail("PackageCorrupt", `the data of "${item.name}" is cut short`);
     done += got;
     yield got === want ? buf : buf.subarray(0, got);
   }
@@ -253,7 +253,6 @@ async function* inflateItem(archive: ZipArchive, item: ZipItem): AsyncGenerator<
   let count = 0;
   const sizeMismatch = (): PublisherError =>
     archive.fail(
-      "integrity",
       "EntrySizeMismatch",
       `"${item.name}" inflates to ${count > expected ? "more" : "fewer"} bytes than the ${expected} its record declares`,
     );
@@ -270,11 +269,7 @@ async function* inflateItem(archive: ZipArchive, item: ZipItem): AsyncGenerator<
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (typeof err.code === "string" && err.code.startsWith("Z_")) {
-      throw archive.fail(
-        "integrity",
-        "EntryDataCorrupt",
-        `the deflate data of "${item.name}" is damaged (${err.message})`,
-      );
+      throw archive.fail("EntryDataCorrupt", `the deflate data of "${item.name}" is damaged (${err.message})`);
     }
     throw e;
   } finally {

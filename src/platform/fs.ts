@@ -53,7 +53,6 @@ function kindOf(s: Stats): string {
 export function fileTooLarge(ref: FileRef, size: number | undefined, maxBytes: number): PublisherError {
   const got = size === undefined ? "larger than" : `${formatLimit(size)}, over`;
   return new PublisherError(
-    "input",
     "FileTooLarge",
     `The ${ref.what} ${ref.path} is ${got} the limit of ${formatLimit(maxBytes)}.`,
     { hint: `Give a smaller ${ref.what}; the limits are listed in docs/limits.md.` },
@@ -63,34 +62,29 @@ export function fileTooLarge(ref: FileRef, size: number | undefined, maxBytes: n
 function openError(ref: FileRef, e: unknown): PublisherError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === "ENOENT" || code === "ENOTDIR")
-    return new PublisherError("input", "FileNotFound", `The ${ref.what} ${ref.path} does not exist.`, {
+    return new PublisherError("FileNotFound", `The ${ref.what} ${ref.path} does not exist.`, {
       cause: e,
       hint: "Check the path.",
     });
   if (code === "EISDIR") return notRegular(ref, "a folder");
   if (code === "EACCES" || code === "EPERM")
-    return new PublisherError("input", "FileNotReadable", `The ${ref.what} ${ref.path} cannot be read (${code}).`, {
+    return new PublisherError("FileNotReadable", `The ${ref.what} ${ref.path} cannot be read (${code}).`, {
       cause: e,
       hint: "Check the file's permissions.",
     });
   if (code === "ELOOP")
-    return new PublisherError("input", "FileNotFound", `The ${ref.what} ${ref.path} is a symbolic link loop.`, {
+    return new PublisherError("FileNotFound", `The ${ref.what} ${ref.path} is a symbolic link loop.`, {
       cause: e,
       hint: "Check the path.",
     });
-  return new PublisherError(
-    "input",
-    "FileNotReadable",
-    `Cannot open the ${ref.what} ${ref.path} (${code ?? "error"}).`,
-    {
-      cause: e,
-      hint: "Check the path and the file's permissions.",
-    },
-  );
+  return new PublisherError("FileNotReadable", `Cannot open the ${ref.what} ${ref.path} (${code ?? "error"}).`, {
+    cause: e,
+    hint: "Check the path and the file's permissions.",
+  });
 }
 
 function notRegular(ref: FileRef, kind: string): PublisherError {
-  return new PublisherError("input", "NotRegularFile", `The ${ref.what} ${ref.path} is ${kind}, not a regular file.`, {
+  return new PublisherError("NotRegularFile", `The ${ref.what} ${ref.path} is ${kind}, not a regular file.`, {
     hint: `Name a regular file as the ${ref.what}.`,
   });
 }
@@ -166,7 +160,6 @@ export async function resolveInsideRoots(
   const realRoots = await Promise.all(roots.map((r) => realpath(resolve(r)).catch(() => resolve(r))));
   if (realRoots.some((r) => isInside(r, real))) return real;
   throw new PublisherError(
-    "input",
     "OutsideAllowedRoots",
     `The ${ref.what} ${written} resolves to ${real}, outside the folders this run may read (${realRoots.join(", ")}).`,
     {

@@ -30,8 +30,8 @@ import {
   toWin32LobAppPatchBody,
 } from "../core/app-definition/to-graph.js";
 import { changedProperties } from "../core/app-definition/diff.js";
-import { isPublisherError, PublisherError } from "../core/errors.js";
-import type { ErrorKind } from "../core/errors.js";
+import { isPublisherError, PublisherError, reportedCode } from "../core/errors.js";
+import type { ErrorCode, ErrorKind } from "../core/errors.js";
 import { classifyTenantApps, currentApp, partialPatch, planPublish } from "../core/plan/plan.js";
 import type { CategoryChanges, CategoryRef, DesiredApp, Plan, PlanItem, TenantApp } from "../core/plan/plan.js";
 import { resolveCategories, resolveScopeTags } from "../core/plan/resolve.js";
@@ -119,7 +119,11 @@ export interface AppOutcome {
   upload?: Pick<UploadResult, "blockCount" | "blocksSent" | "bytesSent" | "renewals" | "resumed">;
   /** what the targeting step did: assignments, relationships, ESP profiles, deleted versions, stamp record */
   targeting?: TargetingOutcome;
-  error?: { kind: ErrorKind; code: string; message: string; step: PublishStep };
+  /**
+   * `code`: the service's code when a service answered with one, else ours (as printed before the catalogue);
+   * `errorCode`: ours, always (docs/cli.md#error-codes)
+   */
+  error?: { kind: ErrorKind; code: string; errorCode: ErrorCode; message: string; step: PublishStep };
   compensation?: Compensation;
 }
 
@@ -302,7 +306,13 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
           ...(item.strategy === undefined ? {} : { strategy: item.strategy }),
           ...(item.appId === undefined ? {} : { appId: item.appId }),
           status: "failed",
-          error: { kind: "input", code: "PlanRefused", message: problems.join(" "), step: "plan" },
+          error: {
+            kind: "input",
+            code: "PlanRefused",
+            errorCode: "PlanRefused",
+            message: problems.join(" "),
+            step: "plan",
+          },
         };
         o.onEvent?.({ type: "done", id: item.id, outcome: outcomes[i] });
         return;
@@ -330,9 +340,9 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
       const e = t.error.cause;
       const err = isPublisherError(e)
         ? e
-        : new PublisherError("internal", "Internal", e instanceof Error ? e.message : String(e), { cause: e });
+        : new PublisherError("Internal", e instanceof Error ? e.message : String(e), { cause: e });
       x.status = "failed";
-      x.error = { kind: err.kind, code: err.code, message: err.message, step: t.error.step };
+      x.error = outcomeError(err, t.error.step);
     }
     if (t.error !== undefined || Object.keys(t.outcome).length > 0)
       o.onEvent?.({ type: "step", id: x.id, step: t.error?.step ?? "stamp", detail: targetingDetail(t) });
@@ -630,11 +640,11 @@ class AppRun {
   private async failed(out: AppOutcome, e: unknown): Promise<AppOutcome> {
     const err = isPublisherError(e)
       ? e
-      : new PublisherError("internal", "Internal", e instanceof Error ? e.message : String(e), { cause: e });
+      : new PublisherError("Internal", e instanceof Error ? e.message : String(e), { cause: e });
     const result: AppOutcome = {
       ...out,
       status: "failed",
-      error: { kind: err.kind, code: err.code, message: err.message, step: this.step },
+      error: outcomeError(err, this.step),
     };
     if (this.created === undefined) return result;
     const appId = this.created;
@@ -729,6 +739,10 @@ export function describeFailure(o: AppOutcome): string {
   return parts.join(" ");
 }
 
+function outcomeError(err: PublisherError, step: PublishStep): NonNullable<AppOutcome["error"]> {
+  return { kind: err.kind, code: reportedCode(err), errorCode: err.code, message: err.message, step };
+}
+
 /** The error a failed run exits with: the first failure's kind (so its exit code), every failure in the message. */
 export function publishError(result: PublishResult): PublisherError | undefined {
   const failed = result.outcomes.filter((o) => o.status === "failed");
@@ -736,8 +750,7 @@ export function publishError(result: PublishResult): PublisherError | undefined 
   const first = failed[0]!.error!;
   const lines = failed.map(describeFailure);
   return new PublisherError(
-    first.kind,
-    first.code,
+    first.errorCode,
     failed.length === 1
       ? `Publishing failed: ${lines[0]}`
       : `Publishing failed for ${failed.length} apps:\n${lines.map((l) => `  ${l}`).join("\n")}`,
@@ -746,6 +759,7 @@ export function publishError(result: PublishResult): PublisherError | undefined 
         failed.length < result.outcomes.length
           ? "The other apps were published. Fix the cause and run publish again: it continues where it stopped."
           : "Fix the cause and run publish again: it continues where it stopped.",
+      serviceCode: first.code === first.errorCode ? undefined : first.code,
     },
   );
 }

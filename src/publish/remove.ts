@@ -80,7 +80,6 @@ export async function planRemove(o: RemoveOptions): Promise<Removal> {
     const s = readStamp(app.notes);
     if (s.status !== "valid" && o.force !== true)
       throw new PublisherError(
-        "usage",
         "NotOurApp",
         `The app ${app.id} (${app.displayName}) was not published by intune-publisher (${s.status === "absent" ? "no ownership stamp in its notes" : "its ownership stamp cannot be read"}); it is not removed.`,
         { hint: "Pass --force to remove it anyway." },
@@ -116,7 +115,6 @@ export async function planRemove(o: RemoveOptions): Promise<Removal> {
   });
   if (plan.blocked.length > 0)
     throw new PublisherError(
-      "usage",
       "ForeignLinks",
       `Intune refuses to delete an app that other apps supersede or depend on, and these links belong to apps intune-publisher did not publish: ${plan.blocked
         .map((b) => `${appLabel(all, b.appId)} ${b.text.join(" and ")}`)
@@ -197,15 +195,15 @@ export async function applyRemoval(o: RemoveOptions, r: Removal): Promise<void> 
   } catch (e) {
     const err = isPublisherError(e)
       ? e
-      : new PublisherError("internal", "Internal", e instanceof Error ? e.message : String(e), { cause: e });
+      : new PublisherError("Internal", e instanceof Error ? e.message : String(e), { cause: e });
     const what = r.definitionId === null ? `${r.apps[0]?.appId ?? r.query}` : `every version of ${r.definitionId}`;
     throw new PublisherError(
-      err.kind,
       err.code,
       `Removal of ${what} stopped at "${step}": ${err.message}${done.length > 0 ? ` Done before: ${done.join("; ")}.` : " Nothing was changed."}`,
       {
         hint: `Run \`${rerun(o, r)}\` to finish it (it goes on where this run stopped).${err.hint ? ` ${err.hint}` : ""}`,
         cause: e,
+        serviceCode: err.serviceCode,
       },
     );
   }
@@ -219,7 +217,7 @@ export async function removeApps(
   const dryRun = o.dryRun === true;
   if (!dryRun) {
     if (o.confirm !== undefined && !(await o.confirm(removal)))
-      throw new PublisherError("cancelled", "NotConfirmed", "Nothing was removed: the removal was not confirmed.");
+      throw new PublisherError("NotConfirmed", "Nothing was removed: the removal was not confirmed.");
     await applyRemoval(o, removal);
   }
   return { removal, dryRun };

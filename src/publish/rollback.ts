@@ -155,14 +155,14 @@ async function applyRollback(api: IntuneApi, w: RollbackWork, signal?: AbortSign
   } catch (e) {
     const err = isPublisherError(e)
       ? e
-      : new PublisherError("internal", "Internal", e instanceof Error ? e.message : String(e), { cause: e });
+      : new PublisherError("Internal", e instanceof Error ? e.message : String(e), { cause: e });
     throw new PublisherError(
-      err.kind,
       err.code,
       `Rollback of ${plan.definitionId} from ${plan.from.version} to ${plan.to.version} stopped at "${step}": ${err.message}${done.length > 0 ? ` Done before: ${done.join("; ")}.` : " Nothing was changed."}`,
       {
         hint: `Run \`intune-publisher rollback ${plan.definitionId} --to ${plan.to.appId}\` again to finish it (it goes on where this run stopped).${err.hint ? ` ${err.hint}` : ""}`,
         cause: e,
+        serviceCode: err.serviceCode,
       },
     );
   }
@@ -179,7 +179,6 @@ async function restamp(
   const r = readStamp(fresh.notes);
   if (r.status !== "valid" || r.stamp.id !== o.stamp.id)
     throw new PublisherError(
-      "graph",
       "StampChanged",
       `The ownership stamp of ${o.app.id} changed while the rollback ran (${r.status === "valid" ? `it now names ${r.stamp.id}` : r.status === "absent" ? "it was removed" : r.reason}).`,
     );

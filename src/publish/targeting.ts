@@ -231,7 +231,6 @@ export async function applyTargeting(
     const found = finalIds.get(def) ?? stillCurrent.get(def);
     if (found === undefined)
       throw new PublisherError(
-        "graph",
         "LinkedAppNotPublished",
         `The app of ${def} was not published in this run (it failed), so the link to it is not written.`,
         { hint: `Fix ${def} and publish again: the link is made then.` },

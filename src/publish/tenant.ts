@@ -19,7 +19,6 @@ const is403 = (e: unknown): e is GraphError => e instanceof GraphError && e.stat
 export function permissionError(e: unknown, what: string, permission: string, field: string): unknown {
   if (is403(e)) {
     return new PublisherError(
-      "permission",
       "PermissionMissing",
       `Graph refused to list ${what} (403${e.requestId ? `, request-id ${e.requestId}` : ""}): the app registration needs ${permission} to resolve ${field}.`,
       {
@@ -57,7 +56,6 @@ export async function readEspProfiles(
     if (!is403(e)) throw e;
     if (mayGoWithout) return undefined;
     throw new PublisherError(
-      "permission",
       "PermissionMissing",
       `Graph refused to list the Enrollment Status Page profiles (403${e.requestId ? `, request-id ${e.requestId}` : ""}), and the app's ownership stamp records ESP membership: the app registration needs ${ESP_PERMISSION} for ${operation}.`,
       {

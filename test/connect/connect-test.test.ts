@@ -386,6 +386,7 @@ describe("connect test against the local tenant", () => {
     const last = events.at(-1);
     assert.equal(last?.["level"], "error");
     assert.equal(last?.["code"], "AADSTS7000215");
+    assert.equal(last?.["errorCode"], "SignInRefused");
     assert.equal(last?.["exitCode"], 3);
   });
 

@@ -173,9 +173,9 @@ describe("zip64", () => {
     );
     const { archive, zip } = await openZipArchive(
       { path, what: "test zip" },
-      (kind, code, why) => new PublisherError(kind, code, why),
+      (code, why) => new PublisherError(code, why),
     );
-    const entries = await readItems(zip, archive, 2, () => new PublisherError("input", "Test", "too many"));
+    const entries = await readItems(zip, archive, 2, () => new PublisherError("TooManyEntries", "too many"));
     await locateData(archive, entries); // zip64 sizes and offsets: no overlap, data before the directory
     await archive.close();
     assert.deepEqual(

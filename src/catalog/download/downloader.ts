@@ -169,12 +169,12 @@ function validatorOf(headers: Record<string, string>): string | undefined {
 function diskError(e: unknown, dir: string): unknown {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === "ENOSPC" || code === "EDQUOT")
-    return new PublisherError("input", "DiskFull", `The disk of the download cache ${dir} is full (${code}).`, {
+    return new PublisherError("DiskFull", `The disk of the download cache ${dir} is full (${code}).`, {
       hint: "Free space there, or point the cache elsewhere (XDG_CACHE_HOME).",
       cause: e,
     });
   if (code === "EACCES" || code === "EPERM")
-    return new PublisherError("input", "AccessDenied", `The download cache ${dir} is not writable (${code}).`, {
+    return new PublisherError("AccessDenied", `The download cache ${dir} is not writable (${code}).`, {
       hint: "Make it writable for this user, or point the cache elsewhere (XDG_CACHE_HOME).",
       cause: e,
     });
@@ -226,7 +226,7 @@ export class Downloader {
             request,
             error: isPublisherError(e)
               ? e
-              : new PublisherError("internal", "Internal", `Download failed: ${(e as Error).message}`, { cause: e }),
+              : new PublisherError("Internal", `Download failed: ${(e as Error).message}`, { cause: e }),
           };
         }
       }
@@ -319,7 +319,6 @@ export class Downloader {
           throw isPublisherError(e)
             ? e
             : new PublisherError(
-                "input",
                 "LockFileNotWritable",
                 `Cannot write the download lock file ${this.lock!.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
                 { hint: "Make its folder writable for this user.", cause: e },
@@ -351,14 +350,9 @@ export class Downloader {
     try {
       u = new URL(request.url);
     } catch {
-      throw new PublisherError(
-        "input",
-        "InvalidDownloadUrl",
-        `The download URL ${JSON.stringify(request.url)} is not a URL.`,
-        {
-          hint: "Give an absolute https:// URL.",
-        },
-      );
+      throw new PublisherError("InvalidDownloadUrl", `The download URL ${JSON.stringify(request.url)} is not a URL.`, {
+        hint: "Give an absolute https:// URL.",
+      });
     }
     if (request.sha256 !== undefined && !HEX64.test(request.sha256))
       throw badUrl(
@@ -424,14 +418,12 @@ export class Downloader {
         );
       if (seen.has(next.href))
         throw new PublisherError(
-          "network",
           "RedirectLoop",
           `The download of ${shown(url)} redirects in a loop (back to ${shown(next.href)} after ${hop + 1} redirects); nothing was downloaded.`,
           { hint: "The server is misconfigured; check the URL with the vendor." },
         );
       if (hop + 1 > this.o.maxRedirects)
         throw new PublisherError(
-          "network",
           "TooManyRedirects",
           `The download of ${shown(url)} was redirected more than ${this.o.maxRedirects} times; nothing was downloaded.`,
           { hint: "Check the URL with the vendor, or give the final URL." },

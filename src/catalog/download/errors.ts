@@ -1,5 +1,6 @@
 /** The downloader's refusals and failures, each a PublisherError with a code documented in docs/troubleshooting.md. */
 import { PublisherError } from "../../core/errors.js";
+import type { CodeOfKind } from "../../core/error-codes.js";
 import { formatLimit } from "../../platform/fs.js";
 import { redactUrl } from "../../clients/http/redact.js";
 
@@ -8,7 +9,6 @@ export const shown = (url: string): string => redactUrl(url);
 
 export function hashMismatch(url: string, expected: string, actual: string, what: string): PublisherError {
   return new PublisherError(
-    "integrity",
     "HashMismatch",
     `The file downloaded from ${shown(url)} does not match its ${what}: expected SHA-256 ${expected}, got ${actual}. It was deleted; nothing from it is used.`,
     {
@@ -26,7 +26,6 @@ export function lockMismatch(
   lockFile: string,
 ): PublisherError {
   return new PublisherError(
-    "integrity",
     "LockMismatch",
     `The file downloaded from ${shown(url)} for ${id} ${version} is not the one recorded in ${lockFile}: expected SHA-256 ${expected}, got ${actual}. It was deleted; nothing from it is used.`,
     {
@@ -38,32 +37,25 @@ export function lockMismatch(
 export function tooLarge(url: string, size: number | undefined, limit: number): PublisherError {
   const got = size === undefined ? "more than" : `${formatLimit(size)}, over`;
   return new PublisherError(
-    "input",
     "DownloadTooLarge",
     `The file at ${shown(url)} is ${got} the download limit of ${formatLimit(limit)}; nothing was kept.`,
     { hint: "If the file is genuine, raise the limit (maxBytes, docs/limits.md)." },
   );
 }
 
-export function badUrl(url: string, code: string, why: string, hint: string): PublisherError {
-  return new PublisherError("input", code, `Refusing to download ${shown(url)}: ${why}.`, { hint });
+export function badUrl(url: string, code: CodeOfKind<"input">, why: string, hint: string): PublisherError {
+  return new PublisherError(code, `Refusing to download ${shown(url)}: ${why}.`, { hint });
 }
 
-export function redirectRefused(from: string, to: string, code: string, why: string): PublisherError {
-  return new PublisherError(
-    "network",
-    code,
-    `${shown(from)} redirected to ${shown(to)}, ${why}; nothing was downloaded.`,
-    {
-      hint: "Check the download URL with the vendor; a pinned SHA-256 in the catalog entry allows a plain-HTTP mirror.",
-    },
-  );
+export function redirectRefused(from: string, to: string, code: CodeOfKind<"network">, why: string): PublisherError {
+  return new PublisherError(code, `${shown(from)} redirected to ${shown(to)}, ${why}; nothing was downloaded.`, {
+    hint: "Check the download URL with the vendor; a pinned SHA-256 in the catalog entry allows a plain-HTTP mirror.",
+  });
 }
 
 export function httpError(url: string, status: number, attempts: number): PublisherError {
   const tries = attempts > 1 ? ` (after ${attempts} attempts)` : "";
   return new PublisherError(
-    "network",
     "DownloadHttpError",
     `The server answered HTTP ${status} to ${shown(url)}${tries}; nothing was downloaded.`,
     {
@@ -77,7 +69,6 @@ export function httpError(url: string, status: number, attempts: number): Publis
 
 export function incomplete(url: string, attempts: number, last: string): PublisherError {
   return new PublisherError(
-    "network",
     "DownloadIncomplete",
     `The download of ${shown(url)} did not complete after ${attempts} attempts (last: ${last}); the part received is kept to resume next time.`,
     { hint: "Check the network or proxy and run the command again: it resumes where it stopped." },

@@ -63,7 +63,7 @@ export class DownloadLockFile {
   }
 
   private invalid(why: string): PublisherError {
-    return new PublisherError("input", "LockFileInvalid", `The download lock file ${this.path} ${why}.`, {
+    return new PublisherError("LockFileInvalid", `The download lock file ${this.path} ${why}.`, {
       hint: "Restore it from version control, or delete it to record the hashes again on the next downloads.",
     });
   }

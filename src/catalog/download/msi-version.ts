@@ -6,7 +6,7 @@ import { readMsi } from "../../intunewin/msi.js";
 export async function msiProductVersion(path: string): Promise<string> {
   const msi = await readMsi(path);
   if (msi.productVersion.trim() === "")
-    throw new PublisherError("input", "MsiWithoutVersion", `The downloaded MSI has no ProductVersion.`, {
+    throw new PublisherError("MsiWithoutVersion", `The downloaded MSI has no ProductVersion.`, {
       hint: "Give the version in the catalog entry, or use a feed that names it.",
     });
   return msi.productVersion.trim();

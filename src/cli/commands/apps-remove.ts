@@ -85,11 +85,7 @@ async function confirm(ctx: CommandContext, r: Removal): Promise<boolean> {
     return /^(y|yes)$/i.test(answer.trim());
   } catch (e) {
     if (ctx.signal.aborted)
-      throw new PublisherError(
-        "cancelled",
-        "Cancelled",
-        "Cancelled while asking for confirmation: nothing was removed.",
-      );
+      throw new PublisherError("Cancelled", "Cancelled while asking for confirmation: nothing was removed.");
     throw e;
   } finally {
     rl.close();
@@ -139,7 +135,6 @@ export default defineCommand({
     // Refused before any call: a script must say --yes, a person answers the question.
     if (ask && (ctx.stdin ?? process.stdin).isTTY !== true)
       throw new PublisherError(
-        "usage",
         "ConfirmationNeeded",
         "apps remove deletes apps and asks for a confirmation, but standard input is not a terminal. Nothing was removed.",
         { hint: "Pass --yes to remove without asking (scripts, CI), or --dry-run to see what would change." },

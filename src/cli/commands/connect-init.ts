@@ -14,7 +14,7 @@ import { keyValueTable, printData } from "../output.js";
 import { writeRaw } from "../safe-output.js";
 
 function usage(message: string, hint?: string): PublisherError {
-  return new PublisherError("usage", "Usage", message, hint === undefined ? {} : { hint });
+  return new PublisherError("Usage", message, hint === undefined ? {} : { hint });
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -151,14 +151,9 @@ export default defineCommand({
     const parsed = profileSchema.safeParse(draft);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      throw new PublisherError(
-        "config",
-        "InvalidProfile",
-        `The profile is not valid: ${i?.path.join(".")} ${i?.message}.`,
-        {
-          hint: "Check the values given.",
-        },
-      );
+      throw new PublisherError("InvalidProfile", `The profile is not valid: ${i?.path.join(".")} ${i?.message}.`, {
+        hint: "Check the values given.",
+      });
     }
     const profile: Profile = parsed.data;
     // Fails now (exit 8) rather than at the first publish when an endpoint is missing or malformed.

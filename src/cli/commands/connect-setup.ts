@@ -56,7 +56,7 @@ export default defineCommand({
       const path = resolve(ctx.cwd, o.certificate);
       const cerPath = path.replace(/\.[^./\\]*$/, "") + ".cer";
       if (cerPath === path)
-        throw new PublisherError("usage", "Usage", "--certificate must not end in .cer.", {
+        throw new PublisherError("Usage", "--certificate must not end in .cer.", {
           hint: "Use e.g. --certificate intune-publisher.pem.",
         });
       const exists = async (p: string): Promise<boolean> =>
@@ -65,7 +65,7 @@ export default defineCommand({
           () => false,
         );
       if ((await exists(path)) || (await exists(cerPath))) {
-        throw new PublisherError("input", "Exists", `${path} or ${cerPath} already exists.`, {
+        throw new PublisherError("Exists", `${path} or ${cerPath} already exists.`, {
           hint: "Choose another file name; existing keys are never overwritten.",
         });
       }
@@ -75,7 +75,7 @@ export default defineCommand({
         await writeNew(cerPath, c.certPem, 0o644);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "EEXIST") {
-          throw new PublisherError("input", "Exists", `${path} or ${cerPath} already exists.`, {
+          throw new PublisherError("Exists", `${path} or ${cerPath} already exists.`, {
             hint: "Choose another file name; existing keys are never overwritten.",
           });
         }

@@ -22,7 +22,6 @@ function waitForAbort(signal: AbortSignal): Promise<void> {
 async function prepareStateDir(dir: string, warn: (line: string) => void): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
     throw new PublisherError(
-      "input",
       "StateFolderUnusable",
       `Cannot create the state folder ${dir} (${(e as NodeJS.ErrnoException).code ?? "error"}).`,
       { hint: "Give a folder this user may write with --state DIR.", cause: e },
@@ -30,7 +29,7 @@ async function prepareStateDir(dir: string, warn: (line: string) => void): Promi
   });
   const s = await stat(dir);
   if (!s.isDirectory())
-    throw new PublisherError("input", "StateFolderUnusable", `The state folder ${dir} is not a folder.`, {
+    throw new PublisherError("StateFolderUnusable", `The state folder ${dir} is not a folder.`, {
       hint: "Give a folder with --state DIR.",
     });
   const mode = s.mode & 0o777;
@@ -118,7 +117,6 @@ export default defineCommand({
       for (const w of lt.warnings) warn(w);
       if (!(await lock.isHeld()))
         throw new PublisherError(
-          "input",
           "EmulatorStateInUse",
           `Another local tenant took over the state folder ${stateDir} while this one started.`,
           { hint: "Run one emulator per state folder; give this one another --state DIR." },

@@ -39,7 +39,7 @@ export default defineCommand({
       return 0;
     }
     if (ext !== ".intunewin") {
-      throw new PublisherError("input", "UnknownFileType", `"${o.file}" is neither a .intunewin nor a .msi file.`, {
+      throw new PublisherError("UnknownFileType", `"${o.file}" is neither a .intunewin nor a .msi file.`, {
         hint: "inspect reads .intunewin packages and .msi installers.",
       });
     }

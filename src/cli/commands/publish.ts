@@ -300,7 +300,7 @@ export default defineCommand({
   }),
   async run(ctx, o) {
     if (o.files.length === 0)
-      throw new PublisherError("usage", "Usage", "Name at least one app definition file.", {
+      throw new PublisherError("Usage", "Name at least one app definition file.", {
         hint: "Run `intune-publisher publish APP.yaml…`; examples are in examples/apps/.",
       });
     // Every definition problem is reported before anything starts (exit 9).
@@ -348,7 +348,6 @@ export default defineCommand({
       const refused = result.plan.items.filter((i) => (i.targeting?.problems.length ?? 0) > 0);
       if (result.dryRun && refused.length > 0)
         throw new PublisherError(
-          "input",
           "PlanRefused",
           `The plan refuses ${refused.map((i) => `${i.id} (${i.targeting!.problems.join(" ")})`).join("; ")}`,
           { hint: "Fix the cause shown; nothing was written." },

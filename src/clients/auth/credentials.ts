@@ -42,7 +42,7 @@ export interface LoadedCredential {
 }
 
 function credentialError(message: string, hint: string, cause?: unknown): PublisherError {
-  return new PublisherError("config", "InvalidCredential", message, {
+  return new PublisherError("InvalidCredential", message, {
     hint,
     ...(cause === undefined ? {} : { cause }),
   });

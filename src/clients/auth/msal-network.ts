@@ -10,11 +10,19 @@ import { PublisherError } from "../../core/errors.js";
 import { NetworkError } from "../http/errors.js";
 import type { HttpMethod, HttpTransport } from "../http/types.js";
 
-/** A network or TLS failure restated with our advice (the Node code decides: untrusted CA, DNS, refused…). */
+/**
+ * A network or TLS failure restated with our advice (the Node code decides: untrusted CA, DNS, refused…). The
+ * advice id (`tls.untrusted`, `net.dns`…, a troubleshooting heading) stands as `serviceCode`, which is what
+ * `connect test --output json` prints as `code`.
+ */
 export function explainNetworkError(e: unknown, url: string): PublisherError | undefined {
   if (!(e instanceof NetworkError)) return undefined;
   const advice = adviceForNetworkError(e.causeCode, new URL(url).host);
-  return new PublisherError("network", advice.id, advice.cause, { hint: advice.fix, cause: e });
+  return new PublisherError(advice.id.startsWith("tls.") ? "TlsUntrusted" : "NetworkError", advice.cause, {
+    hint: advice.fix,
+    cause: e,
+    serviceCode: advice.id,
+  });
 }
 
 export class MsalNetworkClient implements INetworkModule {

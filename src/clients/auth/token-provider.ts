@@ -14,6 +14,8 @@ import type { Advice } from "../../core/config/advice.js";
 import { authorityMetadataFor } from "../../core/config/clouds.js";
 import type { Endpoints } from "../../core/config/clouds.js";
 import { PublisherError } from "../../core/errors.js";
+import type { ErrorKind } from "../../core/errors.js";
+import type { CodeOfKind } from "../../core/error-codes.js";
 import type { LoadedCredential } from "./credentials.js";
 import type { TokenProvider as PipelineTokenProvider } from "../http/auth-policy.js";
 import { logPolicy } from "../http/log-policy.js";
@@ -44,7 +46,15 @@ export interface TokenProvider {
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
 }
 
-/** Entra refused to issue a token; carries the AADSTS code and the ids a support case needs. */
+/** Our code for a refused sign-in, by the kind the advice gives (so the exit code stays the advice's). */
+export const SIGN_IN_CODE: { readonly [K in ErrorKind]?: CodeOfKind<K> } = {
+  auth: "SignInRefused",
+  config: "SignInSettingsRejected",
+  permission: "SignInConsentMissing",
+  internal: "SignInRequestInvalid",
+};
+
+/** Entra refused to issue a token; carries the AADSTS code (`serviceCode`) and the ids a support case needs. */
 export class AuthFailure extends PublisherError {
   readonly aadsts: number | undefined;
   readonly advice: Advice;
@@ -62,11 +72,16 @@ export class AuthFailure extends PublisherError {
     timestamp?: string | undefined;
     cause?: unknown;
   }) {
-    const code = o.aadsts === undefined ? o.errorCode || "unknown" : `AADSTS${o.aadsts}`;
-    super(o.advice.kind, code, `Entra ID refused to issue a token (${code}): ${o.advice.cause}`, {
-      hint: o.advice.fix,
-      cause: o.cause,
-    });
+    const serviceCode = o.aadsts === undefined ? o.errorCode || "unknown" : `AADSTS${o.aadsts}`;
+    super(
+      SIGN_IN_CODE[o.advice.kind] ?? "SignInRefused",
+      `Entra ID refused to issue a token (${serviceCode}): ${o.advice.cause}`,
+      {
+        hint: o.advice.fix,
+        cause: o.cause,
+        serviceCode,
+      },
+    );
     this.name = "AuthFailure";
     this.aadsts = o.aadsts;
     this.advice = o.advice;
@@ -129,7 +144,7 @@ export function createTokenProvider(o: TokenProviderOptions): TokenProvider {
       throw translateMsalError(e, network.lastFailure);
     }
     if (!result?.accessToken) {
-      throw new PublisherError("internal", "Internal", "msal returned no access token and no error.");
+      throw new PublisherError("Internal", "msal returned no access token and no error.");
     }
     o.secrets?.add(result.accessToken);
     const claims = decodeClaims(result.accessToken);
@@ -194,31 +209,27 @@ export function translateMsalError(e: unknown, lastFailure: PublisherError | und
   if (e instanceof MsalAuthError) {
     if (e.errorCode === "network_error" || e.errorCode === "endpoints_resolution_error") {
       if (lastFailure) return lastFailure;
-      return new PublisherError("network", "NetworkFailure", `Cannot reach Entra ID (${e.errorCode}).`, {
+      return new PublisherError("NetworkFailure", `Cannot reach Entra ID (${e.errorCode}).`, {
         hint: "Check the network, the proxy settings (HTTPS_PROXY / NO_PROXY) and the authority host.",
         cause: e,
       });
     }
     if (e.name === "ClientConfigurationError" || /authority|tenant|credential|certificate/i.test(e.errorCode)) {
-      return new PublisherError("config", "InvalidConfiguration", `msal rejected the configuration: ${e.errorCode}.`, {
+      return new PublisherError("InvalidConfiguration", `msal rejected the configuration: ${e.errorCode}.`, {
         hint: "Check the authority host (https only), the tenant (not common/organizations) and the credential.",
         cause: e,
       });
     }
-    return new PublisherError("auth", e.errorCode || "AuthError", `Sign-in failed: ${e.errorCode}.`, {
+    return new PublisherError("SignInFailed", `Sign-in failed: ${e.errorCode}.`, {
       hint: "Run `intune-publisher connect test --output json` for details.",
       cause: e,
+      serviceCode: e.errorCode || "AuthError",
     });
   }
   if (e instanceof PublisherError) return e;
-  return new PublisherError(
-    "internal",
-    "Internal",
-    `Unexpected sign-in failure: ${(e as Error)?.message ?? String(e)}`,
-    {
-      cause: e,
-    },
-  );
+  return new PublisherError("Internal", `Unexpected sign-in failure: ${(e as Error)?.message ?? String(e)}`, {
+    cause: e,
+  });
 }
 
 /** Our provider as the HTTP pipeline's bearer-token source (src/clients/http/auth-policy.ts). */

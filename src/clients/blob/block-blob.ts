@@ -66,8 +66,7 @@ export class StorageError extends PublisherError {
       d.clientRequestId && `x-ms-client-request-id ${d.clientRequestId}`,
     ].filter(Boolean);
     super(
-      "graph",
-      d.storageCode ?? `Storage${d.status}`,
+      "StorageRequestFailed",
       `Azure Storage answered ${d.status}${d.storageCode ? ` ${d.storageCode}` : ""} to ${d.operation} ` +
         `${d.url}${d.storageMessage ? `: ${d.storageMessage}` : ""}${ids.length > 0 ? ` (${ids.join(", ")})` : ""}`,
       {
@@ -75,6 +74,8 @@ export class StorageError extends PublisherError {
           d.status === 403
             ? "The upload URL was refused (expired or revoked): it must be renewed with renewUpload."
             : undefined,
+        // storage's x-ms-error-code, or StorageNNN when the answer carried none
+        serviceCode: d.storageCode ?? `Storage${d.status}`,
       },
     );
     this.name = "StorageError";
@@ -186,7 +187,7 @@ export function parseBlockList(body: string): BlockList {
   try {
     parsed = xml.parse(body) as typeof parsed;
   } catch (e) {
-    throw new PublisherError("graph", "InvalidBlockList", "Azure Storage answered Get Block List with invalid XML.", {
+    throw new PublisherError("InvalidBlockList", "Azure Storage answered Get Block List with invalid XML.", {
       cause: e,
     });
   }

@@ -71,8 +71,7 @@ export class BlockReader {
   /** Fails unless the stream has ended exactly here. */
   async expectEnd(what: string): Promise<void> {
     const c = await this.chunk();
-    if (c !== undefined)
-      throw new PublisherError("input", "PayloadSizeMismatch", `${what} is longer than its declared size.`);
+    if (c !== undefined) throw new PublisherError("PayloadSizeMismatch", `${what} is longer than its declared size.`);
   }
 
   /** Stops reading (destroys the stream through its iterator). */

@@ -89,14 +89,12 @@ export function blockCount(size: number, blockSize: number): number {
 export function checkBlockLayout(size: number, blockSize: number): number {
   if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE)
     throw new PublisherError(
-      "usage",
       "InvalidBlockSize",
       `The block size must be a whole number of bytes from 1 to ${MAX_BLOCK_SIZE} (100 MiB), not ${blockSize}.`,
     );
   const count = blockCount(size, blockSize);
   if (count > MAX_BLOCKS_PER_BLOB)
     throw new PublisherError(
-      "usage",
       "TooManyBlocks",
       `${size} bytes in blocks of ${blockSize} bytes make ${count} blocks; Azure Storage allows ${MAX_BLOCKS_PER_BLOB}.`,
       { hint: `Use a block size of at least ${Math.ceil(size / MAX_BLOCKS_PER_BLOB)} bytes.` },
@@ -107,11 +105,7 @@ export function checkBlockLayout(size: number, blockSize: number): number {
 export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocksResult> {
   const count = checkBlockLayout(o.size, o.blockSize);
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1)
-    throw new PublisherError(
-      "usage",
-      "InvalidConcurrency",
-      `Concurrency must be a whole number ≥ 1, not ${o.concurrency}.`,
-    );
+    throw new PublisherError("InvalidConcurrency", `Concurrency must be a whole number ≥ 1, not ${o.concurrency}.`);
   const skip = o.skip ?? new Set<number>();
   const sleep = o.sleep ?? abortableSleep;
   const random = o.random ?? Math.random;
@@ -130,7 +124,6 @@ export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocks
   let position = 0;
   const short = (): PublisherError =>
     new PublisherError(
-      "input",
       "PayloadSizeMismatch",
       `The content ended at byte ${reader?.position ?? position} of ${o.size}.`,
     );

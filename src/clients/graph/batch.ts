@@ -58,7 +58,7 @@ export interface RunBatchOptions extends BatchOptions {
 const key = (id: string): string => id.toLowerCase();
 
 function invalid(message: string): PublisherError {
-  return new PublisherError("internal", "InvalidBatch", message);
+  return new PublisherError("InvalidBatch", message);
 }
 
 /** Splits into batches of ≤ 20, keeping each group of requests linked by `dependsOn` in one batch, in order. */
@@ -142,7 +142,7 @@ export async function runBatch(requests: readonly BatchRequestItem[], o: RunBatc
       for (const r of pending) {
         const res = byId.get(key(r.id));
         if (res === undefined || typeof res.status !== "number")
-          throw new PublisherError("graph", "BatchAnswerMissing", `The $batch answer has no response for "${r.id}".`);
+          throw new PublisherError("BatchAnswerMissing", `The $batch answer has no response for "${r.id}".`);
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers ?? {})) headers[k.toLowerCase()] = String(v);
         const result: BatchItemResult = { id: r.id, status: res.status, headers, body: res.body };

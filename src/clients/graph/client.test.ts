@@ -118,7 +118,7 @@ describe("GraphClient requests", () => {
     await assert.rejects(t.client.get("/x"), (e: unknown) => {
       assert.ok(e instanceof GraphError);
       assert.equal(e.clientRequestId, t.received[0]!.headers["client-request-id"]);
-      assert.equal(e.code, "Http500");
+      assert.equal(e.serviceCode, "Http500");
       return true;
     });
   });

@@ -71,17 +71,13 @@ export class GraphClient {
       seen.add(url);
       const page = await this.json<GraphCollectionWire<T>>("GET", url, undefined, { ...options, query: undefined });
       if (!Array.isArray(page?.value))
-        throw new PublisherError("graph", "NotACollection", `GET ${redactUrl(url)} did not return a collection.`);
+        throw new PublisherError("NotACollection", `GET ${redactUrl(url)} did not return a collection.`);
       yield page;
       const next = page["@odata.nextLink"];
       if (next === undefined || next === null) return;
       url = this.checkNextLink(next, url);
       if (seen.has(url))
-        throw new PublisherError(
-          "graph",
-          "NextLinkLoop",
-          `Paging of ${redactUrl(path)} returned a link it already gave.`,
-        );
+        throw new PublisherError("NextLinkLoop", `Paging of ${redactUrl(path)} returned a link it already gave.`);
     }
   }
 
@@ -114,7 +110,7 @@ export class GraphClient {
     let url: string;
     if (/^https?:\/\//i.test(path)) {
       if (new URL(path).origin !== this.origin)
-        throw new PublisherError("internal", "ForeignHost", `Refusing to send a Graph request to ${redactUrl(path)}.`);
+        throw new PublisherError("ForeignHost", `Refusing to send a Graph request to ${redactUrl(path)}.`);
       url = path;
     } else {
       url = `${this.baseUrl}${path.startsWith("/") ? "" : "/"}${path}`;
@@ -134,7 +130,6 @@ export class GraphClient {
     }
     if (url === undefined || url.origin !== this.origin)
       throw new PublisherError(
-        "graph",
         "ForeignNextLink",
         `Paging of ${redactUrl(current)} returned a next link to another host or no absolute URL: ${typeof next === "string" ? redactUrl(next) : typeof next}.`,
       );
@@ -173,7 +168,6 @@ function parseBody(response: HttpResponse): unknown {
   } catch {
     if (response.status >= 200 && response.status < 300)
       throw new PublisherError(
-        "graph",
         "InvalidJson",
         `${response.request.method} ${redactUrl(response.request.url)} answered ${response.status} with a body that is not JSON.`,
       );

@@ -43,7 +43,8 @@ describe("graphError", () => {
       url: "https://graph.microsoft.com/beta/deviceAppManagement/mobileApps?$skiptoken=secret",
     });
     assert.equal(e.kind, "permission");
-    assert.equal(e.code, "Forbidden");
+    assert.equal(e.code, "GraphForbidden");
+    assert.equal(e.serviceCode, "Forbidden");
     assert.equal(e.status, 403);
     assert.equal(e.requestId, "rid-1");
     assert.equal(e.clientRequestId, "cid-1");
@@ -94,7 +95,8 @@ describe("graphError", () => {
       url: "https://h/beta/x",
     });
     assert.equal(e.kind, "graph");
-    assert.equal(e.code, "TooManyRequests");
+    assert.equal(e.code, "GraphRequestFailed");
+    assert.equal(e.serviceCode, "TooManyRequests");
     assert.equal(e.retryAfterMs, 120_000);
   });
 
@@ -106,7 +108,8 @@ describe("graphError", () => {
       method: "GET",
       url: "https://h/x",
     });
-    assert.equal(e.code, "Http502");
+    assert.equal(e.code, "GraphRequestFailed");
+    assert.equal(e.serviceCode, "Http502");
     assert.equal(e.graphCode, undefined);
     assert.match(e.message, /no error message/);
   });

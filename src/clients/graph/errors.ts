@@ -4,7 +4,7 @@
  * `error.message`.
  */
 import { PublisherError } from "../../core/errors.js";
-import type { ErrorKind } from "../../core/errors.js";
+import type { ErrorCode } from "../../core/errors.js";
 import type { GraphErrorBodyWire } from "../../core/wire/graph.js";
 import { redactUrl } from "../http/redact.js";
 import { parseRetryAfterMs } from "../http/retry-policy.js";
@@ -42,7 +42,8 @@ export class GraphError extends PublisherError {
   readonly retryAfterMs: number | undefined;
 
   constructor(d: GraphErrorDetails) {
-    const kind: ErrorKind = d.status === 401 ? "auth" : d.status === 403 ? "permission" : "graph";
+    const code: ErrorCode =
+      d.status === 401 ? "GraphUnauthorized" : d.status === 403 ? "GraphForbidden" : "GraphRequestFailed";
     const ids = [
       d.requestId && `request-id ${d.requestId}`,
       d.clientRequestId && `client-request-id ${d.clientRequestId}`,
@@ -50,11 +51,11 @@ export class GraphError extends PublisherError {
     ].filter(Boolean);
     const text = d.innerMessage ?? d.graphMessage ?? "no error message";
     super(
-      kind,
-      d.graphCode ?? `Http${d.status}`,
+      code,
       `Graph answered ${d.status}${d.graphCode ? ` ${d.graphCode}` : ""} to ${d.method} ${d.url}: ${text}` +
         (ids.length > 0 ? ` (${ids.join(", ")})` : ""),
-      { hint: hintFor(d) },
+      // Graph's own code, or HttpNNN when the answer carried none
+      { hint: hintFor(d), serviceCode: d.graphCode ?? `Http${d.status}` },
     );
     this.name = "GraphError";
     this.status = d.status;

@@ -112,7 +112,7 @@ describe("bearer token policy", () => {
     const pipeline = createHttpPipeline({ transport: transport.send, tokenProvider: provider });
     await assert.rejects(
       pipeline.send({ method: "GET", url: "http://graph.example.com/beta/me" }),
-      (e: unknown) => e instanceof PublisherError && e.code === "InsecureUrl",
+      (e: unknown) => e instanceof PublisherError && e.code === "InsecureTokenUrl",
     );
     assert.equal(provider.calls.length, 0);
   });

@@ -75,7 +75,7 @@ export function bearerTokenPolicy(provider: TokenProvider, options: BearerTokenP
     async send(request, next) {
       const url = new URL(request.url);
       if (url.protocol !== "https:" && !LOOPBACK.has(url.hostname))
-        throw new PublisherError("config", "InsecureUrl", `Refusing to send a token over plain HTTP to ${url.host}.`, {
+        throw new PublisherError("InsecureTokenUrl", `Refusing to send a token over plain HTTP to ${url.host}.`, {
           hint: "Use an https:// Graph URL.",
         });
       const sent = await token(request.signal);

@@ -21,7 +21,7 @@ export class NetworkError extends PublisherError {
     message: string,
     options: { cause?: unknown; causeCode?: string; clientRequestId?: string; hint?: string },
   ) {
-    super("network", failure === "tls" ? "TlsUntrusted" : "NetworkError", message, {
+    super(failure === "tls" ? "TlsUntrusted" : "NetworkError", message, {
       cause: options.cause,
       hint: options.hint,
     });
@@ -36,7 +36,6 @@ export class NetworkError extends PublisherError {
 export class ResponseTooLargeError extends PublisherError {
   constructor(host: string, limit: number, declared?: number) {
     super(
-      "input",
       "ResponseTooLarge",
       declared === undefined
         ? `The answer from ${host} is larger than the limit of ${limit} bytes: refused.`
@@ -76,8 +75,8 @@ export function abortError(signal: AbortSignal | undefined): PublisherError {
   const reason: unknown = signal?.reason;
   if (reason instanceof PublisherError) return reason;
   if (reason instanceof Error && reason.name === "TimeoutError")
-    return new PublisherError("timeout", "Timeout", "The operation timed out.", { cause: reason });
-  return new PublisherError("cancelled", "Cancelled", "The operation was cancelled.", { cause: reason });
+    return new PublisherError("Timeout", "The operation timed out.", { cause: reason });
+  return new PublisherError("Cancelled", "The operation was cancelled.", { cause: reason });
 }
 
 /** Maps what fetch threw into a cancelled error or a classified `NetworkError`. */

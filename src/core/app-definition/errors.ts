@@ -41,7 +41,7 @@ export class AppDefinitionError extends PublisherError {
       lines.length === 1
         ? `Invalid app definition: ${lines[0]}`
         : `Invalid app definition (${lines.length} problems):\n${lines.map((l) => `  ${l}`).join("\n")}`;
-    super("input", "InvalidAppDefinition", message, {
+    super("InvalidAppDefinition", message, {
       hint: options.hint ?? "Fix the fields named above; docs/app-definitions.md describes each one.",
     });
     this.name = "AppDefinitionError";

@@ -133,7 +133,7 @@ const DNS_NAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9
 const MULTI_TENANT = new Set(["common", "organizations", "consumers"]);
 
 export function configError(message: string, hint: string): PublisherError {
-  return new PublisherError("config", "InvalidConfiguration", message, { hint });
+  return new PublisherError("InvalidConfiguration", message, { hint });
 }
 
 /** Checks a tenant (GUID or domain); returns it trimmed. */

@@ -8,6 +8,7 @@ import { dirname, join, posix, win32 } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { PublisherError } from "../errors.js";
+import type { CodeOfKind } from "../error-codes.js";
 import { CLOUD_NAMES, cloudForAuthorityHost, configError, resolveEndpoints } from "./clouds.js";
 import { catalogConfigSchema } from "./catalog.js";
 import { userConfigDir } from "./dirs.js";
@@ -121,7 +122,6 @@ export function parseProfilesFile(text: string, source: string): ProfilesFile {
     if (profile.proxy !== undefined && proxyPassword(profile.proxy) !== undefined) {
       const secretsDir = join(dirname(source), "secrets");
       throw new PublisherError(
-        "config",
         "ProxyPasswordInConfig",
         `The proxy URL of profile "${name}" in ${source} holds a password; passwords are not kept in the configuration file.`,
         {
@@ -279,18 +279,18 @@ export function configuredBy(o: {
 }
 
 /** Something names a tenant but not enough of it (exit 11): names what is missing and what was given. */
-function incomplete(missing: string, named: string[], fix: string, code = "IncompleteConfiguration"): PublisherError {
+function incomplete(
+  missing: string,
+  named: string[],
+  fix: string,
+  code: CodeOfKind<"incompleteConfig"> = "IncompleteConfiguration",
+): PublisherError {
   const empty = named.some((n) => n.endsWith("(set but empty)"));
-  return new PublisherError(
-    "incompleteConfig",
-    code,
-    `The configuration is incomplete: ${missing}; given: ${named.join(", ")}.`,
-    {
-      hint: `${fix[0]?.toUpperCase()}${fix.slice(1)}${
-        empty ? " A variable set but empty is how CI passes a missing secret: check where it comes from." : ""
-      } The local tenant is used only when nothing is configured, or with --cloud local.`,
-    },
-  );
+  return new PublisherError(code, `The configuration is incomplete: ${missing}; given: ${named.join(", ")}.`, {
+    hint: `${fix[0]?.toUpperCase()}${fix.slice(1)}${
+      empty ? " A variable set but empty is how CI passes a missing secret: check where it comes from." : ""
+    } The local tenant is used only when nothing is configured, or with --cloud local.`,
+  });
 }
 
 /** Chooses the profile and merges flags, environment and preset into the effective settings. */
@@ -301,7 +301,7 @@ export function resolveSettings(input: ResolveInput): Settings {
   let profileName = nonEmpty(flags.profile);
   if (profileName !== undefined && profiles[profileName] === undefined) {
     const known = Object.keys(profiles);
-    throw new PublisherError("config", "UnknownProfile", `There is no profile "${profileName}" in ${input.fileName}.`, {
+    throw new PublisherError("UnknownProfile", `There is no profile "${profileName}" in ${input.fileName}.`, {
       hint:
         known.length > 0 ? `Known profiles: ${known.join(", ")}.` : "Create one with `intune-publisher connect init`.",
     });
@@ -374,7 +374,6 @@ export function resolveSettings(input: ResolveInput): Settings {
     if (named.length === 0) {
       // Nothing at all: `publish` then uses the local tenant (src/publish/target.ts); `connect test` says so.
       throw new PublisherError(
-        "config",
         "NoConfiguration",
         `No ${missing.join(" or ")} is configured${input.file ? "" : ` (no profiles file at ${input.fileName})`}.`,
         {

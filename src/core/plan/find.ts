@@ -19,14 +19,13 @@ export function oneApp(apps: readonly Win32LobAppWire[], query: string, allVersi
   const byDefinition = apps.filter((a) => definitionOf(a) === query);
   const matches = byId.length > 0 ? byId : byName.length > 0 ? byName : byDefinition;
   if (matches.length === 0)
-    throw new PublisherError("input", "AppNotFound", `No win32LobApp has the id, name or definition id "${query}".`, {
+    throw new PublisherError("AppNotFound", `No win32LobApp has the id, name or definition id "${query}".`, {
       hint: "Run `intune-publisher apps list` to see the apps and their ids.",
     });
   if (matches.length > 1) {
     const defs = new Set(matches.map((a) => definitionOf(a) ?? ""));
     const def = allVersions && defs.size === 1 && !defs.has("") ? [...defs][0] : undefined;
     throw new PublisherError(
-      "usage",
       "AmbiguousApp",
       `"${query}" names ${matches.length} apps: ${matches.map((a) => `${a.id} (${a.displayName} ${a.displayVersion ?? ""})`.trim()).join(", ")}.`,
       {
@@ -67,7 +66,6 @@ export function resolveDefinitionId(
   if (byName.length === 1) return byName[0]!;
   if (byName.length > 1)
     throw new PublisherError(
-      "usage",
       "AmbiguousApp",
       `"${query}" is the name of apps of ${byName.length} definitions: ${byName.join(", ")}.`,
       { hint: "Give the definition id instead." },
@@ -77,7 +75,6 @@ export function resolveDefinitionId(
     ? ` The app ${foreign.id} (${foreign.displayName}) has no valid intune-publisher ownership stamp: only apps intune-publisher published can be ${done}.`
     : "";
   throw new PublisherError(
-    "input",
     "AppNotFound",
     `No app published by intune-publisher has the definition id, app id or name "${query}".${why} Definition ids in the tenant: ${ids.length > 0 ? ids.join(", ") : "none"}.`,
     { hint: "Run `intune-publisher apps list` to see the apps and their definition ids." },

@@ -105,12 +105,11 @@ export function selectVersions(
   if (to !== undefined) {
     const hits = all.filter((o) => o.stamp.version === to || same(o.app.id, to));
     if (hits.length === 0)
-      throw new PublisherError("input", "VersionNotFound", `${definitionId} has no version "${to}". ${listing}`, {
+      throw new PublisherError("VersionNotFound", `${definitionId} has no version "${to}". ${listing}`, {
         hint: "Give --to one of the versions listed (or an app id).",
       });
     if (hits.length > 1)
       throw new PublisherError(
-        "usage",
         "AmbiguousVersion",
         `${hits.length} apps of ${definitionId} carry version "${to}": ${hits.map((o) => o.app.id).join(", ")}. ${listing}`,
         { hint: "Give the app id with --to instead." },
@@ -122,7 +121,6 @@ export function selectVersions(
       .sort(newestFirst);
     if (previous.length === 0)
       throw new PublisherError(
-        "input",
         "NothingToRollBack",
         `Nothing to roll back to: ${definitionId} ${current.stamp.version} (app ${current.app.id}) has no previous version with committed content that was not rolled back itself. ${listing}`,
         {
@@ -133,7 +131,6 @@ export function selectVersions(
   }
   if (target !== current && !committed(target))
     throw new PublisherError(
-      "input",
       "NoContent",
       `${definitionId} ${target.stamp.version} (app ${target.app.id}) has no committed content: it cannot be rolled back to. ${listing}`,
     );

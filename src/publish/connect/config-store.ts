@@ -55,7 +55,7 @@ export async function readProfilesFile(paths: ConfigPaths): Promise<ProfilesFile
     if (isPublisherError(e) && e.code === "FileNotFound") return undefined;
     if (isPublisherError(e) && e.code === "FileNotReadable") {
       const cause = e.cause as NodeJS.ErrnoException | undefined;
-      throw new PublisherError("config", "ConfigUnreadable", `Cannot read ${paths.file} (${cause?.code ?? "error"}).`, {
+      throw new PublisherError("ConfigUnreadable", `Cannot read ${paths.file} (${cause?.code ?? "error"}).`, {
         hint: "Check the file's permissions or pass another file with --config.",
         cause: e,
       });
@@ -70,14 +70,9 @@ export async function loadSettings(loc: ConfigLocation, flags: SettingsFlags): P
   const file = await readProfilesFile(paths);
   if (file === undefined && loc.configFile !== undefined) {
     // `connect init --config NEW` creates the file; everything else needs it to exist.
-    throw new PublisherError(
-      "incompleteConfig",
-      "ConfigFileMissing",
-      `The configuration file ${paths.file} (--config) does not exist.`,
-      {
-        hint: "Check the path, or create the file with `intune-publisher connect init --config FILE`. Nothing falls back to the local tenant when --config is given.",
-      },
-    );
+    throw new PublisherError("ConfigFileMissing", `The configuration file ${paths.file} (--config) does not exist.`, {
+      hint: "Check the path, or create the file with `intune-publisher connect init --config FILE`. Nothing falls back to the local tenant when --config is given.",
+    });
   }
   return resolveSettings({
     file,
@@ -178,15 +173,10 @@ export async function transportFor(
     } catch (e) {
       // A device, FIFO or oversized file keeps its own refusal (exit 9).
       if (isPublisherError(e) && e.code !== "FileNotFound" && e.code !== "FileNotReadable") throw e;
-      throw new PublisherError(
-        "config",
-        "CaUnreadable",
-        `Cannot read the CA certificate ${settings.caCertificatePath}.`,
-        {
-          hint: "Check caCertificate in the profile or --ca-certificate.",
-          cause: e,
-        },
-      );
+      throw new PublisherError("CaUnreadable", `Cannot read the CA certificate ${settings.caCertificatePath}.`, {
+        hint: "Check caCertificate in the profile or --ca-certificate.",
+        cause: e,
+      });
     }
     caPem = [caPem, extra].filter(Boolean).join("\n");
   }
@@ -199,7 +189,7 @@ export async function transportFor(
       u = undefined;
     }
     if (u === undefined || (u.protocol !== "http:" && u.protocol !== "https:")) {
-      throw new PublisherError("config", "InvalidProxy", "The proxy setting is not an http(s) URL.", {
+      throw new PublisherError("InvalidProxy", "The proxy setting is not an http(s) URL.", {
         hint: "Give the proxy as http://host:port (HTTPS_PROXY or proxy in the profile).",
       });
     }

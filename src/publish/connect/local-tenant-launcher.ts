@@ -50,7 +50,6 @@ export function withoutAzurite(e: unknown): PublisherError | undefined {
   if (err?.code !== "MODULE_NOT_FOUND" && err?.code !== "ERR_MODULE_NOT_FOUND") return undefined;
   if (!/['"]azurite[/'"]/.test(err.message)) return undefined;
   return new PublisherError(
-    "config",
     "LocalTenantUnavailable",
     "The local tenant cannot start: its blob storage needs the optional package azurite, which is not installed.",
     {

@@ -168,7 +168,7 @@ function answers(authorityHost: string, tenantId: string, caPem: string, timeout
 }
 
 function recordError(path: string, problem: string, hint: string): PublisherError {
-  return new PublisherError("config", "LocalTenantRecordInvalid", `The local tenant record ${path} ${problem}.`, {
+  return new PublisherError("LocalTenantRecordInvalid", `The local tenant record ${path} ${problem}.`, {
     hint,
   });
 }
@@ -236,7 +236,6 @@ export async function findRunningLocalTenant(stateDir: string): Promise<LocalTar
             ? `its emulator (pid ${lock.pid}) runs but does not answer there`
             : `its emulator (pid ${lock.pid}) is no longer running`;
     throw new PublisherError(
-      "config",
       "LocalTenantNotRunning",
       `The local tenant recorded in ${credsPath} (${origin}) does not answer: ${why}.`,
       {

@@ -80,7 +80,6 @@ function inUse(stateDir: string, lockPath: string, held: LockRecord | "unreadabl
       ? `its lock ${lockPath} cannot be read`
       : `pid ${held.pid}${held.hostname === hostname() ? "" : ` on ${held.hostname}`}${held.authorityHost ? `, ${held.authorityHost}` : ""}, since ${held.startedAt}`;
   return new PublisherError(
-    "input",
     "EmulatorStateInUse",
     `The state folder ${stateDir} is in use by another local tenant (${who}).`,
     {

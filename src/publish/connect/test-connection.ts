@@ -15,8 +15,9 @@ import type { Advice } from "../../core/config/advice.js";
 import { checkPermissions } from "../../core/config/permissions.js";
 import type { PermissionState } from "../../core/config/permissions.js";
 import type { Settings } from "../../core/config/profile.js";
-import { isPublisherError, PublisherError } from "../../core/errors.js";
-import type { ErrorKind } from "../../core/errors.js";
+import { isPublisherError, PublisherError, reportedCode } from "../../core/errors.js";
+import type { ErrorCode, ErrorKind } from "../../core/errors.js";
+import type { CodeOfKind } from "../../core/error-codes.js";
 import type { LoadedCredential } from "../../clients/auth/credentials.js";
 import { explainNetworkError } from "../../clients/auth/msal-network.js";
 import { AuthFailure, createTokenProvider, pipelineTokenProvider } from "../../clients/auth/token-provider.js";
@@ -59,7 +60,10 @@ export interface PermissionRow {
 
 export interface Problem {
   kind: ErrorKind;
+  /** the advice id (e.g. `graph.403.Forbidden`), or the error's code (the service's when it gave one) */
   code: string;
+  /** ours, from the error catalogue (docs/cli.md#error-codes): the code the command's error carries */
+  errorCode: ErrorCode;
   message: string;
   fix: string | undefined;
   /** Entra / Graph ids for support cases */
@@ -127,7 +131,8 @@ function problemOf(e: unknown): Problem {
   if (e instanceof AuthFailure) {
     return {
       kind: e.kind,
-      code: e.code,
+      code: reportedCode(e),
+      errorCode: e.code,
       message: e.message,
       fix: e.hint,
       correlationId: e.correlationId,
@@ -135,12 +140,52 @@ function problemOf(e: unknown): Problem {
       timestamp: e.timestamp,
     };
   }
-  if (isPublisherError(e)) return { kind: e.kind, code: e.code, message: e.message, fix: e.hint };
-  return { kind: "internal", code: "Internal", message: (e as Error)?.message ?? String(e), fix: undefined };
+  if (isPublisherError(e))
+    return { kind: e.kind, code: reportedCode(e), errorCode: e.code, message: e.message, fix: e.hint };
+  return {
+    kind: "internal",
+    code: "Internal",
+    errorCode: "Internal",
+    message: (e as Error)?.message ?? String(e),
+    fix: undefined,
+  };
+}
+
+type CodeByKind = { readonly [K in ErrorKind]?: CodeOfKind<K> };
+
+/** Our code for a finding of the advice table, by its kind (so the exit code stays the advice's). */
+const ADVICE_CODE: CodeByKind = {
+  auth: "SignInRefused",
+  config: "SignInSettingsRejected",
+  permission: "PermissionMissing",
+  network: "NetworkError",
+  graph: "GraphRequestFailed",
+  internal: "SignInRequestInvalid",
+  timeout: "Timeout",
+};
+/** The same for Graph's answers (advice ids `graph.…`). */
+const GRAPH_ADVICE_CODE: CodeByKind = {
+  auth: "GraphUnauthorized",
+  config: "GraphSettingsRejected",
+  permission: "GraphForbidden",
+  graph: "GraphRequestFailed",
+  timeout: "Timeout",
+};
+
+/** Our catalogue code for an advice: one of the advice's kind (Internal only for a kind no table maps). */
+export function adviceCode(a: Advice): ErrorCode {
+  return (a.id.startsWith("graph.") ? GRAPH_ADVICE_CODE : ADVICE_CODE)[a.kind] ?? "Internal";
 }
 
 function fromAdvice(a: Advice, extra: Partial<Problem> = {}): Problem {
-  return { kind: a.kind, code: a.id, message: a.cause, fix: a.fix, ...extra };
+  return {
+    kind: a.kind,
+    code: a.id,
+    errorCode: adviceCode(a),
+    message: a.cause,
+    fix: a.fix,
+    ...extra,
+  };
 }
 
 export async function runConnectionTest(
@@ -515,7 +560,10 @@ async function runProbe(
   };
 }
 
-/** The problem as a typed error, for the CLI to map to an exit code (after the report is printed). */
+/**
+ * The problem as a typed error, for the CLI to map to an exit code (after the report is printed). The problem's
+ * `code` (an AADSTS code, Graph's code or an advice id) stays as `serviceCode`, so the run log shows it as before.
+ */
 export function problemError(p: Problem): PublisherError {
   const ids = [
     p.requestId ? `request-id ${p.requestId}` : undefined,
@@ -523,10 +571,8 @@ export function problemError(p: Problem): PublisherError {
     p.traceId ? `trace id ${p.traceId}` : undefined,
     p.timestamp ? `at ${p.timestamp}` : undefined,
   ].filter(Boolean);
-  return new PublisherError(
-    p.kind,
-    p.code,
-    ids.length > 0 ? `${p.message} (${ids.join(", ")})` : p.message,
-    p.fix === undefined ? {} : { hint: p.fix },
-  );
+  return new PublisherError(p.errorCode, ids.length > 0 ? `${p.message} (${ids.join(", ")})` : p.message, {
+    hint: p.fix,
+    serviceCode: p.code === p.errorCode ? undefined : p.code,
+  });
 }

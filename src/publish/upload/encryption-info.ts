@@ -8,7 +8,6 @@ import type { EncryptionInfo } from "../../intunewin/detection-xml.js";
 export function fileEncryptionInfo(e: EncryptionInfo): FileEncryptionInfoWire {
   if (e.ProfileIdentifier !== "ProfileVersion1" || e.FileDigestAlgorithm !== "SHA256")
     throw new PublisherError(
-      "input",
       "UnsupportedEncryptionProfile",
       `The package's encryption profile is ${e.ProfileIdentifier} / ${e.FileDigestAlgorithm}; Intune accepts only ProfileVersion1 / SHA256.`,
     );

@@ -5,7 +5,7 @@
  * request ids of the call that failed (or the client-request-id of the last call, for state failures) and the
  * journal to resume from. Messages never hold a SAS signature or a key: URLs go through `redactUrl`.
  */
-import type { ErrorKind } from "../../core/errors.js";
+import type { ErrorCode } from "../../core/errors.js";
 import { PublisherError } from "../../core/errors.js";
 import type { UploadState } from "../../core/wire/graph.js";
 import { NetworkError } from "../../clients/http/errors.js";
@@ -37,8 +37,9 @@ export interface UploadLeftover {
 }
 
 export interface UploadErrorDetails extends UploadLeftover {
-  kind: ErrorKind;
-  code: string;
+  code: ErrorCode;
+  /** the service's code of the cause, when it has one */
+  serviceCode?: string | undefined;
   message: string;
   hint?: string;
   stage: UploadStage;
@@ -63,7 +64,11 @@ export class UploadError extends PublisherError {
       .filter(Boolean)
       .join(", ");
     const already = d.message.includes("request-id") || ids === "";
-    super(d.kind, d.code, already ? d.message : `${d.message} (${ids})`, { hint: d.hint, cause: d.cause });
+    super(d.code, already ? d.message : `${d.message} (${ids})`, {
+      hint: d.hint,
+      cause: d.cause,
+      serviceCode: d.serviceCode,
+    });
     this.name = "UploadError";
     this.stage = d.stage;
     this.uploadState = d.uploadState;
@@ -122,8 +127,8 @@ export function toUploadError(e: unknown, c: FailureContext): UploadError {
   if (e instanceof GraphError || e instanceof StorageError || e instanceof NetworkError)
     return new UploadError({
       ...base,
-      kind: e.kind,
       code: e.code,
+      serviceCode: e.serviceCode,
       message: `${where}: ${e.message}`,
       hint: e.hint,
       requestId: e instanceof NetworkError ? undefined : e.requestId,
@@ -133,8 +138,8 @@ export function toUploadError(e: unknown, c: FailureContext): UploadError {
     const resumable = c.journalPath !== undefined && (e.kind === "cancelled" || e.kind === "timeout");
     return new UploadError({
       ...base,
-      kind: e.kind,
       code: e.code,
+      serviceCode: e.serviceCode,
       message: `${where}: ${e.message}`,
       hint:
         e.hint ??
@@ -146,13 +151,11 @@ export function toUploadError(e: unknown, c: FailureContext): UploadError {
   if (typeof errno?.code === "string" && typeof errno.syscall === "string")
     return new UploadError({
       ...base,
-      kind: "input",
       code: "LocalIo",
       message: `${where}: ${errno.message}`,
     });
   return new UploadError({
     ...base,
-    kind: "internal",
     code: "Internal",
     message: `${where}: ${e instanceof Error ? e.message : String(e)} (a bug in this tool)`,
   });

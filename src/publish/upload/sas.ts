@@ -74,7 +74,7 @@ export class SasManager implements UploadUrlSource {
   constructor(private readonly o: SasManagerOptions) {
     const uri = o.file.azureStorageUri;
     if (uri === null || uri === undefined || uri === "")
-      throw new PublisherError("graph", "NoUploadUrl", "Intune reported the upload URL as ready but sent none.");
+      throw new PublisherError("NoUploadUrl", "Intune reported the upload URL as ready but sent none.");
     this.url = uri;
     this.rawExpiry = o.file.azureStorageUriExpirationDateTime;
     this.expiresOn = expiryOf(o.file);

@@ -238,7 +238,6 @@ class UploadRun {
     this.enter("open");
     if (this.o.package === undefined && this.o.packagePath === undefined)
       throw new UploadError({
-        kind: "usage",
         code: "NoPackage",
         message: "uploadContent needs a package or a packagePath.",
         stage: "open",
@@ -624,7 +623,6 @@ class UploadRun {
     const app = await this.endpoints.getApp(signal);
     if (app.committedContentVersion !== cv)
       throw new UploadError({
-        kind: "graph",
         code: "CommitNotApplied",
         message: `After the PATCH, app ${this.o.appId} has committedContentVersion ${JSON.stringify(app.committedContentVersion)}, not ${cv}.`,
         stage: "verify",

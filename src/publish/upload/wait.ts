@@ -5,6 +5,7 @@
  * any other state is unexpected and fails at once rather than being waited on for ever.
  */
 import { PublisherError } from "../../core/errors.js";
+import type { CodeOfKind } from "../../core/error-codes.js";
 import type { MobileAppContentFileWire, UploadState } from "../../core/wire/graph.js";
 import { UPLOAD_STATE_VALUES } from "../../core/wire/graph.js";
 import { abortError } from "../../clients/http/errors.js";
@@ -77,26 +78,25 @@ export class UploadStateError extends PublisherError {
   readonly uploadState: UploadState | undefined;
 
   constructor(
-    kind: "graph" | "timeout",
-    code: string,
+    code: CodeOfKind<"graph" | "timeout">,
     message: string,
     stage: WaitStage,
     uploadState: UploadState | undefined,
     hint?: string,
   ) {
-    super(kind, code, message, { hint });
+    super(code, message, { hint });
     this.name = "UploadStateError";
     this.stage = stage;
     this.uploadState = uploadState;
   }
 }
 
-const FAILED_CODE: Record<WaitStage, string> = {
+const FAILED_CODE: Record<WaitStage, CodeOfKind<"graph">> = {
   sasRequest: "AzureStorageUriRequestFailed",
   renewal: "AzureStorageUriRenewalFailed",
   commit: "CommitFileFailed",
 };
-const TIMED_OUT_CODE: Record<WaitStage, string> = {
+const TIMED_OUT_CODE: Record<WaitStage, CodeOfKind<"graph">> = {
   sasRequest: "AzureStorageUriRequestTimedOut",
   renewal: "AzureStorageUriRenewalTimedOut",
   commit: "CommitFileTimedOut",
@@ -151,7 +151,6 @@ export async function waitForUploadState(o: WaitOptions): Promise<MobileAppConte
       if (o.done === undefined ? rules.success.has(state) : o.done(file, seen)) return file;
       if (state === rules.failed || state === rules.timedOut)
         throw new UploadStateError(
-          "graph",
           (state === rules.failed ? FAILED_CODE : TIMED_OUT_CODE)[o.stage],
           `Intune reported ${describe(state)}.`,
           o.stage,
@@ -160,7 +159,6 @@ export async function waitForUploadState(o: WaitOptions): Promise<MobileAppConte
         );
       if (!rules.pending.has(state))
         throw new UploadStateError(
-          "graph",
           "UnexpectedUploadState",
           `While waiting for ${rules.text}, the file is in ${describe(state)}, which that step never leads to.`,
           o.stage,
@@ -170,7 +168,6 @@ export async function waitForUploadState(o: WaitOptions): Promise<MobileAppConte
     const now = o.clock();
     if (now >= deadline)
       throw new UploadStateError(
-        "timeout",
         "UploadStateDeadline",
         `Waited ${Math.round((now - start) / 1000)} s for ${rules.text}; the file is still in ${describe(last)}.`,
         o.stage,
