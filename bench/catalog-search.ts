@@ -1,5 +1,5 @@
 /*
- * Benchmark: `catalog search` over an index of 10,000 packages (issue 13 target: under 100 ms per query after load).
+ * Benchmark: `catalog search` over an index of 10,000 packages (target: under 100 ms per query after load).
  * Builds a synthetic index.v2.json in the community shape (ids, names, tags drawn from a word list, deterministic),
  * loads it as `catalog search` does (parse, check every entry, precompute lower-case fields), then times queries of
  * several kinds after one warm-up pass: an exact id, a word, a prefix, two words, a tag, a query that matches nothing.

@@ -1,5 +1,5 @@
 /*
- * Benchmark: downloading from the local tenant's vendor host (issue 13, "Performance").
+ * Benchmark: downloading from the local tenant's vendor host.
  *
  *   npm run build && node dist/bench/download.js [--mib 1024] [--rounds 4]
  *

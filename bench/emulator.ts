@@ -1,5 +1,5 @@
 /*
- * Benchmark of the local tenant (issue 3, "Performance"): Graph requests per second it serves on loopback for a
+ * Benchmark of the local tenant: Graph requests per second it serves on loopback for a
  * simple GET, and its peak RSS while a client pages 2,000,000 generated detected-app rows.
  *
  *   npm run build && node dist/bench/emulator.js [--seconds 10] [--warmup 2] [--connections 1,16,64]

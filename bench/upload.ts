@@ -1,5 +1,5 @@
 /*
- * Benchmark: upload and publish against the local tenant (issue 5, "Benchmarks").
+ * Benchmark: upload and publish against the local tenant.
  *
  *   npm run build && node dist/bench/upload.js [--mib 512] [--apps 20] [--latency 100] [--big-mib 2048]
  *                                              [--rounds 4] [--skip-throughput] [--skip-graph] [--skip-big]

@@ -26,7 +26,10 @@ export interface AdminApi {
   state(): Record<string, Record<string, Entity[]>>;
   /** empties the store and reloads the seed */
   reset(): void;
-  /** makes the next matching upload stage fail, time out or hang (intune-win32-protocol.md §4 items 10, 13, 21) */
+  /**
+   * makes the next matching upload stage fail, time out or hang (docs/reference/graph-win32-upload.md §4 items 10, 13,
+   * 21)
+   */
   addUploadFault(fault: UploadFault): void;
   /** SAS expiry fault: the content file's upload URL answers 403 until `renewUpload` */
   expireUploadUrl(fileId: string): Promise<void>;

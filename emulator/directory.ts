@@ -81,7 +81,7 @@ export class Directory {
     }
   }
 
-  /** Tenant by GUID or domain, case-insensitive (entra-auth-and-graph.md §1.1: MSAL lowercases the authority). */
+  /** Tenant by GUID or domain, case-insensitive (docs/reference/entra-auth.md §1.1: MSAL lowercases the authority). */
   resolveTenant(segment: string): TenantLookup {
     let s: string;
     try {

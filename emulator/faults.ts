@@ -1,5 +1,5 @@
 /**
- * Fault injection (DESIGN.md §2 "Faults"): N calls matching a method and a path pattern get an error status,
+ * Fault injection (docs/emulator.md, "Faults"): N calls matching a method and a path pattern get an error status,
  * a 429/503 with or without Retry-After, or a dropped connection, optionally late (`delayMs`); a fault with only
  * `delayMs` adds latency to calls that are otherwise served normally; `dropResponse` lets the service act and then
  * drops the connection before the answer. `probability` (with an optional `seed`) makes a fault hit only some of
@@ -146,7 +146,7 @@ export class FaultInjector {
     headers["client-request-id"] = clientRequestId;
     const date = new Date(this.clock.now());
     if (!/^\/(beta|v1\.0)(\/|$)/.test(url.pathname)) {
-      // Entra routes answer in the AADSTS shape (entra-auth-and-graph.md §1.6): 429 as AADSTS90055
+      // Entra routes answer in the AADSTS shape (docs/reference/entra-auth.md §1.6): 429 as AADSTS90055
       // TenantThrottlingError (§2.1), 5xx as temporarily_unavailable.
       const code = status === 429 ? 90055 : 50000;
       const text =
@@ -173,12 +173,13 @@ export class FaultInjector {
       return;
     }
     if (status === 429) {
-      // The generic Graph 429 body (entra-auth-and-graph.md §2.3 [S16]); Intune's is assumed identical (§8).
+      // The generic Graph 429 body (docs/reference/entra-errors.md §2.3, Graph's throttling doc); Intune's is assumed
+      // identical (docs/reference/entra-auth.md §8).
       const body = errorBody("TooManyRequests", `Please retry again later.${echo}`, requestId, clientRequestId, date);
       Object.assign(body.error.innerError ?? {}, { code: "429", message: "Please retry after", status: "429" });
       sendJson(res, 429, body, headers);
     } else if (status === 401) {
-      // Token expiry as Graph reports it (entra-auth-and-graph.md §2.3 [S29o-3p]), whatever token was sent.
+      // Token expiry as Graph reports it (docs/reference/entra-errors.md §2.3, observed), whatever token was sent.
       headers["WWW-Authenticate"] =
         'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"';
       const message = `Lifetime validation failed, the token is expired.${echo}`;

@@ -30,7 +30,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 export type JwsAlgorithm = "RS256" | "PS256";
 
-/** RS256 = RSASSA-PKCS1-v1_5 SHA-256; PS256 = RSASSA-PSS SHA-256, salt 32 (local-stack-notes §2.4). */
+/** RS256 = RSASSA-PKCS1-v1_5 SHA-256; PS256 = RSASSA-PSS SHA-256, salt 32 (docs/reference/entra-auth.md §5.7). */
 function keyFor(alg: JwsAlgorithm, key: KeyObject): KeyObject | SignKeyObjectInput {
   return alg === "RS256" ? key : { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
 }

@@ -1,5 +1,5 @@
 /**
- * The seed: what the local tenant contains at start (DESIGN.md §2, issue 3 "Shape"). YAML or JSON; strict
+ * The seed: what the local tenant contains at start (docs/emulator.md, "Seed"). YAML or JSON; strict
  * (unknown keys are errors). `defaultSeed()` gives one tenant and one app registration with all six permissions.
  */
 import { randomBytes } from "node:crypto";
@@ -13,7 +13,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = z.string().regex(GUID, "must be a GUID");
 const dateTime = z.iso.datetime({ offset: true });
 
-/** The six Graph application permissions the publisher needs (entra-auth-and-graph.md §4.1). */
+/** The six Graph application permissions the publisher needs (docs/reference/entra-auth.md §4.1). */
 export const PUBLISHER_PERMISSIONS = [
   "DeviceManagementApps.ReadWrite.All",
   "DeviceManagementConfiguration.Read.All",

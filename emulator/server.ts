@@ -58,9 +58,9 @@ export interface LocalTenantOptions {
   clock?: Clock;
   /** page size for every collection (small values make paging happen in tests) */
   pageSize?: number;
-  /** `expires_in` of issued tokens, default 3599 (entra-auth-and-graph.md §1.4) */
+  /** `expires_in` of issued tokens, default 3599 (docs/reference/entra-auth.md §1.4) */
   tokenLifetimeSeconds?: number;
-  /** upload-state machine delays in ms (intune-win32-protocol.md §4 items 10, 13, 21) */
+  /** upload-state machine delays in ms (docs/reference/graph-win32-upload.md §4 items 10, 13, 21) */
   uploadDelays?: Partial<UploadDelays>;
   /** blob storage: "memory" (default) or a folder for large uploads; false = no storage (Graph and Entra only) */
   storage?: "memory" | { location: string } | false;
@@ -70,7 +70,7 @@ export interface LocalTenantOptions {
   persist?: boolean;
   /** switches of the mobileApps emulation (size check, PATCH 200/204, largeIcon quirk, assign-before-publish) */
   mobileApps?: Partial<MobileAppOptions>;
-  /** Intune throttling windows (entra-auth-and-graph.md §6.5); default true */
+  /** Intune throttling windows (docs/reference/graph-conventions.md §6.5); default true */
   throttling?: boolean;
 }
 
@@ -91,7 +91,7 @@ export interface LocalTenant {
   tokenAudience: string;
   /** `127.0.0.1:PORT`, for msal's knownAuthorities */
   host: string;
-  /** msal `authorityMetadata` JSON for the tenant (local-stack-notes §2.3) */
+  /** msal `authorityMetadata` JSON for the tenant (docs/reference/entra-auth.md §5.4) */
   authorityMetadata: string;
   /** the embedded blob endpoint, when storage runs */
   blobEndpoint: string | undefined;

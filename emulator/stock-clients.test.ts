@@ -9,7 +9,7 @@ import { startLocalTenant } from "./server.js";
 
 /**
  * The stock clients, with no custom network code at all: a child Node process started with
- * NODE_EXTRA_CA_CERTS = the emulator's ca.pem (entra-auth-and-graph.md §5.4 option 2) runs msal-node's default
+ * NODE_EXTRA_CA_CERTS = the emulator's ca.pem (docs/reference/entra-auth.md §5.4 option 2) runs msal-node's default
  * fetch client and the Graph JS client's default middleware. Its global fetch refuses hosts other than 127.0.0.1.
  */
 const CHILD = `

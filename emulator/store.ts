@@ -2,8 +2,8 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /**
- * State behind a narrow interface (DESIGN.md §2: one handler per resource, state behind a store interface).
- * Entities are plain JSON objects, one collection per (tenant, name). The in-memory store is the default.
+ * State behind a narrow interface (docs/DESIGN.md, "The local tenant's shape": per-resource handlers, state behind
+ * interfaces). Entities are plain JSON objects, one collection per (tenant, name). The in-memory store is the default.
  */
 
 export interface Entity {
@@ -93,8 +93,8 @@ export class MemoryStore implements Store {
 }
 
 /**
- * The in-memory store, saved as one JSON file shortly after each change and on `flush` (DESIGN.md §2: "a file
- * when asked"). Writes go to a temporary file renamed over the old one, so a crash never leaves half a file.
+ * The in-memory store, saved as one JSON file shortly after each change and on `flush` (`--persist`,
+ * docs/emulator.md). Writes go to a temporary file renamed over the old one, so a crash never leaves half a file.
  */
 export class JsonFileStore extends MemoryStore {
   private timer: NodeJS.Timeout | undefined;

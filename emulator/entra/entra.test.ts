@@ -79,7 +79,7 @@ describe("Entra token endpoint (msal-node 7, real client)", () => {
         clientId: opts.clientId ?? APP,
         authority,
         knownAuthorities: [lt.host],
-        // local-stack-notes §2.3: with knownAuthorities + authorityMetadata msal makes no discovery call.
+        // docs/reference/entra-auth.md §5.4: with knownAuthorities + authorityMetadata msal makes no discovery call.
         authorityMetadata: JSON.stringify({
           token_endpoint: `${authority}/oauth2/v2.0/token`,
           authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,

@@ -1,6 +1,7 @@
 /**
  * Entra ID v2.0 endpoints for client credentials: token, OIDC discovery, JWKS.
- * Rules and texts: entra-auth-and-graph.md §1 (request, claims, error shape), §2.1 (AADSTS table), §7 (contract).
+ * Rules and texts: docs/reference/entra-auth.md §1 (request, claims, error shape), docs/reference/entra-errors.md §2.1
+ * (AADSTS table), docs/reference/graph-conventions.md §7 (contract).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -22,7 +23,7 @@ export interface EntraOptions {
   clock: Clock;
   /** https://127.0.0.1:PORT, known once the server listens */
   origin: () => string;
-  /** `expires_in` of issued tokens; keep > 300 or msal never caches (local-stack-notes §2.7) */
+  /** `expires_in` of issued tokens; keep > 300 or msal never caches (docs/reference/entra-auth.md §5.2) */
   tokenLifetimeSeconds: number;
   /** tolerated clock skew on assertion nbf/exp (not documented by Microsoft: §8) */
   assertionSkewSeconds: number;
@@ -138,7 +139,9 @@ export class Entra {
     return true;
   }
 
-  /** OIDC document; `issuer` on the emulator's own origin, as msal 7 validates it (local-stack-notes §2.2). */
+  /**
+   * OIDC document; `issuer` on the emulator's own origin, as msal 7 validates it (docs/reference/entra-auth.md §5.7).
+   */
   openIdConfiguration(tenant: TenantEntry): Record<string, unknown> {
     const base = `${this.o.origin()}/${tenant.id}`;
     return {
@@ -186,7 +189,7 @@ export class Entra {
     correlationId: string,
   ): Promise<void> {
     const form = new URLSearchParams((await readBody(req, 1024 * 1024)).toString("utf8"));
-    // client_secret_basic is allowed as well as the form field (§1.2, [S1]).
+    // client_secret_basic is allowed as well as the form field (§1.2, Microsoft's client-credentials doc).
     const basic = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? "");
     if (basic?.[1]) {
       const [id, secret] = Buffer.from(basic[1], "base64").toString("utf8").split(":", 2);
@@ -317,7 +320,7 @@ export class Entra {
   ): AssertionProblem | undefined {
     const clientId = app.registration.clientId;
     const jwt = decodeJwt(assertion);
-    // AADSTS50027 (InvalidJwtToken, [S4]); its HTTP status is not observed: §8.
+    // AADSTS50027 (InvalidJwtToken, Entra's error-code reference); its HTTP status is not observed: §8.
     if (!jwt) return { error: "invalid_request", code: 50027, text: "JWT token is invalid or malformed." };
     // Issued by someone else than the app, and not naming one of its certificates: a federated assertion.
     if (jwt.payload["iss"] !== clientId && !this.namesRegisteredCertificate(jwt, app)) {
@@ -358,7 +361,8 @@ export class Entra {
     }
     const p = jwt.payload;
     if (p["iss"] !== clientId || p["sub"] !== clientId) {
-      // AADSTS700021 InvalidClientAssertionApplicationId [S4]; status assumed from invalid_client (§7).
+      // AADSTS700021 InvalidClientAssertionApplicationId (Entra's error-code reference); status assumed from
+      // invalid_client (§7).
       return {
         error: "invalid_client",
         code: 700021,

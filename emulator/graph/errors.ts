@@ -1,4 +1,4 @@
-/** Graph error bodies (entra-auth-and-graph.md §2.3; intune-win32-protocol.md §2.0). */
+/** Graph error bodies (docs/reference/entra-errors.md §2.3; docs/reference/graph-win32-upload.md §2.0). */
 import type { GraphErrorBodyWire } from "../../src/core/wire/graph.js";
 import type { GraphRequest } from "./types.js";
 
@@ -35,7 +35,8 @@ export function errorBody(
 }
 
 /**
- * Intune wraps its own error in a JSON string inside `message` (§2.3: `_version` 3, `Message`, …, CRLF-indented).
+ * Intune wraps its own error in a JSON string inside `message` (docs/reference/entra-errors.md §2.3: `_version` 3,
+ * `Message`, …, CRLF-indented).
  */
 export function intuneMessage(text: string, activityId: string, url: string): string {
   const inner = {

@@ -1,7 +1,7 @@
 /**
- * The OData subset the local tenant serves (entra-auth-and-graph.md §6.2, §6.4): `$filter` (eq, ne, startswith,
- * and, or, not, parentheses, isof), `$select`, `$top`, `$count`, `$expand` (per resource), and `@odata.nextLink`
- * paging with an opaque `$skiptoken`. Unknown `$` options are refused with 400, as §6.4 advises.
+ * The OData subset the local tenant serves (docs/reference/graph-conventions.md §6.2, §6.4): `$filter` (eq, ne,
+ * startswith, and, or, not, parentheses, isof), `$select`, `$top`, `$count`, `$expand` (per resource), and
+ * `@odata.nextLink` paging with an opaque `$skiptoken`. Unknown `$` options are refused with 400, as §6.4 advises.
  */
 import { badRequest } from "./errors.js";
 import type { GraphRequest, GraphResponse } from "./types.js";

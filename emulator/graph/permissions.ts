@@ -1,7 +1,8 @@
 /**
- * Application permissions each endpoint accepts (any one suffices): entra-auth-and-graph.md §6.4 and
- * intune-win32-protocol.md §2.0. Intune's observed 403 lists only the DeviceManagementApps scopes for mobileApps
- * (§2.3), so the local tenant does not also accept DeviceManagementConfiguration.* there.
+ * Application permissions each endpoint accepts (any one suffices): docs/reference/graph-conventions.md §6.4 and
+ * docs/reference/graph-win32-upload.md §2.0. Intune's observed 403 lists only the DeviceManagementApps scopes for
+ * mobileApps (docs/reference/entra-errors.md §2.3), so the local tenant does not also accept
+ * DeviceManagementConfiguration.* there.
  */
 export const APPS_READ = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"] as const;
 export const APPS_WRITE = ["DeviceManagementApps.ReadWrite.All"] as const;

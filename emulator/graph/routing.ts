@@ -7,7 +7,7 @@ import type { GraphRequest, GraphResponse, GraphVersion } from "./types.js";
 
 export type RouteParams = Readonly<Record<string, string>>;
 
-/** Whose 403 body an endpoint sends (entra-auth-and-graph.md §2.3). */
+/** Whose 403 body an endpoint sends (docs/reference/entra-errors.md §2.3). */
 export type ForbiddenStyle = "intune" | "directory";
 
 export interface Route {

@@ -1,6 +1,6 @@
 /**
  * The seed's directory and device objects put into a tenant's state, with the properties Graph returns that the
- * seed leaves out (shapes: entra-auth-and-graph.md §6.4).
+ * seed leaves out (shapes: docs/reference/graph-conventions.md §6.4).
  */
 import { ODATA_TYPE } from "../../src/core/wire/graph.js";
 import type { Seed } from "../seed.js";

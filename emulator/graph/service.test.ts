@@ -1,3 +1,4 @@
+// Sections (§) cited here are those of docs/reference/graph-win32-upload.md.
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { after, before, describe, it } from "node:test";

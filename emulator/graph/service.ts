@@ -1,6 +1,7 @@
 /**
  * Graph front door: bearer check, routing, per-route permission check, `$batch`, error shape and headers.
- * Sources: entra-auth-and-graph.md §2.3 (401/403 bodies), §6.1 (headers), §6.3 (batching), §7 item 3.
+ * Sources: docs/reference/entra-errors.md §2.3 (401/403 bodies), docs/reference/graph-conventions.md §6.1 (headers),
+ * §6.3 (batching), §7 item 3.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -95,11 +96,11 @@ export class GraphService {
     return true;
   }
 
-  /** Bearer check: signature, expiry, audience, tenant, issuer (§7 item 3, §1.5). */
+  /** Bearer check: signature, expiry, audience, tenant, issuer (§7 item 3, docs/reference/entra-auth.md §1.5). */
   authenticate(authorization: string | undefined): Caller {
     const fail = (message: string): GraphError =>
       new GraphError(401, "InvalidAuthenticationToken", message, {
-        // §2.3 [S29o-3p]
+        // docs/reference/entra-errors.md §2.3 (observed)
         "WWW-Authenticate": `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`,
       });
     const m = /^Bearer\s+(\S*)$/i.exec(authorization ?? "");
@@ -162,7 +163,9 @@ export class GraphService {
     }
   }
 
-  /** 403 as each service sends it: Intune's JSON-in-message body, or the directory's (§2.3). */
+  /** 403 as each service sends it: Intune's JSON-in-message body, or the directory's
+   * (docs/reference/entra-errors.md §2.3).
+   */
   private authorize(req: GraphRequest, route: Route): void {
     if (route.roles.length === 0 || route.roles.some((r) => req.caller.roles.has(r))) return;
     if (route.forbidden === "directory") {
@@ -306,7 +309,10 @@ export class GraphService {
   }
 }
 
-/** 429 with Retry-After and the generic Graph body (§2.3 [S16]; Intune's is assumed the same, §8). */
+/**
+ * 429 with Retry-After and the generic Graph body (docs/reference/entra-errors.md §2.3, Graph's throttling doc;
+ * Intune's is assumed the same, docs/reference/entra-auth.md §8).
+ */
 function tooManyRequests(seconds: number): GraphError {
   return new GraphError(429, "TooManyRequests", "Please retry again later.", { "Retry-After": String(seconds) });
 }
@@ -337,7 +343,10 @@ export function canonicalSegments(segments: readonly string[]): string[] {
   });
 }
 
-/** Unknown routes: the Graph answers for the known content-version mistakes (protocol §2.0, §4 item 1), else 501. */
+/**
+ * Unknown routes: the Graph answers for the known content-version mistakes
+ * (docs/reference/graph-win32-upload.md §2.0, §4 item 1), else 501.
+ */
 function unknownRoute(req: GraphRequest, segments: string[]): GraphError {
   const lower = segments.map((s) => s.toLowerCase());
   const cv = lower.indexOf("contentversions");

@@ -1,3 +1,4 @@
+// Sections (§) cited here are those of docs/reference/graph-conventions.md.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ManualClock } from "../clock.js";

@@ -1,7 +1,8 @@
 /**
  * Intune throttling: sliding 20-second windows per tenant and per (tenant, app), writes counted separately from
- * all requests, per service area. Limits: entra-auth-and-graph.md §6.5 [S15]; intune-win32-protocol.md §2.15.
- * Each inner request of a `$batch` counts on its own (§6.3).
+ * all requests, per service area. Limits: docs/reference/graph-conventions.md §6.5;
+ * docs/reference/graph-win32-upload.md §2.15. Each inner request of a `$batch` counts on its own
+ * (docs/reference/graph-conventions.md §6.3).
  */
 import type { Clock } from "../clock.js";
 

@@ -1,7 +1,7 @@
 /**
- * The `uploadState` machine of a content file (intune-win32-protocol.md §2.4–2.7, §2.9, §4 items 10–13, 16–21).
- * Transitions are lazy: each record holds the time its pending state ends, and the state is advanced when the file
- * is read, against the injected clock. No timers, no polling loops; commit verification runs as one promise.
+ * The `uploadState` machine of a content file (docs/reference/graph-win32-upload.md §2.4–2.7, §2.9, §4 items 10–13,
+ * 16–21). Transitions are lazy: each record holds the time its pending state ends, and the state is advanced when the
+ * file is read, against the injected clock. No timers, no polling loops; commit verification runs as one promise.
  */
 import type { FileEncryptionInfoWire } from "../../src/core/wire/graph.js";
 import type { Clock } from "../clock.js";

@@ -1,5 +1,5 @@
 // Azurite 3.35.0 ships no type declarations (TS7016). These cover only the in-process entry points we load
-// with createRequire (local-stack-notes.md §1.1). Not a public API: re-check them when the pinned version changes.
+// with createRequire (docs/reference/azurite.md §1.1). Not a public API: re-check them when the pinned version changes.
 
 declare module "azurite/dist/src/common/persistence/MemoryExtentStore" {
   /** Per-server in-memory extent store; the size limit is in bytes (undefined = unlimited). */

@@ -1,5 +1,5 @@
 // Boot of the embedded storage: Azurite's blob service started in this process on 127.0.0.1 over HTTPS, in memory
-// or in a folder (local-stack-notes.md §1.1).
+// or in a folder (docs/reference/azurite.md §1.1).
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { Server as HttpsServer } from "node:https";
 import { createRequire } from "node:module";
@@ -12,7 +12,7 @@ import { PublisherError } from "../../src/core/errors.js";
 import type { TlsCertificates } from "../../src/platform/certificates.js";
 
 /**
- * Azurite's well-known development account (local-stack-notes.md §1.2): a key published in Microsoft's docs, so
+ * Azurite's well-known development account (docs/reference/azurite.md §1.2): a key published in Microsoft's docs, so
  * anyone who can reach the port can read and write every blob. Fine for a local emulator on loopback only.
  */
 export const ACCOUNT = "devstoreaccount1";
@@ -24,7 +24,7 @@ export interface AzuriteOptions {
    * embedded storage's own SDK calls) trust explicitly.
    */
   tls: TlsCertificates;
-  /** Disk folder for blobs and metadata; in memory when absent (never both: local-stack-notes.md §1.1). */
+  /** Disk folder for blobs and metadata; in memory when absent (never both: docs/reference/azurite.md §1.1). */
   location?: string;
   /** In-memory mode only: cap on stored extents, in MB (default: Azurite's, half of RAM). */
   extentMemoryLimitMB?: number;
@@ -46,7 +46,7 @@ interface AzuriteModules {
   MemoryExtentChunkStore: typeof MemoryExtentStoreModule.MemoryExtentChunkStore;
 }
 
-/** Loads Azurite lazily (it pulls in express and LokiJS) through CommonJS, as local-stack-notes.md §1.1 says. */
+/** Loads Azurite lazily (it pulls in express and LokiJS) through CommonJS, as docs/reference/azurite.md §1.1 says. */
 function loadAzurite(): AzuriteModules {
   const require = createRequire(import.meta.url);
   const server = require("azurite/dist/src/blob/BlobServer") as { default: typeof BlobServerClass };
@@ -75,7 +75,7 @@ function checkOptions(opts: AzuriteOptions): void {
 /**
  * Starts Azurite's blob service in-process on 127.0.0.1 with an ephemeral port over HTTPS. Telemetry is never
  * initialised in-process (only Azurite's CLI does that); API version checks are skipped because the SDK sends a
- * newer x-ms-version than Azurite knows (local-stack-notes.md §1.1).
+ * newer x-ms-version than Azurite knows (docs/reference/azurite.md §1.1).
  */
 export async function bootAzurite(opts: AzuriteOptions): Promise<AzuriteBlobService> {
   checkOptions(opts);
@@ -118,7 +118,7 @@ export async function bootAzurite(opts: AzuriteOptions): Promise<AzuriteBlobServ
       undefined,
       false, // debug log
       undefined,
-      false, // loose: every flow here passes without it (local-stack-notes.md §1.1)
+      false, // loose: every flow here passes without it (docs/reference/azurite.md §1.1)
       true, // skipApiVersionCheck
       certPath,
       keyPath,

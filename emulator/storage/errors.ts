@@ -1,8 +1,8 @@
 /**
- * Azure Storage's error answer (intune-win32-protocol.md §2.6, §4 item 12; local-stack-notes.md §1.3): an XML
- * `<Error>` whose `Code` is also in `x-ms-error-code`, a `Message` whose later lines are the request id and time,
- * and storage's request ids. The request body is read first, as a server does before answering (an unread Put Block
- * body would make the client see a reset connection instead of the answer).
+ * Azure Storage's error answer (docs/reference/graph-win32-upload.md §2.6, §4 item 12; docs/reference/azurite.md §1.3):
+ * an XML `<Error>` whose `Code` is also in `x-ms-error-code`, a `Message` whose later lines are the request id and
+ * time, and storage's request ids. The request body is read first, as a server does before answering (an unread Put
+ * Block body would make the client see a reset connection instead of the answer).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";

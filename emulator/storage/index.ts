@@ -1,6 +1,6 @@
 // Embedded Azure Storage for the local tenant: Azurite's blob service in this process, over HTTPS, handing out
-// Intune-shaped upload URLs and verifying committed payloads (intune-win32-protocol.md §2.5–2.7, §4 items 12–19;
-// local-stack-notes.md §1). Four parts: boot (boot.ts), what runs before Azurite sees a request
+// Intune-shaped upload URLs and verifying committed payloads (docs/reference/graph-win32-upload.md §2.5–2.7, §4 items
+// 12–19; docs/reference/azurite.md §1). Four parts: boot (boot.ts), what runs before Azurite sees a request
 // (interception.ts), upload URLs (upload-urls.ts) and the commit's verification (verification.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BlobServiceClient, StorageSharedKeyCredential, type StoragePipelineOptions } from "@azure/storage-blob";

@@ -33,7 +33,7 @@ function buildPayload(plaintext: Buffer, opts: { autoPadding?: boolean } = {}): 
   };
 }
 
-/** Fixed-width block ids, as every Intune client sends them (§2.6). */
+/** Fixed-width block ids, as every Intune client sends them (docs/reference/graph-win32-upload.md §2.6). */
 function blockId(i: number): string {
   return Buffer.from(String(i).padStart(6, "0")).toString("base64");
 }
@@ -58,7 +58,7 @@ async function* streamOf(data: Buffer, chunkSize: number): AsyncGenerator<Buffer
 // Pure checks: no storage needed
 
 describe("verifyPayloadStream", () => {
-  // Synthetic vector of intune-win32-protocol.md §1.4.
+  // Synthetic vector of docs/reference/intunewin-format.md §1.4.
   const seq = (from: number, n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => from + i));
   const vector = {
     key: seq(0x00, 32),
@@ -80,7 +80,7 @@ describe("verifyPayloadStream", () => {
     fileDigestAlgorithm: "SHA256",
   };
 
-  it("accepts the §1.4 test vector, whatever the chunking", async () => {
+  it("accepts the test vector of docs/reference/intunewin-format.md §1.4, whatever the chunking", async () => {
     assert.equal(
       createHash("sha256").update(payload).digest("hex"),
       "0235bea02e09106ec00db8e8df4dfb90ce614eb8cc109cb1d01bb9f9215ea602",
@@ -97,7 +97,7 @@ describe("verifyPayloadStream", () => {
     }
   });
 
-  it("rejects a MAC computed over the ciphertext only (the classic home-made mistake, §3 #5)", async () => {
+  it("rejects a MAC computed over the ciphertext only (the classic home-made mistake, §3 item 5)", async () => {
     const badMac = createHmac("sha256", vector.macKey).update(vector.ciphertext).digest();
     const bad = Buffer.concat([badMac, vector.iv, vector.ciphertext]);
     const decoded = checkEncryptionInfo({ ...info, mac: badMac.toString("base64") });
@@ -146,7 +146,7 @@ describe("embedded storage (in memory, HTTPS)", () => {
     const global = (globalThis as Record<symbol, unknown>)[Symbol.for("undici.globalDispatcher.1")] as Dispatcher;
     const Agent = global.constructor as new (opts: { connect: { ca: string } }) => Dispatcher;
     trusted = new Agent({ connect: { ca: certs.caCertPem } });
-    // The SDK forwards tlsOptions to its pipeline; its options type omits it (local-stack-notes.md §1.1).
+    // The SDK forwards tlsOptions to its pipeline; its options type omits it (docs/reference/azurite.md §1.1).
     const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: certs.caCertPem } };
     sdkOptions = options;
   });

@@ -1,5 +1,5 @@
-// Intune-shaped upload URLs (intune-win32-protocol.md §2.5–2.6): a SAS tied to a stored access policy of its own,
-// issued, renewed, expired and retired by changing that policy or through the request gate.
+// Intune-shaped upload URLs (docs/reference/graph-win32-upload.md §2.5–2.6): a SAS tied to a stored access policy of
+// its own, issued, renewed, expired and retired by changing that policy or through the request gate.
 import { randomInt } from "node:crypto";
 import {
   generateBlobSASQueryParameters,

@@ -1,5 +1,5 @@
-// The commit's verification of an uploaded blob (intune-win32-protocol.md §2.7, §4 items 16–19): its block list,
-// its length, then its bytes streamed once through the payload checks of verify-payload.ts.
+// The commit's verification of an uploaded blob (docs/reference/graph-win32-upload.md §2.7, §4 items 16–19): its block
+// list, its length, then its bytes streamed once through the payload checks of verify-payload.ts.
 import { RestError, type BlockBlobClient } from "@azure/storage-blob";
 import {
   checkBlobLength,

@@ -1,5 +1,6 @@
-// Commit-time checks of an uploaded .intunewin payload (intune-win32-protocol.md §1.4, §2.7, §4 items 16–19).
-// Pure: the caller supplies the blob's bytes as a stream, so nothing here loads the whole payload.
+// Commit-time checks of an uploaded .intunewin payload (docs/reference/intunewin-format.md §1.4,
+// docs/reference/graph-win32-upload.md §2.7, §4 items 16–19). Pure: the caller supplies the blob's bytes as a stream,
+// so nothing here loads the whole payload.
 import { createDecipheriv, createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 /** `fileEncryptionInfo` of the commit body: base64 strings as Graph sends them (§2.7). */
@@ -73,8 +74,8 @@ export function checkExpectedSizes(expected: { size: unknown; sizeEncrypted: unk
 }
 
 /**
- * Field checks documented for fileEncryptionInfo [S6 fileencryptioninfo; §2.7, §4 item 16]: literals, strict
- * base64, and decoded lengths (keys 32, IV 16, mac 32, digest 32).
+ * Field checks documented for fileEncryptionInfo (Graph reference, fileEncryptionInfo; §2.7, §4 item 16): literals,
+ * strict base64, and decoded lengths (keys 32, IV 16, mac 32, digest 32).
  */
 export function checkEncryptionInfo(
   info: FileEncryptionInfoWire,

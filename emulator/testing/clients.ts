@@ -56,7 +56,10 @@ export function httpsRequest(
   });
 }
 
-/** msal-node `system.networkClient` (local-stack-notes §2.5): trusts `ca`, returns 4xx/5xx JSON without throwing. */
+/**
+ * msal-node `system.networkClient` (docs/reference/entra-auth.md §5.4): trusts `ca`, returns 4xx/5xx JSON without
+ * throwing.
+ */
 export class TrustingNetworkClient implements INetworkModule {
   constructor(
     private readonly ca: string,

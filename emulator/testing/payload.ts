@@ -1,5 +1,5 @@
 /**
- * Test support: a ProfileVersion1 payload (intune-win32-protocol.md §1.4) built with node:crypto, so emulator
+ * Test support: a ProfileVersion1 payload (docs/reference/intunewin-format.md §1.4) built with node:crypto, so emulator
  * tests need not import the packager (emulator/ never imports src/intunewin; end-to-end tests under test/ do).
  */
 import { createCipheriv, createHash, createHmac, randomBytes } from "node:crypto";

@@ -16,7 +16,7 @@ import { encryptPayload } from "./payload.js";
 
 const CAST = "microsoft.graph.win32LobApp";
 
-/** The minimal EXE body of intune-win32-protocol.md §2.1 (S1 New-IntuneWin32AppBody.ps1). */
+/** The minimal EXE body of docs/reference/graph-win32-upload.md §2.1 (IntuneWin32App's New-IntuneWin32AppBody.ps1). */
 export function win32AppBody(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     "@odata.type": "#microsoft.graph.win32LobApp",

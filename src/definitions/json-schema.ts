@@ -1,6 +1,6 @@
 /**
  * The JSON Schema of app definitions for editors (YAML language server, VS Code), generated from the zod schema
- * (DESIGN.md house rule 2). The committed copy is schemas/app-definition.schema.json; regenerate it with
+ * (docs/DESIGN.md house rule 2). The committed copy is schemas/app-definition.schema.json; regenerate it with
  * `npm run build && node scripts/gen-schema.mjs` (json-schema.test.ts fails when it is stale).
  */
 import { z } from "zod";

@@ -1,6 +1,6 @@
 /**
  * App definition text (YAML or JSON) → validated definition, keeping source positions so every problem names its
- * file, line, column and field (issue 5). No file system access here: see load.ts.
+ * file, line, column and field. No file system access here: see load.ts.
  */
 import type { Document, Node as YamlNode } from "yaml";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";

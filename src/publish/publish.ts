@@ -1,5 +1,5 @@
 /**
- * The publish use case (issue 5): make the tenant hold each defined app exactly once.
+ * The publish use case: make the tenant hold each defined app exactly once.
  *
  *   read the tenant (win32LobApps, ours found by their ownership stamp) → content hashes → plan (src/core/plan) →
  *   apply, a few apps at a time: package a source folder (or open the prebuilt package) → create the app (create,

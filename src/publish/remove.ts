@@ -1,5 +1,5 @@
 /**
- * `intune-publisher apps remove APP` (issue 11 "Safe removal"): find the app (or, with `allVersions`, every version
+ * `intune-publisher apps remove APP` (safe removal): find the app (or, with `allVersions`, every version
  * of a definition), read what links to it and what it is part of, plan every change (`src/core/plan/removal.ts`),
  * and apply it in an order Intune accepts and a re-run finishes: relationships, ESP profiles, assignments, then the
  * deletes. Everything is read and planned before the first write; a dry run stops there.

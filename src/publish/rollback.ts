@@ -1,5 +1,5 @@
 /**
- * `intune-publisher rollback APP [--to VERSION]` (issue 6 "Versions"): make a retained (superseded) version of a
+ * `intune-publisher rollback APP [--to VERSION]` (version retention): make a retained (superseded) version of a
  * definition the current one again. Moves the assignments and the Enrollment Status Page membership of the current
  * app to the target, and moves the "current" mark in the ownership stamps (the current app gets `rolledBack`, the
  * target the current app's record of targets and profiles). Relationships are left as they are: the newer app

@@ -1,3 +1,4 @@
+// Sections (§) cited here are those of docs/reference/clouds.md and docs/reference/entra-auth.md.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -11,7 +12,7 @@ import { PublisherError } from "../../src/core/errors.js";
 
 const TENANT = "contoso.onmicrosoft.com";
 
-/** Expected values from entra-auth-and-graph.md §3 (table) and the preset list. */
+/** Expected values from docs/reference/clouds.md §3 (table) and the preset list. */
 const EXPECTED = {
   global: ["https://login.microsoftonline.com", "https://graph.microsoft.com", "https://graph.microsoft.com/beta"],
   usgov: ["https://login.microsoftonline.us", "https://graph.microsoft.us", "https://graph.microsoft.us/beta"],

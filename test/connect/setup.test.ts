@@ -11,7 +11,7 @@ import { setupPlan } from "../../src/core/config/setup.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
 import { assertNoSecrets, keyLines, runCli } from "./support.js";
 
-/** entra-auth-and-graph.md §4.4, in that order. */
+/** docs/reference/entra-auth.md §4.4, in that order. */
 const ROLE_IDS = [
   "78145de6-330d-4800-a6ce-494ff2d33d07",
   "dc377aa6-52d8-4e23-b271-2a7ae04cedf3",

@@ -1,6 +1,6 @@
 // End to end on the local tenant: a package made by our packager, a token from msal-node, the Graph upload
 // flow driven by Microsoft's Graph JS client, content uploaded with @azure/storage-blob, and the emulator's
-// commit really verifying the blob (issue 3: "the full upload/commit path with a package made by our packager").
+// commit really verifying the blob (the full upload and commit path with a package made by our packager).
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,4 +1,4 @@
-// Hostile packages (issue 11): each is refused with one clear error line, a hint and its documented exit code
+// Hostile packages: each is refused with one clear error line, a hint and its documented exit code
 // (integrity 10 when data fails its own record, input 9 otherwise), no stack trace, nothing extracted, no staging
 // folder left, and no FIFO waited on.
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// A flaky tenant (issue 5: "however flaky the network"; DEVELOPERS.md: "no duplicate or orphaned apps"): the
+// A flaky tenant (however flaky the network, no duplicate or orphaned apps): the
 // examples (three apps with assignments and an ESP profile) published again and again while the local tenant, by
 // seeded random faults, answers Graph and blob storage calls 503 (storage also 500), drops connections before
 // answering, and, worst of all, acts on a call and then drops the connection before its answer (the app is created, the commit is accepted, the

@@ -1,5 +1,5 @@
-// kill -9 of a publishing process at several points, then a re-run (issue 5: "kill -9 mid-upload at several points
-// then re-run → resumes, one app, committed"). The child (child-publish.ts) runs the publish use case with a journal
+// kill -9 of a publishing process at several points, then a re-run (a re-run after kill -9 mid-upload
+// at any point resumes: one app, committed). The child (child-publish.ts) runs the publish use case with a journal
 // folder and freezes at the point; this process kills it with SIGKILL there, then publishes the same definition
 // again with the same journal folder and checks the tenant: one app, its content committed, resumed where it could.
 import assert from "node:assert/strict";

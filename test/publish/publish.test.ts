@@ -291,8 +291,8 @@ describe("publish on the local tenant", () => {
   });
 
   it("Graph calls for one new app, state polls apart: at most 12", async () => {
-    // The base flow (issue 5's figure): fabrikam-agent minus its targeting, whose name lookups and /assign are
-    // counted by the targeting tests.
+    // The base flow (the benchmark's figure of at most 12 calls): fabrikam-agent minus its targeting, whose name
+    // lookups and /assign are counted by the targeting tests.
     const defs = (await load(ex.files)).filter((d) => d.definition.id === "fabrikam-agent");
     for (const d of defs) {
       d.assignments = [];

@@ -1,4 +1,4 @@
-// Targeting and lifecycle (issue 6) on the local tenant: assignments of every intent, target and setting as the
+// Targeting and lifecycle on the local tenant: assignments of every intent, target and setting as the
 // strict emulator stores them, shared targeting files, name resolution errors before any write, ownership of
 // assignments, supersedence (read-modify-write), Intune's chain limit in the plan, assignment carry-over,
 // dependencies, retention, Enrollment Status Page membership, idempotent re-runs, and 403s naming the permission.

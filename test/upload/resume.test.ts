@@ -1,4 +1,4 @@
-// Resumable upload across process restarts (issue 5): a journal, then storage's own block list, decide what a later
+// Resumable upload across process restarts: a journal, then storage's own block list, decide what a later
 // run sends. Counted at the transport; storage's uncommitted blocks read independently with @azure/storage-blob.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

@@ -1,4 +1,4 @@
-// The upload URL's SAS on the local tenant (issue 11): Intune's SAS permissions are not documented, so uploads and
+// The upload URL's SAS on the local tenant: Intune's SAS permissions are not documented, so uploads and
 // resumes must work with a SAS that cannot read (Get Block List answers 403), and once a file is committed its URL
 // must refuse every write as storage refuses a revoked SAS. Storage is read independently with the account key.
 import assert from "node:assert/strict";

@@ -138,7 +138,7 @@ export async function tempDir(): Promise<{ path: string; remove(): Promise<void>
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** A minimal valid win32LobApp (intune-win32-protocol.md §2.1), created through our client. */
+/** A minimal valid win32LobApp (docs/reference/graph-win32-upload.md §2.1), created through our client. */
 export async function createApp(graph: GraphClient, name = "Contoso Upload Test"): Promise<string> {
   const app = await graph.post<Win32LobAppWire>("/deviceAppManagement/mobileApps", {
     "@odata.type": "#microsoft.graph.win32LobApp",

@@ -1,5 +1,6 @@
 // The content upload engine against the local tenant (real emulator, embedded Azurite, packages made by our
-// packager): the happy path and the failures users hit (intune-win32-protocol.md §3; feature-landscape.md §3.1).
+// packager): the happy path and the failures users hit (docs/reference/graph-win32-upload.md §3;
+// docs/reference/publisher-landscape.md §3.1).
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { open, readFile } from "node:fs/promises";

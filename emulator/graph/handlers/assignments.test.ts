@@ -1,3 +1,4 @@
+// Sections (§) cited here are those of docs/reference/graph-win32-upload.md.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { GraphError as ClientGraphError } from "@microsoft/microsoft-graph-client";
@@ -18,7 +19,7 @@ const IOS_FILTER = "0f000000-0000-4000-8000-0000000000f2";
 const ESP = "7e000000-0000-4000-8000-000000000001";
 const APPS = "/deviceAppManagement/mobileApps";
 
-/** The inner `Message` of Intune's JSON-in-message error body (§2.3). */
+/** The inner `Message` of Intune's JSON-in-message error body (docs/reference/entra-errors.md §2.3). */
 function intuneText(e: ClientGraphError): string {
   return (JSON.parse(e.message) as { Message: string }).Message;
 }

@@ -1,6 +1,6 @@
 /**
  * App assignments: `assign` replaces the whole set, `assignments` adds, reads and removes one.
- * Source: intune-win32-protocol.md §2.12 and §4 item 23.
+ * Source: docs/reference/graph-win32-upload.md §2.12 and §4 item 23.
  */
 import type { MobileAppAssignmentWire } from "../../../src/core/wire/graph.js";
 import { ODATA_TYPE } from "../../../src/core/wire/graph.js";
@@ -101,8 +101,8 @@ function toAssignment(t: TenantState, raw: unknown): StoredAssignment {
   const filterId = target["deviceAndAppManagementAssignmentFilterId"] ?? null;
   const exclusion = type === "#microsoft.graph.exclusionGroupAssignmentTarget";
   // No filter on an exclusion target: IntuneWin32App allows a filter only in its GroupInclude parameter set
-  // (§2.12 [S1]) and the admin center has none for excluded groups (our recollection). The Graph type does carry
-  // the two properties, so what real Graph answers is UNCONFIRMED (it may ignore them). Strict default: refuse.
+  // (§2.12, IntuneWin32App) and the admin center has none for excluded groups (our recollection). The Graph type does
+  // carry the two properties, so what real Graph answers is UNCONFIRMED (it may ignore them). Strict default: refuse.
   if (exclusion && (filterType !== "none" || filterId !== null)) throw badRequest(FILTER_ON_EXCLUSION);
   if (filterType !== "none") {
     const filter = typeof filterId === "string" ? t.assignmentFilters.get(filterId) : undefined;
@@ -136,7 +136,7 @@ function toAssignment(t: TenantState, raw: unknown): StoredAssignment {
 export class AssignmentHandler extends Handler {
   constructor(
     ctx: HandlerContext,
-    /** §2.1 [S6]: "The app cannot be assigned unless the app is published" (a switch: unconfirmed) */
+    /** §2.1 (Graph reference): "The app cannot be assigned unless the app is published" (a switch: unconfirmed) */
     private readonly requirePublished: boolean,
   ) {
     super(ctx);

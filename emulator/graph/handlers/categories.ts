@@ -1,7 +1,7 @@
 /**
  * App categories: `deviceAppManagement/mobileAppCategories` (read-only: Intune's nine built-in ones with their fixed
  * ids, plus the seed's) and the `categories` navigation of a mobileApp (`GET`, `POST …/categories/$ref`,
- * `DELETE …/categories/{id}/$ref`). Source: intune-win32-protocol.md §2.1 (the `$ref` body; a PATCH with
+ * `DELETE …/categories/{id}/$ref`). Source: docs/reference/graph-win32-upload.md §2.1 (the `$ref` body; a PATCH with
  * `categories` fails), §2.11 item 3 (WinTuner copies categories with `categories/$ref`). Listing categories,
  * unlinking and the duplicate-link answer are not in the sources: they follow OData conventions and are assumed
  * (docs/emulator.md "Categories").

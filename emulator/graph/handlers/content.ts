@@ -1,7 +1,7 @@
 /**
  * An app's content: content versions (`…/microsoft.graph.win32LobApp/contentVersions`, the cast segment required)
  * and their files, whose uploadState machine (upload-state.ts) hands out the upload URL, renews it and verifies
- * the commit. Source: intune-win32-protocol.md §2.3–2.7 and §4 items 9–21 (cited per rule below).
+ * the commit. Source: docs/reference/graph-win32-upload.md §2.3–2.7 and §4 items 9–21 (cited per rule below).
  */
 import { randomUUID } from "node:crypto";
 import { ODATA_TYPE } from "../../../src/core/wire/graph.js";

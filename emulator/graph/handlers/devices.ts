@@ -1,6 +1,6 @@
 /**
  * Managed devices and detected apps, read-only: the seed's, followed by a generated inventory when the seed asks
- * for one (inventory.ts). Pages of 1000 (entra-auth-and-graph.md §6.2 [S29v-3p]); v1.0 and beta.
+ * for one (inventory.ts). Pages of 1000 (docs/reference/graph-conventions.md §6.2, observed); v1.0 and beta.
  */
 import { notFound } from "../errors.js";
 import type { GeneratedInventory } from "../inventory.js";

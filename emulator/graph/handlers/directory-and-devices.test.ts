@@ -197,7 +197,7 @@ describe("groups, ESP and scope tags as the publisher reads them (Graph JS clien
         /^Application is not authorized to perform this operation\. Application must have one of the following scopes: DeviceManagementRBAC\.Read\.All, DeviceManagementRBAC\.ReadWrite\.All, DeviceManagementConfiguration\.Read\.All, DeviceManagementConfiguration\.ReadWrite\.All - Operation ID/,
       );
       assert.match(body.error.message, /\r\n/);
-      // §6.4: DeviceManagementConfiguration.Read.All alone is enough.
+      // docs/reference/graph-conventions.md §6.4: DeviceManagementConfiguration.Read.All alone is enough.
       const config = await raw(
         "/beta/deviceManagement/roleScopeTags",
         lt.admin.issueToken({ roles: ["DeviceManagementConfiguration.Read.All"] }),

@@ -1,6 +1,6 @@
 /**
  * Seeded, read-only collections: groups (the directory's, with its own error codes), assignment filters and role
- * scope tags (Intune's). Shapes: entra-auth-and-graph.md §6.4.
+ * scope tags (Intune's). Shapes: docs/reference/graph-conventions.md §6.4.
  */
 import { CONFIG_READ, GROUPS_READ, RBAC_READ } from "../permissions.js";
 import { route } from "../routing.js";
@@ -26,7 +26,7 @@ export class DirectoryHandler extends Handler {
         roles: CONFIG_READ,
       }),
       ...this.readOnly({ path: "/deviceManagement/roleScopeTags", items: (t) => t.roleScopeTags, roles: RBAC_READ }),
-      // intune-win32-protocol.md §2.1: S1 reads the tags usable on apps with this function.
+      // docs/reference/graph-win32-upload.md §2.1: IntuneWin32App reads the tags usable on apps with this function.
       route(
         "GET",
         TAGS_OF_APPS,

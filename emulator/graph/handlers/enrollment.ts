@@ -1,6 +1,6 @@
 /**
  * Enrollment configurations (`deviceManagement/deviceEnrollmentConfigurations`): read as seeded, and the
- * Enrollment Status Page's PATCH, which sets its blocking apps. Shapes: entra-auth-and-graph.md §6.4.
+ * Enrollment Status Page's PATCH, which sets its blocking apps. Shapes: docs/reference/graph-conventions.md §6.4.
  */
 import { ODATA_TYPE } from "../../../src/core/wire/graph.js";
 import { badRequest, modelValidation, notFound } from "../errors.js";

@@ -213,7 +213,7 @@ describe("Intune Win32 flow (Graph JS client + @azure/storage-blob against the l
     const list = await blob(ready.azureStorageUri).getBlockList("committed");
     assert.equal(list.committedBlocks?.length, ids.length);
 
-    // Not yet committed: committedContentVersion is refused (§4 item 22).
+    // Not yet committed: committedContentVersion is refused (docs/reference/graph-win32-upload.md §4 item 22).
     const early = await graphError(
       c
         .api(`/deviceAppManagement/mobileApps/${app.id}`)

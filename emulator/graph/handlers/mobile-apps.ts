@@ -1,7 +1,7 @@
 /**
  * `deviceAppManagement/mobileApps` for win32LobApp: create, read (also through Kiota's cast segments), PATCH
  * (including the committedContentVersion rules), DELETE, and the publishing constraints.
- * Source: intune-win32-protocol.md §2.0–2.8, §2.14 and §4 items 1–8, 22 (cited per rule below).
+ * Source: docs/reference/graph-win32-upload.md §2.0–2.8, §2.14 and §4 items 1–8, 22 (cited per rule below).
  */
 import { ODATA_TYPE } from "../../../src/core/wire/graph.js";
 import { badRequest, GraphError, intuneBadRequest, notFound } from "../errors.js";
@@ -31,7 +31,7 @@ export interface MobileAppOptions {
   patchReturnsBody: boolean;
   /** §2.8 largeIcon quirk: a committedContentVersion PATCH without largeIcon clears it */
   clearLargeIconOnCommitPatch: boolean;
-  /** §2.1 [S6] "cannot be assigned unless published" (§4 item 23: unconfirmed, so a switch) */
+  /** §2.1 (Graph reference): "cannot be assigned unless published" (§4 item 23: unconfirmed, so a switch) */
   requirePublishedForAssignment: boolean;
 }
 

@@ -1,7 +1,7 @@
 /**
  * App relationships (beta only): `updateRelationships` replaces an app's supersedence and dependency links,
  * `relationships` lists the links from and to it; the apps' relationship counts, the graph limits and the rules
- * for deleting a linked app. Source: intune-win32-protocol.md §2.13, §2.14 and §4 item 24.
+ * for deleting a linked app. Source: docs/reference/graph-win32-upload.md §2.13, §2.14 and §4 item 24.
  */
 import { ODATA_TYPE } from "../../../src/core/wire/graph.js";
 import { badRequest, modelValidation } from "../errors.js";
@@ -133,8 +133,8 @@ function checkGraph(all: RelationshipRecord[], appId: string): void {
       seen.add(n);
       stack.push(...(out.get(n) ?? []));
     }
-    // Connected component, both directions: a supersedence graph counts transitive references (§2.13 [S7]); a
-    // dependency graph counts every app connected through a shared dependency, each once (Learn, apps-win32-add.md
+    // Connected component, both directions: a supersedence graph counts transitive references (§2.13, Microsoft Learn);
+    // a dependency graph counts every app connected through a shared dependency, each once (Learn, apps-win32-add.md
     // "Dependency limitations": graphs sharing a dependency are summed).
     const adj = new Map<string, string[]>();
     for (const e of edges) {
@@ -238,7 +238,7 @@ export class RelationshipHandler extends Handler {
       } else {
         const dt = raw["dependencyType"];
         if (typeof dt !== "string" || !DEPENDENCY_TYPES.includes(dt)) throw requestedValue(dt);
-        // §2.13 [S7]: dependencies only on apps that have been added and uploaded.
+        // §2.13 (Microsoft Learn): dependencies only on apps that have been added and uploaded.
         if (target.publishingState !== "published")
           throw badRequest(`The dependency target '${targetId}' has no committed content.`);
         next.push({ ...link, kind: "dependency", dependencyType: dt });

@@ -1,7 +1,7 @@
-// `win32LobAppAssignmentSettings` as Graph (beta) deserializes, validates and stores it: intune-win32-protocol.md
-// §2.12 (property list, nested types) and §4 item 23 (enum checks). Two stages, as in win32LobApp.ts: model
-// deserialization (unknown properties, JSON kinds, enum literals, nested @odata.type) → 400 ModelValidationFailure
-// with ODataLib wording; then Intune's rules (ranges, deadline after start) → 400 BadRequest.
+// `win32LobAppAssignmentSettings` as Graph (beta) deserializes, validates and stores it:
+// docs/reference/graph-win32-upload.md §2.12 (property list, nested types) and §4 item 23 (enum checks). Two stages, as
+// in win32LobApp.ts: model deserialization (unknown properties, JSON kinds, enum literals, nested @odata.type) → 400
+// ModelValidationFailure with ODataLib wording; then Intune's rules (ranges, deadline after start) → 400 BadRequest.
 //
 // On store Graph fills what the body left out, so a GET returns the full shape: `notifications: "showAll"`,
 // `deliveryOptimizationPriority: "notConfigured"` and null for the three nested objects (§2.12 example and

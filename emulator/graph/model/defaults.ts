@@ -1,5 +1,5 @@
 // A win32LobApp as Graph (beta) returns it: every property of the type, those never sent with their default, nested
-// complex values with their `@odata.type` and their own defaults. Real Graph answers this way (issue 11: a GET holds
+// complex values with their `@odata.type` and their own defaults. Real Graph answers this way (observed: a GET holds
 // `applicableArchitectures`, `installExperience.maxRunTimeInMinutes`, `msiInformation: null`, `roleScopeTagIds`, …
 // whatever the create sent), and a client that compares what it sent with what it reads must cope with it.
 //
@@ -7,14 +7,15 @@
 // (models MobileApp, MobileLobApp, Win32LobApp, Win32LobAppInstallExperience, Win32LobAppMsiInformation). Defaults:
 // the metadata's descriptions where they give one (maxRunTimeInMinutes 60, applicableArchitectures none,
 // allowAvailableUninstall false), null for nullable properties, the first enum member for non-nullable enums
-// (ODataLib's default); the five return codes are the admin center's defaults (intune-win32-protocol.md §2.1, S1
-// Get-IntuneWin32AppDefaultReturnCode): which defaults the real service fills for a create without them is inference.
+// (ODataLib's default); the five return codes are the admin center's defaults (docs/reference/graph-win32-upload.md
+// §2.1, IntuneWin32App's Get-IntuneWin32AppDefaultReturnCode): which defaults the real service fills for a create
+// without them is inference.
 
 type Json = Record<string, unknown>;
 
 const GRAPH = "#microsoft.graph.";
 
-/** Admin-center default return codes (§2.1 [S1]). */
+/** Admin-center default return codes (§2.1, as IntuneWin32App sends them). */
 export const DEFAULT_RETURN_CODES: readonly { returnCode: number; type: string }[] = [
   { returnCode: 0, type: "success" },
   { returnCode: 1707, type: "success" },

@@ -1,3 +1,4 @@
+// Sections (§) cited here: docs/reference/graph-win32-upload.md, and docs/reference/intunewin-format.md §1.4.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -539,7 +540,7 @@ describe("validateMobileAppCreate", () => {
   });
 });
 
-describe("validateMobileAppPatch (§2.8, §4 item 3, §3 #11)", () => {
+describe("validateMobileAppPatch (§2.8, §4 item 3, §3 item 11)", () => {
   it("accepts the committedContentVersion PATCH (with largeIcon, §2.8 quirk)", () => {
     assertValid(
       validateMobileAppPatch({ "@odata.type": WIN32_LOB_APP_TYPE, committedContentVersion: "1" }, WIN32_LOB_APP_TYPE),
@@ -670,7 +671,7 @@ describe("validateContentFileCreate (§2.4, §4 item 10)", () => {
 });
 
 describe("validateCommitBody (§2.7, §4 item 16)", () => {
-  // §1.4's synthetic vector, as Detection.xml strings.
+  // docs/reference/intunewin-format.md §1.4's synthetic vector, as Detection.xml strings.
   const info = {
     encryptionKey: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
     macKey: "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",

@@ -1,5 +1,6 @@
 // Strict validation of the win32LobApp JSON Graph (beta) accepts: create and PATCH of the app, content file create
-// and commit bodies. Sources: intune-win32-protocol.md §2.1, §2.2, §2.4, §2.7, §2.8 and §4 items 3–8, 10, 16.
+// and commit bodies. Sources: docs/reference/graph-win32-upload.md §2.1, §2.2, §2.4, §2.7, §2.8 and §4 items 3–8, 10,
+// 16.
 //
 // Two stages, as in Graph: (1) model deserialization (zod schemas: property names, JSON types, enum literals,
 // @odata.type per collection), whose failures are `ModelValidationFailure` with OData-style messages; (2) only when
@@ -100,7 +101,7 @@ function edmInteger(edm: "Edm.Int32" | "Edm.Int64") {
 const edmInt32 = () => edmInteger("Edm.Int32");
 const edmInt64 = () => edmInteger("Edm.Int64");
 
-/** Edm.Binary: standard base64 in JSON (§1.4 "Text encoding of binary values"). */
+/** Edm.Binary: standard base64 in JSON (docs/reference/intunewin-format.md §1.4 "Text encoding of binary values"). */
 const edmBinary = () =>
   z.custom<string>((v) => typeof v === "string" && STANDARD_BASE64.test(v), {
     error: (iss) => primitiveMessage(iss.input, "Edm.Binary", iss.path ?? []),
@@ -606,7 +607,7 @@ function checkRuleFields(rules: readonly AnyRule[] | undefined, collection: stri
 
 /**
  * §2.1 / §4 item 5: at most one PowerShell-script detection rule, never combined with manual rules; the MSI
- * product-code rule "can be added only once" [S7].
+ * product-code rule "can be added only once" (Microsoft Learn).
  */
 function checkDetectionSet(rules: readonly AnyRule[], collection: string, out: ValidationProblem[]): void {
   const types = rules.map(typeNameOf);
@@ -754,7 +755,7 @@ export function validateMobileAppCreate(body: unknown, opts: CreateValidationOpt
 }
 
 /**
- * PATCH /deviceAppManagement/mobileApps/{id} (§2.8; §4 item 3; §3 #11). `storedOdataType` is the app's type, e.g.
+ * PATCH /deviceAppManagement/mobileApps/{id} (§2.8; §4 item 3; §3 item 11). `storedOdataType` is the app's type, e.g.
  * "#microsoft.graph.win32LobApp". Checks on the stored state (detection rules present before a
  * committedContentVersion PATCH, §4 item 22) belong to the caller.
  */
@@ -822,7 +823,7 @@ export type ContentFileCreateBody = z.infer<typeof contentFileCreateSchema>;
 
 /** 48 bytes of MAC and IV plus at least one AES block (§1.4). */
 export const MIN_SIZE_ENCRYPTED = 48 + 16;
-/** Default `maxContentFileSizeInBytes`: 30 × 10^9 (§3 #1, §4 item 10). */
+/** Default `maxContentFileSizeInBytes`: 30 × 10^9 (§3 item 1, §4 item 10). */
 export const DEFAULT_MAX_CONTENT_FILE_SIZE = 30_000_000_000;
 
 /** §1.4 "Encoded payload size". */

@@ -1,5 +1,5 @@
 /**
- * Verified downloads (issue 13 "Downloads"): streamed to a partial file in the cache folder, hashed on the way, and
+ * Verified downloads of vendor installers: streamed to a partial file in the cache folder, hashed on the way, and
  * moved into the content-addressed cache only once the SHA-256 matches the published hash, or the lock file's for
  * that version, or (first download without either) is recorded in the lock file. A mismatch deletes the bytes and
  * fails that download (`integrity`, exit 10). Resumes with Range + If-Range (a strong ETag or Last-Modified of the

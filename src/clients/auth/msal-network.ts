@@ -1,7 +1,7 @@
 /**
- * msal-node's `system.networkClient` (local-stack-notes §2.5) over the shared HTTP transport
+ * msal-node's `system.networkClient` (docs/reference/entra-auth.md §5.4) over the shared HTTP transport
  * (src/clients/http/transport.ts: extra CA trust, proxy, never disabling verification). msal turns any thrown error
- * into a bare `network_error` and loses the TLS or connection cause (entra-auth-and-graph.md §2.2), so the last
+ * into a bare `network_error` and loses the TLS or connection cause (docs/reference/entra-errors.md §2.2), so the last
  * failure is kept here and `explainNetworkError` restates it with advice.
  */
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
@@ -58,7 +58,8 @@ export class MsalNetworkClient implements INetworkModule {
     try {
       body = JSON.parse(r.bodyText || "{}");
     } catch {
-      // msal's own client turns non-JSON error bodies into client_error / server_error (§5.4)
+      // msal's own client turns non-JSON error bodies into client_error / server_error (docs/reference/entra-auth.md
+      // §5.4)
       body =
         r.status >= 400
           ? { error: r.status >= 500 ? "server_error" : "client_error", error_description: `HTTP ${r.status}` }

@@ -1,5 +1,5 @@
 /**
- * App-only Graph tokens through @azure/msal-node (entra-auth-and-graph.md §5.6): one ConfidentialClientApplication
+ * App-only Graph tokens through @azure/msal-node (docs/reference/entra-auth.md §5.6): one ConfidentialClientApplication
  * per profile, msal's in-memory cache, and a refresh ahead of expiry so that a long upload can ask for a token that
  * stays valid for as long as its next step needs. For hosts msal does not know (custom, local) it gets
  * `knownAuthorities` + `authorityMetadata`, so the only request is the token POST (§5.4).
@@ -170,7 +170,9 @@ export function createTokenProvider(o: TokenProviderOptions): TokenProvider {
   };
 }
 
-/** msal error → our typed error (§2.2: classify on errorNo, fall back to /AADSTS(\d+)/). */
+/**
+ * msal error → our typed error (docs/reference/entra-errors.md §2.2: classify on errorNo, fall back to /AADSTS(\d+)/).
+ */
 export function translateMsalError(e: unknown, lastFailure: PublisherError | undefined): PublisherError {
   if (lastFailure !== undefined && !(e instanceof ServerError)) return lastFailure;
   if (e instanceof ServerError) {

@@ -1,6 +1,6 @@
 /**
- * Block blob operations on an upload URL (a blob-scoped SAS, intune-win32-protocol.md §2.5–2.6;
- * local-stack-notes.md §1.3): Put Block, Put Block List and Get Block List.
+ * Block blob operations on an upload URL (a blob-scoped SAS, docs/reference/graph-win32-upload.md §2.5–2.6;
+ * docs/reference/azurite.md §1.3): Put Block, Put Block List and Get Block List.
  *
  * Why raw requests through our own HTTP pipeline rather than `@azure/storage-blob`'s BlockBlobClient:
  * - a 403 from storage must reach the caller at once, as a typed error, so it can call Graph's `renewUpload`
@@ -10,7 +10,7 @@
  *   policy, docs/graph-client.md), and every URL in a message or log goes through `redactUrl`, so the `sig` never
  *   leaves this module;
  * - tests count Put Block requests at the transport, and the SDK's `x-ms-version` (2026-04-06) is newer than
- *   Azurite accepts without `--skipApiVersionCheck` (local-stack-notes.md §1.1); like every Intune client we send
+ *   Azurite accepts without `--skipApiVersionCheck` (docs/reference/azurite.md §1.1); like every Intune client we send
  *   none, so the SAS's `sv` applies.
  * The URL is treated as opaque: operations are appended as query parameters, never rebuilt from host and path.
  */

@@ -1,6 +1,6 @@
 /**
- * Parallel block upload from a stream (intune-win32-protocol.md §2.6): `concurrency` workers each take the next
- * block from one sequential reader and Put it. Each worker reuses one block buffer, so memory is
+ * Parallel block upload from a stream (docs/reference/graph-win32-upload.md §2.6): `concurrency` workers each take the
+ * next block from one sequential reader and Put it. Each worker reuses one block buffer, so memory is
  * `blockSize × concurrency` whatever the payload size and however late the garbage collector runs. Blocks already
  * staged (a resume) are read past and not sent.
  *

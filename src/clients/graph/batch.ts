@@ -1,7 +1,7 @@
 /**
- * JSON batching (entra-auth-and-graph.md §6.3 [S13]): at most 20 requests per `$batch`, ids unique and
- * case-insensitive, `dependsOn` within one batch, answers matched by id (order not guaranteed), each inner
- * request throttled on its own (429 + Retry-After) and a failed dependency answered 424.
+ * JSON batching (docs/reference/graph-conventions.md §6.3, Graph's JSON batching doc): at most 20 requests per
+ * `$batch`, ids unique and case-insensitive, `dependsOn` within one batch, answers matched by id (order not
+ * guaranteed), each inner request throttled on its own (429 + Retry-After) and a failed dependency answered 424.
  */
 import { PublisherError } from "../../core/errors.js";
 import { backoffDelay, DEFAULT_RETRY_OPTIONS, parseRetryAfterMs } from "../http/retry-policy.js";

@@ -1,6 +1,6 @@
 /**
- * Microsoft Graph over the HTTP pipeline (entra-auth-and-graph.md §6): JSON in and out, errors as `GraphError`,
- * `@odata.nextLink` paging and `$batch`. Relative paths resolve against the version root (`…/beta`).
+ * Microsoft Graph over the HTTP pipeline (docs/reference/graph-conventions.md §6): JSON in and out, errors as
+ * `GraphError`, `@odata.nextLink` paging and `$batch`. Relative paths resolve against the version root (`…/beta`).
  */
 import type { GraphCollectionWire } from "../../core/wire/graph.js";
 import { PublisherError } from "../../core/errors.js";

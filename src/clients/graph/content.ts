@@ -1,6 +1,6 @@
 /**
- * Typed Graph endpoints of the content flow (intune-win32-protocol.md §2.3–2.8). Every content call carries the
- * `microsoft.graph.win32LobApp` cast segment (§2.0). Each call gets its own `client-request-id`, remembered so a
+ * Typed Graph endpoints of the content flow (docs/reference/graph-win32-upload.md §2.3–2.8). Every content call carries
+ * the `microsoft.graph.win32LobApp` cast segment (§2.0). Each call gets its own `client-request-id`, remembered so a
  * state failure seen on a later poll can still be reported with the ids of the calls that led to it.
  */
 import { randomUUID } from "node:crypto";

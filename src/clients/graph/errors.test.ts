@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { graphError, intuneInnerMessage } from "./errors.js";
 
-// entra-auth-and-graph.md §2.3 [S29p-3p], verbatim shape.
+// docs/reference/entra-errors.md §2.3 (an observed Intune 403), verbatim shape.
 const INTUNE_403_MESSAGE =
   '{\r\n  "_version": 3,\r\n  "Message": "Application is not authorized to perform this operation. Application must have one of the following scopes: DeviceManagementApps.Read.All, DeviceManagementApps.ReadWrite.All - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: 7b3c - Url: https://fef.msua09.manage.microsoft.com/x",\r\n  "CustomApiErrorPhrase": "",\r\n  "RetryAfter": null,\r\n  "ErrorSourceService": "",\r\n  "HttpHeaders": "{}"\r\n}';
 
@@ -11,7 +11,7 @@ describe("intuneInnerMessage", () => {
     assert.match(intuneInnerMessage(INTUNE_403_MESSAGE) ?? "", /^Application is not authorized/);
   });
 
-  it("unwraps the doubly nested UnknownError form (§2.3 [S29q-3p])", () => {
+  it("unwraps the doubly nested UnknownError form (§2.3, observed)", () => {
     const inner = JSON.stringify({
       _version: 3,
       Message: "An error has occurred - Operation ID (for customer support): 1",

@@ -1,6 +1,6 @@
 /**
- * Graph error bodies turned into typed errors (entra-auth-and-graph.md §2.3): status, Graph `error.code`, message,
- * request ids and date for support cases, and for Intune the inner `Message` of the JSON string it puts in
+ * Graph error bodies turned into typed errors (docs/reference/entra-errors.md §2.3): status, Graph `error.code`,
+ * message, request ids and date for support cases, and for Intune the inner `Message` of the JSON string it puts in
  * `error.message`.
  */
 import { PublisherError } from "../../core/errors.js";
@@ -85,7 +85,8 @@ function hintFor(d: GraphErrorDetails): string | undefined {
 
 /**
  * Intune puts `{"_version":3,"Message":"…",…}` (sometimes nested again under `ErrorCode`/`Message`) as a string in
- * `error.message` (§2.3 [S29p-3p], [S29q-3p]). Returns the innermost `Message`, or undefined when not such JSON.
+ * `error.message` (§2.3, as observed in public issue reports). Returns the innermost `Message`, or undefined when not
+ * such JSON.
  */
 export function intuneInnerMessage(message: string | undefined): string | undefined {
   let found: string | undefined;

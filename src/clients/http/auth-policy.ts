@@ -1,7 +1,7 @@
 /**
- * Bearer tokens (entra-auth-and-graph.md §2.3, §6.1). The provider (msal-node behind it) is the only auth seam;
- * this policy caches its token until shortly before expiry and, on a 401 `InvalidAuthenticationToken` that says
- * the token expired, gets a fresh one once and replays the request.
+ * Bearer tokens (docs/reference/entra-errors.md §2.3, docs/reference/graph-conventions.md §6.1). The provider
+ * (msal-node behind it) is the only auth seam; this policy caches its token until shortly before expiry and, on a 401
+ * `InvalidAuthenticationToken` that says the token expired, gets a fresh one once and replays the request.
  */
 import { PublisherError } from "../../core/errors.js";
 import type { Clock, HttpPolicy, HttpRequest, HttpResponse } from "./types.js";

@@ -1,6 +1,6 @@
 /**
- * The per-run log file (DESIGN.md §4: "a log file per run, rotated, redacted, with Graph request ids for support
- * cases"). An `HttpLogger` that writes one JSON line per event: the log policy's structured exchanges (method,
+ * The per-run log file (docs/cli.md, "Log file": one per run, rotated, redacted, with Graph request ids for
+ * support cases). An `HttpLogger` that writes one JSON line per event: the log policy's structured exchanges (method,
  * redacted URL, status, request-id, client-request-id, duration) and any other line given to `info`/`warning`.
  *
  * - Nothing is written, and no file is created, until the first event: commands that never talk to Graph or Entra

@@ -1,7 +1,7 @@
 /**
- * A small policy pipeline around the transport (style-anchors.md §3: azure-sdk's shape, a fixed ordered list
- * instead of phases). The order of `createHttpPipeline`: request id -> retry -> bearer token -> log -> transport,
- * so each retry gets a valid token and is logged, and all attempts share one client-request-id.
+ * A small policy pipeline around the transport (docs/graph-client.md, "Policies, in order": azure-sdk's shape, a fixed
+ * ordered list instead of phases). The order of `createHttpPipeline`: request id -> retry -> bearer token -> log ->
+ * transport, so each retry gets a valid token and is logged, and all attempts share one client-request-id.
  */
 import { bearerTokenPolicy } from "./auth-policy.js";
 import type { BearerTokenPolicyOptions, TokenProvider } from "./auth-policy.js";

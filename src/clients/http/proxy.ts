@@ -1,6 +1,7 @@
 /**
- * Proxy settings with curl's HTTPS_PROXY / NO_PROXY conventions (DESIGN.md §4). Library code reads no
- * environment: the composition root calls `proxySettingsFromEnv(process.env)` and passes the result.
+ * Proxy settings with curl's HTTPS_PROXY / NO_PROXY conventions (docs/clouds.md, "Precedence and environment
+ * variables"). Library code reads no environment: the composition root calls `proxySettingsFromEnv(process.env)` and
+ * passes the result.
  */
 
 export interface ProxySettings {

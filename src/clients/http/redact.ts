@@ -1,8 +1,8 @@
 /**
- * Allow-list redaction for logs (style-anchors.md §3, azure-sdk `util/sanitizer.ts`; DESIGN.md house rule 6):
- * a header, query parameter or JSON field is printed only when listed; everything else becomes "REDACTED".
- * A few names can never be allowed, whatever a caller passes. Below the lists, the second net: `SecretRegistry` and
- * `scrubShapes`, applied to every string printed or logged (stdout, stderr, the run log).
+ * Allow-list redaction for logs (azure-sdk's `util/sanitizer.ts` shape; docs/graph-client.md, "Redaction allow-lists";
+ * docs/DESIGN.md house rule 6): a header, query parameter or JSON field is printed only when listed; everything else
+ * becomes "REDACTED". A few names can never be allowed, whatever a caller passes. Below the lists, the second net:
+ * `SecretRegistry` and `scrubShapes`, applied to every string printed or logged (stdout, stderr, the run log).
  */
 import type { HttpTransport } from "./types.js";
 
@@ -83,7 +83,8 @@ export const DEFAULT_ALLOWED_BODY_FIELDS: readonly string[] = [
   "requests",
   "responses",
   "value",
-  // Entra ID error bodies (entra-auth-and-graph.md §1.6): the AADSTS code and text, and the ids a support case needs
+  // Entra ID error bodies (docs/reference/entra-auth.md §1.6): the AADSTS code and text, and the ids a support case
+  // needs
   "error_codes",
   "error_description",
   "trace_id",
@@ -93,7 +94,9 @@ export const DEFAULT_ALLOWED_BODY_FIELDS: readonly string[] = [
 
 const NEVER_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-ms-encryption-key"]);
 const NEVER_QUERY = new Set(["sig", "se", "sp", "si", "skoid", "sktid", "skt", "ske", "sks", "skv", "code"]);
-/** The encryption keys of a content file (intune-win32-protocol.md §2.7) and upload URLs carrying a SAS. */
+/**
+ * The encryption keys of a content file (docs/reference/graph-win32-upload.md §2.7) and upload URLs carrying a SAS.
+ */
 const NEVER_FIELDS = new Set([
   "fileEncryptionInfo",
   "encryptionKey",

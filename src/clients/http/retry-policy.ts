@@ -1,7 +1,8 @@
 /**
- * Bounded retries (DESIGN.md house rule 5). Sources: Graph throttling guidance (entra-auth-and-graph.md §2.3,
- * §6.5: 429/503 carry Retry-After, back off exponentially without it) and azure-sdk's throttlingRetryStrategy
- * (retry-after-ms, x-ms-retry-after-ms, Retry-After as seconds or an HTTP date). docs/graph-client.md has the rules.
+ * Bounded retries (docs/DESIGN.md house rule 5). Sources: Graph throttling guidance (docs/reference/entra-errors.md
+ * §2.3, docs/reference/graph-conventions.md §6.5: 429/503 carry Retry-After, back off exponentially without it) and
+ * azure-sdk's throttlingRetryStrategy (retry-after-ms, x-ms-retry-after-ms, Retry-After as seconds or an HTTP date).
+ * docs/graph-client.md has the rules.
  */
 import { abortError, NetworkError } from "./errors.js";
 import { redactUrl } from "./redact.js";

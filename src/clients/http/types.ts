@@ -1,6 +1,6 @@
 /**
  * The HTTP pipeline's shapes: a request, a buffered response, and policies that wrap the next step
- * (style-anchors.md §3: one behaviour per policy, composed in a fixed order).
+ * (docs/graph-client.md, "Policies, in order": one behaviour per policy, composed in a fixed order).
  */
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";

@@ -1,6 +1,6 @@
 /**
  * Which properties of an app differ from what the definition wants: the pure half of "changed metadata only →
- * PATCH" (issue 5 "Idempotency"). `desired` is a body from to-graph.ts; `actual` is the app as Graph returned it.
+ * PATCH" (idempotent publishing). `desired` is a body from to-graph.ts; `actual` is the app as Graph returned it.
  */
 import type { Win32LobAppPatchWire } from "./to-graph.js";
 

@@ -1,7 +1,8 @@
 /**
- * The app definition: one YAML (or JSON) file per app, validated by this zod schema (DESIGN.md house rule 2).
+ * The app definition: one YAML (or JSON) file per app, validated by this zod schema (docs/DESIGN.md house rule 2).
  * Types are inferred from it; cross-field rules carry a human sentence; schemas/app-definition.schema.json is
- * generated from it (src/definitions/json-schema.ts). Facts: intune-win32-protocol.md §2.1–§2.2, §3; docs/app-definitions.md.
+ * generated from it (src/definitions/json-schema.ts). Facts: docs/reference/graph-win32-upload.md §2.1–§2.2, §3;
+ * docs/app-definitions.md.
  *
  * Keys are camelCase and human-sized (`type: registry`, `check: version`); src/core/app-definition/to-graph.ts maps
  * them to Graph's `@odata.type`s and enum literals. Paths (content, icon, scripts) are kept as written, relative to
@@ -42,7 +43,7 @@ export const RETURN_CODE_TYPES = ["success", "softReboot", "hardReboot", "retry"
 export const UPDATE_STRATEGIES = ["in-place", "supersede"] as const;
 /** §2.13 mobileAppSupersedenceType: update (upgrade in place) or replace (uninstall the old one first). */
 export const SUPERSEDENCE_TYPES = ["update", "replace"] as const;
-/** What a supersede does with the previous version's assignments (issue 6 "Versions"). */
+/** What a supersede does with the previous version's assignments (version retention and supersedence). */
 export const ASSIGNMENT_CARRY_OVER = ["move", "copy", "leave"] as const;
 /** §2.13 mobileAppDependencyType. */
 export const DEPENDENCY_TYPES = ["autoInstall", "detect"] as const;
@@ -601,7 +602,10 @@ export const appDefinitionSchema = z
     });
   });
 
-/** Restart settings of an assignment act only on a return-code-based restart (§2.12 [S1]; the portal hides them). */
+/**
+ * Restart settings of an assignment act only on a return-code-based restart (§2.12, as IntuneWin32App sends them; the
+ * portal hides them).
+ */
 export function restartMismatch(behavior: string): string {
   return `restart settings apply only when install.restartBehavior is basedOnReturnCode (this app's is ${behavior}): remove restart, or change the restart behaviour.`;
 }

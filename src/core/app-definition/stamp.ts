@@ -1,10 +1,10 @@
 /**
  * The ownership stamp: a machine-readable last line in the app's `notes` that lets `publish` find the app it made
- * again (issue 5 "Idempotency"). Format, one line, canonical JSON with the keys in this order:
+ * again (idempotent publishing). Format, one line, canonical JSON with the keys in this order:
  *
  *     intune-publisher:{"v":1,"id":"contoso-notes","version":"2.4.1","contentHash":"sha256:<64 hex>"}
  *
- * Optional keys after those (issue 6), left out when empty:
+ * Optional keys after those (versions and targeting), left out when empty:
  * - `t`: the assignment targets this tool set on the app (8-hex digests, `targetDigest`), so a re-run can tell an
  *   assignment it made (and may remove when the definition drops it) from one an admin added (kept);
  * - `e`: the same for the Enrollment Status Page profiles it added the app to;

@@ -1,7 +1,8 @@
 /**
- * Targeting in an app definition (issue 6): assignments (intent, target, filter, settings), as written in the
- * definition or in a shared targeting file that many definitions reference. Graph facts: intune-win32-protocol.md
- * §2.12; mapping to `mobileAppAssignment` bodies: src/core/targeting/assignments.ts. Reference: docs/app-definitions.md.
+ * Targeting in an app definition: assignments (intent, target, filter, settings), as written in the
+ * definition or in a shared targeting file that many definitions reference. Graph facts:
+ * docs/reference/graph-win32-upload.md §2.12; mapping to `mobileAppAssignment` bodies:
+ * src/core/targeting/assignments.ts. Reference: docs/app-definitions.md.
  */
 import { z } from "zod";
 import { need } from "./messages.js";
@@ -21,7 +22,9 @@ export const DELIVERY_PRIORITIES = ["notConfigured", "foreground"] as const;
 export const FILTER_MODES = ["include", "exclude"] as const;
 export const BUILT_IN_TARGETS = ["allDevices", "allUsers"] as const;
 
-/** §2.12 [S1 Add-IntuneWin32AppAssignmentGroup.ps1]: the ranges the portal and IntuneWin32App enforce. */
+/**
+ * §2.12 (IntuneWin32App's Add-IntuneWin32AppAssignmentGroup.ps1): the ranges the portal and IntuneWin32App enforce.
+ */
 export const RESTART_LIMITS = {
   gracePeriodMinutes: { min: 1, max: 20160 },
   countdownMinutes: { min: 1, max: 240 },

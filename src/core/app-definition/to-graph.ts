@@ -1,7 +1,7 @@
 /**
  * Pure mapping from an app definition to the win32LobApp bodies Graph (beta) accepts: create (POST) and PATCH.
- * Every `@odata.type` and enum literal is Graph's own (intune-win32-protocol.md §2.1–§2.2); the emulator's strict
- * validator (emulator/graph/model/win32LobApp.ts) is the judge in the tests. Rules go in the legacy
+ * Every `@odata.type` and enum literal is Graph's own (docs/reference/graph-win32-upload.md §2.1–§2.2); the emulator's
+ * strict validator (emulator/graph/model/win32LobApp.ts) is the judge in the tests. Rules go in the legacy
  * `detectionRules` / `requirementRules` collections (beta, used by IntuneWin32App, WinTuner and the portal's SDKs).
  */
 import type {
@@ -29,7 +29,7 @@ export interface DefinitionAssets {
 
 /** What the package tells us (Detection.xml of the package being committed, or the app's current values). */
 export interface PackageFacts {
-  /** The outer `.intunewin` file name (§1.7: not `IntunePackage.intunewin`). */
+  /** The outer `.intunewin` file name (docs/reference/intunewin-format.md §1.7: not `IntunePackage.intunewin`). */
   fileName: string;
   /** Detection.xml `SetupFile`. */
   setupFile: string;
@@ -237,7 +237,10 @@ function registryFields(rule: RegistryRule): Omit<RegistryDetectionWire, "@odata
   };
 }
 
-/** The value as Graph's string `detectionValue`: dates as `yyyy-MM-ddTHH:mm:ss.000Z` (§2.2, S1), numbers in decimal. */
+/**
+ * The value as Graph's string `detectionValue`: dates as `yyyy-MM-ddTHH:mm:ss.000Z` (§2.2, as IntuneWin32App writes
+ * them), numbers in decimal.
+ */
 export function comparisonText(check: string, value: string | number | boolean): string {
   if (check === "modifiedDate" || check === "createdDate" || check === "dateTime") {
     const d = typeof value === "string" ? parseDate(value) : undefined;

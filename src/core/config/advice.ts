@@ -1,7 +1,8 @@
 /**
- * Error-to-advice table: every AADSTS code of entra-auth-and-graph.md §2.1 and the Graph errors of §2.3, each with
- * a plain cause and fix. Pure data and functions (no I/O). Classification is on the numeric code, never the text
- * (§1.6: Microsoft says the description may change). docs/troubleshooting.md lists the same entries.
+ * Error-to-advice table: every AADSTS code of docs/reference/entra-errors.md §2.1 and the Graph errors of §2.3, each
+ * with a plain cause and fix. Pure data and functions (no I/O). Classification is on the numeric code, never the text
+ * (docs/reference/entra-auth.md §1.6: Microsoft says the description may change). docs/troubleshooting.md lists the
+ * same entries.
  */
 import type { ErrorKind } from "../errors.js";
 

@@ -1,5 +1,5 @@
 /**
- * Cloud presets and pure URL composition (no I/O). Facts: ../shared/docs/entra-auth-and-graph.md §3 (hosts per
+ * Cloud presets and pure URL composition (no I/O). Facts: docs/reference/clouds.md §3 (hosts per
  * cloud), §1.1 (token endpoint), §4.3 (admin-consent URL), §4.5 (`az cloud set` names).
  *
  * The authority host, the token audience ("Authentication URL") and the Graph base URL are three independent
@@ -244,7 +244,7 @@ export function resolveEndpoints(input: EndpointInput): Endpoints {
 
 /**
  * msal `authorityMetadata` for hosts msal does not know, so it makes no discovery call
- * (entra-auth-and-graph.md §5.4). `{tenant}` stays a literal placeholder; msal fills it in.
+ * (docs/reference/entra-auth.md §5.4). `{tenant}` stays a literal placeholder; msal fills it in.
  */
 export function authorityMetadataFor(authorityHost: string): string {
   const base = `${authorityHost}/{tenant}`;

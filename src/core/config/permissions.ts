@@ -1,7 +1,7 @@
 /**
  * The six Microsoft Graph application permissions intune-publisher needs, their app-role ids, what each is used
- * for and the read-only probe that confirms it. Sources: entra-auth-and-graph.md §4.1 (GUIDs), §4.4 (order),
- * §6.4 (endpoints); feature-landscape.md §1.3 (used for).
+ * for and the read-only probe that confirms it. Sources: docs/reference/entra-auth.md §4.1 (GUIDs), §4.4 (order),
+ * docs/reference/graph-conventions.md §6.4 (endpoints); docs/reference/publisher-landscape.md §1.3 (used for).
  */
 
 /** Microsoft Graph's application id (the `resourceAppId` of `requiredResourceAccess`). */

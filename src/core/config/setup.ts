@@ -1,5 +1,5 @@
 /**
- * What an admin needs to create the app registration (entra-auth-and-graph.md §4.4 requiredResourceAccess, §4.5
+ * What an admin needs to create the app registration (docs/reference/entra-auth.md §4.4 requiredResourceAccess, §4.5
  * Azure CLI steps, §4.3 admin-consent URL). Pure text composition.
  */
 import { adminConsentUrl, CLOUD_PRESETS, resolveEndpoints } from "./clouds.js";

@@ -1,7 +1,7 @@
 /**
- * The publish plan (issue 5 "Idempotency, updates, resume"): what the tenant must do so that it holds each defined
- * app exactly once. Pure: desired apps (definitions with their content hash) × the tenant's win32LobApps → one plan
- * item per definition, with reasons. Apps without a valid ownership stamp are never touched (only counted).
+ * The publish plan (idempotent: updates and resumes rather than duplicates): what the tenant must do so that it holds
+ * each defined app exactly once. Pure: desired apps (definitions with their content hash) × the tenant's win32LobApps →
+ * one plan item per definition, with reasons. Apps without a valid ownership stamp are never touched (only counted).
  *
  *   no stamped app with the definition's id                        → create
  *   same version and content hash, content committed, no change     → nothing

@@ -1,10 +1,10 @@
 /**
- * What `apps remove` changes, pure (issue 11 "Safe removal"): from the apps to remove and the facts read about them
+ * What `apps remove` changes, pure (safe removal): from the apps to remove and the facts read about them
  * (relationships of both sides, assignments, ESP profiles), every write, in an order Intune accepts and a re-run
  * finishes:
  *
  *   1. relationships: other apps' links to a removed app, then the removed apps' own links (Intune refuses to delete
- *      an app that is superseded or in a dependency, intune-win32-protocol.md §2.13);
+ *      an app that is superseded or in a dependency, docs/reference/graph-win32-upload.md §2.13);
  *   2. Enrollment Status Page profiles: the removed ids taken out of `selectedMobileAppIds`;
  *   3. assignments: cleared;
  *   4. the apps deleted, newest first.

@@ -1,5 +1,5 @@
 /**
- * The targeting part of the publish plan (issue 6), pure: for each plan item, the assignments, relationships, ESP
+ * The targeting part of the publish plan, pure: for each plan item, the assignments, relationships, ESP
  * membership and retention deletions that make the tenant match the definition, with problems found before any
  * call (Intune's relationship limits, dependencies that cannot be resolved).
  *

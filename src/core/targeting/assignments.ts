@@ -1,7 +1,7 @@
 /**
- * Assignments, pure (issue 6): a definition's assignments with their names resolved → `mobileAppAssignment` bodies;
+ * Assignments, pure: a definition's assignments with their names resolved → `mobileAppAssignment` bodies;
  * an app's current assignments × the desired ones → what to add, remove, change and keep, and the whole set to
- * send, since `POST …/assign` replaces every assignment of the app (intune-win32-protocol.md §2.12).
+ * send, since `POST …/assign` replaces every assignment of the app (docs/reference/graph-win32-upload.md §2.12).
  *
  * Ownership: the tool records the targets it assigned in the app's stamp (`targets`, digests of `targetKey`). An
  * assignment on a target that is neither desired nor recorded was made outside the tool: it is kept, unless the

@@ -1,5 +1,5 @@
 /**
- * Enrollment Status Page membership, pure (issue 6 "Enrollment Status Page"): which app ids to add to and remove
+ * Enrollment Status Page membership, pure: which app ids to add to and remove
  * from each profile's `selectedMobileAppIds`, never dropping the profile's other apps. A profile the definition
  * names gets the app's current version, and loses the definition's other versions (the swap on update). A profile
  * the tool added the app to earlier (recorded in the stamp) but the definition no longer names loses every version.

@@ -1,5 +1,5 @@
 /**
- * Supersedence and dependencies, pure (issue 6 "Versions"; intune-win32-protocol.md §2.13).
+ * Supersedence and dependencies, pure (version retention; docs/reference/graph-win32-upload.md §2.13).
  *
  * `updateRelationships` replaces every outgoing link of an app, so a change is read-modify-write: the app's current
  * `child` rows (its own links; `parent` rows belong to the other app and are never written back) are kept, except
@@ -11,14 +11,14 @@ import type { MobileAppRelationshipWire, MobileAppRelationshipWriteWire } from "
 
 export const SUPERSEDENCE_TYPE = "#microsoft.graph.mobileAppSupersedence";
 export const DEPENDENCY_TYPE = "#microsoft.graph.mobileAppDependency";
-/** §2.13 [S7]: apps in one supersedence graph, counting transitive references. */
+/** §2.13 (Microsoft Learn): apps in one supersedence graph, counting transitive references. */
 export const MAX_SUPERSEDENCE_NODES = 10;
 /**
- * §2.13 [S7]: "a maximum of 100 dependencies, which includes the dependencies of any included dependencies, as well
- * as the app itself"; Learn ("Add, assign, and monitor a Win32 app", Dependency limitations) counts the whole graph:
- * when an app is a dependency in several apps' graphs, "all apps from all the separate graphs are summed" (each app
- * once), e.g. 23 + 62 + 20 apps sharing one dependency make 103, over the limit. So: apps connected by dependency
- * links in either direction, at most 100.
+ * §2.13 (Microsoft Learn): "a maximum of 100 dependencies, which includes the dependencies of any included
+ * dependencies, as well as the app itself"; Learn ("Add, assign, and monitor a Win32 app", Dependency limitations)
+ * counts the whole graph: when an app is a dependency in several apps' graphs, "all apps from all the separate graphs
+ * are summed" (each app once), e.g. 23 + 62 + 20 apps sharing one dependency make 103, over the limit. So: apps
+ * connected by dependency links in either direction, at most 100.
  */
 export const MAX_DEPENDENCY_NODES = 100;
 

@@ -1,6 +1,6 @@
 /**
- * Our wire shapes checked against Microsoft's Graph type definitions (issue 5: "shapes from Microsoft's Graph type
- * definitions where a package provides them"): `@microsoft/microsoft-graph-types-beta`, generated from the beta
+ * Our wire shapes checked against Microsoft's Graph type definitions (wire shapes come from Microsoft's Graph type
+ * definitions where a package provides them): `@microsoft/microsoft-graph-types-beta`, generated from the beta
  * metadata the Intune endpoints live in. Types only: this module compiles to nothing, and `tsc` fails when one of
  * our shapes names a property Microsoft's type does not have, or gives one a value Microsoft's type does not allow
  * (an enum member, a type). Our types stay ours because they are stricter: Microsoft's make every property optional

@@ -1,10 +1,12 @@
 /**
  * JSON shapes on the wire between our Graph client and Microsoft Graph (or the local tenant).
- * Types only, no I/O. Sources: ../shared/docs/intune-win32-protocol.md §2 and
- * ../shared/docs/entra-auth-and-graph.md §2.3, §6.
+ * Types only, no I/O. Sources: docs/reference/graph-win32-upload.md §2 and
+ * docs/reference/entra-errors.md §2.3, docs/reference/graph-conventions.md §6.
  */
 
-/** `mobileAppContentFileUploadState`, every value of intune-win32-protocol.md §2.9 (JSON carries the names). */
+/**
+ * `mobileAppContentFileUploadState`, every value of docs/reference/graph-win32-upload.md §2.9 (JSON carries the names).
+ */
 export const UPLOAD_STATES = [
   "success",
   "transientError",
@@ -26,8 +28,8 @@ export const UPLOAD_STATES = [
 export type UploadState = (typeof UPLOAD_STATES)[number];
 
 /**
- * `minimumSupportedWindowsRelease` values Graph accepts (intune-win32-protocol.md §2.1; `v10_*` literals are
- * rejected, §4 item 6; IntuneGet PRs 203, 435).
+ * `minimumSupportedWindowsRelease` values Graph accepts (docs/reference/graph-win32-upload.md §2.1; `v10_*` literals
+ * are rejected, §4 item 6; IntuneGet PRs 203, 435).
  */
 export const WINDOWS_RELEASES = [
   "1607",
@@ -79,7 +81,7 @@ export const ODATA_TYPE = {
   espConfiguration: "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration",
 } as const;
 
-// ---- rules (§2.2) ----
+// ---- rules (docs/reference/graph-win32-upload.md §2.2) ----
 
 export type RuleOperator =
   "notConfigured" | "equal" | "notEqual" | "greaterThan" | "greaterThanOrEqual" | "lessThan" | "lessThanOrEqual";
@@ -144,7 +146,7 @@ export interface PowerShellScriptRequirementWire {
 
 export type RequirementRuleWire = FileSystemRequirementWire | RegistryRequirementWire | PowerShellScriptRequirementWire;
 
-/** Unified `rules` collection (§2.2); each item carries `ruleType`. */
+/** Unified `rules` collection (docs/reference/graph-win32-upload.md §2.2); each item carries `ruleType`. */
 export interface Win32LobAppRuleWire {
   "@odata.type":
     | "#microsoft.graph.win32LobAppFileSystemRule"
@@ -155,7 +157,7 @@ export interface Win32LobAppRuleWire {
   [property: string]: unknown;
 }
 
-// ---- win32LobApp (§2.1) ----
+// ---- win32LobApp (docs/reference/graph-win32-upload.md §2.1) ----
 
 export type ReturnCodeType = "success" | "softReboot" | "hardReboot" | "retry" | "failed";
 
@@ -226,7 +228,7 @@ export interface Win32LobAppWritableWire {
   committedContentVersion?: string | null;
 }
 
-/** A win32LobApp as Graph returns it: writable properties plus the read-only ones (§2.1). */
+/** A win32LobApp as Graph returns it: writable and read-only properties (docs/reference/graph-win32-upload.md §2.1). */
 export interface Win32LobAppWire extends Win32LobAppWritableWire {
   id: string;
   createdDateTime: string;
@@ -242,7 +244,7 @@ export interface Win32LobAppWire extends Win32LobAppWritableWire {
   assignments?: MobileAppAssignmentWire[];
 }
 
-// ---- content (§2.3–2.7) ----
+// ---- content (docs/reference/graph-win32-upload.md §2.3–2.7) ----
 
 export interface MobileAppContentWire {
   "@odata.type"?: "#microsoft.graph.mobileAppContent";
@@ -431,7 +433,7 @@ export interface ManagedDeviceWire {
   osVersion: string | null;
 }
 
-// ---- Graph envelopes (entra-auth-and-graph.md §2.3, §6.2) ----
+// ---- Graph envelopes (docs/reference/entra-errors.md §2.3, docs/reference/graph-conventions.md §6.2) ----
 
 export interface GraphErrorBodyWire {
   error: {

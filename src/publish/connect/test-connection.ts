@@ -1,5 +1,5 @@
 /**
- * The connection test (issue 4): resolve settings → load the credential → reach the authority → get a token → read
+ * The connection test: resolve settings → load the credential → reach the authority → get a token → read
  * its roles → the six permissions → a live read-only probe per permission → credential expiry. Every step is
  * recorded with its result; the first failure decides the error kind (and so the exit code, mapped in the CLI).
  * No secret value or token is ever put in the report.

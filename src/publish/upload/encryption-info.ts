@@ -1,4 +1,6 @@
-/** The commit body's `fileEncryptionInfo` from a package's Detection.xml (intune-win32-protocol.md §2.7). */
+/**
+ * The commit body's `fileEncryptionInfo` from a package's Detection.xml (docs/reference/graph-win32-upload.md §2.7).
+ */
 import { PublisherError } from "../../core/errors.js";
 import type { FileEncryptionInfoWire } from "../../core/wire/graph.js";
 import { ODATA_TYPE } from "../../core/wire/graph.js";

@@ -1,5 +1,5 @@
 /**
- * The upload journal (issue 5 "Resumable upload"): what a later process needs to continue an upload: the app,
+ * The upload journal (resumable uploads): what a later process needs to continue an upload: the app,
  * content version and file ids, the block layout, the package's digest and the blocks storage acknowledged.
  * One JSON file, replaced atomically: written to a temporary name, fsynced, renamed over the journal, and the
  * folder fsynced, so a crash leaves either the old journal or the new one, never a torn one.

@@ -1,5 +1,5 @@
 /**
- * The upload URL and its renewal (intune-win32-protocol.md §2.6): `renewUpload`, then wait for
+ * The upload URL and its renewal (docs/reference/graph-win32-upload.md §2.6): `renewUpload`, then wait for
  * `azureStorageUriRenewalSuccess` and re-read `azureStorageUriExpirationDateTime` (and the URL, which may or may not
  * change). Renewal happens
  * - proactively, before a block starts, when less than `renewBeforeMs` remains (or, with no expiry given,

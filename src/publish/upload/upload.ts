@@ -1,6 +1,6 @@
 /**
- * The content upload engine (issue 5 "Publish flow", from the content version to the committedContentVersion
- * PATCH, for an existing app; intune-win32-protocol.md §2.3–2.8, §3; DESIGN.md house rules 5, 7, 8):
+ * The content upload engine (the publish flow from the content version to the committedContentVersion
+ * PATCH, for an existing app; docs/reference/graph-win32-upload.md §2.3–2.8, §3; docs/DESIGN.md house rules 5, 7, 8):
  *
  *   content version → file (size, sizeEncrypted) → wait azureStorageUriRequestSuccess → parallel Put Block with
  *   proactive and on-403 renewUpload → Put Block List → commit(fileEncryptionInfo) → wait commitFileSuccess →
@@ -430,7 +430,7 @@ class UploadRun {
     }
 
     this.sas = this.newSas(file);
-    // The URL may have lapsed while no process was running (issue 5: "renews the SAS").
+    // The URL may have lapsed while no process was running (a resumed upload renews the SAS first).
     this.enter("renewal");
     await this.sas.renew("resume", signal);
 

@@ -1,3 +1,4 @@
+// Sections (§) cited here are those of docs/reference/graph-win32-upload.md.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { MobileAppContentFileWire, UploadState } from "../../core/wire/graph.js";

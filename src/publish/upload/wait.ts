@@ -1,8 +1,8 @@
 /**
- * The uploadState machine, seen from the client (intune-win32-protocol.md §2.5–2.7, §2.9, §2.10; DESIGN.md house
- * rule 7): poll the file until the stage's success state, with a deadline, a growing poll interval and typed
- * failures. Each stage lists which states mean "keep waiting", "done", "failed" and "timed out (service side)";
- * any other state is unexpected and fails at once rather than being waited on for ever.
+ * The uploadState machine, seen from the client (docs/reference/graph-win32-upload.md §2.5–2.7, §2.9, §2.10;
+ * docs/DESIGN.md house rule 7): poll the file until the stage's success state, with a deadline, a growing poll interval
+ * and typed failures. Each stage lists which states mean "keep waiting", "done", "failed" and "timed out (service
+ * side)"; any other state is unexpected and fails at once rather than being waited on for ever.
  */
 import { PublisherError } from "../../core/errors.js";
 import type { CodeOfKind } from "../../core/error-codes.js";
