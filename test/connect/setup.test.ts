@@ -9,7 +9,8 @@ import { startLocalTenant } from "../../emulator/server.js";
 import { REQUIRED_PERMISSIONS, requiredResourceAccess } from "../../src/core/config/permissions.js";
 import { setupPlan } from "../../src/core/config/setup.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
-import { assertNoSecrets, keyLines, runCli } from "./support.js";
+import { assertNoSecrets, keyLines } from "../support/secrets.js";
+import { runCli } from "../support/cli.js";
 
 /** entra-auth-and-graph.md §4.4, in that order. */
 const ROLE_IDS = [
@@ -109,8 +110,8 @@ describe("connect setup", () => {
     const dir = await mkdtemp(join(tmpdir(), "connect-setup-"));
     try {
       const r = await runCli(["connect", "setup", "--certificate", "pub.pem", "--output", "json"], { HOME: dir });
-      assert.equal(r.code, 0, r.err);
-      const out = JSON.parse(r.out) as {
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as {
         certificate: { keyAndCertificate: string; publicCertificate: string; thumbprintSha1: string };
         azureCliScript: string;
       };
@@ -166,8 +167,8 @@ describe("connect setup", () => {
           },
         );
         assertNoSecrets(t, keyLines(pem));
-        assert.equal(t.code, 0, t.err);
-        const report = JSON.parse(t.out) as ConnectionReport;
+        assert.equal(t.code, 0, t.stderr);
+        const report = JSON.parse(t.stdout) as ConnectionReport;
         assert.equal(report.token?.credentialType, "certificate");
         assert.equal(report.credential?.thumbprintSha1, out.certificate.thumbprintSha1);
       } finally {
@@ -192,9 +193,9 @@ describe("connect setup", () => {
       ],
       { HOME: tmpdir() },
     );
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /"resourceAppId": "00000003-0000-0000-c000-000000000000"/);
-    assert.match(r.out, /az cloud set --name AzureChinaCloud/);
-    assert.match(r.out, /^https:\/\/login\.chinacloudapi\.cn\/contoso\.partner\.onmschina\.cn\/adminconsent\?/m);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /"resourceAppId": "00000003-0000-0000-c000-000000000000"/);
+    assert.match(r.stdout, /az cloud set --name AzureChinaCloud/);
+    assert.match(r.stdout, /^https:\/\/login\.chinacloudapi\.cn\/contoso\.partner\.onmschina\.cn\/adminconsent\?/m);
   });
 });
