@@ -22,6 +22,7 @@ import type { LocalTenant } from "../../emulator/server.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
 import { startConnectProxy } from "../support/proxy.js";
 import { assertNoSecrets, keyLines, oidcToken, readCleanLog } from "../support/secrets.js";
+import { localTenantFlags } from "../support/tenant.js";
 import { runCli } from "../support/cli.js";
 
 const run = promisify(execFile);
@@ -146,20 +147,7 @@ describe("connect test against the local tenant", () => {
   function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return { HOME: dir, XDG_CONFIG_HOME: join(dir, "xdg"), AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: APP, ...extra };
   }
-  const local = (): string[] => [
-    "connect",
-    "test",
-    "--cloud",
-    "local",
-    "--authority-host",
-    lt.authorityHost,
-    "--graph-base-url",
-    lt.graphBaseUrl,
-    "--ca-certificate",
-    caPath,
-    "--output",
-    "json",
-  ];
+  const local = (): string[] => ["connect", "test", ...localTenantFlags(lt, caPath), "--output", "json"];
 
   async function test(
     e: NodeJS.ProcessEnv,

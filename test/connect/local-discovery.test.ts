@@ -7,7 +7,7 @@ import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
 import { startLocalTenant } from "../../emulator/server.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
 import { assertNoSecrets } from "../support/secrets.js";
-import { emulatorFacts, runCli, spawnCli, stopChild } from "../support/cli.js";
+import { emulatorFacts, runCli, spawnCli, stopChild, homeEnv } from "../support/cli.js";
 
 const TENANT = "0c0ffee0-3333-4444-8555-666677778888";
 const APP = "a3000000-0000-4000-8000-000000000001";
@@ -28,7 +28,7 @@ describe("connect test --cloud local finds a running local tenant", () => {
         ],
       },
     });
-    const env = { HOME: home, XDG_STATE_HOME: join(home, "state"), XDG_CONFIG_HOME: join(home, "config") };
+    const env = homeEnv(home);
     try {
       // What `emulator start` writes, plus the address fields this lookup needs.
       await writeFile(

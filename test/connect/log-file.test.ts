@@ -18,7 +18,7 @@ import {
   teeLogger,
 } from "../../src/clients/http/log-file.js";
 import { readCleanLog } from "../support/secrets.js";
-import { runCli } from "../support/cli.js";
+import { runCli, homeEnv } from "../support/cli.js";
 
 describe("run log file", () => {
   it("the default folder follows XDG_STATE_HOME (or ~/.local/state) and %LOCALAPPDATA% on Windows", () => {
@@ -43,7 +43,7 @@ describe("run log file", () => {
         await writeFile(join(logs, name), "{}\n");
       }
       await writeFile(join(logs, "notes.txt"), "mine\n");
-      const env = { HOME: home, XDG_STATE_HOME: join(home, "state"), XDG_CONFIG_HOME: join(home, "config") };
+      const env = homeEnv(home);
       const r = await runCli(["connect", "test", "--cloud", "local", "--output", "json"], env);
       assert.equal(r.code, 0, r.stderr);
       const path = /^Log file: (.*)$/m.exec(r.stderr)?.[1] ?? "";

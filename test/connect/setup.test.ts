@@ -10,6 +10,7 @@ import { REQUIRED_PERMISSIONS, requiredResourceAccess } from "../../src/core/con
 import { setupPlan } from "../../src/core/config/setup.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
 import { assertNoSecrets, keyLines } from "../support/secrets.js";
+import { localTenantFlags } from "../support/tenant.js";
 import { runCli } from "../support/cli.js";
 
 /** entra-auth-and-graph.md §4.4, in that order. */
@@ -143,29 +144,13 @@ describe("connect setup", () => {
       });
       try {
         await writeFile(join(dir, "ca.pem"), lt.caCertPem);
-        const t = await runCli(
-          [
-            "connect",
-            "test",
-            "--cloud",
-            "local",
-            "--authority-host",
-            lt.authorityHost,
-            "--graph-base-url",
-            lt.graphBaseUrl,
-            "--ca-certificate",
-            join(dir, "ca.pem"),
-            "--output",
-            "json",
-          ],
-          {
-            HOME: dir,
-            XDG_CONFIG_HOME: join(dir, "xdg"),
-            AZURE_TENANT_ID: "contoso.onmicrosoft.com",
-            AZURE_CLIENT_ID: clientId,
-            AZURE_CLIENT_CERTIFICATE_PATH: join(dir, "pub.pem"),
-          },
-        );
+        const t = await runCli(["connect", "test", ...localTenantFlags(lt, join(dir, "ca.pem")), "--output", "json"], {
+          HOME: dir,
+          XDG_CONFIG_HOME: join(dir, "xdg"),
+          AZURE_TENANT_ID: "contoso.onmicrosoft.com",
+          AZURE_CLIENT_ID: clientId,
+          AZURE_CLIENT_CERTIFICATE_PATH: join(dir, "pub.pem"),
+        });
         assertNoSecrets(t, keyLines(pem));
         assert.equal(t.code, 0, t.stderr);
         const report = JSON.parse(t.stdout) as ConnectionReport;

@@ -9,7 +9,7 @@ import type { LocalTenant } from "../../emulator/server.js";
 import { CHANGES_EXIT_CODE } from "../../src/cli/commands/publish.js";
 import type { GraphClient } from "../../src/clients/graph/client.js";
 import type { Win32LobAppWire } from "../../src/core/wire/graph.js";
-import { runCli } from "../support/cli.js";
+import { runCli, homeEnv } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { copyExamples } from "../support/fixtures.js";
 import { win32AppBody } from "../../emulator/testing/publish.js";
@@ -24,12 +24,7 @@ describe("publish and apps commands", () => {
 
   before(async () => {
     home = await scratch();
-    env = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: join(home, "emulator"),
-    };
+    env = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: join(home, "emulator") });
   });
   it("a bad definition is reported with file, line, column and field, exit 9, before any tenant is used", async () => {
     const file = join(home, "bad.yaml");

@@ -16,7 +16,7 @@ import { describeFailure } from "../../src/publish/publish.js";
 import type { RemovalResult } from "../../src/publish/remove.js";
 import { removeApps } from "../../src/publish/remove.js";
 import { GRAPH_PATHS } from "../../src/clients/graph/paths.js";
-import { runCli } from "../support/cli.js";
+import { runCli, homeEnv } from "../support/cli.js";
 import type { CliResult } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { copyExamples, load } from "../support/fixtures.js";
@@ -55,12 +55,7 @@ describe("apps remove on the local tenant", () => {
     const home = await scratch();
     const stateDir = join(home, "emulator");
     await recordLocalTenant(stateDir, t.lt);
-    env = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
-    };
+    env = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir });
   });
   after(async () => {
     await t.close();

@@ -14,7 +14,7 @@ import { describeFailure } from "../../src/publish/publish.js";
 import { rollback } from "../../src/publish/rollback.js";
 import type { RollbackResult } from "../../src/publish/rollback.js";
 import { GRAPH_PATHS } from "../../src/clients/graph/paths.js";
-import { runCli } from "../support/cli.js";
+import { runCli, homeEnv } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { copyExamples, load } from "../support/fixtures.js";
 import { recordLocalTenant, startPublishTenant } from "../support/tenant.js";
@@ -417,12 +417,7 @@ describe("rollback on the local tenant", () => {
     const home = await scratch();
     const stateDir = join(home, "emulator");
     await recordLocalTenant(stateDir, t.lt);
-    const env = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
-    };
+    const env = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir });
     const cli = (...args: string[]) => runCli([...args, "--cloud", "local", "--no-log-file"], env);
 
     const dry = await cli("rollback", DEF, "--dry-run");

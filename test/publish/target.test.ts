@@ -9,11 +9,11 @@ import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { defaultLogDir } from "../../src/clients/http/log-file.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
-import { runCli } from "../support/cli.js";
+import { runCli, homeEnv } from "../support/cli.js";
 import { defaultEmulatorStateDir } from "../../src/publish/connect/local-tenant.js";
 import { useScratch } from "../support/scratch.js";
 import { copyExamples } from "../support/fixtures.js";
-import { recordLocalTenant } from "../support/tenant.js";
+import { recordLocalTenant, TEST_UPLOAD_DELAYS } from "../support/tenant.js";
 
 const scratch = useScratch("ip-target-");
 
@@ -28,15 +28,10 @@ describe("which tenant: never one the user did not mean", () => {
   before(async () => {
     home = await scratch();
     stateDir = join(home, "emulator");
-    lt = await startLocalTenant({ uploadDelays: { sasIssueMs: 20, renewalMs: 20, commitMs: 20 } });
+    lt = await startLocalTenant({ uploadDelays: TEST_UPLOAD_DELAYS });
     await recordLocalTenant(stateDir, lt);
     // No profile, no AZURE_* variable; the running local tenant is recorded in the state folder.
-    base = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
-    };
+    base = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir });
     const ex = await copyExamples(await scratch());
     file = ex.files.find((f) => f.endsWith("contoso-notes.yaml"))!;
   });

@@ -21,7 +21,7 @@ import { runCli } from "../support/cli.js";
 import type { CliResult } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
-import { recordLocalTenant } from "../support/tenant.js";
+import { recordLocalTenant, TEST_UPLOAD_DELAYS, localTenantFlags } from "../support/tenant.js";
 
 const scratch = useScratch("ip-secrets-echo-");
 const TENANT = "0c0ffee0-2222-4333-8444-555566667777";
@@ -73,7 +73,7 @@ describe("a server echoing the request leaks no secret", () => {
     const issuer = generateKeyPairSync("rsa", { modulusLength: 2048 });
     issuerKey = issuer.privateKey;
     lt = await startLocalTenant({
-      uploadDelays: { sasIssueMs: 20, renewalMs: 20, commitMs: 20 },
+      uploadDelays: TEST_UPLOAD_DELAYS,
       seed: {
         tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],
         appRegistrations: [
@@ -124,14 +124,7 @@ describe("a server echoing the request leaks no secret", () => {
   const connectTest = (log: string, output: "json" | "table"): string[] => [
     "connect",
     "test",
-    "--cloud",
-    "local",
-    "--authority-host",
-    lt.authorityHost,
-    "--graph-base-url",
-    lt.graphBaseUrl,
-    "--ca-certificate",
-    join(dir, "ca.pem"),
+    ...localTenantFlags(lt, join(dir, "ca.pem")),
     "--output",
     output,
     "--verbose",

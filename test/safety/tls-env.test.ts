@@ -19,6 +19,7 @@ import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
+import { localTenantFlags } from "../support/tenant.js";
 import { cliCommand } from "../support/cli.js";
 import type { CliResult } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
@@ -68,18 +69,7 @@ describe("NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn certificate checks off", 
     }
   }
 
-  const connectTest = (): string[] => [
-    "connect",
-    "test",
-    "--cloud",
-    "local",
-    "--authority-host",
-    lt.authorityHost,
-    "--graph-base-url",
-    lt.graphBaseUrl,
-    "--output",
-    "json",
-  ];
+  const connectTest = (): string[] => ["connect", "test", ...localTenantFlags(lt), "--output", "json"];
 
   function assertUntrusted(r: CliResult): void {
     assert.equal(r.code, EXIT_CODES.network, r.stderr);

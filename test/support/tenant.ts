@@ -200,3 +200,9 @@ export async function recordLocalTenant(
   };
   await writeFile(join(stateDir, LOCAL_TENANT_RECORD_FILE), formatLocalTenantRecord(record), { mode: 0o600 });
 }
+
+/** The flags that name a local tenant as a configured one: `--cloud local`, its addresses, and its CA when given. */
+export function localTenantFlags(lt: LocalTenant, caPath?: string): string[] {
+  const flags = ["--cloud", "local", "--authority-host", lt.authorityHost, "--graph-base-url", lt.graphBaseUrl];
+  return caPath === undefined ? flags : [...flags, "--ca-certificate", caPath];
+}
