@@ -17,12 +17,11 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
 import { startConnectProxy } from "../support/proxy.js";
 import { assertNoSecrets, keyLines, oidcToken, readCleanLog } from "../support/secrets.js";
-import { localTenantFlags } from "../support/tenant.js";
+import { localTenantFlags, startLocalTestTenant } from "../support/tenant.js";
 import { runCli } from "../support/cli.js";
 
 const run = promisify(execFile);
@@ -68,7 +67,7 @@ describe("connect test against the local tenant", () => {
     ]);
     const issuer = generateKeyPairSync("rsa", { modulusLength: 2048 });
     issuerKey = issuer.privateKey;
-    lt = await startLocalTenant({
+    lt = await startLocalTestTenant({
       storage: false,
       seed: {
         tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
 import { assertNoSecrets } from "../support/secrets.js";
 import { emulatorFacts, runCli, spawnCli, stopChild, homeEnv } from "../support/cli.js";
+import { startLocalTestTenant } from "../support/tenant.js";
 
 const TENANT = "0c0ffee0-3333-4444-8555-666677778888";
 const APP = "a3000000-0000-4000-8000-000000000001";
@@ -18,7 +18,7 @@ describe("connect test --cloud local finds a running local tenant", () => {
     const home = await mkdtemp(join(tmpdir(), "connect-local-"));
     const stateDir = join(home, "state", "intune-publisher", "emulator");
     await mkdir(stateDir, { recursive: true });
-    const lt = await startLocalTenant({
+    const lt = await startLocalTestTenant({
       storage: false,
       stateDir,
       seed: {

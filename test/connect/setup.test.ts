@@ -5,12 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import { REQUIRED_PERMISSIONS, requiredResourceAccess } from "../../src/core/config/permissions.js";
 import { setupPlan } from "../../src/core/config/setup.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
 import { assertNoSecrets, keyLines } from "../support/secrets.js";
-import { localTenantFlags } from "../support/tenant.js";
+import { localTenantFlags, startLocalTestTenant } from "../support/tenant.js";
 import { runCli } from "../support/cli.js";
 
 /** entra-auth-and-graph.md §4.4, in that order. */
@@ -133,7 +132,7 @@ describe("connect setup", () => {
 
       // The pair signs in: register the public certificate on an app of a local tenant.
       const clientId = "a2000000-0000-4000-8000-000000000001";
-      const lt = await startLocalTenant({
+      const lt = await startLocalTestTenant({
         storage: false,
         seed: {
           tenants: [{ id: "0c0ffee0-2222-4333-8444-555566667777", domains: ["contoso.onmicrosoft.com"] }],

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { defaultLogDir } from "../../src/clients/http/log-file.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
@@ -13,7 +12,7 @@ import { runCli, homeEnv } from "../support/cli.js";
 import { defaultEmulatorStateDir } from "../../src/publish/connect/local-tenant.js";
 import { useScratch } from "../support/scratch.js";
 import { copyExamples } from "../support/fixtures.js";
-import { recordLocalTenant, TEST_UPLOAD_DELAYS } from "../support/tenant.js";
+import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-target-");
 
@@ -28,7 +27,7 @@ describe("which tenant: never one the user did not mean", () => {
   before(async () => {
     home = await scratch();
     stateDir = join(home, "emulator");
-    lt = await startLocalTenant({ uploadDelays: TEST_UPLOAD_DELAYS });
+    lt = await startLocalTestTenant();
     await recordLocalTenant(stateDir, lt);
     // No profile, no AZURE_* variable; the running local tenant is recorded in the state folder.
     base = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir });

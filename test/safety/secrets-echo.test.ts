@@ -13,7 +13,6 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import { keyLines, oidcToken } from "../support/secrets.js";
@@ -21,7 +20,7 @@ import { runCli } from "../support/cli.js";
 import type { CliResult } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
-import { recordLocalTenant, TEST_UPLOAD_DELAYS, localTenantFlags } from "../support/tenant.js";
+import { recordLocalTenant, localTenantFlags, startLocalTestTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-secrets-echo-");
 const TENANT = "0c0ffee0-2222-4333-8444-555566667777";
@@ -72,8 +71,7 @@ describe("a server echoing the request leaks no secret", () => {
     keyPem = cert.keyPem;
     const issuer = generateKeyPairSync("rsa", { modulusLength: 2048 });
     issuerKey = issuer.privateKey;
-    lt = await startLocalTenant({
-      uploadDelays: TEST_UPLOAD_DELAYS,
+    lt = await startLocalTestTenant({
       seed: {
         tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],
         appRegistrations: [

@@ -7,13 +7,12 @@ import assert from "node:assert/strict";
 import { cp, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import { runCli } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
-import { recordLocalTenant } from "../support/tenant.js";
+import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-signin-log-");
 const WRONG_SECRET = "Wrong~secret.VALUE_9876543210-zyxwvutsrq";
@@ -24,7 +23,7 @@ describe("a failed sign-in is in the run log of publish and apps", () => {
   let definition: string;
 
   before(async () => {
-    lt = await startLocalTenant({ storage: false });
+    lt = await startLocalTestTenant({ storage: false });
     home = await scratch();
     const state = join(home, "emulator");
     await recordLocalTenant(state, lt, { clientSecret: WRONG_SECRET });

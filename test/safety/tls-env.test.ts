@@ -15,11 +15,10 @@ import type { Duplex } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
-import { localTenantFlags } from "../support/tenant.js";
+import { localTenantFlags, startLocalTestTenant } from "../support/tenant.js";
 import { cliCommand } from "../support/cli.js";
 import type { CliResult } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
@@ -33,7 +32,7 @@ describe("NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn certificate checks off", 
   let cli: { args: string[]; cwd: string };
 
   before(async () => {
-    lt = await startLocalTenant({ storage: false });
+    lt = await startLocalTestTenant({ storage: false });
     dir = await scratch();
     cli = await cliCommand(dir);
   });

@@ -8,14 +8,13 @@
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startLocalTenant } from "../../emulator/server.js";
 import { IntuneApi } from "../../src/clients/graph/intune.js";
 import type { SettingsFlags } from "../../src/core/config/profile.js";
 import { openGraphSession, resolveTarget } from "../../src/publish/target.js";
 import type { LocalTenantLauncher } from "../../src/publish/connect/local-tenant.js";
 import { homeEnv, runCli } from "./cli.js";
 import type { CliResult } from "./cli.js";
-import { TEST_UPLOAD_DELAYS } from "./tenant.js";
+import { startLocalTestTenant } from "./tenant.js";
 
 export const LIVE_SWITCH = "INTUNE_PUBLISHER_LIVE";
 /** Every app a test makes is named with this prefix plus a random part, and only those are deleted. */
@@ -138,7 +137,7 @@ export async function openConfiguredTenant(
 export async function openTenantUnderTest(home: string): Promise<TenantUnderTest> {
   const live = liveConfig();
   if (live.live) return openConfiguredTenant("live", live.config, home);
-  const lt = await startLocalTenant({ uploadDelays: TEST_UPLOAD_DELAYS });
+  const lt = await startLocalTestTenant();
   try {
     const ca = join(home, "local-tenant-ca.pem");
     await writeFile(ca, lt.caCertPem);

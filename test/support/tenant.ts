@@ -1,6 +1,6 @@
 /**
  * The local tenant (emulator + embedded Azurite) in tests and benchmarks, started in this process with test
- * defaults, and reached two ways: our Graph client on a transport that records every request, with tokens the
+ * defaults (`startLocalTestTenant`), alone or reached two ways: our Graph client on a transport that records every request, with tokens the
  * emulator issues (`startTestTenant`); or our own session code as the CLI uses it — msal sign-in, HTTP pipeline,
  * Graph client (`startPublishTenant`). `recordLocalTenant` writes what `emulator start` leaves in its state folder.
  */
@@ -28,6 +28,11 @@ export const TEST_UPLOAD_DELAYS = { sasIssueMs: 20, renewalMs: 20, commitMs: 20 
 
 /** Upload polling for tests: starts at 10 ms. */
 export const FAST_POLL = { initialIntervalMs: 10, factor: 1.5, maxIntervalMs: 50 };
+
+/** A local tenant in this process: the emulator's own start-up, with TEST_UPLOAD_DELAYS unless `uploadDelays` is given. */
+export function startLocalTestTenant(options: LocalTenantOptions = {}): Promise<LocalTenant> {
+  return startLocalTenant({ uploadDelays: TEST_UPLOAD_DELAYS, ...options });
+}
 
 export interface Recorded {
   method: string;
@@ -100,7 +105,7 @@ export interface TestTenantOptions extends LocalTenantOptions {
 /** A local tenant (TEST_UPLOAD_DELAYS unless `uploadDelays` is given) with our Graph client on recording transports. */
 export async function startTestTenant(options: TestTenantOptions = {}): Promise<TestTenant> {
   const { retry, tokenProvider, ...ltOptions } = options;
-  const lt = await startLocalTenant({ uploadDelays: TEST_UPLOAD_DELAYS, ...ltOptions });
+  const lt = await startLocalTestTenant(ltOptions);
   const transport = createFetchTransport({ trustedCaPem: lt.caCertPem });
   const graphCalls = new RecordingTransport(transport.send);
   const blob = new RecordingTransport(transport.send);
@@ -150,7 +155,7 @@ export interface PublishTenant {
 
 /** A local tenant (TEST_UPLOAD_DELAYS unless given) signed in to through our session code, every request recorded. */
 export async function startPublishTenant(options: LocalTenantOptions = {}): Promise<PublishTenant> {
-  const lt = await startLocalTenant({ uploadDelays: TEST_UPLOAD_DELAYS, ...options });
+  const lt = await startLocalTestTenant(options);
   const calls: Call[] = [];
   const session = await openGraphSession(localConnection(localTargetOf(lt, "test")), {
     env: {},
