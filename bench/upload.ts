@@ -31,19 +31,15 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { BlockBlobClient } from "@azure/storage-blob";
 import type { StoragePipelineOptions } from "@azure/storage-blob";
-import { startLocalTenant } from "../emulator/server.js";
-import type { LocalTenant } from "../emulator/server.js";
 import { loadAppDefinitions } from "../src/definitions/load.js";
-import { GraphClient } from "../src/clients/graph/client.js";
-import { createHttpPipeline } from "../src/clients/http/pipeline.js";
-import { createFetchTransport } from "../src/clients/http/transport.js";
-import type { FetchTransport } from "../src/clients/http/transport.js";
-import type { HttpTransport } from "../src/clients/http/types.js";
 import type { Win32LobAppWire } from "../src/core/wire/graph.js";
 import { packageFolder } from "../src/intunewin/package.js";
 import { openPackage } from "../src/intunewin/read.js";
 import { DEFAULT_APP_CONCURRENCY, publish } from "../src/publish/publish.js";
 import { uploadContent } from "../src/publish/upload/index.js";
+import { createApp } from "../test/support/fixtures.js";
+import { startTestTenant } from "../test/support/tenant.js";
+import type { Recorded, TestTenant } from "../test/support/tenant.js";
 
 const MiB = 1024 * 1024;
 const root = fileURLToPath(new URL("../..", import.meta.url)); // dist/bench -> repo root
@@ -69,93 +65,13 @@ const load = (): string =>
 const fmt = (x: number, digits = 1): string => x.toFixed(digits);
 const now = (): number => performance.now();
 
-// ---------------------------------------------------------------------------------------------------------------
-// Transport that records every request with its status
-
-interface Call {
-  method: string;
-  url: string;
-  status: number | "error";
-}
-
-function recording(inner: HttpTransport): { send: HttpTransport; calls: Call[] } {
-  const calls: Call[] = [];
-  return {
-    calls,
-    send: async (req) => {
-      try {
-        const res = await inner(req);
-        calls.push({ method: req.method, url: req.url, status: res.status });
-        return res;
-      } catch (e) {
-        calls.push({ method: req.method, url: req.url, status: "error" });
-        throw e;
-      }
-    },
-  };
-}
-
-interface Bench {
-  lt: LocalTenant;
-  graph: GraphClient;
-  graphCalls: Call[];
-  blob: FetchTransport;
-  close(): Promise<void>;
-}
-
-async function startBenchTenant(blobDir: string): Promise<Bench> {
-  await rm(blobDir, { recursive: true, force: true });
-  await mkdir(blobDir, { recursive: true });
-  // Defaults everywhere (upload-state delays 1 s, throttling on), storage on disk.
-  const lt = await startLocalTenant({ storage: { location: blobDir } });
-  const graphTransport = createFetchTransport({ trustedCaPem: lt.caCertPem });
-  const rec = recording(graphTransport.send);
-  const blob = createFetchTransport({ trustedCaPem: lt.caCertPem });
-  const graph = new GraphClient({
-    pipeline: createHttpPipeline({
-      transport: rec.send,
-      tokenProvider: { getToken: async () => ({ token: lt.admin.issueToken(), expiresOn: Date.now() + 3_600_000 }) },
-    }),
-    baseUrl: lt.graphBaseUrl,
-  });
-  return {
-    lt,
-    graph,
-    graphCalls: rec.calls,
-    blob,
-    async close() {
-      await graphTransport.close();
-      await blob.close();
-      await lt.close();
-    },
-  };
-}
-
 const MOBILE_APPS = "/deviceAppManagement/mobileApps";
 
-async function createApp(graph: GraphClient, name: string, fileName: string): Promise<string> {
-  const app = await graph.post<Win32LobAppWire>(MOBILE_APPS, {
-    "@odata.type": "#microsoft.graph.win32LobApp",
-    displayName: name,
-    publisher: "Contoso",
-    fileName,
-    setupFilePath: "install.ps1",
-    installCommandLine: "powershell.exe -ExecutionPolicy Bypass -File install.ps1",
-    uninstallCommandLine: "powershell.exe -ExecutionPolicy Bypass -File uninstall.ps1",
-    installExperience: { runAsAccount: "system", deviceRestartBehavior: "suppress", maxRunTimeInMinutes: 60 },
-    detectionRules: [
-      {
-        "@odata.type": "#microsoft.graph.win32LobAppRegistryDetection",
-        check32BitOn64System: false,
-        keyPath: "HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\Bench",
-        valueName: "Version",
-        detectionType: "version",
-        operator: "equal",
-        detectionValue: "1.0.0",
-      },
-    ],
-  });
-  return app.id;
+/** A local tenant with defaults everywhere (upload-state delays 1 s, throttling on), storage on disk. */
+async function startBenchTenant(blobDir: string): Promise<TestTenant> {
+  await rm(blobDir, { recursive: true, force: true });
+  await mkdir(blobDir, { recursive: true });
+  return startTestTenant({ uploadDelays: {}, storage: { location: blobDir } });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -243,7 +159,7 @@ const cpuSince = (a: CpuSpan, b: CpuSpan = cpuNow()): CpuSpan => ({
   mainThread: b.mainThread - a.mainThread,
 });
 
-async function ourUpload(b: Bench, pkg: BigPackage, concurrency: number): Promise<ThroughputRow> {
+async function ourUpload(b: TestTenant, pkg: BigPackage, concurrency: number): Promise<ThroughputRow> {
   const appId = await createApp(b.graph, `Bench throughput ${concurrency}`, "bench.intunewin");
   let blocksAt = 0;
   let commitAt = 0;
@@ -283,7 +199,7 @@ async function ourUpload(b: Bench, pkg: BigPackage, concurrency: number): Promis
 }
 
 /** An Intune-shaped SAS upload URL for a new content file of `pkg`'s size, as the engine gets one. */
-async function uploadUrl(b: Bench, pkg: BigPackage, label: string): Promise<string> {
+async function uploadUrl(b: TestTenant, pkg: BigPackage, label: string): Promise<string> {
   const appId = await createApp(b.graph, `Bench SDK ${label}`, "bench.intunewin");
   const base = `${MOBILE_APPS}/${appId}/microsoft.graph.win32LobApp/contentVersions`;
   const cv = await b.graph.post<{ id: string }>(base, {});
@@ -304,7 +220,7 @@ async function uploadUrl(b: Bench, pkg: BigPackage, label: string): Promise<stri
   }
 }
 
-async function sdkUpload(b: Bench, pkg: BigPackage, concurrency: number): Promise<ThroughputRow> {
+async function sdkUpload(b: TestTenant, pkg: BigPackage, concurrency: number): Promise<ThroughputRow> {
   const url = await uploadUrl(b, pkg, String(concurrency));
   const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: b.lt.caCertPem } };
   const client = new BlockBlobClient(url, undefined, options);
@@ -420,8 +336,8 @@ async function throughput(): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------------------------
 // (b) Graph calls for one new app, (c) many apps with latency
 
-const isPoll = (c: Call): boolean => c.method === "GET" && /\/files\/[^/?]+$/.test(new URL(c.url).pathname);
-const shape = (c: Call, base: string): string =>
+const isPoll = (c: Recorded): boolean => c.method === "GET" && /\/files\/[^/?]+$/.test(new URL(c.url).pathname);
+const shape = (c: Recorded, base: string): string =>
   `${c.method} ${c.url
     .slice(base.length)
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, "{id}")
@@ -458,14 +374,14 @@ async function examples(): Promise<string> {
   return dir;
 }
 
-async function callsPerApp(b: Bench, dir: string): Promise<string[]> {
+async function callsPerApp(b: TestTenant, dir: string): Promise<string[]> {
   b.lt.admin.reset();
   const defs = await loadAppDefinitions([join(dir, "contoso-notes.yaml")]);
-  const mark = b.graphCalls.length;
+  const mark = b.graphCalls.calls.length;
   const r = await publish({ graph: b.graph, definitions: defs, upload: { storage: { transport: b.blob.send } } });
   const o = r.outcomes[0]!;
   if (o.status !== "ok") throw new Error(`Publishing contoso-notes failed: ${o.error?.message}`);
-  const calls = b.graphCalls.slice(mark);
+  const calls = b.graphCalls.calls.slice(mark);
   const polls = calls.filter(isPoll);
   const others = calls.filter((c) => !isPoll(c));
   return [
@@ -510,11 +426,11 @@ async function manyApps(dir: string, set: AppSet, concurrency: number): Promise<
   }
 }
 
-async function manyAppsOn(b: Bench, dir: string, set: AppSet, concurrency: number): Promise<ManyRun> {
+async function manyAppsOn(b: TestTenant, dir: string, set: AppSet, concurrency: number): Promise<ManyRun> {
   b.lt.admin.addFault({ path: "^/beta/", delayMs: latencyMs, count: 10_000_000 });
   const files = Array.from({ length: appCount }, (_, i) => appFile(dir, set, i + 1));
   const defs = await loadAppDefinitions(files);
-  const mark = b.graphCalls.length;
+  const mark = b.graphCalls.calls.length;
   const t0 = now();
   const r = await publish({
     graph: b.graph,
@@ -523,7 +439,7 @@ async function manyAppsOn(b: Bench, dir: string, set: AppSet, concurrency: numbe
     upload: { storage: { transport: b.blob.send } },
   });
   const seconds = (now() - t0) / 1000;
-  const calls = b.graphCalls.slice(mark);
+  const calls = b.graphCalls.calls.slice(mark);
   const apps = Object.values(b.lt.admin.state()).flatMap(
     (t) => (t["mobileApps"] ?? []) as unknown as Win32LobAppWire[],
   );

@@ -28,7 +28,11 @@ if (files.length === 0) {
   console.error("No test files found under dist/: run `npm run build` first.");
   process.exit(1);
 }
+// test/live/ runs against the local tenant here, never a real one: a real tenant is `npm run test:live`'s.
+const env = { ...process.env };
+delete env["INTUNE_PUBLISHER_LIVE"];
 const r = spawnSync(process.execPath, ["--enable-source-maps", "--test", "--test-concurrency=2", ...files], {
   stdio: "inherit",
+  env,
 });
 process.exit(r.status ?? 1);

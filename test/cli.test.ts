@@ -15,19 +15,19 @@ const version = (JSON.parse(readFileSync(join(repoRoot(), "package.json"), "utf8
 
 describe("cli", () => {
   it("--version prints the package version", async () => {
-    const r = await runCli(["--version"]);
+    const r = await runCli(["--version"], {});
     assert.equal(r.code, 0);
     assert.equal(r.stdout.trim(), version);
   });
 
   it("--help lists every command", async () => {
-    const r = await runCli(["--help"]);
+    const r = await runCli(["--help"], {});
     assert.equal(r.code, 0);
     for (const name of Object.keys(COMMANDS)) assert.match(r.stdout, new RegExp(`^  ${name} `, "m"));
   });
 
   it("no arguments prints help and exits with the usage code", async () => {
-    const r = await runCli([]);
+    const r = await runCli([], {});
     assert.equal(r.code, EXIT_CODES.usage);
     assert.match(r.stdout, /Usage: intune-publisher <command>/);
   });
@@ -35,12 +35,12 @@ describe("cli", () => {
   for (const name of Object.keys(COMMANDS)) {
     it(`${name} --help shows its usage and summary, and lists every option it accepts`, async () => {
       const command = await loadCommand(name);
-      const r = await runCli([...name.split(" "), "--help"]);
+      const r = await runCli([...name.split(" "), "--help"], {});
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`Usage: intune-publisher ${name}`));
       const summary = COMMANDS[name]!.summary;
       assert.equal(r.stdout.split("\n")[0], summary);
-      const top = await runCli(["--help"]);
+      const top = await runCli(["--help"], {});
       const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       assert.match(top.stdout, new RegExp(`^  ${name} +${escape(summary.slice(0, 40))}`, "m"));
       for (const s of specsOf(command.options)) {
@@ -53,7 +53,7 @@ describe("cli", () => {
         if (s.meta.short !== undefined) assert.ok(r.stdout.includes(`-${s.meta.short}, --${s.flag}`));
         // Accepted: parsed without "Unknown option" (--help stops before the command runs).
         const value = s.type === "string" ? ["x"] : [];
-        const a = await runCli([...name.split(" "), `--${s.flag}`, ...value, "--help"]);
+        const a = await runCli([...name.split(" "), `--${s.flag}`, ...value, "--help"], {});
         assert.equal(a.code, 0, `${name} --${s.flag}: ${a.stderr}`);
       }
       // …and nothing else: every flag named in the option lists is one of them.
@@ -69,7 +69,7 @@ describe("cli", () => {
       ["apps", "list", "--dry-run"],
       ["package", "-z"],
     ]) {
-      const r = await runCli(args);
+      const r = await runCli(args, {});
       assert.equal(r.code, EXIT_CODES.usage, args.join(" "));
       assert.match(r.stderr, /^error: Unknown option '-(-frobnicate|-dry-run|z)'\./m);
       assert.match(r.stderr, new RegExp(`hint: Run \`intune-publisher ${args[0]}( list)? --help\``));
@@ -77,26 +77,26 @@ describe("cli", () => {
   });
 
   it("flags are kebab-case in messages; arguments are numbered", async () => {
-    const out = await runCli(["unpack", "x.intunewin"]);
+    const out = await runCli(["unpack", "x.intunewin"], {});
     assert.equal(out.code, EXIT_CODES.usage);
     assert.match(out.stderr, /error: --out is required\./);
-    const c = await runCli(["publish", "a.yaml", "--concurrency", "0", "--no-log-file"]);
+    const c = await runCli(["publish", "a.yaml", "--concurrency", "0", "--no-log-file"], {});
     assert.match(c.stderr, /error: --concurrency must be a whole number from 1\./);
-    const show = await runCli(["apps", "show"]);
+    const show = await runCli(["apps", "show"], {});
     assert.equal(show.code, EXIT_CODES.usage);
     assert.match(show.stderr, /error: Argument 1 is required\./);
   });
 
   it("a group alone lists its commands: `apps` lists apps list, show and remove", async () => {
-    const r = await runCli(["apps"]);
+    const r = await runCli(["apps"], {});
     assert.equal(r.code, EXIT_CODES.usage);
     assert.doesNotMatch(r.stderr, /Unknown command/);
     for (const sub of ["list", "show", "remove"]) assert.match(r.stdout, new RegExp(`^  apps ${sub} +\\S`, "m"));
     assert.doesNotMatch(r.stdout, /connect test/);
-    const help = await runCli(["connect", "--help"]);
+    const help = await runCli(["connect", "--help"], {});
     assert.equal(help.code, 0);
     for (const sub of ["init", "test", "setup"]) assert.match(help.stdout, new RegExp(`^  connect ${sub} `, "m"));
-    const emulator = await runCli(["emulator"]);
+    const emulator = await runCli(["emulator"], {});
     assert.match(emulator.stdout, /^ {2}emulator start +Run the local tenant/m);
   });
 
@@ -112,7 +112,7 @@ describe("cli", () => {
       [["conect"], /Did you mean `intune-publisher connect`\?/],
     ];
     for (const [args, hint] of cases) {
-      const r = await runCli(args);
+      const r = await runCli(args, {});
       assert.equal(r.code, EXIT_CODES.usage, args.join(" "));
       assert.match(
         r.stderr,
@@ -120,19 +120,19 @@ describe("cli", () => {
       );
       assert.match(r.stderr, hint);
     }
-    const far = await runCli(["frobnicate"]);
+    const far = await runCli(["frobnicate"], {});
     assert.doesNotMatch(far.stderr, /Did you mean/);
     assert.match(far.stderr, /hint: Run `intune-publisher --help` to list the commands\./);
   });
 
   it("rejects an unknown --output format", async () => {
-    const r = await runCli(["inspect", "x.intunewin", "--output", "xml"]);
+    const r = await runCli(["inspect", "x.intunewin", "--output", "xml"], {});
     assert.equal(r.code, EXIT_CODES.usage);
     assert.match(r.stderr, /--output must be json or table/);
   });
 
   it("rejects an extra positional argument", async () => {
-    const r = await runCli(["inspect", "a.msi", "b.msi"]);
+    const r = await runCli(["inspect", "a.msi", "b.msi"], {});
     assert.equal(r.code, EXIT_CODES.usage);
     assert.match(r.stderr, /Unexpected argument "b.msi"/);
   });

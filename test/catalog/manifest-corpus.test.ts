@@ -10,7 +10,7 @@ import { selectInstaller } from "../../src/catalog/select.js";
 import { toDefinition } from "../../src/catalog/to-definition.js";
 import type { ManifestFile, WingetManifest } from "../../src/catalog/winget/manifest.js";
 import { parseManifest } from "../../src/catalog/winget/manifest.js";
-import { cliFile, cliFolder, WINGET_CLI_DATA, WINGET_PKGS } from "./support.js";
+import { cliFile, cliFolder, WINGET_CLI_DATA, WINGET_PKGS } from "../support/winget.js";
 
 const files = readdirSync(WINGET_CLI_DATA);
 

@@ -16,7 +16,7 @@ import { showProduct } from "../../src/catalog/catalog.js";
 import { WingetFolderSource } from "../../src/catalog/sources/winget-folder.js";
 import { generatedFileBytes } from "../../src/catalog/to-definition.js";
 import { useScratch } from "../support/scratch.js";
-import { WINGET_PKGS } from "./support.js";
+import { WINGET_PKGS } from "../support/winget.js";
 
 interface Expected {
   /** Installers[index] chosen, or the refusal's text. */

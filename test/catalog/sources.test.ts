@@ -22,7 +22,7 @@ import { CatalogIndex, parseIndexJson } from "../../src/catalog/search.js";
 import { WingetFolderSource } from "../../src/catalog/sources/winget-folder.js";
 import { WingetHttpsSource } from "../../src/catalog/sources/winget-https.js";
 import { useScratch } from "../support/scratch.js";
-import { WINGET_PKGS } from "./support.js";
+import { WINGET_PKGS } from "../support/winget.js";
 
 const rejectsWith = (code: string, pattern?: RegExp) => (e: unknown) =>
   isPublisherError(e) && e.code === code && (pattern === undefined || pattern.test(e.message)) && e.hint !== undefined;

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_TENANT_ID, defaultSeed } from "../../emulator/seed.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
+import { startLocalTestTenant } from "../support/tenant.js";
 import { MemoryStore } from "../../emulator/store.js";
 import { win32AppBody } from "../../emulator/testing/publish.js";
 import { GraphClient } from "../../src/clients/graph/client.js";
@@ -39,7 +39,7 @@ describe("IntuneApi on the local tenant", () => {
       ],
       detectedApps: { devices: 4, appsPerDevice: 3, seed: 11 },
     };
-    lt = await startLocalTenant({ seed, store, pageSize: 2, storage: false, throttling: false });
+    lt = await startLocalTestTenant({ seed, store, pageSize: 2, storage: false, throttling: false });
     transport = createFetchTransport({ trustedCaPem: lt.caCertPem });
     const pipeline = createHttpPipeline({
       transport: transport.send,

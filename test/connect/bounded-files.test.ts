@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
-import { runCli } from "./support.js";
+import { runCli } from "../support/cli.js";
 
 const TENANT = "7f3c2a1e-5b4d-4c6e-9f8a-0b1c2d3e4f50";
 const CLIENT = "3d2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a098";
@@ -30,10 +30,10 @@ describe("files the configuration names: devices, FIFOs and oversized files are 
     await rm(dir, { recursive: true, force: true });
   });
 
-  const refused = (r: { code: number; err: string }, what: string, path: string, kind: RegExp): void => {
-    assert.equal(r.code, EXIT_CODES.input, r.err);
-    assert.ok(r.err.includes(`The ${what} ${path} is `), r.err);
-    assert.match(r.err, kind);
+  const refused = (r: { code: number; stderr: string }, what: string, path: string, kind: RegExp): void => {
+    assert.equal(r.code, EXIT_CODES.input, r.stderr);
+    assert.ok(r.stderr.includes(`The ${what} ${path} is `), r.stderr);
+    assert.match(r.stderr, kind);
   };
   const DEVICE = /is a character device, not a regular file/;
   const FIFO = /is a named pipe \(FIFO\), not a regular file/;
@@ -49,8 +49,8 @@ describe("files the configuration names: devices, FIFOs and oversized files are 
     const big = join(dir, "big.yaml");
     await writeFile(big, `# ${"x".repeat(1024 * 1024)}\n`);
     const r = await runCli(["connect", "test", "--config", big, "--no-log-file"], env);
-    assert.equal(r.code, EXIT_CODES.input, r.err);
-    assert.match(r.err, /configuration file .*big\.yaml is 1\.0 MiB, over the limit of 1 MiB/);
+    assert.equal(r.code, EXIT_CODES.input, r.stderr);
+    assert.match(r.stderr, /configuration file .*big\.yaml is 1\.0 MiB, over the limit of 1 MiB/);
   });
 
   it("the credential's files: certificate, key, password, secret and federated token files", async () => {

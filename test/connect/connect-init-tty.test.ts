@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { cliCommand } from "./support.js";
+import { cliCommand } from "../support/cli.js";
 
 const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
 const SECRET = "Tty~secretVALUE.0123456789_abcdefghijkl";

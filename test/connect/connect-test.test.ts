@@ -17,10 +17,12 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
-import { assertNoSecrets, keyLines, oidcToken, readCleanLog, runCli, startConnectProxy } from "./support.js";
+import { startConnectProxy } from "../support/proxy.js";
+import { assertNoSecrets, keyLines, oidcToken, readCleanLog } from "../support/secrets.js";
+import { localTenantFlags, startLocalTestTenant } from "../support/tenant.js";
+import { runCli } from "../support/cli.js";
 
 const run = promisify(execFile);
 const TENANT = "0c0ffee0-1111-4222-8333-444455556666";
@@ -65,7 +67,7 @@ describe("connect test against the local tenant", () => {
     ]);
     const issuer = generateKeyPairSync("rsa", { modulusLength: 2048 });
     issuerKey = issuer.privateKey;
-    lt = await startLocalTenant({
+    lt = await startLocalTestTenant({
       storage: false,
       seed: {
         tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],
@@ -144,28 +146,15 @@ describe("connect test against the local tenant", () => {
   function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return { HOME: dir, XDG_CONFIG_HOME: join(dir, "xdg"), AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: APP, ...extra };
   }
-  const local = (): string[] => [
-    "connect",
-    "test",
-    "--cloud",
-    "local",
-    "--authority-host",
-    lt.authorityHost,
-    "--graph-base-url",
-    lt.graphBaseUrl,
-    "--ca-certificate",
-    caPath,
-    "--output",
-    "json",
-  ];
+  const local = (): string[] => ["connect", "test", ...localTenantFlags(lt, caPath), "--output", "json"];
 
   async function test(
     e: NodeJS.ProcessEnv,
     args = local(),
-  ): Promise<{ code: number; report: ConnectionReport; err: string; out: string }> {
+  ): Promise<{ code: number; report: ConnectionReport; stderr: string; stdout: string }> {
     const r = await runCli(args, e);
     assertNoSecrets(r, secrets());
-    return { code: r.code, report: JSON.parse(r.out) as ConnectionReport, err: r.err, out: r.out };
+    return { code: r.code, report: JSON.parse(r.stdout) as ConnectionReport, stderr: r.stderr, stdout: r.stdout };
   }
 
   function assertAllGood(report: ConnectionReport): void {
@@ -182,7 +171,7 @@ describe("connect test against the local tenant", () => {
 
   it("client secret: all six permissions enabled, probes pass, exit 0", async () => {
     const r = await test(env({ AZURE_CLIENT_SECRET: SECRET }));
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 0, r.stderr);
     assertAllGood(r.report);
     assert.equal(r.report.token?.credentialType, "secret");
     assert.equal(r.report.sources["credential"], "env AZURE_CLIENT_SECRET");
@@ -204,10 +193,10 @@ describe("connect test against the local tenant", () => {
     const args = local().slice(0, -2);
     const r = await runCli(args, env({ AZURE_CLIENT_SECRET: SECRET }));
     assertNoSecrets(r, secrets());
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 0, r.stderr);
     for (const p of PUBLISHER_PERMISSIONS)
-      assert.match(r.out, new RegExp(`^${p.replace(/\./g, "\\.")} .* ✓ .*request-id [0-9a-f-]{36}`, "m"));
-    assert.match(r.out, /Connection test passed\./);
+      assert.match(r.stdout, new RegExp(`^${p.replace(/\./g, "\\.")} .* ✓ .*request-id [0-9a-f-]{36}`, "m"));
+    assert.match(r.stdout, /Connection test passed\./);
   });
 
   it("--verbose logs every request and answer, redacted: no secret, assertion, token or key in the log", async () => {
@@ -217,21 +206,21 @@ describe("connect test against the local tenant", () => {
     ]) {
       const r = await runCli([...local(), "--verbose"], env(credential));
       assertNoSecrets(r, secrets());
-      assert.equal(r.code, 0, r.err);
+      assert.equal(r.code, 0, r.stderr);
       assert.match(
-        r.err,
+        r.stderr,
         /^log: --> GET https:\/\/127\.0\.0\.1:\d+\/0c0ffee0-[^ ]+\/v2\.0\/\.well-known\/openid-configuration/m,
       );
-      assert.match(r.err, /^log: --> POST https:\/\/127\.0\.0\.1:\d+\/0c0ffee0-[^ ]+\/oauth2\/v2\.0\/token/m);
-      assert.match(r.err, /^log: <-- 200 POST .*\/oauth2\/v2\.0\/token/m);
-      assert.match(r.err, /^log: --> GET .*\/beta\/groups\?.*"authorization":"REDACTED"/m);
-      assert.match(r.err, /^log: <-- 200 GET .*\/beta\/deviceManagement\/detectedApps/m);
+      assert.match(r.stderr, /^log: --> POST https:\/\/127\.0\.0\.1:\d+\/0c0ffee0-[^ ]+\/oauth2\/v2\.0\/token/m);
+      assert.match(r.stderr, /^log: <-- 200 POST .*\/oauth2\/v2\.0\/token/m);
+      assert.match(r.stderr, /^log: --> GET .*\/beta\/groups\?.*"authorization":"REDACTED"/m);
+      assert.match(r.stderr, /^log: <-- 200 GET .*\/beta\/deviceManagement\/detectedApps/m);
     }
   });
 
   it("certificate (PEM with key): thumbprint and notAfter reported, token says certificate", async () => {
     const r = await test(env({ AZURE_CLIENT_CERTIFICATE_PATH: join(dir, "good.pem") }));
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 0, r.stderr);
     assertAllGood(r.report);
     const x = new X509Certificate(good.certPem);
     assert.equal(r.report.credential?.thumbprintSha1, x.fingerprint.replace(/:/g, ""));
@@ -244,7 +233,7 @@ describe("connect test against the local tenant", () => {
     const r = await test(
       env({ AZURE_CLIENT_CERTIFICATE_PATH: join(dir, "good.pfx"), AZURE_CLIENT_CERTIFICATE_PASSWORD: PFX_PASSWORD }),
     );
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 0, r.stderr);
     assertAllGood(r.report);
     assert.equal(r.report.credential?.thumbprintSha1, new X509Certificate(good.certPem).fingerprint.replace(/:/g, ""));
   });
@@ -257,7 +246,7 @@ describe("connect test against the local tenant", () => {
       }),
     );
     assert.equal(r.code, 8);
-    assert.match(r.err, /PFX password .* is wrong or missing/);
+    assert.match(r.stderr, /PFX password .* is wrong or missing/);
   });
 
   it("federated token file signed by an external OIDC issuer (a federated credential): secretless sign-in", async () => {
@@ -267,7 +256,7 @@ describe("connect test against the local tenant", () => {
       oidcToken({ privateKey: issuerKey, kid: OIDC_KID, issuer: OIDC_ISSUER, subject: OIDC_SUBJECT }),
     );
     const r = await test(env({ AZURE_FEDERATED_TOKEN_FILE: tokenFile }));
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 0, r.stderr);
     assertAllGood(r.report);
     assert.equal(r.report.credential?.type, "federated");
     assert.equal(r.report.token?.credentialType, "certificate", "appidacr 2: a client assertion");
@@ -287,8 +276,8 @@ describe("connect test against the local tenant", () => {
     const r = await test(env({ AZURE_FEDERATED_TOKEN_FILE: tokenFile }));
     assert.equal(r.code, 3);
     assert.equal(r.report.problem?.code, "AADSTS70021");
-    assert.match(r.err, /^error: .*AADSTS70021.*No federated credential .* matches .*correlation id [0-9a-f-]{36}/m);
-    assert.match(r.err, /^hint: In the app registration \(Certificates & secrets > Federated credentials\)/m);
+    assert.match(r.stderr, /^error: .*AADSTS70021.*No federated credential .* matches .*correlation id [0-9a-f-]{36}/m);
+    assert.match(r.stderr, /^hint: In the app registration \(Certificates & secrets > Federated credentials\)/m);
   });
 
   it("federated token signed by another key: AADSTS700027; expired: AADSTS700024", async () => {
@@ -308,7 +297,7 @@ describe("connect test against the local tenant", () => {
     r = await test(env({ AZURE_FEDERATED_TOKEN_FILE: tokenFile }));
     assert.equal(r.code, 3);
     assert.equal(r.report.problem?.code, "AADSTS700024");
-    assert.match(r.err, /hint: Fix the system clock/);
+    assert.match(r.stderr, /hint: Fix the system clock/);
   });
 
   it("--log-file: one JSON line per event with request ids; no secret, key, PFX password or token in it", async () => {
@@ -333,8 +322,8 @@ describe("connect test against the local tenant", () => {
         const logFile = join(logDir, `${name}.jsonl`);
         const r = await runCli([...local(), "--log-file", logFile], env(credential));
         assertNoSecrets(r, secrets());
-        assert.equal(r.code, 0, r.err);
-        assert.match(r.err, new RegExp(`^Log file: ${logFile.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`, "m"));
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, new RegExp(`^Log file: ${logFile.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`, "m"));
         assert.equal((await stat(logFile)).mode & 0o777, 0o600);
         const events = await readCleanLog(logFile, [...secrets(), federatedToken.slice(-40)]);
         assert.match(String(events[0]?.["message"]), /^intune-publisher \S+ connect test$/);
@@ -351,7 +340,7 @@ describe("connect test against the local tenant", () => {
           assert.match(String(e["clientRequestId"]), /^[0-9a-f-]{36}$/);
         }
         // The probe's request-id in the report is the one in the log (what a support case needs).
-        const report = JSON.parse(r.out) as ConnectionReport;
+        const report = JSON.parse(r.stdout) as ConnectionReport;
         for (const p of report.permissions)
           assert.ok(
             answered.some((e) => e["requestId"] === p.probe.requestId),
@@ -376,7 +365,7 @@ describe("connect test against the local tenant", () => {
     assertNoSecrets(r, [...secrets(), "not-the-secret-value-at-all"]);
     assert.equal(r.code, 3);
     assert.match(
-      r.err,
+      r.stderr,
       /^hint: Paste the secret's Value.* The log of this run \(for a support case\): .*failed-run\.jsonl$/m,
     );
     const events = await readCleanLog(logFile, [...secrets(), "not-the-secret-value-at-all"]);
@@ -397,8 +386,8 @@ describe("connect test against the local tenant", () => {
         ...env({ AZURE_CLIENT_SECRET: SECRET }),
         XDG_STATE_HOME: join(home, "state"),
       });
-      assert.equal(r.code, 0, r.err);
-      assert.doesNotMatch(r.err, /Log file/);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /Log file/);
       await assert.rejects(stat(join(home, "state")), { code: "ENOENT" });
     } finally {
       await rm(home, { recursive: true, force: true });
@@ -409,8 +398,8 @@ describe("connect test against the local tenant", () => {
     const r = await test(env({ AZURE_CLIENT_SECRET: "not-the-secret-value-at-all" }));
     assert.equal(r.code, 3);
     assert.equal(r.report.problem?.code, "AADSTS7000215");
-    assert.match(r.err, /^error: .*AADSTS7000215.*secret is wrong.*correlation id [0-9a-f-]{36}/m);
-    assert.match(r.err, /^hint: Paste the secret's Value, not its Secret ID/m);
+    assert.match(r.stderr, /^error: .*AADSTS7000215.*secret is wrong.*correlation id [0-9a-f-]{36}/m);
+    assert.match(r.stderr, /^hint: Paste the secret's Value, not its Secret ID/m);
     assert.deepEqual(r.report.steps.at(3), {
       name: "Get a token",
       status: "failed",
@@ -423,7 +412,7 @@ describe("connect test against the local tenant", () => {
     const r = await test(env({ AZURE_CLIENT_ID: EXPIRED_SECRET_APP, AZURE_CLIENT_SECRET: SECRET }));
     assert.equal(r.code, 3);
     assert.equal(r.report.problem?.code, "AADSTS7000222");
-    assert.match(r.err, /secret has expired/);
+    assert.match(r.stderr, /secret has expired/);
   });
 
   it("unknown tenant: fails at the authority with AADSTS90002, exit 3", async () => {
@@ -431,7 +420,7 @@ describe("connect test against the local tenant", () => {
     assert.equal(r.code, 3);
     assert.equal(r.report.problem?.code, "AADSTS90002");
     assert.equal(r.report.steps.find((s) => s.name === "Reach the authority")?.status, "failed");
-    assert.match(r.err, /hint: .*tenant's overview page.*cloud/);
+    assert.match(r.stderr, /hint: .*tenant's overview page.*cloud/);
   });
 
   it("unknown app: exit 3, AADSTS700016", async () => {
@@ -444,7 +433,7 @@ describe("connect test against the local tenant", () => {
     const r = await test(env({ AZURE_CLIENT_ID: DISABLED_APP, AZURE_CLIENT_SECRET: SECRET }));
     assert.equal(r.code, 3);
     assert.equal(r.report.problem?.code, "AADSTS7000112");
-    assert.match(r.err, /accountEnabled=true/);
+    assert.match(r.stderr, /accountEnabled=true/);
   });
 
   it("no admin consent: the token has no roles, every row ✗, probes 403, exit 4", async () => {
@@ -456,7 +445,7 @@ describe("connect test against the local tenant", () => {
       r.report.permissions.every((p) => !p.enabled && p.probe.status === "failed" && p.probe.httpStatus === 403),
     );
     assert.deepEqual(r.report.missingPermissions, [...PUBLISHER_PERMISSIONS]);
-    assert.match(r.err, /admin consent.*Global Administrator or Privileged Role Administrator/);
+    assert.match(r.stderr, /admin consent.*Global Administrator or Privileged Role Administrator/);
   });
 
   it("one permission missing: its row ✗ (probe 403), the others ✓, exit 4 naming it", async () => {
@@ -467,12 +456,12 @@ describe("connect test against the local tenant", () => {
     assert.equal(row?.enabled, false);
     assert.equal(row?.probe.httpStatus, 403);
     assert.ok(r.report.permissions.filter((p) => p !== row).every((p) => p.enabled && p.probe.status === "ok"));
-    assert.match(r.err, /^error: The app lacks the permission GroupMember\.Read\.All\./m);
+    assert.match(r.stderr, /^error: The app lacks the permission GroupMember\.Read\.All\./m);
     const table = await runCli(
       local().slice(0, -2),
       env({ AZURE_CLIENT_ID: ONE_MISSING_APP, AZURE_CLIENT_SECRET: SECRET }),
     );
-    assert.match(table.out, /^GroupMember\.Read\.All .* ✗ +✗ list one group \(HTTP 403/m);
+    assert.match(table.stdout, /^GroupMember\.Read\.All .* ✗ +✗ list one group \(HTTP 403/m);
   });
 
   it("expired certificate: exit 3 (AADSTS700027) and the expiry is reported", async () => {
@@ -480,14 +469,14 @@ describe("connect test against the local tenant", () => {
     assert.equal(r.code, 3);
     assert.equal(r.report.problem?.code, "AADSTS700027");
     assert.ok((r.report.credential?.daysLeft ?? 0) < 0);
-    assert.match(r.err, /^warning: The certificate expired on /m);
+    assert.match(r.stderr, /^warning: The certificate expired on /m);
   });
 
   it("soon-expiring certificate: passes (exit 0) with a warning under 30 days", async () => {
     const r = await test(env({ AZURE_CLIENT_CERTIFICATE_PATH: join(dir, "soon.pem") }));
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 0, r.stderr);
     assert.equal(r.report.steps.at(-1)?.status, "warning");
-    assert.match(r.err, /^warning: The certificate expires in 9 days/m);
+    assert.match(r.stderr, /^warning: The certificate expires in 9 days/m);
     assert.equal(r.report.credential?.daysLeft, 9);
   });
 
@@ -498,10 +487,10 @@ describe("connect test against the local tenant", () => {
     assert.equal(r.report.problem?.code, "tls.untrusted");
     assert.equal(r.report.steps.find((s) => s.name === "Reach the authority")?.status, "failed");
     assert.match(
-      r.err,
+      r.stderr,
       /^error: The TLS certificate of 127\.0\.0\.1:\d+ is not trusted \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/m,
     );
-    assert.match(r.err, /hint: .*--ca-certificate.*Never turn verification off/);
+    assert.match(r.stderr, /hint: .*--ca-certificate.*Never turn verification off/);
   });
 
   it("a refused connection is a network failure, exit 7", async () => {
@@ -513,7 +502,7 @@ describe("connect test against the local tenant", () => {
     args[args.indexOf("--authority-host") + 1] = `https://127.0.0.1:${port}`;
     const r = await test(env({ AZURE_CLIENT_SECRET: SECRET }), args);
     assert.equal(r.code, 7);
-    assert.match(r.err, new RegExp(`Could not connect to 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
+    assert.match(r.stderr, new RegExp(`Could not connect to 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
   });
 
   it("honours HTTPS_PROXY: the authority is reached through the proxy (CONNECT host:443)", async () => {
@@ -539,7 +528,7 @@ describe("connect test against the local tenant", () => {
       const r = await test(env({ AZURE_CLIENT_SECRET: SECRET, HTTPS_PROXY: proxy.url, NO_PROXY: ".invalid" }), args);
       assert.equal(r.code, 7);
       assert.deepEqual(proxy.targets, []);
-      assert.match(r.err, /login\.intune-publisher\.invalid could not be resolved \((ENOTFOUND|EAI_AGAIN)\)/);
+      assert.match(r.stderr, /login\.intune-publisher\.invalid could not be resolved \((ENOTFOUND|EAI_AGAIN)\)/);
     } finally {
       await proxy.close();
     }
@@ -551,10 +540,10 @@ describe("connect test against the local tenant", () => {
       const withUser = proxy.url.replace("http://", "http://user:proxy-Passw0rd-xyz@");
       const r = await runCli(local(), env({ AZURE_CLIENT_SECRET: SECRET, HTTPS_PROXY: withUser }));
       assertNoSecrets(r, [...secrets(), "proxy-Passw0rd-xyz"]);
-      assert.equal(r.code, 0, r.err);
+      assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(proxy.targets, []);
       assert.match(
-        (JSON.parse(r.out) as ConnectionReport).settings["proxy"] ?? "",
+        (JSON.parse(r.stdout) as ConnectionReport).settings["proxy"] ?? "",
         /^http:\/\/REDACTED@127\.0\.0\.1:\d+$/,
       );
     } finally {
@@ -566,11 +555,11 @@ describe("connect test against the local tenant", () => {
     const none = { HOME: dir, XDG_CONFIG_HOME: join(dir, "empty-xdg") };
     let r = await runCli(["connect", "test", "--profile", "nope"], none);
     assert.equal(r.code, 8);
-    assert.match(r.err, /There is no profile "nope"/);
+    assert.match(r.stderr, /There is no profile "nope"/);
     r = await runCli(["connect", "test"], none);
     assert.equal(r.code, 8);
-    assert.match(r.err, /No tenant or client ID is configured/);
-    assert.match(r.err, /hint: .*connect init/);
+    assert.match(r.stderr, /No tenant or client ID is configured/);
+    assert.match(r.stderr, /hint: .*connect init/);
     r = await runCli(["connect", "test", "--cloud", "mars"], env({ AZURE_CLIENT_SECRET: SECRET }));
     assert.equal(r.code, 8);
   });
@@ -580,9 +569,9 @@ describe("connect test against the local tenant", () => {
       HOME: dir,
       XDG_CONFIG_HOME: join(dir, "nothing-here"),
     });
-    assert.doesNotMatch(r.out + r.err, /eyJ[A-Za-z0-9_-]{5,}\.eyJ/);
-    assert.equal(r.code, 0, r.err);
-    const report = JSON.parse(r.out) as ConnectionReport;
+    assert.doesNotMatch(r.stdout + r.stderr, /eyJ[A-Za-z0-9_-]{5,}\.eyJ/);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as ConnectionReport;
     assert.equal(report.ok, true);
     assert.equal(report.settings["cloud"], "local");
     assert.equal(report.permissions.filter((p) => p.enabled && p.probe.status === "ok").length, 6);
@@ -618,8 +607,8 @@ describe("connect test against the local tenant", () => {
       { ...base, AZURE_CLIENT_SECRET: SECRET },
     );
     assertNoSecrets(init, secrets());
-    assert.equal(init.code, 0, init.err);
-    const written = JSON.parse(init.out) as { configFile: string; secretFile: string };
+    assert.equal(init.code, 0, init.stderr);
+    const written = JSON.parse(init.stdout) as { configFile: string; secretFile: string };
     assert.equal(written.configFile, join(xdg, "intune-publisher", "config.yaml"));
     const config = await readFile(written.configFile, "utf8");
     assert.ok(!config.includes(SECRET), "the secret must not be in the profiles file");
@@ -630,12 +619,12 @@ describe("connect test against the local tenant", () => {
     // No AZURE_* variables: everything comes from the profile (the default one).
     const r = await runCli(["connect", "test", "--output", "json"], base);
     assertNoSecrets(r, secrets());
-    assert.equal(r.code, 0, r.err);
-    const report = JSON.parse(r.out) as ConnectionReport;
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as ConnectionReport;
     assert.equal(report.settings["profile"], "lab");
     assert.equal(report.sources["clientId"], "profile");
     assert.equal(report.settings["tenant"], "contoso.onmicrosoft.com");
-    assert.match(r.err, /^warning: The client secret expires in 19 days/m);
+    assert.match(r.stderr, /^warning: The client secret expires in 19 days/m);
   });
 
   it("connect init refuses a secret on a non-terminal without a credential flag (usage, exit 2)", async () => {
@@ -644,6 +633,6 @@ describe("connect test against the local tenant", () => {
       XDG_CONFIG_HOME: join(dir, "refuse-xdg"),
     });
     assert.equal(r.code, EXIT_CODES.usage);
-    assert.match(r.err, /No credential given/);
+    assert.match(r.stderr, /No credential given/);
   });
 });

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
-import { assertNoSecrets, cliCommand, runCli } from "./support.js";
+import { assertNoSecrets } from "../support/secrets.js";
+import { emulatorFacts, runCli, spawnCli, stopChild, homeEnv } from "../support/cli.js";
+import { startLocalTestTenant } from "../support/tenant.js";
 
 const TENANT = "0c0ffee0-3333-4444-8555-666677778888";
 const APP = "a3000000-0000-4000-8000-000000000001";
@@ -19,7 +18,7 @@ describe("connect test --cloud local finds a running local tenant", () => {
     const home = await mkdtemp(join(tmpdir(), "connect-local-"));
     const stateDir = join(home, "state", "intune-publisher", "emulator");
     await mkdir(stateDir, { recursive: true });
-    const lt = await startLocalTenant({
+    const lt = await startLocalTestTenant({
       storage: false,
       stateDir,
       seed: {
@@ -29,7 +28,7 @@ describe("connect test --cloud local finds a running local tenant", () => {
         ],
       },
     });
-    const env = { HOME: home, XDG_STATE_HOME: join(home, "state"), XDG_CONFIG_HOME: join(home, "config") };
+    const env = homeEnv(home);
     try {
       // What `emulator start` writes, plus the address fields this lookup needs.
       await writeFile(
@@ -45,9 +44,9 @@ describe("connect test --cloud local finds a running local tenant", () => {
       );
       const r = await runCli(["connect", "test", "--cloud", "local", "--output", "json"], env);
       assertNoSecrets(r, [SECRET]);
-      assert.equal(r.code, 0, r.err);
-      assert.match(r.err, /^Testing the running local tenant/m);
-      const report = JSON.parse(r.out) as ConnectionReport;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^Testing the running local tenant/m);
+      const report = JSON.parse(r.stdout) as ConnectionReport;
       assert.equal(report.settings["tenant"], TENANT);
       assert.equal(report.settings["authority"], `${lt.authorityHost}/${TENANT}`);
     } finally {
@@ -56,57 +55,37 @@ describe("connect test --cloud local finds a running local tenant", () => {
     try {
       // The same file, but nothing listens any more: an error naming the fix, never a silent empty tenant.
       const stale = await runCli(["connect", "test", "--cloud", "local", "--output", "json"], env);
-      assert.equal(stale.code, 8, stale.err);
-      assert.equal(stale.out, "");
+      assert.equal(stale.code, 8, stale.stderr);
+      assert.equal(stale.stdout, "");
       assert.match(
-        stale.err,
+        stale.stderr,
         /error: The local tenant recorded in .*credentials\.json \(https:\/\/127\.0\.0\.1:\d+\) does not answer/,
       );
       assert.match(
-        stale.err,
+        stale.stderr,
         /hint: Start it again with `intune-publisher emulator start --state .*`.* or delete .*credentials\.json/,
       );
-      assert.doesNotMatch(stale.err, /Starting a local tenant in-process/);
+      assert.doesNotMatch(stale.stderr, /Starting a local tenant in-process/);
       // Once the record is removed, a fresh in-process tenant is tested.
       await rm(join(stateDir, "credentials.json"));
       const r = await runCli(["connect", "test", "--cloud", "local", "--output", "json"], env);
-      assert.equal(r.code, 0, r.err);
-      assert.match(r.err, /^Starting a local tenant in-process/m);
-      assert.notEqual((JSON.parse(r.out) as ConnectionReport).settings["tenant"], TENANT);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^Starting a local tenant in-process/m);
+      assert.notEqual((JSON.parse(r.stdout) as ConnectionReport).settings["tenant"], TENANT);
     } finally {
       await rm(home, { recursive: true, force: true });
     }
   });
 });
 
-async function spawnCli(args: string[], env: NodeJS.ProcessEnv, dir: string): Promise<ChildProcess> {
-  const cli = await cliCommand(dir);
-  return spawn(process.execPath, [...cli.args, ...args], { cwd: cli.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-}
-
 describe("`emulator start` in another process, found by `connect test --cloud local`", () => {
   it("writes the address into credentials.json (0600); connect test uses that tenant (--state or env var)", async () => {
     const home = await mkdtemp(join(tmpdir(), "connect-emu-"));
     const stateDir = join(home, "emulator-state");
-    const childEnv: NodeJS.ProcessEnv = { PATH: process.env["PATH"], HOME: home, XDG_STATE_HOME: join(home, "xs") };
+    const childEnv = { HOME: home, XDG_STATE_HOME: join(home, "xs") };
     const child = await spawnCli(["emulator", "start", "--state", stateDir, "--output", "json"], childEnv, home);
-    let out = "";
-    let err = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString("utf8")));
-    child.stderr?.on("data", (d: Buffer) => (err += d.toString("utf8")));
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     try {
-      let facts: Record<string, string> | undefined;
-      const deadline = Date.now() + 60_000;
-      while (facts === undefined) {
-        if (child.exitCode !== null) assert.fail(`emulator start exited (${child.exitCode}): ${err}`);
-        if (Date.now() > deadline) assert.fail(`emulator start printed nothing in time: ${err}`);
-        try {
-          facts = JSON.parse(out) as Record<string, string>;
-        } catch {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
+      const facts = await emulatorFacts(child);
       const credsPath = join(stateDir, "credentials.json");
       assert.equal((await stat(credsPath)).mode & 0o777, 0o600);
       const creds = JSON.parse(await readFile(credsPath, "utf8")) as Record<string, string>;
@@ -127,22 +106,19 @@ describe("`emulator start` in another process, found by `connect test --cloud lo
           ...extraEnv,
         });
         assertNoSecrets(r, [creds["clientSecret"] ?? "missing-secret"]);
-        assert.equal(r.code, 0, `${how}: ${r.err}`);
-        assert.match(r.err, /^Testing the running local tenant \(.*credentials\.json\)\.$/m, how);
-        assert.doesNotMatch(r.err, /Starting a local tenant in-process/, how);
-        const report = JSON.parse(r.out) as ConnectionReport;
+        assert.equal(r.code, 0, `${how}: ${r.stderr}`);
+        assert.match(r.stderr, /^Testing the running local tenant \(.*credentials\.json\)\.$/m, how);
+        assert.doesNotMatch(r.stderr, /Starting a local tenant in-process/, how);
+        const report = JSON.parse(r.stdout) as ConnectionReport;
         assert.equal(report.settings["authority"], `https://127.0.0.1:${port}/${facts["tenantId"]}`, how);
         assert.equal(report.settings["graphBaseUrl"], facts["graphBaseUrl"], how);
         assert.equal(report.permissions.filter((p) => p.enabled && p.probe.status === "ok").length, 6, how);
       }
-      child.kill("SIGINT");
-      assert.equal(await exited, 0, err);
-      assert.match(err, /Stopping the local tenant\./);
+      child.proc.kill("SIGINT");
+      assert.equal(await child.exited, 0, child.stderr());
+      assert.match(child.stderr(), /Stopping the local tenant\./);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await exited;
-      }
+      await stopChild(child);
       await rm(home, { recursive: true, force: true });
     }
   });

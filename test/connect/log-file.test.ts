@@ -17,7 +17,8 @@ import {
   scrub,
   teeLogger,
 } from "../../src/clients/http/log-file.js";
-import { readCleanLog, runCli } from "./support.js";
+import { readCleanLog } from "../support/secrets.js";
+import { runCli, homeEnv } from "../support/cli.js";
 
 describe("run log file", () => {
   it("the default folder follows XDG_STATE_HOME (or ~/.local/state) and %LOCALAPPDATA% on Windows", () => {
@@ -42,10 +43,10 @@ describe("run log file", () => {
         await writeFile(join(logs, name), "{}\n");
       }
       await writeFile(join(logs, "notes.txt"), "mine\n");
-      const env = { HOME: home, XDG_STATE_HOME: join(home, "state"), XDG_CONFIG_HOME: join(home, "config") };
+      const env = homeEnv(home);
       const r = await runCli(["connect", "test", "--cloud", "local", "--output", "json"], env);
-      assert.equal(r.code, 0, r.err);
-      const path = /^Log file: (.*)$/m.exec(r.err)?.[1] ?? "";
+      assert.equal(r.code, 0, r.stderr);
+      const path = /^Log file: (.*)$/m.exec(r.stderr)?.[1] ?? "";
       assert.equal(join(path, ".."), logs);
       assert.equal((await stat(path)).mode & 0o777, 0o600);
       const after = (await readdir(logs)).sort();
@@ -65,8 +66,8 @@ describe("run log file", () => {
     try {
       const env = { HOME: home, XDG_STATE_HOME: join(home, "state") };
       const r = await runCli(["connect", "setup", "--output", "json"], env);
-      assert.equal(r.code, 0, r.err);
-      assert.doesNotMatch(r.err, /Log file/);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /Log file/);
       const u = await runCli(["connect", "test", "--no-such-flag"], env);
       assert.equal(u.code, EXIT_CODES.usage);
       await assert.rejects(stat(join(home, "state", "intune-publisher", "logs")), { code: "ENOENT" });

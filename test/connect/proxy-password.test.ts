@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
-import { runCli } from "./support.js";
+import { runCli } from "../support/cli.js";
 
 const TENANT = "7f3c2a1e-5b4d-4c6e-9f8a-0b1c2d3e4f50";
 const CLIENT = "3d2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a098";
@@ -60,9 +60,9 @@ describe("proxy password", () => {
       ],
       { ...env, AZURE_CLIENT_SECRET: SECRET },
     );
-    assert.equal(init.code, 0, init.err);
-    assert.ok(!(init.out + init.err).includes(PASSWORD));
-    const written = JSON.parse(init.out) as { configFile: string; proxyPasswordFile: string };
+    assert.equal(init.code, 0, init.stderr);
+    assert.ok(!(init.stdout + init.stderr).includes(PASSWORD));
+    const written = JSON.parse(init.stdout) as { configFile: string; proxyPasswordFile: string };
     const profiles = await readFile(written.configFile, "utf8");
     assert.ok(!profiles.includes(PASSWORD), "no password in the profiles file");
     assert.match(profiles, new RegExp(`proxy: http://proxyuser@${proxyUrl}`));
@@ -71,8 +71,8 @@ describe("proxy password", () => {
     assert.equal((await stat(written.proxyPasswordFile)).mode & 0o777, 0o600);
 
     const r = await runCli(["connect", "test", "--profile", "corp", "--no-log-file"], env);
-    assert.equal(r.code, EXIT_CODES.network, r.err);
-    assert.ok(!(r.out + r.err).includes(PASSWORD));
+    assert.equal(r.code, EXIT_CODES.network, r.stderr);
+    assert.ok(!(r.stdout + r.stderr).includes(PASSWORD));
     assert.deepEqual(auth, [`Basic ${Buffer.from(`proxyuser:${PASSWORD}`).toString("base64")}`]);
   });
 
@@ -91,13 +91,13 @@ describe("proxy password", () => {
       ].join("\n"),
     );
     const r = await runCli(["connect", "test", "--config", file, "--no-log-file"], env);
-    assert.equal(r.code, EXIT_CODES.config, r.err);
+    assert.equal(r.code, EXIT_CODES.config, r.stderr);
     assert.match(
-      r.err,
+      r.stderr,
       /error: The proxy URL of profile "corp" in .*old\.yaml holds a password; passwords are not kept/,
     );
-    assert.match(r.err, /hint: Move it: write the password alone to .*secrets.corp\.proxy-password \(chmod 600\)/);
-    assert.match(r.err, /in the HTTPS_PROXY environment variable instead/);
-    assert.ok(!r.err.includes(PASSWORD));
+    assert.match(r.stderr, /hint: Move it: write the password alone to .*secrets.corp\.proxy-password \(chmod 600\)/);
+    assert.match(r.stderr, /in the HTTPS_PROXY environment variable instead/);
+    assert.ok(!r.stderr.includes(PASSWORD));
   });
 });

@@ -5,11 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import { REQUIRED_PERMISSIONS, requiredResourceAccess } from "../../src/core/config/permissions.js";
 import { setupPlan } from "../../src/core/config/setup.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
-import { assertNoSecrets, keyLines, runCli } from "./support.js";
+import { assertNoSecrets, keyLines } from "../support/secrets.js";
+import { localTenantFlags, startLocalTestTenant } from "../support/tenant.js";
+import { runCli } from "../support/cli.js";
 
 /** docs/reference/entra-auth.md §4.4, in that order. */
 const ROLE_IDS = [
@@ -109,8 +110,8 @@ describe("connect setup", () => {
     const dir = await mkdtemp(join(tmpdir(), "connect-setup-"));
     try {
       const r = await runCli(["connect", "setup", "--certificate", "pub.pem", "--output", "json"], { HOME: dir });
-      assert.equal(r.code, 0, r.err);
-      const out = JSON.parse(r.out) as {
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as {
         certificate: { keyAndCertificate: string; publicCertificate: string; thumbprintSha1: string };
         azureCliScript: string;
       };
@@ -131,7 +132,7 @@ describe("connect setup", () => {
 
       // The pair signs in: register the public certificate on an app of a local tenant.
       const clientId = "a2000000-0000-4000-8000-000000000001";
-      const lt = await startLocalTenant({
+      const lt = await startLocalTestTenant({
         storage: false,
         seed: {
           tenants: [{ id: "0c0ffee0-2222-4333-8444-555566667777", domains: ["contoso.onmicrosoft.com"] }],
@@ -142,32 +143,16 @@ describe("connect setup", () => {
       });
       try {
         await writeFile(join(dir, "ca.pem"), lt.caCertPem);
-        const t = await runCli(
-          [
-            "connect",
-            "test",
-            "--cloud",
-            "local",
-            "--authority-host",
-            lt.authorityHost,
-            "--graph-base-url",
-            lt.graphBaseUrl,
-            "--ca-certificate",
-            join(dir, "ca.pem"),
-            "--output",
-            "json",
-          ],
-          {
-            HOME: dir,
-            XDG_CONFIG_HOME: join(dir, "xdg"),
-            AZURE_TENANT_ID: "contoso.onmicrosoft.com",
-            AZURE_CLIENT_ID: clientId,
-            AZURE_CLIENT_CERTIFICATE_PATH: join(dir, "pub.pem"),
-          },
-        );
+        const t = await runCli(["connect", "test", ...localTenantFlags(lt, join(dir, "ca.pem")), "--output", "json"], {
+          HOME: dir,
+          XDG_CONFIG_HOME: join(dir, "xdg"),
+          AZURE_TENANT_ID: "contoso.onmicrosoft.com",
+          AZURE_CLIENT_ID: clientId,
+          AZURE_CLIENT_CERTIFICATE_PATH: join(dir, "pub.pem"),
+        });
         assertNoSecrets(t, keyLines(pem));
-        assert.equal(t.code, 0, t.err);
-        const report = JSON.parse(t.out) as ConnectionReport;
+        assert.equal(t.code, 0, t.stderr);
+        const report = JSON.parse(t.stdout) as ConnectionReport;
         assert.equal(report.token?.credentialType, "certificate");
         assert.equal(report.credential?.thumbprintSha1, out.certificate.thumbprintSha1);
       } finally {
@@ -192,9 +177,9 @@ describe("connect setup", () => {
       ],
       { HOME: tmpdir() },
     );
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /"resourceAppId": "00000003-0000-0000-c000-000000000000"/);
-    assert.match(r.out, /az cloud set --name AzureChinaCloud/);
-    assert.match(r.out, /^https:\/\/login\.chinacloudapi\.cn\/contoso\.partner\.onmschina\.cn\/adminconsent\?/m);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /"resourceAppId": "00000003-0000-0000-c000-000000000000"/);
+    assert.match(r.stdout, /az cloud set --name AzureChinaCloud/);
+    assert.match(r.stdout, /^https:\/\/login\.chinacloudapi\.cn\/contoso\.partner\.onmschina\.cn\/adminconsent\?/m);
   });
 });

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
+import { startLocalTestTenant } from "../support/tenant.js";
 import { resolveEndpoints } from "../../src/core/config/clouds.js";
 import type { Settings } from "../../src/core/config/profile.js";
 import { loadCredential } from "../../src/clients/auth/credentials.js";
@@ -27,7 +27,7 @@ describe("token provider (msal-node against the local tenant)", () => {
 
   before(async () => {
     // 400 s: above msal's 300 s renewal offset, so its cache works, yet below a 600 s validity requirement.
-    lt = await startLocalTenant({
+    lt = await startLocalTestTenant({
       storage: false,
       tokenLifetimeSeconds: 400,
       seed: {

@@ -9,7 +9,8 @@ import { after, before, describe, it } from "node:test";
 import { ConfidentialClientApplication } from "@azure/msal-node";
 import { BlockBlobClient, type StoragePipelineOptions } from "@azure/storage-blob";
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { startLocalTenant, type LocalTenant } from "../../emulator/server.js";
+import type { LocalTenant } from "../../emulator/server.js";
+import { startLocalTestTenant } from "../support/tenant.js";
 import { CallLog, TrustingNetworkClient } from "../../emulator/testing/clients.js";
 import { graphClient } from "../../emulator/testing/graph-client.js";
 import type { MobileAppContentFileWire, Win32LobAppWire } from "../../src/core/wire/graph.js";
@@ -56,7 +57,7 @@ describe("our package through the local tenant's upload flow", () => {
       setupFile: "install.ps1",
       outDir: work,
     });
-    lt = await startLocalTenant({ uploadDelays: { sasIssueMs: 30, renewalMs: 30, commitMs: 30 } });
+    lt = await startLocalTestTenant({ uploadDelays: { sasIssueMs: 30, renewalMs: 30, commitMs: 30 } });
     const msal = new ConfidentialClientApplication({
       auth: {
         clientId: lt.clientId,

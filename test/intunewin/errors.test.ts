@@ -23,15 +23,15 @@ function assertFailure(r: { code: number; stdout: string; stderr: string }, code
 
 describe("package: bad input", () => {
   it("usage: a missing flag exits 64 and names it", async () => {
-    const r = await runCli(["package", "--source", "x", "--out", "y"]);
+    const r = await runCli(["package", "--source", "x", "--out", "y"], {});
     assertFailure(r, EXIT_CODES.usage, /--setup is required/);
-    assertFailure(await runCli(["package", "--bogus"]), EXIT_CODES.usage, /bogus/);
-    assertFailure(await runCli(["nonsense"]), EXIT_CODES.usage, /Unknown command "nonsense"/);
+    assertFailure(await runCli(["package", "--bogus"], {}), EXIT_CODES.usage, /bogus/);
+    assertFailure(await runCli(["nonsense"], {}), EXIT_CODES.usage, /Unknown command "nonsense"/);
   });
 
   it("a missing source folder", async () => {
     const out = join(await fresh(), "out");
-    const r = await runCli(["package", "--source", join(await fresh(), "nope"), "--setup", "a.exe", "--out", out]);
+    const r = await runCli(["package", "--source", join(await fresh(), "nope"), "--setup", "a.exe", "--out", out], {});
     assertFailure(r, EXIT_CODES.input, /source folder .* does not exist/);
   });
 
@@ -39,7 +39,7 @@ describe("package: bad input", () => {
     const src = await fresh();
     const out = join(await fresh(), "out");
     assertFailure(
-      await runCli(["package", "--source", src, "--setup", "a.exe", "--out", out]),
+      await runCli(["package", "--source", src, "--setup", "a.exe", "--out", out], {}),
       EXIT_CODES.input,
       /is empty/,
     );
@@ -53,12 +53,12 @@ describe("package: bad input", () => {
     await writeFile(join(parent, "outside.exe"), "x");
     const out = join(await fresh(), "out");
     assertFailure(
-      await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out]),
+      await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out], {}),
       EXIT_CODES.input,
       /is not in/,
     );
     assertFailure(
-      await runCli(["package", "--source", src, "--setup", join("..", "outside.exe"), "--out", out]),
+      await runCli(["package", "--source", src, "--setup", join("..", "outside.exe"), "--out", out], {}),
       EXIT_CODES.input,
       /outside the source folder/,
     );
@@ -67,7 +67,7 @@ describe("package: bad input", () => {
   it("an output folder inside the source", async () => {
     const src = await fresh();
     await writeFile(join(src, "setup.exe"), "x");
-    const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", join(src, "out")]);
+    const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", join(src, "out")], {});
     assertFailure(r, EXIT_CODES.input, /output folder .* is inside the source folder/);
     assert.deepEqual(await readdir(src), ["setup.exe"], "nothing was created");
   });
@@ -77,7 +77,7 @@ describe("package: bad input", () => {
     await writeFile(join(src, "setup.exe"), "x");
     await symlink("/etc", join(src, "escape"));
     const out = await fresh();
-    const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out]);
+    const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out], {});
     assertFailure(r, EXIT_CODES.input, /symbolic link to "\/etc", outside the source folder/);
     assert.deepEqual(await readdir(out), []);
   });
@@ -87,7 +87,7 @@ describe("package: bad input", () => {
     await writeFile(join(src, "broken.msi"), randomBytes(4096));
     const out = await fresh();
     assertFailure(
-      await runCli(["package", "--source", src, "--setup", "broken.msi", "--out", out]),
+      await runCli(["package", "--source", src, "--setup", "broken.msi", "--out", out], {}),
       EXIT_CODES.input,
       /MSI/,
     );
@@ -100,7 +100,7 @@ async function makePackage(): Promise<string> {
   const src = await fresh();
   await writeFile(join(src, "install.ps1"), "Write-Host hi\r\n".repeat(100));
   const out = await fresh();
-  const r = await runCli(["package", "--source", src, "--setup", "install.ps1", "--out", out]);
+  const r = await runCli(["package", "--source", src, "--setup", "install.ps1", "--out", out], {});
   assert.equal(r.code, 0, r.stderr);
   return join(out, "install.intunewin");
 }
@@ -120,7 +120,7 @@ describe("unpack: damaged and malicious packages", () => {
       bytes[PAYLOAD_AT + offset]! ^= 0x01;
       await writeFile(pkg, bytes);
       const out = join(await fresh(), "out");
-      const r = await runCli(["unpack", pkg, "--out", out]);
+      const r = await runCli(["unpack", pkg, "--out", out], {});
       assertFailure(r, EXIT_CODES.integrity, /MAC .* does not match/);
       await assert.rejects(readdir(out), "no output folder");
       assert.deepEqual(await readdir(join(out, "..")), [], "no staging folder left");
@@ -131,7 +131,7 @@ describe("unpack: damaged and malicious packages", () => {
     const pkg = await makePackage();
     await truncate(pkg, 900);
     const out = join(await fresh(), "out");
-    assertFailure(await runCli(["unpack", pkg, "--out", out]), EXIT_CODES.input, /not a valid .intunewin package/);
+    assertFailure(await runCli(["unpack", pkg, "--out", out], {}), EXIT_CODES.input, /not a valid .intunewin package/);
     assert.deepEqual(await readdir(join(out, "..")), []);
   });
 
@@ -139,11 +139,11 @@ describe("unpack: damaged and malicious packages", () => {
     const f = join(await fresh(), "fake.intunewin");
     await writeFile(f, "this is not a zip file at all");
     assertFailure(
-      await runCli(["unpack", f, "--out", join(await fresh(), "never")]),
+      await runCli(["unpack", f, "--out", join(await fresh(), "never")], {}),
       EXIT_CODES.input,
       /not a complete zip file/,
     );
-    assertFailure(await runCli(["inspect", f]), EXIT_CODES.input, /not a complete zip file/);
+    assertFailure(await runCli(["inspect", f], {}), EXIT_CODES.input, /not a complete zip file/);
   });
 
   it("a FileDigest that does not match the content", async () => {
@@ -159,7 +159,7 @@ describe("unpack: damaged and malicious packages", () => {
     writeOuterZip(forged, join(dir, "payload"), xml);
     const out = join(dir, "out");
     assertFailure(
-      await runCli(["unpack", forged, "--out", out]),
+      await runCli(["unpack", forged, "--out", out], {}),
       EXIT_CODES.integrity,
       /SHA-256 .* does not match its FileDigest/,
     );
@@ -199,7 +199,7 @@ describe("unpack: damaged and malicious packages", () => {
       ]);
       const pkg = await packageOf(await readFile(join(dir, "inner.zip")), dir);
       const out = join(dir, "sub", "out");
-      const r = await runCli(["unpack", pkg, "--out", out]);
+      const r = await runCli(["unpack", pkg, "--out", out], {});
       assertFailure(r, EXIT_CODES.input, /outside the output folder/);
       assert.deepEqual(await readdir(join(dir, "sub")), [], "nothing extracted, no staging left");
       await assert.rejects(readFile(join(dir, "evil.txt")));
@@ -215,7 +215,7 @@ describe("unpack: damaged and malicious packages", () => {
     ]);
     const pkg = await packageOf(await readFile(join(dir, "inner.zip")), dir);
     const out = join(dir, "out");
-    const r = await runCli(["unpack", pkg, "--out", out]);
+    const r = await runCli(["unpack", pkg, "--out", out], {});
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await readFile(join(out, "a", "b.txt"), "utf8"), "back");
     assert.equal(await readFile(join(out, "c", "d.txt"), "utf8"), "fwd");
@@ -226,16 +226,20 @@ describe("unpack: damaged and malicious packages", () => {
     const pkg = await makePackage();
     const out = await fresh();
     await writeFile(join(out, "keep.txt"), "mine");
-    assertFailure(await runCli(["unpack", pkg, "--out", out]), EXIT_CODES.input, /is not empty/);
+    assertFailure(await runCli(["unpack", pkg, "--out", out], {}), EXIT_CODES.input, /is not empty/);
     assert.deepEqual(await readdir(out), ["keep.txt"]);
   });
 
   it("inspect rejects an unknown file type and a corrupt MSI", async () => {
     const dir = await fresh();
     await writeFile(join(dir, "a.txt"), "x");
-    assertFailure(await runCli(["inspect", join(dir, "a.txt")]), EXIT_CODES.input, /neither a .intunewin nor a .msi/);
+    assertFailure(
+      await runCli(["inspect", join(dir, "a.txt")], {}),
+      EXIT_CODES.input,
+      /neither a .intunewin nor a .msi/,
+    );
     await copyFile(fixture("msi", "tinyapp-1.0.0-x86.msi"), join(dir, "t.msi"));
     await truncate(join(dir, "t.msi"), 2048);
-    assertFailure(await runCli(["inspect", join(dir, "t.msi")]), EXIT_CODES.input, /MSI/);
+    assertFailure(await runCli(["inspect", join(dir, "t.msi")], {}), EXIT_CODES.input, /MSI/);
   });
 });

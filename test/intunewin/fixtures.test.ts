@@ -62,7 +62,7 @@ describe("official .intunewin fixtures", () => {
 
     it(`${file}: unpacks to exactly the listed files, sizes and CRCs`, async () => {
       const out = join(work, file + ".out");
-      const r = await runCli(["unpack", pkg, "--out", out, "--output", "json"]);
+      const r = await runCli(["unpack", pkg, "--out", out, "--output", "json"], {});
       assert.equal(r.code, 0, r.stderr);
       const { files, emptyDirs } = await walk(out);
       const expectedFiles = m.decrypted_zip_entries.filter((e) => !e.name.endsWith("\\") && !e.name.endsWith("/"));
@@ -83,7 +83,7 @@ describe("official .intunewin fixtures", () => {
 
     it(`${file}: --keep-zip writes the decrypted inner zip with the listed SHA-256`, async () => {
       const out = join(work, file + ".zip-out");
-      const r = await runCli(["unpack", pkg, "--out", out, "--keep-zip", "--output", "json"]);
+      const r = await runCli(["unpack", pkg, "--out", out, "--keep-zip", "--output", "json"], {});
       assert.equal(r.code, 0, r.stderr);
       const zipPath = (JSON.parse(r.stdout) as { zipPath: string }).zipPath;
       const zip = await readFile(zipPath);
@@ -92,7 +92,7 @@ describe("official .intunewin fixtures", () => {
     });
 
     it(`${file}: inspect returns its Detection.xml values, keys only with --show-keys`, async () => {
-      const r = await runCli(["inspect", pkg, "--output", "json"]);
+      const r = await runCli(["inspect", pkg, "--output", "json"], {});
       assert.equal(r.code, 0, r.stderr);
       const d = JSON.parse(r.stdout) as Record<string, unknown> & { EncryptionInfo: Record<string, string> };
       assert.equal(d.ToolVersion, m.ToolVersion);
@@ -104,9 +104,9 @@ describe("official .intunewin fixtures", () => {
       const { EncryptionKey, MacKey, ...publicInfo } = m.EncryptionInfo;
       assert.deepEqual(d.EncryptionInfo, publicInfo);
       assert.ok(!r.stdout.includes(EncryptionKey!) && !r.stdout.includes(MacKey!), "keys must not be printed");
-      const withKeys = await runCli(["inspect", pkg, "--output", "json", "--show-keys"]);
+      const withKeys = await runCli(["inspect", pkg, "--output", "json", "--show-keys"], {});
       assert.deepEqual((JSON.parse(withKeys.stdout) as typeof d).EncryptionInfo, m.EncryptionInfo);
-      const table = await runCli(["inspect", pkg]);
+      const table = await runCli(["inspect", pkg], {});
       assert.equal(table.code, 0);
       assert.match(table.stdout, new RegExp(`SetupFile\\s+${m.SetupFile.replace(".", "\\.")}`));
       assert.ok(!table.stdout.includes(EncryptionKey!));
@@ -139,15 +139,18 @@ describe("official .intunewin fixtures", () => {
 
   it("the 2020 sample decrypts byte for byte to the zip its repository committed", async () => {
     const out = join(work, "sample-exact");
-    const r = await runCli([
-      "unpack",
-      fixture("intunewin", "sample-txt_tool1.4.0.0-2020.intunewin"),
-      "--out",
-      out,
-      "--keep-zip",
-      "--output",
-      "json",
-    ]);
+    const r = await runCli(
+      [
+        "unpack",
+        fixture("intunewin", "sample-txt_tool1.4.0.0-2020.intunewin"),
+        "--out",
+        out,
+        "--keep-zip",
+        "--output",
+        "json",
+      ],
+      {},
+    );
     assert.equal(r.code, 0, r.stderr);
     const ours = await readFile((JSON.parse(r.stdout) as { zipPath: string }).zipPath);
     const theirs = await readFile(fixture("intunewin", "sample-txt_tool1.4.0.0-2020.decrypted.zip"));

@@ -31,7 +31,7 @@ function assertRefused(r: CliResult, code: number, message: RegExp): void {
 async function unpackRefused(pkg: string, code: number, message: RegExp, flags: string[] = []): Promise<void> {
   const sub = join(pkg, "..", "sub");
   await mkdir(sub, { recursive: true });
-  assertRefused(await runCli(["unpack", pkg, "--out", join(sub, "out"), ...flags]), code, message);
+  assertRefused(await runCli(["unpack", pkg, "--out", join(sub, "out"), ...flags], {}), code, message);
   assert.deepEqual(await readdir(sub), [], "nothing extracted, no staging folder left");
 }
 
@@ -102,11 +102,11 @@ describe("unpack: zip bombs", () => {
       "2MiB",
     ]);
     const out = join(pkg, "..", "ok");
-    const r = await runCli(["unpack", pkg, "--out", out, "--max-extracted-size", "3MiB"]);
+    const r = await runCli(["unpack", pkg, "--out", out, "--max-extracted-size", "3MiB"], {});
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(await readFile(join(out, "c")), content);
     assertRefused(
-      await runCli(["unpack", pkg, "--out", out, "--max-extracted-size", "lots"]),
+      await runCli(["unpack", pkg, "--out", out, "--max-extracted-size", "lots"], {}),
       EXIT_CODES.usage,
       /--max-extracted-size must be a size such as 500MiB or 20GiB, not "lots"/,
     );
@@ -118,7 +118,7 @@ describe("unpack: zip bombs", () => {
       "--max-entries",
       "10",
     ]);
-    const r = await runCli(["unpack", pkg, "--out", join(pkg, "..", "ok"), "--max-entries", "11"]);
+    const r = await runCli(["unpack", pkg, "--out", join(pkg, "..", "ok"), "--max-entries", "11"], {});
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await readdir(join(pkg, "..", "ok"))).length, 11);
   });
@@ -148,7 +148,7 @@ describe("unpack and inspect: crafted outer zips fail cleanly", () => {
   it("an unknown compression method (inspect too)", async () => {
     const { path } = await outerPackage(await fresh(), (payload) => ({ name: PAYLOAD, data: payload, method: 99 }));
     await unpackRefused(path, EXIT_CODES.input, /uses compression method 99; packages use stored \(0\) or deflate/);
-    assertRefused(await runCli(["inspect", path]), EXIT_CODES.input, /compression method 99/);
+    assertRefused(await runCli(["inspect", path], {}), EXIT_CODES.input, /compression method 99/);
   });
 
   it("a local-header offset that points at no header", async () => {
@@ -193,7 +193,7 @@ describe("unpack and inspect: crafted outer zips fail cleanly", () => {
       path,
       craftZip([{ name: PAYLOAD, data: payload }, { name: DETECTION, data: Buffer.from(xml) }, ...extra]),
     );
-    assertRefused(await runCli(["inspect", path]), EXIT_CODES.input, /it has 17 entries, where a .intunewin has 2/);
+    assertRefused(await runCli(["inspect", path], {}), EXIT_CODES.input, /it has 17 entries, where a .intunewin has 2/);
   });
 
   it("a Detection.xml over 1 MiB is refused before it is read", async () => {
@@ -208,7 +208,7 @@ describe("unpack and inspect: crafted outer zips fail cleanly", () => {
       ]),
     );
     assertRefused(
-      await runCli(["inspect", big]),
+      await runCli(["inspect", big], {}),
       EXIT_CODES.input,
       /Detection.xml is 1.0 MiB, over the limit of 1 MiB/,
     );
@@ -219,7 +219,7 @@ describe("unpack and inspect: crafted outer zips fail cleanly", () => {
     const empty = join(dir, "empty.intunewin");
     await writeFile(empty, "");
     await unpackRefused(empty, EXIT_CODES.input, /is not a valid .intunewin package: the file is empty/);
-    assertRefused(await runCli(["inspect", empty]), EXIT_CODES.input, /the file is empty/);
+    assertRefused(await runCli(["inspect", empty], {}), EXIT_CODES.input, /the file is empty/);
   });
 
   it("a FIFO named as a package or an MSI is refused at once, never waited on", async () => {
@@ -227,7 +227,7 @@ describe("unpack and inspect: crafted outer zips fail cleanly", () => {
     for (const name of ["pipe.intunewin", "pipe.msi"]) execFileSync("mkfifo", [join(dir, name)]);
     await unpackRefused(join(dir, "pipe.intunewin"), EXIT_CODES.input, /is a named pipe \(FIFO\), not a regular file/);
     for (const name of ["pipe.intunewin", "pipe.msi"]) {
-      assertRefused(await runCli(["inspect", join(dir, name)]), EXIT_CODES.input, /named pipe \(FIFO\)/);
+      assertRefused(await runCli(["inspect", join(dir, name)], {}), EXIT_CODES.input, /named pipe \(FIFO\)/);
     }
   });
 });
@@ -347,7 +347,7 @@ describe("package: names Windows cannot hold", () => {
       await mkdir(join(src, "sub"));
       await writeFile(join(src, "sub", name), "x");
       const out = await fresh();
-      const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out]);
+      const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out], {});
       assertRefused(r, EXIT_CODES.input, rule);
       // What reaches the terminal has its control characters escaped (src/cli/safe-output.ts).
       const shown = escapeControl(join("sub", name));
@@ -362,7 +362,7 @@ describe("package: names Windows cannot hold", () => {
     const deep = join(src, ...Array.from({ length: 5 }, (_, i) => `${i}`.repeat(250)));
     await mkdir(deep, { recursive: true });
     await writeFile(join(deep, "f"), "x");
-    const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", await fresh()]);
+    const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", await fresh()], {});
     assertRefused(r, EXIT_CODES.input, /the path is 1254 characters long, over the limit of 1024/);
   });
 
@@ -371,7 +371,7 @@ describe("package: names Windows cannot hold", () => {
     await writeFile(join(src, "Setup.exe"), "MZ");
     await writeFile(join(src, "setup.exe"), "MZ");
     assertRefused(
-      await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", await fresh()]),
+      await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", await fresh()], {}),
       EXIT_CODES.input,
       /"Setup.exe" and "setup.exe" in the source folder differ only in case/,
     );
@@ -379,7 +379,7 @@ describe("package: names Windows cannot hold", () => {
     await writeFile(join(src2, "setup.exe"), "MZ");
     await writeFile(Buffer.concat([Buffer.from(src2 + "/bad"), Buffer.from([0xff]), Buffer.from(".txt")]), "x");
     assertRefused(
-      await runCli(["package", "--source", src2, "--setup", "setup.exe", "--out", await fresh()]),
+      await runCli(["package", "--source", src2, "--setup", "setup.exe", "--out", await fresh()], {}),
       EXIT_CODES.input,
       /has a name that is not valid UTF-8/,
     );
@@ -399,10 +399,10 @@ describe("package: names Windows cannot hold", () => {
     ];
     for (const n of names) await writeFile(join(src, n), n);
     const out = await fresh();
-    const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out]);
+    const r = await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out], {});
     assert.equal(r.code, 0, r.stderr);
     const back = join(await fresh(), "back");
-    const u = await runCli(["unpack", join(out, "setup.intunewin"), "--out", back]);
+    const u = await runCli(["unpack", join(out, "setup.intunewin"), "--out", back], {});
     assert.equal(u.code, 0, u.stderr);
     assert.deepEqual((await readdir(back)).sort(), [...names].sort());
   });
@@ -413,12 +413,12 @@ describe("package: names Windows cannot hold", () => {
     execFileSync("mkfifo", [join(src, "pipe")]);
     const out = await fresh();
     assertRefused(
-      await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out]),
+      await runCli(["package", "--source", src, "--setup", "setup.exe", "--out", out], {}),
       EXIT_CODES.input,
       /"pipe" in the source folder is a named pipe \(FIFO\), not a regular file or folder/,
     );
     assertRefused(
-      await runCli(["package", "--source", src, "--setup", "pipe", "--out", out]),
+      await runCli(["package", "--source", src, "--setup", "pipe", "--out", out], {}),
       EXIT_CODES.input,
       /The setup file "pipe" is not a file/,
     );

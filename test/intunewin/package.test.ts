@@ -39,7 +39,7 @@ async function packageAndCheck(
   expectedName = setup.replace(/\.[^.]*$/, ""),
 ): Promise<Checked> {
   const out = await fresh();
-  const r = await runCli(["package", "--source", source, "--setup", setup, "--out", out, "--output", "json"]);
+  const r = await runCli(["package", "--source", source, "--setup", setup, "--out", out, "--output", "json"], {});
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as Record<string, unknown>;
   const packagePath = join(out, `${expectedName}.intunewin`);

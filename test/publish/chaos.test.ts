@@ -11,8 +11,9 @@ import { itemHasChanges } from "../../src/core/plan/targeting.js";
 import { describeFailure } from "../../src/publish/publish.js";
 import type { PublishResult } from "../../src/publish/publish.js";
 import { useScratch } from "../support/scratch.js";
-import { copyExamples, load, startPublishTenant } from "./support.js";
-import type { PublishTenant } from "./support.js";
+import { copyExamples, load } from "../support/fixtures.js";
+import { startPublishTenant } from "../support/tenant.js";
+import type { PublishTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-chaos-");
 const MANY = 1_000_000;

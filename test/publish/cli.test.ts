@@ -2,20 +2,19 @@
 // state folder (as `emulator start` leaves it), and the input errors that need no tenant.
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { CHANGES_EXIT_CODE } from "../../src/cli/commands/publish.js";
-import { GraphClient } from "../../src/clients/graph/client.js";
-import { createHttpPipeline } from "../../src/clients/http/pipeline.js";
-import { createFetchTransport } from "../../src/clients/http/transport.js";
+import type { GraphClient } from "../../src/clients/graph/client.js";
 import type { Win32LobAppWire } from "../../src/core/wire/graph.js";
-import { runCli } from "../support/cli.js";
+import { runCli, homeEnv } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
-import { copyExamples } from "./support.js";
+import { copyExamples } from "../support/fixtures.js";
 import { win32AppBody } from "../../emulator/testing/publish.js";
+import { recordLocalTenant, startTestTenant } from "../support/tenant.js";
+import type { TestTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-publish-cli-");
 
@@ -25,12 +24,7 @@ describe("publish and apps commands", () => {
 
   before(async () => {
     home = await scratch();
-    env = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: join(home, "emulator"),
-    };
+    env = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: join(home, "emulator") });
   });
   it("a bad definition is reported with file, line, column and field, exit 9, before any tenant is used", async () => {
     const file = join(home, "bad.yaml");
@@ -98,42 +92,18 @@ describe("publish and apps commands", () => {
     let lt: LocalTenant;
     let ex: Awaited<ReturnType<typeof copyExamples>>;
     let graph: GraphClient;
-    let closeTransport: () => Promise<void>;
+    let t: TestTenant;
     const cli = (...args: string[]) => runCli([...args, "--no-log-file"], env);
 
     before(async () => {
-      const stateDir = join(home, "emulator");
-      await mkdir(stateDir, { recursive: true });
-      lt = await startLocalTenant({ uploadDelays: { sasIssueMs: 20, renewalMs: 20, commitMs: 20 } });
-      await writeFile(join(stateDir, "ca.pem"), lt.caCertPem);
-      await writeFile(
-        join(stateDir, "credentials.json"),
-        JSON.stringify({
-          tenantId: lt.tenantId,
-          clientId: lt.clientId,
-          clientSecret: lt.clientSecret,
-          authorityHost: lt.authorityHost,
-          graphBaseUrl: lt.graphBaseUrl,
-          tokenAudience: lt.tokenAudience,
-        }),
-        { mode: 0o600 },
-      );
+      t = await startTestTenant();
+      lt = t.lt;
+      graph = t.graph;
+      await recordLocalTenant(join(home, "emulator"), lt);
       ex = await copyExamples(await scratch());
-      const transport = createFetchTransport({ trustedCaPem: lt.caCertPem });
-      closeTransport = () => transport.close();
-      graph = new GraphClient({
-        pipeline: createHttpPipeline({
-          transport: transport.send,
-          tokenProvider: {
-            getToken: async () => ({ token: lt.admin.issueToken(), expiresOn: Date.now() + 3_600_000 }),
-          },
-        }),
-        baseUrl: lt.graphBaseUrl,
-      });
     });
     after(async () => {
-      await closeTransport();
-      await lt.close();
+      await t.close();
     });
 
     const ourApps = () =>

@@ -16,8 +16,9 @@ import { readStamp } from "../../src/core/app-definition/stamp.js";
 import { describeFailure } from "../../src/publish/publish.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
-import { load, startPublishTenant } from "./support.js";
-import type { PublishTenant } from "./support.js";
+import { load } from "../support/fixtures.js";
+import { startPublishTenant } from "../support/tenant.js";
+import type { PublishTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-publish-kill-");
 

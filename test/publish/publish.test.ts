@@ -10,8 +10,9 @@ import { readStamp } from "../../src/core/app-definition/stamp.js";
 import { describeFailure, publishError } from "../../src/publish/publish.js";
 import type { PublishEvent } from "../../src/publish/publish.js";
 import { useScratch } from "../support/scratch.js";
-import { copyExamples, load, startPublishTenant } from "./support.js";
-import type { PublishTenant } from "./support.js";
+import { copyExamples, load } from "../support/fixtures.js";
+import { startPublishTenant } from "../support/tenant.js";
+import type { PublishTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-publish-");
 

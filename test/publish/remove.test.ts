@@ -16,11 +16,12 @@ import { describeFailure } from "../../src/publish/publish.js";
 import type { RemovalResult } from "../../src/publish/remove.js";
 import { removeApps } from "../../src/publish/remove.js";
 import { GRAPH_PATHS } from "../../src/clients/graph/paths.js";
-import { runCli } from "../support/cli.js";
+import { runCli, homeEnv } from "../support/cli.js";
 import type { CliResult } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
-import { copyExamples, load, startPublishTenant } from "./support.js";
-import type { PublishTenant } from "./support.js";
+import { copyExamples, load } from "../support/fixtures.js";
+import { recordLocalTenant, startPublishTenant } from "../support/tenant.js";
+import type { PublishTenant } from "../support/tenant.js";
 import { win32AppBody } from "../../emulator/testing/publish.js";
 
 const ENROLLMENT_CONFIGURATIONS = GRAPH_PATHS.enrollmentConfigurations;
@@ -53,26 +54,8 @@ describe("apps remove on the local tenant", () => {
     // A state folder as `emulator start` leaves it, so the CLI finds this tenant with --cloud local.
     const home = await scratch();
     const stateDir = join(home, "emulator");
-    await mkdir(stateDir, { recursive: true });
-    await writeFile(join(stateDir, "ca.pem"), t.lt.caCertPem);
-    await writeFile(
-      join(stateDir, "credentials.json"),
-      JSON.stringify({
-        tenantId: t.lt.tenantId,
-        clientId: t.lt.clientId,
-        clientSecret: t.lt.clientSecret,
-        authorityHost: t.lt.authorityHost,
-        graphBaseUrl: t.lt.graphBaseUrl,
-        tokenAudience: t.lt.tokenAudience,
-      }),
-      { mode: 0o600 },
-    );
-    env = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
-    };
+    await recordLocalTenant(stateDir, t.lt);
+    env = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir });
   });
   after(async () => {
     await t.close();

@@ -14,10 +14,11 @@ import { describeFailure } from "../../src/publish/publish.js";
 import { rollback } from "../../src/publish/rollback.js";
 import type { RollbackResult } from "../../src/publish/rollback.js";
 import { GRAPH_PATHS } from "../../src/clients/graph/paths.js";
-import { runCli } from "../support/cli.js";
+import { runCli, homeEnv } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
-import { copyExamples, load, startPublishTenant } from "./support.js";
-import type { PublishTenant } from "./support.js";
+import { copyExamples, load } from "../support/fixtures.js";
+import { recordLocalTenant, startPublishTenant } from "../support/tenant.js";
+import type { PublishTenant } from "../support/tenant.js";
 
 const ENROLLMENT_CONFIGURATIONS = GRAPH_PATHS.enrollmentConfigurations;
 
@@ -415,26 +416,8 @@ describe("rollback on the local tenant", () => {
     const { v1, v2 } = await twoVersions();
     const home = await scratch();
     const stateDir = join(home, "emulator");
-    await mkdir(stateDir, { recursive: true });
-    await writeFile(join(stateDir, "ca.pem"), t.lt.caCertPem);
-    await writeFile(
-      join(stateDir, "credentials.json"),
-      JSON.stringify({
-        tenantId: t.lt.tenantId,
-        clientId: t.lt.clientId,
-        clientSecret: t.lt.clientSecret,
-        authorityHost: t.lt.authorityHost,
-        graphBaseUrl: t.lt.graphBaseUrl,
-        tokenAudience: t.lt.tokenAudience,
-      }),
-      { mode: 0o600 },
-    );
-    const env = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
-    };
+    await recordLocalTenant(stateDir, t.lt);
+    const env = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir });
     const cli = (...args: string[]) => runCli([...args, "--cloud", "local", "--no-log-file"], env);
 
     const dry = await cli("rollback", DEF, "--dry-run");

@@ -4,54 +4,17 @@
 import assert from "node:assert/strict";
 import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { defaultLogDir } from "../../src/clients/http/log-file.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
-import { main } from "../../src/cli/main.js";
+import { runCli, homeEnv } from "../support/cli.js";
 import { defaultEmulatorStateDir } from "../../src/publish/connect/local-tenant.js";
 import { useScratch } from "../support/scratch.js";
-import { copyExamples } from "./support.js";
+import { copyExamples } from "../support/fixtures.js";
+import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-target-");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Run> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = "";
-  let stderr = "";
-  out.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-  err.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-  const code = await main(args, { stdout: out, stderr: err, env, ...(cwd === undefined ? {} : { cwd }) });
-  return { code, stdout, stderr };
-}
-
-/** What `emulator start` writes: the tenant's address and secret, and its CA. */
-async function record(stateDir: string, lt: LocalTenant, over: Record<string, unknown> = {}): Promise<void> {
-  await mkdir(stateDir, { recursive: true });
-  await writeFile(join(stateDir, "ca.pem"), lt.caCertPem);
-  await writeFile(
-    join(stateDir, "credentials.json"),
-    JSON.stringify({
-      tenantId: lt.tenantId,
-      clientId: lt.clientId,
-      clientSecret: lt.clientSecret,
-      authorityHost: lt.authorityHost,
-      graphBaseUrl: lt.graphBaseUrl,
-      tokenAudience: lt.tokenAudience,
-      ...over,
-    }),
-    { mode: 0o600 },
-  );
-}
 
 describe("which tenant: never one the user did not mean", () => {
   let lt: LocalTenant;
@@ -64,15 +27,10 @@ describe("which tenant: never one the user did not mean", () => {
   before(async () => {
     home = await scratch();
     stateDir = join(home, "emulator");
-    lt = await startLocalTenant({ uploadDelays: { sasIssueMs: 20, renewalMs: 20, commitMs: 20 } });
-    await record(stateDir, lt);
+    lt = await startLocalTestTenant();
+    await recordLocalTenant(stateDir, lt);
     // No profile, no AZURE_* variable; the running local tenant is recorded in the state folder.
-    base = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
-    };
+    base = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir });
     const ex = await copyExamples(await scratch());
     file = ex.files.find((f) => f.endsWith("contoso-notes.yaml"))!;
   });
@@ -82,7 +40,7 @@ describe("which tenant: never one the user did not mean", () => {
 
   it("AZURE_CLIENT_ID and AZURE_CLIENT_SECRET without AZURE_TENANT_ID: exit 11 naming AZURE_TENANT_ID, nothing published", async () => {
     // Even the running local tenant's own client and secret: a mis-wired CI job must fail, not pass.
-    const r = await cli(["publish", file, "--no-log-file"], {
+    const r = await runCli(["publish", file, "--no-log-file"], {
       ...base,
       AZURE_CLIENT_ID: lt.clientId,
       AZURE_CLIENT_SECRET: lt.clientSecret,
@@ -101,7 +59,7 @@ describe("which tenant: never one the user did not mean", () => {
   });
 
   it("AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET set but empty (a CI system's missing secrets): exit 11", async () => {
-    const r = await cli(["publish", file, "--no-log-file"], {
+    const r = await runCli(["publish", file, "--no-log-file"], {
       ...base,
       AZURE_TENANT_ID: "",
       AZURE_CLIENT_ID: "",
@@ -115,10 +73,10 @@ describe("which tenant: never one the user did not mean", () => {
 
   it("--config naming a file that does not exist: exit 11 for publish and connect test, nothing published", async () => {
     const missing = join(home, "no-such-config.yaml");
-    const r = await cli(["publish", file, "--config", missing, "--no-log-file"], base);
+    const r = await runCli(["publish", file, "--config", missing, "--no-log-file"], base);
     assert.equal(r.code, 11, r.stderr);
     assert.match(r.stderr, /error: The configuration file .*no-such-config\.yaml \(--config\) does not exist\./);
-    const t = await cli(["connect", "test", "--config", "no-such-config.yaml", "--no-log-file"], base, home);
+    const t = await runCli(["connect", "test", "--config", "no-such-config.yaml", "--no-log-file"], base, home);
     assert.equal(t.code, 11, t.stderr);
     assert.match(t.stderr, new RegExp(`${join(home, "no-such-config.yaml").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
     assert.deepEqual(apps(), []);
@@ -128,17 +86,17 @@ describe("which tenant: never one the user did not mean", () => {
     const cfg = join(home, "cfg-empty");
     await mkdir(join(cfg, "intune-publisher"), { recursive: true });
     await writeFile(join(cfg, "intune-publisher", "config.yaml"), "profiles: {}\n");
-    const r = await cli(["publish", file, "--no-log-file"], { ...base, XDG_CONFIG_HOME: cfg });
+    const r = await runCli(["publish", file, "--no-log-file"], { ...base, XDG_CONFIG_HOME: cfg });
     assert.equal(r.code, 11, r.stderr);
     assert.match(r.stderr, /given: the profiles file .*config\.yaml \(no profiles\)/);
-    const c = await cli(["publish", file, "--cloud", "global", "--no-log-file"], base);
+    const c = await runCli(["publish", file, "--cloud", "global", "--no-log-file"], base);
     assert.equal(c.code, 11, c.stderr);
     assert.match(c.stderr, /given: --cloud/);
     assert.deepEqual(apps(), []);
   });
 
   it("nothing configured at all: the running local tenant, and the JSON says which tenant (no secret)", async () => {
-    const r = await cli(["publish", file, "--dry-run", "--output", "json", "--no-log-file"], base);
+    const r = await runCli(["publish", file, "--dry-run", "--output", "json", "--no-log-file"], base);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /No tenant is configured/);
     const doc = JSON.parse(r.stdout) as { target: Record<string, string> };
@@ -152,7 +110,7 @@ describe("which tenant: never one the user did not mean", () => {
     });
     assert.ok(!r.stdout.includes(lt.clientSecret ?? "no secret"));
     // No record in the state folder: an in-process tenant, named as such.
-    const fresh = await cli(["apps", "list", "--output", "json", "--no-log-file"], {
+    const fresh = await runCli(["apps", "list", "--output", "json", "--no-log-file"], {
       ...base,
       INTUNE_PUBLISHER_EMULATOR_STATE: join(home, "empty-state"),
     });
@@ -162,19 +120,19 @@ describe("which tenant: never one the user did not mean", () => {
   });
 
   it("--cloud local: AZURE_CLIENT_SECRET beats the discovered secret (a wrong one is a sign-in error, exit 3)", async () => {
-    const wrong = await cli(["apps", "list", "--cloud", "local", "--no-log-file"], {
+    const wrong = await runCli(["apps", "list", "--cloud", "local", "--no-log-file"], {
       ...base,
       AZURE_CLIENT_SECRET: "wrong-secret-0123456789",
     });
     assert.equal(wrong.code, EXIT_CODES.auth, wrong.stderr);
     assert.match(wrong.stderr, /AADSTS7000215/);
-    const right = await cli(["apps", "list", "--cloud", "local", "--output", "json", "--no-log-file"], {
+    const right = await runCli(["apps", "list", "--cloud", "local", "--output", "json", "--no-log-file"], {
       ...base,
       AZURE_CLIENT_SECRET: lt.clientSecret,
     });
     assert.equal(right.code, 0, right.stderr);
     // --tenant beats the discovered tenant too: an unknown one is refused by the tenant's sign-in.
-    const tenant = await cli(
+    const tenant = await runCli(
       ["apps", "list", "--cloud", "local", "--tenant", "00000000-0000-4000-8000-000000000000", "--no-log-file"],
       base,
     );
@@ -189,8 +147,8 @@ describe("which tenant: never one the user did not mean", () => {
       [lt.authorityHost.replace("https:", "http:"), lt.graphBaseUrl],
     ]) {
       const planted = join(await scratch(), "state");
-      await record(planted, lt, { authorityHost, graphBaseUrl });
-      const r = await cli(["publish", file, "--no-log-file"], { ...base, INTUNE_PUBLISHER_EMULATOR_STATE: planted });
+      await recordLocalTenant(planted, lt, { authorityHost, graphBaseUrl });
+      const r = await runCli(["publish", file, "--no-log-file"], { ...base, INTUNE_PUBLISHER_EMULATOR_STATE: planted });
       assert.equal(r.code, EXIT_CODES.config, r.stderr);
       assert.match(
         r.stderr,
@@ -223,10 +181,10 @@ describe("which tenant: never one the user did not mean", () => {
     const cwd = join(h, "work");
     await mkdir(cwd);
     const defaultState = join(h, ".local", "state", "intune-publisher", "emulator");
-    await record(defaultState, lt);
+    await recordLocalTenant(defaultState, lt);
     // A record others may read is used, with a warning (it holds the client secret).
     await chmod(join(defaultState, "credentials.json"), 0o644);
-    const r = await cli(
+    const r = await runCli(
       ["apps", "list", "--output", "json"],
       { HOME: h, XDG_STATE_HOME: "", XDG_CONFIG_HOME: join(h, "cfg") },
       cwd,

@@ -16,8 +16,9 @@ import type { MobileAppAssignmentWire } from "../../src/core/wire/graph.js";
 import { describeFailure } from "../../src/publish/publish.js";
 import type { PublishResult } from "../../src/publish/publish.js";
 import { useScratch } from "../support/scratch.js";
-import { load, startPublishTenant } from "./support.js";
-import type { PublishTenant } from "./support.js";
+import { load } from "../support/fixtures.js";
+import { startPublishTenant } from "../support/tenant.js";
+import type { PublishTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-targeting-");
 

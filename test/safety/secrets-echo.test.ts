@@ -8,18 +8,19 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
 import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
-import { keyLines, oidcToken, runCli } from "../connect/support.js";
-import type { CliResult } from "../connect/support.js";
+import { keyLines, oidcToken } from "../support/secrets.js";
+import { runCli } from "../support/cli.js";
+import type { CliResult } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
+import { recordLocalTenant, localTenantFlags, startLocalTestTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-secrets-echo-");
 const TENANT = "0c0ffee0-2222-4333-8444-555566667777";
@@ -51,8 +52,8 @@ function assertClean(where: string, text: string, secrets: string[]): void {
 
 async function assertRunClean(r: CliResult, log: string, secrets: string[]): Promise<string> {
   const text = await readFile(log, "utf8");
-  assertClean("stdout", r.out, secrets);
-  assertClean("stderr", r.err, secrets);
+  assertClean("stdout", r.stdout, secrets);
+  assertClean("stderr", r.stderr, secrets);
   assertClean("the run log", text, secrets);
   return text;
 }
@@ -70,8 +71,7 @@ describe("a server echoing the request leaks no secret", () => {
     keyPem = cert.keyPem;
     const issuer = generateKeyPairSync("rsa", { modulusLength: 2048 });
     issuerKey = issuer.privateKey;
-    lt = await startLocalTenant({
-      uploadDelays: { sasIssueMs: 20, renewalMs: 20, commitMs: 20 },
+    lt = await startLocalTestTenant({
       seed: {
         tenants: [{ id: TENANT, domains: ["contoso.onmicrosoft.com"] }],
         appRegistrations: [
@@ -122,14 +122,7 @@ describe("a server echoing the request leaks no secret", () => {
   const connectTest = (log: string, output: "json" | "table"): string[] => [
     "connect",
     "test",
-    "--cloud",
-    "local",
-    "--authority-host",
-    lt.authorityHost,
-    "--graph-base-url",
-    lt.graphBaseUrl,
-    "--ca-certificate",
-    join(dir, "ca.pem"),
+    ...localTenantFlags(lt, join(dir, "ca.pem")),
     "--output",
     output,
     "--verbose",
@@ -152,11 +145,11 @@ describe("a server echoing the request leaks no secret", () => {
         lt.admin.addFault({ method: "POST", path: TOKEN_PATH, status: 400, echoRequest: true, count: 1 });
         const log = join(dir, `connect-${name.replace(/\W+/g, "-")}-${output}.jsonl`);
         const r = await runCli(connectTest(log, output), env(credential()));
-        assert.equal(r.code, EXIT_CODES.auth, r.err);
+        assert.equal(r.code, EXIT_CODES.auth, r.stderr);
         const text = await assertRunClean(r, log, secrets());
         // The echo did arrive, and was scrubbed: the form's other fields are still there.
         assert.match(text, /client_id=a1000000/);
-        assert.match(r.err, /log: <-- 400 POST .*oauth2\/v2\.0\/token.*Request: POST/);
+        assert.match(r.stderr, /log: <-- 400 POST .*oauth2\/v2\.0\/token.*Request: POST/);
         assert.match(text, /REDACTED/);
       }
     });
@@ -170,7 +163,7 @@ describe("a server echoing the request leaks no secret", () => {
       assert.notEqual(r.code, 0);
       const text = await assertRunClean(r, log, [SECRET]);
       assert.match(text, /Request: GET \/beta\/.*Bearer REDACTED/);
-      assert.match(r.err, /Request: GET \/beta\/.*Bearer REDACTED/);
+      assert.match(r.stderr, /Request: GET \/beta\/.*Bearer REDACTED/);
     } finally {
       lt.admin.clearFaults();
     }
@@ -183,20 +176,7 @@ describe("a server echoing the request leaks no secret", () => {
     before(async () => {
       home = await scratch();
       const stateDir = join(home, "emulator");
-      await mkdir(stateDir, { recursive: true });
-      await writeFile(join(stateDir, "ca.pem"), lt.caCertPem);
-      await writeFile(
-        join(stateDir, "credentials.json"),
-        JSON.stringify({
-          tenantId: lt.tenantId,
-          clientId: lt.clientId,
-          clientSecret: SECRET,
-          authorityHost: lt.authorityHost,
-          graphBaseUrl: lt.graphBaseUrl,
-          tokenAudience: lt.tokenAudience,
-        }),
-        { mode: 0o600 },
-      );
+      await recordLocalTenant(stateDir, lt, { clientSecret: SECRET });
       const apps = join(home, "apps");
       await cp(join(repoRoot(), "examples", "apps", "contoso-notes"), join(apps, "contoso-notes"), {
         recursive: true,
@@ -223,9 +203,9 @@ describe("a server echoing the request leaks no secret", () => {
       });
       const log = join(home, "publish-graph.jsonl");
       const r = await publish(log);
-      assert.equal(r.code, EXIT_CODES.graph, r.err);
+      assert.equal(r.code, EXIT_CODES.graph, r.stderr);
       const text = await assertRunClean(r, log, [SECRET]);
-      assert.match(r.err, /^error: .*Request: POST \/beta\/deviceAppManagement\/mobileApps.*REDACTED/m);
+      assert.match(r.stderr, /^error: .*Request: POST \/beta\/deviceAppManagement\/mobileApps.*REDACTED/m);
       assert.match(text, /"authorization\\*":\\*"Bearer REDACTED/);
     });
 
@@ -233,9 +213,9 @@ describe("a server echoing the request leaks no secret", () => {
       lt.admin.addFault({ method: "PUT", path: "^/devstoreaccount1/", status: 400, echoRequest: true, count: 1 });
       const log = join(home, "publish-storage.jsonl");
       const r = await publish(log, "--output", "json");
-      assert.equal(r.code, EXIT_CODES.graph, r.err);
+      assert.equal(r.code, EXIT_CODES.graph, r.stderr);
       const text = await assertRunClean(r, log, [SECRET]);
-      assert.match(r.err, /Azure Storage answered 400 .*Request: PUT \/devstoreaccount1\/.*sig=REDACTED/);
+      assert.match(r.stderr, /Azure Storage answered 400 .*Request: PUT \/devstoreaccount1\/.*sig=REDACTED/);
       assert.match(text, /sig=REDACTED/);
     });
   });

@@ -4,15 +4,15 @@
  * Entra's answer with its AADSTS code, through the same redaction as Graph calls, and never the secret.
  */
 import assert from "node:assert/strict";
-import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { cp, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import { runCli } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
+import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-signin-log-");
 const WRONG_SECRET = "Wrong~secret.VALUE_9876543210-zyxwvutsrq";
@@ -23,23 +23,10 @@ describe("a failed sign-in is in the run log of publish and apps", () => {
   let definition: string;
 
   before(async () => {
-    lt = await startLocalTenant({ storage: false });
+    lt = await startLocalTestTenant({ storage: false });
     home = await scratch();
     const state = join(home, "emulator");
-    await mkdir(state, { recursive: true });
-    await writeFile(join(state, "ca.pem"), lt.caCertPem);
-    await writeFile(
-      join(state, "credentials.json"),
-      JSON.stringify({
-        tenantId: lt.tenantId,
-        clientId: lt.clientId,
-        clientSecret: WRONG_SECRET,
-        authorityHost: lt.authorityHost,
-        graphBaseUrl: lt.graphBaseUrl,
-        tokenAudience: lt.tokenAudience,
-      }),
-      { mode: 0o600 },
-    );
+    await recordLocalTenant(state, lt, { clientSecret: WRONG_SECRET });
     definition = join(home, "contoso-notes.yaml");
     await cp(join(repoRoot(), "examples", "apps", "contoso-notes.yaml"), definition);
     await cp(join(repoRoot(), "examples", "apps", "contoso-notes"), join(home, "contoso-notes"), { recursive: true });

@@ -15,11 +15,12 @@ import type { Duplex } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
-import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
-import { cliCommand } from "../connect/support.js";
+import { localTenantFlags, startLocalTestTenant } from "../support/tenant.js";
+import { cliCommand } from "../support/cli.js";
+import type { CliResult } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 
 const run = promisify(execFile);
@@ -31,7 +32,7 @@ describe("NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn certificate checks off", 
   let cli: { args: string[]; cwd: string };
 
   before(async () => {
-    lt = await startLocalTenant({ storage: false });
+    lt = await startLocalTestTenant({ storage: false });
     dir = await scratch();
     cli = await cliCommand(dir);
   });
@@ -41,10 +42,7 @@ describe("NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn certificate checks off", 
   });
 
   /** Runs the CLI in a child process whose environment sets NODE_TLS_REJECT_UNAUTHORIZED=0. */
-  async function child(
-    args: string[],
-    extra: NodeJS.ProcessEnv = {},
-  ): Promise<{ code: number; out: string; err: string }> {
+  async function child(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult> {
     const env = {
       PATH: process.env["PATH"],
       HOME: dir,
@@ -62,32 +60,21 @@ describe("NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn certificate checks off", 
         env,
         timeout: 120_000,
       });
-      return { code: 0, out: r.stdout, err: r.stderr };
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
     } catch (e) {
       const x = e as { code?: unknown; stdout?: string; stderr?: string };
       if (typeof x.code !== "number") throw e;
-      return { code: x.code, out: x.stdout ?? "", err: x.stderr ?? "" };
+      return { code: x.code, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
     }
   }
 
-  const connectTest = (): string[] => [
-    "connect",
-    "test",
-    "--cloud",
-    "local",
-    "--authority-host",
-    lt.authorityHost,
-    "--graph-base-url",
-    lt.graphBaseUrl,
-    "--output",
-    "json",
-  ];
+  const connectTest = (): string[] => ["connect", "test", ...localTenantFlags(lt), "--output", "json"];
 
-  function assertUntrusted(r: { code: number; out: string; err: string }): void {
-    assert.equal(r.code, EXIT_CODES.network, r.err);
-    const report = JSON.parse(r.out) as ConnectionReport;
-    assert.equal(report.problem?.code, "tls.untrusted", r.out);
-    assert.match(r.err, /^error: The TLS certificate of 127\.0\.0\.1:\d+ is not trusted/m);
+  function assertUntrusted(r: CliResult): void {
+    assert.equal(r.code, EXIT_CODES.network, r.stderr);
+    const report = JSON.parse(r.stdout) as ConnectionReport;
+    assert.equal(report.problem?.code, "tls.untrusted", r.stdout);
+    assert.match(r.stderr, /^error: The TLS certificate of 127\.0\.0\.1:\d+ is not trusted/m);
   }
 
   it("a direct connection to a server with an untrusted certificate still fails with a TLS error (exit 7)", async () => {
@@ -117,8 +104,8 @@ describe("NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn certificate checks off", 
       args[args.indexOf("--graph-base-url") + 1] = "https://graph.intune-publisher.invalid/beta";
       const r = await child([...args, "--proxy", `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`]);
       assert.deepEqual(targets, ["login.intune-publisher.invalid:443"]);
-      assert.equal(r.code, EXIT_CODES.network, r.err);
-      assert.match(r.err, /^error: The TLS certificate of login\.intune-publisher\.invalid is not trusted/m);
+      assert.equal(r.code, EXIT_CODES.network, r.stderr);
+      assert.match(r.stderr, /^error: The TLS certificate of login\.intune-publisher\.invalid is not trusted/m);
     } finally {
       proxy.closeAllConnections();
       await new Promise<void>((r) => proxy.close(() => r()));
@@ -147,8 +134,8 @@ describe("NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn certificate checks off", 
       AZURE_CLIENT_SECRET: "",
     });
     // The probe fails on the foreign CA, so the recorded tenant is reported as not answering; never used.
-    assert.doesNotMatch(r.err, /Testing the running local tenant/);
-    assert.equal(r.code, EXIT_CODES.config, r.err);
-    assert.match(r.err, /^error: The local tenant recorded in .* does not answer/m);
+    assert.doesNotMatch(r.stderr, /Testing the running local tenant/);
+    assert.equal(r.code, EXIT_CODES.config, r.stderr);
+    assert.match(r.stderr, /^error: The local tenant recorded in .* does not answer/m);
   });
 });

@@ -11,7 +11,8 @@ import { after, before, describe, it } from "node:test";
 import { packageFolder } from "../../src/intunewin/package.js";
 import type { PackageResult } from "../../src/intunewin/package.js";
 import { uploadContent } from "../../src/publish/upload/index.js";
-import { createApp, getApp, startTestTenant, tempDir, type TestTenant } from "./support.js";
+import { createApp, getApp, tempDir } from "../support/fixtures.js";
+import { startTestTenant, type TestTenant } from "../support/tenant.js";
 
 const MiB = 1024 * 1024;
 

@@ -19,7 +19,8 @@ import { openPackage } from "../../src/intunewin/read.js";
 import type { PackageResult } from "../../src/intunewin/package.js";
 import { resumeOrStart, uploadContent, UploadError } from "../../src/publish/upload/index.js";
 import type { UploadContentOptions, UploadProgressEvent } from "../../src/publish/upload/index.js";
-import { createApp, getApp, makePackage, startTestTenant, tempDir, type TestTenant } from "./support.js";
+import { createApp, getApp, makePackage, tempDir } from "../support/fixtures.js";
+import { startTestTenant, type TestTenant } from "../support/tenant.js";
 
 const BLOCK = 64 * 1024;
 const FAST_POLL = { initialIntervalMs: 10, factor: 1.5, maxIntervalMs: 50 };

@@ -13,16 +13,8 @@ import type { PackageResult } from "../../src/intunewin/package.js";
 import { openPackage } from "../../src/intunewin/read.js";
 import { uploadContent, UploadError } from "../../src/publish/upload/index.js";
 import type { UploadContentOptions, UploadProgressEvent } from "../../src/publish/upload/index.js";
-import {
-  createApp,
-  getApp,
-  isPutBlock,
-  makePackage,
-  startTestTenant,
-  storageReply,
-  tempDir,
-  type TestTenant,
-} from "./support.js";
+import { createApp, getApp, makePackage, storageReply, tempDir } from "../support/fixtures.js";
+import { isPutBlock, startTestTenant, type TestTenant } from "../support/tenant.js";
 
 const BLOCK = 64 * 1024;
 const FAST_POLL = { initialIntervalMs: 10, factor: 1.5, maxIntervalMs: 50 };

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { ManifestFile } from "../../src/catalog/winget/manifest.js";
-import { fixture } from "../support/paths.js";
+import { fixture } from "./paths.js";
 
 export const WINGET_CORPUS = fixture("winget");
 /** winget-cli's src/AppInstallerCLITests/TestData (see its EXPECTED.md). */
