@@ -172,7 +172,11 @@ export function vendorListenAddress(host: string | undefined): string {
 async function resolveSeed(seed: VendorHostOptions["seed"]): Promise<VendorSeed> {
   if (seed === undefined) return parseVendorSeed({});
   if (typeof seed === "string") return loadVendorSeedFile(seed);
-  if ("baseDir" in seed && typeof seed.baseDir === "string") return parseVendorSeed(seed, { baseDir: seed.baseDir });
+  if ("baseDir" in seed && typeof seed.baseDir === "string") {
+    // a parsed seed (or one naming its folder): the folder is an option, not a key of the seed
+    const { baseDir, ...rest } = seed;
+    return parseVendorSeed(rest, { baseDir });
+  }
   return parseVendorSeed(seed);
 }
 
