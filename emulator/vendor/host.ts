@@ -181,6 +181,19 @@ async function resolveSeed(seed: VendorHostOptions["seed"]): Promise<VendorSeed>
 }
 
 const enc = encodeURIComponent;
+/** `path` with each segment percent-decoded (a malformed escape stays as it is). */
+function decodedPath(path: string): string {
+  return path
+    .split("/")
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    })
+    .join("/");
+}
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(", ") : v;
@@ -486,7 +499,8 @@ export async function startVendorHost(options: VendorHostOptions = {}): Promise<
   /** The resource a path names, with what faults match it. */
   function route(path: string): Resource | undefined {
     if (path === "/index.v2.json") return index;
-    if (path.startsWith("/manifests/")) return manifests.get(path);
+    // A client percent-encodes ids such as Notepad++ (`%2B`), as raw.githubusercontent.com accepts: compare decoded.
+    if (path.startsWith("/manifests/")) return manifests.get(decodedPath(path));
     if (path.startsWith("/dl/")) return byPath.get(path)?.resource;
     const feed = /^\/feeds\/([^/]+)\.(json|xml)$/.exec(path);
     if (feed !== null) {
