@@ -281,6 +281,17 @@ describe("catalog commands (search, show, download, import) through the CLI", ()
     assert.match(noOut.stderr, /--out is required/);
   });
 
+  it("with nothing configured and no local tenant running, the vendor host of an in-process local tenant is used", async () => {
+    const r = await cli(["catalog", "show", "Fabrikam.LegacyTool", "-o", "json"], {
+      INTUNE_PUBLISHER_EMULATOR_STATE: join(home, "no-emulator-here"),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /using the vendor host of a local tenant started in-process/);
+    const s = JSON.parse(r.stdout) as ShowResult;
+    assert.equal(s.installer.architecture, "x86");
+    assert.doesNotMatch(s.installer.url, new RegExp(vendor), "not the running tenant's vendor host");
+  });
+
   it("a configured catalog source wins over the local tenant's vendor host", async () => {
     const dir = await scratch();
     const config = join(dir, "config.yaml");
