@@ -36,6 +36,9 @@ import type { UploadDelays } from "./graph/upload-state.js";
 import { sendJson } from "./http.js";
 import { loadOrCreatePki } from "./pki.js";
 import { defaultSeed, loadSeedFile, parseSeed } from "./seed.js";
+import { defaultVendorSeed } from "./vendor/default-seed.js";
+import { startVendorHost } from "./vendor/host.js";
+import type { VendorHost, VendorHostOptions } from "./vendor/host.js";
 import type { Seed, SeedInput } from "./seed.js";
 import { JsonFileStore, MemoryStore } from "./store.js";
 import type { Store } from "./store.js";
@@ -72,6 +75,11 @@ export interface LocalTenantOptions {
   mobileApps?: Partial<MobileAppOptions>;
   /** Intune throttling windows (docs/reference/graph-conventions.md §6.5); default true */
   throttling?: boolean;
+  /**
+   * the vendor download host (docs/emulator.md "Vendor host"), on its own port with the same CA: its seed (default
+   * `defaultVendorSeed()`, a few demo products), or false for none
+   */
+  vendor?: VendorHostOptions["seed"] | false;
 }
 
 export interface LocalTenant {
@@ -95,6 +103,8 @@ export interface LocalTenant {
   authorityMetadata: string;
   /** the embedded blob endpoint, when storage runs */
   blobEndpoint: string | undefined;
+  /** the vendor download host (`vendor.origin` is the catalog's base URL), unless `vendor: false` */
+  vendor: VendorHost | undefined;
   /** problems worth telling the operator (a private key file readable by other users) */
   warnings: string[];
   admin: AdminApi;
@@ -142,6 +152,16 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
   const faults = new FaultInjector(clock);
   for (const f of seed.faults) faults.add(f);
   const storage = options.storage === false ? undefined : await startStorage(options.storage, pki, seed, faults);
+  let vendor: VendorHost | undefined;
+  try {
+    vendor =
+      options.vendor === false
+        ? undefined
+        : await startVendorHost({ seed: options.vendor ?? defaultVendorSeed(), ca: pki, host: address, clock });
+  } catch (e) {
+    await storage?.close();
+    throw e;
+  }
 
   const loadSeed = (): void =>
     loadSeedEntities(state.tenant(tenant.id), seed, tenant.id, new Date(clock.now()).toISOString());
@@ -212,6 +232,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
       server.listen(options.port ?? 0, address, () => resolve());
     });
   } catch (e) {
+    await vendor?.close();
     await storage?.close();
     throw e;
   }
@@ -240,6 +261,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     host: `127.0.0.1:${port}`,
     authorityMetadata,
     blobEndpoint: storage?.blobEndpoint,
+    vendor,
     warnings: pki.warnings ?? [],
     admin,
     async close() {
@@ -247,6 +269,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.flush();
+      await vendor?.close();
       await storage?.close();
     },
   };

@@ -394,6 +394,45 @@ describe("vendor host: mirror of real winget manifests", () => {
   });
 });
 
+describe("vendor host: paths as clients send them, seeds as callers give them", () => {
+  it("a manifest path with percent-encoded characters (Notepad%2B%2B, as a client encodes Notepad++) is served", async () => {
+    const host = await startVendorHost({
+      seed: {
+        mirrors: [
+          { folder: fixture("winget", "pkgs"), packages: ["Notepad++.Notepad++"], content: { default: { text: "x" } } },
+        ],
+      },
+    });
+    try {
+      const v = host.admin.packages()[0]!.latest;
+      const plain = `${host.origin}/${manifestFolder("Notepad++.Notepad++", v)}/Notepad++.Notepad++.yaml`;
+      const encoded = plain.replaceAll("+", "%2B");
+      assert.equal((await get(host, plain)).status, 200);
+      const r = await get(host, encoded);
+      assert.equal(r.status, 200, encoded);
+      assert.equal(
+        (parseYaml(r.body.toString()) as { PackageIdentifier: string }).PackageIdentifier,
+        "Notepad++.Notepad++",
+      );
+    } finally {
+      await host.close();
+    }
+  });
+
+  it("takes an already parsed seed (with its baseDir), e.g. the built-in demo seed", async () => {
+    const parsed = parseVendorSeed({ products: seed.products.slice(0, 1) }, { baseDir: fixture("msi") });
+    const host = await startVendorHost({ seed: parsed });
+    try {
+      assert.deepEqual(
+        host.admin.packages().map((p) => p.id),
+        ["Contoso.Tool"],
+      );
+    } finally {
+      await host.close();
+    }
+  });
+});
+
 describe("vendor host: seed and options", () => {
   const refused = (input: unknown, pattern: RegExp): void => {
     assert.throws(

@@ -171,11 +171,28 @@ export function vendorListenAddress(host: string | undefined): string {
 async function resolveSeed(seed: VendorHostOptions["seed"]): Promise<VendorSeed> {
   if (seed === undefined) return parseVendorSeed({});
   if (typeof seed === "string") return loadVendorSeedFile(seed);
-  if ("baseDir" in seed && typeof seed.baseDir === "string") return parseVendorSeed(seed, { baseDir: seed.baseDir });
+  if ("baseDir" in seed && typeof seed.baseDir === "string") {
+    // a parsed seed (or one naming its folder): the folder is an option, not a key of the seed
+    const { baseDir, ...rest } = seed;
+    return parseVendorSeed(rest, { baseDir });
+  }
   return parseVendorSeed(seed);
 }
 
 const enc = encodeURIComponent;
+/** `path` with each segment percent-decoded (a malformed escape stays as it is). */
+function decodedPath(path: string): string {
+  return path
+    .split("/")
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    })
+    .join("/");
+}
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(", ") : v;
@@ -480,7 +497,8 @@ export async function startVendorHost(options: VendorHostOptions = {}): Promise<
   /** The resource a path names, with what faults match it. */
   function route(path: string): Resource | undefined {
     if (path === "/index.v2.json") return index;
-    if (path.startsWith("/manifests/")) return manifests.get(path);
+    // A client percent-encodes ids such as Notepad++ (`%2B`), as raw.githubusercontent.com accepts: compare decoded.
+    if (path.startsWith("/manifests/")) return manifests.get(decodedPath(path));
     if (path.startsWith("/dl/")) return byPath.get(path)?.resource;
     const feed = /^\/feeds\/([^/]+)\.(json|xml)$/.exec(path);
     if (feed !== null) {

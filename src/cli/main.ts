@@ -18,8 +18,10 @@ const group = "Global options";
 /** The options every command takes. */
 export const globalOptions = z.object({
   output: option(
-    z.enum(["json", "table"], { error: (i) => `must be json or table, not "${String(i.input)}"` }).default("table"),
-    { short: "o", value: "json|table", group, help: "data format on stdout (default: table)" },
+    z
+      .enum(["json", "yaml", "table"], { error: (i) => `must be json, yaml or table, not "${String(i.input)}"` })
+      .default("table"),
+    { short: "o", value: "json|yaml|table", group, help: "data format on stdout (default: table)" },
   ),
   help: option(z.boolean().default(false), { short: "h", group, help: "help for any command" }),
   verbose: option(z.boolean().default(false), { group, help: "more detail on stderr" }),

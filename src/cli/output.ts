@@ -1,3 +1,4 @@
+import { stringify } from "yaml";
 import type { CommandContext } from "./command.js";
 
 /** A table: rows of cells, first row is the header. */
@@ -21,8 +22,9 @@ export function keyValueTable(entries: [string, unknown][]): Table {
   return entries.filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => [k, String(v)]);
 }
 
-/** Data goes to stdout: JSON (stable, machine-readable) or a table for people. */
+/** Data goes to stdout: JSON or YAML (stable, machine-readable; the same data) or a table for people. */
 export function printData(ctx: CommandContext, data: unknown, table: () => Table): void {
   if (ctx.output === "json") ctx.stdout.write(JSON.stringify(data, null, 2) + "\n");
+  else if (ctx.output === "yaml") ctx.stdout.write(stringify(data, { lineWidth: 0 }));
   else ctx.stdout.write(renderTable(table()) + "\n");
 }

@@ -38,6 +38,11 @@ const GENERAL = {
     troubleshooting: "#removeconfirmationneeded",
   },
   Timeout: { kind: "timeout", meaning: "a deadline passed before the operation ended", troubleshooting: RETRY },
+  UnsafeGeneratedPath: {
+    kind: "internal",
+    meaning: "a generated file path would leave its folder: a bug in intune-publisher",
+    troubleshooting: BUG,
+  },
   Usage: { kind: "usage", meaning: "a flag or argument is missing, unknown or malformed", troubleshooting: NAMED },
 } satisfies Group;
 
@@ -79,6 +84,16 @@ const FILES = {
     kind: "input",
     meaning: "a path names a folder, FIFO, socket or device where a regular file is needed",
     troubleshooting: "#filenotregular",
+  },
+  OutputFolderNotEmpty: {
+    kind: "input",
+    meaning: "the folder catalog import writes into is not empty; nothing was written",
+    troubleshooting: "#outputfoldernotempty-outputfolderunsafe-duplicatedefinition",
+  },
+  OutputFolderUnsafe: {
+    kind: "input",
+    meaning: "the folder catalog import writes into is a link or not a folder",
+    troubleshooting: "#outputfoldernotempty-outputfolderunsafe-duplicatedefinition",
   },
   OutsideAllowedRoots: {
     kind: "input",
@@ -591,6 +606,16 @@ const CATALOG = {
     kind: "input",
     meaning: "the catalog source folder is not a folder",
     troubleshooting: "#notwingetlayout-unknowncatalogsource-catalogsourcenotfound",
+  },
+  DefinitionPending: {
+    kind: "input",
+    meaning: "a catalog product's definition needs the downloaded installer first (catalog show without it)",
+    troubleshooting: "#definitionpending",
+  },
+  DuplicateDefinition: {
+    kind: "input",
+    meaning: "two products given to catalog import become the same definition id",
+    troubleshooting: "#outputfoldernotempty-outputfolderunsafe-duplicatedefinition",
   },
   EmptySearch: { kind: "input", meaning: "the search text is empty", troubleshooting: NAMED },
   GeneratedDefinitionInvalid: {

@@ -160,7 +160,7 @@ describe("the CLI in a child process", { skip: !posix }, () => {
     });
   });
 
-  it("npm start (node scripts/start.mjs) publishes the examples to a local tenant and exits 0", async () => {
+  it("npm start (node scripts/start.mjs) publishes the examples, then catalog products from the vendor host, to a local tenant and exits 0", async () => {
     const home = await scratch();
     // Packaging, uploads and an in-process local tenant: minutes on a loaded machine at worst.
     const child = run([join(repoRoot(), "scripts", "start.mjs"), "--no-log-file"], cleanEnv(home), [], 600_000);
@@ -169,5 +169,11 @@ describe("the CLI in a child process", { skip: !posix }, () => {
     assert.equal(end.code, 0, child.err());
     assert.match(child.out(), /Summary: 3 to create, .*3 app\(s\) changed\./);
     assert.match(child.out(), /northwind-printers/);
+    // The catalog part: search, show, import and publish from the same local tenant's vendor host.
+    assert.match(child.out(), /== Catalog: search the local tenant's vendor host \(https:\/\/127\.0\.0\.1:\d+\)/);
+    assert.match(child.out(), /Install command\s+"Fabrikam\.Sketch-5\.2\.0-x64\.exe" \/SP- \/VERYSILENT/);
+    for (const app of ["contoso.notes", "contoso.tinyapp", "fabrikam.sketch"])
+      assert.match(child.out(), new RegExp(`^${app.replace(".", "\\.")}\\s+\\S+\\s+create\\s+done`, "m"));
+    assert.match(child.err(), /Contoso\.TinyApp: downloaded, 9\.5 KiB, SHA-256 verified\./);
   });
 });

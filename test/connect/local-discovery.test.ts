@@ -78,6 +78,39 @@ describe("connect test --cloud local finds a running local tenant", () => {
   });
 });
 
+describe("a local tenant record naming a vendor host elsewhere", () => {
+  it("is refused like any address that is not https on this machine", async () => {
+    const home = await mkdtemp(join(tmpdir(), "connect-vendor-"));
+    const stateDir = join(home, "state", "intune-publisher", "emulator");
+    await mkdir(stateDir, { recursive: true });
+    const lt = await startLocalTestTenant({ storage: false, vendor: false, stateDir });
+    try {
+      await writeFile(
+        join(stateDir, "credentials.json"),
+        JSON.stringify({
+          tenantId: lt.tenantId,
+          clientId: lt.clientId,
+          clientSecret: lt.clientSecret,
+          authorityHost: lt.authorityHost,
+          graphBaseUrl: lt.graphBaseUrl,
+          vendorUrl: "https://downloads.example.com",
+        }),
+        { mode: 0o600 },
+      );
+      const env = homeEnv(home);
+      const r = await runCli(["catalog", "search", "x"], env);
+      assert.equal(r.code, 8, r.stderr);
+      assert.match(
+        r.stderr,
+        /points vendorUrl at https:\/\/downloads\.example\.com, which is not an https address on this machine/,
+      );
+    } finally {
+      await lt.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("`emulator start` in another process, found by `connect test --cloud local`", () => {
   it("writes the address into credentials.json (0600); connect test uses that tenant (--state or env var)", async () => {
     const home = await mkdtemp(join(tmpdir(), "connect-emu-"));
@@ -94,6 +127,20 @@ describe("`emulator start` in another process, found by `connect test --cloud lo
       assert.equal(creds["tokenAudience"], "https://graph.microsoft.com");
       const port = new URL(facts["authorityHost"] ?? "").port;
       assert.match(port, /^\d+$/);
+      // The vendor download host runs too; its URL is recorded, so the catalog commands find it.
+      assert.match(creds["vendorUrl"] ?? "", /^https:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(creds["vendorUrl"], facts["vendorUrl"]);
+      const found = await runCli(["catalog", "search", "tinyapp", "--state", stateDir, "--output", "json"], {
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, "config"),
+        XDG_CACHE_HOME: join(home, "cache"),
+      });
+      assert.equal(found.code, 0, found.stderr);
+      assert.ok(found.stderr.includes(`using the local tenant's vendor host ${creds["vendorUrl"]}`), found.stderr);
+      assert.ok(
+        (JSON.parse(found.stdout) as { id: string }[]).some((h) => h.id === "Contoso.TinyApp"),
+        found.stdout,
+      );
 
       // Nothing else configured: no profile, no AZURE_* variables, another default state folder.
       const env = { HOME: home, XDG_STATE_HOME: join(home, "elsewhere"), XDG_CONFIG_HOME: join(home, "config") };

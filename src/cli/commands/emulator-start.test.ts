@@ -87,7 +87,10 @@ describe("emulator start", () => {
         "graphBaseUrl",
         "tenantId",
         "tokenAudience",
+        "vendorUrl",
       ]);
+      assert.equal(creds["vendorUrl"], facts["vendorUrl"]);
+      assert.match(creds["vendorUrl"] ?? "", /^https:\/\/127\.0\.0\.1:\d+$/);
       assert.equal(creds["clientId"], facts["clientId"]);
       assert.equal(creds["tenantId"], facts["tenantId"]);
       assert.equal(creds["authorityHost"], facts["authorityHost"]);

@@ -53,7 +53,9 @@ async function writePrivate(path: string, text: string): Promise<void> {
 }
 
 export default defineCommand({
-  description: "Serves the token endpoint, Graph (/beta, /v1.0) and the upload storage over HTTPS until Ctrl-C.",
+  description:
+    "Serves the token endpoint, Graph (/beta, /v1.0), the upload storage and a vendor download host (the catalog's " +
+    "local source: winget manifests, index and installers) over HTTPS until Ctrl-C.",
   notes: [
     "One emulator per state folder: a second start on a folder in use refuses and names the running one.",
     "Clients must trust the printed CA certificate (NODE_EXTRA_CA_CERTS or an explicit CA option).",
@@ -84,6 +86,15 @@ export default defineCommand({
         "keeps Graph state (apps, uploads, assignments) and uploaded content in the state folder (and " +
         "credentials.json after a stop, so later commands say it is stopped)",
     }),
+    vendorSeed: option(z.string().min(1).optional(), {
+      value: "FILE",
+      help:
+        "the vendor download host's seed (YAML or JSON, docs/emulator.md#vendor-host): the catalog products it " +
+        "serves (default: a few demo products)",
+    }),
+    noVendor: option(z.boolean().default(false), {
+      help: "no vendor download host (the catalog commands then need a --source)",
+    }),
     blobDir: option(z.string().min(1).optional(), {
       value: "DIR",
       help: "keeps uploaded content on disk in DIR instead of in memory (for large packages)",
@@ -108,6 +119,11 @@ export default defineCommand({
         stateDir,
         persist: o.persist,
         storage: blobDir === undefined ? "memory" : { location: blobDir },
+        ...(o.noVendor
+          ? { vendorSeed: false }
+          : o.vendorSeed === undefined
+            ? {}
+            : { vendorSeed: resolve(ctx.cwd, o.vendorSeed) }),
       });
     } catch (e) {
       await lock.release();
@@ -131,6 +147,7 @@ export default defineCommand({
           tenantId: lt.tenantId,
           clientId: lt.clientId,
           clientSecret: lt.clientSecret ?? null,
+          ...(lt.vendorUrl === undefined ? {} : { vendorUrl: lt.vendorUrl }),
         }),
       );
       await lock.setAddress(lt.authorityHost);
@@ -143,6 +160,7 @@ export default defineCommand({
         caCertificate: lt.caCertPath ?? join(stateDir, "ca.pem"),
         clientSecretFile: credentialsPath,
         blobEndpoint: lt.blobEndpoint ?? null,
+        vendorUrl: lt.vendorUrl ?? null,
         pid: process.pid,
       };
       printData(ctx, data, () => keyValueTable(Object.entries(data)));

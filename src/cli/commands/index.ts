@@ -56,6 +56,22 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
       "Delete a Win32 app (or every version of a definition) with its links and ESP membership, after a confirmation",
     load: () => import("./apps-remove.js"),
   },
+  "catalog search": {
+    summary: "Search a catalog source's package index (winget manifests, catalog entries) for products",
+    load: () => import("./catalog-search.js"),
+  },
+  "catalog show": {
+    summary: "Show the installer a product's manifest gives and the app definition it becomes, with every reason",
+    load: () => import("./catalog-show.js"),
+  },
+  "catalog download": {
+    summary: "Download a product's installer into the cache, verify its SHA-256, print its path and hash",
+    load: () => import("./catalog-download.js"),
+  },
+  "catalog import": {
+    summary: "Write products' app definitions with their verified installers into a new folder, ready to publish",
+    load: () => import("./catalog-import.js"),
+  },
 };
 
 export async function loadCommand(name: string): Promise<Command> {

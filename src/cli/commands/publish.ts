@@ -319,7 +319,7 @@ export default defineCommand({
         });
         await close();
         connection = report;
-        if (ctx.output !== "json") printConnection(ctx, report);
+        if (ctx.output === "table") printConnection(ctx, report);
         if (report.problem) throw problemError(report.problem);
       }
       const progress = progressReporter(ctx);

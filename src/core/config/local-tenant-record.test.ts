@@ -34,4 +34,14 @@ describe("credentials.json: one schema for emulator start (writer) and the local
       assert.equal(r.ok && r.record.tokenAudience, DEFAULT_TOKEN_AUDIENCE);
     }
   });
+
+  it("the vendor host's URL is optional; an unusable one is left out, the record still usable", () => {
+    const withVendor = { ...record, vendorUrl: "https://127.0.0.1:9443" };
+    assert.deepEqual(readLocalTenantRecord(formatLocalTenantRecord(withVendor)), { ok: true, record: withVendor });
+    for (const vendorUrl of ["", 5, null]) {
+      const r = readLocalTenantRecord(JSON.stringify({ ...record, vendorUrl }));
+      assert.ok(r.ok);
+      assert.equal(r.record.vendorUrl, undefined);
+    }
+  });
 });

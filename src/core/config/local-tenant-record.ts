@@ -23,6 +23,8 @@ export const localTenantRecordSchema = z.object({
   graphBaseUrl: text,
   /** optional: DEFAULT_TOKEN_AUDIENCE when absent or unusable */
   tokenAudience: text.optional().catch(undefined),
+  /** optional: https://127.0.0.1:PORT, its vendor download host (the catalog's local source); ignored when unusable */
+  vendorUrl: text.optional().catch(undefined),
 });
 
 export type LocalTenantRecord = z.infer<typeof localTenantRecordSchema>;

@@ -13,9 +13,12 @@ export const localTenantLauncher: LocalTenantLauncher = {
   findRunning: findRunningLocalTenant,
   async start(options: LocalTenantStartOptions = {}): Promise<StartedLocalTenant> {
     const { startLocalTenant } = await emulator();
-    const lt = await startLocalTenant(options).catch((e: unknown) => {
-      throw withoutAzurite(e) ?? e;
-    });
+    const { vendorSeed, ...rest } = options;
+    const lt = await startLocalTenant({ ...rest, ...(vendorSeed === undefined ? {} : { vendor: vendorSeed }) }).catch(
+      (e: unknown) => {
+        throw withoutAzurite(e) ?? e;
+      },
+    );
     return {
       tenantId: lt.tenantId,
       clientId: lt.clientId,
@@ -27,6 +30,7 @@ export const localTenantLauncher: LocalTenantLauncher = {
       caCertPem: lt.caCertPem,
       caCertPath: lt.caCertPath,
       blobEndpoint: lt.blobEndpoint,
+      vendorUrl: lt.vendor?.origin,
       warnings: lt.warnings,
       close: () => lt.close(),
     };

@@ -26,6 +26,8 @@ export interface LocalTarget {
   graphBaseUrl: string;
   tokenAudience: string;
   caPem: string;
+  /** https://127.0.0.1:PORT: its vendor download host (the catalog's local source), when it runs one */
+  vendorUrl?: string | undefined;
   /** for the report: where it came from */
   source: string;
   /** e.g. credentials.json readable by others */
@@ -51,6 +53,8 @@ export interface StartedLocalTenant {
   caCertPath: string | undefined;
   /** the embedded blob endpoint, when storage runs */
   blobEndpoint: string | undefined;
+  /** https://127.0.0.1:PORT: the vendor download host (docs/emulator.md "Vendor host"), when it runs */
+  vendorUrl?: string | undefined;
   /** problems worth telling the operator (a private key file readable by other users) */
   warnings: string[];
   close(): Promise<void>;
@@ -69,6 +73,8 @@ export interface LocalTenantStartOptions {
   persist?: boolean;
   /** blob storage: in memory (default), in a folder, or none (Graph and Entra ID only) */
   storage?: "memory" | { location: string } | false;
+  /** the vendor download host: its seed file (YAML or JSON), default the built-in demo products; false: none */
+  vendorSeed?: string | false;
 }
 
 /**
@@ -91,6 +97,7 @@ export function localTargetOf(lt: StartedLocalTenant, source: string): LocalTarg
     graphBaseUrl: lt.graphBaseUrl,
     tokenAudience: lt.tokenAudience,
     caPem: lt.caCertPem,
+    vendorUrl: lt.vendorUrl,
     source,
   };
 }
@@ -194,11 +201,12 @@ export async function findRunningLocalTenant(stateDir: string): Promise<LocalTar
       reading.problem === "not-an-object" ? "is not a JSON object" : `lacks ${reading.fields.join(", ")}`,
       removeHint,
     );
-  const { tenantId, clientId, clientSecret, authorityHost, graphBaseUrl, tokenAudience } = reading.record;
+  const { tenantId, clientId, clientSecret, authorityHost, graphBaseUrl, tokenAudience, vendorUrl } = reading.record;
   const urls: URL[] = [];
   for (const [name, value] of [
     ["authorityHost", authorityHost],
     ["graphBaseUrl", graphBaseUrl],
+    ...(vendorUrl === undefined ? [] : ([["vendorUrl", vendorUrl]] as const)),
   ] as const) {
     let url: URL;
     try {
@@ -259,6 +267,7 @@ export async function findRunningLocalTenant(stateDir: string): Promise<LocalTar
     graphBaseUrl,
     tokenAudience,
     caPem,
+    ...(urls[2] === undefined ? {} : { vendorUrl: urls[2].origin }),
     source: `running local tenant (${credsPath})`,
     warnings,
   };
