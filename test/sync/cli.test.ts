@@ -122,6 +122,48 @@ describe("sync command", () => {
     assert.match(r.stdout, /Contoso\.Tool\s+1\.1\.0\s+new-version\s+ok/);
   });
 
+  it("kill -9 in the middle of a sync, then a re-run finishes the job with no duplicate app", async () => {
+    const ids = ["Kill.One", "Kill.Two", "Kill.Three"];
+    for (const id of ids)
+      await host.admin.publish({
+        ...product(id, "1.0"),
+        versions: [
+          {
+            version: "1.0",
+            installers: [
+              { architecture: "x64", type: "nullsoft", content: { generate: { bytes: 3 * 1024 * 1024, seed: id } } },
+            ],
+          },
+        ],
+      });
+    const killSubs = join(home, "kill.yaml");
+    await writeFile(killSubs, `source: ${host.origin}\nproducts:\n${ids.map((id) => `  - id: ${id}\n`).join("")}`);
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot(), "bin", "intune-publisher.js"), "sync", "--subscriptions", killSubs, "--no-log-file"],
+      { env: { ...env, PATH: process.env["PATH"] }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stdout.resume();
+    const killed = await new Promise<boolean>((resolve) => {
+      child.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString("utf8");
+        if (/: upload /.test(stderr)) resolve(child.kill("SIGKILL"));
+      });
+      child.on("exit", () => resolve(false));
+    });
+    assert.ok(killed, `killed mid-sync (stderr: ${stderr.slice(0, 800)})`);
+    await once(child, "exit");
+    const r = await cli("sync", "--subscriptions", killSubs);
+    assert.equal(r.code, 0, r.stderr);
+    const apps = Object.values(lt.admin.state())
+      .flatMap((t) => (t["mobileApps"] ?? []) as unknown as { displayName: string }[])
+      .filter((a) => /^Three|^One|^Two/.test(a.displayName));
+    assert.deepEqual(apps.map((a) => a.displayName).sort(), ["One", "Three", "Two"], "one app per product");
+    const again = await cli("sync", "--subscriptions", killSubs, "--detailed-exitcode");
+    assert.equal(again.code, 0, again.stderr);
+  });
+
   it("--every runs on a schedule and stops cleanly on SIGTERM", async () => {
     const child = spawn(
       process.execPath,
