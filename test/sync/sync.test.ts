@@ -59,6 +59,11 @@ describe("sync against the local tenant and the vendor host", () => {
     assert.equal(third.products[0]!.action, "nothing", third.products[0]!.reason);
     assert.equal(third.changed, false);
     assert.equal(bed.installerRequests(), 0, "nothing downloaded");
+    assert.deepEqual(
+      bed.host.admin.requests().map((r) => r.url),
+      ["/index.v2.json"],
+      "the index once; the manifests of a version already resolved are not read again",
+    );
     assert.deepEqual(bed.tenant.graphWrites(writes), [], "nothing written to Graph");
   });
 
@@ -179,7 +184,8 @@ describe("sync against the local tenant and the vendor host", () => {
     const version = reg.find((x) => x["valueName"] === "DisplayVersion")!;
     assert.equal(version["operator"], "lessThan");
     assert.equal(version["detectionValue"], "5.2");
-    const other = appsOf(r.products[1]!.definitionId!)[0]!;
+    const other = appsOf(r.products[1]!.definitionId!).find((a) => a.displayVersion === "3.1")!;
+    assert.ok(other, JSON.stringify(r.products[1]));
     const script = (other["requirementRules"] as Record<string, unknown>[]).find(
       (x) => x["@odata.type"] === "#microsoft.graph.win32LobAppPowerShellScriptRequirement",
     );

@@ -12,8 +12,10 @@
  * what it had. When the publish run itself refuses (an unknown group, say), each product is published on its own so
  * one product's problem never stops the others.
  */
-import { copyFile, link, mkdir, rm, writeFile } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { copyFile, link, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { readBoundedText } from "../../platform/fs.js";
 import type { CatalogSource, ShowResult } from "../../catalog/catalog.js";
 import { showProduct } from "../../catalog/catalog.js";
 import type { Downloader, DownloadResult } from "../../catalog/download/downloader.js";
@@ -140,12 +142,8 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
     try {
       const source = await sourceOf(sub.source ?? o.subscriptions.value.source);
       let newest: string | undefined;
-      if (sub.pin !== undefined && source.kind === "winget") newest = (await source.versions(sub.id))[0];
-      const show = await showProduct(source, sub.id, {
-        architecture: sub.architecture,
-        scope: sub.scope,
-        ...(sub.pin === undefined ? {} : { version: sub.pin }),
-      });
+      if (source.kind === "winget") newest = (await source.versions(sub.id))[0];
+      const show = await resolveProduct(o.workDir, source, sub, sub.pin ?? newest);
       if (show.definition === null || show.version === null) {
         results[i] = {
           ...base,
@@ -276,10 +274,14 @@ function productResult(
     definitionId: s.loaded.definition.id,
     version: s.show.version!,
     fromCache: s.fromCache,
-    ...(s.newest === undefined ? {} : { newest: s.newest }),
+    ...(s.newest === undefined || s.sub.pin === undefined ? {} : { newest: s.newest }),
   };
   const pinned =
-    s.newest !== undefined && s.newest !== s.show.version ? ` Pinned at ${s.show.version} (newest ${s.newest}).` : "";
+    s.sub.pin === undefined
+      ? ""
+      : s.newest !== undefined && s.newest !== s.show.version
+        ? ` Pinned at ${s.show.version} (newest ${s.newest}).`
+        : "";
   if (outcome instanceof Error || r === undefined)
     return { ...base, ...failure(outcome ?? new Error("not published"), "publish"), durationMs: clock() - s.started };
   const item = r.plan.items.find((i) => i.id === s.loaded.definition.id);
@@ -378,6 +380,48 @@ export function applySubscription(
   def.requirements = req;
   return def;
 }
+
+/**
+ * showProduct, remembered per source, product, version, architecture and scope in `<workDir>/../resolved/`: a
+ * winget version's manifests do not change, so a run with nothing new reads only the source's index. A catalog
+ * entry (its feed says the version) is read every run.
+ */
+async function resolveProduct(
+  workDir: string,
+  source: CatalogSource,
+  sub: Subscription,
+  version: string | undefined,
+): Promise<ShowResult> {
+  const options = {
+    architecture: sub.architecture,
+    scope: sub.scope,
+    ...(sub.pin === undefined ? {} : { version: sub.pin }),
+  };
+  if (source.kind !== "winget" || version === undefined) return showProduct(source, sub.id, options);
+  const key = createHash("sha256")
+    .update(JSON.stringify([RESOLVED_FORMAT, source.label, sub.id.toLowerCase(), version, sub.architecture, sub.scope]))
+    .digest("hex");
+  const file = join(workDir, "..", "resolved", `${key}.json`);
+  try {
+    const cached = JSON.parse(
+      await readBoundedText({ path: file, what: "resolved product", maxBytes: RESOLVED_MAX_BYTES }),
+    ) as ShowResult;
+    if (cached.id.toLowerCase() === sub.id.toLowerCase() && cached.version === version) return cached;
+  } catch {
+    // absent or unreadable: resolve again
+  }
+  const show = await showProduct(source, sub.id, { ...options, version });
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(show));
+  await rename(tmp, file);
+  return show;
+}
+
+/** Bumped when ShowResult changes shape: older remembered results are then not used. */
+const RESOLVED_FORMAT = 1;
+/** A remembered product (definition, generated scripts, explanations) is a few tens of KiB (limits.md). */
+export const RESOLVED_MAX_BYTES = 1024 * 1024;
 
 async function pool(count: number, limit: number, job: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
