@@ -1,5 +1,5 @@
 // Writes the JSON Schemas in schemas/ from the zod schemas: app definitions (src/core/app-definition/schema.ts) and
-// catalog entries (src/catalog/entries/schema.ts), formatted by Prettier so `npm run lint` accepts them. Run after
+// catalog entries (src/catalog/entries/schema.ts), subscriptions (src/publish/sync/subscriptions.ts), formatted by Prettier so `npm run lint` accepts them. Run after
 // `npm run build`: node scripts/gen-schema.mjs [--check]
 // (or from the sources, without building: node --import tsx scripts/gen-schema.mjs --from-source [--check]).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,10 +12,12 @@ const fromSource = process.argv.includes("--from-source");
 const module = (path) => join(root, fromSource ? `src/${path}.ts` : `dist/src/${path}.js`);
 const { appDefinitionJsonSchema } = await import(module("definitions/json-schema"));
 const { catalogEntryJsonSchema } = await import(module("catalog/entries/schema"));
+const { subscriptionsJsonSchema } = await import(module("publish/sync/subscriptions"));
 
 const outputs = [
   [join(root, "schemas", "app-definition.schema.json"), appDefinitionJsonSchema()],
   [join(root, "schemas", "catalog-entry.schema.json"), catalogEntryJsonSchema()],
+  [join(root, "schemas", "subscriptions.schema.json"), subscriptionsJsonSchema()],
 ];
 
 let stale = false;

@@ -21,7 +21,7 @@ import { selectInstaller } from "./select.js";
 import type { WingetSource } from "./sources/source.js";
 import { WingetFolderSource } from "./sources/winget-folder.js";
 import { WingetHttpsSource } from "./sources/winget-https.js";
-import type { GeneratedFile, InstallerSummary, MsiFacts } from "./to-definition.js";
+import type { GeneratedFile, InstallerSummary, MsiFacts, UpdateOnlyPlan } from "./to-definition.js";
 import { toDefinition } from "./to-definition.js";
 import { assertPackageId, assertPackageVersion } from "./winget/layout.js";
 import type { WingetManifest } from "./winget/manifest.js";
@@ -129,6 +129,8 @@ export interface ShowResult {
   explanations: string[];
   warnings: string[];
   pending?: string;
+  /** The requirement rules (and script) of update-only mode (sync; docs/sync.md). */
+  updateOnly: UpdateOnlyPlan;
 }
 
 export async function showProduct(source: CatalogSource, id: string, options: ShowOptions = {}): Promise<ShowResult> {
@@ -227,5 +229,6 @@ function build(
     content: plan.content,
     explanations: [...explanations, ...plan.explanations],
     warnings: manifest.warnings,
+    updateOnly: plan.updateOnly,
   };
 }

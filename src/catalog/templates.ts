@@ -166,3 +166,22 @@ foreach ($entry in $entries) {
 }
 exit $exitCode
 `;
+
+/**
+ * Update-only requirement (sync, docs/sync.md): prints True when an entry of the product with DisplayVersion below
+ * {{newVersion}} is installed, False otherwise; the rule reads the output as a boolean equal to true.
+ */
+export const UPDATE_ONLY_TEMPLATE = `${HEADER}# Requirement: an older version of the product (DisplayVersion below {{newVersion}}) is installed.
+${FIND_ENTRY}$NewVersion = {{newVersion}}
+${COMPARE_VERSION}
+foreach ($entry in @(Find-UninstallEntries)) {
+    $version = [string]$entry.DisplayVersion
+    if ($version -eq '') { continue }
+    if ((Compare-WingetVersion $version $NewVersion) -lt 0) {
+        Write-Output 'True'
+        exit 0
+    }
+}
+Write-Output 'False'
+exit 0
+`;

@@ -31,7 +31,7 @@ import type { CodeOfKind } from "../core/error-codes.js";
 import { catalogError } from "./errors.js";
 import { renderTemplate } from "./powershell.js";
 import type { RequestedArchitecture, RequestedScope, Selection } from "./select.js";
-import { DETECT_TEMPLATE, UNINSTALL_TEMPLATE } from "./templates.js";
+import { DETECT_TEMPLATE, UNINSTALL_TEMPLATE, UPDATE_ONLY_TEMPLATE } from "./templates.js";
 import { printable } from "./winget/layout.js";
 import type { ArpEntry, Switches, WingetInstaller, WingetManifest } from "./winget/manifest.js";
 import { hasCredentials, isHttpUrl, normalizeReturnCode } from "./winget/manifest.js";
@@ -41,7 +41,7 @@ import { WingetVersion } from "./winget/version.js";
 /** A file the definition names, to be written beside it (paths relative to the definition file, `/` separated). */
 export interface GeneratedFile {
   path: string;
-  purpose: "detection script" | "uninstall script";
+  purpose: "detection script" | "uninstall script" | "requirement script";
   text: string;
 }
 
@@ -70,7 +70,24 @@ export interface InstallerSummary {
   fileName: string;
 }
 
+/**
+ * What an "update only" app requires (sync, docs/sync.md): registry rules on the product's Uninstall key or its MSI
+ * UpgradeCode family when they are known, else a generated requirement script (in `script`, not in `files`).
+ */
+type RequirementRuleInput = NonNullable<NonNullable<AppDefinitionInput["requirements"]>["rules"]>[number];
+
+export interface UpdateOnlyPlan {
+  rules: RequirementRuleInput[];
+  script?: GeneratedFile;
+  explanation: string;
+}
+
+/** The requirement script of update-only mode, beside the definition. */
+export const UPDATE_ONLY_SCRIPT = "requires-older-version.ps1";
+
 export interface DefinitionPlan {
+  /** The requirement rules that make the app apply only to devices with an older version. */
+  updateOnly: UpdateOnlyPlan;
   /** An app definition `publish` accepts as it is, once `files` and the installer are written beside it. */
   definition: AppDefinitionInput;
   files: GeneratedFile[];
@@ -490,6 +507,56 @@ export function toDefinition(manifest: WingetManifest, options: ToDefinitionOpti
     );
   }
 
+  const upgradeCode = msiLike ? arp?.upgradeCode : undefined;
+  const updateOnlyPlan = (): UpdateOnlyPlan => {
+    if (upgradeCode !== undefined && GUID.test(upgradeCode)) {
+      const keyPath =
+        scope === "user"
+          ? `HKEY_CURRENT_USER\\Software\\Microsoft\\Installer\\UpgradeCodes\\${packedGuid(upgradeCode)}`
+          : `HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\Installer\\UpgradeCodes\\${packedGuid(upgradeCode)}`;
+      return {
+        rules: [{ type: "registry", keyPath, check: "exists", check32BitOn64System: false }] as RequirementRuleInput[],
+        explanation: `Update only: the MSI UpgradeCode ${upgradeCode.toUpperCase()} is registered (a version of the product family is installed); detection leaves devices already at ${version} alone.`,
+      };
+    }
+    if (!msiLike && keyName !== undefined && numeric && (scope === "user" || inst.architecture === "x86")) {
+      const keyPath = `${scope === "user" ? "HKEY_CURRENT_USER" : "HKEY_LOCAL_MACHINE"}\\${UNINSTALL_KEY}\\${keyName}`;
+      const check32BitOn64System = scope !== "user";
+      return {
+        rules: [
+          { type: "registry", keyPath, check: "exists", check32BitOn64System },
+          {
+            type: "registry",
+            keyPath,
+            valueName: "DisplayVersion",
+            check: "version",
+            operator: "lessThan",
+            value: version,
+            check32BitOn64System,
+          },
+        ] as RequirementRuleInput[],
+        explanation: `Update only: the Uninstall key ${keyName} exists with DisplayVersion < ${version}.`,
+      };
+    }
+    return {
+      rules: [
+        {
+          type: "script",
+          script: UPDATE_ONLY_SCRIPT,
+          outputType: "boolean",
+          operator: "equal",
+          value: true,
+        },
+      ] as RequirementRuleInput[],
+      script: {
+        path: UPDATE_ONLY_SCRIPT,
+        purpose: "requirement script",
+        text: renderTemplate(UPDATE_ONLY_TEMPLATE, { ...scriptValues, ...findBy(), newVersion: version }),
+      },
+      explanation: `Update only: no Uninstall key or UpgradeCode a registry rule can read with certainty, so a script finds the product's Uninstall entry and requires DisplayVersion < ${version}.`,
+    };
+  };
+
   // --- uninstall
   let uninstallCommand: string;
   if (productCode !== undefined) {
@@ -599,6 +666,7 @@ export function toDefinition(manifest: WingetManifest, options: ToDefinitionOpti
     installer: summary,
     content: { folder: CONTENT_FOLDER, fileName },
     explanations,
+    updateOnly: updateOnlyPlan(),
   };
   if (nested !== undefined) plan.content.extract = { archive: fileName, setupFile: nested };
   return plan;
@@ -614,4 +682,12 @@ function checkDefinition(definition: AppDefinitionInput, manifest: WingetManifes
       "A value in the manifest does not fit an Intune app (see the field named); describe the product in a catalog entry of your own (docs/catalog.md).",
     );
   return r.data;
+}
+
+/** An MSI GUID in the packed form of the Installer registry keys (each part's characters reversed, pairs swapped). */
+export function packedGuid(guid: string): string {
+  const h = guid.replace(/[{}-]/g, "").toUpperCase();
+  const rev = (x: string): string => [...x].reverse().join("");
+  const pairs = (x: string): string => x.replace(/(.)(.)/g, "$2$1");
+  return rev(h.slice(0, 8)) + rev(h.slice(8, 12)) + rev(h.slice(12, 16)) + pairs(h.slice(16));
 }

@@ -851,6 +851,24 @@ const LOCAL_TENANT = {
 } satisfies Group;
 
 /** The catalogue by area, in the order docs/cli.md lists them. */
+const SYNC = {
+  HistoryTooNew: {
+    kind: "config",
+    meaning: "the sync history was written by a newer intune-publisher",
+    troubleshooting: "#historytoonew-historyunreadable",
+  },
+  HistoryUnreadable: {
+    kind: "config",
+    meaning: "the sync history file is damaged or cannot be opened",
+    troubleshooting: "#historytoonew-historyunreadable",
+  },
+  SubscriptionsNotFound: {
+    kind: "input",
+    meaning: "the subscriptions file given (or ./subscriptions.yaml) does not exist",
+    troubleshooting: NAMED,
+  },
+} satisfies Group;
+
 export const ERROR_GROUPS = [
   ["General", GENERAL],
   ["Files and app definitions", FILES],
@@ -864,6 +882,7 @@ export const ERROR_GROUPS = [
   ["Catalog", CATALOG],
   ["Downloads", DOWNLOADS],
   ["Local tenant", LOCAL_TENANT],
+  ["Sync", SYNC],
 ] as const;
 
 export const ERROR_CODES = {
@@ -879,6 +898,7 @@ export const ERROR_CODES = {
   ...CATALOG,
   ...DOWNLOADS,
   ...LOCAL_TENANT,
+  ...SYNC,
 } satisfies Group;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -39,6 +39,10 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "Publish app definitions: create, update or leave each app so the tenant holds it exactly once",
     load: () => import("./publish.js"),
   },
+  sync: {
+    summary: "Keep subscribed catalog products up to date in the tenant (download, verify, package, publish)",
+    load: () => import("./sync.js"),
+  },
   rollback: {
     summary: "Move an app's assignments and ESP membership back to a retained previous version",
     load: () => import("./rollback.js"),

@@ -1,0 +1,90 @@
+/*
+ * Benchmark: sync (issue 14, "Performance").
+ *
+ *   npm run build && node dist/bench/sync.js [--products 200] [--new 20] [--latency-ms 100]
+ *
+ * The local tenant (emulator + Azurite) and the vendor host in this process (test/sync/support.ts), a subscriptions
+ * file of `--products` products (small nullsoft installers).
+ * 1. Nothing new: after a first sync that creates every app, a second sync is timed; catalog requests (vendor host,
+ *    installers excepted), installer downloads and Graph writes are counted.
+ * 2. New versions: `--new` products get a new version with `--latency-ms` added to every Graph call (an emulator
+ *    latency fault); one sync publishing them one at a time (concurrency 1), then another round with the default pool;
+ *    wall times, their ratio, and failed products (a 429 that surfaced would be one). Prints markdown.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { product, startSyncBed } from "../test/sync/support.js";
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : Number(process.argv[i + 1]);
+};
+const count = arg("products", 200);
+const fresh = arg("new", 20);
+const latency = arg("latency-ms", 100);
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(", ");
+
+const ids = Array.from({ length: count }, (_, i) => `Bench.Product${String(i).padStart(4, "0")}`);
+const yaml = `products:\n${ids.map((id) => `  - id: ${id}\n`).join("")}`;
+const dir = await mkdtemp(join(tmpdir(), "ip-bench-sync-"));
+const bed = await startSyncBed(dir, { products: ids.map((id) => product(id, "1.0")) });
+try {
+  const lines: string[] = [`load average before: ${load()}`, ""];
+  let t = performance.now();
+  const first = await bed.run(yaml);
+  const firstMs = performance.now() - t;
+  const created = first.products.filter((p) => p.action === "create" && p.status === "ok").length;
+
+  bed.host.admin.clearRequests();
+  const from = bed.tenant.calls.length;
+  t = performance.now();
+  const second = await bed.run(yaml);
+  const nothingMs = performance.now() - t;
+  const catalogRequests = bed.host.admin.requests().filter((r) => !r.url.startsWith("/dl/")).length;
+  const downloads = bed.installerRequests();
+  const writes = bed.tenant.graphWrites(from).length;
+  const graphCalls = bed.tenant.calls.length - from;
+  lines.push(
+    `| ${count} products, nothing new | value |`,
+    "|---|---|",
+    `| first sync (creates ${created}) | ${(firstMs / 1000).toFixed(1)} s |`,
+    `| second sync, wall time | **${(nothingMs / 1000).toFixed(2)} s** |`,
+    `| products up to date | ${second.products.filter((p) => p.action === "nothing").length} |`,
+    `| catalog requests (vendor host, installers excepted) | ${catalogRequests} (${(catalogRequests / count).toFixed(3)} per product) |`,
+    `| installer downloads | ${downloads} |`,
+    `| Graph calls / writes | ${graphCalls} / ${writes} |`,
+    "",
+  );
+
+  bed.tenant.lt.admin.addFault({ path: ".*", delayMs: latency, count: 1_000_000 });
+  const round = async (version: string, concurrency: number): Promise<{ ms: number; failed: number; ok: number }> => {
+    for (const id of ids.slice(0, fresh)) await bed.host.admin.publish(product(id, version));
+    const t0 = performance.now();
+    const r = await bed.run(yaml, { concurrency });
+    const ms = performance.now() - t0;
+    return {
+      ms,
+      failed: r.products.filter((p) => p.status === "failed").length,
+      ok: r.products.filter((p) => p.action === "new-version" && p.status === "ok").length,
+    };
+  };
+  const serial = await round("1.1", 1);
+  const parallel = await round("1.2", 8);
+  lines.push(
+    `| ${fresh} new versions, ${latency} ms Graph latency | one at a time | default pool (8) |`,
+    "|---|---|---|",
+    `| wall time | ${(serial.ms / 1000).toFixed(1)} s | ${(parallel.ms / 1000).toFixed(1)} s |`,
+    `| published / failed | ${serial.ok} / ${serial.failed} | ${parallel.ok} / ${parallel.failed} |`,
+    `| speed-up | | **${(serial.ms / parallel.ms).toFixed(1)}×** |`,
+    "",
+    `load average after: ${load()}`,
+  );
+  console.log(lines.join("\n"));
+} finally {
+  await bed.close();
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,238 @@
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { z } from "zod";
+import { openCatalogSource } from "../../catalog/catalog.js";
+import { Downloader } from "../../catalog/download/downloader.js";
+import { defaultDownloadCacheDir } from "../../catalog/download/cache.js";
+import { catalogHttp } from "../../catalog/http.js";
+import { createHttpPipeline } from "../../clients/http/pipeline.js";
+import { createStreamTransport } from "../../clients/http/stream-transport.js";
+import { homeFolder, userStateDir } from "../../core/config/dirs.js";
+import { PublisherError } from "../../core/errors.js";
+import { pathsFor, readProfilesFile } from "../../publish/connect/config-store.js";
+import { defaultHistoryFile, SyncHistory } from "../../publish/sync/history.js";
+import { acquireSyncLock } from "../../publish/sync/lock.js";
+import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../../publish/sync/subscriptions.js";
+import { sync } from "../../publish/sync/sync.js";
+import type { ProductResult, SyncResult } from "../../publish/sync/sync.js";
+import { defineCommand } from "../command.js";
+import type { CommandContext } from "../command.js";
+import { option } from "../options.js";
+import { renderTable } from "../output.js";
+import { withGraph } from "../session.js";
+import { tenantOptions } from "../tenant-options.js";
+
+/** `--detailed-exitcode`: success, and the tenant was (or, with --dry-run, would be) changed. */
+export const SYNC_CHANGES_EXIT_CODE = 2;
+/** Another sync holds the lock: this one did not run (sysexits EX_TEMPFAIL: try again later). */
+export const SYNC_BUSY_EXIT_CODE = 75;
+/** `--every`: at least a minute, at most a week. */
+export const EVERY_LIMITS = { minMs: 60_000, maxMs: 7 * 24 * 3600_000 };
+
+/** `6h`, `30m`, `1d`, `90s` → ms. */
+export function parseEvery(text: string): number | undefined {
+  const m = /^(\d{1,6})(s|m|h|d)$/.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
+}
+
+function printResult(ctx: CommandContext, r: SyncResult, source: string): void {
+  const rows = r.products.map((p) => [
+    p.id,
+    p.version ?? "-",
+    p.action,
+    p.status,
+    p.appId ?? "-",
+    `${(p.durationMs / 1000).toFixed(1)} s`,
+    p.reason,
+  ]);
+  const n = (f: (p: ProductResult) => boolean): number => r.products.filter(f).length;
+  ctx.stdout.write(
+    [
+      r.dryRun
+        ? `Sync plan for ${source} (dry run: nothing was downloaded for publishing or written)`
+        : `Sync of ${source}`,
+      renderTable([["Product", "Version", "Action", "Result", "App id", "Time", "Reason"], ...rows]),
+      "",
+      `Summary: ${r.products.length} product(s): ${n((p) => p.action === "create")} created, ${n((p) => p.action === "new-version")} new version(s), ${n((p) => p.action === "update-metadata")} metadata update(s), ${n((p) => p.action === "nothing")} up to date, ${n((p) => p.status === "skipped")} skipped, ${n((p) => p.status === "failed")} failed.`,
+    ].join("\n") + "\n",
+  );
+}
+
+function failureError(r: SyncResult): PublisherError | undefined {
+  const failed = r.products.filter((p) => p.status === "failed");
+  if (failed.length === 0) return undefined;
+  const first = failed[0]!.error;
+  // the first failure's code, so the exit code is its kind's
+  return new PublisherError(
+    first?.errorCode ?? "Internal",
+    `Sync failed for ${failed.length} of ${r.products.length} product(s):\n${failed.map((p) => `  ${p.id}: ${p.reason}`).join("\n")}`,
+    {
+      hint: "The other products were synced. Fix the cause shown (docs/troubleshooting.md#sync) and run sync again: it continues where it stopped.",
+    },
+  );
+}
+
+export default defineCommand({
+  description: [
+    "Keeps the catalog products of a subscriptions file up to date in the tenant: resolves each product's newest",
+    "(or pinned) version, plans (nothing, create, new version, metadata change, skipped with why), downloads and",
+    "verifies the installer (cached: a file already verified is not downloaded again), packages it and publishes it",
+    "with the publish engine: the subscription's targeting, strategy (inPlace or supersede), versions kept, mode",
+    "(application or updateOnly). One product's failure never stops the others. Each run is recorded in the sync",
+    "history (SQLite). With --every, runs on a schedule until SIGTERM. Reference: docs/sync.md.",
+  ].join("\n"),
+  notes: [
+    `Exit codes: 0 done, ${SYNC_CHANGES_EXIT_CODE} changes (with --detailed-exitcode), ${SYNC_BUSY_EXIT_CODE} another sync is running (nothing done),`,
+    "9 bad subscriptions file, 10 a download failed its hash check, 130 stopped by a signal; when products failed,",
+    "the first failure's code (docs/cli.md).",
+  ].join("\n"),
+  options: z.object({
+    subscriptions: option(z.string().min(1).default(DEFAULT_SUBSCRIPTIONS_FILE), {
+      value: "FILE",
+      help: `the subscriptions file (default ./${DEFAULT_SUBSCRIPTIONS_FILE}; docs/sync.md)`,
+    }),
+    dryRun: option(z.boolean().default(false), {
+      help: "plan only: versions resolved and installers verified, nothing written to the tenant",
+    }),
+    detailedExitcode: option(z.boolean().default(false), {
+      help: `exit ${SYNC_CHANGES_EXIT_CODE} (not 0) when the tenant was (or would be) changed`,
+    }),
+    only: option(z.array(z.string().min(1, "must not be empty")).default([]), {
+      value: "ID",
+      help: "sync only this catalog id (repeatable)",
+    }),
+    every: option(z.string().min(1).optional(), {
+      value: "INTERVAL",
+      help: "run on a schedule (e.g. 6h, 30m, 1d) until SIGTERM or Ctrl-C; a failed run does not stop it",
+    }),
+    concurrency: option(
+      z
+        .string()
+        .regex(/^[1-9]\d*$/, "must be a whole number from 1")
+        .transform(Number)
+        .optional(),
+      { value: "N", help: "apps published at once (default 8)" },
+    ),
+    ...tenantOptions.shape,
+  }),
+  async run(ctx, o) {
+    let everyMs: number | undefined;
+    if (o.every !== undefined) {
+      everyMs = parseEvery(o.every);
+      if (everyMs === undefined || everyMs < EVERY_LIMITS.minMs || everyMs > EVERY_LIMITS.maxMs)
+        throw new PublisherError("Usage", `--every ${o.every} is not an interval from 1m to 7d.`, {
+          hint: "Give a number and a unit: 6h, 30m, 1d.",
+        });
+    }
+    // Every problem of the file is reported before anything starts (exit 9).
+    const subscriptions = await loadSubscriptions(o.subscriptions, ctx.cwd);
+    const paths = pathsFor({ env: ctx.env, configFile: o.config });
+    const config = await readProfilesFile(paths);
+    const home = homeFolder(ctx.env, process.platform, homedir);
+    const stateDir = userStateDir(ctx.env, process.platform, home);
+    const once = async (trigger: string): Promise<number> => {
+      const lock = await acquireSyncLock(stateDir);
+      if (!lock.acquired) {
+        const h = lock.holder;
+        ctx.stderr.write(
+          `error: another sync is running${h ? ` (pid ${h.pid} on ${h.hostname}, since ${h.startedAt})` : ""}: this ${trigger} run did nothing.\nhint: Wait for it to finish; sync runs never overlap (docs/sync.md).\n`,
+        );
+        return SYNC_BUSY_EXIT_CODE;
+      }
+      try {
+        return await runOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir, trigger);
+      } finally {
+        await lock.release();
+      }
+    };
+    if (everyMs === undefined) return once("manual");
+    for (;;) {
+      const started = Date.now();
+      try {
+        const code = await once("schedule");
+        ctx.stderr.write(`sync: run finished (exit ${code}); next in ${o.every}.\n`);
+      } catch (e) {
+        if (ctx.signal.aborted) throw e;
+        // A failed run never stops the schedule: it is reported and recorded, the next run tries again.
+        ctx.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\nsync: next run in ${o.every}.\n`);
+      }
+      if (ctx.signal.aborted) break;
+      try {
+        await delay(Math.max(0, everyMs - (Date.now() - started)), undefined, { signal: ctx.signal });
+      } catch {
+        break;
+      }
+    }
+    ctx.stderr.write("sync: stopped.\n");
+    return 0;
+  },
+});
+
+async function runOnce(
+  ctx: CommandContext,
+  o: {
+    dryRun: boolean;
+    detailedExitcode: boolean;
+    only: string[];
+    concurrency?: number | undefined;
+  } & z.output<typeof tenantOptions>,
+  subscriptions: Awaited<ReturnType<typeof loadSubscriptions>>,
+  catalogConfig: Parameters<typeof openCatalogSource>[1]["config"],
+  configFile: string,
+  stateDir: string,
+  trigger: string,
+): Promise<number> {
+  return withGraph(ctx, o, async (session, target) => {
+    const http = catalogHttp(createHttpPipeline({ transport: session.transport.send }));
+    const settings = target.settings;
+    const stream = createStreamTransport({
+      ...(target.caPem === undefined ? {} : { trustedCaPem: target.caPem }),
+      proxy: {
+        ...(settings.proxy === undefined ? {} : { httpsProxy: settings.proxy }),
+        ...(settings.noProxy === undefined ? {} : { noProxy: settings.noProxy }),
+      },
+    });
+    const history = SyncHistory.open(defaultHistoryFile(stateDir));
+    try {
+      const downloader = new Downloader({
+        cacheDir: defaultDownloadCacheDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir)),
+        transport: stream,
+        lockFile: join(dirname(configFile), "catalog.lock.json"),
+        ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+      });
+      const result = await sync({
+        subscriptions,
+        openSource: (spec) =>
+          openCatalogSource(spec, { config: catalogConfig, configFile, http, cwd: subscriptions.dir }),
+        downloader,
+        graph: session.graph,
+        workDir: join(stateDir, "sync", "work"),
+        dryRun: o.dryRun,
+        ...(o.only.length === 0 ? {} : { only: o.only }),
+        ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
+        signal: ctx.signal,
+        // A resume journal only makes sense for a tenant that outlives this process.
+        ...(!target.inProcess ? { journalDir: join(stateDir, "uploads") } : {}),
+        upload: { storage: { transport: session.transport.send } },
+        onEvent: (e) => {
+          if (e.type === "step") ctx.stderr.write(`${e.id}: ${e.detail}\n`);
+        },
+      });
+      if (!o.dryRun) history.record(result, trigger, ctx.signal.aborted);
+      if (ctx.output === "json") ctx.stdout.write(JSON.stringify({ target: target.info, ...result }, null, 2) + "\n");
+      else printResult(ctx, result, target.source);
+      if (ctx.signal.aborted)
+        throw new PublisherError("Cancelled", "Sync stopped by a signal.", {
+          hint: "Run sync again: uploads in flight resume where they stopped.",
+        });
+      const failure = failureError(result);
+      if (failure) throw failure;
+      return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
+    } finally {
+      history.close();
+      await stream.close();
+    }
+  });
+}

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { isPublisherError } from "../../core/errors.js";
+import { useScratch } from "../../../test/support/scratch.js";
+import { HISTORY_SCHEMA_VERSION, SyncHistory } from "./history.js";
+import type { SyncResult } from "./sync.js";
+
+const result = (n: number, failed = false): SyncResult => ({
+  dryRun: false,
+  startedAt: `2026-12-03T10:00:0${n % 10}.000Z`,
+  finishedAt: `2026-12-03T10:00:0${n % 10}.500Z`,
+  failed,
+  changed: true,
+  products: [
+    {
+      id: "Contoso.Tool",
+      architecture: "x64",
+      scope: "machine",
+      definitionId: "contoso.tool",
+      version: `1.${n}`,
+      action: "new-version",
+      status: "ok",
+      reason: "new version",
+      appId: "app-1",
+      durationMs: 12.4,
+    },
+    {
+      id: "Contoso.Bad",
+      architecture: "x64",
+      scope: "machine",
+      action: "failed",
+      status: failed ? "failed" : "ok",
+      reason: "download failed: hash mismatch",
+      error: {
+        kind: "integrity",
+        code: "HashMismatch",
+        errorCode: "HashMismatch",
+        message: "hash mismatch",
+        step: "download",
+      },
+      durationMs: 3,
+    },
+  ],
+});
+
+describe("sync history (SQLite)", () => {
+  const scratch = useScratch("ip-history-");
+
+  it("records runs and their products, reads them back newest first, and survives reopening", async () => {
+    const file = join(await scratch(), "state", "sync-history.db");
+    const h = SyncHistory.open(file);
+    const first = h.record(result(1), "manual");
+    const second = h.record(result(2, true), "schedule");
+    h.close();
+    const again = SyncHistory.open(file);
+    const runs = again.runs();
+    assert.deepEqual(
+      runs.map((r) => [r.id, r.status, r.trigger, r.changed, r.failed]),
+      [
+        [second, "failed", "schedule", 1, 1],
+        [first, "ok", "manual", 1, 0],
+      ],
+    );
+    const products = again.products(second);
+    assert.equal(products.length, 2);
+    assert.equal(products[0]!.version, "1.2");
+    assert.equal(products[1]!.errorCode, "HashMismatch");
+    assert.equal(products[0]!.durationMs, 12);
+    again.close();
+  });
+
+  it("refuses a history written by a newer schema version, with the fix", async () => {
+    const file = join(await scratch(), "h.db");
+    const db = new Database(file);
+    db.pragma(`user_version = ${HISTORY_SCHEMA_VERSION + 1}`);
+    db.close();
+    assert.throws(
+      () => SyncHistory.open(file),
+      (e: unknown) => isPublisherError(e) && e.code === "HistoryTooNew" && /Update intune-publisher/.test(e.hint ?? ""),
+    );
+  });
+});

@@ -1,0 +1,435 @@
+/**
+ * The sync use case (issue 14, docs/sync.md): keep each subscribed catalog product at its newest (or pinned)
+ * version in the tenant.
+ *
+ *   per product, a few at a time: resolve the version (showProduct: the source's index is read once per run) → the
+ *   app definition, with the subscription's targeting, strategy, overrides and mode → download and verify (the
+ *   cache answers a file it holds without a request) → stage it as an ordinary definition folder →
+ *   then one publish run over every staged product (the existing engine: plan, package, upload, targeting,
+ *   retention, Intune's write limits) → one result per product, failures kept per product.
+ *
+ * A product that fails to resolve, download or verify is reported and left out of the publish run: the tenant keeps
+ * what it had. When the publish run itself refuses (an unknown group, say), each product is published on its own so
+ * one product's problem never stops the others.
+ */
+import { createHash } from "node:crypto";
+import { copyFile, link, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { readBoundedText } from "../../platform/fs.js";
+import type { CatalogSource, ShowResult } from "../../catalog/catalog.js";
+import { showProduct } from "../../catalog/catalog.js";
+import type { Downloader, DownloadResult } from "../../catalog/download/downloader.js";
+import { generatedFileBytes } from "../../catalog/to-definition.js";
+import type { GraphClient } from "../../clients/graph/client.js";
+import { AppDefinitionError } from "../../core/app-definition/errors.js";
+import type { AppDefinitionInput } from "../../core/app-definition/schema.js";
+import { isPublisherError } from "../../core/errors.js";
+import type { ErrorKind } from "../../core/errors.js";
+import type { ErrorCode } from "../../core/error-codes.js";
+import { itemHasChanges } from "../../core/plan/targeting.js";
+import { loadAppDefinition } from "../../definitions/load.js";
+import type { LoadedAppDefinition } from "../../definitions/load.js";
+import { publish } from "../publish.js";
+import type { AppOutcome, PublishEvent, PublishResult, UploadSettings } from "../publish.js";
+import type { LoadedSubscriptions, RawSubscription, Subscription } from "./subscriptions.js";
+
+/** Products resolved and downloaded at once (the downloader caps its own transfers at 4). */
+export const RESOLVE_CONCURRENCY = 8;
+
+export type ProductAction = "nothing" | "create" | "new-version" | "update-metadata" | "skipped" | "failed";
+
+export interface ProductResult {
+  /** the catalog id */
+  id: string;
+  architecture: string;
+  scope: string;
+  /** the app definition id the tenant knows the product by */
+  definitionId?: string;
+  /** the version this run resolved (the pinned one when pinned) */
+  version?: string;
+  /** the newest version the source offers, when a pin holds the product back */
+  newest?: string;
+  action: ProductAction;
+  status: "ok" | "planned" | "skipped" | "failed";
+  reason: string;
+  appId?: string;
+  /** `code`: the service's code when there is one, else ours (as publish prints it); `errorCode`: always ours */
+  error?: { kind: ErrorKind; code: string; errorCode: ErrorCode; message: string; step: string };
+  /** whether the installer came from the cache (no request) */
+  fromCache?: boolean;
+  durationMs: number;
+}
+
+export interface SyncResult {
+  dryRun: boolean;
+  startedAt: string;
+  finishedAt: string;
+  products: ProductResult[];
+  /** true when some product failed */
+  failed: boolean;
+  /** true when the tenant was (or, with dryRun, would be) changed */
+  changed: boolean;
+}
+
+export interface SyncOptions {
+  subscriptions: LoadedSubscriptions;
+  /** The catalog source for a spec (the product's, else the file's, else undefined = the configured default). */
+  openSource(spec: string | undefined): Promise<CatalogSource>;
+  downloader: Downloader;
+  graph: GraphClient;
+  /** Where products are staged as definition folders (kept between runs: a resumed upload finds its package). */
+  workDir: string;
+  dryRun?: boolean;
+  /** Catalog ids (any case) to sync; default all. */
+  only?: readonly string[];
+  /** Apps published at once (the publish engine's pool). */
+  concurrency?: number;
+  signal?: AbortSignal;
+  journalDir?: string;
+  upload?: UploadSettings;
+  onEvent?: (e: PublishEvent) => void;
+  onProduct?: (r: ProductResult) => void;
+  clock?: () => number;
+}
+
+interface Staged {
+  index: number;
+  sub: Subscription;
+  raw: RawSubscription;
+  show: ShowResult;
+  loaded: LoadedAppDefinition;
+  started: number;
+  fromCache: boolean;
+  newest?: string;
+}
+
+export async function sync(o: SyncOptions): Promise<SyncResult> {
+  const clock = o.clock ?? Date.now;
+  const startedAt = new Date(clock()).toISOString();
+  const only = o.only === undefined ? undefined : new Set(o.only.map((x) => x.toLowerCase()));
+  const all = o.subscriptions.value.products.map((p, k) => ({ p, raw: o.subscriptions.raw[k] ?? {} }));
+  const picked = all.filter(({ p }) => only === undefined || only.has(p.id.toLowerCase()));
+  const subs = picked.map((x) => x.p);
+  if (only !== undefined)
+    for (const id of only)
+      if (!subs.some((s) => s.id.toLowerCase() === id))
+        throw new AppDefinitionError([
+          {
+            path: ["products"],
+            message: `--only ${id}: no product with that id is subscribed in this file.`,
+            file: o.subscriptions.file,
+            line: 1,
+            column: 1,
+          },
+        ]);
+  const results: ProductResult[] = new Array<ProductResult>(subs.length);
+  const staged: Staged[] = [];
+  const sources = new Map<string, Promise<CatalogSource>>();
+  const sourceOf = (spec: string | undefined): Promise<CatalogSource> => {
+    const key = spec ?? "";
+    let s = sources.get(key);
+    if (s === undefined) {
+      s = o.openSource(spec);
+      sources.set(key, s);
+      s.catch(() => sources.delete(key));
+    }
+    return s;
+  };
+
+  await pool(subs.length, RESOLVE_CONCURRENCY, async (i) => {
+    const sub = subs[i]!;
+    const started = clock();
+    const base = { id: sub.id, architecture: sub.architecture, scope: sub.scope };
+    let step = "resolve";
+    try {
+      const source = await sourceOf(sub.source ?? o.subscriptions.value.source);
+      let newest: string | undefined;
+      if (source.kind === "winget") newest = (await source.versions(sub.id))[0];
+      const show = await resolveProduct(o.workDir, source, sub, sub.pin ?? newest);
+      if (show.definition === null || show.version === null) {
+        results[i] = {
+          ...base,
+          action: "skipped",
+          status: "skipped",
+          reason:
+            `The version is known only after download (a fixed-URL entry): not supported by sync yet. ${show.pending ?? ""}`.trim(),
+          durationMs: clock() - started,
+        };
+        return;
+      }
+      if (show.content.extract !== undefined) {
+        results[i] = {
+          ...base,
+          version: show.version,
+          action: "skipped",
+          status: "skipped",
+          reason: "A zip with a nested installer is not supported by sync yet.",
+          durationMs: clock() - started,
+        };
+        return;
+      }
+      step = "download";
+      const d = await o.downloader.download({
+        url: show.installer.url,
+        ...(show.installer.sha256 === null ? {} : { sha256: show.installer.sha256 }),
+        product: show.id,
+        version: show.version,
+        ...(o.signal === undefined ? {} : { signal: o.signal }),
+      });
+      step = "stage";
+      const loaded = await stage(o, sub, picked[i]!.raw, show, d);
+      staged.push({
+        index: i,
+        sub,
+        raw: picked[i]!.raw,
+        show,
+        loaded,
+        started,
+        fromCache: d.fromCache,
+        ...(newest === undefined ? {} : { newest }),
+      });
+    } catch (e) {
+      results[i] = { ...base, ...failure(e, step), durationMs: clock() - started };
+    }
+    if (results[i] !== undefined) o.onProduct?.(results[i]);
+  });
+
+  staged.sort((a, b) => a.index - b.index);
+  if (staged.length > 0) {
+    const runs = await publishStaged(o, staged);
+    for (const [s, r, outcome] of runs) {
+      const res = productResult(s, r, outcome, o.dryRun === true, clock);
+      results[s.index] = res;
+      o.onProduct?.(res);
+    }
+  }
+  const products = results.filter((r): r is ProductResult => r !== undefined);
+  return {
+    dryRun: o.dryRun === true,
+    startedAt,
+    finishedAt: new Date(clock()).toISOString(),
+    products,
+    failed: products.some((p) => p.status === "failed"),
+    changed: products.some((p) => ["create", "new-version", "update-metadata"].includes(p.action)),
+  };
+}
+
+/** One publish run over every staged product; if it refuses as a whole, one run per product. */
+async function publishStaged(
+  o: SyncOptions,
+  staged: readonly Staged[],
+): Promise<[Staged, PublishResult | undefined, AppOutcome | Error | undefined][]> {
+  const run = (defs: LoadedAppDefinition[]) =>
+    publish({
+      graph: o.graph,
+      definitions: defs,
+      dryRun: o.dryRun === true,
+      ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+      ...(o.journalDir === undefined ? {} : { journalDir: o.journalDir }),
+      ...(o.upload === undefined ? {} : { upload: o.upload }),
+      ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
+    });
+  try {
+    const r = await run(staged.map((s) => s.loaded));
+    return staged.map((s, k) => [s, r, r.outcomes[k]]);
+  } catch (e) {
+    if (staged.length === 1 || o.signal?.aborted === true) return staged.map((s) => [s, undefined, asError(e)]);
+  }
+  const out: [Staged, PublishResult | undefined, AppOutcome | Error | undefined][] = [];
+  for (const s of staged) {
+    try {
+      const r = await run([s.loaded]);
+      out.push([s, r, r.outcomes[0]]);
+    } catch (e) {
+      out.push([s, undefined, asError(e)]);
+    }
+  }
+  return out;
+}
+
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
+function failure(e: unknown, step: string): Pick<ProductResult, "action" | "status" | "reason" | "error"> {
+  const kind: ErrorKind = isPublisherError(e) ? e.kind : "internal";
+  const errorCode: ErrorCode = isPublisherError(e) ? e.code : "Internal";
+  const code = isPublisherError(e) ? (e.serviceCode ?? e.code) : "Internal";
+  const message = e instanceof Error ? e.message : String(e);
+  return {
+    action: "failed",
+    status: "failed",
+    reason: `${step} failed: ${message.split("\n")[0]}`,
+    error: { kind, code, errorCode, message, step },
+  };
+}
+
+function productResult(
+  s: Staged,
+  r: PublishResult | undefined,
+  outcome: AppOutcome | Error | undefined,
+  dryRun: boolean,
+  clock: () => number,
+): ProductResult {
+  const base = {
+    id: s.sub.id,
+    architecture: s.sub.architecture,
+    scope: s.sub.scope,
+    definitionId: s.loaded.definition.id,
+    version: s.show.version!,
+    fromCache: s.fromCache,
+    ...(s.newest === undefined || s.sub.pin === undefined ? {} : { newest: s.newest }),
+  };
+  const pinned =
+    s.sub.pin === undefined
+      ? ""
+      : s.newest !== undefined && s.newest !== s.show.version
+        ? ` Pinned at ${s.show.version} (newest ${s.newest}).`
+        : "";
+  if (outcome instanceof Error || r === undefined)
+    return { ...base, ...failure(outcome ?? new Error("not published"), "publish"), durationMs: clock() - s.started };
+  const item = r.plan.items.find((i) => i.id === s.loaded.definition.id);
+  const action = (item?.action ?? "nothing") as ProductAction;
+  const reasons = item?.reasons.join("; ") ?? "";
+  const changes = item !== undefined && itemHasChanges(item);
+  if (outcome?.status === "failed")
+    return {
+      ...base,
+      action: "failed",
+      status: "failed",
+      reason: `${action} failed at ${outcome.error?.step ?? "publish"}: ${outcome.error?.message ?? "unknown error"}`,
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      ...(outcome.appId === undefined ? {} : { appId: outcome.appId }),
+      durationMs: clock() - s.started,
+    };
+  const appId = outcome?.appId ?? item?.appId;
+  return {
+    ...base,
+    action: action === "nothing" && changes ? "update-metadata" : action,
+    status: dryRun ? "planned" : "ok",
+    reason: (action === "nothing" && !changes ? `Up to date: ${s.show.version} is published.` : reasons) + pinned,
+    ...(appId === undefined ? {} : { appId }),
+    durationMs: clock() - s.started,
+  };
+}
+
+/**
+ * Writes the product as a definition folder: `<workDir>/<definition id>/app.json` (JSON is YAML), the generated
+ * scripts, and the verified installer in its content folder; then loads it as `publish` would.
+ */
+async function stage(
+  o: SyncOptions,
+  sub: Subscription,
+  raw: RawSubscription,
+  show: ShowResult,
+  d: DownloadResult,
+): Promise<LoadedAppDefinition> {
+  const def = applySubscription(structuredClone(show.definition!), sub, raw, show);
+  const dir = join(o.workDir, def.id);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, show.content.folder), { recursive: true });
+  for (const f of show.files) await writeFile(join(dir, f.path), generatedFileBytes(f));
+  if (sub.mode === "updateOnly" && show.updateOnly.script !== undefined)
+    await writeFile(join(dir, show.updateOnly.script.path), generatedFileBytes(show.updateOnly.script));
+  const target = join(dir, show.content.folder, show.content.fileName);
+  await link(d.path, target).catch(() => copyFile(d.path, target));
+  // Paths the subscription names (targeting file, override scripts) are relative to the subscriptions file.
+  const rebase = (p: string): string => relative(dir, isAbsolute(p) ? p : resolve(o.subscriptions.dir, p));
+  if (def.targeting !== undefined) def.targeting = rebase(def.targeting);
+  for (const r of [...def.detection, ...(def.requirements?.rules ?? [])])
+    if (r.type === "script" && r.script !== undefined && show.files.every((f) => f.path !== r.script))
+      if (!(sub.mode === "updateOnly" && r.script === show.updateOnly.script?.path)) r.script = rebase(r.script);
+  const file = join(dir, "app.json");
+  await writeFile(file, JSON.stringify(def, null, 2) + "\n");
+  return loadAppDefinition(file, { allowPaths: [o.subscriptions.dir] });
+}
+
+/** The catalog's definition with the subscription's targeting, strategy, overrides and mode. */
+export function applySubscription(
+  def: AppDefinitionInput,
+  sub: Subscription,
+  raw: RawSubscription,
+  show: Pick<ShowResult, "updateOnly">,
+): AppDefinitionInput {
+  // Values as written: the definition's own schema reads them again (defaults and transforms included).
+  type Def = AppDefinitionInput;
+  const w = raw as {
+    assignments?: Def["assignments"];
+    overrides?: { detection?: Def["detection"]; requirements?: { rules?: NonNullable<Def["requirements"]>["rules"] } };
+  };
+  if (sub.displayName !== undefined) def.displayName = sub.displayName;
+  def.notes = `${def.notes ?? ""} Kept up to date by intune-publisher sync (${sub.mode}).`.trim();
+  def.updateStrategy = sub.strategy === "supersede" ? "supersede" : "in-place";
+  if (sub.strategy === "supersede")
+    def.supersedence = {
+      ...(sub.supersedence?.type === undefined ? {} : { type: sub.supersedence.type }),
+      ...(sub.supersedence?.assignments === undefined ? {} : { assignments: sub.supersedence.assignments }),
+      ...(sub.keep === undefined ? {} : { keepPreviousVersions: sub.keep }),
+    };
+  if (w.assignments !== undefined) def.assignments = w.assignments;
+  if (sub.targeting !== undefined) def.targeting = sub.targeting;
+  if (sub.scopeTags !== undefined) def.scopeTags = sub.scopeTags;
+  if (sub.categories !== undefined) def.categories = sub.categories;
+  if (sub.enrollmentStatusPages !== undefined) def.enrollmentStatusPages = sub.enrollmentStatusPages;
+  const ov = sub.overrides;
+  if (ov?.install !== undefined) def.install = { ...def.install, command: ov.install.command };
+  if (ov?.uninstall !== undefined) def.uninstall = { command: ov.uninstall.command };
+  if (w.overrides?.detection !== undefined) def.detection = w.overrides.detection;
+  const req = { ...(def.requirements ?? {}) };
+  if (ov?.requirements?.minimumWindowsRelease !== undefined)
+    req.minimumWindowsRelease = ov.requirements.minimumWindowsRelease;
+  if (ov?.requirements?.architectures !== undefined) req.architectures = ov.requirements.architectures;
+  if (w.overrides?.requirements?.rules !== undefined) req.rules = w.overrides.requirements.rules;
+  if (sub.mode === "updateOnly") req.rules = [...(req.rules ?? []), ...show.updateOnly.rules];
+  def.requirements = req;
+  return def;
+}
+
+/**
+ * showProduct, remembered per source, product, version, architecture and scope in `<workDir>/../resolved/`: a
+ * winget version's manifests do not change, so a run with nothing new reads only the source's index. A catalog
+ * entry (its feed says the version) is read every run.
+ */
+async function resolveProduct(
+  workDir: string,
+  source: CatalogSource,
+  sub: Subscription,
+  version: string | undefined,
+): Promise<ShowResult> {
+  const options = {
+    architecture: sub.architecture,
+    scope: sub.scope,
+    ...(sub.pin === undefined ? {} : { version: sub.pin }),
+  };
+  if (source.kind !== "winget" || version === undefined) return showProduct(source, sub.id, options);
+  const key = createHash("sha256")
+    .update(JSON.stringify([RESOLVED_FORMAT, source.label, sub.id.toLowerCase(), version, sub.architecture, sub.scope]))
+    .digest("hex");
+  const file = join(workDir, "..", "resolved", `${key}.json`);
+  try {
+    const cached = JSON.parse(
+      await readBoundedText({ path: file, what: "resolved product", maxBytes: RESOLVED_MAX_BYTES }),
+    ) as ShowResult;
+    if (cached.id.toLowerCase() === sub.id.toLowerCase() && cached.version === version) return cached;
+  } catch {
+    // absent or unreadable: resolve again
+  }
+  const show = await showProduct(source, sub.id, { ...options, version });
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(show));
+  await rename(tmp, file);
+  return show;
+}
+
+/** Bumped when ShowResult changes shape: older remembered results are then not used. */
+const RESOLVED_FORMAT = 1;
+/** A remembered product (definition, generated scripts, explanations) is a few tens of KiB (limits.md). */
+export const RESOLVED_MAX_BYTES = 1024 * 1024;
+
+async function pool(count: number, limit: number, job: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) await job(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
+}
