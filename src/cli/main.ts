@@ -18,8 +18,15 @@ const group = "Global options";
 /** The options every command takes. */
 export const globalOptions = z.object({
   output: option(
-    z.enum(["json", "table"], { error: (i) => `must be json or table, not "${String(i.input)}"` }).default("table"),
-    { short: "o", value: "json|table", group, help: "data format on stdout (default: table)" },
+    z
+      .enum(["json", "table", "csv"], { error: (i) => `must be json, table or csv, not "${String(i.input)}"` })
+      .default("table"),
+    {
+      short: "o",
+      value: "json|table|csv",
+      group,
+      help: "data format on stdout (default: table; csv where a command offers it)",
+    },
   ),
   help: option(z.boolean().default(false), { short: "h", group, help: "help for any command" }),
   verbose: option(z.boolean().default(false), { group, help: "more detail on stderr" }),
