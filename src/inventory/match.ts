@@ -31,10 +31,12 @@ const SUFFIXES =
 
 /** A name as matching sees it: lower case, no trademark signs, versions, architectures or brackets. */
 export function normaliseName(name: string): string {
+  // trademark signs before NFKC, which spells ™ as "TM"
   return name
+    .replace(/[\u2122\u00ae\u00a9]/g, " ")
     .normalize("NFKC")
     .toLowerCase()
-    .replace(/[\u2122\u00ae\u00a9]|\((tm|r|c)\)/g, " ")
+    .replace(/\((tm|r|c)\)/g, " ")
     .replace(/[([][^)\]]*[)\]]/g, " ")
     .replace(/\bv(?=\d)/g, " ")
     .replace(SUFFIXES, " ")
