@@ -16,6 +16,7 @@ const LAYERS = {
   "src/clients": ["src/core", "src/platform", "src/clients"],
   "src/definitions": ["src/core", "src/platform", "src/definitions"],
   "src/catalog": ["src/core", "src/platform", "src/clients", "src/intunewin", "src/definitions", "src/catalog"],
+  "src/inventory": ["src/core", "src/platform", "src/clients", "src/catalog", "src/inventory"],
   "src/publish": [
     "src/core",
     "src/platform",
@@ -23,6 +24,7 @@ const LAYERS = {
     "src/clients",
     "src/definitions",
     "src/catalog",
+    "src/inventory",
     "src/publish",
   ],
   "src/cli": [
@@ -32,6 +34,7 @@ const LAYERS = {
     "src/clients",
     "src/definitions",
     "src/catalog",
+    "src/inventory",
     "src/publish",
     "src/cli",
   ],
@@ -42,6 +45,7 @@ const LAYERS = {
     "src/clients",
     "src/definitions",
     "src/catalog",
+    "src/inventory",
     "src/publish",
     "src/console",
   ],

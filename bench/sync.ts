@@ -1,5 +1,5 @@
 /*
- * Benchmark: sync (issue 14, "Performance").
+ * Benchmark: sync (targets and figures in bench/README.md).
  *
  *   npm run build && node dist/bench/sync.js [--products 200] [--new 20] [--latency-ms 100]
  *

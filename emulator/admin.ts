@@ -7,6 +7,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Directory } from "./directory.js";
 import type { Entra, IssueTokenInput } from "./entra/entra.js";
 import type { FaultInjector } from "./faults.js";
+import { EXPORT_JOB_FAULTS } from "./graph/handlers/reports.js";
+import type { ExportJobFault, ExportJobOptions, ReportHandler } from "./graph/handlers/reports.js";
 import type { Throttle } from "./graph/throttle.js";
 import type { GraphState } from "./graph/repositories.js";
 import type { UploadFault, UploadStateMachine } from "./graph/upload-state.js";
@@ -41,6 +43,12 @@ export interface AdminApi {
   uploadSas(): { read: boolean };
   /** resolves when every commit verification started so far has finished */
   uploadsSettled(): Promise<void>;
+  /** the next export jobs created get these faults, one each (graph/handlers/reports.ts) */
+  addExportJobFault(fault: ExportJobFault): void;
+  /** export job delays and download URL validity from now on */
+  setExportJobs(options: Partial<ExportJobOptions>): void;
+  /** resolves when every report being written has been */
+  exportJobsSettled(): Promise<void>;
   /** the seed in force */
   readonly seed: Seed;
 }
@@ -57,6 +65,7 @@ export interface AdminDependencies {
   uploads: UploadStateMachine;
   storage: EmbeddedStorage | undefined;
   throttle: Throttle | undefined;
+  reports: ReportHandler;
   /** puts the seed's entities into the (empty) store */
   loadSeed(): void;
 }
@@ -95,10 +104,16 @@ export function createAdminApi(d: AdminDependencies): AdminApi {
       d.storage?.setUploadSasRead(read);
     },
     uploadSas: () => ({ read: d.storage?.uploadSasRead ?? d.seed.uploadSas.read }),
+    addExportJobFault: (f) => d.reports.addFault(f),
+    setExportJobs(o) {
+      Object.assign(d.reports.options, o);
+    },
+    exportJobsSettled: () => d.reports.settled(),
     state: () => d.state.dump(),
     reset() {
       d.state.clear();
       d.faults.clear();
+      d.reports.clearFaults();
       d.throttle?.reset();
       d.uploads.reset();
       d.storage?.setUploadSasRead(d.seed.uploadSas.read);
@@ -141,6 +156,14 @@ export async function handleAdminRequest(
       } catch (e) {
         return badRequest(res, (e as Error).message);
       }
+    case "POST export-job-faults": {
+      const body = await jsonBody(req).catch(() => undefined);
+      const fault = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["fault"] : undefined;
+      if (typeof fault !== "string" || !(EXPORT_JOB_FAULTS as readonly string[]).includes(fault))
+        return badRequest(res, `The body must be {"fault": one of ${EXPORT_JOB_FAULTS.join(", ")}}.`);
+      admin.addExportJobFault(fault as ExportJobFault);
+      return sendJson(res, 204, undefined);
+    }
     case "GET upload-sas":
       return sendJson(res, 200, admin.uploadSas());
     case "PUT upload-sas": {

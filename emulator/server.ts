@@ -25,6 +25,8 @@ import type { Handler, HandlerContext } from "./graph/handlers/handler.js";
 import { DEFAULT_MOBILE_APP_OPTIONS, MobileAppHandler } from "./graph/handlers/mobile-apps.js";
 import type { MobileAppOptions } from "./graph/handlers/mobile-apps.js";
 import { RelationshipHandler } from "./graph/handlers/relationships.js";
+import { ReportHandler } from "./graph/handlers/reports.js";
+import type { ExportJobOptions } from "./graph/handlers/reports.js";
 import { GeneratedInventory } from "./graph/inventory.js";
 import { tenantCategories } from "./graph/model/categories.js";
 import { GraphState } from "./graph/repositories.js";
@@ -65,6 +67,8 @@ export interface LocalTenantOptions {
   tokenLifetimeSeconds?: number;
   /** upload-state machine delays in ms (docs/reference/graph-win32-upload.md §4 items 10, 13, 21) */
   uploadDelays?: Partial<UploadDelays>;
+  /** export jobs: state delays and the download URL's validity (graph/handlers/reports.ts) */
+  exportJobs?: Partial<ExportJobOptions>;
   /** blob storage: "memory" (default) or a folder for large uploads; false = no storage (Graph and Entra only) */
   storage?: "memory" | { location: string } | false;
   /** store; default in memory, or `graph-state.json` in `stateDir` when `persist` is set */
@@ -179,6 +183,14 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
   const uploads = new UploadStateMachine({ clock, storage, delays: options.uploadDelays });
   const throttle = options.throttling === false ? undefined : new Throttle(clock);
   const inventory = Array.isArray(seed.detectedApps) ? undefined : new GeneratedInventory(seed.detectedApps);
+  const inventoryOf = (tenantId: string): GeneratedInventory | undefined =>
+    tenantId.toLowerCase() === tenant.id ? inventory : undefined;
+  const reports = new ReportHandler(
+    { state, clock, pageSize: options.pageSize },
+    storage,
+    inventoryOf,
+    options.exportJobs,
+  );
   const graph = new GraphService({
     directory,
     pki,
@@ -189,7 +201,8 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
       uploads,
       mobileApps: { ...DEFAULT_MOBILE_APP_OPTIONS, ...options.mobileApps },
       categories: tenantCategories(seed.mobileAppCategories),
-      inventory: (tenantId) => (tenantId.toLowerCase() === tenant.id ? inventory : undefined),
+      inventory: inventoryOf,
+      reports,
     }).flatMap((h) => h.routes()),
     throttle,
   });
@@ -203,6 +216,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     uploads,
     storage,
     throttle,
+    reports,
     loadSeed,
   });
 
@@ -301,11 +315,13 @@ function graphHandlers(d: {
   mobileApps: MobileAppOptions;
   categories: ReturnType<typeof tenantCategories>;
   inventory: (tenantId: string) => GeneratedInventory | undefined;
+  reports: ReportHandler;
 }): Handler[] {
   return [
     new DirectoryHandler(d.ctx),
     new EnrollmentHandler(d.ctx),
     new DeviceHandler(d.ctx, d.inventory),
+    d.reports,
     new MobileAppHandler(d.ctx, d.uploads, d.mobileApps, d.categories),
     new ContentHandler(d.ctx, d.uploads, d.mobileApps),
     new AssignmentHandler(d.ctx, d.mobileApps.requirePublishedForAssignment),

@@ -128,7 +128,7 @@ describe("cli", () => {
   it("rejects an unknown --output format", async () => {
     const r = await runCli(["inspect", "x.intunewin", "--output", "xml"], {});
     assert.equal(r.code, EXIT_CODES.usage);
-    assert.match(r.stderr, /--output must be json, yaml or table/);
+    assert.match(r.stderr, /--output must be json, yaml, table or csv/);
   });
 
   it("rejects an extra positional argument", async () => {

@@ -15,6 +15,7 @@ import type {
 } from "../../src/core/wire/graph.js";
 import type { Collection, Entity, Store } from "../store.js";
 import { notFound } from "./errors.js";
+import type { ExportJobRecord } from "./handlers/reports.js";
 
 /** Collection names in the store. */
 export const COLLECTIONS = {
@@ -30,6 +31,7 @@ export const COLLECTIONS = {
   assignments: "mobileAppAssignments",
   relationships: "mobileAppRelationships",
   categoryLinks: "mobileAppCategoryLinks",
+  exportJobs: "deviceManagementExportJobs",
 } as const;
 
 /** The content-file collection's name (tests read upload records from the admin API's state dump). */
@@ -288,6 +290,7 @@ function tenantState(store: Store, tenantId: string) {
     enrollmentConfigurations: new EnrollmentConfigurationRepository(c(COLLECTIONS.enrollmentConfigurations)),
     managedDevices: new Repository<ManagedDeviceRecord>(c(COLLECTIONS.managedDevices)),
     detectedApps: new Repository<DetectedAppRecord>(c(COLLECTIONS.detectedApps)),
+    exportJobs: new Repository<ExportJobRecord>(c(COLLECTIONS.exportJobs)),
   } as const;
 }
 

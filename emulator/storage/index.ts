@@ -3,7 +3,15 @@
 // 12–19; docs/reference/azurite.md §1). Four parts: boot (boot.ts), what runs before Azurite sees a request
 // (interception.ts), upload URLs (upload-urls.ts) and the commit's verification (verification.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { BlobServiceClient, StorageSharedKeyCredential, type StoragePipelineOptions } from "@azure/storage-blob";
+import type { Readable } from "node:stream";
+import {
+  BlobSASPermissions,
+  BlobServiceClient,
+  generateBlobSASQueryParameters,
+  SASProtocol,
+  StorageSharedKeyCredential,
+  type StoragePipelineOptions,
+} from "@azure/storage-blob";
 import { ACCOUNT, ACCOUNT_KEY, bootAzurite } from "./boot.js";
 import type { AzuriteOptions } from "./boot.js";
 import { RequestGate } from "./interception.js";
@@ -52,6 +60,13 @@ export interface EmbeddedStorage {
   verifyCommittedContent(uri: string, expected: ExpectedContent): Promise<VerificationResult>;
   /** Retires the URL, deletes the blob (and its uncommitted blocks) and the URL's access policy. */
   deleteBlob(uri: string): Promise<void>;
+  /** Writes `body` to `container`/`blobName` with the account key, streaming (a report's zip). */
+  putBlob(container: string, blobName: string, body: Readable): Promise<void>;
+  /**
+   * A read-only SAS URL of the blob (`sp=r`, an expiry `se`, as a report's download URL); Azure Storage answers 403
+   * AuthenticationFailed once it has expired.
+   */
+  readUrl(container: string, blobName: string, expiresOn: Date): string;
   close(): Promise<void>;
 }
 
@@ -126,6 +141,27 @@ export async function startEmbeddedStorage(opts: EmbeddedStorageOptions): Promis
     async deleteBlob(uri) {
       open();
       await urls.delete(uri);
+    },
+    async putBlob(container, blobName, body) {
+      open();
+      const c = service.getContainerClient(container);
+      await c.createIfNotExists();
+      await c.getBlockBlobClient(blobName).uploadStream(body, 4 * 1024 * 1024, 4);
+    },
+    readUrl(container, blobName, expiresOn) {
+      open();
+      const sas = generateBlobSASQueryParameters(
+        {
+          containerName: container,
+          blobName,
+          permissions: BlobSASPermissions.parse("r"),
+          expiresOn,
+          protocol: SASProtocol.Https,
+        },
+        credential,
+      );
+      const path = blobName.split("/").map(encodeURIComponent).join("/");
+      return `${blobEndpoint}/${container}/${path}?${sas.toString()}`;
     },
     async close() {
       if (closed) return;

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { SecretRegistry } from "../clients/http/redact.js";
 import type { HttpLogger } from "../clients/http/types.js";
 
-export type OutputFormat = "json" | "yaml" | "table";
+export type OutputFormat = "json" | "yaml" | "table" | "csv";
 
 /** What a command may touch: streams, environment, and the abort signal. Wired in main.ts. */
 export interface CommandContext {

@@ -19,9 +19,16 @@ const group = "Global options";
 export const globalOptions = z.object({
   output: option(
     z
-      .enum(["json", "yaml", "table"], { error: (i) => `must be json, yaml or table, not "${String(i.input)}"` })
+      .enum(["json", "yaml", "table", "csv"], {
+        error: (i) => `must be json, yaml, table or csv, not "${String(i.input)}"`,
+      })
       .default("table"),
-    { short: "o", value: "json|yaml|table", group, help: "data format on stdout (default: table)" },
+    {
+      short: "o",
+      value: "json|yaml|table|csv",
+      group,
+      help: "data format on stdout (default: table; yaml and csv where a command offers them)",
+    },
   ),
   help: option(z.boolean().default(false), { short: "h", group, help: "help for any command" }),
   verbose: option(z.boolean().default(false), { group, help: "more detail on stderr" }),

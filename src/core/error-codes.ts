@@ -851,6 +851,59 @@ const LOCAL_TENANT = {
 } satisfies Group;
 
 /** The catalogue by area, in the order docs/cli.md lists them. */
+const INVENTORY = {
+  ExportJobFailed: {
+    kind: "graph",
+    meaning: "Intune's inventory export job failed",
+    troubleshooting: "#exportjobfailed",
+  },
+  ExportJobNoUrl: {
+    kind: "graph",
+    meaning: "a completed export job gave no download URL",
+    troubleshooting: { none: "the service's answer was unusable: run again; the hint says so" },
+  },
+  ExportJobTimeout: {
+    kind: "timeout",
+    meaning: "an inventory export job was still running at its deadline",
+    troubleshooting: "#exportjobtimeout",
+  },
+  InvalidInventoryRules: {
+    kind: "input",
+    meaning: "the inventory rules (mappings and exclusions) break their schema",
+    troubleshooting: "#invalidinventoryrules",
+  },
+  MalformedReport: {
+    kind: "graph",
+    meaning: "a row of an exported inventory report is not valid CSV or lacks columns",
+    troubleshooting: "#malformedreport",
+  },
+  ReportDownloadFailed: {
+    kind: "graph",
+    meaning: "the exported report could not be downloaded",
+    troubleshooting: { none: "the message names the HTTP status; run again" },
+  },
+  ReportTooLarge: {
+    kind: "graph",
+    meaning: "an exported report (zip, entry or row) is over its limit",
+    troubleshooting: { none: "the message names the limit (docs/limits.md); use --via detected-apps" },
+  },
+  ReportUrlExpired: {
+    kind: "graph",
+    meaning: "the export's download URL expired twice",
+    troubleshooting: "#reporturlexpired",
+  },
+  TruncatedReport: {
+    kind: "graph",
+    meaning: "the exported zip is not complete",
+    troubleshooting: "#truncatedreport",
+  },
+  UnexpectedReport: {
+    kind: "graph",
+    meaning: "the exported zip does not hold the one CSV of the report asked for",
+    troubleshooting: { none: "the message names what was found; run again" },
+  },
+} satisfies Group;
+
 const SYNC = {
   HistoryTooNew: {
     kind: "config",
@@ -882,6 +935,7 @@ export const ERROR_GROUPS = [
   ["Catalog", CATALOG],
   ["Downloads", DOWNLOADS],
   ["Local tenant", LOCAL_TENANT],
+  ["Inventory", INVENTORY],
   ["Sync", SYNC],
 ] as const;
 
@@ -898,6 +952,7 @@ export const ERROR_CODES = {
   ...CATALOG,
   ...DOWNLOADS,
   ...LOCAL_TENANT,
+  ...INVENTORY,
   ...SYNC,
 } satisfies Group;
 

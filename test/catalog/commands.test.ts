@@ -139,7 +139,7 @@ describe("catalog commands (search, show, download, import) through the CLI", ()
     assert.equal(u.installer.scope, "user");
     assert.equal(u.definition?.install.runAs, "user");
     const table = await cli(["catalog", "show", "Fabrikam.Sketch"]);
-    assert.match(table.stdout, /Skipped\s+#1 inno x64: /);
+    assert.match(table.stdout, /Skipped\s+Installers\[1\] inno x64: /);
     assert.match(table.stdout, /Install command\s+"Fabrikam\.Sketch-5\.2\.0-x64\.exe" \/SP- \/VERYSILENT/);
   });
 

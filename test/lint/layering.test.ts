@@ -18,7 +18,16 @@ const ALLOWED: Record<string, string[]> = {
   "src/clients": ["src/core", "src/platform"],
   "src/definitions": ["src/core", "src/platform"],
   "src/catalog": ["src/core", "src/platform", "src/clients", "src/intunewin", "src/definitions"],
-  "src/publish": ["src/core", "src/platform", "src/intunewin", "src/clients", "src/definitions", "src/catalog"],
+  "src/inventory": ["src/core", "src/platform", "src/clients", "src/catalog"],
+  "src/publish": [
+    "src/core",
+    "src/platform",
+    "src/intunewin",
+    "src/clients",
+    "src/definitions",
+    "src/catalog",
+    "src/inventory",
+  ],
   "src/cli": [
     "src/core",
     "src/platform",
@@ -26,6 +35,7 @@ const ALLOWED: Record<string, string[]> = {
     "src/clients",
     "src/definitions",
     "src/catalog",
+    "src/inventory",
     "src/publish",
   ],
   "src/console": [
@@ -35,6 +45,7 @@ const ALLOWED: Record<string, string[]> = {
     "src/clients",
     "src/definitions",
     "src/catalog",
+    "src/inventory",
     "src/publish",
   ],
   emulator: ["src/core", "src/platform"],

@@ -44,7 +44,7 @@ function showTable(r: ShowResult): Table {
     rows.push(["Uninstall command", d.uninstall.command]);
     rows.push(["Detection", d.detection.map((x) => x.type).join(", ")]);
   } else rows.push(["Definition", r.pending ?? "-"]);
-  for (const s of r.skipped) rows.push(["Skipped", `#${s.index} ${s.type} ${s.architecture}: ${s.reason}`]);
+  for (const s of r.skipped) rows.push(["Skipped", `Installers[${s.index}] ${s.type} ${s.architecture}: ${s.reason}`]);
   for (const e of r.explanations) rows.push(["Why", e]);
   for (const w of r.warnings) rows.push(["Warning", w]);
   return rows;

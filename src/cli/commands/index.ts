@@ -47,6 +47,10 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "Move an app's assignments and ESP membership back to a retained previous version",
     load: () => import("./rollback.js"),
   },
+  inventory: {
+    summary: "Apps installed on the tenant's devices by product: device counts, catalog match, outdated versions",
+    load: () => import("./inventory.js"),
+  },
   "apps list": {
     summary: "List the tenant's Win32 apps; those published by intune-publisher show their definition id",
     load: () => import("./apps-list.js"),

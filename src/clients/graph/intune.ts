@@ -9,6 +9,8 @@ import type {
   AssignmentFilterWire,
   DetectedAppWire,
   EspProfileWire,
+  ExportJobCreateWire,
+  ExportJobWire,
   GroupWire,
   ManagedDeviceWire,
   MobileAppAssignmentWire,
@@ -22,7 +24,7 @@ import type {
 import { ODATA_TYPE } from "../../core/wire/graph.js";
 import type { GraphClient, GraphRequestOptions } from "./client.js";
 import { ContentEndpoints } from "./content.js";
-import { detectedAppPath, espProfilePath, GRAPH_PATHS, groupPath, mobileAppPath } from "./paths.js";
+import { detectedAppPath, espProfilePath, exportJobPath, GRAPH_PATHS, groupPath, mobileAppPath } from "./paths.js";
 
 /** The `$filter` that lists only Win32 apps among `mobileApps`. */
 export const WIN32_FILTER = "isof('microsoft.graph.win32LobApp')";
@@ -191,11 +193,30 @@ export class IntuneApi {
   // ---- inventory (DeviceManagementManagedDevices.Read.All) ----
 
   /** The apps Intune detected on managed devices, page by page (a tenant may have millions of rows). */
-  detectedApps(signal?: AbortSignal): AsyncGenerator<DetectedAppWire> {
-    return this.graph.list<DetectedAppWire>(GRAPH_PATHS.detectedApps, opts(signal));
+  detectedApps(signal?: AbortSignal, pageSize?: number): AsyncGenerator<DetectedAppWire> {
+    const query = pageSize === undefined ? {} : { query: { $top: pageSize } };
+    return this.graph.list<DetectedAppWire>(GRAPH_PATHS.detectedApps, opts(signal, query));
   }
 
   /** The managed devices that have one detected app. */
+  /** How many managed devices the tenant has (`$count` of one row). */
+  async managedDeviceCount(signal?: AbortSignal): Promise<number | undefined> {
+    const r = await this.graph.get<{ "@odata.count"?: number }>(
+      GRAPH_PATHS.managedDevices,
+      opts(signal, { query: { $top: 1, $count: "true", $select: "id" } }),
+    );
+    return r["@odata.count"];
+  }
+
+  /** Starts a report export (reports export API). */
+  createExportJob(body: ExportJobCreateWire, signal?: AbortSignal): Promise<ExportJobWire> {
+    return this.graph.post<ExportJobWire>(GRAPH_PATHS.exportJobs, body, opts(signal));
+  }
+
+  getExportJob(id: string, signal?: AbortSignal): Promise<ExportJobWire> {
+    return this.graph.get<ExportJobWire>(exportJobPath(id), opts(signal));
+  }
+
   devicesWithDetectedApp(detectedAppId: string, signal?: AbortSignal): AsyncGenerator<ManagedDeviceWire> {
     return this.graph.list<ManagedDeviceWire>(`${detectedAppPath(detectedAppId)}/managedDevices`, opts(signal));
   }

@@ -10,6 +10,7 @@ export const GRAPH_PATHS = {
   roleScopeTags: "/deviceManagement/roleScopeTags",
   detectedApps: "/deviceManagement/detectedApps",
   managedDevices: "/deviceManagement/managedDevices",
+  exportJobs: "/deviceManagement/reports/exportJobs",
   groups: "/groups",
 } as const;
 
@@ -19,3 +20,6 @@ export const mobileAppPath = (appId: string): string => under(GRAPH_PATHS.mobile
 export const espProfilePath = (profileId: string): string => under(GRAPH_PATHS.enrollmentConfigurations, profileId);
 export const groupPath = (groupId: string): string => under(GRAPH_PATHS.groups, groupId);
 export const detectedAppPath = (id: string): string => under(GRAPH_PATHS.detectedApps, id);
+/** `exportJobs('{id}')`, the key form of Microsoft's documentation (docs/reference/intune-reports.md) */
+export const exportJobPath = (id: string): string =>
+  `${GRAPH_PATHS.exportJobs}('${encodeURIComponent(id).replaceAll("'", "''")}')`;

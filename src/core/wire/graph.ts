@@ -425,6 +425,30 @@ export interface DetectedAppWire {
   platform: DetectedAppPlatformType;
 }
 
+/** `deviceManagementReportStatus` */
+export type ExportJobStatus = "unknown" | "notStarted" | "inProgress" | "completed" | "failed";
+
+/** `deviceManagementExportJob` (reports export API). */
+export interface ExportJobWire {
+  id: string;
+  reportName: string;
+  status: ExportJobStatus;
+  /** the download URL (a SAS, secret), once completed */
+  url?: string | null;
+  format?: "csv" | "json";
+  select?: string[] | null;
+  expirationDateTime?: string;
+  requestDateTime?: string;
+}
+
+/** The body that creates an export job. */
+export interface ExportJobCreateWire {
+  reportName: string;
+  format: "csv";
+  select: string[];
+  localizationType: "localizedValuesAsAdditionalColumn" | "replaceLocalizableValues";
+}
+
 /** `managedDevice`: the fields we read. */
 export interface ManagedDeviceWire {
   id: string;

@@ -1,5 +1,5 @@
 /**
- * The sync use case (issue 14, docs/sync.md): keep each subscribed catalog product at its newest (or pinned)
+ * The sync use case (docs/sync.md): keep each subscribed catalog product at its newest (or pinned)
  * version in the tenant.
  *
  *   per product, a few at a time: resolve the version (showProduct: the source's index is read once per run) → the

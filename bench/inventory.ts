@@ -1,0 +1,52 @@
+/*
+ * Inventory benchmark: per-device rows of a local tenant's generated inventory (devices × 20 apps) read
+ * through the reports export (AppInvRawData: job, zip download, streamed CSV, aggregation) and through
+ * detectedApps, then matched against 10,000 catalog products. Each measurement runs in a fresh client process
+ * (its peak RSS is its own); the tenant runs in another. Sizes: 10,000 and 100,000 devices (200,000 and 2,000,000
+ * rows). Goals: ≤ 30 s and ≤ 300 MB peak RSS at 2,000,000 rows. Results: bench/README.md.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/inventory.js
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { loadavg } from "node:os";
+import { createInterface } from "node:readline";
+import type { InventoryTenantInfo } from "./inventory-tenant.js";
+
+const here = import.meta.dirname;
+
+async function withTenant<T>(devices: number, fn: (info: InventoryTenantInfo) => Promise<T>): Promise<T> {
+  const child = spawn(process.execPath, [`${here}/inventory-tenant.js`, "--devices", String(devices)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const [line] = (await once(lines, "line")) as [string];
+  try {
+    return await fn(JSON.parse(line) as InventoryTenantInfo);
+  } finally {
+    child.stdin.end();
+    await once(child, "exit");
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `load average before: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  for (const devices of [10_000, 100_000]) {
+    await withTenant(devices, async (info) => {
+      for (const via of ["export", "detected-apps"]) {
+        const r = spawnSync(process.execPath, [`${here}/inventory-client.js`, via, JSON.stringify(info)], {
+          encoding: "utf8",
+          maxBuffer: 1 << 20,
+        });
+        if (r.status !== 0) throw new Error(`client ${via} failed: ${r.stderr}`);
+        console.log(`${devices * 20} rows (${devices} devices): ${r.stdout.trim()}  load ${loadavg()[0]?.toFixed(2)}`);
+      }
+    });
+  }
+}
+
+void main();

@@ -1,0 +1,192 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { openCatalogSource } from "../../catalog/catalog.js";
+import { catalogHttp } from "../../catalog/http.js";
+import { IntuneApi } from "../../clients/graph/intune.js";
+import { createHttpPipeline } from "../../clients/http/pipeline.js";
+import { createStreamTransport } from "../../clients/http/stream-transport.js";
+import { createFetchTransport } from "../../clients/http/transport.js";
+import { userCacheDir } from "../../core/config/dirs.js";
+import { inventoryRulesSchema } from "../../core/config/inventory-rules.js";
+import type { InventoryRules } from "../../core/config/inventory-rules.js";
+import { PublisherError, isPublisherError } from "../../core/errors.js";
+import { catalogProducts } from "../../inventory/catalog-products.js";
+import { CatalogMatcher } from "../../inventory/match.js";
+import type { Inventory } from "../../inventory/model.js";
+import { inventoryCacheFile, readCachedInventory, readInventory, writeCachedInventory } from "../../inventory/read.js";
+import { buildReport } from "../../inventory/report.js";
+import type { ProductRow } from "../../inventory/report.js";
+import { readBoundedText } from "../../platform/fs.js";
+import { listApps } from "../../publish/apps.js";
+import { defineCommand } from "../command.js";
+import { option } from "../options.js";
+import { printData } from "../output.js";
+import { withGraph } from "../session.js";
+import { tenantOptions } from "../tenant-options.js";
+
+/** The rules file (docs/limits.md). */
+const MAX_RULES_BYTES = 1024 * 1024;
+
+async function loadRules(path: string, cwd: string): Promise<InventoryRules> {
+  const file = resolve(cwd, path);
+  const text = await readBoundedText({ path: file, what: "inventory rules file", maxBytes: MAX_RULES_BYTES });
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new PublisherError("InvalidInventoryRules", `${path} is not YAML: ${(e as Error).message}`, {
+      hint: 'Fix the YAML (docs/inventory.md "Mappings and exclusions").',
+    });
+  }
+  const section =
+    typeof doc === "object" && doc !== null && "inventory" in doc ? (doc as { inventory: unknown }).inventory : doc;
+  const r = inventoryRulesSchema.safeParse(section ?? {});
+  if (!r.success)
+    throw new PublisherError(
+      "InvalidInventoryRules",
+      `${path}: ${r.error.issues.map((i) => `inventory.${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      {
+        hint: "Each mapping needs name and catalogId; each exclusion a name pattern or a catalogId (docs/inventory.md).",
+      },
+    );
+  return r.data;
+}
+
+function columns(r: ProductRow): string[] {
+  return [
+    r.name,
+    r.publisher,
+    String(r.devices),
+    r.catalogId ?? "-",
+    r.confidence === null ? "-" : r.confidence.toFixed(2),
+    r.reason ?? "-",
+    r.newestVersion ?? "-",
+    r.versions.map((v) => `${v.version || "(none)"} (${v.devices})`).join("; "),
+    r.newestVersion === null ? "-" : String(r.outdatedDevices),
+    r.published ? "yes" : "no",
+  ];
+}
+
+const HEADER = [
+  "Product",
+  "Publisher",
+  "Devices",
+  "Catalog id",
+  "Confidence",
+  "Reason",
+  "Newest",
+  "Versions (devices)",
+  "Outdated devices",
+  "Published",
+];
+
+export default defineCommand({
+  description: [
+    "The apps installed on the tenant's managed devices, grouped into products: device count, the catalog product",
+    "each matches (with a confidence and the reason), the versions in the field, the devices on a version older",
+    "than the catalog's newest, and whether the tenant publishes it. Read through detectedApps or Intune's reports",
+    "export (chosen by the number of devices; docs/inventory.md) and cached: a repeated run within --max-age reads",
+    "no inventory. --output json|csv for scripts. Needs DeviceManagementManagedDevices.Read.All.",
+  ].join("\n"),
+  options: z.object({
+    ...tenantOptions.shape,
+    minDevices: option(z.coerce.number().int().min(0).optional(), {
+      value: "N",
+      help: "only products on at least N devices",
+    }),
+    outdated: option(z.boolean().default(false), {
+      help: "only products with devices on a version older than the catalog's newest",
+    }),
+    unmatched: option(z.boolean().default(false), { help: "only products that match no catalog product" }),
+    catalog: option(z.string().min(1).optional(), {
+      value: "SOURCE",
+      help: "catalog source to match against: a configured name, a folder or an https:// URL (default: the default source)",
+    }),
+    rules: option(z.string().min(1).optional(), {
+      value: "FILE",
+      help: "YAML file with an `inventory:` section: mappings (name pattern → catalog id) and exclusions",
+    }),
+    via: option(z.enum(["auto", "detected-apps", "export"]).default("auto"), {
+      value: "auto|detected-apps|export",
+      help: "how to read the inventory (default: auto, by the tenant's device count)",
+    }),
+    refresh: option(z.boolean().default(false), { help: "read the inventory again even if the cached one is recent" }),
+    maxAge: option(z.coerce.number().int().min(0).max(525_600).default(60), {
+      value: "MINUTES",
+      help: "use the cached inventory when it is at most this old (default 60)",
+    }),
+  }),
+  async run(ctx, o) {
+    const rules = o.rules === undefined ? undefined : await loadRules(o.rules, ctx.cwd);
+    const fetch = createFetchTransport();
+    let products;
+    try {
+      const source = await openCatalogSource(o.catalog, {
+        http: catalogHttp(createHttpPipeline({ transport: fetch.send })),
+        cwd: ctx.cwd,
+      });
+      products = await catalogProducts(source);
+    } finally {
+      await fetch.close();
+    }
+    const matcher = new CatalogMatcher(products, rules);
+    const cacheRoot = userCacheDir(ctx.env, process.platform, homedir());
+    const { inventory, cached, published, target } = await withGraph(ctx, o, async (s, t) => {
+      const api = new IntuneApi(s.graph);
+      const file = inventoryCacheFile(cacheRoot, t.info.tenantId);
+      let inv: Inventory | undefined;
+      let fromCache = false;
+      if (!o.refresh) {
+        const c = await readCachedInventory(file, t.info.tenantId);
+        if (c && Date.now() - Date.parse(c.readAt) <= o.maxAge * 60_000) {
+          inv = c;
+          fromCache = true;
+        }
+      }
+      if (!inv) {
+        const stream = createStreamTransport(t.caPem === undefined ? {} : { trustedCaPem: t.caPem });
+        try {
+          inv = await readInventory({
+            api,
+            transport: stream,
+            via: o.via,
+            workDir: join(cacheRoot, "inventory"),
+            signal: ctx.signal,
+          });
+        } finally {
+          await stream.close();
+        }
+        await writeCachedInventory(file, t.info.tenantId, inv);
+      }
+      const ids = new Set<string>();
+      try {
+        for (const a of await listApps(s.graph, ctx.signal)) if (a.definitionId) ids.add(a.definitionId.toLowerCase());
+      } catch (e) {
+        if (!(isPublisherError(e) && e.kind === "permission")) throw e;
+        ctx.stderr.write("warning: cannot list the tenant's apps (permission): the Published column says no.\n");
+      }
+      return { inventory: inv, cached: fromCache, published: ids, target: t.info };
+    });
+    ctx.stderr.write(
+      `inventory: ${inventory.apps.length} app versions via ${inventory.source}, read ${inventory.readAt}${cached ? " (cached)" : ""}\n`,
+    );
+    const rows = buildReport(inventory.apps, matcher, {
+      ...(o.minDevices === undefined ? {} : { minDevices: o.minDevices }),
+      outdated: o.outdated,
+      unmatched: o.unmatched,
+      published,
+    });
+    printData(
+      ctx,
+      {
+        target,
+        inventory: { readAt: inventory.readAt, source: inventory.source, devices: inventory.devices ?? null, cached },
+        products: rows,
+      },
+      () => [HEADER, ...rows.map(columns)],
+    );
+    return 0;
+  },
+});

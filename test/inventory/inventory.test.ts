@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { defaultSeed } from "../../emulator/seed.js";
+import { startLocalTenant } from "../../emulator/server.js";
+import { GraphClient } from "../../src/clients/graph/client.js";
+import { IntuneApi } from "../../src/clients/graph/intune.js";
+import { createHttpPipeline } from "../../src/clients/http/pipeline.js";
+import { createStreamTransport } from "../../src/clients/http/stream-transport.js";
+import { createFetchTransport } from "../../src/clients/http/transport.js";
+import { isPublisherError } from "../../src/core/errors.js";
+import { parseCsv } from "../../src/inventory/csv.js";
+import { readInventoryByExport, REPORT_COLUMNS } from "../../src/inventory/export.js";
+import { CatalogMatcher, normaliseName, normalisePublisher } from "../../src/inventory/match.js";
+import { readInventoryByDetectedApps } from "../../src/inventory/read.js";
+import { buildReport } from "../../src/inventory/report.js";
+import { useScratch } from "../support/scratch.js";
+
+const scratch = useScratch("ip-inventory-");
+
+async function records(chunks: string[]): Promise<string[][]> {
+  const out: string[][] = [];
+  for await (const r of parseCsv(
+    (async function* () {
+      yield* chunks;
+    })(),
+    "test.csv",
+  ))
+    out.push(r);
+  return out;
+}
+
+describe("CSV parser (RFC 4180, streaming)", () => {
+  it("quoted commas, doubled quotes and line breaks, CRLF or LF, split anywhere across chunks", async () => {
+    const text = 'a,"b,1","say ""hi"""\r\n"multi\r\nline",,x\n"",y,"z"\r\n';
+    const whole = await records([text]);
+    assert.deepEqual(whole, [
+      ["a", "b,1", 'say "hi"'],
+      ["multi\r\nline", "", "x"],
+      ["", "y", "z"],
+    ]);
+    for (let i = 1; i < text.length; i++)
+      assert.deepEqual(await records([text.slice(0, i), text.slice(i)]), whole, `split at ${i}`);
+    for (let i = 1; i < text.length - 1; i++)
+      assert.deepEqual(await records([...text.slice(0, i)].concat(text.slice(i))), whole, `chars to ${i}`);
+  });
+
+  for (const [text, why] of [
+    ['a,"b\r\n', /line 1 .*not closed/],
+    ['a,b\r\nc,"d"e\r\n', /line 2 .*text after a closing quote/],
+    ['a,b"c\r\n', /line 1 .*quote inside an unquoted field/],
+  ] as const) {
+    it(`refuses ${JSON.stringify(text)} naming the line`, async () => {
+      await assert.rejects(
+        records([text]),
+        (e: unknown) => isPublisherError(e) && e.code === "MalformedReport" && why.test(e.message),
+      );
+    });
+  }
+});
+
+describe("matching", () => {
+  it("normalises versions, architectures, trademark signs, brackets and company forms", () => {
+    assert.equal(normaliseName("Notepad++ (64-bit x64)"), "notepad++");
+    assert.equal(normaliseName("WinSCP 6.5.7"), "winscp");
+    assert.equal(normaliseName("Contoso® Editor™ v2.1 x64"), "contoso editor");
+    assert.equal(normalisePublisher("Fabrikam, Inc."), "fabrikam");
+    assert.equal(normalisePublisher("Microsoft Corporation"), "microsoft");
+  });
+
+  it("ranks AppsAndFeaturesEntries over the product name, then the package id and tags; each says why", () => {
+    const m = new CatalogMatcher([
+      {
+        id: "Contoso.Editor",
+        name: "Editor",
+        publisher: "Contoso",
+        version: "3.0",
+        tags: [],
+        arp: [{ displayName: "Contoso Editor (x64)", publisher: "Contoso Ltd" }],
+      },
+      { id: "Fabrikam.Viewer", name: "Fabrikam Viewer", publisher: "Fabrikam", version: "1.0", tags: ["pdf-viewer"] },
+      { id: "Tailspin.Agent", name: "Agent", publisher: "Tailspin", version: "1.0", tags: [] },
+    ]);
+    assert.deepEqual(m.match("Contoso Editor 2.0", "Contoso, Ltd."), {
+      catalogId: "Contoso.Editor",
+      confidence: 0.95,
+      reason: "AppsAndFeaturesEntries DisplayName and publisher",
+    });
+    assert.equal(m.match("Fabrikam Viewer", "Fabrikam Inc")?.reason, "product name and publisher");
+    assert.equal(m.match("Fabrikam Viewer", "Someone")?.reason, "product name (publisher differs)");
+    assert.equal(m.match("Agent", "Tailspin")?.catalogId, "Tailspin.Agent");
+    assert.equal(m.match("Tailspin Agent", "")?.reason, "package id");
+    assert.equal(m.match("PDF Viewer", "")?.reason, "tag");
+    assert.equal(m.match("Unknown Thing", "Nobody"), undefined);
+  });
+
+  it("outdated devices use winget's ordering (1.10 is newer than 1.9)", () => {
+    const m = new CatalogMatcher([{ id: "A.B", name: "Thing", publisher: "A", version: "1.10", tags: [] }]);
+    const [row] = buildReport(
+      [
+        { name: "Thing", publisher: "A", version: "1.9", devices: 4 },
+        { name: "Thing", publisher: "A", version: "1.10", devices: 2 },
+      ],
+      m,
+    );
+    assert.deepEqual(
+      row?.versions.map((v) => v.version),
+      ["1.10", "1.9"],
+    );
+    assert.equal(row?.outdatedDevices, 4);
+  });
+});
+
+describe("export path against the local tenant", () => {
+  it("generated inventory: the export and detectedApps give the same apps; a stuck job times out; 403 without the permission", async () => {
+    const seed = { ...defaultSeed(), detectedApps: { devices: 300, appsPerDevice: 6, seed: 2 } };
+    const lt = await startLocalTenant({ seed, throttling: false, exportJobs: { startDelayMs: 20, runDelayMs: 20 } });
+    const fetch = createFetchTransport({ trustedCaPem: lt.caCertPem });
+    const stream = createStreamTransport({ trustedCaPem: lt.caCertPem });
+    const apiWith = (roles?: string[]) =>
+      new IntuneApi(
+        new GraphClient({
+          pipeline: createHttpPipeline({
+            transport: fetch.send,
+            tokenProvider: {
+              getToken: async () => ({
+                token: lt.admin.issueToken(roles ? { roles } : {}),
+                expiresOn: Date.now() + 3_600_000,
+              }),
+            },
+          }),
+          baseUrl: lt.graphBaseUrl,
+        }),
+      );
+    const api = apiWith();
+    const workDir = await scratch();
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+      await new Promise((r) => setTimeout(r, 5));
+    };
+    try {
+      const exported = await readInventoryByExport({
+        api,
+        transport: stream,
+        workDir,
+        poll: { initialIntervalMs: 10, sleep },
+      });
+      assert.equal(exported.rows, 300 * 6);
+      const detected = await readInventoryByDetectedApps(api);
+      const key = (a: { name: string; version: string; devices: number }) => `${a.name}|${a.version}|${a.devices}`;
+      assert.deepEqual(exported.apps.map(key).sort(), detected.map(key).sort());
+
+      lt.admin.addExportJobFault("stuck");
+      waits.length = 0;
+      await assert.rejects(
+        readInventoryByExport({
+          api,
+          transport: stream,
+          workDir,
+          poll: { initialIntervalMs: 100, maxIntervalMs: 400, deadlineMs: 1500, sleep },
+        }),
+        (e: unknown) => isPublisherError(e) && e.kind === "timeout" && /still inProgress/.test(e.message),
+      );
+      assert.deepEqual(waits, [100, 200, 400, 400, 400], "backoff doubles up to the maximum, until the deadline");
+
+      await assert.rejects(
+        apiWith(["DeviceManagementApps.Read.All"]).createExportJob({
+          reportName: "AppInvRawData",
+          format: "csv",
+          select: [...REPORT_COLUMNS],
+          localizationType: "localizedValuesAsAdditionalColumn",
+        }),
+        (e: unknown) => isPublisherError(e) && e.kind === "permission",
+      );
+    } finally {
+      await stream.close();
+      await fetch.close();
+      await lt.admin.exportJobsSettled();
+      await lt.close();
+    }
+  });
+});
