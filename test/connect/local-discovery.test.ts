@@ -7,7 +7,7 @@ import { PUBLISHER_PERMISSIONS } from "../../emulator/seed.js";
 import type { ConnectionReport } from "../../src/publish/connect/test-connection.js";
 import { assertNoSecrets } from "../support/secrets.js";
 import { emulatorFacts, runCli, spawnCli, stopChild, homeEnv } from "../support/cli.js";
-import { startLocalTestTenant } from "../support/tenant.js";
+import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
 
 const TENANT = "0c0ffee0-3333-4444-8555-666677778888";
 const APP = "a3000000-0000-4000-8000-000000000001";
@@ -85,18 +85,7 @@ describe("a local tenant record naming a vendor host elsewhere", () => {
     await mkdir(stateDir, { recursive: true });
     const lt = await startLocalTestTenant({ storage: false, vendor: false, stateDir });
     try {
-      await writeFile(
-        join(stateDir, "credentials.json"),
-        JSON.stringify({
-          tenantId: lt.tenantId,
-          clientId: lt.clientId,
-          clientSecret: lt.clientSecret,
-          authorityHost: lt.authorityHost,
-          graphBaseUrl: lt.graphBaseUrl,
-          vendorUrl: "https://downloads.example.com",
-        }),
-        { mode: 0o600 },
-      );
+      await recordLocalTenant(stateDir, lt, { vendorUrl: "https://downloads.example.com" });
       const env = homeEnv(home);
       const r = await runCli(["catalog", "search", "x"], env);
       assert.equal(r.code, 8, r.stderr);

@@ -10,6 +10,7 @@ import type { LocalTenant } from "../../emulator/server.js";
 import { runCli } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
+import { recordLocalTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-inventory-cli-");
 const A = "d0000000-0000-4000-8000-00000000000a";
@@ -74,19 +75,7 @@ describe("inventory command", () => {
     });
     const stateDir = join(home, "emulator");
     await mkdir(stateDir, { recursive: true });
-    await writeFile(join(stateDir, "ca.pem"), lt.caCertPem);
-    await writeFile(
-      join(stateDir, "credentials.json"),
-      JSON.stringify({
-        tenantId: lt.tenantId,
-        clientId: lt.clientId,
-        clientSecret: lt.clientSecret,
-        authorityHost: lt.authorityHost,
-        graphBaseUrl: lt.graphBaseUrl,
-        tokenAudience: lt.tokenAudience,
-      }),
-      { mode: 0o600 },
-    );
+    await recordLocalTenant(stateDir, lt);
   });
   after(() => lt.close());
 

@@ -18,6 +18,7 @@ import { runCli } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
 import { product } from "./support.js";
+import { recordLocalTenant } from "../support/tenant.js";
 
 const scratch = useScratch("ip-sync-cli-");
 
@@ -45,19 +46,7 @@ describe("sync command", () => {
       seed: { products: [product("Contoso.Tool", "1.0.0")] },
       ca: await loadOrCreatePki(stateDir),
     });
-    await writeFile(join(stateDir, "ca.pem"), lt.caCertPem);
-    await writeFile(
-      join(stateDir, "credentials.json"),
-      JSON.stringify({
-        tenantId: lt.tenantId,
-        clientId: lt.clientId,
-        clientSecret: lt.clientSecret,
-        authorityHost: lt.authorityHost,
-        graphBaseUrl: lt.graphBaseUrl,
-        tokenAudience: lt.tokenAudience,
-      }),
-      { mode: 0o600 },
-    );
+    await recordLocalTenant(stateDir, lt);
     subs = join(home, "subscriptions.yaml");
     await writeFile(subs, `source: ${host.origin}\nproducts:\n  - id: Contoso.Tool\n`);
   });
