@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { IntuneApi } from "../../src/clients/graph/intune.js";
+import { AZURE_VARIABLES } from "../../src/core/config/profile.js";
 import type { SettingsFlags } from "../../src/core/config/profile.js";
 import { openGraphSession, resolveTarget } from "../../src/publish/target.js";
 import type { LocalTenantLauncher } from "../../src/publish/connect/local-tenant.js";
@@ -21,18 +22,7 @@ export const LIVE_SWITCH = "INTUNE_PUBLISHER_LIVE";
 export const LIVE_APP_PREFIX = "ipub-live-";
 
 /** The variables a live run passes to the CLI (the tenant's; nothing else of this process's environment). */
-const PASSED = [
-  "AZURE_TENANT_ID",
-  "AZURE_CLIENT_ID",
-  "AZURE_CLIENT_SECRET",
-  "AZURE_CLIENT_CERTIFICATE_PATH",
-  "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-  "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
-  "AZURE_FEDERATED_TOKEN_FILE",
-  "AZURE_AUTHORITY_HOST",
-  "HTTPS_PROXY",
-  "NO_PROXY",
-];
+const PASSED = [...AZURE_VARIABLES, "HTTPS_PROXY", "NO_PROXY"];
 /** For a tenant outside Microsoft's clouds (such as a running `emulator start`): the flags they become. */
 const FLAG_VARIABLES = {
   INTUNE_PUBLISHER_LIVE_GRAPH_BASE_URL: "--graph-base-url",

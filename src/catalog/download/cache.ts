@@ -5,11 +5,12 @@
  * or unverified file is never found there; a cached file is hashed again before it is used.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { chmod, mkdir, open, rename, rm, stat, unlink } from "node:fs/promises";
 import { join, posix, win32 } from "node:path";
 import { isPublisherError } from "../../core/errors.js";
 import { userCacheDir } from "../../core/config/dirs.js";
 import { openRegularFile, readBoundedText } from "../../platform/fs.js";
+import { processAlive } from "../../platform/process.js";
 
 /** `$XDG_CACHE_HOME/intune-publisher/downloads` and the like (src/core/config/dirs.ts). */
 export function defaultDownloadCacheDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home: string): string {
@@ -111,20 +112,11 @@ async function takeLock(path: string): Promise<boolean> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
-    const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) return false;
+    const pid = Number((await readBoundedText({ path, what: "download lock", maxBytes: 64 }).catch(() => "")).trim());
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) return false;
     await rm(path, { force: true });
   }
   return false;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export class PartialFiles {

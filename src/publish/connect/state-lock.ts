@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { PublisherError, isPublisherError } from "../../core/errors.js";
 import { readBoundedText } from "../../platform/fs.js";
+import { processAlive } from "../../platform/process.js";
 
 export const LOCK_FILE = "emulator.lock";
 /** A lock file is a few hundred bytes of JSON. */
@@ -55,13 +56,7 @@ export async function readLock(stateDir: string): Promise<LockRecord | "unreadab
 
 /** true: its process runs; false: it is gone; undefined: another host's lock, which this one cannot check. */
 export function lockHolderAlive(r: LockRecord): boolean | undefined {
-  if (r.hostname !== hostname()) return undefined;
-  try {
-    process.kill(r.pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return r.hostname === hostname() ? processAlive(r.pid) : undefined;
 }
 
 export interface StateLock {

@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { isPublisherError } from "../../core/errors.js";
 import { readBoundedText } from "../../platform/fs.js";
+import { processAlive } from "../../platform/process.js";
 
 export const SYNC_LOCK_FILE = "sync.lock";
 /** A lock file is a JSON line of under a hundred bytes (limits.md). */
@@ -21,15 +22,6 @@ export interface SyncLockHolder {
 
 export type SyncLockResult =
   { acquired: true; release(): Promise<void> } | { acquired: false; holder: SyncLockHolder | undefined };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 async function readHolder(path: string): Promise<SyncLockHolder | undefined> {
   try {
@@ -64,7 +56,7 @@ export async function acquireSyncLock(stateDir: string, now: () => Date = () => 
     }
     const holder = await readHolder(path);
     // Taken over only when certainly stale: this host, and its process is gone (or the file is not a lock).
-    if (holder === undefined || (holder.hostname === hostname() && !alive(holder.pid))) {
+    if (holder === undefined || (holder.hostname === hostname() && !processAlive(holder.pid))) {
       await rm(path, { force: true });
       continue;
     }
