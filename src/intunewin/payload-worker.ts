@@ -37,7 +37,7 @@ let position = data.position;
 let failed = false;
 
 function write(b: Uint8Array): void {
-  for (let done = 0; done < b.length; ) {
+  for (let done = 0; done < b.length;) {
     done += writeSync(data.fd, b, done, b.length - done, position + done);
   }
   position += b.length;

@@ -47,7 +47,8 @@ export class PayloadWriter {
   private ciphertextSize = 0;
   private failure: Error | undefined;
   private waiting: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  private done: { resolve: (r: Extract<PayloadWorkerReply, { type: "done" }>) => void; reject: (e: Error) => void } | undefined;
+  private done:
+    { resolve: (r: Extract<PayloadWorkerReply, { type: "done" }>) => void; reject: (e: Error) => void } | undefined;
 
   constructor(
     private readonly fh: FileHandle,
@@ -102,7 +103,7 @@ export class PayloadWriter {
   }
 
   async write(plain: Buffer): Promise<void> {
-    for (let at = 0; at < plain.length; ) {
+    for (let at = 0; at < plain.length;) {
       this.stage ??= await this.takeStage();
       const n = plain.copy(this.stage.plain, this.staged, at);
       this.staged += n;
