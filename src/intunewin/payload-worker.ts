@@ -53,7 +53,7 @@ port.on("message", (m: PayloadWorkerRequest) => {
       crc = crc32(cipher, crc);
       write(cipher);
       const reply: PayloadWorkerReply = { type: "free", plain: m.plain, cipher: m.cipher };
-      port.postMessage(reply, [m.plain.buffer, m.cipher.buffer]);
+      port.postMessage(reply, [m.plain.buffer as ArrayBuffer, m.cipher.buffer as ArrayBuffer]);
       return;
     }
     const reply: PayloadWorkerReply = { type: "done", mac: hmac.digest(), digest: digest.digest(), crc };

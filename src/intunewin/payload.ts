@@ -129,7 +129,7 @@ export class PayloadWriter {
       cipher: stage.cipher,
       cipherLength: cipherText.length,
     };
-    this.worker.postMessage(message, [stage.plain.buffer, stage.cipher.buffer]);
+    this.worker.postMessage(message, [stage.plain.buffer as ArrayBuffer, stage.cipher.buffer as ArrayBuffer]);
   }
 
   async finish(): Promise<PayloadResult> {
