@@ -6,7 +6,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import { writeSync } from "node:fs";
-import { parentPort, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { crc32 } from "./crc32.js";
 
 export interface PayloadWorkerData {
@@ -28,43 +28,53 @@ export type PayloadWorkerReply =
   | { type: "done"; mac: Uint8Array; digest: Uint8Array; crc: number }
   | { type: "error"; message: string; code?: string; errno?: number; syscall?: string };
 
-const port = parentPort!;
-const data = workerData as PayloadWorkerData;
-const digest = createHash("sha256");
-const hmac = createHmac("sha256", data.macKey).update(data.iv);
-let crc = crc32(data.iv);
-let position = data.position;
-let failed = false;
-
-function write(b: Uint8Array): void {
-  for (let done = 0; done < b.length;) {
-    done += writeSync(data.fd, b, done, b.length - done, position + done);
-  }
-  position += b.length;
+/** The worker's work, callable in-thread too: each request's reply and the buffers it hands back. */
+export function payloadSink(data: PayloadWorkerData): (m: PayloadWorkerRequest) => PayloadWorkerReply | undefined {
+  const digest = createHash("sha256");
+  const hmac = createHmac("sha256", data.macKey).update(data.iv);
+  let crc = crc32(data.iv);
+  let position = data.position;
+  let failed = false;
+  const write = (b: Uint8Array): void => {
+    for (let done = 0; done < b.length;) {
+      done += writeSync(data.fd, b, done, b.length - done, position + done);
+    }
+    position += b.length;
+  };
+  return (m) => {
+    if (failed) return undefined;
+    try {
+      if (m.type === "data") {
+        digest.update(m.plain.subarray(0, m.plainLength));
+        const cipher = m.cipher.subarray(0, m.cipherLength);
+        hmac.update(cipher);
+        crc = crc32(cipher, crc);
+        write(cipher);
+        return { type: "free", plain: m.plain, cipher: m.cipher };
+      }
+      return { type: "done", mac: hmac.digest(), digest: digest.digest(), crc };
+    } catch (e) {
+      failed = true;
+      const err = e as NodeJS.ErrnoException;
+      const reply: PayloadWorkerReply = { type: "error", message: err.message };
+      if (err.code !== undefined) reply.code = err.code;
+      if (err.errno !== undefined) reply.errno = err.errno;
+      if (err.syscall !== undefined) reply.syscall = err.syscall;
+      return reply;
+    }
+  };
 }
 
-port.on("message", (m: PayloadWorkerRequest) => {
-  if (failed) return;
-  try {
-    if (m.type === "data") {
-      digest.update(m.plain.subarray(0, m.plainLength));
-      const cipher = m.cipher.subarray(0, m.cipherLength);
-      hmac.update(cipher);
-      crc = crc32(cipher, crc);
-      write(cipher);
-      const reply: PayloadWorkerReply = { type: "free", plain: m.plain, cipher: m.cipher };
-      port.postMessage(reply, [m.plain.buffer as ArrayBuffer, m.cipher.buffer as ArrayBuffer]);
-      return;
-    }
-    const reply: PayloadWorkerReply = { type: "done", mac: hmac.digest(), digest: digest.digest(), crc };
-    port.postMessage(reply);
-  } catch (e) {
-    failed = true;
-    const err = e as NodeJS.ErrnoException;
-    const reply: PayloadWorkerReply = { type: "error", message: err.message };
-    if (err.code !== undefined) reply.code = err.code;
-    if (err.errno !== undefined) reply.errno = err.errno;
-    if (err.syscall !== undefined) reply.syscall = err.syscall;
-    port.postMessage(reply);
-  }
-});
+// Wired to the port only in a thread started for it (this module is also imported by payload.ts).
+const started = workerData as (PayloadWorkerData & { payloadWorker?: boolean }) | null;
+if (!isMainThread && parentPort && started?.payloadWorker === true) {
+  const port = parentPort;
+  const sink = payloadSink(started);
+  port.on("message", (m: PayloadWorkerRequest) => {
+    const reply = sink(m);
+    if (reply === undefined) return;
+    const transfer =
+      reply.type === "free" ? [reply.plain.buffer as ArrayBuffer, reply.cipher.buffer as ArrayBuffer] : [];
+    port.postMessage(reply, transfer);
+  });
+}

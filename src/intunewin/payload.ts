@@ -1,7 +1,12 @@
 import { createCipheriv, type Cipher } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
-import type { PayloadWorkerData, PayloadWorkerReply, PayloadWorkerRequest } from "./payload-worker.js";
+import {
+  payloadSink,
+  type PayloadWorkerData,
+  type PayloadWorkerReply,
+  type PayloadWorkerRequest,
+} from "./payload-worker.js";
 
 /** Plaintext bytes per cipher update and per message to the worker. */
 const STAGE_SIZE = 1024 * 1024;
@@ -38,7 +43,8 @@ function workerError(r: Extract<PayloadWorkerReply, { type: "error" }>): Error {
  */
 export class PayloadWriter {
   private readonly cipher: Cipher;
-  private readonly worker: Worker;
+  private readonly worker: Worker | undefined;
+  private readonly post: (m: PayloadWorkerRequest, transfer: ArrayBuffer[]) => void;
   private readonly free: { plain: Buffer; cipher: Buffer }[] = [];
   private allocated = 0;
   private stage: { plain: Buffer; cipher: Buffer } | undefined;
@@ -58,22 +64,47 @@ export class PayloadWriter {
     private readonly iv: Buffer,
   ) {
     this.cipher = createCipheriv("aes-256-cbc", key, iv);
-    const workerData: PayloadWorkerData = { fd: fh.fd, macKey, iv, position: offset + 48 };
-    this.worker = new Worker(new URL("./payload-worker.js", import.meta.url), { workerData });
-    this.worker.on("message", (m: PayloadWorkerReply) => {
-      if (m.type === "free") {
-        this.free.push({ plain: Buffer.from(m.plain.buffer), cipher: Buffer.from(m.cipher.buffer) });
-        const w = this.waiting;
-        this.waiting = undefined;
-        w?.resolve();
-      } else if (m.type === "done") {
-        this.done?.resolve(m);
-      } else {
-        this.fail(workerError(m));
-      }
+    const workerData: PayloadWorkerData & { payloadWorker: true } = {
+      fd: fh.fd,
+      macKey,
+      iv,
+      position: offset + 48,
+      payloadWorker: true,
+    };
+    if (import.meta.url.endsWith(".ts")) {
+      // From the sources (under tsx, whose loader Node 20 does not apply in workers): the same work in this thread.
+      const sink = payloadSink(workerData);
+      this.post = (m) => {
+        const reply = sink(m);
+        if (reply) this.onReply(reply);
+      };
+      return;
+    }
+    // A worker inherits the process's options, but --input-type (node --input-type=module -e …) applies to string
+    // input only and makes loading the worker's file fail.
+    const inputType = process.execArgv.some((a) => a.startsWith("--input-type"));
+    const worker = new Worker(new URL("./payload-worker.js", import.meta.url), {
+      workerData,
+      ...(inputType ? { execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")) } : {}),
     });
-    this.worker.on("error", (e) => this.fail(e));
-    this.worker.on("exit", () => this.fail(new Error("The payload worker stopped unexpectedly.")));
+    worker.on("message", (m: PayloadWorkerReply) => this.onReply(m));
+    worker.on("error", (e) => this.fail(e));
+    worker.on("exit", () => this.fail(new Error("The payload worker stopped unexpectedly.")));
+    this.worker = worker;
+    this.post = (m, transfer) => worker.postMessage(m, transfer);
+  }
+
+  private onReply(m: PayloadWorkerReply): void {
+    if (m.type === "free") {
+      this.free.push({ plain: Buffer.from(m.plain.buffer), cipher: Buffer.from(m.cipher.buffer) });
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.resolve();
+    } else if (m.type === "done") {
+      this.done?.resolve(m);
+    } else {
+      this.fail(workerError(m));
+    }
   }
 
   private fail(e: Error): void {
@@ -129,7 +160,7 @@ export class PayloadWriter {
       cipher: stage.cipher,
       cipherLength: cipherText.length,
     };
-    this.worker.postMessage(message, [stage.plain.buffer as ArrayBuffer, stage.cipher.buffer as ArrayBuffer]);
+    this.post(message, [stage.plain.buffer as ArrayBuffer, stage.cipher.buffer as ArrayBuffer]);
   }
 
   async finish(): Promise<PayloadResult> {
@@ -138,7 +169,7 @@ export class PayloadWriter {
     const result = await new Promise<Extract<PayloadWorkerReply, { type: "done" }>>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       this.done = { resolve, reject };
-      this.worker.postMessage({ type: "finish" } satisfies PayloadWorkerRequest);
+      this.post({ type: "finish" }, []);
     });
     const mac = Buffer.from(result.mac);
     await this.fh.write(Buffer.concat([mac, this.iv]), 0, 48, this.offset);
@@ -153,7 +184,7 @@ export class PayloadWriter {
 
   /** Stops the worker; the file handle stays the caller's. */
   async close(): Promise<void> {
-    this.worker.removeAllListeners("exit");
-    await this.worker.terminate();
+    this.worker?.removeAllListeners("exit");
+    await this.worker?.terminate();
   }
 }
