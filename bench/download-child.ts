@@ -20,7 +20,12 @@ const transport = createStreamTransport({ trustedCaPem: await readFile(input.caP
 const downloader = new Downloader({ cacheDir: input.cacheDir, transport: transport });
 const startRssKiB = process.resourceUsage().maxRSS;
 let sampledPeak = 0;
-const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss())), 50);
+/** process.memoryUsage() when the sampled RSS peaked: which part (JS heap, external buffers) holds the memory */
+let atPeak: NodeJS.MemoryUsage | undefined;
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  if (m.rss > sampledPeak) [sampledPeak, atPeak] = [m.rss, m];
+}, 50);
 const t0 = performance.now();
 const r = await downloader.download({ url: input.url, sha256: input.sha256 });
 const seconds = (performance.now() - t0) / 1000;
@@ -37,5 +42,6 @@ process.stdout.write(
     cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
     startRssKiB,
     sampledPeakBytes: sampledPeak,
+    atPeak,
   }) + "\n",
 );

@@ -104,8 +104,15 @@ async function ours(round: number): Promise<void> {
   const cacheDir = join(work, "cache");
   await rm(cacheDir, { recursive: true, force: true });
   const input = { caPath, url: inst.url, sha256: inst.sha256, cacheDir };
-  const text = await run(process.execPath, [join(root, "dist", "bench", "download-child.js"), JSON.stringify(input)]);
-  const r = JSON.parse(text.trim()) as {
+  // BENCH_CHILD_ARGS: node options for the child only (e.g. --trace-gc), to see where its memory goes.
+  const nodeArgs = process.env.BENCH_CHILD_ARGS ? process.env.BENCH_CHILD_ARGS.split(" ") : [];
+  const text = await run(process.execPath, [
+    ...nodeArgs,
+    join(root, "dist", "bench", "download-child.js"),
+    JSON.stringify(input),
+  ]);
+  process.stderr.write(`ours, round ${round}: ${text.trim()}\n`);
+  const r = JSON.parse(text.trim().split("\n").at(-1)!) as {
     seconds: number;
     size: number;
     sha256: string;

@@ -85,6 +85,11 @@ const FILES = {
     meaning: "a path names a folder, FIFO, socket or device where a regular file is needed",
     troubleshooting: "#filenotregular",
   },
+  OutputFileTooLarge: {
+    kind: "input",
+    meaning: "the output file outgrew the file system's or the process's file size limit (EFBIG); nothing was kept",
+    troubleshooting: "#outputfiletoolarge",
+  },
   OutputFolderNotEmpty: {
     kind: "input",
     meaning: "the folder catalog import writes into is not empty; nothing was written",

@@ -216,8 +216,13 @@ async function writePackage(fh: FileHandle, entries: SourceEntry[], w: WriteCont
   const macKey = randomBytes(32);
   const iv = randomBytes(16);
   const payload = new PayloadWriter(fh, payloadOffset, key, macKey, iv);
-  await writeInnerZip(payload, entries, w);
-  const p = await payload.finish();
+  let p;
+  try {
+    await writeInnerZip(payload, entries, w);
+    p = await payload.finish();
+  } finally {
+    await payload.close();
+  }
 
   const payloadSize = 48 + p.ciphertextSize;
   outerContents.crc = crc32Combine(crc32(p.mac), p.crcOfIvAndCiphertext, 16 + p.ciphertextSize);

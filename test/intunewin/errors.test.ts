@@ -1,11 +1,12 @@
 // Bad input: one clear sentence, a documented exit code, and no partial output.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createCipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 import { copyFile, mkdir, readdir, readFile, symlink, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
-import { runCli } from "../support/cli.js";
+import { cliCommand, runCli } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { extractEntry, writeOuterZip, writeZip } from "../support/independent.js";
 import { fixture } from "../support/paths.js";
@@ -91,6 +92,27 @@ describe("package: bad input", () => {
       EXIT_CODES.input,
       /MSI/,
     );
+    assert.deepEqual(await readdir(out), []);
+  });
+});
+
+describe("package: the output file's size limit", () => {
+  it("a write over the file size limit (a real EFBIG under ulimit -f) is named, leaving no partial output", async () => {
+    const src = await fresh();
+    await writeFile(join(src, "setup.exe"), randomBytes(3 * 1024 * 1024));
+    const out = await fresh();
+    const { args, cwd } = await cliCommand(await fresh());
+    // The shell limits the files its child may write to 512 KiB or 1 MiB (its unit is 512 or 1024 bytes); Node
+    // ignores SIGXFSZ, so the write past it fails with EFBIG (on the payload's writer thread).
+    const cli = [process.execPath, ...args, "package", "--source", src, "--setup", "setup.exe", "--out", out];
+    const r = spawnSync("sh", ["-c", 'ulimit -f 1024 && exec "$@"', "sh", ...cli], {
+      cwd,
+      encoding: "utf8",
+      env: { PATH: process.env["PATH"] },
+      timeout: 90_000,
+    });
+    assertFailure({ code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }, EXIT_CODES.input, /\(EFBIG\)/);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
     assert.deepEqual(await readdir(out), []);
   });
 });

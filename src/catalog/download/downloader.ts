@@ -42,9 +42,9 @@ export const DEFAULT_MAX_REDIRECTS = 10;
 export const DEFAULT_DOWNLOAD_ATTEMPTS = 6;
 export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
 /** Bytes gathered before one write to disk. */
-const WRITE_BATCH = 1024 * 1024;
+const WRITE_BATCH = 256 * 1024;
 /** Bytes handed to the disk and not yet written before the body is paused. */
-const WRITES_AHEAD = 4 * 1024 * 1024;
+const WRITES_AHEAD = 1024 * 1024;
 /** The rate is sampled at most this often. */
 const PROGRESS_SAMPLE_MS = 100;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
