@@ -7,10 +7,9 @@ import { Downloader } from "../../catalog/download/downloader.js";
 import { defaultDownloadCacheDir } from "../../catalog/download/cache.js";
 import { catalogHttp } from "../../catalog/http.js";
 import { createHttpPipeline } from "../../clients/http/pipeline.js";
-import { createStreamTransport } from "../../clients/http/stream-transport.js";
 import { homeFolder, userStateDir } from "../../core/config/dirs.js";
 import { PublisherError } from "../../core/errors.js";
-import { pathsFor, readProfilesFile } from "../../publish/connect/config-store.js";
+import { downloadTransportFor, pathsFor, readProfilesFile } from "../../publish/connect/config-store.js";
 import { defaultHistoryFile, SyncHistory } from "../../publish/sync/history.js";
 import { acquireSyncLock } from "../../publish/sync/lock.js";
 import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../../publish/sync/subscriptions.js";
@@ -186,13 +185,10 @@ async function runOnce(
 ): Promise<number> {
   return withGraph(ctx, o, async (session, target) => {
     const http = catalogHttp(createHttpPipeline({ transport: session.transport.send }));
-    const settings = target.settings;
-    const stream = createStreamTransport({
-      ...(target.caPem === undefined ? {} : { trustedCaPem: target.caPem }),
-      proxy: {
-        ...(settings.proxy === undefined ? {} : { httpsProxy: settings.proxy }),
-        ...(settings.noProxy === undefined ? {} : { noProxy: settings.noProxy }),
-      },
+    // Installer downloads go through the profile's proxy with its password, as Graph calls do.
+    const stream = await downloadTransportFor(target.settings, {
+      caPem: target.caPem,
+      ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
     });
     const history = SyncHistory.open(defaultHistoryFile(stateDir));
     try {
