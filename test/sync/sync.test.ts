@@ -60,9 +60,9 @@ describe("sync against the local tenant and the vendor host", () => {
     assert.equal(third.changed, false);
     assert.equal(bed.installerRequests(), 0, "nothing downloaded");
     assert.deepEqual(
-      bed.host.admin.requests().map((r) => r.url),
-      ["/index.v2.json"],
-      "the index once; the manifests of a version already resolved are not read again",
+      bed.host.admin.requests().map((r) => [r.url, r.status]),
+      [["/index.v2.json", 304]],
+      "the index once, asked with its ETag (304: the kept copy is used); resolved manifests are not read again",
     );
     assert.deepEqual(bed.tenant.graphWrites(writes), [], "nothing written to Graph");
   });

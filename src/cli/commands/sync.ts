@@ -201,7 +201,13 @@ async function runOnce(
       const result = await sync({
         subscriptions,
         openSource: (spec) =>
-          openCatalogSource(spec, { config: catalogConfig, configFile, http, cwd: subscriptions.dir }),
+          openCatalogSource(spec, {
+            config: catalogConfig,
+            configFile,
+            http,
+            cwd: subscriptions.dir,
+            indexCacheDir: join(stateDir, "sync", "index"),
+          }),
         downloader,
         graph: session.graph,
         workDir: join(stateDir, "sync", "work"),
