@@ -4,7 +4,10 @@
  * transport (writes).
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { Downloader } from "../../src/catalog/download/downloader.js";
+import { createStreamTransport } from "../../src/clients/http/stream-transport.js";
 import { readStamp } from "../../src/core/app-definition/stamp.js";
 import { useScratch } from "../support/scratch.js";
 import { product, startSyncBed } from "./support.js";
@@ -118,6 +121,74 @@ describe("sync against the local tenant and the vendor host", () => {
     const keyed = second.products.find((p) => p.id === "Fabrikam.Keyed")!;
     assert.equal(keyed.action, "new-version", "the other product is published");
     assert.deepEqual(appsOf(defId), before, "the tenant still holds version 1 as before");
+  });
+
+  it("a vendor that replaced the file at the same URL: hash mismatch, that product fails; the tenant keeps version 1 assigned", async () => {
+    await bed.host.admin.reset();
+    const yaml = "products:\n  - id: Contoso.Tool\n    assignments: [{ intent: required, target: allDevices }]\n";
+    const first = await bed.run(yaml);
+    assert.equal(first.products[0]!.status, "ok", JSON.stringify(first.products[0]));
+    const defId = first.products[0]!.definitionId!;
+    const [v1] = appsOf(defId);
+    const assignedBefore = bed.tenant.lt.admin.state();
+    await bed.host.admin.publish(product("Contoso.Tool", "1.1.0"));
+    // Same URL as the manifest says, other bytes (a new ETag): the manifest's InstallerSha256 no longer matches.
+    bed.host.admin.addFault({ kind: "changed", product: "Contoso.Tool", version: "1.1.0", count: 10 });
+    const from = bed.tenant.calls.length;
+    const second = await bed.run(yaml);
+    const p = second.products[0]!;
+    assert.equal(p.status, "failed", JSON.stringify(p));
+    assert.equal(p.error?.kind, "integrity");
+    assert.equal(p.error?.step, "download");
+    assert.match(p.reason, /download failed: .*(hash|SHA-256)/i);
+    assert.deepEqual(bed.tenant.graphWrites(from), [], "nothing written to Graph");
+    const after = appsOf(defId);
+    assert.deepEqual(
+      after.map((a) => [a.id, a.displayVersion]),
+      [[v1!.id, "1.0.0"]],
+      "version 1 is still the app",
+    );
+    assert.deepEqual(bed.tenant.lt.admin.state(), assignedBefore, "the tenant, assignments included, is unchanged");
+  });
+
+  it("--dry-run downloads no installer: the plan comes from the catalog's hash and the announced size", async () => {
+    await bed.host.admin.reset();
+    await bed.host.admin.publish(product("Northwind.Dry", "1.0"));
+    const yaml = "products:\n  - id: Northwind.Dry\n";
+    const gets = () => bed.host.admin.requests().filter((r) => r.url.startsWith("/dl/") && r.method === "GET");
+    const size = bed.host.admin.installer("Northwind.Dry", "1.0").size;
+    bed.host.admin.clearRequests();
+    let from = bed.tenant.calls.length;
+    const dry = await bed.run(yaml, { dryRun: true });
+    assert.equal(dry.products[0]!.action, "create", JSON.stringify(dry.products[0]));
+    assert.equal(dry.products[0]!.status, "planned");
+    assert.match(dry.products[0]!.reason, /Will download the installer \(0\.0 MB\)/);
+    assert.deepEqual(dry.willDownload, { count: 1, bytes: size, unknownSize: 0 });
+    assert.deepEqual(gets(), [], "no installer downloaded");
+    assert.deepEqual(bed.tenant.graphWrites(from), [], "nothing written");
+
+    const real = await bed.run(yaml);
+    assert.equal(real.products[0]!.status, "ok", JSON.stringify(real.products[0]));
+    assert.equal(gets().length, 1);
+
+    // A machine whose cache is empty (a fresh CI runner): still no download, and the tenant's app is seen as current.
+    const stream = createStreamTransport({ trustedCaPem: bed.host.caCertPem });
+    try {
+      const downloader = new Downloader({ cacheDir: join(await scratch(), "empty-cache"), transport: stream });
+      bed.host.admin.clearRequests();
+      from = bed.tenant.calls.length;
+      const fresh = await bed.run(yaml, { dryRun: true, downloader });
+      assert.equal(fresh.products[0]!.action, "nothing", fresh.products[0]!.reason);
+      assert.deepEqual(fresh.willDownload, { count: 0, bytes: 0, unknownSize: 0 });
+      await bed.host.admin.publish(product("Northwind.Dry", "1.1"));
+      const next = await bed.run(yaml, { dryRun: true, downloader });
+      assert.equal(next.products[0]!.action, "new-version", next.products[0]!.reason);
+      assert.equal(next.willDownload?.count, 1);
+      assert.deepEqual(gets(), [], "no installer downloaded");
+      assert.deepEqual(bed.tenant.graphWrites(from), [], "nothing written");
+    } finally {
+      await stream.close();
+    }
   });
 
   it("a pin holds the product at its version; overrides reach the app", async () => {

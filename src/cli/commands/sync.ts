@@ -13,7 +13,7 @@ import { downloadTransportFor, pathsFor, readProfilesFile } from "../../publish/
 import { defaultHistoryFile, SyncHistory } from "../../publish/sync/history.js";
 import { acquireSyncLock } from "../../publish/sync/lock.js";
 import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../../publish/sync/subscriptions.js";
-import { sync } from "../../publish/sync/sync.js";
+import { formatMb, sync } from "../../publish/sync/sync.js";
 import type { ProductResult, SyncResult } from "../../publish/sync/sync.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
@@ -50,11 +50,16 @@ function printResult(ctx: CommandContext, r: SyncResult, source: string): void {
   ctx.stdout.write(
     [
       r.dryRun
-        ? `Sync plan for ${source} (dry run: nothing was downloaded for publishing or written)`
+        ? `Sync plan for ${source} (dry run: no installer was downloaded, nothing was written)`
         : `Sync of ${source}`,
       renderTable([["Product", "Version", "Action", "Result", "App id", "Time", "Reason"], ...rows]),
       "",
       `Summary: ${r.products.length} product(s): ${n((p) => p.action === "create")} created, ${n((p) => p.action === "new-version")} new version(s), ${n((p) => p.action === "update-metadata")} metadata update(s), ${n((p) => p.action === "nothing")} up to date, ${n((p) => p.status === "skipped")} skipped, ${n((p) => p.status === "failed")} failed.`,
+      ...(r.willDownload === undefined
+        ? []
+        : [
+            `A real run will download ${formatMb(r.willDownload.bytes)} (${r.willDownload.count} installer(s)${r.willDownload.unknownSize > 0 ? `, ${r.willDownload.unknownSize} of unknown size` : ""}); installers already in the cache are not counted.`,
+          ]),
     ].join("\n") + "\n",
   );
 }
