@@ -68,6 +68,38 @@ describe("sync against the local tenant and the vendor host", () => {
       "the index once, asked with its ETag (304: the kept copy is used); resolved manifests are not read again",
     );
     assert.deepEqual(bed.tenant.graphWrites(writes), [], "nothing written to Graph");
+    const perApp = bed.tenant.calls
+      .slice(writes)
+      .filter((c) => c.method === "GET" && /mobileApps\/[0-9a-fA-F-]{36}/.test(new URL(c.url).pathname));
+    assert.deepEqual(
+      perApp.map((c) => new URL(c.url).pathname),
+      [],
+      "no app read one by one: the listing brings assignments and categories",
+    );
+  });
+
+  it("a product whose first create failed (the answer lost after Intune created the app) is finished by the next sync; then nothing is written", async () => {
+    await bed.host.admin.reset();
+    const yaml = "products:\n  - id: Contoso.Tool\n  - id: Fabrikam.Keyed\n";
+    await bed.run(yaml);
+    await bed.host.admin.publish(product("Lost.Answer", "1.0"));
+    const withLost = `${yaml}  - id: Lost.Answer\n`;
+    bed.tenant.lt.admin.addFault({ method: "POST", path: "mobileApps$", dropResponse: true, count: 1 });
+    const first = await bed.run(withLost);
+    const lost = first.products.find((p) => p.id === "Lost.Answer")!;
+    assert.equal(lost.status, "failed", JSON.stringify(lost));
+    bed.tenant.lt.admin.clearFaults();
+    const second = await bed.run(withLost);
+    const finished = second.products.find((p) => p.id === "Lost.Answer")!;
+    assert.equal(finished.status, "ok", JSON.stringify(finished));
+    assert.deepEqual(appsOf(finished.definitionId!).length, 1, "the app Intune made is finished, not duplicated");
+    const from = bed.tenant.calls.length;
+    const third = await bed.run(withLost);
+    assert.ok(
+      third.products.every((p) => p.action === "nothing"),
+      JSON.stringify(third.products),
+    );
+    assert.deepEqual(bed.tenant.graphWrites(from), [], "no Graph write");
   });
 
   it("supersede keeps N versions and moves the assignments to the new app", async () => {
