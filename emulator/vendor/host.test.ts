@@ -127,6 +127,43 @@ describe("vendor host", () => {
     assert.equal((await get(host, `${folder}/Nope.yaml`)).status, 404);
   });
 
+  it("answers conditional GETs: 304 for a current ETag or date, If-None-Match before If-Modified-Since, 200 once the index changed", async () => {
+    const index = `${host.origin}/index.v2.json`;
+    const first = await get(host, index);
+    assert.equal(first.status, 200);
+    const etag = first.headers.etag!;
+    const date = first.headers["last-modified"]!;
+    const same = await get(host, index, { "if-none-match": etag });
+    assert.equal(same.status, 304);
+    assert.equal(same.body.length, 0);
+    assert.equal(same.headers.etag, etag);
+    assert.equal((await get(host, index, { "if-none-match": `"x", W/${etag}` })).status, 304, "weak comparison");
+    assert.equal((await get(host, index, { "if-none-match": "*" })).status, 304);
+    assert.equal((await get(host, index, { "if-modified-since": date })).status, 304);
+    const earlier = new Date(Date.parse(date) - 60_000).toUTCString();
+    assert.equal((await get(host, index, { "if-modified-since": earlier })).status, 200);
+    assert.equal((await get(host, index, { "if-modified-since": "not a date" })).status, 200);
+    assert.equal(
+      (await get(host, index, { "if-none-match": '"other"', "if-modified-since": date })).status,
+      200,
+      "If-Modified-Since is ignored when If-None-Match is sent",
+    );
+    assert.equal((await get(host, index, { "if-none-match": etag }, "HEAD")).status, 304);
+    await host.admin.publish({
+      id: "Conditional.Probe",
+      name: "Probe",
+      publisher: "Conditional",
+      versions: [
+        { version: "1.0", installers: [{ architecture: "x64", type: "nullsoft", content: { text: "probe\n" } }] },
+      ],
+    });
+    const changed = await get(host, index, { "if-none-match": etag, "if-modified-since": date });
+    assert.equal(changed.status, 200, "a new product changes the index's ETag");
+    assert.notEqual(changed.headers.etag, etag);
+    assert.match(changed.body.toString("utf8"), /Conditional\.Probe/);
+    await host.admin.reset();
+  });
+
   it("answers Range with 206 and Content-Range, a stale If-Range with the whole file, past the end with 416", async () => {
     const i = host.admin.installer("Contoso.Tool");
     const whole = await get(host, i.url);

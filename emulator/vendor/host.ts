@@ -200,6 +200,23 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 const strongEtag = (hex: string): string => `"${hex.slice(0, 32)}"`;
 const httpDate = (d: Date): string => d.toUTCString();
 
+/**
+ * A conditional GET or HEAD answered 304 (RFC 9110 §13.1.2, §13.1.3, §13.2.2): If-None-Match first, compared weakly
+ * (`W/` ignored; `*` matches any current file); If-Modified-Since only without If-None-Match, when its date parses,
+ * at one-second resolution (HTTP dates have no finer one).
+ */
+function notModified(req: IncomingMessage, etag: string, lastModified: Date): boolean {
+  const inm = header(req, "if-none-match");
+  if (inm !== undefined) {
+    if (inm.trim() === "*") return true;
+    const opaque = (t: string): string => t.replace(/^W\//, "");
+    return (inm.match(/(?:W\/)?"[^"]*"/g) ?? []).some((t) => opaque(t) === opaque(etag));
+  }
+  const ims = header(req, "if-modified-since");
+  const since = ims === undefined ? Number.NaN : Date.parse(ims);
+  return !Number.isNaN(since) && Math.floor(lastModified.getTime() / 1000) <= Math.floor(since / 1000);
+}
+
 /** Sizes and hashes of content already read (a reset or a re-published fixture is not hashed again). */
 class ContentCache {
   private readonly known = new Map<string, { sha256: string; size: number }>();
@@ -626,6 +643,11 @@ export async function startVendorHost(options: VendorHostOptions = {}): Promise<
       "Last-Modified": httpDate(lastModified),
       ...(ranges ? { "Accept-Ranges": "bytes" } : {}),
     };
+    if (notModified(req, etag, lastModified)) {
+      record.status = 304;
+      res.writeHead(304, { ETag: etag, "Last-Modified": headers["Last-Modified"]! });
+      return void res.end();
+    }
     let start = 0;
     let end = body.size - 1;
     let code = 200;

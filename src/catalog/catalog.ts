@@ -36,6 +36,8 @@ export interface OpenSourceOptions {
   http: CatalogHttp;
   /** Base of a relative folder given on the command line; default process.cwd(). */
   cwd?: string;
+  /** An HTTPS source's index is kept there with its ETag / Last-Modified and asked for conditionally (sync). */
+  indexCacheDir?: string;
 }
 
 /** Resolves `--source`: a configured source name, an https:// base URL, or a folder (winget layout or entries). */
@@ -44,14 +46,14 @@ export async function openCatalogSource(spec: string | undefined, options: OpenS
   const name = spec ?? options.config?.defaultSource ?? DEFAULT_CATALOG_SOURCE;
   const base = options.configFile === undefined ? (options.cwd ?? process.cwd()) : dirname(options.configFile);
   const byName = configured[name];
-  if (byName !== undefined) return fromConfig(name, byName, base, options.http);
+  if (byName !== undefined) return fromConfig(name, byName, base, options.http, options.indexCacheDir);
   if (spec === undefined)
     throw catalogError(
       "UnknownCatalogSource",
       `The default catalog source "${name}" is not configured.`,
       `Add it under catalog.sources in the configuration file, or set catalog.defaultSource to one of: ${Object.keys(configured).join(", ")}.`,
     );
-  if (/^https:\/\//i.test(spec)) return new WingetHttpsSource(spec, options.http);
+  if (/^https:\/\//i.test(spec)) return new WingetHttpsSource(spec, options.http, undefined, options.indexCacheDir);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec))
     throw catalogError(
       "InsecureUrl",
@@ -77,10 +79,11 @@ async function fromConfig(
   c: CatalogSourceConfig,
   base: string,
   http: CatalogHttp,
+  indexCacheDir: string | undefined,
 ): Promise<CatalogSource> {
   const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   if (c.type === "entries") return EntriesSource.open(path(c.path), http);
-  if (c.url !== undefined) return new WingetHttpsSource(c.url, http, c.indexUrl);
+  if (c.url !== undefined) return new WingetHttpsSource(c.url, http, c.indexUrl, indexCacheDir);
   if (c.path !== undefined) return WingetFolderSource.open(path(c.path));
   throw catalogError(
     "InvalidCatalogConfig",

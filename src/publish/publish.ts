@@ -91,6 +91,8 @@ export interface PublishOptions {
   journalDir?: string;
   /** where packages are built; default a temporary folder removed at the end */
   workDir?: string;
+  /** dry run: content hashes known without reading the files (definition id → hash), e.g. from a catalog */
+  contentHashes?: ReadonlyMap<string, string>;
 }
 
 export interface Compensation {
@@ -180,8 +182,8 @@ export async function readCategories(
 }
 
 /**
- * The categories linked to the current app of each definition (one GET per app), put on the listed app as
- * `categories` so the plan can compare them.
+ * The categories linked to the current app of each definition, put on the listed app as `categories` so the plan
+ * can compare them: the listing's `$expand=categories` when it has them, else one GET per app.
  */
 async function completeCategories(
   api: IntuneApi,
@@ -193,7 +195,10 @@ async function completeCategories(
   for (const d of defs) {
     const app = currentApp(owned.filter((o) => o.stamp.id === d.definition.id))?.app;
     if (app === undefined) continue;
-    const linked = await api.listAppCategories(app.id, signal);
+    const expanded = (app as { categories?: unknown }).categories;
+    const linked = Array.isArray(expanded)
+      ? (expanded as { id: string; displayName: string }[])
+      : await api.listAppCategories(app.id, signal);
     (app as { categories?: CategoryRef[] }).categories = linked.map((c) => ({ id: c.id, displayName: c.displayName }));
   }
 }
@@ -267,12 +272,14 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     desired.push({
       definition: d.definition,
       assets: d.assets,
-      contentHash: await definitionContentHash(d),
+      contentHash:
+        (o.dryRun === true ? o.contentHashes?.get(d.definition.id) : undefined) ?? (await definitionContentHash(d)),
       ...(tagIds === undefined ? {} : { scopeTagIds: tagIds }),
       categories: categories.get(d.definition.id) ?? [],
     });
   }
-  const before = await api.listWin32Apps(signal);
+  // One listing with every app's assignments and categories: a run with nothing to do reads no app one by one.
+  const before = await api.listWin32AppsExpanded(signal);
   await completeIcons(api, before, o.definitions, signal);
   await completeCategories(api, before, o.definitions, signal);
   const tenant = classifyTenantApps(before as unknown as TenantApp[]);
@@ -280,7 +287,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   // Targeting: names resolved (an unknown group, filter, profile or dependency stops the run here, before any
   // write), then what the tenant has, then the changes, with Intune's limits checked per app.
   const resolved = await readTargeting(api, o.definitions, tenant, before, signal);
-  const facts = await readTargetingFacts(api, plan, tenant, resolved, signal);
+  const facts = await readTargetingFacts(api, plan, tenant, resolved, signal, before);
   planTargeting(plan, resolved.desired, tenant, facts);
   if (o.dryRun) {
     return { dryRun: true, plan, outcomes: [], tenant: summarize(before, o.definitions) };

@@ -124,16 +124,26 @@ export async function readTargeting(
 // ---------------------------------------------------------------------------------------------------------------
 // Reading what the plan compares
 
-/** Assignments and relationships of the plan's apps, their other versions and their supersedence graphs. */
+/**
+ * Assignments and relationships of the plan's apps, their other versions and their supersedence graphs. `listed`
+ * (the run's listing, `$expand=assignments`) answers assignments without a read; an app whose relationship counts
+ * are 0 has no relationship to read when no listed app has a dependency (dependencies link Win32 apps only, so an
+ * incoming one would show as a count on a listed app).
+ */
 export async function readTargetingFacts(
   api: IntuneApi,
   plan: Plan,
   tenant: TenantState,
   resolved: TargetingRead,
   signal?: AbortSignal,
+  listed: readonly Win32LobAppWire[] = [],
 ): Promise<TargetingFacts> {
   const assignments = new Map<string, MobileAppAssignmentWire[]>();
   const relationships = relationshipReader(api, signal);
+  for (const a of listed) if (Array.isArray(a.assignments)) assignments.set(a.id.toLowerCase(), a.assignments);
+  if (listed.length > 0 && listed.every((a) => a.dependentAppCount === 0))
+    for (const a of listed)
+      if (a.supersededAppCount === 0 && a.supersedingAppCount === 0) relationships.known.set(a.id.toLowerCase(), []);
   const readAssignments = async (id: string) => {
     if (assignments.has(id.toLowerCase())) return;
     assignments.set(id.toLowerCase(), await api.listAssignments(id, signal));

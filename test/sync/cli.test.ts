@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -151,6 +151,71 @@ describe("sync command", () => {
     assert.deepEqual(apps.map((a) => a.displayName).sort(), ["One", "Three", "Two"], "one app per product");
     const again = await cli("sync", "--subscriptions", killSubs, "--detailed-exitcode");
     assert.equal(again.code, 0, again.stderr);
+  });
+
+  it("SIGTERM in the middle of an upload (exit 130), then a re-run resumes that upload from its journal: no duplicate app", async () => {
+    const id = "Term.Resume";
+    const big = (version: string, seed: string) => ({
+      ...product(id, version),
+      versions: [
+        {
+          version,
+          installers: [
+            {
+              architecture: "x64" as const,
+              type: "nullsoft" as const,
+              content: { generate: { bytes: 6 * 1024 * 1024, seed } },
+            },
+          ],
+        },
+      ],
+    });
+    await host.admin.publish(big("1.0", "v1"));
+    const termSubs = join(home, "term.yaml");
+    await writeFile(termSubs, `source: ${host.origin}\nproducts:\n  - id: ${id}\n`);
+    const first = await cli("sync", "--subscriptions", termSubs);
+    assert.equal(first.code, 0, first.stderr);
+    await host.admin.publish(big("2.0", "v2"));
+    // Block uploads answer slowly, so the run is surely inside the upload when the signal comes.
+    lt.admin.addFault({ method: "PUT", path: ".*", delayMs: 1500, count: 1000 });
+    const journal = join(home, "state", "intune-publisher", "uploads");
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot(), "bin", "intune-publisher.js"), "sync", "--subscriptions", termSubs, "--no-log-file"],
+      { env: { ...env, PATH: process.env["PATH"] }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stdout.resume();
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+    // The journal exists once the upload has its content file: stop then.
+    while ((await readdir(journal).catch(() => [] as string[])).every((f) => !f.endsWith(".upload.json"))) {
+      if (child.exitCode !== null) assert.fail(`exited before the upload: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill("SIGTERM");
+    const [code] = (await once(child, "exit")) as [number | null];
+    lt.admin.clearFaults();
+    assert.equal(code, 130, stderr);
+    assert.ok(
+      (await readdir(journal)).some((f) => f.endsWith(".upload.json")),
+      "the journal is kept",
+    );
+    const r = await cli("sync", "--subscriptions", termSubs, "--output", "json");
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as {
+      products: { action: string; status: string; upload?: { resumed: boolean } }[];
+    };
+    assert.equal(doc.products[0]!.action, "new-version");
+    assert.equal(doc.products[0]!.status, "ok");
+    assert.equal(doc.products[0]!.upload?.resumed, true, r.stderr);
+    const apps = Object.values(lt.admin.state())
+      .flatMap((t) => (t["mobileApps"] ?? []) as unknown as { displayName: string; displayVersion?: string }[])
+      .filter((a) => a.displayName === "Resume");
+    assert.deepEqual(
+      apps.map((a) => a.displayVersion),
+      ["2.0"],
+      "one app, now at 2.0",
+    );
   });
 
   it("--every runs on a schedule and stops cleanly on SIGTERM", async () => {

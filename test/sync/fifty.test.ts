@@ -35,12 +35,23 @@ describe("sync of 50 products where 5 have new versions", () => {
     const downloads = bed.host.admin.requests().filter((r) => r.url.startsWith("/dl/"));
     assert.equal(downloads.length, 5, "the 5 new installers only");
     const newAppIds = new Set(changed.map((p) => p.appId));
-    const touched = new Set(
-      bed.tenant
-        .graphWrites(from)
-        .map((c) => /mobileApps\/([0-9a-f-]{36})/.exec(c.url)?.[1])
-        .filter((x): x is string => x !== undefined),
+    // Every Graph write names one app; count them per app.
+    const perApp = new Map<string, number>();
+    for (const c of bed.tenant.graphWrites(from)) {
+      const app = /mobileApps\/([0-9a-f-]{36})/.exec(c.url)?.[1];
+      assert.ok(app !== undefined, `a write outside the apps: ${c.method} ${c.url}`);
+      perApp.set(app, (perApp.get(app) ?? 0) + 1);
+    }
+    assert.deepEqual([...perApp.keys()].sort(), [...newAppIds].sort(), "Graph writes only to the 5 apps");
+    const counts = [...perApp.values()];
+    assert.ok(
+      counts.every((n) => n === counts[0] && n > 0),
+      `each of the 5 gets the same in-place update: ${JSON.stringify([...perApp])}`,
     );
-    assert.deepEqual([...touched].sort(), [...newAppIds].sort(), "Graph writes only to the 5 apps");
+    const first45 = second.products.filter((p) => !NEW.has(p.id));
+    assert.ok(
+      first45.every((p) => p.action === "nothing" && p.fromCache === true),
+      "the other 45: nothing, from the cache",
+    );
   });
 });

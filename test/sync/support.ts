@@ -68,7 +68,7 @@ export async function startSyncBed(dir: string, seed: VendorSeedInput): Promise<
       await writeFile(file, yaml);
       return sync({
         subscriptions: await loadSubscriptions(file),
-        openSource: (spec) => openCatalogSource(spec ?? host.origin, { http }),
+        openSource: (spec) => openCatalogSource(spec ?? host.origin, { http, indexCacheDir: join(dir, "index") }),
         downloader,
         graph: tenant.session.graph,
         workDir: join(dir, "work"),

@@ -4,7 +4,10 @@
  * transport (writes).
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { Downloader } from "../../src/catalog/download/downloader.js";
+import { createStreamTransport } from "../../src/clients/http/stream-transport.js";
 import { readStamp } from "../../src/core/app-definition/stamp.js";
 import { useScratch } from "../support/scratch.js";
 import { product, startSyncBed } from "./support.js";
@@ -60,11 +63,43 @@ describe("sync against the local tenant and the vendor host", () => {
     assert.equal(third.changed, false);
     assert.equal(bed.installerRequests(), 0, "nothing downloaded");
     assert.deepEqual(
-      bed.host.admin.requests().map((r) => r.url),
-      ["/index.v2.json"],
-      "the index once; the manifests of a version already resolved are not read again",
+      bed.host.admin.requests().map((r) => [r.url, r.status]),
+      [["/index.v2.json", 304]],
+      "the index once, asked with its ETag (304: the kept copy is used); resolved manifests are not read again",
     );
     assert.deepEqual(bed.tenant.graphWrites(writes), [], "nothing written to Graph");
+    const perApp = bed.tenant.calls
+      .slice(writes)
+      .filter((c) => c.method === "GET" && /mobileApps\/[0-9a-fA-F-]{36}/.test(new URL(c.url).pathname));
+    assert.deepEqual(
+      perApp.map((c) => new URL(c.url).pathname),
+      [],
+      "no app read one by one: the listing brings assignments and categories",
+    );
+  });
+
+  it("a product whose first create failed (the answer lost after Intune created the app) is finished by the next sync; then nothing is written", async () => {
+    await bed.host.admin.reset();
+    const yaml = "products:\n  - id: Contoso.Tool\n  - id: Fabrikam.Keyed\n";
+    await bed.run(yaml);
+    await bed.host.admin.publish(product("Lost.Answer", "1.0"));
+    const withLost = `${yaml}  - id: Lost.Answer\n`;
+    bed.tenant.lt.admin.addFault({ method: "POST", path: "mobileApps$", dropResponse: true, count: 1 });
+    const first = await bed.run(withLost);
+    const lost = first.products.find((p) => p.id === "Lost.Answer")!;
+    assert.equal(lost.status, "failed", JSON.stringify(lost));
+    bed.tenant.lt.admin.clearFaults();
+    const second = await bed.run(withLost);
+    const finished = second.products.find((p) => p.id === "Lost.Answer")!;
+    assert.equal(finished.status, "ok", JSON.stringify(finished));
+    assert.deepEqual(appsOf(finished.definitionId!).length, 1, "the app Intune made is finished, not duplicated");
+    const from = bed.tenant.calls.length;
+    const third = await bed.run(withLost);
+    assert.ok(
+      third.products.every((p) => p.action === "nothing"),
+      JSON.stringify(third.products),
+    );
+    assert.deepEqual(bed.tenant.graphWrites(from), [], "no Graph write");
   });
 
   it("supersede keeps N versions and moves the assignments to the new app", async () => {
@@ -118,6 +153,74 @@ describe("sync against the local tenant and the vendor host", () => {
     const keyed = second.products.find((p) => p.id === "Fabrikam.Keyed")!;
     assert.equal(keyed.action, "new-version", "the other product is published");
     assert.deepEqual(appsOf(defId), before, "the tenant still holds version 1 as before");
+  });
+
+  it("a vendor that replaced the file at the same URL: hash mismatch, that product fails; the tenant keeps version 1 assigned", async () => {
+    await bed.host.admin.reset();
+    const yaml = "products:\n  - id: Contoso.Tool\n    assignments: [{ intent: required, target: allDevices }]\n";
+    const first = await bed.run(yaml);
+    assert.equal(first.products[0]!.status, "ok", JSON.stringify(first.products[0]));
+    const defId = first.products[0]!.definitionId!;
+    const [v1] = appsOf(defId);
+    const assignedBefore = bed.tenant.lt.admin.state();
+    await bed.host.admin.publish(product("Contoso.Tool", "1.1.0"));
+    // Same URL as the manifest says, other bytes (a new ETag): the manifest's InstallerSha256 no longer matches.
+    bed.host.admin.addFault({ kind: "changed", product: "Contoso.Tool", version: "1.1.0", count: 10 });
+    const from = bed.tenant.calls.length;
+    const second = await bed.run(yaml);
+    const p = second.products[0]!;
+    assert.equal(p.status, "failed", JSON.stringify(p));
+    assert.equal(p.error?.kind, "integrity");
+    assert.equal(p.error?.step, "download");
+    assert.match(p.reason, /download failed: .*(hash|SHA-256)/i);
+    assert.deepEqual(bed.tenant.graphWrites(from), [], "nothing written to Graph");
+    const after = appsOf(defId);
+    assert.deepEqual(
+      after.map((a) => [a.id, a.displayVersion]),
+      [[v1!.id, "1.0.0"]],
+      "version 1 is still the app",
+    );
+    assert.deepEqual(bed.tenant.lt.admin.state(), assignedBefore, "the tenant, assignments included, is unchanged");
+  });
+
+  it("--dry-run downloads no installer: the plan comes from the catalog's hash and the announced size", async () => {
+    await bed.host.admin.reset();
+    await bed.host.admin.publish(product("Northwind.Dry", "1.0"));
+    const yaml = "products:\n  - id: Northwind.Dry\n";
+    const gets = () => bed.host.admin.requests().filter((r) => r.url.startsWith("/dl/") && r.method === "GET");
+    const size = bed.host.admin.installer("Northwind.Dry", "1.0").size;
+    bed.host.admin.clearRequests();
+    let from = bed.tenant.calls.length;
+    const dry = await bed.run(yaml, { dryRun: true });
+    assert.equal(dry.products[0]!.action, "create", JSON.stringify(dry.products[0]));
+    assert.equal(dry.products[0]!.status, "planned");
+    assert.match(dry.products[0]!.reason, /Will download the installer \(0\.0 MB\)/);
+    assert.deepEqual(dry.willDownload, { count: 1, bytes: size, unknownSize: 0 });
+    assert.deepEqual(gets(), [], "no installer downloaded");
+    assert.deepEqual(bed.tenant.graphWrites(from), [], "nothing written");
+
+    const real = await bed.run(yaml);
+    assert.equal(real.products[0]!.status, "ok", JSON.stringify(real.products[0]));
+    assert.equal(gets().length, 1);
+
+    // A machine whose cache is empty (a fresh CI runner): still no download, and the tenant's app is seen as current.
+    const stream = createStreamTransport({ trustedCaPem: bed.host.caCertPem });
+    try {
+      const downloader = new Downloader({ cacheDir: join(await scratch(), "empty-cache"), transport: stream });
+      bed.host.admin.clearRequests();
+      from = bed.tenant.calls.length;
+      const fresh = await bed.run(yaml, { dryRun: true, downloader });
+      assert.equal(fresh.products[0]!.action, "nothing", fresh.products[0]!.reason);
+      assert.deepEqual(fresh.willDownload, { count: 0, bytes: 0, unknownSize: 0 });
+      await bed.host.admin.publish(product("Northwind.Dry", "1.1"));
+      const next = await bed.run(yaml, { dryRun: true, downloader });
+      assert.equal(next.products[0]!.action, "new-version", next.products[0]!.reason);
+      assert.equal(next.willDownload?.count, 1);
+      assert.deepEqual(gets(), [], "no installer downloaded");
+      assert.deepEqual(bed.tenant.graphWrites(from), [], "nothing written");
+    } finally {
+      await stream.close();
+    }
   });
 
   it("a pin holds the product at its version; overrides reach the app", async () => {

@@ -235,17 +235,60 @@ export class Downloader {
     return out;
   }
 
+  /** The file from the cache, verified again, without any request; undefined when the cache does not hold it. */
+  async cached(request: DownloadRequest): Promise<DownloadResult | undefined> {
+    const url = this.checkUrl(request);
+    const { expected, published } = await this.expectedHash(request, url);
+    if (expected === undefined) return undefined;
+    const hit = await this.cache.verified(expected);
+    if (hit === undefined) return undefined;
+    return {
+      url,
+      finalUrl: url,
+      path: hit.path,
+      sha256: expected,
+      size: hit.size,
+      fromCache: true,
+      version: request.version,
+      check: published !== undefined ? "published" : "lock",
+      fileName: downloadFileName(undefined, url),
+    };
+  }
+
+  /** The hash the file must have: the published one, else the lock file's row for this version. */
+  private async expectedHash(
+    request: DownloadRequest,
+    url: string,
+  ): Promise<{
+    expected: string | undefined;
+    published: string | undefined;
+    lockRow: Awaited<ReturnType<DownloadLockFile["lookup"]>>;
+  }> {
+    const published = request.sha256?.toLowerCase();
+    const id = request.product ?? shown(url);
+    let lockRow = undefined as Awaited<ReturnType<DownloadLockFile["lookup"]>>;
+    if (published === undefined && this.lock !== undefined && request.version !== undefined)
+      lockRow = await this.lock.lookup(id, request.version);
+    return { expected: published ?? lockRow?.sha256, published, lockRow };
+  }
+
+  /**
+   * The file's size as the server announces it (HEAD, redirects followed and checked as a download's), without
+   * downloading it; undefined when the server gives no Content-Length.
+   */
+  async size(request: DownloadRequest): Promise<number | undefined> {
+    const url = this.checkUrl(request);
+    const { res, reader } = await this.open(url, {}, request.sha256 !== undefined, request.signal, "HEAD");
+    reader.stop();
+    const n = Number(res.headers["content-length"]);
+    return res.status >= 200 && res.status < 300 && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  }
+
   /** Downloads and verifies one file (or finds it, verified again, in the cache). */
   async download(request: DownloadRequest): Promise<DownloadResult> {
     const url = this.checkUrl(request);
-    const published = request.sha256?.toLowerCase();
     const id = request.product ?? shown(url);
-    let expected = published;
-    let lockRow = undefined as Awaited<ReturnType<DownloadLockFile["lookup"]>>;
-    if (published === undefined && this.lock !== undefined && request.version !== undefined) {
-      lockRow = await this.lock.lookup(id, request.version);
-      expected = lockRow?.sha256;
-    }
+    const { expected, published, lockRow } = await this.expectedHash(request, url);
     if (expected !== undefined) {
       const hit = await this.cache.verified(expected);
       if (hit !== undefined) {
@@ -387,15 +430,16 @@ export class Downloader {
     headers: Record<string, string>,
     pinned: boolean,
     signal: AbortSignal | undefined,
+    method: "GET" | "HEAD" = "GET",
   ): Promise<{ res: StreamedResponse; reader: BodyReader; finalUrl: string; request: HttpRequest }> {
     let current = url;
     const seen = new Set([current]);
     for (let hop = 0; ; hop++) {
-      const request: HttpRequest = { method: "GET", url: current, headers, ...(signal ? { signal } : {}) };
+      const request: HttpRequest = { method, url: current, headers, ...(signal ? { signal } : {}) };
       const res = await this.options.transport.stream(request);
       // Read at once: bytes that arrive before a failure are kept, and a failure is never an unhandled event.
       const reader = new BodyReader(res.body);
-      this.options.logger?.info(`GET ${shown(current)} ${res.status}`);
+      this.options.logger?.info(`${method} ${shown(current)} ${res.status}`);
       const location = res.headers.location;
       if (!REDIRECTS.has(res.status) || location === undefined) return { res, reader, finalUrl: current, request };
       reader.stop();

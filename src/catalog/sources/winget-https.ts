@@ -7,8 +7,12 @@
  * locales are not needed). The versions of a package are the index's (`Versions` when it has them, else its one
  * `Version`).
  */
+import { createHash } from "node:crypto";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseDocument } from "yaml";
-import type { CatalogHttp } from "../http.js";
+import { readBoundedText } from "../../platform/fs.js";
+import type { CatalogHttp, Validators } from "../http.js";
 import { checkUrl } from "../http.js";
 import { catalogError } from "../errors.js";
 import type { CatalogIndex } from "../search.js";
@@ -21,6 +25,38 @@ import { compareWingetVersions } from "../winget/version.js";
 import { checkIdentity } from "./winget-folder.js";
 import type { WingetSource } from "./source.js";
 
+const KEPT_INDEX_FORMAT = 1;
+interface KeptIndex {
+  format: number;
+  url: string;
+  validators: Validators;
+  text: string;
+}
+
+/** The index kept for `url` with its validators, or undefined (absent, unreadable, another URL or format). */
+async function readKeptIndex(file: string, url: string): Promise<KeptIndex | undefined> {
+  try {
+    // The kept document is the index (bounded) plus its validators, in JSON (escapes can double its size).
+    const doc = JSON.parse(
+      await readBoundedText({
+        path: file,
+        what: "kept package index",
+        maxBytes: 2 * INDEX_LIMITS.maxIndexBytes + 4096,
+      }),
+    ) as Partial<KeptIndex>;
+    if (doc.format !== KEPT_INDEX_FORMAT || doc.url !== url || typeof doc.text !== "string") return undefined;
+    const v = doc.validators ?? {};
+    const validators: Validators = {
+      ...(typeof v.etag === "string" ? { etag: v.etag } : {}),
+      ...(typeof v.lastModified === "string" ? { lastModified: v.lastModified } : {}),
+    };
+    if (validators.etag === undefined && validators.lastModified === undefined) return undefined;
+    return { format: doc.format, url, validators, text: doc.text };
+  } catch {
+    return undefined;
+  }
+}
+
 export class WingetHttpsSource implements WingetSource {
   readonly kind = "winget";
   readonly label: string;
@@ -32,6 +68,8 @@ export class WingetHttpsSource implements WingetSource {
     base: string,
     private readonly http: CatalogHttp,
     indexUrl?: string,
+    /** where the index is kept with its validators: the next load asks the server whether it changed (304) */
+    private readonly indexCacheDir?: string,
   ) {
     const b = checkUrl(base, "catalog source URL");
     if (b.search !== "" || b.hash !== "")
@@ -48,12 +86,7 @@ export class WingetHttpsSource implements WingetSource {
 
   index(): Promise<CatalogIndex> {
     this.indexPromise ??= (async () => {
-      const text = await this.http.getText(
-        this.indexUrl.href,
-        "package index",
-        INDEX_LIMITS.maxIndexBytes,
-        "application/json",
-      );
+      const text = await this.loadIndexText();
       if (text === undefined)
         throw catalogError(
           "CatalogIndexNotFound",
@@ -65,6 +98,34 @@ export class WingetHttpsSource implements WingetSource {
     // A failed load is not cached: the next call tries again.
     this.indexPromise.catch(() => (this.indexPromise = undefined));
     return this.indexPromise;
+  }
+
+  /**
+   * The index's text: with a cache folder, a conditional GET (ETag / Last-Modified of the copy kept there) and the
+   * kept copy when the server answers 304; undefined on 404.
+   */
+  private async loadIndexText(): Promise<string | undefined> {
+    const url = this.indexUrl.href;
+    const get = this.http.getTextIf?.bind(this.http);
+    if (this.indexCacheDir === undefined || get === undefined)
+      return this.http.getText(url, "package index", INDEX_LIMITS.maxIndexBytes, "application/json");
+    const file = join(this.indexCacheDir, `${createHash("sha256").update(url).digest("hex").slice(0, 32)}.json`);
+    const kept = await readKeptIndex(file, url);
+    const r = await get(url, "package index", INDEX_LIMITS.maxIndexBytes, kept?.validators ?? {}, "application/json");
+    if (r === undefined) return undefined;
+    if (r.status === "not-modified") return kept!.text;
+    if (r.validators.etag !== undefined || r.validators.lastModified !== undefined) {
+      const doc: KeptIndex = { format: KEPT_INDEX_FORMAT, url, validators: r.validators, text: r.text };
+      // Best effort: a cache that cannot be written only costs a full download next time.
+      await mkdir(this.indexCacheDir, { recursive: true })
+        .then(async () => {
+          const tmp = `${file}.${process.pid}.tmp`;
+          await writeFile(tmp, JSON.stringify(doc));
+          await rename(tmp, file);
+        })
+        .catch(() => undefined);
+    }
+    return r.text;
   }
 
   async versions(id: string): Promise<string[]> {

@@ -7,14 +7,13 @@ import { Downloader } from "../../catalog/download/downloader.js";
 import { defaultDownloadCacheDir } from "../../catalog/download/cache.js";
 import { catalogHttp } from "../../catalog/http.js";
 import { createHttpPipeline } from "../../clients/http/pipeline.js";
-import { createStreamTransport } from "../../clients/http/stream-transport.js";
 import { homeFolder, userStateDir } from "../../core/config/dirs.js";
 import { PublisherError } from "../../core/errors.js";
-import { pathsFor, readProfilesFile } from "../../publish/connect/config-store.js";
+import { downloadTransportFor, pathsFor, readProfilesFile } from "../../publish/connect/config-store.js";
 import { defaultHistoryFile, SyncHistory } from "../../publish/sync/history.js";
 import { acquireSyncLock } from "../../publish/sync/lock.js";
 import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../../publish/sync/subscriptions.js";
-import { sync } from "../../publish/sync/sync.js";
+import { formatMb, sync } from "../../publish/sync/sync.js";
 import type { ProductResult, SyncResult } from "../../publish/sync/sync.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
@@ -51,11 +50,16 @@ function printResult(ctx: CommandContext, r: SyncResult, source: string): void {
   ctx.stdout.write(
     [
       r.dryRun
-        ? `Sync plan for ${source} (dry run: nothing was downloaded for publishing or written)`
+        ? `Sync plan for ${source} (dry run: no installer was downloaded, nothing was written)`
         : `Sync of ${source}`,
       renderTable([["Product", "Version", "Action", "Result", "App id", "Time", "Reason"], ...rows]),
       "",
       `Summary: ${r.products.length} product(s): ${n((p) => p.action === "create")} created, ${n((p) => p.action === "new-version")} new version(s), ${n((p) => p.action === "update-metadata")} metadata update(s), ${n((p) => p.action === "nothing")} up to date, ${n((p) => p.status === "skipped")} skipped, ${n((p) => p.status === "failed")} failed.`,
+      ...(r.willDownload === undefined
+        ? []
+        : [
+            `A real run will download ${formatMb(r.willDownload.bytes)} (${r.willDownload.count} installer(s)${r.willDownload.unknownSize > 0 ? `, ${r.willDownload.unknownSize} of unknown size` : ""}); installers already in the cache are not counted.`,
+          ]),
     ].join("\n") + "\n",
   );
 }
@@ -186,13 +190,10 @@ async function runOnce(
 ): Promise<number> {
   return withGraph(ctx, o, async (session, target) => {
     const http = catalogHttp(createHttpPipeline({ transport: session.transport.send }));
-    const settings = target.settings;
-    const stream = createStreamTransport({
-      ...(target.caPem === undefined ? {} : { trustedCaPem: target.caPem }),
-      proxy: {
-        ...(settings.proxy === undefined ? {} : { httpsProxy: settings.proxy }),
-        ...(settings.noProxy === undefined ? {} : { noProxy: settings.noProxy }),
-      },
+    // Installer downloads go through the profile's proxy with its password, as Graph calls do.
+    const stream = await downloadTransportFor(target.settings, {
+      caPem: target.caPem,
+      ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
     });
     const history = SyncHistory.open(defaultHistoryFile(stateDir));
     try {
@@ -205,7 +206,13 @@ async function runOnce(
       const result = await sync({
         subscriptions,
         openSource: (spec) =>
-          openCatalogSource(spec, { config: catalogConfig, configFile, http, cwd: subscriptions.dir }),
+          openCatalogSource(spec, {
+            config: catalogConfig,
+            configFile,
+            http,
+            cwd: subscriptions.dir,
+            indexCacheDir: join(stateDir, "sync", "index"),
+          }),
         downloader,
         graph: session.graph,
         workDir: join(stateDir, "sync", "work"),

@@ -48,6 +48,17 @@ export class IntuneApi {
     );
   }
 
+  /**
+   * Every win32LobApp with its assignments and linked categories (`$expand=assignments,categories`): what a publish
+   * run compares, in one paged listing instead of two reads per app.
+   */
+  listWin32AppsExpanded(signal?: AbortSignal): Promise<Win32LobAppWire[]> {
+    return this.graph.listAll<Win32LobAppWire>(
+      GRAPH_PATHS.mobileApps,
+      opts(signal, { query: { $filter: WIN32_FILTER, $expand: "assignments,categories" } }),
+    );
+  }
+
   /** One app with every property (a list leaves some out, such as `largeIcon`). */
   getApp(appId: string, signal?: AbortSignal): Promise<Win32LobAppWire> {
     return this.graph.get<Win32LobAppWire>(mobileAppPath(appId), opts(signal));

@@ -101,10 +101,30 @@ describe("retry policy against a local server", () => {
   });
 
   it("stops after maxAttempts and returns the last response", async () => {
-    const t = await run(() => throttled({ "Retry-After": "1" }), { retry: { maxAttempts: 3 } });
-    assert.equal((await t.send()).status, 429);
+    const t = await run(() => ({ status: 503 }), { retry: { maxAttempts: 3 } });
+    assert.equal((await t.send()).status, 503);
     assert.equal(t.received.length, 3);
-    assert.deepEqual(t.waits, [1000, 1000]);
+    assert.deepEqual(t.waits, [750, 1500]);
+  });
+
+  it("a 429 with Retry-After counts against maxThrottledAttempts (20), not maxAttempts: a busy window is waited out", async () => {
+    const replies = [...Array.from({ length: 9 }, () => throttled({ "Retry-After": "1" })), ok];
+    const t = await run(inOrder(...replies), { retry: { maxAttempts: 3 } });
+    assert.equal((await t.send()).status, 200);
+    assert.equal(t.received.length, 10);
+    const capped = await run(() => throttled({ "Retry-After": "1" }), { retry: { maxThrottledAttempts: 4 } });
+    assert.equal((await capped.send()).status, 429);
+    assert.equal(capped.received.length, 4);
+    assert.deepEqual(capped.waits, [1000, 1000, 1000]);
+  });
+
+  it("a throttled request holds the pipeline's other requests back until the time the server gave", async () => {
+    // The clock is frozen: the second request, sent after the first was throttled, waits the whole pause.
+    const t = await run(inOrder(throttled({ "Retry-After": "5" }), ok, ok));
+    assert.equal((await t.send()).status, 200);
+    assert.equal((await t.send()).status, 200);
+    assert.equal(t.received.length, 3);
+    assert.deepEqual(t.waits, [5000, 5000]);
   });
 
   it("does not wait past maxTotalDelayMs", async () => {

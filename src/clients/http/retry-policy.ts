@@ -11,8 +11,13 @@ import { isReplaySafe } from "./types.js";
 import type { Clock, HttpLogger, HttpPolicy, HttpRequest, HttpResponse, Sleep } from "./types.js";
 
 export interface RetryOptions {
-  /** attempts including the first; default 6 */
+  /** attempts including the first; default 6 (retries the server asked for with a wait hint count apart) */
   maxAttempts?: number;
+  /**
+   * attempts including the first while every retry was a 429/503 carrying a wait hint (the server says when to come
+   * back: a busy tenant's throttling window, shared by parallel requests); default 20, within maxTotalDelayMs
+   */
+  maxThrottledAttempts?: number;
   /** first backoff step without a server hint; doubles each retry; default 1000 ms */
   baseDelayMs?: number;
   /** cap of one computed backoff step (a server hint may be longer); default 30 000 ms */
@@ -28,6 +33,7 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY_OPTIONS = {
   maxAttempts: 6,
+  maxThrottledAttempts: 20,
   baseDelayMs: 1000,
   maxDelayMs: 30_000,
   maxTotalDelayMs: 180_000,
@@ -74,12 +80,21 @@ export function retryPolicy(options: RetryOptions = {}): HttpPolicy {
   const sleep = options.sleep ?? abortableSleep;
   const random = options.random ?? Math.random;
   const clock = options.clock ?? Date.now;
+  let pausedUntil = 0;
   return {
     name: "retry",
     async send(request, next) {
       let waited = 0;
+      // Attempts that were not the server's hinted "come back later": bounded by maxAttempts.
+      let unhinted = 0;
+      // The pause this request set itself (its own wait covers it).
+      let ownPause = 0;
       for (let attempt = 1; ; attempt++) {
         if (request.signal?.aborted) throw abortError(request.signal);
+        // A throttled sibling's hint holds every request of this pipeline back, first attempts included, so
+        // parallel requests do not spend their attempts against a window the server said is full.
+        const hold = pausedUntil > ownPause ? pausedUntil - clock() : 0;
+        if (hold > 0) await sleep(hold, request.signal);
         let outcome: Outcome;
         try {
           outcome = { response: await next(request) };
@@ -92,15 +107,20 @@ export function retryPolicy(options: RetryOptions = {}): HttpPolicy {
           return outcome.response;
         };
         const reason = retryReason(request, outcome);
-        if (reason === undefined || attempt >= o.maxAttempts) return finish();
+        if (reason === undefined) return finish();
+        const status = outcome.response?.status;
         const hint = outcome.response ? parseRetryAfterMs(outcome.response.headers, clock()) : undefined;
-        const wait = hint ?? backoffDelay(attempt, { ...o, random });
+        const throttled = hint !== undefined && (status === 429 || status === 503);
+        if (!throttled) unhinted++;
+        if (unhinted >= o.maxAttempts || attempt >= o.maxThrottledAttempts) return finish();
+        const wait = hint ?? backoffDelay(unhinted, { ...o, random });
         const target = `${request.method} ${redactUrl(request.url)}`;
         if (waited + wait > o.maxTotalDelayMs) {
           options.logger?.warning(`${target}: ${reason}; not retrying, waiting ${wait} ms would pass the retry budget`);
           return finish();
         }
         options.logger?.warning(`${target}: ${reason}; retry ${attempt} of ${o.maxAttempts - 1} in ${wait} ms`);
+        if (throttled && clock() + wait >= pausedUntil) pausedUntil = ownPause = clock() + wait;
         await sleep(wait, request.signal);
         waited += wait;
       }

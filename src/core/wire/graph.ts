@@ -241,7 +241,10 @@ export interface Win32LobAppWire extends Win32LobAppWritableWire {
   supersededAppCount: number;
   committedContentVersion: string | null;
   size: number;
+  /** with `$expand=assignments` */
   assignments?: MobileAppAssignmentWire[];
+  /** with `$expand=categories` */
+  categories?: MobileAppCategoryWire[];
 }
 
 // ---- content (docs/reference/graph-win32-upload.md §2.3–2.7) ----

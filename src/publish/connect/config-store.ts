@@ -21,6 +21,8 @@ import { isPublisherError, PublisherError } from "../../core/errors.js";
 import { registeringTransport } from "../../clients/http/redact.js";
 import type { SecretRegistry } from "../../clients/http/redact.js";
 import { readBoundedText } from "../../platform/fs.js";
+import { createStreamTransport } from "../../clients/http/stream-transport.js";
+import type { StreamTransport } from "../../clients/http/stream-transport.js";
 import { createFetchTransport } from "../../clients/http/transport.js";
 import type { HttpTransport } from "../../clients/http/types.js";
 
@@ -142,6 +144,50 @@ async function readProxyPassword(path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * The proxy URL of the settings, validated, with the profile's password (secrets/<profile>.proxy-password) put in
+ * when the URL has none: every transport of a command (Graph, storage, installer downloads) authenticates alike.
+ */
+export async function proxyUrlFor(settings: Settings): Promise<string | undefined> {
+  const proxy = settings.proxy;
+  if (proxy === undefined) return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(proxy);
+  } catch {
+    u = undefined;
+  }
+  if (u === undefined || (u.protocol !== "http:" && u.protocol !== "https:")) {
+    throw new PublisherError("InvalidProxy", "The proxy setting is not an http(s) URL.", {
+      hint: "Give the proxy as http://host:port (HTTPS_PROXY or proxy in the profile).",
+    });
+  }
+  if (settings.proxyPasswordFile === undefined || u.password !== "") return proxy;
+  const password = await readProxyPassword(settings.proxyPasswordFile);
+  if (password === undefined) return proxy;
+  u.password = encodeURIComponent(password);
+  return u.href;
+}
+
+/**
+ * The streaming transport installer downloads use (sync): the same proxy as Graph's, password included (registered
+ * as a secret with `secrets`), NO_PROXY, and `caPem` trusted.
+ */
+export async function downloadTransportFor(
+  settings: Settings,
+  extra: { caPem?: string | undefined; secrets?: SecretRegistry | undefined } = {},
+): Promise<StreamTransport> {
+  const proxy = await proxyUrlFor(settings);
+  extra.secrets?.addFromUrl(proxy);
+  return createStreamTransport({
+    ...(extra.caPem === undefined ? {} : { trustedCaPem: extra.caPem }),
+    proxy: {
+      ...(proxy === undefined ? {} : { httpsProxy: proxy }),
+      ...(settings.noProxy === undefined ? {} : { noProxy: settings.noProxy }),
+    },
+  });
+}
+
 export interface ConnectTransport {
   send: HttpTransport;
   close(): Promise<void>;
@@ -180,27 +226,7 @@ export async function transportFor(
     }
     caPem = [caPem, extra].filter(Boolean).join("\n");
   }
-  let proxy = settings.proxy;
-  if (proxy !== undefined) {
-    let u: URL | undefined;
-    try {
-      u = new URL(proxy);
-    } catch {
-      u = undefined;
-    }
-    if (u === undefined || (u.protocol !== "http:" && u.protocol !== "https:")) {
-      throw new PublisherError("InvalidProxy", "The proxy setting is not an http(s) URL.", {
-        hint: "Give the proxy as http://host:port (HTTPS_PROXY or proxy in the profile).",
-      });
-    }
-    if (settings.proxyPasswordFile !== undefined && u.password === "") {
-      const password = await readProxyPassword(settings.proxyPasswordFile);
-      if (password !== undefined) {
-        u.password = encodeURIComponent(password);
-        proxy = u.href;
-      }
-    }
-  }
+  const proxy = await proxyUrlFor(settings);
   const t = createFetchTransport({
     ...(caPem === undefined ? {} : { trustedCaPem: caPem }),
     proxy: {
@@ -210,7 +236,7 @@ export async function transportFor(
   });
   const onRequest = extra.onRequest;
   const secrets = extra.secrets;
-  secrets?.addFromUrl(settings.proxy);
+  secrets?.addFromUrl(proxy);
   const counted: HttpTransport =
     onRequest === undefined ? t.send : (req) => (onRequest(req.method, req.url), t.send(req));
   return {

@@ -13,7 +13,7 @@
  * one product's problem never stops the others.
  */
 import { createHash } from "node:crypto";
-import { copyFile, link, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { readBoundedText } from "../../platform/fs.js";
 import type { CatalogSource, ShowResult } from "../../catalog/catalog.js";
@@ -22,6 +22,8 @@ import type { Downloader, DownloadResult } from "../../catalog/download/download
 import { generatedFileBytes } from "../../catalog/to-definition.js";
 import type { GraphClient } from "../../clients/graph/client.js";
 import { AppDefinitionError } from "../../core/app-definition/errors.js";
+import { contentHash } from "../../core/app-definition/stamp.js";
+import { listSource } from "../../intunewin/source.js";
 import type { AppDefinitionInput } from "../../core/app-definition/schema.js";
 import { isPublisherError } from "../../core/errors.js";
 import type { ErrorKind } from "../../core/errors.js";
@@ -57,11 +59,17 @@ export interface ProductResult {
   error?: { kind: ErrorKind; code: string; errorCode: ErrorCode; message: string; step: string };
   /** whether the installer came from the cache (no request) */
   fromCache?: boolean;
+  /** dry run: the installer a real run downloads (not in the cache); `bytes` null when the server gives no size */
+  download?: { bytes: number | null };
+  /** the upload of this run: `resumed` when it went on from the journal of a stopped run */
+  upload?: { resumed: boolean; blocksSent: number; blockCount: number };
   durationMs: number;
 }
 
 export interface SyncResult {
   dryRun: boolean;
+  /** dry run: the installers a real run would download (`unknownSize`: those whose server gives no size) */
+  willDownload?: { count: number; bytes: number; unknownSize: number };
   startedAt: string;
   finishedAt: string;
   products: ProductResult[];
@@ -101,6 +109,8 @@ interface Staged {
   started: number;
   fromCache: boolean;
   newest?: string;
+  /** dry run, installer not in the cache: its announced size and the content hash made from metadata */
+  planned?: { bytes: number | undefined; contentHash?: string };
 }
 
 export async function sync(o: SyncOptions): Promise<SyncResult> {
@@ -169,15 +179,23 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
         return;
       }
       step = "download";
-      const d = await o.downloader.download({
+      const request = {
         url: show.installer.url,
         ...(show.installer.sha256 === null ? {} : { sha256: show.installer.sha256 }),
         product: show.id,
         version: show.version,
         ...(o.signal === undefined ? {} : { signal: o.signal }),
-      });
+      };
+      // A dry run downloads nothing: the cache answers, else the plan is made from the catalog's metadata (the
+      // published hash, and the size the server announces for a HEAD).
+      const d = o.dryRun === true ? await o.downloader.cached(request) : await o.downloader.download(request);
+      const planned = d === undefined ? { bytes: await o.downloader.size(request).catch(() => undefined) } : undefined;
       step = "stage";
       const loaded = await stage(o, sub, picked[i]!.raw, show, d);
+      const contentHash =
+        planned?.bytes === undefined || show.installer.sha256 === null
+          ? undefined
+          : await metadataContentHash(loaded, installerPath(o, loaded, show), planned.bytes, show.installer.sha256);
       staged.push({
         index: i,
         sub,
@@ -185,7 +203,10 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
         show,
         loaded,
         started,
-        fromCache: d.fromCache,
+        fromCache: d?.fromCache ?? false,
+        ...(planned === undefined
+          ? {}
+          : { planned: { ...planned, ...(contentHash === undefined ? {} : { contentHash }) } }),
         ...(newest === undefined ? {} : { newest }),
       });
     } catch (e) {
@@ -204,8 +225,18 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
     }
   }
   const products = results.filter((r): r is ProductResult => r !== undefined);
+  const downloads = products.flatMap((p) => (p.download === undefined || p.action === "nothing" ? [] : [p.download]));
   return {
     dryRun: o.dryRun === true,
+    ...(o.dryRun === true
+      ? {
+          willDownload: {
+            count: downloads.length,
+            bytes: downloads.reduce((n, d) => n + (d.bytes ?? 0), 0),
+            unknownSize: downloads.filter((d) => d.bytes === null).length,
+          },
+        }
+      : {}),
     startedAt,
     finishedAt: new Date(clock()).toISOString(),
     products,
@@ -229,6 +260,11 @@ async function publishStaged(
       ...(o.journalDir === undefined ? {} : { journalDir: o.journalDir }),
       ...(o.upload === undefined ? {} : { upload: o.upload }),
       ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
+      contentHashes: new Map(
+        staged.flatMap((s) =>
+          s.planned?.contentHash === undefined ? [] : [[s.loaded.definition.id, s.planned.contentHash] as const],
+        ),
+      ),
     });
   try {
     const r = await run(staged.map((s) => s.loaded));
@@ -277,6 +313,7 @@ function productResult(
     definitionId: s.loaded.definition.id,
     version: s.show.version!,
     fromCache: s.fromCache,
+    ...(s.planned === undefined ? {} : { download: { bytes: s.planned.bytes ?? null } }),
     ...(s.newest === undefined || s.sub.pin === undefined ? {} : { newest: s.newest }),
   };
   const pinned =
@@ -302,14 +339,68 @@ function productResult(
       durationMs: clock() - s.started,
     };
   const appId = outcome?.appId ?? item?.appId;
+  const up = outcome?.upload;
   return {
     ...base,
+    ...(up === undefined
+      ? {}
+      : { upload: { resumed: up.resumed, blocksSent: up.blocksSent, blockCount: up.blockCount } }),
     action: action === "nothing" && changes ? "update-metadata" : action,
     status: dryRun ? "planned" : "ok",
-    reason: (action === "nothing" && !changes ? `Up to date: ${s.show.version} is published.` : reasons) + pinned,
+    reason:
+      (action === "nothing" && !changes ? `Up to date: ${s.show.version} is published.` : reasons) +
+      pinned +
+      plannedNote(s, action, changes),
     ...(appId === undefined ? {} : { appId }),
     durationMs: clock() - s.started,
   };
+}
+
+/** Dry run, installer not downloaded: what the reason adds (the download a real run makes, or what is unknown). */
+function plannedNote(s: Staged, action: string, changes: boolean): string {
+  if (s.planned === undefined || (action === "nothing" && !changes)) return "";
+  const size = s.planned.bytes === undefined ? "size unknown" : formatMb(s.planned.bytes);
+  return s.planned.contentHash === undefined
+    ? ` Will download the installer (${size}); not downloaded now, so its content was not compared.`
+    : ` Will download the installer (${size}).`;
+}
+
+export const formatMb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/** Where stage() put the installer. */
+function installerPath(o: SyncOptions, loaded: LoadedAppDefinition, show: ShowResult): string {
+  return join(o.workDir, loaded.definition.id, show.content.folder, show.content.fileName);
+}
+
+/**
+ * The content hash publish would compute for the staged folder (definitionContentHash), with the installer's size
+ * and SHA-256 taken from the catalog instead of a file this dry run did not download.
+ */
+async function metadataContentHash(
+  loaded: LoadedAppDefinition,
+  installer: string,
+  size: number,
+  sha256: string,
+): Promise<string | undefined> {
+  const c = loaded.content;
+  if (c.kind !== "folder") return undefined;
+  const files = [];
+  for (const e of await listSource(c.sourceDir)) {
+    if (e.kind !== "file") continue;
+    const path = e.zipName.replaceAll("\\", "/");
+    files.push(
+      resolve(e.absPath) === resolve(installer)
+        ? { path, size, sha256: sha256.toLowerCase() }
+        : {
+            path,
+            size: e.size,
+            sha256: createHash("sha256")
+              .update(await readFile(e.absPath))
+              .digest("hex"),
+          },
+    );
+  }
+  return contentHash({ kind: "sourceTree", setupFile: c.setupFile.replaceAll("\\", "/"), files });
 }
 
 /**
@@ -321,7 +412,7 @@ async function stage(
   sub: Subscription,
   raw: RawSubscription,
   show: ShowResult,
-  d: DownloadResult,
+  d: DownloadResult | undefined,
 ): Promise<LoadedAppDefinition> {
   const def = applySubscription(structuredClone(show.definition!), sub, raw, show);
   const dir = join(o.workDir, def.id);
@@ -331,7 +422,9 @@ async function stage(
   if (sub.mode === "updateOnly" && show.updateOnly.script !== undefined)
     await writeFile(join(dir, show.updateOnly.script.path), generatedFileBytes(show.updateOnly.script));
   const target = join(dir, show.content.folder, show.content.fileName);
-  await link(d.path, target).catch(() => copyFile(d.path, target));
+  // Not downloaded (dry run): an empty stand-in, so the folder loads; the plan uses the catalog's hash and size.
+  if (d === undefined) await writeFile(target, "");
+  else await link(d.path, target).catch(() => copyFile(d.path, target));
   // Paths the subscription names (targeting file, override scripts) are relative to the subscriptions file.
   const rebase = (p: string): string => relative(dir, isAbsolute(p) ? p : resolve(o.subscriptions.dir, p));
   if (def.targeting !== undefined) def.targeting = rebase(def.targeting);
