@@ -4,6 +4,7 @@ import { loadAppDefinitions } from "../../definitions/load.js";
 import { loadCredential } from "../../clients/auth/credentials.js";
 import { defaultLogDir } from "../../clients/http/log-file.js";
 import { PublisherError } from "../../core/errors.js";
+import { changeText } from "../../core/plan/changes.js";
 import type { PlanItem } from "../../core/plan/plan.js";
 import { isNewAppRef, itemHasChanges, NEW_APP_PREFIX } from "../../core/plan/targeting.js";
 import { describeLink } from "../../core/targeting/relationships.js";
@@ -57,6 +58,17 @@ function jsonOf(r: PublishResult, connection: ConnectionReport | undefined, targ
   };
 }
 
+/**
+ * The app the row is about: for a create or supersede the new app (its id once made, "new" before), else the app
+ * updated in place.
+ */
+function appIdText(i: PlanItem, o: AppOutcome | undefined): string {
+  const fresh = i.action === "create" || i.strategy === "supersede";
+  if (!fresh) return o?.appId ?? i.appId ?? "-";
+  if (o === undefined) return "new";
+  return o.status === "ok" && o.appId !== undefined ? o.appId : "-";
+}
+
 function printConnection(ctx: CommandContext, report: ConnectionReport): void {
   ctx.stdout.write(["Connection test", ...connectionTables(report)].join("\n") + "\n\n");
 }
@@ -69,7 +81,7 @@ function printResult(ctx: CommandContext, r: PublishResult, source: string): voi
       i.version,
       actionText(i),
       outcomeText(o, r.dryRun),
-      o?.appId ?? i.appId ?? "-",
+      appIdText(i, o),
       [...i.reasons, ...(i.otherApps.length > 0 ? [`also carrying this id: ${i.otherApps.join(", ")}`] : [])].join(
         "; ",
       ),
@@ -96,6 +108,13 @@ function printResult(ctx: CommandContext, r: PublishResult, source: string): voi
           ]),
         ]),
   );
+  const changes = r.plan.items.filter((i) => (i.changes?.length ?? 0) > 0);
+  if (changes.length > 0)
+    lines.push(
+      "",
+      "Changed properties (tenant → definition)",
+      ...changes.flatMap((i) => [`  ${i.id}`, ...(i.changes ?? []).map((c) => `    ${changeText(c)}`)]),
+    );
   const targeting = targetingLines(r);
   if (targeting.length > 0) lines.push("", "Targeting", ...targeting);
   lines.push("", summaryLine(r));
@@ -157,6 +176,11 @@ function targetingLines(r: PublishResult): string[] {
   return out;
 }
 
+/** Assignments an item removes: its app's, and the previous version's when a supersede moves them. */
+function removedAssignments(i: PlanItem): number {
+  return (i.targeting?.assignments.remove.length ?? 0) + (i.targeting?.previousAssignments?.remove.length ?? 0);
+}
+
 /** One line: how many apps per action, and the targeting changes in all. */
 function summaryLine(r: PublishResult): string {
   const n = (f: (i: PlanItem) => boolean) => r.plan.items.filter(f).length;
@@ -166,7 +190,7 @@ function summaryLine(r: PublishResult): string {
     `${n((i) => i.action === "new-version")} new version(s)`,
     `${n((i) => i.action === "update-metadata")} to update`,
     `${n((i) => i.action === "nothing")} up to date`,
-    `assignments +${sum((i) => i.targeting?.assignments.add.length ?? 0)} ~${sum((i) => i.targeting?.assignments.change.length ?? 0)} -${sum((i) => i.targeting?.assignments.remove.length ?? 0)}`,
+    `assignments +${sum((i) => i.targeting?.assignments.add.length ?? 0)} ~${sum((i) => i.targeting?.assignments.change.length ?? 0)} -${sum(removedAssignments)}`,
     `relationship changes ${sum((i) => (i.targeting?.relationships?.changed ? 1 : 0))}`,
     `ESP profile changes ${sum((i) => i.targeting?.esp.length ?? 0)}`,
     `versions to delete ${sum((i) => i.targeting?.retention.length ?? 0)}`,

@@ -1,0 +1,77 @@
+// What publish --dry-run, apps and rollback print for people: old → new values, new app ids, counts, and which
+// tenant a command uses, through the real CLI entry against a running local tenant.
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { runCli, homeEnv } from "../support/cli.js";
+import { copyExamples } from "../support/fixtures.js";
+import { useScratch } from "../support/scratch.js";
+import { recordLocalTenant, startTestTenant } from "../support/tenant.js";
+import type { TestTenant } from "../support/tenant.js";
+
+const scratch = useScratch("ip-publish-output-");
+
+interface PlanJson {
+  plan: {
+    id: string;
+    action: string;
+    strategy?: string;
+    changes?: { property: string; from: string; to: string }[];
+  }[];
+}
+
+describe("publish and apps output", () => {
+  let t: TestTenant;
+  let env: NodeJS.ProcessEnv;
+  let ex: Awaited<ReturnType<typeof copyExamples>>;
+  const cli = (...args: string[]) => runCli([...args, "--no-log-file"], env);
+  const edit = async (name: string, from: string, to: string): Promise<void> => {
+    const file = join(ex.dir, name);
+    const text = await readFile(file, "utf8");
+    assert.ok(text.includes(from), `${name} has ${from}`);
+    await writeFile(file, text.replace(from, to));
+  };
+
+  before(async () => {
+    const home = await scratch();
+    env = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: join(home, "emulator") });
+    t = await startTestTenant();
+    await recordLocalTenant(join(home, "emulator"), t.lt);
+    ex = await copyExamples(await scratch());
+    const first = await cli("publish", ...ex.files);
+    assert.equal(first.code, 0, first.stderr);
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it("publish --dry-run shows old → new per changed property, the new app of a supersede, and the moved assignments", async () => {
+    await edit("contoso-notes.yaml", "owner: Workplace Engineering", "owner: Desktop Team");
+    await edit("contoso-notes.yaml", "minimumMemoryMB: 2048", "minimumMemoryMB: 4096");
+    await edit("northwind-printers.yaml", 'version: "3.1.0"', 'version: "3.2.0"');
+
+    const table = await cli("publish", ...ex.files, "--dry-run");
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /Changed properties \(tenant → definition\)\n {2}contoso-notes\n/);
+    assert.match(table.stdout, /^ {4}owner: "Workplace Engineering" → "Desktop Team"$/m);
+    assert.match(table.stdout, /^ {4}minimumMemoryInMB: 2048 → 4096$/m);
+    // The supersede creates an app: its row names no existing app.
+    const row = table.stdout.split("\n").find((l) => l.startsWith("northwind-printers"));
+    assert.match(row ?? "", /^northwind-printers\s+3\.2\.0\s+new version \(supersede\)\s+planned\s+new\s/);
+    // The previous version's assignments (two, moved to the new app) are counted as removed.
+    assert.match(table.stdout, /previous version .*: assignments removed/);
+    assert.match(table.stdout, /assignments \+2 ~0 -2,/);
+    assert.match(table.stdout, /^ {4}notes: "….*3\.1\.0.* → "….*3\.2\.0/m);
+
+    const json = await cli("publish", ...ex.files, "--dry-run", "--output", "json");
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as PlanJson;
+    const notes = doc.plan.find((i) => i.id === "contoso-notes");
+    assert.equal(notes?.action, "update-metadata");
+    assert.deepEqual(notes?.changes, [
+      { property: "owner", from: '"Workplace Engineering"', to: '"Desktop Team"' },
+      { property: "minimumMemoryInMB", from: "2048", to: "4096" },
+    ]);
+  });
+});
