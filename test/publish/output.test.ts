@@ -74,4 +74,32 @@ describe("publish and apps output", () => {
       { property: "minimumMemoryInMB", from: "2048", to: "4096" },
     ]);
   });
+
+  it("apps and rollback say which tenant they work on, in their own words", async () => {
+    const run = await cli("publish", ...ex.files);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stderr,
+      /^Publishing to the running local tenant \(.*credentials\.json\) \(tenant [0-9a-f-]{36}\)\.$/m,
+    );
+
+    const list = await cli("apps", "list");
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stderr, /^Listing the apps of the running local tenant \(.*credentials\.json\) \(tenant /m);
+    const back = await cli("rollback", "northwind-printers", "--dry-run");
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stderr, /^Planning a rollback in the running local tenant \(/m);
+    for (const r of [list, back]) assert.doesNotMatch(r.stderr, /publishing|Using the/i);
+
+    // Nothing recorded: a tenant that starts empty and is gone afterwards, said as such.
+    const empty = await runCli(["apps", "list", "--no-log-file"], {
+      ...env,
+      INTUNE_PUBLISHER_EMULATOR_STATE: join(ex.dir, "no-emulator-here"),
+    });
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.match(
+      empty.stderr,
+      /^Listing the apps of a local tenant started in-process for this command \(tenant .*; it starts from the default seed and is gone when the command ends/m,
+    );
+  });
 });

@@ -13,7 +13,7 @@ export default defineCommand({
   ].join("\n"),
   options: tenantOptions,
   async run(ctx, o) {
-    const { rows, target } = await withGraph(ctx, o, async (s, t) => ({
+    const { rows, target } = await withGraph(ctx, o, "Listing the apps of", async (s, t) => ({
       rows: await listApps(s.graph, ctx.signal),
       target: t.info,
     }));

@@ -29,7 +29,7 @@ export default defineCommand({
       relationships,
       names: labels,
       target,
-    } = await withGraph(ctx, o, async (s, t) => ({
+    } = await withGraph(ctx, o, "Showing an app of", async (s, t) => ({
       ...(await showApp(s.graph, o.app, ctx.signal)),
       target: t.info,
     }));

@@ -329,7 +329,7 @@ export default defineCommand({
       });
     // Every definition problem is reported before anything starts (exit 9).
     const definitions = await loadAppDefinitions(o.files, { cwd: ctx.cwd, allowPaths: o.allowPath });
-    return withGraph(ctx, o, async (session, target, logger) => {
+    return withGraph(ctx, o, o.dryRun ? "Planning against" : "Publishing to", async (session, target, logger) => {
       let connection: ConnectionReport | undefined;
       if (o.testConnection) {
         const { report, close } = await runConnectionTest({
