@@ -78,6 +78,9 @@ describe("publish and apps output", () => {
   it("apps and rollback say which tenant they work on, in their own words", async () => {
     const run = await cli("publish", ...ex.files);
     assert.equal(run.code, 0, run.stderr);
+    // stderr is not a terminal here: progress comes as whole lines, with sizes (and a rate once one is known).
+    assert.match(run.stderr, /^northwind-printers: uploading 0% 0 B of \d.* KiB$/m);
+    assert.match(run.stderr, /^northwind-printers: uploading 100% \d.* KiB of \d.* KiB/m);
     assert.match(
       run.stderr,
       /^Publishing to the running local tenant \(.*credentials\.json\) \(tenant [0-9a-f-]{36}\)\.$/m,

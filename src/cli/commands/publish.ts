@@ -19,7 +19,7 @@ import type { CommandContext } from "../command.js";
 import { connectionTables } from "../connection-report.js";
 import { argument, option } from "../options.js";
 import { renderTable } from "../output.js";
-import { formatBytes } from "../progress.js";
+import { fitStatus, formatBytes, knownColumns, LineThrottle, progressText, RateMeter } from "../progress.js";
 import { clearStatusLine, drawStatusLine } from "../safe-output.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
@@ -205,10 +205,15 @@ function summaryLine(r: PublishResult): string {
   }`;
 }
 
-/** Step lines on stderr; on a terminal, one progress line for every app being packaged or uploaded. */
+/**
+ * Step lines on stderr; progress of packaging and uploads with rate and time left: on a terminal, one status line
+ * for every app at work (cut to the terminal's width when it is known); elsewhere a line per app every 10 % or 30 s.
+ */
 function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => void; finish(): void } {
   const tty = ctx.stderr.isTTY === true;
   const bars = new Map<string, string>();
+  /** per app and phase ("packaging", "uploading"): its rate meter and, off a terminal, its line throttle */
+  const meters = new Map<string, { meter: RateMeter; throttle: LineThrottle }>();
   let drawn = false;
   let last = 0;
   const clear = (): void => {
@@ -221,7 +226,7 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
     if (!force && now - last < 100) return;
     last = now;
     const text = [...bars].map(([id, s]) => `${id} ${s}`).join(" | ");
-    drawStatusLine(ctx.stderr, text.slice(0, Math.max(20, (ctx.stderr.columns ?? 80) - 1)));
+    drawStatusLine(ctx.stderr, fitStatus(text, knownColumns(ctx.stderr)));
     drawn = true;
   };
   const line = (text: string): void => {
@@ -229,7 +234,16 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
     ctx.stderr.write(`${text}\n`);
     draw(true);
   };
-  const pct = (done: number, total: number): string => `${total > 0 ? Math.floor((done / total) * 100) : 100}%`;
+  const progress = (id: string, phase: string, done: number, total: number): void => {
+    const key = `${id}\u0000${phase}`;
+    let m = meters.get(key);
+    if (m === undefined) meters.set(key, (m = { meter: new RateMeter(), throttle: new LineThrottle() }));
+    const text = `${phase} ${progressText(done, total, m.meter.sample(done, total))}`;
+    if (tty) {
+      bars.set(id, text);
+      draw();
+    } else if (m.throttle.due(done, total)) ctx.stderr.write(`${id}: ${text}\n`);
+  };
   return {
     onEvent(e) {
       switch (e.type) {
@@ -237,15 +251,12 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
           line(`${e.id}: ${e.detail}`);
           break;
         case "package":
-          bars.set(e.id, `packaging ${pct(e.bytesRead, e.totalBytes)} ${formatBytes(e.bytesRead)}`);
-          draw();
+          progress(e.id, "packaging", e.bytesRead, e.totalBytes);
           break;
         case "upload": {
           const u = e.event;
-          if (u.type === "bytes") {
-            bars.set(e.id, `uploading ${pct(u.bytesDone, u.totalBytes)} ${formatBytes(u.bytesDone)}`);
-            draw();
-          } else if (u.type === "stage" && (u.stage === "commit" || u.stage === "patch" || u.stage === "verify")) {
+          if (u.type === "bytes") progress(e.id, "uploading", u.bytesDone, u.totalBytes);
+          else if (u.type === "stage" && (u.stage === "commit" || u.stage === "patch" || u.stage === "verify")) {
             bars.set(e.id, u.stage === "commit" ? "committing" : "finishing");
             draw();
           } else if (u.type === "renewed") line(`${e.id}: upload URL renewed (${u.reason})`);
