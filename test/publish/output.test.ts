@@ -105,4 +105,53 @@ describe("publish and apps output", () => {
       /^Listing the apps of a local tenant started in-process for this command \(tenant .*; it starts from the default seed and is gone when the command ends/m,
     );
   });
+
+  it("apps list marks each of our versions current, kept or rolled back; apps show writes the app out", async () => {
+    // After the tests above, northwind-printers 3.2.0 superseded 3.1.0, which is kept.
+    const roles = async (): Promise<string[]> => {
+      const r = await cli("apps", "list");
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout
+        .split("\n")
+        .filter((l) => l.includes("Northwind"))
+        .map((l) => l.replace(/^\S+\s+Northwind Printer Drivers\s+/, "").replace(/\s+/g, " "));
+    };
+    assert.deepEqual((await roles()).sort(), [
+      "3.1.0 published 1 northwind-printers (kept)",
+      "3.2.0 published 1 northwind-printers (current)",
+    ]);
+    const back = await cli("rollback", "northwind-printers");
+    assert.equal(back.code, 0, back.stderr);
+    assert.deepEqual((await roles()).sort(), [
+      "3.1.0 published 1 northwind-printers (current)",
+      "3.2.0 published 1 northwind-printers (rolled back)",
+    ]);
+    const json = await cli("apps", "list", "--output", "json");
+    const listed = JSON.parse(json.stdout) as { apps: { definitionId?: string; role?: string }[] };
+    assert.deepEqual(
+      listed.apps.filter((a) => a.definitionId === "contoso-notes").map((a) => a.role),
+      ["current"],
+    );
+
+    const show = await cli("apps", "show", "contoso-notes");
+    assert.equal(show.code, 0, show.stderr);
+    const field = (name: string): string => new RegExp(`^${name} +(.*)$`, "m").exec(show.stdout)?.[1] ?? "";
+    assert.match(field("Size"), /^\d+(\.\d)? (B|KiB|MiB) \(\d+ bytes\)$/);
+    assert.equal(field("Scope tags"), "Default (0)");
+    assert.equal(field("Categories"), "Productivity");
+    assert.equal(
+      field("Detection"),
+      "registry HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\Notes value Version version >= 2.4.1",
+    );
+    assert.equal(
+      field("Requirements"),
+      "Windows release Windows10_22H2 or later; architectures x64, arm64; 50 MB free disk space; 4096 MB memory",
+    );
+    assert.match(
+      field("Install behaviour"),
+      /^runs as system; device restart suppressed; at most 15 min; return codes 0 success, /,
+    );
+    assert.match(field("Install behaviour"), /; uninstall from Company Portal allowed$/);
+    assert.match(field("Published by intune-publisher"), /^yes: contoso-notes 2\.4\.1 \(sha256:.*\), current$/);
+  });
 });
