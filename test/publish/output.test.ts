@@ -154,4 +154,34 @@ describe("publish and apps output", () => {
     assert.match(field("Install behaviour"), /; uninstall from Company Portal allowed$/);
     assert.match(field("Published by intune-publisher"), /^yes: contoso-notes 2\.4\.1 \(sha256:.*\), current$/);
   });
+
+  it("every name the tenant does not know is reported in one run: scope tag, category, group, filter, ESP profile", async () => {
+    const text = (await readFile(join(ex.dir, "contoso-notes.yaml"), "utf8"))
+      .replace("id: contoso-notes", "id: contoso-names")
+      .replace("categories: [Productivity]", "categories: [Productivity, No Such Category]")
+      .replace("scopeTags: [Default]", "scopeTags: [Default, No Such Tag]");
+    const file = join(ex.dir, "names.yaml");
+    await writeFile(
+      file,
+      text +
+        [
+          "assignments:",
+          "  - { intent: required, group: No Such Group }",
+          "  - { intent: available, target: allUsers, filter: No Such Filter, filterMode: include }",
+          "enrollmentStatusPages: [No Such Profile]",
+          "",
+        ].join("\n"),
+    );
+    const r = await cli("publish", file, "--dry-run");
+    assert.equal(r.code, 9, r.stderr);
+    for (const what of [
+      /names\.yaml:\d+:\d+: scopeTags\[1\]: .*"No Such Tag"/,
+      /names\.yaml:\d+:\d+: categories\[1\]: .*"No Such Category"/,
+      /names\.yaml:\d+:\d+: .*"No Such Group"/,
+      /names\.yaml:\d+:\d+: .*"No Such Filter"/,
+      /names\.yaml:\d+:\d+: .*"No Such Profile"/,
+    ])
+      assert.match(r.stderr, what);
+    assert.equal(r.stdout, "");
+  });
 });
