@@ -1,14 +1,17 @@
 // `npm start`: publishes the example app definitions (examples/apps/*.yaml) to the local tenant — a running
-// `intune-publisher emulator start`, else one started in this process — printing the connection test table,
-// packaging and upload progress, and a summary of what the tenant holds. Then the catalog part: searches the local
-// tenant's vendor host, shows a product's installer choice, imports a few demo products (definitions + verified
-// installers) and publishes them. Builds fabrikam-agent's prebuilt package first when it is missing (it is never
-// committed). Runs the compiled CLI (`npm ci` builds it; the build is run here when dist/ is missing). Extra
-// arguments go to both `publish` runs (e.g. `npm start -- --dry-run`).
+// `intune-publisher emulator start`, else the demo tenant: a local tenant started in this process whose state
+// (apps, uploads, assignments) is kept in the user's state folder (<state>/intune-publisher/demo-tenant), so a second
+// `npm start` finds everything published and has nothing to do — printing the connection test table, packaging and
+// upload progress, and a summary of what the tenant holds. Then the catalog part: searches the local tenant's vendor
+// host, shows a product's installer choice, imports a few demo products (definitions + verified installers) and
+// publishes them. A configured real tenant is never used (every command gets --cloud local). Builds
+// fabrikam-agent's prebuilt package first when it is missing (it is never committed). Runs the compiled CLI (`npm
+// ci` builds it; the build is run here when dist/ is missing). Extra arguments go to both `publish` runs (e.g. `npm
+// start -- --dry-run`). `npm start -- --fresh` starts the demo tenant afresh (its folder is deleted first).
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -44,20 +47,33 @@ const files = readdirSync(apps)
   .map((f) => join(apps, f));
 const { main } = await import(dist("src/cli/main.js"));
 const { defaultEmulatorStateDir, findRunningLocalTenant } = await import(dist("src/publish/connect/local-tenant.js"));
-const extra = process.argv.slice(2);
+const fresh = process.argv.includes("--fresh");
+const extra = process.argv.slice(2).filter((a) => a !== "--fresh");
 
-// One local tenant for both parts: the running one when it has a vendor host, else one started here and recorded
-// in a temporary state folder (as `emulator start` records it), so every command below finds the same tenant.
-let env = process.env;
+// One local tenant for both parts: the running one when it has a vendor host, else the demo tenant started here
+// and recorded in its own state folder (as `emulator start` records it), so every command below finds the same
+// tenant. Its Graph state and uploads persist there between runs.
+// Never a configured tenant: every command gets --cloud local, and the AZURE_* variables (which could name another
+// authority or credential) are not passed on.
+let env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AZURE_")));
 let running = await findRunningLocalTenant(defaultEmulatorStateDir(process.env));
 let started;
 let stateDir;
+const { homeFolder, userStateDir } = await import(dist("src/core/config/dirs.js"));
+const demoDir = join(
+  userStateDir(process.env, process.platform, homeFolder(process.env, process.platform, homedir)),
+  "demo-tenant",
+);
+if (fresh) await rm(demoDir, { recursive: true, force: true });
+await mkdir(demoDir, { recursive: true, mode: 0o700 });
 if (running?.vendorUrl === undefined) {
-  process.stderr.write("Starting a local tenant in-process (default seed, vendor host with demo products)...\n");
+  stateDir = demoDir;
+  process.stderr.write(
+    `Starting the demo tenant in-process (its state is kept in ${stateDir}; \`npm start -- --fresh\` starts it afresh)...\n`,
+  );
   const { startLocalTenant } = await import(dist("emulator/server.js"));
   const { formatLocalTenantRecord } = await import(dist("src/core/config/local-tenant-record.js"));
-  started = await startLocalTenant();
-  stateDir = await mkdtemp(join(tmpdir(), "intune-publisher-start-"));
+  started = await startLocalTenant({ stateDir, persist: true, storage: { location: join(stateDir, "blobs") } });
   await writeFile(join(stateDir, "ca.pem"), started.caCertPem);
   const record = join(stateDir, "credentials.json");
   await writeFile(
@@ -74,7 +90,7 @@ if (running?.vendorUrl === undefined) {
     { mode: 0o600 },
   );
   await chmod(record, 0o600);
-  env = { ...process.env, INTUNE_PUBLISHER_EMULATOR_STATE: stateDir };
+  env = { ...env, INTUNE_PUBLISHER_EMULATOR_STATE: stateDir };
   running = await findRunningLocalTenant(stateDir);
 }
 const run = (args) => main(args, { env });
@@ -92,25 +108,32 @@ try {
       section("Catalog: the installer Fabrikam.Sketch gets, and why");
       code = await run(["catalog", "show", "Fabrikam.Sketch", ...source, "--no-log-file"]);
     }
-    const out = join(await mkdtemp(join(tmpdir(), "intune-publisher-catalog-")), "apps");
-    try {
-      if (code === 0) {
-        section(`Catalog: import ${products.join(", ")} (definitions + verified installers)`);
-        code = await run(["catalog", "import", ...products, "--out", out, ...source, "--no-log-file"]);
+    // Imported once into the demo folder and kept, so that a second run publishes the same definitions (and has
+    // nothing to do).
+    const out = join(demoDir, "catalog-apps");
+    if (code === 0 && existsSync(out)) {
+      section(`Catalog: ${products.join(", ")} were imported by an earlier run (${out})`);
+    } else if (code === 0) {
+      section(`Catalog: import ${products.join(", ")} (definitions + verified installers)`);
+      const temp = await mkdtemp(join(demoDir, "import-"));
+      try {
+        code = await run(["catalog", "import", ...products, "--out", join(temp, "apps"), ...source, "--no-log-file"]);
+        if (code === 0) await rename(join(temp, "apps"), out);
+      } finally {
+        await rm(temp, { recursive: true, force: true });
       }
-      if (code === 0) {
-        section("Catalog: publish the imported definitions");
-        const defs = readdirSync(out)
-          .sort()
-          .map((d) => join(out, d, `${d}.yaml`));
-        code = await run(["publish", ...defs, "--cloud", "local", ...extra]);
-      }
-    } finally {
-      await rm(dirname(out), { recursive: true, force: true });
+    }
+    if (code === 0) {
+      section("Catalog: publish the imported definitions");
+      const defs = readdirSync(out)
+        .sort()
+        .map((d) => join(out, d, `${d}.yaml`));
+      code = await run(["publish", ...defs, "--cloud", "local", ...extra]);
     }
   }
   process.exitCode = code;
 } finally {
   await started?.close();
-  if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
+  // The record names a port that is gone: the next run writes it again. The state stays.
+  if (stateDir !== undefined) await rm(join(stateDir, "credentials.json"), { force: true });
 }

@@ -26,7 +26,7 @@ import { localTenantLauncher } from "../publish/connect/local-tenant-launcher.js
 import { readBoundedText } from "../platform/fs.js";
 import type { CommandContext } from "./command.js";
 import { option } from "./options.js";
-import { formatBytes } from "./progress.js";
+import { fitStatus, formatBytes, formatDuration, knownColumns, LineThrottle } from "./progress.js";
 import { clearStatusLine, drawStatusLine } from "./safe-output.js";
 import { commandLogger } from "./session.js";
 
@@ -192,31 +192,36 @@ export function downloadStatus(event: Extract<DownloadEvent, { type: "progress" 
   return `${formatBytes(event.bytes)}${of}, ${formatBytes(event.rate)}/s${eta}`;
 }
 
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-}
+export { formatDuration };
 
 /**
- * Progress on stderr: on a terminal, a status line with size, rate and time left; elsewhere one line when a download
- * starts, retries and ends (a log stays readable).
+ * Progress on stderr: on a terminal, a status line with size, rate and time left; elsewhere a line when a download
+ * starts, every 10 % (or 30 s) with size, rate and time left, and when it retries and ends (a log stays readable).
  */
 export function downloadProgress(ctx: CommandContext): (event: DownloadEvent) => void {
   const tty = ctx.stderr.isTTY === true;
+  const throttles = new Map<string, LineThrottle>();
   return (event) => {
     const what = event.product ?? event.url;
     switch (event.type) {
       case "start":
+        throttles.delete(what);
         if (!tty || event.attempt === 1)
           ctx.stderr.write(
             `Downloading ${what}${event.total === undefined ? "" : ` (${formatBytes(event.total)})`}${event.resumedFrom > 0 ? `, resuming at ${formatBytes(event.resumedFrom)}` : ""}...\n`,
           );
         break;
-      case "progress":
-        if (tty) drawStatusLine(ctx.stderr, `${what}: ${downloadStatus(event)}`);
+      case "progress": {
+        const text = `${what}: ${downloadStatus(event)}`;
+        if (tty) {
+          drawStatusLine(ctx.stderr, fitStatus(text, knownColumns(ctx.stderr)));
+          break;
+        }
+        let throttle = throttles.get(what);
+        if (throttle === undefined) throttles.set(what, (throttle = new LineThrottle()));
+        if (throttle.due(event.bytes, event.total)) ctx.stderr.write(`${text}\n`);
         break;
+      }
       case "retry":
         if (tty) clearStatusLine(ctx.stderr);
         ctx.stderr.write(

@@ -20,14 +20,36 @@ export function commandLogger(ctx: CommandContext): HttpLogger | undefined {
   );
 }
 
-/** Resolves the tenant (local when none is configured), signs in, runs `fn` with a Graph session, cleans up. */
+/**
+ * Which tenant `target` is, for a line on stderr: the tenant and where its settings came from; for a local tenant
+ * started in-process, that it starts from the default seed and is gone when the command ends.
+ */
+export function tenantWords(target: Pick<ResolvedTarget, "info" | "inProcess">): string {
+  const i = target.info;
+  if (target.inProcess)
+    return `a local tenant started in-process for this command (tenant ${i.tenantId}; it starts from the default seed and is gone when the command ends: run \`intune-publisher emulator start\` to keep one)`;
+  if (i.cloud === "local") return `the ${i.source} (tenant ${i.tenantId})`;
+  return `tenant ${i.tenantId} (${i.cloud} cloud, ${i.source})`;
+}
+
+/**
+ * Resolves the tenant (local when none is configured), says on stderr which one the command works on (`action`,
+ * e.g. "Listing the apps of" + the tenant), signs in, runs `fn` with a Graph session, cleans up.
+ */
 export async function withGraph<T>(
   ctx: CommandContext,
   o: TenantOptions,
+  action: string,
   fn: (session: GraphSession, target: ResolvedTarget, logger: HttpLogger | undefined) => Promise<T>,
 ): Promise<T> {
   const logger = commandLogger(ctx);
-  const target = await resolveTarget(targetInput(ctx, o));
+  // "Using the running local tenant (…)" is said by the action line instead.
+  const target = await resolveTarget(
+    targetInput(ctx, o, (line) => {
+      if (!line.startsWith("Using the ")) ctx.stderr.write(`${line}\n`);
+    }),
+  );
+  ctx.stderr.write(`${action} ${tenantWords(target)}.\n`);
   try {
     const session = await openGraphSession(target, {
       env: ctx.env,

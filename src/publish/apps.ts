@@ -7,9 +7,11 @@ import { IntuneApi } from "../clients/graph/intune.js";
 import { readStamp } from "../core/app-definition/stamp.js";
 import type { StampReading } from "../core/app-definition/stamp.js";
 import { oneApp } from "../core/plan/find.js";
+import { classifyTenantApps, currentApp } from "../core/plan/plan.js";
+import type { TenantApp } from "../core/plan/plan.js";
 import type { TargetNames } from "../core/targeting/assignments.js";
 import type { RelationshipRow } from "../core/targeting/relationships.js";
-import type { MobileAppAssignmentWire, Win32LobAppWire } from "../core/wire/graph.js";
+import type { MobileAppAssignmentWire, MobileAppCategoryWire, Win32LobAppWire } from "../core/wire/graph.js";
 import { labelNames } from "./tenant.js";
 
 export interface AppRow {
@@ -23,6 +25,25 @@ export interface AppRow {
   /** the definition id when the app carries our stamp */
   definitionId: string | undefined;
   stamp: StampReading["status"];
+  /**
+   * For our apps: `current` (the version publish works on), `kept` (a previous version retention keeps), or
+   * `rolled back` (rollback moved away from it)
+   */
+  role?: AppRole;
+}
+
+export type AppRole = "current" | "kept" | "rolled back";
+
+/** The role of each of our apps among the versions of its definition (by app id). */
+export function appRoles(apps: readonly Win32LobAppWire[]): Map<string, AppRole> {
+  const owned = classifyTenantApps(apps as unknown as TenantApp[]).owned;
+  const roles = new Map<string, AppRole>();
+  for (const id of new Set(owned.map((o) => o.stamp.id))) {
+    const mine = owned.filter((o) => o.stamp.id === id);
+    const current = currentApp(mine);
+    for (const o of mine) roles.set(o.app.id, o === current ? "current" : o.stamp.rolledBack ? "rolled back" : "kept");
+  }
+  return roles;
 }
 
 export function toRow(a: Win32LobAppWire): AppRow {
@@ -42,7 +63,14 @@ export function toRow(a: Win32LobAppWire): AppRow {
 
 export async function listApps(graph: GraphClient, signal?: AbortSignal): Promise<AppRow[]> {
   const apps = await new IntuneApi(graph).listWin32Apps(signal);
-  return apps.map(toRow).sort((a, b) => a.displayName.localeCompare(b.displayName) || a.appId.localeCompare(b.appId));
+  const roles = appRoles(apps);
+  return apps
+    .map((a) => {
+      const row = toRow(a);
+      const role = roles.get(a.id);
+      return role === undefined ? row : { ...row, role };
+    })
+    .sort((a, b) => a.displayName.localeCompare(b.displayName) || a.appId.localeCompare(b.appId));
 }
 
 /**
@@ -62,15 +90,27 @@ export interface AppDetails {
   relationships: RelationshipRow[];
   /** group and filter names of the assignments, as far as the permissions allow */
   names: TargetNames;
+  /** the categories linked to the app */
+  categories: MobileAppCategoryWire[];
+  /** scope tag id → name; empty when the app registration may not read scope tags */
+  scopeTagNames: Map<string, string>;
+  /** among the versions of its definition, for our apps */
+  role?: AppRole;
 }
 
 /** `apps show`: the app `query` names (as `findApp`), its assignments and its relationships. */
 export async function showApp(graph: GraphClient, query: string, signal?: AbortSignal): Promise<AppDetails> {
   const api = new IntuneApi(graph);
-  const app = await findApp(graph, query, signal);
+  const all = await api.listWin32Apps(signal);
+  const app = await api.getApp(oneApp(all, query).id, signal);
   const assignments = await api.listAssignments(app.id, signal);
   // Relationships are a beta route: a v1.0 Graph URL simply has none to show.
   const relationships = await api.listRelationships(app.id, signal).catch(() => [] as RelationshipRow[]);
   const names = await labelNames(api, assignments, signal);
-  return { app, assignments, relationships, names };
+  const categories = await api.listAppCategories(app.id, signal).catch(() => [] as MobileAppCategoryWire[]);
+  // Scope tag names need DeviceManagementRBAC.Read.All: without it the ids are shown.
+  const tags = await api.listScopeTags(signal).catch(() => []);
+  const scopeTagNames = new Map(tags.map((t) => [t.id, t.displayName]));
+  const role = appRoles(all).get(app.id);
+  return { app, assignments, relationships, names, categories, scopeTagNames, ...(role === undefined ? {} : { role }) };
 }

@@ -30,6 +30,8 @@ import {
   toWin32LobAppPatchBody,
 } from "../core/app-definition/to-graph.js";
 import { changedProperties } from "../core/app-definition/diff.js";
+import { AppDefinitionError } from "../core/app-definition/errors.js";
+import type { DefinitionProblem } from "../core/app-definition/errors.js";
 import { isPublisherError, PublisherError, reportedCode } from "../core/errors.js";
 import type { ErrorCode, ErrorKind } from "../core/errors.js";
 import { classifyTenantApps, currentApp, partialPatch, planPublish } from "../core/plan/plan.js";
@@ -264,8 +266,20 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     setMaxListeners(Math.max(10, 4 * (options.concurrency ?? DEFAULT_APP_CONCURRENCY) + 10), signal);
   const o: PublishOptions = signal === undefined ? options : { ...options, signal };
   const api = new IntuneApi(o.graph);
-  const scopeTags = await readScopeTags(api, o.definitions, signal);
-  const categories = await readCategories(api, o.definitions, signal);
+  // Names the tenant must know (scope tags, categories, then groups, filters, ESP profiles, dependencies): every one
+  // that does not resolve is reported together, after all were looked up.
+  const nameProblems: DefinitionProblem[] = [];
+  const collect = async <T>(read: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await read();
+    } catch (e) {
+      if (!(e instanceof AppDefinitionError)) throw e;
+      nameProblems.push(...e.problems);
+      return fallback;
+    }
+  };
+  const scopeTags = await collect(() => readScopeTags(api, o.definitions, signal), new Map<string, string[]>());
+  const categories = await collect(() => readCategories(api, o.definitions, signal), new Map<string, CategoryRef[]>());
   const desired: DesiredApp[] = [];
   for (const d of o.definitions) {
     const tagIds = scopeTags.get(d.definition.id);
@@ -286,7 +300,8 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const plan = planPublish(desired, tenant);
   // Targeting: names resolved (an unknown group, filter, profile or dependency stops the run here, before any
   // write), then what the tenant has, then the changes, with Intune's limits checked per app.
-  const resolved = await readTargeting(api, o.definitions, tenant, before, signal);
+  const resolved = await collect(() => readTargeting(api, o.definitions, tenant, before, signal), undefined);
+  if (nameProblems.length > 0 || resolved === undefined) throw new AppDefinitionError(nameProblems);
   const facts = await readTargetingFacts(api, plan, tenant, resolved, signal, before);
   planTargeting(plan, resolved.desired, tenant, facts);
   if (o.dryRun) {

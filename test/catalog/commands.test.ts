@@ -167,6 +167,8 @@ describe("catalog commands (search, show, download, import) through the CLI", ()
     assert.equal(sha256(await readFile(d.path)), info.sha256);
     assert.match(r.stderr, /Downloading Contoso\.Notes \(64\.0 KiB\)\.\.\./);
     assert.match(r.stderr, /Contoso\.Notes: downloaded, 64\.0 KiB, SHA-256 verified\./);
+    // Not a terminal: progress as whole lines (each 10 % or 30 s), with size and rate.
+    assert.match(r.stderr, /^Contoso\.Notes: 64\.0 KiB of 64\.0 KiB, [\d.]+ [KMG]?i?B\/s/m);
     const out = await scratch();
     const copied = await cli(["catalog", "download", "Contoso.Notes", "--version", "3.1.0", "--out", out]);
     assert.equal(copied.code, 0, copied.stderr);

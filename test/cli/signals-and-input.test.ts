@@ -160,7 +160,7 @@ describe("the CLI in a child process", { skip: !posix }, () => {
     });
   });
 
-  it("npm start (node scripts/start.mjs) publishes the examples, then catalog products from the vendor host, to a local tenant and exits 0", async () => {
+  it("npm start (node scripts/start.mjs) publishes the examples, then catalog products from the vendor host, to a local tenant and exits 0; a second run has nothing to do", async () => {
     const home = await scratch();
     // Packaging, uploads and an in-process local tenant: minutes on a loaded machine at worst.
     const child = run([join(repoRoot(), "scripts", "start.mjs"), "--no-log-file"], cleanEnv(home), [], 600_000);
@@ -175,5 +175,31 @@ describe("the CLI in a child process", { skip: !posix }, () => {
     for (const app of ["contoso.notes", "contoso.tinyapp", "fabrikam.sketch"])
       assert.match(child.out(), new RegExp(`^${app.replace(".", "\\.")}\\s+\\S+\\s+create\\s+done`, "m"));
     assert.match(child.err(), /Contoso\.TinyApp: downloaded, 9\.5 KiB, SHA-256 verified\./);
+
+    // The second run finds the demo tenant as the first left it: nothing to do, in both parts. A configured tenant
+    // in the environment is never used.
+    const again = run(
+      [join(repoRoot(), "scripts", "start.mjs"), "--no-log-file"],
+      {
+        ...cleanEnv(home),
+        AZURE_TENANT_ID: "contoso.onmicrosoft.com",
+        AZURE_CLIENT_ID: "11111111-2222-3333-4444-555555555555",
+        AZURE_CLIENT_SECRET: "not-a-real-secret-value",
+        AZURE_AUTHORITY_HOST: "https://login.invalid",
+      },
+      [],
+      600_000,
+    );
+    const second = await again.exited;
+    assert.equal(second.guarded, false, again.err());
+    assert.equal(second.code, 0, again.err());
+    const summaries = again.out().match(/^Summary: .*$/gm) ?? [];
+    assert.deepEqual(
+      summaries.map((l) => /Nothing to do\.$/.test(l) && /0 to create, 0 new version\(s\), 0 to update/.test(l)),
+      [true, true],
+      again.out(),
+    );
+    assert.doesNotMatch(again.out(), /\bcreate\s+done/);
+    assert.doesNotMatch(again.err(), /login\.invalid/);
   });
 });

@@ -112,7 +112,7 @@ describe("publish and apps commands", () => {
     it("publish --dry-run plans, writes nothing; publish creates; a re-run is up to date", async () => {
       const dry = await cli("publish", ...ex.files, "--dry-run", "--detailed-exitcode", "--output", "json");
       assert.equal(dry.code, CHANGES_EXIT_CODE, dry.stderr);
-      assert.match(dry.stderr, /Using the running local tenant/);
+      assert.match(dry.stderr, /^Planning against the running local tenant \(.*credentials\.json\) \(tenant /m);
       const plan = JSON.parse(dry.stdout) as { dryRun: boolean; plan: { id: string; action: string }[] };
       assert.equal(plan.dryRun, true);
       assert.deepEqual(

@@ -7,13 +7,14 @@ import { tenantOptions } from "../tenant-options.js";
 export default defineCommand({
   description: [
     "Every win32LobApp of the tenant: app id, name, version, publishing state, committed content version, and the",
-    "definition id from the ownership stamp for apps intune-publisher published (`-` for the others).",
+    "definition id from the ownership stamp for apps intune-publisher published (`-` for the others), with the",
+    "version's role: current (what publish works on), kept (a previous version retention keeps) or rolled back.",
     "Tenant options as for `publish` (with nothing configured: the local tenant). The JSON output is",
     "`{target, apps}`: which tenant (cloud, tenant id, source), and the apps.",
   ].join("\n"),
   options: tenantOptions,
   async run(ctx, o) {
-    const { rows, target } = await withGraph(ctx, o, async (s, t) => ({
+    const { rows, target } = await withGraph(ctx, o, "Listing the apps of", async (s, t) => ({
       rows: await listApps(s.graph, ctx.signal),
       target: t.info,
     }));
@@ -25,7 +26,11 @@ export default defineCommand({
         r.displayVersion || "-",
         r.publishingState,
         r.committedContentVersion ?? "-",
-        r.definitionId ?? (r.stamp === "invalid" ? "(unreadable stamp)" : "-"),
+        r.definitionId === undefined
+          ? r.stamp === "invalid"
+            ? "(unreadable stamp)"
+            : "-"
+          : `${r.definitionId} (${r.role ?? "kept"})`,
       ]),
     ]);
     return 0;

@@ -139,7 +139,7 @@ export default defineCommand({
         "apps remove deletes apps and asks for a confirmation, but standard input is not a terminal. Nothing was removed.",
         { hint: "Pass --yes to remove without asking (scripts, CI), or --dry-run to see what would change." },
       );
-    const result = await withGraph(ctx, o, async (s, t) => ({
+    const result = await withGraph(ctx, o, dryRun ? "Planning a removal in" : "Removing apps from", async (s, t) => ({
       ...(await removeApps({
         graph: s.graph,
         app: o.app,

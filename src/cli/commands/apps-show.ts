@@ -3,6 +3,8 @@ import { readStamp } from "../../core/app-definition/stamp.js";
 import { assignmentLabel } from "../../core/targeting/assignments.js";
 import { describeLink, outgoingLinks } from "../../core/targeting/relationships.js";
 import { showApp } from "../../publish/apps.js";
+import { detectionText, installBehaviourText, requirementsText } from "../app-text.js";
+import { formatBytes } from "../progress.js";
 import { defineCommand } from "../command.js";
 import { argument } from "../options.js";
 import { keyValueTable, printData } from "../output.js";
@@ -13,7 +15,8 @@ export default defineCommand({
   description: [
     "Also shows its assignments (group names resolved when the app registration may read groups) and its",
     "supersedence and dependency links. The JSON output is the app as Graph returns it, with largeIcon shortened",
-    "to its type and size, plus `assignments`, `relationships` and `target` (which tenant: cloud, tenant id, source).",
+    "to its type and size, plus `assignments`, `relationships`, `categories`, `role` (for ours: current, kept or",
+    "rolled back) and `target` (which tenant: cloud, tenant id, source).",
   ].join("\n"),
   options: z.object({
     app: argument(z.string().min(1), {
@@ -28,8 +31,11 @@ export default defineCommand({
       assignments,
       relationships,
       names: labels,
+      categories,
+      scopeTagNames,
+      role,
       target,
-    } = await withGraph(ctx, o, async (s, t) => ({
+    } = await withGraph(ctx, o, "Showing an app of", async (s, t) => ({
       ...(await showApp(s.graph, o.app, ctx.signal)),
       target: t.info,
     }));
@@ -39,6 +45,8 @@ export default defineCommand({
       largeIcon: icon ? { type: icon.type, bytes: Buffer.from(icon.value, "base64").length } : null,
       assignments,
       relationships,
+      categories,
+      ...(role === undefined ? {} : { role }),
       target,
     };
     const names = (id: string) => relationships.find((r) => r.targetId === id)?.targetDisplayName ?? id;
@@ -51,19 +59,26 @@ export default defineCommand({
         ["Version", app.displayVersion],
         ["Publishing state", app.publishingState],
         ["Committed content version", app.committedContentVersion ?? "-"],
-        ["Size", app.size],
+        ["Size", `${formatBytes(app.size)} (${app.size} bytes)`],
         ["File name", app.fileName],
         ["Setup file", app.setupFilePath],
         ["Install command", app.installCommandLine],
         ["Uninstall command", app.uninstallCommandLine],
-        ["Detection rules", app.detectionRules?.length ?? 0],
-        ["Requirement rules", app.requirementRules?.length ?? 0],
-        ["Scope tags", (app.roleScopeTagIds ?? []).join(", ")],
+        ["Install behaviour", installBehaviourText(app)],
+        ["Detection", (app.detectionRules ?? []).map(detectionText).join("; ") || "none"],
+        ["Requirements", requirementsText(app).join("; ") || "none"],
+        ["Categories", categories.map((c) => c.displayName).join(", ") || "none"],
+        [
+          "Scope tags",
+          (app.roleScopeTagIds ?? [])
+            .map((id) => (scopeTagNames.has(id) ? `${scopeTagNames.get(id)} (${id})` : id))
+            .join(", ") || "none",
+        ],
         ["Icon", icon ? `${icon.type}, ${shown.largeIcon?.bytes} bytes` : "none"],
         [
           "Published by intune-publisher",
           s.status === "valid"
-            ? `yes: ${s.stamp.id} ${s.stamp.version} (${s.stamp.contentHash.slice(0, 19)}…)${s.stamp.rolledBack ? ", rolled back" : ""}`
+            ? `yes: ${s.stamp.id} ${s.stamp.version} (${s.stamp.contentHash.slice(0, 19)}…), ${role ?? (s.stamp.rolledBack ? "rolled back" : "kept")}`
             : s.status === "invalid"
               ? `unreadable stamp (${s.reason})`
               : "no",

@@ -133,42 +133,48 @@ export default defineCommand({
     }
     const matcher = new CatalogMatcher(products, rules);
     const cacheRoot = userCacheDir(ctx.env, process.platform, homedir());
-    const { inventory, cached, published, target } = await withGraph(ctx, o, async (s, t) => {
-      const api = new IntuneApi(s.graph);
-      const file = inventoryCacheFile(cacheRoot, t.info.tenantId);
-      let inv: Inventory | undefined;
-      let fromCache = false;
-      if (!o.refresh) {
-        const c = await readCachedInventory(file, t.info.tenantId);
-        if (c && Date.now() - Date.parse(c.readAt) <= o.maxAge * 60_000) {
-          inv = c;
-          fromCache = true;
+    const { inventory, cached, published, target } = await withGraph(
+      ctx,
+      o,
+      "Reading the installed apps of",
+      async (s, t) => {
+        const api = new IntuneApi(s.graph);
+        const file = inventoryCacheFile(cacheRoot, t.info.tenantId);
+        let inv: Inventory | undefined;
+        let fromCache = false;
+        if (!o.refresh) {
+          const c = await readCachedInventory(file, t.info.tenantId);
+          if (c && Date.now() - Date.parse(c.readAt) <= o.maxAge * 60_000) {
+            inv = c;
+            fromCache = true;
+          }
         }
-      }
-      if (!inv) {
-        const stream = createStreamTransport(t.caPem === undefined ? {} : { trustedCaPem: t.caPem });
+        if (!inv) {
+          const stream = createStreamTransport(t.caPem === undefined ? {} : { trustedCaPem: t.caPem });
+          try {
+            inv = await readInventory({
+              api,
+              transport: stream,
+              via: o.via,
+              workDir: join(cacheRoot, "inventory"),
+              signal: ctx.signal,
+            });
+          } finally {
+            await stream.close();
+          }
+          await writeCachedInventory(file, t.info.tenantId, inv);
+        }
+        const ids = new Set<string>();
         try {
-          inv = await readInventory({
-            api,
-            transport: stream,
-            via: o.via,
-            workDir: join(cacheRoot, "inventory"),
-            signal: ctx.signal,
-          });
-        } finally {
-          await stream.close();
+          for (const a of await listApps(s.graph, ctx.signal))
+            if (a.definitionId) ids.add(a.definitionId.toLowerCase());
+        } catch (e) {
+          if (!(isPublisherError(e) && e.kind === "permission")) throw e;
+          ctx.stderr.write("warning: cannot list the tenant's apps (permission): the Published column says no.\n");
         }
-        await writeCachedInventory(file, t.info.tenantId, inv);
-      }
-      const ids = new Set<string>();
-      try {
-        for (const a of await listApps(s.graph, ctx.signal)) if (a.definitionId) ids.add(a.definitionId.toLowerCase());
-      } catch (e) {
-        if (!(isPublisherError(e) && e.kind === "permission")) throw e;
-        ctx.stderr.write("warning: cannot list the tenant's apps (permission): the Published column says no.\n");
-      }
-      return { inventory: inv, cached: fromCache, published: ids, target: t.info };
-    });
+        return { inventory: inv, cached: fromCache, published: ids, target: t.info };
+      },
+    );
     ctx.stderr.write(
       `inventory: ${inventory.apps.length} app versions via ${inventory.source}, read ${inventory.readAt}${cached ? " (cached)" : ""}\n`,
     );

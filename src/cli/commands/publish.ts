@@ -4,6 +4,7 @@ import { loadAppDefinitions } from "../../definitions/load.js";
 import { loadCredential } from "../../clients/auth/credentials.js";
 import { defaultLogDir } from "../../clients/http/log-file.js";
 import { PublisherError } from "../../core/errors.js";
+import { changeText } from "../../core/plan/changes.js";
 import type { PlanItem } from "../../core/plan/plan.js";
 import { isNewAppRef, itemHasChanges, NEW_APP_PREFIX } from "../../core/plan/targeting.js";
 import { describeLink } from "../../core/targeting/relationships.js";
@@ -18,7 +19,7 @@ import type { CommandContext } from "../command.js";
 import { connectionTables } from "../connection-report.js";
 import { argument, option } from "../options.js";
 import { renderTable } from "../output.js";
-import { formatBytes } from "../progress.js";
+import { fitStatus, formatBytes, knownColumns, LineThrottle, progressText, RateMeter } from "../progress.js";
 import { clearStatusLine, drawStatusLine } from "../safe-output.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
@@ -57,6 +58,17 @@ function jsonOf(r: PublishResult, connection: ConnectionReport | undefined, targ
   };
 }
 
+/**
+ * The app the row is about: for a create or supersede the new app (its id once made, "new" before), else the app
+ * updated in place.
+ */
+function appIdText(i: PlanItem, o: AppOutcome | undefined): string {
+  const fresh = i.action === "create" || i.strategy === "supersede";
+  if (!fresh) return o?.appId ?? i.appId ?? "-";
+  if (o === undefined) return "new";
+  return o.status === "ok" && o.appId !== undefined ? o.appId : "-";
+}
+
 function printConnection(ctx: CommandContext, report: ConnectionReport): void {
   ctx.stdout.write(["Connection test", ...connectionTables(report)].join("\n") + "\n\n");
 }
@@ -69,7 +81,7 @@ function printResult(ctx: CommandContext, r: PublishResult, source: string): voi
       i.version,
       actionText(i),
       outcomeText(o, r.dryRun),
-      o?.appId ?? i.appId ?? "-",
+      appIdText(i, o),
       [...i.reasons, ...(i.otherApps.length > 0 ? [`also carrying this id: ${i.otherApps.join(", ")}`] : [])].join(
         "; ",
       ),
@@ -96,6 +108,13 @@ function printResult(ctx: CommandContext, r: PublishResult, source: string): voi
           ]),
         ]),
   );
+  const changes = r.plan.items.filter((i) => (i.changes?.length ?? 0) > 0);
+  if (changes.length > 0)
+    lines.push(
+      "",
+      "Changed properties (tenant → definition)",
+      ...changes.flatMap((i) => [`  ${i.id}`, ...(i.changes ?? []).map((c) => `    ${changeText(c)}`)]),
+    );
   const targeting = targetingLines(r);
   if (targeting.length > 0) lines.push("", "Targeting", ...targeting);
   lines.push("", summaryLine(r));
@@ -157,6 +176,11 @@ function targetingLines(r: PublishResult): string[] {
   return out;
 }
 
+/** Assignments an item removes: its app's, and the previous version's when a supersede moves them. */
+function removedAssignments(i: PlanItem): number {
+  return (i.targeting?.assignments.remove.length ?? 0) + (i.targeting?.previousAssignments?.remove.length ?? 0);
+}
+
 /** One line: how many apps per action, and the targeting changes in all. */
 function summaryLine(r: PublishResult): string {
   const n = (f: (i: PlanItem) => boolean) => r.plan.items.filter(f).length;
@@ -166,7 +190,7 @@ function summaryLine(r: PublishResult): string {
     `${n((i) => i.action === "new-version")} new version(s)`,
     `${n((i) => i.action === "update-metadata")} to update`,
     `${n((i) => i.action === "nothing")} up to date`,
-    `assignments +${sum((i) => i.targeting?.assignments.add.length ?? 0)} ~${sum((i) => i.targeting?.assignments.change.length ?? 0)} -${sum((i) => i.targeting?.assignments.remove.length ?? 0)}`,
+    `assignments +${sum((i) => i.targeting?.assignments.add.length ?? 0)} ~${sum((i) => i.targeting?.assignments.change.length ?? 0)} -${sum(removedAssignments)}`,
     `relationship changes ${sum((i) => (i.targeting?.relationships?.changed ? 1 : 0))}`,
     `ESP profile changes ${sum((i) => i.targeting?.esp.length ?? 0)}`,
     `versions to delete ${sum((i) => i.targeting?.retention.length ?? 0)}`,
@@ -181,10 +205,15 @@ function summaryLine(r: PublishResult): string {
   }`;
 }
 
-/** Step lines on stderr; on a terminal, one progress line for every app being packaged or uploaded. */
+/**
+ * Step lines on stderr; progress of packaging and uploads with rate and time left: on a terminal, one status line
+ * for every app at work (cut to the terminal's width when it is known); elsewhere a line per app every 10 % or 30 s.
+ */
 function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => void; finish(): void } {
   const tty = ctx.stderr.isTTY === true;
   const bars = new Map<string, string>();
+  /** per app and phase ("packaging", "uploading"): its rate meter and, off a terminal, its line throttle */
+  const meters = new Map<string, { meter: RateMeter; throttle: LineThrottle }>();
   let drawn = false;
   let last = 0;
   const clear = (): void => {
@@ -197,7 +226,7 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
     if (!force && now - last < 100) return;
     last = now;
     const text = [...bars].map(([id, s]) => `${id} ${s}`).join(" | ");
-    drawStatusLine(ctx.stderr, text.slice(0, Math.max(20, (ctx.stderr.columns ?? 80) - 1)));
+    drawStatusLine(ctx.stderr, fitStatus(text, knownColumns(ctx.stderr)));
     drawn = true;
   };
   const line = (text: string): void => {
@@ -205,7 +234,16 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
     ctx.stderr.write(`${text}\n`);
     draw(true);
   };
-  const pct = (done: number, total: number): string => `${total > 0 ? Math.floor((done / total) * 100) : 100}%`;
+  const progress = (id: string, phase: string, done: number, total: number): void => {
+    const key = `${id}\u0000${phase}`;
+    let m = meters.get(key);
+    if (m === undefined) meters.set(key, (m = { meter: new RateMeter(), throttle: new LineThrottle() }));
+    const text = `${phase} ${progressText(done, total, m.meter.sample(done, total))}`;
+    if (tty) {
+      bars.set(id, text);
+      draw();
+    } else if (m.throttle.due(done, total)) ctx.stderr.write(`${id}: ${text}\n`);
+  };
   return {
     onEvent(e) {
       switch (e.type) {
@@ -213,15 +251,12 @@ function progressReporter(ctx: CommandContext): { onEvent: (e: PublishEvent) => 
           line(`${e.id}: ${e.detail}`);
           break;
         case "package":
-          bars.set(e.id, `packaging ${pct(e.bytesRead, e.totalBytes)} ${formatBytes(e.bytesRead)}`);
-          draw();
+          progress(e.id, "packaging", e.bytesRead, e.totalBytes);
           break;
         case "upload": {
           const u = e.event;
-          if (u.type === "bytes") {
-            bars.set(e.id, `uploading ${pct(u.bytesDone, u.totalBytes)} ${formatBytes(u.bytesDone)}`);
-            draw();
-          } else if (u.type === "stage" && (u.stage === "commit" || u.stage === "patch" || u.stage === "verify")) {
+          if (u.type === "bytes") progress(e.id, "uploading", u.bytesDone, u.totalBytes);
+          else if (u.type === "stage" && (u.stage === "commit" || u.stage === "patch" || u.stage === "verify")) {
             bars.set(e.id, u.stage === "commit" ? "committing" : "finishing");
             draw();
           } else if (u.type === "renewed") line(`${e.id}: upload URL renewed (${u.reason})`);
@@ -305,7 +340,7 @@ export default defineCommand({
       });
     // Every definition problem is reported before anything starts (exit 9).
     const definitions = await loadAppDefinitions(o.files, { cwd: ctx.cwd, allowPaths: o.allowPath });
-    return withGraph(ctx, o, async (session, target, logger) => {
+    return withGraph(ctx, o, o.dryRun ? "Planning against" : "Publishing to", async (session, target, logger) => {
       let connection: ConnectionReport | undefined;
       if (o.testConnection) {
         const { report, close } = await runConnectionTest({

@@ -97,16 +97,21 @@ export default defineCommand({
     ...tenantOptions.shape,
   }),
   async run(ctx, o) {
-    const { result, target } = await withGraph(ctx, o, async (s, t) => ({
-      result: await rollback({
-        graph: s.graph,
-        app: o.app,
-        ...(o.to === undefined ? {} : { to: o.to }),
-        dryRun: o.dryRun,
-        signal: ctx.signal,
+    const { result, target } = await withGraph(
+      ctx,
+      o,
+      o.dryRun ? "Planning a rollback in" : "Rolling back in",
+      async (s, t) => ({
+        result: await rollback({
+          graph: s.graph,
+          app: o.app,
+          ...(o.to === undefined ? {} : { to: o.to }),
+          dryRun: o.dryRun,
+          signal: ctx.signal,
+        }),
+        target: t.info,
       }),
-      target: t.info,
-    }));
+    );
     for (const w of result.rollback.warnings) ctx.stderr.write(`warning: ${w}\n`);
     if (ctx.output === "json") ctx.stdout.write(JSON.stringify({ ...result, target }, null, 2) + "\n");
     else printResult(ctx, result);

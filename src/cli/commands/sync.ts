@@ -188,58 +188,63 @@ async function runOnce(
   stateDir: string,
   trigger: string,
 ): Promise<number> {
-  return withGraph(ctx, o, async (session, target) => {
-    const http = catalogHttp(createHttpPipeline({ transport: session.transport.send }));
-    // Installer downloads go through the profile's proxy with its password, as Graph calls do.
-    const stream = await downloadTransportFor(target.settings, {
-      caPem: target.caPem,
-      ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
-    });
-    const history = SyncHistory.open(defaultHistoryFile(stateDir));
-    try {
-      const downloader = new Downloader({
-        cacheDir: defaultDownloadCacheDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir)),
-        transport: stream,
-        lockFile: join(dirname(configFile), "catalog.lock.json"),
+  return withGraph(
+    ctx,
+    o,
+    o.dryRun ? "Planning a sync against" : "Syncing the subscriptions to",
+    async (session, target) => {
+      const http = catalogHttp(createHttpPipeline({ transport: session.transport.send }));
+      // Installer downloads go through the profile's proxy with its password, as Graph calls do.
+      const stream = await downloadTransportFor(target.settings, {
+        caPem: target.caPem,
         ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
       });
-      const result = await sync({
-        subscriptions,
-        openSource: (spec) =>
-          openCatalogSource(spec, {
-            config: catalogConfig,
-            configFile,
-            http,
-            cwd: subscriptions.dir,
-            indexCacheDir: join(stateDir, "sync", "index"),
-          }),
-        downloader,
-        graph: session.graph,
-        workDir: join(stateDir, "sync", "work"),
-        dryRun: o.dryRun,
-        ...(o.only.length === 0 ? {} : { only: o.only }),
-        ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
-        signal: ctx.signal,
-        // A resume journal only makes sense for a tenant that outlives this process.
-        ...(!target.inProcess ? { journalDir: join(stateDir, "uploads") } : {}),
-        upload: { storage: { transport: session.transport.send } },
-        onEvent: (e) => {
-          if (e.type === "step") ctx.stderr.write(`${e.id}: ${e.detail}\n`);
-        },
-      });
-      if (!o.dryRun) history.record(result, trigger, ctx.signal.aborted);
-      if (ctx.output === "json") ctx.stdout.write(JSON.stringify({ target: target.info, ...result }, null, 2) + "\n");
-      else printResult(ctx, result, target.source);
-      if (ctx.signal.aborted)
-        throw new PublisherError("Cancelled", "Sync stopped by a signal.", {
-          hint: "Run sync again: uploads in flight resume where they stopped.",
+      const history = SyncHistory.open(defaultHistoryFile(stateDir));
+      try {
+        const downloader = new Downloader({
+          cacheDir: defaultDownloadCacheDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir)),
+          transport: stream,
+          lockFile: join(dirname(configFile), "catalog.lock.json"),
+          ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
         });
-      const failure = failureError(result);
-      if (failure) throw failure;
-      return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
-    } finally {
-      history.close();
-      await stream.close();
-    }
-  });
+        const result = await sync({
+          subscriptions,
+          openSource: (spec) =>
+            openCatalogSource(spec, {
+              config: catalogConfig,
+              configFile,
+              http,
+              cwd: subscriptions.dir,
+              indexCacheDir: join(stateDir, "sync", "index"),
+            }),
+          downloader,
+          graph: session.graph,
+          workDir: join(stateDir, "sync", "work"),
+          dryRun: o.dryRun,
+          ...(o.only.length === 0 ? {} : { only: o.only }),
+          ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
+          signal: ctx.signal,
+          // A resume journal only makes sense for a tenant that outlives this process.
+          ...(!target.inProcess ? { journalDir: join(stateDir, "uploads") } : {}),
+          upload: { storage: { transport: session.transport.send } },
+          onEvent: (e) => {
+            if (e.type === "step") ctx.stderr.write(`${e.id}: ${e.detail}\n`);
+          },
+        });
+        if (!o.dryRun) history.record(result, trigger, ctx.signal.aborted);
+        if (ctx.output === "json") ctx.stdout.write(JSON.stringify({ target: target.info, ...result }, null, 2) + "\n");
+        else printResult(ctx, result, target.source);
+        if (ctx.signal.aborted)
+          throw new PublisherError("Cancelled", "Sync stopped by a signal.", {
+            hint: "Run sync again: uploads in flight resume where they stopped.",
+          });
+        const failure = failureError(result);
+        if (failure) throw failure;
+        return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
+      } finally {
+        history.close();
+        await stream.close();
+      }
+    },
+  );
 }

@@ -23,6 +23,8 @@ import { readStamp } from "../app-definition/stamp.js";
 import type { DefinitionAssets } from "../app-definition/to-graph.js";
 import { toWin32LobAppPatchBody } from "../app-definition/to-graph.js";
 import type { MsiInformationWire } from "../wire/graph.js";
+import { propertyChanges } from "./changes.js";
+import type { PropertyChange } from "./changes.js";
 import type { ItemTargeting } from "./targeting.js";
 
 export type PlanAction = "create" | "update-metadata" | "new-version" | "nothing";
@@ -102,6 +104,8 @@ interface PlanItemBase {
   version: string;
   /** update-metadata: the properties that differ (also computed, before packaging, for new-version) */
   changed: string[];
+  /** old → new of each `changed` property, as short text (changes.ts) */
+  changes?: PropertyChange[];
   /** category links to add and remove (absent = none); a new app (create, supersede) gets every desired one */
   categories?: CategoryChanges;
   /** other apps carrying this id (e.g. predecessors an earlier supersede kept); only retention deletes them */
@@ -299,6 +303,7 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
     msiInformation: app.msiInformation ?? null,
   });
   const changed = changedProperties(body, app);
+  const changes = propertyChanges(changed, body, app);
   const cats =
     d.categories === undefined || app.categories === undefined
       ? undefined
@@ -311,6 +316,7 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
     action: "new-version",
     strategy: "in-place",
     changed,
+    changes,
     ...catItem,
     reasons: [...reasons, ...catReasons],
   });
@@ -328,6 +334,7 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
       ...shared,
       action: "update-metadata",
       changed,
+      changes,
       ...(changed.length === 0 ? {} : { patch: partialPatch(body, changed) }),
       ...catItem,
       reasons: [...(changed.length === 0 ? [] : [`changed: ${changed.join(", ")}`]), ...catReasons],
@@ -358,6 +365,7 @@ function planOne(d: DesiredApp, tenant: TenantState): PlanItem {
       strategy: "supersede",
       supersedes: app.id,
       changed,
+      changes,
       ...fresh,
       reasons: [
         ...reasons,
