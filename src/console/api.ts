@@ -1,0 +1,135 @@
+/**
+ * The console's HTTP API: request schemas (zod, checked by the server before any handler runs) and the response
+ * types. The pages import this module for its types only (`import type`), so no zod reaches the browser; the
+ * server is the one place where input is validated.
+ */
+import { z } from "zod";
+import { CLOUD_NAMES } from "../core/config/clouds.js";
+import type { AppRow } from "../publish/apps.js";
+import type { ConnectionReport } from "../publish/connect/test-connection.js";
+import type { TargetInfo } from "../publish/target.js";
+
+const PROFILE_NAME = /^[A-Za-z0-9._-]+$/;
+const profileName = z.string().regex(PROFILE_NAME, "use letters, digits, . _ -").max(64);
+/** An optional text field: a form's empty field is absent. */
+const field = (max = 2048) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), z.string().max(max).optional());
+
+/** POST /api/profiles: the Connection form, field for field (`connect init`'s flags). */
+export const connectionFormSchema = z.strictObject({
+  name: profileName,
+  cloud: z.enum(CLOUD_NAMES),
+  tenant: z.string().trim().min(1, "is required").max(256),
+  clientId: z.string().trim().min(1, "is required").max(64),
+  authorityHost: field(),
+  tokenAudience: field(),
+  graphBaseUrl: field(),
+  credentialType: z.enum(["secret", "certificate", "federated"]),
+  /** write-only: stored in the CLI's secret file, never sent back; absent keeps the stored one */
+  secret: field(4096),
+  secretExpiresOn: field(64),
+  certificatePath: field(),
+  keyPath: field(),
+  passwordFile: field(),
+  sendCertificateChain: z.boolean().optional(),
+  tokenFile: field(),
+  caCertificate: field(),
+  proxy: field(),
+});
+export type ConnectionForm = z.infer<typeof connectionFormSchema>;
+
+/** The profile to act on: a saved profile, or null for the local tenant (`--cloud local`). */
+export const profileRefSchema = z.strictObject({ profile: profileName.nullable() });
+export type ProfileRef = z.infer<typeof profileRefSchema>;
+
+/** A saved profile as the form shows it: never the secret, only whether one is stored. */
+export interface ProfileView {
+  name: string;
+  isDefault: boolean;
+  cloud: string;
+  tenant: string;
+  clientId: string;
+  authorityHost: string | undefined;
+  tokenAudience: string | undefined;
+  graphBaseUrl: string | undefined;
+  credentialType: "secret" | "certificate" | "federated";
+  secretStored: boolean;
+  secretExpiresOn: string | undefined;
+  certificatePath: string | undefined;
+  keyPath: string | undefined;
+  passwordFile: string | undefined;
+  sendCertificateChain: boolean;
+  tokenFile: string | undefined;
+  caCertificate: string | undefined;
+  proxy: string | undefined;
+}
+
+/** A cloud of the form's list with the endpoints it fills in (the local tenant's when one runs). */
+export interface CloudView {
+  name: string;
+  label: string;
+  authorityHost: string | undefined;
+  tokenAudience: string | undefined;
+  graphBaseUrl: string | undefined;
+}
+
+/** GET /api/profiles */
+export interface ProfilesResponse {
+  configFile: string;
+  defaultProfile: string | undefined;
+  /** the profile the other pages use; null: as the CLI without --profile (the default profile, else the local tenant) */
+  current: string | null;
+  profiles: ProfileView[];
+  clouds: CloudView[];
+}
+
+/** POST /api/profiles */
+export interface SaveResponse {
+  profile: string;
+  configFile: string;
+  authority: string;
+  graphBaseUrl: string;
+}
+
+/** POST /api/connection/test */
+export type TestResponse = ConnectionReport;
+
+export type AppStatus = "current" | "kept" | "rolled back" | "other";
+
+/** GET /api/apps */
+export interface AppsResponse {
+  target: TargetInfo;
+  apps: (AppRow & { status: AppStatus })[];
+}
+
+/** GET /api/apps/detail?app=ID */
+export interface AppDetailResponse {
+  appId: string;
+  displayName: string;
+  displayVersion: string;
+  definitionId: string | undefined;
+  rules: { kind: string; text: string }[];
+  assignments: { intent: string; target: string; filter: string | undefined }[];
+  relationships: { kind: string; app: string }[];
+  esp: string[];
+}
+
+/** POST /api/apps/rollback: dryRun true gives the plan to confirm; false applies it. */
+export const rollbackRequestSchema = z.strictObject({
+  app: z.string().min(1).max(256),
+  to: z.string().min(1).max(256).optional(),
+  dryRun: z.boolean(),
+});
+export type RollbackRequest = z.infer<typeof rollbackRequestSchema>;
+
+/** POST /api/apps/rollback */
+export interface RollbackResponse {
+  dryRun: boolean;
+  /** the plan in the CLI's words, one line each (what `rollback` prints) */
+  text: string[];
+}
+
+/** Every error: our code (docs/cli.md#error-codes), the message and the fix. */
+export interface ErrorResponse {
+  error: { code: string; message: string; hint: string | undefined };
+}
