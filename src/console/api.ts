@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { CLOUD_NAMES } from "../core/config/clouds.js";
 import type { AppRow } from "../publish/apps.js";
+import type { RollbackReport } from "../publish/rollback-report.js";
 import type { ConnectionReport } from "../publish/connect/test-connection.js";
 import type { TargetInfo } from "../publish/target.js";
 
@@ -94,24 +95,26 @@ export interface SaveResponse {
 /** POST /api/connection/test */
 export type TestResponse = ConnectionReport;
 
-export type AppStatus = "current" | "kept" | "rolled back" | "other";
-
-/** GET /api/apps */
+/** GET /api/apps (`apps list`) */
 export interface AppsResponse {
   target: TargetInfo;
-  apps: (AppRow & { status: AppStatus })[];
+  apps: AppRow[];
 }
 
-/** GET /api/apps/detail?app=ID */
+/** GET /api/apps/detail?app=ID (`apps show`): assignments with group and filter names, relationships, ESP. */
 export interface AppDetailResponse {
   appId: string;
   displayName: string;
   displayVersion: string;
+  publisher: string;
   definitionId: string | undefined;
-  rules: { kind: string; text: string }[];
-  assignments: { intent: string; target: string; filter: string | undefined }[];
-  relationships: { kind: string; app: string }[];
-  esp: string[];
+  installCommandLine: string | undefined;
+  uninstallCommandLine: string | undefined;
+  /** e.g. "detection: file system" */
+  rules: string[];
+  /** as `apps show` words them: intent, group or filter names */
+  assignments: string[];
+  relationships: string[];
 }
 
 /** POST /api/apps/rollback: dryRun true gives the plan to confirm; false applies it. */
@@ -122,11 +125,13 @@ export const rollbackRequestSchema = z.strictObject({
 });
 export type RollbackRequest = z.infer<typeof rollbackRequestSchema>;
 
-/** POST /api/apps/rollback */
+/** POST /api/apps/rollback: the plan in the CLI's words and tables (`rollback` prints the same report). */
 export interface RollbackResponse {
   dryRun: boolean;
-  /** the plan in the CLI's words, one line each (what `rollback` prints) */
-  text: string[];
+  /** the app rolled back to: the apply names it, so it moves to exactly the version confirmed */
+  toAppId: string;
+  report: RollbackReport;
+  warnings: string[];
 }
 
 /** Every error: our code (docs/cli.md#error-codes), the message and the fix. */

@@ -13,17 +13,24 @@ import { CLOUD_NAMES, CLOUD_PRESETS } from "../core/config/clouds.js";
 import { defaultSecretFile } from "../core/config/profile.js";
 import type { CredentialConfig, SettingsFlags } from "../core/config/profile.js";
 import { PublisherError } from "../core/errors.js";
-import { listApps } from "../publish/apps.js";
+import { readStamp } from "../core/app-definition/stamp.js";
+import { assignmentLabel } from "../core/targeting/assignments.js";
+import { describeLink, outgoingLinks } from "../core/targeting/relationships.js";
+import { listApps, showApp } from "../publish/apps.js";
+import { rollback } from "../publish/rollback.js";
+import { rollbackReport } from "../publish/rollback-report.js";
 import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
 import type { LocalTenantLauncher } from "../publish/connect/local-tenant.js";
 import { saveProfileDraft } from "../publish/connect/profile-draft.js";
 import { testTarget } from "../publish/connect/test-target.js";
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
-import { connectionFormSchema, profileRefSchema } from "./api.js";
+import { connectionFormSchema, profileRefSchema, rollbackRequestSchema } from "./api.js";
 import type {
+  AppDetailResponse,
   AppsResponse,
-  AppStatus,
+  RollbackRequest,
+  RollbackResponse,
   CloudView,
   ProfilesResponse,
   ProfileView,
@@ -87,8 +94,11 @@ export class ConsoleHandlers {
         return { body: await this.test(parse(profileRefSchema, body).profile) };
       case "GET /api/apps":
         return { body: await this.apps() };
+      case "GET /api/apps/detail":
+        return { body: await this.detail(query.get("app") ?? "") };
+      case "POST /api/apps/rollback":
+        return { body: await this.rollback(parse(rollbackRequestSchema, body)) };
       default:
-        void query;
         return undefined;
     }
   }
@@ -299,15 +309,73 @@ export class ConsoleHandlers {
     }
   }
 
-  /** `apps list`, with each of our apps' place among its definition's versions. */
+  /** `apps list` */
   async apps(): Promise<AppsResponse> {
-    return this.withGraph(async (s, t, signal) => {
-      const rows = await listApps(s.graph, signal);
-      return { target: t.info, apps: rows.map((r) => ({ ...r, status: statusOf(r) as AppStatus })) };
+    return this.withGraph(async (s, t, signal) => ({ target: t.info, apps: await listApps(s.graph, signal) }));
+  }
+
+  /** `apps show`, in the words the CLI uses. */
+  async detail(query: string): Promise<AppDetailResponse> {
+    if (query === "")
+      throw new PublisherError("ConsoleRequestInvalid", "app: is required.", { hint: "Give an app id." });
+    return this.withGraph(async (s, _t, signal) => {
+      const { app, assignments, relationships, names } = await showApp(s.graph, query, signal);
+      const stamp = readStamp(app.notes);
+      const nameOf = (id: string) => relationships.find((r) => r.targetId === id)?.targetDisplayName ?? id;
+      const kind = (t: string) =>
+        t
+          .replace(/^#microsoft\.graph\.win32LobApp/, "")
+          .replace(/(Rule|Detection|Requirement)$/, "")
+          .replace(/([a-z])([A-Z])/g, "$1 $2")
+          .toLowerCase();
+      const rules = [
+        ...(app.rules ?? []).map((r) => `${r.ruleType}: ${kind(r["@odata.type"])}`),
+        ...(app.rules === undefined || app.rules.length === 0
+          ? [
+              ...(app.detectionRules ?? []).map((r) => `detection: ${kind(r["@odata.type"])}`),
+              ...(app.requirementRules ?? []).map((r) => `requirement: ${kind(r["@odata.type"])}`),
+            ]
+          : []),
+      ];
+      return {
+        appId: app.id,
+        displayName: app.displayName,
+        displayVersion: app.displayVersion ?? "",
+        publisher: app.publisher ?? "",
+        definitionId: stamp.status === "valid" ? stamp.stamp.id : undefined,
+        installCommandLine: app.installCommandLine,
+        uninstallCommandLine: app.uninstallCommandLine,
+        rules,
+        assignments: assignments.map((a) => assignmentLabel(a, names)),
+        relationships: [
+          ...outgoingLinks(app.id, relationships).map((l) => describeLink(l, nameOf)),
+          ...relationships
+            .filter((r) => r.targetType === "parent")
+            .map(
+              (r) =>
+                `${r["@odata.type"].endsWith("Supersedence") ? "superseded by" : "required by"} ${r.targetDisplayName ?? r.targetId}`,
+            ),
+        ],
+      };
     });
   }
-}
 
-function statusOf(r: { definitionId: string | undefined }): AppStatus {
-  return r.definitionId === undefined ? "other" : "current";
+  /** `rollback [--to] [--dry-run]`: the plan first (dryRun), then the move after the confirmation. */
+  async rollback(r: RollbackRequest): Promise<RollbackResponse> {
+    return this.withGraph(async (s, _t, signal) => {
+      const result = await rollback({
+        graph: s.graph,
+        app: r.app,
+        ...(r.to === undefined ? {} : { to: r.to }),
+        dryRun: r.dryRun,
+        signal,
+      });
+      return {
+        dryRun: result.dryRun,
+        toAppId: result.rollback.to.appId,
+        report: rollbackReport(result),
+        warnings: result.rollback.warnings,
+      };
+    });
+  }
 }

@@ -7,6 +7,8 @@ import { IntuneApi } from "../clients/graph/intune.js";
 import { readStamp } from "../core/app-definition/stamp.js";
 import type { StampReading } from "../core/app-definition/stamp.js";
 import { oneApp } from "../core/plan/find.js";
+import { classifyTenantApps, currentApp } from "../core/plan/plan.js";
+import type { TenantApp } from "../core/plan/plan.js";
 import type { TargetNames } from "../core/targeting/assignments.js";
 import type { RelationshipRow } from "../core/targeting/relationships.js";
 import type { MobileAppAssignmentWire, Win32LobAppWire } from "../core/wire/graph.js";
@@ -23,6 +25,11 @@ export interface AppRow {
   /** the definition id when the app carries our stamp */
   definitionId: string | undefined;
   stamp: StampReading["status"];
+  /**
+   * Ours: the definition's current app (as publish and rollback choose it), a kept previous version, or one
+   * `rollback` moved away from; "other" for apps without a valid stamp.
+   */
+  status: "current" | "kept" | "rolled back" | "other";
 }
 
 export function toRow(a: Win32LobAppWire): AppRow {
@@ -37,12 +44,20 @@ export function toRow(a: Win32LobAppWire): AppRow {
     createdDateTime: a.createdDateTime,
     definitionId: s.status === "valid" ? s.stamp.id : undefined,
     stamp: s.status,
+    status: s.status !== "valid" ? "other" : s.stamp.rolledBack ? "rolled back" : "kept",
   };
 }
 
 export async function listApps(graph: GraphClient, signal?: AbortSignal): Promise<AppRow[]> {
   const apps = await new IntuneApi(graph).listWin32Apps(signal);
-  return apps.map(toRow).sort((a, b) => a.displayName.localeCompare(b.displayName) || a.appId.localeCompare(b.appId));
+  const rows = apps.map(toRow);
+  const owned = classifyTenantApps(apps as unknown as TenantApp[]).owned;
+  for (const id of new Set(owned.map((o) => o.stamp.id))) {
+    const current = currentApp(owned.filter((o) => o.stamp.id === id));
+    const row = rows.find((r) => r.appId === current?.app.id);
+    if (row !== undefined) row.status = "current";
+  }
+  return rows.sort((a, b) => a.displayName.localeCompare(b.displayName) || a.appId.localeCompare(b.appId));
 }
 
 /**

@@ -7,7 +7,8 @@ import { tenantOptions } from "../tenant-options.js";
 export default defineCommand({
   description: [
     "Every win32LobApp of the tenant: app id, name, version, publishing state, committed content version, and the",
-    "definition id from the ownership stamp for apps intune-publisher published (`-` for the others).",
+    "definition id from the ownership stamp for apps intune-publisher published (`-` for the others), and their status:",
+    "current (the version publish and rollback act on), kept (a retained previous version) or rolled back.",
     "Tenant options as for `publish` (with nothing configured: the local tenant). The JSON output is",
     "`{target, apps}`: which tenant (cloud, tenant id, source), and the apps.",
   ].join("\n"),
@@ -18,7 +19,7 @@ export default defineCommand({
       target: t.info,
     }));
     printData(ctx, { target, apps: rows }, () => [
-      ["App id", "Name", "Version", "State", "Content version", "Definition"],
+      ["App id", "Name", "Version", "State", "Content version", "Definition", "Status"],
       ...rows.map((r) => [
         r.appId,
         r.displayName,
@@ -26,6 +27,7 @@ export default defineCommand({
         r.publishingState,
         r.committedContentVersion ?? "-",
         r.definitionId ?? (r.stamp === "invalid" ? "(unreadable stamp)" : "-"),
+        r.status === "other" ? "-" : r.status,
       ]),
     ]);
     return 0;
