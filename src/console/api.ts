@@ -134,6 +134,78 @@ export interface RollbackResponse {
   warnings: string[];
 }
 
+/** POST /api/publish/plan and /api/publish/apply: app definition files, as `publish` takes them. */
+export const publishRequestSchema = z.strictObject({
+  files: z.array(z.string().trim().min(1).max(4096)).min(1, "name at least one app definition file").max(500),
+});
+export type PublishRequest = z.infer<typeof publishRequestSchema>;
+
+/** POST /api/publish/plan (`publish --dry-run`) */
+export interface PlanResponse {
+  target: TargetInfo;
+  items: {
+    id: string;
+    displayName: string;
+    version: string;
+    /** create, update metadata, new version (strategy), nothing */
+    action: string;
+    appId: string | undefined;
+    /** properties that change, each "name: new value" (long values shortened) */
+    changes: string[];
+    reasons: string[];
+  }[];
+  warnings: string[];
+}
+
+/** POST /api/publish/apply: the run to follow at GET /api/publish/events?run=ID (Server-Sent Events). */
+export interface ApplyResponse {
+  run: string;
+}
+
+/**
+ * One Server-Sent Event of a publish run (`data:` JSON). `at`: milliseconds since the run started on the
+ * server, so a page can tell how late it received the event.
+ */
+export type ProgressMessage =
+  | { type: "step"; id: string; at: number; step: string; detail: string }
+  | {
+      type: "bytes";
+      id: string;
+      at: number;
+      phase: "packaging" | "uploading";
+      done: number;
+      total: number;
+      rate: number | undefined;
+      etaSeconds: number | undefined;
+    }
+  | { type: "stage"; id: string; at: number; stage: string }
+  | {
+      type: "done";
+      id: string;
+      at: number;
+      status: "ok" | "failed";
+      action: string;
+      appId: string | undefined;
+      message: string;
+    }
+  | { type: "end"; at: number; ok: number; failed: number; error: string | undefined };
+
+/** GET /api/sync/history: the last runs `sync` recorded */
+export interface HistoryResponse {
+  file: string;
+  runs: {
+    id: number;
+    startedAt: string;
+    finishedAt: string;
+    dryRun: boolean;
+    status: string;
+    products: number;
+    changed: number;
+    failed: number;
+    trigger: string;
+  }[];
+}
+
 /** Every error: our code (docs/cli.md#error-codes), the message and the fix. */
 export interface ErrorResponse {
   error: { code: string; message: string; hint: string | undefined };

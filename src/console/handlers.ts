@@ -3,9 +3,11 @@
  * the CLI command it mirrors (connect init → saveProfileDraft, connect test → testTarget, apps list → listApps,
  * rollback → rollback). Nothing here decides what the CLI would decide differently.
  */
+import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
+import { homedir } from "node:os";
 import type { ServerResponse } from "node:http";
-import { isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { z } from "zod";
 import type { SecretRegistry } from "../clients/http/redact.js";
 import type { HttpLogger } from "../clients/http/types.js";
@@ -18,6 +20,13 @@ import { assignmentLabel } from "../core/targeting/assignments.js";
 import { describeLink, outgoingLinks } from "../core/targeting/relationships.js";
 import { listApps, showApp } from "../publish/apps.js";
 import { rollback } from "../publish/rollback.js";
+import { publish } from "../publish/publish.js";
+import type { PublishOptions } from "../publish/publish.js";
+import { defaultHistoryFile, SyncHistory } from "../publish/sync/history.js";
+import { loadAppDefinitions } from "../definitions/load.js";
+import { defaultLogDir } from "../clients/http/log-file.js";
+import { homeFolder, userStateDir } from "../core/config/dirs.js";
+import { PublishRuns } from "./runs.js";
 import { rollbackReport } from "../publish/rollback-report.js";
 import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
 import type { LocalTenantLauncher } from "../publish/connect/local-tenant.js";
@@ -25,8 +34,12 @@ import { saveProfileDraft } from "../publish/connect/profile-draft.js";
 import { testTarget } from "../publish/connect/test-target.js";
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
-import { connectionFormSchema, profileRefSchema, rollbackRequestSchema } from "./api.js";
+import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
 import type {
+  ApplyResponse,
+  HistoryResponse,
+  PlanResponse,
+  PublishRequest,
   AppDetailResponse,
   AppsResponse,
   RollbackRequest,
@@ -71,14 +84,16 @@ export class ConsoleHandlers {
   /** the profile the pages act on; null: the local tenant */
   private current: string | null | undefined;
   private readonly controllers = new Set<AbortController>();
+  private readonly runs = new PublishRuns();
 
   constructor(private readonly c: HandlerContext) {}
 
   close(): void {
     for (const a of this.controllers) a.abort();
+    this.runs.close();
   }
 
-  async handle(route: string, query: URLSearchParams, body: unknown, _res: ServerResponse): Promise<HandlerResult> {
+  async handle(route: string, query: URLSearchParams, body: unknown, res: ServerResponse): Promise<HandlerResult> {
     switch (route) {
       case "GET /api/profiles":
         return { body: await this.profiles() };
@@ -98,6 +113,14 @@ export class ConsoleHandlers {
         return { body: await this.detail(query.get("app") ?? "") };
       case "POST /api/apps/rollback":
         return { body: await this.rollback(parse(rollbackRequestSchema, body)) };
+      case "POST /api/publish/plan":
+        return { body: await this.plan(parse(publishRequestSchema, body)) };
+      case "POST /api/publish/apply":
+        return { body: await this.apply(parse(publishRequestSchema, body)) };
+      case "GET /api/publish/events":
+        return this.runs.follow(query.get("run") ?? "", res) ? "streamed" : undefined;
+      case "GET /api/sync/history":
+        return { body: this.history() };
       default:
         return undefined;
     }
@@ -377,5 +400,69 @@ export class ConsoleHandlers {
         warnings: result.rollback.warnings,
       };
     });
+  }
+
+  /** `publish --dry-run FILE…` */
+  async plan(r: PublishRequest): Promise<PlanResponse> {
+    const definitions = await loadAppDefinitions(r.files, { cwd: this.c.cwd });
+    return this.withGraph(async (s, t, signal) => {
+      const result = await publish({ graph: s.graph, definitions, dryRun: true, signal });
+      const short = (v: unknown) => {
+        const text = typeof v === "string" ? v : JSON.stringify(v);
+        return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+      };
+      return {
+        target: t.info,
+        items: result.plan.items.map((i) => {
+          const patch = (i.patch ?? {}) as Record<string, unknown>;
+          return {
+            id: i.id,
+            displayName: i.displayName,
+            version: i.version,
+            action: i.action === "new-version" ? `new version (${i.strategy})` : i.action.replace("-", " "),
+            appId: i.appId,
+            changes: i.changed.map((k) => (k in patch ? `${k}: ${short(patch[k])}` : k)),
+            reasons: i.reasons,
+          };
+        }),
+        warnings: result.plan.warnings,
+      };
+    });
+  }
+
+  /** `publish FILE…`, followed live at /api/publish/events. */
+  async apply(r: PublishRequest): Promise<ApplyResponse> {
+    // Definition problems are reported now, before the run starts (as `publish` does, exit 9).
+    const definitions = await loadAppDefinitions(r.files, { cwd: this.c.cwd });
+    const run = this.runs.start(
+      (onEvent) =>
+        this.withGraph((s, t, signal) => {
+          const o: PublishOptions = {
+            graph: s.graph,
+            definitions,
+            signal,
+            onEvent,
+            upload: { storage: { transport: s.transport.send } },
+            ...(!t.inProcess ? { journalDir: join(dirname(defaultLogDir(this.c.env)), "uploads") } : {}),
+          };
+          return publish(o);
+        }),
+      (text) => this.c.secrets.scrub(text),
+    );
+    return { run };
+  }
+
+  /** The last runs of `sync` (the history file; none when it does not exist yet). */
+  history(): HistoryResponse {
+    const file = defaultHistoryFile(
+      userStateDir(this.c.env, process.platform, homeFolder(this.c.env, process.platform, homedir)),
+    );
+    if (!existsSync(file)) return { file, runs: [] };
+    const h = SyncHistory.open(file);
+    try {
+      return { file, runs: h.runs(20) };
+    } finally {
+      h.close();
+    }
   }
 }

@@ -3,15 +3,6 @@ import { h, win } from "./dom.js";
 import type { El } from "./dom.js";
 
 const PLANS: Record<string, { intro: string; items: string[]; cli: string }> = {
-  "/sync": {
-    intro: "This page will run sync and publish with a plan before anything changes.",
-    items: [
-      "The plan: each app with its change (old → new values).",
-      "Apply, with live progress per app: download, packaging, upload with rate and ETA, commit, targeting.",
-      "The history of runs with their results and logs.",
-    ],
-    cli: "intune-publisher sync --dry-run, then intune-publisher sync",
-  },
   "/catalog": {
     intro: "This page will search the catalog and manage subscriptions.",
     items: [

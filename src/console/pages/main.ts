@@ -4,7 +4,7 @@ import { byId, errorNotice, mainArea } from "./dom.js";
 const PAGES: Record<string, () => Promise<{ render(main: ReturnType<typeof mainArea>): Promise<void> }>> = {
   connection: () => import("./connection.js"),
   apps: () => import("./apps.js"),
-  sync: () => import("./later.js"),
+  sync: () => import("./sync.js"),
   catalog: () => import("./later.js"),
   inventory: () => import("./later.js"),
   diagnostics: () => import("./later.js"),
