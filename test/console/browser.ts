@@ -37,6 +37,8 @@ export interface OpenConsole {
 export async function openConsole(
   browser: Browser,
   o: Pick<ConsoleOptions, "env" | "cwd" | "stateDir"> & Partial<ConsoleOptions>,
+  /** only the accessibility scan sets this: axe-core is injected as an inline script, which the CSP refuses */
+  bypassCSP = false,
 ): Promise<OpenConsole> {
   const running = await startConsole({
     port: 0,
@@ -44,7 +46,7 @@ export async function openConsole(
     secrets: new SecretRegistry(),
     ...o,
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP });
   const page = await context.newPage();
   const bodies: string[] = [];
   page.on("response", (r) => {
