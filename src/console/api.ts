@@ -206,6 +206,16 @@ export interface HistoryResponse {
   }[];
 }
 
+/** GET /api/diagnostics: versions, the settings in use (never a secret), the last run logs. */
+export interface DiagnosticsResponse {
+  versions: { name: string; version: string }[];
+  /** the profile the pages use (as the Connection form shows it), or undefined for the local tenant */
+  profile: ProfileView | undefined;
+  files: { what: string; path: string }[];
+  /** the newest run logs first */
+  logs: { name: string; bytes: number; modified: string }[];
+}
+
 /** Every error: our code (docs/cli.md#error-codes), the message and the fix. */
 export interface ErrorResponse {
   error: { code: string; message: string; hint: string | undefined };

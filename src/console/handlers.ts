@@ -4,7 +4,7 @@
  * rollback → rollback). Nothing here decides what the CLI would decide differently.
  */
 import { existsSync } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import type { ServerResponse } from "node:http";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -25,6 +25,7 @@ import type { PublishOptions } from "../publish/publish.js";
 import { defaultHistoryFile, SyncHistory } from "../publish/sync/history.js";
 import { loadAppDefinitions } from "../definitions/load.js";
 import { defaultLogDir } from "../clients/http/log-file.js";
+import { packageVersion } from "../clients/http/user-agent.js";
 import { homeFolder, userStateDir } from "../core/config/dirs.js";
 import { PublishRuns } from "./runs.js";
 import { rollbackReport } from "../publish/rollback-report.js";
@@ -37,6 +38,7 @@ import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/targe
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
 import type {
   ApplyResponse,
+  DiagnosticsResponse,
   HistoryResponse,
   PlanResponse,
   PublishRequest,
@@ -121,6 +123,8 @@ export class ConsoleHandlers {
         return this.runs.follow(query.get("run") ?? "", res) ? "streamed" : undefined;
       case "GET /api/sync/history":
         return { body: this.history() };
+      case "GET /api/diagnostics":
+        return { body: await this.diagnostics() };
       default:
         return undefined;
     }
@@ -464,5 +468,32 @@ export class ConsoleHandlers {
     } finally {
       h.close();
     }
+  }
+
+  /** What a support case needs first; secrets never (the profile view holds none). */
+  async diagnostics(): Promise<DiagnosticsResponse> {
+    const profiles = await this.profiles();
+    const logDir = defaultLogDir(this.c.env);
+    const logs: DiagnosticsResponse["logs"] = [];
+    for (const name of await readdir(logDir).catch(() => [] as string[])) {
+      const s = await stat(join(logDir, name)).catch(() => undefined);
+      if (s?.isFile()) logs.push({ name, bytes: s.size, modified: s.mtime.toISOString() });
+    }
+    logs.sort((a, b) => b.modified.localeCompare(a.modified));
+    return {
+      versions: [
+        { name: "intune-publisher", version: packageVersion() },
+        { name: "Node.js", version: process.versions.node },
+        { name: "Operating system", version: `${process.platform} ${process.arch}` },
+      ],
+      profile: profiles.profiles.find((p) => p.name === profiles.current),
+      files: [
+        { what: "Profiles file", path: profiles.configFile },
+        { what: "Run logs", path: logDir },
+        { what: "Sync history", path: this.history().file },
+        { what: "Local tenant state", path: this.c.stateDir },
+      ],
+      logs: logs.slice(0, 20),
+    };
   }
 }

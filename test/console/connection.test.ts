@@ -109,6 +109,14 @@ describe("console: Connection page", () => {
     const apps = await runCli(["apps", "list", "--profile", "lab", "--output", "json"], env);
     assert.equal(apps.code, 0, apps.stderr);
     assert.equal((JSON.parse(apps.stdout) as { target: { source: string } }).target.source, "profile lab");
+    // Diagnostics shows the profile in use, without its secret.
+    await page.getByRole("link", { name: "Diagnostics" }).click();
+    await page.waitForSelector("main[data-page=diagnostics][data-ready]");
+    const settings = page.getByRole("table", { name: "Settings in use (no secrets)" });
+    assert.match(
+      (await settings.textContent()) ?? "",
+      /ProfilelabCloudlocal.*client secret \(stored, expires 2099-01-31/,
+    );
     for (const body of [await page.content(), ...open.bodies])
       assert.ok(!body.includes(lt.clientSecret!), "the secret reached the browser");
   });

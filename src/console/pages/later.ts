@@ -21,15 +21,6 @@ const PLANS: Record<string, { intro: string; items: string[]; cli: string }> = {
     ],
     cli: "intune-publisher inventory",
   },
-  "/diagnostics": {
-    intro: "This page will help with support cases.",
-    items: [
-      "The versions of intune-publisher, Node.js and the operating system.",
-      "The settings in use, without secrets.",
-      "The last runs' logs, and a redacted support bundle to download.",
-    ],
-    cli: "intune-publisher connect test; the run logs in the user's state folder",
-  },
 };
 
 export async function render(main: El): Promise<void> {

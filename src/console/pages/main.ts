@@ -7,7 +7,7 @@ const PAGES: Record<string, () => Promise<{ render(main: ReturnType<typeof mainA
   sync: () => import("./sync.js"),
   catalog: () => import("./later.js"),
   inventory: () => import("./later.js"),
-  diagnostics: () => import("./later.js"),
+  diagnostics: () => import("./diagnostics.js"),
 };
 
 async function start(): Promise<void> {
