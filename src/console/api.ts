@@ -163,10 +163,11 @@ export interface ApplyResponse {
 }
 
 /**
- * One Server-Sent Event of a publish run (`data:` JSON). `at`: milliseconds since the run started on the
- * server, so a page can tell how late it received the event.
+ * One Server-Sent Event of a publish run (`data:` JSON). `at`: milliseconds since the run started; `sent`: the
+ * server's clock (ms since 1970) when the engine reported it, so a page on the same machine can tell how late it
+ * received the event.
  */
-export type ProgressMessage =
+export type ProgressMessage = { sent: number } & (
   | { type: "step"; id: string; at: number; step: string; detail: string }
   | {
       type: "bytes";
@@ -188,7 +189,8 @@ export type ProgressMessage =
       appId: string | undefined;
       message: string;
     }
-  | { type: "end"; at: number; ok: number; failed: number; error: string | undefined };
+  | { type: "end"; at: number; ok: number; failed: number; error: string | undefined }
+);
 
 /** GET /api/sync/history: the last runs `sync` recorded */
 export interface HistoryResponse {

@@ -9,6 +9,8 @@ import { describeFailure } from "../publish/publish.js";
 import type { PublishEvent, PublishResult } from "../publish/publish.js";
 import type { ProgressMessage } from "./api.js";
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** Events kept per run for pages that connect late (a run of many apps stays far below). */
 export const RUN_EVENTS_MAX = 20_000;
 
@@ -48,8 +50,8 @@ export class PublishRuns {
       if (m === undefined) meters.set(key, (m = new Meter(Date.now)));
       return m;
     };
-    const emit = (m: ProgressMessage) => {
-      const line = `data: ${scrub(JSON.stringify(m))}\n\n`;
+    const emit = (m: DistributiveOmit<ProgressMessage, "sent">) => {
+      const line = `data: ${scrub(JSON.stringify({ ...m, sent: Date.now() }))}\n\n`;
       if (run.events.length < RUN_EVENTS_MAX) run.events.push(line);
       for (const f of run.followers) f.write(line);
     };

@@ -6,7 +6,7 @@
 import type { AppDetailResponse, AppsResponse, RollbackResponse } from "../api.js";
 import type { ReportBlock } from "../../publish/rollback-report.js";
 import { api, byId, errorNotice, h, notice, table, win } from "./dom.js";
-import type { Dialog, El } from "./dom.js";
+import type { Dialog, El, FormControl } from "./dom.js";
 
 type Row = AppsResponse["apps"][number];
 
@@ -111,17 +111,43 @@ async function startRollback(row: Row): Promise<void> {
   }
 }
 
-function rowCells(a: Row, canRollBack: boolean): (El | string)[] {
-  const show = h("button", { type: "button", class: "link" }, "Details");
-  show.setAttribute("aria-label", `Details of ${a.displayName} ${a.displayVersion}`);
-  show.addEventListener("click", () => void showDetail(a.appId));
-  const actions = h("div", { class: "row-actions" }, show);
-  if (canRollBack) {
-    const back = h("button", { type: "button", class: "danger" }, "Roll back…");
-    back.setAttribute("aria-label", `Roll back ${a.definitionId}`);
-    back.addEventListener("click", () => void startRollback(a));
-    actions.append(back);
-  }
+/** Rows per table page: a tenant with thousands of apps stays quick to show and to read. */
+const PAGE_SIZE = 100;
+const pages = { ours: 0, others: 0 };
+let filter = "";
+/** definitions with a kept version: their current app offers a rollback */
+let withPrevious = new Set<string>();
+
+function rowCells(a: Row, index: number): (El | string)[] {
+  const actions = h(
+    "div",
+    { class: "row-actions" },
+    h(
+      "button",
+      {
+        type: "button",
+        class: "link",
+        "data-action": "details",
+        "data-index": String(index),
+        "aria-label": `Details of ${a.displayName} ${a.displayVersion}`,
+      },
+      "Details",
+    ),
+  );
+  if (a.status === "current" && a.definitionId !== undefined && withPrevious.has(a.definitionId))
+    actions.append(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "danger",
+          "data-action": "rollback",
+          "data-index": String(index),
+          "aria-label": `Roll back ${a.definitionId}`,
+        },
+        "Roll back…",
+      ),
+    );
   return [
     a.displayName,
     a.displayVersion || "–",
@@ -133,40 +159,99 @@ function rowCells(a: Row, canRollBack: boolean): (El | string)[] {
   ];
 }
 
+const HEAD = ["Name", "Version", "Definition", "Status", "State", "App id", "Actions"];
+
+/** One of the two tables, one page of it, with its pager. */
+function appTable(kind: "ours" | "others"): El {
+  const want = filter.toLowerCase();
+  const rows = data.apps
+    .map((a, index) => ({ a, index }))
+    .filter(({ a }) => (kind === "ours") === (a.definitionId !== undefined))
+    .filter(
+      ({ a }) =>
+        want === "" || [a.displayName, a.definitionId ?? "", a.appId].some((t) => t.toLowerCase().includes(want)),
+    );
+  const last = Math.max(0, Math.ceil(rows.length / PAGE_SIZE) - 1);
+  const page = Math.min(pages[kind], last);
+  const shown = rows.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+  const title = kind === "ours" ? "Published by intune-publisher" : "Other Win32 apps";
+  const pager =
+    rows.length <= PAGE_SIZE
+      ? undefined
+      : h(
+          "nav",
+          { class: "pager", "aria-label": `${title}: pages` },
+          h(
+            "button",
+            {
+              type: "button",
+              "data-action": "page",
+              "data-kind": kind,
+              "data-page": String(page - 1),
+              disabled: page === 0,
+            },
+            "Previous",
+          ),
+          h("span", {}, `${page * PAGE_SIZE + 1}–${page * PAGE_SIZE + shown.length} of ${rows.length}`),
+          h(
+            "button",
+            {
+              type: "button",
+              "data-action": "page",
+              "data-kind": kind,
+              "data-page": String(page + 1),
+              disabled: page === last,
+            },
+            "Next",
+          ),
+        );
+  return h(
+    "div",
+    { id: `apps-${kind}-block` },
+    table(
+      `${title} (${rows.length})`,
+      HEAD,
+      shown.map(({ a, index }) => rowCells(a, index)),
+      { id: `apps-${kind}` },
+    ),
+    pager,
+  );
+}
+
+function showTables(): void {
+  byId("apps-tables").replaceChildren(appTable("ours"), appTable("others"));
+}
+
 async function load(): Promise<void> {
   data = await api<AppsResponse>("/api/apps");
-  const ours = data.apps.filter((a) => a.definitionId !== undefined);
-  const others = data.apps.filter((a) => a.definitionId === undefined);
-  const hasPrevious = (a: Row) =>
-    a.status === "current" && ours.some((o) => o.definitionId === a.definitionId && o.status === "kept");
-  const head = ["Name", "Version", "Definition", "Status", "State", "App id", "Actions"];
+  // From here: the data has arrived; `data-render-ms` says how long until the tables were on screen.
   const start = win.performance.now();
-  byId("apps-lists").replaceChildren(
-    h(
-      "p",
-      {},
-      `Tenant ${data.target.tenantId} (${data.target.source}): ${data.apps.length} Win32 apps, ${ours.length} published by intune-publisher.`,
-    ),
-    table(
-      `Published by intune-publisher (${ours.length})`,
-      head,
-      ours.map((a) => rowCells(a, hasPrevious(a))),
-      { id: "apps-ours" },
-    ),
-    table(
-      `Other Win32 apps (${others.length})`,
-      head,
-      others.map((a) => rowCells(a, false)),
-      { id: "apps-others" },
-    ),
+  const ours = data.apps.filter((a) => a.definitionId !== undefined);
+  withPrevious = new Set(ours.filter((o) => o.status === "kept").map((o) => o.definitionId!));
+  byId("apps-summary").textContent =
+    `Tenant ${data.target.tenantId} (${data.target.source}): ${data.apps.length} Win32 apps, ${ours.length} published by intune-publisher.`;
+  showTables();
+  // Rendered: after the next frame is painted (a timer set in the frame callback runs after the paint).
+  win.requestAnimationFrame(() =>
+    setTimeout(() => byId("apps-lists").setAttribute("data-render-ms", String(win.performance.now() - start)), 0),
   );
-  byId("apps-lists").setAttribute("data-render-ms", String(Math.round(win.performance.now() - start)));
 }
 
 export async function render(main: El): Promise<void> {
   main.append(
     h("div", { id: "apps-status", "aria-live": "polite" }),
-    h("div", { id: "apps-lists" }),
+    h(
+      "div",
+      { id: "apps-lists" },
+      h("p", { id: "apps-summary" }),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "apps-filter" }, "Filter by name, definition id or app id"),
+        h("input", { id: "apps-filter", type: "search", autocomplete: "off" }),
+      ),
+      h("div", { id: "apps-tables" }),
+    ),
     h("section", { id: "detail", "aria-live": "polite", "aria-label": "App details" }),
     h(
       "dialog",
@@ -181,5 +266,23 @@ export async function render(main: El): Promise<void> {
       ),
     ),
   );
+  byId("apps-filter").addEventListener("input", (e) => {
+    filter = (e.target as FormControl).value.trim();
+    pages.ours = pages.others = 0;
+    showTables();
+  });
+  // One listener for every row's buttons.
+  byId("apps-tables").addEventListener("click", (e) => {
+    const button = (e.target as El).closest("button[data-action]");
+    if (button === null) return;
+    const d = button.dataset;
+    const row = data.apps[Number(d["index"])];
+    if (d["action"] === "details" && row !== undefined) void showDetail(row.appId);
+    else if (d["action"] === "rollback" && row !== undefined) void startRollback(row);
+    else if (d["action"] === "page") {
+      pages[d["kind"] === "ours" ? "ours" : "others"] = Number(d["page"]);
+      showTables();
+    }
+  });
   await load();
 }

@@ -29,6 +29,7 @@ export interface El {
   querySelectorAll(selectors: string): ArrayLike<El>;
   focus(): void;
   remove(): void;
+  closest(selectors: string): El | null;
 }
 
 export interface FormControl extends El {

@@ -92,6 +92,10 @@ function apply(): void {
       const source = new win.EventSource(`/api/publish/events?run=${encodeURIComponent(run)}`);
       source.onmessage = (e) => {
         const m = JSON.parse(e.data) as ProgressMessage;
+        // How late this event arrived (server and page share the machine's clock): for bench/console.ts.
+        const late = Date.now() - m.sent;
+        const run = byId("run");
+        if (late > Number(run.dataset["maxLatencyMs"] ?? "-1")) run.setAttribute("data-max-latency-ms", String(late));
         switch (m.type) {
           case "step":
             setCells(m.id, m.step);
