@@ -56,11 +56,16 @@ const LAYERS = {
 // lazily, so a run against a real tenant loads none of it; `emulator start` goes through it too).
 const EMULATOR_GATES = ["src/**/local-tenant-launcher*.ts"];
 
+// The only file of src/cli that may import src/console: the `console` command, which starts it (the console never
+// imports the CLI).
+const CONSOLE_GATES = ["src/cli/commands/console.ts"];
+
 // Tests, test helpers (`testing/` folders, left out of the npm package), bench and scripts import freely.
 const TEST_CODE = ["**/*.test.ts", "**/testing/**"];
 
-function layerZones({ emulatorAllowed }) {
-  return Object.entries(LAYERS).map(([layer, allowed]) => {
+function layerZones({ emulatorAllowed, consoleAllowed = false }) {
+  return Object.entries(LAYERS).map(([layer, own]) => {
+    const allowed = consoleAllowed && layer === "src/cli" ? [...own, "src/console"] : own;
     const except = allowed.map((l) => abs(`${l}/**`));
     if (emulatorAllowed && layer.startsWith("src/")) except.push(abs("emulator/**"));
     return {
@@ -123,6 +128,11 @@ export default tseslint.config(
     files: EMULATOR_GATES,
     ignores: TEST_CODE,
     rules: layering(layerZones({ emulatorAllowed: true })),
+  },
+  {
+    files: CONSOLE_GATES,
+    ignores: TEST_CODE,
+    rules: layering(layerZones({ emulatorAllowed: false, consoleAllowed: true })),
   },
   {
     // Benchmarks report on stdout.

@@ -927,6 +927,24 @@ const SYNC = {
   },
 } satisfies Group;
 
+const CONSOLE = {
+  ConsoleHostNotLoopback: {
+    kind: "usage",
+    meaning: "the console was asked to serve a non-loopback address without a TLS certificate and key",
+    troubleshooting: NAMED,
+  },
+  ConsolePortInUse: {
+    kind: "config",
+    meaning: "the console cannot listen on the address and port given",
+    troubleshooting: NAMED,
+  },
+  ConsoleRequestInvalid: {
+    kind: "usage",
+    meaning: "a console page sent a request whose body or field is not valid",
+    troubleshooting: NAMED,
+  },
+} satisfies Group;
+
 export const ERROR_GROUPS = [
   ["General", GENERAL],
   ["Files and app definitions", FILES],
@@ -942,6 +960,7 @@ export const ERROR_GROUPS = [
   ["Local tenant", LOCAL_TENANT],
   ["Inventory", INVENTORY],
   ["Sync", SYNC],
+  ["Console", CONSOLE],
 ] as const;
 
 export const ERROR_CODES = {
@@ -959,6 +978,7 @@ export const ERROR_CODES = {
   ...LOCAL_TENANT,
   ...INVENTORY,
   ...SYNC,
+  ...CONSOLE,
 } satisfies Group;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -26,10 +26,10 @@ export interface AppRow {
   definitionId: string | undefined;
   stamp: StampReading["status"];
   /**
-   * For our apps: `current` (the version publish works on), `kept` (a previous version retention keeps), or
-   * `rolled back` (rollback moved away from it)
+   * Ours: the definition's current app (as publish and rollback choose it), a kept previous version, or one
+   * `rollback` moved away from; "other" for apps without a valid stamp.
    */
-  role?: AppRole;
+  status: AppRole | "other";
 }
 
 export type AppRole = "current" | "kept" | "rolled back";
@@ -58,6 +58,7 @@ export function toRow(a: Win32LobAppWire): AppRow {
     createdDateTime: a.createdDateTime,
     definitionId: s.status === "valid" ? s.stamp.id : undefined,
     stamp: s.status,
+    status: s.status !== "valid" ? "other" : s.stamp.rolledBack ? "rolled back" : "kept",
   };
 }
 
@@ -68,7 +69,7 @@ export async function listApps(graph: GraphClient, signal?: AbortSignal): Promis
     .map((a) => {
       const row = toRow(a);
       const role = roles.get(a.id);
-      return role === undefined ? row : { ...row, role };
+      return role === undefined ? row : { ...row, status: role };
     })
     .sort((a, b) => a.displayName.localeCompare(b.displayName) || a.appId.localeCompare(b.appId));
 }

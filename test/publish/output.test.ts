@@ -117,19 +117,19 @@ describe("publish and apps output", () => {
         .map((l) => l.replace(/^\S+\s+Northwind Printer Drivers\s+/, "").replace(/\s+/g, " "));
     };
     assert.deepEqual((await roles()).sort(), [
-      "3.1.0 published 1 northwind-printers (kept)",
-      "3.2.0 published 1 northwind-printers (current)",
+      "3.1.0 published 1 northwind-printers kept",
+      "3.2.0 published 1 northwind-printers current",
     ]);
     const back = await cli("rollback", "northwind-printers");
     assert.equal(back.code, 0, back.stderr);
     assert.deepEqual((await roles()).sort(), [
-      "3.1.0 published 1 northwind-printers (current)",
-      "3.2.0 published 1 northwind-printers (rolled back)",
+      "3.1.0 published 1 northwind-printers current",
+      "3.2.0 published 1 northwind-printers rolled back",
     ]);
     const json = await cli("apps", "list", "--output", "json");
-    const listed = JSON.parse(json.stdout) as { apps: { definitionId?: string; role?: string }[] };
+    const listed = JSON.parse(json.stdout) as { apps: { definitionId?: string; status?: string }[] };
     assert.deepEqual(
-      listed.apps.filter((a) => a.definitionId === "contoso-notes").map((a) => a.role),
+      listed.apps.filter((a) => a.definitionId === "contoso-notes").map((a) => a.status),
       ["current"],
     );
 

@@ -7,8 +7,8 @@ import { tenantOptions } from "../tenant-options.js";
 export default defineCommand({
   description: [
     "Every win32LobApp of the tenant: app id, name, version, publishing state, committed content version, and the",
-    "definition id from the ownership stamp for apps intune-publisher published (`-` for the others), with the",
-    "version's role: current (what publish works on), kept (a previous version retention keeps) or rolled back.",
+    "definition id from the ownership stamp for apps intune-publisher published (`-` for the others), and their status:",
+    "current (the version publish and rollback act on), kept (a retained previous version) or rolled back.",
     "Tenant options as for `publish` (with nothing configured: the local tenant). The JSON output is",
     "`{target, apps}`: which tenant (cloud, tenant id, source), and the apps.",
   ].join("\n"),
@@ -19,18 +19,15 @@ export default defineCommand({
       target: t.info,
     }));
     printData(ctx, { target, apps: rows }, () => [
-      ["App id", "Name", "Version", "State", "Content version", "Definition"],
+      ["App id", "Name", "Version", "State", "Content version", "Definition", "Status"],
       ...rows.map((r) => [
         r.appId,
         r.displayName,
         r.displayVersion || "-",
         r.publishingState,
         r.committedContentVersion ?? "-",
-        r.definitionId === undefined
-          ? r.stamp === "invalid"
-            ? "(unreadable stamp)"
-            : "-"
-          : `${r.definitionId} (${r.role ?? "kept"})`,
+        r.definitionId ?? (r.stamp === "invalid" ? "(unreadable stamp)" : "-"),
+        r.status === "other" ? "-" : r.status,
       ]),
     ]);
     return 0;

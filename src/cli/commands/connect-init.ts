@@ -2,11 +2,10 @@ import { createInterface } from "node:readline/promises";
 import { Writable } from "node:stream";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { CLOUD_NAMES, normalizeTenant, resolveEndpoints } from "../../core/config/clouds.js";
-import { profileSchema } from "../../core/config/profile.js";
-import type { CredentialConfig, Profile } from "../../core/config/profile.js";
+import { CLOUD_NAMES, normalizeTenant } from "../../core/config/clouds.js";
+import type { CredentialConfig } from "../../core/config/profile.js";
 import { PublisherError } from "../../core/errors.js";
-import { saveProfile } from "../../publish/connect/config-store.js";
+import { saveProfileDraft } from "../../publish/connect/profile-draft.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { option } from "../options.js";
@@ -137,36 +136,20 @@ export default defineCommand({
         ...(o.secretExpiresOn === undefined ? {} : { expiresOn: o.secretExpiresOn }),
       };
     }
-    const draft = {
-      tenant,
-      clientId,
-      cloud: o.cloud,
-      ...(o.authorityHost === undefined ? {} : { authorityHost: o.authorityHost }),
-      ...(o.tokenAudience === undefined ? {} : { tokenAudience: o.tokenAudience }),
-      ...(o.graphBaseUrl === undefined ? {} : { graphBaseUrl: o.graphBaseUrl }),
-      credential,
-      ...(o.caCertificate === undefined ? {} : { caCertificate: abs(o.caCertificate) }),
-      ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
-    };
-    const parsed = profileSchema.safeParse(draft);
-    if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      throw new PublisherError("InvalidProfile", `The profile is not valid: ${i?.path.join(".")} ${i?.message}.`, {
-        hint: "Check the values given.",
-      });
-    }
-    const profile: Profile = parsed.data;
-    // Fails now (exit 8) rather than at the first publish when an endpoint is missing or malformed.
-    const ep = resolveEndpoints({
-      ...profile,
-      authorityHost: profile.authorityHost,
-      tokenAudience: profile.tokenAudience,
-      graphBaseUrl: profile.graphBaseUrl,
-    });
-    const written = await saveProfile(
+    const { endpoints: ep, ...written } = await saveProfileDraft(
       { env: ctx.env, configFile: o.config === undefined ? undefined : abs(o.config) },
       o.profile,
-      profile,
+      {
+        tenant,
+        clientId,
+        cloud: o.cloud,
+        authorityHost: o.authorityHost,
+        tokenAudience: o.tokenAudience,
+        graphBaseUrl: o.graphBaseUrl,
+        credential,
+        caCertificate: o.caCertificate === undefined ? undefined : abs(o.caCertificate),
+        proxy: o.proxy,
+      },
       secret,
     );
     const data = {

@@ -1,8 +1,5 @@
-import { loadCredential } from "../../clients/auth/credentials.js";
-import { loadSettings, transportFor } from "../../publish/connect/config-store.js";
-import { problemError, runConnectionTest } from "../../publish/connect/test-connection.js";
-import { openLocalTarget, wantsLocalTenant } from "../../publish/target.js";
-import type { ResolvedTarget } from "../../publish/target.js";
+import { problemError } from "../../publish/connect/test-connection.js";
+import { testTarget } from "../../publish/connect/test-target.js";
 import { defineCommand } from "../command.js";
 import { connectionFooter, connectionTables } from "../connection-report.js";
 import { commandLogger } from "../session.js";
@@ -31,31 +28,11 @@ export default defineCommand({
       ctx.stderr.write(`${text}\n`);
     });
     // Only an explicit --cloud local tests the local tenant; anything else is resolved (and reported) by the test.
-    const local: ResolvedTarget | undefined = wantsLocalTenant(o, ctx.env)
-      ? await openLocalTarget({ ...input, storage: false })
-      : undefined;
-    try {
-      const { report, close } = await runConnectionTest({
-        resolveSettings: async () =>
-          local ? local.settings : loadSettings({ env: ctx.env, configFile: input.configFile }, o),
-        loadCredential: (s) =>
-          loadCredential(s.credential, { env: ctx.env, secretValue: local?.secretValue, secrets: ctx.secrets }),
-        transport: (s) => transportFor(s, { caPem: local?.caPem, secrets: ctx.secrets }),
-        signal: ctx.signal,
-        secrets: ctx.secrets,
-        ...(logger === undefined ? {} : { logger }),
-      });
-      try {
-        if (ctx.output === "json") ctx.stdout.write(JSON.stringify(report, null, 2) + "\n");
-        else ctx.stdout.write([...connectionTables(report), ...connectionFooter(report)].join("\n") + "\n");
-        for (const w of report.warnings) ctx.stderr.write(`warning: ${w}\n`);
-      } finally {
-        await close();
-      }
-      if (report.problem) throw problemError(report.problem);
-      return 0;
-    } finally {
-      await local?.close();
-    }
+    const report = await testTarget(input, { signal: ctx.signal, secrets: ctx.secrets, logger });
+    if (ctx.output === "json") ctx.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    else ctx.stdout.write([...connectionTables(report), ...connectionFooter(report)].join("\n") + "\n");
+    for (const w of report.warnings) ctx.stderr.write(`warning: ${w}\n`);
+    if (report.problem) throw problemError(report.problem);
+    return 0;
   },
 });

@@ -64,6 +64,10 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
       "Delete a Win32 app (or every version of a definition) with its links and ESP membership, after a confirmation",
     load: () => import("./apps-remove.js"),
   },
+  console: {
+    summary: "Serve the web console on loopback: connection, apps, sync, catalog, inventory, diagnostics",
+    load: () => import("./console.js"),
+  },
   "catalog search": {
     summary: "Search a catalog source's package index (winget manifests, catalog entries) for products",
     load: () => import("./catalog-search.js"),

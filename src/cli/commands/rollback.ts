@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { rollback } from "../../publish/rollback.js";
 import type { RollbackResult } from "../../publish/rollback.js";
+import { rollbackReport } from "../../publish/rollback-report.js";
+import type { ReportBlock } from "../../publish/rollback-report.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { EXIT_CODES } from "../exit-codes.js";
@@ -9,61 +11,11 @@ import { renderTable } from "../output.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
 
-const ACTION_TEXT = { add: "add", change: "change", keep: "keep", remove: "remove" } as const;
-
 function printResult(ctx: CommandContext, r: RollbackResult): void {
-  const p = r.rollback;
-  const title = `Rollback of ${p.definitionId} (${p.displayName})${r.dryRun ? " — dry run: nothing was changed" : ""}`;
-  const lines = [
-    title,
-    renderTable([
-      ["From", p.from.version, `app ${p.from.appId}`],
-      ["To", p.to.version, `app ${p.to.appId}`],
-    ]),
-  ];
-  if (p.alreadyCurrent) {
-    lines.push(
-      "",
-      `${p.to.version} is already the current version of ${p.definitionId}: ${p.stamps.length > 0 ? "only its stamp is updated" : "nothing to do"}.`,
-    );
-  } else {
-    const version = (appId: string) => (appId === p.to.appId ? p.to.version : p.from.version);
-    lines.push(
-      "",
-      p.assignments.length === 0
-        ? "Assignments: none to move."
-        : renderTable([
-            ["Assignments", "App id", "Version", "Change"],
-            ...p.assignments.map((a) => [a.label, a.appId, version(a.appId), ACTION_TEXT[a.action]]),
-          ]),
-      "",
-      p.esp.length === 0
-        ? "Enrollment Status Page profiles: none list the current app."
-        : renderTable([
-            ["Enrollment Status Page profile", "Change"],
-            ...p.esp.map((c) => [c.displayName, `${c.remove.join(", ")} → ${c.add.join(", ")}`]),
-          ]),
-    );
-  }
-  if (p.stamps.length > 0)
-    lines.push(
-      "",
-      renderTable([
-        ["Ownership stamp", "Version", "After"],
-        ...p.stamps.map((s) => [
-          s.appId,
-          s.version,
-          s.rolledBack
-            ? "rolled back"
-            : `current; records ${s.targets.length} assignment target(s), ${s.esp.length} ESP profile(s)`,
-        ]),
-      ]),
-    );
-  if (!p.alreadyCurrent)
-    lines.push(
-      "",
-      `Relationships are left as they are (${p.from.version} may still supersede ${p.to.version}; without assignments that has no effect).`,
-    );
+  const { title, blocks } = rollbackReport(r);
+  const render = (b: ReportBlock): string => (b.kind === "text" ? b.text : renderTable(b.rows));
+  const [versions, ...rest] = blocks;
+  const lines = [title, render(versions!), ...rest.flatMap((b) => ["", render(b)])];
   ctx.stdout.write(lines.join("\n") + "\n");
 }
 

@@ -1,0 +1,224 @@
+/**
+ * The console's HTTP API: request schemas (zod, checked by the server before any handler runs) and the response
+ * types. The pages import this module for its types only (`import type`), so no zod reaches the browser; the
+ * server is the one place where input is validated.
+ */
+import { z } from "zod";
+import { CLOUD_NAMES } from "../core/config/clouds.js";
+import type { AppRow } from "../publish/apps.js";
+import type { RollbackReport } from "../publish/rollback-report.js";
+import type { ConnectionReport } from "../publish/connect/test-connection.js";
+import type { TargetInfo } from "../publish/target.js";
+
+const PROFILE_NAME = /^[A-Za-z0-9._-]+$/;
+const profileName = z.string().regex(PROFILE_NAME, "use letters, digits, . _ -").max(64);
+/** An optional text field: a form's empty field is absent. */
+const field = (max = 2048) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), z.string().max(max).optional());
+
+/** POST /api/profiles: the Connection form, field for field (`connect init`'s flags). */
+export const connectionFormSchema = z.strictObject({
+  name: profileName,
+  cloud: z.enum(CLOUD_NAMES),
+  tenant: z.string().trim().min(1, "is required").max(256),
+  clientId: z.string().trim().min(1, "is required").max(64),
+  authorityHost: field(),
+  tokenAudience: field(),
+  graphBaseUrl: field(),
+  credentialType: z.enum(["secret", "certificate", "federated"]),
+  /** write-only: stored in the CLI's secret file, never sent back; absent keeps the stored one */
+  secret: field(4096),
+  secretExpiresOn: field(64),
+  certificatePath: field(),
+  keyPath: field(),
+  passwordFile: field(),
+  sendCertificateChain: z.boolean().optional(),
+  tokenFile: field(),
+  caCertificate: field(),
+  proxy: field(),
+});
+export type ConnectionForm = z.infer<typeof connectionFormSchema>;
+
+/** The profile to act on: a saved profile, or null for the local tenant (`--cloud local`). */
+export const profileRefSchema = z.strictObject({ profile: profileName.nullable() });
+export type ProfileRef = z.infer<typeof profileRefSchema>;
+
+/** A saved profile as the form shows it: never the secret, only whether one is stored. */
+export interface ProfileView {
+  name: string;
+  isDefault: boolean;
+  cloud: string;
+  tenant: string;
+  clientId: string;
+  authorityHost: string | undefined;
+  tokenAudience: string | undefined;
+  graphBaseUrl: string | undefined;
+  credentialType: "secret" | "certificate" | "federated";
+  secretStored: boolean;
+  secretExpiresOn: string | undefined;
+  certificatePath: string | undefined;
+  keyPath: string | undefined;
+  passwordFile: string | undefined;
+  sendCertificateChain: boolean;
+  tokenFile: string | undefined;
+  caCertificate: string | undefined;
+  proxy: string | undefined;
+}
+
+/** A cloud of the form's list with the endpoints it fills in (the local tenant's when one runs). */
+export interface CloudView {
+  name: string;
+  label: string;
+  authorityHost: string | undefined;
+  tokenAudience: string | undefined;
+  graphBaseUrl: string | undefined;
+}
+
+/** GET /api/profiles */
+export interface ProfilesResponse {
+  configFile: string;
+  defaultProfile: string | undefined;
+  /** the profile the other pages use; null: as the CLI without --profile (the default profile, else the local tenant) */
+  current: string | null;
+  profiles: ProfileView[];
+  clouds: CloudView[];
+}
+
+/** POST /api/profiles */
+export interface SaveResponse {
+  profile: string;
+  configFile: string;
+  authority: string;
+  graphBaseUrl: string;
+}
+
+/** POST /api/connection/test */
+export type TestResponse = ConnectionReport;
+
+/** GET /api/apps (`apps list`) */
+export interface AppsResponse {
+  target: TargetInfo;
+  apps: AppRow[];
+}
+
+/** GET /api/apps/detail?app=ID (`apps show`): assignments with group and filter names, relationships, ESP. */
+export interface AppDetailResponse {
+  appId: string;
+  displayName: string;
+  displayVersion: string;
+  publisher: string;
+  definitionId: string | undefined;
+  installCommandLine: string | undefined;
+  uninstallCommandLine: string | undefined;
+  /** e.g. "detection: file system" */
+  rules: string[];
+  /** as `apps show` words them: intent, group or filter names */
+  assignments: string[];
+  relationships: string[];
+}
+
+/** POST /api/apps/rollback: dryRun true gives the plan to confirm; false applies it. */
+export const rollbackRequestSchema = z.strictObject({
+  app: z.string().min(1).max(256),
+  to: z.string().min(1).max(256).optional(),
+  dryRun: z.boolean(),
+});
+export type RollbackRequest = z.infer<typeof rollbackRequestSchema>;
+
+/** POST /api/apps/rollback: the plan in the CLI's words and tables (`rollback` prints the same report). */
+export interface RollbackResponse {
+  dryRun: boolean;
+  /** the app rolled back to: the apply names it, so it moves to exactly the version confirmed */
+  toAppId: string;
+  report: RollbackReport;
+  warnings: string[];
+}
+
+/** POST /api/publish/plan and /api/publish/apply: app definition files, as `publish` takes them. */
+export const publishRequestSchema = z.strictObject({
+  files: z.array(z.string().trim().min(1).max(4096)).min(1, "name at least one app definition file").max(500),
+});
+export type PublishRequest = z.infer<typeof publishRequestSchema>;
+
+/** POST /api/publish/plan (`publish --dry-run`) */
+export interface PlanResponse {
+  target: TargetInfo;
+  items: {
+    id: string;
+    displayName: string;
+    version: string;
+    /** create, update metadata, new version (strategy), nothing */
+    action: string;
+    appId: string | undefined;
+    /** properties that change, each "name: new value" (long values shortened) */
+    changes: string[];
+    reasons: string[];
+  }[];
+  warnings: string[];
+}
+
+/** POST /api/publish/apply: the run to follow at GET /api/publish/events?run=ID (Server-Sent Events). */
+export interface ApplyResponse {
+  run: string;
+}
+
+/**
+ * One Server-Sent Event of a publish run (`data:` JSON). `at`: milliseconds since the run started; `sent`: the
+ * server's clock (ms since 1970) when the engine reported it, so a page on the same machine can tell how late it
+ * received the event.
+ */
+export type ProgressMessage = { sent: number } & (
+  | { type: "step"; id: string; at: number; step: string; detail: string }
+  | {
+      type: "bytes";
+      id: string;
+      at: number;
+      phase: "packaging" | "uploading";
+      done: number;
+      total: number;
+      rate: number | undefined;
+      etaSeconds: number | undefined;
+    }
+  | { type: "stage"; id: string; at: number; stage: string }
+  | {
+      type: "done";
+      id: string;
+      at: number;
+      status: "ok" | "failed";
+      action: string;
+      appId: string | undefined;
+      message: string;
+    }
+  | { type: "end"; at: number; ok: number; failed: number; error: string | undefined }
+);
+
+/** GET /api/sync/history: the last runs `sync` recorded */
+export interface HistoryResponse {
+  file: string;
+  runs: {
+    id: number;
+    startedAt: string;
+    finishedAt: string;
+    dryRun: boolean;
+    status: string;
+    products: number;
+    changed: number;
+    failed: number;
+    trigger: string;
+  }[];
+}
+
+/** GET /api/diagnostics: versions, the settings in use (never a secret), the last run logs. */
+export interface DiagnosticsResponse {
+  versions: { name: string; version: string }[];
+  /** the profile the pages use (as the Connection form shows it), or undefined for the local tenant */
+  profile: ProfileView | undefined;
+  files: { what: string; path: string }[];
+  /** the newest run logs first */
+  logs: { name: string; bytes: number; modified: string }[];
+}
+
+/** Every error: our code (docs/cli.md#error-codes), the message and the fix. */
+export interface ErrorResponse {
+  error: { code: string; message: string; hint: string | undefined };
+}

@@ -1,0 +1,499 @@
+/**
+ * The console's API handlers: each validates its input with the schemas of api.ts and calls the same use case as
+ * the CLI command it mirrors (connect init → saveProfileDraft, connect test → testTarget, apps list → listApps,
+ * rollback → rollback). Nothing here decides what the CLI would decide differently.
+ */
+import { existsSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import type { ServerResponse } from "node:http";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import type { z } from "zod";
+import type { SecretRegistry } from "../clients/http/redact.js";
+import type { HttpLogger } from "../clients/http/types.js";
+import { CLOUD_NAMES, CLOUD_PRESETS } from "../core/config/clouds.js";
+import { defaultSecretFile } from "../core/config/profile.js";
+import type { CredentialConfig, SettingsFlags } from "../core/config/profile.js";
+import { PublisherError } from "../core/errors.js";
+import { readStamp } from "../core/app-definition/stamp.js";
+import { assignmentLabel } from "../core/targeting/assignments.js";
+import { describeLink, outgoingLinks } from "../core/targeting/relationships.js";
+import { listApps, showApp } from "../publish/apps.js";
+import { rollback } from "../publish/rollback.js";
+import { publish } from "../publish/publish.js";
+import type { PublishOptions } from "../publish/publish.js";
+import { defaultHistoryFile, SyncHistory } from "../publish/sync/history.js";
+import { loadAppDefinitions } from "../definitions/load.js";
+import { defaultLogDir } from "../clients/http/log-file.js";
+import { packageVersion } from "../clients/http/user-agent.js";
+import { homeFolder, userStateDir } from "../core/config/dirs.js";
+import { PublishRuns } from "./runs.js";
+import { rollbackReport } from "../publish/rollback-report.js";
+import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
+import type { LocalTenantLauncher } from "../publish/connect/local-tenant.js";
+import { saveProfileDraft } from "../publish/connect/profile-draft.js";
+import { testTarget } from "../publish/connect/test-target.js";
+import { openGraphSession, resolveTarget } from "../publish/target.js";
+import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
+import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
+import type {
+  ApplyResponse,
+  DiagnosticsResponse,
+  HistoryResponse,
+  PlanResponse,
+  PublishRequest,
+  AppDetailResponse,
+  AppsResponse,
+  RollbackRequest,
+  RollbackResponse,
+  CloudView,
+  ProfilesResponse,
+  ProfileView,
+  SaveResponse,
+  TestResponse,
+} from "./api.js";
+
+export interface HandlerContext {
+  env: NodeJS.ProcessEnv;
+  /** relative paths of the form are taken from here */
+  cwd: string;
+  /** --config */
+  configFile?: string | undefined;
+  /** the emulator state folder (a running local tenant) */
+  stateDir: string;
+  launcher: LocalTenantLauncher;
+  /** learns every secret typed into a form or met on the wire; errors are scrubbed with it */
+  secrets: SecretRegistry;
+  logger?: HttpLogger | undefined;
+  /** told of unexpected errors (the terminal shows them; the page gets a generic message) */
+  onError?: (e: unknown) => void;
+  onNote?: (line: string) => void;
+}
+
+export type HandlerResult = { body: unknown } | "streamed" | undefined;
+
+function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  const field = i?.path.join(".") || "request";
+  throw new PublisherError("ConsoleRequestInvalid", `${field}: ${i?.message ?? "invalid"}.`, {
+    hint: "Correct the field and send again.",
+  });
+}
+
+export class ConsoleHandlers {
+  /** the profile the pages act on; null: the local tenant */
+  private current: string | null | undefined;
+  private readonly controllers = new Set<AbortController>();
+  private readonly runs = new PublishRuns();
+
+  constructor(private readonly c: HandlerContext) {}
+
+  close(): void {
+    for (const a of this.controllers) a.abort();
+    this.runs.close();
+  }
+
+  async handle(route: string, query: URLSearchParams, body: unknown, res: ServerResponse): Promise<HandlerResult> {
+    switch (route) {
+      case "GET /api/profiles":
+        return { body: await this.profiles() };
+      case "POST /api/profiles":
+        return { body: await this.save(body) };
+      case "POST /api/profiles/select": {
+        const ref = parse(profileRefSchema, body);
+        if (ref.profile !== null) await this.profileNamed(ref.profile);
+        this.current = ref.profile;
+        return { body: await this.profiles() };
+      }
+      case "POST /api/connection/test":
+        return { body: await this.test(parse(profileRefSchema, body).profile) };
+      case "GET /api/apps":
+        return { body: await this.apps() };
+      case "GET /api/apps/detail":
+        return { body: await this.detail(query.get("app") ?? "") };
+      case "POST /api/apps/rollback":
+        return { body: await this.rollback(parse(rollbackRequestSchema, body)) };
+      case "POST /api/publish/plan":
+        return { body: await this.plan(parse(publishRequestSchema, body)) };
+      case "POST /api/publish/apply":
+        return { body: await this.apply(parse(publishRequestSchema, body)) };
+      case "GET /api/publish/events":
+        return this.runs.follow(query.get("run") ?? "", res) ? "streamed" : undefined;
+      case "GET /api/sync/history":
+        return { body: this.history() };
+      case "GET /api/diagnostics":
+        return { body: await this.diagnostics() };
+      default:
+        return undefined;
+    }
+  }
+
+  private loc(): { env: NodeJS.ProcessEnv; configFile: string | undefined } {
+    return { env: this.c.env, configFile: this.c.configFile };
+  }
+
+  private async profileNamed(name: string): Promise<void> {
+    const file = await readProfilesFile(pathsFor(this.loc()));
+    if (file?.profiles[name] === undefined)
+      throw new PublisherError("UnknownProfile", `There is no profile "${name}".`, {
+        hint: "Choose one of the saved profiles, or save this one first.",
+      });
+  }
+
+  /** The profile the pages use: the one chosen, else the file's default, else the local tenant. */
+  private async currentProfile(): Promise<string | null> {
+    if (this.current !== undefined) return this.current;
+    const file = await readProfilesFile(pathsFor(this.loc()));
+    return file?.defaultProfile ?? Object.keys(file?.profiles ?? {})[0] ?? null;
+  }
+
+  private flagsFor(profile: string | null): SettingsFlags {
+    return profile === null ? { cloud: "local" } : { profile };
+  }
+
+  private targetInput(profile: string | null): TargetInput {
+    return {
+      env: this.c.env,
+      configFile: this.c.configFile,
+      flags: this.flagsFor(profile),
+      stateDir: this.c.stateDir,
+      launcher: this.c.launcher,
+      onNote: (line) => this.c.onNote?.(line),
+    };
+  }
+
+  private async clouds(): Promise<CloudView[]> {
+    const running = await this.c.launcher.findRunning(this.c.stateDir).catch(() => undefined);
+    return CLOUD_NAMES.map((name) => {
+      const p = CLOUD_PRESETS[name];
+      const local = name === "local" ? running : undefined;
+      return {
+        name,
+        label: p.label,
+        authorityHost: local?.authorityHost ?? p.authorityHost,
+        tokenAudience: local?.tokenAudience ?? p.tokenAudience,
+        graphBaseUrl: local?.graphBaseUrl ?? p.graphBaseUrl,
+      };
+    });
+  }
+
+  async profiles(): Promise<ProfilesResponse> {
+    const paths = pathsFor(this.loc());
+    const file = await readProfilesFile(paths);
+    const views: ProfileView[] = [];
+    for (const [name, p] of Object.entries(file?.profiles ?? {})) {
+      const cred = p.credential;
+      const secretFile =
+        cred.type === "secret" ? (cred.secretFile ?? defaultSecretFile(paths, name, process.platform)) : undefined;
+      const secretStored =
+        secretFile !== undefined &&
+        (await stat(secretFile).then(
+          (s) => s.isFile(),
+          () => false,
+        ));
+      views.push({
+        name,
+        isDefault: file?.defaultProfile === name,
+        cloud: p.cloud,
+        tenant: p.tenant,
+        clientId: p.clientId,
+        authorityHost: p.authorityHost,
+        tokenAudience: p.tokenAudience,
+        graphBaseUrl: p.graphBaseUrl,
+        credentialType: cred.type,
+        secretStored,
+        secretExpiresOn: cred.type === "secret" ? cred.expiresOn : undefined,
+        certificatePath: cred.type === "certificate" ? cred.path : undefined,
+        keyPath: cred.type === "certificate" ? cred.keyPath : undefined,
+        passwordFile: cred.type === "certificate" ? cred.passwordFile : undefined,
+        sendCertificateChain: cred.type === "certificate" && cred.sendCertificateChain === true,
+        tokenFile: cred.type === "federated" ? cred.tokenFile : undefined,
+        caCertificate: p.caCertificate,
+        proxy: p.proxy,
+      });
+    }
+    return {
+      configFile: paths.file,
+      defaultProfile: file?.defaultProfile,
+      current: await this.currentProfile(),
+      profiles: views,
+      clouds: await this.clouds(),
+    };
+  }
+
+  /** `connect init` from the form: the same draft, validation and files. */
+  async save(body: unknown): Promise<SaveResponse> {
+    const f = parse(connectionFormSchema, body);
+    this.c.secrets.add(f.secret);
+    const abs = (p: string | undefined): string | undefined =>
+      p === undefined ? undefined : isAbsolute(p) ? p : resolve(this.c.cwd, p);
+    const need = (v: string | undefined, what: string): string => {
+      if (v === undefined)
+        throw new PublisherError("ConsoleRequestInvalid", `${what} is required for this credential.`, {
+          hint: `Fill in ${what}.`,
+        });
+      return v;
+    };
+    let credential: CredentialConfig;
+    if (f.credentialType === "certificate") {
+      credential = {
+        type: "certificate",
+        path: abs(need(f.certificatePath, "Certificate file"))!,
+        ...(f.keyPath === undefined ? {} : { keyPath: abs(f.keyPath)! }),
+        ...(f.passwordFile === undefined ? {} : { passwordFile: abs(f.passwordFile)! }),
+        ...(f.sendCertificateChain === true ? { sendCertificateChain: true } : {}),
+      };
+    } else if (f.credentialType === "federated") {
+      credential = { type: "federated", tokenFile: abs(need(f.tokenFile, "Federated token file"))! };
+    } else {
+      if (f.secret === undefined) {
+        const existing = (await this.profiles()).profiles.find((p) => p.name === f.name);
+        if (existing?.secretStored !== true)
+          throw new PublisherError("ConsoleRequestInvalid", "Client secret is required for a new secret profile.", {
+            hint: "Paste the secret's Value (not its Secret ID).",
+          });
+      }
+      credential = { type: "secret", ...(f.secretExpiresOn === undefined ? {} : { expiresOn: f.secretExpiresOn }) };
+    }
+    const written = await saveProfileDraft(
+      this.loc(),
+      f.name,
+      {
+        tenant: f.tenant,
+        clientId: f.clientId,
+        cloud: f.cloud,
+        // A preset's own endpoints are not written: the profile follows the preset, as with `connect init`.
+        authorityHost: this.override(f.cloud, "authorityHost", f.authorityHost),
+        tokenAudience: this.override(f.cloud, "tokenAudience", f.tokenAudience),
+        graphBaseUrl: this.override(f.cloud, "graphBaseUrl", f.graphBaseUrl),
+        credential,
+        caCertificate: abs(f.caCertificate),
+        proxy: f.proxy,
+      },
+      f.secret,
+    );
+    this.c.secrets.addFromUrl(f.proxy);
+    this.current = f.name;
+    return {
+      profile: f.name,
+      configFile: written.configFile,
+      authority: written.endpoints.authority,
+      graphBaseUrl: written.endpoints.graphBaseUrl,
+    };
+  }
+
+  /** An endpoint field equal to the cloud preset's is the preset (not an override). */
+  private override(
+    cloud: (typeof CLOUD_NAMES)[number],
+    key: "authorityHost" | "tokenAudience" | "graphBaseUrl",
+    value: string | undefined,
+  ): string | undefined {
+    const preset = CLOUD_PRESETS[cloud][key];
+    return value !== undefined && preset !== undefined && value.replace(/\/+$/, "") === preset ? undefined : value;
+  }
+
+  /** `connect test` (`--profile NAME`, or `--cloud local` for null). */
+  async test(profile: string | null): Promise<TestResponse> {
+    const a = this.track();
+    try {
+      return await testTarget(this.targetInput(profile), {
+        signal: a.signal,
+        secrets: this.c.secrets,
+        logger: this.c.logger,
+      });
+    } finally {
+      this.controllers.delete(a);
+    }
+  }
+
+  private track(): AbortController {
+    const a = new AbortController();
+    this.controllers.add(a);
+    return a;
+  }
+
+  /** Resolves the current profile's tenant, signs in, runs `fn`, cleans up (the CLI's withGraph). */
+  private async withGraph<T>(fn: (s: GraphSession, t: ResolvedTarget, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const a = this.track();
+    const target = await resolveTarget(this.targetInput(await this.currentProfile()));
+    try {
+      const session = await openGraphSession(target, {
+        env: this.c.env,
+        logger: this.c.logger,
+        secrets: this.c.secrets,
+        onWarning: (line) => this.c.onNote?.(`warning: ${line}`),
+      });
+      try {
+        return await fn(session, target, a.signal);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await target.close();
+      this.controllers.delete(a);
+    }
+  }
+
+  /** `apps list` */
+  async apps(): Promise<AppsResponse> {
+    return this.withGraph(async (s, t, signal) => ({ target: t.info, apps: await listApps(s.graph, signal) }));
+  }
+
+  /** `apps show`, in the words the CLI uses. */
+  async detail(query: string): Promise<AppDetailResponse> {
+    if (query === "")
+      throw new PublisherError("ConsoleRequestInvalid", "app: is required.", { hint: "Give an app id." });
+    return this.withGraph(async (s, _t, signal) => {
+      const { app, assignments, relationships, names } = await showApp(s.graph, query, signal);
+      const stamp = readStamp(app.notes);
+      const nameOf = (id: string) => relationships.find((r) => r.targetId === id)?.targetDisplayName ?? id;
+      const kind = (t: string) =>
+        t
+          .replace(/^#microsoft\.graph\.win32LobApp/, "")
+          .replace(/(Rule|Detection|Requirement)$/, "")
+          .replace(/([a-z])([A-Z])/g, "$1 $2")
+          .toLowerCase();
+      const rules = [
+        ...(app.rules ?? []).map((r) => `${r.ruleType}: ${kind(r["@odata.type"])}`),
+        ...(app.rules === undefined || app.rules.length === 0
+          ? [
+              ...(app.detectionRules ?? []).map((r) => `detection: ${kind(r["@odata.type"])}`),
+              ...(app.requirementRules ?? []).map((r) => `requirement: ${kind(r["@odata.type"])}`),
+            ]
+          : []),
+      ];
+      return {
+        appId: app.id,
+        displayName: app.displayName,
+        displayVersion: app.displayVersion ?? "",
+        publisher: app.publisher ?? "",
+        definitionId: stamp.status === "valid" ? stamp.stamp.id : undefined,
+        installCommandLine: app.installCommandLine,
+        uninstallCommandLine: app.uninstallCommandLine,
+        rules,
+        assignments: assignments.map((a) => assignmentLabel(a, names)),
+        relationships: [
+          ...outgoingLinks(app.id, relationships).map((l) => describeLink(l, nameOf)),
+          ...relationships
+            .filter((r) => r.targetType === "parent")
+            .map(
+              (r) =>
+                `${r["@odata.type"].endsWith("Supersedence") ? "superseded by" : "required by"} ${r.targetDisplayName ?? r.targetId}`,
+            ),
+        ],
+      };
+    });
+  }
+
+  /** `rollback [--to] [--dry-run]`: the plan first (dryRun), then the move after the confirmation. */
+  async rollback(r: RollbackRequest): Promise<RollbackResponse> {
+    return this.withGraph(async (s, _t, signal) => {
+      const result = await rollback({
+        graph: s.graph,
+        app: r.app,
+        ...(r.to === undefined ? {} : { to: r.to }),
+        dryRun: r.dryRun,
+        signal,
+      });
+      return {
+        dryRun: result.dryRun,
+        toAppId: result.rollback.to.appId,
+        report: rollbackReport(result),
+        warnings: result.rollback.warnings,
+      };
+    });
+  }
+
+  /** `publish --dry-run FILE…` */
+  async plan(r: PublishRequest): Promise<PlanResponse> {
+    const definitions = await loadAppDefinitions(r.files, { cwd: this.c.cwd });
+    return this.withGraph(async (s, t, signal) => {
+      const result = await publish({ graph: s.graph, definitions, dryRun: true, signal });
+      const short = (v: unknown) => {
+        const text = typeof v === "string" ? v : JSON.stringify(v);
+        return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+      };
+      return {
+        target: t.info,
+        items: result.plan.items.map((i) => {
+          const patch = (i.patch ?? {}) as Record<string, unknown>;
+          return {
+            id: i.id,
+            displayName: i.displayName,
+            version: i.version,
+            action: i.action === "new-version" ? `new version (${i.strategy})` : i.action.replace("-", " "),
+            appId: i.appId,
+            changes: i.changed.map((k) => (k in patch ? `${k}: ${short(patch[k])}` : k)),
+            reasons: i.reasons,
+          };
+        }),
+        warnings: result.plan.warnings,
+      };
+    });
+  }
+
+  /** `publish FILE…`, followed live at /api/publish/events. */
+  async apply(r: PublishRequest): Promise<ApplyResponse> {
+    // Definition problems are reported now, before the run starts (as `publish` does, exit 9).
+    const definitions = await loadAppDefinitions(r.files, { cwd: this.c.cwd });
+    const run = this.runs.start(
+      (onEvent) =>
+        this.withGraph((s, t, signal) => {
+          const o: PublishOptions = {
+            graph: s.graph,
+            definitions,
+            signal,
+            onEvent,
+            upload: { storage: { transport: s.transport.send } },
+            ...(!t.inProcess ? { journalDir: join(dirname(defaultLogDir(this.c.env)), "uploads") } : {}),
+          };
+          return publish(o);
+        }),
+      (text) => this.c.secrets.scrub(text),
+    );
+    return { run };
+  }
+
+  /** The last runs of `sync` (the history file; none when it does not exist yet). */
+  history(): HistoryResponse {
+    const file = defaultHistoryFile(
+      userStateDir(this.c.env, process.platform, homeFolder(this.c.env, process.platform, homedir)),
+    );
+    if (!existsSync(file)) return { file, runs: [] };
+    const h = SyncHistory.open(file);
+    try {
+      return { file, runs: h.runs(20) };
+    } finally {
+      h.close();
+    }
+  }
+
+  /** What a support case needs first; secrets never (the profile view holds none). */
+  async diagnostics(): Promise<DiagnosticsResponse> {
+    const profiles = await this.profiles();
+    const logDir = defaultLogDir(this.c.env);
+    const logs: DiagnosticsResponse["logs"] = [];
+    for (const name of await readdir(logDir).catch(() => [] as string[])) {
+      const s = await stat(join(logDir, name)).catch(() => undefined);
+      if (s?.isFile()) logs.push({ name, bytes: s.size, modified: s.mtime.toISOString() });
+    }
+    logs.sort((a, b) => b.modified.localeCompare(a.modified));
+    return {
+      versions: [
+        { name: "intune-publisher", version: packageVersion() },
+        { name: "Node.js", version: process.versions.node },
+        { name: "Operating system", version: `${process.platform} ${process.arch}` },
+      ],
+      profile: profiles.profiles.find((p) => p.name === profiles.current),
+      files: [
+        { what: "Profiles file", path: profiles.configFile },
+        { what: "Run logs", path: logDir },
+        { what: "Sync history", path: this.history().file },
+        { what: "Local tenant state", path: this.c.stateDir },
+      ],
+      logs: logs.slice(0, 20),
+    };
+  }
+}

@@ -1,0 +1,55 @@
+/** Diagnostics: versions, the settings in use without secrets, where the files are, the last run logs. */
+import type { DiagnosticsResponse } from "../api.js";
+import { api, h, notice, table } from "./dom.js";
+import type { El } from "./dom.js";
+
+export async function render(main: El): Promise<void> {
+  const d = await api<DiagnosticsResponse>("/api/diagnostics");
+  const p = d.profile;
+  const settings: string[][] =
+    p === undefined
+      ? [["Tenant", "the local tenant (no profile)"]]
+      : [
+          ["Profile", p.name],
+          ["Cloud", p.cloud],
+          ["Tenant", p.tenant],
+          ["Application (client) ID", p.clientId],
+          ["Authority", p.authorityHost ?? "the cloud's"],
+          ["Graph base URL", p.graphBaseUrl ?? "the cloud's"],
+          [
+            "Credential",
+            p.credentialType === "secret"
+              ? `client secret (${p.secretStored ? "stored" : "not stored"}${p.secretExpiresOn ? `, expires ${p.secretExpiresOn}` : ""})`
+              : p.credentialType === "certificate"
+                ? `certificate ${p.certificatePath ?? ""}`
+                : `federated token file ${p.tokenFile ?? ""}`,
+          ],
+          ["Proxy", p.proxy ?? "none"],
+          ["Extra CA", p.caCertificate ?? "none"],
+        ];
+  main.append(
+    table(
+      "Versions",
+      ["Component", "Version"],
+      d.versions.map((v) => [v.name, v.version]),
+    ),
+    table("Settings in use (no secrets)", ["Setting", "Value"], settings),
+    table(
+      "Files",
+      ["What", "Path"],
+      d.files.map((f) => [f.what, h("code", {}, f.path)]),
+    ),
+    d.logs.length === 0
+      ? h("p", {}, "No run log yet.")
+      : table(
+          "Last run logs",
+          ["File", "Size", "Written"],
+          d.logs.map((l) => [h("code", {}, l.name), `${l.bytes} bytes`, l.modified]),
+        ),
+    notice(
+      "info",
+      "Support bundle",
+      "A redacted support bundle (these facts, the last run logs and the connection test) will be downloadable here once the diagnostics command exists; until then attach the run logs above, which are already redacted.",
+    ),
+  );
+}

@@ -1,0 +1,211 @@
+/**
+ * Sync and publish: the plan of `publish --dry-run` for app definition files, then Apply with live progress per app
+ * (Server-Sent Events from the engine's events), and the history of `sync` runs.
+ */
+import type { ApplyResponse, HistoryResponse, PlanResponse, ProgressMessage } from "../api.js";
+import { api, byId, errorNotice, h, notice, table, win } from "./dom.js";
+import type { El, FormControl } from "./dom.js";
+
+const files = (): string[] =>
+  byId<FormControl>("files")
+    .value.split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+async function plan(): Promise<void> {
+  const out = byId("plan");
+  byId<FormControl>("apply").disabled = true;
+  out.replaceChildren(notice("info", "Planning…"));
+  try {
+    const p = await api<PlanResponse>("/api/publish/plan", { files: files() });
+    out.replaceChildren(
+      table(
+        `Plan for ${p.target.tenantId} (${p.target.source})`,
+        ["App", "Version", "Action", "Changes", "Reasons"],
+        p.items.map((i) => [
+          i.displayName,
+          i.version,
+          i.action,
+          i.changes.length === 0 ? "–" : h("ul", {}, ...i.changes.map((c) => h("li", {}, c))),
+          i.reasons.join("; ") || "–",
+        ]),
+        { id: "plan-table" },
+      ),
+      ...p.warnings.map((w) => notice("info", `Warning: ${w}`)),
+    );
+    byId<FormControl>("apply").disabled = false;
+  } catch (e) {
+    out.replaceChildren(errorNotice(e));
+  }
+}
+
+/** The progress table: one row per app, updated in place. */
+function progressRow(id: string): El {
+  const existing = byId("progress-body").querySelector(`tr[data-app="${id}"]`);
+  if (existing !== null) return existing;
+  const row = h("tr", { "data-app": id }, h("td", {}, id), h("td", {}, "starting"), h("td", {}, "–"), h("td", {}, "–"));
+  byId("progress-body").append(row);
+  return row;
+}
+
+/** Apps whose outcome arrived: their row keeps it (later targeting notes only go to the log). */
+const finished = new Set<string>();
+
+function setCells(id: string, step: string, progress?: string, eta?: string, final = false): void {
+  if (finished.has(id) && !final) return;
+  if (final) finished.add(id);
+  const cells = progressRow(id).children;
+  cells[1]!.textContent = step;
+  if (progress !== undefined) cells[2]!.textContent = progress;
+  if (eta !== undefined) cells[3]!.textContent = eta;
+}
+
+function apply(): void {
+  const out = byId("run");
+  byId<FormControl>("apply").disabled = true;
+  finished.clear();
+  out.replaceChildren(
+    h(
+      "table",
+      { id: "progress-table" },
+      h("caption", {}, "Progress"),
+      h(
+        "thead",
+        {},
+        h("tr", {}, ...["App", "Step", "Progress", "Rate and ETA"].map((c) => h("th", { scope: "col" }, c))),
+      ),
+      h("tbody", { id: "progress-body" }),
+    ),
+    h("h3", {}, "Log"),
+    h("ol", { id: "progress-log", "aria-live": "off" }),
+    h("div", { id: "run-result", "aria-live": "polite" }),
+  );
+  const log = (text: string) => byId("progress-log").append(h("li", {}, text));
+  void api<ApplyResponse>("/api/publish/apply", { files: files() }).then(
+    ({ run }) => {
+      const source = new win.EventSource(`/api/publish/events?run=${encodeURIComponent(run)}`);
+      source.onmessage = (e) => {
+        const m = JSON.parse(e.data) as ProgressMessage;
+        // How late this event arrived (server and page share the machine's clock): for bench/console.ts.
+        const late = Date.now() - m.sent;
+        const run = byId("run");
+        if (late > Number(run.dataset["maxLatencyMs"] ?? "-1")) run.setAttribute("data-max-latency-ms", String(late));
+        switch (m.type) {
+          case "step":
+            setCells(m.id, m.step);
+            log(`${m.id}: ${m.detail}`);
+            break;
+          case "bytes": {
+            const pct = m.total > 0 ? Math.floor((m.done / m.total) * 100) : 100;
+            setCells(
+              m.id,
+              m.phase,
+              `${pct}% of ${bytes(m.total)}`,
+              m.rate === undefined ? "–" : `${bytes(m.rate)}/s, ${Math.ceil(m.etaSeconds ?? 0)} s left`,
+            );
+            break;
+          }
+          case "stage":
+            setCells(m.id, m.stage);
+            log(`${m.id}: ${m.stage}`);
+            break;
+          case "done":
+            setCells(m.id, m.status === "ok" ? m.message : "failed", m.status === "ok" ? "100%" : undefined, "–", true);
+            log(`${m.id}: ${m.message}`);
+            break;
+          case "end":
+            source.close();
+            byId("run-result").replaceChildren(
+              m.error !== undefined
+                ? notice("error", m.error)
+                : notice(
+                    m.failed === 0 ? "ok" : "error",
+                    `Run finished: ${m.ok} app(s) published or up to date, ${m.failed} failed.`,
+                  ),
+              h("p", {}, h("a", { href: "/apps" }, "See the apps")),
+            );
+            byId<FormControl>("apply").disabled = false;
+            void loadHistory();
+            break;
+        }
+      };
+    },
+    (e: unknown) => {
+      out.replaceChildren(errorNotice(e));
+      byId<FormControl>("apply").disabled = false;
+    },
+  );
+}
+
+async function loadHistory(): Promise<void> {
+  const el = byId("history");
+  try {
+    const hist = await api<HistoryResponse>("/api/sync/history");
+    el.replaceChildren(
+      hist.runs.length === 0
+        ? h("p", {}, "No sync run recorded yet (", h("code", {}, hist.file), ").")
+        : table(
+            "Sync runs",
+            ["Run", "Started", "Finished", "Trigger", "Products", "Changed", "Failed", "Status"],
+            hist.runs.map((r) => [
+              String(r.id),
+              r.startedAt,
+              r.finishedAt,
+              r.trigger + (r.dryRun ? " (dry run)" : ""),
+              String(r.products),
+              String(r.changed),
+              String(r.failed),
+              r.status,
+            ]),
+          ),
+    );
+  } catch (e) {
+    el.replaceChildren(errorNotice(e));
+  }
+}
+
+export async function render(main: El): Promise<void> {
+  main.append(
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "publish-h" },
+      h("h2", { id: "publish-h" }, "Publish app definitions"),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "files" }, "App definition files"),
+        h("textarea", {
+          id: "files",
+          name: "files",
+          rows: "4",
+          spellcheck: "false",
+          "aria-describedby": "files-help",
+        }),
+        h("p", { class: "help", id: "files-help" }, "One path per line (relative to the folder the console runs in)."),
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", id: "plan-button" }, "Plan"),
+        h("button", { type: "button", id: "apply", disabled: true }, "Apply"),
+      ),
+      h("div", { id: "plan", "aria-live": "polite" }),
+      h("div", { id: "run" }),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "history-h" },
+      h("h2", { id: "history-h" }, "History of sync runs"),
+      h("div", { id: "history" }),
+    ),
+  );
+  byId("plan-button").addEventListener("click", () => void plan());
+  byId("apply").addEventListener("click", () => apply());
+  await loadHistory();
+}
