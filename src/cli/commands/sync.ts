@@ -184,7 +184,7 @@ async function runOnce(
   stateDir: string,
   trigger: string,
 ): Promise<number> {
-  return withGraph(ctx, o, async (session, target) => {
+  return withGraph(ctx, o, async (session, target, logger) => {
     const http = catalogHttp(createHttpPipeline({ transport: session.transport.send }));
     const settings = target.settings;
     const stream = createStreamTransport({
@@ -215,7 +215,7 @@ async function runOnce(
         signal: ctx.signal,
         // A resume journal only makes sense for a tenant that outlives this process.
         ...(!target.inProcess ? { journalDir: join(stateDir, "uploads") } : {}),
-        upload: { storage: { transport: session.transport.send } },
+        upload: { storage: { transport: session.transport.send, ...(logger === undefined ? {} : { logger }) } },
         onEvent: (e) => {
           if (e.type === "step") ctx.stderr.write(`${e.id}: ${e.detail}\n`);
         },
