@@ -25,9 +25,37 @@ export function explainNetworkError(e: unknown, url: string): PublisherError | u
   });
 }
 
+/** The claims of a client assertion that say who presented it (none is secret); the assertion itself never leaves. */
+export interface PresentedAssertion {
+  issuer: string | undefined;
+  subject: string | undefined;
+  audience: string | undefined;
+}
+
+/** iss, sub and aud of the `client_assertion` in a token request's form body, decoded without checking the signature. */
+export function presentedAssertion(body: string | undefined): PresentedAssertion | undefined {
+  if (body === undefined) return undefined;
+  const assertion = new URLSearchParams(body).get("client_assertion");
+  const part = assertion?.split(".")[1];
+  if (part === undefined) return undefined;
+  let claims: unknown;
+  try {
+    claims = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof claims !== "object" || claims === null) return undefined;
+  const c = claims as Record<string, unknown>;
+  const text = (v: unknown): string | undefined =>
+    typeof v === "string" ? v : Array.isArray(v) && v.every((x) => typeof x === "string") ? v.join(", ") : undefined;
+  return { issuer: text(c["iss"]), subject: text(c["sub"]), audience: text(c["aud"]) };
+}
+
 export class MsalNetworkClient implements INetworkModule {
   /** the last transport failure, so a wrapped msal `network_error` can be explained */
   lastFailure: PublisherError | undefined;
+  /** who the last client assertion sent said it was (a federated mismatch names it) */
+  lastAssertion: PresentedAssertion | undefined;
 
   constructor(private readonly transport: HttpTransport) {}
 
@@ -42,6 +70,7 @@ export class MsalNetworkClient implements INetworkModule {
   private async send<T>(method: HttpMethod, url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(options?.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (method === "POST") this.lastAssertion = presentedAssertion(options?.body);
     let r;
     try {
       r = await this.transport({
