@@ -7,7 +7,7 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
 import { adviceForNetworkError } from "../../core/config/advice.js";
 import { PublisherError } from "../../core/errors.js";
-import { NetworkError } from "../http/errors.js";
+import { NetworkError, PROXY_CODE } from "../http/errors.js";
 import type { HttpMethod, HttpTransport } from "../http/types.js";
 
 /**
@@ -17,6 +17,9 @@ import type { HttpMethod, HttpTransport } from "../http/types.js";
  */
 export function explainNetworkError(e: unknown, url: string): PublisherError | undefined {
   if (!(e instanceof NetworkError)) return undefined;
+  // a proxy that refused the tunnel: its own message and hint already say which proxy and what it answered
+  if (e.causeCode !== undefined && PROXY_CODE.test(e.causeCode))
+    return new PublisherError("NetworkError", e.message, { hint: e.hint, cause: e, serviceCode: "net.proxy" });
   const advice = adviceForNetworkError(e.causeCode, new URL(url).host);
   return new PublisherError(advice.id.startsWith("tls.") ? "TlsUntrusted" : "NetworkError", advice.cause, {
     hint: advice.fix,
