@@ -70,6 +70,7 @@ describe("error-to-advice table", () => {
       "tls.untrusted",
       "net.dns",
       "net.connect",
+      "net.proxy",
     ]) {
       assert.match(doc, new RegExp(`^### ${id.replace(/\./g, "\\.")}$`, "m"), id);
     }

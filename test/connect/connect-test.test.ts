@@ -277,7 +277,17 @@ describe("connect test against the local tenant", () => {
     assert.equal(r.code, 3);
     assert.equal(r.report.problem?.code, "AADSTS70021");
     assert.match(r.stderr, /^error: .*AADSTS70021.*No federated credential .* matches .*correlation id [0-9a-f-]{36}/m);
-    assert.match(r.stderr, /^hint: In the app registration \(Certificates & secrets > Federated credentials\)/m);
+    assert.match(r.stderr, /^hint: .*In the app registration \(Certificates & secrets > Federated credentials\)/m);
+    // What the token presented, which is what the federated credential must hold; never the token itself.
+    const presented =
+      "issuer 'https://token.actions.githubusercontent.com', subject 'repo:contoso/intune-apps:ref:refs/heads/feature', audience 'api://AzureADTokenExchange'";
+    assert.ok(/^error: .*/m.exec(r.stderr)?.[0].includes(`The token presented ${presented}.`), r.stderr);
+    assert.ok(
+      /^hint: .*/m.exec(r.stderr)?.[0].includes(`Add a federated credential with exactly ${presented}`),
+      r.stderr,
+    );
+    assert.ok(r.report.problem?.message.includes(presented), JSON.stringify(r.report.problem));
+    assert.doesNotMatch(r.stdout + r.stderr, /eyJ[A-Za-z0-9_-]{10,}/, "the assertion itself is never shown");
   });
 
   it("federated token signed by another key: AADSTS700027; expired: AADSTS700024", async () => {

@@ -65,9 +65,9 @@ export default defineCommand({
       { short: "p", value: "NAME", help: "profile name (default: default)" },
     ),
     config: file("the profiles file"),
-    cloud: option(z.enum(CLOUD_NAMES).default("global"), {
+    cloud: option(z.enum(CLOUD_NAMES).optional(), {
       value: "C",
-      help: "global (default) | usgov | usgov-dod | china | custom | local",
+      help: "global (default; asked on a terminal) | usgov | usgov-dod | china | custom | local",
     }),
     tenant: option(text(), { value: "T", help: "tenant ID or verified domain" }),
     clientId: option(text(), { value: "ID", help: "application (client) ID" }),
@@ -94,6 +94,15 @@ export default defineCommand({
     const interactive = process.stdin.isTTY === true && ctx.stderr.isTTY === true && !o.secretStdin;
     let tenant = o.tenant;
     let clientId = o.clientId;
+    let cloud: (typeof CLOUD_NAMES)[number] = o.cloud ?? "global";
+    if (o.cloud === undefined && interactive) {
+      const answer = await prompt(ctx, "Cloud: global, usgov (GCC High), usgov-dod (DoD), china [global]: ");
+      if (answer !== "") {
+        const c = CLOUD_NAMES.find((n) => n === answer.toLowerCase());
+        if (c === undefined) throw usage(`Unknown cloud "${answer}".`, `Answer one of: ${CLOUD_NAMES.join(", ")}.`);
+        cloud = c;
+      }
+    }
     if (tenant === undefined && interactive)
       tenant = await prompt(ctx, "Tenant ID or domain (e.g. contoso.onmicrosoft.com): ");
     if (clientId === undefined && interactive) clientId = await prompt(ctx, "Application (client) ID: ");
@@ -109,16 +118,27 @@ export default defineCommand({
     let secret: string | undefined;
     let credential: CredentialConfig;
     const abs = (p: string): string => resolve(ctx.cwd, p);
-    if (o.certificate !== undefined) {
+    let certificate = o.certificate;
+    let federatedTokenFile = o.federatedTokenFile;
+    let secretExpiresOn = o.secretExpiresOn;
+    if (chosen === 0 && interactive) {
+      const kind = (await prompt(ctx, "Credential: secret, certificate, federated [secret]: ")).toLowerCase();
+      if (kind === "certificate") certificate = await prompt(ctx, "Certificate file (PEM with its key, or PFX): ");
+      else if (kind === "federated") federatedTokenFile = await prompt(ctx, "Federated token file: ");
+      else if (kind !== "" && kind !== "secret")
+        throw usage(`Unknown credential type "${kind}".`, "Answer secret, certificate or federated.");
+      if (certificate === "" || federatedTokenFile === "") throw usage("No file given for the credential.");
+    }
+    if (certificate !== undefined) {
       credential = {
         type: "certificate",
-        path: abs(o.certificate),
+        path: abs(certificate),
         ...(o.key === undefined ? {} : { keyPath: abs(o.key) }),
         ...(o.certificatePasswordFile === undefined ? {} : { passwordFile: abs(o.certificatePasswordFile) }),
         ...(o.sendCertificateChain ? { sendCertificateChain: true } : {}),
       };
-    } else if (o.federatedTokenFile !== undefined) {
-      credential = { type: "federated", tokenFile: abs(o.federatedTokenFile) };
+    } else if (federatedTokenFile !== undefined) {
+      credential = { type: "federated", tokenFile: abs(federatedTokenFile) };
     } else {
       if (o.secretStdin) secret = (await readAll(process.stdin)).replace(/\r?\n$/, "");
       else if (o.secretEnv) secret = ctx.env["AZURE_CLIENT_SECRET"];
@@ -131,9 +151,13 @@ export default defineCommand({
       }
       ctx.secrets?.add(secret);
       if (secret === undefined || secret.trim() === "") throw usage("The client secret is empty.");
+      if (secretExpiresOn === undefined && interactive) {
+        const date = await prompt(ctx, "Secret expires on (YYYY-MM-DD, as the portal shows; Enter if unknown): ");
+        if (date !== "") secretExpiresOn = date;
+      }
       credential = {
         type: "secret",
-        ...(o.secretExpiresOn === undefined ? {} : { expiresOn: o.secretExpiresOn }),
+        ...(secretExpiresOn === undefined ? {} : { expiresOn: secretExpiresOn }),
       };
     }
     const { endpoints: ep, ...written } = await saveProfileDraft(
@@ -142,7 +166,7 @@ export default defineCommand({
       {
         tenant,
         clientId,
-        cloud: o.cloud,
+        cloud,
         authorityHost: o.authorityHost,
         tokenAudience: o.tokenAudience,
         graphBaseUrl: o.graphBaseUrl,

@@ -94,6 +94,7 @@ export default defineCommand({
       tenant: o.tenant,
       clientId: o.clientId,
       certificateFile: certificate?.publicCertificate,
+      privateKeyFile: certificate?.keyAndCertificate,
       profile: o.profile,
     });
     if (ctx.output === "json") {

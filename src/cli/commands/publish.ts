@@ -366,7 +366,7 @@ export default defineCommand({
           dryRun: o.dryRun,
           signal: ctx.signal,
           onEvent: progress.onEvent,
-          upload: { storage: { transport: session.transport.send } },
+          upload: { storage: { transport: session.transport.send, ...(logger === undefined ? {} : { logger }) } },
           ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
           // A resume journal only makes sense for a tenant that outlives this process.
           ...(!target.inProcess ? { journalDir: join(dirname(defaultLogDir(ctx.env)), "uploads") } : {}),

@@ -192,7 +192,7 @@ async function runOnce(
     ctx,
     o,
     o.dryRun ? "Planning a sync against" : "Syncing the subscriptions to",
-    async (session, target) => {
+    async (session, target, logger) => {
       const http = catalogHttp(createHttpPipeline({ transport: session.transport.send }));
       // Installer downloads go through the profile's proxy with its password, as Graph calls do.
       const stream = await downloadTransportFor(target.settings, {
@@ -226,7 +226,7 @@ async function runOnce(
           signal: ctx.signal,
           // A resume journal only makes sense for a tenant that outlives this process.
           ...(!target.inProcess ? { journalDir: join(stateDir, "uploads") } : {}),
-          upload: { storage: { transport: session.transport.send } },
+          upload: { storage: { transport: session.transport.send, ...(logger === undefined ? {} : { logger }) } },
           onEvent: (e) => {
             if (e.type === "step") ctx.stderr.write(`${e.id}: ${e.detail}\n`);
           },

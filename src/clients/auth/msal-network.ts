@@ -7,7 +7,7 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
 import { adviceForNetworkError } from "../../core/config/advice.js";
 import { PublisherError } from "../../core/errors.js";
-import { NetworkError } from "../http/errors.js";
+import { NetworkError, PROXY_CODE } from "../http/errors.js";
 import type { HttpMethod, HttpTransport } from "../http/types.js";
 
 /**
@@ -17,6 +17,9 @@ import type { HttpMethod, HttpTransport } from "../http/types.js";
  */
 export function explainNetworkError(e: unknown, url: string): PublisherError | undefined {
   if (!(e instanceof NetworkError)) return undefined;
+  // a proxy that refused the tunnel: its own message and hint already say which proxy and what it answered
+  if (e.causeCode !== undefined && PROXY_CODE.test(e.causeCode))
+    return new PublisherError("NetworkError", e.message, { hint: e.hint, cause: e, serviceCode: "net.proxy" });
   const advice = adviceForNetworkError(e.causeCode, new URL(url).host);
   return new PublisherError(advice.id.startsWith("tls.") ? "TlsUntrusted" : "NetworkError", advice.cause, {
     hint: advice.fix,
@@ -25,9 +28,37 @@ export function explainNetworkError(e: unknown, url: string): PublisherError | u
   });
 }
 
+/** The claims of a client assertion that say who presented it (none is secret); the assertion itself never leaves. */
+export interface PresentedAssertion {
+  issuer: string | undefined;
+  subject: string | undefined;
+  audience: string | undefined;
+}
+
+/** iss, sub and aud of the `client_assertion` in a token request's form body, decoded without checking the signature. */
+export function presentedAssertion(body: string | undefined): PresentedAssertion | undefined {
+  if (body === undefined) return undefined;
+  const assertion = new URLSearchParams(body).get("client_assertion");
+  const part = assertion?.split(".")[1];
+  if (part === undefined) return undefined;
+  let claims: unknown;
+  try {
+    claims = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof claims !== "object" || claims === null) return undefined;
+  const c = claims as Record<string, unknown>;
+  const text = (v: unknown): string | undefined =>
+    typeof v === "string" ? v : Array.isArray(v) && v.every((x) => typeof x === "string") ? v.join(", ") : undefined;
+  return { issuer: text(c["iss"]), subject: text(c["sub"]), audience: text(c["aud"]) };
+}
+
 export class MsalNetworkClient implements INetworkModule {
   /** the last transport failure, so a wrapped msal `network_error` can be explained */
   lastFailure: PublisherError | undefined;
+  /** who the last client assertion sent said it was (a federated mismatch names it) */
+  lastAssertion: PresentedAssertion | undefined;
 
   constructor(private readonly transport: HttpTransport) {}
 
@@ -42,6 +73,7 @@ export class MsalNetworkClient implements INetworkModule {
   private async send<T>(method: HttpMethod, url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(options?.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (method === "POST") this.lastAssertion = presentedAssertion(options?.body);
     let r;
     try {
       r = await this.transport({

@@ -23,6 +23,7 @@ import { HttpPipeline } from "../http/pipeline.js";
 import type { SecretRegistry } from "../http/redact.js";
 import type { HttpLogger, HttpTransport } from "../http/types.js";
 import { MsalNetworkClient } from "./msal-network.js";
+import type { PresentedAssertion } from "./msal-network.js";
 
 export interface AccessToken {
   /** the bearer token: never log or print it */
@@ -141,7 +142,7 @@ export function createTokenProvider(o: TokenProviderOptions): TokenProvider {
     try {
       result = await cca.acquireTokenByClientCredential({ scopes, skipCache });
     } catch (e) {
-      throw translateMsalError(e, network.lastFailure);
+      throw translateMsalError(e, network.lastFailure, network.lastAssertion);
     }
     if (!result?.accessToken) {
       throw new PublisherError("Internal", "msal returned no access token and no error.");
@@ -170,10 +171,28 @@ export function createTokenProvider(o: TokenProviderOptions): TokenProvider {
   };
 }
 
+/** AADSTS codes for a federated token no federated credential matches. */
+const FEDERATED_MISMATCH = new Set([70021, 700211, 700213]);
+
+/** The advice with the issuer, subject and audience the token presented: what the federated credential must hold. */
+function withPresented(advice: Advice, p: PresentedAssertion | undefined): Advice {
+  if (p === undefined) return advice;
+  const shown = `issuer '${p.issuer ?? "(none)"}', subject '${p.subject ?? "(none)"}', audience '${p.audience ?? "(none)"}'`;
+  return {
+    ...advice,
+    cause: `${advice.cause} The token presented ${shown}.`,
+    fix: `Add a federated credential with exactly ${shown} (or fix the workflow that writes the token). ${advice.fix}`,
+  };
+}
+
 /**
  * msal error → our typed error (docs/reference/entra-errors.md §2.2: classify on errorNo, fall back to /AADSTS(\d+)/).
  */
-export function translateMsalError(e: unknown, lastFailure: PublisherError | undefined): PublisherError {
+export function translateMsalError(
+  e: unknown,
+  lastFailure: PublisherError | undefined,
+  presented?: PresentedAssertion,
+): PublisherError {
   if (lastFailure !== undefined && !(e instanceof ServerError)) return lastFailure;
   if (e instanceof ServerError) {
     const text = `${e.errorMessage ?? ""} ${e.message ?? ""}`;
@@ -199,7 +218,7 @@ export function translateMsalError(e: unknown, lastFailure: PublisherError | und
     const traceId = /Trace ID: ([0-9a-f-]{36})/i.exec(text)?.[1];
     const timestamp = /Timestamp: ([0-9][0-9-]+ [0-9:.]+Z)/.exec(text)?.[1];
     return new AuthFailure({
-      advice: adviceForAadsts(code),
+      advice: FEDERATED_MISMATCH.has(code) ? withPresented(adviceForAadsts(code), presented) : adviceForAadsts(code),
       aadsts: code,
       errorCode: e.errorCode,
       correlationId: e.correlationId || undefined,

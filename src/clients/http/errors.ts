@@ -1,4 +1,5 @@
 /** Errors raised below the Graph layer: the request never got a complete answer. */
+import { STATUS_CODES } from "node:http";
 import { PublisherError } from "../../core/errors.js";
 import type { HttpRequest } from "./types.js";
 
@@ -79,13 +80,47 @@ export function abortError(signal: AbortSignal | undefined): PublisherError {
   return new PublisherError("Cancelled", "The operation was cancelled.", { cause: reason });
 }
 
-/** Maps what fetch threw into a cancelled error or a classified `NetworkError`. */
-export function toNetworkError(err: unknown, request: HttpRequest): PublisherError {
+/** A proxy URL as it may be shown: scheme, user and host, never the password (or anything after the host). */
+export function proxyLabel(proxy: string): string {
+  try {
+    const u = new URL(proxy);
+    return `${u.protocol}//${u.username === "" ? "" : `${u.username}@`}${u.host}`;
+  } catch {
+    return "(the proxy)";
+  }
+}
+
+/** The causeCode of a tunnel the proxy refused: `PROXY_` + its status (PROXY_407, PROXY_502…). */
+export const PROXY_CODE = /^PROXY_\d{3}$/;
+
+/** Maps what fetch threw into a cancelled error or a classified `NetworkError`; `proxy`: the proxy the request used. */
+export function toNetworkError(err: unknown, request: HttpRequest, proxy?: string): PublisherError {
   if (request.signal?.aborted) return abortError(request.signal);
   const chain = causes(err);
   const codes = chain.map((c) => c.code).filter((c): c is string => c !== undefined);
   const host = new URL(request.url).host;
   const clientRequestId = request.headers["client-request-id"];
+  // undici's ProxyAgent: "Proxy response (407) !== 200 when HTTP Tunneling"
+  const refused = chain.map((c) => /Proxy response \((\d{3})\)/.exec(c.message)?.[1]).find((s) => s !== undefined);
+  if (refused !== undefined) {
+    const status = Number(refused);
+    const label = proxy === undefined ? "The proxy" : `The proxy ${proxyLabel(proxy)}`;
+    const reason = STATUS_CODES[status];
+    // a refusal (407, 403) is not retried; a 5xx may be the proxy's passing trouble
+    return new NetworkError(
+      status >= 500 ? "connect" : "other",
+      `${label} answered ${status}${reason === undefined ? "" : ` ${reason}`} to the tunnel for ${host}: nothing reached ${host}.`,
+      {
+        cause: err,
+        causeCode: `PROXY_${status}`,
+        clientRequestId,
+        hint:
+          status === 407
+            ? "The proxy wants a user name and password: put them in the proxy URL (HTTPS_PROXY=http://USER:PASSWORD@host:port, or `connect init --proxy`, which keeps the password in a 0600 file). Only Basic authentication is sent; for NTLM or Kerberos, run a local relay such as cntlm or px and point HTTPS_PROXY at it. See docs/troubleshooting.md#netproxy."
+            : `The proxy could not or would not open a connection to ${host}: ask its administrator to allow ${host}, or check NO_PROXY and HTTPS_PROXY. See docs/troubleshooting.md#netproxy.`,
+      },
+    );
+  }
   const tls = codes.find((c) => TLS_CODE.test(c));
   if (tls !== undefined)
     return new NetworkError("tls", `The TLS certificate of ${host} is not trusted (${tls}).`, {

@@ -90,6 +90,16 @@ export const DEFAULT_ALLOWED_BODY_FIELDS: readonly string[] = [
   "trace_id",
   "correlation_id",
   "timestamp",
+  // OpenID metadata and instance discovery: public facts that show which authority answered (nothing secret)
+  "issuer",
+  "token_endpoint",
+  "authorization_endpoint",
+  "jwks_uri",
+  "tenant_region_scope",
+  "cloud_instance_name",
+  "cloud_graph_host_name",
+  "msgraph_host",
+  "tenant_discovery_endpoint",
 ];
 
 const NEVER_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-ms-encryption-key"]);

@@ -126,7 +126,8 @@ export function createFetchTransport(options: FetchTransportOptions = {}): Fetch
       return { status: res.statusCode, headers, bodyText: Buffer.concat(chunks, size).toString("utf8"), request };
     } catch (err) {
       if (err instanceof ResponseTooLargeError) throw err;
-      throw toNetworkError(err, request);
+      const proxy = options.proxy === undefined ? undefined : proxyFor(new URL(request.url), options.proxy);
+      throw toNetworkError(err, request, proxy);
     }
   };
 

@@ -14,6 +14,8 @@ export interface SetupInput {
   clientId: string | undefined;
   /** the public certificate file to upload, when certificate auth is chosen */
   certificateFile: string | undefined;
+  /** the certificate + private key file the profile signs in with (beside `certificateFile`) */
+  privateKeyFile?: string | undefined;
   profile: string;
 }
 
@@ -61,10 +63,20 @@ export function setupPlan(input: SetupInput): SetupPlan {
   ];
   const lines = [
     "#!/usr/bin/env bash",
-    `# Creates the intune-publisher app registration in the ${preset.label} cloud.`,
+    `# Creates the intune-publisher app registration in the ${preset.label} cloud and its profile.`,
     "# Run as an administrator who can grant admin consent (Global Administrator or Privileged Role Administrator).",
     "set -euo pipefail",
     ...(input.tenant === undefined ? ['TENANT="${TENANT:?set TENANT to your tenant ID or domain}"'] : []),
+    "",
+    "# intune-publisher: the command on PATH, else through npx (a clone after `npm ci`, or the npm package).",
+    "intune_publisher() {",
+    '  if command -v intune-publisher >/dev/null 2>&1; then intune-publisher "$@"; else npx --no-install intune-publisher "$@"; fi',
+    "}",
+    "if ! intune_publisher --version >/dev/null 2>&1; then",
+    "  echo 'intune-publisher is not installed: run this script in a clone of the repository after `npm ci`, or run `npm install -g intune-publisher` first.' >&2",
+    "  exit 1",
+    "fi",
+    "",
     `az cloud set --name ${preset.azureCliCloud}`,
     `az login --tenant ${tenantArg} --allow-no-subscriptions`,
     "",
@@ -87,23 +99,30 @@ export function setupPlan(input: SetupInput): SetupPlan {
     "",
   ];
   if (input.certificateFile !== undefined) {
+    const key = input.privateKeyFile ?? input.certificateFile.replace(/\.cer$/i, ".pem");
     lines.push(
       "# Upload the public certificate (the private key stays with you).",
       `az ad app credential reset --id "$APP_ID" --append --cert @${shellQuote(input.certificateFile)} >/dev/null`,
-      "",
       `echo "Client ID: $APP_ID"`,
-      `echo "Next: intune-publisher ${[...initArgs, "--certificate <the .pem with the private key>"].join(" ")}"`,
+      "",
+      "# The profile signs in with the certificate and its private key.",
+      `intune_publisher ${[...initArgs, `--certificate ${shellQuote(key)}`].join(" ")}`,
     );
   } else {
     lines.push(
-      "# Create a secret and store it straight in intune-publisher's 0600 secret file (it is never printed).",
-      `az ad app credential reset --id "$APP_ID" --append --display-name intune-publisher --years 1 --query password -o tsv \\`,
-      `  | intune-publisher ${[...initArgs, "--secret-stdin"].join(" ")}`,
-      "",
+      "# A secret valid for one year, stored straight in intune-publisher's 0600 secret file (it is never printed);",
+      "# the profile records its expiry, so `connect test` warns 30 days ahead.",
+      "EXPIRES=$(date -u -d '+1 year' +%Y-%m-%d 2>/dev/null || date -u -v+1y +%Y-%m-%d)",
+      `az ad app credential reset --id "$APP_ID" --append --display-name intune-publisher --end-date "$EXPIRES" --query password -o tsv \\`,
+      `  | intune_publisher ${[...initArgs, "--secret-stdin", '--secret-expires-on "$EXPIRES"'].join(" ")}`,
       `echo "Client ID: $APP_ID"`,
     );
   }
-  lines.push(`intune-publisher connect test --profile ${shellQuote(input.profile)}`);
+  lines.push(
+    "",
+    "# New credentials take a minute or two to work everywhere: retry `connect test` if it fails at once.",
+  );
+  lines.push(`intune_publisher connect test --profile ${shellQuote(input.profile)}`);
   return { requiredResourceAccess: rra, azureCliScript: lines.join("\n") + "\n", adminConsentUrl: consent, notes };
 }
 
