@@ -47,6 +47,8 @@ export interface TenantRunContext {
   /** each tenant keeps its resume journal in `<journalDir>/<tenant name>/` */
   journalDir?: string;
   dryRun?: boolean;
+  /** catalog ids (any case) to sync in every tenant; default all */
+  only?: readonly string[];
   /** apps published at once in one tenant */
   concurrency?: number;
   signal?: AbortSignal;
@@ -115,7 +117,7 @@ export async function runTenantProduct(ctx: TenantRunContext, job: TenantProduct
 export async function runTenant(
   ctx: TenantRunContext,
   t: TenantEntry,
-  only?: readonly string[],
+  only: readonly string[] | undefined = ctx.only,
 ): Promise<TenantResult> {
   const clock = ctx.clock ?? Date.now;
   const started = clock();
@@ -133,7 +135,12 @@ export async function runTenant(
     const wanted =
       only === undefined
         ? undefined
-        : only.filter((id) => subscriptions.value.products.some((p) => p.id.toLowerCase() === id.toLowerCase()));
+        : // an id this tenant excludes is left out; an id nobody subscribes is sync's positioned error
+          only.filter(
+            (id) =>
+              subscriptions.value.products.some((p) => p.id.toLowerCase() === id.toLowerCase()) ||
+              !ctx.subscriptions.value.products.some((p) => p.id.toLowerCase() === id.toLowerCase()),
+          );
     const r =
       wanted !== undefined && wanted.length === 0
         ? { products: [] as ProductResult[], changed: false }
