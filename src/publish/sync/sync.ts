@@ -12,7 +12,7 @@
  * what it had. When the publish run itself refuses (an unknown group, say), each product is published on its own so
  * one product's problem never stops the others.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { copyFile, link, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { readBoundedText } from "../../platform/fs.js";
@@ -432,7 +432,8 @@ async function resolveProduct(
   }
   const show = await showProduct(source, sub.id, { ...options, version });
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  // Unique per write: several tenants of one run may resolve the same product at once.
+  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(tmp, JSON.stringify(show));
   await rename(tmp, file);
   return show;
