@@ -36,7 +36,11 @@ export function fleetTenants(count: number): FleetTenant[] {
 }
 
 /** `count` tenants (1-500) with the one app registration `FLEET_CLIENT_ID` consented in each, secret `secret`. */
-export function fleetSeed(count: number, secret: string, extra: Omit<SeedInput, "tenants" | "appRegistrations"> = {}): Seed {
+export function fleetSeed(
+  count: number,
+  secret: string,
+  extra: Omit<SeedInput, "tenants" | "appRegistrations"> = {},
+): Seed {
   if (!Number.isInteger(count) || count < 1 || count > 500) throw new RangeError("count is 1 to 500 tenants.");
   const tenants = fleetTenants(count);
   return seedSchema.parse({

@@ -40,7 +40,7 @@ describe(`sync across ${TENANTS} tenants`, () => {
         (g) => g.displayName === t.groups.workstations,
       );
       assert.ok(group, `${t.name} has its own group`);
-      const assignments = (s["mobileAppAssignments"] ?? []) as {
+      const assignments = (s["mobileAppAssignments"] ?? []) as unknown as {
         appId: string;
         assignment: { target: { groupId?: string } };
       }[];

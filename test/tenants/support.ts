@@ -33,8 +33,8 @@ export interface TenantsBed {
   host: VendorHost;
   fleet: FleetTenant[];
   packages: SharedPackages;
-  /** Graph calls per tenant name (sign-ins not counted), since the bed started */
-  graphCalls: Map<string, number>;
+  /** the HTTP statuses each tenant's Graph client got, by tenant name, since the bed started */
+  statuses: Map<string, number[]>;
   /** writes the two files and runs across every tenant of the tenants file */
   run(
     tenantsYaml: string,
@@ -73,13 +73,13 @@ export async function startTenantsBed(dir: string, count: number, vendor: Vendor
   });
   const packages = new SharedPackages(join(dir, "packages"));
   const target = localTargetOf(lt, "test");
-  const graphCalls = new Map<string, number>();
+  const statuses = new Map<string, number[]>();
   return {
     lt,
     host,
     fleet: fleetTenants(count),
     packages,
-    graphCalls,
+    statuses,
     async run(tenantsYaml, subscriptionsYaml, extra = {}, tenantConcurrency = 4) {
       await writeFile(join(dir, "tenants.yaml"), tenantsYaml);
       await writeFile(join(dir, "subscriptions.yaml"), subscriptionsYaml);
@@ -94,8 +94,12 @@ export async function startTenantsBed(dir: string, count: number, vendor: Vendor
           connect: async (t) => {
             const s = await openGraphSession(localConnection(target, { tenant: t.tenantId }), {
               env: {},
-              onRequest: (_m, url) => {
-                if (url.startsWith(lt.graphBaseUrl)) graphCalls.set(t.name, (graphCalls.get(t.name) ?? 0) + 1);
+              logger: {
+                info: () => undefined,
+                warning: () => undefined,
+                event: (e) => {
+                  if (e.status !== undefined) statuses.set(t.name, [...(statuses.get(t.name) ?? []), e.status]);
+                },
               },
             });
             try {

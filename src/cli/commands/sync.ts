@@ -386,7 +386,18 @@ function printTenantsResult(ctx: CommandContext, r: TenantsRunResult): void {
     [
       r.dryRun ? "Sync plan across tenants (dry run: nothing written)" : "Sync across tenants",
       renderTable([
-        ["Tenant", "Tenant id", "Result", "Created", "New version", "Metadata", "Up to date", "Failed", "Time", "Problem"],
+        [
+          "Tenant",
+          "Tenant id",
+          "Result",
+          "Created",
+          "New version",
+          "Metadata",
+          "Up to date",
+          "Failed",
+          "Time",
+          "Problem",
+        ],
         ...rows,
       ]),
       "",
@@ -400,7 +411,8 @@ function tenantsFailure(r: TenantsRunResult): PublisherError | undefined {
   const failed = r.tenants.filter((t) => t.status === "failed");
   if (failed.length === 0) return undefined;
   const first = failed[0]!;
-  const code = first.error?.errorCode ?? first.products.find((p) => p.status === "failed")?.error?.errorCode ?? "Internal";
+  const code =
+    first.error?.errorCode ?? first.products.find((p) => p.status === "failed")?.error?.errorCode ?? "Internal";
   const line = (t: (typeof failed)[number]): string =>
     t.error !== undefined
       ? `${t.tenant}: ${t.error.message.split("\n")[0]}`

@@ -77,7 +77,8 @@ export const tenantSchema = z
         text("A product id"),
         z
           .string({
-            error: (i) => `a pinned version must be quoted text${typeof i.input === "number" ? ` (write "${i.input}")` : ""}.`,
+            error: (i) =>
+              `a pinned version must be quoted text${typeof i.input === "number" ? ` (write "${i.input}")` : ""}.`,
           })
           .regex(VERSION, 'a pinned version is a version the source offers, e.g. "8.6.2".'),
       )
@@ -140,7 +141,10 @@ export function selectTenants(
 ): { tenants: TenantEntry[]; unknown: string[] } {
   const picked = new Set<TenantEntry>();
   const unknown: string[] = [];
-  for (const raw of specs.flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of specs
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (raw.toLowerCase() === "all") {
       for (const t of file.tenants) picked.add(t);
       continue;
