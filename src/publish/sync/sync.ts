@@ -357,7 +357,10 @@ async function stage(
   const loaded = await loadAppDefinition(file, { allowPaths: [o.subscriptions.dir] });
   const adjust = o.adjust;
   if (adjust === undefined) return loaded;
-  return { ...loaded, assignments: loaded.assignments.map((x) => ({ ...x, assignment: adjust.assignment(x.assignment) })) };
+  return {
+    ...loaded,
+    assignments: loaded.assignments.map((x) => ({ ...x, assignment: adjust.assignment(x.assignment) })),
+  };
 }
 
 /** The catalog's definition with the subscription's targeting, strategy, overrides and mode. */
