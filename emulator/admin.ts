@@ -49,6 +49,11 @@ export interface AdminApi {
   setExportJobs(options: Partial<ExportJobOptions>): void;
   /** resolves when every report being written has been */
   exportJobsSettled(): Promise<void>;
+  /**
+   * Revokes the consent of an app (default: the first app registration's client id) in one tenant: its sign-ins
+   * there get AADSTS700016 until a reset; other tenants are not affected.
+   */
+  revokeConsent(tenantId: string, clientId?: string): void;
   /** the seed in force */
   readonly seed: Seed;
 }
@@ -110,11 +115,17 @@ export function createAdminApi(d: AdminDependencies): AdminApi {
     },
     exportJobsSettled: () => d.reports.settled(),
     state: () => d.state.dump(),
+    revokeConsent(tenantId, clientId) {
+      const app = clientId ?? d.directory.allApps()[0]?.registration.clientId ?? NO_ID;
+      if (!d.directory.revokeConsent(tenantId, app))
+        throw new Error(`The app ${app} has no consent in the tenant ${tenantId}.`);
+    },
     reset() {
       d.state.clear();
       d.faults.clear();
       d.reports.clearFaults();
       d.throttle?.reset();
+      d.directory.restoreConsent();
       d.uploads.reset();
       d.storage?.setUploadSasRead(d.seed.uploadSas.read);
       d.loadSeed();
@@ -156,6 +167,18 @@ export async function handleAdminRequest(
       } catch (e) {
         return badRequest(res, (e as Error).message);
       }
+    case "POST revoke-consent": {
+      const body = await jsonBody(req).catch(() => undefined);
+      const b = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+      if (typeof b["tenantId"] !== "string" || (b["clientId"] !== undefined && typeof b["clientId"] !== "string"))
+        return badRequest(res, 'The body must be {"tenantId": "<guid>", "clientId"?: "<guid>"}.');
+      try {
+        admin.revokeConsent(b["tenantId"], b["clientId"] as string | undefined);
+      } catch (e) {
+        return badRequest(res, (e as Error).message);
+      }
+      return sendJson(res, 204, undefined);
+    }
     case "POST export-job-faults": {
       const body = await jsonBody(req).catch(() => undefined);
       const fault = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["fault"] : undefined;

@@ -61,6 +61,7 @@ export class Directory {
   private readonly tenants = new Map<string, TenantEntry>();
   private readonly byDomain = new Map<string, TenantEntry>();
   private readonly apps = new Map<string, AppEntry>();
+  private readonly revoked = new Set<string>();
 
   constructor(seed: Seed) {
     for (const t of seed.tenants) {
@@ -104,7 +105,24 @@ export class Directory {
   }
 
   app(tenantId: string, clientId: string): AppEntry | undefined {
-    return this.apps.get(`${tenantId.toLowerCase()}/${clientId.toLowerCase()}`);
+    const key = `${tenantId.toLowerCase()}/${clientId.toLowerCase()}`;
+    return this.revoked.has(key) ? undefined : this.apps.get(key);
+  }
+
+  /**
+   * Revokes an app's consent in a tenant (its service principal deleted): the token endpoint then answers
+   * AADSTS700016 there, as Entra ID does; false when the app was not consented there.
+   */
+  revokeConsent(tenantId: string, clientId: string): boolean {
+    const key = `${tenantId.toLowerCase()}/${clientId.toLowerCase()}`;
+    if (!this.apps.has(key)) return false;
+    this.revoked.add(key);
+    return true;
+  }
+
+  /** Every consent the seed grants, again (the admin API's reset). */
+  restoreConsent(): void {
+    this.revoked.clear();
   }
 
   firstTenant(): TenantEntry {

@@ -83,6 +83,7 @@ export class FaultInjector {
           (x.fault.method === "*" || x.fault.method.toUpperCase() === method) &&
           x.pattern.test(url.pathname) &&
           (x.query === undefined || x.query.test(url.search)) &&
+          (x.fault.tenant === undefined || callerTenant(req, url) === x.fault.tenant.toLowerCase()) &&
           (x.fault.probability >= 1 || x.random() < x.fault.probability),
       );
     const slow = matching(true);
@@ -275,4 +276,22 @@ function holdBack(res: ServerResponse, ms: number): void {
     queued.push(() => end(...args));
     return res;
   }) as ServerResponse["end"];
+}
+
+/**
+ * The tenant a call is for, without checking anything: the bearer token's `tid` (Graph), else the first path
+ * segment (Entra ID: `/{tenant}/oauth2/v2.0/token`), lowercased.
+ */
+function callerTenant(req: IncomingMessage, url: URL): string {
+  const auth = req.headers.authorization ?? "";
+  const m = /^Bearer\s+[^.]+\.([^.]+)\./i.exec(auth);
+  if (m) {
+    try {
+      const tid = (JSON.parse(Buffer.from(m[1]!, "base64url").toString("utf8")) as { tid?: unknown }).tid;
+      if (typeof tid === "string") return tid.toLowerCase();
+    } catch {
+      // not a JWT: no tenant from it
+    }
+  }
+  return (url.pathname.split("/")[1] ?? "").toLowerCase();
 }

@@ -90,12 +90,6 @@ const appRegistrationSchema = z.strictObject({
   roles: z.array(z.string().min(1)).default([]),
 });
 
-const tenantSchema = z.strictObject({
-  id: guid,
-  displayName: z.string().default("Contoso"),
-  domains: z.array(z.string().min(1)).min(1),
-});
-
 const groupSchema = z.looseObject({ id: guid, displayName: z.string().min(1) });
 /**
  * `deviceAndAppManagementAssignmentFilter.platform` (Graph beta devicePlatformType literals, case-sensitive). A
@@ -185,11 +179,31 @@ export const faultSchema = z
      * method, path and query, headers and a text body, as a careless authority, proxy or custom cloud may
      */
     echoRequest: z.boolean().default(false),
+    /**
+     * only calls of this tenant (GUID): Entra ID calls naming it in their path, Graph calls whose bearer token is
+     * its (`tid`); never blob storage calls (they carry no tenant)
+     */
+    tenant: guid.optional(),
   })
   .refine((f) => !f.dropResponse || (f.status === undefined && !f.dropConnection && f.delayMs === undefined), {
     message: "dropResponse cannot be combined with status, dropConnection or delayMs.",
     path: ["dropResponse"],
   });
+
+/**
+ * A tenant. Its own `groups`, `assignmentFilters`, `roleScopeTags` and `espProfiles` (a seed serving many tenants
+ * that differ): the first tenant gets them besides the seed's top-level ones; another tenant that declares any of
+ * them is seeded with its own (scope tags default to the built-in Default), one that declares none stays empty.
+ */
+const tenantSchema = z.strictObject({
+  id: guid,
+  displayName: z.string().default("Contoso"),
+  domains: z.array(z.string().min(1)).min(1),
+  groups: z.array(groupSchema).optional(),
+  assignmentFilters: z.array(assignmentFilterSchema).optional(),
+  roleScopeTags: z.array(roleScopeTagSchema).optional(),
+  espProfiles: z.array(espProfileSchema).optional(),
+});
 
 export const seedSchema = z
   .strictObject({

@@ -167,8 +167,44 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     throw e;
   }
 
-  const loadSeed = (): void =>
-    loadSeedEntities(state.tenant(tenant.id), seed, tenant.id, new Date(clock.now()).toISOString());
+  const loadSeed = (): void => {
+    const at = new Date(clock.now()).toISOString();
+    seed.tenants.forEach((t, i) => {
+      const own = {
+        groups: t.groups ?? [],
+        assignmentFilters: t.assignmentFilters ?? [],
+        roleScopeTags: t.roleScopeTags ?? [],
+        espProfiles: t.espProfiles ?? [],
+      };
+      const id = t.id.toLowerCase();
+      if (i === 0)
+        loadSeedEntities(
+          state.tenant(id),
+          {
+            ...seed,
+            groups: [...seed.groups, ...own.groups],
+            assignmentFilters: [...seed.assignmentFilters, ...own.assignmentFilters],
+            roleScopeTags: [...seed.roleScopeTags, ...own.roleScopeTags],
+            espProfiles: [...seed.espProfiles, ...own.espProfiles],
+          },
+          id,
+          at,
+        );
+      else if (t.groups ?? t.assignmentFilters ?? t.roleScopeTags ?? t.espProfiles)
+        loadSeedEntities(
+          state.tenant(id),
+          {
+            ...seed,
+            ...own,
+            roleScopeTags: t.roleScopeTags ?? [{ id: "0", displayName: "Default", isBuiltIn: true }],
+            managedDevices: [],
+            detectedApps: [],
+          },
+          id,
+          at,
+        );
+    });
+  };
   // A persisted store keeps what it has; a fresh one gets the seed.
   if (state.isEmpty()) loadSeed();
 

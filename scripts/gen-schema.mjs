@@ -1,5 +1,6 @@
 // Writes the JSON Schemas in schemas/ from the zod schemas: app definitions (src/core/app-definition/schema.ts) and
-// catalog entries (src/catalog/entries/schema.ts), subscriptions (src/publish/sync/subscriptions.ts), formatted by Prettier so `npm run lint` accepts them. Run after
+// catalog entries (src/catalog/entries/schema.ts), subscriptions (src/publish/sync/subscriptions.ts), tenants
+// (src/publish/tenants/file.ts), formatted by Prettier so `npm run lint` accepts them. Run after
 // `npm run build`: node scripts/gen-schema.mjs [--check]
 // (or from the sources, without building: node --import tsx scripts/gen-schema.mjs --from-source [--check]).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,11 +14,13 @@ const module = (path) => join(root, fromSource ? `src/${path}.ts` : `dist/src/${
 const { appDefinitionJsonSchema } = await import(module("definitions/json-schema"));
 const { catalogEntryJsonSchema } = await import(module("catalog/entries/schema"));
 const { subscriptionsJsonSchema } = await import(module("publish/sync/subscriptions"));
+const { tenantsJsonSchema } = await import(module("publish/tenants/file"));
 
 const outputs = [
   [join(root, "schemas", "app-definition.schema.json"), appDefinitionJsonSchema()],
   [join(root, "schemas", "catalog-entry.schema.json"), catalogEntryJsonSchema()],
   [join(root, "schemas", "subscriptions.schema.json"), subscriptionsJsonSchema()],
+  [join(root, "schemas", "tenants.schema.json"), tenantsJsonSchema()],
 ];
 
 let stale = false;

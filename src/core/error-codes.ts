@@ -925,6 +925,11 @@ const SYNC = {
     meaning: "the subscriptions file given (or ./subscriptions.yaml) does not exist",
     troubleshooting: NAMED,
   },
+  TenantsNotFound: {
+    kind: "input",
+    meaning: "the tenants file given (or ./tenants.yaml) does not exist",
+    troubleshooting: NAMED,
+  },
 } satisfies Group;
 
 const CONSOLE = {

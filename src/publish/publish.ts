@@ -95,6 +95,16 @@ export interface PublishOptions {
   workDir?: string;
   /** dry run: content hashes known without reading the files (definition id → hash), e.g. from a catalog */
   contentHashes?: ReadonlyMap<string, string>;
+  /** packages shared with other runs (one per content hash: a run across tenants packages each version once) */
+  packages?: PackageStore;
+}
+
+/**
+ * Packages kept by content hash and shared between publish runs (src/publish/tenants/packages.ts): `build` makes
+ * the package in `outDir` and returns its path; it runs once per content hash, later callers get the same file.
+ */
+export interface PackageStore {
+  package(contentHash: string, build: (outDir: string) => Promise<string>): Promise<string>;
 }
 
 export interface Compensation {
@@ -580,6 +590,29 @@ class AppRun {
   private async build(): Promise<Built> {
     const c = this.loaded.content;
     const id = this.item.id;
+    if (c.kind === "folder" && this.o.packages !== undefined) {
+      let built = false;
+      const path = await this.o.packages.package(this.desired.contentHash, async (outDir) => {
+        built = true;
+        this.emit("package", `package ${c.sourceDir}`);
+        const r = await packageFolder({
+          sourceDir: c.sourceDir,
+          setupFile: c.setupFile,
+          outDir,
+          ...this.sig(),
+          onProgress: (bytesRead, totalBytes) => this.o.onEvent?.({ type: "package", id, bytesRead, totalBytes }),
+        });
+        return r.path;
+      });
+      if (!built) this.emit("package", `reuse the package built for another tenant (${basename(path)})`);
+      const pkg = await openPackage(path);
+      try {
+        assertContentSize(this.loaded, pkg.payloadSize);
+        return { path, facts: facts(path, pkg.detection) };
+      } finally {
+        pkg.close();
+      }
+    }
     if (c.kind === "folder") {
       const outDir = this.packageDir() ?? join(this.work, id);
       const kept = this.packageDir() === undefined ? undefined : await keptPackage(outDir);

@@ -231,6 +231,8 @@ export interface GraphSession {
   graph: GraphClient;
   /** the shared transport: Graph, Entra ID and blob storage (CA trust, proxy) */
   transport: ConnectTransport;
+  /** signs in now (a refused sign-in throws its explained error), the token kept for the Graph calls */
+  signIn(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -277,6 +279,9 @@ export async function openGraphSession(
   return {
     graph: new GraphClient({ pipeline, baseUrl: target.settings.endpoints.graphBaseUrl }),
     transport,
+    signIn: async () => {
+      await provider.getToken();
+    },
     close: () => transport.close(),
   };
 }

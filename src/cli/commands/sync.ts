@@ -21,6 +21,14 @@ import { option } from "../options.js";
 import { renderTable } from "../output.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
+import { selectedTenants, TenantTargets, tenantsOptions } from "../tenants.js";
+import type { TenantsOptions } from "../tenants.js";
+import { openGraphSession } from "../../publish/target.js";
+import { transportFor } from "../../publish/connect/config-store.js";
+import { SharedPackages } from "../../publish/tenants/packages.js";
+import { runAcrossTenants } from "../../publish/tenants/run.js";
+import type { TenantsRunResult } from "../../publish/tenants/run.js";
+import { commandLogger } from "../session.js";
 
 /** `--detailed-exitcode`: success, and the tenant was (or, with --dry-run, would be) changed. */
 export const SYNC_CHANGES_EXIT_CODE = 2;
@@ -88,6 +96,8 @@ export default defineCommand({
     "history (SQLite). With --every, runs on a schedule until SIGTERM. Reference: docs/sync.md.",
   ].join("\n"),
   notes: [
+    "With --tenants all|TAG|NAME: one run across the tenants of a tenants file (docs/tenants.md), each with its",
+    "overrides, a few at a time (--tenant-concurrency); each product version is packaged once for all of them.",
     `Exit codes: 0 done, ${SYNC_CHANGES_EXIT_CODE} changes (with --detailed-exitcode), ${SYNC_BUSY_EXIT_CODE} another sync is running (nothing done),`,
     "9 bad subscriptions file, 10 a download failed its hash check, 130 stopped by a signal; when products failed,",
     "the first failure's code (docs/cli.md).",
@@ -120,6 +130,7 @@ export default defineCommand({
       { value: "N", help: "apps published at once (default 8)" },
     ),
     ...tenantOptions.shape,
+    ...tenantsOptions.shape,
   }),
   async run(ctx, o) {
     let everyMs: number | undefined;
@@ -130,8 +141,9 @@ export default defineCommand({
           hint: "Give a number and a unit: 6h, 30m, 1d.",
         });
     }
-    // Every problem of the file is reported before anything starts (exit 9).
+    // Every problem of the files is reported before anything starts (exit 9).
     const subscriptions = await loadSubscriptions(o.subscriptions, ctx.cwd);
+    if (o.tenants.length > 0) await selectedTenants(ctx, o);
     const paths = pathsFor({ env: ctx.env, configFile: o.config });
     const config = await readProfilesFile(paths);
     const home = homeFolder(ctx.env, process.platform, homedir);
@@ -146,6 +158,8 @@ export default defineCommand({
         return SYNC_BUSY_EXIT_CODE;
       }
       try {
+        if (o.tenants.length > 0)
+          return await runTenantsOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir);
         return await runOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir, trigger);
       } finally {
         await lock.release();
@@ -245,6 +259,190 @@ async function runOnce(
         history.close();
         await stream.close();
       }
+    },
+  );
+}
+
+/** One run across the tenants `--tenants` selects (docs/tenants.md). */
+async function runTenantsOnce(
+  ctx: CommandContext,
+  o: {
+    dryRun: boolean;
+    detailedExitcode: boolean;
+    only: string[];
+    concurrency?: number | undefined;
+  } & z.output<typeof tenantOptions> &
+    TenantsOptions,
+  subscriptions: Awaited<ReturnType<typeof loadSubscriptions>>,
+  catalogConfig: Parameters<typeof openCatalogSource>[1]["config"],
+  configFile: string,
+  stateDir: string,
+): Promise<number> {
+  const { file, tenants } = await selectedTenants(ctx, o);
+  const targets = new TenantTargets(ctx, o, file);
+  const logger = commandLogger(ctx);
+  const packages = new SharedPackages(join(stateDir, "tenants", "packages", String(process.pid)));
+  try {
+    // The catalog and the downloads go through the network settings (proxy, CA) of the first tenant that resolves.
+    let first: Awaited<ReturnType<TenantTargets["resolve"]>> | undefined;
+    let firstError: unknown;
+    for (const t of tenants) {
+      try {
+        first = await targets.resolve(t);
+        break;
+      } catch (e) {
+        firstError ??= e;
+      }
+    }
+    if (first === undefined) throw firstError;
+    const catalogTransport = await transportFor(first.settings, { caPem: first.caPem, secrets: ctx.secrets });
+    // Installer downloads go through the profile's proxy with its password, as Graph calls do.
+    const stream = await downloadTransportFor(first.settings, {
+      caPem: first.caPem,
+      ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+    });
+    try {
+      const http = catalogHttp(createHttpPipeline({ transport: catalogTransport.send }));
+      const downloader = new Downloader({
+        cacheDir: defaultDownloadCacheDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir)),
+        transport: stream,
+        lockFile: join(dirname(configFile), "catalog.lock.json"),
+        ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+      });
+      const inProcess = first.inProcess;
+      const result = await runAcrossTenants(
+        {
+          file: file.value,
+          subscriptions,
+          openSource: (spec) =>
+            openCatalogSource(spec, {
+              config: catalogConfig,
+              configFile,
+              http,
+              cwd: subscriptions.dir,
+              indexCacheDir: join(stateDir, "sync", "index"),
+            }),
+          downloader,
+          packages,
+          connect: async (t) => {
+            const target = await targets.resolve(t);
+            const session = await openGraphSession(target, {
+              env: ctx.env,
+              logger,
+              secrets: ctx.secrets,
+              onWarning: (line) => ctx.stderr.write(`warning: ${t.name}: ${line}\n`),
+            });
+            try {
+              await session.signIn();
+            } catch (e) {
+              await session.close();
+              throw e;
+            }
+            return { graph: session.graph, storageTransport: session.transport.send, close: () => session.close() };
+          },
+          workDir: join(stateDir, "tenants", "work"),
+          // A resume journal only makes sense for tenants that outlive this process.
+          ...(inProcess ? {} : { journalDir: join(stateDir, "tenants", "uploads") }),
+          dryRun: o.dryRun,
+          ...(o.only.length === 0 ? {} : { only: o.only }),
+          ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
+          signal: ctx.signal,
+          onEvent: (tenant, e) => {
+            if (e.type === "step") ctx.stderr.write(`${tenant}: ${e.id}: ${e.detail}\n`);
+          },
+          onTenant: (r) =>
+            ctx.stderr.write(
+              `${r.tenant}: ${r.status === "ok" ? "done" : `failed: ${r.error?.message.split("\n")[0] ?? "products failed"}`}\n`,
+            ),
+        },
+        tenants,
+        o.tenantConcurrency,
+      );
+      if (ctx.output === "json") ctx.stdout.write(JSON.stringify(result, null, 2) + "\n");
+      else printTenantsResult(ctx, result);
+      if (ctx.signal.aborted)
+        throw new PublisherError("Cancelled", "Sync stopped by a signal.", {
+          hint: "Run sync again: uploads in flight resume where they stopped.",
+        });
+      const failure = tenantsFailure(result);
+      if (failure) throw failure;
+      return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
+    } finally {
+      await stream.close();
+      await catalogTransport.close();
+    }
+  } finally {
+    await packages.close();
+    await targets.close();
+  }
+}
+
+function printTenantsResult(ctx: CommandContext, r: TenantsRunResult): void {
+  const count = (t: TenantsRunResult["tenants"][number], f: (p: ProductResult) => boolean): number =>
+    t.products.filter(f).length;
+  const rows = r.tenants.map((t) => [
+    t.tenant,
+    t.tenantId ?? "-",
+    t.status,
+    String(count(t, (p) => p.action === "create" && p.status !== "failed")),
+    String(count(t, (p) => p.action === "new-version" && p.status !== "failed")),
+    String(count(t, (p) => p.action === "update-metadata" && p.status !== "failed")),
+    String(count(t, (p) => p.action === "nothing")),
+    String(count(t, (p) => p.status === "failed")),
+    `${(t.durationMs / 1000).toFixed(1)} s`,
+    t.error !== undefined
+      ? t.error.message.split("\n")[0]!
+      : t.products
+          .filter((p) => p.status === "failed")
+          .map((p) => `${p.id}: ${p.reason}`)
+          .join("; "),
+  ]);
+  const x = r.totals;
+  ctx.stdout.write(
+    [
+      r.dryRun ? "Sync plan across tenants (dry run: nothing written)" : "Sync across tenants",
+      renderTable([
+        [
+          "Tenant",
+          "Tenant id",
+          "Result",
+          "Created",
+          "New version",
+          "Metadata",
+          "Up to date",
+          "Failed",
+          "Time",
+          "Problem",
+        ],
+        ...rows,
+      ]),
+      "",
+      `Total: ${x.tenants} tenant(s), ${x.tenantsOk} ok, ${x.tenantsFailed} failed; ${x.products} product(s): ${x.created} created, ${x.newVersions} new version(s), ${x.metadataUpdates} metadata update(s), ${x.upToDate} up to date, ${x.skipped} skipped, ${x.failed} failed; ${r.packagings} package(s) built, ${r.packagesReused} reused for other tenants.`,
+    ].join("\n") + "\n",
+  );
+}
+
+/** The first failed tenant's code (so its exit code), every failed tenant in the message. */
+function tenantsFailure(r: TenantsRunResult): PublisherError | undefined {
+  const failed = r.tenants.filter((t) => t.status === "failed");
+  if (failed.length === 0) return undefined;
+  const first = failed[0]!;
+  const code =
+    first.error?.errorCode ?? first.products.find((p) => p.status === "failed")?.error?.errorCode ?? "Internal";
+  const line = (t: (typeof failed)[number]): string =>
+    t.error !== undefined
+      ? `${t.tenant}: ${t.error.message.split("\n")[0]}`
+      : `${t.tenant}: ${t.products
+          .filter((p) => p.status === "failed")
+          .map((p) => `${p.id}: ${p.reason}`)
+          .join("; ")}`;
+  return new PublisherError(
+    code,
+    `Sync failed for ${failed.length} of ${r.tenants.length} tenant(s):\n${failed.map((t) => `  ${line(t)}`).join("\n")}`,
+    {
+      hint:
+        first.error?.hint ??
+        "The other tenants were synced. Fix the cause shown (docs/tenants.md) and run sync again with --tenants naming the failed ones.",
     },
   );
 }

@@ -12,7 +12,7 @@
  * what it had. When the publish run itself refuses (an unknown group, say), each product is published on its own so
  * one product's problem never stops the others.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { copyFile, link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { readBoundedText } from "../../platform/fs.js";
@@ -25,6 +25,7 @@ import { AppDefinitionError } from "../../core/app-definition/errors.js";
 import { contentHash } from "../../core/app-definition/stamp.js";
 import { listSource } from "../../intunewin/source.js";
 import type { AppDefinitionInput } from "../../core/app-definition/schema.js";
+import type { AssignmentDefinition } from "../../core/app-definition/targeting-schema.js";
 import { isPublisherError } from "../../core/errors.js";
 import type { ErrorKind } from "../../core/errors.js";
 import type { ErrorCode } from "../../core/error-codes.js";
@@ -32,7 +33,7 @@ import { itemHasChanges } from "../../core/plan/targeting.js";
 import { loadAppDefinition } from "../../definitions/load.js";
 import type { LoadedAppDefinition } from "../../definitions/load.js";
 import { publish } from "../publish.js";
-import type { AppOutcome, PublishEvent, PublishResult, UploadSettings } from "../publish.js";
+import type { AppOutcome, PackageStore, PublishEvent, PublishResult, UploadSettings } from "../publish.js";
 import type { LoadedSubscriptions, RawSubscription, Subscription } from "./subscriptions.js";
 
 /** Products resolved and downloaded at once (the downloader caps its own transfers at 4). */
@@ -98,6 +99,17 @@ export interface SyncOptions {
   onEvent?: (e: PublishEvent) => void;
   onProduct?: (r: ProductResult) => void;
   clock?: () => number;
+  /** packages shared with other runs, by content hash (a run across tenants: src/publish/tenants/run.ts) */
+  packages?: PackageStore;
+  /** a tenant's overrides (src/publish/tenants/overrides.ts), applied after the subscription's */
+  adjust?: DefinitionAdjust;
+}
+
+/** Changes made to each product's definition for one tenant: to the definition, then to each loaded assignment. */
+export interface DefinitionAdjust {
+  definition(def: AppDefinitionInput): AppDefinitionInput;
+  /** every assignment, the shared targeting file's included (a new object when changed) */
+  assignment(a: AssignmentDefinition): AssignmentDefinition;
 }
 
 interface Staged {
@@ -265,6 +277,7 @@ async function publishStaged(
           s.planned?.contentHash === undefined ? [] : [[s.loaded.definition.id, s.planned.contentHash] as const],
         ),
       ),
+      ...(o.packages === undefined ? {} : { packages: o.packages }),
     });
   try {
     const r = await run(staged.map((s) => s.loaded));
@@ -414,7 +427,8 @@ async function stage(
   show: ShowResult,
   d: DownloadResult | undefined,
 ): Promise<LoadedAppDefinition> {
-  const def = applySubscription(structuredClone(show.definition!), sub, raw, show);
+  const subscribed = applySubscription(structuredClone(show.definition!), sub, raw, show);
+  const def = o.adjust === undefined ? subscribed : o.adjust.definition(subscribed);
   const dir = join(o.workDir, def.id);
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, show.content.folder), { recursive: true });
@@ -433,7 +447,13 @@ async function stage(
       if (!(sub.mode === "updateOnly" && r.script === show.updateOnly.script?.path)) r.script = rebase(r.script);
   const file = join(dir, "app.json");
   await writeFile(file, JSON.stringify(def, null, 2) + "\n");
-  return loadAppDefinition(file, { allowPaths: [o.subscriptions.dir] });
+  const loaded = await loadAppDefinition(file, { allowPaths: [o.subscriptions.dir] });
+  const adjust = o.adjust;
+  if (adjust === undefined) return loaded;
+  return {
+    ...loaded,
+    assignments: loaded.assignments.map((x) => ({ ...x, assignment: adjust.assignment(x.assignment) })),
+  };
 }
 
 /** The catalog's definition with the subscription's targeting, strategy, overrides and mode. */
@@ -508,7 +528,8 @@ async function resolveProduct(
   }
   const show = await showProduct(source, sub.id, { ...options, version });
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  // Unique per write: several tenants of one run may resolve the same product at once.
+  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(tmp, JSON.stringify(show));
   await rename(tmp, file);
   return show;

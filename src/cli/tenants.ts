@@ -1,0 +1,112 @@
+/**
+ * Runs across tenants from the command line (docs/tenants.md): the `--tenants`, `--tenants-file` and
+ * `--tenant-concurrency` options, the tenants they select, and how each tenant is reached — its profile, cloud,
+ * tenant id and client id as flags over the command's own tenant options; tenants on the local cloud share one
+ * local tenant (the running one, else one started in this process for the whole run).
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+import { DEFAULT_TENANTS_FILE, selectTenants, tenantConnection } from "../core/config/tenants.js";
+import type { TenantEntry } from "../core/config/tenants.js";
+import type { Settings } from "../core/config/profile.js";
+import { PublisherError } from "../core/errors.js";
+import { loadSettings } from "../publish/connect/config-store.js";
+import type { LocalTarget, StartedLocalTenant } from "../publish/connect/local-tenant.js";
+import { loadTenants } from "../publish/tenants/file.js";
+import type { LoadedTenants } from "../publish/tenants/file.js";
+import { DEFAULT_TENANT_CONCURRENCY } from "../publish/tenants/run.js";
+import { localConnection, localTarget, wantsLocalTenant } from "../publish/target.js";
+import type { CommandContext } from "./command.js";
+import { option } from "./options.js";
+import { targetInput } from "./tenant-options.js";
+import type { TenantOptions } from "./tenant-options.js";
+
+const group = "Tenants (MSP mode: one run across the tenants of a tenants file; docs/tenants.md)";
+
+export const tenantsOptions = z.object({
+  tenants: option(z.array(z.string().min(1, "must not be empty")).default([]), {
+    value: "all|TAG|NAME",
+    group,
+    help: "run across tenants: all, a tag (ring=pilot) or a tenant's name (repeatable, or comma-separated)",
+  }),
+  tenantsFile: option(z.string().min(1).default(DEFAULT_TENANTS_FILE), {
+    value: "FILE",
+    group,
+    help: `the tenants file (default ./${DEFAULT_TENANTS_FILE})`,
+  }),
+  tenantConcurrency: option(
+    z
+      .string()
+      .regex(/^[1-9]\d{0,2}$/, "must be a whole number from 1 to 999")
+      .transform(Number)
+      .default(DEFAULT_TENANT_CONCURRENCY),
+    { value: "N", group, help: `tenants run at once (default ${DEFAULT_TENANT_CONCURRENCY})` },
+  ),
+});
+
+export type TenantsOptions = z.output<typeof tenantsOptions>;
+
+/** The tenants file and the tenants `--tenants` selects; a value naming nothing is a usage error. */
+export async function selectedTenants(
+  ctx: CommandContext,
+  o: TenantsOptions,
+): Promise<{ file: LoadedTenants; tenants: TenantEntry[] }> {
+  const file = await loadTenants(o.tenantsFile, ctx.cwd);
+  const { tenants, unknown } = selectTenants(file.value, o.tenants);
+  if (unknown.length > 0)
+    throw new PublisherError(
+      "Usage",
+      `--tenants ${unknown.join(", ")}: no tenant of ${file.file} has that name or tag.`,
+      {
+        hint: `Give all, a tag as key=value (e.g. ring=pilot) or a name: ${file.value.tenants
+          .slice(0, 10)
+          .map((t) => t.name)
+          .join(", ")}${file.value.tenants.length > 10 ? ", …" : ""}.`,
+      },
+    );
+  return { file, tenants };
+}
+
+/** How one tenant is reached: its settings, and the secret and CA of a local tenant. */
+export interface TenantTarget {
+  settings: Settings;
+  secretValue: string | undefined;
+  caPem: string | undefined;
+  /** the local tenant started in this process for the run (uploads then keep no resume journal) */
+  inProcess: boolean;
+}
+
+/** Resolves tenants to targets; the local tenant is found (or started) once and shared. `close` stops it. */
+export class TenantTargets {
+  private local: Promise<{ target: LocalTarget; started: StartedLocalTenant | undefined }> | undefined;
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly o: TenantOptions,
+    private readonly file: LoadedTenants,
+  ) {}
+
+  async resolve(t: TenantEntry): Promise<TenantTarget> {
+    const flags = { ...this.o, ...tenantConnection(this.file.value, t) };
+    if (wantsLocalTenant(flags, this.ctx.env)) {
+      const input = targetInput(this.ctx, this.o);
+      this.local ??= localTarget(input.launcher, input.stateDir, input.onNote);
+      const lt = await this.local;
+      const c = localConnection(lt.target, flags, this.ctx.env);
+      return { settings: c.settings, secretValue: c.secretValue, caPem: c.caPem, inProcess: lt.started !== undefined };
+    }
+    const configFile = this.o.config === undefined ? undefined : resolve(this.ctx.cwd, this.o.config);
+    const settings = await loadSettings({ env: this.ctx.env, configFile }, flags);
+    return { settings, secretValue: undefined, caPem: undefined, inProcess: false };
+  }
+
+  /** Whether the run uses a local tenant started in this process. */
+  async inProcess(): Promise<boolean> {
+    return this.local === undefined ? false : (await this.local).started !== undefined;
+  }
+
+  async close(): Promise<void> {
+    const l = await this.local?.catch(() => undefined);
+    await l?.started?.close();
+  }
+}

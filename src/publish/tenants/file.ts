@@ -1,0 +1,67 @@
+/**
+ * Reading the tenants file (docs/tenants.md): YAML or JSON, strict keys, every problem with file:line:column (the
+ * definitions' positioned reader), a tenant named twice refused.
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+import { AppDefinitionError } from "../../core/app-definition/errors.js";
+import type { DefinitionProblem } from "../../core/app-definition/errors.js";
+import { DEFAULT_TENANTS_FILE, TENANTS_MAX_BYTES, tenantsFileSchema } from "../../core/config/tenants.js";
+import type { TenantsFile } from "../../core/config/tenants.js";
+import { isPublisherError, PublisherError } from "../../core/errors.js";
+import { parseYamlFile } from "../../definitions/parse.js";
+import type { ParsedFile } from "../../definitions/parse.js";
+import { readBoundedText } from "../../platform/fs.js";
+
+export type LoadedTenants = ParsedFile<TenantsFile>;
+
+/** Reads and checks a tenants file; every problem is positioned (AppDefinitionError, exit 9). */
+export async function loadTenants(file: string, cwd = process.cwd()): Promise<LoadedTenants> {
+  const path = resolve(cwd, file);
+  let text: string;
+  try {
+    text = await readBoundedText({ path, what: "tenants file", maxBytes: TENANTS_MAX_BYTES });
+  } catch (e) {
+    if (isPublisherError(e) && e.code === "FileNotFound")
+      throw new PublisherError("TenantsNotFound", e.message, {
+        cause: e,
+        hint: `Give the file with --tenants-file FILE (default ./${DEFAULT_TENANTS_FILE}); docs/tenants.md shows one.`,
+      });
+    throw e;
+  }
+  const parsed = parseYamlFile(
+    text,
+    path,
+    tenantsFileSchema,
+    "The tenants file is empty: it is a YAML mapping with a `tenants` list (docs/tenants.md).",
+  );
+  const problems: DefinitionProblem[] = [];
+  const seen = new Map<string, number>();
+  parsed.value.tenants.forEach((t, i) => {
+    const key = t.name.toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined)
+      problems.push(
+        parsed.problem(["tenants", i, "name"], `The tenant name ${t.name} is used twice (also tenants[${first}]).`),
+      );
+    else seen.set(key, i);
+  });
+  if (problems.length > 0) throw new AppDefinitionError(problems);
+  return parsed;
+}
+
+/** The JSON Schema of tenants files for editors (schemas/tenants.schema.json). */
+export function tenantsJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(tenantsFileSchema, {
+    io: "input",
+    target: "draft-2020-12",
+    unrepresentable: "any",
+  }) as Record<string, unknown>;
+  const { $schema, ...rest } = schema;
+  return {
+    $schema,
+    title: "intune-publisher tenants",
+    description: "The tenants one run of sync or connect test serves (MSP mode). Reference: docs/tenants.md.",
+    ...rest,
+  };
+}

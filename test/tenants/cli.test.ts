@@ -1,0 +1,95 @@
+// sync --tenants through the real CLI entry, against a running local tenant serving three tenants (the fleet seed),
+// one of which has its consent revoked: the others are synced, the table and JSON say so, the exit code is the
+// failed tenant's (3, sign-in refused).
+import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fleetSeed, fleetTenants } from "../../emulator/fleet-seed.js";
+import { loadOrCreatePki } from "../../emulator/pki.js";
+import type { LocalTenant } from "../../emulator/server.js";
+import { startVendorHost } from "../../emulator/vendor/host.js";
+import type { VendorHost } from "../../emulator/vendor/host.js";
+import { runCli } from "../support/cli.js";
+import { useScratch } from "../support/scratch.js";
+import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
+import { product } from "../sync/support.js";
+import { FLEET_SECRET, fleetTenantsYaml } from "./support.js";
+
+const scratch = useScratch("ip-tenants-cli-");
+
+describe("sync --tenants", () => {
+  let env: NodeJS.ProcessEnv;
+  let lt: LocalTenant;
+  let host: VendorHost;
+  let home: string;
+  const fleet = fleetTenants(3);
+
+  before(async () => {
+    home = await scratch();
+    const stateDir = join(home, "emulator");
+    await mkdir(stateDir, { recursive: true });
+    env = {
+      HOME: home,
+      XDG_STATE_HOME: join(home, "state"),
+      XDG_CONFIG_HOME: join(home, "config"),
+      XDG_CACHE_HOME: join(home, "cache"),
+      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
+    };
+    lt = await startLocalTestTenant({ stateDir, seed: fleetSeed(3, FLEET_SECRET), vendor: false });
+    host = await startVendorHost({
+      seed: { products: [product("Cli.Tool", "1.0.0")] },
+      ca: await loadOrCreatePki(stateDir),
+    });
+    await recordLocalTenant(stateDir, lt);
+    await writeFile(
+      join(home, "subscriptions.yaml"),
+      `source: ${host.origin}\nproducts:\n  - id: Cli.Tool\n    assignments: [{ intent: available, group: Workstations }]\n`,
+    );
+    await writeFile(join(home, "tenants.yaml"), fleetTenantsYaml(fleet));
+  });
+  after(async () => {
+    await host.close();
+    await lt.close();
+  });
+
+  it("a revoked tenant fails alone: the others are synced, exit 3, a row per tenant and the totals", async () => {
+    lt.admin.revokeConsent(fleet[1]!.id);
+    const args = [
+      "sync",
+      "--subscriptions",
+      join(home, "subscriptions.yaml"),
+      "--tenants-file",
+      join(home, "tenants.yaml"),
+    ];
+    const r = await runCli([...args, "--tenants", "all", "--no-log-file"], env);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /tenant01\s+\S+\s+ok\s+1\s+0\s+0\s+0\s+0/);
+    assert.match(r.stdout, /tenant02\s+\S+\s+failed\s+0\s+0\s+0\s+0\s+0\s.*AADSTS700016/);
+    assert.match(r.stdout, /tenant03\s+\S+\s+ok\s+1/);
+    assert.match(
+      r.stdout,
+      /Total: 3 tenant\(s\), 2 ok, 1 failed; 2 product\(s\): 2 created.*1 package\(s\) built, 1 reused/,
+    );
+    assert.match(r.stderr, /Sync failed for 1 of 3 tenant\(s\):\n\s+tenant02: .*AADSTS700016/);
+    assert.match(r.stderr, /admin consent/);
+
+    const json = await runCli([...args, "--tenants", "ring=pilot", "--output", "json", "--no-log-file"], env);
+    assert.equal(json.code, 3, json.stderr);
+    const doc = JSON.parse(json.stdout) as {
+      tenants: { tenant: string; status: string; products: { action: string }[] }[];
+      totals: { upToDate: number; tenantsFailed: number };
+      packagings: number;
+    };
+    assert.deepEqual(
+      doc.tenants.map((t) => [t.tenant, t.status, t.products.map((p) => p.action)]),
+      [
+        ["tenant01", "ok", ["nothing"]],
+        ["tenant02", "failed", []],
+        ["tenant03", "ok", ["nothing"]],
+      ],
+    );
+    assert.equal(doc.packagings, 0);
+    assert.equal(doc.totals.tenantsFailed, 1);
+  });
+});
