@@ -922,6 +922,14 @@ const SYNC = {
   },
 } satisfies Group;
 
+const WORKERS = {
+  QueueUnavailable: {
+    kind: "network",
+    meaning: "the Redis server of --queue cannot be reached or refused the sign-in",
+    troubleshooting: "#queueunavailable",
+  },
+} satisfies Group;
+
 export const ERROR_GROUPS = [
   ["General", GENERAL],
   ["Files and app definitions", FILES],
@@ -937,6 +945,7 @@ export const ERROR_GROUPS = [
   ["Local tenant", LOCAL_TENANT],
   ["Inventory", INVENTORY],
   ["Sync", SYNC],
+  ["Workers", WORKERS],
 ] as const;
 
 export const ERROR_CODES = {
@@ -954,6 +963,7 @@ export const ERROR_CODES = {
   ...LOCAL_TENANT,
   ...INVENTORY,
   ...SYNC,
+  ...WORKERS,
 } satisfies Group;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

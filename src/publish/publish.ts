@@ -37,6 +37,7 @@ import type { CategoryChanges, CategoryRef, DesiredApp, Plan, PlanItem, TenantAp
 import { resolveCategories, resolveScopeTags } from "../core/plan/resolve.js";
 import type { Win32LobAppWire } from "../core/wire/graph.js";
 import { packageFolder } from "../intunewin/package.js";
+import type { PackageStore } from "../queue/package-store.js";
 import { openPackage } from "../intunewin/read.js";
 import { listSource } from "../intunewin/source.js";
 import { DEFAULT_CONCURRENCY, resumeOrStart, uploadContent, UploadError } from "./upload/index.js";
@@ -91,6 +92,8 @@ export interface PublishOptions {
   journalDir?: string;
   /** where packages are built; default a temporary folder removed at the end */
   workDir?: string;
+  /** packages shared between workers, by content hash (src/queue/package-store.ts): looked up before packaging */
+  packageStore?: PackageStore;
 }
 
 export interface Compensation {
@@ -566,9 +569,19 @@ class AppRun {
         assertContentSize(this.loaded, kept.size);
         return { path: kept.path, facts: facts(kept.path, kept.detection) };
       }
-      this.emit("package", `package ${c.sourceDir}`);
       await rm(outDir, { recursive: true, force: true });
       await mkdir(outDir, { recursive: true });
+      const store = this.o.packageStore;
+      const key = this.desired.contentHash;
+      const shared = store === undefined ? undefined : await store.fetch(key, outDir);
+      if (shared !== undefined) {
+        this.emit("package", `reuse the package from the shared store (${store!.label})`);
+        const pkg = await openPackage(shared);
+        pkg.close();
+        assertContentSize(this.loaded, pkg.payloadSize);
+        return { path: shared, facts: facts(shared, pkg.detection) };
+      }
+      this.emit("package", `package ${c.sourceDir}`);
       const r = await packageFolder({
         sourceDir: c.sourceDir,
         setupFile: c.setupFile,
@@ -577,6 +590,7 @@ class AppRun {
         onProgress: (bytesRead, totalBytes) => this.o.onEvent?.({ type: "package", id, bytesRead, totalBytes }),
       });
       assertContentSize(this.loaded, r.encryptedSize);
+      await store?.put(key, r.path);
       return { path: r.path, facts: facts(r.path, r.detection) };
     }
     const pkg = await openPackage(c.packagePath);

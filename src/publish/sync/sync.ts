@@ -29,6 +29,7 @@ import type { ErrorCode } from "../../core/error-codes.js";
 import { itemHasChanges } from "../../core/plan/targeting.js";
 import { loadAppDefinition } from "../../definitions/load.js";
 import type { LoadedAppDefinition } from "../../definitions/load.js";
+import type { PackageStore } from "../../queue/package-store.js";
 import { publish } from "../publish.js";
 import type { AppOutcome, PublishEvent, PublishResult, UploadSettings } from "../publish.js";
 import type { LoadedSubscriptions, RawSubscription, Subscription } from "./subscriptions.js";
@@ -90,6 +91,8 @@ export interface SyncOptions {
   onEvent?: (e: PublishEvent) => void;
   onProduct?: (r: ProductResult) => void;
   clock?: () => number;
+  /** packages shared between workers (publish's `packageStore`) */
+  packageStore?: PackageStore;
 }
 
 interface Staged {
@@ -229,6 +232,7 @@ async function publishStaged(
       ...(o.journalDir === undefined ? {} : { journalDir: o.journalDir }),
       ...(o.upload === undefined ? {} : { upload: o.upload }),
       ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
+      ...(o.packageStore === undefined ? {} : { packageStore: o.packageStore }),
     });
   try {
     const r = await run(staged.map((s) => s.loaded));
