@@ -37,7 +37,6 @@ import type { CategoryChanges, CategoryRef, DesiredApp, Plan, PlanItem, TenantAp
 import { resolveCategories, resolveScopeTags } from "../core/plan/resolve.js";
 import type { Win32LobAppWire } from "../core/wire/graph.js";
 import { packageFolder } from "../intunewin/package.js";
-import type { PackageStore } from "../queue/package-store.js";
 import { openPackage } from "../intunewin/read.js";
 import { listSource } from "../intunewin/source.js";
 import { DEFAULT_CONCURRENCY, resumeOrStart, uploadContent, UploadError } from "./upload/index.js";
@@ -77,6 +76,16 @@ export type UploadSettings = Partial<
     "blockSize" | "concurrency" | "poll" | "deadlines" | "renewal" | "storage" | "clock" | "sleep"
   >
 >;
+
+/** Packages shared between workers by content hash (implementations: src/queue/package-store.ts). */
+export interface PackageStore {
+  /** for people, never a secret */
+  readonly label: string;
+  /** Copies the package stored under `key` into `dir`; its path, or undefined when the store has none. */
+  fetch(key: string, dir: string): Promise<string | undefined>;
+  /** Stores the package at `path` under `key` (a no-op when the key is there already). */
+  put(key: string, path: string): Promise<void>;
+}
 
 export interface PublishOptions {
   graph: GraphClient;

@@ -15,6 +15,7 @@ import { basename, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { AnonymousCredential, ContainerClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import type { StoragePipelineOptions } from "@azure/storage-blob";
+import type { PackageStore as PublishPackageStore } from "../publish/publish.js";
 
 export interface PackageStoreStats {
   hits: number;
@@ -22,14 +23,8 @@ export interface PackageStoreStats {
   puts: number;
 }
 
-export interface PackageStore {
-  /** for people, never a secret */
-  readonly label: string;
+export interface PackageStore extends PublishPackageStore {
   readonly stats: PackageStoreStats;
-  /** Copies the package stored under `key` into `dir`; its path, or undefined when the store has none. */
-  fetch(key: string, dir: string): Promise<string | undefined>;
-  /** Stores the package at `path` under `key` (a no-op when the key is there already). */
-  put(key: string, path: string): Promise<void>;
 }
 
 const KEY = /^[0-9a-f]{16,128}$/;

@@ -85,5 +85,8 @@ function inFileOrder(s: LoadedSubscriptions, products: ProductResult[]): Product
     );
     return i === -1 ? Number.MAX_SAFE_INTEGER : i;
   };
-  return products.map((p) => [index(p), p] as const).sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+  return products
+    .map((p) => [index(p), p] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, p]) => p);
 }

@@ -31,7 +31,14 @@ return math.max(1, tonumber(oldest[2]) + window - now)
 `;
 
 type WithLimiter = Redis & {
-  ipubTakeSlot(key: string, log: string, limit: number, windowMs: number, member: string, record: string): Promise<number>;
+  ipubTakeSlot(
+    key: string,
+    log: string,
+    limit: number,
+    windowMs: number,
+    member: string,
+    record: string,
+  ): Promise<number>;
 };
 
 export const rateKey = (tenantId: string): string => `ipub:rate:${tenantId.toLowerCase()}`;

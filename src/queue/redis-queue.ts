@@ -28,13 +28,17 @@ const KEEP_SECONDS = 24 * 3600;
 export class RedisJobQueue implements JobQueue {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
+  /** BullMQ leaves connections it was given open: they are ours to close */
+  private readonly connections: Redis[];
 
   constructor(
     conn: QueueConnection,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {
-    this.queue = new Queue(QUEUE_NAME, { connection: new Redis(conn.options), prefix: QUEUE_PREFIX });
-    this.events = new QueueEvents(QUEUE_NAME, { connection: new Redis(conn.options), prefix: QUEUE_PREFIX });
+    this.connections = [new Redis(conn.options), new Redis(conn.options)];
+    for (const c of this.connections) c.on("error", () => undefined);
+    this.queue = new Queue(QUEUE_NAME, { connection: this.connections[0]!, prefix: QUEUE_PREFIX });
+    this.events = new QueueEvents(QUEUE_NAME, { connection: this.connections[1]!, prefix: QUEUE_PREFIX });
   }
 
   async run(jobs: readonly JobData[], o: RunJobsOptions = {}): Promise<JobOutcome[]> {
@@ -100,6 +104,7 @@ export class RedisJobQueue implements JobQueue {
   async close(): Promise<void> {
     await this.events.close();
     await this.queue.close();
+    for (const c of this.connections) c.disconnect();
   }
 }
 
@@ -124,6 +129,8 @@ export async function startRedisWorker(
 ): Promise<RedisWorker> {
   const stall = o.stall ?? DEFAULT_STALL;
   const aborts = new Set<AbortController>();
+  const connection = new Redis(conn.options);
+  connection.on("error", () => undefined);
   const worker = new Worker<JobData, unknown>(
     QUEUE_NAME,
     async (job) => {
@@ -144,7 +151,7 @@ export async function startRedisWorker(
       }
     },
     {
-      connection: new Redis(conn.options),
+      connection,
       prefix: QUEUE_PREFIX,
       concurrency: o.concurrency ?? 1,
       lockDuration: stall.lockDurationMs,
@@ -160,10 +167,14 @@ export async function startRedisWorker(
   worker.on("error", () => undefined);
   await worker.waitUntilReady();
   return {
-    close: () => worker.close(),
+    async close() {
+      await worker.close();
+      connection.disconnect();
+    },
     async forceClose() {
       for (const ac of aborts) ac.abort(new Error("worker stopped"));
       await worker.close(true);
+      connection.disconnect();
     },
   };
 }

@@ -16,9 +16,8 @@ import { catalogHttp } from "../catalog/http.js";
 import { createHttpPipeline } from "../clients/http/pipeline.js";
 import { createStreamTransport } from "../clients/http/stream-transport.js";
 import type { StreamTransport } from "../clients/http/stream-transport.js";
-import { commandLogger } from "../cli/session.js";
-import type { CommandContext } from "../cli/command.js";
-import { targetInput } from "../cli/tenant-options.js";
+import type { SecretRegistry } from "../clients/http/redact.js";
+import type { HttpLogger } from "../clients/http/types.js";
 import { homeFolder, userStateDir } from "../core/config/dirs.js";
 import { isPublisherError } from "../core/errors.js";
 import type { ErrorKind } from "../core/errors.js";
@@ -27,7 +26,7 @@ import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
 import { loadSubscriptions, SUBSCRIPTIONS_MAX_BYTES } from "../publish/sync/subscriptions.js";
 import { sync } from "../publish/sync/sync.js";
 import type { ProductResult } from "../publish/sync/sync.js";
-import { openGraphSession, resolveTarget } from "../publish/target.js";
+import { openGraphSession } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget } from "../publish/target.js";
 import type { PackageStore } from "./package-store.js";
 import { PermanentJobError } from "./queue.js";
@@ -43,11 +42,19 @@ export async function subscriptionsDigest(path: string): Promise<string> {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/** What the worker process gives the jobs: its environment, and how it finds a profile's tenant. */
+export interface WorkerContext {
+  env: NodeJS.ProcessEnv;
+  secrets?: SecretRegistry | undefined;
+  logger?: HttpLogger | undefined;
+  onWarning(line: string): void;
+  /** the tenant of a profile (undefined: the default), as the worker's own configuration says */
+  resolveTarget(profile: string | undefined): Promise<ResolvedTarget>;
+}
+
 export interface SyncJobSettings {
-  /** --config of the worker */
+  /** the worker's profiles file (absent: the default one) */
   config?: string | undefined;
-  /** --state (the emulator state folder) of the worker */
-  state?: string | undefined;
   limiter?: TenantRateLimiter;
   packageStore?: PackageStore;
   /** apps published at once within a job */
@@ -67,22 +74,20 @@ export interface SyncJobRunner {
   close(): Promise<void>;
 }
 
-export function syncJobRunner(ctx: CommandContext, s: SyncJobSettings): SyncJobRunner {
+export function syncJobRunner(ctx: WorkerContext, s: SyncJobSettings): SyncJobRunner {
   const envs = new Map<string, Promise<Environment>>();
   const paths = pathsFor({ env: ctx.env, configFile: s.config });
   const home = homeFolder(ctx.env, process.platform, homedir);
   const stateDir = userStateDir(ctx.env, process.platform, home);
 
   const open = async (profile: string | undefined): Promise<Environment> => {
-    const target = await resolveTarget(
-      targetInput(ctx, { profile, config: s.config, state: s.state } as Parameters<typeof targetInput>[1]),
-    );
+    const target = await ctx.resolveTarget(profile);
     try {
       const session = await openGraphSession(target, {
         env: ctx.env,
-        logger: commandLogger(ctx),
+        logger: ctx.logger,
         secrets: ctx.secrets,
-        onWarning: (line) => ctx.stderr.write(`warning: ${line}\n`),
+        onWarning: ctx.onWarning,
         ...(s.limiter === undefined ? {} : { policies: [s.limiter.policy(target.info.tenantId)] }),
       });
       const settings = target.settings;

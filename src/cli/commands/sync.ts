@@ -150,7 +150,8 @@ export default defineCommand({
         return SYNC_BUSY_EXIT_CODE;
       }
       try {
-        if (o.queue !== undefined) return await runQueued(ctx, { ...o, queue: o.queue }, subscriptions, stateDir, trigger);
+        if (o.queue !== undefined)
+          return await runQueued(ctx, { ...o, queue: o.queue }, subscriptions, stateDir, trigger);
         return await runOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir, trigger);
       } finally {
         await lock.release();

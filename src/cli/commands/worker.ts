@@ -11,6 +11,9 @@ import { syncJobRunner } from "../../queue/sync-job.js";
 import type { CommandContext } from "../command.js";
 import { defineCommand } from "../command.js";
 import { option } from "../options.js";
+import { commandLogger } from "../session.js";
+import { targetInput } from "../tenant-options.js";
+import { resolveTarget } from "../../publish/target.js";
 
 /** The account key of a blob package store (a SAS may be in its URL instead). */
 export const STORE_KEY_ENV = "INTUNE_PUBLISHER_STORE_ACCOUNT_KEY";
@@ -61,7 +64,10 @@ export default defineCommand({
     "Exit codes: 0 stopped by SIGTERM or Ctrl-C, 64 bad flags, 7 the queue cannot be reached (docs/cli.md).",
   ].join("\n"),
   options: z.object({
-    queue: option(z.string().min(1), { value: "URL", help: "the queue: redis://[:password@]host[:port][/db] or rediss://…" }),
+    queue: option(z.string().min(1), {
+      value: "URL",
+      help: "the queue: redis://[:password@]host[:port][/db] or rediss://…",
+    }),
     concurrency: option(whole(1).default(1), { value: "N", help: "jobs run at once by this worker (default 1)" }),
     packageStore: option(z.string().min(1).optional(), {
       value: "DIR|URL",
@@ -97,19 +103,28 @@ export default defineCommand({
   }),
   async run(ctx, o) {
     const conn = await queueConnection(o.queue, ctx.env, ctx.secrets);
-    const store = o.packageStore === undefined ? undefined : await openPackageStore(ctx, o.packageStore, o.packageStoreCa);
+    const store =
+      o.packageStore === undefined ? undefined : await openPackageStore(ctx, o.packageStore, o.packageStoreCa);
     const redis = await connectRedis(conn, ctx.signal);
     const limiter = new TenantRateLimiter(redis, {
       limit: o.tenantWriteLimit,
       windowMs: DEFAULT_WRITE_LIMIT.windowMs,
       record: o.recordGrants,
     });
-    const runner = syncJobRunner(ctx, {
-      config: o.config,
-      state: o.state,
-      limiter,
-      ...(store === undefined ? {} : { packageStore: store }),
-    });
+    const runner = syncJobRunner(
+      {
+        env: ctx.env,
+        secrets: ctx.secrets,
+        logger: commandLogger(ctx),
+        onWarning: (line) => ctx.stderr.write(`warning: ${line}\n`),
+        resolveTarget: (profile) => resolveTarget(targetInput(ctx, { profile, config: o.config, state: o.state })),
+      },
+      {
+        config: o.config === undefined ? undefined : resolve(ctx.cwd, o.config),
+        limiter,
+        ...(store === undefined ? {} : { packageStore: store }),
+      },
+    );
     try {
       const worker = await startRedisWorker(conn, runner.handler, {
         concurrency: o.concurrency,
@@ -119,7 +134,9 @@ export default defineCommand({
             `worker: job ${e.id} ${e.data.productId}${e.data.profile === undefined ? "" : ` (profile ${e.data.profile})`}: ${e.state}${e.detail === undefined ? "" : `: ${e.detail}`}\n`,
           ),
       });
-      ctx.stderr.write(`worker: waiting for jobs on ${conn.display} (pid ${process.pid}, concurrency ${o.concurrency}).\n`);
+      ctx.stderr.write(
+        `worker: waiting for jobs on ${conn.display} (pid ${process.pid}, concurrency ${o.concurrency}).\n`,
+      );
       if (!ctx.signal.aborted)
         await new Promise<void>((r) => ctx.signal.addEventListener("abort", () => r(), { once: true }));
       ctx.stderr.write("worker: stopping: jobs in flight finish first.\n");

@@ -60,7 +60,11 @@ export interface CreateHttpPipelineOptions {
 
 export function createHttpPipeline(options: CreateHttpPipelineOptions): HttpPipeline {
   const retry: RetryOptions = { logger: options.log?.logger, ...options.retry };
-  const policies: HttpPolicy[] = [requestIdPolicy(options.newRequestId), retryPolicy(retry), ...(options.policies ?? [])];
+  const policies: HttpPolicy[] = [
+    requestIdPolicy(options.newRequestId),
+    retryPolicy(retry),
+    ...(options.policies ?? []),
+  ];
   if (options.tokenProvider !== undefined) policies.push(bearerTokenPolicy(options.tokenProvider, options.auth));
   if (options.log !== undefined) policies.push(logPolicy(options.log));
   return new HttpPipeline(options.transport, policies);

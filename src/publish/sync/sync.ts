@@ -29,9 +29,8 @@ import type { ErrorCode } from "../../core/error-codes.js";
 import { itemHasChanges } from "../../core/plan/targeting.js";
 import { loadAppDefinition } from "../../definitions/load.js";
 import type { LoadedAppDefinition } from "../../definitions/load.js";
-import type { PackageStore } from "../../queue/package-store.js";
 import { publish } from "../publish.js";
-import type { AppOutcome, PublishEvent, PublishResult, UploadSettings } from "../publish.js";
+import type { AppOutcome, PackageStore, PublishEvent, PublishResult, UploadSettings } from "../publish.js";
 import type { LoadedSubscriptions, RawSubscription, Subscription } from "./subscriptions.js";
 
 /** Products resolved and downloaded at once (the downloader caps its own transfers at 4). */
