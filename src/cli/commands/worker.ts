@@ -126,14 +126,25 @@ export default defineCommand({
       },
     );
     try {
-      const worker = await startRedisWorker(conn, runner.handler, {
-        concurrency: o.concurrency,
-        stall: { lockDurationMs: o.lockDuration, stalledIntervalMs: o.stalledInterval },
-        onJob: (e) =>
-          ctx.stderr.write(
-            `worker: job ${e.id} ${e.data.productId}${e.data.profile === undefined ? "" : ` (profile ${e.data.profile})`}: ${e.state}${e.detail === undefined ? "" : `: ${e.detail}`}\n`,
-          ),
-      });
+      const worker = await startRedisWorker(
+        conn,
+        (data, jc) =>
+          runner.handler(data, {
+            ...jc,
+            progress: (line) => {
+              ctx.stderr.write(`worker: ${line}\n`);
+              jc.progress(line);
+            },
+          }),
+        {
+          concurrency: o.concurrency,
+          stall: { lockDurationMs: o.lockDuration, stalledIntervalMs: o.stalledInterval },
+          onJob: (e) =>
+            ctx.stderr.write(
+              `worker: job ${e.id} ${e.data.productId}${e.data.profile === undefined ? "" : ` (profile ${e.data.profile})`}: ${e.state}${e.detail === undefined ? "" : `: ${e.detail}`}\n`,
+            ),
+        },
+      );
       ctx.stderr.write(
         `worker: waiting for jobs on ${conn.display} (pid ${process.pid}, concurrency ${o.concurrency}).\n`,
       );
