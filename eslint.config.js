@@ -27,6 +27,17 @@ const LAYERS = {
     "src/inventory",
     "src/publish",
   ],
+  "src/queue": [
+    "src/core",
+    "src/platform",
+    "src/intunewin",
+    "src/clients",
+    "src/definitions",
+    "src/catalog",
+    "src/inventory",
+    "src/publish",
+    "src/queue",
+  ],
   "src/cli": [
     "src/core",
     "src/platform",
@@ -36,6 +47,7 @@ const LAYERS = {
     "src/catalog",
     "src/inventory",
     "src/publish",
+    "src/queue",
     "src/cli",
   ],
   "src/console": [

@@ -950,6 +950,14 @@ const CONSOLE = {
   },
 } satisfies Group;
 
+const WORKERS = {
+  QueueUnavailable: {
+    kind: "network",
+    meaning: "the Redis server of --queue cannot be reached or refused the sign-in",
+    troubleshooting: "#queueunavailable",
+  },
+} satisfies Group;
+
 export const ERROR_GROUPS = [
   ["General", GENERAL],
   ["Files and app definitions", FILES],
@@ -966,6 +974,7 @@ export const ERROR_GROUPS = [
   ["Inventory", INVENTORY],
   ["Sync", SYNC],
   ["Console", CONSOLE],
+  ["Workers", WORKERS],
 ] as const;
 
 export const ERROR_CODES = {
@@ -984,6 +993,7 @@ export const ERROR_CODES = {
   ...INVENTORY,
   ...SYNC,
   ...CONSOLE,
+  ...WORKERS,
 } satisfies Group;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

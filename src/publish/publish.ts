@@ -79,6 +79,16 @@ export type UploadSettings = Partial<
   >
 >;
 
+/** Packages shared between workers by content hash (implementations: src/queue/package-store.ts). */
+export interface PackageStore {
+  /** for people, never a secret */
+  readonly label: string;
+  /** Copies the package stored under `key` into `dir`; its path, or undefined when the store has none. */
+  fetch(key: string, dir: string): Promise<string | undefined>;
+  /** Stores the package at `path` under `key` (a no-op when the key is there already). */
+  put(key: string, path: string): Promise<void>;
+}
+
 export interface PublishOptions {
   graph: GraphClient;
   definitions: readonly LoadedAppDefinition[];
@@ -95,15 +105,17 @@ export interface PublishOptions {
   workDir?: string;
   /** dry run: content hashes known without reading the files (definition id → hash), e.g. from a catalog */
   contentHashes?: ReadonlyMap<string, string>;
-  /** packages shared with other runs (one per content hash: a run across tenants packages each version once) */
-  packages?: PackageStore;
+  /** packages shared with other runs of this process (a run across tenants packages each version once) */
+  packages?: RunPackages;
+  /** packages shared between workers, by content hash (src/queue/package-store.ts): looked up before packaging */
+  packageStore?: PackageStore;
 }
 
 /**
  * Packages kept by content hash and shared between publish runs (src/publish/tenants/packages.ts): `build` makes
  * the package in `outDir` and returns its path; it runs once per content hash, later callers get the same file.
  */
-export interface PackageStore {
+export interface RunPackages {
   package(contentHash: string, build: (outDir: string) => Promise<string>): Promise<string>;
 }
 
@@ -621,9 +633,19 @@ class AppRun {
         assertContentSize(this.loaded, kept.size);
         return { path: kept.path, facts: facts(kept.path, kept.detection) };
       }
-      this.emit("package", `package ${c.sourceDir}`);
       await rm(outDir, { recursive: true, force: true });
       await mkdir(outDir, { recursive: true });
+      const store = this.o.packageStore;
+      const key = this.desired.contentHash;
+      const shared = store === undefined ? undefined : await store.fetch(key, outDir);
+      if (shared !== undefined) {
+        this.emit("package", `reuse the package from the shared store (${store!.label})`);
+        const pkg = await openPackage(shared);
+        pkg.close();
+        assertContentSize(this.loaded, pkg.payloadSize);
+        return { path: shared, facts: facts(shared, pkg.detection) };
+      }
+      this.emit("package", `package ${c.sourceDir}`);
       const r = await packageFolder({
         sourceDir: c.sourceDir,
         setupFile: c.setupFile,
@@ -632,6 +654,7 @@ class AppRun {
         onProgress: (bytesRead, totalBytes) => this.o.onEvent?.({ type: "package", id, bytesRead, totalBytes }),
       });
       assertContentSize(this.loaded, r.encryptedSize);
+      await store?.put(key, r.path);
       return { path: r.path, facts: facts(r.path, r.detection) };
     }
     const pkg = await openPackage(c.packagePath);

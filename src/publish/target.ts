@@ -10,7 +10,7 @@ import { createTokenProvider, pipelineTokenProvider } from "../clients/auth/toke
 import { GraphClient } from "../clients/graph/client.js";
 import { createHttpPipeline } from "../clients/http/pipeline.js";
 import type { SecretRegistry } from "../clients/http/redact.js";
-import type { HttpLogger } from "../clients/http/types.js";
+import type { HttpLogger, HttpPolicy } from "../clients/http/types.js";
 import { configError, resolveEndpoints } from "../core/config/clouds.js";
 import { credentialFromEnv } from "../core/config/profile.js";
 import type { Settings, SettingsFlags } from "../core/config/profile.js";
@@ -250,6 +250,8 @@ export async function openGraphSession(
     secrets?: SecretRegistry | undefined;
     /** told of credential warnings (a key or secret file readable by others) */
     onWarning?: (line: string) => void;
+    /** extra Graph policies, once per attempt (the workers' per-tenant write limit) */
+    policies?: readonly HttpPolicy[];
   },
 ): Promise<GraphSession> {
   const credential = await loadCredential(target.settings.credential, {
@@ -275,6 +277,7 @@ export async function openGraphSession(
     transport: transport.send,
     tokenProvider: pipelineTokenProvider(provider),
     ...(o.logger === undefined ? {} : { log: { logger: o.logger } }),
+    ...(o.policies === undefined ? {} : { policies: o.policies }),
   });
   return {
     graph: new GraphClient({ pipeline, baseUrl: target.settings.endpoints.graphBaseUrl }),

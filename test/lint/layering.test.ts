@@ -28,6 +28,16 @@ const ALLOWED: Record<string, string[]> = {
     "src/catalog",
     "src/inventory",
   ],
+  "src/queue": [
+    "src/core",
+    "src/platform",
+    "src/intunewin",
+    "src/clients",
+    "src/definitions",
+    "src/catalog",
+    "src/inventory",
+    "src/publish",
+  ],
   "src/cli": [
     "src/core",
     "src/platform",
@@ -37,6 +47,7 @@ const ALLOWED: Record<string, string[]> = {
     "src/catalog",
     "src/inventory",
     "src/publish",
+    "src/queue",
   ],
   "src/console": [
     "src/core",

@@ -43,6 +43,10 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "Keep subscribed catalog products up to date in the tenant (download, verify, package, publish)",
     load: () => import("./sync.js"),
   },
+  worker: {
+    summary: "Run the jobs of `sync --queue` from a Redis queue (BullMQ) until SIGTERM, on any number of machines",
+    load: () => import("./worker.js"),
+  },
   rollback: {
     summary: "Move an app's assignments and ESP membership back to a retained previous version",
     load: () => import("./rollback.js"),

@@ -19,6 +19,9 @@ import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { option } from "../options.js";
 import { renderTable } from "../output.js";
+import { queuedSync } from "../../queue/queued-sync.js";
+import { connectRedis, queueConnection } from "../../queue/redis.js";
+import { RedisJobQueue } from "../../queue/redis-queue.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
 import { selectedTenants, TenantTargets, tenantsOptions } from "../tenants.js";
@@ -129,6 +132,10 @@ export default defineCommand({
         .optional(),
       { value: "N", help: "apps published at once (default 8)" },
     ),
+    queue: option(z.string().min(1).optional(), {
+      value: "URL",
+      help: "run the products as jobs on this Redis queue (redis://…, rediss://…) for `worker` processes, and wait for them (docs/workers.md)",
+    }),
     ...tenantOptions.shape,
     ...tenantsOptions.shape,
   }),
@@ -139,6 +146,13 @@ export default defineCommand({
       if (everyMs === undefined || everyMs < EVERY_LIMITS.minMs || everyMs > EVERY_LIMITS.maxMs)
         throw new PublisherError("Usage", `--every ${o.every} is not an interval from 1m to 7d.`, {
           hint: "Give a number and a unit: 6h, 30m, 1d.",
+        });
+    }
+    if (o.queue !== undefined) {
+      checkQueueFlags(o);
+      if (o.tenants.length > 0)
+        throw new PublisherError("Usage", "--queue cannot be used with --tenants yet.", {
+          hint: "Run one `sync --queue … --profile NAME` per tenant, or `sync --tenants …` in one process (docs/tenants.md).",
         });
     }
     // Every problem of the files is reported before anything starts (exit 9).
@@ -160,6 +174,8 @@ export default defineCommand({
       try {
         if (o.tenants.length > 0)
           return await runTenantsOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir);
+        if (o.queue !== undefined)
+          return await runQueued(ctx, { ...o, queue: o.queue }, subscriptions, stateDir, trigger);
         return await runOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir, trigger);
       } finally {
         await lock.release();
@@ -187,6 +203,61 @@ export default defineCommand({
     return 0;
   },
 });
+
+/** With --queue, workers sign in with their own configuration: only a profile name can travel in a job. */
+function checkQueueFlags(o: z.output<typeof tenantOptions>): void {
+  const given = Object.keys(tenantOptions.shape)
+    .filter((k) => k !== "profile" && k !== "config" && o[k as keyof typeof o] !== undefined)
+    .map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  if (given.length > 0)
+    throw new PublisherError("Usage", `--queue cannot be used with ${given.join(", ")}.`, {
+      hint: "Jobs carry a profile name only: workers read the tenant and credentials from their own configuration. Name the tenant with --profile.",
+    });
+}
+
+async function runQueued(
+  ctx: CommandContext,
+  o: { dryRun: boolean; detailedExitcode: boolean; only: string[]; queue: string; profile?: string | undefined },
+  subscriptions: Awaited<ReturnType<typeof loadSubscriptions>>,
+  stateDir: string,
+  trigger: string,
+): Promise<number> {
+  const conn = await queueConnection(o.queue, ctx.env, ctx.secrets);
+  // fail fast with QueueUnavailable rather than wait on a server that is not there
+  (await connectRedis(conn, ctx.signal)).disconnect();
+  const queue = new RedisJobQueue(conn);
+  const history = SyncHistory.open(defaultHistoryFile(stateDir));
+  try {
+    const result = await queuedSync({
+      queue,
+      subscriptions,
+      profile: o.profile,
+      dryRun: o.dryRun,
+      ...(o.only.length === 0 ? {} : { only: o.only }),
+      signal: ctx.signal,
+      onProgress: (line) => ctx.stderr.write(`${line}\n`),
+    }).catch((e: unknown) => {
+      if (ctx.signal.aborted)
+        throw new PublisherError("Cancelled", "Sync stopped by a signal: jobs already on the queue still run.", {
+          hint: "The workers finish them; run sync again to see the result (a re-run changes nothing that is done).",
+        });
+      throw e;
+    });
+    if (!o.dryRun) history.record(result, trigger, false);
+    const source = `${o.profile === undefined ? "the workers' default profile" : `profile ${o.profile}`} through ${conn.display}`;
+    if (ctx.output === "json")
+      ctx.stdout.write(
+        JSON.stringify({ target: { profile: o.profile ?? null, queue: conn.display }, ...result }, null, 2) + "\n",
+      );
+    else printResult(ctx, result, source);
+    const failure = failureError(result);
+    if (failure) throw failure;
+    return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
+  } finally {
+    history.close();
+    await queue.close();
+  }
+}
 
 async function runOnce(
   ctx: CommandContext,

@@ -54,11 +54,17 @@ export interface CreateHttpPipelineOptions {
   /** absent: nothing is logged; its logger also gets the retry warnings unless `retry.logger` is set */
   log?: LogPolicyOptions;
   newRequestId?: () => string;
+  /** run after the retry policy, so once per attempt (e.g. the workers' per-tenant write limit) */
+  policies?: readonly HttpPolicy[];
 }
 
 export function createHttpPipeline(options: CreateHttpPipelineOptions): HttpPipeline {
   const retry: RetryOptions = { logger: options.log?.logger, ...options.retry };
-  const policies: HttpPolicy[] = [requestIdPolicy(options.newRequestId), retryPolicy(retry)];
+  const policies: HttpPolicy[] = [
+    requestIdPolicy(options.newRequestId),
+    retryPolicy(retry),
+    ...(options.policies ?? []),
+  ];
   if (options.tokenProvider !== undefined) policies.push(bearerTokenPolicy(options.tokenProvider, options.auth));
   if (options.log !== undefined) policies.push(logPolicy(options.log));
   return new HttpPipeline(options.transport, policies);

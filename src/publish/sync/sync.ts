@@ -33,7 +33,7 @@ import { itemHasChanges } from "../../core/plan/targeting.js";
 import { loadAppDefinition } from "../../definitions/load.js";
 import type { LoadedAppDefinition } from "../../definitions/load.js";
 import { publish } from "../publish.js";
-import type { AppOutcome, PackageStore, PublishEvent, PublishResult, UploadSettings } from "../publish.js";
+import type { AppOutcome, PackageStore, PublishEvent, PublishResult, RunPackages, UploadSettings } from "../publish.js";
 import type { LoadedSubscriptions, RawSubscription, Subscription } from "./subscriptions.js";
 
 /** Products resolved and downloaded at once (the downloader caps its own transfers at 4). */
@@ -100,9 +100,11 @@ export interface SyncOptions {
   onProduct?: (r: ProductResult) => void;
   clock?: () => number;
   /** packages shared with other runs, by content hash (a run across tenants: src/publish/tenants/run.ts) */
-  packages?: PackageStore;
+  packages?: RunPackages;
   /** a tenant's overrides (src/publish/tenants/overrides.ts), applied after the subscription's */
   adjust?: DefinitionAdjust;
+  /** packages shared between workers (publish's `packageStore`) */
+  packageStore?: PackageStore;
 }
 
 /** Changes made to each product's definition for one tenant: to the definition, then to each loaded assignment. */
@@ -278,6 +280,7 @@ async function publishStaged(
         ),
       ),
       ...(o.packages === undefined ? {} : { packages: o.packages }),
+      ...(o.packageStore === undefined ? {} : { packageStore: o.packageStore }),
     });
   try {
     const r = await run(staged.map((s) => s.loaded));

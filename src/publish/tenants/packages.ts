@@ -7,9 +7,9 @@
 import { createHash } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { PackageStore } from "../publish.js";
+import type { RunPackages } from "../publish.js";
 
-export class SharedPackages implements PackageStore {
+export class SharedPackages implements RunPackages {
   /** packages built (one per content hash) */
   packagings = 0;
   /** packages handed out again without building */

@@ -16,7 +16,7 @@ import type { TenantEntry, TenantsFile } from "../../core/config/tenants.js";
 import { isPublisherError } from "../../core/errors.js";
 import type { ErrorKind } from "../../core/errors.js";
 import type { ErrorCode } from "../../core/error-codes.js";
-import type { PackageStore, PublishEvent, UploadSettings } from "../publish.js";
+import type { PublishEvent, RunPackages, UploadSettings } from "../publish.js";
 import type { LoadedSubscriptions } from "../sync/subscriptions.js";
 import { sync } from "../sync/sync.js";
 import type { ProductResult } from "../sync/sync.js";
@@ -39,7 +39,7 @@ export interface TenantRunContext {
   openSource(spec: string | undefined): Promise<CatalogSource>;
   downloader: Downloader;
   /** shared packages, by content hash, with their counts */
-  packages: PackageStore & { readonly packagings: number; readonly reused: number };
+  packages: RunPackages & { readonly packagings: number; readonly reused: number };
   /** signs in to a tenant (a refused sign-in throws: the tenant fails alone) */
   connect(t: TenantEntry, signal?: AbortSignal): Promise<TenantSession>;
   /** each tenant stages its products in `<workDir>/<tenant name>/` */
