@@ -20,7 +20,11 @@ const MiB = 1024 * 1024;
 function assertRefused(r: CliResult, code: number, message: RegExp): void {
   assert.equal(r.code, code, r.stderr);
   assert.equal(r.stdout, "");
-  const lines = r.stderr.trim().split("\n");
+  // Progress lines ("Decrypting: 100% 208 B of 208 B", printed when stderr is not a terminal) may come first.
+  const lines = r.stderr
+    .trim()
+    .split("\n")
+    .filter((l) => !/^[A-Z][A-Za-z ]*: \d+% /.test(l));
   assert.match(lines[0]!, /^error: /);
   assert.match(lines[0]!, message);
   assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
