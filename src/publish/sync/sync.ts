@@ -12,7 +12,7 @@
  * what it had. When the publish run itself refuses (an unknown group, say), each product is published on its own so
  * one product's problem never stops the others.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { copyFile, link, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { readBoundedText } from "../../platform/fs.js";
@@ -31,6 +31,7 @@ import { loadAppDefinition } from "../../definitions/load.js";
 import type { LoadedAppDefinition } from "../../definitions/load.js";
 import { publish } from "../publish.js";
 import type { AppOutcome, PublishEvent, PublishResult, UploadSettings } from "../publish.js";
+import type { AutoEntry, AutoInfo } from "./auto-publish.js";
 import type { LoadedSubscriptions, RawSubscription, Subscription } from "./subscriptions.js";
 
 /** Products resolved and downloaded at once (the downloader caps its own transfers at 4). */
@@ -57,6 +58,8 @@ export interface ProductResult {
   error?: { kind: ErrorKind; code: string; errorCode: ErrorCode; message: string; step: string };
   /** whether the installer came from the cache (no request) */
   fromCache?: boolean;
+  /** added by auto-publish (not in `products`): its mode and the device count that qualified it */
+  auto?: AutoInfo & { mode: Subscription["mode"] };
   durationMs: number;
 }
 
@@ -90,6 +93,8 @@ export interface SyncOptions {
   onEvent?: (e: PublishEvent) => void;
   onProduct?: (r: ProductResult) => void;
   clock?: () => number;
+  /** products auto-publish adds to this run (auto-publish.ts planAutoPublish) */
+  autoPublished?: readonly AutoEntry[];
 }
 
 interface Staged {
@@ -107,7 +112,10 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
   const clock = o.clock ?? Date.now;
   const startedAt = new Date(clock()).toISOString();
   const only = o.only === undefined ? undefined : new Set(o.only.map((x) => x.toLowerCase()));
-  const all = o.subscriptions.value.products.map((p, k) => ({ p, raw: o.subscriptions.raw[k] ?? {} }));
+  const all: RunProduct[] = [
+    ...o.subscriptions.value.products.map((p, k) => ({ p, raw: o.subscriptions.raw[k] ?? {} })),
+    ...autoPublishedProducts(o.autoPublished ?? []),
+  ];
   const picked = all.filter(({ p }) => only === undefined || only.has(p.id.toLowerCase()));
   const subs = picked.map((x) => x.p);
   if (only !== undefined)
@@ -116,7 +124,7 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
         throw new AppDefinitionError([
           {
             path: ["products"],
-            message: `--only ${id}: no product with that id is subscribed in this file.`,
+            message: `--only ${id}: no product with that id is subscribed in this file (or auto-published).`,
             file: o.subscriptions.file,
             line: 1,
             column: 1,
@@ -177,7 +185,7 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
         ...(o.signal === undefined ? {} : { signal: o.signal }),
       });
       step = "stage";
-      const loaded = await stage(o, sub, picked[i]!.raw, show, d);
+      const loaded = await stage(o, sub, picked[i]!.raw, show, d, picked[i]!.definitionId);
       staged.push({
         index: i,
         sub,
@@ -203,7 +211,9 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
       o.onProduct?.(res);
     }
   }
-  const products = results.filter((r): r is ProductResult => r !== undefined);
+  const products = results
+    .map((r, i) => (r === undefined ? undefined : withAuto(r, picked[i]!)))
+    .filter((r): r is ProductResult => r !== undefined);
   return {
     dryRun: o.dryRun === true,
     startedAt,
@@ -212,6 +222,31 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
     failed: products.some((p) => p.status === "failed"),
     changed: products.some((p) => ["create", "new-version", "update-metadata"].includes(p.action)),
   };
+}
+
+/** One product of a run: from the file's `products`, or added by auto-publish. */
+interface RunProduct {
+  p: Subscription;
+  raw: RawSubscription;
+  definitionId?: string;
+  auto?: AutoInfo;
+}
+
+/** Auto-publish's contribution to the run's products: after the file's own, each with why it is there. */
+function autoPublishedProducts(entries: readonly AutoEntry[]): RunProduct[] {
+  return entries.map((e) => ({
+    p: e.sub,
+    raw: e.raw,
+    ...(e.definitionId === undefined ? {} : { definitionId: e.definitionId }),
+    auto: e.auto,
+  }));
+}
+
+/** An auto-published product's result: the device count that qualified it (or that it fell) before the reason. */
+function withAuto(r: ProductResult, x: RunProduct): ProductResult {
+  if (x.auto === undefined) return r;
+  const why = x.auto.reason.replace(/^auto:/, `auto (${x.p.mode}):`);
+  return { ...r, auto: { ...x.auto, mode: x.p.mode }, reason: r.reason === "" ? why : `${why}. ${r.reason}` };
 }
 
 /** One publish run over every staged product; if it refuses as a whole, one run per product. */
@@ -322,8 +357,14 @@ async function stage(
   raw: RawSubscription,
   show: ShowResult,
   d: DownloadResult,
+  definitionId?: string,
 ): Promise<LoadedAppDefinition> {
   const def = applySubscription(structuredClone(show.definition!), sub, raw, show);
+  // auto-publish's update-only app next to the application (mode both)
+  if (definitionId !== undefined) {
+    def.id = definitionId;
+    def.displayName = `${def.displayName} (update only)`;
+  }
   const dir = join(o.workDir, def.id);
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, show.content.folder), { recursive: true });
@@ -415,7 +456,8 @@ async function resolveProduct(
   }
   const show = await showProduct(source, sub.id, { ...options, version });
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  // unique: the same product may be resolved twice at once (auto-publish's mode both)
+  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(tmp, JSON.stringify(show));
   await rename(tmp, file);
   return show;
