@@ -195,4 +195,23 @@ describe("sync: auto-publish from the inventory", () => {
     assert.equal(apps().length, before + 2, "nothing removed, the viewer's two apps added");
     assert.ok(appOf("contoso.tool") && appOf("contoso.tool-updates"));
   });
+
+  it("an inventory that cannot be read stops the run before anything is published; the record is left as it was", async () => {
+    setDevices("editor", DEVICES);
+    await writeFile(subs, (await readFile(subs, "utf8")).replace("  exclude: [Fabrikam.*]\n", ""));
+    const record = await readFile(recordFile(), "utf8");
+    const before = apps().length;
+    lt.admin.addFault({ method: "GET", path: "/deviceManagement/detectedApps", status: 403, count: 10 });
+    try {
+      const r = await cli("--inventory-max-age", "0");
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, /detectedApps|permission|denied/i);
+      assert.equal(r.stdout, "", "no plan shown");
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    } finally {
+      lt.admin.clearFaults();
+    }
+    assert.equal(apps().length, before, "nothing published");
+    assert.equal(await readFile(recordFile(), "utf8"), record);
+  });
 });
