@@ -17,12 +17,6 @@ export interface Inventory {
   apps: InventoryApp[];
 }
 
-/**
- * A copy of `s` that holds no reference to a larger string: a field the CSV parser sliced from a 64 KiB chunk would
- * otherwise keep the whole chunk alive for as long as the inventory is held.
- */
-const own = (s: string): string => (s.length < 13 ? s : Buffer.from(s, "utf8").toString("utf8"));
-
 /** Counts rows into apps: one entry per name + publisher + version. */
 export class InventoryAggregator {
   private readonly apps = new Map<string, InventoryApp>();
@@ -33,7 +27,7 @@ export class InventoryAggregator {
     const key = `${name}\u0000${publisher}\u0000${version}`;
     const a = this.apps.get(key);
     if (a) a.devices += devices;
-    else this.apps.set(key, { name: own(name), publisher: own(publisher), version: own(version), devices });
+    else this.apps.set(key, { name, publisher, version, devices });
   }
 
   result(): InventoryApp[] {
