@@ -910,6 +910,11 @@ const INVENTORY = {
 } satisfies Group;
 
 const SYNC = {
+  AutoPublishRecordInvalid: {
+    kind: "config",
+    meaning: "the record of auto-published products is damaged",
+    troubleshooting: NAMED,
+  },
   HistoryTooNew: {
     kind: "config",
     meaning: "the sync history was written by a newer intune-publisher",

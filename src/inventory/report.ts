@@ -3,6 +3,7 @@
  * publisher), with device counts, the versions in the field, the devices on a version older than the catalog's
  * newest (winget's ordering), and whether the tenant already publishes the product.
  */
+import { definitionIdFor } from "../catalog/to-definition.js";
 import { compareWingetVersions } from "../catalog/winget/version.js";
 import type { CatalogMatcher } from "./match.js";
 import { normaliseName, normalisePublisher } from "./match.js";
@@ -21,16 +22,33 @@ export interface ProductRow {
   versions: { version: string; devices: number }[];
   /** devices on a version older than the catalog's newest */
   outdatedDevices: number;
-  /** the tenant has a Win32 app for this catalog product */
+  /** the tenant has a Win32 app for this catalog product (ours: its stamp names the product's definition id) */
   published: boolean;
+  /** the subscriptions file subscribes to it (`file`), or auto-publish published it earlier (`auto`) */
+  subscribed: "file" | "auto" | null;
 }
 
 export interface ReportOptions {
   minDevices?: number;
   outdated?: boolean;
   unmatched?: boolean;
-  /** catalog ids (lower case) the tenant publishes */
+  /** definition ids (lower case) of the tenant's apps */
   published?: ReadonlySet<string>;
+  /** catalog ids (lower case) subscribed in the subscriptions file or recorded as auto-published */
+  subscribed?: ReadonlyMap<string, "file" | "auto">;
+}
+
+const ARCHES = ["x64", "x86", "arm64"] as const;
+const SCOPES = ["machine", "user"] as const;
+
+/** Whether one of the definition ids sync gives this catalog id (any architecture and scope) is published. */
+export function publishedIn(definitionIds: ReadonlySet<string>, catalogId: string): boolean {
+  for (const a of ARCHES)
+    for (const s of SCOPES) {
+      const id = definitionIdFor(catalogId, a, s);
+      if (definitionIds.has(id) || definitionIds.has(`${id}-updates`)) return true;
+    }
+  return false;
 }
 
 export function buildReport(
@@ -65,7 +83,8 @@ export function buildReport(
           newestVersion: product?.version ?? null,
           versions: [],
           outdatedDevices: 0,
-          published: m !== undefined && (o.published?.has(m.catalogId.toLowerCase()) ?? false),
+          published: m !== undefined && o.published !== undefined && publishedIn(o.published, m.catalogId),
+          subscribed: m === undefined ? null : (o.subscribed?.get(m.catalogId.toLowerCase()) ?? null),
         },
         names: new Map(),
         versions: new Map(),

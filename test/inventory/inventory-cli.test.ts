@@ -26,6 +26,8 @@ interface Product {
   newestVersion: string | null;
   versions: { version: string; devices: number }[];
   outdatedDevices: number;
+  published: boolean;
+  subscribed: "file" | "auto" | null;
 }
 interface Report {
   inventory: { source: string; cached: boolean };
@@ -147,6 +149,36 @@ describe("inventory command", () => {
     const bad = await cli("--rules", rules);
     assert.equal(bad.code, 9, bad.stderr);
     assert.match(bad.stderr, /inventory\.mappings\.0\.catalogId/);
+  });
+
+  it("--subscriptions: the Subscribed/published column in JSON, CSV and the table; the file's inventory rules apply", async () => {
+    const subs = join(home, "subs.yaml");
+    await writeFile(subs, "products:\n  - id: WinSCP.WinSCP\ninventory:\n  exclude: [{ catalogId: VideoLAN.VLC }]\n");
+    const json = await cli("--subscriptions", subs, "--output", "json");
+    assert.equal(json.code, 0, json.stderr);
+    const products = (JSON.parse(json.stdout) as Report).products;
+    assert.deepEqual(
+      products.map((p) => [p.catalogId ?? p.name, p.subscribed, p.published]),
+      [
+        ["Contoso Internal Tool", null, false],
+        ["WinSCP.WinSCP", "file", false],
+        ['Fabrikam "Quoted", Tool', null, false],
+      ],
+    );
+    const csv = await cli("--subscriptions", subs, "--output", "csv");
+    assert.equal(csv.code, 0, csv.stderr);
+    const lines = csv.stdout.trimEnd().split("\n");
+    assert.match(lines[0] ?? "", /,Outdated devices,Subscribed\/published$/);
+    assert.match(lines.find((l) => l.startsWith("WinSCP")) ?? "", /,2,subscribed$/);
+    assert.match(lines.find((l) => l.startsWith("Contoso")) ?? "", /,no$/);
+    const table = await cli("--subscriptions", subs);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /Subscribed\/published/);
+    assert.match(table.stdout, /WinSCP.*\s2\s+subscribed\s*$/m);
+    await writeFile(subs, "products:\n  - id: WinSCP.WinSCP\n    mode: sometimes\n");
+    const bad = await cli("--subscriptions", subs);
+    assert.equal(bad.code, 9, bad.stderr);
+    assert.match(bad.stderr, /subs\.yaml:3:\d+: products\[0\]\.mode: mode must be application or updateOnly/);
   });
 
   for (const [fault, message] of [

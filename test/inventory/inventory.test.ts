@@ -108,6 +108,37 @@ describe("matching", () => {
     );
     assert.equal(row?.outdatedDevices, 4);
   });
+
+  it("published: by the definition ids sync gives the product (Notepad++ → notepadpp.notepadpp, -x86, -updates); subscribed as given", () => {
+    const m = new CatalogMatcher([
+      { id: "Notepad++.Notepad++", name: "Notepad++", publisher: "Notepad++", version: "8.6", tags: [] },
+      { id: "Contoso.Tool", name: "Tool", publisher: "Contoso", version: "2.0", tags: [] },
+      { id: "Fabrikam.Editor", name: "Editor", publisher: "Fabrikam", version: "1.0", tags: [] },
+    ]);
+    const rows = buildReport(
+      [
+        { name: "Notepad++ (64-bit x64)", publisher: "Notepad++ Team", version: "8.5", devices: 3 },
+        { name: "Tool", publisher: "Contoso", version: "1.0", devices: 2 },
+        { name: "Editor", publisher: "Fabrikam", version: "1.0", devices: 1 },
+      ],
+      m,
+      {
+        published: new Set(["notepadpp.notepadpp", "contoso.tool-x86-updates", "fabrikam.editor.old"]),
+        subscribed: new Map([
+          ["contoso.tool", "auto"],
+          ["fabrikam.editor", "file"],
+        ]),
+      },
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.catalogId, r.published, r.subscribed]),
+      [
+        ["Notepad++.Notepad++", true, null],
+        ["Contoso.Tool", true, "auto"],
+        ["Fabrikam.Editor", false, "file"],
+      ],
+    );
+  });
 });
 
 describe("export path against the local tenant", () => {

@@ -8,7 +8,7 @@ import { IntuneApi } from "../../clients/graph/intune.js";
 import { createHttpPipeline } from "../../clients/http/pipeline.js";
 import { createStreamTransport } from "../../clients/http/stream-transport.js";
 import { createFetchTransport } from "../../clients/http/transport.js";
-import { userCacheDir } from "../../core/config/dirs.js";
+import { homeFolder, userCacheDir, userStateDir } from "../../core/config/dirs.js";
 import { inventoryRulesSchema } from "../../core/config/inventory-rules.js";
 import type { InventoryRules } from "../../core/config/inventory-rules.js";
 import { PublisherError, isPublisherError } from "../../core/errors.js";
@@ -20,6 +20,9 @@ import { buildReport } from "../../inventory/report.js";
 import type { ProductRow } from "../../inventory/report.js";
 import { readBoundedText } from "../../platform/fs.js";
 import { listApps } from "../../publish/apps.js";
+import { autoRecordFile, readAutoRecord } from "../../publish/sync/auto-publish.js";
+import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../../publish/sync/subscriptions.js";
+import type { LoadedSubscriptions } from "../../publish/sync/subscriptions.js";
 import { defineCommand } from "../command.js";
 import { option } from "../options.js";
 import { printData } from "../output.js";
@@ -65,7 +68,12 @@ function columns(r: ProductRow): string[] {
     r.newestVersion ?? "-",
     r.versions.map((v) => `${v.version || "(none)"} (${v.devices})`).join("; "),
     r.newestVersion === null ? "-" : String(r.outdatedDevices),
-    r.published ? "yes" : "no",
+    [
+      r.subscribed === "file" ? "subscribed" : r.subscribed === "auto" ? "auto-published" : "",
+      r.published ? "published" : "",
+    ]
+      .filter((x) => x !== "")
+      .join(", ") || "no",
   ];
 }
 
@@ -79,14 +87,14 @@ const HEADER = [
   "Newest",
   "Versions (devices)",
   "Outdated devices",
-  "Published",
+  "Subscribed/published",
 ];
 
 export default defineCommand({
   description: [
     "The apps installed on the tenant's managed devices, grouped into products: device count, the catalog product",
     "each matches (with a confidence and the reason), the versions in the field, the devices on a version older",
-    "than the catalog's newest, and whether the tenant publishes it. Read through detectedApps or Intune's reports",
+    "than the catalog's newest, and whether the tenant subscribes to or publishes it. Read through detectedApps or Intune's reports",
     "export (chosen by the number of devices; docs/inventory.md) and cached: a repeated run within --max-age reads",
     "no inventory. --output json|csv for scripts. Needs DeviceManagementManagedDevices.Read.All.",
   ].join("\n"),
@@ -104,6 +112,10 @@ export default defineCommand({
       value: "SOURCE",
       help: "catalog source to match against: a configured name, a folder or an https:// URL (default: the default source)",
     }),
+    subscriptions: option(z.string().min(1).optional(), {
+      value: "FILE",
+      help: `the subscriptions file, for the Subscribed column and its inventory: rules (default ./${DEFAULT_SUBSCRIPTIONS_FILE} when it exists)`,
+    }),
     rules: option(z.string().min(1).optional(), {
       value: "FILE",
       help: "YAML file with an `inventory:` section: mappings (name pattern → catalog id) and exclusions",
@@ -119,7 +131,8 @@ export default defineCommand({
     }),
   }),
   async run(ctx, o) {
-    const rules = o.rules === undefined ? undefined : await loadRules(o.rules, ctx.cwd);
+    const subscriptions = await subscriptionsFile(o.subscriptions, ctx.cwd);
+    const rules = o.rules === undefined ? subscriptions?.value.inventory : await loadRules(o.rules, ctx.cwd);
     const fetch = createFetchTransport();
     let products;
     try {
@@ -133,7 +146,7 @@ export default defineCommand({
     }
     const matcher = new CatalogMatcher(products, rules);
     const cacheRoot = userCacheDir(ctx.env, process.platform, homedir());
-    const { inventory, cached, published, target } = await withGraph(
+    const { inventory, cached, published, subscribed, target } = await withGraph(
       ctx,
       o,
       "Reading the installed apps of",
@@ -170,9 +183,16 @@ export default defineCommand({
             if (a.definitionId) ids.add(a.definitionId.toLowerCase());
         } catch (e) {
           if (!(isPublisherError(e) && e.kind === "permission")) throw e;
-          ctx.stderr.write("warning: cannot list the tenant's apps (permission): the Published column says no.\n");
+          ctx.stderr.write(
+            "warning: cannot list the tenant's apps (permission): published is no in the Subscribed/published column.\n",
+          );
         }
-        return { inventory: inv, cached: fromCache, published: ids, target: t.info };
+        const subscribed = new Map<string, "file" | "auto">();
+        const stateDir = userStateDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir));
+        const record = await readAutoRecord(autoRecordFile(stateDir, t.info.tenantId), t.info.tenantId);
+        for (const p of record.products) subscribed.set(p.id.toLowerCase(), "auto");
+        for (const p of subscriptions?.value.products ?? []) subscribed.set(p.id.toLowerCase(), "file");
+        return { inventory: inv, cached: fromCache, published: ids, subscribed, target: t.info };
       },
     );
     ctx.stderr.write(
@@ -183,6 +203,7 @@ export default defineCommand({
       outdated: o.outdated,
       unmatched: o.unmatched,
       published,
+      subscribed,
     });
     printData(
       ctx,
@@ -196,3 +217,13 @@ export default defineCommand({
     return 0;
   },
 });
+
+/** The subscriptions file named, or ./subscriptions.yaml when there is one (checked as sync checks it). */
+async function subscriptionsFile(file: string | undefined, cwd: string): Promise<LoadedSubscriptions | undefined> {
+  try {
+    return await loadSubscriptions(file ?? DEFAULT_SUBSCRIPTIONS_FILE, cwd);
+  } catch (e) {
+    if (file === undefined && isPublisherError(e) && e.code === "SubscriptionsNotFound") return undefined;
+    throw e;
+  }
+}

@@ -7,9 +7,22 @@ import { Downloader } from "../../catalog/download/downloader.js";
 import { defaultDownloadCacheDir } from "../../catalog/download/cache.js";
 import { catalogHttp } from "../../catalog/http.js";
 import { createHttpPipeline } from "../../clients/http/pipeline.js";
-import { homeFolder, userStateDir } from "../../core/config/dirs.js";
+import { IntuneApi } from "../../clients/graph/intune.js";
+import type { StreamTransport } from "../../clients/http/stream-transport.js";
+import { homeFolder, userCacheDir, userStateDir } from "../../core/config/dirs.js";
 import { PublisherError } from "../../core/errors.js";
 import { downloadTransportFor, pathsFor, readProfilesFile } from "../../publish/connect/config-store.js";
+import { catalogProducts } from "../../inventory/catalog-products.js";
+import type { Inventory } from "../../inventory/model.js";
+import { inventoryCacheFile, readCachedInventory, readInventory, writeCachedInventory } from "../../inventory/read.js";
+import {
+  autoRecordFile,
+  planAutoPublish,
+  readAutoRecord,
+  updateAutoRecord,
+  writeAutoRecord,
+} from "../../publish/sync/auto-publish.js";
+import type { AutoEntry } from "../../publish/sync/auto-publish.js";
 import { defaultHistoryFile, SyncHistory } from "../../publish/sync/history.js";
 import { acquireSyncLock } from "../../publish/sync/lock.js";
 import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../../publish/sync/subscriptions.js";
@@ -132,6 +145,10 @@ export default defineCommand({
         .optional(),
       { value: "N", help: "apps published at once (default 8)" },
     ),
+    inventoryMaxAge: option(z.coerce.number().int().min(0).max(525_600).default(60), {
+      value: "MINUTES",
+      help: "autoPublish: use the cached inventory when it is at most this old (default 60; 0 reads it again)",
+    }),
     queue: option(z.string().min(1).optional(), {
       value: "URL",
       help: "run the products as jobs on this Redis queue (redis://…, rediss://…) for `worker` processes, and wait for them (docs/workers.md)",
@@ -266,6 +283,7 @@ async function runOnce(
     detailedExitcode: boolean;
     only: string[];
     concurrency?: number | undefined;
+    inventoryMaxAge: number;
   } & z.output<typeof tenantOptions>,
   subscriptions: Awaited<ReturnType<typeof loadSubscriptions>>,
   catalogConfig: Parameters<typeof openCatalogSource>[1]["config"],
@@ -292,16 +310,37 @@ async function runOnce(
           lockFile: join(dirname(configFile), "catalog.lock.json"),
           ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
         });
-        const result = await sync({
-          subscriptions,
-          openSource: (spec) =>
-            openCatalogSource(spec, {
+        const opened = new Map<string, ReturnType<typeof openCatalogSource>>();
+        const openSource = (spec: string | undefined): ReturnType<typeof openCatalogSource> => {
+          let s = opened.get(spec ?? "");
+          if (s === undefined) {
+            s = openCatalogSource(spec, {
               config: catalogConfig,
               configFile,
               http,
               cwd: subscriptions.dir,
               indexCacheDir: join(stateDir, "sync", "index"),
-            }),
+            });
+            opened.set(spec ?? "", s);
+          }
+          return s;
+        };
+        let auto: AutoEntry[] = [];
+        const recordFile = autoRecordFile(stateDir, target.info.tenantId);
+        const record = await readAutoRecord(recordFile, target.info.tenantId);
+        if (subscriptions.value.autoPublish !== undefined) {
+          const inventory = await syncInventory(ctx, session.graph, stream, target.info.tenantId, o.inventoryMaxAge);
+          const catalog = await catalogProducts(await openSource(subscriptions.value.source));
+          auto = planAutoPublish({ subscriptions, apps: inventory.apps, catalog, record });
+          const fell = auto.filter((e) => e.auto.countFell).length;
+          ctx.stderr.write(
+            `auto-publish: ${auto.length - fell} app(s) on ≥ ${subscriptions.value.autoPublish.minDevices} devices${fell > 0 ? `, ${fell} kept although the count fell` : ""} (inventory via ${inventory.source}, read ${inventory.readAt}${inventory.cached ? ", cached" : ""})\n`,
+          );
+        }
+        const result = await sync({
+          subscriptions,
+          openSource,
+          autoPublished: auto,
           downloader,
           graph: session.graph,
           workDir: join(stateDir, "sync", "work"),
@@ -317,6 +356,15 @@ async function runOnce(
           },
         });
         if (!o.dryRun) history.record(result, trigger, ctx.signal.aborted);
+        if (!o.dryRun && auto.length > 0) {
+          const done = result.products.flatMap((p) => {
+            const entry = auto.find((e) => e.sub.id === p.id && e.sub.mode === p.auto?.mode);
+            return entry === undefined || p.definitionId === undefined
+              ? []
+              : [{ entry, definitionId: p.definitionId, ok: p.status === "ok" }];
+          });
+          await writeAutoRecord(recordFile, updateAutoRecord(record, done, result.finishedAt));
+        }
         if (ctx.output === "json") ctx.stdout.write(JSON.stringify({ target: target.info, ...result }, null, 2) + "\n");
         else printResult(ctx, result, target.source);
         if (ctx.signal.aborted)
@@ -516,4 +564,28 @@ function tenantsFailure(r: TenantsRunResult): PublisherError | undefined {
         "The other tenants were synced. Fix the cause shown (docs/tenants.md) and run sync again with --tenants naming the failed ones.",
     },
   );
+}
+
+/** The inventory auto-publish reads: the cached one when at most `maxAgeMinutes` old, else read (and cached) now. */
+async function syncInventory(
+  ctx: CommandContext,
+  graph: ConstructorParameters<typeof IntuneApi>[0],
+  stream: StreamTransport,
+  tenant: string,
+  maxAgeMinutes: number,
+): Promise<Inventory & { cached: boolean }> {
+  const cacheRoot = userCacheDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir));
+  const file = inventoryCacheFile(cacheRoot, tenant);
+  const cached = await readCachedInventory(file, tenant);
+  if (cached !== undefined && maxAgeMinutes > 0 && Date.now() - Date.parse(cached.readAt) <= maxAgeMinutes * 60_000)
+    return { ...cached, cached: true };
+  const inventory = await readInventory({
+    api: new IntuneApi(graph),
+    transport: stream,
+    via: "auto",
+    workDir: join(cacheRoot, "inventory"),
+    signal: ctx.signal,
+  });
+  await writeCachedInventory(file, tenant, inventory);
+  return { ...inventory, cached: false };
 }

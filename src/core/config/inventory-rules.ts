@@ -6,7 +6,7 @@
  *       - name: "Contoso Editor*"
  *         publisher: "Contoso*"      # optional
  *         catalogId: Contoso.Editor
- *     exclude:                       # left out of the report (and of auto-publish, later)
+ *     exclude:                       # left out of the report (and of auto-publish)
  *       - name: "Microsoft Edge*"
  *       - catalogId: Google.Chrome
  */

@@ -70,6 +70,37 @@ describe("subscriptions file", () => {
     assert.match(twice[0]!, /^3:9 contoso\.tool \(x64, machine\) is subscribed twice/);
   });
 
+  it("reads autoPublish with its defaults and the inventory rules it matches with", async () => {
+    const s = await load(
+      "products: []\ninventory:\n  exclude: [{ name: 'Edge*' }]\nautoPublish:\n  minDevices: 500\n  exclude: [Google.*]\n",
+    );
+    assert.deepEqual(s.value.autoPublish, {
+      minDevices: 500,
+      mode: "updateOnly",
+      exclude: ["Google.*"],
+      minConfidence: 0.7,
+    });
+    assert.deepEqual(s.value.inventory, { mappings: [], exclude: [{ name: "Edge*" }] });
+  });
+
+  it("positions autoPublish problems: a missing minDevices, an unknown mode, an unknown key, a bad exclude", async () => {
+    const ps = await problems(
+      ["products: []", "autoPublish:", "  mode: always", "  exclude: [1]", "  minDevice: 5", ""].join("\n"),
+    );
+    for (const want of [
+      /^2:1 minDevices is required\./,
+      /^3:9 autoPublish\.mode must be updateOnly, application or both\./,
+      /^4:13 An autoPublish\.exclude entry is a catalog id or a pattern/,
+      /^5:3 Unknown key "minDevice"/,
+    ])
+      assert.ok(
+        ps.some((p) => want.test(p)),
+        `${String(want)} in\n${ps.join("\n")}`,
+      );
+    const zero = await problems("products: []\nautoPublish: { minDevices: 0 }\n");
+    assert.match(zero[0]!, /^2:\d+ minDevices must be 1 or more\./);
+  });
+
   it("schemas/subscriptions.schema.json is what the zod schema generates (npm run build && node scripts/gen-schema.mjs)", async () => {
     const committed: unknown = JSON.parse(
       await readFile(join(repoRoot(), "schemas", "subscriptions.schema.json"), "utf8"),

@@ -3,8 +3,9 @@
  * (or an id in a folder of our own catalog entries), architecture and scope, targeting (the app definition's
  * schema: assignments, a shared targeting file, scope tags, categories, ESP profiles), update strategy, versions
  * kept, a pinned version, overrides of commands and rules, and the deployment mode (application or updateOnly).
- * YAML or JSON, strict keys, every problem with file:line:column (the definitions' positioned reader). An
- * `autoPublish:` section is reserved for inventory-based auto-publish (not read yet).
+ * YAML or JSON, strict keys, every problem with file:line:column (the definitions' positioned reader). Optional
+ * sections: `inventory:` (mappings and exclusions for matching the inventory, src/core/config/inventory-rules.ts) and
+ * `autoPublish:` (products seen on enough devices are published too: auto-publish.ts).
  */
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
@@ -21,6 +22,7 @@ import {
   WINDOWS_RELEASES,
 } from "../../core/app-definition/schema.js";
 import { assignmentListSchema } from "../../core/app-definition/targeting-schema.js";
+import { inventoryRulesSchema } from "../../core/config/inventory-rules.js";
 import { isPublisherError, PublisherError } from "../../core/errors.js";
 import { parseYamlFile } from "../../definitions/parse.js";
 import { readBoundedText } from "../../platform/fs.js";
@@ -129,13 +131,60 @@ export const subscriptionSchema = z
       });
   });
 
+export const AUTO_PUBLISH_MODES = ["updateOnly", "application", "both"] as const;
+/** Matches below this confidence (a tag, say) are never published on their own (docs/inventory.md "Matching"). */
+export const DEFAULT_AUTO_MIN_CONFIDENCE = 0.7;
+
+export const autoPublishSchema = z.strictObject(
+  {
+    minDevices: z
+      .number({ error: (i) => (i.input === undefined ? "minDevices is required." : "minDevices must be a number.") })
+      .int("minDevices must be a whole number.")
+      .min(1, "minDevices must be 1 or more.")
+      .describe("A matched catalog product seen on at least this many devices is published"),
+    mode: z
+      .enum(AUTO_PUBLISH_MODES, { error: "autoPublish.mode must be updateOnly, application or both." })
+      .default("updateOnly")
+      .describe("updateOnly (default), application, or both (an application and an update-only app)"),
+    targeting: text("autoPublish.targeting")
+      .optional()
+      .describe("A shared targeting file for auto-published apps, relative to this file"),
+    exclude: z
+      .array(
+        z
+          .string({ error: "An autoPublish.exclude entry is a catalog id or a pattern (* and ?)." })
+          .trim()
+          .min(1, "An autoPublish.exclude entry must not be empty.")
+          .max(128, "An autoPublish.exclude entry is at most 128 characters."),
+        { error: "autoPublish.exclude must be a list of catalog ids or patterns." },
+      )
+      .max(MAX_SUBSCRIPTIONS, `autoPublish.exclude has at most ${MAX_SUBSCRIPTIONS} entries.`)
+      .default([])
+      .describe("Catalog ids (patterns with * and ?) never auto-published"),
+    minConfidence: z
+      .number({ error: "autoPublish.minConfidence must be a number from 0 to 1." })
+      .min(0, "autoPublish.minConfidence must be from 0 to 1.")
+      .max(1, "autoPublish.minConfidence must be from 0 to 1.")
+      .default(DEFAULT_AUTO_MIN_CONFIDENCE)
+      .describe(`Only matches at least this confident (default ${DEFAULT_AUTO_MIN_CONFIDENCE})`),
+  },
+  { error: (i) => (i.code === "unrecognized_keys" ? undefined : "autoPublish is a mapping with minDevices.") },
+);
+
+export type AutoPublishSettings = z.output<typeof autoPublishSchema>;
+
 export const subscriptionsFileSchema = z.strictObject(
   {
     source: text("source").optional().describe("The catalog source for every product (default: the configured one)"),
     products: z
       .array(subscriptionSchema, { error: "products must be a list of subscriptions." })
       .max(MAX_SUBSCRIPTIONS, `At most ${MAX_SUBSCRIPTIONS} products in one file.`),
-    autoPublish: z.unknown().optional().describe("Reserved: inventory-based auto-publish (not read yet)"),
+    inventory: inventoryRulesSchema
+      .optional()
+      .describe("Mappings (inventory name → catalog id) and exclusions for matching the inventory"),
+    autoPublish: autoPublishSchema
+      .optional()
+      .describe("Publish matched catalog products seen on at least minDevices devices (docs/inventory.md)"),
   },
   {
     error: (i) =>

@@ -34,6 +34,7 @@ import { loadAppDefinition } from "../../definitions/load.js";
 import type { LoadedAppDefinition } from "../../definitions/load.js";
 import { publish } from "../publish.js";
 import type { AppOutcome, PackageStore, PublishEvent, PublishResult, RunPackages, UploadSettings } from "../publish.js";
+import type { AutoEntry, AutoInfo } from "./auto-publish.js";
 import type { LoadedSubscriptions, RawSubscription, Subscription } from "./subscriptions.js";
 
 /** Products resolved and downloaded at once (the downloader caps its own transfers at 4). */
@@ -64,6 +65,8 @@ export interface ProductResult {
   download?: { bytes: number | null };
   /** the upload of this run: `resumed` when it went on from the journal of a stopped run */
   upload?: { resumed: boolean; blocksSent: number; blockCount: number };
+  /** added by auto-publish (not in `products`): its mode and the device count that qualified it */
+  auto?: AutoInfo & { mode: Subscription["mode"] };
   durationMs: number;
 }
 
@@ -105,6 +108,8 @@ export interface SyncOptions {
   adjust?: DefinitionAdjust;
   /** packages shared between workers (publish's `packageStore`) */
   packageStore?: PackageStore;
+  /** products auto-publish adds to this run (auto-publish.ts planAutoPublish) */
+  autoPublished?: readonly AutoEntry[];
 }
 
 /** Changes made to each product's definition for one tenant: to the definition, then to each loaded assignment. */
@@ -131,7 +136,10 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
   const clock = o.clock ?? Date.now;
   const startedAt = new Date(clock()).toISOString();
   const only = o.only === undefined ? undefined : new Set(o.only.map((x) => x.toLowerCase()));
-  const all = o.subscriptions.value.products.map((p, k) => ({ p, raw: o.subscriptions.raw[k] ?? {} }));
+  const all: RunProduct[] = [
+    ...o.subscriptions.value.products.map((p, k) => ({ p, raw: o.subscriptions.raw[k] ?? {} })),
+    ...autoPublishedProducts(o.autoPublished ?? []),
+  ];
   const picked = all.filter(({ p }) => only === undefined || only.has(p.id.toLowerCase()));
   const subs = picked.map((x) => x.p);
   if (only !== undefined)
@@ -140,7 +148,7 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
         throw new AppDefinitionError([
           {
             path: ["products"],
-            message: `--only ${id}: no product with that id is subscribed in this file.`,
+            message: `--only ${id}: no product with that id is subscribed in this file (or auto-published).`,
             file: o.subscriptions.file,
             line: 1,
             column: 1,
@@ -205,7 +213,7 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
       const d = o.dryRun === true ? await o.downloader.cached(request) : await o.downloader.download(request);
       const planned = d === undefined ? { bytes: await o.downloader.size(request).catch(() => undefined) } : undefined;
       step = "stage";
-      const loaded = await stage(o, sub, picked[i]!.raw, show, d);
+      const loaded = await stage(o, sub, picked[i]!.raw, show, d, picked[i]!.definitionId);
       const contentHash =
         planned?.bytes === undefined || show.installer.sha256 === null
           ? undefined
@@ -238,7 +246,9 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
       o.onProduct?.(res);
     }
   }
-  const products = results.filter((r): r is ProductResult => r !== undefined);
+  const products = results
+    .map((r, i) => (r === undefined ? undefined : withAuto(r, picked[i]!)))
+    .filter((r): r is ProductResult => r !== undefined);
   const downloads = products.flatMap((p) => (p.download === undefined || p.action === "nothing" ? [] : [p.download]));
   return {
     dryRun: o.dryRun === true,
@@ -257,6 +267,31 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
     failed: products.some((p) => p.status === "failed"),
     changed: products.some((p) => ["create", "new-version", "update-metadata"].includes(p.action)),
   };
+}
+
+/** One product of a run: from the file's `products`, or added by auto-publish. */
+interface RunProduct {
+  p: Subscription;
+  raw: RawSubscription;
+  definitionId?: string;
+  auto?: AutoInfo;
+}
+
+/** Auto-publish's contribution to the run's products: after the file's own, each with why it is there. */
+function autoPublishedProducts(entries: readonly AutoEntry[]): RunProduct[] {
+  return entries.map((e) => ({
+    p: e.sub,
+    raw: e.raw,
+    ...(e.definitionId === undefined ? {} : { definitionId: e.definitionId }),
+    auto: e.auto,
+  }));
+}
+
+/** An auto-published product's result: the device count that qualified it (or that it fell) before the reason. */
+function withAuto(r: ProductResult, x: RunProduct): ProductResult {
+  if (x.auto === undefined) return r;
+  const why = x.auto.reason.replace(/^auto:/, `auto (${x.p.mode}):`);
+  return { ...r, auto: { ...x.auto, mode: x.p.mode }, reason: r.reason === "" ? why : `${why}. ${r.reason}` };
 }
 
 /** One publish run over every staged product; if it refuses as a whole, one run per product. */
@@ -429,9 +464,15 @@ async function stage(
   raw: RawSubscription,
   show: ShowResult,
   d: DownloadResult | undefined,
+  definitionId?: string,
 ): Promise<LoadedAppDefinition> {
   const subscribed = applySubscription(structuredClone(show.definition!), sub, raw, show);
   const def = o.adjust === undefined ? subscribed : o.adjust.definition(subscribed);
+  // auto-publish's update-only app next to the application (mode both)
+  if (definitionId !== undefined) {
+    def.id = definitionId;
+    def.displayName = `${def.displayName} (update only)`;
+  }
   const dir = join(o.workDir, def.id);
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, show.content.folder), { recursive: true });
@@ -531,7 +572,7 @@ async function resolveProduct(
   }
   const show = await showProduct(source, sub.id, { ...options, version });
   await mkdir(dirname(file), { recursive: true });
-  // Unique per write: several tenants of one run may resolve the same product at once.
+  // Unique per write: several tenants of one run, or auto-publish's mode both, may resolve a product at once.
   const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(tmp, JSON.stringify(show));
   await rename(tmp, file);
