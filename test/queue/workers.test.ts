@@ -2,7 +2,7 @@
 // tenant and the vendor host: the same results as an in-process sync; a worker killed (SIGKILL) mid-upload leaves
 // its job to the other worker, which finishes it without a duplicate app; no secret is in Redis or the output.
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { loadOrCreatePki } from "../../emulator/pki.js";
@@ -10,7 +10,7 @@ import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { startVendorHost } from "../../emulator/vendor/host.js";
 import type { VendorHost } from "../../emulator/vendor/host.js";
-import { runCli, spawnCli, stopChild } from "../support/cli.js";
+import { emulatorHomeEnv, runCli, spawnCli, stopChild } from "../support/cli.js";
 import type { CliChild } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { recordLocalTenant } from "../support/tenant.js";
@@ -67,15 +67,7 @@ describe("workers on Redis", () => {
   before(async () => {
     home = await scratch();
     const stateDir = join(home, "emulator");
-    await mkdir(stateDir, { recursive: true });
-    env = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      XDG_CACHE_HOME: join(home, "cache"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
-      INTUNE_PUBLISHER_QUEUE_PASSWORD: PASSWORD,
-    };
+    env = await emulatorHomeEnv(home, stateDir, { INTUNE_PUBLISHER_QUEUE_PASSWORD: PASSWORD });
     redis = await startRedis(["--requirepass", PASSWORD]);
     lt = await startLocalTenant({ stateDir, uploadDelays: { sasIssueMs: 20, renewalMs: 20, commitMs: 20 } });
     host = await startVendorHost({

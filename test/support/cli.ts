@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -34,6 +34,16 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv, cwd?: strin
 /** An environment with a home of its own: HOME, and the config and state folders under it; then `extra`. */
 export function homeEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { HOME: home, XDG_CONFIG_HOME: join(home, "config"), XDG_STATE_HOME: join(home, "state"), ...extra };
+}
+
+/** homeEnv with a cache folder and a local tenant whose state lives in `stateDir` (created). */
+export async function emulatorHomeEnv(
+  home: string,
+  stateDir: string,
+  extra: NodeJS.ProcessEnv = {},
+): Promise<NodeJS.ProcessEnv> {
+  await mkdir(stateDir, { recursive: true });
+  return homeEnv(home, { XDG_CACHE_HOME: join(home, "cache"), INTUNE_PUBLISHER_EMULATOR_STATE: stateDir, ...extra });
 }
 
 /**

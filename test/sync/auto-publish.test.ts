@@ -2,7 +2,7 @@
 // changes between runs: a product crossing the threshold is published in the section's mode (both: an application
 // and an update-only app), an excluded one is not, one whose count falls stays, and --dry-run writes nothing.
 import assert from "node:assert/strict";
-import { access, mkdir, readFile, writeFile } from "node:fs/promises";
+import { access, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { loadOrCreatePki } from "../../emulator/pki.js";
@@ -14,7 +14,7 @@ import type { Entity } from "../../emulator/store.js";
 import { startVendorHost } from "../../emulator/vendor/host.js";
 import type { VendorHost } from "../../emulator/vendor/host.js";
 import { readStamp } from "../../src/core/app-definition/stamp.js";
-import { runCli } from "../support/cli.js";
+import { emulatorHomeEnv, runCli } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { recordLocalTenant } from "../support/tenant.js";
 import { product } from "./support.js";
@@ -75,14 +75,7 @@ describe("sync: auto-publish from the inventory", () => {
   before(async () => {
     home = await scratch();
     const stateDir = join(home, "emulator");
-    await mkdir(stateDir, { recursive: true });
-    env = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      XDG_CACHE_HOME: join(home, "cache"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
-    };
+    env = await emulatorHomeEnv(home, stateDir);
     lt = await startLocalTenant({
       stateDir,
       store,

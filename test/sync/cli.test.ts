@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -14,7 +14,7 @@ import { startVendorHost } from "../../emulator/vendor/host.js";
 import type { VendorHost } from "../../emulator/vendor/host.js";
 import { SYNC_BUSY_EXIT_CODE, SYNC_CHANGES_EXIT_CODE } from "../../src/cli/commands/sync.js";
 import { SyncHistory } from "../../src/publish/sync/history.js";
-import { runCli } from "../support/cli.js";
+import { emulatorHomeEnv, runCli } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
 import { product } from "./support.js";
@@ -33,14 +33,7 @@ describe("sync command", () => {
   before(async () => {
     home = await scratch();
     const stateDir = join(home, "emulator");
-    await mkdir(stateDir, { recursive: true });
-    env = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      XDG_CACHE_HOME: join(home, "cache"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
-    };
+    env = await emulatorHomeEnv(home, stateDir);
     lt = await startLocalTenant({ stateDir, uploadDelays: { sasIssueMs: 20, renewalMs: 20, commitMs: 20 } });
     host = await startVendorHost({
       seed: { products: [product("Contoso.Tool", "1.0.0")] },

@@ -2,7 +2,7 @@
 // one of which has its consent revoked: the others are synced, the table and JSON say so, the exit code is the
 // failed tenant's (3, sign-in refused).
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fleetSeed, fleetTenants } from "../../emulator/fleet-seed.js";
@@ -10,7 +10,7 @@ import { loadOrCreatePki } from "../../emulator/pki.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { startVendorHost } from "../../emulator/vendor/host.js";
 import type { VendorHost } from "../../emulator/vendor/host.js";
-import { runCli } from "../support/cli.js";
+import { emulatorHomeEnv, runCli } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
 import { product } from "../sync/support.js";
@@ -28,14 +28,7 @@ describe("sync --tenants", () => {
   before(async () => {
     home = await scratch();
     const stateDir = join(home, "emulator");
-    await mkdir(stateDir, { recursive: true });
-    env = {
-      HOME: home,
-      XDG_STATE_HOME: join(home, "state"),
-      XDG_CONFIG_HOME: join(home, "config"),
-      XDG_CACHE_HOME: join(home, "cache"),
-      INTUNE_PUBLISHER_EMULATOR_STATE: stateDir,
-    };
+    env = await emulatorHomeEnv(home, stateDir);
     lt = await startLocalTestTenant({ stateDir, seed: fleetSeed(3, FLEET_SECRET), vendor: false });
     host = await startVendorHost({
       seed: { products: [product("Cli.Tool", "1.0.0")] },
