@@ -9,6 +9,7 @@
  * - `github`: a GitHub-style "latest release", with a pattern naming the asset.
  */
 import { z } from "zod";
+import { editorJsonSchema } from "../../core/json-schema.js";
 import { PACKAGE_IDENTIFIER_PATTERN } from "../winget/schema.js";
 
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point
@@ -190,15 +191,9 @@ export type EntrySource = CatalogEntry["source"];
 
 /** The JSON Schema of entries (input form), for editors. */
 export function catalogEntryJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(catalogEntrySchema, { io: "input", target: "draft-2020-12" }) as Record<
-    string,
-    unknown
-  >;
-  const { $schema, ...rest } = schema;
-  return {
-    $schema,
-    title: "intune-publisher catalog entry",
-    description: "One product of your own catalog. Reference: docs/catalog.md.",
-    ...rest,
-  };
+  return editorJsonSchema(
+    catalogEntrySchema,
+    "intune-publisher catalog entry",
+    "One product of your own catalog. Reference: docs/catalog.md.",
+  );
 }

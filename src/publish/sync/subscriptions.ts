@@ -11,6 +11,7 @@ import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { AppDefinitionError } from "../../core/app-definition/errors.js";
+import { editorJsonSchema } from "../../core/json-schema.js";
 import type { DefinitionProblem } from "../../core/app-definition/errors.js";
 import {
   ARCHITECTURES,
@@ -246,17 +247,10 @@ export async function loadSubscriptions(file: string, cwd = process.cwd()): Prom
 
 /** The JSON Schema of subscriptions files for editors (schemas/subscriptions.schema.json). */
 export function subscriptionsJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(subscriptionsFileSchema, {
-    io: "input",
-    target: "draft-2020-12",
-    unrepresentable: "any",
-  }) as Record<string, unknown>;
-  const { $schema, ...rest } = schema;
-  return {
-    $schema,
-    title: "intune-publisher subscriptions",
-    description:
-      "Third-party products a tenant keeps up to date with `intune-publisher sync`. Reference: docs/sync.md.",
-    ...rest,
-  };
+  return editorJsonSchema(
+    subscriptionsFileSchema,
+    "intune-publisher subscriptions",
+    "Third-party products a tenant keeps up to date with `intune-publisher sync`. Reference: docs/sync.md.",
+    { unrepresentableAsAny: true },
+  );
 }

@@ -3,8 +3,8 @@
  * definitions' positioned reader), a tenant named twice refused.
  */
 import { resolve } from "node:path";
-import { z } from "zod";
 import { AppDefinitionError } from "../../core/app-definition/errors.js";
+import { editorJsonSchema } from "../../core/json-schema.js";
 import type { DefinitionProblem } from "../../core/app-definition/errors.js";
 import { DEFAULT_TENANTS_FILE, TENANTS_MAX_BYTES, tenantsFileSchema } from "../../core/config/tenants.js";
 import type { TenantsFile } from "../../core/config/tenants.js";
@@ -52,16 +52,10 @@ export async function loadTenants(file: string, cwd = process.cwd()): Promise<Lo
 
 /** The JSON Schema of tenants files for editors (schemas/tenants.schema.json). */
 export function tenantsJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(tenantsFileSchema, {
-    io: "input",
-    target: "draft-2020-12",
-    unrepresentable: "any",
-  }) as Record<string, unknown>;
-  const { $schema, ...rest } = schema;
-  return {
-    $schema,
-    title: "intune-publisher tenants",
-    description: "The tenants one run of sync or connect test serves (MSP mode). Reference: docs/tenants.md.",
-    ...rest,
-  };
+  return editorJsonSchema(
+    tenantsFileSchema,
+    "intune-publisher tenants",
+    "The tenants one run of sync or connect test serves (MSP mode). Reference: docs/tenants.md.",
+    { unrepresentableAsAny: true },
+  );
 }
