@@ -28,6 +28,11 @@ export interface IntunewinPackage {
    * deflated payload (only `openPayload` then).
    */
   openPayloadReader(): Promise<PayloadReader | undefined>;
+  /**
+   * Where a stored payload's bytes are in the open package file (positional reads of `fd`, e.g. from a worker
+   * thread; valid until `close`). Undefined for a deflated payload.
+   */
+  storedPayload: { fd: number; start: number } | undefined;
   /** Closes the file; payload streams and readers still open then fail. */
   close(): void;
 }
@@ -142,6 +147,10 @@ export async function openPackage(path: string): Promise<IntunewinPackage> {
       payloadSize: payload.uncompressedSize,
       openPayload: async () => openItem(archive, payload),
       openPayloadReader: async () => (payload.method === 0 ? storedReader(archive, payload) : undefined),
+      storedPayload:
+        payload.method === 0 && payload.compressedSize === payload.uncompressedSize
+          ? { fd: archive.handle.fd, start: payload.dataStart }
+          : undefined,
       close: () => {
         if (closed) return;
         closed = true;

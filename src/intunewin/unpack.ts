@@ -1,8 +1,9 @@
-import { createDecipheriv, createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createDecipheriv, createHash, createHmac, timingSafeEqual, type Decipher, type Hash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, utimes } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, rename, rm, rmdir, stat, utimes } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { Transform } from "node:stream";
+import { Worker } from "node:worker_threads";
 import { pipeline } from "node:stream/promises";
 import { PublisherError } from "../core/errors.js";
 import { hasKind, type CodeOfKind } from "../core/error-codes.js";
@@ -11,6 +12,7 @@ import type { DetectionInfo } from "./detection-xml.js";
 import yauzl from "yauzl";
 import { formatLimit } from "../platform/fs.js";
 import { mapFsError } from "./fs-errors.js";
+import type { MacWorkerData, MacWorkerReply } from "./mac-worker.js";
 import { windowsPathProblem, windowsUpper } from "./names.js";
 import { openPackage, type IntunewinPackage } from "./read.js";
 import {
@@ -51,16 +53,39 @@ function integrity(code: CodeOfKind<"integrity">, message: string): PublisherErr
   });
 }
 
-/** Pass 1: HMAC-SHA256(MacKey, IV‖ciphertext) must match the payload's first 32 bytes and Detection.xml's Mac. */
-export async function verifyMac(pkg: IntunewinPackage, signal?: AbortSignal): Promise<void> {
-  const enc = pkg.detection.EncryptionInfo;
-  if (pkg.payloadSize < 64 || (pkg.payloadSize - 48) % 16 !== 0) {
-    throw integrity(
-      "PayloadTruncated",
-      `The encrypted payload of "${pkg.path}" has an impossible length (${pkg.payloadSize} bytes).`,
-    );
+/** HMAC-SHA256(MacKey, IV‖ciphertext) and the payload's first 48 bytes (stored MAC‖IV). */
+async function computeMac(
+  pkg: IntunewinPackage,
+  macKey: Buffer,
+  signal?: AbortSignal,
+): Promise<{ mac: Buffer; head: Buffer }> {
+  const stored = pkg.storedPayload;
+  if (stored && !import.meta.url.endsWith(".ts")) {
+    // A stored payload (every real package) is MACed on a worker thread while this thread decrypts it.
+    const data: MacWorkerData & { macWorker: true } = { ...stored, size: pkg.payloadSize, macKey, macWorker: true };
+    const inputType = process.execArgv.some((a) => a.startsWith("--input-type"));
+    const worker = new Worker(new URL("./mac-worker.js", import.meta.url), {
+      workerData: data,
+      ...(inputType ? { execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")) } : {}),
+    });
+    const stop = (): void => void worker.terminate();
+    signal?.addEventListener("abort", stop, { once: true });
+    try {
+      const reply = await new Promise<MacWorkerReply>((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+        worker.once("exit", () => reject(signal?.reason ?? new Error("The MAC worker stopped unexpectedly.")));
+      });
+      if (reply.type === "done") return { mac: Buffer.from(reply.mac), head: Buffer.from(reply.head) };
+      if (reply.code === "ETRUNCATED")
+        throw integrity("PayloadTruncated", `The payload of "${pkg.path}" is cut short.`);
+      throw Object.assign(new Error(reply.message), { code: reply.code, errno: reply.errno, syscall: reply.syscall });
+    } finally {
+      signal?.removeEventListener("abort", stop);
+      await worker.terminate();
+    }
   }
-  const hmac = createHmac("sha256", Buffer.from(enc.MacKey, "base64"));
+  const hmac = createHmac("sha256", macKey);
   const header: Buffer[] = [];
   let position = 0;
   for await (const chunk of await pkg.openPayload()) {
@@ -70,8 +95,23 @@ export async function verifyMac(pkg: IntunewinPackage, signal?: AbortSignal): Pr
     if (position + b.length > 32) hmac.update(b.subarray(Math.max(0, 32 - position)));
     position += b.length;
   }
-  const head = Buffer.concat(header);
-  const computed = hmac.digest();
+  return { mac: hmac.digest(), head: Buffer.concat(header) };
+}
+
+function checkPayloadLength(pkg: IntunewinPackage): void {
+  if (pkg.payloadSize < 64 || (pkg.payloadSize - 48) % 16 !== 0) {
+    throw integrity(
+      "PayloadTruncated",
+      `The encrypted payload of "${pkg.path}" has an impossible length (${pkg.payloadSize} bytes).`,
+    );
+  }
+}
+
+/** HMAC-SHA256(MacKey, IV‖ciphertext) must match the payload's first 32 bytes and Detection.xml's Mac. */
+export async function verifyMac(pkg: IntunewinPackage, signal?: AbortSignal): Promise<void> {
+  const enc = pkg.detection.EncryptionInfo;
+  checkPayloadLength(pkg);
+  const { mac: computed, head } = await computeMac(pkg, Buffer.from(enc.MacKey, "base64"), signal);
   const stored = head.subarray(0, 32);
   const declared = Buffer.from(enc.Mac, "base64");
   if (!timingSafeEqual(computed, stored) || !timingSafeEqual(computed, declared)) {
@@ -82,7 +122,7 @@ export async function verifyMac(pkg: IntunewinPackage, signal?: AbortSignal): Pr
   }
 }
 
-/** Pass 2: decrypts the payload to `zipPath` and checks the plaintext's length and SHA-256 (FileDigest). */
+/** Decrypts the payload to `zipPath` and checks the plaintext's length and SHA-256 (FileDigest). */
 export async function decryptPayload(
   pkg: IntunewinPackage,
   zipPath: string,
@@ -95,8 +135,83 @@ export async function decryptPayload(
     Buffer.from(enc.InitializationVector, "base64"),
   );
   const digest = createHash("sha256");
-  let position = 0;
   let plaintextSize = 0;
+  const total = pkg.payloadSize;
+  const decryptFailed = (): PublisherError =>
+    integrity("DecryptFailed", `"${pkg.path}" does not decrypt with its key (bad padding): it was altered or damaged.`);
+  const reader = await pkg.openPayloadReader();
+  if (reader) {
+    // A stored payload: positional reads into two reused buffers (the next read runs while this one is
+    // decrypted), a few writes in flight; no stream machinery and no fresh buffer per read.
+    const fh = await open(zipPath, "wx", 0o600);
+    const writes: Promise<unknown>[] = [];
+    try {
+      const buffers = [Buffer.allocUnsafeSlow(DECRYPT_PIECE), Buffer.allocUnsafeSlow(DECRYPT_PIECE)];
+      const readAt = (b: number, at: number): Promise<number> =>
+        reader.read(buffers[b]!, Math.min(DECRYPT_PIECE, total - at), at);
+      const emit = async (out: Buffer): Promise<void> => {
+        digest.update(out);
+        const p = fh.write(out, 0, out.length, plaintextSize);
+        p.catch(() => {}); // awaited below
+        writes.push(p);
+        plaintextSize += out.length;
+        if (writes.length > WRITES_IN_FLIGHT) await writes.shift();
+      };
+      let at = 48;
+      let next = readAt(0, at);
+      for (let b = 0; at < total; b ^= 1) {
+        options.signal?.throwIfAborted();
+        const got = await next;
+        if (got !== Math.min(DECRYPT_PIECE, total - at)) {
+          throw integrity("PayloadTruncated", `The payload of "${pkg.path}" is cut short.`);
+        }
+        at += got;
+        if (at < total) next = readAt(b ^ 1, at);
+        options.onProgress?.(at, total);
+        await emit(decipher.update(buffers[b]!.subarray(0, got)));
+      }
+      let last: Buffer;
+      try {
+        last = decipher.final();
+      } catch {
+        throw decryptFailed();
+      }
+      await emit(last);
+      await Promise.all(writes);
+    } finally {
+      await Promise.allSettled(writes);
+      await fh.close();
+      await reader.close();
+    }
+  } else {
+    await decryptStream(pkg, zipPath, decipher, digest, options, decryptFailed, (n) => (plaintextSize += n));
+  }
+  if (plaintextSize !== pkg.detection.UnencryptedContentSize) {
+    throw integrity(
+      "SizeMismatch",
+      `"${pkg.path}" decrypts to ${plaintextSize} bytes, but its Detection.xml says ${pkg.detection.UnencryptedContentSize}.`,
+    );
+  }
+  if (!timingSafeEqual(digest.digest(), Buffer.from(enc.FileDigest, "base64"))) {
+    throw integrity("DigestMismatch", `The SHA-256 of the content of "${pkg.path}" does not match its FileDigest.`);
+  }
+}
+
+/** Decrypted pieces, and plaintext writes waiting for the disk at most. */
+const DECRYPT_PIECE = 1024 * 1024;
+const WRITES_IN_FLIGHT = 4;
+
+/** A deflated payload (no package writer makes one): through its inflating stream. */
+async function decryptStream(
+  pkg: IntunewinPackage,
+  zipPath: string,
+  decipher: Decipher,
+  digest: Hash,
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  decryptFailed: () => PublisherError,
+  counted: (n: number) => void,
+): Promise<void> {
+  let position = 0;
   const total = pkg.payloadSize;
   const transform = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -107,7 +222,7 @@ export async function decryptPayload(
       try {
         const out = decipher.update(chunk.subarray(start));
         digest.update(out);
-        plaintextSize += out.length;
+        counted(out.length);
         done(null, out);
       } catch (e) {
         done(e as Error);
@@ -117,30 +232,16 @@ export async function decryptPayload(
       try {
         const out = decipher.final();
         digest.update(out);
-        plaintextSize += out.length;
+        counted(out.length);
         done(null, out);
       } catch {
-        done(
-          integrity(
-            "DecryptFailed",
-            `"${pkg.path}" does not decrypt with its key (bad padding): it was altered or damaged.`,
-          ),
-        );
+        done(decryptFailed());
       }
     },
   });
   await pipeline(await pkg.openPayload(), transform, createWriteStream(zipPath, { flags: "wx", mode: 0o600 }), {
     signal: options.signal ?? new AbortController().signal,
   });
-  if (plaintextSize !== pkg.detection.UnencryptedContentSize) {
-    throw integrity(
-      "SizeMismatch",
-      `"${pkg.path}" decrypts to ${plaintextSize} bytes, but its Detection.xml says ${pkg.detection.UnencryptedContentSize}.`,
-    );
-  }
-  if (!timingSafeEqual(digest.digest(), Buffer.from(enc.FileDigest, "base64"))) {
-    throw integrity("DigestMismatch", `The SHA-256 of the content of "${pkg.path}" does not match its FileDigest.`);
-  }
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -378,8 +479,8 @@ function writeError(e: unknown, name: string, pkgPath: string): unknown {
 }
 
 /**
- * Verifies the MAC before decrypting, decrypts while hashing, verifies FileDigest, then extracts (or keeps the
- * zip). Everything happens in a staging folder beside the output, renamed into place only on success.
+ * Verifies the MAC (on a worker, while this thread decrypts into the staging folder) and FileDigest, then
+ * extracts (or keeps the zip). Everything happens in a staging folder beside the output, renamed into place only on success.
  */
 export async function unpackPackage(options: UnpackOptions): Promise<UnpackResult> {
   try {
@@ -412,12 +513,26 @@ async function unpackUnmapped(options: UnpackOptions): Promise<UnpackResult> {
         limits.defaultSize,
       );
     }
-    await verifyMac(pkg, options.signal);
+    checkPayloadLength(pkg);
     await mkdir(dirname(outDir), { recursive: true });
     const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.unpack-`));
     try {
       const zipPath = join(staging, "content.zip");
-      await decryptPayload(pkg, zipPath, options);
+      // The MAC is computed (on a worker) while the payload is decrypted into the private staging folder; nothing
+      // is extracted or kept unless it matches, and a failed MAC is reported before any decryption error.
+      const stop = new AbortController();
+      const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+      const mac = verifyMac(pkg, signal);
+      const decrypted = decryptPayload(pkg, zipPath, { ...options, signal });
+      const [macResult, decryptResult] = await Promise.allSettled([
+        mac.catch((e: unknown) => {
+          stop.abort(); // no need to finish decrypting
+          throw e;
+        }),
+        decrypted,
+      ]);
+      if (macResult.status === "rejected") throw macResult.reason;
+      if (decryptResult.status === "rejected") throw decryptResult.reason;
       if (options.keepZip) {
         await mkdir(outDir, { recursive: true });
         const finalZip = join(outDir, basename(options.packagePath).replace(/\.intunewin$/i, "") + ".zip");

@@ -1,6 +1,6 @@
 // Packages made by `intune-publisher package`, judged by an independent implementation (test/support/independent.ts).
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { copyFile, mkdir, readdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -224,6 +224,24 @@ describe("package", () => {
     await writeFile(join(src, "setup.exe"), "MZ");
     const c = await packageAndCheck(src, "setup.exe", "setup");
     assert.equal(c.inner.find((e) => e.name === "big.bin")?.sha256, sha(rnd));
+  });
+
+  it("stores random chunks and deflates text ones, text after random and a random last chunk included", async () => {
+    const src = await fresh();
+    const MiB = 1024 * 1024;
+    const text = Buffer.from(
+      Array.from({ length: 80_000 }, (_, i) => `${i} copy file ${i % 97} done\r\n`).join(""),
+    ).subarray(0, MiB);
+    // Chunks: random, text, random, text, then a random last chunk of 12,345 bytes (its stored block is final).
+    const data = Buffer.concat([randomBytes(MiB), text, randomBytes(MiB), text, randomBytes(12_345)]);
+    await writeFile(join(src, "mixed.bin"), data);
+    await writeFile(join(src, "setup.exe"), "MZ");
+    const c = await packageAndCheck(src, "setup.exe", "setup");
+    const e = c.inner.find((x) => x.name === "mixed.bin")!;
+    assert.equal(e.sha256, sha(data), "CPython inflates it to the input");
+    const random = 2 * MiB + 12_345;
+    assert.ok(e.compressSize > random, "the random chunks are kept, as stored blocks");
+    assert.ok(e.compressSize < random + (2 * MiB) / 4, "the text chunks are deflated");
   });
 });
 

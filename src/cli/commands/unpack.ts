@@ -8,7 +8,8 @@ import { byteSizeFlag, countFlag } from "../sizes.js";
 
 export default defineCommand({
   description: [
-    "Checks the package's MAC before decrypting, decrypts it, checks its SHA-256 digest, and extracts the",
+    "Checks the package's MAC (while decrypting it privately; nothing is used unless it matches), checks",
+    "its SHA-256 digest, and extracts the",
     "setup folder into DIR (which must be new or empty). Before anything is written, the whole content is",
     "checked: entries that would land outside DIR, names Windows cannot hold, links, duplicates, overlapping",
     "entries (zip bombs), too many entries or too large a total are refused (docs/packaging.md).",
