@@ -16,7 +16,7 @@ import { toNetworkError } from "../clients/http/errors.js";
 import { abortableSleep } from "../clients/http/sleep.js";
 import type { Sleep } from "../clients/http/types.js";
 import type { ExportJobWire } from "../core/wire/graph.js";
-import { parseCsvBatches } from "./csv.js";
+import { CsvParser } from "./csv.js";
 import { inventoryError } from "./errors.js";
 import { InventoryAggregator } from "./model.js";
 import type { InventoryApp } from "./model.js";
@@ -221,41 +221,44 @@ async function* entryText(zip: yauzl.ZipFile, where: string): AsyncGenerator<str
 export async function readReportZip(file: string, where: string): Promise<{ apps: InventoryApp[]; rows: number }> {
   const agg = new InventoryAggregator();
   let index: number[] | undefined;
+  let [n, p, v] = [0, 0, 0];
   let width = 0;
   let line = 0;
-  for await (const batch of parseCsvBatches(csvText(file, where), where))
-    for (const record of batch) {
-      line++;
-      if (index === undefined) {
-        width = record.length;
-        const header = record.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim().toLowerCase());
-        index = REPORT_COLUMNS.map((c) => header.indexOf(c.toLowerCase()));
-        const missing = REPORT_COLUMNS.filter((_, i) => (index?.[i] ?? -1) < 0);
-        if (missing.length > 0)
-          throw inventoryError(
-            "UnexpectedReport",
-            `${where}: the report lacks the column(s) ${missing.join(", ")}.`,
-            "Run the command again.",
-          );
-        continue;
-      }
-      if (record.length === 1 && record[0] === "") continue;
-      if (record.length !== width)
+  const onRecord = (record: readonly string[]): void => {
+    line++;
+    if (index === undefined) {
+      width = record.length;
+      const header = record.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim().toLowerCase());
+      index = REPORT_COLUMNS.map((c) => header.indexOf(c.toLowerCase()));
+      const missing = REPORT_COLUMNS.filter((_, i) => (index?.[i] ?? -1) < 0);
+      if (missing.length > 0)
         throw inventoryError(
-          "MalformedReport",
-          `${where}: record ${line} has ${record.length} fields, the header ${width}.`,
-          "Run the command again; if it persists, the report is damaged at the source.",
+          "UnexpectedReport",
+          `${where}: the report lacks the column(s) ${missing.join(", ")}.`,
+          "Run the command again.",
         );
-      if (agg.rows >= EXPORT_LIMITS.maxRows)
-        throw inventoryError(
-          "ReportTooLarge",
-          `${where}: over ${EXPORT_LIMITS.maxRows} rows.`,
-          "Use --via detected-apps.",
-          "input",
-        );
-      const [n, p, v] = index;
-      agg.add(record[n ?? 0] ?? "", record[p ?? 0] ?? "", record[v ?? 0] ?? "");
+      [n, p, v] = [index[0] ?? 0, index[1] ?? 0, index[2] ?? 0];
+      return;
     }
+    if (record.length === 1 && record[0] === "") return;
+    if (record.length !== width)
+      throw inventoryError(
+        "MalformedReport",
+        `${where}: record ${line} has ${record.length} fields, the header ${width}.`,
+        "Run the command again; if it persists, the report is damaged at the source.",
+      );
+    if (agg.rows >= EXPORT_LIMITS.maxRows)
+      throw inventoryError(
+        "ReportTooLarge",
+        `${where}: over ${EXPORT_LIMITS.maxRows} rows.`,
+        "Use --via detected-apps.",
+        "input",
+      );
+    agg.add(record[n] ?? "", record[p] ?? "", record[v] ?? "");
+  };
+  const parser = new CsvParser(where);
+  for await (const chunk of csvText(file, where)) parser.write(chunk, onRecord);
+  parser.end(onRecord);
   if (index === undefined) throw truncated(where);
   return { apps: agg.result(), rows: agg.rows };
 }

@@ -17,6 +17,12 @@ export interface Inventory {
   apps: InventoryApp[];
 }
 
+/**
+ * A copy of `s` that shares no memory with the text it was cut from. A parser's fields are slices of its chunks of
+ * text, and a kept slice (or a key joined from slices) keeps its whole chunk alive.
+ */
+const detached = (s: string): string => (s.length < 13 ? s : Buffer.from(s, "utf8").toString("utf8"));
+
 /** Counts rows into apps: one entry per name + publisher + version. */
 export class InventoryAggregator {
   private readonly apps = new Map<string, InventoryApp>();
@@ -27,7 +33,13 @@ export class InventoryAggregator {
     const key = `${name}\u0000${publisher}\u0000${version}`;
     const a = this.apps.get(key);
     if (a) a.devices += devices;
-    else this.apps.set(key, { name, publisher, version, devices });
+    else
+      this.apps.set(detached(key), {
+        name: detached(name),
+        publisher: detached(publisher),
+        version: detached(version),
+        devices,
+      });
   }
 
   result(): InventoryApp[] {
