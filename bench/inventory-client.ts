@@ -13,7 +13,7 @@ import { IntuneApi } from "../src/clients/graph/intune.js";
 import { createHttpPipeline } from "../src/clients/http/pipeline.js";
 import { createStreamTransport } from "../src/clients/http/stream-transport.js";
 import { createFetchTransport } from "../src/clients/http/transport.js";
-import { downloadReport, readReportZip, REPORT, runExportJob } from "../src/inventory/export.js";
+import { DEFAULT_POLL, downloadReport, readReportZip, REPORT, runExportJob } from "../src/inventory/export.js";
 import { CatalogMatcher } from "../src/inventory/match.js";
 import type { CatalogProduct } from "../src/inventory/match.js";
 import { readInventoryByDetectedApps } from "../src/inventory/read.js";
@@ -67,12 +67,9 @@ async function main(): Promise<void> {
   let rows: number;
   let apps;
   if (via === "export") {
-    // readInventoryByExport's steps one by one (without its retry of an expired URL), to time each
-    const url = await runExportJob(api, {
-      initialIntervalMs: 250,
-      maxIntervalMs: 1000,
-      deadlineMs: 600_000,
-    });
+    // readInventoryByExport's steps one by one (without its retry of an expired URL), to time each; the polling a
+    // user gets (DEFAULT_POLL)
+    const url = await runExportJob(api, DEFAULT_POLL);
     phase("job");
     const file = join(work, "report.zip");
     await downloadReport(stream, url, file);

@@ -34,7 +34,10 @@ export const EXPORT_LIMITS = {
 } as const;
 
 export interface PollOptions {
-  /** first wait between polls; doubled up to `maxIntervalMs` */
+  /**
+   * the shortest wait between polls; each wait is a quarter of the time waited so far, at least this and at most
+   * `maxIntervalMs`, so a job is seen completed at most 25 % (and `maxIntervalMs`) after it completes
+   */
   initialIntervalMs: number;
   maxIntervalMs: number;
   /** give up after this long */
@@ -44,7 +47,10 @@ export interface PollOptions {
 
 export const DEFAULT_POLL: PollOptions = { initialIntervalMs: 1000, maxIntervalMs: 15_000, deadlineMs: 20 * 60_000 };
 
-/** Creates the job and polls it until completed (its URL) or failed (an error); `timeout` after the deadline. */
+/**
+ * Creates the job and polls it until completed (its URL) or failed (an error); `timeout` after the deadline. Waits
+ * grow with the time waited (not by doubling, which can poll 15 s after a 16 s job completed): see `PollOptions`.
+ */
 export async function runExportJob(api: IntuneApi, poll: PollOptions, signal?: AbortSignal): Promise<string> {
   const sleep = poll.sleep ?? abortableSleep;
   let job: ExportJobWire = await api.createExportJob(
@@ -57,7 +63,6 @@ export async function runExportJob(api: IntuneApi, poll: PollOptions, signal?: A
     signal,
   );
   let waited = 0;
-  let interval = poll.initialIntervalMs;
   for (;;) {
     if (job.status === "completed") {
       if (typeof job.url !== "string" || !/^https:\/\//i.test(job.url))
@@ -80,10 +85,10 @@ export async function runExportJob(api: IntuneApi, poll: PollOptions, signal?: A
         `Intune's export job ${job.id} (${REPORT}) was still ${job.status} after ${Math.round(waited / 1000)} s.`,
         "Run the command again later (large tenants can take minutes), or use --via detected-apps.",
       );
+    const interval = Math.min(Math.max(poll.initialIntervalMs, Math.round(waited / 4)), poll.maxIntervalMs);
     const wait = Math.min(interval, poll.deadlineMs - waited);
     await sleep(wait, signal);
     waited += wait;
-    interval = Math.min(interval * 2, poll.maxIntervalMs);
     job = await api.getExportJob(job.id, signal);
   }
 }

@@ -188,11 +188,15 @@ describe("export path against the local tenant", () => {
           api,
           transport: stream,
           workDir,
-          poll: { initialIntervalMs: 100, maxIntervalMs: 400, deadlineMs: 1500, sleep },
+          poll: { initialIntervalMs: 100, maxIntervalMs: 400, deadlineMs: 3000, sleep },
         }),
         (e: unknown) => isPublisherError(e) && e.kind === "timeout" && /still inProgress/.test(e.message),
       );
-      assert.deepEqual(waits, [100, 200, 400, 400, 400], "backoff doubles up to the maximum, until the deadline");
+      assert.deepEqual(
+        waits,
+        [100, 100, 100, 100, 100, 125, 156, 195, 244, 305, 381, 400, 400, 294],
+        "each wait is a quarter of the time waited, at least the first interval and at most the maximum, until the deadline",
+      );
 
       await assert.rejects(
         apiWith(["DeviceManagementApps.Read.All"]).createExportJob({
