@@ -13,6 +13,7 @@ import { readInventoryByExport, REPORT_COLUMNS } from "../../src/inventory/expor
 import { CatalogMatcher, normaliseName, normalisePublisher } from "../../src/inventory/match.js";
 import { readInventoryByDetectedApps } from "../../src/inventory/read.js";
 import { buildReport } from "../../src/inventory/report.js";
+import { updateOnlyTwinId } from "../../src/publish/sync/auto-publish.js";
 import { useScratch } from "../support/scratch.js";
 
 const scratch = useScratch("ip-inventory-");
@@ -138,6 +139,39 @@ describe("matching", () => {
         ["Fabrikam.Editor", false, "file"],
       ],
     );
+  });
+});
+
+describe("update-only twins of long catalog ids", () => {
+  // 57 and 71 characters as definition ids: the twin's id (`-updates` added) must be cut to 64
+  const long57 = "Contoso.Enterprise.DocumentManagement.Suite.Desktop.Alpha";
+  const long71 = "Contoso.Enterprise.DocumentManagement.Suite.Desktop.Client.Edition.2024";
+  const products = [long57, long71].map((id) => ({ id, name: id, publisher: "Contoso", version: "1.0", tags: [] }));
+
+  it("the inventory's published column finds the twin sync creates for an id over 56 characters", () => {
+    for (const id of [long57, long71]) {
+      const twin = updateOnlyTwinId(id);
+      assert.ok(twin.length <= 64 && twin.endsWith("-updates"), twin);
+      const [row] = buildReport(
+        [{ name: id, publisher: "Contoso", version: "1.0", devices: 5 }],
+        new CatalogMatcher(products),
+        {
+          published: new Set([twin]),
+        },
+      );
+      assert.equal(row?.catalogId, id);
+      assert.equal(row?.published, true, `${id}: its twin ${twin} is published`);
+    }
+  });
+
+  it("ids that differ only after the 56th character get different twins, each within 64 characters", () => {
+    const a = updateOnlyTwinId(`${long57}One`);
+    const b = updateOnlyTwinId(`${long57}Two`);
+    const c = updateOnlyTwinId(`${long71}.One`);
+    const d = updateOnlyTwinId(`${long71}.Two`);
+    assert.equal(new Set([a, b, c, d]).size, 4, [a, b, c, d].join(" "));
+    for (const t of [a, b, c, d]) assert.ok(t.length <= 64 && t.endsWith("-updates"), t);
+    assert.equal(updateOnlyTwinId("Contoso.Tool"), "contoso.tool-updates", "short ids keep the plain suffix");
   });
 });
 
