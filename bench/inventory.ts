@@ -3,9 +3,10 @@
  * through the reports export (AppInvRawData: job, zip download, streamed CSV, aggregation) and through
  * detectedApps, then matched against 10,000 catalog products. Each measurement runs in a fresh client process
  * (its peak RSS is its own); the tenant runs in another. Sizes: 10,000 and 100,000 devices (200,000 and 2,000,000
- * rows). Goals: ≤ 30 s and ≤ 300 MB peak RSS at 2,000,000 rows. Results: bench/README.md.
+ * rows; `--devices 10000,100000`). Goals: ≤ 30 s and ≤ 300 MB peak RSS at 2,000,000 rows. Each line gives the
+ * client's phases (wall and CPU seconds) and the tenant process's CPU over the run. Results: bench/README.md.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/inventory.js
+ *   npx tsc -p tsconfig.json && node dist/bench/inventory.js [--devices 10000,100000]
  */
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
