@@ -9,6 +9,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
+import type { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
+import { createInflateRaw } from "node:zlib";
 import yauzl from "yauzl";
 import type { IntuneApi } from "../clients/graph/intune.js";
 import type { StreamTransport } from "../clients/http/stream-transport.js";
@@ -211,15 +214,30 @@ async function* entryText(zip: yauzl.ZipFile, where: string): AsyncGenerator<str
       "Use --via detected-apps.",
       "input",
     );
-  const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
-    zip.openReadStream(entry, (err, s) => (err ? reject(truncated(where, err)) : resolve(s))),
+  // Deflated (as Intune's are): inflated here in 1 MiB pieces rather than by yauzl in 16 KiB ones (≈ 40 % less CPU
+  // for the inflate of a 169 MB report: bench/README.md), so the size check yauzl would make is made here.
+  const deflated = entry.compressionMethod === 8;
+  const raw = await new Promise<Readable>((resolve, reject) =>
+    zip.openReadStream(entry, deflated ? { decompress: false } : {}, (err, s) =>
+      err ? reject(truncated(where, err)) : resolve(s),
+    ),
   );
-  stream.setEncoding("utf8");
+  const stream = deflated ? raw.pipe(createInflateRaw({ chunkSize: 1024 * 1024 })) : raw;
+  if (deflated) raw.on("error", (e) => stream.destroy(e));
+  const text = new StringDecoder("utf8");
+  let bytes = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<string>) yield chunk;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      yield text.write(chunk);
+    }
+    yield text.end();
   } catch (e) {
     throw truncated(where, e);
+  } finally {
+    if (!stream.destroyed) stream.destroy();
   }
+  if (bytes !== entry.uncompressedSize) throw truncated(where);
 }
 
 /** Reads an AppInvRawData zip into apps; any damaged part refuses the whole report. */

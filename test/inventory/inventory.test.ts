@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { zipStream } from "../../emulator/graph/reports/zip-stream.js";
 import { defaultSeed } from "../../emulator/seed.js";
 import { startLocalTenant } from "../../emulator/server.js";
 import { GraphClient } from "../../src/clients/graph/client.js";
@@ -9,7 +12,7 @@ import { createStreamTransport } from "../../src/clients/http/stream-transport.j
 import { createFetchTransport } from "../../src/clients/http/transport.js";
 import { isPublisherError } from "../../src/core/errors.js";
 import { parseCsv } from "../../src/inventory/csv.js";
-import { readInventoryByExport, REPORT_COLUMNS } from "../../src/inventory/export.js";
+import { readInventoryByExport, readReportZip, REPORT_COLUMNS } from "../../src/inventory/export.js";
 import { CatalogMatcher, normaliseName, normalisePublisher } from "../../src/inventory/match.js";
 import { readInventoryByDetectedApps } from "../../src/inventory/read.js";
 import { buildReport } from "../../src/inventory/report.js";
@@ -138,6 +141,29 @@ describe("matching", () => {
         ["Contoso.Tool", true, "auto"],
         ["Fabrikam.Editor", false, "file"],
       ],
+    );
+  });
+});
+
+describe("report zip", () => {
+  it("an entry whose inflated size differs from the size the zip declares is refused as damaged", async () => {
+    const csv =
+      '"ApplicationName","ApplicationPublisher","ApplicationVersion","DeviceId"\r\n"Tool","Contoso","1.0","d1"\r\n';
+    const parts: Buffer[] = [];
+    for await (const b of zipStream("r.csv", [csv], { now: new Date("2026-01-01T00:00:00Z") })) parts.push(b as Buffer);
+    const zip = Buffer.concat(parts);
+    const dir = await scratch();
+    const good = join(dir, "good.zip");
+    await writeFile(good, zip);
+    assert.equal((await readReportZip(good, "The report")).rows, 1);
+    // the central directory's uncompressed size (offset 24 of its header) one byte larger
+    const central = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    zip.writeUInt32LE(zip.readUInt32LE(central + 24) + 1, central + 24);
+    const bad = join(dir, "bad.zip");
+    await writeFile(bad, zip);
+    await assert.rejects(
+      readReportZip(bad, "The report"),
+      (e: unknown) => isPublisherError(e) && e.code === "TruncatedReport",
     );
   });
 });
