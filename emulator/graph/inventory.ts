@@ -261,6 +261,19 @@ export class GeneratedInventory {
     return (t.firstRow[q] ?? 0) + (Math.floor(d / m) % versions);
   }
 
+  /** Fills `out` (length ≥ appsPerDevice) with the detected apps of device d, slot by slot; returns how many. */
+  appsOfDevice(d: number, out: Int32Array): number {
+    const { slotStart, slotSize, firstRow } = this.tables();
+    const slots = this.p.devices === 0 ? 0 : this.p.appsPerDevice;
+    for (let k = 0; k < slots; k++) {
+      const m = slotSize[k] ?? 1;
+      const q = (slotStart[k] ?? 0) + (d % m);
+      const versions = 1 + (mix(q, this.p.seed ^ 0x2545f491) % 6);
+      out[k] = (firstRow[q] ?? 0) + (Math.floor(d / m) % versions);
+    }
+    return slots;
+  }
+
   /** Every per-device row, device by device, produced lazily. */
   *rawRows(): Generator<RawInventoryRow> {
     const slots = this.p.devices === 0 ? 0 : this.p.appsPerDevice;

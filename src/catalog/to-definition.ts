@@ -174,6 +174,22 @@ export function definitionIdFor(
   return `${slug}${suffix}`;
 }
 
+/** Suffix of an update-only twin's definition id (auto-publish mode `both`: the application keeps its own id). */
+export const UPDATE_ONLY_SUFFIX = "-updates";
+
+/**
+ * The definition id of the update-only twin of the app with `definitionId`: the id and `-updates`, within 64
+ * characters. A longer id keeps its first characters and a hash of the whole id (as `definitionIdFor` does for long
+ * package ids), so ids that differ only in their last characters get different twins.
+ */
+export function updateOnlyDefinitionId(definitionId: string): string {
+  const id = `${definitionId}${UPDATE_ONLY_SUFFIX}`;
+  if (id.length <= 64) return id;
+  const hash = createHash("sha256").update(definitionId).digest("hex").slice(0, 8);
+  const room = 64 - UPDATE_ONLY_SUFFIX.length - 9;
+  return `${definitionId.slice(0, room).replace(/[^a-z0-9]+$/, "")}-${hash}${UPDATE_ONLY_SUFFIX}`;
+}
+
 /** The minimum Windows release for MinimumOSVersion, and a build requirement when Intune's list stops below it. */
 export function minimumRelease(minimumOSVersion: string | undefined): {
   release: (typeof WINDOWS_RELEASES)[number];

@@ -18,95 +18,122 @@ export async function* parseCsv(chunks: AsyncIterable<string>, where: string): A
   for await (const batch of parseCsvBatches(chunks, where)) yield* batch;
 }
 
-/**
- * The same, one batch of records per chunk of text: millions of records cost one await per chunk, not per record.
- * Runs of ordinary characters are copied as slices (indexOf), not character by character.
- */
+/** The same, one batch of records per chunk of text: millions of records cost one await per chunk, not per record. */
 export async function* parseCsvBatches(chunks: AsyncIterable<string>, where: string): AsyncGenerator<string[][]> {
-  let record: string[] = [];
-  let field = "";
-  let quoted = false; // inside a quoted field
-  let afterQuote = false; // a quoted field just closed
-  let fieldStarted = false;
-  let line = 1;
-  let recordLine = 1;
-  let pendingCr = false;
-  const bad = (what: string): Error =>
-    inventoryError(
+  const parser = new CsvParser(where);
+  let out: string[][] = [];
+  const keep = (record: readonly string[]): void => void out.push([...record]);
+  for await (const chunk of chunks) {
+    parser.write(chunk, keep);
+    if (out.length > 0) yield out;
+    out = [];
+  }
+  parser.end(keep);
+  if (out.length > 0) yield out;
+}
+
+/**
+ * The parser itself, synchronous: `write` each chunk of text, then `end`; each record is handed to `onRecord` as it
+ * completes, in one array the parser reuses (copy it to keep it). Nothing outlives a chunk but the record in progress,
+ * so millions of records leave no garbage old enough to be promoted. Runs of ordinary characters are copied as slices
+ * (indexOf), not character by character.
+ */
+export class CsvParser {
+  private record: string[] = [];
+  private field = "";
+  private quoted = false; // inside a quoted field
+  private afterQuote = false; // a quoted field just closed
+  private fieldStarted = false;
+  private line = 1;
+  private recordLine = 1;
+  private pendingCr = false;
+
+  constructor(private readonly where: string) {}
+
+  private bad(what: string): Error {
+    return inventoryError(
       "MalformedReport",
-      `${where}: line ${recordLine} is not valid CSV: ${what}.`,
+      `${this.where}: line ${this.recordLine} is not valid CSV: ${what}.`,
       "Export the report again; if it persists, the report is damaged at the source.",
     );
-  const endField = (): void => {
-    if (record.length >= CSV_LIMITS.maxColumns) throw bad(`more than ${CSV_LIMITS.maxColumns} columns`);
-    record.push(field);
-    field = "";
-    afterQuote = false;
-    fieldStarted = false;
-  };
-  const tooLong = (): boolean => field.length > CSV_LIMITS.maxFieldChars;
-  for await (const chunk of chunks) {
-    const out: string[][] = [];
+  }
+
+  private endField(): void {
+    if (this.record.length >= CSV_LIMITS.maxColumns) throw this.bad(`more than ${CSV_LIMITS.maxColumns} columns`);
+    this.record.push(this.field);
+    this.field = "";
+    this.afterQuote = false;
+    this.fieldStarted = false;
+  }
+
+  private tooLong(): Error {
+    return this.bad(`a field over ${CSV_LIMITS.maxFieldChars} characters`);
+  }
+
+  write(chunk: string, onRecord: (record: readonly string[]) => void): void {
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
       let c = chunk[i];
-      if (pendingCr) {
-        pendingCr = false;
+      if (this.pendingCr) {
+        this.pendingCr = false;
         if (c === "\n") continue;
       }
-      if (quoted) {
+      if (this.quoted) {
         // copy up to the next quote in one slice
         const q = chunk.indexOf('"', i);
         const end = q === -1 ? n : q;
         if (end > i) {
           const run = chunk.slice(i, end);
-          for (let k = run.indexOf("\n"); k !== -1; k = run.indexOf("\n", k + 1)) line++;
-          field += run;
-          if (tooLong()) throw bad(`a field over ${CSV_LIMITS.maxFieldChars} characters`);
+          for (let k = run.indexOf("\n"); k !== -1; k = run.indexOf("\n", k + 1)) this.line++;
+          this.field += run;
+          if (this.field.length > CSV_LIMITS.maxFieldChars) throw this.tooLong();
           i = end;
           if (q === -1) break;
         }
         c = chunk[i];
         if (chunk[i + 1] === '"') {
-          field += '"';
+          this.field += '"';
           i++;
         } else {
           // at a chunk's end the next chunk decides: a doubled quote split across chunks
-          quoted = false;
-          afterQuote = true;
+          this.quoted = false;
+          this.afterQuote = true;
         }
       } else if (c === '"') {
-        if (afterQuote) {
+        if (this.afterQuote) {
           // "" split across two chunks: a literal quote inside the field
-          field += '"';
-          quoted = true;
-          afterQuote = false;
-        } else if (fieldStarted) throw bad("a quote inside an unquoted field");
+          this.field += '"';
+          this.quoted = true;
+          this.afterQuote = false;
+        } else if (this.fieldStarted) throw this.bad("a quote inside an unquoted field");
         else {
-          quoted = true;
-          fieldStarted = true;
+          this.quoted = true;
+          this.fieldStarted = true;
         }
       } else if (c === ",") {
-        endField();
+        this.endField();
       } else if (c === "\r" || c === "\n") {
-        endField();
-        out.push(record);
-        record = [];
-        pendingCr = c === "\r";
-        line++;
-        recordLine = line;
+        this.endField();
+        onRecord(this.record);
+        this.record.length = 0;
+        this.pendingCr = c === "\r";
+        this.line++;
+        this.recordLine = this.line;
       } else {
-        if (afterQuote) throw bad("text after a closing quote");
-        field += c;
-        fieldStarted = true;
+        if (this.afterQuote) throw this.bad("text after a closing quote");
+        this.field += c;
+        this.fieldStarted = true;
       }
-      if (tooLong()) throw bad(`a field over ${CSV_LIMITS.maxFieldChars} characters`);
+      if (this.field.length > CSV_LIMITS.maxFieldChars) throw this.tooLong();
     }
-    if (out.length > 0) yield out;
   }
-  if (quoted) throw bad("a quoted field is not closed before the end of the report");
-  if (fieldStarted || afterQuote || record.length > 0) {
-    endField();
-    yield [record];
+
+  end(onRecord: (record: readonly string[]) => void): void {
+    if (this.quoted) throw this.bad("a quoted field is not closed before the end of the report");
+    if (this.fieldStarted || this.afterQuote || this.record.length > 0) {
+      this.endField();
+      onRecord(this.record);
+      this.record.length = 0;
+    }
   }
 }

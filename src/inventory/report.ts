@@ -3,7 +3,7 @@
  * publisher), with device counts, the versions in the field, the devices on a version older than the catalog's
  * newest (winget's ordering), and whether the tenant already publishes the product.
  */
-import { definitionIdFor } from "../catalog/to-definition.js";
+import { definitionIdFor, updateOnlyDefinitionId } from "../catalog/to-definition.js";
 import { compareWingetVersions } from "../catalog/winget/version.js";
 import type { CatalogMatcher } from "./match.js";
 import { normaliseName, normalisePublisher } from "./match.js";
@@ -46,7 +46,7 @@ export function publishedIn(definitionIds: ReadonlySet<string>, catalogId: strin
   for (const a of ARCHES)
     for (const s of SCOPES) {
       const id = definitionIdFor(catalogId, a, s);
-      if (definitionIds.has(id) || definitionIds.has(`${id}-updates`)) return true;
+      if (definitionIds.has(id) || definitionIds.has(updateOnlyDefinitionId(id))) return true;
     }
   return false;
 }

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { zipStream } from "../../emulator/graph/reports/zip-stream.js";
 import { defaultSeed } from "../../emulator/seed.js";
 import { startLocalTenant } from "../../emulator/server.js";
 import { GraphClient } from "../../src/clients/graph/client.js";
@@ -9,10 +12,11 @@ import { createStreamTransport } from "../../src/clients/http/stream-transport.j
 import { createFetchTransport } from "../../src/clients/http/transport.js";
 import { isPublisherError } from "../../src/core/errors.js";
 import { parseCsv } from "../../src/inventory/csv.js";
-import { readInventoryByExport, REPORT_COLUMNS } from "../../src/inventory/export.js";
+import { readInventoryByExport, readReportZip, REPORT_COLUMNS } from "../../src/inventory/export.js";
 import { CatalogMatcher, normaliseName, normalisePublisher } from "../../src/inventory/match.js";
 import { readInventoryByDetectedApps } from "../../src/inventory/read.js";
 import { buildReport } from "../../src/inventory/report.js";
+import { updateOnlyTwinId } from "../../src/publish/sync/auto-publish.js";
 import { useScratch } from "../support/scratch.js";
 
 const scratch = useScratch("ip-inventory-");
@@ -141,6 +145,62 @@ describe("matching", () => {
   });
 });
 
+describe("report zip", () => {
+  it("an entry whose inflated size differs from the size the zip declares is refused as damaged", async () => {
+    const csv =
+      '"ApplicationName","ApplicationPublisher","ApplicationVersion","DeviceId"\r\n"Tool","Contoso","1.0","d1"\r\n';
+    const parts: Buffer[] = [];
+    for await (const b of zipStream("r.csv", [csv], { now: new Date("2026-01-01T00:00:00Z") })) parts.push(b as Buffer);
+    const zip = Buffer.concat(parts);
+    const dir = await scratch();
+    const good = join(dir, "good.zip");
+    await writeFile(good, zip);
+    assert.equal((await readReportZip(good, "The report")).rows, 1);
+    // the central directory's uncompressed size (offset 24 of its header) one byte larger
+    const central = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    zip.writeUInt32LE(zip.readUInt32LE(central + 24) + 1, central + 24);
+    const bad = join(dir, "bad.zip");
+    await writeFile(bad, zip);
+    await assert.rejects(
+      readReportZip(bad, "The report"),
+      (e: unknown) => isPublisherError(e) && e.code === "TruncatedReport",
+    );
+  });
+});
+
+describe("update-only twins of long catalog ids", () => {
+  // 57 and 71 characters as definition ids: the twin's id (`-updates` added) must be cut to 64
+  const long57 = "Contoso.Enterprise.DocumentManagement.Suite.Desktop.Alpha";
+  const long71 = "Contoso.Enterprise.DocumentManagement.Suite.Desktop.Client.Edition.2024";
+  const products = [long57, long71].map((id) => ({ id, name: id, publisher: "Contoso", version: "1.0", tags: [] }));
+
+  it("the inventory's published column finds the twin sync creates for an id over 56 characters", () => {
+    for (const id of [long57, long71]) {
+      const twin = updateOnlyTwinId(id);
+      assert.ok(twin.length <= 64 && twin.endsWith("-updates"), twin);
+      const [row] = buildReport(
+        [{ name: id, publisher: "Contoso", version: "1.0", devices: 5 }],
+        new CatalogMatcher(products),
+        {
+          published: new Set([twin]),
+        },
+      );
+      assert.equal(row?.catalogId, id);
+      assert.equal(row?.published, true, `${id}: its twin ${twin} is published`);
+    }
+  });
+
+  it("ids that differ only after the 56th character get different twins, each within 64 characters", () => {
+    const a = updateOnlyTwinId(`${long57}One`);
+    const b = updateOnlyTwinId(`${long57}Two`);
+    const c = updateOnlyTwinId(`${long71}.One`);
+    const d = updateOnlyTwinId(`${long71}.Two`);
+    assert.equal(new Set([a, b, c, d]).size, 4, [a, b, c, d].join(" "));
+    for (const t of [a, b, c, d]) assert.ok(t.length <= 64 && t.endsWith("-updates"), t);
+    assert.equal(updateOnlyTwinId("Contoso.Tool"), "contoso.tool-updates", "short ids keep the plain suffix");
+  });
+});
+
 describe("export path against the local tenant", () => {
   it("generated inventory: the export and detectedApps give the same apps; a stuck job times out; 403 without the permission", async () => {
     const seed = { ...defaultSeed(), detectedApps: { devices: 300, appsPerDevice: 6, seed: 2 } };
@@ -188,11 +248,15 @@ describe("export path against the local tenant", () => {
           api,
           transport: stream,
           workDir,
-          poll: { initialIntervalMs: 100, maxIntervalMs: 400, deadlineMs: 1500, sleep },
+          poll: { initialIntervalMs: 100, maxIntervalMs: 400, deadlineMs: 3000, sleep },
         }),
         (e: unknown) => isPublisherError(e) && e.kind === "timeout" && /still inProgress/.test(e.message),
       );
-      assert.deepEqual(waits, [100, 200, 400, 400, 400], "backoff doubles up to the maximum, until the deadline");
+      assert.deepEqual(
+        waits,
+        [100, 100, 100, 100, 100, 125, 156, 195, 244, 305, 381, 400, 400, 294],
+        "each wait is a quarter of the time waited, at least the first interval and at most the maximum, until the deadline",
+      );
 
       await assert.rejects(
         apiWith(["DeviceManagementApps.Read.All"]).createExportJob({

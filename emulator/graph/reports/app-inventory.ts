@@ -40,6 +40,15 @@ export const isAppInventoryReport = (name: string): name is AppInventoryReport =
 
 type Row = Record<string, string | number>;
 
+/** The columns that describe the app (the others describe the device). */
+const APP_COLUMNS: ReadonlySet<string> = new Set([
+  "ApplicationKey",
+  "ApplicationName",
+  "ApplicationPublisher",
+  "ApplicationShortVersion",
+  "ApplicationVersion",
+]);
+
 /** One CSV field, always quoted (RFC 4180: quotes doubled). */
 const field = (v: string | number): string => `"${String(v).replaceAll('"', '""')}"`;
 
@@ -82,25 +91,37 @@ function* lines(
     return;
   }
   for (const r of rows(report, t, undefined)) yield render(r);
-  // The generated raw rows: each app's and each device's fields are quoted once, then joined per row (millions of
-  // rows: no object per row; where the time went: bench/README.md).
-  const parts = (r: Row): (string | undefined)[] => columns.map((c) => (c in r ? field(r[c] ?? "") : undefined));
-  const apps = new Map<number, (string | undefined)[]>();
-  let lastDevice = -1;
-  let device: (string | undefined)[] = [];
-  for (const r of inv.rawRows()) {
-    if (r.device !== lastDevice) {
-      lastDevice = r.device;
-      device = parts(deviceColumns(inv.device(r.device), inv.deviceId(r.device)));
+  // The generated raw rows (millions; where the time went: bench/README.md): each app's and each device's fields
+  // are quoted once, and the columns are cut into runs from one side (app or device) with their commas, so a row is
+  // a few joined strings. A device's full record is built only when a selected column needs more than its id.
+  const side = columns.map((c) => (APP_COLUMNS.has(c) ? "app" : "device"));
+  const runs: { side: "app" | "device"; columns: string[] }[] = [];
+  for (const [i, c] of columns.entries()) {
+    const last = runs.at(-1);
+    if (last !== undefined && last.side === side[i]) last.columns.push(c);
+    else runs.push({ side: side[i] === "app" ? "app" : "device", columns: [c] });
+  }
+  const text = (r: Row, cs: string[]): string => cs.map((c) => field(r[c] ?? "")).join(",");
+  const runsOf = (r: Row, which: "app" | "device"): string[] =>
+    runs.map((run, k) => (run.side === which ? (k === 0 ? "" : ",") + text(r, run.columns) : ""));
+  const deviceRecord = columns.some((c, i) => side[i] === "device" && c !== "DeviceId");
+  const apps = new Map<number, string[]>();
+  const slots = new Int32Array(inv.rawRowCount === 0 ? 0 : inv.rawRowCount / inv.deviceCount);
+  for (let d = 0; d < inv.deviceCount; d++) {
+    const id = inv.deviceId(d);
+    const device = runsOf(deviceRecord ? deviceColumns(inv.device(d), id) : { DeviceId: id }, "device");
+    const n = inv.appsOfDevice(d, slots);
+    for (let k = 0; k < n; k++) {
+      const a = slots[k] ?? 0;
+      let app = apps.get(a);
+      if (app === undefined) {
+        app = runsOf(appColumns(inv.detectedApp(a)), "app");
+        apps.set(a, app);
+      }
+      let line = "";
+      for (let i = 0; i < runs.length; i++) line += runs[i]?.side === "app" ? app[i] : device[i];
+      yield line;
     }
-    let app = apps.get(r.app);
-    if (app === undefined) {
-      app = parts(appColumns(inv.detectedApp(r.app)));
-      apps.set(r.app, app);
-    }
-    let line = "";
-    for (let i = 0; i < columns.length; i++) line += `${i === 0 ? "" : ","}${app[i] ?? device[i] ?? '""'}`;
-    yield line;
   }
 }
 

@@ -11,7 +11,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { definitionIdFor } from "../../catalog/to-definition.js";
+import { definitionIdFor, updateOnlyDefinitionId } from "../../catalog/to-definition.js";
 import { globMatcher } from "../../core/config/inventory-rules.js";
 import { isPublisherError, PublisherError } from "../../core/errors.js";
 import { CatalogMatcher } from "../../inventory/match.js";
@@ -24,8 +24,6 @@ import type { AutoPublishSettings, LoadedSubscriptions, RawSubscription, Subscri
 
 /** The record of one tenant: a few hundred bytes per product (limits.md). */
 export const AUTO_RECORD_MAX_BYTES = 4 * 1024 * 1024;
-/** Suffix of the update-only app's definition id in mode `both` (the application keeps the catalog's id). */
-export const UPDATE_ONLY_SUFFIX = "-updates";
 
 /** Why a product is in the run, for the plan, the JSON output and the history. */
 export interface AutoInfo {
@@ -103,10 +101,9 @@ export async function writeAutoRecord(file: string, record: AutoRecord): Promise
 
 const count = (n: number): string => n.toLocaleString("en-US");
 
-/** The definition id of the update-only app in mode `both`: the catalog's id and a suffix, within 64 characters. */
+/** The definition id of the update-only app in mode `both`: the application's id and `-updates`, within 64 characters. */
 export function updateOnlyTwinId(catalogId: string): string {
-  const base = definitionIdFor(catalogId);
-  return `${base.slice(0, 64 - UPDATE_ONLY_SUFFIX.length).replace(/[^a-z0-9]+$/, "")}${UPDATE_ONLY_SUFFIX}`;
+  return updateOnlyDefinitionId(definitionIdFor(catalogId));
 }
 
 /**
