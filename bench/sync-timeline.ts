@@ -88,7 +88,14 @@ try {
           recs.push({ t: now(), kind: "send", method: req.method, path: `blob ${path}` });
           const start = now();
           const res = await storage(req);
-          recs.push({ t: now(), kind: "answer", method: req.method, path: `blob ${path}`, status: res.status, durationMs: now() - start });
+          recs.push({
+            t: now(),
+            kind: "answer",
+            method: req.method,
+            path: `blob ${path}`,
+            status: res.status,
+            durationMs: now() - start,
+          });
           return res;
         },
       },
@@ -105,8 +112,7 @@ try {
   if (out !== "") await writeFile(out, recs.map((x) => JSON.stringify(x)).join("\n") + "\n");
 
   // Calls by kind (method + path with ids folded), with their count and summed duration.
-  const fold = (p: string): string =>
-    p.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "{id}").replace(/\/\d+(\/|$)/g, "/{n}$1");
+  const fold = (p: string): string => p.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "{id}").replace(/\/\d+(\/|$)/g, "/{n}$1");
   const kinds = new Map<string, { n: number; ms: number }>();
   for (const x of recs.filter((x) => x.kind === "answer")) {
     const k = `${x.method} ${fold(x.path ?? "")}`;
