@@ -9,8 +9,9 @@
  *    creates them; the failures are printed), a sync is timed; catalog requests (vendor host, installers
  *    excepted), installer downloads and Graph writes are counted.
  * 2. New versions: `--new` products get a new version with `--latency-ms` added to every Graph call (an emulator
- *    latency fault); one sync publishing them one at a time (concurrency 1), then another round with the default pool;
- *    wall times, their ratio, and failed products (a 429 that surfaced would be one). Prints markdown.
+ *    latency fault); one sync publishing them one at a time (concurrency 1), then another round with the default pool,
+ *    each started 21 s after the previous writes (Intune's write window empty, as for a scheduled run); wall times,
+ *    their ratio, and failed products (a 429 that surfaced would be one). Prints markdown.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -24,6 +25,8 @@ const arg = (name: string, fallback: number): number => {
 const count = arg("products", 200);
 const fresh = arg("new", 20);
 const latency = arg("latency-ms", 100);
+/** Intune's throttling window (emulator/graph/throttle.ts) */
+const WRITE_WINDOW_MS = 20_000;
 const load = (): string =>
   loadavg()
     .map((x) => x.toFixed(2))
@@ -70,6 +73,9 @@ try {
   bed.tenant.lt.admin.addFault({ path: ".*", delayMs: latency, count: 1_000_000 });
   const round = async (version: string, concurrency: number): Promise<{ ms: number; failed: number; ok: number }> => {
     for (const id of ids.slice(0, fresh)) await bed.host.admin.publish(product(id, version));
+    // Each round starts as a scheduled sync does, with Intune's 20 s write window empty: 20 in-place updates are 80
+    // writes of the 100 allowed per app; the previous round's writes would otherwise throttle this one.
+    await new Promise((r) => setTimeout(r, WRITE_WINDOW_MS + 1000));
     const t0 = performance.now();
     const r = await bed.run(yaml, { concurrency });
     const ms = performance.now() - t0;

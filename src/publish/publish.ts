@@ -548,19 +548,17 @@ class AppRun {
 
   private async inPlace(out: AppOutcome, appId: string): Promise<AppOutcome> {
     const built = await this.build();
-    const up = await this.upload(appId, built);
-    // The new stamp (and the rest of the definition) goes on after the commit: if the upload fails, the stamp
-    // still names the content the app really has, so a re-run tries again.
+    // The new stamp (and the rest of the definition) goes on with the content, in the PATCH that commits it: if the
+    // upload fails, the stamp still names the content the app really has, so a re-run tries again. One write per
+    // app, not two: 20 in-place updates are 80 writes, within Intune's 100 per app per 20 s (docs/publishing.md).
     const full = toWin32LobAppPatchBody(this.loaded.definition, this.loaded.assets, {
       package: built.facts,
       stamp: this.stamp(),
       ...this.scopeTagOption(),
     });
     const changed = changedProperties(full, (this.existing ?? {}) as Record<string, unknown>);
-    if (changed.length > 0) {
-      this.emit("patch", `PATCH ${changed.join(", ")}`);
-      await this.api.patchApp(appId, partialPatch(full, changed), this.o.signal);
-    }
+    const up = await this.upload(appId, built, changed.length > 0 ? partialPatch(full, changed) : undefined);
+    if (changed.length > 0) this.emit("patch", `PATCH ${changed.join(", ")} (with the content)`);
     const categories = await this.applyCategories(appId);
     await this.forget();
     return {
@@ -685,7 +683,7 @@ class AppRun {
     await rm(this.journalPath(), { force: true }).catch(() => undefined);
   }
 
-  private async upload(appId: string, built: Built): Promise<UploadResult> {
+  private async upload(appId: string, built: Built, commitPatch?: Record<string, unknown>): Promise<UploadResult> {
     this.emit("upload", `upload ${basename(built.path)} to app ${appId}`);
     const icon = this.loaded.assets.icon;
     const options: UploadContentOptions = {
@@ -695,6 +693,7 @@ class AppRun {
       packagePath: built.path,
       ...this.sig(),
       onProgress: (event) => this.o.onEvent?.({ type: "upload", id: this.item.id, event }),
+      ...(commitPatch === undefined ? {} : { commitPatch }),
       ...(icon === undefined
         ? {}
         : {

@@ -13,7 +13,7 @@ import type { TokenProvider } from "../../src/clients/http/auth-policy.js";
 import { createHttpPipeline } from "../../src/clients/http/pipeline.js";
 import type { RetryOptions } from "../../src/clients/http/retry-policy.js";
 import { createFetchTransport } from "../../src/clients/http/transport.js";
-import type { HttpRequest, HttpResponse, HttpTransport } from "../../src/clients/http/types.js";
+import type { HttpLogger, HttpRequest, HttpResponse, HttpTransport } from "../../src/clients/http/types.js";
 import { formatLocalTenantRecord, LOCAL_TENANT_RECORD_FILE } from "../../src/core/config/local-tenant-record.js";
 import type { LocalTenantRecord } from "../../src/core/config/local-tenant-record.js";
 import type { LoadedAppDefinition } from "../../src/definitions/load.js";
@@ -154,11 +154,15 @@ export interface PublishTenant {
 }
 
 /** A local tenant (TEST_UPLOAD_DELAYS unless given) signed in to through our session code, every request recorded. */
-export async function startPublishTenant(options: LocalTenantOptions = {}): Promise<PublishTenant> {
+export async function startPublishTenant(
+  options: LocalTenantOptions = {},
+  extra: { logger?: HttpLogger } = {},
+): Promise<PublishTenant> {
   const lt = await startLocalTestTenant(options);
   const calls: Call[] = [];
   const session = await openGraphSession(localConnection(localTargetOf(lt, "test")), {
     env: {},
+    ...(extra.logger === undefined ? {} : { logger: extra.logger }),
     onRequest: (method, url) => calls.push({ method, url }),
   });
   const graphBase = lt.graphBaseUrl;

@@ -12,6 +12,7 @@ import { Downloader } from "../../src/catalog/download/downloader.js";
 import { catalogHttp } from "../../src/catalog/http.js";
 import { createHttpPipeline } from "../../src/clients/http/pipeline.js";
 import { createStreamTransport } from "../../src/clients/http/stream-transport.js";
+import type { HttpLogger } from "../../src/clients/http/types.js";
 import type { StreamTransport } from "../../src/clients/http/stream-transport.js";
 import { createFetchTransport } from "../../src/clients/http/transport.js";
 import type { FetchTransport } from "../../src/clients/http/transport.js";
@@ -46,8 +47,13 @@ export interface SyncBed {
   close(): Promise<void>;
 }
 
-export async function startSyncBed(dir: string, seed: VendorSeedInput): Promise<SyncBed> {
-  const tenant = await startPublishTenant();
+/** `logger` sees every Graph attempt of the session (bench/sync-timeline.ts). */
+export async function startSyncBed(
+  dir: string,
+  seed: VendorSeedInput,
+  extra: { logger?: HttpLogger } = {},
+): Promise<SyncBed> {
+  const tenant = await startPublishTenant({}, extra);
   const host = await startVendorHost({ seed });
   const fetchTransport: FetchTransport = createFetchTransport({ trustedCaPem: host.caCertPem });
   const stream: StreamTransport = createStreamTransport({ trustedCaPem: host.caCertPem });

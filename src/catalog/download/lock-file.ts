@@ -8,30 +8,23 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { z } from "zod";
 import { isPublisherError, PublisherError } from "../../core/errors.js";
 import { readBoundedText } from "../../platform/fs.js";
 import { redactUrl } from "../../clients/http/redact.js";
 
 /** About 25,000 rows. */
 export const LOCK_FILE_MAX_BYTES = 8 * 1024 * 1024;
-const LOCK_VERSION = 1;
+export const LOCK_VERSION = 1;
 
-const rowSchema = z.strictObject({
+export interface LockRow {
   /** product id (PackageIdentifier or catalog entry id), or the URL when none was given */
-  id: z.string().min(1),
-  version: z.string().min(1),
-  url: z.string().min(1),
-  size: z.number().int().min(0),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits"),
-  recorded: z.string().min(1),
-});
-export type LockRow = z.output<typeof rowSchema>;
-
-const fileSchema = z.strictObject({
-  lockVersion: z.literal(LOCK_VERSION),
-  downloads: z.array(rowSchema),
-});
+  id: string;
+  version: string;
+  url: string;
+  size: number;
+  sha256: string;
+  recorded: string;
+}
 
 const keyOf = (id: string, version: string): string => `${id.toLowerCase()}\n${version}`;
 
@@ -54,6 +47,8 @@ export class DownloadLockFile {
     } catch (e) {
       throw this.invalid(`is not valid JSON (${(e as Error).message})`);
     }
+    // Loaded here, not at start: see lock-schema.ts.
+    const { fileSchema } = await import("./lock-schema.js");
     const r = fileSchema.safeParse(data);
     if (!r.success) {
       const i = r.error.issues[0]!;

@@ -81,12 +81,15 @@ export class ContentEndpoints {
   }
 
   /** §2.8: the derived `@odata.type` is required; `largeIcon` re-sent because this PATCH clears it otherwise. */
+  /** `extra`: other properties of the app written by the same PATCH (one write instead of two). */
   async setCommittedContentVersion(
     contentVersionId: string,
     largeIcon: MimeContentWire | undefined,
     signal?: AbortSignal,
+    extra: Readonly<Record<string, unknown>> = {},
   ): Promise<Win32LobAppWire | undefined> {
     const body: Record<string, unknown> = {
+      ...extra,
       "@odata.type": ODATA_TYPE.win32LobApp,
       committedContentVersion: contentVersionId,
     };

@@ -4,7 +4,7 @@
  *
  *   content version → file (size, sizeEncrypted) → wait azureStorageUriRequestSuccess → parallel Put Block with
  *   proactive and on-403 renewUpload → Put Block List → commit(fileEncryptionInfo) → wait commitFileSuccess →
- *   PATCH committedContentVersion (+ largeIcon) → GET the app to verify.
+ *   PATCH committedContentVersion (+ largeIcon, + the caller's `commitPatch`) → GET the app to verify.
  *
  * With a journal, every step that creates something or stages a block is recorded first-hand, so
  * `resumeOrStart` in a later process renews the URL, asks storage which blocks it already holds, sends only the
@@ -118,6 +118,11 @@ export interface UploadContentOptions {
   journalPath?: string;
   /** re-sent with the committedContentVersion PATCH, which clears the icon otherwise (§2.8) */
   largeIcon?: MimeContentWire;
+  /**
+   * Other properties of the app set by the committedContentVersion PATCH (an in-place update's new definition and
+   * stamp): one write per app instead of two, and the app never shows the new stamp before the new content.
+   */
+  commitPatch?: Readonly<Record<string, unknown>>;
   deadlines?: Partial<UploadDeadlines>;
   poll?: Partial<PollOptions>;
   renewal?: Partial<RenewalPolicy>;
@@ -618,7 +623,7 @@ class UploadRun {
     const signal = this.o.signal;
     const cv = this.contentVersionId!;
     this.enter("patch");
-    await this.endpoints.setCommittedContentVersion(cv, this.o.largeIcon, signal);
+    await this.endpoints.setCommittedContentVersion(cv, this.o.largeIcon, signal, this.o.commitPatch);
     this.enter("verify");
     const app = await this.endpoints.getApp(signal);
     if (app.committedContentVersion !== cv)
