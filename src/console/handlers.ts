@@ -33,6 +33,7 @@ import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
 import type { LocalTenantLauncher } from "../publish/connect/local-tenant.js";
 import { saveProfileDraft } from "../publish/connect/profile-draft.js";
 import { testTarget } from "../publish/connect/test-target.js";
+import { collectSupportBundle, zipEntries } from "../publish/diagnostics.js";
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
@@ -125,6 +126,9 @@ export class ConsoleHandlers {
         return { body: this.history() };
       case "GET /api/diagnostics":
         return { body: await this.diagnostics() };
+      case "GET /api/diagnostics/bundle":
+        await this.bundle(res);
+        return "streamed";
       default:
         return undefined;
     }
@@ -295,11 +299,11 @@ export class ConsoleHandlers {
   }
 
   /** `connect test` (`--profile NAME`, or `--cloud local` for null). */
-  async test(profile: string | null): Promise<TestResponse> {
+  async test(profile: string | null, deadline?: AbortSignal): Promise<TestResponse> {
     const a = this.track();
     try {
       return await testTarget(this.targetInput(profile), {
-        signal: a.signal,
+        signal: deadline === undefined ? a.signal : AbortSignal.any([a.signal, deadline]),
         secrets: this.c.secrets,
         logger: this.c.logger,
       });
@@ -468,6 +472,28 @@ export class ConsoleHandlers {
     } finally {
       h.close();
     }
+  }
+
+  /** The support bundle (`diagnostics`) of the current profile, as a download. */
+  async bundle(res: ServerResponse): Promise<void> {
+    const profile = await this.currentProfile();
+    const now = new Date();
+    const entries = await collectSupportBundle({
+      env: this.c.env,
+      config: pathsFor(this.loc()),
+      stateDir: this.c.stateDir,
+      userStateDir: userStateDir(this.c.env, process.platform, homeFolder(this.c.env, process.platform, homedir)),
+      local: profile === null,
+      now,
+      connectionTest: () => this.test(profile, AbortSignal.timeout(30_000)),
+    });
+    const zip = zipEntries(entries, now);
+    const name = `intune-publisher-support-${now.toISOString().slice(0, 19).replace(/[:T]/g, "-")}.zip`;
+    res.statusCode = 200;
+    res.setHeader("Content-Type", "application/zip");
+    res.setHeader("Content-Disposition", `attachment; filename="${name}"`);
+    res.setHeader("Content-Length", zip.length);
+    res.end(zip);
   }
 
   /** What a support case needs first; secrets never (the profile view holds none). */

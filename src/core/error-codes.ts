@@ -126,7 +126,8 @@ const CONFIG = {
   ConfigUnreadable: { kind: "config", meaning: "the profiles file cannot be read", troubleshooting: NAMED },
   Exists: {
     kind: "input",
-    meaning: "connect setup would overwrite a key or certificate that already exists",
+    meaning:
+      "a file that already exists would be overwritten (connect setup's key or certificate, a diagnostics bundle)",
     troubleshooting: NAMED,
   },
   IncompleteConfiguration: {

@@ -108,6 +108,75 @@ describe("loadAppDefinition", () => {
     assert.match(ps[0]!.message, /The source folder nowhere does not exist/);
   });
 
+  it("reports schema, rule and file problems of one file in one run (a schema problem does not stop the rest)", async () => {
+    const problems = await refused(
+      "many-mistakes.yaml",
+      `id: contoso-tool
+displayName: Contoso Tool
+publisher: Contoso
+version: 1.0
+categroies: [Productivity]
+content:
+  source: src
+  setupFile: setup-missing.exe
+install:
+  command: install.cmd
+uninstall:
+  command: uninstall.cmd
+detection:
+  - type: file
+    path: '%ProgramFiles%\\Contoso'
+    fileOrFolderName: bin\\tool.exe
+  - type: script
+    script: scripts\\missing-detect.ps1
+requirements:
+  rules:
+    - type: registry
+      keyPath: SOFTWARE\\Contoso
+informationUrl: not-a-url
+icon: missing.png
+targeting: missing.targeting.yaml
+`,
+    );
+    const fields = problems.map((p) => `${p.where} ${p.field}`);
+    assert.deepEqual(fields, [
+      "4:10 version",
+      "5:1 categroies",
+      "16:23 detection.0.fileOrFolderName",
+      "22:16 requirements.rules.0.keyPath",
+      "23:17 informationUrl",
+      "8:14 content.setupFile",
+      "18:13 detection.1.script",
+      "24:7 icon",
+      "25:12 targeting",
+    ]);
+    assert.match(problems[0]!.message, /version/);
+    assert.match(problems[1]!.message, /Unknown key "categroies"/);
+    assert.match(problems[2]!.message, /single name/);
+    assert.match(problems[3]!.message, /must start with a hive/);
+    assert.match(problems[5]!.message, /setup file setup-missing\.exe does not exist/);
+    assert.match(problems[6]!.message, /missing-detect\.ps1/);
+    assert.match(problems[7]!.message, /missing\.png/);
+    assert.match(problems[8]!.message, /missing\.targeting\.yaml/);
+  });
+
+  it("a shared targeting file's problems come with the definition's own", async () => {
+    const shared = await write("bad.targeting.yaml", "assignments:\n  - intent: sometimes\n    target: allUsers\n");
+    const file = await write(
+      "with-bad-targeting.yaml",
+      BASE.replace("setupFile: install.ps1", "setupFile: gone.ps1") + "targeting: bad.targeting.yaml\n",
+    );
+    const e = await loadAppDefinition(file).then(
+      () => assert.fail("refused"),
+      (err: unknown) => err,
+    );
+    assert.ok(e instanceof AppDefinitionError, String(e));
+    assert.deepEqual(
+      e.problems.map((p) => `${p.file === shared ? "targeting" : "definition"}:${p.line} ${p.path.join(".")}`),
+      ["definition:7 content.setupFile", "targeting:2 assignments.0.intent"],
+    );
+  });
+
   it("checks the setup file inside the source folder", async () => {
     const ps = await refused("setup.yaml", BASE.replace("setupFile: install.ps1", "setupFile: setup.exe"));
     assert.deepEqual(

@@ -22,7 +22,7 @@ import type { DefinitionAssets } from "../core/app-definition/to-graph.js";
 import { isPublisherError, PublisherError } from "../core/errors.js";
 import { openRegularFile, readBoundedFile, readBoundedText, resolveInsideRoots } from "../platform/fs.js";
 import type { ParsedDefinition, ParsedFile } from "./parse.js";
-import { parseAppDefinition, parseYamlFile } from "./parse.js";
+import { parseAppDefinitionLenient, parseYamlFile } from "./parse.js";
 
 /**
  * Size limits of the files a run reads for its definitions (docs/limits.md). A real definition or targeting file
@@ -82,6 +82,8 @@ interface PathContext {
   base: string;
   roots: readonly string[];
   report: Report;
+  /** Adds problems positioned elsewhere (a shared targeting file's own). */
+  add: (problems: readonly DefinitionProblem[]) => void;
   /** Set when a path resolved outside the roots, so the error's hint names --allow-path. */
   outside: boolean;
 }
@@ -104,33 +106,30 @@ export async function loadAppDefinition(file: string, options: LoadOptions = {})
       });
     throw e;
   }
-  const parsed = parseAppDefinition(text, path);
-  const problems: DefinitionProblem[] = [];
+  const lenient = parseAppDefinitionLenient(text, path);
+  // Schema problems do not stop the checks that need no valid schema: every problem findable here, in one run.
+  const problems: DefinitionProblem[] = [...lenient.problems];
   const base = dirname(path);
   const ctx: PathContext = {
     base,
     roots: [await realpath(base).catch(() => base), ...(await allowedFolders(options.allowPaths ?? [], cwd))],
-    report: (at, message) => problems.push(parsed.problem(at, message)),
+    report: (at, message) => problems.push(lenient.problem(at, message)),
+    add: (more) => problems.push(...more),
     outside: false,
   };
-  const report = ctx.report;
-  const def = parsed.definition;
-
-  const content = await resolveContent(def, ctx);
-  const scripts = new Map<string, Uint8Array>();
-  const scriptRules: [FieldPath, string, string][] = [
-    ...def.detection.flatMap((r, i): [FieldPath, string, string][] =>
-      r.type === "script" ? [[["detection", i, "script"], r.script, "detection script"]] : [],
-    ),
-    ...def.requirements.rules.flatMap((r, i): [FieldPath, string, string][] =>
-      r.type === "script" ? [[["requirements", "rules", i, "script"], r.script, "requirement script"]] : [],
-    ),
-  ];
-  for (const [at, written, what] of scriptRules) {
-    if (scripts.has(written)) continue;
-    const bytes = await loadScript(written, what, at, ctx);
-    if (bytes) scripts.set(written, bytes);
+  const refuse = (): never => {
+    throw new AppDefinitionError(problems, ctx.outside ? { hint: ALLOW_PATH_HINT } : {});
+  };
+  if (lenient.definition === undefined) {
+    await checkNamedFiles(lenient.data, options, ctx);
+    refuse();
   }
+  const def = lenient.definition!;
+  const parsed: ParsedDefinition = { file: path, definition: def, locate: lenient.locate, problem: lenient.problem };
+  const report = ctx.report;
+
+  const content = await resolveContent(def.content, ctx);
+  const scripts = await loadScripts(def.detection, def.requirements.rules, ctx);
   const assets: DefinitionAssets = { scripts };
   if (def.icon !== undefined) {
     const icon = await loadIcon(def.icon, ctx);
@@ -174,8 +173,59 @@ export async function loadAppDefinition(file: string, options: LoadOptions = {})
       }),
     );
   }
-  if (problems.length > 0) throw new AppDefinitionError(problems, ctx.outside ? { hint: ALLOW_PATH_HINT } : {});
+  if (problems.length > 0) refuse();
   return { ...parsed, file: path, definition: def, content: content!, assets, assignments };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const textOrUndefined = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+/**
+ * The checks of the files a definition names, on a document the schema refused: each path written as text is
+ * checked as it would be on a valid one (content, scripts, icon, targeting file), so its problems come in the same
+ * run as the schema's.
+ */
+async function checkNamedFiles(data: unknown, options: LoadOptions, ctx: PathContext): Promise<void> {
+  const d = isRecord(data) ? data : {};
+  if (isRecord(d["content"])) {
+    const c = d["content"];
+    const pkg = textOrUndefined(c["package"]);
+    await resolveContent(
+      pkg !== undefined
+        ? { package: pkg }
+        : { source: textOrUndefined(c["source"]), setupFile: textOrUndefined(c["setupFile"]) },
+      ctx,
+    );
+  }
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  const requirements = isRecord(d["requirements"]) ? d["requirements"]["rules"] : undefined;
+  await loadScripts(list(d["detection"]), list(requirements), ctx);
+  const icon = textOrUndefined(d["icon"]);
+  if (icon !== undefined) await loadIcon(icon, ctx);
+  const targeting = textOrUndefined(d["targeting"]);
+  if (targeting !== undefined) await loadTargetingFile(targeting, options, ctx);
+}
+
+/** Reads the scripts detection and requirement rules name (each once), reporting problems at the rule. */
+async function loadScripts(
+  detection: readonly unknown[],
+  requirements: readonly unknown[],
+  ctx: PathContext,
+): Promise<Map<string, Uint8Array>> {
+  const named = (rules: readonly unknown[], at: (i: number) => FieldPath, what: string) =>
+    rules.flatMap((r, i): [FieldPath, string, string][] =>
+      isRecord(r) && r["type"] === "script" && typeof r["script"] === "string" ? [[at(i), r["script"], what]] : [],
+    );
+  const scripts = new Map<string, Uint8Array>();
+  for (const [at, written, what] of [
+    ...named(detection, (i) => ["detection", i, "script"], "detection script"),
+    ...named(requirements, (i) => ["requirements", "rules", i, "script"], "requirement script"),
+  ]) {
+    if (scripts.has(written)) continue;
+    const bytes = await loadScript(written, what, at, ctx);
+    if (bytes) scripts.set(written, bytes);
+  }
+  return scripts;
 }
 
 /** The `--allow-path` folders as real paths; each must be an existing folder. */
@@ -263,7 +313,8 @@ async function loadTargetingFile(
   try {
     return await pending;
   } catch (e) {
-    if (e instanceof AppDefinitionError) throw e;
+    // The targeting file's own problems join the definition's (positioned in the targeting file).
+    if (e instanceof AppDefinitionError) return void ctx.add(e.problems);
     ctx.report(
       ["targeting"],
       isPublisherError(e)
@@ -319,9 +370,13 @@ function separators(written: string): string {
   return sep === "/" ? written.replace(/\\/g, "/") : written;
 }
 
-async function resolveContent(def: AppDefinition, ctx: PathContext): Promise<ResolvedContent | undefined> {
-  const c = def.content;
+/** The content's files; on a definition the schema refused, `source` or `setupFile` may be missing. */
+async function resolveContent(
+  c: { package?: string | undefined; source?: string | undefined; setupFile?: string | undefined },
+  ctx: PathContext,
+): Promise<ResolvedContent | undefined> {
   if (c.package !== undefined) return resolvePackage(c.package, ctx);
+  if (c.source === undefined) return undefined;
   const at: FieldPath = ["content", "source"];
   const sourceDir = await resolveNamed(c.source!, "source folder", at, ctx);
   if (sourceDir === undefined) return undefined;
@@ -329,6 +384,7 @@ async function resolveContent(def: AppDefinition, ctx: PathContext): Promise<Res
   if (!s) return void ctx.report(at, `The source folder ${c.source} does not exist (looked for ${sourceDir}).`);
   if (!s.isDirectory()) return void ctx.report(at, `${c.source} is not a folder.`);
   // The setup file is inside the source folder, after links too (the packager checks it again).
+  if (c.setupFile === undefined) return undefined;
   const setupAt: FieldPath = ["content", "setupFile"];
   let setupFile: string;
   try {

@@ -37,6 +37,31 @@ export function parseAppDefinition(text: string, file: string): ParsedDefinition
   return { file, definition: r.value, locate: r.locate, problem: r.problem };
 }
 
+/**
+ * Parses a definition and validates it, without throwing for schema problems: `definition` is undefined when the
+ * schema refused it, and `problems` lists why; `data` is the document as read, for the checks that need no valid
+ * schema (the files it names). YAML syntax problems still throw: without a document there is nothing to check.
+ */
+export function parseAppDefinitionLenient(
+  text: string,
+  file: string,
+): Omit<ParsedDefinition, "definition"> & { definition?: AppDefinition; data: unknown; problems: DefinitionProblem[] } {
+  const r = readYamlFile(
+    text,
+    file,
+    appDefinitionSchema,
+    "The file is empty: an app definition is a YAML mapping (docs/app-definitions.md).",
+  );
+  return {
+    file,
+    data: r.data,
+    problems: r.problems,
+    locate: r.locate,
+    problem: r.problem,
+    ...(r.value === undefined ? {} : { definition: r.value }),
+  };
+}
+
 /** A YAML (or JSON) file validated by `schema`, with the positions of its fields. */
 export interface ParsedFile<T> {
   file: string;
@@ -52,6 +77,21 @@ export function parseYamlFile<S extends z.ZodType>(
   schema: S,
   emptyMessage: string,
 ): ParsedFile<z.output<S>> {
+  const r = readYamlFile(text, file, schema, emptyMessage);
+  if (r.value === undefined) throw new AppDefinitionError(r.problems);
+  return { file, value: r.value, locate: r.locate, problem: r.problem };
+}
+
+/**
+ * Parses a YAML file and validates it with `schema`: `value` when valid, else the schema's positioned `problems`.
+ * Throws AppDefinitionError for what leaves no document (syntax, alias bombs, an empty file).
+ */
+function readYamlFile<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  emptyMessage: string,
+): Omit<ParsedFile<z.output<S>>, "value"> & { value?: z.output<S>; data: unknown; problems: DefinitionProblem[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): SourcePosition => {
@@ -113,8 +153,8 @@ export function parseYamlFile<S extends z.ZodType>(
     ]);
   }
   const r = schema.safeParse(data);
-  if (!r.success) throw new AppDefinitionError(issuesToProblems(r.error.issues, problem));
-  return { file, value: r.data as z.output<S>, locate, problem };
+  if (!r.success) return { file, data, problems: issuesToProblems(r.error.issues, problem), locate, problem };
+  return { file, data, problems: [], value: r.data as z.output<S>, locate, problem };
 }
 
 /** zod issues → problems; an unknown-keys issue becomes one problem per key, at the key. */

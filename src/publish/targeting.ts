@@ -25,9 +25,10 @@ import {
   matchByName,
   needsFilters,
   resolveTargeting,
-  similarNamePrefix,
+  similarNameWords,
 } from "../core/plan/resolve.js";
 import type { TargetingFacts } from "../core/plan/targeting.js";
+import type { GroupWire } from "../core/wire/graph.js";
 import { isNewAppRef, NEW_APP_PREFIX, stampChanges } from "../core/plan/targeting.js";
 import { ESP_PERMISSION, nextSelectedApps } from "../core/targeting/esp.js";
 import type { RelationshipRow } from "../core/targeting/relationships.js";
@@ -57,6 +58,24 @@ export interface TargetingRead extends ResolvedTargeting {
   espProfiles?: EspProfileWire[];
 }
 
+/**
+ * Groups whose names share words with `ref`, for suggestions: one page of Graph's `$search` (a word-prefix match,
+ * so "Pilot" finds "Intune - Pilot devices"; `suggestNames` ranks them). A directory that refuses the advanced
+ * query (400) gets the older `startswith` listing of the first word's start instead.
+ */
+async function similarGroups(api: IntuneApi, ref: string, signal?: AbortSignal): Promise<GroupWire[]> {
+  const words = similarNameWords(ref);
+  try {
+    return await api.searchGroupsByWords(words, SIMILAR_GROUPS_READ, signal);
+  } catch (e) {
+    if (!(e instanceof GraphError) || e.status !== 400) throw e;
+    return api.listGroupsStartingWith(ref.trim().slice(0, 3), SIMILAR_GROUPS_READ, signal);
+  }
+}
+
+/** Groups read for suggestions per missing name: one page (docs/limits.md). */
+const SIMILAR_GROUPS_READ = 100;
+
 /** What Graph knows of one group reference: by id (a GUID), else by name, else names that start alike. */
 async function lookupGroup(api: IntuneApi, ref: string, signal?: AbortSignal): Promise<GroupLookup> {
   if (isGuid(ref)) {
@@ -69,7 +88,7 @@ async function lookupGroup(api: IntuneApi, ref: string, signal?: AbortSignal): P
   }
   const named = await api.listGroupsNamed(ref, signal);
   if (matchByName(named, ref).length > 0) return { ref, named };
-  return { ref, named, similar: await api.listGroupsStartingWith(similarNamePrefix(ref), 10, signal) };
+  return { ref, named, similar: await similarGroups(api, ref, signal) };
 }
 
 /**

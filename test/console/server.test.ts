@@ -130,6 +130,22 @@ describe("console server: access", () => {
     assert.equal(e.code, "ConsoleRequestInvalid");
     assert.match(e.message, /^name: /);
   });
+
+  it("serves the support bundle as a zip attachment, behind the session", async () => {
+    const without = await send(`${c.origin}/api/diagnostics/bundle`);
+    assert.equal(without.status, 401);
+    const r = await send(`${c.origin}/api/diagnostics/bundle`, { headers: { Cookie: cookie } });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.headers["content-type"], "application/zip");
+    assert.match(
+      String(r.headers["content-disposition"]),
+      /^attachment; filename="intune-publisher-support-[\d-]+\.zip"$/,
+    );
+    assert.equal(r.headers["x-content-type-options"], "nosniff");
+    assert.ok(r.body.startsWith("PK\u0003\u0004"), "a zip");
+    for (const name of ["about.json", "settings.json", "connection-test.json", "local-tenant.json"])
+      assert.ok(r.body.includes(name), name);
+  });
 });
 
 describe("console command", () => {

@@ -430,7 +430,7 @@ describe("targeting on the local tenant", () => {
       );
       assert.match(
         m,
-        /bad-names\.yaml:\d+:\d+: assignments\[0\]\.filter: The tenant has no assignment filter named "Windows 12 only" \(Windows filters: "Windows 11 only"\)/,
+        /bad-names\.yaml:\d+:\d+: assignments\[0\]\.filter: The tenant has no assignment filter named "Windows 12 only" \(similar names: "Windows 11 only"\)/,
       );
       assert.match(m, /assignments\[1\]\.group: No group has the id 00000000-0000-4000-8000-000000000000/);
       assert.equal(e.problems.length, 3);
@@ -438,6 +438,51 @@ describe("targeting on the local tenant", () => {
     });
     assert.deepEqual(t.graphWrites(mark), []);
     assert.equal(t.apps().length, 0, "no app was created");
+  });
+
+  it("a name written as one word of the tenant's name is suggested (groups found by Graph's $search)", async () => {
+    const file = await ws.write(
+      definition("one-word", "1.0.0", {
+        scopeTags: ["Europa"],
+        enrollmentStatusPages: ["Kiosk"],
+        assignments: [
+          { intent: "required", group: "pilot" },
+          { intent: "available", target: "allUsers", filter: "Windows 11" },
+        ],
+      }),
+    );
+    const mark = t.calls.length;
+    await assert.rejects(t.publish(await load([file])), (e: Error) => {
+      assert.ok(e instanceof AppDefinitionError, String(e));
+      assert.match(e.message, /scopeTags\[0\]: The tenant has no scope tag named "Europa" \(similar names: "Europe"\)/);
+      return true;
+    });
+    await ws.write(
+      definition("one-word", "1.0.0", {
+        enrollmentStatusPages: ["Kiosk"],
+        assignments: [
+          { intent: "required", group: "pilot" },
+          { intent: "available", target: "allUsers", filter: "Windows 11" },
+        ],
+      }),
+    );
+    await assert.rejects(t.publish(await load([file])), (e: Error) => {
+      assert.ok(e instanceof AppDefinitionError, String(e));
+      const m = e.message;
+      assert.match(
+        m,
+        /assignments\[0\]\.group: No group is named "pilot"; groups with similar names: "Intune - Pilot devices"\./,
+      );
+      assert.match(m, /assignments\[1\]\.filter: .* named "Windows 11" \(similar names: "Windows 11 only"\)/);
+      assert.match(m, /enrollmentStatusPages\[0\]: .* named "Kiosk" \(similar names: "Kiosk ESP"\)/);
+      return true;
+    });
+    const search = t.calls
+      .slice(mark)
+      .map((c) => new URL(c.url))
+      .find((u) => u.pathname.endsWith("/groups") && u.searchParams.has("$search"));
+    assert.equal(search?.searchParams.get("$search"), '"displayName:pil"');
+    assert.deepEqual(t.graphWrites(mark), []);
   });
 
   it("scope tags are applied on create and kept in sync on update", async () => {

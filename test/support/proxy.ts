@@ -4,12 +4,21 @@ import type { Server } from "node:http";
 import { connect as netConnect } from "node:net";
 import type { AddressInfo } from "node:net";
 
+const REASONS: Record<number, string> = { 403: "Forbidden", 407: "Proxy Authentication Required", 502: "Bad Gateway" };
+
 /**
  * A minimal HTTP CONNECT forward proxy that records the targets asked for. Hosts under `.invalid` (RFC 6761) are
- * answered 502 (nothing leaves the machine); anything else is tunnelled.
+ * answered 502, or `refuseWith` when set (nothing leaves the machine); anything else is tunnelled.
  */
-export async function startConnectProxy(): Promise<{ url: string; targets: string[]; close: () => Promise<void> }> {
+export async function startConnectProxy(): Promise<{
+  url: string;
+  targets: string[];
+  /** the status every `.invalid` tunnel gets (403, 407 with a Basic challenge, 502…); default 502 */
+  refuseWith: number;
+  close: () => Promise<void>;
+}> {
   const targets: string[] = [];
+  let refuseWith = 502;
   const server: Server = createServer((_req, res) => {
     res.statusCode = 405;
     res.end();
@@ -19,7 +28,9 @@ export async function startConnectProxy(): Promise<{ url: string; targets: strin
     targets.push(target);
     const [host, port] = target.split(":");
     if (host?.endsWith(".invalid")) {
-      client.end("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+      const challenge = refuseWith === 407 ? 'proxy-authenticate: Basic realm="corp"\r\n' : "";
+      const reason = REASONS[refuseWith] ?? "Refused";
+      client.end(`HTTP/1.1 ${refuseWith} ${reason}\r\n${challenge}content-length: 0\r\n\r\n`);
       return;
     }
     const upstream = netConnect(Number(port), host ?? "127.0.0.1", () => {
@@ -36,6 +47,12 @@ export async function startConnectProxy(): Promise<{ url: string; targets: strin
   return {
     url: `http://127.0.0.1:${port}`,
     targets,
+    get refuseWith() {
+      return refuseWith;
+    },
+    set refuseWith(status: number) {
+      refuseWith = status;
+    },
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

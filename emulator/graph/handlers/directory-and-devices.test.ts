@@ -108,6 +108,36 @@ describe("groups, ESP and scope tags as the publisher reads them (Graph JS clien
       assert.deepEqual(near.value.map((g) => g["displayName"]).sort(), ["Pilot devices", "Pilot users"]);
     });
 
+    it("$search on displayName: word-prefix matches anywhere, ConsistencyLevel: eventual required", async () => {
+      const names = async (search: string): Promise<string[]> => {
+        const r = (await v1
+          .api("/groups")
+          .header("ConsistencyLevel", "eventual")
+          .search(search)
+          .select("id,displayName")
+          .get()) as Groups;
+        return r.value.map((g) => String(g["displayName"])).sort();
+      };
+      assert.deepEqual(await names('"displayName:pilot"'), ["Pilot devices", "Pilot users"]);
+      // A word anywhere, by its start; a term of several words needs each; OR joins clauses.
+      assert.deepEqual(await names('"displayName:dev"'), ["All Windows devices", "O'Brien's devices", "Pilot devices"]);
+      assert.deepEqual(await names('"displayName:brien dev"'), ["O'Brien's devices"]);
+      assert.deepEqual(await names('"displayName:win" OR "displayName:user"'), ["All Windows devices", "Pilot users"]);
+      assert.deepEqual(await names('"displayName:ilot"'), [], "inside a word is no match");
+      const q = `$search=${encodeURIComponent('"displayName:pilot"')}`;
+      const bare = await raw(`/v1.0/groups?${q}`);
+      assert.equal(bare.status, 400);
+      const body = JSON.parse(bare.text) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, "Request_UnsupportedQuery");
+      assert.match(body.error.message, /special request header: 'ConsistencyLevel: eventual'/);
+      const token = lt.admin.issueToken();
+      const bad = await httpsRequest(lt.caCertPem, log, "GET", `${lt.authorityHost}/v1.0/groups?$search=pilot`, {
+        authorization: `Bearer ${token}`,
+        consistencylevel: "eventual",
+      });
+      assert.equal(bad.status, 400, "an unquoted value is a syntax error");
+    });
+
     it("GET /groups/{id} with $select; 404 Request_ResourceNotFound when missing; 400 for a non-GUID id", async () => {
       const g = (await v1.api(`/groups/${PILOT}`).select("id,displayName").get()) as Record<string, unknown>;
       assert.deepEqual(Object.keys(g).sort(), ["@odata.context", "@odata.type", "displayName", "id"]);

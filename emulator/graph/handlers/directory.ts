@@ -5,21 +5,37 @@
 import { CONFIG_READ, GROUPS_READ, RBAC_READ } from "../permissions.js";
 import { route } from "../routing.js";
 import type { Route } from "../routing.js";
+import { searchPredicate } from "../search.js";
 import { Handler } from "./handler.js";
 
+const GROUP_PAGES = { defaultPageSize: 100, maxPageSize: 999 };
 const TAGS_OF_APPS = "/deviceManagement/getRoleScopeTagsByResource(resource='MobileApps')";
 
 export class DirectoryHandler extends Handler {
   routes(): Route[] {
     return [
-      // Groups: default page 100, $top up to 999 (§6.2, §6.4); directory-style 403 and 404.
+      // Groups: default page 100, $top up to 999 (§6.2, §6.4); directory-style 403 and 404; `$search` (search.ts).
+      route(
+        "GET",
+        "/groups",
+        GROUPS_READ,
+        (req) => {
+          const search = searchPredicate(req);
+          const all = this.tenant(req).groups.list();
+          return this.page(req, search === undefined ? all : all.filter(search), "/groups", {
+            ...GROUP_PAGES,
+            allowedOptions: ["$search"],
+          });
+        },
+        { forbidden: "directory" },
+      ),
       ...this.readOnly({
         path: "/groups",
         items: (t) => t.groups,
         roles: GROUPS_READ,
-        pages: { defaultPageSize: 100, maxPageSize: 999 },
+        pages: GROUP_PAGES,
         forbidden: "directory",
-      }),
+      }).slice(1),
       ...this.readOnly({
         path: "/deviceManagement/assignmentFilters",
         items: (t) => t.assignmentFilters,

@@ -13,7 +13,7 @@ import type { Hash } from "node:crypto";
 import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { isPublisherError, PublisherError } from "../../core/errors.js";
-import { abortError, NetworkError, toNetworkError } from "../../clients/http/errors.js";
+import { abortError, NetworkError, PROXY_CODE, toNetworkError } from "../../clients/http/errors.js";
 import { backoffDelay, parseRetryAfterMs } from "../../clients/http/retry-policy.js";
 import type { SecretRegistry } from "../../clients/http/redact.js";
 import { abortableSleep } from "../../clients/http/sleep.js";
@@ -503,10 +503,12 @@ export class Downloader {
     let hash: Hash | undefined;
     let hashed = 0;
     let last = "";
+    let lastHint: string | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
         if (request.signal?.aborted) throw abortError(request.signal);
-        if (attempt > this.o.maxAttempts) throw incomplete(url, this.o.maxAttempts, last);
+        if (attempt > this.o.maxAttempts) throw incomplete(url, this.o.maxAttempts, last, lastHint);
+        lastHint = undefined;
         const have = await files.existing(url);
         let offset = have?.bytes ?? 0;
         if (offset === 0) await files.discard();
@@ -519,6 +521,8 @@ export class Downloader {
         } catch (e) {
           if (e instanceof NetworkError && (e.failure === "connect" || e.failure === "dropped")) {
             last = e.message;
+            // A proxy's 5xx to the tunnel is retried; its advice (docs/troubleshooting.md#netproxy) is kept.
+            if (PROXY_CODE.test(e.causeCode ?? "")) lastHint = e.hint;
             if (attempt < this.o.maxAttempts) await this.backoff(request, url, attempt, last);
             continue;
           }

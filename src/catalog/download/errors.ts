@@ -67,10 +67,11 @@ export function httpError(url: string, status: number, attempts: number): Publis
   );
 }
 
-export function incomplete(url: string, attempts: number, last: string): PublisherError {
+/** `hint`: the last failure's own advice when it has one (a proxy that refused the tunnel). */
+export function incomplete(url: string, attempts: number, last: string, hint?: string): PublisherError {
   return new PublisherError(
     "DownloadIncomplete",
     `The download of ${shown(url)} did not complete after ${attempts} attempts (last: ${last}); the part received is kept to resume next time.`,
-    { hint: "Check the network or proxy and run the command again: it resumes where it stopped." },
+    { hint: hint ?? "Check the network or proxy and run the command again: it resumes where it stopped." },
   );
 }

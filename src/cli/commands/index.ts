@@ -43,6 +43,10 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "Keep subscribed catalog products up to date in the tenant (download, verify, package, publish)",
     load: () => import("./sync.js"),
   },
+  diagnostics: {
+    summary: "Write a support bundle (zip): versions, settings without secrets, connection test, last run logs",
+    load: () => import("./diagnostics.js"),
+  },
   worker: {
     summary: "Run the jobs of `sync --queue` from a Redis queue (BullMQ) until SIGTERM, on any number of machines",
     load: () => import("./worker.js"),

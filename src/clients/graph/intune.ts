@@ -156,6 +156,23 @@ export class IntuneApi {
     );
   }
 
+  /**
+   * Up to `top` groups (one page) with a word of the display name starting with one of `words`: Graph's `$search`
+   * on directory objects (an advanced query: `ConsistencyLevel: eventual`), which tokenises names into words.
+   */
+  async searchGroupsByWords(words: readonly string[], top: number, signal?: AbortSignal): Promise<GroupWire[]> {
+    if (words.length === 0) return [];
+    const search = words.map((w) => `"displayName:${w.replace(/["\\]/g, "")}"`).join(" OR ");
+    const page = await this.graph.get<{ value?: GroupWire[] }>(
+      GRAPH_PATHS.groups,
+      opts(signal, {
+        query: { $search: search, $select: "id,displayName", $top: top },
+        headers: { ConsistencyLevel: "eventual" },
+      }),
+    );
+    return page.value ?? [];
+  }
+
   /** Up to `top` groups whose display name starts with `prefix`. */
   listGroupsStartingWith(prefix: string, top: number, signal?: AbortSignal): Promise<GroupWire[]> {
     return this.graph.listAll<GroupWire>(

@@ -90,6 +90,14 @@ export function proxyLabel(proxy: string): string {
   }
 }
 
+/** What the stream transport's CONNECT tunnel raises when the proxy answers anything but 200. */
+export class ProxyTunnelRefusedError extends Error {
+  constructor(readonly status: number) {
+    super(`Proxy response (${status}) !== 200 when HTTP Tunneling`);
+    this.name = "ProxyTunnelRefusedError";
+  }
+}
+
 /** The causeCode of a tunnel the proxy refused: `PROXY_` + its status (PROXY_407, PROXY_502…). */
 export const PROXY_CODE = /^PROXY_\d{3}$/;
 
@@ -100,7 +108,7 @@ export function toNetworkError(err: unknown, request: HttpRequest, proxy?: strin
   const codes = chain.map((c) => c.code).filter((c): c is string => c !== undefined);
   const host = new URL(request.url).host;
   const clientRequestId = request.headers["client-request-id"];
-  // undici's ProxyAgent: "Proxy response (407) !== 200 when HTTP Tunneling"
+  // undici's ProxyAgent (and ProxyTunnelRefusedError): "Proxy response (407) !== 200 when HTTP Tunneling"
   const refused = chain.map((c) => /Proxy response \((\d{3})\)/.exec(c.message)?.[1]).find((s) => s !== undefined);
   if (refused !== undefined) {
     const status = Number(refused);

@@ -151,7 +151,10 @@ describe("stream transport", () => {
       await using(createStreamTransport({ proxy: { httpsProxy: `http://127.0.0.1:${proxyPort}` } }), async (t) => {
         await assert.rejects(
           t.stream(get(`https://vendor.invalid:${tlsPort}/`)),
-          (e: unknown) => e instanceof NetworkError && /proxy answered HTTP 407 to CONNECT/.test(e.message),
+          (e: unknown) =>
+            e instanceof NetworkError &&
+            e.causeCode === "PROXY_407" &&
+            /The proxy http:\/\/127\.0\.0\.1:\d+ answered 407 .* to the tunnel for vendor\.invalid/.test(e.message),
         );
       });
     } finally {

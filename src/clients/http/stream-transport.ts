@@ -19,7 +19,7 @@ import type { Socket } from "node:net";
 import type { Duplex, Readable } from "node:stream";
 import { connect as tlsConnect, createSecureContext, rootCertificates } from "node:tls";
 import type { SecureContext } from "node:tls";
-import { toNetworkError } from "./errors.js";
+import { ProxyTunnelRefusedError, toNetworkError } from "./errors.js";
 import { proxyFor } from "./proxy.js";
 import type { FetchTransportOptions } from "./transport.js";
 import type { HttpRequest } from "./types.js";
@@ -72,7 +72,7 @@ function openTunnel(proxy: URL, host: string, port: number, secureContext: Secur
     req.once("connect", (res: IncomingMessage, socket: Socket, head: Buffer) => {
       if (res.statusCode !== 200) {
         socket.destroy();
-        reject(new Error(`the proxy answered HTTP ${res.statusCode ?? "?"} to CONNECT ${authority}`));
+        reject(new ProxyTunnelRefusedError(res.statusCode ?? 0));
         return;
       }
       if (head.length > 0) socket.unshift(head);
@@ -193,7 +193,9 @@ export function createStreamTransport(options: FetchTransportOptions = {}): Stre
         }
         resolve({ status: res.statusCode ?? 0, headers, body: res });
       });
-      req.on("error", (e) => reject(toNetworkError(e, request)));
+      // The proxy used, so that a refused tunnel is named (without its password) as on Graph calls.
+      const proxy = options.proxy === undefined ? undefined : proxyFor(url, options.proxy);
+      req.on("error", (e) => reject(toNetworkError(e, request, proxy)));
       req.end(request.body ?? undefined);
     });
 

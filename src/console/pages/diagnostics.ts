@@ -1,6 +1,6 @@
 /** Diagnostics: versions, the settings in use without secrets, where the files are, the last run logs. */
 import type { DiagnosticsResponse } from "../api.js";
-import { api, h, notice, table } from "./dom.js";
+import { api, h, table } from "./dom.js";
 import type { El } from "./dom.js";
 
 export async function render(main: El): Promise<void> {
@@ -46,10 +46,12 @@ export async function render(main: El): Promise<void> {
           ["File", "Size", "Written"],
           d.logs.map((l) => [h("code", {}, l.name), `${l.bytes} bytes`, l.modified]),
         ),
-    notice(
-      "info",
-      "Support bundle",
-      "A redacted support bundle (these facts, the last run logs and the connection test) will be downloadable here once the diagnostics command exists; until then attach the run logs above, which are already redacted.",
+    h("h2", {}, "Support bundle"),
+    h(
+      "p",
+      {},
+      "One zip to attach to a support request: these facts, the profiles without secrets, the connection test and the last run logs, redacted again (the same as `intune-publisher diagnostics`).",
     ),
+    h("a", { href: "/api/diagnostics/bundle", download: "", class: "button" }, "Download support bundle"),
   );
 }

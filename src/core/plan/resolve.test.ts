@@ -19,8 +19,9 @@ import {
   resolveGroup,
   resolveScopeTags,
   resolveTargeting,
-  similarNamePrefix,
+  similarNameWords,
 } from "./resolve.js";
+import { nameWords } from "./suggest.js";
 
 const PILOT = "5a8e1f3c-1d2b-4e6f-8a9b-0c1d2e3f4a5b";
 const KIOSKS = "3e4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a7b";
@@ -92,7 +93,9 @@ function input(
   for (const ref of groupRefs(definitions)) {
     const byId = groups.find((g) => g.id === ref.toLowerCase());
     const named = groups.filter((g) => g.displayName.toLowerCase() === ref.toLowerCase());
-    const similar = groups.filter((g) => g.displayName.startsWith(similarNamePrefix(ref)));
+    // As Graph's $search: a word of the name starts with one of the words searched for.
+    const words = similarNameWords(ref);
+    const similar = groups.filter((g) => nameWords(g.displayName).some((w) => words.some((s) => w.startsWith(s))));
     lookups.set(
       ref.toLowerCase(),
       /^[0-9a-f-]{36}$/i.test(ref) ? { ref, byId: byId ?? null, named } : { ref, named, similar },
@@ -149,7 +152,7 @@ describe("what to read", () => {
     assert.equal(espNeed([a]), "none");
     assert.equal(espNeed([a, b]), "optional");
     assert.equal(espNeed([source("c", { enrollmentStatusPages: ["Kiosk ESP"] }), b]), "required");
-    assert.equal(similarNamePrefix("  Intune - Pilot"), "Int");
+    assert.deepEqual(similarNameWords("  Intune - Pilot devices, pilot"), ["int", "pil", "dev"]);
   });
 });
 
@@ -220,10 +223,10 @@ describe("resolveTargeting", () => {
       [
         'bad.targeting.yaml assignments.0.group: No group is named "Intune - Pilot"; groups with similar names: "Intune - Pilot devices".',
         `bad.targeting.yaml assignments.1.group: 2 groups are named "Finance": Finance (${FINANCE_A}), Finance (${FINANCE_B}). Use the group's object id instead.`,
-        'bad.targeting.yaml assignments.2.filter: The tenant has no assignment filter named "Windows 12 only" (Windows filters: "Windows 11 only").',
+        'bad.targeting.yaml assignments.2.filter: The tenant has no assignment filter named "Windows 12 only" (similar names: "Windows 11 only").',
         'bad.targeting.yaml assignments.3.filter: The assignment filter "iOS corporate" is for iOS; a Win32 app takes a Windows 10 and later filter.',
         "bad.targeting.yaml assignments.4.group: No group has the id 00000000-0000-4000-8000-000000000000 (and none is named so).",
-        'bad-names.yaml enrollmentStatusPages.0: The tenant has no Enrollment Status Page profile named "Kiosk" (it has: "All users and all devices", "Kiosk ESP").',
+        'bad-names.yaml enrollmentStatusPages.0: The tenant has no Enrollment Status Page profile named "Kiosk" (similar names: "Kiosk ESP").',
       ],
     );
   });

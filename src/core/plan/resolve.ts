@@ -21,6 +21,7 @@ import type {
 } from "../wire/graph.js";
 import type { CategoryRef, TenantState } from "./plan.js";
 import type { DesiredTargeting, ResolvedDependency } from "./targeting.js";
+import { nameWords, suggestNames } from "./suggest.js";
 
 /** A definition as resolution needs it (a loaded definition file is one): problems come positioned. */
 export interface DefinitionSource {
@@ -50,6 +51,19 @@ export function matchByName<T extends { displayName: string }>(items: readonly T
 /** `"a", "b"` (quoted) or `a, b`; `none` for no item. */
 const listNames = (items: readonly { displayName: string }[], quoted = true): string =>
   items.map((x) => (quoted ? `"${x.displayName}"` : x.displayName)).join(", ") || "none";
+
+/**
+ * What a missing name's problem offers: the names with whole words like it (`suggestNames`) as ` (similar names: …)`,
+ * else every name the tenant has, as ` (it has: …)`.
+ */
+function alternatives(asked: string, items: readonly { displayName: string }[], quoted = true): string {
+  const like = suggestNames(
+    asked,
+    items.map((x) => x.displayName),
+  );
+  if (like.length > 0) return ` (similar names: ${like.map((n) => `"${n}"`).join(", ")})`;
+  return ` (it has: ${listNames(items, quoted)})`;
+}
 
 /** The problems once each: a shared targeting file's problem comes once, however many definitions use the file. */
 export function uniqueProblems(problems: readonly DefinitionProblem[]): DefinitionProblem[] {
@@ -94,7 +108,7 @@ function resolveNamesOf<T extends { id: string; displayName: string }>(
           d.problem(
             [field, i],
             hits.length === 0
-              ? `The tenant has no ${noun[0]} named "${n}" (it has: ${listNames(items, false)}).`
+              ? `The tenant has no ${noun[0]} named "${n}"${alternatives(n, items, false)}.`
               : `${hits.length} ${noun[1]} are named "${n}" (${hits.map((x) => x.id).join(", ")}); rename one in Intune.`,
           ),
         );
@@ -148,8 +162,12 @@ export function espNeed(definitions: readonly DefinitionSource[]): "required" | 
   return definitions.some((d) => d.definition.updateStrategy === "supersede") ? "optional" : "none";
 }
 
-/** The start of a name that Graph is asked for when no group has the name (`startswith`), for suggestions. */
-export const similarNamePrefix = (name: string): string => name.trim().slice(0, 3);
+/**
+ * The words Graph is searched for when no group has the name (`$search`, a word-prefix match): the first three
+ * letters of each word, so that words a typo away are found too (`suggestNames` ranks them); at most five.
+ */
+export const similarNameWords = (name: string): string[] =>
+  [...new Set(nameWords(name).map((w) => w.slice(0, 3)))].slice(0, 5);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Groups
@@ -162,7 +180,7 @@ export interface GroupLookup {
   byId?: GroupWire | null;
   /** the groups Graph lists under the name (`displayName eq`, case-insensitive) */
   named?: readonly GroupWire[];
-  /** groups whose names start like it (`similarNamePrefix`), read when none has the name */
+  /** groups with words like its words (`similarNameWords`), read when none has the name */
   similar?: readonly GroupWire[];
 }
 
@@ -175,9 +193,12 @@ export function resolveGroup(l: GroupLookup): GroupWire | string {
   if (l.byId === null || isGuid(ref)) return `No group has the id ${ref} (and none is named so).`;
   if (hits.length > 1)
     return `${hits.length} groups are named "${ref}": ${hits.map((g) => `${g.displayName} (${g.id})`).join(", ")}. Use the group's object id instead.`;
-  const list = (l.similar ?? [])
-    .slice(0, 10)
-    .map((g) => `"${g.displayName}"`)
+  const list = suggestNames(
+    ref,
+    (l.similar ?? []).map((g) => g.displayName),
+    10,
+  )
+    .map((n) => `"${n}"`)
     .join(", ");
   return `No group is named "${ref}"${list ? `; groups with similar names: ${list}` : ""}.`;
 }
@@ -282,11 +303,17 @@ function resolveAssignments(
   return out;
 }
 
+/** The Windows filters like `name`, else all of them (a Win32 app takes no other). */
+function windowsFilters(name: string, filters: readonly AssignmentFilterWire[]): string {
+  const windows = filters.filter((f) => platformOf(f) === WINDOWS_PLATFORM);
+  const like = alternatives(name, windows);
+  return like.startsWith(" (it has: ") ? ` (Windows filters: ${listNames(windows)})` : like;
+}
+
 /** A filter name → the Windows filter, or the problem. */
 function resolveFilter(name: string, filters: readonly AssignmentFilterWire[]): AssignmentFilterWire | string {
   const hits = matchByName(filters, name);
-  if (hits.length === 0)
-    return `The tenant has no assignment filter named "${name}" (Windows filters: ${listNames(filters.filter((f) => platformOf(f) === WINDOWS_PLATFORM))}).`;
+  if (hits.length === 0) return `The tenant has no assignment filter named "${name}"${windowsFilters(name, filters)}.`;
   if (hits.length > 1)
     return `${hits.length} assignment filters are named "${name}" (${hits.map((f) => f.id).join(", ")}); rename one in Intune.`;
   const f = hits[0]!;
@@ -312,7 +339,7 @@ function resolveEsp(
         d.problem(
           ["enrollmentStatusPages", i],
           hits.length === 0
-            ? `The tenant has no Enrollment Status Page profile named "${n}" (it has: ${listNames(profiles)}).`
+            ? `The tenant has no Enrollment Status Page profile named "${n}"${alternatives(n, profiles)}.`
             : `${hits.length} Enrollment Status Page profiles are named "${n}" (${hits.map((p) => p.id).join(", ")}); rename one in Intune.`,
         ),
       );
@@ -358,11 +385,11 @@ function resolveDependencies(
       return;
     }
     // One entry per name (versions of one app share it), at most ten.
-    const similar = [
-      ...new Set(
-        i.win32Apps.filter((a) => a.displayName.toLowerCase().includes(lower.slice(0, 4))).map((a) => a.displayName),
-      ),
-    ].slice(0, 10);
+    const similar = suggestNames(
+      ref,
+      i.win32Apps.map((a) => a.displayName),
+      10,
+    );
     problems.push(
       d.problem(
         ["dependencies", n, "app"],
