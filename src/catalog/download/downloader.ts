@@ -280,6 +280,40 @@ export class Downloader {
     };
   }
 
+  /**
+   * A fixed URL without downloading (a dry run): the file last downloaded from it, verified again, when the server
+   * answers a conditional HEAD with 304 Not Modified; else undefined (a real run would download).
+   */
+  async cachedFixed(request: DownloadRequest): Promise<DownloadResult | undefined> {
+    const url = this.checkUrl(request);
+    const record = await this.cache.urlRecord(url);
+    const hit = record === undefined ? undefined : await this.cache.verified(record.sha256);
+    if (record === undefined || hit === undefined) return undefined;
+    const headers: Record<string, string> =
+      record.etag !== undefined
+        ? { "if-none-match": record.etag }
+        : record.lastModified !== undefined
+          ? { "if-modified-since": record.lastModified }
+          : {};
+    if (Object.keys(headers).length === 0) return undefined;
+    const { res, reader } = await this.open(url, headers, false, request.signal, "HEAD");
+    reader.stop();
+    if (res.status !== 304) return undefined;
+    const version = record.version ?? (await request.versionFromFile?.(hit.path));
+    return {
+      url,
+      finalUrl: url,
+      path: hit.path,
+      sha256: record.sha256,
+      size: record.size,
+      fromCache: true,
+      notModified: true,
+      version,
+      check: "none",
+      fileName: downloadFileName(undefined, url),
+    };
+  }
+
   /** The hash the file must have: the published one, else the lock file's row for this version. */
   private async expectedHash(
     request: DownloadRequest,
