@@ -5,6 +5,9 @@
  */
 import { createCipheriv, createHash } from "node:crypto";
 import { Readable } from "node:stream";
+import { crc32 } from "node:zlib";
+import { centralHeader, dosDateTime, endOfCentralDirectory, localHeader } from "../../src/intunewin/zip-format.js";
+import type { ZipEntry } from "../../src/intunewin/zip-format.js";
 import { openRegularFile } from "../../src/platform/fs.js";
 
 export interface Body {
@@ -115,4 +118,33 @@ export async function sha256Of(body: Body): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of body.stream(0, body.size - 1)) hash.update(chunk as Buffer);
   return hash.digest("hex");
+}
+
+/** A stored (uncompressed) zip of these files, as a vendor's download would be (src/intunewin/zip-format.ts). */
+export function storedZip(files: readonly { name: string; bytes: Buffer }[]): Buffer {
+  const { dosDate, dosTime } = dosDateTime(new Date(Date.UTC(2026, 0, 1)));
+  const parts: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const f of files) {
+    const entry: ZipEntry = {
+      name: Buffer.from(f.name, "utf8"),
+      method: 0,
+      flags: 0x0800,
+      crc: crc32(f.bytes),
+      compressedSize: f.bytes.length,
+      uncompressedSize: f.bytes.length,
+      dosTime,
+      dosDate,
+      versionMadeBy: 20,
+      versionNeeded: 20,
+      localHeaderOffset: offset,
+    };
+    const header = localHeader(entry);
+    parts.push(header, f.bytes);
+    central.push(centralHeader(entry));
+    offset += header.length + f.bytes.length;
+  }
+  const cd = Buffer.concat(central);
+  return Buffer.concat([...parts, cd, endOfCentralDirectory(files.length, cd.length, offset)]);
 }

@@ -165,6 +165,7 @@ export async function showFixedFromCache(
   }
   const row = lockFile === undefined ? undefined : await new DownloadLockFile(lockFile).latest(first.id);
   if (row !== undefined)
-    first.pending = `${first.pending ?? ""} The lock file records version ${row.version} (SHA-256 ${row.sha256}, downloaded ${row.recorded}), but that file is no longer in the download cache.`.trim();
+    first.pending =
+      `${first.pending ?? ""} The lock file records version ${row.version} (SHA-256 ${row.sha256}, downloaded ${row.recorded}), but that file is no longer in the download cache.`.trim();
   return first;
 }

@@ -461,7 +461,14 @@ export class Downloader {
         Promise.resolve(),
       );
       if (first) await this.recordLock({ id, version: version!, url, size: record.size, sha256: record.sha256 });
-      this.emit({ type: "done", url, product: request.product, sha256: record.sha256, size: record.size, fromCache: true });
+      this.emit({
+        type: "done",
+        url,
+        product: request.product,
+        sha256: record.sha256,
+        size: record.size,
+        fromCache: true,
+      });
       return {
         url,
         finalUrl: url,
