@@ -6,10 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { readdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { defaultVendorSeed } from "../../emulator/vendor/default-seed.js";
 import { readStamp } from "../../src/core/app-definition/stamp.js";
+import { NESTED_ZIP_LIMITS } from "../../src/catalog/download/nested.js";
+import { craftZip } from "../support/crafted.js";
+import type { CraftedEntry } from "../support/crafted.js";
 import { fixture } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
 import { startSyncBed } from "./support.js";
@@ -159,4 +162,109 @@ describe("sync: fixed-URL catalog entries and zips with a nested installer", () 
     assert.equal(again.products[0]!.action, "nothing", again.products[0]!.reason);
     assert.equal(bed.installerRequests(), 0, "nothing downloaded");
   });
+
+  it("hostile zips (an entry with .., a symbolic link, too many entries, the nested file missing) are refused with the reason, nothing staged, nothing unpacked, nothing published", async () => {
+    const msi = await readFile(fixture("msi", "tinyapp64-2.3.4-x64.msi"));
+    const good = { name: "setup/app.msi", data: msi };
+    const zips: Record<string, { entries: CraftedEntry[]; code: string; why: RegExp }> = {
+      "Evil.DotDot": {
+        entries: [good, { name: "../../outside.txt", data: Buffer.from("escaped") }],
+        code: "UnsafeEntry",
+        why: /outside/,
+      },
+      "Evil.Symlink": {
+        entries: [
+          good,
+          {
+            name: "setup/link",
+            data: Buffer.from("/etc"),
+            versionMadeBy: (3 << 8) | 20,
+            externalAttributes: 0o120777 * 0x10000,
+          },
+        ],
+        code: "SymlinkEntry",
+        why: /symbolic link/,
+      },
+      "Evil.Many": {
+        entries: [
+          good,
+          ...Array.from({ length: NESTED_ZIP_LIMITS.maxEntries }, (_, i) => ({
+            name: `f/${i}`,
+            data: Buffer.alloc(0),
+          })),
+        ],
+        code: "TooManyEntries",
+        why: new RegExp(`limit of ${NESTED_ZIP_LIMITS.maxEntries}`),
+      },
+      "Evil.Missing": {
+        entries: [{ name: "other/app.msi", data: msi }],
+        code: "NestedInstallerMissing",
+        why: /has no file setup\/app\.msi/,
+      },
+    };
+    for (const [id, z] of Object.entries(zips))
+      await bed.host.admin.publish({
+        id,
+        name: id,
+        publisher: "Evil",
+        versions: [
+          {
+            version: "1.0.0",
+            installers: [
+              {
+                architecture: "x64",
+                type: "zip",
+                content: { base64: craftZip(z.entries).toString("base64") },
+                fields: { NestedInstallerType: "msi", NestedInstallerFiles: [{ RelativeFilePath: "setup\\app.msi" }] },
+              },
+            ],
+          },
+        ],
+      });
+    const apps = bed.tenant.apps().length;
+    const writes = bed.tenant.calls.length;
+    const before = await listTree(dirname(dir));
+    const result = await bed.run(
+      `products:\n${Object.keys(zips)
+        .map((id) => `  - id: ${id}\n    assignments: [{ intent: available, target: allUsers }]\n`)
+        .join("")}`,
+    );
+    for (const [k, id] of Object.keys(zips).entries()) {
+      const r = result.products[k]!;
+      assert.equal(r.id, id);
+      assert.equal(r.status, "failed", JSON.stringify(r));
+      assert.equal(r.error?.errorCode, zips[id]!.code, r.reason);
+      assert.match(r.error!.message, zips[id]!.why);
+      assert.match(
+        r.error!.message,
+        new RegExp(`^${id.replace(".", "\\.")} 1\\.0\\.0: the zip downloaded from https://`),
+      );
+      assert.equal(r.error!.kind, "input");
+    }
+    assert.equal(bed.tenant.apps().length, apps);
+    assert.deepEqual(bed.tenant.graphWrites(writes), []);
+    // Only the downloaded zips entered the cache (and sync's own index and resolved records): nothing was unpacked
+    // (in the cache or elsewhere) or staged.
+    const added = (await listTree(dirname(dir))).filter((f) => !before.includes(f));
+    const unexpected = added.filter(
+      (f) => !/\/(cache\/(sha256|partial)|index|resolved)\//.test(f) && !f.endsWith("subscriptions.yaml"),
+    );
+    assert.deepEqual(unexpected, []);
+    const unpacked = (await listTree(join(dir, "cache", "unpacked"))).filter((f) => /evil|outside|link/i.test(f));
+    assert.deepEqual(unpacked, []);
+  });
 });
+
+/** Every file under a folder (paths), symbolic links included. */
+async function listTree(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(p);
+    }
+  };
+  await walk(root);
+  return out;
+}

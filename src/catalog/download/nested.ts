@@ -60,17 +60,23 @@ export async function unpackNestedZip(cacheDir: string, zip: NestedZip): Promise
         { maxEntries: zip.maxEntries ?? NESTED_ZIP_LIMITS.maxEntries, maxExtractedSize: maxSize, defaultSize: true },
         zip.signal,
       );
+      await checkNested(temp, zip.nestedFiles, what);
       await rename(temp, folder).catch(async (e: unknown) => {
         // another run unpacked the same zip meanwhile: theirs is used
         if (!(await isFolder(folder))) throw e;
       });
     } catch (e) {
-      throw refusal(e, what, maxSize);
+      throw isPublisherError(e) && e.code === "NestedInstallerMissing" ? e : refusal(e, what, maxSize);
     } finally {
       await rm(temp, { recursive: true, force: true });
     }
-  }
-  for (const nested of zip.nestedFiles) {
+  } else await checkNested(folder, zip.nestedFiles, what);
+  return folder;
+}
+
+/** Every nested file must be a regular file inside the unpacked folder. */
+async function checkNested(folder: string, nestedFiles: readonly string[], what: string): Promise<void> {
+  for (const nested of nestedFiles) {
     const segments = nested.split("/").filter((s) => s !== "" && s !== ".");
     const s = segments.includes("..") ? undefined : await lstat(join(folder, ...segments)).catch(() => undefined);
     if (s?.isFile() !== true)
@@ -82,7 +88,6 @@ export async function unpackNestedZip(cacheDir: string, zip: NestedZip): Promise
         },
       );
   }
-  return folder;
 }
 
 async function isFolder(path: string): Promise<boolean> {
