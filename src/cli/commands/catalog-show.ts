@@ -32,7 +32,7 @@ function showTable(r: ShowResult): Table {
   const d = r.definition;
   const rows: Table = [
     ["Id", r.id],
-    ["Version", r.version ?? "(after download)"],
+    ["Version", r.version ?? "(known only after download)"],
     ["Source", r.source],
     ["Installer", `${r.installer.type} ${r.installer.architecture}, ${r.installer.scope} scope`],
     ["URL", r.installer.url],
