@@ -123,8 +123,20 @@ describe("sync: fixed-URL catalog entries and zips with a nested installer", () 
     assert.equal(apps.length, 1, "in place");
     assert.equal(apps[0]!.displayVersion, "2.3.4");
 
+    // a dry run downloads nothing: a conditional HEAD; 304 plans from the cached MSI
+    bed.host.admin.clearRequests();
+    const dry = await bed.run(fixedYaml(), { dryRun: true });
+    assert.equal(dry.products[0]!.action, "nothing", dry.products[0]!.reason);
+    assert.deepEqual(
+      fixedRequests().map((r) => [r.method, r.status]),
+      [["HEAD", 304]],
+    );
+
     // same ProductVersion, other bytes (the `changed` fault: 16 more bytes, a new ETag): refused, tenant unchanged
     bed.host.admin.addFault({ kind: "changed", path: "^/latest/" });
+    const dryChanged = await bed.run(fixedYaml(), { dryRun: true });
+    assert.equal(dryChanged.products[0]!.status, "planned");
+    assert.match(dryChanged.products[0]!.reason, /fixed URL serves a file this machine has not downloaded/);
     const before = JSON.stringify(appsOf(p1.definitionId!));
     const writes2 = bed.tenant.calls.length;
     const refused = await bed.run(fixedYaml());
