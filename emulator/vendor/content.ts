@@ -5,6 +5,7 @@
  */
 import { createCipheriv, createHash } from "node:crypto";
 import { Readable } from "node:stream";
+import { crc32 } from "node:zlib";
 import { openRegularFile } from "../../src/platform/fs.js";
 
 export interface Body {
@@ -115,4 +116,56 @@ export async function sha256Of(body: Body): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of body.stream(0, body.size - 1)) hash.update(chunk as Buffer);
   return hash.digest("hex");
+}
+
+/**
+ * A stored (uncompressed) zip of these files, as a vendor's download would be: local headers, then the central
+ * directory and its end record (PKWARE APPNOTE 4.3; UTF-8 names, flag 0x0800; fixed time 2026-01-01). Small files only
+ * (no zip64).
+ */
+export function storedZip(files: readonly { name: string; bytes: Buffer }[]): Buffer {
+  const DOS_TIME = 0;
+  const DOS_DATE = ((2026 - 1980) << 9) | (1 << 5) | 1;
+  const parts: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const f of files) {
+    const name = Buffer.from(f.name, "utf8");
+    const crc = crc32(f.bytes) >>> 0;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(0, 8); // stored
+    local.writeUInt16LE(DOS_TIME, 10);
+    local.writeUInt16LE(DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(f.bytes.length, 18);
+    local.writeUInt32LE(f.bytes.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    const record = Buffer.alloc(46);
+    record.writeUInt32LE(0x02014b50, 0);
+    record.writeUInt16LE(20, 4); // made by: FAT
+    record.writeUInt16LE(20, 6);
+    record.writeUInt16LE(0x0800, 8);
+    record.writeUInt16LE(0, 10);
+    record.writeUInt16LE(DOS_TIME, 12);
+    record.writeUInt16LE(DOS_DATE, 14);
+    record.writeUInt32LE(crc, 16);
+    record.writeUInt32LE(f.bytes.length, 20);
+    record.writeUInt32LE(f.bytes.length, 24);
+    record.writeUInt16LE(name.length, 28);
+    record.writeUInt32LE(offset, 42);
+    parts.push(local, name, f.bytes);
+    central.push(record, name);
+    offset += local.length + name.length + f.bytes.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...parts, cd, end]);
 }

@@ -23,7 +23,7 @@ function repoRoot(): string | undefined {
 const generated = (bytes: number, seed: string) => ({ generate: { bytes, seed } });
 
 /** The demo products; `msi` names a file of test/fixtures/msi. */
-const PRODUCTS: (ProductInput & { msi?: string })[] = [
+const PRODUCTS: (ProductInput & { msi?: string; zipMsi?: string })[] = [
   {
     id: "Contoso.TinyApp",
     name: "TinyApp64",
@@ -121,13 +121,69 @@ const PRODUCTS: (ProductInput & { msi?: string })[] = [
       },
     ],
   },
+  {
+    // Served at a fixed URL too: /latest/Contoso.FixedUrlApp/fixedurlapp.msi always gives the newest version's MSI
+    // (a catalog entry with `source.kind: fixed`); publishing a version at run time replaces the bytes there.
+    id: "Contoso.FixedUrlApp",
+    name: "Minimal MSI package for Jsign tests",
+    publisher: "The Jsign project",
+    shortDescription: "An MSI at a fixed URL (a test fixture): the version is its ProductVersion",
+    tags: ["demo", "msi", "fixed-url"],
+    msi: "jsign-minimal.msi",
+    versions: [
+      {
+        version: "1.0.0",
+        releaseDate: "2026-10-15",
+        installers: [
+          {
+            architecture: "x64",
+            type: "msi",
+            scope: "machine",
+            content: { path: "" },
+            fileName: "fixedurlapp.msi",
+            fields: { ProductCode: "{24E06469-048F-47B0-ADDF-E6D930C6DDE2}" },
+          },
+        ],
+      },
+    ],
+  },
+  {
+    id: "Contoso.ZipTool",
+    name: "TinyApp64 (zip)",
+    publisher: "Example Fixtures Ltd",
+    shortDescription: "A zip holding an MSI (winget NestedInstallerType msi)",
+    tags: ["demo", "zip", "msi"],
+    zipMsi: "setup/tinyapp64.msi",
+    msi: "tinyapp64-2.3.4-x64.msi",
+    versions: [
+      {
+        version: "2.3.4",
+        releaseDate: "2026-11-10",
+        manifestVersion: "1.6.0",
+        installers: [
+          {
+            architecture: "x64",
+            type: "zip",
+            scope: "machine",
+            content: { path: "" },
+            fileName: "ziptool-2.3.4-x64.zip",
+            fields: {
+              NestedInstallerType: "msi",
+              NestedInstallerFiles: [{ RelativeFilePath: "setup\\tinyapp64.msi" }],
+              ProductCode: "{C3D4E5F6-0718-4293-A4B5-C6D7E8F90A1B}",
+            },
+          },
+        ],
+      },
+    ],
+  },
 ];
 
 /** The built-in seed, with its MSI fixtures as absolute paths; products whose fixture is missing left out. */
 export function defaultVendorSeed(): VendorSeedInput & { baseDir: string } {
   const root = repoRoot();
   const products: ProductInput[] = [];
-  for (const { msi, ...p } of PRODUCTS) {
+  for (const { msi, zipMsi, ...p } of PRODUCTS) {
     if (msi === undefined) {
       products.push(p);
       continue;
@@ -138,7 +194,18 @@ export function defaultVendorSeed(): VendorSeedInput & { baseDir: string } {
       ...p,
       versions: p.versions.map((v) => ({
         ...v,
-        installers: v.installers.map((i) => ({ ...i, content: { path } })),
+        installers: v.installers.map((i) => ({
+          ...i,
+          content:
+            zipMsi === undefined
+              ? { path }
+              : {
+                  zip: [
+                    { name: zipMsi, path },
+                    { name: "README.txt", text: `${p.name}\n` },
+                  ],
+                },
+        })),
       })),
     });
   }

@@ -16,12 +16,13 @@ import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { PublisherError } from "../../src/core/errors.js";
+import { readBoundedFile } from "../../src/platform/fs.js";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { readBody, sendJson } from "../http.js";
 import { loadOrCreatePki } from "../pki.js";
 import type { Pki } from "../pki.js";
-import { bytesBody, fileBody, flipFirstByte, generatedBody, sha256Of, withSuffix } from "./content.js";
+import { bytesBody, fileBody, flipFirstByte, generatedBody, sha256Of, storedZip, withSuffix } from "./content.js";
 import type { Body } from "./content.js";
 import { VendorFaults } from "./faults.js";
 import {
@@ -125,6 +126,8 @@ export interface VendorHost {
 }
 
 const ADMIN_PREFIX = "/_vendor/";
+/** A file put into a served zip is read whole: test fixtures are small. */
+const MAX_ZIPPED_FILE = 64 * 1024 * 1024;
 const CHANGED_SUFFIX = Buffer.from("CHANGED-AT-URL!\n");
 const CHANGED_LATER_MS = 60_000;
 
@@ -230,6 +233,21 @@ class ContentCache {
       body = await fileBody(path, what);
       const s = await stat(path);
       key = `file:${path}:${s.size}:${s.mtimeMs}`;
+    } else if ("zip" in content) {
+      const files = [];
+      for (const f of content.zip)
+        files.push({
+          name: f.name,
+          bytes:
+            "text" in f
+              ? Buffer.from(f.text, "utf8")
+              : await readBoundedFile({
+                  path: seedPath(this.seed, f.path),
+                  what: `${what}: ${f.name}`,
+                  maxBytes: MAX_ZIPPED_FILE,
+                }),
+        });
+      body = bytesBody(storedZip(files));
     } else if ("text" in content) body = bytesBody(Buffer.from(content.text, "utf8"));
     else if ("base64" in content) body = bytesBody(Buffer.from(content.base64, "base64"));
     else {
@@ -517,6 +535,12 @@ export async function startVendorHost(options: VendorHostOptions = {}): Promise<
     // A client percent-encodes ids such as Notepad++ (`%2B`), as raw.githubusercontent.com accepts: compare decoded.
     if (path.startsWith("/manifests/")) return manifests.get(decodedPath(path));
     if (path.startsWith("/dl/")) return byPath.get(path)?.resource;
+    // a fixed URL: the newest version's first installer, whatever the last segment (`/latest/<id>/<name>`)
+    const latest = /^\/latest\/([^/]+)\/[^/]+$/.exec(path);
+    if (latest !== null) {
+      const p = findPackage(decodeURIComponent(latest[1]!));
+      return p === undefined ? undefined : latestOf(p).installers[0]?.resource;
+    }
     const feed = /^\/feeds\/([^/]+)\.(json|xml)$/.exec(path);
     if (feed !== null) {
       const p = findPackage(decodeURIComponent(feed[1]!));

@@ -43,11 +43,27 @@ const packageVersion = z
   .regex(PACKAGE_VERSION, 'must be a winget PackageVersion (no / \\ : * ? " < > | or control characters)')
   .refine((v) => v !== "." && v !== ".." && v.trim() === v, "must not be . or .. or start or end with a space");
 
+/** A path inside a served zip: `/`-separated plain names (a hostile zip is a test's own bytes, given as base64). */
+const ZIP_ENTRY_NAME = /^[A-Za-z0-9_-][A-Za-z0-9 ._-]*(\/[A-Za-z0-9_-][A-Za-z0-9 ._-]*)*$/;
+const ZIP_ENTRY_MESSAGE = "must be a relative path of plain names (letters, digits, space . _ -) separated by /";
+
 /** An installer's bytes: a fixture file, text, base64, or deterministic pseudo-random bytes produced on the fly. */
 export const contentSchema = z.union([
   z.strictObject({ path: z.string().min(1) }),
   z.strictObject({ text: z.string() }),
   z.strictObject({ base64: z.string() }),
+  /** a zip (stored, built when the host starts) of these files, each a fixture file or text */
+  z.strictObject({
+    zip: z
+      .array(
+        z.union([
+          z.strictObject({ name: z.string().regex(ZIP_ENTRY_NAME, ZIP_ENTRY_MESSAGE), path: z.string().min(1) }),
+          z.strictObject({ name: z.string().regex(ZIP_ENTRY_NAME, ZIP_ENTRY_MESSAGE), text: z.string() }),
+        ]),
+      )
+      .min(1)
+      .max(1000),
+  }),
   z.strictObject({
     generate: z.strictObject({
       bytes: z.number().int().min(0).max(MAX_GENERATED_BYTES),

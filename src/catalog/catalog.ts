@@ -200,7 +200,7 @@ async function showEntry(source: EntriesSource, id: string, options: ShowOptions
     result.definition = null;
     result.files = [];
     result.pending =
-      "The version is the MSI's ProductVersion: it is known once the installer is downloaded (`catalog download` or `catalog import`).";
+      "The version is the ProductVersion of the MSI at the fixed URL: it is known only after download (`catalog download`, `catalog import` or `sync`).";
   }
   return result;
 }

@@ -6,10 +6,9 @@ import { z } from "zod";
 import { showProduct } from "../catalog/catalog.js";
 import type { CatalogSource, ShowOptions, ShowResult } from "../catalog/catalog.js";
 import type { Downloader, DownloadResult } from "../catalog/download/index.js";
-import { msiProductVersion } from "../catalog/download/index.js";
 import { REQUESTED_ARCHITECTURES, REQUESTED_SCOPES } from "../catalog/select.js";
-import { PublisherError } from "../core/errors.js";
-import { readMsi } from "../intunewin/msi.js";
+import { downloadRequest, prepareDownloaded } from "../catalog/prepare.js";
+import type { PreparedProduct } from "../catalog/prepare.js";
 import { option } from "./options.js";
 
 export const productOptions = z.object({
@@ -45,29 +44,21 @@ export function showOptions(o: ProductOptions): ShowOptions {
   };
 }
 
-/** Downloads the installer `show` chose (verified: the published hash, else the lock file's). */
+/** Downloads the installer `show` chose (verified: the published hash, else the lock file's; a fixed URL conditionally). */
 export function downloadInstaller(
   downloader: Downloader,
   show: ShowResult,
   signal: AbortSignal,
 ): Promise<DownloadResult> {
-  return downloader.download({
-    url: show.installer.url,
-    ...(show.installer.sha256 === null ? {} : { sha256: show.installer.sha256 }),
-    product: show.id,
-    ...(show.version === null ? { versionFromFile: msiProductVersion } : { version: show.version }),
-    signal,
-  });
+  return downloader.download(downloadRequest(show, signal));
 }
 
-export interface ReadyProduct {
-  show: ShowResult;
-  download: DownloadResult;
-}
+export type ReadyProduct = PreparedProduct;
 
 /**
- * The product's definition with its installer downloaded: for an MSI, `show` again with the MSI's ProductCode and
- * ProductVersion (a product code other than the manifest's is refused; a fixed-URL entry learns its version).
+ * The product's definition with its installer downloaded (src/catalog/prepare.ts): an MSI's ProductCode and
+ * ProductVersion checked against the manifest (a fixed-URL entry learns its version), a zip unpacked with its nested
+ * installer checked.
  */
 export async function prepareProduct(
   source: CatalogSource,
@@ -76,18 +67,6 @@ export async function prepareProduct(
   options: ShowOptions,
   signal: AbortSignal,
 ): Promise<ReadyProduct> {
-  let show = await showProduct(source, id, options);
-  const download = await downloadInstaller(downloader, show, signal);
-  if (show.installer.type === "msi" || show.installer.type === "wix") {
-    const msi = await readMsi(download.path);
-    show = await showProduct(source, id, {
-      ...options,
-      msi: { productCode: msi.productCode, productVersion: msi.productVersion.trim() },
-    });
-  }
-  if (show.definition === null)
-    throw new PublisherError("DefinitionPending", `${id}: ${show.pending ?? "no definition could be made."}`, {
-      hint: "Check the catalog entry (docs/catalog.md).",
-    });
-  return { show, download };
+  const show = await showProduct(source, id, options);
+  return (await prepareDownloaded(source, downloader, show, { ...options, checkMsi: true, signal }))!;
 }

@@ -66,6 +66,8 @@ export interface CatalogSession {
   source: CatalogSource;
   /** the lock file of first-download hashes (beside the configuration file), when there is a configuration file */
   lockFile: string | undefined;
+  /** the download cache folder */
+  cacheDir: string;
   /** a downloader on the same TLS trust and proxy; progress on stderr */
   downloader(): Downloader;
   close(): Promise<void>;
@@ -161,15 +163,17 @@ export async function openCatalog(ctx: CommandContext, o: SourceOptions): Promis
             cwd: ctx.cwd,
           });
     const lockFile = file === undefined ? undefined : resolve(paths.dir, "catalog.lock.json");
+    const cacheDir = defaultDownloadCacheDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir));
     return {
       source,
       lockFile,
+      cacheDir,
       downloader: () => {
         const transport = createStreamTransport(tls);
         streams.push(transport);
         const progress = downloadProgress(ctx);
         return new Downloader({
-          cacheDir: defaultDownloadCacheDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir)),
+          cacheDir,
           transport,
           ...(lockFile === undefined ? {} : { lockFile }),
           onProgress: progress,

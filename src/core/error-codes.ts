@@ -624,6 +624,11 @@ const CATALOG = {
     troubleshooting: "#outputfoldernotempty-outputfolderunsafe-duplicatedefinition",
   },
   EmptySearch: { kind: "input", meaning: "the search text is empty", troubleshooting: NAMED },
+  FixedUrlNotMsi: {
+    kind: "input",
+    meaning: "the file at a catalog entry's fixed URL is not an MSI, so it gives no version",
+    troubleshooting: "#fixedurlnotmsi",
+  },
   GeneratedDefinitionInvalid: {
     kind: "input",
     meaning: "the app definition made from a manifest does not fit an Intune app",
@@ -673,6 +678,11 @@ const CATALOG = {
     kind: "input",
     meaning: "the manifest found is not the package and version its place says",
     troubleshooting: "#packagenotfound-packageversionnotfound-manifestmismatch",
+  },
+  NestedInstallerMissing: {
+    kind: "input",
+    meaning: "a zip's NestedInstallerFiles names a file the downloaded zip does not hold",
+    troubleshooting: "#nestedinstallermissing",
   },
   NoSilentSwitches: {
     kind: "input",

@@ -396,8 +396,11 @@ async function planExtraction(archive: ZipArchive, zip: yauzl.ZipFile, pkgPath: 
   return { planned, total };
 }
 
-/** Extracts the inner zip into `dest` after {@link planExtraction} accepted all of it. */
-async function extractZip(
+/**
+ * Extracts a zip into `dest` after {@link planExtraction} accepted all of it (every entry checked before anything is
+ * written). Also used for zips downloaded by the catalog (src/catalog/download/nested.ts).
+ */
+export async function extractZip(
   zipPath: string,
   dest: string,
   pkgPath: string,

@@ -89,7 +89,7 @@ describe("catalog entries: the schema refuses what it must, with positions", () 
         "  kind: fixed\n  url: https://c.example/a.exe\n",
         "installer:\n  type: exe\n  switches: { silent: /S }\n",
       ),
-      /installer\.type must be msi or wix/,
+      /A fixed URL needs an MSI \(installer\.type msi or wix\).*give a feed that names the version/,
     );
     await refused(
       entryYaml(

@@ -5,8 +5,8 @@
  * or unverified file is never found there; a cached file is hashed again before it is used.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, open, rename, rm, stat, unlink } from "node:fs/promises";
-import { join, posix, win32 } from "node:path";
+import { chmod, mkdir, open, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { dirname, join, posix, win32 } from "node:path";
 import { isPublisherError } from "../../core/errors.js";
 import { userCacheDir } from "../../core/config/dirs.js";
 import { openRegularFile, readBoundedText } from "../../platform/fs.js";
@@ -54,8 +54,52 @@ export async function hashFile(
   }
 }
 
+/**
+ * What the cache knows of a URL whose file may change (a fixed-URL catalog entry): the verified file last downloaded
+ * from it and the validators of that answer, for a conditional request next time (`urls/<sha256 of the URL>.json`).
+ */
+export interface UrlRecord {
+  url: string;
+  sha256: string;
+  size: number;
+  /** the answer's ETag (strong or weak) */
+  etag?: string;
+  lastModified?: string;
+  /** the version read from the file (an MSI's ProductVersion) */
+  version?: string;
+  /** when it was downloaded (ISO) */
+  downloaded: string;
+}
+
 export class DownloadCache {
   constructor(readonly dir: string) {}
+
+  private urlRecordPath(url: string): string {
+    return join(this.dir, "urls", `${createHash("sha256").update(url).digest("hex")}.json`);
+  }
+
+  /** The record of `url`, when one was written and is well-formed. */
+  async urlRecord(url: string): Promise<UrlRecord | undefined> {
+    try {
+      const r = JSON.parse(
+        await readBoundedText({ path: this.urlRecordPath(url), what: "URL record", maxBytes: META_MAX_BYTES }),
+      ) as Partial<UrlRecord>;
+      if (r.url !== url || typeof r.sha256 !== "string" || !HEX64.test(r.sha256) || typeof r.size !== "number")
+        return undefined;
+      return r as UrlRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes the record of a URL (under a temporary name, then renamed). */
+  async writeUrlRecord(record: UrlRecord): Promise<void> {
+    const path = this.urlRecordPath(record.url);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+    await writeFile(temp, JSON.stringify(record), { mode: 0o644 });
+    await rename(temp, path);
+  }
 
   pathOf(sha256: string): string {
     if (!HEX64.test(sha256)) throw new Error(`Not a SHA-256: ${sha256}`);

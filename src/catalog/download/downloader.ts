@@ -21,7 +21,7 @@ import type { StreamedResponse } from "../../clients/http/stream-transport.js";
 import type { HttpLogger, HttpRequest, Sleep } from "../../clients/http/types.js";
 import { BodyReader } from "./body-reader.js";
 import { DownloadCache, hashFile } from "./cache.js";
-import type { PartialFiles } from "./cache.js";
+import type { PartialFiles, UrlRecord } from "./cache.js";
 import {
   badUrl,
   hashMismatch,
@@ -67,6 +67,15 @@ export interface DownloadRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * A fixed URL: its version is read from the file (`versionFromFile`, no `version`) and no hash is published, so the
+ * file there may change. It is asked for conditionally (If-None-Match / If-Modified-Since with what the cache
+ * recorded of the last download): a 304 answers the cached file without a body.
+ */
+export function isFixedUrlRequest(request: DownloadRequest): boolean {
+  return request.versionFromFile !== undefined && request.version === undefined && request.sha256 === undefined;
+}
+
 export type HashCheck =
   /** matched the published hash */
   | "published"
@@ -90,6 +99,8 @@ export interface DownloadResult {
   check: HashCheck;
   /** a safe name to save it under (Content-Disposition or the URL's last segment) */
   fileName: string;
+  /** a fixed URL answered 304 Not Modified: the file last downloaded from it, from the cache */
+  notModified?: boolean;
 }
 
 export type DownloadEvent =
@@ -144,6 +155,15 @@ interface Fetched {
   size: number;
   finalUrl: string;
   fileName: string;
+  etag?: string;
+  lastModified?: string;
+  notModified?: never;
+}
+
+/** The conditional request of a fixed URL found the cached file current (304). */
+interface NotModified {
+  files: PartialFiles;
+  notModified: true;
 }
 
 const HEX64 = /^[0-9a-fA-F]{64}$/;
@@ -194,6 +214,11 @@ export class Downloader {
   private readonly random: () => number;
   private readonly clock: () => number;
   private readonly inflight = new Map<string, Promise<DownloadResult>>();
+
+  /** the cache folder (the unpacked zips of nested installers live there too) */
+  get cacheDir(): string {
+    return this.options.cacheDir;
+  }
 
   constructor(private readonly options: DownloaderOptions) {
     this.cache = new DownloadCache(options.cacheDir);
@@ -255,6 +280,40 @@ export class Downloader {
     };
   }
 
+  /**
+   * A fixed URL without downloading (a dry run): the file last downloaded from it, verified again, when the server
+   * answers a conditional HEAD with 304 Not Modified; else undefined (a real run would download).
+   */
+  async cachedFixed(request: DownloadRequest): Promise<DownloadResult | undefined> {
+    const url = this.checkUrl(request);
+    const record = await this.cache.urlRecord(url);
+    const hit = record === undefined ? undefined : await this.cache.verified(record.sha256);
+    if (record === undefined || hit === undefined) return undefined;
+    const headers: Record<string, string> =
+      record.etag !== undefined
+        ? { "if-none-match": record.etag }
+        : record.lastModified !== undefined
+          ? { "if-modified-since": record.lastModified }
+          : {};
+    if (Object.keys(headers).length === 0) return undefined;
+    const { res, reader } = await this.open(url, headers, false, request.signal, "HEAD");
+    reader.stop();
+    if (res.status !== 304) return undefined;
+    const version = record.version ?? (await request.versionFromFile?.(hit.path));
+    return {
+      url,
+      finalUrl: url,
+      path: hit.path,
+      sha256: record.sha256,
+      size: record.size,
+      fromCache: true,
+      notModified: true,
+      version,
+      check: "none",
+      fileName: downloadFileName(undefined, url),
+    };
+  }
+
   /** The hash the file must have: the published one, else the lock file's row for this version. */
   private async expectedHash(
     request: DownloadRequest,
@@ -289,6 +348,7 @@ export class Downloader {
     const url = this.checkUrl(request);
     const id = request.product ?? shown(url);
     const { expected, published, lockRow } = await this.expectedHash(request, url);
+    if (isFixedUrlRequest(request)) return this.fixedUrl(request, url, id);
     if (expected !== undefined) {
       const hit = await this.cache.verified(expected);
       if (hit !== undefined) {
@@ -321,6 +381,63 @@ export class Downloader {
     return run;
   }
 
+  /**
+   * A fixed URL (`isFixedUrlRequest`): asked for conditionally against the cache's record of its last download; a
+   * 304 gives the cached file (verified again), a 200 the new file, whose version is then read and checked against
+   * the lock file like any download. One at a time per URL in this process.
+   */
+  private fixedUrl(request: DownloadRequest, url: string, id: string): Promise<DownloadResult> {
+    const key = createHash("sha256").update(`${url}\nfixed`).digest("hex").slice(0, 32);
+    const flightKey = `${key}\n${id}`;
+    const running = this.inflight.get(flightKey);
+    if (running !== undefined) return running;
+    const run = (async (): Promise<DownloadResult> => {
+      const record = await this.cache.urlRecord(url);
+      const hit = record === undefined ? undefined : await this.cache.verified(record.sha256);
+      const conditional: Record<string, string> = {};
+      if (record !== undefined && hit !== undefined) {
+        if (record.etag !== undefined) conditional["if-none-match"] = record.etag;
+        else if (record.lastModified !== undefined) conditional["if-modified-since"] = record.lastModified;
+      }
+      return this.fetchAndVerify(request, url, key, id, undefined, undefined, {
+        headers: conditional,
+        cached: record !== undefined && hit !== undefined ? { record, path: hit.path } : undefined,
+      });
+    })().finally(() => this.inflight.delete(flightKey));
+    this.inflight.set(flightKey, run);
+    return run;
+  }
+
+  /** The lock file's check of a version of a product: the row's hash must be this one; a first one is recorded. */
+  private async checkLock(
+    url: string,
+    id: string,
+    version: string | undefined,
+    sha256: string,
+    locked: string | undefined,
+    discard: () => Promise<void>,
+  ): Promise<{ check: HashCheck; record: boolean }> {
+    if (this.lock === undefined || version === undefined) return { check: "none", record: false };
+    const expected = locked ?? (await this.lock.lookup(id, version))?.sha256;
+    if (expected !== undefined && expected !== sha256) {
+      await discard();
+      throw lockMismatch(url, id, version, expected, sha256, this.lock.path);
+    }
+    return { check: expected === undefined ? "recorded" : "lock", record: expected === undefined };
+  }
+
+  private async recordLock(row: { id: string; version: string; url: string; size: number; sha256: string }) {
+    await this.lock!.record(row).catch((e: unknown) => {
+      throw isPublisherError(e)
+        ? e
+        : new PublisherError(
+            "LockFileNotWritable",
+            `Cannot write the download lock file ${this.lock!.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
+            { hint: "Make its folder writable for this user.", cause: e },
+          );
+    });
+  }
+
   private async fetchAndVerify(
     request: DownloadRequest,
     url: string,
@@ -328,12 +445,42 @@ export class Downloader {
     id: string,
     published: string | undefined,
     locked: string | undefined,
+    fixed?: { headers: Record<string, string>; cached: { record: UrlRecord; path: string } | undefined },
   ): Promise<DownloadResult> {
-    let fetched: Fetched;
+    let fetched: Fetched | NotModified;
     try {
-      fetched = await this.fetch(request, url, key, published !== undefined);
+      fetched = await this.fetch(request, url, key, published !== undefined, fixed?.headers ?? {});
     } catch (e) {
       throw diskError(e, this.options.cacheDir);
+    }
+    if (fetched.notModified === true) {
+      await fetched.files.release();
+      const { record, path } = fixed!.cached!;
+      const version = record.version ?? (await request.versionFromFile?.(path));
+      const { check, record: first } = await this.checkLock(url, id, version, record.sha256, undefined, () =>
+        Promise.resolve(),
+      );
+      if (first) await this.recordLock({ id, version: version!, url, size: record.size, sha256: record.sha256 });
+      this.emit({
+        type: "done",
+        url,
+        product: request.product,
+        sha256: record.sha256,
+        size: record.size,
+        fromCache: true,
+      });
+      return {
+        url,
+        finalUrl: url,
+        path,
+        sha256: record.sha256,
+        size: record.size,
+        fromCache: true,
+        notModified: true,
+        version,
+        check,
+        fileName: downloadFileName(undefined, url),
+      };
     }
     const { files, sha256, size } = fetched;
     let stored = false;
@@ -342,30 +489,30 @@ export class Downloader {
         await files.discard();
         throw hashMismatch(url, published, sha256, "published hash");
       }
-      const version = request.version ?? (await request.versionFromFile?.(files.data));
+      let version: string | undefined;
+      try {
+        version = request.version ?? (await request.versionFromFile?.(files.data));
+      } catch (e) {
+        await files.discard();
+        throw e;
+      }
       let check: HashCheck = published !== undefined ? "published" : "none";
       let record = false;
-      if (published === undefined && this.lock !== undefined && version !== undefined) {
-        const expected = locked ?? (await this.lock.lookup(id, version))?.sha256;
-        if (expected !== undefined && expected !== sha256) {
-          await files.discard();
-          throw lockMismatch(url, id, version, expected, sha256, this.lock.path);
-        }
-        check = expected === undefined ? "recorded" : "lock";
-        record = expected === undefined;
-      }
+      if (published === undefined)
+        ({ check, record } = await this.checkLock(url, id, version, sha256, locked, () => files.discard()));
       const path = await this.cache.store(files.data, sha256);
       stored = true;
       await files.discard();
-      if (record)
-        await this.lock!.record({ id, version: version!, url, size, sha256 }).catch((e: unknown) => {
-          throw isPublisherError(e)
-            ? e
-            : new PublisherError(
-                "LockFileNotWritable",
-                `Cannot write the download lock file ${this.lock!.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
-                { hint: "Make its folder writable for this user.", cause: e },
-              );
+      if (record) await this.recordLock({ id, version: version!, url, size, sha256 });
+      if (fixed !== undefined)
+        await this.cache.writeUrlRecord({
+          url,
+          sha256,
+          size,
+          ...(fetched.etag === undefined ? {} : { etag: fetched.etag }),
+          ...(fetched.lastModified === undefined ? {} : { lastModified: fetched.lastModified }),
+          ...(version === undefined ? {} : { version }),
+          downloaded: new Date(this.clock()).toISOString(),
         });
       this.emit({ type: "done", url, product: request.product, sha256, size, fromCache: false });
       return {
@@ -498,7 +645,13 @@ export class Downloader {
   }
 
   /** Streams the file into a partial file (resuming one left by an earlier attempt or run) and hashes it. */
-  private async fetch(request: DownloadRequest, url: string, key: string, pinned: boolean): Promise<Fetched> {
+  private async fetch(
+    request: DownloadRequest,
+    url: string,
+    key: string,
+    pinned: boolean,
+    conditional: Record<string, string>,
+  ): Promise<Fetched | NotModified> {
     const files = await this.cache.partial(key);
     let hash: Hash | undefined;
     let hashed = 0;
@@ -513,7 +666,7 @@ export class Downloader {
         let offset = have?.bytes ?? 0;
         if (offset === 0) await files.discard();
         const headers: Record<string, string> =
-          have !== undefined ? { range: `bytes=${offset}-`, "if-range": have.meta.validator! } : {};
+          have !== undefined ? { range: `bytes=${offset}-`, "if-range": have.meta.validator! } : conditional;
 
         let opened: Awaited<ReturnType<Downloader["open"]>>;
         try {
@@ -530,6 +683,10 @@ export class Downloader {
         }
         const { res, reader, finalUrl, request: sent } = opened;
         let total: number | undefined;
+        if (res.status === 304 && have === undefined && Object.keys(conditional).length > 0) {
+          reader.stop();
+          return { files, notModified: true };
+        }
         if (res.status === 206 && offset > 0) {
           const range = parseContentRange(res.headers["content-range"]);
           if (range === undefined || range.start !== offset || (have?.meta.total ?? range.total) !== range.total) {
@@ -616,6 +773,8 @@ export class Downloader {
           size: reached,
           finalUrl,
           fileName: downloadFileName(res.headers["content-disposition"], finalUrl),
+          ...(res.headers.etag === undefined ? {} : { etag: res.headers.etag.trim() }),
+          ...(res.headers["last-modified"] === undefined ? {} : { lastModified: res.headers["last-modified"].trim() }),
         };
       }
     } catch (e) {

@@ -69,6 +69,15 @@ export class DownloadLockFile {
     return (await this.read()).get(keyOf(id, version));
   }
 
+  /** The newest row recorded for a product (any version), optionally for one URL (as stored: redacted). */
+  async latest(id: string, url?: string): Promise<LockRow | undefined> {
+    await this.chain.catch(() => undefined);
+    const rows = [...(await this.read()).values()].filter(
+      (r) => r.id.toLowerCase() === id.toLowerCase() && (url === undefined || r.url === redactUrl(url)),
+    );
+    return rows.sort((a, b) => (a.recorded < b.recorded ? 1 : -1))[0];
+  }
+
   /** Records a first download; an existing row for the same version is kept (the caller checked it matches). */
   record(row: Omit<LockRow, "recorded" | "url"> & { url: string }, now: Date = new Date()): Promise<void> {
     const run = async (): Promise<void> => {

@@ -4,7 +4,8 @@
  * from this zod schema (scripts/gen-schema.mjs).
  *
  * An entry says how to install the product (like one winget installer) and how to learn its newest version:
- * - `fixed`: one URL that always serves the newest MSI; its version is the MSI's ProductVersion, read after download;
+ * - `fixed`: one URL that always serves the newest MSI; its version is the MSI's ProductVersion, read after download
+ *   (docs/catalog.md "Fixed URLs": a non-MSI is refused, a changed file with the same version too);
  * - `json` / `xml`: a feed document, with a path to the version, the download URL and (optionally) its SHA-256;
  * - `github`: a GitHub-style "latest release", with a pattern naming the asset.
  */
@@ -107,7 +108,9 @@ const installerSchema = z.strictObject(
 
 const fixedSource = z.strictObject({
   kind: z.literal("fixed"),
-  url: url("source.url").describe("Always serves the newest MSI; its ProductVersion is the version"),
+  url: url("source.url").describe(
+    "Always serves the newest MSI; its ProductVersion is the version, known only after download (asked for conditionally: ETag / If-Modified-Since)",
+  ),
   sha256: sha256.optional().describe("Pins the file (then http:// is accepted)"),
 });
 const jsonSource = z.strictObject({
@@ -166,7 +169,8 @@ export const catalogEntrySchema = z
       ctx.addIssue({
         code: "custom",
         path: ["source", "kind"],
-        message: "A fixed URL learns its version from the MSI's ProductVersion: installer.type must be msi or wix.",
+        message:
+          "A fixed URL needs an MSI (installer.type msi or wix): its version is the MSI's ProductVersion. For another installer, give a feed that names the version (source.kind json, xml or github).",
       });
     if (e.source.kind === "fixed" && e.source.url.toLowerCase().startsWith("http:") && e.source.sha256 === undefined)
       ctx.addIssue({

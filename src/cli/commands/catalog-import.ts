@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
+import { cp, lstat, mkdir, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from "node:path";
 import { stringify } from "yaml";
 import { z } from "zod";
@@ -53,7 +53,9 @@ async function writeProduct(folder: string, p: ReadyProduct): Promise<string> {
   const file = join(folder, `${definition.id}.yaml`);
   const header = `# From ${show.source}: ${show.id} ${show.version ?? ""} (intune-publisher catalog import)\n`;
   await writeFile(file, header + stringify(definition, { lineWidth: 0 }));
-  await saveDownload(download, inside(folder, show.content.folder), show.content.fileName);
+  // a zip with a nested installer: its files (unpacked and checked in the cache), not the zip
+  if (p.unpacked !== undefined) await cp(p.unpacked, inside(folder, show.content.folder), { recursive: true });
+  else await saveDownload(download, inside(folder, show.content.folder), show.content.fileName);
   for (const f of show.files) {
     const path = inside(folder, f.path);
     await mkdir(dirname(path), { recursive: true });

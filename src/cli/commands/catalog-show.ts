@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { z } from "zod";
 import { showProduct } from "../../catalog/catalog.js";
 import type { ShowResult } from "../../catalog/catalog.js";
+import { showFixedFromCache } from "../../catalog/prepare.js";
 import { PublisherError } from "../../core/errors.js";
 import { openCatalog, sourceOptions } from "../catalog-session.js";
 import { productOptions, showOptions } from "../catalog-product.js";
@@ -31,7 +32,7 @@ function showTable(r: ShowResult): Table {
   const d = r.definition;
   const rows: Table = [
     ["Id", r.id],
-    ["Version", r.version ?? "(after download)"],
+    ["Version", r.version ?? "(known only after download)"],
     ["Source", r.source],
     ["Installer", `${r.installer.type} ${r.installer.architecture}, ${r.installer.scope} scope`],
     ["URL", r.installer.url],
@@ -68,7 +69,13 @@ export default defineCommand({
   async run(ctx, o) {
     const session = await openCatalog(ctx, o);
     try {
-      const r = await showProduct(session.source, o.id, showOptions(o));
+      const r = await showFixedFromCache(
+        session.source,
+        await showProduct(session.source, o.id, showOptions(o)),
+        showOptions(o),
+        session.cacheDir,
+        session.lockFile,
+      );
       if (ctx.output === "yaml") printDefinition(ctx, r);
       else if (ctx.output === "json") ctx.stdout.write(JSON.stringify(r, null, 2) + "\n");
       else ctx.stdout.write(renderTable(showTable(r)) + "\n");

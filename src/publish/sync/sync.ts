@@ -13,12 +13,14 @@
  * one product's problem never stops the others.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { copyFile, link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { readBoundedText } from "../../platform/fs.js";
 import type { CatalogSource, ShowResult } from "../../catalog/catalog.js";
 import { showProduct } from "../../catalog/catalog.js";
-import type { Downloader, DownloadResult } from "../../catalog/download/downloader.js";
+import type { Downloader, DownloadRequest, DownloadResult } from "../../catalog/download/downloader.js";
+import { isFixedUrlRequest } from "../../catalog/download/downloader.js";
+import { downloadRequest, prepareDownloaded } from "../../catalog/prepare.js";
 import { generatedFileBytes } from "../../catalog/to-definition.js";
 import type { GraphClient } from "../../clients/graph/client.js";
 import { AppDefinitionError } from "../../core/app-definition/errors.js";
@@ -177,45 +179,44 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
       const source = await sourceOf(sub.source ?? o.subscriptions.value.source);
       let newest: string | undefined;
       if (source.kind === "winget") newest = (await source.versions(sub.id))[0];
-      const show = await resolveProduct(o.workDir, source, sub, sub.pin ?? newest);
-      if (show.definition === null || show.version === null) {
-        results[i] = {
-          ...base,
-          action: "skipped",
-          status: "skipped",
-          reason:
-            `The version is known only after download (a fixed-URL entry): not supported by sync yet. ${show.pending ?? ""}`.trim(),
-          durationMs: clock() - started,
-        };
-        return;
-      }
-      if (show.content.extract !== undefined) {
-        results[i] = {
-          ...base,
-          version: show.version,
-          action: "skipped",
-          status: "skipped",
-          reason: "A zip with a nested installer is not supported by sync yet.",
-          durationMs: clock() - started,
-        };
-        return;
-      }
+      let show = await resolveProduct(o.workDir, source, sub, sub.pin ?? newest);
       step = "download";
-      const request = {
-        url: show.installer.url,
-        ...(show.installer.sha256 === null ? {} : { sha256: show.installer.sha256 }),
-        product: show.id,
-        version: show.version,
-        ...(o.signal === undefined ? {} : { signal: o.signal }),
-      };
-      // A dry run downloads nothing: the cache answers, else the plan is made from the catalog's metadata (the
-      // published hash, and the size the server announces for a HEAD).
-      const d = o.dryRun === true ? await o.downloader.cached(request) : await o.downloader.download(request);
+      const request = downloadRequest(show, o.signal);
+      // A dry run downloads nothing: the cache answers (a fixed URL: what it last gave, if the server says it is
+      // unchanged), else the plan is made from the catalog's metadata (the published hash, and the size the server
+      // announces for a HEAD).
+      const fetch = (r: DownloadRequest): Promise<DownloadResult | undefined> =>
+        o.dryRun !== true
+          ? o.downloader.download(r)
+          : isFixedUrlRequest(r)
+            ? o.downloader.cachedFixed(r)
+            : o.downloader.cached(r);
+      let d: DownloadResult | undefined;
+      let unpacked: string | undefined;
+      if (show.version === null || show.content.extract !== undefined) {
+        // a fixed URL (version and product code from the MSI) or a zip (unpacked, its nested installer checked)
+        const options = { architecture: sub.architecture, scope: sub.scope, checkMsi: false, signal: o.signal };
+        const ready = await prepareDownloaded(source, o.downloader, show, options, fetch);
+        if (ready !== undefined) ({ show, download: d, unpacked } = ready);
+        else if (show.version === null) {
+          results[i] = {
+            ...base,
+            action: "new-version",
+            status: "planned",
+            reason:
+              "The fixed URL serves a file this machine has not downloaded (new, changed, or never downloaded): a real run downloads it, reads its ProductVersion and publishes it when it is new.",
+            download: { bytes: (await o.downloader.size(request).catch(() => undefined)) ?? null },
+            durationMs: clock() - started,
+          };
+          o.onProduct?.(results[i]);
+          return;
+        }
+      } else d = await fetch(request);
       const planned = d === undefined ? { bytes: await o.downloader.size(request).catch(() => undefined) } : undefined;
       step = "stage";
-      const loaded = await stage(o, sub, picked[i]!.raw, show, d, picked[i]!.definitionId);
+      const loaded = await stage(o, sub, picked[i]!.raw, show, d, unpacked, picked[i]!.definitionId);
       const contentHash =
-        planned?.bytes === undefined || show.installer.sha256 === null
+        planned?.bytes === undefined || show.installer.sha256 === null || show.content.extract !== undefined
           ? undefined
           : await metadataContentHash(loaded, installerPath(o, loaded, show), planned.bytes, show.installer.sha256);
       staged.push({
@@ -464,6 +465,7 @@ async function stage(
   raw: RawSubscription,
   show: ShowResult,
   d: DownloadResult | undefined,
+  unpacked: string | undefined,
   definitionId?: string,
 ): Promise<LoadedAppDefinition> {
   const subscribed = applySubscription(structuredClone(show.definition!), sub, raw, show);
@@ -476,13 +478,18 @@ async function stage(
   const dir = join(o.workDir, def.id);
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, show.content.folder), { recursive: true });
+  // a zip with a nested installer: its files, unpacked and checked in the download cache
+  if (unpacked !== undefined) await cp(unpacked, join(dir, show.content.folder), { recursive: true });
   for (const f of show.files) await writeFile(join(dir, f.path), generatedFileBytes(f));
   if (sub.mode === "updateOnly" && show.updateOnly.script !== undefined)
     await writeFile(join(dir, show.updateOnly.script.path), generatedFileBytes(show.updateOnly.script));
-  const target = join(dir, show.content.folder, show.content.fileName);
+  const extract = show.content.extract;
+  const target = join(dir, show.content.folder, ...(extract?.setupFile.split("/") ?? [show.content.fileName]));
   // Not downloaded (dry run): an empty stand-in, so the folder loads; the plan uses the catalog's hash and size.
-  if (d === undefined) await writeFile(target, "");
-  else await link(d.path, target).catch(() => copyFile(d.path, target));
+  if (d === undefined) {
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, "");
+  } else if (unpacked === undefined) await link(d.path, target).catch(() => copyFile(d.path, target));
   // Paths the subscription names (targeting file, override scripts) are relative to the subscriptions file.
   const rebase = (p: string): string => relative(dir, isAbsolute(p) ? p : resolve(o.subscriptions.dir, p));
   if (def.targeting !== undefined) def.targeting = rebase(def.targeting);
