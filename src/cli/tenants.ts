@@ -15,7 +15,10 @@ import type { LocalTarget, StartedLocalTenant } from "../publish/connect/local-t
 import { loadTenants } from "../publish/tenants/file.js";
 import type { LoadedTenants } from "../publish/tenants/file.js";
 import { DEFAULT_TENANT_CONCURRENCY } from "../publish/tenants/run.js";
-import { localConnection, localTarget, wantsLocalTenant } from "../publish/target.js";
+import type { TenantSession } from "../publish/tenants/run.js";
+import { localConnection, localTarget, openGraphSession, wantsLocalTenant } from "../publish/target.js";
+import type { HttpPolicy } from "../clients/http/types.js";
+import { commandLogger } from "./session.js";
 import type { CommandContext } from "./command.js";
 import { option } from "./options.js";
 import { targetInput } from "./tenant-options.js";
@@ -98,6 +101,38 @@ export class TenantTargets {
     const configFile = this.o.config === undefined ? undefined : resolve(this.ctx.cwd, this.o.config);
     const settings = await loadSettings({ env: this.ctx.env, configFile }, flags);
     return { settings, secretValue: undefined, caPem: undefined, inProcess: false };
+  }
+
+  /** The first tenant that resolves (its network settings serve the run's catalog and downloads). */
+  async first(tenants: readonly TenantEntry[]): Promise<TenantTarget> {
+    let firstError: unknown;
+    for (const t of tenants) {
+      try {
+        return await this.resolve(t);
+      } catch (e) {
+        firstError ??= e;
+      }
+    }
+    throw firstError;
+  }
+
+  /** Signs in to a tenant: its own Graph client and upload transport (a refused sign-in throws). */
+  async connect(t: TenantEntry, policies?: readonly HttpPolicy[]): Promise<TenantSession> {
+    const target = await this.resolve(t);
+    const session = await openGraphSession(target, {
+      env: this.ctx.env,
+      logger: commandLogger(this.ctx),
+      secrets: this.ctx.secrets,
+      onWarning: (line) => this.ctx.stderr.write(`warning: ${t.name}: ${line}\n`),
+      ...(policies === undefined ? {} : { policies }),
+    });
+    try {
+      await session.signIn();
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+    return { graph: session.graph, storageTransport: session.transport.send, close: () => session.close() };
   }
 
   /** Whether the run uses a local tenant started in this process. */
