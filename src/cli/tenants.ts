@@ -10,6 +10,7 @@ import { DEFAULT_TENANTS_FILE, selectTenants, tenantConnection } from "../core/c
 import type { TenantEntry } from "../core/config/tenants.js";
 import type { Settings } from "../core/config/profile.js";
 import { PublisherError } from "../core/errors.js";
+import type { ErrorCode } from "../core/error-codes.js";
 import { loadSettings } from "../publish/connect/config-store.js";
 import type { LocalTarget, StartedLocalTenant } from "../publish/connect/local-tenant.js";
 import { loadTenants } from "../publish/tenants/file.js";
@@ -144,4 +145,39 @@ export class TenantTargets {
     const l = await this.local?.catch(() => undefined);
     await l?.started?.close();
   }
+}
+
+/** A tenant's line in a failure message: its own error, or what failed inside it. */
+export interface FailedTenant {
+  tenant: string;
+  errorCode: ErrorCode;
+  line: string;
+  hint?: string | undefined;
+}
+
+/**
+ * The error of a run across tenants when tenants failed: the first failed tenant's code (so its exit code), every
+ * failed tenant named in the message. Undefined when none failed.
+ */
+export function tenantsFailure(
+  what: string,
+  total: number,
+  failed: readonly FailedTenant[],
+): PublisherError | undefined {
+  if (failed.length === 0) return undefined;
+  const first = failed[0]!;
+  return new PublisherError(
+    first.errorCode,
+    `${what} failed for ${failed.length} of ${total} tenant(s):\n${failed.map((t) => `  ${t.tenant}: ${t.line}`).join("\n")}`,
+    {
+      hint:
+        first.hint ??
+        "The other tenants were done. Fix the cause shown (docs/tenants.md) and run again with --tenants naming the failed ones.",
+    },
+  );
+}
+
+/** The first line of a message (table cells). */
+export function firstLine(text: string): string {
+  return text.split("\n")[0]!;
 }

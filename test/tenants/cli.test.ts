@@ -18,7 +18,7 @@ import { FLEET_SECRET, fleetTenantsYaml } from "./support.js";
 
 const scratch = useScratch("ip-tenants-cli-");
 
-describe("sync --tenants", () => {
+describe("sync, connect test, publish and inventory with --tenants", () => {
   let env: NodeJS.ProcessEnv;
   let lt: LocalTenant;
   let host: VendorHost;
@@ -40,6 +40,7 @@ describe("sync --tenants", () => {
       `source: ${host.origin}\nproducts:\n  - id: Cli.Tool\n    assignments: [{ intent: available, group: Workstations }]\n`,
     );
     await writeFile(join(home, "tenants.yaml"), fleetTenantsYaml(fleet));
+    lt.admin.revokeConsent(fleet[1]!.id);
   });
   after(async () => {
     await host.close();
@@ -47,7 +48,6 @@ describe("sync --tenants", () => {
   });
 
   it("a revoked tenant fails alone: the others are synced, exit 3, a row per tenant and the totals", async () => {
-    lt.admin.revokeConsent(fleet[1]!.id);
     const args = [
       "sync",
       "--subscriptions",
@@ -84,5 +84,39 @@ describe("sync --tenants", () => {
     );
     assert.equal(doc.packagings, 0);
     assert.equal(doc.totals.tenantsFailed, 1);
+  });
+
+  it("connect test --tenants all: a table of tenants × permissions, the revoked tenant's cause, JSON, exit 3", async () => {
+    const args = ["connect", "test", "--tenants-file", join(home, "tenants.yaml"), "--tenants", "all", "--no-log-file"];
+    const r = await runCli(args, env);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(
+      r.stdout,
+      /Tenant\s+Tenant id\s+Apps\.ReadWrite\s+Configuration\.Read\s+ManagedDevices\.Read\s+RBAC\.Read/,
+    );
+    assert.match(r.stdout, new RegExp(`tenant01\\s+${fleet[0]!.id}\\s+(✓\\s+){6}ok`));
+    assert.match(r.stdout, new RegExp(`tenant02\\s+${fleet[1]!.id}\\s+(-\\s+){6}✗ .*AADSTS700016`));
+    assert.match(r.stdout, /tenant03\s+\S+\s+(✓\s+){6}ok/);
+    assert.match(r.stdout, /Total: 3 tenant\(s\), 2 passed, 1 failed/);
+    assert.match(r.stderr, /The connection test failed for 1 of 3 tenant\(s\):\n\s+tenant02: .*AADSTS700016/);
+
+    const json = await runCli([...args, "--output", "json"], env);
+    assert.equal(json.code, 3, json.stderr);
+    const doc = JSON.parse(json.stdout) as {
+      permissions: string[];
+      tenants: { tenant: string; ok: boolean; permissions: Record<string, string>; problem?: { code: string } }[];
+      totals: { tenants: number; ok: number; failed: number };
+    };
+    assert.equal(doc.permissions.length, 6);
+    assert.deepEqual(
+      doc.tenants.map((t) => [t.tenant, t.ok, [...new Set(Object.values(t.permissions))]]),
+      [
+        ["tenant01", true, ["ok"]],
+        ["tenant02", false, ["not-tested"]],
+        ["tenant03", true, ["ok"]],
+      ],
+    );
+    assert.match(doc.tenants[1]!.problem!.code, /AADSTS700016/);
+    assert.deepEqual(doc.totals, { tenants: 3, ok: 2, failed: 1 });
   });
 });

@@ -33,7 +33,7 @@ import { connectRedis, queueConnection } from "../../queue/redis.js";
 import { RedisJobQueue } from "../../queue/redis-queue.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
-import { selectedTenants, TenantTargets, tenantsOptions } from "../tenants.js";
+import { firstLine, selectedTenants, TenantTargets, tenantsFailure, tenantsOptions } from "../tenants.js";
 import type { TenantsOptions } from "../tenants.js";
 import { SharedPackages } from "../../publish/tenants/packages.js";
 import { runAcrossTenants } from "../../publish/tenants/run.js";
@@ -417,7 +417,7 @@ async function runTenantsOnce(
         throw new PublisherError("Cancelled", "Sync stopped by a signal.", {
           hint: "Run sync again: uploads in flight resume where they stopped.",
         });
-      const failure = tenantsFailure(result);
+      const failure = syncTenantsFailure(result);
       if (failure) throw failure;
       return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
     } finally {
@@ -475,27 +475,24 @@ function printTenantsResult(ctx: CommandContext, r: TenantsRunResult): void {
 }
 
 /** The first failed tenant's code (so its exit code), every failed tenant in the message. */
-function tenantsFailure(r: TenantsRunResult): PublisherError | undefined {
-  const failed = r.tenants.filter((t) => t.status === "failed");
-  if (failed.length === 0) return undefined;
-  const first = failed[0]!;
-  const code =
-    first.error?.errorCode ?? first.products.find((p) => p.status === "failed")?.error?.errorCode ?? "Internal";
-  const line = (t: (typeof failed)[number]): string =>
-    t.error !== undefined
-      ? `${t.tenant}: ${t.error.message.split("\n")[0]}`
-      : `${t.tenant}: ${t.products
-          .filter((p) => p.status === "failed")
-          .map((p) => `${p.id}: ${p.reason}`)
-          .join("; ")}`;
-  return new PublisherError(
-    code,
-    `Sync failed for ${failed.length} of ${r.tenants.length} tenant(s):\n${failed.map((t) => `  ${line(t)}`).join("\n")}`,
-    {
-      hint:
-        first.error?.hint ??
-        "The other tenants were synced. Fix the cause shown (docs/tenants.md) and run sync again with --tenants naming the failed ones.",
-    },
+function syncTenantsFailure(r: TenantsRunResult): PublisherError | undefined {
+  return tenantsFailure(
+    "Sync",
+    r.tenants.length,
+    r.tenants
+      .filter((t) => t.status === "failed")
+      .map((t) => ({
+        tenant: t.tenant,
+        errorCode: t.error?.errorCode ?? t.products.find((p) => p.status === "failed")?.error?.errorCode ?? "Internal",
+        line:
+          t.error !== undefined
+            ? firstLine(t.error.message)
+            : t.products
+                .filter((p) => p.status === "failed")
+                .map((p) => `${p.id}: ${p.reason}`)
+                .join("; "),
+        hint: t.error?.hint,
+      })),
   );
 }
 
