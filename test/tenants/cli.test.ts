@@ -2,7 +2,7 @@
 // one of which has its consent revoked: the others are synced, the table and JSON say so, the exit code is the
 // failed tenant's (3, sign-in refused).
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fleetSeed, fleetTenants } from "../../emulator/fleet-seed.js";
@@ -118,5 +118,56 @@ describe("sync, connect test, publish and inventory with --tenants", () => {
     );
     assert.match(doc.tenants[1]!.problem!.code, /AADSTS700016/);
     assert.deepEqual(doc.totals, { tenants: 3, ok: 2, failed: 1 });
+  });
+
+  it("publish --tenants: each tenant gets the app with its own group, one package for all, the revoked one fails alone", async () => {
+    const dir = join(home, "apps");
+    await mkdir(join(dir, "source"), { recursive: true });
+    await writeFile(join(dir, "source", "install.cmd"), "@echo installing\r\n");
+    await writeFile(
+      join(dir, "fleet-tool.yaml"),
+      [
+        "id: fleet-tool",
+        "displayName: Fleet Tool",
+        "publisher: Example",
+        'version: "1.0.0"',
+        "content: { source: source, setupFile: install.cmd }",
+        "install: { command: install.cmd }",
+        "uninstall: { command: uninstall.cmd }",
+        "detection:",
+        "  - { type: file, path: 'C:\\Fleet', fileOrFolderName: tool.exe, check: exists }",
+        // a logical group: only each tenant's mapping names a group the tenant has
+        "assignments: [{ intent: available, group: Workstations }]",
+        "",
+      ].join("\n"),
+    );
+    const args = ["publish", join(dir, "fleet-tool.yaml"), "--tenants-file", join(home, "tenants.yaml")];
+    const r = await runCli([...args, "--tenants", "all", "--no-log-file"], env);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /tenant01\s+\S+\s+ok\s+1\s+0\s+0\s+0\s+0/);
+    assert.match(r.stdout, /tenant02\s+\S+\s+failed\s+0\s+0\s+0\s+0\s+0\s.*AADSTS700016/);
+    assert.match(r.stdout, /tenant03\s+\S+\s+ok\s+1\s+0\s+0\s+0\s+0/);
+    assert.match(
+      r.stdout,
+      /Total: 3 tenant\(s\), 2 ok, 1 failed; 2 app\(s\): 2 created.*1 package\(s\) built, 1 reused/,
+    );
+    assert.match(r.stderr, /Publishing failed for 1 of 3 tenant\(s\):\n\s+tenant02: .*AADSTS700016/);
+
+    const json = await runCli([...args, "--tenants", "tenant01,tenant03", "--output", "json", "--no-log-file"], env);
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as {
+      tenants: { tenant: string; status: string; apps: { id: string; action: string; appId: string }[] }[];
+      totals: { upToDate: number; tenantsFailed: number };
+      packagings: number;
+    };
+    assert.deepEqual(
+      doc.tenants.map((t) => [t.tenant, t.status, t.apps.map((a) => [a.id, a.action])]),
+      [
+        ["tenant01", "ok", [["fleet-tool", "nothing"]]],
+        ["tenant03", "ok", [["fleet-tool", "nothing"]]],
+      ],
+    );
+    assert.notEqual(doc.tenants[0]!.apps[0]!.appId, doc.tenants[1]!.apps[0]!.appId);
+    assert.equal(doc.packagings, 0);
   });
 });
