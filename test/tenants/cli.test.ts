@@ -11,6 +11,7 @@ import type { LocalTenant } from "../../emulator/server.js";
 import { startVendorHost } from "../../emulator/vendor/host.js";
 import type { VendorHost } from "../../emulator/vendor/host.js";
 import { emulatorHomeEnv, runCli } from "../support/cli.js";
+import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
 import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
 import { product } from "../sync/support.js";
@@ -29,7 +30,22 @@ describe("sync, connect test, publish and inventory with --tenants", () => {
     home = await scratch();
     const stateDir = join(home, "emulator");
     env = await emulatorHomeEnv(home, stateDir);
-    lt = await startLocalTestTenant({ stateDir, seed: fleetSeed(3, FLEET_SECRET), vendor: false });
+    // detected apps of the first tenant
+    const [A, B] = ["d0000000-0000-4000-8000-00000000000a", "d0000000-0000-4000-8000-00000000000b"];
+    const app = (id: string, displayName: string, version: string, publisher: string, deviceIds: string[]) => ({
+      ...{ id, displayName, version, publisher, platform: "windows", sizeInByte: 0, deviceIds },
+    });
+    lt = await startLocalTestTenant({
+      stateDir,
+      seed: fleetSeed(3, FLEET_SECRET, {
+        managedDevices: [A, B].map((id, i) => ({ id, deviceName: `PC-${i}`, operatingSystem: "Windows" })),
+        detectedApps: [
+          app("a1", "WinSCP 5.17.10", "5.17.10", "Martin Prikryl", [A, B]),
+          app("a2", "VLC media player", "3.0.20", "VideoLAN", [A]),
+        ],
+      }),
+      vendor: false,
+    });
     host = await startVendorHost({
       seed: { products: [product("Cli.Tool", "1.0.0")] },
       ca: await loadOrCreatePki(stateDir),
@@ -169,5 +185,36 @@ describe("sync, connect test, publish and inventory with --tenants", () => {
     );
     assert.notEqual(doc.tenants[0]!.apps[0]!.appId, doc.tenants[1]!.apps[0]!.appId);
     assert.equal(doc.packagings, 0);
+  });
+
+  it("inventory --tenants: product counts per tenant and a total view, the revoked tenant fails alone", async () => {
+    const catalog = join(repoRoot(), "test", "fixtures", "winget", "pkgs");
+    const args = ["inventory", "--catalog", catalog, "--tenants-file", join(home, "tenants.yaml"), "--tenants", "all"];
+    const r = await runCli([...args, "--no-log-file"], env);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /tenant01\s+\S+\s+ok\s+2\s+2\s+2\s+/);
+    assert.match(r.stdout, /tenant02\s+\S+\s+failed\s+-\s+-\s+-\s+-\s+-\s+.*AADSTS700016/);
+    // the seed's devices are the first tenant's: the third has none
+    assert.match(r.stdout, /tenant03\s+\S+\s+ok\s+0\s+0\s+0\s+0\s+/);
+    assert.match(r.stdout, /All tenants\n.*\n.*WinSCP.*\s+Martin Prikryl\s+WinSCP\.WinSCP\s+1\s+2\s+2\n/);
+    assert.match(r.stdout, /Total: 3 tenant\(s\), 2 read, 1 failed; 2 product\(s\) on 2 device\(s\)\./);
+    assert.match(r.stderr, /Reading the inventory failed for 1 of 3 tenant\(s\):\n\s+tenant02: .*AADSTS700016/);
+
+    const json = await runCli([...args, "--output", "json", "--no-log-file"], env);
+    assert.equal(json.code, 3, json.stderr);
+    const doc = JSON.parse(json.stdout) as {
+      tenants: { tenant: string; status: string; inventory?: { cached: boolean }; products?: { name: string }[] }[];
+      total: { products: { name: string; tenants: string[]; devices: number }[] };
+    };
+    assert.deepEqual(
+      doc.tenants.map((t) => [t.tenant, t.status, t.inventory?.cached, t.products?.length]),
+      [
+        ["tenant01", "ok", true, 2],
+        ["tenant02", "failed", undefined, undefined],
+        ["tenant03", "ok", true, 0],
+      ],
+    );
+    const winscp = doc.total.products.find((p) => p.name.startsWith("WinSCP"));
+    assert.deepEqual([winscp?.tenants, winscp?.devices], [["tenant01"], 2]);
   });
 });
