@@ -12,6 +12,7 @@ import { startVendorHost } from "../../emulator/vendor/host.js";
 import type { VendorHost } from "../../emulator/vendor/host.js";
 import { emulatorHomeEnv, runCli } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
+import { SyncHistory } from "../../src/publish/sync/history.js";
 import { useScratch } from "../support/scratch.js";
 import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
 import { product } from "../sync/support.js";
@@ -82,6 +83,23 @@ describe("sync, connect test, publish and inventory with --tenants", () => {
     );
     assert.match(r.stderr, /Sync failed for 1 of 3 tenant\(s\):\n\s+tenant02: .*AADSTS700016/);
     assert.match(r.stderr, /admin consent/);
+    // recorded in the sync history once per tenant, with its name (the console's history shows them)
+    const h = SyncHistory.open(join(home, "state", "intune-publisher", "sync-history.db"));
+    try {
+      assert.deepEqual(
+        h
+          .runs()
+          .map((x) => [x.tenant, x.status, x.products])
+          .sort(),
+        [
+          ["tenant01", "ok", 1],
+          ["tenant02", "failed", 0],
+          ["tenant03", "ok", 1],
+        ],
+      );
+    } finally {
+      h.close();
+    }
 
     const json = await runCli([...args, "--tenants", "ring=pilot", "--output", "json", "--no-log-file"], env);
     assert.equal(json.code, 3, json.stderr);

@@ -184,7 +184,7 @@ export default defineCommand({
       }
       try {
         if (o.tenants.length > 0)
-          return await runTenantsOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir);
+          return await runTenantsOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir, trigger);
         if (o.queue !== undefined)
           return await runQueued(ctx, { ...o, queue: o.queue }, subscriptions, stateDir, trigger);
         return await runOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir, trigger);
@@ -370,6 +370,7 @@ async function runTenantsOnce(
   catalogConfig: Parameters<typeof openCatalogSource>[1]["config"],
   configFile: string,
   stateDir: string,
+  trigger: string,
 ): Promise<number> {
   const { file, tenants } = await selectedTenants(ctx, o);
   const targets = new TenantTargets(ctx, o, file);
@@ -411,6 +412,7 @@ async function runTenantsOnce(
         tenants,
         o.tenantConcurrency,
       );
+      if (!o.dryRun) recordTenants(stateDir, result, trigger, ctx.signal.aborted);
       if (ctx.output === "json") ctx.stdout.write(JSON.stringify(result, null, 2) + "\n");
       else printTenantsResult(ctx, result);
       if (ctx.signal.aborted)
@@ -426,6 +428,22 @@ async function runTenantsOnce(
   } finally {
     await packages.close();
     await targets.close();
+  }
+}
+
+/** A run across tenants goes to the sync history once per tenant, with the tenant's name. */
+function recordTenants(stateDir: string, r: TenantsRunResult, trigger: string, cancelled: boolean): void {
+  const history = SyncHistory.open(defaultHistoryFile(stateDir));
+  try {
+    for (const t of r.tenants)
+      history.record(
+        { products: t.products, startedAt: r.startedAt, finishedAt: r.finishedAt, dryRun: r.dryRun },
+        trigger,
+        cancelled,
+        { name: t.tenant, failed: t.status === "failed" },
+      );
+  } finally {
+    history.close();
   }
 }
 

@@ -28,10 +28,9 @@ export function tenantSubscriptions(subs: LoadedSubscriptions, t: TenantEntry): 
 }
 
 /** This tenant's scope tags and ESP profile names in a definition (changed in place). */
-export function tenantNames<D extends { scopeTags?: string[] | undefined; enrollmentStatusPages?: string[] | undefined }>(
-  def: D,
-  t: TenantEntry,
-): D {
+export function tenantNames<
+  D extends { scopeTags?: string[] | undefined; enrollmentStatusPages?: string[] | undefined },
+>(def: D, t: TenantEntry): D {
   const esp = mapper(t.enrollmentStatusPages);
   if (t.scopeTags !== undefined) def.scopeTags = [...t.scopeTags];
   if (def.enrollmentStatusPages !== undefined) def.enrollmentStatusPages = def.enrollmentStatusPages.map(esp);
