@@ -4,6 +4,7 @@
  * tenant id and client id as flags over the command's own tenant options; tenants on the local cloud share one
  * local tenant (the running one, else one started in this process for the whole run).
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { DEFAULT_TENANTS_FILE, selectTenants, tenantConnection } from "../core/config/tenants.js";
@@ -11,9 +12,9 @@ import type { TenantEntry } from "../core/config/tenants.js";
 import type { Settings } from "../core/config/profile.js";
 import { PublisherError } from "../core/errors.js";
 import type { ErrorCode } from "../core/error-codes.js";
-import { loadSettings } from "../publish/connect/config-store.js";
+import { loadSettings, pathsFor } from "../publish/connect/config-store.js";
 import type { LocalTarget, StartedLocalTenant } from "../publish/connect/local-tenant.js";
-import { loadTenants } from "../publish/tenants/file.js";
+import { loadTenants, loadTenantsSection } from "../publish/tenants/file.js";
 import type { LoadedTenants } from "../publish/tenants/file.js";
 import { DEFAULT_TENANT_CONCURRENCY } from "../publish/tenants/run.js";
 import type { TenantSession } from "../publish/tenants/run.js";
@@ -33,10 +34,10 @@ export const tenantsOptions = z.object({
     group,
     help: "run across tenants: all, a tag (ring=pilot) or a tenant's name (repeatable, or comma-separated)",
   }),
-  tenantsFile: option(z.string().min(1).default(DEFAULT_TENANTS_FILE), {
+  tenantsFile: option(z.string().min(1).optional(), {
     value: "FILE",
     group,
-    help: `the tenants file (default ./${DEFAULT_TENANTS_FILE})`,
+    help: `the tenants file (default: the configuration file's tenants: section, else ./${DEFAULT_TENANTS_FILE})`,
   }),
   tenantConcurrency: option(
     z
@@ -50,12 +51,32 @@ export const tenantsOptions = z.object({
 
 export type TenantsOptions = z.output<typeof tenantsOptions>;
 
-/** The tenants file and the tenants `--tenants` selects; a value naming nothing is a usage error. */
+/**
+ * The tenants (the configuration file's `tenants:` section, else the tenants file) and those `--tenants` selects;
+ * a value naming nothing is a usage error, and so are both a section and a tenants file.
+ */
 export async function selectedTenants(
   ctx: CommandContext,
-  o: TenantsOptions,
+  o: TenantsOptions & { config?: string | undefined },
 ): Promise<{ file: LoadedTenants; tenants: TenantEntry[] }> {
-  const file = await loadTenants(o.tenantsFile, ctx.cwd);
+  const configFile = pathsFor({
+    env: ctx.env,
+    configFile: o.config === undefined ? undefined : resolve(ctx.cwd, o.config),
+  }).file;
+  const section = await loadTenantsSection(configFile);
+  let file: LoadedTenants;
+  if (section !== undefined) {
+    const tenantsFile = resolve(ctx.cwd, o.tenantsFile ?? DEFAULT_TENANTS_FILE);
+    if (o.tenantsFile !== undefined || existsSync(tenantsFile))
+      throw new PublisherError(
+        "TenantsTwoSources",
+        `Two lists of tenants: the tenants file ${tenantsFile}${o.tenantsFile === undefined ? " (the default)" : ""} and the tenants: section of ${configFile}.`,
+        {
+          hint: "Keep one: remove the tenants: section from the configuration file, or remove (or rename) the tenants file and do not give --tenants-file (docs/tenants.md).",
+        },
+      );
+    file = section;
+  } else file = await loadTenants(o.tenantsFile ?? DEFAULT_TENANTS_FILE, ctx.cwd);
   const { tenants, unknown } = selectTenants(file.value, o.tenants);
   if (unknown.length > 0)
     throw new PublisherError(
