@@ -53,7 +53,9 @@ function duplicateNames(
     const key = t.name.toLowerCase();
     const first = seen.get(key);
     if (first !== undefined)
-      problems.push(problem(["tenants", i, "name"], `The tenant name ${t.name} is used twice (also tenants[${first}]).`));
+      problems.push(
+        problem(["tenants", i, "name"], `The tenant name ${t.name} is used twice (also tenants[${first}]).`),
+      );
     else seen.set(key, i);
   });
   return problems;
