@@ -4,18 +4,23 @@
  * tenant id and client id as flags over the command's own tenant options; tenants on the local cloud share one
  * local tenant (the running one, else one started in this process for the whole run).
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { DEFAULT_TENANTS_FILE, selectTenants, tenantConnection } from "../core/config/tenants.js";
 import type { TenantEntry } from "../core/config/tenants.js";
 import type { Settings } from "../core/config/profile.js";
 import { PublisherError } from "../core/errors.js";
-import { loadSettings } from "../publish/connect/config-store.js";
+import type { ErrorCode } from "../core/error-codes.js";
+import { loadSettings, pathsFor } from "../publish/connect/config-store.js";
 import type { LocalTarget, StartedLocalTenant } from "../publish/connect/local-tenant.js";
-import { loadTenants } from "../publish/tenants/file.js";
+import { loadTenants, loadTenantsSection } from "../publish/tenants/file.js";
 import type { LoadedTenants } from "../publish/tenants/file.js";
 import { DEFAULT_TENANT_CONCURRENCY } from "../publish/tenants/run.js";
-import { localConnection, localTarget, wantsLocalTenant } from "../publish/target.js";
+import type { TenantSession } from "../publish/tenants/run.js";
+import { localConnection, localTarget, openGraphSession, wantsLocalTenant } from "../publish/target.js";
+import type { HttpPolicy } from "../clients/http/types.js";
+import { commandLogger } from "./session.js";
 import type { CommandContext } from "./command.js";
 import { option } from "./options.js";
 import { targetInput } from "./tenant-options.js";
@@ -29,10 +34,10 @@ export const tenantsOptions = z.object({
     group,
     help: "run across tenants: all, a tag (ring=pilot) or a tenant's name (repeatable, or comma-separated)",
   }),
-  tenantsFile: option(z.string().min(1).default(DEFAULT_TENANTS_FILE), {
+  tenantsFile: option(z.string().min(1).optional(), {
     value: "FILE",
     group,
-    help: `the tenants file (default ./${DEFAULT_TENANTS_FILE})`,
+    help: `the tenants file (default: the configuration file's tenants: section, else ./${DEFAULT_TENANTS_FILE})`,
   }),
   tenantConcurrency: option(
     z
@@ -46,12 +51,32 @@ export const tenantsOptions = z.object({
 
 export type TenantsOptions = z.output<typeof tenantsOptions>;
 
-/** The tenants file and the tenants `--tenants` selects; a value naming nothing is a usage error. */
+/**
+ * The tenants (the configuration file's `tenants:` section, else the tenants file) and those `--tenants` selects;
+ * a value naming nothing is a usage error, and so are both a section and a tenants file.
+ */
 export async function selectedTenants(
   ctx: CommandContext,
-  o: TenantsOptions,
+  o: TenantsOptions & { config?: string | undefined },
 ): Promise<{ file: LoadedTenants; tenants: TenantEntry[] }> {
-  const file = await loadTenants(o.tenantsFile, ctx.cwd);
+  const configFile = pathsFor({
+    env: ctx.env,
+    configFile: o.config === undefined ? undefined : resolve(ctx.cwd, o.config),
+  }).file;
+  const section = await loadTenantsSection(configFile);
+  let file: LoadedTenants;
+  if (section !== undefined) {
+    const tenantsFile = resolve(ctx.cwd, o.tenantsFile ?? DEFAULT_TENANTS_FILE);
+    if (o.tenantsFile !== undefined || existsSync(tenantsFile))
+      throw new PublisherError(
+        "TenantsTwoSources",
+        `Two lists of tenants: the tenants file ${tenantsFile}${o.tenantsFile === undefined ? " (the default)" : ""} and the tenants: section of ${configFile}.`,
+        {
+          hint: "Keep one: remove the tenants: section from the configuration file, or remove (or rename) the tenants file and do not give --tenants-file (docs/tenants.md).",
+        },
+      );
+    file = section;
+  } else file = await loadTenants(o.tenantsFile ?? DEFAULT_TENANTS_FILE, ctx.cwd);
   const { tenants, unknown } = selectTenants(file.value, o.tenants);
   if (unknown.length > 0)
     throw new PublisherError(
@@ -100,6 +125,38 @@ export class TenantTargets {
     return { settings, secretValue: undefined, caPem: undefined, inProcess: false };
   }
 
+  /** The first tenant that resolves (its network settings serve the run's catalog and downloads). */
+  async first(tenants: readonly TenantEntry[]): Promise<TenantTarget> {
+    let firstError: unknown;
+    for (const t of tenants) {
+      try {
+        return await this.resolve(t);
+      } catch (e) {
+        firstError ??= e;
+      }
+    }
+    throw firstError;
+  }
+
+  /** Signs in to a tenant: its own Graph client and upload transport (a refused sign-in throws). */
+  async connect(t: TenantEntry, policies?: readonly HttpPolicy[]): Promise<TenantSession> {
+    const target = await this.resolve(t);
+    const session = await openGraphSession(target, {
+      env: this.ctx.env,
+      logger: commandLogger(this.ctx),
+      secrets: this.ctx.secrets,
+      onWarning: (line) => this.ctx.stderr.write(`warning: ${t.name}: ${line}\n`),
+      ...(policies === undefined ? {} : { policies }),
+    });
+    try {
+      await session.signIn();
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+    return { graph: session.graph, storageTransport: session.transport.send, close: () => session.close() };
+  }
+
   /** Whether the run uses a local tenant started in this process. */
   async inProcess(): Promise<boolean> {
     return this.local === undefined ? false : (await this.local).started !== undefined;
@@ -109,4 +166,39 @@ export class TenantTargets {
     const l = await this.local?.catch(() => undefined);
     await l?.started?.close();
   }
+}
+
+/** A tenant's line in a failure message: its own error, or what failed inside it. */
+export interface FailedTenant {
+  tenant: string;
+  errorCode: ErrorCode;
+  line: string;
+  hint?: string | undefined;
+}
+
+/**
+ * The error of a run across tenants when tenants failed: the first failed tenant's code (so its exit code), every
+ * failed tenant named in the message. Undefined when none failed.
+ */
+export function tenantsFailure(
+  what: string,
+  total: number,
+  failed: readonly FailedTenant[],
+): PublisherError | undefined {
+  if (failed.length === 0) return undefined;
+  const first = failed[0]!;
+  return new PublisherError(
+    first.errorCode,
+    `${what} failed for ${failed.length} of ${total} tenant(s):\n${failed.map((t) => `  ${t.tenant}: ${t.line}`).join("\n")}`,
+    {
+      hint:
+        first.hint ??
+        "The other tenants were done. Fix the cause shown (docs/tenants.md) and run again with --tenants naming the failed ones.",
+    },
+  );
+}
+
+/** The first line of a message (table cells). */
+export function firstLine(text: string): string {
+  return text.split("\n")[0]!;
 }

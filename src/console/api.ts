@@ -205,6 +205,8 @@ export interface HistoryResponse {
     changed: number;
     failed: number;
     trigger: string;
+    /** a run across tenants: the tenant's name (one run per tenant) */
+    tenant: string | null;
   }[];
 }
 

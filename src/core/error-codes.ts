@@ -946,6 +946,11 @@ const SYNC = {
     meaning: "the tenants file given (or ./tenants.yaml) does not exist",
     troubleshooting: NAMED,
   },
+  TenantsTwoSources: {
+    kind: "usage",
+    meaning: "a tenants file and the configuration file's tenants: section both list tenants",
+    troubleshooting: NAMED,
+  },
 } satisfies Group;
 
 const CONSOLE = {

@@ -11,7 +11,7 @@ import { selectTenants } from "../../src/core/config/tenants.js";
 import { loadSubscriptions } from "../../src/publish/sync/subscriptions.js";
 import { loadTenants, tenantsJsonSchema } from "../../src/publish/tenants/file.js";
 import { tenantAdjust, tenantSubscriptions } from "../../src/publish/tenants/overrides.js";
-import { runCli } from "../support/cli.js";
+import { homeEnv, runCli } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
 
@@ -154,5 +154,54 @@ describe("tenants file", () => {
   it("schemas/tenants.schema.json is what the zod schema generates (npm run build && node scripts/gen-schema.mjs)", async () => {
     const committed: unknown = JSON.parse(await readFile(join(repoRoot(), "schemas", "tenants.schema.json"), "utf8"));
     assert.deepEqual(committed, tenantsJsonSchema());
+  });
+});
+
+describe("the configuration file's tenants: section", () => {
+  const scratch = useScratch("ip-tenants-section-");
+  const section = (body: string) => `profiles: {}\ntenants:\n  defaults: { cloud: local }\n  tenants:\n${body}`;
+
+  it("is read in place of a tenants file; a bad tenant is positioned in the configuration file (exit 9)", async () => {
+    const dir = await scratch();
+    const config = join(dir, "config.yaml");
+    await writeFile(
+      config,
+      section(
+        "    - { name: contoso, tenantId: contoso.onmicrosoft.com }\n    - { name: fabrikam, tenantId: fabrikam.onmicrosoft.com }\n",
+      ),
+    );
+    // the section's tenants are the ones --tenants chooses from (nothing is signed in to for an unknown name)
+    const r = await runCli(["connect", "test", "--config", config, "--tenants", "litware"], homeEnv(dir), dir);
+    assert.equal(r.code, 64, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`--tenants litware: no tenant of ${config.replace(/[.]/g, "\\.")} has that name`),
+    );
+    assert.match(r.stderr, /contoso, fabrikam/);
+
+    await writeFile(
+      config,
+      section("    - { name: contoso, tenantId: contoso.onmicrosoft.com }\n    - { name: fabrikam, tenantid: x }\n"),
+    );
+    const bad = await runCli(["connect", "test", "--config", config, "--tenants", "all"], homeEnv(dir), dir);
+    assert.equal(bad.code, 9, bad.stderr);
+    assert.match(bad.stderr, new RegExp(`${config.replace(/[.]/g, "\\.")}:6:\\d+`));
+    assert.match(bad.stderr, /tenantid/);
+  });
+
+  it("and a tenants file both given: refused naming both, nothing picked (exit 64)", async () => {
+    const dir = await scratch();
+    const config = join(dir, "config.yaml");
+    await writeFile(config, section("    - { name: contoso, tenantId: contoso.onmicrosoft.com }\n"));
+    await writeFile(join(dir, "mine.yaml"), "tenants:\n  - { name: other, tenantId: other.onmicrosoft.com }\n");
+    for (const extra of [["--tenants-file", "mine.yaml"], []]) {
+      if (extra.length === 0) await writeFile(join(dir, "tenants.yaml"), "tenants:\n  - { name: x, cloud: local }\n");
+      const r = await runCli(["connect", "test", "--config", config, "--tenants", "all", ...extra], homeEnv(dir), dir);
+      assert.equal(r.code, 64, r.stderr);
+      const file = join(dir, extra.length === 0 ? "tenants.yaml" : "mine.yaml");
+      assert.match(r.stderr, /Two lists of tenants/);
+      assert.ok(r.stderr.includes(file) && r.stderr.includes(`tenants: section of ${config}`), r.stderr);
+      assert.match(r.stderr, /Keep one/);
+    }
   });
 });

@@ -4,6 +4,9 @@ import { defineCommand } from "../command.js";
 import { connectionFooter, connectionTables } from "../connection-report.js";
 import { commandLogger } from "../session.js";
 import { targetInput, tenantOptions } from "../tenant-options.js";
+import { tenantsOptions } from "../tenants.js";
+import { connectTestAcrossTenants } from "../tenants-connect.js";
+import { z } from "zod";
 
 export default defineCommand({
   description: [
@@ -17,9 +20,12 @@ export default defineCommand({
     "Every request and answer is logged, redacted, to the run's log file (--log-file, --no-log-file).",
     "Exit codes: 0 all good, 3 sign-in refused, 4 permissions missing, 5 Graph error, 7 network/TLS, 8 configuration,",
     "11 incomplete configuration (e.g. AZURE_CLIENT_ID without AZURE_TENANT_ID, or set but empty).",
+    "With --tenants all|TAG|NAME: the test in every tenant of a tenants file, one table of tenants × permissions",
+    "(docs/tenants.md); exit code the first failed tenant's.",
   ].join("\n"),
-  options: tenantOptions,
+  options: z.object({ ...tenantOptions.shape, ...tenantsOptions.shape }),
   async run(ctx, o) {
+    if (o.tenants.length > 0) return connectTestAcrossTenants(ctx, o);
     const logger = commandLogger(ctx);
     const input = targetInput(ctx, o, (line) => {
       // "Using the running local tenant (…)." reads "Testing …" here.

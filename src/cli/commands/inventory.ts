@@ -24,10 +24,14 @@ import { autoRecordFile, readAutoRecord } from "../../publish/sync/auto-publish.
 import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../../publish/sync/subscriptions.js";
 import type { LoadedSubscriptions } from "../../publish/sync/subscriptions.js";
 import { defineCommand } from "../command.js";
+import type { CommandContext } from "../command.js";
+import type { GraphClient } from "../../clients/graph/client.js";
 import { option } from "../options.js";
 import { printData } from "../output.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
+import { tenantsOptions } from "../tenants.js";
+import { inventoryAcrossTenants } from "../tenants-inventory.js";
 
 /** The rules file (docs/limits.md). */
 const MAX_RULES_BYTES = 1024 * 1024;
@@ -98,6 +102,10 @@ export default defineCommand({
     "export (chosen by the number of devices; docs/inventory.md) and cached: a repeated run within --max-age reads",
     "no inventory. --output json|csv for scripts. Needs DeviceManagementManagedDevices.Read.All.",
   ].join("\n"),
+  notes: [
+    "With --tenants all|TAG|NAME: each tenant of a tenants file read in turn, a few at a time: per-tenant product",
+    "counts and a total view (products with their tenants and devices); docs/tenants.md.",
+  ].join("\n"),
   options: z.object({
     ...tenantOptions.shape,
     minDevices: option(z.coerce.number().int().min(0).optional(), {
@@ -129,6 +137,7 @@ export default defineCommand({
       value: "MINUTES",
       help: "use the cached inventory when it is at most this old (default 60)",
     }),
+    ...tenantsOptions.shape,
   }),
   async run(ctx, o) {
     const subscriptions = await subscriptionsFile(o.subscriptions, ctx.cwd);
@@ -145,66 +154,32 @@ export default defineCommand({
       await fetch.close();
     }
     const matcher = new CatalogMatcher(products, rules);
-    const cacheRoot = userCacheDir(ctx.env, process.platform, homedir());
+    const report = (inventory: Inventory, published: Set<string>, subscribed: Map<string, "file" | "auto">) =>
+      buildReport(inventory.apps, matcher, {
+        ...(o.minDevices === undefined ? {} : { minDevices: o.minDevices }),
+        outdated: o.outdated,
+        unmatched: o.unmatched,
+        published,
+        subscribed,
+      });
+    if (o.tenants.length > 0)
+      return inventoryAcrossTenants(ctx, o, async (graph, tenantId, caPem) => {
+        const r = await tenantInventory(ctx, o, graph, tenantId, caPem, subscriptions);
+        return { inventory: r.inventory, cached: r.cached, rows: report(r.inventory, r.published, r.subscribed) };
+      });
     const { inventory, cached, published, subscribed, target } = await withGraph(
       ctx,
       o,
       "Reading the installed apps of",
-      async (s, t) => {
-        const api = new IntuneApi(s.graph);
-        const file = inventoryCacheFile(cacheRoot, t.info.tenantId);
-        let inv: Inventory | undefined;
-        let fromCache = false;
-        if (!o.refresh) {
-          const c = await readCachedInventory(file, t.info.tenantId);
-          if (c && Date.now() - Date.parse(c.readAt) <= o.maxAge * 60_000) {
-            inv = c;
-            fromCache = true;
-          }
-        }
-        if (!inv) {
-          const stream = createStreamTransport(t.caPem === undefined ? {} : { trustedCaPem: t.caPem });
-          try {
-            inv = await readInventory({
-              api,
-              transport: stream,
-              via: o.via,
-              workDir: join(cacheRoot, "inventory"),
-              signal: ctx.signal,
-            });
-          } finally {
-            await stream.close();
-          }
-          await writeCachedInventory(file, t.info.tenantId, inv);
-        }
-        const ids = new Set<string>();
-        try {
-          for (const a of await listApps(s.graph, ctx.signal))
-            if (a.definitionId) ids.add(a.definitionId.toLowerCase());
-        } catch (e) {
-          if (!(isPublisherError(e) && e.kind === "permission")) throw e;
-          ctx.stderr.write(
-            "warning: cannot list the tenant's apps (permission): published is no in the Subscribed/published column.\n",
-          );
-        }
-        const subscribed = new Map<string, "file" | "auto">();
-        const stateDir = userStateDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir));
-        const record = await readAutoRecord(autoRecordFile(stateDir, t.info.tenantId), t.info.tenantId);
-        for (const p of record.products) subscribed.set(p.id.toLowerCase(), "auto");
-        for (const p of subscriptions?.value.products ?? []) subscribed.set(p.id.toLowerCase(), "file");
-        return { inventory: inv, cached: fromCache, published: ids, subscribed, target: t.info };
-      },
+      async (s, t) => ({
+        ...(await tenantInventory(ctx, o, s.graph, t.info.tenantId, t.caPem, subscriptions)),
+        target: t.info,
+      }),
     );
     ctx.stderr.write(
       `inventory: ${inventory.apps.length} app versions via ${inventory.source}, read ${inventory.readAt}${cached ? " (cached)" : ""}\n`,
     );
-    const rows = buildReport(inventory.apps, matcher, {
-      ...(o.minDevices === undefined ? {} : { minDevices: o.minDevices }),
-      outdated: o.outdated,
-      unmatched: o.unmatched,
-      published,
-      subscribed,
-    });
+    const rows = report(inventory, published, subscribed);
     printData(
       ctx,
       {
@@ -226,4 +201,68 @@ async function subscriptionsFile(file: string | undefined, cwd: string): Promise
     if (file === undefined && isPublisherError(e) && e.code === "SubscriptionsNotFound") return undefined;
     throw e;
   }
+}
+
+export interface InventoryOptions {
+  refresh: boolean;
+  maxAge: number;
+  via: "auto" | "detected-apps" | "export";
+}
+
+/** One tenant's inventory (cached per tenant), its published definition ids and its subscribed products. */
+export async function tenantInventory(
+  ctx: CommandContext,
+  o: InventoryOptions,
+  graph: GraphClient,
+  tenantId: string,
+  caPem: string | undefined,
+  subscriptions: LoadedSubscriptions | undefined,
+): Promise<{
+  inventory: Inventory;
+  cached: boolean;
+  published: Set<string>;
+  subscribed: Map<string, "file" | "auto">;
+}> {
+  const cacheRoot = userCacheDir(ctx.env, process.platform, homedir());
+  const api = new IntuneApi(graph);
+  const file = inventoryCacheFile(cacheRoot, tenantId);
+  let inv: Inventory | undefined;
+  let fromCache = false;
+  if (!o.refresh) {
+    const c = await readCachedInventory(file, tenantId);
+    if (c && Date.now() - Date.parse(c.readAt) <= o.maxAge * 60_000) {
+      inv = c;
+      fromCache = true;
+    }
+  }
+  if (!inv) {
+    const stream = createStreamTransport(caPem === undefined ? {} : { trustedCaPem: caPem });
+    try {
+      inv = await readInventory({
+        api,
+        transport: stream,
+        via: o.via,
+        workDir: join(cacheRoot, "inventory"),
+        signal: ctx.signal,
+      });
+    } finally {
+      await stream.close();
+    }
+    await writeCachedInventory(file, tenantId, inv);
+  }
+  const ids = new Set<string>();
+  try {
+    for (const a of await listApps(graph, ctx.signal)) if (a.definitionId) ids.add(a.definitionId.toLowerCase());
+  } catch (e) {
+    if (!(isPublisherError(e) && e.kind === "permission")) throw e;
+    ctx.stderr.write(
+      "warning: cannot list the tenant's apps (permission): published is no in the Subscribed/published column.\n",
+    );
+  }
+  const subscribed = new Map<string, "file" | "auto">();
+  const stateDir = userStateDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir));
+  const record = await readAutoRecord(autoRecordFile(stateDir, tenantId), tenantId);
+  for (const p of record.products) subscribed.set(p.id.toLowerCase(), "auto");
+  for (const p of subscriptions?.value.products ?? []) subscribed.set(p.id.toLowerCase(), "file");
+  return { inventory: inv, cached: fromCache, published: ids, subscribed };
 }

@@ -23,6 +23,8 @@ import { fitStatus, formatBytes, knownColumns, LineThrottle, progressText, RateM
 import { clearStatusLine, drawStatusLine } from "../safe-output.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
+import { tenantsOptions } from "../tenants.js";
+import { publishAcrossTenants } from "../tenants-publish.js";
 
 /** `--detailed-exitcode`: success, and the plan had changes (made, or with --dry-run to make). */
 export const CHANGES_EXIT_CODE = 2;
@@ -302,6 +304,8 @@ export default defineCommand({
     "a partial configuration is an error (exit 11). Reference: docs/publishing.md, docs/clouds.md.",
     `Exit codes: 0 done, 9 bad definition, 5 Graph/storage error, 6 timeout, 7 network, 11 incomplete configuration, ${CHANGES_EXIT_CODE} changes`,
     "(with --detailed-exitcode); others as in docs/cli.md.",
+    "With --tenants all|TAG|NAME: the definitions published to every tenant of a tenants file, each with its",
+    "overrides, each package built once (docs/tenants.md); exit code the first failed tenant's.",
   ].join("\n"),
   options: z.object({
     files: argument(z.array(z.string().min(1, "must not be empty")).default([]), {
@@ -332,6 +336,7 @@ export default defineCommand({
         "icon, targeting file, content: docs/app-definitions.md#paths)",
     }),
     ...tenantOptions.shape,
+    ...tenantsOptions.shape,
   }),
   async run(ctx, o) {
     if (o.files.length === 0)
@@ -340,6 +345,13 @@ export default defineCommand({
       });
     // Every definition problem is reported before anything starts (exit 9).
     const definitions = await loadAppDefinitions(o.files, { cwd: ctx.cwd, allowPaths: o.allowPath });
+    if (o.tenants.length > 0) {
+      if (o.testConnection)
+        throw new PublisherError("Usage", "--test-connection cannot be used with --tenants.", {
+          hint: "Run `intune-publisher connect test --tenants …` first: one table of tenants × permissions.",
+        });
+      return publishAcrossTenants(ctx, o, definitions, CHANGES_EXIT_CODE);
+    }
     return withGraph(ctx, o, o.dryRun ? "Planning against" : "Publishing to", async (session, target, logger) => {
       let connection: ConnectionReport | undefined;
       if (o.testConnection) {

@@ -1,17 +1,13 @@
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
-import { openCatalogSource } from "../../catalog/catalog.js";
-import { Downloader } from "../../catalog/download/downloader.js";
-import { defaultDownloadCacheDir } from "../../catalog/download/cache.js";
-import { catalogHttp } from "../../catalog/http.js";
-import { createHttpPipeline } from "../../clients/http/pipeline.js";
+import type { openCatalogSource } from "../../catalog/catalog.js";
 import { IntuneApi } from "../../clients/graph/intune.js";
 import type { StreamTransport } from "../../clients/http/stream-transport.js";
 import { homeFolder, userCacheDir, userStateDir } from "../../core/config/dirs.js";
 import { PublisherError } from "../../core/errors.js";
-import { downloadTransportFor, pathsFor, readProfilesFile } from "../../publish/connect/config-store.js";
+import { pathsFor, readProfilesFile } from "../../publish/connect/config-store.js";
 import { catalogProducts } from "../../inventory/catalog-products.js";
 import type { Inventory } from "../../inventory/model.js";
 import { inventoryCacheFile, readCachedInventory, readInventory, writeCachedInventory } from "../../inventory/read.js";
@@ -37,14 +33,12 @@ import { connectRedis, queueConnection } from "../../queue/redis.js";
 import { RedisJobQueue } from "../../queue/redis-queue.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
-import { selectedTenants, TenantTargets, tenantsOptions } from "../tenants.js";
+import { firstLine, selectedTenants, TenantTargets, tenantsFailure, tenantsOptions } from "../tenants.js";
 import type { TenantsOptions } from "../tenants.js";
-import { openGraphSession } from "../../publish/target.js";
-import { transportFor } from "../../publish/connect/config-store.js";
 import { SharedPackages } from "../../publish/tenants/packages.js";
 import { runAcrossTenants } from "../../publish/tenants/run.js";
 import type { TenantsRunResult } from "../../publish/tenants/run.js";
-import { commandLogger } from "../session.js";
+import { openCatalogAccess } from "../catalog-access.js";
 
 /** `--detailed-exitcode`: success, and the tenant was (or, with --dry-run, would be) changed. */
 export const SYNC_CHANGES_EXIT_CODE = 2;
@@ -190,7 +184,7 @@ export default defineCommand({
       }
       try {
         if (o.tenants.length > 0)
-          return await runTenantsOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir);
+          return await runTenantsOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir, trigger);
         if (o.queue !== undefined)
           return await runQueued(ctx, { ...o, queue: o.queue }, subscriptions, stateDir, trigger);
         return await runOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir, trigger);
@@ -296,35 +290,15 @@ async function runOnce(
     o,
     o.dryRun ? "Planning a sync against" : "Syncing the subscriptions to",
     async (session, target, logger) => {
-      const http = catalogHttp(createHttpPipeline({ transport: session.transport.send }));
-      // Installer downloads go through the profile's proxy with its password, as Graph calls do.
-      const stream = await downloadTransportFor(target.settings, {
-        caPem: target.caPem,
-        ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+      const access = await openCatalogAccess(ctx, target, {
+        configFile,
+        catalogConfig,
+        cwd: subscriptions.dir,
+        stateDir,
       });
+      const { downloader, openSource, stream } = access;
       const history = SyncHistory.open(defaultHistoryFile(stateDir));
       try {
-        const downloader = new Downloader({
-          cacheDir: defaultDownloadCacheDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir)),
-          transport: stream,
-          lockFile: join(dirname(configFile), "catalog.lock.json"),
-          ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
-        });
-        const opened = new Map<string, ReturnType<typeof openCatalogSource>>();
-        const openSource = (spec: string | undefined): ReturnType<typeof openCatalogSource> => {
-          let s = opened.get(spec ?? "");
-          if (s === undefined) {
-            s = openCatalogSource(spec, {
-              config: catalogConfig,
-              configFile,
-              http,
-              cwd: subscriptions.dir,
-              indexCacheDir: join(stateDir, "sync", "index"),
-            });
-            opened.set(spec ?? "", s);
-          }
-          return s;
-        };
         let auto: AutoEntry[] = [];
         const recordFile = autoRecordFile(stateDir, target.info.tenantId);
         const record = await readAutoRecord(recordFile, target.info.tenantId);
@@ -376,7 +350,7 @@ async function runOnce(
         return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
       } finally {
         history.close();
-        await stream.close();
+        await access.close();
       }
     },
   );
@@ -396,69 +370,30 @@ async function runTenantsOnce(
   catalogConfig: Parameters<typeof openCatalogSource>[1]["config"],
   configFile: string,
   stateDir: string,
+  trigger: string,
 ): Promise<number> {
   const { file, tenants } = await selectedTenants(ctx, o);
   const targets = new TenantTargets(ctx, o, file);
-  const logger = commandLogger(ctx);
   const packages = new SharedPackages(join(stateDir, "tenants", "packages", String(process.pid)));
   try {
     // The catalog and the downloads go through the network settings (proxy, CA) of the first tenant that resolves.
-    let first: Awaited<ReturnType<TenantTargets["resolve"]>> | undefined;
-    let firstError: unknown;
-    for (const t of tenants) {
-      try {
-        first = await targets.resolve(t);
-        break;
-      } catch (e) {
-        firstError ??= e;
-      }
-    }
-    if (first === undefined) throw firstError;
-    const catalogTransport = await transportFor(first.settings, { caPem: first.caPem, secrets: ctx.secrets });
-    // Installer downloads go through the profile's proxy with its password, as Graph calls do.
-    const stream = await downloadTransportFor(first.settings, {
-      caPem: first.caPem,
-      ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+    const first = await targets.first(tenants);
+    const access = await openCatalogAccess(ctx, first, {
+      configFile,
+      catalogConfig,
+      cwd: subscriptions.dir,
+      stateDir,
     });
     try {
-      const http = catalogHttp(createHttpPipeline({ transport: catalogTransport.send }));
-      const downloader = new Downloader({
-        cacheDir: defaultDownloadCacheDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir)),
-        transport: stream,
-        lockFile: join(dirname(configFile), "catalog.lock.json"),
-        ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
-      });
       const inProcess = first.inProcess;
       const result = await runAcrossTenants(
         {
           file: file.value,
           subscriptions,
-          openSource: (spec) =>
-            openCatalogSource(spec, {
-              config: catalogConfig,
-              configFile,
-              http,
-              cwd: subscriptions.dir,
-              indexCacheDir: join(stateDir, "sync", "index"),
-            }),
-          downloader,
+          openSource: access.openSource,
+          downloader: access.downloader,
           packages,
-          connect: async (t) => {
-            const target = await targets.resolve(t);
-            const session = await openGraphSession(target, {
-              env: ctx.env,
-              logger,
-              secrets: ctx.secrets,
-              onWarning: (line) => ctx.stderr.write(`warning: ${t.name}: ${line}\n`),
-            });
-            try {
-              await session.signIn();
-            } catch (e) {
-              await session.close();
-              throw e;
-            }
-            return { graph: session.graph, storageTransport: session.transport.send, close: () => session.close() };
-          },
+          connect: (t) => targets.connect(t),
           workDir: join(stateDir, "tenants", "work"),
           // A resume journal only makes sense for tenants that outlive this process.
           ...(inProcess ? {} : { journalDir: join(stateDir, "tenants", "uploads") }),
@@ -477,22 +412,38 @@ async function runTenantsOnce(
         tenants,
         o.tenantConcurrency,
       );
+      if (!o.dryRun) recordTenants(stateDir, result, trigger, ctx.signal.aborted);
       if (ctx.output === "json") ctx.stdout.write(JSON.stringify(result, null, 2) + "\n");
       else printTenantsResult(ctx, result);
       if (ctx.signal.aborted)
         throw new PublisherError("Cancelled", "Sync stopped by a signal.", {
           hint: "Run sync again: uploads in flight resume where they stopped.",
         });
-      const failure = tenantsFailure(result);
+      const failure = syncTenantsFailure(result);
       if (failure) throw failure;
       return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
     } finally {
-      await stream.close();
-      await catalogTransport.close();
+      await access.close();
     }
   } finally {
     await packages.close();
     await targets.close();
+  }
+}
+
+/** A run across tenants goes to the sync history once per tenant, with the tenant's name. */
+function recordTenants(stateDir: string, r: TenantsRunResult, trigger: string, cancelled: boolean): void {
+  const history = SyncHistory.open(defaultHistoryFile(stateDir));
+  try {
+    for (const t of r.tenants)
+      history.record(
+        { products: t.products, startedAt: r.startedAt, finishedAt: r.finishedAt, dryRun: r.dryRun },
+        trigger,
+        cancelled,
+        { name: t.tenant, failed: t.status === "failed" },
+      );
+  } finally {
+    history.close();
   }
 }
 
@@ -542,27 +493,24 @@ function printTenantsResult(ctx: CommandContext, r: TenantsRunResult): void {
 }
 
 /** The first failed tenant's code (so its exit code), every failed tenant in the message. */
-function tenantsFailure(r: TenantsRunResult): PublisherError | undefined {
-  const failed = r.tenants.filter((t) => t.status === "failed");
-  if (failed.length === 0) return undefined;
-  const first = failed[0]!;
-  const code =
-    first.error?.errorCode ?? first.products.find((p) => p.status === "failed")?.error?.errorCode ?? "Internal";
-  const line = (t: (typeof failed)[number]): string =>
-    t.error !== undefined
-      ? `${t.tenant}: ${t.error.message.split("\n")[0]}`
-      : `${t.tenant}: ${t.products
-          .filter((p) => p.status === "failed")
-          .map((p) => `${p.id}: ${p.reason}`)
-          .join("; ")}`;
-  return new PublisherError(
-    code,
-    `Sync failed for ${failed.length} of ${r.tenants.length} tenant(s):\n${failed.map((t) => `  ${line(t)}`).join("\n")}`,
-    {
-      hint:
-        first.error?.hint ??
-        "The other tenants were synced. Fix the cause shown (docs/tenants.md) and run sync again with --tenants naming the failed ones.",
-    },
+function syncTenantsFailure(r: TenantsRunResult): PublisherError | undefined {
+  return tenantsFailure(
+    "Sync",
+    r.tenants.length,
+    r.tenants
+      .filter((t) => t.status === "failed")
+      .map((t) => ({
+        tenant: t.tenant,
+        errorCode: t.error?.errorCode ?? t.products.find((p) => p.status === "failed")?.error?.errorCode ?? "Internal",
+        line:
+          t.error !== undefined
+            ? firstLine(t.error.message)
+            : t.products
+                .filter((p) => p.status === "failed")
+                .map((p) => `${p.id}: ${p.reason}`)
+                .join("; "),
+        hint: t.error?.hint,
+      })),
   );
 }
 

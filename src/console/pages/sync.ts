@@ -152,9 +152,10 @@ async function loadHistory(): Promise<void> {
         ? h("p", {}, "No sync run recorded yet (", h("code", {}, hist.file), ").")
         : table(
             "Sync runs",
-            ["Run", "Started", "Finished", "Trigger", "Products", "Changed", "Failed", "Status"],
+            ["Run", "Tenant", "Started", "Finished", "Trigger", "Products", "Changed", "Failed", "Status"],
             hist.runs.map((r) => [
               String(r.id),
+              r.tenant ?? "-",
               r.startedAt,
               r.finishedAt,
               r.trigger + (r.dryRun ? " (dry run)" : ""),

@@ -65,6 +65,8 @@ export const profilesFileSchema = z.strictObject({
   profiles: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, "profile names use letters, digits, . _ -"), profileSchema),
   /** catalog sources (docs/catalog.md "Configuring sources") */
   catalog: catalogConfigSchema.optional(),
+  /** the tenants of runs across tenants, as a tenants file (docs/tenants.md; checked, positioned, when used) */
+  tenants: z.unknown().optional(),
 });
 export type ProfilesFile = z.infer<typeof profilesFileSchema>;
 

@@ -81,4 +81,32 @@ describe("sync history (SQLite)", () => {
       (e: unknown) => isPublisherError(e) && e.code === "HistoryTooNew" && /Update intune-publisher/.test(e.hint ?? ""),
     );
   });
+
+  it("records a run across tenants once per tenant, with its name; a version 1 file gains the column", async () => {
+    const file = join(await scratch(), "v1.db");
+    // a history written before runs across tenants were recorded
+    const v1 = new Database(file);
+    v1.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL,
+      finished_at TEXT NOT NULL, dry_run INTEGER NOT NULL, status TEXT NOT NULL, products INTEGER NOT NULL,
+      changed INTEGER NOT NULL, failed INTEGER NOT NULL, trigger TEXT NOT NULL);
+      CREATE TABLE run_products (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        product_id TEXT NOT NULL, definition_id TEXT, version TEXT, action TEXT NOT NULL, status TEXT NOT NULL,
+        reason TEXT NOT NULL, app_id TEXT, error_code TEXT, duration_ms INTEGER NOT NULL);
+      INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger)
+        VALUES ('2026-12-01T00:00:00.000Z', '2026-12-01T00:00:01.000Z', 0, 'ok', 0, 0, 0, 'manual');
+      PRAGMA user_version = 1;`);
+    v1.close();
+    const h = SyncHistory.open(file);
+    h.record(result(3), "manual", false, { name: "contoso", failed: false });
+    h.record({ ...result(3), products: [] }, "manual", false, { name: "fabrikam", failed: true });
+    assert.deepEqual(
+      h.runs().map((r) => [r.tenant, r.status, r.products]),
+      [
+        ["fabrikam", "failed", 0],
+        ["contoso", "ok", 2],
+        [null, "ok", 0],
+      ],
+    );
+    h.close();
+  });
 });

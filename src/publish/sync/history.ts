@@ -10,7 +10,7 @@ import Database from "better-sqlite3";
 import { PublisherError } from "../../core/errors.js";
 import type { ProductResult, SyncResult } from "./sync.js";
 
-export const HISTORY_SCHEMA_VERSION = 1;
+export const HISTORY_SCHEMA_VERSION = 2;
 /** Runs kept; older runs (and their products) are deleted when a run is recorded (limits.md). */
 export const HISTORY_MAX_RUNS = 1000;
 
@@ -25,6 +25,8 @@ export interface RunRecord {
   changed: number;
   failed: number;
   trigger: string;
+  /** the tenant of a run across tenants (its name in the tenants file); null for a run on one tenant */
+  tenant: string | null;
 }
 
 export interface ProductRecord {
@@ -72,6 +74,7 @@ export class SyncHistory {
           { hint: "Update intune-publisher, or move the file away to start a new history." },
         );
       if (version < 1) migrateToV1(db);
+      if (version < 2) migrateToV2(db);
       db.pragma("foreign_keys = ON");
     } catch (e) {
       db.close();
@@ -83,8 +86,16 @@ export class SyncHistory {
     return new SyncHistory(db);
   }
 
-  /** Records a run and its products; returns the run's id. */
-  record(result: SyncResult, trigger: string, cancelled = false): number {
+  /**
+   * Records a run and its products; returns the run's id. A run across tenants is recorded once per tenant, with
+   * the tenant's name (`failed`: the tenant failed as a whole, e.g. its sign-in was refused).
+   */
+  record(
+    result: Pick<SyncResult, "products" | "startedAt" | "finishedAt" | "dryRun">,
+    trigger: string,
+    cancelled = false,
+    tenant?: { name: string; failed: boolean },
+  ): number {
     const tx = this.db.transaction(() => {
       const counts = {
         products: result.products.length,
@@ -93,18 +104,19 @@ export class SyncHistory {
       };
       const run = this.db
         .prepare(
-          `INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger, tenant)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           result.startedAt,
           result.finishedAt,
           result.dryRun ? 1 : 0,
-          cancelled ? "cancelled" : counts.failed > 0 ? "failed" : "ok",
+          cancelled ? "cancelled" : counts.failed > 0 || tenant?.failed === true ? "failed" : "ok",
           counts.products,
           counts.changed,
           counts.failed,
           trigger,
+          tenant?.name ?? null,
         );
       const runId = Number(run.lastInsertRowid);
       const insert = this.db.prepare(
@@ -125,7 +137,7 @@ export class SyncHistory {
     return (
       this.db
         .prepare(
-          `SELECT id, started_at, finished_at, dry_run, status, products, changed, failed, trigger
+          `SELECT id, started_at, finished_at, dry_run, status, products, changed, failed, trigger, tenant
            FROM runs ORDER BY id DESC LIMIT ?`,
         )
         .all(limit) as Record<string, unknown>[]
@@ -139,6 +151,7 @@ export class SyncHistory {
       changed: Number(r["changed"]),
       failed: Number(r["failed"]),
       trigger: String(r["trigger"]),
+      tenant: (r["tenant"] as string | null) ?? null,
     }));
   }
 
@@ -211,5 +224,13 @@ function migrateToV1(db: Database.Database): void {
     );
     CREATE INDEX IF NOT EXISTS run_products_run ON run_products(run_id);
     PRAGMA user_version = 1;
+  `);
+}
+
+/** Version 2: the tenant of a run across tenants (runs of one tenant keep null). */
+function migrateToV2(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE runs ADD COLUMN tenant TEXT;
+    PRAGMA user_version = 2;
   `);
 }

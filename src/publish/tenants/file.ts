@@ -12,6 +12,8 @@ import { isPublisherError, PublisherError } from "../../core/errors.js";
 import { parseYamlFile } from "../../definitions/parse.js";
 import type { ParsedFile } from "../../definitions/parse.js";
 import { readBoundedText } from "../../platform/fs.js";
+import { CONFIG_FILE_MAX_BYTES } from "../connect/config-store.js";
+import { z } from "zod";
 
 export type LoadedTenants = ParsedFile<TenantsFile>;
 
@@ -35,19 +37,58 @@ export async function loadTenants(file: string, cwd = process.cwd()): Promise<Lo
     tenantsFileSchema,
     "The tenants file is empty: it is a YAML mapping with a `tenants` list (docs/tenants.md).",
   );
+  const problems = duplicateNames(parsed.value, parsed.problem);
+  if (problems.length > 0) throw new AppDefinitionError(problems);
+  return parsed;
+}
+
+/** A tenant named twice: a problem at the second name. */
+function duplicateNames(
+  file: TenantsFile,
+  problem: (path: (string | number)[], message: string) => DefinitionProblem,
+): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   const seen = new Map<string, number>();
-  parsed.value.tenants.forEach((t, i) => {
+  file.tenants.forEach((t, i) => {
     const key = t.name.toLowerCase();
     const first = seen.get(key);
     if (first !== undefined)
       problems.push(
-        parsed.problem(["tenants", i, "name"], `The tenant name ${t.name} is used twice (also tenants[${first}]).`),
+        problem(["tenants", i, "name"], `The tenant name ${t.name} is used twice (also tenants[${first}]).`),
       );
     else seen.set(key, i);
   });
+  return problems;
+}
+
+/**
+ * The configuration file's `tenants:` section (the tenants file's schema: `defaults` and `tenants`), positioned in
+ * the configuration file; undefined when the file or the section is absent.
+ */
+export async function loadTenantsSection(configFile: string): Promise<LoadedTenants | undefined> {
+  let text: string;
+  try {
+    text = await readBoundedText({ path: configFile, what: "configuration file", maxBytes: CONFIG_FILE_MAX_BYTES });
+  } catch (e) {
+    if (isPublisherError(e) && e.code === "FileNotFound") return undefined;
+    throw e;
+  }
+  const parsed = parseYamlFile(
+    text,
+    configFile,
+    z.looseObject({ tenants: tenantsFileSchema.optional() }),
+    "The configuration file is empty.",
+  );
+  const section = parsed.value.tenants;
+  if (section === undefined) return undefined;
+  const problems = duplicateNames(section, (path, message) => parsed.problem(["tenants", ...path], message));
   if (problems.length > 0) throw new AppDefinitionError(problems);
-  return parsed;
+  return {
+    file: configFile,
+    value: section,
+    locate: (path, where) => parsed.locate(["tenants", ...path], where),
+    problem: (path, message, where) => parsed.problem(["tenants", ...path], message, where),
+  };
 }
 
 /** The JSON Schema of tenants files for editors (schemas/tenants.schema.json). */

@@ -27,16 +27,21 @@ export function tenantSubscriptions(subs: LoadedSubscriptions, t: TenantEntry): 
   return { ...subs, value: { ...subs.value, products }, raw: subs.raw.filter((_, i) => keep[i]) };
 }
 
+/** This tenant's scope tags and ESP profile names in a definition (changed in place). */
+export function tenantNames<
+  D extends { scopeTags?: string[] | undefined; enrollmentStatusPages?: string[] | undefined },
+>(def: D, t: TenantEntry): D {
+  const esp = mapper(t.enrollmentStatusPages);
+  if (t.scopeTags !== undefined) def.scopeTags = [...t.scopeTags];
+  if (def.enrollmentStatusPages !== undefined) def.enrollmentStatusPages = def.enrollmentStatusPages.map(esp);
+  return def;
+}
+
 /** The changes this tenant makes to each product's definition and assignments. */
 export function tenantAdjust(t: TenantEntry): DefinitionAdjust {
   const group = mapper(t.groups);
-  const esp = mapper(t.enrollmentStatusPages);
   return {
-    definition(def) {
-      if (t.scopeTags !== undefined) def.scopeTags = [...t.scopeTags];
-      if (def.enrollmentStatusPages !== undefined) def.enrollmentStatusPages = def.enrollmentStatusPages.map(esp);
-      return def;
-    },
+    definition: (def) => tenantNames(def, t),
     // Groups are mapped once the definition is loaded, so a shared targeting file's assignments are mapped too.
     assignment: (a) => (a.group === undefined ? a : { ...a, group: group(a.group) }),
   };

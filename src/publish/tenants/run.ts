@@ -11,15 +11,13 @@ import type { CatalogSource } from "../../catalog/catalog.js";
 import type { Downloader } from "../../catalog/download/downloader.js";
 import type { GraphClient } from "../../clients/graph/client.js";
 import type { HttpTransport } from "../../clients/http/types.js";
-import { tenantConnection } from "../../core/config/tenants.js";
 import type { TenantEntry, TenantsFile } from "../../core/config/tenants.js";
-import { isPublisherError } from "../../core/errors.js";
-import type { ErrorKind } from "../../core/errors.js";
-import type { ErrorCode } from "../../core/error-codes.js";
 import type { PublishEvent, RunPackages, UploadSettings } from "../publish.js";
 import type { LoadedSubscriptions } from "../sync/subscriptions.js";
 import { sync } from "../sync/sync.js";
 import type { ProductResult } from "../sync/sync.js";
+import { eachTenant, pool } from "./each.js";
+import type { TenantError, TenantHeader } from "./each.js";
 import { tenantAdjust, tenantSubscriptions } from "./overrides.js";
 
 /** Tenants run at once by default (`--tenant-concurrency`). */
@@ -58,14 +56,10 @@ export interface TenantRunContext {
   clock?: () => number;
 }
 
-export interface TenantResult {
-  tenant: string;
-  displayName?: string;
-  tenantId?: string;
-  tags: Record<string, string>;
+export interface TenantResult extends TenantHeader {
   status: "ok" | "failed";
   /** a failure of the tenant as a whole (sign-in, the tenant's own problem); products are then empty */
-  error?: { kind: ErrorKind; code: string; errorCode: ErrorCode; message: string; hint?: string };
+  error?: TenantError;
   products: ProductResult[];
   changed: boolean;
   durationMs: number;
@@ -119,18 +113,26 @@ export async function runTenant(
   t: TenantEntry,
   only: readonly string[] | undefined = ctx.only,
 ): Promise<TenantResult> {
-  const clock = ctx.clock ?? Date.now;
-  const started = clock();
-  const conn = tenantConnection(ctx.file, t);
-  const base = {
-    tenant: t.name,
-    ...(t.displayName === undefined ? {} : { displayName: t.displayName }),
-    ...(conn.tenant === undefined ? {} : { tenantId: conn.tenant }),
-    tags: t.tags,
-  };
-  let session: TenantSession | undefined;
+  const [r] = await eachTenant(
+    { file: ctx.file, tenants: [t], concurrency: 1, ...(ctx.clock === undefined ? {} : { clock: ctx.clock }) },
+    async () => {
+      const v = await syncTenant(ctx, t, only);
+      return { value: v, failed: v.products.some((p) => p.status === "failed") };
+    },
+  );
+  const { value, ...rest } = r!;
+  const res: TenantResult = { ...rest, products: value?.products ?? [], changed: value?.changed ?? false };
+  ctx.onTenant?.(res);
+  return res;
+}
+
+async function syncTenant(
+  ctx: TenantRunContext,
+  t: TenantEntry,
+  only: readonly string[] | undefined,
+): Promise<{ products: ProductResult[]; changed: boolean }> {
+  const session = await ctx.connect(t, ctx.signal);
   try {
-    session = await ctx.connect(t, ctx.signal);
     const subscriptions = tenantSubscriptions(ctx.subscriptions, t);
     const wanted =
       only === undefined
@@ -141,54 +143,26 @@ export async function runTenant(
               subscriptions.value.products.some((p) => p.id.toLowerCase() === id.toLowerCase()) ||
               !ctx.subscriptions.value.products.some((p) => p.id.toLowerCase() === id.toLowerCase()),
           );
-    const r =
-      wanted !== undefined && wanted.length === 0
-        ? { products: [] as ProductResult[], changed: false }
-        : await sync({
-            subscriptions,
-            openSource: ctx.openSource,
-            downloader: ctx.downloader,
-            graph: session.graph,
-            workDir: join(ctx.workDir, t.name),
-            dryRun: ctx.dryRun === true,
-            ...(wanted === undefined ? {} : { only: wanted }),
-            ...(ctx.concurrency === undefined ? {} : { concurrency: ctx.concurrency }),
-            ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
-            ...(ctx.journalDir === undefined ? {} : { journalDir: join(ctx.journalDir, t.name) }),
-            upload: { ...ctx.upload, storage: { transport: session.storageTransport } },
-            packages: ctx.packages,
-            adjust: tenantAdjust(t),
-            ...(ctx.onEvent === undefined ? {} : { onEvent: (e: PublishEvent) => ctx.onEvent?.(t.name, e) }),
-            clock,
-          });
-    const res: TenantResult = {
-      ...base,
-      status: r.products.some((p) => p.status === "failed") ? "failed" : "ok",
-      products: r.products,
-      changed: r.changed,
-      durationMs: clock() - started,
-    };
-    ctx.onTenant?.(res);
-    return res;
-  } catch (e) {
-    const res: TenantResult = {
-      ...base,
-      status: "failed",
-      error: {
-        kind: isPublisherError(e) ? e.kind : "internal",
-        code: isPublisherError(e) ? (e.serviceCode ?? e.code) : "Internal",
-        errorCode: isPublisherError(e) ? e.code : "Internal",
-        message: e instanceof Error ? e.message : String(e),
-        ...(isPublisherError(e) && e.hint !== undefined ? { hint: e.hint } : {}),
-      },
-      products: [],
-      changed: false,
-      durationMs: clock() - started,
-    };
-    ctx.onTenant?.(res);
-    return res;
+    if (wanted !== undefined && wanted.length === 0) return { products: [], changed: false };
+    return await sync({
+      subscriptions,
+      openSource: ctx.openSource,
+      downloader: ctx.downloader,
+      graph: session.graph,
+      workDir: join(ctx.workDir, t.name),
+      dryRun: ctx.dryRun === true,
+      ...(wanted === undefined ? {} : { only: wanted }),
+      ...(ctx.concurrency === undefined ? {} : { concurrency: ctx.concurrency }),
+      ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+      ...(ctx.journalDir === undefined ? {} : { journalDir: join(ctx.journalDir, t.name) }),
+      upload: { ...ctx.upload, storage: { transport: session.storageTransport } },
+      packages: ctx.packages,
+      adjust: tenantAdjust(t),
+      ...(ctx.onEvent === undefined ? {} : { onEvent: (e: PublishEvent) => ctx.onEvent?.(t.name, e) }),
+      ...(ctx.clock === undefined ? {} : { clock: ctx.clock }),
+    });
   } finally {
-    await session?.close();
+    await session.close();
   }
 }
 
@@ -239,13 +213,4 @@ export function summarize(
     failed: failedTenants > 0,
     changed: tenants.some((t) => t.changed),
   };
-}
-
-/** Runs `count` jobs, at most `limit` at once; every job runs. */
-export async function pool(count: number, limit: number, job: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) await job(next++);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
 }

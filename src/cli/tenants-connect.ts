@@ -1,0 +1,152 @@
+/**
+ * `connect test --tenants …` (docs/tenants.md): the connection test in every tenant selected, a few at a time, and
+ * one table of tenants × the six permissions (✓ granted and answering, ✗ not, - not reached) with each failed
+ * tenant's short cause; JSON too. One tenant's failure never stops the others.
+ */
+import { loadCredential } from "../clients/auth/credentials.js";
+import { REQUIRED_PERMISSIONS } from "../core/config/permissions.js";
+import { transportFor } from "../publish/connect/config-store.js";
+import { runConnectionTest } from "../publish/connect/test-connection.js";
+import type { ConnectionReport, PermissionRow, Problem } from "../publish/connect/test-connection.js";
+import { eachTenant } from "../publish/tenants/each.js";
+import type { TenantOutcome } from "../publish/tenants/each.js";
+import type { CommandContext } from "./command.js";
+import { renderTable } from "./output.js";
+import { commandLogger } from "./session.js";
+import type { TenantOptions } from "./tenant-options.js";
+import { firstLine, selectedTenants, TenantTargets, tenantsFailure } from "./tenants.js";
+import type { TenantsOptions } from "./tenants.js";
+
+type Mark = "ok" | "missing" | "not-tested";
+
+export interface TenantConnection {
+  tenant: string;
+  displayName?: string;
+  tenantId?: string;
+  tags: Record<string, string>;
+  ok: boolean;
+  /** permission name → granted and its probe answered (ok), not (missing), or not reached (not-tested) */
+  permissions: Record<string, Mark>;
+  /** the first problem: the sign-in refused, a permission missing, the tenant's settings, … */
+  problem?: Pick<Problem, "kind" | "code" | "errorCode" | "message" | "fix">;
+  warnings: string[];
+  durationMs: number;
+}
+
+function mark(row: PermissionRow | undefined): Mark {
+  if (row === undefined) return "not-tested";
+  return row.enabled && row.probe.status !== "failed" ? "ok" : "missing";
+}
+
+/** A permission's column heading: `DeviceManagementApps.ReadWrite.All` → `Apps.ReadWrite`. */
+function shortName(permission: string): string {
+  return permission.replace(/^DeviceManagement/, "").replace(/\.All$/, "");
+}
+
+/** A cause that fits a table cell: the service's code and the message's first sentence. */
+function shortCause(p: { code: string; message: string }): string {
+  const sentence = firstLine(p.message).replace(/^(.{0,100}?[.:])\s.*$/, "$1");
+  const text = sentence.includes(p.code) ? sentence : `${p.code}: ${sentence}`;
+  return text.length > 110 ? `${text.slice(0, 109)}…` : text;
+}
+
+function connectionOf(o: TenantOutcome<ConnectionReport>): TenantConnection {
+  const { value: report, error, status: _status, ...header } = o;
+  const problem = error
+    ? { kind: error.kind, code: error.code, errorCode: error.errorCode, message: error.message, fix: error.hint }
+    : report?.problem;
+  return {
+    ...header,
+    ok: o.status === "ok",
+    permissions: Object.fromEntries(
+      REQUIRED_PERMISSIONS.map((p) => [p.name, mark(report?.permissions.find((r) => r.permission === p.name))]),
+    ),
+    ...(problem === undefined
+      ? {}
+      : {
+          problem: {
+            kind: problem.kind,
+            code: problem.code,
+            errorCode: problem.errorCode,
+            message: problem.message,
+            fix: problem.fix,
+          },
+        }),
+    warnings: report?.warnings ?? [],
+  };
+}
+
+export async function connectTestAcrossTenants(
+  ctx: CommandContext,
+  o: TenantOptions & TenantsOptions,
+): Promise<number> {
+  const { file, tenants } = await selectedTenants(ctx, o);
+  const targets = new TenantTargets(ctx, o, file);
+  const logger = commandLogger(ctx);
+  let results: TenantConnection[];
+  try {
+    const outcomes = await eachTenant({ file: file.value, tenants, concurrency: o.tenantConcurrency }, async (t) => {
+      const target = await targets.resolve(t);
+      const { report, close } = await runConnectionTest({
+        resolveSettings: async () => target.settings,
+        loadCredential: (s) =>
+          loadCredential(s.credential, { env: ctx.env, secretValue: target.secretValue, secrets: ctx.secrets }),
+        transport: (s) => transportFor(s, { caPem: target.caPem, secrets: ctx.secrets }),
+        signal: ctx.signal,
+        secrets: ctx.secrets,
+        ...(logger === undefined ? {} : { logger }),
+      });
+      await close();
+      return { value: report, failed: !report.ok };
+    });
+    results = outcomes.map(connectionOf);
+  } finally {
+    await targets.close();
+  }
+  const failed = results.filter((r) => !r.ok);
+  if (ctx.output === "json")
+    ctx.stdout.write(
+      JSON.stringify(
+        {
+          permissions: REQUIRED_PERMISSIONS.map((p) => p.name),
+          tenants: results,
+          totals: { tenants: results.length, ok: results.length - failed.length, failed: failed.length },
+          ok: failed.length === 0,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+  else {
+    const cell: Record<Mark, string> = { ok: "✓", missing: "✗", "not-tested": "-" };
+    ctx.stdout.write(
+      [
+        "Connection test across tenants",
+        renderTable([
+          ["Tenant", "Tenant id", ...REQUIRED_PERMISSIONS.map((p) => shortName(p.name)), "Result"],
+          ...results.map((r) => [
+            r.tenant,
+            r.tenantId ?? "-",
+            ...REQUIRED_PERMISSIONS.map((p) => cell[r.permissions[p.name]!]),
+            r.ok ? "ok" : `✗ ${r.problem === undefined ? "failed" : shortCause(r.problem)}`,
+          ]),
+        ]),
+        "",
+        `Total: ${results.length} tenant(s), ${results.length - failed.length} passed, ${failed.length} failed. Columns: the permissions without their DeviceManagement prefix and .All suffix (✓ granted and answering, ✗ not, - not reached).`,
+      ].join("\n") + "\n",
+    );
+  }
+  for (const r of results) for (const w of r.warnings) ctx.stderr.write(`warning: ${r.tenant}: ${w}\n`);
+  const error = tenantsFailure(
+    "The connection test",
+    results.length,
+    failed.map((r) => ({
+      tenant: r.tenant,
+      errorCode: r.problem?.errorCode ?? "Internal",
+      line: r.problem === undefined ? "failed" : firstLine(r.problem.message),
+      hint: r.problem?.fix,
+    })),
+  );
+  if (error) throw error;
+  return 0;
+}
