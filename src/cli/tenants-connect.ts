@@ -3,11 +3,9 @@
  * one table of tenants × the six permissions (✓ granted and answering, ✗ not, - not reached) with each failed
  * tenant's short cause; JSON too. One tenant's failure never stops the others.
  */
-import { loadCredential } from "../clients/auth/credentials.js";
 import { REQUIRED_PERMISSIONS } from "../core/config/permissions.js";
-import { transportFor } from "../publish/connect/config-store.js";
-import { runConnectionTest } from "../publish/connect/test-connection.js";
 import type { ConnectionReport, PermissionRow, Problem } from "../publish/connect/test-connection.js";
+import { testResolvedTarget } from "../publish/connect/test-target.js";
 import { eachTenant } from "../publish/tenants/each.js";
 import type { TenantOutcome } from "../publish/tenants/each.js";
 import type { CommandContext } from "./command.js";
@@ -87,16 +85,12 @@ export async function connectTestAcrossTenants(
   try {
     const outcomes = await eachTenant({ file: file.value, tenants, concurrency: o.tenantConcurrency }, async (t) => {
       const target = await targets.resolve(t);
-      const { report, close } = await runConnectionTest({
-        resolveSettings: async () => target.settings,
-        loadCredential: (s) =>
-          loadCredential(s.credential, { env: ctx.env, secretValue: target.secretValue, secrets: ctx.secrets }),
-        transport: (s) => transportFor(s, { caPem: target.caPem, secrets: ctx.secrets }),
+      const report = await testResolvedTarget(target, {
+        env: ctx.env,
         signal: ctx.signal,
         secrets: ctx.secrets,
-        ...(logger === undefined ? {} : { logger }),
+        logger,
       });
-      await close();
       return { value: report, failed: !report.ok };
     });
     results = outcomes.map(connectionOf);

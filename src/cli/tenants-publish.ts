@@ -18,7 +18,7 @@ import { SharedPackages } from "../publish/tenants/packages.js";
 import type { CommandContext } from "./command.js";
 import { renderTable } from "./output.js";
 import type { TenantOptions } from "./tenant-options.js";
-import { firstLine, selectedTenants, TenantTargets, tenantsFailure } from "./tenants.js";
+import { firstLine, selectedTenants, TENANT_RUN_COLUMNS, TenantTargets, tenantsFailure } from "./tenants.js";
 import type { TenantsOptions } from "./tenants.js";
 
 /** The definitions one tenant gets: its excluded ids left out, its overrides applied. */
@@ -171,18 +171,7 @@ export async function publishAcrossTenants(
       [
         o.dryRun ? "Publish plan across tenants (dry run: nothing was changed)" : "Publish across tenants",
         renderTable([
-          [
-            "Tenant",
-            "Tenant id",
-            "Result",
-            "Created",
-            "New version",
-            "Metadata",
-            "Up to date",
-            "Failed",
-            "Time",
-            "Problem",
-          ],
+          TENANT_RUN_COLUMNS,
           ...rows.map((r) => [
             r.tenant.tenant,
             r.tenant.tenantId ?? "-",

@@ -180,6 +180,20 @@ export interface FailedTenant {
  * The error of a run across tenants when tenants failed: the first failed tenant's code (so its exit code), every
  * failed tenant named in the message. Undefined when none failed.
  */
+/** The columns of the per-tenant table that `sync --tenants` and `publish --tenants` print. */
+export const TENANT_RUN_COLUMNS = [
+  "Tenant",
+  "Tenant id",
+  "Result",
+  "Created",
+  "New version",
+  "Metadata",
+  "Up to date",
+  "Failed",
+  "Time",
+  "Problem",
+];
+
 export function tenantsFailure(
   what: string,
   total: number,

@@ -1,15 +1,14 @@
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { loadAppDefinitions } from "../../definitions/load.js";
-import { loadCredential } from "../../clients/auth/credentials.js";
 import { defaultLogDir } from "../../clients/http/log-file.js";
 import { PublisherError } from "../../core/errors.js";
 import { changeText } from "../../core/plan/changes.js";
 import type { PlanItem } from "../../core/plan/plan.js";
 import { isNewAppRef, itemHasChanges, NEW_APP_PREFIX } from "../../core/plan/targeting.js";
 import { describeLink } from "../../core/targeting/relationships.js";
-import { transportFor } from "../../publish/connect/config-store.js";
-import { problemError, runConnectionTest } from "../../publish/connect/test-connection.js";
+import { problemError } from "../../publish/connect/test-connection.js";
+import { testResolvedTarget } from "../../publish/connect/test-target.js";
 import type { ConnectionReport } from "../../publish/connect/test-connection.js";
 import { describeFailure, publish, publishError } from "../../publish/publish.js";
 import type { AppOutcome, PublishEvent, PublishResult } from "../../publish/publish.js";
@@ -355,16 +354,12 @@ export default defineCommand({
     return withGraph(ctx, o, o.dryRun ? "Planning against" : "Publishing to", async (session, target, logger) => {
       let connection: ConnectionReport | undefined;
       if (o.testConnection) {
-        const { report, close } = await runConnectionTest({
-          resolveSettings: async () => target.settings,
-          loadCredential: (s) =>
-            loadCredential(s.credential, { env: ctx.env, secretValue: target.secretValue, secrets: ctx.secrets }),
-          transport: (s) => transportFor(s, { caPem: target.caPem, secrets: ctx.secrets }),
+        const report = await testResolvedTarget(target, {
+          env: ctx.env,
           signal: ctx.signal,
           secrets: ctx.secrets,
-          ...(logger === undefined ? {} : { logger }),
+          logger,
         });
-        await close();
         connection = report;
         if (ctx.output === "table") printConnection(ctx, report);
         if (report.problem) throw problemError(report.problem);

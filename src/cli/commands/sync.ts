@@ -33,7 +33,14 @@ import { connectRedis, queueConnection } from "../../queue/redis.js";
 import { RedisJobQueue } from "../../queue/redis-queue.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
-import { firstLine, selectedTenants, TenantTargets, tenantsFailure, tenantsOptions } from "../tenants.js";
+import {
+  firstLine,
+  selectedTenants,
+  TENANT_RUN_COLUMNS,
+  TenantTargets,
+  tenantsFailure,
+  tenantsOptions,
+} from "../tenants.js";
 import type { TenantsOptions } from "../tenants.js";
 import { SharedPackages } from "../../publish/tenants/packages.js";
 import { runAcrossTenants } from "../../publish/tenants/run.js";
@@ -471,21 +478,7 @@ function printTenantsResult(ctx: CommandContext, r: TenantsRunResult): void {
   ctx.stdout.write(
     [
       r.dryRun ? "Sync plan across tenants (dry run: nothing written)" : "Sync across tenants",
-      renderTable([
-        [
-          "Tenant",
-          "Tenant id",
-          "Result",
-          "Created",
-          "New version",
-          "Metadata",
-          "Up to date",
-          "Failed",
-          "Time",
-          "Problem",
-        ],
-        ...rows,
-      ]),
+      renderTable([TENANT_RUN_COLUMNS, ...rows]),
       "",
       `Total: ${x.tenants} tenant(s), ${x.tenantsOk} ok, ${x.tenantsFailed} failed; ${x.products} product(s): ${x.created} created, ${x.newVersions} new version(s), ${x.metadataUpdates} metadata update(s), ${x.upToDate} up to date, ${x.skipped} skipped, ${x.failed} failed; ${r.packagings} package(s) built, ${r.packagesReused} reused for other tenants.`,
     ].join("\n") + "\n",

@@ -36,3 +36,26 @@ export async function testTarget(
     await local?.close();
   }
 }
+
+/** The connection test on a tenant already resolved (publish's `--test-connection`, `connect test --tenants`). */
+export async function testResolvedTarget(
+  target: Pick<ResolvedTarget, "settings" | "secretValue" | "caPem">,
+  o: {
+    env: NodeJS.ProcessEnv;
+    signal?: AbortSignal | undefined;
+    secrets?: SecretRegistry | undefined;
+    logger?: HttpLogger | undefined;
+  },
+): Promise<ConnectionReport> {
+  const { report, close } = await runConnectionTest({
+    resolveSettings: async () => target.settings,
+    loadCredential: (s) =>
+      loadCredential(s.credential, { env: o.env, secretValue: target.secretValue, secrets: o.secrets }),
+    transport: (s) => transportFor(s, { caPem: target.caPem, secrets: o.secrets }),
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
+    secrets: o.secrets,
+    ...(o.logger === undefined ? {} : { logger: o.logger }),
+  });
+  await close();
+  return report;
+}
