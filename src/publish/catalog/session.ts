@@ -54,6 +54,11 @@ export interface CatalogSession {
   source: CatalogSource;
   /** the lock file of first-download hashes (beside the configuration file), when there is a configuration file */
   lockFile: string | undefined;
+  /**
+   * The local tenant's vendor host, when nothing named a source and it was used instead (`started`: a local tenant
+   * started for this session, gone when it closes).
+   */
+  vendorHost: { url: string; started: boolean } | undefined;
   /** a downloader on the same TLS trust and proxy */
   downloader(): Downloader;
   close(): Promise<void>;
@@ -159,6 +164,7 @@ export async function openCatalogSession(
     return {
       source,
       lockFile,
+      vendorHost: local === undefined ? undefined : { url: local.vendorUrl, started: local.started !== undefined },
       downloader: () => {
         const transport = createStreamTransport(tls);
         streams.push(transport);
