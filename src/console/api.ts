@@ -249,15 +249,13 @@ export const subscribeRequestSchema = z.strictObject({
   architecture: z.enum(["x64", "x86", "arm64"]).optional(),
   scope: z.enum(["machine", "user"]).optional(),
   mode: z.string().max(64),
-  assignments: z
-    .array(
-      z.strictObject({
-        intent: z.string().max(64),
-        target: field(64),
-        group: field(256),
-      }),
-    )
-    .max(50),
+  assignments: z.array(
+    z.strictObject({
+      intent: z.string().max(64),
+      target: field(64),
+      group: field(256),
+    }),
+  ),
   strategy: field(64),
   keep: z.number().optional(),
   pin: field(128),

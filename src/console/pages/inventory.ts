@@ -50,6 +50,7 @@ async function load(refresh: boolean): Promise<void> {
   if (catalog !== "") q.set("catalog", catalog);
   q.set("subscriptions", control("inv-subs").value.trim());
   out.replaceChildren(notice("info", refresh ? "Reading the inventory again…" : "Reading the inventory…"));
+  out.setAttribute("aria-busy", "true");
   try {
     const r = await api<InventoryResponse>(`/api/inventory?${q.toString()}`);
     const inv = r.report.inventory;
@@ -117,6 +118,8 @@ async function load(refresh: boolean): Promise<void> {
     );
   } catch (e) {
     out.replaceChildren(errorNotice(e));
+  } finally {
+    out.removeAttribute("aria-busy");
   }
 }
 

@@ -104,8 +104,8 @@ export function applySubscriptionEdit(text: string, e: SubscriptionEdit): string
     ["install", e.installCommand],
     ["uninstall", e.uninstallCommand],
   ] as const) {
-    if (value === undefined) item.deleteIn(["overrides", key]);
-    else item.setIn(["overrides", key, "command"], value);
+    if (value !== undefined) item.setIn(["overrides", key, "command"], value);
+    else if (isMap(item.get("overrides", true))) item.deleteIn(["overrides", key]);
   }
   const overrides = item.get("overrides", true);
   if (isMap(overrides) && overrides.items.length === 0) item.delete("overrides");
