@@ -66,7 +66,7 @@ try {
   await page.getByRole("button", { name: "Show Contoso.TinyApp" }).click();
   await page.getByLabel("Intent").selectOption("required");
   await page.getByRole("button", { name: "Subscribe" }).click();
-  await page.getByRole("table", { name: /^Subscriptions in / }).waitFor();
+  await page.getByRole("button", { name: "Edit Contoso.TinyApp" }).waitFor();
   await shot("catalog");
   await visit("/inventory");
   await shot("inventory");
