@@ -132,4 +132,18 @@ describe("console: Catalog and subscriptions page", () => {
     await page.getByRole("table", { name: "Chosen installer" }).waitFor();
     assert.equal(await page.evaluate<string>("document.activeElement.id"), "product-h");
   });
+
+  it("a subscription is written only with the page's CSRF token and from the console's origin", async () => {
+    const { page, console: c } = open;
+    const before = await readFile(subs, "utf8");
+    const csrf = (await page.locator('meta[name="csrf-token"]').getAttribute("content")) ?? "";
+    const data = { file: subs, id: "Contoso.Notes", mode: "application", assignments: [] };
+    const post = (headers: Record<string, string>) =>
+      page.request.post(`${c.origin}/api/subscriptions`, { data, headers, failOnStatusCode: false });
+    assert.equal((await post({})).status(), 403);
+    assert.equal((await post({ "X-CSRF-Token": csrf, Origin: "https://evil.example" })).status(), 403);
+    assert.equal(await readFile(subs, "utf8"), before);
+    assert.equal((await post({ "X-CSRF-Token": csrf, Origin: c.origin })).status(), 200);
+    assert.match(await readFile(subs, "utf8"), /- id: Contoso\.Notes/);
+  });
 });
