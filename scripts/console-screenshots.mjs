@@ -2,7 +2,7 @@
 // against a local tenant started in this process: the Connection page after a test, the Sync and publish page after
 // publishing the examples, the Apps page with them, then Catalog, Inventory and Diagnostics, and the Apps page on a
 // narrow window. Needs a build (npm run build). Usage: node scripts/console-screenshots.mjs [CHROMIUM]
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -13,17 +13,22 @@ const { homeEnv } = await dist("test/support/cli.js");
 const { copyExamples } = await dist("test/support/fixtures.js");
 const { recordLocalTenant, startLocalTestTenant } = await dist("test/support/tenant.js");
 const { launchBrowser, openConsole } = await dist("test/console/browser.js");
+const { defaultSeed } = await dist("emulator/seed.js");
 
 if (process.argv[2]) process.env["CHROMIUM_PATH"] = process.argv[2];
 const out = join(root, "docs", "images");
 await mkdir(out, { recursive: true });
 const home = await mkdtemp(join(tmpdir(), "console-shots-"));
-const lt = await startLocalTestTenant({ throttling: false });
+const lt = await startLocalTestTenant({ throttling: false, seed: inventorySeed() });
 const browser = await launchBrowser();
 try {
   const files = (await copyExamples(home)).files;
   const stateDir = join(home, "emulator-state");
-  await recordLocalTenant(stateDir, lt);
+  await recordLocalTenant(stateDir, lt, { vendorUrl: lt.vendor.origin });
+  await writeFile(
+    join(home, "subscriptions.yaml"),
+    "# Products this tenant keeps up to date (docs/sync.md)\nproducts: []\nautoPublish:\n  minDevices: 3\n",
+  );
   const open = await openConsole(browser, { env: homeEnv(home), cwd: home, stateDir });
   const { page } = open;
   const shot = async (name) => {
@@ -55,10 +60,18 @@ try {
     .click();
   await page.locator("#detail-h").waitFor();
   await shot("apps");
-  for (const path of ["/catalog", "/inventory", "/diagnostics"]) {
-    await visit(path);
-    await shot(path.slice(1));
-  }
+  await visit("/catalog");
+  await page.getByLabel("Product name, id or tag").fill("Contoso");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("button", { name: "Show Contoso.TinyApp" }).click();
+  await page.getByLabel("Intent").selectOption("required");
+  await page.getByRole("button", { name: "Subscribe" }).click();
+  await page.getByRole("button", { name: "Edit Contoso.TinyApp" }).waitFor();
+  await shot("catalog");
+  await visit("/inventory");
+  await shot("inventory");
+  await visit("/diagnostics");
+  await shot("diagnostics");
   await page.setViewportSize({ width: 400, height: 800 });
   await visit("/connection");
   await shot("narrow");
@@ -67,4 +80,28 @@ try {
   await browser.close();
   await lt.close();
   await rm(home, { recursive: true, force: true });
+}
+
+/** A few devices with demo products installed, some on older versions, and one product of no catalog. */
+function inventorySeed() {
+  const devices = Array.from({ length: 5 }, (_, i) => `d0000000-0000-4000-8000-00000000000${i}`);
+  const app = (id, displayName, version, publisher, on) => ({
+    id,
+    displayName,
+    version,
+    publisher,
+    platform: "windows",
+    sizeInByte: 0,
+    deviceIds: on.map((i) => devices[i]),
+  });
+  return {
+    ...defaultSeed(),
+    managedDevices: devices.map((id, i) => ({ id, deviceName: `PC-${i + 1}`, operatingSystem: "Windows" })),
+    detectedApps: [
+      app("i1", "Contoso Notes", "3.1.0", "Contoso", [0, 1, 2]),
+      app("i2", "Contoso Notes", "3.10.2", "Contoso", [3]),
+      app("i3", "TinyApp64", "2.3.4", "Example Fixtures Ltd", [0, 4]),
+      app("i4", "Woodgrove Expenses", "7.2", "Woodgrove Bank", [1, 2, 3, 4]),
+    ],
+  };
 }

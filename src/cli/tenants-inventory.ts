@@ -4,7 +4,6 @@
  * tenant's failure never stops the others; JSON too (CSV: the total view).
  */
 import type { GraphClient } from "../clients/graph/client.js";
-import type { Inventory } from "../inventory/model.js";
 import type { ProductRow } from "../inventory/report.js";
 import { eachTenant } from "../publish/tenants/each.js";
 import type { TenantOutcome } from "../publish/tenants/each.js";
@@ -12,9 +11,9 @@ import type { CommandContext } from "./command.js";
 import { renderCsv, renderTable } from "./output.js";
 import type { TenantOptions } from "./tenant-options.js";
 import { firstLine, selectedTenants, TenantTargets, tenantsFailure } from "./tenants.js";
-import type { TenantsOptions } from "./tenants.js";
+import type { TenantsOptions, TenantTarget } from "./tenants.js";
 
-interface TenantInventory {
+export interface TenantInventory {
   inventory: { readAt: string; source: string; devices: number | null; cached: boolean };
   products: ProductRow[];
 }
@@ -57,11 +56,7 @@ export function totalView(tenants: readonly TenantOutcome<TenantInventory>[]): T
 export async function inventoryAcrossTenants(
   ctx: CommandContext,
   o: TenantOptions & TenantsOptions,
-  read: (
-    graph: GraphClient,
-    tenantId: string,
-    caPem: string | undefined,
-  ) => Promise<{ inventory: Inventory; cached: boolean; rows: ProductRow[] }>,
+  read: (graph: GraphClient, target: TenantTarget, tenant: string) => Promise<TenantInventory>,
 ): Promise<number> {
   const { file, tenants } = await selectedTenants(ctx, o);
   const targets = new TenantTargets(ctx, o, file);
@@ -71,15 +66,7 @@ export async function inventoryAcrossTenants(
       const target = await targets.resolve(t);
       const session = await targets.connect(t);
       try {
-        const r = await read(session.graph, target.settings.endpoints.tenant, target.caPem);
-        const i = r.inventory;
-        return {
-          value: {
-            inventory: { readAt: i.readAt, source: i.source, devices: i.devices ?? null, cached: r.cached },
-            products: r.rows,
-          },
-          failed: false,
-        };
+        return { value: await read(session.graph, target, t.name), failed: false };
       } finally {
         await session.close();
       }

@@ -9,6 +9,9 @@ import type { AppRow } from "../publish/apps.js";
 import type { RollbackReport } from "../publish/rollback-report.js";
 import type { ConnectionReport } from "../publish/connect/test-connection.js";
 import type { TargetInfo } from "../publish/target.js";
+import type { CatalogSearchHit, ShowResult } from "../catalog/catalog.js";
+import type { AutoPublishView, InventoryReport } from "../publish/inventory-report.js";
+import type { SubscriptionStatus } from "../publish/sync/subscriptions-edit.js";
 
 const PROFILE_NAME = /^[A-Za-z0-9._-]+$/;
 const profileName = z.string().regex(PROFILE_NAME, "use letters, digits, . _ -").max(64);
@@ -218,6 +221,77 @@ export interface DiagnosticsResponse {
   files: { what: string; path: string }[];
   /** the newest run logs first */
   logs: { name: string; bytes: number; modified: string }[];
+}
+
+// ---- Catalog and subscriptions, Inventory (pages/catalog.ts, pages/inventory.ts) ----
+
+/** GET /api/catalog/search?q=TEXT (`catalog search`) */
+export interface CatalogSearchResponse {
+  /** the source searched, for people */
+  source: string;
+  /** the `source:` a subscription names so that sync finds this source (the local tenant's vendor host), if any */
+  subscriptionSource: string | undefined;
+  hits: Omit<CatalogSearchHit, "rank">[];
+}
+
+/** GET /api/catalog/show?id=ID (`catalog show`): the chosen installer, the skipped ones, the definition as YAML. */
+export interface CatalogShowResponse {
+  show: ShowResult;
+  definitionYaml: string | undefined;
+}
+
+/** The subscriptions file the pages read and write (relative to the folder the console runs in). */
+const subscriptionsPath = z.string().trim().min(1, "is required").max(4096);
+
+/** POST /api/subscriptions: one product's subscription, added or changed; checked as `sync` reads the file. */
+export const subscribeRequestSchema = z.strictObject({
+  file: subscriptionsPath,
+  id: z.string().trim().min(1, "is required").max(300),
+  source: field(),
+  architecture: z.enum(["x64", "x86", "arm64"]).optional(),
+  scope: z.enum(["machine", "user"]).optional(),
+  mode: z.string().max(64),
+  assignments: z.array(
+    z.strictObject({
+      intent: z.string().max(64),
+      target: field(64),
+      group: field(256),
+    }),
+  ),
+  strategy: field(64),
+  keep: z.number().optional(),
+  pin: field(128),
+  installCommand: field(4096),
+  uninstallCommand: field(4096),
+});
+export type SubscribeRequest = z.infer<typeof subscribeRequestSchema>;
+
+/** GET /api/subscriptions?file=F: each product's newest version against the tenant's, and the raw subscription. */
+export interface SubscriptionsResponse {
+  file: string;
+  exists: boolean;
+  target: TargetInfo | undefined;
+  products: (SubscriptionStatus & {
+    assignments: { intent: string; target: string | undefined; group: string | undefined }[];
+    keep: number | undefined;
+    installCommand: string | undefined;
+    uninstallCommand: string | undefined;
+  })[];
+}
+
+/** POST /api/subscriptions */
+export interface SubscribeResponse {
+  file: string;
+  products: number;
+}
+
+/** GET /api/inventory?minDevices=N&outdated=1&unmatched=1&refresh=1&catalog=S&subscriptions=F (`inventory`) */
+export interface InventoryResponse {
+  /** the same object `intune-publisher inventory --output json` prints */
+  report: InventoryReport;
+  subscriptionsFile: string | undefined;
+  /** the `autoPublish:` thresholds and what the next sync would auto-publish */
+  autoPublish: AutoPublishView | undefined;
 }
 
 /** Every error: our code (docs/cli.md#error-codes), the message and the fix. */

@@ -28,6 +28,7 @@ import { defaultLogDir } from "../clients/http/log-file.js";
 import { packageVersion } from "../clients/http/user-agent.js";
 import { homeFolder, userStateDir } from "../core/config/dirs.js";
 import { PublishRuns } from "./runs.js";
+import { CatalogHandlers } from "./catalog-handlers.js";
 import { rollbackReport } from "../publish/rollback-report.js";
 import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
 import type { LocalTenantLauncher } from "../publish/connect/local-tenant.js";
@@ -73,7 +74,7 @@ export interface HandlerContext {
 
 export type HandlerResult = { body: unknown } | "streamed" | undefined;
 
-function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+export function parseRequest<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const i = r.error.issues[0];
@@ -83,13 +84,20 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   });
 }
 
+const parse = parseRequest;
+
 export class ConsoleHandlers {
   /** the profile the pages act on; null: the local tenant */
   private current: string | null | undefined;
   private readonly controllers = new Set<AbortController>();
   private readonly runs = new PublishRuns();
 
-  constructor(private readonly c: HandlerContext) {}
+  /** the Catalog and Inventory pages' routes (catalog-handlers.ts) */
+  private readonly catalog: CatalogHandlers;
+
+  constructor(private readonly c: HandlerContext) {
+    this.catalog = new CatalogHandlers(c, (fn) => this.withGraph(fn));
+  }
 
   close(): void {
     for (const a of this.controllers) a.abort();
@@ -130,7 +138,7 @@ export class ConsoleHandlers {
         await this.bundle(res);
         return "streamed";
       default:
-        return undefined;
+        return this.catalog.handle(route, query, body);
     }
   }
 

@@ -147,7 +147,8 @@ export async function localTarget(
   return { started, target: localTargetOf(started, "in-process local tenant") };
 }
 
-function infoOf(settings: Settings, source: string): TargetInfo {
+/** Which tenant the settings reach, for JSON output. */
+export function infoOf(settings: Settings, source: string): TargetInfo {
   const e = settings.endpoints;
   return {
     cloud: e.cloud,

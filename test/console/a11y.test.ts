@@ -1,5 +1,5 @@
 // Every console page in Chromium: an axe-core scan finds no serious or critical violation (after the page has its
-// data: the Connection page with a test's tables), the keyboard reaches the skip link and the navigation first,
+// data: the Connection page with a test's tables, the Catalog page with a product shown), the keyboard reaches the skip link and the navigation first,
 // and a narrow window needs no sideways scrolling.
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -39,7 +39,7 @@ describe("console: accessibility and layout", () => {
     [browser, lt] = await Promise.all([launchBrowser(), startLocalTestTenant()]);
     const home = await scratch();
     const stateDir = join(home, "emulator-state");
-    await recordLocalTenant(stateDir, lt);
+    await recordLocalTenant(stateDir, lt, { vendorUrl: lt.vendor!.origin });
     open = await openConsole(browser, { env: homeEnv(home), cwd: home, stateDir }, true);
   });
   after(async () => {
@@ -57,6 +57,12 @@ describe("console: accessibility and layout", () => {
       if (path === "/connection") {
         await page.getByRole("button", { name: "Test" }).click();
         await page.getByRole("table", { name: "Intune connection status" }).waitFor();
+      }
+      if (path === "/catalog") {
+        await page.getByLabel("Product name, id or tag").fill("Contoso");
+        await page.getByRole("button", { name: "Search" }).click();
+        await page.getByRole("button", { name: "Show Contoso.TinyApp" }).click();
+        await page.getByRole("table", { name: "Chosen installer" }).waitFor();
       }
       for (const v of await axe(page))
         if (v.impact === "serious" || v.impact === "critical")

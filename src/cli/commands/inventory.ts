@@ -1,30 +1,22 @@
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { openCatalogSource } from "../../catalog/catalog.js";
 import { catalogHttp } from "../../catalog/http.js";
-import { IntuneApi } from "../../clients/graph/intune.js";
 import { createHttpPipeline } from "../../clients/http/pipeline.js";
-import { createStreamTransport } from "../../clients/http/stream-transport.js";
 import { createFetchTransport } from "../../clients/http/transport.js";
-import { homeFolder, userCacheDir, userStateDir } from "../../core/config/dirs.js";
 import { inventoryRulesSchema } from "../../core/config/inventory-rules.js";
 import type { InventoryRules } from "../../core/config/inventory-rules.js";
 import { PublisherError, isPublisherError } from "../../core/errors.js";
-import { catalogProducts } from "../../inventory/catalog-products.js";
-import { CatalogMatcher } from "../../inventory/match.js";
-import type { Inventory } from "../../inventory/model.js";
-import { inventoryCacheFile, readCachedInventory, readInventory, writeCachedInventory } from "../../inventory/read.js";
-import { buildReport } from "../../inventory/report.js";
 import type { ProductRow } from "../../inventory/report.js";
+import { catalogProducts } from "../../inventory/catalog-products.js";
 import { readBoundedText } from "../../platform/fs.js";
-import { listApps } from "../../publish/apps.js";
-import { autoRecordFile, readAutoRecord } from "../../publish/sync/auto-publish.js";
+import { inventoryReport } from "../../publish/inventory-report.js";
+import { infoOf } from "../../publish/target.js";
+import type { TargetInfo } from "../../publish/target.js";
 import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../../publish/sync/subscriptions.js";
 import type { LoadedSubscriptions } from "../../publish/sync/subscriptions.js";
 import { defineCommand } from "../command.js";
-import type { CommandContext } from "../command.js";
 import type { GraphClient } from "../../clients/graph/client.js";
 import { option } from "../options.js";
 import { printData } from "../output.js";
@@ -141,55 +133,50 @@ export default defineCommand({
   }),
   async run(ctx, o) {
     const subscriptions = await subscriptionsFile(o.subscriptions, ctx.cwd);
-    const rules = o.rules === undefined ? subscriptions?.value.inventory : await loadRules(o.rules, ctx.cwd);
+    const rules = o.rules === undefined ? undefined : await loadRules(o.rules, ctx.cwd);
     const fetch = createFetchTransport();
-    let products;
     try {
-      const source = await openCatalogSource(o.catalog, {
-        http: catalogHttp(createHttpPipeline({ transport: fetch.send })),
-        cwd: ctx.cwd,
-      });
-      products = await catalogProducts(source);
+      const catalog = await catalogProducts(
+        await openCatalogSource(o.catalog, {
+          http: catalogHttp(createHttpPipeline({ transport: fetch.send })),
+          cwd: ctx.cwd,
+        }),
+      );
+      const read = (graph: GraphClient, target: { info: TargetInfo; caPem: string | undefined }) =>
+        inventoryReport({
+          graph,
+          target,
+          env: ctx.env,
+          catalog,
+          subscriptions,
+          rules,
+          via: o.via,
+          refresh: o.refresh,
+          maxAgeMinutes: o.maxAge,
+          filters: { minDevices: o.minDevices, outdated: o.outdated, unmatched: o.unmatched },
+          signal: ctx.signal,
+          onWarning: (line) => ctx.stderr.write(`warning: ${line}\n`),
+        });
+      if (o.tenants.length > 0)
+        return await inventoryAcrossTenants(ctx, o, async (graph, target, tenant) => {
+          const { report } = await read(graph, {
+            info: infoOf(target.settings, `tenants file: ${tenant}`),
+            caPem: target.caPem,
+          });
+          return { inventory: report.inventory, products: report.products };
+        });
+      const { report, appVersions } = await withGraph(ctx, o, "Reading the installed apps of", (s, t) =>
+        read(s.graph, t),
+      );
+      const { inventory, products: rows } = report;
+      ctx.stderr.write(
+        `inventory: ${appVersions} app versions via ${inventory.source}, read ${inventory.readAt}${inventory.cached ? " (cached)" : ""}\n`,
+      );
+      printData(ctx, report, () => [HEADER, ...rows.map(columns)]);
+      return 0;
     } finally {
       await fetch.close();
     }
-    const matcher = new CatalogMatcher(products, rules);
-    const report = (inventory: Inventory, published: Set<string>, subscribed: Map<string, "file" | "auto">) =>
-      buildReport(inventory.apps, matcher, {
-        ...(o.minDevices === undefined ? {} : { minDevices: o.minDevices }),
-        outdated: o.outdated,
-        unmatched: o.unmatched,
-        published,
-        subscribed,
-      });
-    if (o.tenants.length > 0)
-      return inventoryAcrossTenants(ctx, o, async (graph, tenantId, caPem) => {
-        const r = await tenantInventory(ctx, o, graph, tenantId, caPem, subscriptions);
-        return { inventory: r.inventory, cached: r.cached, rows: report(r.inventory, r.published, r.subscribed) };
-      });
-    const { inventory, cached, published, subscribed, target } = await withGraph(
-      ctx,
-      o,
-      "Reading the installed apps of",
-      async (s, t) => ({
-        ...(await tenantInventory(ctx, o, s.graph, t.info.tenantId, t.caPem, subscriptions)),
-        target: t.info,
-      }),
-    );
-    ctx.stderr.write(
-      `inventory: ${inventory.apps.length} app versions via ${inventory.source}, read ${inventory.readAt}${cached ? " (cached)" : ""}\n`,
-    );
-    const rows = report(inventory, published, subscribed);
-    printData(
-      ctx,
-      {
-        target,
-        inventory: { readAt: inventory.readAt, source: inventory.source, devices: inventory.devices ?? null, cached },
-        products: rows,
-      },
-      () => [HEADER, ...rows.map(columns)],
-    );
-    return 0;
   },
 });
 
@@ -201,68 +188,4 @@ async function subscriptionsFile(file: string | undefined, cwd: string): Promise
     if (file === undefined && isPublisherError(e) && e.code === "SubscriptionsNotFound") return undefined;
     throw e;
   }
-}
-
-export interface InventoryOptions {
-  refresh: boolean;
-  maxAge: number;
-  via: "auto" | "detected-apps" | "export";
-}
-
-/** One tenant's inventory (cached per tenant), its published definition ids and its subscribed products. */
-export async function tenantInventory(
-  ctx: CommandContext,
-  o: InventoryOptions,
-  graph: GraphClient,
-  tenantId: string,
-  caPem: string | undefined,
-  subscriptions: LoadedSubscriptions | undefined,
-): Promise<{
-  inventory: Inventory;
-  cached: boolean;
-  published: Set<string>;
-  subscribed: Map<string, "file" | "auto">;
-}> {
-  const cacheRoot = userCacheDir(ctx.env, process.platform, homedir());
-  const api = new IntuneApi(graph);
-  const file = inventoryCacheFile(cacheRoot, tenantId);
-  let inv: Inventory | undefined;
-  let fromCache = false;
-  if (!o.refresh) {
-    const c = await readCachedInventory(file, tenantId);
-    if (c && Date.now() - Date.parse(c.readAt) <= o.maxAge * 60_000) {
-      inv = c;
-      fromCache = true;
-    }
-  }
-  if (!inv) {
-    const stream = createStreamTransport(caPem === undefined ? {} : { trustedCaPem: caPem });
-    try {
-      inv = await readInventory({
-        api,
-        transport: stream,
-        via: o.via,
-        workDir: join(cacheRoot, "inventory"),
-        signal: ctx.signal,
-      });
-    } finally {
-      await stream.close();
-    }
-    await writeCachedInventory(file, tenantId, inv);
-  }
-  const ids = new Set<string>();
-  try {
-    for (const a of await listApps(graph, ctx.signal)) if (a.definitionId) ids.add(a.definitionId.toLowerCase());
-  } catch (e) {
-    if (!(isPublisherError(e) && e.kind === "permission")) throw e;
-    ctx.stderr.write(
-      "warning: cannot list the tenant's apps (permission): published is no in the Subscribed/published column.\n",
-    );
-  }
-  const subscribed = new Map<string, "file" | "auto">();
-  const stateDir = userStateDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir));
-  const record = await readAutoRecord(autoRecordFile(stateDir, tenantId), tenantId);
-  for (const p of record.products) subscribed.set(p.id.toLowerCase(), "auto");
-  for (const p of subscriptions?.value.products ?? []) subscribed.set(p.id.toLowerCase(), "file");
-  return { inventory: inv, cached: fromCache, published: ids, subscribed };
 }

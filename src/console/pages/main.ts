@@ -5,8 +5,8 @@ const PAGES: Record<string, () => Promise<{ render(main: ReturnType<typeof mainA
   connection: () => import("./connection.js"),
   apps: () => import("./apps.js"),
   sync: () => import("./sync.js"),
-  catalog: () => import("./later.js"),
-  inventory: () => import("./later.js"),
+  catalog: () => import("./catalog.js"),
+  inventory: () => import("./inventory.js"),
   diagnostics: () => import("./diagnostics.js"),
 };
 

@@ -220,6 +220,11 @@ export async function loadSubscriptions(file: string, cwd = process.cwd()): Prom
       });
     throw e;
   }
+  return checkSubscriptionsText(textValue, path);
+}
+
+/** Checks a subscriptions file's text as `loadSubscriptions` does (`path` names it in the positioned problems). */
+export function checkSubscriptionsText(textValue: string, path: string): LoadedSubscriptions {
   const parsed = parseYamlFile(
     textValue,
     path,

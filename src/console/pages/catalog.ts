@@ -1,0 +1,349 @@
+/**
+ * Catalog and subscriptions: `catalog search` and `catalog show` (the chosen installer, the skipped ones with why,
+ * the generated definition), a form that subscribes a product or edits its subscription (mode, targeting,
+ * overrides) in the subscriptions file — checked as `sync` reads it, positioned problems shown, the file unchanged
+ * when refused — and per subscribed product the catalog's newest version against the tenant's.
+ */
+import type { CatalogSearchResponse, CatalogShowResponse, SubscribeResponse, SubscriptionsResponse } from "../api.js";
+import { api, ApiError, byId, errorNotice, h, notice, table } from "./dom.js";
+import type { El, FormControl } from "./dom.js";
+
+type Row = SubscriptionsResponse["products"][number];
+
+/** The source of the last search, written as a new subscription's `source:` when sync needs it to find it. */
+let searchSource: string | undefined;
+
+const control = (id: string): FormControl => byId<FormControl>(id);
+const value = (id: string): string | undefined => {
+  const v = control(id).value.trim();
+  return v === "" ? undefined : v;
+};
+
+function field(id: string, label: string, input: El, help?: string): El {
+  if (help !== undefined) input.setAttribute("aria-describedby", `${id}-help`);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    input,
+    help === undefined ? undefined : h("p", { class: "help", id: `${id}-help` }, help),
+  );
+}
+
+const textInput = (id: string, attrs: Record<string, string> = {}): El =>
+  h("input", { type: "text", id, name: id, spellcheck: "false", ...attrs });
+
+function select(id: string, options: readonly (readonly [string, string])[]): El {
+  return h("select", { id, name: id }, ...options.map(([v, label]) => h("option", { value: v }, label)));
+}
+
+async function search(): Promise<void> {
+  const out = byId("results");
+  const q = control("q").value;
+  out.replaceChildren(notice("info", "Searching…"));
+  try {
+    const r = await api<CatalogSearchResponse>(`/api/catalog/search?q=${encodeURIComponent(q)}`);
+    searchSource = r.subscriptionSource;
+    if (r.hits.length === 0) {
+      out.replaceChildren(notice("info", `Nothing in ${r.source} matches "${q}".`));
+      return;
+    }
+    out.replaceChildren(
+      table(
+        `Search results in ${r.source}`,
+        ["Id", "Name", "Version", "Tags", "Action"],
+        r.hits.map((hit) => {
+          const b = h("button", { type: "button" }, "Show", h("span", { class: "sr-only" }, ` ${hit.id}`));
+          b.addEventListener("click", () => void show(hit.id));
+          return [hit.id, hit.name, hit.version, hit.tags.slice(0, 5).join(", ") || "–", b];
+        }),
+        { id: "results-table" },
+      ),
+    );
+  } catch (e) {
+    out.replaceChildren(errorNotice(e));
+  }
+}
+
+async function show(id: string, existing?: Row): Promise<void> {
+  const out = byId("product");
+  out.hidden = false;
+  out.replaceChildren(notice("info", `Reading ${id}…`));
+  try {
+    const { show: s, definitionYaml } = await api<CatalogShowResponse>(
+      `/api/catalog/show?id=${encodeURIComponent(id)}`,
+    );
+    const d = s.definition;
+    const heading = h("h2", { id: "product-h", tabindex: "-1" }, `${s.id} ${s.version ?? ""}`.trim());
+    const parts: (El | undefined)[] = [
+      heading,
+      table(
+        "Chosen installer",
+        ["Property", "Value"],
+        [
+          ["Version", s.version ?? "(after download)"],
+          ["Source", s.source],
+          ["Installer", `${s.installer.type} ${s.installer.architecture}, ${s.installer.scope} scope`],
+          ["URL", s.installer.url],
+          ["SHA-256", s.installer.sha256 ?? "(none published: recorded at the first download)"],
+          ["Silent switches", s.installer.silentArgs],
+          ["Product code", s.installer.productCode ?? "–"],
+          ...(d === null
+            ? [["Definition", s.pending ?? "–"]]
+            : [
+                ["Install command", d.install.command],
+                ["Uninstall command", d.uninstall.command],
+              ]),
+        ],
+        { id: "installer-table" },
+      ),
+      s.skipped.length === 0
+        ? h("p", {}, "No installer was skipped.")
+        : table(
+            "Skipped installers",
+            ["Installer", "Type", "Architecture", "Why skipped"],
+            s.skipped.map((k) => [`Installers[${k.index}]`, k.type, k.architecture, k.reason]),
+            { id: "skipped-table" },
+          ),
+      s.explanations.length === 0 ? undefined : h("h3", {}, "Why"),
+      s.explanations.length === 0 ? undefined : h("ul", {}, ...s.explanations.map((e) => h("li", {}, e))),
+      ...s.warnings.map((w) => notice("info", `Warning: ${w}`)),
+      h("h3", { id: "definition-h" }, "Generated app definition"),
+      h(
+        "pre",
+        { id: "definition", "aria-labelledby": "definition-h", tabindex: "0" },
+        definitionYaml ?? s.pending ?? "",
+      ),
+      subscribeForm(s.id, existing),
+    ];
+    out.replaceChildren(...parts.filter((p): p is El => p !== undefined));
+    fillForm(existing);
+    heading.focus();
+  } catch (e) {
+    out.replaceChildren(errorNotice(e));
+  }
+}
+
+const MODES = [
+  ["application", "Application (offered or required like any app)"],
+  ["updateOnly", "Update only (only where an older version is installed)"],
+] as const;
+
+function subscribeForm(id: string, existing: Row | undefined): El {
+  const form = h(
+    "form",
+    { id: "subscribe-form", "aria-labelledby": "subscribe-h", novalidate: true },
+    h("h3", { id: "subscribe-h" }, existing === undefined ? `Subscribe to ${id}` : `Edit the subscription to ${id}`),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Mode"),
+      ...MODES.map(([v, label]) =>
+        h(
+          "label",
+          { class: "radio" },
+          h("input", {
+            type: "radio",
+            name: "mode",
+            value: v,
+            id: `mode-${v}`,
+            checked: (existing?.mode ?? "application") === v,
+          }),
+          " ",
+          label,
+        ),
+      ),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Targeting"),
+      field(
+        "intent",
+        "Intent",
+        select("intent", [
+          ["", "Not assigned"],
+          ["required", "Required"],
+          ["available", "Available"],
+          ["uninstall", "Uninstall"],
+        ]),
+      ),
+      field(
+        "target",
+        "Assigned to",
+        select("target", [
+          ["allDevices", "All devices"],
+          ["allUsers", "All users"],
+          ["group", "A group (name below)"],
+        ]),
+      ),
+      field("group", "Group name", textInput("group"), "For “A group”: the group's display name or id."),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Overrides"),
+      field("install", "Install command", textInput("install"), "Empty: the catalog's command."),
+      field("uninstall", "Uninstall command", textInput("uninstall"), "Empty: the catalog's command."),
+      field("pin", "Pinned version", textInput("pin"), "Empty: always the newest version."),
+      field(
+        "strategy",
+        "Update strategy",
+        select("strategy", [
+          ["inPlace", "In place (new content on the same app)"],
+          ["supersede", "Supersede (a new app per version)"],
+        ]),
+      ),
+      field(
+        "keep",
+        "Versions to keep",
+        h("input", { type: "number", id: "keep", name: "keep", min: "0", step: "1" }),
+        "Strategy supersede only: previous versions kept (empty: 2).",
+      ),
+    ),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, existing === undefined ? "Subscribe" : "Save")),
+    h("div", { id: "subscribe-result", "aria-live": "polite" }),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void subscribe(id, existing);
+  });
+  return form;
+}
+
+/** The form's values: the subscription's as written, or the defaults (once the form is in the page). */
+function fillForm(existing: Row | undefined): void {
+  const first = existing?.assignments[0];
+  control("intent").value = first?.intent ?? "";
+  control("target").value = first?.group !== undefined ? "group" : (first?.target ?? "allDevices");
+  control("group").value = first?.group ?? "";
+  control("install").value = existing?.installCommand ?? "";
+  control("uninstall").value = existing?.uninstallCommand ?? "";
+  control("pin").value = existing?.pin ?? "";
+  control("strategy").value = existing?.strategy ?? "inPlace";
+  control("keep").value = existing?.keep === undefined ? "" : String(existing.keep);
+}
+
+async function subscribe(id: string, existing: Row | undefined): Promise<void> {
+  const out = byId("subscribe-result");
+  const intent = value("intent");
+  const target = control("target").value;
+  const keep = value("keep");
+  const mode = byId("subscribe-form").querySelector('input[name="mode"]:checked') as FormControl | null;
+  const strategy = control("strategy").value;
+  out.replaceChildren(notice("info", "Saving…"));
+  try {
+    const r = await api<SubscribeResponse>("/api/subscriptions", {
+      file: control("subs-file").value,
+      id,
+      ...(existing === undefined
+        ? searchSource === undefined
+          ? {}
+          : { source: searchSource }
+        : { architecture: existing.architecture, scope: existing.scope }),
+      mode: mode?.value ?? "application",
+      assignments:
+        intent === undefined ? [] : [target === "group" ? { intent, group: value("group") ?? "" } : { intent, target }],
+      // The default strategy is not written; any other value is, for the file's schema to judge.
+      ...(strategy === "inPlace" && keep === undefined ? {} : { strategy }),
+      ...(keep === undefined ? {} : { keep: Number(keep) }),
+      pin: value("pin"),
+      installCommand: value("install"),
+      uninstallCommand: value("uninstall"),
+    });
+    out.replaceChildren(notice("ok", `Saved in ${r.file} (${r.products} product(s)).`));
+    await loadSubscriptions();
+  } catch (e) {
+    if (e instanceof ApiError)
+      out.replaceChildren(
+        h(
+          "div",
+          { class: "notice error", role: "alert", id: "subscribe-error" },
+          h("p", { class: "notice-title" }, "Not saved: the subscriptions file is unchanged."),
+          ...e.message.split("\n").map((l) => h("p", {}, l.trim())),
+          e.hint === undefined ? undefined : h("p", {}, `Fix: ${e.hint}`),
+        ),
+      );
+    else out.replaceChildren(errorNotice(e));
+  }
+}
+
+async function loadSubscriptions(): Promise<void> {
+  const out = byId("subscriptions");
+  const file = control("subs-file").value;
+  out.replaceChildren(notice("info", "Reading the subscriptions and the tenant's apps…"));
+  try {
+    const r = await api<SubscriptionsResponse>(`/api/subscriptions?file=${encodeURIComponent(file)}`);
+    if (!r.exists) {
+      out.replaceChildren(
+        h("p", {}, "No subscriptions file yet: subscribing to a product creates ", h("code", {}, r.file), "."),
+      );
+      return;
+    }
+    out.replaceChildren(
+      table(
+        `Subscriptions in ${r.file}${r.target === undefined ? "" : ` against ${r.target.tenantId}`}`,
+        ["Product", "Mode", "Newest", "Published", "State", "Action"],
+        r.products.map((p) => {
+          const b = h("button", { type: "button" }, "Edit", h("span", { class: "sr-only" }, ` ${p.id}`));
+          b.addEventListener("click", () => void show(p.id, p));
+          const where = p.architecture === "x64" && p.scope === "machine" ? "" : ` (${p.architecture}, ${p.scope})`;
+          return [
+            `${p.id}${where}`,
+            p.mode,
+            p.newest === null ? "–" : `${p.newest}${p.pin === undefined ? "" : " (pinned)"}`,
+            p.published ?? "–",
+            p.state,
+            b,
+          ];
+        }),
+        { id: "subscriptions-table" },
+      ),
+    );
+  } catch (e) {
+    out.replaceChildren(errorNotice(e));
+  }
+}
+
+export async function render(main: El): Promise<void> {
+  const searchForm = h(
+    "form",
+    { role: "search", "aria-labelledby": "search-h" },
+    h("h2", { id: "search-h" }, "Search the catalog"),
+    field(
+      "q",
+      "Product name, id or tag",
+      h("input", { type: "search", id: "q", name: "q", spellcheck: "false" }),
+      "The configured catalog source; with none, the local tenant's vendor host (as `catalog search`).",
+    ),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Search")),
+    h("div", { id: "results", "aria-live": "polite" }),
+  );
+  searchForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void search();
+  });
+  const subsForm = h(
+    "form",
+    { "aria-labelledby": "subs-h" },
+    h("h2", { id: "subs-h" }, "Subscriptions"),
+    field(
+      "subs-file",
+      "Subscriptions file",
+      textInput("subs-file", { value: "subscriptions.yaml" }),
+      "Relative to the folder the console runs in; `sync --subscriptions FILE` reads it.",
+    ),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Load")),
+    h("div", { id: "subscriptions", "aria-live": "polite" }),
+  );
+  subsForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void loadSubscriptions();
+  });
+  main.append(
+    h("section", { class: "card" }, searchForm),
+    h("section", { class: "card", id: "product", hidden: true, "aria-labelledby": "product-h" }),
+    h("section", { class: "card" }, subsForm),
+  );
+  await loadSubscriptions();
+}

@@ -1,0 +1,149 @@
+// The Catalog and subscriptions page in Chromium against the local tenant and its vendor host: search → show →
+// subscribe writes a subscriptions file `sync --dry-run` accepts and plans; an invalid override is refused with its
+// file:line:column and the file is unchanged; the page is usable with the keyboard.
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser } from "playwright-core";
+import type { LocalTenant } from "../../emulator/server.js";
+import { emulatorHomeEnv, runCli } from "../support/cli.js";
+import { useScratch } from "../support/scratch.js";
+import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
+import { launchBrowser, openConsole } from "./browser.js";
+import type { OpenConsole } from "./browser.js";
+
+const scratch = useScratch("console-catalog-");
+
+describe("console: Catalog and subscriptions page", () => {
+  let browser: Browser;
+  let lt: LocalTenant;
+  let open: OpenConsole;
+  let env: NodeJS.ProcessEnv;
+  let subs: string;
+
+  before(async () => {
+    [browser, lt] = await Promise.all([launchBrowser(), startLocalTestTenant({ throttling: false })]);
+    const home = await scratch();
+    const stateDir = join(home, "emulator-state");
+    env = await emulatorHomeEnv(home, stateDir);
+    await recordLocalTenant(stateDir, lt, { vendorUrl: lt.vendor!.origin });
+    subs = join(home, "subscriptions.yaml");
+    await writeFile(subs, "# Kept by the console test: this comment must survive the edit.\nproducts: []\n");
+    open = await openConsole(browser, { env, cwd: home, stateDir });
+  });
+  after(async () => {
+    await open?.close();
+    await browser?.close();
+    await lt?.close();
+  });
+
+  it("search → show → subscribe writes a file sync --dry-run accepts and plans", async () => {
+    const { page } = open;
+    await page.getByRole("link", { name: "Catalog" }).click();
+    await page.waitForSelector("main[data-page=catalog][data-ready]");
+    await page.getByLabel("Product name, id or tag").fill("TinyApp");
+    await page.getByRole("button", { name: "Search" }).click();
+    const results = page.getByRole("table", { name: /^Search results in / });
+    await results.waitFor();
+    await results.getByRole("button", { name: "Show Contoso.TinyApp" }).click();
+
+    const installer = page.getByRole("table", { name: "Chosen installer" });
+    await installer.waitFor();
+    assert.match((await installer.textContent()) ?? "", /msi x64, machine scope/);
+    assert.match((await page.locator("#definition").textContent()) ?? "", /^id: contoso\.tinyapp$/m);
+
+    await page.getByLabel("Update only (only where an older version is installed)").check();
+    await page.getByLabel("Intent").selectOption("required");
+    await page.getByLabel("Assigned to").selectOption("allDevices");
+    await page.getByLabel("Install command", { exact: true }).fill('msiexec /i "TinyApp.msi" /qn /norestart');
+    await page.getByRole("button", { name: "Subscribe" }).click();
+    await page
+      .locator("#subscribe-result")
+      .getByText(/^Saved in /)
+      .waitFor();
+
+    const text = await readFile(subs, "utf8");
+    assert.match(text, /^# Kept by the console test: this comment must survive the edit\.$/m);
+    assert.match(text, /- id: Contoso\.TinyApp\n/);
+    assert.match(text, /mode: updateOnly/);
+    assert.match(text, /command: msiexec \/i "TinyApp\.msi" \/qn \/norestart/);
+
+    const r = await runCli(["sync", "--dry-run", "--subscriptions", subs, "--output", "json", "--no-log-file"], env);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout) as { dryRun: boolean; products: { id: string; action: string }[] };
+    assert.equal(plan.dryRun, true);
+    assert.deepEqual(
+      plan.products.map((p) => [p.id, p.action]),
+      [["Contoso.TinyApp", "create"]],
+    );
+
+    // The subscriptions table: the catalog's newest against the tenant's (not published yet).
+    const table = page.getByRole("table", { name: /^Subscriptions in / });
+    await table.waitFor();
+    const row = (await table.locator("tbody tr").allTextContents()).join("\n");
+    assert.match(row, /Contoso\.TinyApp/);
+    assert.match(row, /not published/);
+  });
+
+  it("an invalid override is refused with its position; the file is unchanged", async () => {
+    const { page } = open;
+    const before = await readFile(subs, "utf8");
+    await page
+      .getByRole("table", { name: /^Subscriptions in / })
+      .getByRole("button", { name: "Edit Contoso.TinyApp" })
+      .click();
+    await page.getByRole("heading", { name: "Edit the subscription to Contoso.TinyApp" }).waitFor();
+    assert.equal(
+      await page.getByLabel("Install command", { exact: true }).inputValue(),
+      'msiexec /i "TinyApp.msi" /qn /norestart',
+    );
+    await page.getByLabel("Versions to keep").fill("3");
+    await page.getByRole("button", { name: "Save" }).click();
+    const alert = page.locator("#subscribe-error");
+    await alert.waitFor();
+    const message = (await alert.textContent()) ?? "";
+    assert.match(message, /the subscriptions file is unchanged/);
+    assert.match(
+      message,
+      /subscriptions\.yaml:\d+:\d+: products\[0\]\.keep: keep and supersedence apply to strategy: supersede/,
+    );
+    assert.equal(await readFile(subs, "utf8"), before);
+  });
+
+  it("with the keyboard: search, then Show, moves focus to the product", async () => {
+    const { page } = open;
+    await page.reload();
+    await page.waitForSelector("main[data-page=catalog][data-ready]");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter"); // the skip link
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate<string>("document.activeElement.id"), "q");
+    await page.keyboard.type("Notes");
+    await page.keyboard.press("Enter");
+    await page.getByRole("table", { name: /^Search results in / }).waitFor();
+    // Tab to the first Show button of the results.
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press("Tab");
+      if ((await page.evaluate<string>("document.activeElement.textContent")).startsWith("Show")) break;
+    }
+    assert.equal(await page.evaluate<string>("document.activeElement.textContent"), "Show Contoso.Notes");
+    await page.keyboard.press("Enter");
+    await page.getByRole("table", { name: "Chosen installer" }).waitFor();
+    assert.equal(await page.evaluate<string>("document.activeElement.id"), "product-h");
+  });
+
+  it("a subscription is written only with the page's CSRF token and from the console's origin", async () => {
+    const { page, console: c } = open;
+    const before = await readFile(subs, "utf8");
+    const csrf = (await page.locator('meta[name="csrf-token"]').getAttribute("content")) ?? "";
+    const data = { file: subs, id: "Contoso.Notes", mode: "application", assignments: [] };
+    const post = (headers: Record<string, string>) =>
+      page.request.post(`${c.origin}/api/subscriptions`, { data, headers, failOnStatusCode: false });
+    assert.equal((await post({})).status(), 403);
+    assert.equal((await post({ "X-CSRF-Token": csrf, Origin: "https://evil.example" })).status(), 403);
+    assert.equal(await readFile(subs, "utf8"), before);
+    assert.equal((await post({ "X-CSRF-Token": csrf, Origin: c.origin })).status(), 200);
+    assert.match(await readFile(subs, "utf8"), /- id: Contoso\.Notes/);
+  });
+});
