@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { CLOUD_NAMES } from "../core/config/clouds.js";
 import type { AppRow } from "../publish/apps.js";
+import type { RemovalReport } from "../publish/removal-report.js";
 import type { RollbackReport } from "../publish/rollback-report.js";
 import type { ConnectionReport } from "../publish/connect/test-connection.js";
 import type { TargetInfo } from "../publish/target.js";
@@ -115,6 +116,8 @@ export interface AppDetailResponse {
   /** as `apps show` words them: intent, group or filter names */
   assignments: string[];
   relationships: string[];
+  /** Enrollment Status Page profiles listing the app; undefined when the app registration may not read them */
+  espProfiles: string[] | undefined;
 }
 
 /** POST /api/apps/rollback: dryRun true gives the plan to confirm; false applies it. */
@@ -131,6 +134,27 @@ export interface RollbackResponse {
   /** the app rolled back to: the apply names it, so it moves to exactly the version confirmed */
   toAppId: string;
   report: RollbackReport;
+  warnings: string[];
+}
+
+/**
+ * POST /api/apps/remove (`apps remove`): dryRun true gives the plan to confirm; false applies it, and only when the
+ * apps the plan deletes are still exactly `confirmed` (the ids the person saw). `force`: an app not ours.
+ */
+export const removeRequestSchema = z.strictObject({
+  app: z.string().min(1).max(256),
+  force: z.boolean().optional(),
+  dryRun: z.boolean(),
+  confirmed: z.array(z.string().min(1).max(256)).max(1000).optional(),
+});
+export type RemoveRequest = z.infer<typeof removeRequestSchema>;
+
+/** POST /api/apps/remove: the plan in the CLI's words and tables (`apps remove --dry-run` prints the same). */
+export interface RemoveResponse {
+  dryRun: boolean;
+  /** the apps deleted: the apply names them back as `confirmed` */
+  appIds: string[];
+  report: RemovalReport;
   warnings: string[];
 }
 

@@ -29,6 +29,8 @@ import { packageVersion } from "../clients/http/user-agent.js";
 import { homeFolder, userStateDir } from "../core/config/dirs.js";
 import { PublishRuns } from "./runs.js";
 import { rollbackReport } from "../publish/rollback-report.js";
+import { removeApps } from "../publish/remove.js";
+import { removalReport } from "../publish/removal-report.js";
 import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
 import type { LocalTenantLauncher } from "../publish/connect/local-tenant.js";
 import { saveProfileDraft } from "../publish/connect/profile-draft.js";
@@ -36,6 +38,7 @@ import { testTarget } from "../publish/connect/test-target.js";
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
+import { removeRequestSchema } from "./api.js";
 import type {
   ApplyResponse,
   DiagnosticsResponse,
@@ -46,6 +49,8 @@ import type {
   AppsResponse,
   RollbackRequest,
   RollbackResponse,
+  RemoveRequest,
+  RemoveResponse,
   CloudView,
   ProfilesResponse,
   ProfileView,
@@ -115,6 +120,8 @@ export class ConsoleHandlers {
         return { body: await this.detail(query.get("app") ?? "") };
       case "POST /api/apps/rollback":
         return { body: await this.rollback(parse(rollbackRequestSchema, body)) };
+      case "POST /api/apps/remove":
+        return { body: await this.remove(parse(removeRequestSchema, body)) };
       case "POST /api/publish/plan":
         return { body: await this.plan(parse(publishRequestSchema, body)) };
       case "POST /api/publish/apply":
@@ -346,7 +353,7 @@ export class ConsoleHandlers {
     if (query === "")
       throw new PublisherError("ConsoleRequestInvalid", "app: is required.", { hint: "Give an app id." });
     return this.withGraph(async (s, _t, signal) => {
-      const { app, assignments, relationships, names } = await showApp(s.graph, query, signal);
+      const { app, assignments, relationships, names, espProfiles } = await showApp(s.graph, query, signal);
       const stamp = readStamp(app.notes);
       const nameOf = (id: string) => relationships.find((r) => r.targetId === id)?.targetDisplayName ?? id;
       const kind = (t: string) =>
@@ -374,6 +381,7 @@ export class ConsoleHandlers {
         uninstallCommandLine: app.uninstallCommandLine,
         rules,
         assignments: assignments.map((a) => assignmentLabel(a, names)),
+        espProfiles: espProfiles?.map((p) => p.displayName),
         relationships: [
           ...outgoingLinks(app.id, relationships).map((l) => describeLink(l, nameOf)),
           ...relationships
@@ -402,6 +410,36 @@ export class ConsoleHandlers {
         toAppId: result.rollback.to.appId,
         report: rollbackReport(result),
         warnings: result.rollback.warnings,
+      };
+    });
+  }
+
+  /** `apps remove [--force] [--dry-run]`: the plan first (dryRun), then the removal of exactly the apps confirmed. */
+  async remove(r: RemoveRequest): Promise<RemoveResponse> {
+    return this.withGraph(async (s, _t, signal) => {
+      const same = (a: readonly string[], b: readonly string[]) =>
+        a.length === b.length && a.every((x) => b.some((y) => y.toLowerCase() === x.toLowerCase()));
+      const result = await removeApps({
+        graph: s.graph,
+        app: r.app,
+        force: r.force === true,
+        dryRun: r.dryRun,
+        signal,
+        confirm: (plan) => {
+          const ids = plan.apps.map((a) => a.appId);
+          if (r.confirmed !== undefined && same(ids, r.confirmed)) return Promise.resolve(true);
+          throw new PublisherError(
+            "NotConfirmed",
+            `Nothing was removed: the removal now deletes ${ids.join(", ") || "no app"}, not the app(s) confirmed.`,
+            { hint: "Review the new plan and confirm it again." },
+          );
+        },
+      });
+      return {
+        dryRun: result.dryRun,
+        appIds: result.removal.apps.map((a) => a.appId),
+        report: removalReport(result.removal, result.dryRun),
+        warnings: result.removal.warnings,
       };
     });
   }
