@@ -34,6 +34,10 @@ export const connectionFormSchema = z.strictObject({
   keyPath: field(),
   passwordFile: field(),
   sendCertificateChain: z.boolean().optional(),
+  /** write-only: a PEM or PFX file's content (base64), stored in the CLI's secrets folder, never sent back */
+  certificateUpload: field(48 * 1024),
+  /** write-only: the uploaded PFX's or key's password */
+  certificatePassword: field(1024),
   tokenFile: field(),
   caCertificate: field(),
   proxy: field(),
@@ -92,6 +96,10 @@ export interface SaveResponse {
   authority: string;
   graphBaseUrl: string;
 }
+
+/** POST /api/connection/test: a saved profile (or null: the local tenant), or the form as it stands (unsaved). */
+export const testRequestSchema = z.union([profileRefSchema, z.strictObject({ draft: connectionFormSchema })]);
+export type TestRequest = z.infer<typeof testRequestSchema>;
 
 /** POST /api/connection/test */
 export type TestResponse = ConnectionReport;

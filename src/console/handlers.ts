@@ -34,12 +34,17 @@ import { removalReport } from "../publish/removal-report.js";
 import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
 import type { LocalTenantLauncher } from "../publish/connect/local-tenant.js";
 import { saveProfileDraft } from "../publish/connect/profile-draft.js";
-import { testTarget } from "../publish/connect/test-target.js";
+import { testProfileDraft, testTarget } from "../publish/connect/test-target.js";
+import { buildProfile } from "../publish/connect/profile-draft.js";
+import type { ProfileDraft } from "../publish/connect/profile-draft.js";
+import { storeUploadedCertificate } from "../publish/connect/uploaded-certificate.js";
+import type { CertificateUpload } from "../publish/connect/uploaded-certificate.js";
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
-import { removeRequestSchema } from "./api.js";
+import { removeRequestSchema, testRequestSchema } from "./api.js";
 import type {
+  ConnectionForm,
   ApplyResponse,
   DiagnosticsResponse,
   HistoryResponse,
@@ -112,8 +117,10 @@ export class ConsoleHandlers {
         this.current = ref.profile;
         return { body: await this.profiles() };
       }
-      case "POST /api/connection/test":
-        return { body: await this.test(parse(profileRefSchema, body).profile) };
+      case "POST /api/connection/test": {
+        const t = parse(testRequestSchema, body);
+        return { body: "draft" in t ? await this.testDraft(t.draft) : await this.test(t.profile) };
+      }
       case "GET /api/apps":
         return { body: await this.apps() };
       case "GET /api/apps/detail":
@@ -230,10 +237,11 @@ export class ConsoleHandlers {
     };
   }
 
-  /** `connect init` from the form: the same draft, validation and files. */
-  async save(body: unknown): Promise<SaveResponse> {
-    const f = parse(connectionFormSchema, body);
+  /** The form as `connect init` takes it: the draft, the secret typed, the certificate uploaded. */
+  private draftOf(f: ConnectionForm): { draft: ProfileDraft; upload: CertificateUpload | undefined } {
     this.c.secrets.add(f.secret);
+    this.c.secrets.add(f.certificatePassword);
+    this.c.secrets.add(f.certificateUpload);
     const abs = (p: string | undefined): string | undefined =>
       p === undefined ? undefined : isAbsolute(p) ? p : resolve(this.c.cwd, p);
     const need = (v: string | undefined, what: string): string => {
@@ -244,7 +252,24 @@ export class ConsoleHandlers {
       return v;
     };
     let credential: CredentialConfig;
-    if (f.credentialType === "certificate") {
+    let upload: CertificateUpload | undefined;
+    if (f.credentialType === "certificate" && f.certificateUpload !== undefined) {
+      upload = {
+        bytes: Buffer.from(f.certificateUpload, "base64"),
+        password: f.certificatePassword,
+        sendCertificateChain: f.sendCertificateChain,
+      };
+      for (const m of upload.bytes
+        .toString("latin1")
+        .match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/g) ?? [])
+        this.c.secrets.add(m);
+      // stored under this name by save(); a test uses a temporary copy
+      credential = {
+        type: "certificate",
+        path: "uploaded",
+        ...(f.sendCertificateChain === true ? { sendCertificateChain: true } : {}),
+      };
+    } else if (f.credentialType === "certificate") {
       credential = {
         type: "certificate",
         path: abs(need(f.certificatePath, "Certificate file"))!,
@@ -255,19 +280,10 @@ export class ConsoleHandlers {
     } else if (f.credentialType === "federated") {
       credential = { type: "federated", tokenFile: abs(need(f.tokenFile, "Federated token file"))! };
     } else {
-      if (f.secret === undefined) {
-        const existing = (await this.profiles()).profiles.find((p) => p.name === f.name);
-        if (existing?.secretStored !== true)
-          throw new PublisherError("ConsoleRequestInvalid", "Client secret is required for a new secret profile.", {
-            hint: "Paste the secret's Value (not its Secret ID).",
-          });
-      }
       credential = { type: "secret", ...(f.secretExpiresOn === undefined ? {} : { expiresOn: f.secretExpiresOn }) };
     }
-    const written = await saveProfileDraft(
-      this.loc(),
-      f.name,
-      {
+    return {
+      draft: {
         tenant: f.tenant,
         clientId: f.clientId,
         cloud: f.cloud,
@@ -279,8 +295,35 @@ export class ConsoleHandlers {
         caCertificate: abs(f.caCertificate),
         proxy: f.proxy,
       },
-      f.secret,
-    );
+      upload,
+    };
+  }
+
+  /** `connect init` from the form: the same draft, validation and files; an uploaded certificate to the secrets folder. */
+  async save(body: unknown): Promise<SaveResponse> {
+    const f = parse(connectionFormSchema, body);
+    const { draft, upload } = this.draftOf(f);
+    if (f.credentialType === "secret" && f.secret === undefined) {
+      const existing = (await this.profiles()).profiles.find((p) => p.name === f.name);
+      if (existing?.secretStored !== true)
+        throw new PublisherError("ConsoleRequestInvalid", "Client secret is required for a new secret profile.", {
+          hint: "Paste the secret's Value (not its Secret ID).",
+        });
+    }
+    // Everything is checked before the certificate is stored: a bad form leaves no file behind.
+    buildProfile(draft);
+    if (upload !== undefined && draft.credential.type === "certificate") {
+      const stored = await storeUploadedCertificate(pathsFor(this.loc()), f.name, upload, {
+        env: this.c.env,
+        secrets: this.c.secrets,
+      });
+      draft.credential = {
+        ...draft.credential,
+        path: stored.path,
+        ...(stored.passwordFile === undefined ? {} : { passwordFile: stored.passwordFile }),
+      };
+    }
+    const written = await saveProfileDraft(this.loc(), f.name, draft, f.secret);
     this.c.secrets.addFromUrl(f.proxy);
     this.current = f.name;
     return {
@@ -289,6 +332,23 @@ export class ConsoleHandlers {
       authority: written.endpoints.authority,
       graphBaseUrl: written.endpoints.graphBaseUrl,
     };
+  }
+
+  /** `connect test` of the form as it stands, saved or not: nothing is written. */
+  async testDraft(f: ConnectionForm): Promise<TestResponse> {
+    const { draft, upload } = this.draftOf(f);
+    const a = this.track();
+    try {
+      return await testProfileDraft(this.loc(), f.name, draft, {
+        secret: f.credentialType === "secret" ? f.secret : undefined,
+        certificate: upload,
+        signal: a.signal,
+        secrets: this.c.secrets,
+        logger: this.c.logger,
+      });
+    } finally {
+      this.controllers.delete(a);
+    }
   }
 
   /** An endpoint field equal to the cloud preset's is the preset (not an override). */
