@@ -39,10 +39,10 @@ try {
   await shot("connection");
   await visit("/sync");
   await page.getByLabel("App definition files").fill(files.map((f) => f.slice(home.length + 1)).join("\n"));
-  await page.getByRole("button", { name: "Plan" }).click();
+  await page.getByRole("button", { name: "Plan", exact: true }).click();
   await page.getByRole("table", { name: /^Plan for / }).waitFor();
   await shot("sync-plan");
-  await page.getByRole("button", { name: "Apply" }).click();
+  await page.getByRole("button", { name: "Apply", exact: true }).click();
   await page
     .locator("#run-result")
     .getByText(/Run finished/)

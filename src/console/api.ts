@@ -182,7 +182,7 @@ export interface PlanResponse {
     /** create, update metadata, new version (strategy), nothing */
     action: string;
     appId: string | undefined;
-    /** properties that change, each "name: new value" (long values shortened) */
+    /** properties that change, each "name: old → new" (long values shortened, as `publish --dry-run` prints them) */
     changes: string[];
     reasons: string[];
   }[];
@@ -205,7 +205,7 @@ export type ProgressMessage = { sent: number } & (
       type: "bytes";
       id: string;
       at: number;
-      phase: "packaging" | "uploading";
+      phase: "downloading" | "packaging" | "uploading";
       done: number;
       total: number;
       rate: number | undefined;
@@ -224,6 +224,29 @@ export type ProgressMessage = { sent: number } & (
   | { type: "end"; at: number; ok: number; failed: number; error: string | undefined }
 );
 
+/** POST /api/sync/plan (`sync --dry-run`) and /api/sync/apply (`sync`): the subscriptions file, as `--subscriptions`. */
+export const syncRequestSchema = z.strictObject({
+  subscriptions: z.string().trim().min(1, "name the subscriptions file").max(4096),
+});
+export type SyncRequest = z.infer<typeof syncRequestSchema>;
+
+/** POST /api/sync/plan: per product what a real run does, in `sync --dry-run`'s words. */
+export interface SyncPlanResponse {
+  target: TargetInfo;
+  file: string;
+  products: {
+    id: string;
+    version: string | undefined;
+    /** nothing, create, new-version, update-metadata, skipped, failed */
+    action: string;
+    reason: string;
+    /** each "name: old → new" */
+    changes: string[];
+  }[];
+  /** "A real run will download …" */
+  download: string | undefined;
+}
+
 /** GET /api/sync/history: the last runs `sync` recorded */
 export interface HistoryResponse {
   file: string;
@@ -237,6 +260,8 @@ export interface HistoryResponse {
     changed: number;
     failed: number;
     trigger: string;
+    /** the run's products with their results */
+    results: { product: string; version: string | undefined; action: string; status: string; reason: string }[];
   }[];
 }
 

@@ -28,6 +28,13 @@ import { defaultLogDir } from "../clients/http/log-file.js";
 import { packageVersion } from "../clients/http/user-agent.js";
 import { homeFolder, userStateDir } from "../core/config/dirs.js";
 import { PublishRuns } from "./runs.js";
+import type { RunEvent } from "./runs.js";
+import type { DownloadEvent } from "../catalog/download/downloader.js";
+import { changeText } from "../core/plan/changes.js";
+import { runSubscriptionsSync, withSyncLock } from "../publish/sync/run.js";
+import { loadSubscriptions } from "../publish/sync/subscriptions.js";
+import { formatMb } from "../publish/sync/sync.js";
+import type { SyncResult } from "../publish/sync/sync.js";
 import { rollbackReport } from "../publish/rollback-report.js";
 import { removeApps } from "../publish/remove.js";
 import { removalReport } from "../publish/removal-report.js";
@@ -42,7 +49,7 @@ import type { CertificateUpload } from "../publish/connect/uploaded-certificate.
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
-import { removeRequestSchema, testRequestSchema } from "./api.js";
+import { removeRequestSchema, syncRequestSchema, testRequestSchema } from "./api.js";
 import type {
   ConnectionForm,
   ApplyResponse,
@@ -56,6 +63,8 @@ import type {
   RollbackResponse,
   RemoveRequest,
   RemoveResponse,
+  SyncPlanResponse,
+  SyncRequest,
   CloudView,
   ProfilesResponse,
   ProfileView,
@@ -135,6 +144,10 @@ export class ConsoleHandlers {
         return { body: await this.apply(parse(publishRequestSchema, body)) };
       case "GET /api/publish/events":
         return this.runs.follow(query.get("run") ?? "", res) ? "streamed" : undefined;
+      case "POST /api/sync/plan":
+        return { body: await this.syncPlan(parse(syncRequestSchema, body)) };
+      case "POST /api/sync/apply":
+        return { body: await this.syncApply(parse(syncRequestSchema, body)) };
       case "GET /api/sync/history":
         return { body: this.history() };
       case "GET /api/diagnostics":
@@ -523,7 +536,11 @@ export class ConsoleHandlers {
             version: i.version,
             action: i.action === "new-version" ? `new version (${i.strategy})` : i.action.replace("-", " "),
             appId: i.appId,
-            changes: i.changed.map((k) => (k in patch ? `${k}: ${short(patch[k])}` : k)),
+            // old → new as `publish --dry-run` prints them; a property without them: its new value
+            changes: i.changed.map((k) => {
+              const c = i.changes?.find((x) => x.property === k);
+              return c !== undefined ? changeText(c) : k in patch ? `${k}: ${short(patch[k])}` : k;
+            }),
             reasons: i.reasons,
           };
         }),
@@ -547,25 +564,115 @@ export class ConsoleHandlers {
             upload: { storage: { transport: s.transport.send } },
             ...(!t.inProcess ? { journalDir: join(dirname(defaultLogDir(this.c.env)), "uploads") } : {}),
           };
-          return publish(o);
+          return publish(o).then((r) => ({
+            ok: r.outcomes.filter((x) => x.status === "ok").length,
+            failed: r.outcomes.filter((x) => x.status === "failed").length,
+          }));
         }),
       (text) => this.c.secrets.scrub(text),
     );
     return { run };
   }
 
-  /** The last runs of `sync` (the history file; none when it does not exist yet). */
+  /** The user state folder (sync history, lock, work folders), as the CLI's. */
+  private userState(): string {
+    return userStateDir(this.c.env, process.platform, homeFolder(this.c.env, process.platform, homedir));
+  }
+
+  /** The last runs of `sync` (the history file; none when it does not exist yet), each with its products' results. */
   history(): HistoryResponse {
-    const file = defaultHistoryFile(
-      userStateDir(this.c.env, process.platform, homeFolder(this.c.env, process.platform, homedir)),
-    );
+    const file = defaultHistoryFile(this.userState());
     if (!existsSync(file)) return { file, runs: [] };
     const h = SyncHistory.open(file);
     try {
-      return { file, runs: h.runs(20) };
+      return {
+        file,
+        runs: h.runs(20).map((r) => ({
+          ...r,
+          results: h.products(r.id).map((p) => ({
+            product: p.productId,
+            version: p.version ?? undefined,
+            action: p.action,
+            status: p.status,
+            reason: p.reason,
+          })),
+        })),
+      };
     } finally {
       h.close();
     }
+  }
+
+  /** `sync [--dry-run] --subscriptions FILE` on the current profile: the same run as the CLI's (runSubscriptionsSync). */
+  private async syncRun(
+    r: SyncRequest,
+    dryRun: boolean,
+    onEvent: ((e: RunEvent) => void) | undefined,
+  ): Promise<{ result: SyncResult; target: ResolvedTarget }> {
+    // Problems of the file are reported before anything starts (as `sync`, exit 9).
+    const subscriptions = await loadSubscriptions(r.subscriptions, this.c.cwd);
+    const paths = pathsFor(this.loc());
+    const config = await readProfilesFile(paths);
+    const stateDir = this.userState();
+    return withSyncLock(stateDir, "console", () =>
+      this.withGraph(async (session, target, signal) => ({
+        target,
+        result: await runSubscriptionsSync({
+          env: this.c.env,
+          secrets: this.c.secrets,
+          session,
+          target,
+          logger: this.c.logger,
+          subscriptions,
+          catalogConfig: config?.catalog,
+          configFile: paths.file,
+          stateDir,
+          trigger: "console",
+          dryRun,
+          inventoryMaxAge: 60,
+          signal,
+          ...(onEvent === undefined
+            ? {}
+            : { onEvent, onDownload: (event: DownloadEvent) => onEvent({ type: "download", event }) }),
+          onNote: (line) => this.c.onNote?.(line),
+        }),
+      })),
+    );
+  }
+
+  /** `sync --dry-run`: per product the action, the reason and the properties that change (old → new). */
+  async syncPlan(r: SyncRequest): Promise<SyncPlanResponse> {
+    const { result, target } = await this.syncRun(r, true, undefined);
+    const d = result.willDownload;
+    return {
+      target: target.info,
+      file: resolve(this.c.cwd, r.subscriptions),
+      products: result.products.map((p) => ({
+        id: p.id,
+        version: p.version,
+        action: p.action,
+        reason: p.reason,
+        changes: (p.changes ?? []).map(changeText),
+      })),
+      download:
+        d === undefined
+          ? undefined
+          : `A real run will download ${formatMb(d.bytes)} (${d.count} installer(s)${d.unknownSize > 0 ? `, ${d.unknownSize} of unknown size` : ""}); installers already in the cache are not counted.`,
+    };
+  }
+
+  /** `sync`, followed live at /api/publish/events (downloads, packaging, upload, commit, targeting per product). */
+  async syncApply(r: SyncRequest): Promise<ApplyResponse> {
+    await loadSubscriptions(r.subscriptions, this.c.cwd);
+    const run = this.runs.start(
+      async (onEvent) => {
+        const { result } = await this.syncRun(r, false, onEvent);
+        const failed = result.products.filter((p) => p.status === "failed").length;
+        return { ok: result.products.length - failed, failed };
+      },
+      (text) => this.c.secrets.scrub(text),
+    );
+    return { run };
   }
 
   /** What a support case needs first; secrets never (the profile view holds none). */
