@@ -1,8 +1,9 @@
 // Screenshots of every console page for docs/console.md (docs/images/console-*.png), taken in Debian's chromium
 // against a local tenant started in this process: the Connection page after a test, the Sync and publish page after
-// publishing the examples, the Apps page with them, then Catalog, Inventory and Diagnostics, and the Apps page on a
-// narrow window. Needs a build (npm run build). Usage: node scripts/console-screenshots.mjs [CHROMIUM]
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+// publishing the examples and syncing a subscriptions file (catalog on the vendor host), its plans with old → new
+// values, the Apps page with them and a removal's confirmation, then Catalog, Inventory and Diagnostics, and the
+// Connection page on a narrow window. Needs a build (npm run build). Usage: node scripts/console-screenshots.mjs [CHROMIUM]
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -11,18 +12,32 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = (p) => import(pathToFileURL(join(root, "dist", p)).href);
 const { homeEnv } = await dist("test/support/cli.js");
 const { copyExamples } = await dist("test/support/fixtures.js");
-const { recordLocalTenant, startLocalTestTenant } = await dist("test/support/tenant.js");
+const { recordLocalTenant, TEST_UPLOAD_DELAYS } = await dist("test/support/tenant.js");
 const { launchBrowser, openConsole } = await dist("test/console/browser.js");
+const { product } = await dist("test/sync/support.js");
+const { loadOrCreatePki } = await dist("emulator/pki.js");
+const { startLocalTenant } = await dist("emulator/server.js");
+const { startVendorHost } = await dist("emulator/vendor/host.js");
 
 if (process.argv[2]) process.env["CHROMIUM_PATH"] = process.argv[2];
 const out = join(root, "docs", "images");
 await mkdir(out, { recursive: true });
 const home = await mkdtemp(join(tmpdir(), "console-shots-"));
-const lt = await startLocalTestTenant({ throttling: false });
+const stateDir = join(home, "emulator-state");
+const lt = await startLocalTenant({ stateDir, uploadDelays: TEST_UPLOAD_DELAYS, throttling: false });
+const host = await startVendorHost({
+  seed: { products: [product("Contoso.Tool", "1.0.0"), product("Fabrikam.Viewer", "2.1.0")] },
+  ca: await loadOrCreatePki(stateDir),
+});
 const browser = await launchBrowser();
 try {
   const files = (await copyExamples(home)).files;
-  const stateDir = join(home, "emulator-state");
+  const subscriptions = (extra) =>
+    writeFile(
+      join(home, "subscriptions.yaml"),
+      `source: ${host.origin}\nproducts:\n  - id: Contoso.Tool\n${extra}  - id: Fabrikam.Viewer\n`,
+    );
+  await subscriptions("");
   await recordLocalTenant(stateDir, lt);
   const open = await openConsole(browser, { env: homeEnv(home), cwd: home, stateDir });
   const { page } = open;
@@ -41,20 +56,41 @@ try {
   await page.getByLabel("App definition files").fill(files.map((f) => f.slice(home.length + 1)).join("\n"));
   await page.getByRole("button", { name: "Plan", exact: true }).click();
   await page.getByRole("table", { name: /^Plan for / }).waitFor();
-  await shot("sync-plan");
   await page.getByRole("button", { name: "Apply", exact: true }).click();
-  await page
-    .locator("#run-result")
-    .getByText(/Run finished/)
-    .waitFor({ timeout: 120_000 });
+  const finished = () =>
+    page
+      .locator("#run-result")
+      .getByText(/Run finished/)
+      .waitFor({ timeout: 120_000 });
+  await finished();
+  await page.getByRole("button", { name: "Plan sync" }).click();
+  await page.getByRole("table", { name: /^Sync plan for / }).waitFor();
+  await page.getByRole("button", { name: "Apply sync" }).click();
+  await finished();
+  await page.getByRole("table", { name: "Sync runs" }).waitFor();
   await shot("sync");
+  // Changed: a definition's owner and a subscription's install command; both plans show old → new.
+  const notes = files.find((f) => f.endsWith("contoso-notes.yaml"));
+  await writeFile(
+    notes,
+    (await readFile(notes, "utf8")).replace("owner: Workplace Engineering", "owner: Platform Team"),
+  );
+  await subscriptions('    overrides:\n      install: { command: "setup.exe /S /LOG" }\n');
+  await visit("/sync");
+  await page.getByRole("button", { name: "Plan sync" }).click();
+  await page.getByRole("table", { name: /^Sync plan for / }).waitFor();
+  await page.getByLabel("App definition files").fill(notes.slice(home.length + 1));
+  await page.getByRole("button", { name: "Plan", exact: true }).click();
+  await page.getByRole("table", { name: /^Plan for / }).waitFor();
+  await shot("sync-plan");
   await visit("/apps");
-  await page
-    .getByRole("button", { name: /^Details of/ })
-    .first()
-    .click();
+  await page.getByRole("button", { name: "Details of Fabrikam Endpoint Agent 5.2.0" }).click();
   await page.locator("#detail-h").waitFor();
   await shot("apps");
+  await page.getByRole("button", { name: "Remove Fabrikam Endpoint Agent 5.2.0" }).click();
+  await page.getByRole("dialog").waitFor();
+  await shot("apps-remove");
+  await page.getByRole("button", { name: "Cancel" }).click();
   for (const path of ["/catalog", "/inventory", "/diagnostics"]) {
     await visit(path);
     await shot(path.slice(1));
@@ -65,6 +101,7 @@ try {
   await open.close();
 } finally {
   await browser.close();
+  await host.close();
   await lt.close();
   await rm(home, { recursive: true, force: true });
 }
