@@ -98,8 +98,8 @@ export interface SaveResponse {
 }
 
 /** POST /api/connection/test: a saved profile (or null: the local tenant), or the form as it stands (unsaved). */
-export const testRequestSchema = z.union([profileRefSchema, z.strictObject({ draft: connectionFormSchema })]);
-export type TestRequest = z.infer<typeof testRequestSchema>;
+export const testDraftSchema = z.strictObject({ draft: connectionFormSchema });
+export type TestRequest = ProfileRef | z.infer<typeof testDraftSchema>;
 
 /** POST /api/connection/test */
 export type TestResponse = ConnectionReport;

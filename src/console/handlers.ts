@@ -49,7 +49,7 @@ import type { CertificateUpload } from "../publish/connect/uploaded-certificate.
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
-import { removeRequestSchema, syncRequestSchema, testRequestSchema } from "./api.js";
+import { removeRequestSchema, syncRequestSchema, testDraftSchema } from "./api.js";
 import type {
   ConnectionForm,
   ApplyResponse,
@@ -127,8 +127,10 @@ export class ConsoleHandlers {
         return { body: await this.profiles() };
       }
       case "POST /api/connection/test": {
-        const t = parse(testRequestSchema, body);
-        return { body: "draft" in t ? await this.testDraft(t.draft) : await this.test(t.profile) };
+        // A draft's own field errors name the field (a union's error would not).
+        if (typeof body === "object" && body !== null && "draft" in body)
+          return { body: await this.testDraft(parse(testDraftSchema, body).draft) };
+        return { body: await this.test(parse(profileRefSchema, body).profile) };
       }
       case "GET /api/apps":
         return { body: await this.apps() };

@@ -136,6 +136,22 @@ describe("console: Apps page", () => {
     );
   });
 
+  it("a removal applied with other apps than the plan confirmed removes nothing (NotConfirmed)", async () => {
+    const { page } = open;
+    const answer = await page.evaluate<{ status: number; body: { error: { code: string; message: string } } }>(`
+      fetch("/api/apps/remove", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').getAttribute("content"),
+        },
+        body: JSON.stringify({ app: "contoso-notes", dryRun: false, confirmed: ["00000000-0000-0000-0000-000000000000"] }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }))`);
+    assert.equal(answer.body.error.code, "NotConfirmed");
+    assert.match(answer.body.error.message, /Nothing was removed/);
+    assert.ok(t.apps().some((a) => a["displayName"] === "Contoso Notes"));
+  });
+
   it("removes an app from the page after a confirmation listing the app and its assignments", async () => {
     const { page } = open;
     const listed = async () => {
