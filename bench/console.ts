@@ -67,9 +67,9 @@ async function main(): Promise<void> {
     await page.goto(`${open.console.origin}/sync`);
     await page.waitForSelector("main[data-ready]");
     await page.getByLabel("App definition files").fill(files.join("\n"));
-    await page.getByRole("button", { name: "Plan" }).click();
+    await page.getByRole("button", { name: "Plan", exact: true }).click();
     await page.getByRole("table", { name: /^Plan for / }).waitFor({ timeout: 120_000 });
-    await page.getByRole("button", { name: "Apply" }).click();
+    await page.getByRole("button", { name: "Apply", exact: true }).click();
     await page
       .locator("#run-result")
       .getByText(/Run finished/)

@@ -1,8 +1,9 @@
 // Screenshots of every console page for docs/console.md (docs/images/console-*.png), taken in Debian's chromium
 // against a local tenant started in this process: the Connection page after a test, the Sync and publish page after
-// publishing the examples, the Apps page with them, then Catalog, Inventory and Diagnostics, and the Apps page on a
-// narrow window. Needs a build (npm run build). Usage: node scripts/console-screenshots.mjs [CHROMIUM]
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+// publishing the examples and syncing a subscriptions file (catalog on the local tenant's vendor host), its plans with
+// old → new values, the Apps page with them and a removal's confirmation, then Catalog (a product subscribed),
+// Inventory and Diagnostics, and the Connection page on a narrow window. Needs a build (npm run build). Usage: node scripts/console-screenshots.mjs [CHROMIUM]
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -19,16 +20,19 @@ if (process.argv[2]) process.env["CHROMIUM_PATH"] = process.argv[2];
 const out = join(root, "docs", "images");
 await mkdir(out, { recursive: true });
 const home = await mkdtemp(join(tmpdir(), "console-shots-"));
+const stateDir = join(home, "emulator-state");
 const lt = await startLocalTestTenant({ throttling: false, seed: inventorySeed() });
 const browser = await launchBrowser();
 try {
   const files = (await copyExamples(home)).files;
-  const stateDir = join(home, "emulator-state");
+  const subscriptions = (extra) =>
+    writeFile(
+      join(home, "subscriptions.yaml"),
+      `source: ${lt.vendor.origin}\nproducts:\n  - id: Contoso.TinyApp\n${extra}  - id: Fabrikam.Sketch\n` +
+        "autoPublish:\n  minDevices: 3\n",
+    );
+  await subscriptions("");
   await recordLocalTenant(stateDir, lt, { vendorUrl: lt.vendor.origin });
-  await writeFile(
-    join(home, "subscriptions.yaml"),
-    "# Products this tenant keeps up to date (docs/sync.md)\nproducts: []\nautoPublish:\n  minDevices: 3\n",
-  );
   const open = await openConsole(browser, { env: homeEnv(home), cwd: home, stateDir });
   const { page } = open;
   const shot = async (name) => {
@@ -44,34 +48,55 @@ try {
   await shot("connection");
   await visit("/sync");
   await page.getByLabel("App definition files").fill(files.map((f) => f.slice(home.length + 1)).join("\n"));
-  await page.getByRole("button", { name: "Plan" }).click();
+  await page.getByRole("button", { name: "Plan", exact: true }).click();
+  await page.getByRole("table", { name: /^Plan for / }).waitFor();
+  await page.getByRole("button", { name: "Apply", exact: true }).click();
+  const finished = () =>
+    page
+      .locator("#run-result")
+      .getByText(/Run finished/)
+      .waitFor({ timeout: 120_000 });
+  await finished();
+  await page.getByRole("button", { name: "Plan sync" }).click();
+  await page.getByRole("table", { name: /^Sync plan for / }).waitFor();
+  await page.getByRole("button", { name: "Apply sync" }).click();
+  await finished();
+  await page.getByRole("table", { name: "Sync runs" }).waitFor();
+  await shot("sync");
+  // Changed: a definition's owner and a subscription's install command; both plans show old → new.
+  const notes = files.find((f) => f.endsWith("contoso-notes.yaml"));
+  await writeFile(
+    notes,
+    (await readFile(notes, "utf8")).replace("owner: Workplace Engineering", "owner: Platform Team"),
+  );
+  await subscriptions('    overrides:\n      install: { command: "setup.exe /S /LOG" }\n');
+  await visit("/sync");
+  await page.getByRole("button", { name: "Plan sync" }).click();
+  await page.getByRole("table", { name: /^Sync plan for / }).waitFor();
+  await page.getByLabel("App definition files").fill(notes.slice(home.length + 1));
+  await page.getByRole("button", { name: "Plan", exact: true }).click();
   await page.getByRole("table", { name: /^Plan for / }).waitFor();
   await shot("sync-plan");
-  await page.getByRole("button", { name: "Apply" }).click();
-  await page
-    .locator("#run-result")
-    .getByText(/Run finished/)
-    .waitFor({ timeout: 120_000 });
-  await shot("sync");
   await visit("/apps");
-  await page
-    .getByRole("button", { name: /^Details of/ })
-    .first()
-    .click();
+  await page.getByRole("button", { name: "Details of Fabrikam Endpoint Agent 5.2.0" }).click();
   await page.locator("#detail-h").waitFor();
   await shot("apps");
+  await page.getByRole("button", { name: "Remove Fabrikam Endpoint Agent 5.2.0" }).click();
+  await page.getByRole("dialog").waitFor();
+  await shot("apps-remove");
+  await page.getByRole("button", { name: "Cancel" }).click();
   await visit("/catalog");
   await page.getByLabel("Product name, id or tag").fill("Contoso");
   await page.getByRole("button", { name: "Search" }).click();
-  await page.getByRole("button", { name: "Show Contoso.TinyApp" }).click();
+  await page.getByRole("button", { name: "Show Contoso.Notes" }).click();
   await page.getByLabel("Intent").selectOption("required");
   await page.getByRole("button", { name: "Subscribe" }).click();
-  await page.getByRole("button", { name: "Edit Contoso.TinyApp" }).waitFor();
+  await page.getByRole("button", { name: "Edit Contoso.Notes" }).waitFor();
   await shot("catalog");
-  await visit("/inventory");
-  await shot("inventory");
-  await visit("/diagnostics");
-  await shot("diagnostics");
+  for (const path of ["/inventory", "/diagnostics"]) {
+    await visit(path);
+    await shot(path.slice(1));
+  }
   await page.setViewportSize({ width: 400, height: 800 });
   await visit("/connection");
   await shot("narrow");
@@ -81,7 +106,6 @@ try {
   await lt.close();
   await rm(home, { recursive: true, force: true });
 }
-
 /** A few devices with demo products installed, some on older versions, and one product of no catalog. */
 function inventorySeed() {
   const devices = Array.from({ length: 5 }, (_, i) => `d0000000-0000-4000-8000-00000000000${i}`);

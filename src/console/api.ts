@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { CLOUD_NAMES } from "../core/config/clouds.js";
 import type { AppRow } from "../publish/apps.js";
+import type { RemovalReport } from "../publish/removal-report.js";
 import type { RollbackReport } from "../publish/rollback-report.js";
 import type { ConnectionReport } from "../publish/connect/test-connection.js";
 import type { TargetInfo } from "../publish/target.js";
@@ -36,6 +37,10 @@ export const connectionFormSchema = z.strictObject({
   keyPath: field(),
   passwordFile: field(),
   sendCertificateChain: z.boolean().optional(),
+  /** write-only: a PEM or PFX file's content (base64), stored in the CLI's secrets folder, never sent back */
+  certificateUpload: field(48 * 1024),
+  /** write-only: the uploaded PFX's or key's password */
+  certificatePassword: field(1024),
   tokenFile: field(),
   caCertificate: field(),
   proxy: field(),
@@ -95,6 +100,10 @@ export interface SaveResponse {
   graphBaseUrl: string;
 }
 
+/** POST /api/connection/test: a saved profile (or null: the local tenant), or the form as it stands (unsaved). */
+export const testDraftSchema = z.strictObject({ draft: connectionFormSchema });
+export type TestRequest = ProfileRef | z.infer<typeof testDraftSchema>;
+
 /** POST /api/connection/test */
 export type TestResponse = ConnectionReport;
 
@@ -118,6 +127,8 @@ export interface AppDetailResponse {
   /** as `apps show` words them: intent, group or filter names */
   assignments: string[];
   relationships: string[];
+  /** Enrollment Status Page profiles listing the app; undefined when the app registration may not read them */
+  espProfiles: string[] | undefined;
 }
 
 /** POST /api/apps/rollback: dryRun true gives the plan to confirm; false applies it. */
@@ -137,6 +148,27 @@ export interface RollbackResponse {
   warnings: string[];
 }
 
+/**
+ * POST /api/apps/remove (`apps remove`): dryRun true gives the plan to confirm; false applies it, and only when the
+ * apps the plan deletes are still exactly `confirmed` (the ids the person saw). `force`: an app not ours.
+ */
+export const removeRequestSchema = z.strictObject({
+  app: z.string().min(1).max(256),
+  force: z.boolean().optional(),
+  dryRun: z.boolean(),
+  confirmed: z.array(z.string().min(1).max(256)).max(1000).optional(),
+});
+export type RemoveRequest = z.infer<typeof removeRequestSchema>;
+
+/** POST /api/apps/remove: the plan in the CLI's words and tables (`apps remove --dry-run` prints the same). */
+export interface RemoveResponse {
+  dryRun: boolean;
+  /** the apps deleted: the apply names them back as `confirmed` */
+  appIds: string[];
+  report: RemovalReport;
+  warnings: string[];
+}
+
 /** POST /api/publish/plan and /api/publish/apply: app definition files, as `publish` takes them. */
 export const publishRequestSchema = z.strictObject({
   files: z.array(z.string().trim().min(1).max(4096)).min(1, "name at least one app definition file").max(500),
@@ -153,7 +185,7 @@ export interface PlanResponse {
     /** create, update metadata, new version (strategy), nothing */
     action: string;
     appId: string | undefined;
-    /** properties that change, each "name: new value" (long values shortened) */
+    /** properties that change, each "name: old → new" (long values shortened, as `publish --dry-run` prints them) */
     changes: string[];
     reasons: string[];
   }[];
@@ -176,7 +208,7 @@ export type ProgressMessage = { sent: number } & (
       type: "bytes";
       id: string;
       at: number;
-      phase: "packaging" | "uploading";
+      phase: "downloading" | "packaging" | "uploading";
       done: number;
       total: number;
       rate: number | undefined;
@@ -195,6 +227,29 @@ export type ProgressMessage = { sent: number } & (
   | { type: "end"; at: number; ok: number; failed: number; error: string | undefined }
 );
 
+/** POST /api/sync/plan (`sync --dry-run`) and /api/sync/apply (`sync`): the subscriptions file, as `--subscriptions`. */
+export const syncRequestSchema = z.strictObject({
+  subscriptions: z.string().trim().min(1, "name the subscriptions file").max(4096),
+});
+export type SyncRequest = z.infer<typeof syncRequestSchema>;
+
+/** POST /api/sync/plan: per product what a real run does, in `sync --dry-run`'s words. */
+export interface SyncPlanResponse {
+  target: TargetInfo;
+  file: string;
+  products: {
+    id: string;
+    version: string | undefined;
+    /** nothing, create, new-version, update-metadata, skipped, failed */
+    action: string;
+    reason: string;
+    /** each "name: old → new" */
+    changes: string[];
+  }[];
+  /** "A real run will download …" */
+  download: string | undefined;
+}
+
 /** GET /api/sync/history: the last runs `sync` recorded */
 export interface HistoryResponse {
   file: string;
@@ -210,6 +265,8 @@ export interface HistoryResponse {
     trigger: string;
     /** a run across tenants: the tenant's name (one run per tenant) */
     tenant: string | null;
+    /** the run's products with their results */
+    results: { product: string; version: string | undefined; action: string; status: string; reason: string }[];
   }[];
 }
 

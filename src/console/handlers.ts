@@ -29,16 +29,31 @@ import { packageVersion } from "../clients/http/user-agent.js";
 import { homeFolder, userStateDir } from "../core/config/dirs.js";
 import { PublishRuns } from "./runs.js";
 import { CatalogHandlers } from "./catalog-handlers.js";
+import type { RunEvent } from "./runs.js";
+import type { DownloadEvent } from "../catalog/download/downloader.js";
+import { changeText } from "../core/plan/changes.js";
+import { runSubscriptionsSync, withSyncLock } from "../publish/sync/run.js";
+import { loadSubscriptions } from "../publish/sync/subscriptions.js";
+import { formatMb } from "../publish/sync/sync.js";
+import type { SyncResult } from "../publish/sync/sync.js";
 import { rollbackReport } from "../publish/rollback-report.js";
+import { removeApps } from "../publish/remove.js";
+import { removalReport } from "../publish/removal-report.js";
 import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
 import type { LocalTenantLauncher } from "../publish/connect/local-tenant.js";
 import { saveProfileDraft } from "../publish/connect/profile-draft.js";
-import { testTarget } from "../publish/connect/test-target.js";
 import { collectSupportBundle, zipEntries } from "../publish/diagnostics.js";
+import { testProfileDraft, testTarget } from "../publish/connect/test-target.js";
+import { buildProfile } from "../publish/connect/profile-draft.js";
+import type { ProfileDraft } from "../publish/connect/profile-draft.js";
+import { storeUploadedCertificate } from "../publish/connect/uploaded-certificate.js";
+import type { CertificateUpload } from "../publish/connect/uploaded-certificate.js";
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
+import { removeRequestSchema, syncRequestSchema, testDraftSchema } from "./api.js";
 import type {
+  ConnectionForm,
   ApplyResponse,
   DiagnosticsResponse,
   HistoryResponse,
@@ -48,6 +63,10 @@ import type {
   AppsResponse,
   RollbackRequest,
   RollbackResponse,
+  RemoveRequest,
+  RemoveResponse,
+  SyncPlanResponse,
+  SyncRequest,
   CloudView,
   ProfilesResponse,
   ProfileView,
@@ -116,20 +135,30 @@ export class ConsoleHandlers {
         this.current = ref.profile;
         return { body: await this.profiles() };
       }
-      case "POST /api/connection/test":
+      case "POST /api/connection/test": {
+        // A draft's own field errors name the field (a union's error would not).
+        if (typeof body === "object" && body !== null && "draft" in body)
+          return { body: await this.testDraft(parse(testDraftSchema, body).draft) };
         return { body: await this.test(parse(profileRefSchema, body).profile) };
+      }
       case "GET /api/apps":
         return { body: await this.apps() };
       case "GET /api/apps/detail":
         return { body: await this.detail(query.get("app") ?? "") };
       case "POST /api/apps/rollback":
         return { body: await this.rollback(parse(rollbackRequestSchema, body)) };
+      case "POST /api/apps/remove":
+        return { body: await this.remove(parse(removeRequestSchema, body)) };
       case "POST /api/publish/plan":
         return { body: await this.plan(parse(publishRequestSchema, body)) };
       case "POST /api/publish/apply":
         return { body: await this.apply(parse(publishRequestSchema, body)) };
       case "GET /api/publish/events":
         return this.runs.follow(query.get("run") ?? "", res) ? "streamed" : undefined;
+      case "POST /api/sync/plan":
+        return { body: await this.syncPlan(parse(syncRequestSchema, body)) };
+      case "POST /api/sync/apply":
+        return { body: await this.syncApply(parse(syncRequestSchema, body)) };
       case "GET /api/sync/history":
         return { body: this.history() };
       case "GET /api/diagnostics":
@@ -235,10 +264,11 @@ export class ConsoleHandlers {
     };
   }
 
-  /** `connect init` from the form: the same draft, validation and files. */
-  async save(body: unknown): Promise<SaveResponse> {
-    const f = parse(connectionFormSchema, body);
+  /** The form as `connect init` takes it: the draft, the secret typed, the certificate uploaded. */
+  private draftOf(f: ConnectionForm): { draft: ProfileDraft; upload: CertificateUpload | undefined } {
     this.c.secrets.add(f.secret);
+    this.c.secrets.add(f.certificatePassword);
+    this.c.secrets.add(f.certificateUpload);
     const abs = (p: string | undefined): string | undefined =>
       p === undefined ? undefined : isAbsolute(p) ? p : resolve(this.c.cwd, p);
     const need = (v: string | undefined, what: string): string => {
@@ -249,7 +279,24 @@ export class ConsoleHandlers {
       return v;
     };
     let credential: CredentialConfig;
-    if (f.credentialType === "certificate") {
+    let upload: CertificateUpload | undefined;
+    if (f.credentialType === "certificate" && f.certificateUpload !== undefined) {
+      upload = {
+        bytes: Buffer.from(f.certificateUpload, "base64"),
+        password: f.certificatePassword,
+        sendCertificateChain: f.sendCertificateChain,
+      };
+      for (const m of upload.bytes
+        .toString("latin1")
+        .match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/g) ?? [])
+        this.c.secrets.add(m);
+      // stored under this name by save(); a test uses a temporary copy
+      credential = {
+        type: "certificate",
+        path: "uploaded",
+        ...(f.sendCertificateChain === true ? { sendCertificateChain: true } : {}),
+      };
+    } else if (f.credentialType === "certificate") {
       credential = {
         type: "certificate",
         path: abs(need(f.certificatePath, "Certificate file"))!,
@@ -260,19 +307,10 @@ export class ConsoleHandlers {
     } else if (f.credentialType === "federated") {
       credential = { type: "federated", tokenFile: abs(need(f.tokenFile, "Federated token file"))! };
     } else {
-      if (f.secret === undefined) {
-        const existing = (await this.profiles()).profiles.find((p) => p.name === f.name);
-        if (existing?.secretStored !== true)
-          throw new PublisherError("ConsoleRequestInvalid", "Client secret is required for a new secret profile.", {
-            hint: "Paste the secret's Value (not its Secret ID).",
-          });
-      }
       credential = { type: "secret", ...(f.secretExpiresOn === undefined ? {} : { expiresOn: f.secretExpiresOn }) };
     }
-    const written = await saveProfileDraft(
-      this.loc(),
-      f.name,
-      {
+    return {
+      draft: {
         tenant: f.tenant,
         clientId: f.clientId,
         cloud: f.cloud,
@@ -284,8 +322,35 @@ export class ConsoleHandlers {
         caCertificate: abs(f.caCertificate),
         proxy: f.proxy,
       },
-      f.secret,
-    );
+      upload,
+    };
+  }
+
+  /** `connect init` from the form: the same draft, validation and files; an uploaded certificate to the secrets folder. */
+  async save(body: unknown): Promise<SaveResponse> {
+    const f = parse(connectionFormSchema, body);
+    const { draft, upload } = this.draftOf(f);
+    if (f.credentialType === "secret" && f.secret === undefined) {
+      const existing = (await this.profiles()).profiles.find((p) => p.name === f.name);
+      if (existing?.secretStored !== true)
+        throw new PublisherError("ConsoleRequestInvalid", "Client secret is required for a new secret profile.", {
+          hint: "Paste the secret's Value (not its Secret ID).",
+        });
+    }
+    // Everything is checked before the certificate is stored: a bad form leaves no file behind.
+    buildProfile(draft);
+    if (upload !== undefined && draft.credential.type === "certificate") {
+      const stored = await storeUploadedCertificate(pathsFor(this.loc()), f.name, upload, {
+        env: this.c.env,
+        secrets: this.c.secrets,
+      });
+      draft.credential = {
+        ...draft.credential,
+        path: stored.path,
+        ...(stored.passwordFile === undefined ? {} : { passwordFile: stored.passwordFile }),
+      };
+    }
+    const written = await saveProfileDraft(this.loc(), f.name, draft, f.secret);
     this.c.secrets.addFromUrl(f.proxy);
     this.current = f.name;
     return {
@@ -294,6 +359,23 @@ export class ConsoleHandlers {
       authority: written.endpoints.authority,
       graphBaseUrl: written.endpoints.graphBaseUrl,
     };
+  }
+
+  /** `connect test` of the form as it stands, saved or not: nothing is written. */
+  async testDraft(f: ConnectionForm): Promise<TestResponse> {
+    const { draft, upload } = this.draftOf(f);
+    const a = this.track();
+    try {
+      return await testProfileDraft(this.loc(), f.name, draft, {
+        secret: f.credentialType === "secret" ? f.secret : undefined,
+        certificate: upload,
+        signal: a.signal,
+        secrets: this.c.secrets,
+        logger: this.c.logger,
+      });
+    } finally {
+      this.controllers.delete(a);
+    }
   }
 
   /** An endpoint field equal to the cloud preset's is the preset (not an override). */
@@ -358,7 +440,7 @@ export class ConsoleHandlers {
     if (query === "")
       throw new PublisherError("ConsoleRequestInvalid", "app: is required.", { hint: "Give an app id." });
     return this.withGraph(async (s, _t, signal) => {
-      const { app, assignments, relationships, names } = await showApp(s.graph, query, signal);
+      const { app, assignments, relationships, names, espProfiles } = await showApp(s.graph, query, signal);
       const stamp = readStamp(app.notes);
       const nameOf = (id: string) => relationships.find((r) => r.targetId === id)?.targetDisplayName ?? id;
       const kind = (t: string) =>
@@ -386,6 +468,7 @@ export class ConsoleHandlers {
         uninstallCommandLine: app.uninstallCommandLine,
         rules,
         assignments: assignments.map((a) => assignmentLabel(a, names)),
+        espProfiles: espProfiles?.map((p) => p.displayName),
         relationships: [
           ...outgoingLinks(app.id, relationships).map((l) => describeLink(l, nameOf)),
           ...relationships
@@ -418,6 +501,36 @@ export class ConsoleHandlers {
     });
   }
 
+  /** `apps remove [--force] [--dry-run]`: the plan first (dryRun), then the removal of exactly the apps confirmed. */
+  async remove(r: RemoveRequest): Promise<RemoveResponse> {
+    return this.withGraph(async (s, _t, signal) => {
+      const same = (a: readonly string[], b: readonly string[]) =>
+        a.length === b.length && a.every((x) => b.some((y) => y.toLowerCase() === x.toLowerCase()));
+      const result = await removeApps({
+        graph: s.graph,
+        app: r.app,
+        force: r.force === true,
+        dryRun: r.dryRun,
+        signal,
+        confirm: (plan) => {
+          const ids = plan.apps.map((a) => a.appId);
+          if (r.confirmed !== undefined && same(ids, r.confirmed)) return Promise.resolve(true);
+          throw new PublisherError(
+            "NotConfirmed",
+            `Nothing was removed: the removal now deletes ${ids.join(", ") || "no app"}, not the app(s) confirmed.`,
+            { hint: "Review the new plan and confirm it again." },
+          );
+        },
+      });
+      return {
+        dryRun: result.dryRun,
+        appIds: result.removal.apps.map((a) => a.appId),
+        report: removalReport(result.removal, result.dryRun),
+        warnings: result.removal.warnings,
+      };
+    });
+  }
+
   /** `publish --dry-run FILE…` */
   async plan(r: PublishRequest): Promise<PlanResponse> {
     const definitions = await loadAppDefinitions(r.files, { cwd: this.c.cwd });
@@ -437,7 +550,11 @@ export class ConsoleHandlers {
             version: i.version,
             action: i.action === "new-version" ? `new version (${i.strategy})` : i.action.replace("-", " "),
             appId: i.appId,
-            changes: i.changed.map((k) => (k in patch ? `${k}: ${short(patch[k])}` : k)),
+            // old → new as `publish --dry-run` prints them; a property without them: its new value
+            changes: i.changed.map((k) => {
+              const c = i.changes?.find((x) => x.property === k);
+              return c !== undefined ? changeText(c) : k in patch ? `${k}: ${short(patch[k])}` : k;
+            }),
             reasons: i.reasons,
           };
         }),
@@ -461,22 +578,40 @@ export class ConsoleHandlers {
             upload: { storage: { transport: s.transport.send } },
             ...(!t.inProcess ? { journalDir: join(dirname(defaultLogDir(this.c.env)), "uploads") } : {}),
           };
-          return publish(o);
+          return publish(o).then((r) => ({
+            ok: r.outcomes.filter((x) => x.status === "ok").length,
+            failed: r.outcomes.filter((x) => x.status === "failed").length,
+          }));
         }),
       (text) => this.c.secrets.scrub(text),
     );
     return { run };
   }
 
-  /** The last runs of `sync` (the history file; none when it does not exist yet). */
+  /** The user state folder (sync history, lock, work folders), as the CLI's. */
+  private userState(): string {
+    return userStateDir(this.c.env, process.platform, homeFolder(this.c.env, process.platform, homedir));
+  }
+
+  /** The last runs of `sync` (the history file; none when it does not exist yet), each with its products' results. */
   history(): HistoryResponse {
-    const file = defaultHistoryFile(
-      userStateDir(this.c.env, process.platform, homeFolder(this.c.env, process.platform, homedir)),
-    );
+    const file = defaultHistoryFile(this.userState());
     if (!existsSync(file)) return { file, runs: [] };
     const h = SyncHistory.open(file);
     try {
-      return { file, runs: h.runs(20) };
+      return {
+        file,
+        runs: h.runs(20).map((r) => ({
+          ...r,
+          results: h.products(r.id).map((p) => ({
+            product: p.productId,
+            version: p.version ?? undefined,
+            action: p.action,
+            status: p.status,
+            reason: p.reason,
+          })),
+        })),
+      };
     } finally {
       h.close();
     }
@@ -502,6 +637,78 @@ export class ConsoleHandlers {
     res.setHeader("Content-Disposition", `attachment; filename="${name}"`);
     res.setHeader("Content-Length", zip.length);
     res.end(zip);
+  }
+
+  /** `sync [--dry-run] --subscriptions FILE` on the current profile: the same run as the CLI's (runSubscriptionsSync). */
+  private async syncRun(
+    r: SyncRequest,
+    dryRun: boolean,
+    onEvent: ((e: RunEvent) => void) | undefined,
+  ): Promise<{ result: SyncResult; target: ResolvedTarget }> {
+    // Problems of the file are reported before anything starts (as `sync`, exit 9).
+    const subscriptions = await loadSubscriptions(r.subscriptions, this.c.cwd);
+    const paths = pathsFor(this.loc());
+    const config = await readProfilesFile(paths);
+    const stateDir = this.userState();
+    return withSyncLock(stateDir, "console", () =>
+      this.withGraph(async (session, target, signal) => ({
+        target,
+        result: await runSubscriptionsSync({
+          env: this.c.env,
+          secrets: this.c.secrets,
+          session,
+          target,
+          logger: this.c.logger,
+          subscriptions,
+          catalogConfig: config?.catalog,
+          configFile: paths.file,
+          stateDir,
+          trigger: "console",
+          dryRun,
+          inventoryMaxAge: 60,
+          signal,
+          ...(onEvent === undefined
+            ? {}
+            : { onEvent, onDownload: (event: DownloadEvent) => onEvent({ type: "download", event }) }),
+          onNote: (line) => this.c.onNote?.(line),
+        }),
+      })),
+    );
+  }
+
+  /** `sync --dry-run`: per product the action, the reason and the properties that change (old → new). */
+  async syncPlan(r: SyncRequest): Promise<SyncPlanResponse> {
+    const { result, target } = await this.syncRun(r, true, undefined);
+    const d = result.willDownload;
+    return {
+      target: target.info,
+      file: resolve(this.c.cwd, r.subscriptions),
+      products: result.products.map((p) => ({
+        id: p.id,
+        version: p.version,
+        action: p.action,
+        reason: p.reason,
+        changes: (p.changes ?? []).map(changeText),
+      })),
+      download:
+        d === undefined
+          ? undefined
+          : `A real run will download ${formatMb(d.bytes)} (${d.count} installer(s)${d.unknownSize > 0 ? `, ${d.unknownSize} of unknown size` : ""}); installers already in the cache are not counted.`,
+    };
+  }
+
+  /** `sync`, followed live at /api/publish/events (downloads, packaging, upload, commit, targeting per product). */
+  async syncApply(r: SyncRequest): Promise<ApplyResponse> {
+    await loadSubscriptions(r.subscriptions, this.c.cwd);
+    const run = this.runs.start(
+      async (onEvent) => {
+        const { result } = await this.syncRun(r, false, onEvent);
+        const failed = result.products.filter((p) => p.status === "failed").length;
+        return { ok: result.products.length - failed, failed };
+      },
+      (text) => this.c.secrets.scrub(text),
+    );
+    return { run };
   }
 
   /** What a support case needs first; secrets never (the profile view holds none). */

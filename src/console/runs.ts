@@ -6,7 +6,11 @@
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { describeFailure } from "../publish/publish.js";
-import type { PublishEvent, PublishResult } from "../publish/publish.js";
+import type { DownloadEvent } from "../catalog/download/downloader.js";
+import type { PublishEvent } from "../publish/publish.js";
+
+/** What a run reports: the publish engine's events, and (sync) the installer downloads by catalog product. */
+export type RunEvent = PublishEvent | { type: "download"; event: DownloadEvent };
 import type { ProgressMessage } from "./api.js";
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -37,8 +41,11 @@ class Meter {
 export class PublishRuns {
   private readonly runs = new Map<string, Run>();
 
-  /** Starts `work` (which reports through `onEvent`) and returns the run's id at once. */
-  start(work: (onEvent: (e: PublishEvent) => void) => Promise<PublishResult>, scrub: (text: string) => string): string {
+  /** Starts `work` (which reports through `onEvent` and counts its apps) and returns the run's id at once. */
+  start(
+    work: (onEvent: (e: RunEvent) => void) => Promise<{ ok: number; failed: number }>,
+    scrub: (text: string) => string,
+  ): string {
     const id = randomBytes(9).toString("base64url");
     const run: Run = { events: [], followers: new Set(), ended: false };
     this.runs.set(id, run);
@@ -55,8 +62,28 @@ export class PublishRuns {
       if (run.events.length < RUN_EVENTS_MAX) run.events.push(line);
       for (const f of run.followers) f.write(line);
     };
-    const onEvent = (e: PublishEvent): void => {
+    const onEvent = (e: RunEvent): void => {
       switch (e.type) {
+        case "download": {
+          const d = e.event;
+          const id = d.product ?? d.url;
+          if (d.type === "start")
+            return emit({ type: "step", id, at: at(), step: "download", detail: `downloading ${d.url}` });
+          if (d.type === "progress")
+            return emit({
+              type: "bytes",
+              id,
+              at: at(),
+              phase: "downloading",
+              done: d.bytes,
+              total: d.total ?? 0,
+              rate: d.rate,
+              etaSeconds: d.etaSeconds,
+            });
+          if (d.type === "retry")
+            return emit({ type: "stage", id, at: at(), stage: `download retry ${d.attempt}: ${d.reason}` });
+          return;
+        }
         case "step":
           return emit({ type: "step", id: e.id, at: at(), step: e.step, detail: e.detail });
         case "package":
@@ -106,12 +133,7 @@ export class PublishRuns {
       run.followers.clear();
     };
     work(onEvent).then(
-      (r) =>
-        end(
-          r.outcomes.filter((o) => o.status === "ok").length,
-          r.outcomes.filter((o) => o.status === "failed").length,
-          undefined,
-        ),
+      (r) => end(r.ok, r.failed, undefined),
       (e: unknown) => end(0, 0, e instanceof Error ? e.message : String(e)),
     );
     return id;

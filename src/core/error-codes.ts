@@ -941,6 +941,11 @@ const SYNC = {
     meaning: "the subscriptions file given (or ./subscriptions.yaml) does not exist",
     troubleshooting: NAMED,
   },
+  SyncBusy: {
+    kind: "usage",
+    meaning: "another sync holds the sync lock: this one (from the console) did nothing (the CLI exits 75)",
+    troubleshooting: NAMED,
+  },
   TenantsNotFound: {
     kind: "input",
     meaning: "the tenants file given (or ./tenants.yaml) does not exist",

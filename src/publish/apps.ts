@@ -12,7 +12,7 @@ import type { TenantApp } from "../core/plan/plan.js";
 import type { TargetNames } from "../core/targeting/assignments.js";
 import type { RelationshipRow } from "../core/targeting/relationships.js";
 import type { MobileAppAssignmentWire, MobileAppCategoryWire, Win32LobAppWire } from "../core/wire/graph.js";
-import { labelNames } from "./tenant.js";
+import { labelNames, readEspProfiles } from "./tenant.js";
 
 export interface AppRow {
   appId: string;
@@ -97,6 +97,8 @@ export interface AppDetails {
   scopeTagNames: Map<string, string>;
   /** among the versions of its definition, for our apps */
   role?: AppRole;
+  /** the Enrollment Status Page profiles listing the app; undefined when the app registration may not read them */
+  espProfiles: { id: string; displayName: string }[] | undefined;
 }
 
 /** `apps show`: the app `query` names (as `findApp`), its assignments and its relationships. */
@@ -113,5 +115,18 @@ export async function showApp(graph: GraphClient, query: string, signal?: AbortS
   const tags = await api.listScopeTags(signal).catch(() => []);
   const scopeTagNames = new Map(tags.map((t) => [t.id, t.displayName]));
   const role = appRoles(all).get(app.id);
-  return { app, assignments, relationships, names, categories, scopeTagNames, ...(role === undefined ? {} : { role }) };
+  const esp = await readEspProfiles(api, true, signal, "apps show");
+  const espProfiles = esp
+    ?.filter((p) => (p.selectedMobileAppIds ?? []).some((id) => id.toLowerCase() === app.id.toLowerCase()))
+    .map((p) => ({ id: p.id, displayName: p.displayName }));
+  return {
+    app,
+    assignments,
+    relationships,
+    names,
+    categories,
+    scopeTagNames,
+    espProfiles,
+    ...(role === undefined ? {} : { role }),
+  };
 }

@@ -1,11 +1,16 @@
 // The Connection page in Chromium against the local tenant: the six permissions granted, a wrong secret explained
-// (AADSTS7000215), a profile saved in the page used by the CLI, and the secret never sent back to the browser.
+// (AADSTS7000215), a profile saved in the page used by the CLI, and the secret never sent back to the browser; Test
+// of unsaved edits (the form as it stands), and a PEM certificate uploaded in the page, stored as the CLI keeps
+// credentials and used by the CLI, its key never sent back.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { LocalTenant } from "../../emulator/server.js";
+import { defaultSeed } from "../../emulator/seed.js";
+import { createSelfSignedCertificate } from "../../src/platform/certificates.js";
+import type { SelfSignedCertificate } from "../../src/platform/certificates.js";
 import { homeEnv, runCli } from "../support/cli.js";
 import { useScratch } from "../support/scratch.js";
 import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
@@ -34,8 +39,13 @@ describe("console: Connection page", () => {
   let home: string;
   let stateDir: string;
   let open: OpenConsole;
+  let cert: SelfSignedCertificate;
   before(async () => {
-    [browser, lt] = await Promise.all([launchBrowser(), startLocalTestTenant()]);
+    // The seed's app registration also accepts this certificate.
+    cert = await createSelfSignedCertificate({ subject: "intune-publisher console test" });
+    const seed = defaultSeed();
+    seed.appRegistrations[0]!.certificates.push({ pem: cert.certPem });
+    [browser, lt] = await Promise.all([launchBrowser(), startLocalTestTenant({ seed })]);
     home = await scratch();
     stateDir = join(home, "emulator-state");
     await recordLocalTenant(stateDir, lt);
@@ -119,5 +129,77 @@ describe("console: Connection page", () => {
     );
     for (const body of [await page.content(), ...open.bodies])
       assert.ok(!body.includes(lt.clientSecret!), "the secret reached the browser");
+  });
+
+  it("Test checks unsaved edits: a wrong secret typed but not saved shows AADSTS7000215; the saved profile is untouched", async () => {
+    const { page } = open;
+    const configFile = join(home, "config", "intune-publisher", "config.yaml");
+    const secretFile = join(home, "config", "intune-publisher", "secrets", "lab.secret");
+    const [config, secret] = await Promise.all([readFile(configFile, "utf8"), readFile(secretFile, "utf8")]);
+    await page.getByRole("link", { name: "Connection" }).click();
+    await page.waitForSelector("main[data-page=connection][data-ready]");
+    assert.equal(await page.getByLabel("Tenant profile used by every page").inputValue(), "lab");
+    const wrong = "unsaved-wrong-secret-Value-42";
+    await page.getByRole("textbox", { name: "Client secret" }).fill(wrong);
+    await page.getByRole("button", { name: "Test" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    assert.match((await alert.textContent()) ?? "", /client secret is wrong/i);
+    assert.match((await page.locator("#result").textContent()) ?? "", /AADSTS7000215/);
+    assert.equal(await readFile(configFile, "utf8"), config, "the profiles file is untouched");
+    assert.equal(await readFile(secretFile, "utf8"), secret, "the stored secret is untouched");
+    const t = await runCli(["connect", "test", "--profile", "lab", "--output", "json"], homeEnv(home));
+    assert.equal(t.code, 0, t.stderr);
+    for (const body of [await page.content(), ...open.bodies]) assert.ok(!body.includes(wrong));
+    // Unsaved edits that are right pass, still without saving.
+    await page.getByRole("textbox", { name: "Client secret" }).fill(lt.clientSecret!);
+    await page.getByRole("button", { name: "Test" }).click();
+    await page.getByText("Tested the form as it stands; it is not saved.").waitFor();
+    assert.equal(await readFile(configFile, "utf8"), config);
+  });
+
+  it("a PEM certificate uploaded in the page is stored as the CLI keeps credentials; the CLI's connect test uses it", async () => {
+    const { page } = open;
+    const secretsDir = join(home, "config", "intune-publisher", "secrets");
+    const pem = `${cert.certPem.trim()}\n${cert.keyPem.trim()}\n`;
+    await page.getByLabel("Tenant profile used by every page").selectOption("");
+    await page.getByText("Using the local tenant.").waitFor();
+    await fillLocalProfile(page, lt, "cert", "", join(stateDir, "ca.pem"));
+    await page.getByRole("radio", { name: "Certificate" }).check();
+    await page
+      .getByLabel("Upload a certificate")
+      .setInputFiles({ name: "publisher.pem", mimeType: "application/x-pem-file", buffer: Buffer.from(pem) });
+    // Test before saving: the upload is tested as it stands, and nothing is stored.
+    await page.getByRole("button", { name: "Test" }).click();
+    await page.getByText("Tested the form as it stands; it is not saved.").waitFor();
+    assert.deepEqual(
+      (await readdir(secretsDir)).filter((f) => f.startsWith("cert.")),
+      [],
+    );
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Saved profile cert.").waitFor();
+    const stored = join(secretsDir, "cert.certificate.pem");
+    assert.equal(await readFile(stored, "utf8"), pem);
+    assert.equal((await stat(stored)).mode & 0o777, 0o600);
+    const config = await readFile(join(home, "config", "intune-publisher", "config.yaml"), "utf8");
+    assert.ok(config.includes(stored), "the profile names the stored file, as connect init --certificate does");
+    assert.ok(!config.includes("PRIVATE KEY"));
+    const t = await runCli(["connect", "test", "--profile", "cert", "--output", "json"], homeEnv(home));
+    assert.equal(t.code, 0, t.stderr);
+    const report = JSON.parse(t.stdout) as {
+      token: { credentialType: string };
+      credential: { thumbprintSha1: string };
+    };
+    assert.equal(report.token.credentialType, "certificate");
+    assert.equal(report.credential.thumbprintSha1, cert.thumbprintSha1);
+    // The saved profile tested from the page too.
+    await page.getByRole("button", { name: "Test" }).click();
+    await page.getByText("Connection test passed.").waitFor();
+    const key = cert.keyPem.split("\n").slice(1, 3).join("\n");
+    const storage = await page.evaluate<string>(
+      "JSON.stringify([document.cookie, { ...localStorage }, { ...sessionStorage }])",
+    );
+    for (const body of [await page.content(), storage, ...open.bodies])
+      assert.ok(!body.includes(key), "the private key reached the browser");
   });
 });

@@ -1,14 +1,22 @@
 // The Sync and publish page in Chromium against the local tenant: the examples' plan, Apply with progress streamed
-// live (Server-Sent Events from the engine's events), and the published apps then listed on the Apps page.
+// live (Server-Sent Events from the engine's events), and the published apps then listed on the Apps page; a sync
+// of a subscriptions file (catalog on the vendor host) planned and applied from the page with streamed progress,
+// recorded in the history with its results; old → new values in the publish and sync plans.
 import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
+import { loadOrCreatePki } from "../../emulator/pki.js";
+import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
-import { homeEnv } from "../support/cli.js";
+import { startVendorHost } from "../../emulator/vendor/host.js";
+import type { VendorHost } from "../../emulator/vendor/host.js";
+import { homeEnv, runCli } from "../support/cli.js";
 import { copyExamples } from "../support/fixtures.js";
 import { useScratch } from "../support/scratch.js";
-import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
+import { product } from "../sync/support.js";
+import { recordLocalTenant, TEST_UPLOAD_DELAYS } from "../support/tenant.js";
 import { launchBrowser, openConsole } from "./browser.js";
 import type { OpenConsole } from "./browser.js";
 
@@ -19,18 +27,32 @@ describe("console: Sync and publish page", () => {
   let lt: LocalTenant;
   let open: OpenConsole;
   let files: string[];
+  let host: VendorHost;
+  let home: string;
+  let cliEnv: NodeJS.ProcessEnv;
 
   before(async () => {
-    [browser, lt] = await Promise.all([launchBrowser(), startLocalTestTenant({ throttling: false })]);
-    const home = await scratch();
-    files = (await copyExamples(home)).files;
+    home = await scratch();
     const stateDir = join(home, "emulator-state");
+    [browser, lt] = await Promise.all([
+      launchBrowser(),
+      startLocalTenant({ stateDir, uploadDelays: TEST_UPLOAD_DELAYS, throttling: false }),
+    ]);
+    // The catalog and its installers, served with the local tenant's CA (trusted as the local tenant's).
+    host = await startVendorHost({
+      seed: { products: [product("Contoso.Tool", "1.0.0")] },
+      ca: await loadOrCreatePki(stateDir),
+    });
+    await writeFile(join(home, "subscriptions.yaml"), `source: ${host.origin}\nproducts:\n  - id: Contoso.Tool\n`);
+    files = (await copyExamples(home)).files;
     await recordLocalTenant(stateDir, lt);
+    cliEnv = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir });
     open = await openConsole(browser, { env: homeEnv(home), cwd: home, stateDir });
   });
   after(async () => {
     await open?.close();
     await browser?.close();
+    await host?.close();
     await lt?.close();
   });
 
@@ -39,13 +61,13 @@ describe("console: Sync and publish page", () => {
     await page.getByRole("link", { name: "Sync and publish" }).click();
     await page.waitForSelector("main[data-page=sync][data-ready]");
     await page.getByLabel("App definition files").fill(files.join("\n"));
-    await page.getByRole("button", { name: "Plan" }).click();
+    await page.getByRole("button", { name: "Plan", exact: true }).click();
     const plan = page.getByRole("table", { name: /^Plan for / });
     await plan.waitFor();
     assert.equal(await plan.locator("tbody tr").count(), files.length);
     assert.match((await plan.textContent()) ?? "", /create/);
 
-    await page.getByRole("button", { name: "Apply" }).click();
+    await page.getByRole("button", { name: "Apply", exact: true }).click();
     const result = page.locator("#run-result");
     await result.getByText(/Run finished/).waitFor({ timeout: 120_000 });
     assert.match(
@@ -64,5 +86,72 @@ describe("console: Sync and publish page", () => {
     const ours = page.getByRole("table", { name: /Published by intune-publisher/ });
     assert.equal(await ours.locator("tbody tr").count(), files.length);
     for (const row of await ours.locator("tbody tr").all()) assert.match((await row.textContent()) ?? "", /current/);
+  });
+
+  it("syncs a subscriptions file from the page: its plan, then live progress per product; the history has its results", async () => {
+    const { page } = open;
+    await page.getByRole("link", { name: "Sync and publish" }).click();
+    await page.waitForSelector("main[data-page=sync][data-ready]");
+    assert.equal(await page.getByLabel("Subscriptions file").inputValue(), "subscriptions.yaml");
+    await page.getByRole("button", { name: "Plan sync" }).click();
+    const plan = page.getByRole("table", { name: /^Sync plan for / });
+    await plan.waitFor();
+    assert.match((await plan.locator("tbody tr").textContent()) ?? "", /Contoso\.Tool1\.0\.0create/);
+    assert.match((await page.locator("#sync-plan").textContent()) ?? "", /A real run will download/);
+
+    await page.getByRole("button", { name: "Apply sync" }).click();
+    const result = page.locator("#run-result");
+    await result.getByText(/Run finished/).waitFor({ timeout: 120_000 });
+    assert.match((await result.textContent()) ?? "", /1 app\(s\) published or up to date, 0 failed/);
+    const progress = page.getByRole("table", { name: "Progress" });
+    assert.match(
+      (await progress.getByRole("row").filter({ hasText: "Contoso.Tool" }).first().textContent()) ?? "",
+      /download/,
+    );
+    const log = (await page.locator("#progress-log").textContent()) ?? "";
+    assert.match(log, /Contoso\.Tool: downloading https:/, "the download was streamed");
+    assert.match(log, /commit/i, "the upload's stages were streamed");
+    assert.match(log, /: done/);
+
+    const apps = await runCli(["apps", "list", "--cloud", "local", "--output", "json"], cliEnv);
+    assert.equal(apps.code, 0, apps.stderr);
+    const listed = (JSON.parse(apps.stdout) as { apps: { definitionId?: string; displayName: string }[] }).apps;
+    assert.ok(
+      listed.some((a) => /Tool/.test(a.displayName) && a.definitionId !== undefined),
+      apps.stdout,
+    );
+
+    const history = page.getByRole("table", { name: "Sync runs" });
+    await history.waitFor();
+    const run = history.locator("tbody tr").first();
+    assert.match((await run.textContent()) ?? "", /console/);
+    assert.match((await run.textContent()) ?? "", /Contoso\.Tool 1\.0\.0: create, ok/);
+  });
+
+  it("a changed definition or subscription shows old → new values in the plan", async () => {
+    const { page } = open;
+    // An app definition published earlier, now with another owner.
+    const notes = files.find((f) => f.endsWith("contoso-notes.yaml"))!;
+    await writeFile(
+      notes,
+      (await readFile(notes, "utf8")).replace("owner: Workplace Engineering", "owner: Platform Team"),
+    );
+    await page.getByLabel("App definition files").fill(notes);
+    await page.getByRole("button", { name: "Plan", exact: true }).click();
+    const plan = page.getByRole("table", { name: /^Plan for / });
+    await plan.waitFor();
+    assert.match((await plan.textContent()) ?? "", /update metadata/);
+    assert.match((await plan.textContent()) ?? "", /owner: "Workplace Engineering" → "Platform Team"/);
+    // The synced product, now with another install command.
+    await writeFile(
+      join(home, "subscriptions.yaml"),
+      `source: ${host.origin}\nproducts:\n  - id: Contoso.Tool\n    overrides:\n      install: { command: "setup.exe /S /LOG" }\n`,
+    );
+    await page.getByRole("button", { name: "Plan sync" }).click();
+    const syncPlan = page.getByRole("table", { name: /^Sync plan for / });
+    await syncPlan.waitFor();
+    const row = (await syncPlan.locator("tbody tr").textContent()) ?? "";
+    assert.match(row, /update-metadata/);
+    assert.match(row, /installCommandLine: ".*" → "setup\.exe \/S \/LOG"/);
   });
 });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { PublisherError } from "../../core/errors.js";
 import type { Removal, RemovalResult } from "../../publish/remove.js";
 import { removeApps } from "../../publish/remove.js";
+import { removalReport } from "../../publish/removal-report.js";
 import type { TargetInfo } from "../../publish/target.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
@@ -12,49 +13,11 @@ import { renderTable } from "../output.js";
 import { withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
 
-const OWNER_TEXT = { removed: "removed app", ours: "intune-publisher", foreign: "not intune-publisher's" } as const;
-
 /** What the removal changes, for people (the dry run's output and the confirmation's text). */
 export function describeRemoval(r: Removal): string {
-  const lines = [
-    renderTable([
-      ["Delete app", "Name", "Version", "Definition"],
-      ...r.apps.map((a) => [
-        a.appId,
-        a.displayName,
-        a.displayVersion || "-",
-        a.definitionId === undefined ? "- (not intune-publisher's)" : `${a.definitionId} ${a.version ?? ""}`.trim(),
-      ]),
-    ]),
-    "",
-    r.relationships.length === 0
-      ? "Relationships: none to remove."
-      : renderTable([
-          ["Relationships removed from", "", "Link"],
-          ...r.relationships.flatMap((row) =>
-            row.text.map((t, i) => [
-              i === 0 ? `${row.displayName} (${row.appId})` : "",
-              i === 0 ? OWNER_TEXT[row.owner] : "",
-              t,
-            ]),
-          ),
-        ]),
-    "",
-    r.esp.length === 0
-      ? "Enrollment Status Page profiles: none list the app."
-      : renderTable([
-          ["Enrollment Status Page profile", "Apps taken out"],
-          ...r.esp.map((c) => [c.displayName, c.remove.join(", ")]),
-        ]),
-    "",
-    r.assignments.length === 0
-      ? "Assignments: none."
-      : renderTable([
-          ["Assignments removed from", "Assignment"],
-          ...r.assignments.flatMap((a) => a.labels.map((l, i) => [i === 0 ? a.appId : "", l])),
-        ]),
-  ];
-  return lines.join("\n");
+  return removalReport(r, true)
+    .blocks.map((b) => (b.kind === "text" ? b.text : renderTable(b.rows)))
+    .join("\n\n");
 }
 
 function printResult(ctx: CommandContext, result: RemovalResult & { target: TargetInfo }): void {
@@ -62,10 +25,8 @@ function printResult(ctx: CommandContext, result: RemovalResult & { target: Targ
     ctx.stdout.write(JSON.stringify(result, null, 2) + "\n");
     return;
   }
-  const r = result.removal;
-  const what = r.definitionId === null ? "" : ` every version of ${r.definitionId}`;
-  const title = result.dryRun ? `Remove${what} — dry run: nothing was changed` : `Removed${what}`;
-  ctx.stdout.write(`${title}\n${describeRemoval(r)}\n`);
+  const { title } = removalReport(result.removal, result.dryRun);
+  ctx.stdout.write(`${title}\n${describeRemoval(result.removal)}\n`);
 }
 
 /** Asks on the terminal; only "y" or "yes" goes on (end of input counts as no; Ctrl-C cancels). */

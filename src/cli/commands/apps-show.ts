@@ -15,7 +15,8 @@ export default defineCommand({
   description: [
     "Also shows its assignments (group names resolved when the app registration may read groups) and its",
     "supersedence and dependency links. The JSON output is the app as Graph returns it, with largeIcon shortened",
-    "to its type and size, plus `assignments`, `relationships`, `categories`, `role` (for ours: current, kept or",
+    "to its type and size, plus `assignments`, `relationships`, `categories`, `espProfiles` (the Enrollment Status",
+    "Page profiles listing the app; null without the permission to read them), `role` (for ours: current, kept or",
     "rolled back) and `target` (which tenant: cloud, tenant id, source).",
   ].join("\n"),
   options: z.object({
@@ -34,6 +35,7 @@ export default defineCommand({
       categories,
       scopeTagNames,
       role,
+      espProfiles,
       target,
     } = await withGraph(ctx, o, "Showing an app of", async (s, t) => ({
       ...(await showApp(s.graph, o.app, ctx.signal)),
@@ -46,6 +48,7 @@ export default defineCommand({
       assignments,
       relationships,
       categories,
+      espProfiles: espProfiles ?? null,
       ...(role === undefined ? {} : { role }),
       target,
     };
@@ -98,6 +101,12 @@ export default defineCommand({
                   `${r["@odata.type"].endsWith("Supersedence") ? "superseded by" : "required by"} ${r.targetDisplayName ?? r.targetId} (${r.targetId})`,
               ),
           ].join("; ") || "none",
+        ],
+        [
+          "ESP profiles",
+          espProfiles === undefined
+            ? "unknown (no permission to read Enrollment Status Page profiles)"
+            : espProfiles.map((p) => p.displayName).join(", ") || "none",
         ],
         ["Created", app.createdDateTime],
         ["Last modified", app.lastModifiedDateTime],

@@ -3,26 +3,14 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
 import type { openCatalogSource } from "../../catalog/catalog.js";
-import { IntuneApi } from "../../clients/graph/intune.js";
-import type { StreamTransport } from "../../clients/http/stream-transport.js";
-import { homeFolder, userCacheDir, userStateDir } from "../../core/config/dirs.js";
+import { homeFolder, userStateDir } from "../../core/config/dirs.js";
 import { PublisherError } from "../../core/errors.js";
 import { pathsFor, readProfilesFile } from "../../publish/connect/config-store.js";
-import { catalogProducts } from "../../inventory/catalog-products.js";
-import type { Inventory } from "../../inventory/model.js";
-import { inventoryCacheFile, readCachedInventory, readInventory, writeCachedInventory } from "../../inventory/read.js";
-import {
-  autoRecordFile,
-  planAutoPublish,
-  readAutoRecord,
-  updateAutoRecord,
-  writeAutoRecord,
-} from "../../publish/sync/auto-publish.js";
-import type { AutoEntry } from "../../publish/sync/auto-publish.js";
 import { defaultHistoryFile, SyncHistory } from "../../publish/sync/history.js";
 import { acquireSyncLock } from "../../publish/sync/lock.js";
 import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../../publish/sync/subscriptions.js";
-import { formatMb, sync } from "../../publish/sync/sync.js";
+import { formatMb } from "../../publish/sync/sync.js";
+import { runSubscriptionsSync } from "../../publish/sync/run.js";
 import type { ProductResult, SyncResult } from "../../publish/sync/sync.js";
 import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
@@ -45,7 +33,7 @@ import type { TenantsOptions } from "../tenants.js";
 import { SharedPackages } from "../../publish/tenants/packages.js";
 import { runAcrossTenants } from "../../publish/tenants/run.js";
 import type { TenantsRunResult } from "../../publish/tenants/run.js";
-import { openCatalogAccess } from "../catalog-access.js";
+import { openCatalogAccess } from "../../publish/catalog/access.js";
 
 /** `--detailed-exitcode`: success, and the tenant was (or, with --dry-run, would be) changed. */
 export const SYNC_CHANGES_EXIT_CODE = 2;
@@ -297,68 +285,36 @@ async function runOnce(
     o,
     o.dryRun ? "Planning a sync against" : "Syncing the subscriptions to",
     async (session, target, logger) => {
-      const access = await openCatalogAccess(ctx, target, {
-        configFile,
+      const result = await runSubscriptionsSync({
+        env: ctx.env,
+        secrets: ctx.secrets,
+        session,
+        target,
+        logger,
+        subscriptions,
         catalogConfig,
-        cwd: subscriptions.dir,
+        configFile,
         stateDir,
+        trigger,
+        dryRun: o.dryRun,
+        only: o.only,
+        concurrency: o.concurrency,
+        inventoryMaxAge: o.inventoryMaxAge,
+        signal: ctx.signal,
+        onEvent: (e) => {
+          if (e.type === "step") ctx.stderr.write(`${e.id}: ${e.detail}\n`);
+        },
+        onNote: (line) => ctx.stderr.write(`${line}\n`),
       });
-      const { downloader, openSource, stream } = access;
-      const history = SyncHistory.open(defaultHistoryFile(stateDir));
-      try {
-        let auto: AutoEntry[] = [];
-        const recordFile = autoRecordFile(stateDir, target.info.tenantId);
-        const record = await readAutoRecord(recordFile, target.info.tenantId);
-        if (subscriptions.value.autoPublish !== undefined) {
-          const inventory = await syncInventory(ctx, session.graph, stream, target.info.tenantId, o.inventoryMaxAge);
-          const catalog = await catalogProducts(await openSource(subscriptions.value.source));
-          auto = planAutoPublish({ subscriptions, apps: inventory.apps, catalog, record });
-          const fell = auto.filter((e) => e.auto.countFell).length;
-          ctx.stderr.write(
-            `auto-publish: ${auto.length - fell} app(s) on ≥ ${subscriptions.value.autoPublish.minDevices} devices${fell > 0 ? `, ${fell} kept although the count fell` : ""} (inventory via ${inventory.source}, read ${inventory.readAt}${inventory.cached ? ", cached" : ""})\n`,
-          );
-        }
-        const result = await sync({
-          subscriptions,
-          openSource,
-          autoPublished: auto,
-          downloader,
-          graph: session.graph,
-          workDir: join(stateDir, "sync", "work"),
-          dryRun: o.dryRun,
-          ...(o.only.length === 0 ? {} : { only: o.only }),
-          ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
-          signal: ctx.signal,
-          // A resume journal only makes sense for a tenant that outlives this process.
-          ...(!target.inProcess ? { journalDir: join(stateDir, "uploads") } : {}),
-          upload: { storage: { transport: session.transport.send, ...(logger === undefined ? {} : { logger }) } },
-          onEvent: (e) => {
-            if (e.type === "step") ctx.stderr.write(`${e.id}: ${e.detail}\n`);
-          },
+      if (ctx.output === "json") ctx.stdout.write(JSON.stringify({ target: target.info, ...result }, null, 2) + "\n");
+      else printResult(ctx, result, target.source);
+      if (ctx.signal.aborted)
+        throw new PublisherError("Cancelled", "Sync stopped by a signal.", {
+          hint: "Run sync again: uploads in flight resume where they stopped.",
         });
-        if (!o.dryRun) history.record(result, trigger, ctx.signal.aborted);
-        if (!o.dryRun && auto.length > 0) {
-          const done = result.products.flatMap((p) => {
-            const entry = auto.find((e) => e.sub.id === p.id && e.sub.mode === p.auto?.mode);
-            return entry === undefined || p.definitionId === undefined
-              ? []
-              : [{ entry, definitionId: p.definitionId, ok: p.status === "ok" }];
-          });
-          await writeAutoRecord(recordFile, updateAutoRecord(record, done, result.finishedAt));
-        }
-        if (ctx.output === "json") ctx.stdout.write(JSON.stringify({ target: target.info, ...result }, null, 2) + "\n");
-        else printResult(ctx, result, target.source);
-        if (ctx.signal.aborted)
-          throw new PublisherError("Cancelled", "Sync stopped by a signal.", {
-            hint: "Run sync again: uploads in flight resume where they stopped.",
-          });
-        const failure = failureError(result);
-        if (failure) throw failure;
-        return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
-      } finally {
-        history.close();
-        await access.close();
-      }
+      const failure = failureError(result);
+      if (failure) throw failure;
+      return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
     },
   );
 }
@@ -505,28 +461,4 @@ function syncTenantsFailure(r: TenantsRunResult): PublisherError | undefined {
         hint: t.error?.hint,
       })),
   );
-}
-
-/** The inventory auto-publish reads: the cached one when at most `maxAgeMinutes` old, else read (and cached) now. */
-async function syncInventory(
-  ctx: CommandContext,
-  graph: ConstructorParameters<typeof IntuneApi>[0],
-  stream: StreamTransport,
-  tenant: string,
-  maxAgeMinutes: number,
-): Promise<Inventory & { cached: boolean }> {
-  const cacheRoot = userCacheDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir));
-  const file = inventoryCacheFile(cacheRoot, tenant);
-  const cached = await readCachedInventory(file, tenant);
-  if (cached !== undefined && maxAgeMinutes > 0 && Date.now() - Date.parse(cached.readAt) <= maxAgeMinutes * 60_000)
-    return { ...cached, cached: true };
-  const inventory = await readInventory({
-    api: new IntuneApi(graph),
-    transport: stream,
-    via: "auto",
-    workDir: join(cacheRoot, "inventory"),
-    signal: ctx.signal,
-  });
-  await writeCachedInventory(file, tenant, inventory);
-  return { ...inventory, cached: false };
 }

@@ -90,6 +90,8 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   /** a secret given directly (e.g. by the in-process local tenant); never from the command line */
   secretValue?: string | undefined;
+  /** how the report names `secretValue` (default: the local tenant's) */
+  secretDescription?: string | undefined;
   platform?: NodeJS.Platform;
   /** the run's registry: the secret, key, password and federated tokens are added to it as they are read */
   secrets?: SecretRegistry | undefined;
@@ -106,7 +108,7 @@ export async function loadCredential(source: CredentialSource, o: LoadOptions): 
       description = "client secret from AZURE_CLIENT_SECRET";
     } else if (source.from === "value") {
       secret = o.secretValue;
-      description = "client secret of the local tenant";
+      description = o.secretDescription ?? "client secret of the local tenant";
     } else {
       secret = (await readText(source.path, "secret file")).replace(/\r?\n$/, "");
       description = `client secret from ${source.path}`;

@@ -1,9 +1,9 @@
 /**
  * Apps: the tenant's Win32 apps (`apps list`): ours with their definition id and status (current, kept, rolled
- * back), the others; a detail view (`apps show`); rollback with a confirmation showing the plan `rollback --dry-run`
- * prints.
+ * back), the others; a detail view (`apps show`); rollback and removal, each with a confirmation showing the plan
+ * `rollback --dry-run` / `apps remove --dry-run` prints.
  */
-import type { AppDetailResponse, AppsResponse, RollbackResponse } from "../api.js";
+import type { AppDetailResponse, AppsResponse, RemoveResponse, RollbackResponse } from "../api.js";
 import type { ReportBlock } from "../../publish/rollback-report.js";
 import { api, byId, errorNotice, h, notice, table, win } from "./dom.js";
 import type { Dialog, El, FormControl } from "./dom.js";
@@ -56,10 +56,77 @@ async function showDetail(appId: string): Promise<void> {
       list(d.assignments),
       h("h3", {}, "Relationships"),
       list(d.relationships),
+      h("h3", {}, "Enrollment Status Page profiles"),
+      d.espProfiles === undefined
+        ? h("p", {}, "unknown: the app registration may not read Enrollment Status Page profiles")
+        : list(d.espProfiles),
     );
     byId("detail-h").focus();
   } catch (e) {
     panel.replaceChildren(errorNotice(e));
+  }
+}
+
+/** Shows the plan in the dialog; true when the person confirms with `ok`. */
+async function confirmPlan(title: string, body: El[], ok: string): Promise<boolean> {
+  const d = dialog();
+  byId("confirm-body").replaceChildren(h("p", {}, "These changes will be made in the tenant:"), ...body);
+  byId("confirm-h").textContent = title;
+  byId("confirm-ok").textContent = ok;
+  d.showModal();
+  byId("confirm-cancel").focus();
+  const choice = await new Promise<boolean>((resolve) => {
+    byId("confirm-ok").addEventListener("click", () => resolve(true));
+    byId("confirm-cancel").addEventListener("click", () => resolve(false));
+    d.addEventListener("cancel", () => resolve(false));
+  });
+  d.close();
+  return choice;
+}
+
+/** `apps remove`: the plan (a dry run), then — after the person confirms — the removal of exactly those apps. */
+async function startRemove(row: Row): Promise<void> {
+  const status = byId("apps-status");
+  const name = `${row.displayName} ${row.displayVersion}`.trim();
+  const force = row.definitionId === undefined;
+  status.replaceChildren(notice("info", `Planning the removal of ${name}…`));
+  let plan: RemoveResponse;
+  try {
+    plan = await api<RemoveResponse>("/api/apps/remove", { app: row.appId, force, dryRun: true });
+  } catch (e) {
+    status.replaceChildren(errorNotice(e));
+    return;
+  }
+  status.replaceChildren();
+  const ok = await confirmPlan(
+    `Remove ${name}`,
+    [
+      ...(force ? [notice("info", "This app was not published by intune-publisher.")] : []),
+      ...reportBlocks(plan.report.blocks),
+      ...plan.warnings.map((w) => notice("info", `Warning: ${w}`)),
+    ],
+    "Remove",
+  );
+  if (!ok) {
+    status.replaceChildren(notice("info", "Removal cancelled: nothing was changed."));
+    return;
+  }
+  status.replaceChildren(notice("info", "Removing…"));
+  try {
+    const done = await api<RemoveResponse>("/api/apps/remove", {
+      app: row.appId,
+      force,
+      dryRun: false,
+      confirmed: plan.appIds,
+    });
+    byId("detail").replaceChildren();
+    await load();
+    byId("apps-status").replaceChildren(
+      notice("ok", `${done.report.title} ${name}: done.`),
+      ...reportBlocks(done.report.blocks),
+    );
+  } catch (e) {
+    status.replaceChildren(errorNotice(e));
   }
 }
 
@@ -75,21 +142,11 @@ async function startRollback(row: Row): Promise<void> {
     return;
   }
   status.replaceChildren();
-  const d = dialog();
-  byId("confirm-body").replaceChildren(
-    h("p", {}, "These changes will be made in the tenant:"),
-    ...reportBlocks(plan.report.blocks),
-    ...plan.warnings.map((w) => notice("info", `Warning: ${w}`)),
+  const choice = await confirmPlan(
+    plan.report.title.replace(/ — dry run: nothing was changed$/, ""),
+    [...reportBlocks(plan.report.blocks), ...plan.warnings.map((w) => notice("info", `Warning: ${w}`))],
+    "Roll back",
   );
-  byId("confirm-h").textContent = plan.report.title.replace(/ — dry run: nothing was changed$/, "");
-  d.showModal();
-  byId("confirm-cancel").focus();
-  const choice = await new Promise<boolean>((resolve) => {
-    byId("confirm-ok").addEventListener("click", () => resolve(true));
-    byId("confirm-cancel").addEventListener("click", () => resolve(false));
-    d.addEventListener("cancel", () => resolve(false));
-  });
-  d.close();
   if (!choice) {
     status.replaceChildren(notice("info", "Rollback cancelled: nothing was changed."));
     return;
@@ -148,6 +205,19 @@ function rowCells(a: Row, index: number): (El | string)[] {
         "Roll back…",
       ),
     );
+  actions.append(
+    h(
+      "button",
+      {
+        type: "button",
+        class: "danger",
+        "data-action": "remove",
+        "data-index": String(index),
+        "aria-label": `Remove ${a.displayName} ${a.displayVersion}`.trim(),
+      },
+      "Remove…",
+    ),
+  );
   return [
     a.displayName,
     a.displayVersion || "–",
@@ -279,6 +349,7 @@ export async function render(main: El): Promise<void> {
     const row = data.apps[Number(d["index"])];
     if (d["action"] === "details" && row !== undefined) void showDetail(row.appId);
     else if (d["action"] === "rollback" && row !== undefined) void startRollback(row);
+    else if (d["action"] === "remove" && row !== undefined) void startRemove(row);
     else if (d["action"] === "page") {
       pages[d["kind"] === "ours" ? "ours" : "others"] = Number(d["page"]);
       showTables();

@@ -98,6 +98,8 @@ function fillForm(p: ProfileView | undefined): void {
   check("credentialType", p?.credentialType ?? "secret");
   applyCredential(p?.credentialType ?? "secret");
   input("secret").value = "";
+  input("certificateUpload").value = "";
+  input("certificatePassword").value = "";
   byId("secret-help").textContent = p?.secretStored
     ? "A secret is stored for this profile; leave empty to keep it. It is never shown."
     : "The secret's Value (not its Secret ID). It is stored where the CLI keeps it and never shown again.";
@@ -113,7 +115,19 @@ function fillForm(p: ProfileView | undefined): void {
   dirty = false;
 }
 
-function readForm(): ConnectionForm {
+/** The chosen file's content as base64 (read in the page; sent once, with Save or Test). */
+async function uploadedFile(): Promise<string | undefined> {
+  const file = (
+    input("certificateUpload") as FormControl & { files: ArrayLike<{ arrayBuffer(): Promise<ArrayBuffer> }> }
+  ).files[0];
+  if (file === undefined) return undefined;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+async function readForm(): Promise<ConnectionForm> {
   const v = (id: string): string | undefined => {
     const s = input(id).value.trim();
     return s === "" ? undefined : s;
@@ -134,6 +148,8 @@ function readForm(): ConnectionForm {
     keyPath: v("keyPath"),
     passwordFile: v("passwordFile"),
     sendCertificateChain: input("sendCertificateChain").checked,
+    certificateUpload: await uploadedFile(),
+    certificatePassword: v("certificatePassword"),
     tokenFile: v("tokenFile"),
     caCertificate: v("caCertificate"),
     proxy: v("proxy"),
@@ -228,6 +244,40 @@ function form(): El {
     h(
       "div",
       { id: "cred-certificate", class: "group" },
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "certificateUpload" }, "Upload a certificate"),
+        h("input", {
+          id: "certificateUpload",
+          name: "certificateUpload",
+          type: "file",
+          accept: ".pem,.pfx,.p12,.crt,.cer,.key",
+          "aria-describedby": "certificateUpload-help",
+        }),
+        h(
+          "p",
+          { class: "help", id: "certificateUpload-help" },
+          "A PEM (certificate + private key) or PFX file. Save stores it where the CLI keeps credentials (mode 0600); it is never shown again. Or give a path below.",
+        ),
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "certificatePassword" }, "Certificate password"),
+        h("input", {
+          id: "certificatePassword",
+          name: "certificatePassword",
+          type: "password",
+          autocomplete: "new-password",
+          "aria-describedby": "certificatePassword-help",
+        }),
+        h(
+          "p",
+          { class: "help", id: "certificatePassword-help" },
+          "The uploaded PFX's or key's password, if it has one.",
+        ),
+      ),
       textField("certificatePath", "Certificate file", "Path of a PEM (certificate + key) or PFX file."),
       textField("keyPath", "Private key file", "Optional: a PEM key in a file of its own."),
       textField("passwordFile", "Password file", "Optional: the file holding the PFX or key password."),
@@ -314,19 +364,17 @@ function credentialTable(r: TestResponse): El | undefined {
 async function runTest(): Promise<void> {
   const result = byId("result");
   const button = input("test");
-  if (dirty) {
-    result.replaceChildren(
-      notice("info", "Save the form first.", "Test checks the saved profile, as `connect test --profile` does."),
-    );
-    return;
-  }
   const profile = input("profile-select").value;
   button.disabled = true;
-  result.replaceChildren(notice("info", "Testing the connection…"));
+  result.replaceChildren(notice("info", dirty ? "Testing the form (not saved)…" : "Testing the connection…"));
   try {
-    const r = await api<TestResponse>("/api/connection/test", { profile: profile === LOCAL ? null : profile });
+    // Edited: the form as it stands, without saving it; else the saved profile (`connect test --profile`).
+    const r = await api<TestResponse>(
+      "/api/connection/test",
+      dirty ? { draft: await readForm() } : { profile: profile === LOCAL ? null : profile },
+    );
     const verdict = r.ok
-      ? notice("ok", "Connection test passed.")
+      ? notice("ok", "Connection test passed.", dirty ? "Tested the form as it stands; it is not saved." : undefined)
       : notice(
           "error",
           r.problem?.message ?? `Connection test failed: ${r.result}.`,
@@ -351,7 +399,7 @@ async function runTest(): Promise<void> {
 async function save(): Promise<void> {
   const result = byId("result");
   try {
-    const saved = await api<SaveResponse>("/api/profiles", readForm());
+    const saved = await api<SaveResponse>("/api/profiles", await readForm());
     state = await api<ProfilesResponse>("/api/profiles");
     byId("switcher").replaceChildren(switcher());
     fillForm(state.profiles.find((p) => p.name === saved.profile));

@@ -1,8 +1,10 @@
 /**
- * Sync and publish: the plan of `publish --dry-run` for app definition files, then Apply with live progress per app
- * (Server-Sent Events from the engine's events), and the history of `sync` runs.
+ * Sync and publish: the plan of `sync --dry-run` for a subscriptions file and of `publish --dry-run` for app
+ * definition files (properties old → new), then Apply with live progress per product or app (Server-Sent Events
+ * from the engine's events: download, packaging, upload with rate and ETA, commit, targeting), and the history of
+ * `sync` runs with their results.
  */
-import type { ApplyResponse, HistoryResponse, PlanResponse, ProgressMessage } from "../api.js";
+import type { ApplyResponse, HistoryResponse, PlanResponse, ProgressMessage, SyncPlanResponse } from "../api.js";
 import { api, byId, errorNotice, h, notice, table, win } from "./dom.js";
 import type { El, FormControl } from "./dom.js";
 
@@ -66,9 +68,10 @@ function setCells(id: string, step: string, progress?: string, eta?: string, fin
   if (eta !== undefined) cells[3]!.textContent = eta;
 }
 
-function apply(): void {
-  const out = byId("run");
-  byId<FormControl>("apply").disabled = true;
+/** Follows run `start()` starts in `out` (progress table, log, result); `button` is enabled again at the end. */
+function follow(start: () => Promise<ApplyResponse>, outId: string, button: string): void {
+  const out = byId(outId);
+  byId<FormControl>(button).disabled = true;
   finished.clear();
   out.replaceChildren(
     h(
@@ -87,15 +90,14 @@ function apply(): void {
     h("div", { id: "run-result", "aria-live": "polite" }),
   );
   const log = (text: string) => byId("progress-log").append(h("li", {}, text));
-  void api<ApplyResponse>("/api/publish/apply", { files: files() }).then(
+  void start().then(
     ({ run }) => {
       const source = new win.EventSource(`/api/publish/events?run=${encodeURIComponent(run)}`);
       source.onmessage = (e) => {
         const m = JSON.parse(e.data) as ProgressMessage;
         // How late this event arrived (server and page share the machine's clock): for bench/console.ts.
         const late = Date.now() - m.sent;
-        const run = byId("run");
-        if (late > Number(run.dataset["maxLatencyMs"] ?? "-1")) run.setAttribute("data-max-latency-ms", String(late));
+        if (late > Number(out.dataset["maxLatencyMs"] ?? "-1")) out.setAttribute("data-max-latency-ms", String(late));
         switch (m.type) {
           case "step":
             setCells(m.id, m.step);
@@ -105,8 +107,8 @@ function apply(): void {
             const pct = m.total > 0 ? Math.floor((m.done / m.total) * 100) : 100;
             setCells(
               m.id,
-              m.phase,
-              `${pct}% of ${bytes(m.total)}`,
+              m.phase === "downloading" && m.total > 0 && m.done >= m.total ? "downloaded" : m.phase,
+              m.total > 0 ? `${pct}% of ${bytes(m.total)}` : bytes(m.done),
               m.rate === undefined ? "–" : `${bytes(m.rate)}/s, ${Math.ceil(m.etaSeconds ?? 0)} s left`,
             );
             break;
@@ -130,7 +132,7 @@ function apply(): void {
                   ),
               h("p", {}, h("a", { href: "/apps" }, "See the apps")),
             );
-            byId<FormControl>("apply").disabled = false;
+            byId<FormControl>(button).disabled = false;
             void loadHistory();
             break;
         }
@@ -138,9 +140,49 @@ function apply(): void {
     },
     (e: unknown) => {
       out.replaceChildren(errorNotice(e));
-      byId<FormControl>("apply").disabled = false;
+      byId<FormControl>(button).disabled = false;
     },
   );
+}
+
+function apply(): void {
+  byId("sync-run").replaceChildren();
+  follow(() => api<ApplyResponse>("/api/publish/apply", { files: files() }), "run", "apply");
+}
+
+const subscriptionsFile = (): string => byId<FormControl>("subscriptions").value.trim();
+
+/** `sync --dry-run`: per product the action, what changes (old → new) and why. */
+async function syncPlan(): Promise<void> {
+  const out = byId("sync-plan");
+  byId<FormControl>("sync-apply").disabled = true;
+  out.replaceChildren(notice("info", "Planning the sync…"));
+  try {
+    const p = await api<SyncPlanResponse>("/api/sync/plan", { subscriptions: subscriptionsFile() });
+    out.replaceChildren(
+      table(
+        `Sync plan for ${p.target.tenantId} (${p.target.source})`,
+        ["Product", "Version", "Action", "Changes (old → new)", "Reason"],
+        p.products.map((i) => [
+          i.id,
+          i.version ?? "–",
+          i.action,
+          i.changes.length === 0 ? "–" : h("ul", {}, ...i.changes.map((c) => h("li", {}, c))),
+          i.reason || "–",
+        ]),
+        { id: "sync-plan-table" },
+      ),
+      ...(p.download === undefined ? [] : [h("p", {}, p.download)]),
+    );
+    byId<FormControl>("sync-apply").disabled = false;
+  } catch (e) {
+    out.replaceChildren(errorNotice(e));
+  }
+}
+
+function syncApply(): void {
+  byId("run").replaceChildren();
+  follow(() => api<ApplyResponse>("/api/sync/apply", { subscriptions: subscriptionsFile() }), "sync-run", "sync-apply");
 }
 
 async function loadHistory(): Promise<void> {
@@ -152,7 +194,7 @@ async function loadHistory(): Promise<void> {
         ? h("p", {}, "No sync run recorded yet (", h("code", {}, hist.file), ").")
         : table(
             "Sync runs",
-            ["Run", "Tenant", "Started", "Finished", "Trigger", "Products", "Changed", "Failed", "Status"],
+            ["Run", "Tenant", "Started", "Finished", "Trigger", "Products", "Changed", "Failed", "Status", "Results"],
             hist.runs.map((r) => [
               String(r.id),
               r.tenant ?? "-",
@@ -163,6 +205,15 @@ async function loadHistory(): Promise<void> {
               String(r.changed),
               String(r.failed),
               r.status,
+              r.results.length === 0
+                ? "–"
+                : h(
+                    "ul",
+                    {},
+                    ...r.results.map((x) =>
+                      h("li", { title: x.reason }, `${x.product} ${x.version ?? ""}: ${x.action}, ${x.status}`),
+                    ),
+                  ),
             ]),
           ),
     );
@@ -173,6 +224,38 @@ async function loadHistory(): Promise<void> {
 
 export async function render(main: El): Promise<void> {
   main.append(
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "sync-h" },
+      h("h2", { id: "sync-h" }, "Sync subscriptions"),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "subscriptions" }, "Subscriptions file"),
+        h("input", {
+          id: "subscriptions",
+          name: "subscriptions",
+          type: "text",
+          value: "subscriptions.yaml",
+          spellcheck: "false",
+          autocomplete: "off",
+          "aria-describedby": "subscriptions-help",
+        }),
+        h(
+          "p",
+          { class: "help", id: "subscriptions-help" },
+          "As `sync --subscriptions FILE` takes it (relative to the folder the console runs in).",
+        ),
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", id: "sync-plan-button" }, "Plan sync"),
+        h("button", { type: "button", id: "sync-apply", disabled: true }, "Apply sync"),
+      ),
+      h("div", { id: "sync-plan", "aria-live": "polite" }),
+      h("div", { id: "sync-run" }),
+    ),
     h(
       "section",
       { class: "card", "aria-labelledby": "publish-h" },
@@ -208,5 +291,7 @@ export async function render(main: El): Promise<void> {
   );
   byId("plan-button").addEventListener("click", () => void plan());
   byId("apply").addEventListener("click", () => apply());
+  byId("sync-plan-button").addEventListener("click", () => void syncPlan());
+  byId("sync-apply").addEventListener("click", () => syncApply());
   await loadHistory();
 }

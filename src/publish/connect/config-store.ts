@@ -86,7 +86,8 @@ export async function loadSettings(loc: ConfigLocation, flags: SettingsFlags): P
   });
 }
 
-async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
+/** Writes `data` to `path` through a temporary file with `mode`, then renames it into place. */
+export async function writeAtomic(path: string, data: string | Buffer, mode: number): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, data, { mode });
   await chmod(tmp, mode);

@@ -32,6 +32,7 @@ import { isPublisherError } from "../../core/errors.js";
 import type { ErrorKind } from "../../core/errors.js";
 import type { ErrorCode } from "../../core/error-codes.js";
 import { itemHasChanges } from "../../core/plan/targeting.js";
+import type { PropertyChange } from "../../core/plan/changes.js";
 import { loadAppDefinition } from "../../definitions/load.js";
 import type { LoadedAppDefinition } from "../../definitions/load.js";
 import { publish } from "../publish.js";
@@ -65,6 +66,8 @@ export interface ProductResult {
   fromCache?: boolean;
   /** dry run: the installer a real run downloads (not in the cache); `bytes` null when the server gives no size */
   download?: { bytes: number | null };
+  /** old → new of each app property the plan changes (publish's `changes`), when there are any */
+  changes?: PropertyChange[];
   /** the upload of this run: `resumed` when it went on from the journal of a stopped run */
   upload?: { resumed: boolean; blocksSent: number; blockCount: number };
   /** added by auto-publish (not in `products`): its mode and the device count that qualified it */
@@ -394,6 +397,7 @@ function productResult(
   const up = outcome?.upload;
   return {
     ...base,
+    ...(item?.changes === undefined || item.changes.length === 0 ? {} : { changes: item.changes }),
     ...(up === undefined
       ? {}
       : { upload: { resumed: up.resumed, blocksSent: up.blocksSent, blockCount: up.blockCount } }),

@@ -1,21 +1,23 @@
 /**
- * The catalog and the installer downloads of a run (`sync`, `sync --tenants`, `publish --tenants`): catalog
+ * The catalog and the installer downloads of a run (`sync` and the console's Sync page, `sync --tenants`,
+ * `publish --tenants`): catalog
  * requests and downloads through the network settings (proxy with its password, CA) of the tenant given, one
  * download cache for the whole run, and each catalog source opened once.
  */
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-import { openCatalogSource } from "../catalog/catalog.js";
-import type { CatalogSource } from "../catalog/catalog.js";
-import { defaultDownloadCacheDir } from "../catalog/download/cache.js";
-import { Downloader } from "../catalog/download/downloader.js";
-import { catalogHttp } from "../catalog/http.js";
-import { createHttpPipeline } from "../clients/http/pipeline.js";
-import type { StreamTransport } from "../clients/http/stream-transport.js";
-import { homeFolder } from "../core/config/dirs.js";
-import type { Settings } from "../core/config/profile.js";
-import { downloadTransportFor, transportFor } from "../publish/connect/config-store.js";
-import type { CommandContext } from "./command.js";
+import { openCatalogSource } from "../../catalog/catalog.js";
+import type { CatalogSource } from "../../catalog/catalog.js";
+import { defaultDownloadCacheDir } from "../../catalog/download/cache.js";
+import { Downloader } from "../../catalog/download/downloader.js";
+import type { DownloadEvent } from "../../catalog/download/downloader.js";
+import { catalogHttp } from "../../catalog/http.js";
+import { createHttpPipeline } from "../../clients/http/pipeline.js";
+import type { SecretRegistry } from "../../clients/http/redact.js";
+import type { StreamTransport } from "../../clients/http/stream-transport.js";
+import { homeFolder } from "../../core/config/dirs.js";
+import type { Settings } from "../../core/config/profile.js";
+import { downloadTransportFor, transportFor } from "../connect/config-store.js";
 
 export interface CatalogAccess {
   openSource(spec: string | undefined): Promise<CatalogSource>;
@@ -26,7 +28,12 @@ export interface CatalogAccess {
 }
 
 export async function openCatalogAccess(
-  ctx: CommandContext,
+  ctx: {
+    env: NodeJS.ProcessEnv;
+    secrets?: SecretRegistry | undefined;
+    /** installer downloads: start, progress (rate, ETA), retries */
+    onDownload?: ((e: DownloadEvent) => void) | undefined;
+  },
   target: { settings: Settings; caPem: string | undefined },
   o: {
     /** the profiles file: the lock file is beside it, its catalog section names the sources */
@@ -52,6 +59,7 @@ export async function openCatalogAccess(
     transport: stream,
     lockFile: join(dirname(o.configFile), "catalog.lock.json"),
     ...secrets,
+    ...(ctx.onDownload === undefined ? {} : { onProgress: ctx.onDownload }),
   });
   const opened = new Map<string, Promise<CatalogSource>>();
   return {
