@@ -3,9 +3,9 @@
 // (apps, uploads, assignments) is kept in the user's state folder (<state>/intune-publisher/demo-tenant), so a second
 // `npm start` finds everything published and has nothing to do — printing the connection test table, packaging and
 // upload progress, and a summary of what the tenant holds. Then the catalog part: searches the local tenant's vendor
-// host, shows a product's installer choice, imports a few demo products (definitions + verified installers) and
-// publishes them. A configured real tenant is never used (every command gets --cloud local). Builds
-// fabrikam-agent's prebuilt package first when it is missing (it is never committed). Runs the compiled CLI (`npm
+// host, shows a product's installer choice, imports a few demo products (definitions + verified installers: among
+// them a zip with a nested MSI, and a fixed-URL catalog entry whose version is its MSI's) and publishes them. A
+// configured real tenant is never used (every command gets --cloud local). Builds fabrikam-agent's prebuilt package first when it is missing (it is never committed). Runs the compiled CLI (`npm
 // ci` builds it; the build is run here when dist/ is missing). Extra arguments go to both `publish` runs (e.g. `npm
 // start -- --dry-run`). `npm start -- --fresh` starts the demo tenant afresh (its folder is deleted first).
 import { spawnSync } from "node:child_process";
@@ -101,7 +101,10 @@ try {
   let code = await run(["publish", ...files, "--cloud", "local", "--test-connection", ...extra]);
   if (code === 0) {
     const source = ["--source", `${running.vendorUrl}/`];
-    const products = ["Contoso.TinyApp", "Contoso.Notes", "Fabrikam.Sketch"];
+    // winget products of the vendor host (Contoso.ZipTool: a zip with a nested MSI), and Contoso.FixedUrlApp through a
+    // catalog entry of our own with a fixed URL (its version is the downloaded MSI's ProductVersion).
+    const products = ["Contoso.TinyApp", "Contoso.Notes", "Fabrikam.Sketch", "Contoso.ZipTool"];
+    const fixedId = "Contoso.FixedUrlApp";
     section(`Catalog: search the local tenant's vendor host (${running.vendorUrl}) for "demo"`);
     code = await run(["catalog", "search", "demo", ...source, "--no-log-file"]);
     if (code === 0) {
@@ -109,16 +112,57 @@ try {
       code = await run(["catalog", "show", "Fabrikam.Sketch", ...source, "--no-log-file"]);
     }
     // Imported once into the demo folder and kept, so that a second run publishes the same definitions (and has
-    // nothing to do).
+    // nothing to do); a product missing there (a demo folder from a version with fewer products) is imported now.
     const out = join(demoDir, "catalog-apps");
-    if (code === 0 && existsSync(out)) {
-      section(`Catalog: ${products.join(", ")} were imported by an earlier run (${out})`);
-    } else if (code === 0) {
-      section(`Catalog: import ${products.join(", ")} (definitions + verified installers)`);
+    const imported = (id) => existsSync(join(out, id.toLowerCase()));
+    const missing = products.filter((id) => !imported(id));
+    if (code === 0 && missing.length < products.length && imported(fixedId))
+      section(
+        `Catalog: ${[...products, fixedId].filter(imported).join(", ")} were imported by an earlier run (${out})`,
+      );
+    if (code === 0 && (missing.length > 0 || !imported(fixedId))) {
       const temp = await mkdtemp(join(demoDir, "import-"));
       try {
-        code = await run(["catalog", "import", ...products, "--out", join(temp, "apps"), ...source, "--no-log-file"]);
-        if (code === 0) await rename(join(temp, "apps"), out);
+        if (missing.length > 0) {
+          section(`Catalog: import ${missing.join(", ")} (definitions + verified installers; a zip's files unpacked)`);
+          code = await run(["catalog", "import", ...missing, "--out", join(temp, "apps"), ...source, "--no-log-file"]);
+        }
+        if (code === 0 && !imported(fixedId)) {
+          const entries = join(temp, "entries");
+          await mkdir(entries);
+          await writeFile(
+            join(entries, "fixedurlapp.yaml"),
+            [
+              `id: ${fixedId}`,
+              "name: Contoso Fixed URL App",
+              "publisher: Contoso",
+              "installer: { type: msi }",
+              `source: { kind: fixed, url: "${running.vendorUrl}/latest/${fixedId}/fixedurlapp.msi" }`,
+              "",
+            ].join("\n"),
+          );
+          // a folder source: the vendor host's CA is trusted explicitly (as for any HTTPS host with a private CA)
+          await writeFile(join(temp, "vendor-ca.pem"), running.caPem);
+          section(`Catalog: import ${fixedId} from a catalog entry with a fixed URL (the version is the MSI's)`);
+          code = await run([
+            "catalog",
+            "import",
+            fixedId,
+            "--out",
+            join(temp, "fixed"),
+            "--source",
+            entries,
+            "--ca-certificate",
+            join(temp, "vendor-ca.pem"),
+            "--no-log-file",
+          ]);
+        }
+        if (code === 0) {
+          await mkdir(out, { recursive: true });
+          // import writes only into an empty folder: one per import
+          for (const dir of ["apps", "fixed"].map((d) => join(temp, d)).filter((d) => existsSync(d)))
+            for (const d of readdirSync(dir)) await rename(join(dir, d), join(out, d));
+        }
       } finally {
         await rm(temp, { recursive: true, force: true });
       }

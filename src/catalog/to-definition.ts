@@ -190,6 +190,15 @@ export function updateOnlyDefinitionId(definitionId: string): string {
   return `${definitionId.slice(0, room).replace(/[^a-z0-9]+$/, "")}-${hash}${UPDATE_ONLY_SUFFIX}`;
 }
 
+/**
+ * The twin's id as versions before the hash was added gave it: the definition id cut to 56 characters (trailing
+ * separators dropped) and `-updates`. Differs from `updateOnlyDefinitionId` only for ids over 56 characters; twins
+ * published under it are still recognised as the same app (the inventory's published column, auto-publish's record).
+ */
+export function legacyUpdateOnlyDefinitionId(definitionId: string): string {
+  return `${definitionId.slice(0, 64 - UPDATE_ONLY_SUFFIX.length).replace(/[^a-z0-9]+$/, "")}${UPDATE_ONLY_SUFFIX}`;
+}
+
 /** The minimum Windows release for MinimumOSVersion, and a build requirement when Intune's list stops below it. */
 export function minimumRelease(minimumOSVersion: string | undefined): {
   release: (typeof WINDOWS_RELEASES)[number];

@@ -3,7 +3,7 @@
  * publisher), with device counts, the versions in the field, the devices on a version older than the catalog's
  * newest (winget's ordering), and whether the tenant already publishes the product.
  */
-import { definitionIdFor, updateOnlyDefinitionId } from "../catalog/to-definition.js";
+import { definitionIdFor, legacyUpdateOnlyDefinitionId, updateOnlyDefinitionId } from "../catalog/to-definition.js";
 import { compareWingetVersions } from "../catalog/winget/version.js";
 import type { CatalogMatcher } from "./match.js";
 import { normaliseName, normalisePublisher } from "./match.js";
@@ -41,12 +41,20 @@ export interface ReportOptions {
 const ARCHES = ["x64", "x86", "arm64"] as const;
 const SCOPES = ["machine", "user"] as const;
 
-/** Whether one of the definition ids sync gives this catalog id (any architecture and scope) is published. */
+/**
+ * Whether one of the definition ids sync gives this catalog id (any architecture and scope), or its update-only twin
+ * (also under the cut id of earlier versions), is published.
+ */
 export function publishedIn(definitionIds: ReadonlySet<string>, catalogId: string): boolean {
   for (const a of ARCHES)
     for (const s of SCOPES) {
       const id = definitionIdFor(catalogId, a, s);
-      if (definitionIds.has(id) || definitionIds.has(updateOnlyDefinitionId(id))) return true;
+      if (
+        definitionIds.has(id) ||
+        definitionIds.has(updateOnlyDefinitionId(id)) ||
+        definitionIds.has(legacyUpdateOnlyDefinitionId(id))
+      )
+        return true;
     }
   return false;
 }

@@ -4,7 +4,7 @@
  * after download) and a winget zip with a nested MSI (unpacked, the nested file checked).
  */
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
@@ -113,6 +113,31 @@ describe("catalog commands: a fixed-URL entry and a zip with a nested installer"
     assert.deepEqual(fixedRequests(), [], "show still never downloads");
   });
 
+  it("a fixed URL known only through the lock file (download cache emptied): show names the recorded version and hash, downloads nothing, makes no definition", async () => {
+    // the same configuration (so the lock file written above) with an empty download cache
+    const emptyCache = { ...env, XDG_CACHE_HOME: join(home, "empty-cache") };
+    host.admin.clearRequests();
+    const r = await runCli(
+      [
+        ...["catalog", "show", "Contoso.FixedUrlApp", "--source", entries, "-o", "json"],
+        ...["--ca-certificate", ca, "--config", config, "--no-log-file"],
+      ],
+      emptyCache,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as ShowResult;
+    assert.equal(s.version, null);
+    assert.equal(s.definition, null);
+    assert.match(s.pending!, /known only after download/);
+    assert.match(
+      s.pending!,
+      new RegExp(
+        `The lock file records version 1\\.0\\.0 \\(SHA-256 ${JSIGN_SHA}, downloaded \\d{4}-[^)]+\\), but that file is no longer in the download cache\\.$`,
+      ),
+    );
+    assert.deepEqual(fixedRequests(), [], "show never downloads");
+  });
+
   it("a fixed URL serving something that is not an MSI is refused with the reason, and nothing is kept", async () => {
     const r = await cli(["catalog", "download", "Contoso.NotMsi", "--source", entries]);
     assert.equal(r.code, EXIT_CODES.input, r.stderr);
@@ -154,5 +179,33 @@ describe("catalog commands: a fixed-URL entry and a zip with a nested installer"
         value: "2.3.4",
       },
     ]);
+  });
+
+  it("catalog download of a zip with a nested installer: the verified zip, and the unpacked folder with the nested installer's path (copied beside the zip with --out)", async () => {
+    const source = ["--source", `${host.origin}/`];
+    const r = await cli(["catalog", "download", "Contoso.ZipTool", ...source, "-o", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as { path: string; sha256: string; unpacked: string; installer: string };
+    assert.match(d.path, /downloads[\\/]sha256[\\/][0-9a-f]{64}$/, "the zip in the cache");
+    assert.equal(d.installer, join(d.unpacked, "setup", "tinyapp64.msi"));
+    assert.ok((await lstat(d.installer)).isFile(), "the nested installer is there");
+    assert.deepEqual((await readdir(d.unpacked)).sort(), ["README.txt", "setup"]);
+
+    const out = join(home, "downloaded");
+    for (let i = 0; i < 2; i++) {
+      // twice: a second run replaces the copies
+      const o = await cli(["catalog", "download", "Contoso.ZipTool", ...source, "--out", out, "-o", "json"]);
+      assert.equal(o.code, 0, o.stderr);
+      const c = JSON.parse(o.stdout) as typeof d;
+      assert.equal(c.path, join(out, "ziptool-2.3.4-x64.zip"));
+      assert.equal(c.sha256, d.sha256);
+      assert.equal(c.unpacked, join(out, "ziptool-2.3.4-x64"));
+      assert.equal(c.installer, join(out, "ziptool-2.3.4-x64", "setup", "tinyapp64.msi"));
+      assert.deepEqual((await readdir(out)).sort(), ["ziptool-2.3.4-x64", "ziptool-2.3.4-x64.zip"], "no partial left");
+      assert.deepEqual((await readdir(c.unpacked)).sort(), ["README.txt", "setup"]);
+      assert.deepEqual(await readFile(c.installer), await readFile(d.installer));
+    }
+    const table = await cli(["catalog", "download", "Contoso.ZipTool", ...source]);
+    assert.match(table.stdout, /installer\s+\S+tinyapp64\.msi/);
   });
 });

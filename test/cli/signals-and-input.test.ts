@@ -172,7 +172,9 @@ describe("the CLI in a child process", { skip: !posix }, () => {
     // The catalog part: search, show, import and publish from the same local tenant's vendor host.
     assert.match(child.out(), /== Catalog: search the local tenant's vendor host \(https:\/\/127\.0\.0\.1:\d+\)/);
     assert.match(child.out(), /Install command\s+"Fabrikam\.Sketch-5\.2\.0-x64\.exe" \/SP- \/VERYSILENT/);
-    for (const app of ["contoso.notes", "contoso.tinyapp", "fabrikam.sketch"])
+    // among them a zip with a nested MSI and a fixed-URL catalog entry (its version read from the downloaded MSI)
+    assert.match(child.out(), /== Catalog: import Contoso\.FixedUrlApp from a catalog entry with a fixed URL/);
+    for (const app of ["contoso.fixedurlapp", "contoso.notes", "contoso.tinyapp", "contoso.ziptool", "fabrikam.sketch"])
       assert.match(child.out(), new RegExp(`^${app.replace(".", "\\.")}\\s+\\S+\\s+create\\s+done`, "m"));
     assert.match(child.err(), /Contoso\.TinyApp: downloaded, 9\.5 KiB, SHA-256 verified\./);
 

@@ -16,7 +16,10 @@ import { readInventoryByExport, readReportZip, REPORT_COLUMNS } from "../../src/
 import { CatalogMatcher, normaliseName, normalisePublisher } from "../../src/inventory/match.js";
 import { readInventoryByDetectedApps } from "../../src/inventory/read.js";
 import { buildReport } from "../../src/inventory/report.js";
-import { updateOnlyTwinId } from "../../src/publish/sync/auto-publish.js";
+import { definitionIdFor, legacyUpdateOnlyDefinitionId } from "../../src/catalog/to-definition.js";
+import { planAutoPublish, updateOnlyTwinId } from "../../src/publish/sync/auto-publish.js";
+import type { AutoRecord } from "../../src/publish/sync/auto-publish.js";
+import { checkSubscriptionsText } from "../../src/publish/sync/subscriptions.js";
 import { useScratch } from "../support/scratch.js";
 
 const scratch = useScratch("ip-inventory-");
@@ -188,6 +191,64 @@ describe("update-only twins of long catalog ids", () => {
       assert.equal(row?.catalogId, id);
       assert.equal(row?.published, true, `${id}: its twin ${twin} is published`);
     }
+  });
+
+  // Earlier versions cut the twin's id to 56 characters and added `-updates` (no hash).
+  const oldCut = (id: string): string =>
+    `${definitionIdFor(id)
+      .slice(0, 56)
+      .replace(/[^a-z0-9]+$/, "")}-updates`;
+
+  it("the published column finds a twin published under the cut id of earlier versions", () => {
+    for (const id of [long57, long71]) {
+      assert.notEqual(oldCut(id), updateOnlyTwinId(id), "the two ids differ for a long id");
+      assert.equal(legacyUpdateOnlyDefinitionId(definitionIdFor(id)), oldCut(id));
+      const [row] = buildReport(
+        [{ name: id, publisher: "Contoso", version: "1.0", devices: 5 }],
+        new CatalogMatcher(products),
+        {
+          published: new Set([oldCut(id)]),
+        },
+      );
+      assert.equal(row?.published, true, `${id}: its twin ${oldCut(id)} is published`);
+    }
+  });
+
+  it("auto-publish keeps a recorded twin under the cut id it was published with; a new twin gets the current id", () => {
+    const subscriptions = checkSubscriptionsText(
+      ["source: https://vendor.example", "products: []", "autoPublish:", "  minDevices: 2", "  mode: both", ""].join(
+        "\n",
+      ),
+      "subscriptions.yaml",
+    );
+    const apps = [long57, long71].map((id) => ({ name: id, publisher: "Contoso", version: "1.0", devices: 5 }));
+    const entry = (id: string, mode: "application" | "updateOnly", definitionId: string) => ({
+      id,
+      mode,
+      definitionId,
+      devices: 5,
+      minDevices: 2,
+      firstPublishedAt: "2026-12-01T00:00:00.000Z",
+      lastSyncedAt: "2026-12-01T00:00:00.000Z",
+      reason: "auto: seen on 5 devices ≥ 2",
+    });
+    const record: AutoRecord = {
+      format: 1,
+      tenant: "t",
+      products: [entry(long57, "application", definitionIdFor(long57)), entry(long57, "updateOnly", oldCut(long57))],
+    };
+    const twins = (r: AutoRecord) =>
+      planAutoPublish({ subscriptions, apps, catalog: products, record: r })
+        .filter((e) => e.sub.mode === "updateOnly")
+        .map((e) => [e.sub.id, e.definitionId, e.auto.recorded]);
+    assert.deepEqual(twins(record), [
+      [long57, oldCut(long57), true],
+      [long71, updateOnlyTwinId(long71), false],
+    ]);
+    assert.deepEqual(twins({ ...record, products: [] }), [
+      [long57, updateOnlyTwinId(long57), false],
+      [long71, updateOnlyTwinId(long71), false],
+    ]);
   });
 
   it("ids that differ only after the 56th character get different twins, each within 64 characters", () => {

@@ -11,7 +11,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { definitionIdFor, updateOnlyDefinitionId } from "../../catalog/to-definition.js";
+import { definitionIdFor, legacyUpdateOnlyDefinitionId, updateOnlyDefinitionId } from "../../catalog/to-definition.js";
 import { globMatcher } from "../../core/config/inventory-rules.js";
 import { isPublisherError, PublisherError } from "../../core/errors.js";
 import { CatalogMatcher } from "../../inventory/match.js";
@@ -128,6 +128,13 @@ export function planAutoPublish(o: {
       seen.set(r.catalogId.toLowerCase(), (seen.get(r.catalogId.toLowerCase()) ?? 0) + r.devices);
 
   const entries: AutoEntry[] = [];
+  // A twin recorded under the cut id of earlier versions keeps it: a new id would publish a second app.
+  const twinIdFor = (id: string): string => {
+    const current = updateOnlyTwinId(id);
+    const legacy = legacyUpdateOnlyDefinitionId(definitionIdFor(id));
+    const recorded = o.record.products.find((p) => p.id.toLowerCase() === id.toLowerCase() && p.mode === "updateOnly");
+    return recorded?.definitionId === legacy ? legacy : current;
+  };
   const added = new Set<string>();
   const add = (id: string, mode: "application" | "updateOnly", recorded: boolean): void => {
     const key = `${id.toLowerCase()}|${mode}`;
@@ -144,7 +151,7 @@ export function planAutoPublish(o: {
     entries.push({
       sub: subscriptionSchema.parse(raw),
       raw,
-      ...(twin ? { definitionId: updateOnlyTwinId(id) } : {}),
+      ...(twin ? { definitionId: twinIdFor(id) } : {}),
       auto: {
         devices,
         minDevices: settings.minDevices,
