@@ -127,7 +127,9 @@ async function inProcessTarget(blobDir: string): Promise<UploadTarget> {
 async function childTarget(blobDir: string): Promise<UploadTarget> {
   await rm(blobDir, { recursive: true, force: true });
   await mkdir(blobDir, { recursive: true });
-  const child = spawn(process.execPath, [join(root, "dist", "bench", "upload-tenant.js"), "--location", blobDir], {
+  // The child gets this process's Node flags: `node --cpu-prof dist/bench/upload.js` profiles both.
+  const script = [join(root, "dist", "bench", "upload-tenant.js"), "--location", blobDir];
+  const child = spawn(process.execPath, [...process.execArgv, ...script], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const info = await new Promise<UploadTenantInfo>((resolve, reject) => {
