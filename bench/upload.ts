@@ -3,12 +3,17 @@
  *
  *   npm run build && node dist/bench/upload.js [--mib 512] [--apps 20] [--latency 100] [--big-mib 2048]
  *                                              [--rounds 4] [--skip-throughput] [--skip-graph] [--skip-big]
+ *                                              [--tenant child|in-process] [--block-mib 8] [--concurrency 4,8,16]
  *
  * (a) Upload throughput: our engine (`uploadContent`) vs `@azure/storage-blob` `BlockBlobClient.uploadFile` at
- *     concurrency 4, 8 and 16, to the same embedded Azurite (disk-backed), the same payload (a real package made by
- *     our packager from random data; the package's payload extracted as the SDK's file): one warm-up upload each,
- *     then `--rounds` rounds (default 4) of adjacent pairs per concurrency, the pair's order alternating by round;
- *     ratios from the medians (best against best), and paired ratios per concurrency.
+ *     each `--concurrency` (default 4, 8, 16), the same block size for both (`--block-mib`, default our default),
+ *     to the same disk-backed Azurite, the same payload (a real package made by our packager from random data; the
+ *     package's payload extracted as the SDK's file): one warm-up upload each, then `--rounds` rounds (default 4) of
+ *     adjacent pairs per concurrency, the pair's order alternating by round; ratios from the medians (best against
+ *     best), and paired ratios per concurrency. `--tenant child` (the default): the local tenant (emulator and
+ *     Azurite) runs in a child process (bench/upload-tenant.ts), as storage is another machine in a real
+ *     deployment, and the benchmark process holds only the client being measured; `in-process`: all in one process
+ *     (the setting of the runs before 2026-12-04).
  * (b) Graph calls for publishing one new app (contoso-notes), state polls counted apart, at the transport.
  * (c) N apps with latency injected by the emulator on every Graph call (a latency-only fault): the publish use
  *     case with its pool vs one app at a time, with the emulator's throttling on; 429s counted at the transport.
@@ -36,7 +41,12 @@ import type { Win32LobAppWire } from "../src/core/wire/graph.js";
 import { packageFolder } from "../src/intunewin/package.js";
 import { openPackage } from "../src/intunewin/read.js";
 import { DEFAULT_APP_CONCURRENCY, publish } from "../src/publish/publish.js";
-import { uploadContent } from "../src/publish/upload/index.js";
+import { DEFAULT_BLOCK_SIZE, DEFAULT_CONCURRENCY, uploadContent } from "../src/publish/upload/index.js";
+import { GraphClient } from "../src/clients/graph/client.js";
+import { createHttpPipeline } from "../src/clients/http/pipeline.js";
+import { createFetchTransport } from "../src/clients/http/transport.js";
+import type { HttpTransport } from "../src/clients/http/types.js";
+import type { UploadTenantInfo } from "./upload-tenant.js";
 import { createApp } from "../test/support/fixtures.js";
 import { startTestTenant } from "../test/support/tenant.js";
 import type { Recorded, TestTenant } from "../test/support/tenant.js";
@@ -56,7 +66,22 @@ const rounds = arg("rounds", 4);
 const skipThroughput = process.argv.includes("--skip-throughput");
 const skipBig = process.argv.includes("--skip-big");
 const skipGraph = process.argv.includes("--skip-graph");
-const BLOCK = 8 * MiB;
+const BLOCK = DEFAULT_BLOCK_SIZE;
+const tenantMode = (() => {
+  const i = process.argv.indexOf("--tenant");
+  const v = i < 0 ? "child" : process.argv[i + 1];
+  if (v !== "child" && v !== "in-process") throw new Error("--tenant takes child or in-process.");
+  return v;
+})();
+const blockMiB = arg("block-mib", DEFAULT_BLOCK_SIZE / MiB);
+const THROUGHPUT_BLOCK = blockMiB * MiB;
+const concurrencies = (() => {
+  const i = process.argv.indexOf("--concurrency");
+  const list = i < 0 ? [4, 8, 16] : process.argv[i + 1]!.split(",").map(Number);
+  if (list.some((c) => !Number.isInteger(c) || c < 1))
+    throw new Error("--concurrency takes whole numbers, e.g. 4,8,16.");
+  return list;
+})();
 
 const load = (): string =>
   loadavg()
@@ -76,6 +101,67 @@ async function startBenchTenant(blobDir: string): Promise<TestTenant> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // (a) throughput
+
+/** What part (a) needs of a local tenant, in this process or in a child. */
+interface UploadTarget {
+  graph: GraphClient;
+  blobSend: HttpTransport;
+  caCertPem: string;
+  /** CPU seconds of the tenant's process so far (every thread), NaN when it is this process */
+  serverCpu(): number;
+  close(): Promise<void>;
+}
+
+async function inProcessTarget(blobDir: string): Promise<UploadTarget> {
+  const b = await startBenchTenant(blobDir);
+  return {
+    graph: b.graph,
+    blobSend: b.blob.send,
+    caCertPem: b.lt.caCertPem,
+    serverCpu: () => Number.NaN,
+    close: () => b.close(),
+  };
+}
+
+/** The local tenant in a child process (bench/upload-tenant.ts); our clients here reach it over loopback. */
+async function childTarget(blobDir: string): Promise<UploadTarget> {
+  await rm(blobDir, { recursive: true, force: true });
+  await mkdir(blobDir, { recursive: true });
+  // The child gets this process's Node flags: `node --cpu-prof dist/bench/upload.js` profiles both.
+  const script = [join(root, "dist", "bench", "upload-tenant.js"), "--location", blobDir];
+  const child = spawn(process.execPath, [...process.execArgv, ...script], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const info = await new Promise<UploadTenantInfo>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as UploadTenantInfo);
+    });
+    child.on("exit", (code) => reject(new Error(`The tenant child exited with ${code} before it was ready.`)));
+  });
+  const transport = createFetchTransport({ trustedCaPem: info.caCertPem });
+  const pipeline = createHttpPipeline({
+    transport: transport.send,
+    tokenProvider: { getToken: async () => ({ token: info.token, expiresOn: Date.now() + 3_600_000 }) },
+  });
+  const exited = new Promise<void>((r) => child.on("exit", () => r()));
+  return {
+    graph: new GraphClient({ pipeline, baseUrl: info.graphBaseUrl }),
+    blobSend: transport.send,
+    caCertPem: info.caCertPem,
+    serverCpu: () => {
+      const fields = readFileSync(`/proc/${info.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
+    async close() {
+      await transport.close();
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
 
 interface BigPackage {
   path: string;
@@ -133,6 +219,8 @@ interface ThroughputRow {
   mibPerSecond: number;
   /** CPU seconds over the same window: the whole process, and its main thread (client, emulator and Azurite) */
   cpu: CpuSpan;
+  /** CPU seconds of the tenant's process over the same window (NaN in process) */
+  server: number;
   endToEnd?: number;
   note: string;
 }
@@ -159,29 +247,33 @@ const cpuSince = (a: CpuSpan, b: CpuSpan = cpuNow()): CpuSpan => ({
   mainThread: b.mainThread - a.mainThread,
 });
 
-async function ourUpload(b: TestTenant, pkg: BigPackage, concurrency: number): Promise<ThroughputRow> {
+async function ourUpload(b: UploadTarget, pkg: BigPackage, concurrency: number): Promise<ThroughputRow> {
   const appId = await createApp(b.graph, `Bench throughput ${concurrency}`, "bench.intunewin");
   let blocksAt = 0;
   let commitAt = 0;
   let cpuAtBlocks = cpuNow();
   let cpu = cpuAtBlocks;
+  let serverAtBlocks = b.serverCpu();
+  let server = Number.NaN;
   const t0 = now();
   const r = await uploadContent({
     graph: b.graph,
     appId,
     packagePath: pkg.path,
-    blockSize: BLOCK,
+    blockSize: THROUGHPUT_BLOCK,
     concurrency,
-    storage: { transport: b.blob.send },
+    storage: { transport: b.blobSend },
     onProgress: (e) => {
       if (e.type !== "stage") return;
       if (e.stage === "blocks") {
         blocksAt = now();
         cpuAtBlocks = cpuNow();
+        serverAtBlocks = b.serverCpu();
       }
       if (e.stage === "commit") {
         commitAt = now();
         cpu = cpuSince(cpuAtBlocks);
+        server = b.serverCpu() - serverAtBlocks;
       }
     },
   });
@@ -193,13 +285,14 @@ async function ourUpload(b: TestTenant, pkg: BigPackage, concurrency: number): P
     seconds,
     mibPerSecond: pkg.payloadSize / MiB / seconds,
     cpu,
+    server,
     endToEnd: total,
     note: `${r.blockCount} blocks sent, committed (content version ${r.contentVersionId}, ${r.publishingState})`,
   };
 }
 
 /** An Intune-shaped SAS upload URL for a new content file of `pkg`'s size, as the engine gets one. */
-async function uploadUrl(b: TestTenant, pkg: BigPackage, label: string): Promise<string> {
+async function uploadUrl(b: UploadTarget, pkg: BigPackage, label: string): Promise<string> {
   const appId = await createApp(b.graph, `Bench SDK ${label}`, "bench.intunewin");
   const base = `${MOBILE_APPS}/${appId}/microsoft.graph.win32LobApp/contentVersions`;
   const cv = await b.graph.post<{ id: string }>(base, {});
@@ -220,15 +313,17 @@ async function uploadUrl(b: TestTenant, pkg: BigPackage, label: string): Promise
   }
 }
 
-async function sdkUpload(b: TestTenant, pkg: BigPackage, concurrency: number): Promise<ThroughputRow> {
+async function sdkUpload(b: UploadTarget, pkg: BigPackage, concurrency: number): Promise<ThroughputRow> {
   const url = await uploadUrl(b, pkg, String(concurrency));
-  const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: b.lt.caCertPem } };
+  const options: StoragePipelineOptions & { tlsOptions: { ca: string } } = { tlsOptions: { ca: b.caCertPem } };
   const client = new BlockBlobClient(url, undefined, options);
   const cpu0 = cpuNow();
+  const server0 = b.serverCpu();
   const t0 = now();
-  await client.uploadFile(pkg.payloadPath, { blockSize: BLOCK, concurrency, maxSingleShotSize: 0 });
+  await client.uploadFile(pkg.payloadPath, { blockSize: THROUGHPUT_BLOCK, concurrency, maxSingleShotSize: 0 });
   const seconds = (now() - t0) / 1000;
   const cpu = cpuSince(cpu0);
+  const server = b.serverCpu() - server0;
   const props = await client.getProperties();
   if (props.contentLength !== pkg.payloadSize)
     throw new Error(`The SDK's blob has ${props.contentLength} bytes, not ${pkg.payloadSize}.`);
@@ -239,6 +334,7 @@ async function sdkUpload(b: TestTenant, pkg: BigPackage, concurrency: number): P
     seconds,
     mibPerSecond: pkg.payloadSize / MiB / seconds,
     cpu,
+    server,
     note: `${blocks.committedBlocks?.length ?? 0} blocks committed, ${props.contentLength} bytes`,
   };
 }
@@ -246,17 +342,18 @@ async function sdkUpload(b: TestTenant, pkg: BigPackage, concurrency: number): P
 async function throughput(): Promise<string[]> {
   const out: string[] = [];
   const pkg = await bigPackage();
-  const b = await startBenchTenant(join(work, "blobs"));
+  const b =
+    tenantMode === "child" ? await childTarget(join(work, "blobs")) : await inProcessTarget(join(work, "blobs"));
   try {
     // Why this order (probes at 18:40–18:50 UTC, bench/README.md): every upload to the disk-backed Azurite costs more
     // than the first one after start (about 5 against 7.5 CPU s for 512 MiB, the same for both clients), and costs
     // drift during a run. So one warm-up upload per client is not counted, and each concurrency is timed as an adjacent
     // pair (ours, SDK) whose order alternates from round to round, so drift and position fall on both clients alike.
-    await ourUpload(b, pkg, 4);
-    await sdkUpload(b, pkg, 4);
+    await ourUpload(b, pkg, concurrencies[0]!);
+    await sdkUpload(b, pkg, concurrencies[0]!);
     const rows: (ThroughputRow & { round: number })[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const c of [4, 8, 16]) {
+      for (const c of concurrencies) {
         const pair = round % 2 === 1 ? [ourUpload, sdkUpload] : [sdkUpload, ourUpload];
         for (const run of pair) rows.push({ round, ...(await run(b, pkg, c)) });
       }
@@ -275,15 +372,19 @@ async function throughput(): Promise<string[]> {
         runs: same.map((x) => fmt(x.mibPerSecond)).join(", "),
         mainThread: median(same.map((x) => x.cpu.mainThread)),
         process: median(same.map((x) => x.cpu.process)),
+        server: median(same.map((x) => x.server)),
       };
     });
     const best = (prefix: string) =>
       configs.filter((c) => c.client.startsWith(prefix)).sort((x, y) => y.mibPerSecond - x.mibPerSecond)[0]!;
     const bestSdk = best("@azure");
     const oursBest = best("ours");
-    const oursDefault = configs.find((c) => c.client.startsWith("ours") && c.concurrency === 4)!;
+    const oursDefault =
+      THROUGHPUT_BLOCK === DEFAULT_BLOCK_SIZE
+        ? configs.find((c) => c.client.startsWith("ours") && c.concurrency === DEFAULT_CONCURRENCY)
+        : undefined;
     // Paired: ours / SDK within each adjacent pair, median over the rounds (drift during the run cancels out).
-    const paired = [4, 8, 16].map((c) => {
+    const paired = concurrencies.map((c) => {
       const ratios = Array.from({ length: rounds }, (_, i) => {
         const at = rows.filter((r) => r.round === i + 1 && r.concurrency === c);
         const o = at.find((r) => r.client.startsWith("ours"))!;
@@ -293,31 +394,34 @@ async function throughput(): Promise<string[]> {
       return { concurrency: c, median: median(ratios), each: ratios.map((x) => fmt(x, 2)).join(", ") };
     });
     out.push(
-      `### (a) Upload throughput: ${fmt(pkg.payloadSize / MiB)} MiB payload, 8 MiB blocks, disk-backed Azurite`,
+      `### (a) Upload throughput: ${fmt(pkg.payloadSize / MiB)} MiB payload, ${blockMiB} MiB blocks, disk-backed Azurite ` +
+        (tenantMode === "child" ? "in a child process" : "in this process"),
       "",
       pkg.packagingSeconds === undefined
         ? `Package: ${pkg.path} (reused from an earlier run).`
         : `Package: ${pkg.path}, built by our packager in ${fmt(pkg.packagingSeconds)} s.`,
       "",
-      "| round | client | concurrency | blocks + block list s | MiB/s | CPU s (process) | CPU s (main thread) | end to end s | notes |",
-      "|--:|---|--:|--:|--:|--:|--:|--:|---|",
+      "| round | client | concurrency | blocks + block list s | MiB/s | CPU s (process) | CPU s (main thread) | CPU s (tenant child) | end to end s | notes |",
+      "|--:|---|--:|--:|--:|--:|--:|--:|--:|---|",
       ...rows.map(
         (r) =>
-          `| ${r.round} | ${r.client} | ${r.concurrency} | ${fmt(r.seconds, 2)} | ${fmt(r.mibPerSecond)} | ${fmt(r.cpu.process, 2)} | ${fmt(r.cpu.mainThread, 2)} | ${r.endToEnd === undefined ? "—" : fmt(r.endToEnd, 1)} | ${r.note} |`,
+          `| ${r.round} | ${r.client} | ${r.concurrency} | ${fmt(r.seconds, 2)} | ${fmt(r.mibPerSecond)} | ${fmt(r.cpu.process, 2)} | ${fmt(r.cpu.mainThread, 2)} | ${fmt(r.server, 2)} | ${r.endToEnd === undefined ? "—" : fmt(r.endToEnd, 1)} | ${r.note} |`,
       ),
       "",
       `Medians over ${rounds} round(s):`,
       "",
-      "| client | concurrency | MiB/s (median) | each round | CPU s, main thread (median) | CPU s, process (median) |",
-      "|---|--:|--:|---|--:|--:|",
+      "| client | concurrency | MiB/s (median) | each round | CPU s, main thread (median) | CPU s, process (median) | CPU s, tenant child (median) |",
+      "|---|--:|--:|---|--:|--:|--:|",
       ...configs.map(
         (c) =>
-          `| ${c.client} | ${c.concurrency} | ${fmt(c.mibPerSecond)} | ${c.runs} | ${fmt(c.mainThread, 2)} | ${fmt(c.process, 2)} |`,
+          `| ${c.client} | ${c.concurrency} | ${fmt(c.mibPerSecond)} | ${c.runs} | ${fmt(c.mainThread, 2)} | ${fmt(c.process, 2)} | ${fmt(c.server, 2)} |`,
       ),
       "",
       `Best SDK: concurrency ${bestSdk.concurrency}, ${fmt(bestSdk.mibPerSecond)} MiB/s. ` +
-        `Ours at its default (4): ${fmt(oursDefault.mibPerSecond)} MiB/s = **${fmt(oursDefault.mibPerSecond / bestSdk.mibPerSecond, 2)}×**; ` +
-        `ours at its best (${oursBest.concurrency}): ${fmt(oursBest.mibPerSecond)} MiB/s = **${fmt(oursBest.mibPerSecond / bestSdk.mibPerSecond, 2)}×** (target ≥ 0.9×).`,
+        (oursDefault === undefined
+          ? "Ours at its default: not in this run (other block size or concurrencies); "
+          : `Ours at its default (${DEFAULT_CONCURRENCY}): ${fmt(oursDefault.mibPerSecond)} MiB/s = **${fmt(oursDefault.mibPerSecond / bestSdk.mibPerSecond, 2)}×**; `) +
+        `ours at its best (${oursBest.concurrency}): ${fmt(oursBest.mibPerSecond)} MiB/s = **${fmt(oursBest.mibPerSecond / bestSdk.mibPerSecond, 2)}×** (target ≥ 1.1×).`,
       "",
       "Paired ratios (ours / SDK at the same concurrency, within each adjacent pair):",
       "",

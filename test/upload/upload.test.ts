@@ -97,6 +97,34 @@ describe("uploadContent on the local tenant", () => {
     assert.equal(states.at(-1), "commitFileSuccess");
   });
 
+  it("sends 16 blocks at a time when the caller sets no concurrency (the default)", async () => {
+    const appId = await createApp(t.graph);
+    t.blob.reset();
+    // The first 16 Put Blocks wait for each other (or for 3 s, so a smaller default fails instead of hanging): the
+    // engine must have 16 in flight at once.
+    const gate = 16;
+    let arrived = 0;
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const failsafe = setTimeout(open, 3000);
+    t.blob.before = async (req) => {
+      if (isPutBlock(req) && arrived < gate) {
+        if (++arrived === gate) open();
+        await opened;
+      }
+      return undefined;
+    };
+    try {
+      const { concurrency: _omitted, ...rest } = options(t, appId, pkg, { blockSize: 16 * 1024 });
+      const r = await uploadContent(rest);
+      assert.ok(r.blockCount > gate, `enough blocks to fill the default (${r.blockCount})`);
+      assert.equal(t.blob.maxInFlight, 16, `max in flight ${t.blob.maxInFlight}`);
+      assert.equal(r.publishingState, "published");
+    } finally {
+      clearTimeout(failsafe);
+    }
+  });
+
   it("without largeIcon, the emulated service clears the icon (the quirk the option exists for)", async () => {
     const appId = await createApp(t.graph);
     await t.graph.patch(`/deviceAppManagement/mobileApps/${appId}`, {
