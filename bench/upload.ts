@@ -660,7 +660,7 @@ async function bigMemory(): Promise<string[]> {
       appId,
       packagePath,
       blockSize: BLOCK,
-      concurrency: 4,
+      concurrency: DEFAULT_CONCURRENCY,
     };
     const child = spawn(process.execPath, [join(root, "dist", "bench", "upload-child.js"), JSON.stringify(input)], {
       stdio: ["ignore", "pipe", "inherit"],
@@ -683,7 +683,7 @@ async function bigMemory(): Promise<string[]> {
     const app = await b.graph.get<Win32LobAppWire>(`${MOBILE_APPS}/${appId}`);
     const peakMB = (r.maxRssKiB * 1024) / 1e6;
     return [
-      `### (d) ${fmt(payloadSize / MiB / 1024, 2)} GiB payload, 8 MiB × 4, upload engine in a child process`,
+      `### (d) ${fmt(payloadSize / MiB / 1024, 2)} GiB payload, 8 MiB × ${DEFAULT_CONCURRENCY} (the default), upload engine in a child process`,
       "",
       `Package: ${existing[0]} (${fmt(payloadSize / MiB)} MiB payload${packagingSeconds === undefined ? ", reused" : `, built in ${fmt(packagingSeconds)} s`}). ` +
         "The emulator and disk-backed Azurite run in the benchmark process; the child only uploads.",
