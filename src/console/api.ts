@@ -230,6 +230,15 @@ export type ProgressMessage = { sent: number } & (
 /** POST /api/sync/plan (`sync --dry-run`) and /api/sync/apply (`sync`): the subscriptions file, as `--subscriptions`. */
 export const syncRequestSchema = z.strictObject({
   subscriptions: z.string().trim().min(1, "name the subscriptions file").max(4096),
+  /** `--only ID…`: these catalog ids only (none: every product) */
+  only: z.array(z.string().trim().min(1, "must not be empty").max(300)).max(500).optional(),
+  /** `--inventory-max-age MINUTES` (autoPublish): the cached inventory is used when at most this old (0: read again) */
+  inventoryMaxAge: z
+    .number()
+    .int("give whole minutes")
+    .min(0, "give 0 or more minutes")
+    .max(525_600, "give at most 525600 minutes (a year)")
+    .optional(),
 });
 export type SyncRequest = z.infer<typeof syncRequestSchema>;
 

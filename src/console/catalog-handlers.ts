@@ -26,8 +26,8 @@ import type {
   SubscribeResponse,
   SubscriptionsResponse,
 } from "./api.js";
-import type { HandlerContext, HandlerResult } from "./handlers.js";
-import { parseRequest } from "./handlers.js";
+import type { HandlerContext, HandlerResult } from "./handler-common.js";
+import { parseRequest } from "./handler-common.js";
 
 export type WithGraph = <T>(fn: (s: GraphSession, t: ResolvedTarget, signal: AbortSignal) => Promise<T>) => Promise<T>;
 

@@ -8,9 +8,6 @@ import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import type { ServerResponse } from "node:http";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import type { z } from "zod";
-import type { SecretRegistry } from "../clients/http/redact.js";
-import type { HttpLogger } from "../clients/http/types.js";
 import { CLOUD_NAMES, CLOUD_PRESETS } from "../core/config/clouds.js";
 import { defaultSecretFile } from "../core/config/profile.js";
 import type { CredentialConfig, SettingsFlags } from "../core/config/profile.js";
@@ -29,18 +26,21 @@ import { packageVersion } from "../clients/http/user-agent.js";
 import { homeFolder, userStateDir } from "../core/config/dirs.js";
 import { PublishRuns } from "./runs.js";
 import { CatalogHandlers } from "./catalog-handlers.js";
+import { parseRequest } from "./handler-common.js";
+import type { HandlerContext, HandlerResult } from "./handler-common.js";
 import type { RunEvent } from "./runs.js";
 import type { DownloadEvent } from "../catalog/download/downloader.js";
 import { changeText } from "../core/plan/changes.js";
 import { runSubscriptionsSync, withSyncLock } from "../publish/sync/run.js";
 import { loadSubscriptions } from "../publish/sync/subscriptions.js";
+import type { LoadedSubscriptions } from "../publish/sync/subscriptions.js";
+import { definitionIdFor } from "../catalog/to-definition.js";
 import { formatMb } from "../publish/sync/sync.js";
 import type { SyncResult } from "../publish/sync/sync.js";
 import { rollbackReport } from "../publish/rollback-report.js";
 import { removeApps } from "../publish/remove.js";
 import { removalReport } from "../publish/removal-report.js";
 import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
-import type { LocalTenantLauncher } from "../publish/connect/local-tenant.js";
 import { saveProfileDraft } from "../publish/connect/profile-draft.js";
 import { collectSupportBundle, zipEntries } from "../publish/diagnostics.js";
 import { testProfileDraft, testTarget } from "../publish/connect/test-target.js";
@@ -74,34 +74,7 @@ import type {
   TestResponse,
 } from "./api.js";
 
-export interface HandlerContext {
-  env: NodeJS.ProcessEnv;
-  /** relative paths of the form are taken from here */
-  cwd: string;
-  /** --config */
-  configFile?: string | undefined;
-  /** the emulator state folder (a running local tenant) */
-  stateDir: string;
-  launcher: LocalTenantLauncher;
-  /** learns every secret typed into a form or met on the wire; errors are scrubbed with it */
-  secrets: SecretRegistry;
-  logger?: HttpLogger | undefined;
-  /** told of unexpected errors (the terminal shows them; the page gets a generic message) */
-  onError?: (e: unknown) => void;
-  onNote?: (line: string) => void;
-}
-
-export type HandlerResult = { body: unknown } | "streamed" | undefined;
-
-export function parseRequest<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const r = schema.safeParse(body);
-  if (r.success) return r.data;
-  const i = r.error.issues[0];
-  const field = i?.path.join(".") || "request";
-  throw new PublisherError("ConsoleRequestInvalid", `${field}: ${i?.message ?? "invalid"}.`, {
-    hint: "Correct the field and send again.",
-  });
-}
+export type { HandlerContext, HandlerResult } from "./handler-common.js";
 
 const parse = parseRequest;
 
@@ -665,15 +638,42 @@ export class ConsoleHandlers {
           stateDir,
           trigger: "console",
           dryRun,
-          inventoryMaxAge: 60,
+          ...(r.only === undefined || r.only.length === 0 ? {} : { only: r.only }),
+          inventoryMaxAge: r.inventoryMaxAge ?? 60,
           signal,
-          ...(onEvent === undefined
-            ? {}
-            : { onEvent, onDownload: (event: DownloadEvent) => onEvent({ type: "download", event }) }),
+          ...(onEvent === undefined ? {} : { onEvent, onDownload: this.downloadEvents(subscriptions, onEvent) }),
           onNote: (line) => this.c.onNote?.(line),
         }),
       })),
     );
+  }
+
+  /**
+   * Installer downloads reported on the row of the app they are for: the engine's later events name the definition
+   * id, a download its catalog product. A product subscribed once maps to its definition id (definitionIdFor, as
+   * sync stages it); one subscribed for several architectures or scopes keeps its product id (the download alone
+   * does not say which).
+   */
+  private downloadEvents(subs: LoadedSubscriptions, onEvent: (e: RunEvent) => void): (event: DownloadEvent) => void {
+    const rows = new Map<string, Set<string>>();
+    for (const p of subs.value.products) {
+      const key = p.id.toLowerCase();
+      rows.set(key, (rows.get(key) ?? new Set()).add(definitionIdFor(p.id, p.architecture, p.scope)));
+    }
+    return (event) => {
+      const product = event.product;
+      const ids = product === undefined ? undefined : rows.get(product.toLowerCase());
+      // auto-published products (not in the file) are staged under their default definition id
+      const id =
+        product === undefined
+          ? event.url
+          : ids === undefined
+            ? definitionIdFor(product)
+            : ids.size === 1
+              ? [...ids][0]!
+              : product;
+      onEvent({ type: "download", id, event });
+    };
   }
 
   /** `sync --dry-run`: per product the action, the reason and the properties that change (old → new). */

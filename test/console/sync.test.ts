@@ -40,7 +40,7 @@ describe("console: Sync and publish page", () => {
     ]);
     // The catalog and its installers, served with the local tenant's CA (trusted as the local tenant's).
     host = await startVendorHost({
-      seed: { products: [product("Contoso.Tool", "1.0.0")] },
+      seed: { products: [product("Contoso.Tool", "1.0.0"), product("Fabrikam.Viewer", "2.0.0")] },
       ca: await loadOrCreatePki(stateDir),
     });
     await writeFile(join(home, "subscriptions.yaml"), `source: ${host.origin}\nproducts:\n  - id: Contoso.Tool\n`);
@@ -103,13 +103,12 @@ describe("console: Sync and publish page", () => {
     const result = page.locator("#run-result");
     await result.getByText(/Run finished/).waitFor({ timeout: 120_000 });
     assert.match((await result.textContent()) ?? "", /1 app\(s\) published or up to date, 0 failed/);
+    // One row per app: the download is reported on the row of the app it is for (its definition id).
     const progress = page.getByRole("table", { name: "Progress" });
-    assert.match(
-      (await progress.getByRole("row").filter({ hasText: "Contoso.Tool" }).first().textContent()) ?? "",
-      /download/,
-    );
+    assert.equal(await progress.locator("tbody tr").count(), 1);
+    assert.match((await progress.locator("tbody tr").textContent()) ?? "", /^contoso\.tool.*done/);
     const log = (await page.locator("#progress-log").textContent()) ?? "";
-    assert.match(log, /Contoso\.Tool: downloading https:/, "the download was streamed");
+    assert.match(log, /contoso\.tool: downloading https:/, "the download was streamed");
     assert.match(log, /commit/i, "the upload's stages were streamed");
     assert.match(log, /: done/);
 
@@ -126,6 +125,42 @@ describe("console: Sync and publish page", () => {
     const run = history.locator("tbody tr").first();
     assert.match((await run.textContent()) ?? "", /console/);
     assert.match((await run.textContent()) ?? "", /Contoso\.Tool 1\.0\.0: create, ok/);
+  });
+
+  it("plans and applies only the products named (--only); a bad inventory max age names the field", async () => {
+    const { page } = open;
+    await writeFile(
+      join(home, "two.yaml"),
+      `source: ${host.origin}\nproducts:\n  - id: Contoso.Tool\n  - id: Fabrikam.Viewer\n`,
+    );
+    await page.getByRole("link", { name: "Sync and publish" }).click();
+    await page.waitForSelector("main[data-page=sync][data-ready]");
+    await page.getByLabel("Subscriptions file").fill("two.yaml");
+    assert.equal(await page.getByLabel("Inventory max age (minutes)").inputValue(), "60");
+    await page.getByLabel("Only these products").fill("Fabrikam.Viewer");
+    await page.getByRole("button", { name: "Plan sync" }).click();
+    const plan = page.getByRole("table", { name: /^Sync plan for / });
+    await plan.waitFor();
+    assert.equal(await plan.locator("tbody tr").count(), 1);
+    assert.match((await plan.locator("tbody tr").textContent()) ?? "", /^Fabrikam\.Viewer2\.0\.0create/);
+
+    await page.getByRole("button", { name: "Apply sync" }).click();
+    const result = page.locator("#run-result");
+    await result.getByText(/Run finished/).waitFor({ timeout: 120_000 });
+    assert.match((await result.textContent()) ?? "", /1 app\(s\) published or up to date, 0 failed/);
+    const progress = page.getByRole("table", { name: "Progress" });
+    assert.equal(await progress.locator("tbody tr").count(), 1);
+    assert.match((await progress.locator("tbody tr").textContent()) ?? "", /^fabrikam\.viewer/);
+
+    await page.getByLabel("Only these products").fill("");
+    await page.getByLabel("Inventory max age (minutes)").fill("-5");
+    await page.getByRole("button", { name: "Plan sync" }).click();
+    await page
+      .locator("#sync-plan")
+      .getByText(/inventoryMaxAge: give 0 or more minutes/)
+      .waitFor();
+    await page.getByLabel("Inventory max age (minutes)").fill("60");
+    await page.getByLabel("Subscriptions file").fill("subscriptions.yaml");
   });
 
   it("a changed definition or subscription shows old → new values in the plan", async () => {

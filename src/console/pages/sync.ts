@@ -152,13 +152,23 @@ function apply(): void {
 
 const subscriptionsFile = (): string => byId<FormControl>("subscriptions").value.trim();
 
+/** The sync form as `sync --subscriptions FILE [--only ID…] [--inventory-max-age MINUTES]` takes it. */
+function syncRequest(): { subscriptions: string; only: string[]; inventoryMaxAge?: number } {
+  const only = byId<FormControl>("sync-only")
+    .value.split(/[\s,]+/)
+    .filter((x) => x !== "");
+  const age = byId<FormControl>("inventory-max-age").value.trim();
+  // A value that is not a whole number goes as typed: the server names the field and the fix.
+  return { subscriptions: subscriptionsFile(), only, ...(age === "" ? {} : { inventoryMaxAge: Number(age) }) };
+}
+
 /** `sync --dry-run`: per product the action, what changes (old → new) and why. */
 async function syncPlan(): Promise<void> {
   const out = byId("sync-plan");
   byId<FormControl>("sync-apply").disabled = true;
   out.replaceChildren(notice("info", "Planning the sync…"));
   try {
-    const p = await api<SyncPlanResponse>("/api/sync/plan", { subscriptions: subscriptionsFile() });
+    const p = await api<SyncPlanResponse>("/api/sync/plan", syncRequest());
     out.replaceChildren(
       table(
         `Sync plan for ${p.target.tenantId} (${p.target.source})`,
@@ -182,7 +192,7 @@ async function syncPlan(): Promise<void> {
 
 function syncApply(): void {
   byId("run").replaceChildren();
-  follow(() => api<ApplyResponse>("/api/sync/apply", { subscriptions: subscriptionsFile() }), "sync-run", "sync-apply");
+  follow(() => api<ApplyResponse>("/api/sync/apply", syncRequest()), "sync-run", "sync-apply");
 }
 
 async function loadHistory(): Promise<void> {
@@ -245,6 +255,44 @@ export async function render(main: El): Promise<void> {
           "p",
           { class: "help", id: "subscriptions-help" },
           "As `sync --subscriptions FILE` takes it (relative to the folder the console runs in).",
+        ),
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "sync-only" }, "Only these products"),
+        h("input", {
+          id: "sync-only",
+          name: "only",
+          type: "text",
+          spellcheck: "false",
+          autocomplete: "off",
+          "aria-describedby": "sync-only-help",
+        }),
+        h(
+          "p",
+          { class: "help", id: "sync-only-help" },
+          "Catalog ids separated by spaces or commas (`--only ID`); empty: every product of the file.",
+        ),
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "inventory-max-age" }, "Inventory max age (minutes)"),
+        h("input", {
+          id: "inventory-max-age",
+          name: "inventoryMaxAge",
+          type: "number",
+          min: "0",
+          max: "525600",
+          step: "1",
+          value: "60",
+          "aria-describedby": "inventory-max-age-help",
+        }),
+        h(
+          "p",
+          { class: "help", id: "inventory-max-age-help" },
+          "autoPublish: the cached inventory is used when at most this old; 0 reads it again (`--inventory-max-age`).",
         ),
       ),
       h(
