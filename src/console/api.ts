@@ -345,7 +345,16 @@ export interface SubscriptionsResponse {
   })[];
 }
 
-/** POST /api/subscriptions */
+/** POST /api/subscriptions/remove: unsubscribe one product (id, architecture, scope), the file's comments kept. */
+export const unsubscribeRequestSchema = z.strictObject({
+  file: subscriptionsPath,
+  id: z.string().trim().min(1, "is required").max(300),
+  architecture: z.enum(["x64", "x86", "arm64"]).optional(),
+  scope: z.enum(["machine", "user"]).optional(),
+});
+export type UnsubscribeRequest = z.infer<typeof unsubscribeRequestSchema>;
+
+/** POST /api/subscriptions and /api/subscriptions/remove */
 export interface SubscribeResponse {
   file: string;
   products: number;
