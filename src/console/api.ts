@@ -279,6 +279,21 @@ export interface HistoryResponse {
   }[];
 }
 
+/**
+ * GET /api/sync/log?run=ID: the run log lines (one JSON object each, redacted) written while sync run ID ran, from
+ * the run logs in the log folder (a CLI sync's own file; the console's file, for a run from the console).
+ */
+export interface SyncLogResponse {
+  run: number;
+  startedAt: string;
+  finishedAt: string;
+  /** the log files the lines come from */
+  files: string[];
+  lines: string[];
+  /** more lines than the page is given (SYNC_LOG_MAX_LINES): the first ones are shown, the files hold the rest */
+  truncated: boolean;
+}
+
 /** GET /api/diagnostics: versions, the settings in use (never a secret), the last run logs. */
 export interface DiagnosticsResponse {
   versions: { name: string; version: string }[];

@@ -22,6 +22,8 @@ import type { PublishOptions } from "../publish/publish.js";
 import { defaultHistoryFile, SyncHistory } from "../publish/sync/history.js";
 import { loadAppDefinitions } from "../definitions/load.js";
 import { defaultLogDir } from "../clients/http/log-file.js";
+import { scrubShapes } from "../clients/http/redact.js";
+import { readBoundedText } from "../platform/fs.js";
 import { packageVersion } from "../clients/http/user-agent.js";
 import { homeFolder, userStateDir } from "../core/config/dirs.js";
 import { PublishRuns } from "./runs.js";
@@ -65,6 +67,7 @@ import type {
   RollbackResponse,
   RemoveRequest,
   RemoveResponse,
+  SyncLogResponse,
   SyncPlanResponse,
   SyncRequest,
   CloudView,
@@ -75,6 +78,13 @@ import type {
 } from "./api.js";
 
 export type { HandlerContext, HandlerResult } from "./handler-common.js";
+
+/** A sync run's log (GET /api/sync/log): lines given to the page, bytes read per run log, runs looked up. */
+export const SYNC_LOG_MAX_LINES = 5000;
+export const SYNC_LOG_MAX_BYTES = 64 * 1024 * 1024;
+const SYNC_LOG_RUNS = 100;
+/** lines this close before the run's start or after its end belong to it (sign-in, the summary) */
+const SYNC_LOG_SLACK_MS = 2000;
 
 const parse = parseRequest;
 
@@ -134,6 +144,8 @@ export class ConsoleHandlers {
         return { body: await this.syncApply(parse(syncRequestSchema, body)) };
       case "GET /api/sync/history":
         return { body: this.history() };
+      case "GET /api/sync/log":
+        return { body: await this.syncLog(query.get("run") ?? "") };
       case "GET /api/diagnostics":
         return { body: await this.diagnostics() };
       case "GET /api/diagnostics/bundle":
@@ -588,6 +600,52 @@ export class ConsoleHandlers {
     } finally {
       h.close();
     }
+  }
+
+  /**
+   * The run log lines of sync run `id`: from each run log of the log folder that was open while the run ran, the
+   * lines stamped between its start and its end. The files are redacted when written; each line is scrubbed again
+   * (the secrets this console met, credential shapes) before it leaves.
+   */
+  async syncLog(id: string): Promise<SyncLogResponse> {
+    const n = /^\d{1,12}$/.test(id) ? Number(id) : NaN;
+    const file = defaultHistoryFile(this.userState());
+    const h = Number.isNaN(n) || !existsSync(file) ? undefined : SyncHistory.open(file);
+    const run = h?.runs(SYNC_LOG_RUNS).find((r) => r.id === n);
+    h?.close();
+    if (run === undefined)
+      throw new PublisherError("ConsoleRequestInvalid", `run: there is no sync run ${id} among the last runs.`, {
+        hint: "Choose a run of the history table.",
+      });
+    const from = Date.parse(run.startedAt) - SYNC_LOG_SLACK_MS;
+    const to = Date.parse(run.finishedAt) + SYNC_LOG_SLACK_MS;
+    const dir = defaultLogDir(this.c.env);
+    const files: string[] = [];
+    const lines: string[] = [];
+    let truncated = false;
+    for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
+      const opened = /^run-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}\.\d{3})Z-[\d-]+\.jsonl$/.exec(name);
+      if (opened === null) continue;
+      const [, y, mo, d, hh, mm, ss] = opened;
+      if (Date.parse(`${y}-${mo}-${d}T${hh}:${mm}:${ss}Z`) > to) continue;
+      const s = await stat(join(dir, name)).catch(() => undefined);
+      if (s === undefined || s.mtimeMs < from) continue;
+      const text = await readBoundedText({ path: join(dir, name), what: "run log", maxBytes: SYNC_LOG_MAX_BYTES });
+      let found = false;
+      for (const line of text.split("\n")) {
+        const time = /^\{"time":"([^"]+)"/.exec(line)?.[1];
+        const t = time === undefined ? NaN : Date.parse(time);
+        if (!(t >= from && t <= to)) continue;
+        found = true;
+        if (lines.length >= SYNC_LOG_MAX_LINES) {
+          truncated = true;
+          break;
+        }
+        lines.push(this.c.secrets.scrub(scrubShapes(line)));
+      }
+      if (found) files.push(join(dir, name));
+    }
+    return { run: run.id, startedAt: run.startedAt, finishedAt: run.finishedAt, files, lines, truncated };
   }
 
   /** The support bundle (`diagnostics`) of the current profile, as a download. */

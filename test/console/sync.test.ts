@@ -1,7 +1,8 @@
 // The Sync and publish page in Chromium against the local tenant: the examples' plan, Apply with progress streamed
 // live (Server-Sent Events from the engine's events), and the published apps then listed on the Apps page; a sync
 // of a subscriptions file (catalog on the vendor host) planned and applied from the page with streamed progress,
-// recorded in the history with its results; old → new values in the publish and sync plans.
+// recorded in the history with its results and its redacted log; only the products named (--only); old → new values
+// in the publish and sync plans.
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { startVendorHost } from "../../emulator/vendor/host.js";
 import type { VendorHost } from "../../emulator/vendor/host.js";
+import { defaultLogDir, RunLog } from "../../src/clients/http/log-file.js";
+import { SecretRegistry } from "../../src/clients/http/redact.js";
 import { homeEnv, runCli } from "../support/cli.js";
 import { copyExamples } from "../support/fixtures.js";
 import { useScratch } from "../support/scratch.js";
@@ -47,7 +50,10 @@ describe("console: Sync and publish page", () => {
     files = (await copyExamples(home)).files;
     await recordLocalTenant(stateDir, lt);
     cliEnv = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir });
-    open = await openConsole(browser, { env: homeEnv(home), cwd: home, stateDir });
+    // The console's run log, as `intune-publisher console` writes it (the log folder of this home).
+    const secrets = new SecretRegistry();
+    const logger = new RunLog({ dir: defaultLogDir(homeEnv(home)), command: "console", secrets });
+    open = await openConsole(browser, { env: homeEnv(home), cwd: home, stateDir, secrets, logger });
   });
   after(async () => {
     await open?.close();
@@ -125,6 +131,18 @@ describe("console: Sync and publish page", () => {
     const run = history.locator("tbody tr").first();
     assert.match((await run.textContent()) ?? "", /console/);
     assert.match((await run.textContent()) ?? "", /Contoso\.Tool 1\.0\.0: create, ok/);
+
+    // The run's log: the requests it made, redacted (no secret of the tenant's app registration).
+    const id = ((await run.locator("td").first().textContent()) ?? "").trim();
+    await history.getByRole("button", { name: `Show log of run ${id}` }).click();
+    const lines = page.locator("#run-log-lines");
+    await lines.waitFor();
+    const text = (await lines.textContent()) ?? "";
+    assert.match(text, /deviceAppManagement\/mobileApps/, "the run's Graph requests");
+    assert.ok(lt.clientSecret !== undefined && lt.clientSecret.length > 8);
+    for (const body of [text, ...open.bodies]) assert.ok(!body.includes(lt.clientSecret), "no client secret");
+    assert.doesNotMatch(text, /sig=[A-Za-z0-9%]{10,}/, "no SAS signature");
+    assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}\.eyJ/, "no token");
   });
 
   it("plans and applies only the products named (--only); a bad inventory max age names the field", async () => {

@@ -2,9 +2,16 @@
  * Sync and publish: the plan of `sync --dry-run` for a subscriptions file and of `publish --dry-run` for app
  * definition files (properties old → new), then Apply with live progress per product or app (Server-Sent Events
  * from the engine's events: download, packaging, upload with rate and ETA, commit, targeting), and the history of
- * `sync` runs with their results.
+ * `sync` runs with their results and logs.
  */
-import type { ApplyResponse, HistoryResponse, PlanResponse, ProgressMessage, SyncPlanResponse } from "../api.js";
+import type {
+  ApplyResponse,
+  HistoryResponse,
+  PlanResponse,
+  ProgressMessage,
+  SyncLogResponse,
+  SyncPlanResponse,
+} from "../api.js";
 import { api, byId, errorNotice, h, notice, table, win } from "./dom.js";
 import type { El, FormControl } from "./dom.js";
 
@@ -195,6 +202,35 @@ function syncApply(): void {
   follow(() => api<ApplyResponse>("/api/sync/apply", syncRequest()), "sync-run", "sync-apply");
 }
 
+function logButton(run: number): El {
+  const b = h("button", { type: "button" }, "Show log", h("span", { class: "sr-only" }, ` of run ${run}`));
+  b.addEventListener("click", () => void showLog(run));
+  return b;
+}
+
+/** The run log lines written while the run ran (redacted), below the history table. */
+async function showLog(run: number): Promise<void> {
+  const out = byId("run-log");
+  out.replaceChildren(notice("info", `Reading the log of run ${run}…`));
+  try {
+    const l = await api<SyncLogResponse>(`/api/sync/log?run=${run}`);
+    const heading = h("h3", { id: "run-log-h", tabindex: "-1" }, `Log of run ${l.run}`);
+    out.replaceChildren(
+      heading,
+      l.lines.length === 0
+        ? h("p", {}, "No run log line was written while this run ran (the log folder keeps the last 20 run logs).")
+        : h("pre", { id: "run-log-lines", "aria-labelledby": "run-log-h", tabindex: "0" }, l.lines.join("\n")),
+      ...(l.truncated ? [notice("info", "Only the first lines are shown: the files hold the rest.")] : []),
+      ...(l.files.length === 0
+        ? []
+        : [h("p", {}, "From ", ...l.files.flatMap((f, i) => [...(i === 0 ? [] : [", "]), h("code", {}, f)]))]),
+    );
+    heading.focus();
+  } catch (e) {
+    out.replaceChildren(errorNotice(e));
+  }
+}
+
 async function loadHistory(): Promise<void> {
   const el = byId("history");
   try {
@@ -204,7 +240,19 @@ async function loadHistory(): Promise<void> {
         ? h("p", {}, "No sync run recorded yet (", h("code", {}, hist.file), ").")
         : table(
             "Sync runs",
-            ["Run", "Tenant", "Started", "Finished", "Trigger", "Products", "Changed", "Failed", "Status", "Results"],
+            [
+              "Run",
+              "Tenant",
+              "Started",
+              "Finished",
+              "Trigger",
+              "Products",
+              "Changed",
+              "Failed",
+              "Status",
+              "Results",
+              "Log",
+            ],
             hist.runs.map((r) => [
               String(r.id),
               r.tenant ?? "-",
@@ -224,8 +272,10 @@ async function loadHistory(): Promise<void> {
                       h("li", { title: x.reason }, `${x.product} ${x.version ?? ""}: ${x.action}, ${x.status}`),
                     ),
                   ),
+              logButton(r.id),
             ]),
           ),
+      h("div", { id: "run-log", "aria-live": "polite" }),
     );
   } catch (e) {
     el.replaceChildren(errorNotice(e));
