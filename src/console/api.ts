@@ -230,6 +230,15 @@ export type ProgressMessage = { sent: number } & (
 /** POST /api/sync/plan (`sync --dry-run`) and /api/sync/apply (`sync`): the subscriptions file, as `--subscriptions`. */
 export const syncRequestSchema = z.strictObject({
   subscriptions: z.string().trim().min(1, "name the subscriptions file").max(4096),
+  /** `--only ID…`: these catalog ids only (none: every product) */
+  only: z.array(z.string().trim().min(1, "must not be empty").max(300)).max(500).optional(),
+  /** `--inventory-max-age MINUTES` (autoPublish): the cached inventory is used when at most this old (0: read again) */
+  inventoryMaxAge: z
+    .number()
+    .int("give whole minutes")
+    .min(0, "give 0 or more minutes")
+    .max(525_600, "give at most 525600 minutes (a year)")
+    .optional(),
 });
 export type SyncRequest = z.infer<typeof syncRequestSchema>;
 
@@ -268,6 +277,21 @@ export interface HistoryResponse {
     /** the run's products with their results */
     results: { product: string; version: string | undefined; action: string; status: string; reason: string }[];
   }[];
+}
+
+/**
+ * GET /api/sync/log?run=ID: the run log lines (one JSON object each, redacted) written while sync run ID ran, from
+ * the run logs in the log folder (a CLI sync's own file; the console's file, for a run from the console).
+ */
+export interface SyncLogResponse {
+  run: number;
+  startedAt: string;
+  finishedAt: string;
+  /** the log files the lines come from */
+  files: string[];
+  lines: string[];
+  /** more lines than the page is given (SYNC_LOG_MAX_LINES): the first ones are shown, the files hold the rest */
+  truncated: boolean;
 }
 
 /** GET /api/diagnostics: versions, the settings in use (never a secret), the last run logs. */
@@ -336,7 +360,16 @@ export interface SubscriptionsResponse {
   })[];
 }
 
-/** POST /api/subscriptions */
+/** POST /api/subscriptions/remove: unsubscribe one product (id, architecture, scope), the file's comments kept. */
+export const unsubscribeRequestSchema = z.strictObject({
+  file: subscriptionsPath,
+  id: z.string().trim().min(1, "is required").max(300),
+  architecture: z.enum(["x64", "x86", "arm64"]).optional(),
+  scope: z.enum(["machine", "user"]).optional(),
+});
+export type UnsubscribeRequest = z.infer<typeof unsubscribeRequestSchema>;
+
+/** POST /api/subscriptions and /api/subscriptions/remove */
 export interface SubscribeResponse {
   file: string;
   products: number;

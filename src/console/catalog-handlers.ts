@@ -1,6 +1,6 @@
 /**
  * The API of the Catalog and Inventory pages: `catalog search`, `catalog show`, the subscriptions file (read as
- * `sync` reads it, written through src/publish/sync/subscriptions-edit.ts) with each product's newest version
+ * `sync` reads it, written (subscribe, edit, unsubscribe) through src/publish/sync/subscriptions-edit.ts) with each product's newest version
  * against the tenant's, and `inventory` (src/publish/inventory-report.ts).
  */
 import { existsSync } from "node:fs";
@@ -16,9 +16,9 @@ import type { CatalogSession, CatalogSourceSettings } from "../publish/catalog/s
 import { inventoryReport } from "../publish/inventory-report.js";
 import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../publish/sync/subscriptions.js";
 import type { LoadedSubscriptions } from "../publish/sync/subscriptions.js";
-import { saveSubscription, subscriptionStatuses } from "../publish/sync/subscriptions-edit.js";
+import { removeSubscription, saveSubscription, subscriptionStatuses } from "../publish/sync/subscriptions-edit.js";
 import type { GraphSession, ResolvedTarget } from "../publish/target.js";
-import { subscribeRequestSchema } from "./api.js";
+import { subscribeRequestSchema, unsubscribeRequestSchema } from "./api.js";
 import type {
   CatalogSearchResponse,
   CatalogShowResponse,
@@ -26,8 +26,8 @@ import type {
   SubscribeResponse,
   SubscriptionsResponse,
 } from "./api.js";
-import type { HandlerContext, HandlerResult } from "./handlers.js";
-import { parseRequest } from "./handlers.js";
+import type { HandlerContext, HandlerResult } from "./handler-common.js";
+import { parseRequest } from "./handler-common.js";
 
 export type WithGraph = <T>(fn: (s: GraphSession, t: ResolvedTarget, signal: AbortSignal) => Promise<T>) => Promise<T>;
 
@@ -50,6 +50,8 @@ export class CatalogHandlers {
         return { body: await this.subscriptions(query.get("file")) };
       case "POST /api/subscriptions":
         return { body: await this.subscribe(body) };
+      case "POST /api/subscriptions/remove":
+        return { body: await this.unsubscribe(body) };
       case "GET /api/inventory":
         return { body: await this.inventory(query) };
       default:
@@ -146,6 +148,14 @@ export class CatalogHandlers {
       installCommand: r.installCommand,
       uninstallCommand: r.uninstallCommand,
     });
+    return { file, products: loaded.value.products.length };
+  }
+
+  /** Removes one product from the subscriptions file (the page confirmed it); the rest and its comments kept. */
+  async unsubscribe(body: unknown): Promise<SubscribeResponse> {
+    const r = parseRequest(unsubscribeRequestSchema, body);
+    const file = this.file(r.file);
+    const loaded = await removeSubscription(file, { id: r.id, architecture: r.architecture, scope: r.scope });
     return { file, products: loaded.value.products.length };
   }
 

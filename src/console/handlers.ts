@@ -8,9 +8,6 @@ import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import type { ServerResponse } from "node:http";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import type { z } from "zod";
-import type { SecretRegistry } from "../clients/http/redact.js";
-import type { HttpLogger } from "../clients/http/types.js";
 import { CLOUD_NAMES, CLOUD_PRESETS } from "../core/config/clouds.js";
 import { defaultSecretFile } from "../core/config/profile.js";
 import type { CredentialConfig, SettingsFlags } from "../core/config/profile.js";
@@ -25,22 +22,27 @@ import type { PublishOptions } from "../publish/publish.js";
 import { defaultHistoryFile, SyncHistory } from "../publish/sync/history.js";
 import { loadAppDefinitions } from "../definitions/load.js";
 import { defaultLogDir } from "../clients/http/log-file.js";
+import { scrubShapes } from "../clients/http/redact.js";
+import { readBoundedText } from "../platform/fs.js";
 import { packageVersion } from "../clients/http/user-agent.js";
 import { homeFolder, userStateDir } from "../core/config/dirs.js";
 import { PublishRuns } from "./runs.js";
 import { CatalogHandlers } from "./catalog-handlers.js";
+import { parseRequest } from "./handler-common.js";
+import type { HandlerContext, HandlerResult } from "./handler-common.js";
 import type { RunEvent } from "./runs.js";
 import type { DownloadEvent } from "../catalog/download/downloader.js";
 import { changeText } from "../core/plan/changes.js";
 import { runSubscriptionsSync, withSyncLock } from "../publish/sync/run.js";
 import { loadSubscriptions } from "../publish/sync/subscriptions.js";
+import type { LoadedSubscriptions } from "../publish/sync/subscriptions.js";
+import { definitionIdFor } from "../catalog/to-definition.js";
 import { formatMb } from "../publish/sync/sync.js";
 import type { SyncResult } from "../publish/sync/sync.js";
 import { rollbackReport } from "../publish/rollback-report.js";
 import { removeApps } from "../publish/remove.js";
 import { removalReport } from "../publish/removal-report.js";
 import { pathsFor, readProfilesFile } from "../publish/connect/config-store.js";
-import type { LocalTenantLauncher } from "../publish/connect/local-tenant.js";
 import { saveProfileDraft } from "../publish/connect/profile-draft.js";
 import { collectSupportBundle, zipEntries } from "../publish/diagnostics.js";
 import { testProfileDraft, testTarget } from "../publish/connect/test-target.js";
@@ -65,6 +67,7 @@ import type {
   RollbackResponse,
   RemoveRequest,
   RemoveResponse,
+  SyncLogResponse,
   SyncPlanResponse,
   SyncRequest,
   CloudView,
@@ -74,34 +77,14 @@ import type {
   TestResponse,
 } from "./api.js";
 
-export interface HandlerContext {
-  env: NodeJS.ProcessEnv;
-  /** relative paths of the form are taken from here */
-  cwd: string;
-  /** --config */
-  configFile?: string | undefined;
-  /** the emulator state folder (a running local tenant) */
-  stateDir: string;
-  launcher: LocalTenantLauncher;
-  /** learns every secret typed into a form or met on the wire; errors are scrubbed with it */
-  secrets: SecretRegistry;
-  logger?: HttpLogger | undefined;
-  /** told of unexpected errors (the terminal shows them; the page gets a generic message) */
-  onError?: (e: unknown) => void;
-  onNote?: (line: string) => void;
-}
+export type { HandlerContext, HandlerResult } from "./handler-common.js";
 
-export type HandlerResult = { body: unknown } | "streamed" | undefined;
-
-export function parseRequest<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const r = schema.safeParse(body);
-  if (r.success) return r.data;
-  const i = r.error.issues[0];
-  const field = i?.path.join(".") || "request";
-  throw new PublisherError("ConsoleRequestInvalid", `${field}: ${i?.message ?? "invalid"}.`, {
-    hint: "Correct the field and send again.",
-  });
-}
+/** A sync run's log (GET /api/sync/log): lines given to the page, bytes read per run log, runs looked up. */
+export const SYNC_LOG_MAX_LINES = 5000;
+export const SYNC_LOG_MAX_BYTES = 64 * 1024 * 1024;
+const SYNC_LOG_RUNS = 100;
+/** lines this close before the run's start or after its end belong to it (sign-in, the summary) */
+const SYNC_LOG_SLACK_MS = 2000;
 
 const parse = parseRequest;
 
@@ -161,6 +144,8 @@ export class ConsoleHandlers {
         return { body: await this.syncApply(parse(syncRequestSchema, body)) };
       case "GET /api/sync/history":
         return { body: this.history() };
+      case "GET /api/sync/log":
+        return { body: await this.syncLog(query.get("run") ?? "") };
       case "GET /api/diagnostics":
         return { body: await this.diagnostics() };
       case "GET /api/diagnostics/bundle":
@@ -617,6 +602,52 @@ export class ConsoleHandlers {
     }
   }
 
+  /**
+   * The run log lines of sync run `id`: from each run log of the log folder that was open while the run ran, the
+   * lines stamped between its start and its end. The files are redacted when written; each line is scrubbed again
+   * (the secrets this console met, credential shapes) before it leaves.
+   */
+  async syncLog(id: string): Promise<SyncLogResponse> {
+    const n = /^\d{1,12}$/.test(id) ? Number(id) : NaN;
+    const file = defaultHistoryFile(this.userState());
+    const h = Number.isNaN(n) || !existsSync(file) ? undefined : SyncHistory.open(file);
+    const run = h?.runs(SYNC_LOG_RUNS).find((r) => r.id === n);
+    h?.close();
+    if (run === undefined)
+      throw new PublisherError("ConsoleRequestInvalid", `run: there is no sync run ${id} among the last runs.`, {
+        hint: "Choose a run of the history table.",
+      });
+    const from = Date.parse(run.startedAt) - SYNC_LOG_SLACK_MS;
+    const to = Date.parse(run.finishedAt) + SYNC_LOG_SLACK_MS;
+    const dir = defaultLogDir(this.c.env);
+    const files: string[] = [];
+    const lines: string[] = [];
+    let truncated = false;
+    for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
+      const opened = /^run-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}\.\d{3})Z-[\d-]+\.jsonl$/.exec(name);
+      if (opened === null) continue;
+      const [, y, mo, d, hh, mm, ss] = opened;
+      if (Date.parse(`${y}-${mo}-${d}T${hh}:${mm}:${ss}Z`) > to) continue;
+      const s = await stat(join(dir, name)).catch(() => undefined);
+      if (s === undefined || s.mtimeMs < from) continue;
+      const text = await readBoundedText({ path: join(dir, name), what: "run log", maxBytes: SYNC_LOG_MAX_BYTES });
+      let found = false;
+      for (const line of text.split("\n")) {
+        const time = /^\{"time":"([^"]+)"/.exec(line)?.[1];
+        const t = time === undefined ? NaN : Date.parse(time);
+        if (!(t >= from && t <= to)) continue;
+        found = true;
+        if (lines.length >= SYNC_LOG_MAX_LINES) {
+          truncated = true;
+          break;
+        }
+        lines.push(this.c.secrets.scrub(scrubShapes(line)));
+      }
+      if (found) files.push(join(dir, name));
+    }
+    return { run: run.id, startedAt: run.startedAt, finishedAt: run.finishedAt, files, lines, truncated };
+  }
+
   /** The support bundle (`diagnostics`) of the current profile, as a download. */
   async bundle(res: ServerResponse): Promise<void> {
     const profile = await this.currentProfile();
@@ -665,15 +696,42 @@ export class ConsoleHandlers {
           stateDir,
           trigger: "console",
           dryRun,
-          inventoryMaxAge: 60,
+          ...(r.only === undefined || r.only.length === 0 ? {} : { only: r.only }),
+          inventoryMaxAge: r.inventoryMaxAge ?? 60,
           signal,
-          ...(onEvent === undefined
-            ? {}
-            : { onEvent, onDownload: (event: DownloadEvent) => onEvent({ type: "download", event }) }),
+          ...(onEvent === undefined ? {} : { onEvent, onDownload: this.downloadEvents(subscriptions, onEvent) }),
           onNote: (line) => this.c.onNote?.(line),
         }),
       })),
     );
+  }
+
+  /**
+   * Installer downloads reported on the row of the app they are for: the engine's later events name the definition
+   * id, a download its catalog product. A product subscribed once maps to its definition id (definitionIdFor, as
+   * sync stages it); one subscribed for several architectures or scopes keeps its product id (the download alone
+   * does not say which).
+   */
+  private downloadEvents(subs: LoadedSubscriptions, onEvent: (e: RunEvent) => void): (event: DownloadEvent) => void {
+    const rows = new Map<string, Set<string>>();
+    for (const p of subs.value.products) {
+      const key = p.id.toLowerCase();
+      rows.set(key, (rows.get(key) ?? new Set()).add(definitionIdFor(p.id, p.architecture, p.scope)));
+    }
+    return (event) => {
+      const product = event.product;
+      const ids = product === undefined ? undefined : rows.get(product.toLowerCase());
+      // auto-published products (not in the file) are staged under their default definition id
+      const id =
+        product === undefined
+          ? event.url
+          : ids === undefined
+            ? definitionIdFor(product)
+            : ids.size === 1
+              ? [...ids][0]!
+              : product;
+      onEvent({ type: "download", id, event });
+    };
   }
 
   /** `sync --dry-run`: per product the action, the reason and the properties that change (old → new). */

@@ -9,8 +9,8 @@ import { describeFailure } from "../publish/publish.js";
 import type { DownloadEvent } from "../catalog/download/downloader.js";
 import type { PublishEvent } from "../publish/publish.js";
 
-/** What a run reports: the publish engine's events, and (sync) the installer downloads by catalog product. */
-export type RunEvent = PublishEvent | { type: "download"; event: DownloadEvent };
+/** What a run reports: the publish engine's events, and (sync) the installer downloads, by the row (app) they are for. */
+export type RunEvent = PublishEvent | { type: "download"; id: string; event: DownloadEvent };
 import type { ProgressMessage } from "./api.js";
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -66,7 +66,7 @@ export class PublishRuns {
       switch (e.type) {
         case "download": {
           const d = e.event;
-          const id = d.product ?? d.url;
+          const id = e.id;
           if (d.type === "start")
             return emit({ type: "step", id, at: at(), step: "download", detail: `downloading ${d.url}` });
           if (d.type === "progress")

@@ -1,6 +1,7 @@
 // The Catalog and subscriptions page in Chromium against the local tenant and its vendor host: search → show →
 // subscribe writes a subscriptions file `sync --dry-run` accepts and plans; an invalid override is refused with its
-// file:line:column and the file is unchanged; the page is usable with the keyboard.
+// file:line:column and the file is unchanged; several assignments are added, removed and shown again; Unsubscribe
+// asks first and keeps the file's comments; the page is usable with the keyboard.
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -54,8 +55,18 @@ describe("console: Catalog and subscriptions page", () => {
     assert.match((await page.locator("#definition").textContent()) ?? "", /^id: contoso\.tinyapp$/m);
 
     await page.getByLabel("Update only (only where an older version is installed)").check();
-    await page.getByLabel("Intent").selectOption("required");
-    await page.getByLabel("Assigned to").selectOption("allDevices");
+    // Several assignments: added, one removed again, the others kept in order.
+    const assignment = (n: number) => page.getByRole("group", { name: `Assignment ${n}` });
+    for (let i = 0; i < 3; i++) await page.getByRole("button", { name: "Add assignment" }).click();
+    await assignment(1).getByLabel("Intent").selectOption("required");
+    await assignment(1).getByLabel("Assigned to").selectOption("allDevices");
+    await assignment(2).getByLabel("Intent").selectOption("uninstall");
+    await assignment(3).getByLabel("Intent").selectOption("available");
+    await assignment(3).getByLabel("Assigned to").selectOption("group");
+    await assignment(3).getByLabel("Group name").fill("Intune - Pilot devices");
+    await page.getByRole("button", { name: "Remove assignment 2" }).click();
+    assert.equal(await page.getByRole("group", { name: /^Assignment \d$/ }).count(), 2);
+    assert.equal(await assignment(2).getByLabel("Group name").inputValue(), "Intune - Pilot devices");
     await page.getByLabel("Install command", { exact: true }).fill('msiexec /i "TinyApp.msi" /qn /norestart');
     await page.getByRole("button", { name: "Subscribe" }).click();
     await page
@@ -68,6 +79,11 @@ describe("console: Catalog and subscriptions page", () => {
     assert.match(text, /- id: Contoso\.TinyApp\n/);
     assert.match(text, /mode: updateOnly/);
     assert.match(text, /command: msiexec \/i "TinyApp\.msi" \/qn \/norestart/);
+    assert.match(
+      text,
+      /- intent: required\n\s+target: allDevices\n\s+- intent: available\n\s+group: Intune - Pilot devices\n/,
+    );
+    assert.doesNotMatch(text, /uninstall\n/);
 
     const r = await runCli(["sync", "--dry-run", "--subscriptions", subs, "--output", "json", "--no-log-file"], env);
     assert.equal(r.code, 0, r.stderr);
@@ -111,6 +127,20 @@ describe("console: Catalog and subscriptions page", () => {
     assert.equal(await readFile(subs, "utf8"), before);
   });
 
+  it("the edit form shows every assignment of the subscription", async () => {
+    const { page } = open;
+    await page
+      .getByRole("table", { name: /^Subscriptions in / })
+      .getByRole("button", { name: "Edit Contoso.TinyApp" })
+      .click();
+    await page.getByRole("heading", { name: "Edit the subscription to Contoso.TinyApp" }).waitFor();
+    assert.equal(await page.getByRole("group", { name: /^Assignment \d$/ }).count(), 2);
+    const second = page.getByRole("group", { name: "Assignment 2" });
+    assert.equal(await second.getByLabel("Intent").inputValue(), "available");
+    assert.equal(await second.getByLabel("Assigned to").inputValue(), "group");
+    assert.equal(await second.getByLabel("Group name").inputValue(), "Intune - Pilot devices");
+  });
+
   it("with the keyboard: search, then Show, moves focus to the product", async () => {
     const { page } = open;
     await page.reload();
@@ -145,5 +175,40 @@ describe("console: Catalog and subscriptions page", () => {
     assert.equal(await readFile(subs, "utf8"), before);
     assert.equal((await post({ "X-CSRF-Token": csrf, Origin: c.origin })).status(), 200);
     assert.match(await readFile(subs, "utf8"), /- id: Contoso\.Notes/);
+  });
+
+  it("Unsubscribe asks first; confirmed, it removes the product and keeps the file's comments", async () => {
+    const { page } = open;
+    await page.getByRole("link", { name: "Catalog" }).click();
+    await page.waitForSelector("main[data-page=catalog][data-ready]");
+    const before = await readFile(subs, "utf8");
+    const table = page.getByRole("table", { name: /^Subscriptions in / });
+    await table.getByRole("button", { name: "Unsubscribe Contoso.TinyApp" }).click();
+    const dialog = page.getByRole("dialog", { name: "Unsubscribe Contoso.TinyApp?" });
+    await dialog.waitFor();
+    assert.match(
+      (await dialog.textContent()) ?? "",
+      /Contoso\.TinyApp \(x64, machine\) is removed from .*subscriptions\.yaml/,
+    );
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await page.locator("#subscriptions-status").getByText("Contoso.TinyApp is still subscribed.").waitFor();
+    assert.equal(await readFile(subs, "utf8"), before);
+
+    await table.getByRole("button", { name: "Unsubscribe Contoso.TinyApp" }).click();
+    await dialog.getByRole("button", { name: "Unsubscribe" }).click();
+    await page
+      .locator("#subscriptions-status")
+      .getByText(/^Unsubscribed Contoso\.TinyApp/)
+      .waitFor();
+    const text = await readFile(subs, "utf8");
+    assert.match(text, /^# Kept by the console test: this comment must survive the edit\.$/m);
+    assert.doesNotMatch(text, /TinyApp/);
+    assert.match(text, /- id: Contoso\.Notes/, "the other product stays");
+    const rows = await page
+      .getByRole("table", { name: /^Subscriptions in / })
+      .locator("tbody tr")
+      .allTextContents();
+    assert.equal(rows.length, 1);
+    assert.match(rows[0]!, /Contoso\.Notes/);
   });
 });

@@ -1,7 +1,8 @@
 // The Sync and publish page in Chromium against the local tenant: the examples' plan, Apply with progress streamed
 // live (Server-Sent Events from the engine's events), and the published apps then listed on the Apps page; a sync
 // of a subscriptions file (catalog on the vendor host) planned and applied from the page with streamed progress,
-// recorded in the history with its results; old → new values in the publish and sync plans.
+// recorded in the history with its results and its redacted log; only the products named (--only); old → new values
+// in the publish and sync plans.
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { startVendorHost } from "../../emulator/vendor/host.js";
 import type { VendorHost } from "../../emulator/vendor/host.js";
+import { defaultLogDir, RunLog } from "../../src/clients/http/log-file.js";
+import { SecretRegistry } from "../../src/clients/http/redact.js";
 import { homeEnv, runCli } from "../support/cli.js";
 import { copyExamples } from "../support/fixtures.js";
 import { useScratch } from "../support/scratch.js";
@@ -40,14 +43,17 @@ describe("console: Sync and publish page", () => {
     ]);
     // The catalog and its installers, served with the local tenant's CA (trusted as the local tenant's).
     host = await startVendorHost({
-      seed: { products: [product("Contoso.Tool", "1.0.0")] },
+      seed: { products: [product("Contoso.Tool", "1.0.0"), product("Fabrikam.Viewer", "2.0.0")] },
       ca: await loadOrCreatePki(stateDir),
     });
     await writeFile(join(home, "subscriptions.yaml"), `source: ${host.origin}\nproducts:\n  - id: Contoso.Tool\n`);
     files = (await copyExamples(home)).files;
     await recordLocalTenant(stateDir, lt);
     cliEnv = homeEnv(home, { INTUNE_PUBLISHER_EMULATOR_STATE: stateDir });
-    open = await openConsole(browser, { env: homeEnv(home), cwd: home, stateDir });
+    // The console's run log, as `intune-publisher console` writes it (the log folder of this home).
+    const secrets = new SecretRegistry();
+    const logger = new RunLog({ dir: defaultLogDir(homeEnv(home)), command: "console", secrets });
+    open = await openConsole(browser, { env: homeEnv(home), cwd: home, stateDir, secrets, logger });
   });
   after(async () => {
     await open?.close();
@@ -103,13 +109,12 @@ describe("console: Sync and publish page", () => {
     const result = page.locator("#run-result");
     await result.getByText(/Run finished/).waitFor({ timeout: 120_000 });
     assert.match((await result.textContent()) ?? "", /1 app\(s\) published or up to date, 0 failed/);
+    // One row per app: the download is reported on the row of the app it is for (its definition id).
     const progress = page.getByRole("table", { name: "Progress" });
-    assert.match(
-      (await progress.getByRole("row").filter({ hasText: "Contoso.Tool" }).first().textContent()) ?? "",
-      /download/,
-    );
+    assert.equal(await progress.locator("tbody tr").count(), 1);
+    assert.match((await progress.locator("tbody tr").textContent()) ?? "", /^contoso\.tool.*done/);
     const log = (await page.locator("#progress-log").textContent()) ?? "";
-    assert.match(log, /Contoso\.Tool: downloading https:/, "the download was streamed");
+    assert.match(log, /contoso\.tool: downloading https:/, "the download was streamed");
     assert.match(log, /commit/i, "the upload's stages were streamed");
     assert.match(log, /: done/);
 
@@ -126,6 +131,54 @@ describe("console: Sync and publish page", () => {
     const run = history.locator("tbody tr").first();
     assert.match((await run.textContent()) ?? "", /console/);
     assert.match((await run.textContent()) ?? "", /Contoso\.Tool 1\.0\.0: create, ok/);
+
+    // The run's log: the requests it made, redacted (no secret of the tenant's app registration).
+    const id = ((await run.locator("td").first().textContent()) ?? "").trim();
+    await history.getByRole("button", { name: `Show log of run ${id}` }).click();
+    const lines = page.locator("#run-log-lines");
+    await lines.waitFor();
+    const text = (await lines.textContent()) ?? "";
+    assert.match(text, /deviceAppManagement\/mobileApps/, "the run's Graph requests");
+    assert.ok(lt.clientSecret !== undefined && lt.clientSecret.length > 8);
+    for (const body of [text, ...open.bodies]) assert.ok(!body.includes(lt.clientSecret), "no client secret");
+    assert.doesNotMatch(text, /sig=[A-Za-z0-9%]{10,}/, "no SAS signature");
+    assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}\.eyJ/, "no token");
+  });
+
+  it("plans and applies only the products named (--only); a bad inventory max age names the field", async () => {
+    const { page } = open;
+    await writeFile(
+      join(home, "two.yaml"),
+      `source: ${host.origin}\nproducts:\n  - id: Contoso.Tool\n  - id: Fabrikam.Viewer\n`,
+    );
+    await page.getByRole("link", { name: "Sync and publish" }).click();
+    await page.waitForSelector("main[data-page=sync][data-ready]");
+    await page.getByLabel("Subscriptions file").fill("two.yaml");
+    assert.equal(await page.getByLabel("Inventory max age (minutes)").inputValue(), "60");
+    await page.getByLabel("Only these products").fill("Fabrikam.Viewer");
+    await page.getByRole("button", { name: "Plan sync" }).click();
+    const plan = page.getByRole("table", { name: /^Sync plan for / });
+    await plan.waitFor();
+    assert.equal(await plan.locator("tbody tr").count(), 1);
+    assert.match((await plan.locator("tbody tr").textContent()) ?? "", /^Fabrikam\.Viewer2\.0\.0create/);
+
+    await page.getByRole("button", { name: "Apply sync" }).click();
+    const result = page.locator("#run-result");
+    await result.getByText(/Run finished/).waitFor({ timeout: 120_000 });
+    assert.match((await result.textContent()) ?? "", /1 app\(s\) published or up to date, 0 failed/);
+    const progress = page.getByRole("table", { name: "Progress" });
+    assert.equal(await progress.locator("tbody tr").count(), 1);
+    assert.match((await progress.locator("tbody tr").textContent()) ?? "", /^fabrikam\.viewer/);
+
+    await page.getByLabel("Only these products").fill("");
+    await page.getByLabel("Inventory max age (minutes)").fill("-5");
+    await page.getByRole("button", { name: "Plan sync" }).click();
+    await page
+      .locator("#sync-plan")
+      .getByText(/inventoryMaxAge: give 0 or more minutes/)
+      .waitFor();
+    await page.getByLabel("Inventory max age (minutes)").fill("60");
+    await page.getByLabel("Subscriptions file").fill("subscriptions.yaml");
   });
 
   it("a changed definition or subscription shows old → new values in the plan", async () => {

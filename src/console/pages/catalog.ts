@@ -1,12 +1,13 @@
 /**
  * Catalog and subscriptions: `catalog search` and `catalog show` (the chosen installer, the skipped ones with why,
- * the generated definition), a form that subscribes a product or edits its subscription (mode, targeting,
+ * the generated definition), a form that subscribes a product or edits its subscription (mode, assignments,
  * overrides) in the subscriptions file — checked as `sync` reads it, positioned problems shown, the file unchanged
- * when refused — and per subscribed product the catalog's newest version against the tenant's.
+ * when refused — per subscribed product the catalog's newest version against the tenant's, and Unsubscribe (after a
+ * confirmation).
  */
 import type { CatalogSearchResponse, CatalogShowResponse, SubscribeResponse, SubscriptionsResponse } from "../api.js";
 import { api, ApiError, byId, errorNotice, h, notice, table } from "./dom.js";
-import type { El, FormControl } from "./dom.js";
+import type { Dialog, El, FormControl } from "./dom.js";
 
 type Row = SubscriptionsResponse["products"][number];
 
@@ -158,26 +159,13 @@ function subscribeForm(id: string, existing: Row | undefined): El {
       "fieldset",
       {},
       h("legend", {}, "Targeting"),
-      field(
-        "intent",
-        "Intent",
-        select("intent", [
-          ["", "Not assigned"],
-          ["required", "Required"],
-          ["available", "Available"],
-          ["uninstall", "Uninstall"],
-        ]),
+      h("p", { class: "help", id: "assignments-help" }, "None: the app is published unassigned."),
+      h("div", { id: "assignments" }),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", id: "add-assignment", "aria-describedby": "assignments-help" }, "Add assignment"),
       ),
-      field(
-        "target",
-        "Assigned to",
-        select("target", [
-          ["allDevices", "All devices"],
-          ["allUsers", "All users"],
-          ["group", "A group (name below)"],
-        ]),
-      ),
-      field("group", "Group name", textInput("group"), "For “A group”: the group's display name or id."),
     ),
     h(
       "fieldset",
@@ -208,15 +196,82 @@ function subscribeForm(id: string, existing: Row | undefined): El {
     e.preventDefault();
     void subscribe(id, existing);
   });
+  form.querySelector("#add-assignment")!.addEventListener("click", () => {
+    const rows = readAssignments();
+    rows.push({ intent: "required", target: "allDevices", group: undefined });
+    renderAssignments(rows);
+    byId(`intent-${rows.length}`).focus();
+  });
   return form;
+}
+
+type Assignment = Row["assignments"][number];
+
+/** The assignments as the form holds them now. */
+function readAssignments(): Assignment[] {
+  const out: Assignment[] = [];
+  for (let n = 1; byId("assignments").querySelector(`#intent-${n}`) !== null; n++) {
+    const target = control(`target-${n}`).value;
+    out.push({
+      intent: control(`intent-${n}`).value,
+      target: target === "group" ? undefined : target,
+      group: target === "group" ? (value(`group-${n}`) ?? "") : undefined,
+    });
+  }
+  return out;
+}
+
+/** One group of fields per assignment (the file's `assignments:` list), each with its Remove button. */
+function renderAssignments(rows: Assignment[]): void {
+  byId("assignments").replaceChildren(
+    ...rows.map((a, i) => {
+      const n = i + 1;
+      const remove = h("button", { type: "button", class: "danger" }, `Remove assignment ${n}`);
+      remove.addEventListener("click", () => {
+        const now = readAssignments();
+        now.splice(i, 1);
+        renderAssignments(now);
+        byId(now.length === 0 ? "add-assignment" : `intent-${Math.min(n, now.length)}`).focus();
+      });
+      const group = h(
+        "fieldset",
+        { class: "assignment" },
+        h("legend", {}, `Assignment ${n}`),
+        field(
+          `intent-${n}`,
+          "Intent",
+          select(`intent-${n}`, [
+            ["required", "Required"],
+            ["available", "Available"],
+            ["uninstall", "Uninstall"],
+          ]),
+        ),
+        field(
+          `target-${n}`,
+          "Assigned to",
+          select(`target-${n}`, [
+            ["allDevices", "All devices"],
+            ["allUsers", "All users"],
+            ["group", "A group (name below)"],
+          ]),
+        ),
+        field(`group-${n}`, "Group name", textInput(`group-${n}`), "For “A group”: the group's display name or id."),
+        h("div", { class: "actions" }, remove),
+      );
+      return group;
+    }),
+  );
+  rows.forEach((a, i) => {
+    const n = i + 1;
+    control(`intent-${n}`).value = a.intent;
+    control(`target-${n}`).value = a.group !== undefined ? "group" : (a.target ?? "allDevices");
+    control(`group-${n}`).value = a.group ?? "";
+  });
 }
 
 /** The form's values: the subscription's as written, or the defaults (once the form is in the page). */
 function fillForm(existing: Row | undefined): void {
-  const first = existing?.assignments[0];
-  control("intent").value = first?.intent ?? "";
-  control("target").value = first?.group !== undefined ? "group" : (first?.target ?? "allDevices");
-  control("group").value = first?.group ?? "";
+  renderAssignments(existing?.assignments ?? []);
   control("install").value = existing?.installCommand ?? "";
   control("uninstall").value = existing?.uninstallCommand ?? "";
   control("pin").value = existing?.pin ?? "";
@@ -226,8 +281,6 @@ function fillForm(existing: Row | undefined): void {
 
 async function subscribe(id: string, existing: Row | undefined): Promise<void> {
   const out = byId("subscribe-result");
-  const intent = value("intent");
-  const target = control("target").value;
   const keep = value("keep");
   const mode = byId("subscribe-form").querySelector('input[name="mode"]:checked') as FormControl | null;
   const strategy = control("strategy").value;
@@ -242,8 +295,9 @@ async function subscribe(id: string, existing: Row | undefined): Promise<void> {
           : { source: searchSource }
         : { architecture: existing.architecture, scope: existing.scope }),
       mode: mode?.value ?? "application",
-      assignments:
-        intent === undefined ? [] : [target === "group" ? { intent, group: value("group") ?? "" } : { intent, target }],
+      assignments: readAssignments().map((a) =>
+        a.group !== undefined ? { intent: a.intent, group: a.group } : { intent: a.intent, target: a.target },
+      ),
       // The default strategy is not written; any other value is, for the file's schema to judge.
       ...(strategy === "inPlace" && keep === undefined ? {} : { strategy }),
       ...(keep === undefined ? {} : { keep: Number(keep) }),
@@ -285,21 +339,82 @@ async function loadSubscriptions(): Promise<void> {
         `Subscriptions in ${r.file}${r.target === undefined ? "" : ` against ${r.target.tenantId}`}`,
         ["Product", "Mode", "Newest", "Published", "State", "Action"],
         r.products.map((p) => {
-          const b = h("button", { type: "button" }, "Edit", h("span", { class: "sr-only" }, ` ${p.id}`));
-          b.addEventListener("click", () => void show(p.id, p));
           const where = p.architecture === "x64" && p.scope === "machine" ? "" : ` (${p.architecture}, ${p.scope})`;
+          const b = h("button", { type: "button" }, "Edit", h("span", { class: "sr-only" }, ` ${p.id}${where}`));
+          b.addEventListener("click", () => void show(p.id, p));
+          const u = h(
+            "button",
+            { type: "button", class: "danger" },
+            "Unsubscribe",
+            h("span", { class: "sr-only" }, ` ${p.id}${where}`),
+          );
+          u.addEventListener("click", () => void unsubscribe(r.file, p));
           return [
             `${p.id}${where}`,
             p.mode,
             p.newest === null ? "–" : `${p.newest}${p.pin === undefined ? "" : " (pinned)"}`,
             p.published ?? "–",
             p.state,
-            b,
+            h("div", { class: "actions" }, b, u),
           ];
         }),
         { id: "subscriptions-table" },
       ),
     );
+  } catch (e) {
+    out.replaceChildren(errorNotice(e));
+  }
+}
+
+/** Asks in the dialog; true when the person confirms. */
+async function confirmDialog(title: string, body: El[], ok: string): Promise<boolean> {
+  const d = byId<Dialog>("confirm");
+  byId("confirm-h").textContent = title;
+  byId("confirm-body").replaceChildren(...body);
+  byId("confirm-ok").textContent = ok;
+  d.showModal();
+  byId("confirm-cancel").focus();
+  const choice = await new Promise<boolean>((resolve) => {
+    byId("confirm-ok").addEventListener("click", () => resolve(true));
+    byId("confirm-cancel").addEventListener("click", () => resolve(false));
+    d.addEventListener("cancel", () => resolve(false));
+  });
+  d.close();
+  return choice;
+}
+
+/** Removes the product from the subscriptions file after a confirmation that says what changes and what does not. */
+async function unsubscribe(file: string, p: Row): Promise<void> {
+  const what = `${p.id} (${p.architecture}, ${p.scope})`;
+  const ok = await confirmDialog(
+    `Unsubscribe ${p.id}?`,
+    [
+      h("p", {}, `${what} is removed from `, h("code", {}, file), "; the other products and the file's comments stay."),
+      h(
+        "p",
+        {},
+        p.appId === undefined
+          ? "Nothing is published for it in the tenant."
+          : `Its app in the tenant (${p.published ?? "?"}, ${p.appId}) is not removed: sync stops updating it. Remove it on the Apps page if it should go.`,
+      ),
+    ],
+    "Unsubscribe",
+  );
+  const out = byId("subscriptions-status");
+  if (!ok) {
+    out.replaceChildren(notice("info", `${p.id} is still subscribed.`));
+    return;
+  }
+  try {
+    const r = await api<SubscribeResponse>("/api/subscriptions/remove", {
+      file,
+      id: p.id,
+      architecture: p.architecture,
+      scope: p.scope,
+    });
+    byId("product").hidden = true;
+    await loadSubscriptions();
+    out.replaceChildren(notice("ok", `Unsubscribed ${what}: ${r.file} now has ${r.products} product(s).`));
   } catch (e) {
     out.replaceChildren(errorNotice(e));
   }
@@ -334,6 +449,7 @@ export async function render(main: El): Promise<void> {
       "Relative to the folder the console runs in; `sync --subscriptions FILE` reads it.",
     ),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Load")),
+    h("div", { id: "subscriptions-status", "aria-live": "polite" }),
     h("div", { id: "subscriptions", "aria-live": "polite" }),
   );
   subsForm.addEventListener("submit", (e) => {
@@ -344,6 +460,18 @@ export async function render(main: El): Promise<void> {
     h("section", { class: "card" }, searchForm),
     h("section", { class: "card", id: "product", hidden: true, "aria-labelledby": "product-h" }),
     h("section", { class: "card" }, subsForm),
+    h(
+      "dialog",
+      { id: "confirm", "aria-labelledby": "confirm-h" },
+      h("h2", { id: "confirm-h" }, "Unsubscribe"),
+      h("div", { id: "confirm-body" }),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", id: "confirm-ok", class: "danger" }, "Unsubscribe"),
+        h("button", { type: "button", id: "confirm-cancel" }, "Cancel"),
+      ),
+    ),
   );
   await loadSubscriptions();
 }

@@ -2,9 +2,16 @@
  * Sync and publish: the plan of `sync --dry-run` for a subscriptions file and of `publish --dry-run` for app
  * definition files (properties old → new), then Apply with live progress per product or app (Server-Sent Events
  * from the engine's events: download, packaging, upload with rate and ETA, commit, targeting), and the history of
- * `sync` runs with their results.
+ * `sync` runs with their results and logs.
  */
-import type { ApplyResponse, HistoryResponse, PlanResponse, ProgressMessage, SyncPlanResponse } from "../api.js";
+import type {
+  ApplyResponse,
+  HistoryResponse,
+  PlanResponse,
+  ProgressMessage,
+  SyncLogResponse,
+  SyncPlanResponse,
+} from "../api.js";
 import { api, byId, errorNotice, h, notice, table, win } from "./dom.js";
 import type { El, FormControl } from "./dom.js";
 
@@ -152,13 +159,23 @@ function apply(): void {
 
 const subscriptionsFile = (): string => byId<FormControl>("subscriptions").value.trim();
 
+/** The sync form as `sync --subscriptions FILE [--only ID…] [--inventory-max-age MINUTES]` takes it. */
+function syncRequest(): { subscriptions: string; only: string[]; inventoryMaxAge?: number } {
+  const only = byId<FormControl>("sync-only")
+    .value.split(/[\s,]+/)
+    .filter((x) => x !== "");
+  const age = byId<FormControl>("inventory-max-age").value.trim();
+  // A value that is not a whole number goes as typed: the server names the field and the fix.
+  return { subscriptions: subscriptionsFile(), only, ...(age === "" ? {} : { inventoryMaxAge: Number(age) }) };
+}
+
 /** `sync --dry-run`: per product the action, what changes (old → new) and why. */
 async function syncPlan(): Promise<void> {
   const out = byId("sync-plan");
   byId<FormControl>("sync-apply").disabled = true;
   out.replaceChildren(notice("info", "Planning the sync…"));
   try {
-    const p = await api<SyncPlanResponse>("/api/sync/plan", { subscriptions: subscriptionsFile() });
+    const p = await api<SyncPlanResponse>("/api/sync/plan", syncRequest());
     out.replaceChildren(
       table(
         `Sync plan for ${p.target.tenantId} (${p.target.source})`,
@@ -182,7 +199,36 @@ async function syncPlan(): Promise<void> {
 
 function syncApply(): void {
   byId("run").replaceChildren();
-  follow(() => api<ApplyResponse>("/api/sync/apply", { subscriptions: subscriptionsFile() }), "sync-run", "sync-apply");
+  follow(() => api<ApplyResponse>("/api/sync/apply", syncRequest()), "sync-run", "sync-apply");
+}
+
+function logButton(run: number): El {
+  const b = h("button", { type: "button" }, "Show log", h("span", { class: "sr-only" }, ` of run ${run}`));
+  b.addEventListener("click", () => void showLog(run));
+  return b;
+}
+
+/** The run log lines written while the run ran (redacted), below the history table. */
+async function showLog(run: number): Promise<void> {
+  const out = byId("run-log");
+  out.replaceChildren(notice("info", `Reading the log of run ${run}…`));
+  try {
+    const l = await api<SyncLogResponse>(`/api/sync/log?run=${run}`);
+    const heading = h("h3", { id: "run-log-h", tabindex: "-1" }, `Log of run ${l.run}`);
+    out.replaceChildren(
+      heading,
+      l.lines.length === 0
+        ? h("p", {}, "No run log line was written while this run ran (the log folder keeps the last 20 run logs).")
+        : h("pre", { id: "run-log-lines", "aria-labelledby": "run-log-h", tabindex: "0" }, l.lines.join("\n")),
+      ...(l.truncated ? [notice("info", "Only the first lines are shown: the files hold the rest.")] : []),
+      ...(l.files.length === 0
+        ? []
+        : [h("p", {}, "From ", ...l.files.flatMap((f, i) => [...(i === 0 ? [] : [", "]), h("code", {}, f)]))]),
+    );
+    heading.focus();
+  } catch (e) {
+    out.replaceChildren(errorNotice(e));
+  }
 }
 
 async function loadHistory(): Promise<void> {
@@ -194,7 +240,19 @@ async function loadHistory(): Promise<void> {
         ? h("p", {}, "No sync run recorded yet (", h("code", {}, hist.file), ").")
         : table(
             "Sync runs",
-            ["Run", "Tenant", "Started", "Finished", "Trigger", "Products", "Changed", "Failed", "Status", "Results"],
+            [
+              "Run",
+              "Tenant",
+              "Started",
+              "Finished",
+              "Trigger",
+              "Products",
+              "Changed",
+              "Failed",
+              "Status",
+              "Results",
+              "Log",
+            ],
             hist.runs.map((r) => [
               String(r.id),
               r.tenant ?? "-",
@@ -214,8 +272,10 @@ async function loadHistory(): Promise<void> {
                       h("li", { title: x.reason }, `${x.product} ${x.version ?? ""}: ${x.action}, ${x.status}`),
                     ),
                   ),
+              logButton(r.id),
             ]),
           ),
+      h("div", { id: "run-log", "aria-live": "polite" }),
     );
   } catch (e) {
     el.replaceChildren(errorNotice(e));
@@ -245,6 +305,44 @@ export async function render(main: El): Promise<void> {
           "p",
           { class: "help", id: "subscriptions-help" },
           "As `sync --subscriptions FILE` takes it (relative to the folder the console runs in).",
+        ),
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "sync-only" }, "Only these products"),
+        h("input", {
+          id: "sync-only",
+          name: "only",
+          type: "text",
+          spellcheck: "false",
+          autocomplete: "off",
+          "aria-describedby": "sync-only-help",
+        }),
+        h(
+          "p",
+          { class: "help", id: "sync-only-help" },
+          "Catalog ids separated by spaces or commas (`--only ID`); empty: every product of the file.",
+        ),
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "inventory-max-age" }, "Inventory max age (minutes)"),
+        h("input", {
+          id: "inventory-max-age",
+          name: "inventoryMaxAge",
+          type: "number",
+          min: "0",
+          max: "525600",
+          step: "1",
+          value: "60",
+          "aria-describedby": "inventory-max-age-help",
+        }),
+        h(
+          "p",
+          { class: "help", id: "inventory-max-age-help" },
+          "autoPublish: the cached inventory is used when at most this old; 0 reads it again (`--inventory-max-age`).",
         ),
       ),
       h(

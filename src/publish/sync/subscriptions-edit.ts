@@ -12,6 +12,7 @@ import type { YAMLMap } from "yaml";
 import { showProduct } from "../../catalog/catalog.js";
 import type { CatalogSource } from "../../catalog/catalog.js";
 import { definitionIdFor } from "../../catalog/to-definition.js";
+import { AppDefinitionError } from "../../core/app-definition/errors.js";
 import { isPublisherError, PublisherError } from "../../core/errors.js";
 import { readBoundedText } from "../../platform/fs.js";
 import type { AppRow } from "../apps.js";
@@ -47,7 +48,7 @@ async function currentText(path: string): Promise<string | undefined> {
   }
 }
 
-function sameProduct(item: YAMLMap, e: SubscriptionEdit): boolean {
+function sameProduct(item: YAMLMap, e: SubscriptionKey): boolean {
   const text = (k: string, d: string): string => {
     const v: unknown = item.get(k);
     return typeof v === "string" ? v : d;
@@ -125,7 +126,57 @@ export async function saveSubscription(file: string, e: SubscriptionEdit): Promi
   // A link is followed: the file it points at is the one replaced.
   const path = await realpath(file).catch(() => resolve(file));
   const before = await currentText(path);
-  const text = applySubscriptionEdit(before ?? NEW_FILE, e);
+  return replaceChecked(path, applySubscriptionEdit(before ?? NEW_FILE, e));
+}
+
+/** The product a removal names: its id (any case), architecture and scope (defaults x64, machine). */
+export interface SubscriptionKey {
+  id: string;
+  architecture?: string | undefined;
+  scope?: string | undefined;
+}
+
+/** The file's text without product `k` (the rest and its comments kept); undefined when `k` is not in it. */
+export function removeSubscriptionText(text: string, k: SubscriptionKey): string | undefined {
+  const doc = parseDocument(text);
+  const products = doc.errors.length > 0 ? undefined : doc.get("products", true);
+  if (!isSeq(products)) return undefined;
+  const i = products.items.findIndex((item) => isMap(item) && sameProduct(item, k));
+  if (i < 0) return undefined;
+  products.items.splice(i, 1);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * Removes product `k` from the subscriptions file (unsubscribe): the rest of the file and its comments kept, the
+ * result checked as `sync` reads it before it replaces the file. A product not in the file is refused (exit 9),
+ * the file untouched.
+ */
+export async function removeSubscription(file: string, k: SubscriptionKey): Promise<LoadedSubscriptions> {
+  const path = await realpath(file).catch(() => resolve(file));
+  const before = await currentText(path);
+  if (before === undefined)
+    throw new PublisherError("SubscriptionsNotFound", `${file}: there is no subscriptions file here.`, {
+      hint: "Check the Subscriptions file field.",
+    });
+  const text = removeSubscriptionText(before, k);
+  if (text === undefined) {
+    const where = `${k.architecture ?? "x64"}, ${k.scope ?? "machine"}`;
+    throw new AppDefinitionError([
+      {
+        path: ["products"],
+        message: `${k.id} (${where}) is not subscribed in this file: nothing was removed.`,
+        file: path,
+        line: 1,
+        column: 1,
+      },
+    ]);
+  }
+  return replaceChecked(path, text);
+}
+
+/** Checks `text` as `sync` reads it, then replaces the file with it (temporary file and rename). */
+async function replaceChecked(path: string, text: string): Promise<LoadedSubscriptions> {
   const loaded = checkSubscriptionsText(text, path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomUUID()}.tmp`);
   try {
@@ -155,13 +206,25 @@ export interface SubscriptionStatus {
   state: string;
 }
 
+/** Products whose newest version is asked of the catalog at once (the Catalog page's table). */
+export const STATUS_CONCURRENCY = 4;
+
 export async function subscriptionStatuses(
   subscriptions: LoadedSubscriptions,
   sourceFor: (spec: string | undefined) => Promise<CatalogSource>,
   apps: readonly AppRow[],
 ): Promise<SubscriptionStatus[]> {
-  const out: SubscriptionStatus[] = [];
-  for (const s of subscriptions.value.products) out.push(await statusOf(s, subscriptions, sourceFor, apps));
+  const products = subscriptions.value.products;
+  const out = new Array<SubscriptionStatus>(products.length);
+  // A few products at once: each asks the catalog (an index, manifests) over the network.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < products.length) {
+      const i = next++;
+      out[i] = await statusOf(products[i]!, subscriptions, sourceFor, apps);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STATUS_CONCURRENCY, products.length) }, worker));
   return out;
 }
 
