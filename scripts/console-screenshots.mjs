@@ -2,7 +2,8 @@
 // against a local tenant started in this process: the Connection page after a test, the Sync and publish page after
 // publishing the examples and syncing a subscriptions file (catalog on the local tenant's vendor host), its plans with
 // old → new values, the Apps page with them and a removal's confirmation, then Catalog (a product subscribed),
-// Inventory and Diagnostics, and the Connection page on a narrow window. Needs a build (npm run build). Usage: node scripts/console-screenshots.mjs [CHROMIUM]
+// Inventory and Diagnostics, the Tenants page after Test all (one tenant not consented), and the Connection page on a
+// narrow window. Needs a build (npm run build). Usage: node scripts/console-screenshots.mjs [CHROMIUM]
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -14,7 +15,9 @@ const { homeEnv } = await dist("test/support/cli.js");
 const { copyExamples } = await dist("test/support/fixtures.js");
 const { recordLocalTenant, startLocalTestTenant } = await dist("test/support/tenant.js");
 const { launchBrowser, openConsole } = await dist("test/console/browser.js");
-const { defaultSeed } = await dist("emulator/seed.js");
+const { DEFAULT_TENANT_ID, defaultSeed } = await dist("emulator/seed.js");
+/** a second tenant of the seed where our app registration is not consented: the Tenants page's failing tenant */
+const FABRIKAM_TENANT_ID = "5e0b1c2d-3f4a-4b5c-8d6e-7f8091a2b3c4";
 
 if (process.argv[2]) process.env["CHROMIUM_PATH"] = process.argv[2];
 const out = join(root, "docs", "images");
@@ -97,6 +100,23 @@ try {
     await visit(path);
     await shot(path.slice(1));
   }
+  // Tenants: a tenants file with the seed's tenant (apps published, inventory cached) and one not consented.
+  await writeFile(
+    join(home, "tenants.yaml"),
+    [
+      "tenants:",
+      `  - { name: contoso, displayName: Contoso, tenantId: ${DEFAULT_TENANT_ID}, cloud: local, tags: { ring: pilot } }`,
+      `  - { name: fabrikam, displayName: Fabrikam, tenantId: ${FABRIKAM_TENANT_ID}, cloud: local, tags: { ring: broad } }`,
+      "",
+    ].join("\n"),
+  );
+  await visit("/tenants");
+  await page.getByRole("button", { name: "Test all" }).click();
+  await page
+    .locator("#test-summary")
+    .getByText(/^Tested /)
+    .waitFor({ timeout: 60_000 });
+  await shot("tenants");
   await page.setViewportSize({ width: 400, height: 800 });
   await visit("/connection");
   await shot("narrow");
@@ -118,8 +138,13 @@ function inventorySeed() {
     sizeInByte: 0,
     deviceIds: on.map((i) => devices[i]),
   });
+  const seed = defaultSeed();
   return {
-    ...defaultSeed(),
+    ...seed,
+    tenants: [
+      ...seed.tenants,
+      { id: FABRIKAM_TENANT_ID, displayName: "Fabrikam", domains: ["fabrikam.onmicrosoft.com"] },
+    ],
     managedDevices: devices.map((id, i) => ({ id, deviceName: `PC-${i + 1}`, operatingSystem: "Windows" })),
     detectedApps: [
       app("i1", "Contoso Notes", "3.1.0", "Contoso", [0, 1, 2]),

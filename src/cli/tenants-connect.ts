@@ -1,40 +1,19 @@
 /**
- * `connect test --tenants …` (docs/tenants.md): the connection test in every tenant selected, a few at a time, and
- * one table of tenants × the six permissions (✓ granted and answering, ✗ not, - not reached) with each failed
+ * `connect test --tenants …` (docs/tenants.md): the connection test in every tenant selected, a few at a time
+ * (src/publish/tenants/connect.ts, shared with the console's tenants overview), and one table of tenants × the six permissions (✓ granted and answering, ✗ not, - not reached) with each failed
  * tenant's short cause; JSON too. One tenant's failure never stops the others.
  */
 import { REQUIRED_PERMISSIONS } from "../core/config/permissions.js";
-import type { ConnectionReport, PermissionRow, Problem } from "../publish/connect/test-connection.js";
-import { testResolvedTarget } from "../publish/connect/test-target.js";
-import { eachTenant } from "../publish/tenants/each.js";
-import type { TenantOutcome } from "../publish/tenants/each.js";
+import { testTenants } from "../publish/tenants/connect.js";
+import type { PermissionMark, TenantConnection } from "../publish/tenants/connect.js";
 import type { CommandContext } from "./command.js";
 import { renderTable } from "./output.js";
 import { commandLogger } from "./session.js";
 import type { TenantOptions } from "./tenant-options.js";
-import { firstLine, selectedTenants, TenantTargets, tenantsFailure } from "./tenants.js";
+import { firstLine, selectedTenants, tenantTargets, tenantsFailure } from "./tenants.js";
 import type { TenantsOptions } from "./tenants.js";
 
-type Mark = "ok" | "missing" | "not-tested";
-
-export interface TenantConnection {
-  tenant: string;
-  displayName?: string;
-  tenantId?: string;
-  tags: Record<string, string>;
-  ok: boolean;
-  /** permission name → granted and its probe answered (ok), not (missing), or not reached (not-tested) */
-  permissions: Record<string, Mark>;
-  /** the first problem: the sign-in refused, a permission missing, the tenant's settings, … */
-  problem?: Pick<Problem, "kind" | "code" | "errorCode" | "message" | "fix">;
-  warnings: string[];
-  durationMs: number;
-}
-
-function mark(row: PermissionRow | undefined): Mark {
-  if (row === undefined) return "not-tested";
-  return row.enabled && row.probe.status !== "failed" ? "ok" : "missing";
-}
+type Mark = PermissionMark;
 
 /** A permission's column heading: `DeviceManagementApps.ReadWrite.All` → `Apps.ReadWrite`. */
 function shortName(permission: string): string {
@@ -48,52 +27,25 @@ function shortCause(p: { code: string; message: string }): string {
   return text.length > 110 ? `${text.slice(0, 109)}…` : text;
 }
 
-function connectionOf(o: TenantOutcome<ConnectionReport>): TenantConnection {
-  const { value: report, error, status: _status, ...header } = o;
-  const problem = error
-    ? { kind: error.kind, code: error.code, errorCode: error.errorCode, message: error.message, fix: error.hint }
-    : report?.problem;
-  return {
-    ...header,
-    ok: o.status === "ok",
-    permissions: Object.fromEntries(
-      REQUIRED_PERMISSIONS.map((p) => [p.name, mark(report?.permissions.find((r) => r.permission === p.name))]),
-    ),
-    ...(problem === undefined
-      ? {}
-      : {
-          problem: {
-            kind: problem.kind,
-            code: problem.code,
-            errorCode: problem.errorCode,
-            message: problem.message,
-            fix: problem.fix,
-          },
-        }),
-    warnings: report?.warnings ?? [],
-  };
-}
-
 export async function connectTestAcrossTenants(
   ctx: CommandContext,
   o: TenantOptions & TenantsOptions,
 ): Promise<number> {
   const { file, tenants } = await selectedTenants(ctx, o);
-  const targets = new TenantTargets(ctx, o, file);
+  const targets = tenantTargets(ctx, o, file);
   const logger = commandLogger(ctx);
   let results: TenantConnection[];
   try {
-    const outcomes = await eachTenant({ file: file.value, tenants, concurrency: o.tenantConcurrency }, async (t) => {
-      const target = await targets.resolve(t);
-      const report = await testResolvedTarget(target, {
-        env: ctx.env,
-        signal: ctx.signal,
-        secrets: ctx.secrets,
-        logger,
-      });
-      return { value: report, failed: !report.ok };
+    results = await testTenants({
+      file,
+      tenants,
+      concurrency: o.tenantConcurrency,
+      targets,
+      env: ctx.env,
+      signal: ctx.signal,
+      secrets: ctx.secrets,
+      logger,
     });
-    results = outcomes.map(connectionOf);
   } finally {
     await targets.close();
   }

@@ -10,8 +10,9 @@ import type { TenantOutcome } from "../publish/tenants/each.js";
 import type { CommandContext } from "./command.js";
 import { renderCsv, renderTable } from "./output.js";
 import type { TenantOptions } from "./tenant-options.js";
-import { firstLine, selectedTenants, TenantTargets, tenantsFailure } from "./tenants.js";
-import type { TenantsOptions, TenantTarget } from "./tenants.js";
+import { firstLine, selectedTenants, tenantTargets, tenantsFailure } from "./tenants.js";
+import type { TenantsOptions } from "./tenants.js";
+import type { TenantTarget } from "../publish/tenants/targets.js";
 
 export interface TenantInventory {
   inventory: { readAt: string; source: string; devices: number | null; cached: boolean };
@@ -59,7 +60,7 @@ export async function inventoryAcrossTenants(
   read: (graph: GraphClient, target: TenantTarget, tenant: string) => Promise<TenantInventory>,
 ): Promise<number> {
   const { file, tenants } = await selectedTenants(ctx, o);
-  const targets = new TenantTargets(ctx, o, file);
+  const targets = tenantTargets(ctx, o, file);
   let outcomes: TenantOutcome<TenantInventory>[];
   try {
     outcomes = await eachTenant({ file: file.value, tenants, concurrency: o.tenantConcurrency }, async (t) => {

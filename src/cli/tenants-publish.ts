@@ -18,7 +18,7 @@ import { SharedPackages } from "../publish/tenants/packages.js";
 import type { CommandContext } from "./command.js";
 import { renderTable } from "./output.js";
 import type { TenantOptions } from "./tenant-options.js";
-import { firstLine, selectedTenants, TENANT_RUN_COLUMNS, TenantTargets, tenantsFailure } from "./tenants.js";
+import { firstLine, selectedTenants, TENANT_RUN_COLUMNS, tenantTargets, tenantsFailure } from "./tenants.js";
 import type { TenantsOptions } from "./tenants.js";
 
 /** The definitions one tenant gets: its excluded ids left out, its overrides applied. */
@@ -64,7 +64,7 @@ export async function publishAcrossTenants(
   changesExitCode: number,
 ): Promise<number> {
   const { file, tenants } = await selectedTenants(ctx, o);
-  const targets = new TenantTargets(ctx, o, file);
+  const targets = tenantTargets(ctx, o, file);
   const stateDir = userStateDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir));
   const packages = new SharedPackages(join(stateDir, "tenants", "packages", String(process.pid)));
   const startedAt = new Date().toISOString();

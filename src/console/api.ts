@@ -13,6 +13,7 @@ import type { TargetInfo } from "../publish/target.js";
 import type { CatalogSearchHit, ShowResult } from "../catalog/catalog.js";
 import type { AutoPublishView, InventoryReport } from "../publish/inventory-report.js";
 import type { SubscriptionStatus } from "../publish/sync/subscriptions-edit.js";
+import type { TenantConnection } from "../publish/tenants/connect.js";
 
 const PROFILE_NAME = /^[A-Za-z0-9._-]+$/;
 const profileName = z.string().regex(PROFILE_NAME, "use letters, digits, . _ -").max(64);
@@ -388,3 +389,50 @@ export interface InventoryResponse {
 export interface ErrorResponse {
   error: { code: string; message: string; hint: string | undefined };
 }
+
+// ---- Tenants (pages/tenants.ts; docs/tenants.md) ----
+
+/** POST /api/tenants/select: the tenant of the tenants file the pages work on; null: the profile (no tenant). */
+export const tenantRefSchema = z.strictObject({
+  tenant: z.string().min(1).max(64).nullable(),
+});
+export type TenantRef = z.infer<typeof tenantRefSchema>;
+
+/** A tenant of the tenants file, as the switcher lists it. */
+export interface TenantView {
+  name: string;
+  displayName: string | undefined;
+  tenantId: string | undefined;
+  tags: Record<string, string>;
+}
+
+/** GET /api/tenants: the tenants file (or the configuration's `tenants:` section) and the tenant chosen. */
+export interface TenantsResponse {
+  /** undefined: no tenants configured */
+  file: string | undefined;
+  /** the tenant the pages work on; null: the profile (the Connection page's choice) */
+  current: string | null;
+  tenants: TenantView[];
+}
+
+/** GET /api/tenants/overview: per tenant what is known without signing in (history, cached inventory). */
+export interface TenantsOverviewResponse {
+  file: string | undefined;
+  current: string | null;
+  /** the six permissions, in the connection test's order */
+  permissions: string[];
+  tenants: (TenantView & {
+    /** the last sync run recorded for this tenant (the history's tenant column) */
+    lastSync: { startedAt: string; status: string; changed: number; failed: number } | undefined;
+    /** the cached inventory (`inventory`), when one is */
+    inventory: { readAt: string; devices: number | undefined; products: number } | undefined;
+  })[];
+}
+
+/**
+ * One Server-Sent Event of "Test all" (`connect test --tenants all`, followed at GET /api/tenants/events?run=ID):
+ * a tenant's result as it ends (with our apps in it when the test passed), then the end.
+ */
+export type TenantTestMessage =
+  | { type: "tenant"; result: TenantConnection & { ourApps: number | undefined } }
+  | { type: "end"; ok: number; failed: number; error: string | undefined };

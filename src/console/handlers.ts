@@ -8,6 +8,9 @@ import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import type { ServerResponse } from "node:http";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { z } from "zod";
+import type { SecretRegistry } from "../clients/http/redact.js";
+import type { HttpLogger } from "../clients/http/types.js";
 import { CLOUD_NAMES, CLOUD_PRESETS } from "../core/config/clouds.js";
 import { defaultSecretFile } from "../core/config/profile.js";
 import type { CredentialConfig, SettingsFlags } from "../core/config/profile.js";
@@ -53,7 +56,8 @@ import type { CertificateUpload } from "../publish/connect/uploaded-certificate.
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
-import { removeRequestSchema, syncRequestSchema, testDraftSchema } from "./api.js";
+import { removeRequestSchema, syncRequestSchema, tenantRefSchema, testDraftSchema } from "./api.js";
+import { TenantsHandlers } from "./tenants-handlers.js";
 import type {
   ConnectionForm,
   ApplyResponse,
@@ -96,13 +100,22 @@ export class ConsoleHandlers {
 
   /** the Catalog and Inventory pages' routes (catalog-handlers.ts) */
   private readonly catalog: CatalogHandlers;
+  /** the tenants switcher and overview (tenants-handlers.ts) */
+  private readonly tenants: TenantsHandlers;
 
   constructor(private readonly c: HandlerContext) {
     this.catalog = new CatalogHandlers(c, (fn) => this.withGraph(fn));
+    this.tenants = new TenantsHandlers(
+      c,
+      this.runs,
+      () => this.userState(),
+      () => ({ ...this.targetInput(null), flags: {} }),
+    );
   }
 
   close(): void {
     for (const a of this.controllers) a.abort();
+    this.tenants.close();
     this.runs.close();
   }
 
@@ -116,6 +129,7 @@ export class ConsoleHandlers {
         const ref = parse(profileRefSchema, body);
         if (ref.profile !== null) await this.profileNamed(ref.profile);
         this.current = ref.profile;
+        this.tenants.clear();
         return { body: await this.profiles() };
       }
       case "POST /api/connection/test": {
@@ -148,6 +162,17 @@ export class ConsoleHandlers {
         return { body: await this.syncLog(query.get("run") ?? "") };
       case "GET /api/diagnostics":
         return { body: await this.diagnostics() };
+      case "GET /api/tenants":
+        return { body: await this.tenants.list() };
+      case "POST /api/tenants/select":
+        return { body: await this.tenants.select(parse(tenantRefSchema, body).tenant) };
+      case "GET /api/tenants/overview":
+        return { body: await this.tenants.overview() };
+      case "POST /api/tenants/test":
+        parse(z.strictObject({}), body);
+        return { body: await this.tenants.testAll() };
+      case "GET /api/tenants/events":
+        return this.runs.follow(query.get("run") ?? "", res) ? "streamed" : undefined;
       case "GET /api/diagnostics/bundle":
         await this.bundle(res);
         return "streamed";
@@ -338,6 +363,7 @@ export class ConsoleHandlers {
     const written = await saveProfileDraft(this.loc(), f.name, draft, f.secret);
     this.c.secrets.addFromUrl(f.proxy);
     this.current = f.name;
+    this.tenants.clear();
     return {
       profile: f.name,
       configFile: written.configFile,
@@ -393,10 +419,17 @@ export class ConsoleHandlers {
     return a;
   }
 
-  /** Resolves the current profile's tenant, signs in, runs `fn`, cleans up (the CLI's withGraph). */
+  /** The target the pages work on: the tenant chosen on the Tenants page (as `--tenants NAME`), else the profile. */
+  private async currentInput(): Promise<TargetInput> {
+    const tenant = await this.tenants.selected();
+    if (tenant !== undefined) return { ...this.targetInput(null), flags: tenant.flags };
+    return this.targetInput(await this.currentProfile());
+  }
+
+  /** Resolves the current tenant, signs in, runs `fn`, cleans up (the CLI's withGraph). */
   private async withGraph<T>(fn: (s: GraphSession, t: ResolvedTarget, signal: AbortSignal) => Promise<T>): Promise<T> {
     const a = this.track();
-    const target = await resolveTarget(this.targetInput(await this.currentProfile()));
+    const target = await resolveTarget(await this.currentInput());
     try {
       const session = await openGraphSession(target, {
         env: this.c.env,
@@ -681,6 +714,7 @@ export class ConsoleHandlers {
     const paths = pathsFor(this.loc());
     const config = await readProfilesFile(paths);
     const stateDir = this.userState();
+    const tenant = (await this.tenants.selected())?.entry;
     return withSyncLock(stateDir, "console", () =>
       this.withGraph(async (session, target, signal) => ({
         target,
@@ -698,6 +732,7 @@ export class ConsoleHandlers {
           dryRun,
           ...(r.only === undefined || r.only.length === 0 ? {} : { only: r.only }),
           inventoryMaxAge: r.inventoryMaxAge ?? 60,
+          tenant,
           signal,
           ...(onEvent === undefined ? {} : { onEvent, onDownload: this.downloadEvents(subscriptions, onEvent) }),
           onNote: (line) => this.c.onNote?.(line),

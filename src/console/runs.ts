@@ -139,6 +139,33 @@ export class PublishRuns {
     return id;
   }
 
+  /**
+   * A run of other messages (the tenants overview's "Test all"): `work` emits them as they happen, and its result
+   * (or `onError`'s message when it throws) is the last one.
+   */
+  startMessages(
+    work: (emit: (m: object) => void) => Promise<object>,
+    onError: (message: string) => object,
+    scrub: (text: string) => string,
+  ): string {
+    const id = randomBytes(9).toString("base64url");
+    const run: Run = { events: [], followers: new Set(), ended: false };
+    this.runs.set(id, run);
+    const emit = (m: object) => {
+      const line = `data: ${scrub(JSON.stringify(m))}\n\n`;
+      if (run.events.length < RUN_EVENTS_MAX) run.events.push(line);
+      for (const f of run.followers) f.write(line);
+    };
+    const end = (m: object) => {
+      emit(m);
+      run.ended = true;
+      for (const f of run.followers) f.end();
+      run.followers.clear();
+    };
+    work(emit).then(end, (e: unknown) => end(onError(e instanceof Error ? e.message : String(e))));
+    return id;
+  }
+
   /** Streams run `id` to `res` (earlier events first); false when there is no such run. */
   follow(id: string, res: ServerResponse): boolean {
     const run = this.runs.get(id);

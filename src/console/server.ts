@@ -26,6 +26,7 @@ import type { HandlerContext } from "./handlers.js";
 /** The pages, in the navigation's order: path → title. */
 export const PAGES: readonly { path: string; title: string }[] = [
   { path: "/connection", title: "Connection" },
+  { path: "/tenants", title: "Tenants" },
   { path: "/apps", title: "Apps" },
   { path: "/sync", title: "Sync and publish" },
   { path: "/catalog", title: "Catalog" },

@@ -14,7 +14,7 @@ import { launchBrowser, openConsole } from "./browser.js";
 import type { OpenConsole } from "./browser.js";
 
 const scratch = useScratch("console-a11y-");
-const PAGES = ["/connection", "/apps", "/sync", "/catalog", "/inventory", "/diagnostics"];
+const PAGES = ["/connection", "/tenants", "/apps", "/sync", "/catalog", "/inventory", "/diagnostics"];
 
 interface Violation {
   id: string;

@@ -25,7 +25,7 @@ import {
   firstLine,
   selectedTenants,
   TENANT_RUN_COLUMNS,
-  TenantTargets,
+  tenantTargets,
   tenantsFailure,
   tenantsOptions,
 } from "../tenants.js";
@@ -336,7 +336,7 @@ async function runTenantsOnce(
   trigger: string,
 ): Promise<number> {
   const { file, tenants } = await selectedTenants(ctx, o);
-  const targets = new TenantTargets(ctx, o, file);
+  const targets = tenantTargets(ctx, o, file);
   const packages = new SharedPackages(join(stateDir, "tenants", "packages", String(process.pid)));
   try {
     // The catalog and the downloads go through the network settings (proxy, CA) of the first tenant that resolves.

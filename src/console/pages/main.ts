@@ -3,6 +3,7 @@ import { byId, errorNotice, mainArea } from "./dom.js";
 
 const PAGES: Record<string, () => Promise<{ render(main: ReturnType<typeof mainArea>): Promise<void> }>> = {
   connection: () => import("./connection.js"),
+  tenants: () => import("./tenants.js"),
   apps: () => import("./apps.js"),
   sync: () => import("./sync.js"),
   catalog: () => import("./catalog.js"),

@@ -23,6 +23,8 @@ import { autoRecordFile, planAutoPublish, readAutoRecord, updateAutoRecord, writ
 import type { AutoEntry } from "./auto-publish.js";
 import { openCatalogAccess } from "../catalog/access.js";
 import { defaultHistoryFile, SyncHistory } from "./history.js";
+import type { TenantEntry } from "../../core/config/tenants.js";
+import { tenantAdjust, tenantSubscriptions } from "../tenants/overrides.js";
 import { acquireSyncLock } from "./lock.js";
 import type { LoadedSubscriptions } from "./subscriptions.js";
 import { sync } from "./sync.js";
@@ -54,10 +56,13 @@ export interface SyncRunOptions {
   onDownload?: ((e: DownloadEvent) => void) | undefined;
   /** lines for the person (auto-publish's summary) */
   onNote?: ((line: string) => void) | undefined;
+  /** a tenant of the tenants file (the console's tenants switcher): its overrides apply, the history names it */
+  tenant?: TenantEntry | undefined;
 }
 
 export async function runSubscriptionsSync(o: SyncRunOptions): Promise<SyncResult> {
-  const { session, target, subscriptions, stateDir } = o;
+  const { session, target, stateDir } = o;
+  const subscriptions = o.tenant === undefined ? o.subscriptions : tenantSubscriptions(o.subscriptions, o.tenant);
   const access = await openCatalogAccess({ env: o.env, secrets: o.secrets, onDownload: o.onDownload }, target, {
     configFile: o.configFile,
     catalogConfig: o.catalogConfig,
@@ -96,8 +101,15 @@ export async function runSubscriptionsSync(o: SyncRunOptions): Promise<SyncResul
         storage: { transport: session.transport.send, ...(o.logger === undefined ? {} : { logger: o.logger }) },
       },
       ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
+      ...(o.tenant === undefined ? {} : { adjust: tenantAdjust(o.tenant) }),
     });
-    if (!o.dryRun) history.record(result, o.trigger, o.signal.aborted);
+    if (!o.dryRun)
+      history.record(
+        result,
+        o.trigger,
+        o.signal.aborted,
+        o.tenant === undefined ? undefined : { name: o.tenant.name, failed: false },
+      );
     if (!o.dryRun && auto.length > 0) {
       const done = result.products.flatMap((p) => {
         const entry = auto.find((e) => e.sub.id === p.id && e.sub.mode === p.auto?.mode);
