@@ -1,10 +1,12 @@
 /*
  * Benchmark: sync (targets and figures in bench/README.md).
  *
- *   npm run build && node dist/bench/sync.js [--products 200] [--new 20] [--latency-ms 100]
+ *   npm run build && node dist/bench/sync.js [--products 200] [--new 20] [--latency-ms 100] [--in-process]
  *
- * The local tenant (emulator + Azurite) and the vendor host in this process (test/sync/support.ts), a subscriptions
- * file of `--products` products (small nullsoft installers).
+ * The local tenant (emulator + Azurite) in a child process of its own (bench/sync-tenant.ts), as a real tenant is
+ * remote: the client's thread is not shared with the server's (`--in-process`: in this process, as the tests run it).
+ * The vendor host in this process (test/sync/support.ts), a subscriptions file of `--products` products (small
+ * nullsoft installers).
  * 1. Nothing new: after a first sync that creates every app (and, when some failed there, a settling sync that
  *    creates them; the failures are printed), a sync is timed; catalog requests (vendor host, installers
  *    excepted), installer downloads and Graph writes are counted.
@@ -13,10 +15,20 @@
  *    each started 21 s after the previous writes (Intune's write window empty, as for a scheduled run); wall times,
  *    their ratio, and failed products (a 429 that surfaced would be one). Prints markdown.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
-import { product, startSyncBed } from "../test/sync/support.js";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { FaultInput } from "../emulator/seed.js";
+import { localTargetOf } from "../src/publish/connect/local-tenant.js";
+import { localConnection, openGraphSession } from "../src/publish/target.js";
+import type { Call } from "../test/support/tenant.js";
+import { product, startSyncBed, startSyncBedOn } from "../test/sync/support.js";
+import type { BedTenant } from "../test/sync/support.js";
+import type { SyncTenantInfo } from "./sync-tenant.js";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,12 +44,58 @@ const load = (): string =>
     .map((x) => x.toFixed(2))
     .join(", ");
 
+const inProcess = process.argv.includes("--in-process");
+
+/** The local tenant in a child process, our session on it; `addFault` goes to the child over its stdin. */
+async function childTenant(): Promise<BedTenant & { addFault(f: FaultInput): Promise<void> }> {
+  const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), "sync-tenant.js")], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const next = async (): Promise<string> => {
+    const [line] = (await once(lines, "line")) as [string];
+    return line;
+  };
+  const info = JSON.parse(await next()) as SyncTenantInfo;
+  const started = { ...info, caCertPath: undefined, blobEndpoint: undefined, warnings: [], close: async () => {} };
+  const calls: Call[] = [];
+  const session = await openGraphSession(localConnection(localTargetOf(started, "bench")), {
+    env: {},
+    onRequest: (method, url) => calls.push({ method, url }),
+  });
+  return {
+    session,
+    calls,
+    graphWrites: (from = 0) =>
+      calls.slice(from).filter((c) => c.method !== "GET" && c.url.startsWith(info.graphBaseUrl)),
+    async addFault(f) {
+      child.stdin.write(`${JSON.stringify({ addFault: f })}\n`);
+      await next();
+    },
+    async close() {
+      await session.close();
+      child.stdin.end();
+      await once(child, "exit");
+    },
+  };
+}
+
 const ids = Array.from({ length: count }, (_, i) => `Bench.Product${String(i).padStart(4, "0")}`);
 const yaml = `products:\n${ids.map((id) => `  - id: ${id}\n`).join("")}`;
 const dir = await mkdtemp(join(tmpdir(), "ip-bench-sync-"));
-const bed = await startSyncBed(dir, { products: ids.map((id) => product(id, "1.0")) });
+const seed = { products: ids.map((id) => product(id, "1.0")) };
+const bed = inProcess
+  ? await startSyncBed(dir, seed).then((b) => ({
+      ...b,
+      addFault: async (f: FaultInput) => void b.tenant.lt.admin.addFault(f),
+    }))
+  : await childTenant().then(async (t) => ({ ...(await startSyncBedOn(dir, seed, t)), addFault: t.addFault }));
 try {
-  const lines: string[] = [`load average before: ${load()}`, ""];
+  const lines: string[] = [
+    `local tenant (emulator + Azurite): ${inProcess ? "in the benchmark's process" : "in a child process of its own"}`,
+    `load average before: ${load()}`,
+    "",
+  ];
   let t = performance.now();
   const first = await bed.run(yaml);
   const firstMs = performance.now() - t;
@@ -70,7 +128,7 @@ try {
     "",
   );
 
-  bed.tenant.lt.admin.addFault({ path: ".*", delayMs: latency, count: 1_000_000 });
+  await bed.addFault({ path: ".*", delayMs: latency, count: 1_000_000 });
   const round = async (version: string, concurrency: number): Promise<{ ms: number; failed: number; ok: number }> => {
     for (const id of ids.slice(0, fresh)) await bed.host.admin.publish(product(id, version));
     // Each round starts as a scheduled sync does, with Intune's 20 s write window empty: 20 in-place updates are 80
