@@ -2,7 +2,7 @@
  * Child process of bench/sync.ts: the local tenant (emulator + Azurite, the tests' upload delays) alone in its
  * process, as a real tenant is remote. Prints one JSON line (what the client needs to sign in: URLs, client
  * credentials of the emulator's seed, CA) on stdout, then takes one JSON command per stdin line (`{"addFault": …}`,
- * answered `ok`) until stdin closes, SIGTERM, or a safety timeout.
+ * answered `ok`; `{"cpu": true}`, answered with its CPU time in ms) until stdin closes, SIGTERM, or a safety timeout.
  *
  *   node dist/bench/sync-tenant.js [--max-seconds N]
  */
@@ -39,9 +39,11 @@ setTimeout(() => {
 }, maxSeconds * 1000).unref();
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {
-  const command = JSON.parse(line) as { addFault?: FaultInput };
+  const command = JSON.parse(line) as { addFault?: FaultInput; cpu?: true };
   if (command.addFault !== undefined) lt.admin.addFault(command.addFault);
-  process.stdout.write("ok\n");
+  // `cpu`: this process's CPU time so far (user + system, ms)
+  const { user, system } = process.cpuUsage();
+  process.stdout.write(command.cpu === true ? `${(user + system) / 1000}\n` : "ok\n");
 });
 lines.on("close", stop);
 const info: SyncTenantInfo = {

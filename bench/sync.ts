@@ -23,6 +23,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { FaultInput } from "../emulator/seed.js";
+import type { HttpLogEvent } from "../src/clients/http/types.js";
 import { localTargetOf } from "../src/publish/connect/local-tenant.js";
 import { localConnection, openGraphSession } from "../src/publish/target.js";
 import type { Call } from "../test/support/tenant.js";
@@ -45,9 +46,13 @@ const load = (): string =>
     .join(", ");
 
 const inProcess = process.argv.includes("--in-process");
+/** Graph and storage attempts of the child-process tenant's session: in flight, and 429 answers (retried or not) */
+const traffic = { inFlight: 0, maxInFlight: 0, throttled: 0 };
 
 /** The local tenant in a child process, our session on it; `addFault` goes to the child over its stdin. */
-async function childTenant(): Promise<BedTenant & { addFault(f: FaultInput): Promise<void> }> {
+async function childTenant(): Promise<
+  BedTenant & { addFault(f: FaultInput): Promise<void>; cpuMs(): Promise<number> }
+> {
   const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), "sync-tenant.js")], {
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -62,6 +67,19 @@ async function childTenant(): Promise<BedTenant & { addFault(f: FaultInput): Pro
   const session = await openGraphSession(localConnection(localTargetOf(started, "bench")), {
     env: {},
     onRequest: (method, url) => calls.push({ method, url }),
+    logger: {
+      info: () => undefined,
+      warning: () => undefined,
+      event(e: HttpLogEvent): void {
+        if (e.status === undefined && e.durationMs === undefined) {
+          traffic.inFlight++;
+          traffic.maxInFlight = Math.max(traffic.maxInFlight, traffic.inFlight);
+        } else {
+          traffic.inFlight--;
+          if (e.status === 429) traffic.throttled++;
+        }
+      },
+    },
   });
   return {
     session,
@@ -71,6 +89,10 @@ async function childTenant(): Promise<BedTenant & { addFault(f: FaultInput): Pro
     async addFault(f) {
       child.stdin.write(`${JSON.stringify({ addFault: f })}\n`);
       await next();
+    },
+    async cpuMs() {
+      child.stdin.write(`${JSON.stringify({ cpu: true })}\n`);
+      return Number(await next());
     },
     async close() {
       await session.close();
@@ -88,8 +110,13 @@ const bed = inProcess
   ? await startSyncBed(dir, seed).then((b) => ({
       ...b,
       addFault: async (f: FaultInput) => void b.tenant.lt.admin.addFault(f),
+      cpuMs: async () => 0,
     }))
-  : await childTenant().then(async (t) => ({ ...(await startSyncBedOn(dir, seed, t)), addFault: t.addFault }));
+  : await childTenant().then(async (t) => ({
+      ...(await startSyncBedOn(dir, seed, t)),
+      addFault: t.addFault,
+      cpuMs: t.cpuMs,
+    }));
 try {
   const lines: string[] = [
     `local tenant (emulator + Azurite): ${inProcess ? "in the benchmark's process" : "in a child process of its own"}`,
@@ -129,16 +156,36 @@ try {
   );
 
   await bed.addFault({ path: ".*", delayMs: latency, count: 1_000_000 });
-  const round = async (version: string, concurrency: number): Promise<{ ms: number; failed: number; ok: number }> => {
+  type Round = {
+    ms: number;
+    clientCpuMs: number;
+    tenantCpuMs: number;
+    prepareMs: number;
+    failed: number;
+    ok: number;
+    maxInFlight: number;
+    throttled: number;
+  };
+  const round = async (version: string, concurrency: number): Promise<Round> => {
     for (const id of ids.slice(0, fresh)) await bed.host.admin.publish(product(id, version));
     // Each round starts as a scheduled sync does, with Intune's 20 s write window empty: 20 in-place updates are 80
     // writes of the 100 allowed per app; the previous round's writes would otherwise throttle this one.
     await new Promise((r) => setTimeout(r, WRITE_WINDOW_MS + 1000));
+    Object.assign(traffic, { maxInFlight: traffic.inFlight, throttled: 0 });
+    const cpu0 = process.cpuUsage();
+    const tenantCpu0 = await bed.cpuMs();
     const t0 = performance.now();
-    const r = await bed.run(yaml, { concurrency });
+    let firstEvent: number | undefined;
+    const r = await bed.run(yaml, { concurrency, onEvent: () => void (firstEvent ??= performance.now()) });
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     return {
       ms,
+      clientCpuMs: (cpu.user + cpu.system) / 1000,
+      tenantCpuMs: (await bed.cpuMs()) - tenantCpu0,
+      prepareMs: (firstEvent ?? t0) - t0,
+      maxInFlight: traffic.maxInFlight,
+      throttled: traffic.throttled,
       failed: r.products.filter((p) => p.status === "failed").length,
       ok: r.products.filter((p) => p.action === "new-version" && p.status === "ok").length,
     };
@@ -151,7 +198,15 @@ try {
     `| ${fresh} new versions, ${latency} ms Graph latency | one at a time | default pool (8) |`,
     "|---|---|---|",
     `| wall time | ${(serial.ms / 1000).toFixed(1)} s | ${(parallel.ms / 1000).toFixed(1)} s |`,
+    `| of which before the publish run's first event (resolve, download, stage, plan) | ${(serial.prepareMs / 1000).toFixed(1)} s | ${(parallel.prepareMs / 1000).toFixed(1)} s |`,
     `| published / failed | ${serial.ok} / ${serial.failed} | ${parallel.ok} / ${parallel.failed} |`,
+    ...(inProcess
+      ? []
+      : [
+          `| requests in flight at most (Graph + storage) | ${serial.maxInFlight} | ${parallel.maxInFlight} |`,
+          `| 429 answers (each retried after its wait) | ${serial.throttled} | ${parallel.throttled} |`,
+          `| CPU time: client process / tenant process | ${(serial.clientCpuMs / 1000).toFixed(1)} s / ${(serial.tenantCpuMs / 1000).toFixed(1)} s | ${(parallel.clientCpuMs / 1000).toFixed(1)} s / ${(parallel.tenantCpuMs / 1000).toFixed(1)} s |`,
+        ]),
     `| speed-up | | **${(serial.ms / parallel.ms).toFixed(1)}×** |`,
     "",
     `load average after: ${load()}`,
