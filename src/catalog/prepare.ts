@@ -44,10 +44,14 @@ async function fixedUrlMsi(url: string, path: string): Promise<MsiFacts> {
   return facts;
 }
 
-/** ProductCode and ProductVersion of an MSI (the reader loads only the tables it needs). */
+/** ProductCode, ProductVersion and UpgradeCode of an MSI (the reader loads only the tables it needs). */
 export async function msiFacts(path: string): Promise<MsiFacts> {
   const msi = await readMsi(path);
-  return { productCode: msi.productCode, productVersion: msi.productVersion.trim() };
+  return {
+    productCode: msi.productCode,
+    productVersion: msi.productVersion.trim(),
+    ...(msi.upgradeCode === undefined ? {} : { upgradeCode: msi.upgradeCode }),
+  };
 }
 
 /** The download of the installer `show` chose: the published hash, else the lock file's; a fixed URL conditionally. */
@@ -94,7 +98,8 @@ const msiLike = (type: string | undefined): boolean => type === "msi" || type ==
  * Downloads, verifies and (for a zip) unpacks the installer `first` chose, then makes the definition again with the
  * MSI's own facts: always for a fixed URL (its version and product code come from it), and with `checkMsi` for any
  * MSI (the manifest's product code must be the file's). `fetch` replaces the download (a dry run: the cache only);
- * it gives undefined when the file is not at hand, and then nothing more is done.
+ * it gives undefined when the file is not at hand, and then nothing more is done. `reshow` replaces showProduct for
+ * the definition made again with the MSI's facts (sync remembers it between runs).
  */
 export async function prepareDownloaded(
   source: CatalogSource,
@@ -102,6 +107,7 @@ export async function prepareDownloaded(
   first: ShowResult,
   options: ShowOptions & { checkMsi: boolean; signal?: AbortSignal },
   fetch: (request: DownloadRequest) => Promise<DownloadResult | undefined> = (r) => downloader.download(r),
+  reshow?: (msi: MsiFacts) => Promise<ShowResult>,
 ): Promise<PreparedProduct | undefined> {
   const download = await fetch(downloadRequest(first, options.signal));
   if (download === undefined) return undefined;
@@ -119,11 +125,14 @@ export async function prepareDownloaded(
   if (msiPath !== undefined && (first.version === null || options.checkMsi)) {
     const msi = first.version === null ? await fixedUrlMsi(first.installer.url, msiPath) : await msiFacts(msiPath);
     const { checkMsi: _c, signal: _s, ...showOptions } = options;
-    show = await showProduct(source, first.id, {
-      ...showOptions,
-      ...(first.version === null ? {} : { version: first.version }),
-      msi,
-    });
+    show =
+      reshow !== undefined
+        ? await reshow(msi)
+        : await showProduct(source, first.id, {
+            ...showOptions,
+            ...(first.version === null ? {} : { version: first.version }),
+            msi,
+          });
     if (first.version === null)
       show.explanations.unshift(
         `Version ${msi.productVersion}: the ProductVersion of the MSI ${download.notModified === true ? "last downloaded from the fixed URL (the server answered 304 Not Modified)" : "downloaded from the fixed URL"}, SHA-256 ${download.sha256}.`,

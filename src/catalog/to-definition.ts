@@ -54,6 +54,8 @@ export function generatedFileBytes(file: GeneratedFile): Buffer {
 export interface MsiFacts {
   productCode: string;
   productVersion: string;
+  /** the Property table's UpgradeCode, when it has one */
+  upgradeCode?: string;
 }
 
 export interface InstallerSummary {
@@ -532,7 +534,15 @@ export function toDefinition(manifest: WingetManifest, options: ToDefinitionOpti
     );
   }
 
-  const upgradeCode = msiLike ? arp?.upgradeCode : undefined;
+  // The MSI's own UpgradeCode (what Windows registers) when it was read, else the manifest's.
+  const fileUpgradeCode =
+    options.msi?.upgradeCode !== undefined && GUID.test(options.msi.upgradeCode) ? options.msi.upgradeCode : undefined;
+  const upgradeCode = msiLike ? (fileUpgradeCode ?? arp?.upgradeCode) : undefined;
+  if (msiLike && fileUpgradeCode !== undefined && arp?.upgradeCode !== undefined)
+    if (arp.upgradeCode.toUpperCase() !== fileUpgradeCode.toUpperCase())
+      explanations.push(
+        `The MSI's UpgradeCode is ${fileUpgradeCode.toUpperCase()}, the manifest says ${arp.upgradeCode}: update-only rules use the MSI's.`,
+      );
   const updateOnlyPlan = (): UpdateOnlyPlan => {
     if (upgradeCode !== undefined && GUID.test(upgradeCode)) {
       const keyPath =
@@ -541,7 +551,7 @@ export function toDefinition(manifest: WingetManifest, options: ToDefinitionOpti
           : `HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\Installer\\UpgradeCodes\\${packedGuid(upgradeCode)}`;
       return {
         rules: [{ type: "registry", keyPath, check: "exists", check32BitOn64System: false }] as RequirementRuleInput[],
-        explanation: `Update only: the MSI UpgradeCode ${upgradeCode.toUpperCase()} is registered (a version of the product family is installed); detection leaves devices already at ${version} alone.`,
+        explanation: `Update only: the MSI UpgradeCode ${upgradeCode.toUpperCase()}${upgradeCode === fileUpgradeCode ? " (read from the downloaded MSI)" : ""} is registered (a version of the product family is installed); detection leaves devices already at ${version} alone.`,
       };
     }
     if (!msiLike && keyName !== undefined && numeric && (scope === "user" || inst.architecture === "x86")) {

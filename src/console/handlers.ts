@@ -9,8 +9,6 @@ import { homedir } from "node:os";
 import type { ServerResponse } from "node:http";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
-import type { SecretRegistry } from "../clients/http/redact.js";
-import type { HttpLogger } from "../clients/http/types.js";
 import { CLOUD_NAMES, CLOUD_PRESETS } from "../core/config/clouds.js";
 import { defaultSecretFile } from "../core/config/profile.js";
 import type { CredentialConfig, SettingsFlags } from "../core/config/profile.js";
@@ -58,28 +56,7 @@ import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/targe
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
 import { removeRequestSchema, syncRequestSchema, tenantRefSchema, testDraftSchema } from "./api.js";
 import { TenantsHandlers } from "./tenants-handlers.js";
-import type {
-  ConnectionForm,
-  ApplyResponse,
-  DiagnosticsResponse,
-  HistoryResponse,
-  PlanResponse,
-  PublishRequest,
-  AppDetailResponse,
-  AppsResponse,
-  RollbackRequest,
-  RollbackResponse,
-  RemoveRequest,
-  RemoveResponse,
-  SyncLogResponse,
-  SyncPlanResponse,
-  SyncRequest,
-  CloudView,
-  ProfilesResponse,
-  ProfileView,
-  SaveResponse,
-  TestResponse,
-} from "./api.js";
+import type { ConnectionForm, ApplyResponse, DiagnosticsResponse, HistoryResponse, PlanResponse, PublishRequest, AppDetailResponse, AppsResponse, RollbackRequest, RollbackResponse, RemoveRequest, RemoveResponse, SyncLogResponse, SyncPlanResponse, SyncRequest, CloudView, ProfilesResponse, ProfileView, SaveResponse, TestResponse } from "./api.js";
 
 export type { HandlerContext, HandlerResult } from "./handler-common.js";
 

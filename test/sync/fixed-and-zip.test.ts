@@ -5,11 +5,12 @@
  * MSI; publishing a version replaces the bytes there).
  */
 import assert from "node:assert/strict";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { defaultVendorSeed } from "../../emulator/vendor/default-seed.js";
 import { readStamp } from "../../src/core/app-definition/stamp.js";
+import type { PublishEvent } from "../../src/publish/publish.js";
 import { NESTED_ZIP_LIMITS } from "../../src/catalog/download/nested.js";
 import { craftZip } from "../support/crafted.js";
 import type { CraftedEntry } from "../support/crafted.js";
@@ -173,6 +174,112 @@ describe("sync: fixed-URL catalog entries and zips with a nested installer", () 
     const again = await bed.run(yaml);
     assert.equal(again.products[0]!.action, "nothing", again.products[0]!.reason);
     assert.equal(bed.installerRequests(), 0, "nothing downloaded");
+  });
+
+  const zipYaml = (extra = "") =>
+    `products:\n  - id: Contoso.ZipTool\n    assignments: [{ intent: required, target: allDevices }]\n${extra}`;
+  /** The cache's unpacked folder of the demo zip (named by the zip's SHA-256; the one holding its README.txt). */
+  const unpackedZipTool = async (): Promise<string> => {
+    const root = join(dir, "cache", "unpacked");
+    const names = (await readdir(root)).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    const found = [];
+    for (const n of names) if ((await readdir(join(root, n))).includes("README.txt")) found.push(join(root, n));
+    assert.equal(found.length, 1, "one unpacked demo zip");
+    return found[0]!;
+  };
+  const packageEvents = (events: PublishEvent[]) =>
+    events.filter((e) => e.type === "package" || (e.type === "step" && e.step === "package"));
+
+  it("a zip with nothing new: the second sync downloads nothing, packages nothing, writes no installer byte to the stage (hard links to the cache) and nothing to Graph", async () => {
+    const first = await bed.run(zipYaml());
+    assert.equal(first.products[0]!.status, "ok", JSON.stringify(first.products[0]));
+    const defId = first.products[0]!.definitionId!;
+    const staged = join(dir, "work", defId, "source");
+    const cached = await unpackedZipTool();
+    const inodes = async (root: string) =>
+      Promise.all(["README.txt", "setup/tinyapp64.msi"].map(async (f) => (await stat(join(root, f))).ino));
+    const cacheInodes = await inodes(cached);
+    assert.deepEqual(await inodes(staged), cacheInodes, "staged as links to the unpacked files, not copies");
+
+    bed.host.admin.clearRequests();
+    const writes = bed.tenant.calls.length;
+    const events: PublishEvent[] = [];
+    const again = await bed.run(zipYaml(), { onEvent: (e) => events.push(e) });
+    assert.equal(again.products[0]!.action, "nothing", again.products[0]!.reason);
+    assert.equal(bed.installerRequests(), 0, "nothing downloaded");
+    assert.deepEqual(packageEvents(events), [], "nothing packaged");
+    assert.deepEqual(await inodes(staged), cacheInodes, "no file of the zip written again");
+    assert.deepEqual(bed.tenant.graphWrites(writes), [], "nothing written to Graph");
+  });
+
+  it("a zip's unpacked folder changed in the cache after it was unpacked: the next sync unpacks it again from the verified zip and publishes the original bytes (nothing new)", async () => {
+    const first = await bed.run(zipYaml());
+    assert.equal(first.products[0]!.status, "ok", JSON.stringify(first.products[0]));
+    const cached = await unpackedZipTool();
+    const readme = await readFile(join(cached, "README.txt"));
+    // a changed file (same size, other bytes), then an added one
+    await writeFile(join(cached, "README.txt"), Buffer.from(readme.map((b) => b ^ 0x20)));
+    await appendFile(join(cached, "setup", "extra.txt"), "not from the zip\n");
+    const writes = bed.tenant.calls.length;
+    bed.host.admin.clearRequests();
+    const r = await bed.run(zipYaml());
+    assert.equal(r.products[0]!.action, "nothing", r.products[0]!.reason);
+    assert.equal(r.products[0]!.status, "ok");
+    assert.deepEqual(bed.tenant.graphWrites(writes), [], "the tenant's package (the original bytes) stays");
+    assert.equal(bed.installerRequests(), 0, "the zip in the cache (verified) is unpacked again, not downloaded");
+    assert.deepEqual(await readFile(join(cached, "README.txt")), readme);
+    assert.deepEqual((await readdir(join(cached, "setup"))).sort(), ["tinyapp64.msi"]);
+    const staged = join(dir, "work", r.products[0]!.definitionId!, "source");
+    assert.deepEqual(await readFile(join(staged, "README.txt")), readme);
+    assert.deepEqual(await readdir(join(staged, "setup")), ["tinyapp64.msi"]);
+  });
+
+  it("a zip's nested MSI is read as catalog import reads it: the MSI's ProductCode for detection when the manifest has none, its UpgradeCode for update-only", async () => {
+    const msi = await readFile(fixture("msi", "tinyapp64-2.3.4-x64.msi"));
+    await bed.host.admin.publish({
+      id: "Contoso.ZipNoCodes",
+      name: "Zip without codes",
+      publisher: "Contoso",
+      versions: [
+        {
+          version: "2.3.4",
+          installers: [
+            {
+              architecture: "x64",
+              type: "zip",
+              content: {
+                base64: craftZip([{ name: "setup/app.msi", data: msi }]).toString("base64"),
+              },
+              fields: { NestedInstallerType: "msi", NestedInstallerFiles: [{ RelativeFilePath: "setup\\app.msi" }] },
+            },
+          ],
+        },
+      ],
+    });
+    const r = await bed.run(
+      "products:\n  - id: Contoso.ZipNoCodes\n    mode: updateOnly\n    assignments: [{ intent: required, target: allDevices }]\n",
+    );
+    const p = r.products[0]!;
+    assert.equal(p.status, "ok", JSON.stringify(p));
+    const [app] = appsOf(p.definitionId!);
+    assert.ok(app, "published");
+    assert.deepEqual(
+      app.detectionRules?.map((d) => [d.productCode, d.productVersion]),
+      [["{C3D4E5F6-0718-4293-A4B5-C6D7E8F90A1B}", "2.3.4"]],
+      "the nested MSI's ProductCode and ProductVersion",
+    );
+    assert.match(String(app["uninstallCommandLine"]), /^msiexec \/x \{C3D4E5F6-0718-4293-A4B5-C6D7E8F90A1B\}/);
+    const rules = app["requirementRules"] as Record<string, unknown>[];
+    const upgrade = rules.filter((x) => x["@odata.type"] === "#microsoft.graph.win32LobAppRegistryRequirement");
+    assert.deepEqual(
+      upgrade.map((x) => [x["keyPath"], x["detectionType"]]),
+      [["HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\Installer\\UpgradeCodes\\D6C7B8A9F4E51304291807F6E5D4C3B2", "exists"]],
+      "the nested MSI's UpgradeCode {9A8B7C6D-5E4F-4031-9281-706F5E4D3C2B}, packed",
+    );
+    assert.ok(
+      rules.every((x) => x["@odata.type"] !== "#microsoft.graph.win32LobAppPowerShellScriptRequirement"),
+      "no requirement script: the UpgradeCode is known",
+    );
   });
 
   it("hostile zips (an entry with .., a symbolic link, too many entries, the nested file missing) are refused with the reason, nothing staged, nothing unpacked, nothing published", async () => {

@@ -37,8 +37,11 @@ export function product(id: string, version: string, fields: Record<string, unkn
   };
 }
 
-export interface SyncBed {
-  tenant: PublishTenant;
+/** What the bed needs of a tenant: our session on it and the Graph calls it recorded (startPublishTenant's). */
+export type BedTenant = Pick<PublishTenant, "session" | "calls" | "graphWrites" | "close">;
+
+export interface SyncBed<T extends BedTenant = PublishTenant> {
+  tenant: T;
   host: VendorHost;
   /** runs sync with the subscriptions YAML given (written to `dir/subscriptions.yaml`) */
   run(yaml: string, extra?: Partial<SyncOptions>): Promise<SyncResult>;
@@ -53,7 +56,15 @@ export async function startSyncBed(
   seed: VendorSeedInput,
   extra: { logger?: HttpLogger } = {},
 ): Promise<SyncBed> {
-  const tenant = await startPublishTenant({}, extra);
+  return startSyncBedOn(dir, seed, await startPublishTenant({}, extra));
+}
+
+/** The bed on a tenant already started (bench/sync.ts: one in another process); `close` closes it too. */
+export async function startSyncBedOn<T extends BedTenant>(
+  dir: string,
+  seed: VendorSeedInput,
+  tenant: T,
+): Promise<SyncBed<T>> {
   const host = await startVendorHost({ seed });
   const fetchTransport: FetchTransport = createFetchTransport({ trustedCaPem: host.caCertPem });
   const stream: StreamTransport = createStreamTransport({ trustedCaPem: host.caCertPem });

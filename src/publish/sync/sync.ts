@@ -13,7 +13,7 @@
  * one product's problem never stops the others.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { copyFile, cp, link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { readBoundedText } from "../../platform/fs.js";
 import type { CatalogSource, ShowResult } from "../../catalog/catalog.js";
@@ -22,6 +22,7 @@ import type { Downloader, DownloadRequest, DownloadResult } from "../../catalog/
 import { isFixedUrlRequest } from "../../catalog/download/downloader.js";
 import { downloadRequest, prepareDownloaded } from "../../catalog/prepare.js";
 import { generatedFileBytes } from "../../catalog/to-definition.js";
+import type { MsiFacts } from "../../catalog/to-definition.js";
 import type { GraphClient } from "../../clients/graph/client.js";
 import { AppDefinitionError } from "../../core/app-definition/errors.js";
 import { contentHash } from "../../core/app-definition/stamp.js";
@@ -198,8 +199,13 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
       let unpacked: string | undefined;
       if (show.version === null || show.content.extract !== undefined) {
         // a fixed URL (version and product code from the MSI) or a zip (unpacked, its nested installer checked)
-        const options = { architecture: sub.architecture, scope: sub.scope, checkMsi: false, signal: o.signal };
-        const ready = await prepareDownloaded(source, o.downloader, show, options, fetch);
+        // An MSI (a zip's nested one too) is read as `catalog import` reads it: its ProductCode checked against the
+        // manifest, its ProductCode, ProductVersion and UpgradeCode used for detection and update-only rules.
+        const options = { architecture: sub.architecture, scope: sub.scope, checkMsi: true, signal: o.signal };
+        const version = show.version ?? undefined;
+        const ready = await prepareDownloaded(source, o.downloader, show, options, fetch, (msi) =>
+          resolveProduct(o.workDir, source, sub, version, msi),
+        );
         if (ready !== undefined) ({ show, download: d, unpacked } = ready);
         else if (show.version === null) {
           results[i] = {
@@ -482,8 +488,8 @@ async function stage(
   const dir = join(o.workDir, def.id);
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, show.content.folder), { recursive: true });
-  // a zip with a nested installer: its files, unpacked and checked in the download cache
-  if (unpacked !== undefined) await cp(unpacked, join(dir, show.content.folder), { recursive: true });
+  // a zip with a nested installer: its files, unpacked and checked in the download cache (linked, as an installer is)
+  if (unpacked !== undefined) await linkTree(unpacked, join(dir, show.content.folder));
   for (const f of show.files) await writeFile(join(dir, f.path), generatedFileBytes(f));
   if (sub.mode === "updateOnly" && show.updateOnly.script !== undefined)
     await writeFile(join(dir, show.updateOnly.script.path), generatedFileBytes(show.updateOnly.script));
@@ -509,6 +515,20 @@ async function stage(
     ...loaded,
     assignments: loaded.assignments.map((x) => ({ ...x, assignment: adjust.assignment(x.assignment) })),
   };
+}
+
+/**
+ * The files of `from` in `to` as hard links (a copy where links cannot be made): staging a product writes no
+ * installer bytes, so a run with nothing new copies nothing. The unpacked folder holds files and folders only
+ * (src/catalog/download/nested.ts checks it before use).
+ */
+async function linkTree(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const e of await readdir(from, { withFileTypes: true })) {
+    const [src, dest] = [join(from, e.name), join(to, e.name)];
+    if (e.isDirectory()) await linkTree(src, dest);
+    else if (e.isFile()) await link(src, dest).catch(() => copyFile(src, dest));
+  }
 }
 
 /** The catalog's definition with the subscription's targeting, strategy, overrides and mode. */
@@ -553,7 +573,8 @@ export function applySubscription(
 }
 
 /**
- * showProduct, remembered per source, product, version, architecture and scope in `<workDir>/../resolved/`: a
+ * showProduct, remembered per source, product, version, architecture, scope (and the MSI's facts, once the
+ * installer was read) in `<workDir>/../resolved/`: a
  * winget version's manifests do not change, so a run with nothing new reads only the source's index. A catalog
  * entry (its feed says the version) is read every run.
  */
@@ -562,15 +583,28 @@ async function resolveProduct(
   source: CatalogSource,
   sub: Subscription,
   version: string | undefined,
+  msi?: MsiFacts,
 ): Promise<ShowResult> {
   const options = {
     architecture: sub.architecture,
     scope: sub.scope,
     ...(sub.pin === undefined ? {} : { version: sub.pin }),
+    ...(msi === undefined ? {} : { ...(version === undefined ? {} : { version }), msi }),
   };
   if (source.kind !== "winget" || version === undefined) return showProduct(source, sub.id, options);
+  const facts = msi === undefined ? [] : [msi.productCode, msi.productVersion, msi.upgradeCode ?? null];
   const key = createHash("sha256")
-    .update(JSON.stringify([RESOLVED_FORMAT, source.label, sub.id.toLowerCase(), version, sub.architecture, sub.scope]))
+    .update(
+      JSON.stringify([
+        RESOLVED_FORMAT,
+        source.label,
+        sub.id.toLowerCase(),
+        version,
+        sub.architecture,
+        sub.scope,
+        ...facts,
+      ]),
+    )
     .digest("hex");
   const file = join(workDir, "..", "resolved", `${key}.json`);
   try {
