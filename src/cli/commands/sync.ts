@@ -103,6 +103,7 @@ export default defineCommand({
   notes: [
     "With --tenants all|TAG|NAME: one run across the tenants of a tenants file (docs/tenants.md), each with its",
     "overrides, a few at a time (--tenant-concurrency); each product version is packaged once for all of them.",
+    "With --tenants and --queue: one job per tenant × product for `worker` processes (docs/workers.md).",
     `Exit codes: 0 done, ${SYNC_CHANGES_EXIT_CODE} changes (with --detailed-exitcode), ${SYNC_BUSY_EXIT_CODE} another sync is running (nothing done),`,
     "9 bad subscriptions file, 10 a download failed its hash check, 130 stopped by a signal; when products failed,",
     "the first failure's code (docs/cli.md).",

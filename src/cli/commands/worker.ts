@@ -64,9 +64,10 @@ function jobTarget(d: JobData): string {
 export default defineCommand({
   description: [
     "Runs the jobs `sync --queue` puts on a Redis queue (BullMQ), on any number of machines, until SIGTERM or",
-    "Ctrl-C (jobs in flight are finished first). Each job publishes one product to one profile's tenant with this",
-    "machine's configuration: profiles and credentials, catalog sources, download cache. Writes to each tenant are",
-    "limited across all workers (Redis). Reference: docs/workers.md.",
+    "Ctrl-C (jobs in flight are finished first). Each job publishes one product to one profile's tenant, or to one",
+    "tenant of a tenants file (sync --tenants --queue), with this machine's configuration: profiles and credentials,",
+    "catalog sources, download cache. Writes to each tenant are limited across all workers (Redis). Reference:",
+    "docs/workers.md.",
   ].join("\n"),
   notes: [
     "Environment: INTUNE_PUBLISHER_QUEUE_PASSWORD or INTUNE_PUBLISHER_QUEUE_PASSWORD_FILE (the Redis password when",
