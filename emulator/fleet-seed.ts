@@ -35,7 +35,37 @@ export function fleetTenants(count: number): FleetTenant[] {
   });
 }
 
-/** `count` tenants (1-500) with the one app registration `FLEET_CLIENT_ID` consented in each, secret `secret`. */
+type Inventory = { managedDevices: unknown[]; detectedApps: unknown[] };
+
+/**
+ * The inventory given (managed devices and detected apps as lists) spread across the tenants: device k goes to
+ * tenant k mod count, a detected app to every tenant holding one of its devices (with those devices only), an app
+ * on no device to the first tenant. So the tenants' inventories differ.
+ */
+function spreadInventory(count: number, extra: Omit<SeedInput, "tenants" | "appRegistrations">): Inventory[] {
+  const out: Inventory[] = Array.from({ length: count }, () => ({ managedDevices: [], detectedApps: [] }));
+  const devices = (extra.managedDevices ?? []) as { id: string }[];
+  const where = new Map<string, number>();
+  devices.forEach((d, k) => {
+    where.set(d.id.toLowerCase(), k % count);
+    out[k % count]!.managedDevices.push(d);
+  });
+  const apps = Array.isArray(extra.detectedApps) ? (extra.detectedApps as { deviceIds?: string[] }[]) : [];
+  for (const app of apps) {
+    const ids = app.deviceIds ?? [];
+    const tenantsOf = new Set(ids.map((id) => where.get(id.toLowerCase()) ?? 0));
+    if (tenantsOf.size === 0) tenantsOf.add(0);
+    for (const i of tenantsOf)
+      out[i]!.detectedApps.push({ ...app, deviceIds: ids.filter((id) => (where.get(id.toLowerCase()) ?? 0) === i) });
+  }
+  return out;
+}
+
+/**
+ * `count` tenants (1-500) with the one app registration `FLEET_CLIENT_ID` consented in each, secret `secret`. Managed
+ * devices and detected apps given as lists in `extra` are spread across the tenants (`spreadInventory`); a generated
+ * inventory (`detectedApps: {devices, appsPerDevice}`) stays the first tenant's.
+ */
 export function fleetSeed(
   count: number,
   secret: string,
@@ -43,9 +73,14 @@ export function fleetSeed(
 ): Seed {
   if (!Number.isInteger(count) || count < 1 || count > 500) throw new RangeError("count is 1 to 500 tenants.");
   const tenants = fleetTenants(count);
+  const generated = extra.detectedApps !== undefined && !Array.isArray(extra.detectedApps);
+  const inventory = spreadInventory(count, extra);
+  const { managedDevices: _d, detectedApps: _a, ...rest } = extra;
   return seedSchema.parse({
-    ...extra,
-    tenants: tenants.map((t) => ({
+    ...rest,
+    ...(generated ? { detectedApps: extra.detectedApps, managedDevices: extra.managedDevices } : {}),
+    tenants: tenants.map((t, i) => ({
+      ...(generated ? {} : inventory[i]),
       id: t.id,
       displayName: t.displayName,
       domains: [`${t.name}.onmicrosoft.com`],

@@ -191,9 +191,10 @@ export const faultSchema = z
   });
 
 /**
- * A tenant. Its own `groups`, `assignmentFilters`, `roleScopeTags` and `espProfiles` (a seed serving many tenants
- * that differ): the first tenant gets them besides the seed's top-level ones; another tenant that declares any of
- * them is seeded with its own (scope tags default to the built-in Default), one that declares none stays empty.
+ * A tenant. Its own `groups`, `assignmentFilters`, `roleScopeTags`, `espProfiles`, `managedDevices` and
+ * `detectedApps` (a seed serving many tenants that differ): the first tenant gets them besides the seed's top-level
+ * ones; another tenant that declares any of them is seeded with its own (scope tags default to the built-in
+ * Default), one that declares none stays empty.
  */
 const tenantSchema = z.strictObject({
   id: guid,
@@ -203,6 +204,9 @@ const tenantSchema = z.strictObject({
   assignmentFilters: z.array(assignmentFilterSchema).optional(),
   roleScopeTags: z.array(roleScopeTagSchema).optional(),
   espProfiles: z.array(espProfileSchema).optional(),
+  /** the tenant's own managed devices and detected apps (its inventory); the first tenant adds them to the seed's */
+  managedDevices: z.array(managedDeviceSchema).optional(),
+  detectedApps: z.array(detectedAppSchema).optional(),
 });
 
 export const seedSchema = z

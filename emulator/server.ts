@@ -175,6 +175,8 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
         assignmentFilters: t.assignmentFilters ?? [],
         roleScopeTags: t.roleScopeTags ?? [],
         espProfiles: t.espProfiles ?? [],
+        managedDevices: t.managedDevices ?? [],
+        detectedApps: t.detectedApps ?? [],
       };
       const id = t.id.toLowerCase();
       if (i === 0)
@@ -186,19 +188,28 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
             assignmentFilters: [...seed.assignmentFilters, ...own.assignmentFilters],
             roleScopeTags: [...seed.roleScopeTags, ...own.roleScopeTags],
             espProfiles: [...seed.espProfiles, ...own.espProfiles],
+            managedDevices: [...seed.managedDevices, ...own.managedDevices],
+            detectedApps: Array.isArray(seed.detectedApps)
+              ? [...seed.detectedApps, ...own.detectedApps]
+              : seed.detectedApps,
           },
           id,
           at,
         );
-      else if (t.groups ?? t.assignmentFilters ?? t.roleScopeTags ?? t.espProfiles)
+      else if (
+        t.groups ??
+        t.assignmentFilters ??
+        t.roleScopeTags ??
+        t.espProfiles ??
+        t.managedDevices ??
+        t.detectedApps
+      )
         loadSeedEntities(
           state.tenant(id),
           {
             ...seed,
             ...own,
             roleScopeTags: t.roleScopeTags ?? [{ id: "0", displayName: "Default", isBuiltIn: true }],
-            managedDevices: [],
-            detectedApps: [],
           },
           id,
           at,

@@ -20,7 +20,24 @@ export interface SyncProductJob {
   dryRun: boolean;
 }
 
-export type JobData = SyncProductJob;
+/**
+ * Publish one subscribed product to one tenant of a tenants file (`sync --tenants … --queue`): the worker finds the
+ * tenant by name in the same tenants file (path and SHA-256), or in its own configuration's `tenants:` section when
+ * the run used one, and applies the tenant's overrides.
+ */
+export interface SyncTenantProductJob {
+  kind: "sync-tenant-product";
+  runId: string;
+  /** the tenant's name in the tenants file */
+  tenant: string;
+  /** the tenants file; absent: the worker's configuration file's `tenants:` section */
+  tenantsFile?: { path: string; sha256: string };
+  subscriptions: { path: string; sha256: string };
+  productId: string;
+  dryRun: boolean;
+}
+
+export type JobData = SyncProductJob | SyncTenantProductJob;
 
 /** What a job returned (JSON). */
 export type JobResult = unknown;

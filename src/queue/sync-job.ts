@@ -30,7 +30,15 @@ import { openGraphSession } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget } from "../publish/target.js";
 import type { PackageStore } from "./package-store.js";
 import { PermanentJobError } from "./queue.js";
-import type { JobContext, JobData, JobHandler } from "./queue.js";
+import type { JobContext, JobHandler, SyncProductJob, SyncTenantProductJob } from "./queue.js";
+import type { WorkerPackages } from "./worker-packages.js";
+import { TENANTS_MAX_BYTES, tenantConnection } from "../core/config/tenants.js";
+import type { TenantEntry, TenantsFile } from "../core/config/tenants.js";
+import { tenantError } from "../publish/tenants/each.js";
+import type { TenantError } from "../publish/tenants/each.js";
+import { loadTenants, loadTenantsSection } from "../publish/tenants/file.js";
+import { tenantAdjust, tenantSubscriptions } from "../publish/tenants/overrides.js";
+import type { LoadedSubscriptions } from "../publish/sync/subscriptions.js";
 import type { TenantRateLimiter } from "./rate-limit.js";
 
 /** Failures worth another attempt: the network, a deadline, a service answering with an error. */
@@ -38,8 +46,41 @@ const RETRYABLE: ReadonlySet<ErrorKind> = new Set(["network", "timeout", "graph"
 
 /** The SHA-256 of a subscriptions file's bytes (the job's identity of the file). */
 export async function subscriptionsDigest(path: string): Promise<string> {
-  const bytes = await readBoundedFile({ path, what: "subscriptions file", maxBytes: SUBSCRIPTIONS_MAX_BYTES });
+  return fileDigest(path, "subscriptions file", SUBSCRIPTIONS_MAX_BYTES);
+}
+
+/** The SHA-256 of a tenants file's bytes. */
+export async function tenantsDigest(path: string): Promise<string> {
+  return fileDigest(path, "tenants file", TENANTS_MAX_BYTES);
+}
+
+async function fileDigest(path: string, what: string, maxBytes: number): Promise<string> {
+  const bytes = await readBoundedFile({ path, what, maxBytes });
   return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** A file named by a job must have the bytes the run enqueued. */
+async function checkDigest(
+  f: { path: string; sha256: string },
+  what: "subscriptions file" | "tenants file",
+): Promise<void> {
+  const digest = what === "tenants file" ? await tenantsDigest(f.path) : await subscriptionsDigest(f.path);
+  if (digest !== f.sha256)
+    throw new Error(
+      `${f.path} on this worker is not the ${what} the run enqueued (SHA-256 ${digest.slice(0, 12)}…, expected ${f.sha256.slice(0, 12)}…): give every worker the same file.`,
+    );
+}
+
+/** The tenants a tenant job names: its tenants file (same bytes), else the worker's configuration's section. */
+async function jobTenants(data: SyncTenantProductJob, configFile: string): Promise<TenantsFile> {
+  if (data.tenantsFile !== undefined) {
+    await checkDigest(data.tenantsFile, "tenants file");
+    return (await loadTenants(data.tenantsFile.path)).value;
+  }
+  const section = await loadTenantsSection(configFile);
+  if (section === undefined)
+    throw new Error(`${configFile} on this worker has no tenants: section: give every worker the run's tenants.`);
+  return section.value;
 }
 
 /** What the worker process gives the jobs: its environment, and how it finds a profile's tenant. */
@@ -48,8 +89,16 @@ export interface WorkerContext {
   secrets?: SecretRegistry | undefined;
   logger?: HttpLogger | undefined;
   onWarning(line: string): void;
-  /** the tenant of a profile (undefined: the default), as the worker's own configuration says */
-  resolveTarget(profile: string | undefined): Promise<ResolvedTarget>;
+  /** the tenant these flags name (a profile; a tenant of a tenants file adds cloud, tenant id, client id), as the worker's own configuration says */
+  resolveTarget(flags: TargetFlags): Promise<ResolvedTarget>;
+}
+
+/** How a job names its tenant: a profile (undefined: the default), or a tenants file entry's connection. */
+export interface TargetFlags {
+  profile?: string | undefined;
+  cloud?: string;
+  tenant?: string;
+  clientId?: string;
 }
 
 export interface SyncJobSettings {
@@ -59,6 +108,21 @@ export interface SyncJobSettings {
   packageStore?: PackageStore;
   /** apps published at once within a job */
   concurrency?: number;
+  /** tenant jobs: packages built once per content hash across the fleet (worker-packages.ts) */
+  packages?: WorkerPackages;
+}
+
+/** What a sync-tenant-product job returns: the tenant's products, or its failure as a whole (sign-in refused…). */
+export interface TenantJobResult {
+  tenant: string;
+  tenantId?: string;
+  error?: TenantError;
+  products: ProductResult[];
+  changed: boolean;
+  durationMs: number;
+  /** packages this job built, and reused (built by this worker for another tenant, or found in the store) */
+  packagings: number;
+  packagesReused: number;
 }
 
 interface Environment {
@@ -80,8 +144,8 @@ export function syncJobRunner(ctx: WorkerContext, s: SyncJobSettings): SyncJobRu
   const home = homeFolder(ctx.env, process.platform, homedir);
   const stateDir = userStateDir(ctx.env, process.platform, home);
 
-  const open = async (profile: string | undefined): Promise<Environment> => {
-    const target = await ctx.resolveTarget(profile);
+  const open = async (flags: TargetFlags, signIn: boolean): Promise<Environment> => {
+    const target = await ctx.resolveTarget(flags);
     try {
       const session = await openGraphSession(target, {
         env: ctx.env,
@@ -105,17 +169,26 @@ export function syncJobRunner(ctx: WorkerContext, s: SyncJobSettings): SyncJobRu
         ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
       });
       const http = catalogHttp(createHttpPipeline({ transport: session.transport.send }));
+      if (signIn) {
+        try {
+          await session.signIn();
+        } catch (e) {
+          await stream.close();
+          await session.close();
+          throw e;
+        }
+      }
       return { target, session, stream, downloader, http };
     } catch (e) {
       await target.close();
       throw e;
     }
   };
-  const environment = (profile: string | undefined): Promise<Environment> => {
-    const key = profile ?? "";
+  const environment = (flags: TargetFlags, signIn = false): Promise<Environment> => {
+    const key = JSON.stringify([flags.profile ?? "", flags.cloud ?? "", flags.tenant ?? "", flags.clientId ?? ""]);
     let p = envs.get(key);
     if (p === undefined) {
-      p = open(profile);
+      p = open(flags, signIn);
       envs.set(key, p);
       // a failed sign-in is tried again by the next job
       p.catch(() => envs.delete(key));
@@ -123,8 +196,7 @@ export function syncJobRunner(ctx: WorkerContext, s: SyncJobSettings): SyncJobRu
     return p;
   };
 
-  const run = async (data: JobData, jc: JobContext): Promise<ProductResult[]> => {
-    if (data.kind !== "sync-product") throw new PermanentJobError(`Unknown job kind ${String(data.kind)}.`);
+  const run = async (data: SyncProductJob, jc: JobContext): Promise<ProductResult[]> => {
     const last = jc.attempt >= jc.attempts;
     const failedResult = (e: unknown): ProductResult[] => {
       const kind: ErrorKind = isPublisherError(e) ? e.kind : "internal";
@@ -163,7 +235,7 @@ export function syncJobRunner(ctx: WorkerContext, s: SyncJobSettings): SyncJobRu
       );
     let env: Environment;
     try {
-      env = await environment(data.profile);
+      env = await environment({ profile: data.profile });
     } catch (e) {
       if (isPublisherError(e) && RETRYABLE.has(e.kind) && !last) throw e;
       return failedResult(e);
@@ -206,8 +278,96 @@ export function syncJobRunner(ctx: WorkerContext, s: SyncJobSettings): SyncJobRu
     return result.products;
   };
 
+  /** One product for one tenant of a tenants file, with the tenant's overrides. */
+  const runTenant = async (data: SyncTenantProductJob, jc: JobContext): Promise<TenantJobResult> => {
+    const last = jc.attempt >= jc.attempts;
+    const started = Date.now();
+    const base = { tenant: data.tenant, products: [], changed: false, packagings: 0, packagesReused: 0 };
+    const failed = (e: unknown, tenantId?: string): TenantJobResult => ({
+      ...base,
+      ...(tenantId === undefined ? {} : { tenantId }),
+      error: tenantError(e),
+      durationMs: Date.now() - started,
+    });
+    let tenants: TenantsFile;
+    let entry: TenantEntry;
+    let subscriptions: LoadedSubscriptions;
+    try {
+      tenants = await jobTenants(data, paths.file);
+      const found = tenants.tenants.find((t) => t.name.toLowerCase() === data.tenant.toLowerCase());
+      if (found === undefined)
+        throw new Error(
+          `No tenant named ${data.tenant} in ${data.tenantsFile?.path ?? `the tenants: section of ${paths.file}`} on this worker: give every worker the same tenants.`,
+        );
+      entry = found;
+      await checkDigest(data.subscriptions, "subscriptions file");
+      subscriptions = tenantSubscriptions(await loadSubscriptions(data.subscriptions.path), entry);
+    } catch (e) {
+      return failed(e);
+    }
+    const flags = tenantConnection(tenants, entry);
+    let env: Environment;
+    try {
+      env = await environment(flags, true);
+    } catch (e) {
+      if (isPublisherError(e) && RETRYABLE.has(e.kind) && !last) throw e;
+      return failed(e, flags.tenant);
+    }
+    const tenantId = env.target.info.tenantId ?? flags.tenant;
+    // excluded by this tenant: nothing to do
+    if (!subscriptions.value.products.some((p) => p.id.toLowerCase() === data.productId.toLowerCase()))
+      return { ...base, ...(tenantId === undefined ? {} : { tenantId }), durationMs: Date.now() - started };
+    const config = await readProfilesFile(paths).catch(() => undefined);
+    const dir = join(stateDir, "tenants", "work", encodeURIComponent(entry.name));
+    const packages = s.packages?.forJob();
+    const result = await sync({
+      subscriptions,
+      openSource: (spec) =>
+        openCatalogSource(spec, {
+          config: config?.catalog,
+          configFile: paths.file,
+          http: env.http,
+          cwd: subscriptions.dir,
+        }),
+      downloader: env.downloader,
+      graph: env.session.graph,
+      workDir: dir,
+      dryRun: data.dryRun,
+      only: [data.productId],
+      ...(s.concurrency === undefined ? {} : { concurrency: s.concurrency }),
+      signal: jc.signal,
+      ...(!env.target.inProcess
+        ? { journalDir: join(stateDir, "tenants", "uploads", encodeURIComponent(entry.name)) }
+        : {}),
+      upload: { storage: { transport: env.session.transport.send } },
+      ...(packages === undefined ? {} : { packages }),
+      adjust: tenantAdjust(entry),
+      onEvent: (e) => {
+        if (e.type === "step") jc.progress(`${entry.name}: ${e.id}: ${e.detail}`);
+      },
+    });
+    const retryable = result.products.find(
+      (p) => p.status === "failed" && p.error !== undefined && RETRYABLE.has(p.error.kind),
+    );
+    if (retryable !== undefined && !last && !jc.signal.aborted)
+      throw new Error(`${entry.name}: ${retryable.id}: ${retryable.reason} (attempt ${jc.attempt})`);
+    return {
+      ...base,
+      ...(tenantId === undefined ? {} : { tenantId }),
+      products: result.products,
+      changed: result.changed,
+      durationMs: Date.now() - started,
+      packagings: packages?.built ?? 0,
+      packagesReused: packages?.reused ?? 0,
+    };
+  };
+
   return {
-    handler: run,
+    handler: async (data, jc) => {
+      if (data.kind === "sync-product") return run(data, jc);
+      if (data.kind === "sync-tenant-product") return runTenant(data, jc);
+      throw new PermanentJobError(`Unknown job kind ${String((data as { kind: unknown }).kind)}.`);
+    },
     async close() {
       for (const p of envs.values()) {
         const env = await p.catch(() => undefined);

@@ -31,17 +31,17 @@ describe("sync, connect test, publish and inventory with --tenants", () => {
     home = await scratch();
     const stateDir = join(home, "emulator");
     env = await emulatorHomeEnv(home, stateDir);
-    // detected apps of the first tenant
-    const [A, B] = ["d0000000-0000-4000-8000-00000000000a", "d0000000-0000-4000-8000-00000000000b"];
+    // three devices, spread by the fleet seed: A in tenant01, B in tenant02, C in tenant03
+    const [A, B, C] = ["a", "b", "c"].map((x) => `d0000000-0000-4000-8000-00000000000${x}`) as [string, string, string];
     const app = (id: string, displayName: string, version: string, publisher: string, deviceIds: string[]) => ({
       ...{ id, displayName, version, publisher, platform: "windows", sizeInByte: 0, deviceIds },
     });
     lt = await startLocalTestTenant({
       stateDir,
       seed: fleetSeed(3, FLEET_SECRET, {
-        managedDevices: [A, B].map((id, i) => ({ id, deviceName: `PC-${i}`, operatingSystem: "Windows" })),
+        managedDevices: [A, B, C].map((id, i) => ({ id, deviceName: `PC-${i}`, operatingSystem: "Windows" })),
         detectedApps: [
-          app("a1", "WinSCP 5.17.10", "5.17.10", "Martin Prikryl", [A, B]),
+          app("a1", "WinSCP 5.17.10", "5.17.10", "Martin Prikryl", [A, B, C]),
           app("a2", "VLC media player", "3.0.20", "VideoLAN", [A]),
         ],
       }),
@@ -210,11 +210,11 @@ describe("sync, connect test, publish and inventory with --tenants", () => {
     const args = ["inventory", "--catalog", catalog, "--tenants-file", join(home, "tenants.yaml"), "--tenants", "all"];
     const r = await runCli([...args, "--no-log-file"], env);
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stdout, /tenant01\s+\S+\s+ok\s+2\s+2\s+2\s+/);
+    // the fleet seed spreads the devices: the tenants' inventories differ
+    assert.match(r.stdout, /tenant01\s+\S+\s+ok\s+1\s+2\s+2\s+/);
     assert.match(r.stdout, /tenant02\s+\S+\s+failed\s+-\s+-\s+-\s+-\s+-\s+.*AADSTS700016/);
-    // the seed's devices are the first tenant's: the third has none
-    assert.match(r.stdout, /tenant03\s+\S+\s+ok\s+0\s+0\s+0\s+0\s+/);
-    assert.match(r.stdout, /All tenants\n.*\n.*WinSCP.*\s+Martin Prikryl\s+WinSCP\.WinSCP\s+1\s+2\s+2\n/);
+    assert.match(r.stdout, /tenant03\s+\S+\s+ok\s+1\s+1\s+1\s+1\s+/);
+    assert.match(r.stdout, /All tenants\n.*\n.*WinSCP.*\s+Martin Prikryl\s+WinSCP\.WinSCP\s+2\s+2\s+2\n/);
     assert.match(r.stdout, /Total: 3 tenant\(s\), 2 read, 1 failed; 2 product\(s\) on 2 device\(s\)\./);
     assert.match(r.stderr, /Reading the inventory failed for 1 of 3 tenant\(s\):\n\s+tenant02: .*AADSTS700016/);
 
@@ -229,10 +229,10 @@ describe("sync, connect test, publish and inventory with --tenants", () => {
       [
         ["tenant01", "ok", true, 2],
         ["tenant02", "failed", undefined, undefined],
-        ["tenant03", "ok", true, 0],
+        ["tenant03", "ok", true, 1],
       ],
     );
     const winscp = doc.total.products.find((p) => p.name.startsWith("WinSCP"));
-    assert.deepEqual([winscp?.tenants, winscp?.devices], [["tenant01"], 2]);
+    assert.deepEqual([winscp?.tenants, winscp?.devices], [["tenant01", "tenant03"], 2]);
   });
 });

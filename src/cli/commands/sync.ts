@@ -1,5 +1,5 @@
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
 import type { openCatalogSource } from "../../catalog/catalog.js";
@@ -16,7 +16,7 @@ import { defineCommand } from "../command.js";
 import type { CommandContext } from "../command.js";
 import { option } from "../options.js";
 import { renderTable } from "../output.js";
-import { queuedSync } from "../../queue/queued-sync.js";
+import { queuedSync, queuedTenantsSync } from "../../queue/queued-sync.js";
 import { connectRedis, queueConnection } from "../../queue/redis.js";
 import { RedisJobQueue } from "../../queue/redis-queue.js";
 import { withGraph } from "../session.js";
@@ -103,6 +103,7 @@ export default defineCommand({
   notes: [
     "With --tenants all|TAG|NAME: one run across the tenants of a tenants file (docs/tenants.md), each with its",
     "overrides, a few at a time (--tenant-concurrency); each product version is packaged once for all of them.",
+    "With --tenants and --queue: one job per tenant × product for `worker` processes (docs/workers.md).",
     `Exit codes: 0 done, ${SYNC_CHANGES_EXIT_CODE} changes (with --detailed-exitcode), ${SYNC_BUSY_EXIT_CODE} another sync is running (nothing done),`,
     "9 bad subscriptions file, 10 a download failed its hash check, 130 stopped by a signal; when products failed,",
     "the first failure's code (docs/cli.md).",
@@ -154,13 +155,7 @@ export default defineCommand({
           hint: "Give a number and a unit: 6h, 30m, 1d.",
         });
     }
-    if (o.queue !== undefined) {
-      checkQueueFlags(o);
-      if (o.tenants.length > 0)
-        throw new PublisherError("Usage", "--queue cannot be used with --tenants yet.", {
-          hint: "Run one `sync --queue … --profile NAME` per tenant, or `sync --tenants …` in one process (docs/tenants.md).",
-        });
-    }
+    if (o.queue !== undefined) checkQueueFlags(o);
     // Every problem of the files is reported before anything starts (exit 9).
     const subscriptions = await loadSubscriptions(o.subscriptions, ctx.cwd);
     if (o.tenants.length > 0) await selectedTenants(ctx, o);
@@ -178,6 +173,8 @@ export default defineCommand({
         return SYNC_BUSY_EXIT_CODE;
       }
       try {
+        if (o.tenants.length > 0 && o.queue !== undefined)
+          return await runTenantsQueued(ctx, { ...o, queue: o.queue }, subscriptions, stateDir, trigger);
         if (o.tenants.length > 0)
           return await runTenantsOnce(ctx, o, subscriptions, config?.catalog, paths.file, stateDir, trigger);
         if (o.queue !== undefined)
@@ -261,6 +258,62 @@ async function runQueued(
     return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
   } finally {
     history.close();
+    await queue.close();
+  }
+}
+
+/** `sync --tenants … --queue`: one job per tenant × product for the workers (docs/workers.md). */
+async function runTenantsQueued(
+  ctx: CommandContext,
+  o: {
+    dryRun: boolean;
+    detailedExitcode: boolean;
+    only: string[];
+    queue: string;
+    config?: string | undefined;
+  } & TenantsOptions,
+  subscriptions: Awaited<ReturnType<typeof loadSubscriptions>>,
+  stateDir: string,
+  trigger: string,
+): Promise<number> {
+  const { file, tenants } = await selectedTenants(ctx, o);
+  const configFile = pathsFor({
+    env: ctx.env,
+    configFile: o.config === undefined ? undefined : resolve(ctx.cwd, o.config),
+  }).file;
+  const conn = await queueConnection(o.queue, ctx.env, ctx.secrets);
+  (await connectRedis(conn, ctx.signal)).disconnect();
+  const queue = new RedisJobQueue(conn);
+  try {
+    const result = await queuedTenantsSync({
+      queue,
+      subscriptions,
+      // a tenants: section is read by each worker from its own configuration file
+      tenantsFile: file.file === configFile ? undefined : file.file,
+      tenantsFileValue: file.value,
+      tenants,
+      dryRun: o.dryRun,
+      ...(o.only.length === 0 ? {} : { only: o.only }),
+      signal: ctx.signal,
+      onProgress: (line) => ctx.stderr.write(`${line}\n`),
+      onTenant: (r) =>
+        ctx.stderr.write(
+          `${r.tenant}: ${r.status === "ok" ? "done" : `failed: ${r.error?.message.split("\n")[0] ?? "products failed"}`}\n`,
+        ),
+    }).catch((e: unknown) => {
+      if (ctx.signal.aborted)
+        throw new PublisherError("Cancelled", "Sync stopped by a signal: jobs already on the queue still run.", {
+          hint: "The workers finish them; run sync again to see the result (a re-run changes nothing that is done).",
+        });
+      throw e;
+    });
+    if (!o.dryRun) recordTenants(stateDir, result, trigger, false);
+    if (ctx.output === "json") ctx.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    else printTenantsResult(ctx, result);
+    const failure = syncTenantsFailure(result);
+    if (failure) throw failure;
+    return o.detailedExitcode && result.changed ? SYNC_CHANGES_EXIT_CODE : 0;
+  } finally {
     await queue.close();
   }
 }

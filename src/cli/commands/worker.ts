@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { PublisherError } from "../../core/errors.js";
 import { readBoundedText } from "../../platform/fs.js";
@@ -8,6 +9,9 @@ import { DEFAULT_WRITE_LIMIT, TenantRateLimiter } from "../../queue/rate-limit.j
 import { connectRedis, queueConnection } from "../../queue/redis.js";
 import { DEFAULT_STALL, startRedisWorker } from "../../queue/redis-queue.js";
 import { syncJobRunner } from "../../queue/sync-job.js";
+import type { JobData } from "../../queue/queue.js";
+import { WorkerPackages } from "../../queue/worker-packages.js";
+import { homeFolder, userStateDir } from "../../core/config/dirs.js";
 import type { CommandContext } from "../command.js";
 import { defineCommand } from "../command.js";
 import { option } from "../options.js";
@@ -51,12 +55,19 @@ export async function openPackageStore(
   });
 }
 
+/** ` (profile NAME)` or ` (tenant NAME)` in the worker's job lines. */
+function jobTarget(d: JobData): string {
+  if (d.kind === "sync-tenant-product") return ` (tenant ${d.tenant})`;
+  return d.profile === undefined ? "" : ` (profile ${d.profile})`;
+}
+
 export default defineCommand({
   description: [
     "Runs the jobs `sync --queue` puts on a Redis queue (BullMQ), on any number of machines, until SIGTERM or",
-    "Ctrl-C (jobs in flight are finished first). Each job publishes one product to one profile's tenant with this",
-    "machine's configuration: profiles and credentials, catalog sources, download cache. Writes to each tenant are",
-    "limited across all workers (Redis). Reference: docs/workers.md.",
+    "Ctrl-C (jobs in flight are finished first). Each job publishes one product to one profile's tenant, or to one",
+    "tenant of a tenants file (sync --tenants --queue), with this machine's configuration: profiles and credentials,",
+    "catalog sources, download cache. Writes to each tenant are limited across all workers (Redis). Reference:",
+    "docs/workers.md.",
   ].join("\n"),
   notes: [
     "Environment: INTUNE_PUBLISHER_QUEUE_PASSWORD or INTUNE_PUBLISHER_QUEUE_PASSWORD_FILE (the Redis password when",
@@ -106,6 +117,13 @@ export default defineCommand({
     const store =
       o.packageStore === undefined ? undefined : await openPackageStore(ctx, o.packageStore, o.packageStoreCa);
     const redis = await connectRedis(conn, ctx.signal);
+    // tenant jobs: each product version packaged once (this worker; with a store, the fleet: a build lock on Redis)
+    const stateDir = userStateDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir));
+    const packages = new WorkerPackages(
+      join(stateDir, "tenants", "packages", `worker-${process.pid}`),
+      store,
+      store === undefined ? undefined : redis,
+    );
     const limiter = new TenantRateLimiter(redis, {
       limit: o.tenantWriteLimit,
       windowMs: DEFAULT_WRITE_LIMIT.windowMs,
@@ -117,12 +135,13 @@ export default defineCommand({
         secrets: ctx.secrets,
         logger: commandLogger(ctx),
         onWarning: (line) => ctx.stderr.write(`warning: ${line}\n`),
-        resolveTarget: (profile) => resolveTarget(targetInput(ctx, { profile, config: o.config, state: o.state })),
+        resolveTarget: (flags) => resolveTarget(targetInput(ctx, { ...flags, config: o.config, state: o.state })),
       },
       {
         config: o.config === undefined ? undefined : resolve(ctx.cwd, o.config),
         limiter,
         ...(store === undefined ? {} : { packageStore: store }),
+        packages,
       },
     );
     try {
@@ -141,7 +160,7 @@ export default defineCommand({
           stall: { lockDurationMs: o.lockDuration, stalledIntervalMs: o.stalledInterval },
           onJob: (e) =>
             ctx.stderr.write(
-              `worker: job ${e.id} ${e.data.productId}${e.data.profile === undefined ? "" : ` (profile ${e.data.profile})`}: ${e.state}${e.detail === undefined ? "" : `: ${e.detail}`}\n`,
+              `worker: job ${e.id} ${e.data.productId}${jobTarget(e.data)}: ${e.state}${e.detail === undefined ? "" : `: ${e.detail}`}\n`,
             ),
         },
       );
@@ -160,6 +179,7 @@ export default defineCommand({
       return 0;
     } finally {
       await runner.close();
+      await packages.close();
       redis.disconnect();
     }
   },
