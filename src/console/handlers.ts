@@ -56,7 +56,28 @@ import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/targe
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
 import { removeRequestSchema, syncRequestSchema, tenantRefSchema, testDraftSchema } from "./api.js";
 import { TenantsHandlers } from "./tenants-handlers.js";
-import type { ConnectionForm, ApplyResponse, DiagnosticsResponse, HistoryResponse, PlanResponse, PublishRequest, AppDetailResponse, AppsResponse, RollbackRequest, RollbackResponse, RemoveRequest, RemoveResponse, SyncLogResponse, SyncPlanResponse, SyncRequest, CloudView, ProfilesResponse, ProfileView, SaveResponse, TestResponse } from "./api.js";
+import type {
+  ConnectionForm,
+  ApplyResponse,
+  DiagnosticsResponse,
+  HistoryResponse,
+  PlanResponse,
+  PublishRequest,
+  AppDetailResponse,
+  AppsResponse,
+  RollbackRequest,
+  RollbackResponse,
+  RemoveRequest,
+  RemoveResponse,
+  SyncLogResponse,
+  SyncPlanResponse,
+  SyncRequest,
+  CloudView,
+  ProfilesResponse,
+  ProfileView,
+  SaveResponse,
+  TestResponse,
+} from "./api.js";
 
 export type { HandlerContext, HandlerResult } from "./handler-common.js";
 
