@@ -692,7 +692,7 @@ async function bigMemory(): Promise<string[]> {
       "|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
       `| ${fmt(payloadSize / MiB)} | ${r.blockCount} | ${r.bytesSent} | ${fmt(r.blocksSeconds, 1)} | ${fmt(payloadSize / MiB / r.blocksSeconds)} | ${fmt(r.seconds, 1)} | ${fmt(r.startRssKiB / 1024)} | ${fmt(r.sampledPeakBytes / MiB)} | **${fmt(peakMB)}** | ${app.committedContentVersion === r.contentVersionId ? `yes (content version ${r.contentVersionId}, ${r.publishingState})` : "NO"} |`,
       "",
-      `Peak RSS ${peakMB < 250 ? "under" : "OVER"} the 250 MB bound (blockSize × concurrency = 32 MiB of block buffers).`,
+      `Peak RSS ${peakMB < 250 ? "under" : "OVER"} the 250 MB bound (blockSize × concurrency = ${fmt((BLOCK * DEFAULT_CONCURRENCY) / MiB, 0)} MiB of block buffers).`,
       "",
     ];
   } finally {
