@@ -6,6 +6,7 @@
  *   node dist/bench/emulator-tenant.js [--throttling on|off] [--max-seconds N]
  */
 import { startLocalTenant } from "../emulator/server.js";
+import { serveUntilParentGoes } from "./child-life.js";
 
 const BENCH_TENANT_ID = "5e1f0c2a-7b3d-4e5f-8a9b-0c1d2e3f4a5b";
 const BENCH_CLIENT_ID = "b3e1c2d4-5f60-4a7b-8c9d-0e1f2a3b4c5d";
@@ -53,20 +54,7 @@ async function main(): Promise<void> {
       detectedApps: { ...INVENTORY },
     },
   });
-  let closing = false;
-  const stop = (): void => {
-    if (closing) return;
-    closing = true;
-    void lt.close().then(() => process.exit(0));
-  };
-  process.stdin.on("end", stop);
-  process.stdin.on("close", stop);
-  process.stdin.resume();
-  process.on("SIGTERM", stop);
-  setTimeout(() => {
-    process.stderr.write(`emulator-tenant: safety timeout after ${maxSeconds} s\n`);
-    stop();
-  }, maxSeconds * 1000).unref();
+  serveUntilParentGoes("emulator-tenant", () => lt.close(), { maxSeconds });
   const info: TenantInfo = {
     pid: process.pid,
     authority: lt.authority,

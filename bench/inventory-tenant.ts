@@ -5,6 +5,7 @@
  *   node dist/bench/inventory-tenant.js --devices 100000
  */
 import { startLocalTenant } from "../emulator/server.js";
+import { serveUntilParentGoes } from "./child-life.js";
 
 const TENANT = "5e1f0c2a-7b3d-4e5f-8a9b-0c1d2e3f4a5c";
 
@@ -40,12 +41,7 @@ async function main(): Promise<void> {
     token: lt.admin.issueToken(),
   };
   process.stdout.write(JSON.stringify(info) + "\n");
-  const stop = (): void => void lt.close().then(() => process.exit(0));
-  process.stdin.on("end", stop);
-  process.stdin.on("close", stop);
-  process.stdin.resume();
-  process.on("SIGTERM", stop);
-  setTimeout(stop, 900_000).unref();
+  serveUntilParentGoes("inventory-tenant", () => lt.close(), { maxSeconds: 900 });
 }
 
 void main();

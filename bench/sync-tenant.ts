@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import type { FaultInput } from "../emulator/seed.js";
 import type { StartedLocalTenant } from "../src/publish/connect/local-tenant.js";
 import { startLocalTestTenant } from "../test/support/tenant.js";
+import { serveUntilParentGoes } from "./child-life.js";
 
 export type SyncTenantInfo = Pick<
   StartedLocalTenant,
@@ -26,17 +27,7 @@ export type SyncTenantInfo = Pick<
 const i = process.argv.indexOf("--max-seconds");
 const maxSeconds = (i < 0 ? 1800 : Number(process.argv[i + 1])) || 1800;
 const lt = await startLocalTestTenant();
-let closing = false;
-const stop = (): void => {
-  if (closing) return;
-  closing = true;
-  void lt.close().then(() => process.exit(0));
-};
-process.on("SIGTERM", stop);
-setTimeout(() => {
-  process.stderr.write(`sync-tenant: safety timeout after ${maxSeconds} s\n`);
-  stop();
-}, maxSeconds * 1000).unref();
+const stop = serveUntilParentGoes("sync-tenant", () => lt.close(), { maxSeconds, stdinCommands: true });
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {
   const command = JSON.parse(line) as { addFault?: FaultInput; cpu?: true };

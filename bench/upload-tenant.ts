@@ -7,6 +7,7 @@
  *   node dist/bench/upload-tenant.js --location DIR [--max-seconds N]
  */
 import { startLocalTenant } from "../emulator/server.js";
+import { serveUntilParentGoes } from "./child-life.js";
 
 export interface UploadTenantInfo {
   pid: number;
@@ -26,20 +27,7 @@ async function main(): Promise<void> {
   if (location === "") throw new Error("upload-tenant: --location DIR is required");
   const maxSeconds = Number(arg("--max-seconds", "3600")) || 3600;
   const lt = await startLocalTenant({ uploadDelays: {}, storage: { location } });
-  let closing = false;
-  const stop = (): void => {
-    if (closing) return;
-    closing = true;
-    void lt.close().then(() => process.exit(0));
-  };
-  process.stdin.on("end", stop);
-  process.stdin.on("close", stop);
-  process.stdin.resume();
-  process.on("SIGTERM", stop);
-  setTimeout(() => {
-    process.stderr.write(`upload-tenant: safety timeout after ${maxSeconds} s\n`);
-    stop();
-  }, maxSeconds * 1000).unref();
+  serveUntilParentGoes("upload-tenant", () => lt.close(), { maxSeconds });
   const info: UploadTenantInfo = {
     pid: process.pid,
     graphBaseUrl: lt.graphBaseUrl,

@@ -23,7 +23,7 @@ import { loadConfiguredTenants } from "../publish/tenants/select.js";
 import { TenantTargets } from "../publish/tenants/targets.js";
 import type { TargetInput } from "../publish/target.js";
 import type { ApplyResponse, TenantsOverviewResponse, TenantsResponse, TenantTestMessage, TenantView } from "./api.js";
-import type { HandlerContext } from "./handlers.js";
+import type { HandlerContext } from "./handler-common.js";
 import type { PublishRuns } from "./runs.js";
 
 /** Sync runs read from the history to find each tenant's last one. */

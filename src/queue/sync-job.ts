@@ -196,6 +196,18 @@ export function syncJobRunner(ctx: WorkerContext, s: SyncJobSettings): SyncJobRu
     return p;
   };
 
+  /** A job's catalog sources: the worker's configured sources, relative folders from the subscriptions file's. */
+  const sourceOpener = async (env: Environment, subscriptions: LoadedSubscriptions) => {
+    const config = await readProfilesFile(paths).catch(() => undefined);
+    return (spec: string | undefined) =>
+      openCatalogSource(spec, {
+        config: config?.catalog,
+        configFile: paths.file,
+        http: env.http,
+        cwd: subscriptions.dir,
+      });
+  };
+
   const run = async (data: SyncProductJob, jc: JobContext): Promise<ProductResult[]> => {
     const last = jc.attempt >= jc.attempts;
     const failedResult = (e: unknown): ProductResult[] => {
@@ -240,7 +252,6 @@ export function syncJobRunner(ctx: WorkerContext, s: SyncJobSettings): SyncJobRu
       if (isPublisherError(e) && RETRYABLE.has(e.kind) && !last) throw e;
       return failedResult(e);
     }
-    const config = await readProfilesFile(paths).catch(() => undefined);
     // one tree per profile: two tenants may sync the same product at once
     const base =
       data.profile === undefined
@@ -249,13 +260,7 @@ export function syncJobRunner(ctx: WorkerContext, s: SyncJobSettings): SyncJobRu
     const subscriptions = await loadSubscriptions(data.subscriptions.path);
     const result = await sync({
       subscriptions,
-      openSource: (spec) =>
-        openCatalogSource(spec, {
-          config: config?.catalog,
-          configFile: paths.file,
-          http: env.http,
-          cwd: subscriptions.dir,
-        }),
+      openSource: await sourceOpener(env, subscriptions),
       downloader: env.downloader,
       graph: env.session.graph,
       workDir: join(base, "work"),
@@ -317,18 +322,11 @@ export function syncJobRunner(ctx: WorkerContext, s: SyncJobSettings): SyncJobRu
     // excluded by this tenant: nothing to do
     if (!subscriptions.value.products.some((p) => p.id.toLowerCase() === data.productId.toLowerCase()))
       return { ...base, ...(tenantId === undefined ? {} : { tenantId }), durationMs: Date.now() - started };
-    const config = await readProfilesFile(paths).catch(() => undefined);
     const dir = join(stateDir, "tenants", "work", encodeURIComponent(entry.name));
     const packages = s.packages?.forJob();
     const result = await sync({
       subscriptions,
-      openSource: (spec) =>
-        openCatalogSource(spec, {
-          config: config?.catalog,
-          configFile: paths.file,
-          http: env.http,
-          cwd: subscriptions.dir,
-        }),
+      openSource: await sourceOpener(env, subscriptions),
       downloader: env.downloader,
       graph: env.session.graph,
       workDir: dir,
