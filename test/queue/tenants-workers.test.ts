@@ -218,11 +218,13 @@ describe("sync --tenants on Redis workers", () => {
       join(home, "twice.yaml"),
       `source: ${host.origin}\nproducts:\n${ids.map((id) => `  - id: ${id}\n`).join("")}`,
     );
+    let ended = false; // the sync run has returned
     const uploading = /tenant0\d: twice\.(red|green|blue): upload /;
     /** waits until `w` prints an upload line after offset `from` of its stderr, then kills it */
     const killWhileUploading = async (w: CliChild, from: number): Promise<void> => {
       while (!uploading.test(w.stderr().slice(from))) {
         if (w.proc.exitCode !== null) assert.fail(`worker ended: ${w.stderr()}`);
+        if (ended) assert.fail(`the run ended before the worker uploaded again: ${w.stderr()}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       w.proc.kill("SIGKILL");
@@ -231,7 +233,7 @@ describe("sync --tenants on Redis workers", () => {
     const a = await worker();
     const b = await worker();
     const c = await worker();
-    const run = sync("twice.yaml", "--output", "json");
+    const run = sync("twice.yaml", "--output", "json").finally(() => (ended = true));
     await killWhileUploading(a, 0);
     // B's next upload after A's death: a job it took then (A's job taken over, or one of the queue)
     await killWhileUploading(b, b.stderr().length);
