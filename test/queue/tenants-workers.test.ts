@@ -1,8 +1,8 @@
 // `sync --tenants all --queue` with two `worker` processes on a throwaway redis-server, against a running local
 // tenant serving three tenants (the fleet seed): one job per tenant × product, every tenant gets each product once
 // with its own group, each product version is packaged once for the fleet (shared store and build lock); a worker
-// killed mid-upload leaves its job to the other, which finishes it without a duplicate app; a tenant whose consent
-// is revoked fails alone (exit 3).
+// killed mid-upload leaves its job to the other, which finishes it without a duplicate app; two of three workers
+// killed in turn mid-upload leave their jobs to the third; a tenant whose consent is revoked fails alone (exit 3).
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -209,6 +209,80 @@ describe("sync --tenants on Redis workers", () => {
     assert.deepEqual(appsByTenant(/^(One|Two)$/), Object.fromEntries(fleet.map((t) => [t.name, ["One", "Two"]])));
     b.proc.kill("SIGTERM");
     assert.equal(await b.exited, 0, b.stderr());
+  });
+
+  it("two workers killed in turn mid-upload: the third ends the run, every tenant complete, nothing duplicated", async () => {
+    const ids = ["Twice.Red", "Twice.Green", "Twice.Blue"];
+    for (const id of ids) await host.admin.publish(bigProduct(id));
+    await writeFile(
+      join(home, "twice.yaml"),
+      `source: ${host.origin}\nproducts:\n${ids.map((id) => `  - id: ${id}\n`).join("")}`,
+    );
+    let ended = false; // the sync run has returned
+    const uploading = /tenant0\d: twice\.(red|green|blue): upload /;
+    /** waits until `w` prints an upload line after offset `from` of its stderr, then kills it */
+    const killWhileUploading = async (w: CliChild, from: number): Promise<void> => {
+      while (!uploading.test(w.stderr().slice(from))) {
+        if (w.proc.exitCode !== null) assert.fail(`worker ended: ${w.stderr()}`);
+        if (ended) assert.fail(`the run ended before the worker uploaded again: ${w.stderr()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      w.proc.kill("SIGKILL");
+      await w.exited;
+    };
+    const a = await worker();
+    const b = await worker();
+    const c = await worker();
+    const run = sync("twice.yaml", "--output", "json").finally(() => (ended = true));
+    await killWhileUploading(a, 0);
+    // B's next upload after A's death: a job it took then (A's job taken over, or one of the queue)
+    await killWhileUploading(b, b.stderr().length);
+    const r = await run;
+    const logs = `${r.stderr}\nworker a: ${a.stderr()}\nworker b: ${b.stderr()}\nworker c: ${c.stderr()}`;
+    assert.equal(r.code, 0, logs);
+    const doc = JSON.parse(r.stdout) as RunDoc;
+    assert.equal(doc.totals.tenantsOk, 3, r.stdout);
+    // a job taken over after its app was created finishes that app in place (reported as a new version)
+    assert.equal(doc.totals.created + doc.totals.newVersions, 9, r.stdout);
+    for (const t of doc.tenants)
+      assert.deepEqual(
+        t.products.map((p) => [p.id, p.status]),
+        ids.map((id) => [id, "ok"]),
+        t.tenant,
+      );
+    // every job a killed worker held unfinished was run to completion by another worker (BullMQ's stalled-job check)
+    const jobs = (w: CliChild) => [
+      ...w.stderr().matchAll(/job (\S+) (Twice\.\w+) \(tenant (\w+)\): (active|completed)/g),
+    ];
+    const unfinished = (w: CliChild) =>
+      jobs(w)
+        .filter((m) => m[4] === "active" && !jobs(w).some((x) => x[1] === m[1] && x[4] === "completed"))
+        .map((m) => m[1]!);
+    const heldA = unfinished(a);
+    const heldB = unfinished(b);
+    assert.ok(heldA.length > 0 && heldB.length > 0, logs);
+    for (const id of [...heldA, ...heldB]) {
+      const done = [a, b, c].filter((w) => jobs(w).some((m) => m[1] === id && m[4] === "completed"));
+      assert.ok(done.length > 0, `job ${id} completed by another worker\n${logs}`);
+    }
+    // one app per product per tenant, at the current version, with its content committed: no orphan, no duplicate
+    const state = lt.admin.state();
+    for (const t of fleet) {
+      const apps = ((state[t.id]?.["mobileApps"] ?? []) as unknown as Record<string, unknown>[]).filter((x) =>
+        /^(Red|Green|Blue)$/.test(String(x["displayName"])),
+      );
+      assert.deepEqual(apps.map((x) => x["displayName"]).sort(), ["Blue", "Green", "Red"], t.name);
+      for (const x of apps) {
+        assert.equal(x["displayVersion"], "1.0", `${t.name} ${String(x["displayName"])}`);
+        assert.ok(x["committedContentVersion"], `${t.name} ${String(x["displayName"])} has committed content`);
+      }
+    }
+    // and a second run (on the surviving worker) finds everything up to date
+    const again = await sync("twice.yaml");
+    assert.equal(again.code, 0, `${again.stderr}\nworker c: ${c.stderr()}`);
+    assert.match(again.stdout, /Total: 3 tenant\(s\), 3 ok, 0 failed; 9 product\(s\): 0 created.*9 up to date/);
+    c.proc.kill("SIGTERM");
+    assert.equal(await c.exited, 0, c.stderr());
   });
 
   it("a tenant with its consent revoked fails alone: the others get the new version, exit 3", async () => {
