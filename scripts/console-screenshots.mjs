@@ -92,8 +92,11 @@ try {
   await page.getByLabel("Product name, id or tag").fill("Contoso");
   await page.getByRole("button", { name: "Search" }).click();
   await page.getByRole("button", { name: "Show Contoso.Notes" }).click();
-  await page.getByLabel("Intent").selectOption("required");
-  await page.getByRole("button", { name: "Subscribe" }).click();
+  await page.getByRole("button", { name: "Add assignment" }).click();
+  const assignment = page.getByRole("group", { name: "Assignment 1" });
+  await assignment.getByLabel("Intent").selectOption("required");
+  await assignment.getByLabel("Assigned to").selectOption("allDevices");
+  await page.getByRole("button", { name: "Subscribe", exact: true }).click();
   await page.getByRole("button", { name: "Edit Contoso.Notes" }).waitFor();
   await shot("catalog");
   for (const path of ["/inventory", "/diagnostics"]) {
