@@ -5,8 +5,8 @@
  */
 import type { AppDetailResponse, AppsResponse, RemoveResponse, RollbackResponse } from "../api.js";
 import type { ReportBlock } from "../../publish/rollback-report.js";
-import { api, byId, errorNotice, h, notice, table, win } from "./dom.js";
-import type { Dialog, El, FormControl } from "./dom.js";
+import { api, askConfirm, byId, confirmDialogElement, errorNotice, h, notice, table, win } from "./dom.js";
+import type { El, FormControl } from "./dom.js";
 
 type Row = AppsResponse["apps"][number];
 
@@ -24,10 +24,6 @@ function reportBlocks(blocks: ReportBlock[]): El[] {
           )
         : table(b.caption, b.rows[0] ?? [], b.rows.slice(1)),
   );
-}
-
-function dialog(): Dialog {
-  return byId<Dialog>("confirm");
 }
 
 async function showDetail(appId: string): Promise<void> {
@@ -68,20 +64,8 @@ async function showDetail(appId: string): Promise<void> {
 }
 
 /** Shows the plan in the dialog; true when the person confirms with `ok`. */
-async function confirmPlan(title: string, body: El[], ok: string): Promise<boolean> {
-  const d = dialog();
-  byId("confirm-body").replaceChildren(h("p", {}, "These changes will be made in the tenant:"), ...body);
-  byId("confirm-h").textContent = title;
-  byId("confirm-ok").textContent = ok;
-  d.showModal();
-  byId("confirm-cancel").focus();
-  const choice = await new Promise<boolean>((resolve) => {
-    byId("confirm-ok").addEventListener("click", () => resolve(true));
-    byId("confirm-cancel").addEventListener("click", () => resolve(false));
-    d.addEventListener("cancel", () => resolve(false));
-  });
-  d.close();
-  return choice;
+function confirmPlan(title: string, body: El[], ok: string): Promise<boolean> {
+  return askConfirm(title, [h("p", {}, "These changes will be made in the tenant:"), ...body], ok);
 }
 
 /** `apps remove`: the plan (a dry run), then — after the person confirms — the removal of exactly those apps. */
@@ -323,18 +307,7 @@ export async function render(main: El): Promise<void> {
       h("div", { id: "apps-tables" }),
     ),
     h("section", { id: "detail", "aria-live": "polite", "aria-label": "App details" }),
-    h(
-      "dialog",
-      { id: "confirm", "aria-labelledby": "confirm-h" },
-      h("h2", { id: "confirm-h" }, "Roll back"),
-      h("div", { id: "confirm-body" }),
-      h(
-        "div",
-        { class: "actions" },
-        h("button", { type: "button", id: "confirm-ok", class: "danger" }, "Roll back"),
-        h("button", { type: "button", id: "confirm-cancel" }, "Cancel"),
-      ),
-    ),
+    confirmDialogElement("Roll back", "Roll back"),
   );
   byId("apps-filter").addEventListener("input", (e) => {
     filter = (e.target as FormControl).value.trim();

@@ -6,8 +6,8 @@
  * confirmation).
  */
 import type { CatalogSearchResponse, CatalogShowResponse, SubscribeResponse, SubscriptionsResponse } from "../api.js";
-import { api, ApiError, byId, errorNotice, h, notice, table } from "./dom.js";
-import type { Dialog, El, FormControl } from "./dom.js";
+import { api, ApiError, askConfirm, byId, confirmDialogElement, errorNotice, field, h, notice, table } from "./dom.js";
+import type { El, FormControl } from "./dom.js";
 
 type Row = SubscriptionsResponse["products"][number];
 
@@ -19,17 +19,6 @@ const value = (id: string): string | undefined => {
   const v = control(id).value.trim();
   return v === "" ? undefined : v;
 };
-
-function field(id: string, label: string, input: El, help?: string): El {
-  if (help !== undefined) input.setAttribute("aria-describedby", `${id}-help`);
-  return h(
-    "div",
-    { class: "field" },
-    h("label", { for: id }, label),
-    input,
-    help === undefined ? undefined : h("p", { class: "help", id: `${id}-help` }, help),
-  );
-}
 
 const textInput = (id: string, attrs: Record<string, string> = {}): El =>
   h("input", { type: "text", id, name: id, spellcheck: "false", ...attrs });
@@ -367,26 +356,10 @@ async function loadSubscriptions(): Promise<void> {
 }
 
 /** Asks in the dialog; true when the person confirms. */
-async function confirmDialog(title: string, body: El[], ok: string): Promise<boolean> {
-  const d = byId<Dialog>("confirm");
-  byId("confirm-h").textContent = title;
-  byId("confirm-body").replaceChildren(...body);
-  byId("confirm-ok").textContent = ok;
-  d.showModal();
-  byId("confirm-cancel").focus();
-  const choice = await new Promise<boolean>((resolve) => {
-    byId("confirm-ok").addEventListener("click", () => resolve(true));
-    byId("confirm-cancel").addEventListener("click", () => resolve(false));
-    d.addEventListener("cancel", () => resolve(false));
-  });
-  d.close();
-  return choice;
-}
-
 /** Removes the product from the subscriptions file after a confirmation that says what changes and what does not. */
 async function unsubscribe(file: string, p: Row): Promise<void> {
   const what = `${p.id} (${p.architecture}, ${p.scope})`;
-  const ok = await confirmDialog(
+  const ok = await askConfirm(
     `Unsubscribe ${p.id}?`,
     [
       h("p", {}, `${what} is removed from `, h("code", {}, file), "; the other products and the file's comments stay."),
@@ -460,18 +433,7 @@ export async function render(main: El): Promise<void> {
     h("section", { class: "card" }, searchForm),
     h("section", { class: "card", id: "product", hidden: true, "aria-labelledby": "product-h" }),
     h("section", { class: "card" }, subsForm),
-    h(
-      "dialog",
-      { id: "confirm", "aria-labelledby": "confirm-h" },
-      h("h2", { id: "confirm-h" }, "Unsubscribe"),
-      h("div", { id: "confirm-body" }),
-      h(
-        "div",
-        { class: "actions" },
-        h("button", { type: "button", id: "confirm-ok", class: "danger" }, "Unsubscribe"),
-        h("button", { type: "button", id: "confirm-cancel" }, "Cancel"),
-      ),
-    ),
+    confirmDialogElement("Unsubscribe", "Unsubscribe"),
   );
   await loadSubscriptions();
 }

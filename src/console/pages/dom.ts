@@ -24,7 +24,7 @@ export interface El {
   removeAttribute(name: string): void;
   append(...nodes: (El | string)[]): void;
   replaceChildren(...nodes: (El | string)[]): void;
-  addEventListener(type: string, listener: (e: Ev) => void): void;
+  addEventListener(type: string, listener: (e: Ev) => void, options?: { signal?: AbortSignal }): void;
   querySelector(selectors: string): El | null;
   querySelectorAll(selectors: string): ArrayLike<El>;
   focus(): void;
@@ -153,4 +153,53 @@ export function mainArea(): El {
   const main = byId("main");
   main.querySelector(".loading")?.remove();
   return main;
+}
+
+/** A labelled form field, with its help text tied to the input by aria-describedby. */
+export function field(id: string, label: string, input: El, help?: string): El {
+  if (help !== undefined) input.setAttribute("aria-describedby", `${id}-help`);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    input,
+    help === undefined ? undefined : h("p", { class: "help", id: `${id}-help` }, help),
+  );
+}
+
+/** The confirmation dialog a page includes once (`askConfirm` fills and opens it). */
+export function confirmDialogElement(title: string, ok: string): El {
+  return h(
+    "dialog",
+    { id: "confirm", "aria-labelledby": "confirm-h" },
+    h("h2", { id: "confirm-h" }, title),
+    h("div", { id: "confirm-body" }),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", id: "confirm-ok", class: "danger" }, ok),
+      h("button", { type: "button", id: "confirm-cancel" }, "Cancel"),
+    ),
+  );
+}
+
+/** Opens the confirmation dialog; true when the person presses `ok`, false on Cancel or Escape. */
+export async function askConfirm(title: string, body: El[], ok: string): Promise<boolean> {
+  const d = byId<Dialog>("confirm");
+  byId("confirm-h").textContent = title;
+  byId("confirm-body").replaceChildren(...body);
+  byId("confirm-ok").textContent = ok;
+  d.showModal();
+  byId("confirm-cancel").focus();
+  // the listeners go with the answer, so repeated confirmations do not pile them up
+  const listening = new AbortController();
+  const options = { signal: listening.signal };
+  const choice = await new Promise<boolean>((resolve) => {
+    byId("confirm-ok").addEventListener("click", () => resolve(true), options);
+    byId("confirm-cancel").addEventListener("click", () => resolve(false), options);
+    d.addEventListener("cancel", () => resolve(false), options);
+  });
+  listening.abort();
+  d.close();
+  return choice;
 }

@@ -5,23 +5,12 @@
  * used (as the command's --max-age 60); Refresh reads it again.
  */
 import type { InventoryResponse } from "../api.js";
-import { api, byId, errorNotice, h, notice, table } from "./dom.js";
+import { api, byId, errorNotice, field, h, notice, table } from "./dom.js";
 import type { El, FormControl } from "./dom.js";
 
 type Product = InventoryResponse["report"]["products"][number];
 
 const control = (id: string): FormControl => byId<FormControl>(id);
-
-function field(id: string, label: string, input: El, help?: string): El {
-  if (help !== undefined) input.setAttribute("aria-describedby", `${id}-help`);
-  return h(
-    "div",
-    { class: "field" },
-    h("label", { for: id }, label),
-    input,
-    help === undefined ? undefined : h("p", { class: "help", id: `${id}-help` }, help),
-  );
-}
 
 const check = (id: string, label: string): El =>
   h("label", { class: "check" }, h("input", { type: "checkbox", id, name: id }), " ", label);
