@@ -41,7 +41,15 @@ import type { Win32LobAppWire } from "../core/wire/graph.js";
 import { packageFolder } from "../intunewin/package.js";
 import { openPackage } from "../intunewin/read.js";
 import { listSource } from "../intunewin/source.js";
-import { DEFAULT_CONCURRENCY, resumeOrStart, uploadContent, UploadError } from "./upload/index.js";
+import {
+  BLOCK_BUFFER_BUDGET,
+  concurrencyFor,
+  DEFAULT_BLOCK_SIZE,
+  MAX_DEFAULT_CONCURRENCY,
+  resumeOrStart,
+  uploadContent,
+  UploadError,
+} from "./upload/index.js";
 import { applyTargeting, readTargeting, readTargetingFacts } from "./targeting.js";
 import { permissionError } from "./tenant.js";
 import type { TargetingOutcome, TargetingStep } from "./targeting.js";
@@ -50,14 +58,25 @@ import type { UploadContentOptions, UploadLeftover, UploadProgressEvent, UploadR
 
 export const DEFAULT_APP_CONCURRENCY = 8;
 /**
- * Block buffers in flight across all apps of a run (each is `blockSize`, 8 MiB by default): apps published at once
- * share them, so memory stays bounded whatever the pool size (8 apps × 2 blocks, or 1 app × 4).
+ * Block buffers in flight across all apps of a run, in bytes (128 MiB): apps published at once share them, so memory
+ * stays bounded whatever the pool size (1 app: 16 blocks of 8 MiB; 8 apps: 2 each).
  */
-export const BLOCK_BUDGET = 16;
+export const BLOCK_BUDGET = BLOCK_BUFFER_BUDGET;
 
-/** Block parallelism per upload when the caller did not set one: the budget shared by the apps running at once. */
-export function blockConcurrencyFor(appsAtOnce: number): number {
-  return Math.max(1, Math.min(DEFAULT_CONCURRENCY, Math.floor(BLOCK_BUDGET / Math.max(1, appsAtOnce))));
+/**
+ * Block size and parallelism per upload for the parts the caller did not set, with `appsAtOnce` apps sharing
+ * BLOCK_BUDGET: as many blocks as each app's share holds, at most 16 in flight across the apps (1 per app at least).
+ */
+export function uploadLayoutFor(
+  appsAtOnce: number,
+  set: { blockSize?: number; concurrency?: number } = {},
+): { blockSize: number; concurrency: number } {
+  const apps = Math.max(1, appsAtOnce);
+  const blockSize = set.blockSize ?? DEFAULT_BLOCK_SIZE;
+  const concurrency =
+    set.concurrency ??
+    Math.max(1, Math.min(Math.floor(MAX_DEFAULT_CONCURRENCY / apps), concurrencyFor(blockSize, BLOCK_BUDGET / apps)));
+  return { blockSize, concurrency };
 }
 /** How long the compensating DELETE may take (its own signal: a cancelled run still cleans up). */
 export const COMPENSATION_TIMEOUT_MS = 60_000;
@@ -337,7 +356,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     const appsAtOnce = Math.min(plan.items.length, o.concurrency ?? DEFAULT_APP_CONCURRENCY);
     const shared: PublishOptions = {
       ...o,
-      upload: { ...o.upload, concurrency: o.upload?.concurrency ?? blockConcurrencyFor(appsAtOnce) },
+      upload: { ...o.upload, ...uploadLayoutFor(appsAtOnce, o.upload) },
     };
     await pool(plan.items.length, o.concurrency ?? DEFAULT_APP_CONCURRENCY, async (i) => {
       const item = plan.items[i]!;

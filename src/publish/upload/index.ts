@@ -1,5 +1,14 @@
 /** The content upload engine: see docs/upload.md. */
-export { DEFAULT_BLOCK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_DEADLINES, resumeOrStart, uploadContent } from "./upload.js";
+export {
+  BLOCK_BUFFER_BUDGET,
+  concurrencyFor,
+  DEFAULT_BLOCK_SIZE,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_DEADLINES,
+  MAX_DEFAULT_CONCURRENCY,
+  resumeOrStart,
+  uploadContent,
+} from "./upload.js";
 export type {
   StorageOptions,
   UploadContentOptions,

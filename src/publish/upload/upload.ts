@@ -42,13 +42,27 @@ import type { RenewalEvent, RenewalPolicy } from "./sas.js";
 import { DEFAULT_POLL, UploadStateError, waitForUploadState } from "./wait.js";
 import type { PollOptions, WaitStage } from "./wait.js";
 
-export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
+const MiB = 1024 * 1024;
 /**
- * Blocks in flight when the caller sets none: 16 was our fastest of 4, 8 and 16 in most paired runs against
- * `@azure/storage-blob` (bench/README.md, "Upload and publish"), and more requests in flight also cover a real
- * network's latency. Block buffers: 16 × 8 MiB = 128 MiB, the budget a publish run shares between its apps.
+ * Block buffers one upload holds when the caller sets no concurrency (and a publish run, all its apps together):
+ * memory ≈ blockSize × concurrency.
  */
-export const DEFAULT_CONCURRENCY = 16;
+export const BLOCK_BUFFER_BUDGET = 128 * MiB;
+/**
+ * Bytes per Put Block when the caller sets none. 8 MiB × 16 in flight and 32 MiB × 4 (the same 128 MiB of buffers)
+ * were measured side by side against the local tenant: 8 × 16 was faster in two runs of three (bench/README.md,
+ * "Upload, 2026-12-04 03:36–04:28 UTC"), so it stays. Well under Put Block's 100 MiB limit for Intune's storage.
+ */
+export const DEFAULT_BLOCK_SIZE = 8 * MiB;
+/** Blocks in flight at the default block size: the whole buffer budget (16 × 8 MiB). */
+export const DEFAULT_CONCURRENCY = BLOCK_BUFFER_BUDGET / DEFAULT_BLOCK_SIZE;
+/** The most blocks in flight the engine chooses by itself (smaller blocks than the default). */
+export const MAX_DEFAULT_CONCURRENCY = 16;
+
+/** Blocks in flight when the caller sets none: as many `blockSize` buffers as `budget` holds, 1 to 16. */
+export function concurrencyFor(blockSize: number, budget: number = BLOCK_BUFFER_BUDGET): number {
+  return Math.max(1, Math.min(MAX_DEFAULT_CONCURRENCY, Math.floor(budget / blockSize)));
+}
 
 export interface UploadDeadlines {
   /** wait for azureStorageUriRequestSuccess; default 5 minutes */
@@ -108,9 +122,12 @@ export interface UploadContentOptions {
   packagePath?: string;
   /** … or a package opened by the caller (left open) */
   package?: IntunewinPackage;
-  /** bytes per block; default 8 MiB; at most 100 MiB and 50 000 blocks */
+  /** bytes per block; default 8 MiB (`DEFAULT_BLOCK_SIZE`); at most 100 MiB and 50 000 blocks */
   blockSize?: number;
-  /** blocks in flight; default 16 (`DEFAULT_CONCURRENCY`). Memory ≈ blockSize × concurrency */
+  /**
+   * blocks in flight; default as many as 128 MiB of block buffers holds (`concurrencyFor`): 16 at the default block
+   * size, at most 16. Memory ≈ blockSize × concurrency
+   */
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: (event: UploadProgressEvent) => void;
@@ -571,7 +588,7 @@ class UploadRun {
         source,
         size: pkg.payloadSize,
         blockSize: this.blockSize,
-        concurrency: this.o.concurrency ?? DEFAULT_CONCURRENCY,
+        concurrency: this.o.concurrency ?? concurrencyFor(this.blockSize),
         urls: this.sas!,
         skip: present,
         sleep: this.sleep,
