@@ -126,7 +126,7 @@ describe("console: Sync and publish page", () => {
       apps.stdout,
     );
 
-    const history = page.getByRole("table", { name: "Sync runs" });
+    const history = page.getByRole("table", { name: "Sync and publish runs" });
     await history.waitFor();
     const run = history.locator("tbody tr").first();
     assert.match((await run.textContent()) ?? "", /console/);
