@@ -18,8 +18,7 @@ import { assignmentLabel } from "../core/targeting/assignments.js";
 import { describeLink, outgoingLinks } from "../core/targeting/relationships.js";
 import { listApps, showApp } from "../publish/apps.js";
 import { rollback } from "../publish/rollback.js";
-import { publish, publishError } from "../publish/publish.js";
-import { EXIT_CODES } from "../cli/exit-codes.js";
+import { publish } from "../publish/publish.js";
 import type { PublishOptions } from "../publish/publish.js";
 import { defaultHistoryFile, recordPublishRun, SyncHistory } from "../publish/sync/history.js";
 import { loadAppDefinitions } from "../definitions/load.js";
@@ -602,14 +601,14 @@ export class ConsoleHandlers {
           };
           const startedAt = new Date().toISOString();
           return publish(o).then((r) => {
-            // recorded in the run history as the CLI's `publish` records its runs (kind publish, trigger console)
+            // recorded in the run history as the CLI's `publish` records its runs (kind publish, trigger console; no
+            // exit code: the console's runs are not commands)
             recordPublishRun(this.userState(), r, {
               startedAt,
               finishedAt: new Date().toISOString(),
               trigger: "console",
               cancelled: signal.aborted,
               logFile: this.c.logFile,
-              exitCode: EXIT_CODES[publishError(r)?.kind ?? "ok"],
             });
             return {
               ok: r.outcomes.filter((x) => x.status === "ok").length,

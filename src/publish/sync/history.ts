@@ -263,7 +263,7 @@ export function recordPublishRun(
     trigger: string;
     cancelled: boolean;
     logFile: string | null | undefined;
-    exitCode: number;
+    exitCode?: number;
   },
 ): number | undefined {
   if (result.dryRun) return undefined;
@@ -272,7 +272,7 @@ export function recordPublishRun(
     return history.record(publishRunResult(result, o.startedAt, o.finishedAt), o.trigger, o.cancelled, undefined, {
       kind: "publish",
       logFile: o.logFile,
-      exitCode: o.exitCode,
+      ...(o.exitCode === undefined ? {} : { exitCode: o.exitCode }),
     });
   } finally {
     history.close();
