@@ -64,7 +64,7 @@ try {
   await page.getByRole("table", { name: /^Sync plan for / }).waitFor();
   await page.getByRole("button", { name: "Apply sync" }).click();
   await finished();
-  await page.getByRole("table", { name: "Sync runs" }).waitFor();
+  await page.getByRole("table", { name: "Sync and publish runs" }).waitFor();
   await shot("sync");
   // Changed: a definition's owner and a subscription's install command; both plans show old → new.
   const notes = files.find((f) => f.endsWith("contoso-notes.yaml"));

@@ -1,5 +1,5 @@
 /** Shared command plumbing for the commands that call Graph: the request logger and a signed-in Graph session. */
-import { teeLogger } from "../clients/http/log-file.js";
+import { RunLog, teeLogger } from "../clients/http/log-file.js";
 import type { HttpLogger } from "../clients/http/types.js";
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget } from "../publish/target.js";
@@ -18,6 +18,11 @@ export function commandLogger(ctx: CommandContext): HttpLogger | undefined {
       : undefined,
     ctx.runLog,
   );
+}
+
+/** The run log file the history names for this command's runs: its path, or null with `--no-log-file`. */
+export function runLogFile(ctx: CommandContext): string | null {
+  return ctx.runLog instanceof RunLog ? ctx.runLog.path : null;
 }
 
 /**

@@ -260,7 +260,7 @@ export interface SyncPlanResponse {
   download: string | undefined;
 }
 
-/** GET /api/sync/history: the last runs `sync` recorded */
+/** GET /api/sync/history: the last runs `sync` and `publish` recorded (the CLI's and the console's) */
 export interface HistoryResponse {
   file: string;
   runs: {
@@ -275,25 +275,24 @@ export interface HistoryResponse {
     trigger: string;
     /** a run across tenants: the tenant's name (one run per tenant) */
     tenant: string | null;
+    /** what ran: a sync of subscriptions or a publish of app definitions */
+    kind: "sync" | "publish";
+    /** false when the run was made with --no-log-file (Show log has nothing to show) */
+    logKept: boolean;
+    /** the command's exit code, when recorded */
+    exitCode: number | undefined;
     /** the run's products with their results */
     results: { product: string; version: string | undefined; action: string; status: string; reason: string }[];
   }[];
 }
 
 /**
- * GET /api/sync/log?run=ID: the run log lines (one JSON object each, redacted) written while sync run ID ran, from
- * the run logs in the log folder (a CLI sync's own file; the console's file, for a run from the console).
+ * GET /api/sync/log?run=ID (Show log) and GET /api/diagnostics/log?name=FILE (Open): text/plain, streamed. The log's
+ * lines (one JSON object each, redacted when written and scrubbed again), then notes for people on lines starting
+ * with `# `: `# from FILE` per file the lines came from, `# truncated: …` when more than LOG_SEND_MAX_BYTES were
+ * there, `# this run was made with --no-log-file: no log was kept`, or a file that could not be read.
  */
-export interface SyncLogResponse {
-  run: number;
-  startedAt: string;
-  finishedAt: string;
-  /** the log files the lines come from */
-  files: string[];
-  lines: string[];
-  /** more lines than the page is given (SYNC_LOG_MAX_LINES): the first ones are shown, the files hold the rest */
-  truncated: boolean;
-}
+export type LogText = string;
 
 /** GET /api/diagnostics: versions, the settings in use (never a secret), the last run logs. */
 export interface DiagnosticsResponse {

@@ -20,6 +20,11 @@ export interface HandlerContext {
   /** learns every secret typed into a form or met on the wire; errors are scrubbed with it */
   secrets: SecretRegistry;
   logger?: HttpLogger | undefined;
+  /**
+   * The console's own run log file (its path); null when it runs with `--no-log-file`; undefined when not known.
+   * The history records it for the runs started from the console (Show log reads it).
+   */
+  logFile?: string | null | undefined;
   /** told of unexpected errors (the terminal shows them; the page gets a generic message) */
   onError?: (e: unknown) => void;
   onNote?: (line: string) => void;

@@ -4,7 +4,7 @@
  * rollback → rollback). Nothing here decides what the CLI would decide differently.
  */
 import { existsSync } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import type { ServerResponse } from "node:http";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -20,14 +20,15 @@ import { listApps, showApp } from "../publish/apps.js";
 import { rollback } from "../publish/rollback.js";
 import { publish } from "../publish/publish.js";
 import type { PublishOptions } from "../publish/publish.js";
-import { defaultHistoryFile, SyncHistory } from "../publish/sync/history.js";
+import { defaultHistoryFile, recordPublishRun, SyncHistory } from "../publish/sync/history.js";
 import { loadAppDefinitions } from "../definitions/load.js";
 import { defaultLogDir } from "../clients/http/log-file.js";
 import { scrubShapes } from "../clients/http/redact.js";
-import { readBoundedText } from "../platform/fs.js";
 import { packageVersion } from "../clients/http/user-agent.js";
 import { homeFolder, userStateDir } from "../core/config/dirs.js";
 import { PublishRuns } from "./runs.js";
+import { startLogResponse, streamLogs } from "./log-stream.js";
+import type { LogSource } from "./log-stream.js";
 import { CatalogHandlers } from "./catalog-handlers.js";
 import { parseRequest } from "./handler-common.js";
 import type { HandlerContext, HandlerResult } from "./handler-common.js";
@@ -69,7 +70,7 @@ import type {
   RollbackResponse,
   RemoveRequest,
   RemoveResponse,
-  SyncLogResponse,
+  ErrorResponse,
   SyncPlanResponse,
   SyncRequest,
   CloudView,
@@ -81,10 +82,10 @@ import type {
 
 export type { HandlerContext, HandlerResult } from "./handler-common.js";
 
-/** A sync run's log (GET /api/sync/log): lines given to the page, bytes read per run log, runs looked up. */
-export const SYNC_LOG_MAX_LINES = 5000;
-export const SYNC_LOG_MAX_BYTES = 64 * 1024 * 1024;
+/** A run's log (GET /api/sync/log): the runs looked up (its size bound: LOG_SEND_MAX_BYTES, log-stream.ts). */
 const SYNC_LOG_RUNS = 100;
+/** what Show log says of a run made with `--no-log-file` */
+export const NO_LOG_KEPT = "this run was made with --no-log-file: no log was kept";
 /** lines this close before the run's start or after its end belong to it (sign-in, the summary) */
 const SYNC_LOG_SLACK_MS = 2000;
 
@@ -157,7 +158,11 @@ export class ConsoleHandlers {
       case "GET /api/sync/history":
         return { body: this.history() };
       case "GET /api/sync/log":
-        return { body: await this.syncLog(query.get("run") ?? "") };
+        await this.syncLog(query.get("run") ?? "", res);
+        return "streamed";
+      case "GET /api/diagnostics/log":
+        await this.openLog(query.get("name") ?? "", res);
+        return "streamed";
       case "GET /api/diagnostics":
         return { body: await this.diagnostics() };
       case "GET /api/tenants":
@@ -594,10 +599,22 @@ export class ConsoleHandlers {
             upload: { storage: { transport: s.transport.send } },
             ...(!t.inProcess ? { journalDir: join(dirname(defaultLogDir(this.c.env)), "uploads") } : {}),
           };
-          return publish(o).then((r) => ({
-            ok: r.outcomes.filter((x) => x.status === "ok").length,
-            failed: r.outcomes.filter((x) => x.status === "failed").length,
-          }));
+          const startedAt = new Date().toISOString();
+          return publish(o).then((r) => {
+            // recorded in the run history as the CLI's `publish` records its runs (kind publish, trigger console; no
+            // exit code: the console's runs are not commands)
+            recordPublishRun(this.userState(), r, {
+              startedAt,
+              finishedAt: new Date().toISOString(),
+              trigger: "console",
+              cancelled: signal.aborted,
+              logFile: this.c.logFile,
+            });
+            return {
+              ok: r.outcomes.filter((x) => x.status === "ok").length,
+              failed: r.outcomes.filter((x) => x.status === "failed").length,
+            };
+          });
         }),
       (text) => this.c.secrets.scrub(text),
     );
@@ -609,7 +626,10 @@ export class ConsoleHandlers {
     return userStateDir(this.c.env, process.platform, homeFolder(this.c.env, process.platform, homedir));
   }
 
-  /** The last runs of `sync` (the history file; none when it does not exist yet), each with its products' results. */
+  /**
+   * The last runs of `sync` and `publish` (the history file; none when it does not exist yet), each with its
+   * products' (apps') results.
+   */
   history(): HistoryResponse {
     const file = defaultHistoryFile(this.userState());
     if (!existsSync(file)) return { file, runs: [] };
@@ -617,8 +637,9 @@ export class ConsoleHandlers {
     try {
       return {
         file,
-        runs: h.runs(20).map((r) => ({
+        runs: h.runs(20).map(({ logFile, ...r }) => ({
           ...r,
+          logKept: logFile !== null,
           results: h.products(r.id).map((p) => ({
             product: p.productId,
             version: p.version ?? undefined,
@@ -634,49 +655,77 @@ export class ConsoleHandlers {
   }
 
   /**
-   * The run log lines of sync run `id`: from each run log of the log folder that was open while the run ran, the
-   * lines stamped between its start and its end. The files are redacted when written; each line is scrubbed again
-   * (the secrets this console met, credential shapes) before it leaves.
+   * The run log lines of run `id` (sync or publish), streamed: from the log the history names (or, for a run
+   * recorded without it, each run log of the log folder open while the run ran), the lines stamped between its start
+   * and its end. The files are redacted when written; each line is scrubbed again (the secrets this console met,
+   * credential shapes) before it leaves. A run made with `--no-log-file` gets one line saying so.
    */
-  async syncLog(id: string): Promise<SyncLogResponse> {
+  async syncLog(id: string, res: ServerResponse): Promise<void> {
     const n = /^\d{1,12}$/.test(id) ? Number(id) : NaN;
     const file = defaultHistoryFile(this.userState());
     const h = Number.isNaN(n) || !existsSync(file) ? undefined : SyncHistory.open(file);
-    const run = h?.runs(SYNC_LOG_RUNS).find((r) => r.id === n);
+    const run = h?.run(n, SYNC_LOG_RUNS);
     h?.close();
     if (run === undefined)
-      throw new PublisherError("ConsoleRequestInvalid", `run: there is no sync run ${id} among the last runs.`, {
+      throw new PublisherError("ConsoleRequestInvalid", `run: there is no run ${id} among the last runs.`, {
         hint: "Choose a run of the history table.",
       });
-    const from = Date.parse(run.startedAt) - SYNC_LOG_SLACK_MS;
-    const to = Date.parse(run.finishedAt) + SYNC_LOG_SLACK_MS;
-    const dir = defaultLogDir(this.c.env);
-    const files: string[] = [];
-    const lines: string[] = [];
-    let truncated = false;
-    for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
-      const opened = /^run-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}\.\d{3})Z-[\d-]+\.jsonl$/.exec(name);
-      if (opened === null) continue;
-      const [, y, mo, d, hh, mm, ss] = opened;
-      if (Date.parse(`${y}-${mo}-${d}T${hh}:${mm}:${ss}Z`) > to) continue;
-      const s = await stat(join(dir, name)).catch(() => undefined);
-      if (s === undefined || s.mtimeMs < from) continue;
-      const text = await readBoundedText({ path: join(dir, name), what: "run log", maxBytes: SYNC_LOG_MAX_BYTES });
-      let found = false;
-      for (const line of text.split("\n")) {
-        const time = /^\{"time":"([^"]+)"/.exec(line)?.[1];
-        const t = time === undefined ? NaN : Date.parse(time);
-        if (!(t >= from && t <= to)) continue;
-        found = true;
-        if (lines.length >= SYNC_LOG_MAX_LINES) {
-          truncated = true;
-          break;
-        }
-        lines.push(this.c.secrets.scrub(scrubShapes(line)));
-      }
-      if (found) files.push(join(dir, name));
+    const window = {
+      from: Date.parse(run.startedAt) - SYNC_LOG_SLACK_MS,
+      to: Date.parse(run.finishedAt) + SYNC_LOG_SLACK_MS,
+    };
+    startLogResponse(res);
+    if (run.logFile === null) {
+      res.end(`# ${NO_LOG_KEPT}\n`);
+      return;
     }
-    return { run: run.id, startedAt: run.startedAt, finishedAt: run.finishedAt, files, lines, truncated };
+    const sources: LogSource[] = [];
+    if (run.logFile !== undefined) sources.push({ path: run.logFile, window });
+    else {
+      const dir = defaultLogDir(this.c.env);
+      for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
+        const opened = /^run-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}\.\d{3})Z-[\d-]+\.jsonl$/.exec(name);
+        if (opened === null) continue;
+        const [, y, mo, d, hh, mm, ss] = opened;
+        if (Date.parse(`${y}-${mo}-${d}T${hh}:${mm}:${ss}Z`) > window.to) continue;
+        const s = await stat(join(dir, name)).catch(() => undefined);
+        if (s === undefined || s.mtimeMs < window.from) continue;
+        sources.push({ path: join(dir, name), window });
+      }
+    }
+    await streamLogs(res, sources, (line) => this.c.secrets.scrub(scrubShapes(line)));
+  }
+
+  /**
+   * One run log of the log folder, by its name as Diagnostics lists it (never a path): streamed and scrubbed as
+   * Show log. A name with a path in it is refused (400); a name that is not a file of the folder is not found (404).
+   */
+  async openLog(name: string, res: ServerResponse): Promise<void> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(name))
+      throw new PublisherError(
+        "ConsoleRequestInvalid",
+        `name: "${name.slice(0, 80)}" is not the name of a run log (a file name of the log folder, no path).`,
+        { hint: "Choose a log of the Diagnostics page's list." },
+      );
+    const dir = defaultLogDir(this.c.env);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const s = names.includes(name) ? await lstat(join(dir, name)).catch(() => undefined) : undefined;
+    if (s?.isFile() !== true) {
+      res.statusCode = 404;
+      res.setHeader("Content-Type", "application/json; charset=utf-8");
+      res.end(
+        JSON.stringify({
+          error: {
+            code: "NotFound",
+            message: `There is no run log "${name}" in the log folder ${dir}.`,
+            hint: "The folder keeps the last 20 run logs: reload Diagnostics for the current list.",
+          },
+        } satisfies ErrorResponse),
+      );
+      return;
+    }
+    startLogResponse(res);
+    await streamLogs(res, [{ path: join(dir, name) }], (line) => this.c.secrets.scrub(scrubShapes(line)));
   }
 
   /** The support bundle (`diagnostics`) of the current profile, as a download. */
@@ -727,6 +776,7 @@ export class ConsoleHandlers {
           configFile: paths.file,
           stateDir,
           trigger: "console",
+          logFile: this.c.logFile,
           dryRun,
           ...(r.only === undefined || r.only.length === 0 ? {} : { only: r.only }),
           inventoryMaxAge: r.inventoryMaxAge ?? 60,

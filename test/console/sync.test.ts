@@ -5,7 +5,7 @@
 // in the publish and sync plans.
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
 import { loadOrCreatePki } from "../../emulator/pki.js";
@@ -33,6 +33,7 @@ describe("console: Sync and publish page", () => {
   let host: VendorHost;
   let home: string;
   let cliEnv: NodeJS.ProcessEnv;
+  let logFile: string;
 
   before(async () => {
     home = await scratch();
@@ -53,7 +54,15 @@ describe("console: Sync and publish page", () => {
     // The console's run log, as `intune-publisher console` writes it (the log folder of this home).
     const secrets = new SecretRegistry();
     const logger = new RunLog({ dir: defaultLogDir(homeEnv(home)), command: "console", secrets });
-    open = await openConsole(browser, { env: homeEnv(home), cwd: home, stateDir, secrets, logger });
+    logFile = logger.path;
+    open = await openConsole(browser, {
+      env: homeEnv(home),
+      cwd: home,
+      stateDir,
+      secrets,
+      logger,
+      logFile: logger.path,
+    });
   });
   after(async () => {
     await open?.close();
@@ -126,7 +135,7 @@ describe("console: Sync and publish page", () => {
       apps.stdout,
     );
 
-    const history = page.getByRole("table", { name: "Sync runs" });
+    const history = page.getByRole("table", { name: "Sync and publish runs" });
     await history.waitFor();
     const run = history.locator("tbody tr").first();
     assert.match((await run.textContent()) ?? "", /console/);
@@ -206,5 +215,78 @@ describe("console: Sync and publish page", () => {
     const row = (await syncPlan.locator("tbody tr").textContent()) ?? "";
     assert.match(row, /update-metadata/);
     assert.match(row, /installCommandLine: ".*" → "setup\.exe \/S \/LOG"/);
+  });
+
+  it("lists publish runs in the history with Show log; a run made with --no-log-file says no log was kept", async () => {
+    const { page } = open;
+    await page.getByRole("link", { name: "Sync and publish" }).click();
+    await page.waitForSelector("main[data-page=sync][data-ready]");
+    const history = page.getByRole("table", { name: "Sync and publish runs" });
+    await history.waitFor();
+    // The examples published from the page (the first test): a publish run of the console, with its apps.
+    const published = history.locator("tbody tr", { has: page.locator("td:nth-child(2)", { hasText: /^publish$/ }) });
+    assert.equal(await published.count(), 1);
+    const text = (await published.textContent()) ?? "";
+    assert.match(text, /console/);
+    assert.match(text, /contoso-notes [\d.]+: create, ok/);
+    const id = ((await published.locator("td").first().textContent()) ?? "").trim();
+    await history.getByRole("button", { name: `Show log of run ${id}` }).click();
+    const lines = page.locator("#run-log-lines");
+    await lines.waitFor();
+    assert.match((await lines.textContent()) ?? "", /deviceAppManagement\/mobileApps/, "the publish's Graph requests");
+    assert.match(
+      (await page.locator("#run-log").textContent()) ?? "",
+      new RegExp(`From ${logFile}`),
+      "the console's log",
+    );
+
+    // A CLI publish made with --no-log-file: recorded, and Show log says why there is nothing to show.
+    const notes = files.find((f) => f.endsWith("contoso-notes.yaml"))!;
+    const r = await runCli(["publish", notes, "--cloud", "local", "--no-log-file"], cliEnv);
+    assert.equal(r.code, 0, r.stderr);
+    await page.reload();
+    await page.waitForSelector("main[data-page=sync][data-ready]");
+    const first = history.locator("tbody tr").first();
+    await first.waitFor();
+    assert.match((await first.textContent()) ?? "", /publish.*manual.*ok \(exit 0\)/);
+    const cliRun = ((await first.locator("td").first().textContent()) ?? "").trim();
+    await history.getByRole("button", { name: `Show log of run ${cliRun}` }).click();
+    await page.locator("#run-log").getByText("this run was made with --no-log-file: no log was kept").waitFor();
+    assert.equal(await page.locator("#run-log-lines").count(), 0);
+    assert.equal(
+      await page
+        .locator("#run-log")
+        .getByText(/No run log line was written/)
+        .count(),
+      0,
+    );
+  });
+
+  it("Diagnostics opens a run log in the page, redacted, and goes back to the list", async () => {
+    const { page } = open;
+    await page.getByRole("link", { name: "Diagnostics" }).click();
+    await page.waitForSelector("main[data-page=diagnostics][data-ready]");
+    const logs = page.getByRole("table", { name: "Last run logs" });
+    await logs.waitFor();
+    const name = basename(logFile);
+    const opener = logs.getByRole("button", { name: `Open ${name}` });
+    await opener.click();
+    const heading = page.getByRole("heading", { name: `Run log ${name}` });
+    await heading.waitFor();
+    assert.equal(await logs.isVisible(), false, "the log in place of the list");
+    assert.equal(await page.evaluate<string>("document.activeElement.id"), "log-file-h", "focus on the log's heading");
+    const text = (await page.locator("#log-file-lines").textContent()) ?? "";
+    assert.match(text, /deviceAppManagement\/mobileApps/);
+    assert.ok(lt.clientSecret !== undefined && !text.includes(lt.clientSecret), "no client secret");
+    assert.doesNotMatch(text, /sig=[A-Za-z0-9%]{10,}/, "no SAS signature");
+    assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}\.eyJ/, "no token");
+    await page.getByRole("button", { name: "Back to the run logs" }).click();
+    await logs.waitFor();
+    assert.equal(await heading.count(), 0);
+    assert.equal(
+      await page.evaluate<string>("document.activeElement.textContent"),
+      `Open ${name}`,
+      "focus back on Open",
+    );
   });
 });

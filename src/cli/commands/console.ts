@@ -8,7 +8,7 @@ import { defaultEmulatorStateDir } from "../../publish/connect/local-tenant.js";
 import { localTenantLauncher } from "../../publish/connect/local-tenant-launcher.js";
 import { defineCommand } from "../command.js";
 import { option } from "../options.js";
-import { commandLogger } from "../session.js";
+import { commandLogger, runLogFile } from "../session.js";
 
 /** A PEM certificate chain or key file for --tls-cert / --tls-key. */
 export const CONSOLE_TLS_FILE_MAX_BYTES = 1024 * 1024;
@@ -96,6 +96,7 @@ export default defineCommand({
       launcher: localTenantLauncher,
       secrets: ctx.secrets!,
       logger: commandLogger(ctx),
+      logFile: runLogFile(ctx),
       onNote: (line) => ctx.stderr.write(`${line}\n`),
       onError: (e) => ctx.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`),
     });

@@ -1,3 +1,4 @@
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { loadAppDefinitions } from "../../definitions/load.js";
@@ -20,7 +21,10 @@ import { argument, option } from "../options.js";
 import { renderTable } from "../output.js";
 import { fitStatus, formatBytes, knownColumns, LineThrottle, progressText, RateMeter } from "../progress.js";
 import { clearStatusLine, drawStatusLine } from "../safe-output.js";
-import { withGraph } from "../session.js";
+import { runLogFile, withGraph } from "../session.js";
+import { EXIT_CODES } from "../exit-codes.js";
+import { recordPublishRun } from "../../publish/sync/history.js";
+import { homeFolder, userStateDir } from "../../core/config/dirs.js";
 import { tenantOptions } from "../tenant-options.js";
 import { tenantsOptions } from "../tenants.js";
 import { publishAcrossTenants } from "../tenants-publish.js";
@@ -366,6 +370,7 @@ export default defineCommand({
       }
       const progress = progressReporter(ctx);
       let result: PublishResult;
+      const startedAt = new Date().toISOString();
       try {
         result = await publish({
           graph: session.graph,
@@ -381,11 +386,26 @@ export default defineCommand({
       } finally {
         progress.finish();
       }
+      const failure = publishError(result);
+      const changes = result.plan.items.some(itemHasChanges);
+      const exitCode = failure ? EXIT_CODES[failure.kind] : o.detailedExitcode && changes ? CHANGES_EXIT_CODE : 0;
+      // the run history `sync` keeps (docs/sync.md "History"): a publish run is recorded there too
+      recordPublishRun(
+        userStateDir(ctx.env, process.platform, homeFolder(ctx.env, process.platform, homedir)),
+        result,
+        {
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          trigger: "manual",
+          cancelled: ctx.signal.aborted,
+          logFile: runLogFile(ctx),
+          exitCode,
+        },
+      );
       for (const w of result.plan.warnings) ctx.stderr.write(`warning: ${w}\n`);
       if (ctx.output === "json")
         ctx.stdout.write(JSON.stringify(jsonOf(result, connection, target.info), null, 2) + "\n");
       else printResult(ctx, result, target.source);
-      const failure = publishError(result);
       if (failure) throw failure;
       const refused = result.plan.items.filter((i) => (i.targeting?.problems.length ?? 0) > 0);
       if (result.dryRun && refused.length > 0)
@@ -394,8 +414,7 @@ export default defineCommand({
           `The plan refuses ${refused.map((i) => `${i.id} (${i.targeting!.problems.join(" ")})`).join("; ")}`,
           { hint: "Fix the cause shown; nothing was written." },
         );
-      const changes = result.plan.items.some(itemHasChanges);
-      return o.detailedExitcode && changes ? CHANGES_EXIT_CODE : 0;
+      return exitCode;
     });
   },
 });

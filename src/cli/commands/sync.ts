@@ -19,7 +19,7 @@ import { renderTable } from "../output.js";
 import { queuedSync, queuedTenantsSync } from "../../queue/queued-sync.js";
 import { connectRedis, queueConnection } from "../../queue/redis.js";
 import { RedisJobQueue } from "../../queue/redis-queue.js";
-import { withGraph } from "../session.js";
+import { runLogFile, withGraph } from "../session.js";
 import { tenantOptions } from "../tenant-options.js";
 import {
   firstLine,
@@ -246,7 +246,7 @@ async function runQueued(
         });
       throw e;
     });
-    if (!o.dryRun) history.record(result, trigger, false);
+    if (!o.dryRun) history.record(result, trigger, false, undefined, { kind: "sync", logFile: runLogFile(ctx) });
     const source = `${o.profile === undefined ? "the workers' default profile" : `profile ${o.profile}`} through ${conn.display}`;
     if (ctx.output === "json")
       ctx.stdout.write(
@@ -307,7 +307,7 @@ async function runTenantsQueued(
         });
       throw e;
     });
-    if (!o.dryRun) recordTenants(stateDir, result, trigger, false);
+    if (!o.dryRun) recordTenants(stateDir, result, trigger, false, runLogFile(ctx));
     if (ctx.output === "json") ctx.stdout.write(JSON.stringify(result, null, 2) + "\n");
     else printTenantsResult(ctx, result);
     const failure = syncTenantsFailure(result);
@@ -349,6 +349,7 @@ async function runOnce(
         configFile,
         stateDir,
         trigger,
+        logFile: runLogFile(ctx),
         dryRun: o.dryRun,
         only: o.only,
         concurrency: o.concurrency,
@@ -428,7 +429,7 @@ async function runTenantsOnce(
         tenants,
         o.tenantConcurrency,
       );
-      if (!o.dryRun) recordTenants(stateDir, result, trigger, ctx.signal.aborted);
+      if (!o.dryRun) recordTenants(stateDir, result, trigger, ctx.signal.aborted, runLogFile(ctx));
       if (ctx.output === "json") ctx.stdout.write(JSON.stringify(result, null, 2) + "\n");
       else printTenantsResult(ctx, result);
       if (ctx.signal.aborted)
@@ -448,7 +449,13 @@ async function runTenantsOnce(
 }
 
 /** A run across tenants goes to the sync history once per tenant, with the tenant's name. */
-function recordTenants(stateDir: string, r: TenantsRunResult, trigger: string, cancelled: boolean): void {
+function recordTenants(
+  stateDir: string,
+  r: TenantsRunResult,
+  trigger: string,
+  cancelled: boolean,
+  logFile: string | null,
+): void {
   const history = SyncHistory.open(defaultHistoryFile(stateDir));
   try {
     for (const t of r.tenants)
@@ -457,6 +464,7 @@ function recordTenants(stateDir: string, r: TenantsRunResult, trigger: string, c
         trigger,
         cancelled,
         { name: t.tenant, failed: t.status === "failed" },
+        { kind: "sync", logFile },
       );
   } finally {
     history.close();

@@ -2,18 +2,12 @@
  * Sync and publish: the plan of `sync --dry-run` for a subscriptions file and of `publish --dry-run` for app
  * definition files (properties old → new), then Apply with live progress per product or app (Server-Sent Events
  * from the engine's events: download, packaging, upload with rate and ETA, commit, targeting), and the history of
- * `sync` runs with their results and logs.
+ * `sync` and `publish` runs with their results and logs.
  */
-import type {
-  ApplyResponse,
-  HistoryResponse,
-  PlanResponse,
-  ProgressMessage,
-  SyncLogResponse,
-  SyncPlanResponse,
-} from "../api.js";
+import type { ApplyResponse, HistoryResponse, PlanResponse, ProgressMessage, SyncPlanResponse } from "../api.js";
 import { api, byId, errorNotice, h, notice, table, win } from "./dom.js";
 import type { El, FormControl } from "./dom.js";
+import { fetchLog, logView } from "./log-view.js";
 
 const files = (): string[] =>
   byId<FormControl>("files")
@@ -213,19 +207,16 @@ async function showLog(run: number): Promise<void> {
   const out = byId("run-log");
   out.replaceChildren(notice("info", `Reading the log of run ${run}…`));
   try {
-    const l = await api<SyncLogResponse>(`/api/sync/log?run=${run}`);
-    const heading = h("h3", { id: "run-log-h", tabindex: "-1" }, `Log of run ${l.run}`);
+    const log = await fetchLog(`/api/sync/log?run=${run}`);
     out.replaceChildren(
-      heading,
-      l.lines.length === 0
-        ? h("p", {}, "No run log line was written while this run ran (the log folder keeps the last 20 run logs).")
-        : h("pre", { id: "run-log-lines", "aria-labelledby": "run-log-h", tabindex: "0" }, l.lines.join("\n")),
-      ...(l.truncated ? [notice("info", "Only the first lines are shown: the files hold the rest.")] : []),
-      ...(l.files.length === 0
-        ? []
-        : [h("p", {}, "From ", ...l.files.flatMap((f, i) => [...(i === 0 ? [] : [", "]), h("code", {}, f)]))]),
+      ...logView(
+        "run-log",
+        `Log of run ${run}`,
+        log,
+        "No run log line was written while this run ran (the log folder keeps the last 20 run logs).",
+      ),
     );
-    heading.focus();
+    byId("run-log-h").focus();
   } catch (e) {
     out.replaceChildren(errorNotice(e));
   }
@@ -237,11 +228,12 @@ async function loadHistory(): Promise<void> {
     const hist = await api<HistoryResponse>("/api/sync/history");
     el.replaceChildren(
       hist.runs.length === 0
-        ? h("p", {}, "No sync run recorded yet (", h("code", {}, hist.file), ").")
+        ? h("p", {}, "No sync or publish run recorded yet (", h("code", {}, hist.file), ").")
         : table(
-            "Sync runs",
+            "Sync and publish runs",
             [
               "Run",
+              "Kind",
               "Tenant",
               "Started",
               "Finished",
@@ -255,6 +247,7 @@ async function loadHistory(): Promise<void> {
             ],
             hist.runs.map((r) => [
               String(r.id),
+              r.kind,
               r.tenant ?? "-",
               r.startedAt,
               r.finishedAt,
@@ -262,7 +255,7 @@ async function loadHistory(): Promise<void> {
               String(r.products),
               String(r.changed),
               String(r.failed),
-              r.status,
+              r.status + (r.exitCode === undefined ? "" : ` (exit ${r.exitCode})`),
               r.results.length === 0
                 ? "–"
                 : h(
@@ -383,7 +376,7 @@ export async function render(main: El): Promise<void> {
     h(
       "section",
       { class: "card", "aria-labelledby": "history-h" },
-      h("h2", { id: "history-h" }, "History of sync runs"),
+      h("h2", { id: "history-h" }, "History of sync and publish runs"),
       h("div", { id: "history" }),
     ),
   );

@@ -4,7 +4,8 @@ import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { isPublisherError } from "../../core/errors.js";
 import { useScratch } from "../../../test/support/scratch.js";
-import { HISTORY_SCHEMA_VERSION, SyncHistory } from "./history.js";
+import { HISTORY_SCHEMA_VERSION, recordPublishRun, SyncHistory } from "./history.js";
+import type { PublishResult } from "../publish.js";
 import type { SyncResult } from "./sync.js";
 
 const result = (n: number, failed = false): SyncResult => ({
@@ -105,6 +106,76 @@ describe("sync history (SQLite)", () => {
         ["fabrikam", "failed", 0],
         ["contoso", "ok", 2],
         [null, "ok", 0],
+      ],
+    );
+    h.close();
+  });
+
+  it("records publish runs beside sync runs: kind, log file or none kept, exit code; a version 2 file gains them", async () => {
+    const dir = await scratch();
+    const file = join(dir, "sync-history.db");
+    const v2 = new Database(file);
+    v2.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL,
+      finished_at TEXT NOT NULL, dry_run INTEGER NOT NULL, status TEXT NOT NULL, products INTEGER NOT NULL,
+      changed INTEGER NOT NULL, failed INTEGER NOT NULL, trigger TEXT NOT NULL, tenant TEXT);
+      CREATE TABLE run_products (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        product_id TEXT NOT NULL, definition_id TEXT, version TEXT, action TEXT NOT NULL, status TEXT NOT NULL,
+        reason TEXT NOT NULL, app_id TEXT, error_code TEXT, duration_ms INTEGER NOT NULL);
+      INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger)
+        VALUES ('2026-12-01T00:00:00.000Z', '2026-12-01T00:00:01.000Z', 0, 'ok', 0, 0, 0, 'manual');
+      PRAGMA user_version = 2;`);
+    v2.close();
+    const item = (id: string, action: "create" | "nothing") => ({
+      id,
+      version: "1.0",
+      action,
+      reasons: [`${id} reason`],
+    });
+    const published = {
+      dryRun: false,
+      plan: { items: [item("contoso-notes", "create"), item("fabrikam-agent", "nothing")] },
+      outcomes: [
+        { id: "contoso-notes", action: "create", status: "ok", appId: "app-9" },
+        {
+          id: "fabrikam-agent",
+          action: "nothing",
+          status: "failed",
+          error: { kind: "graph", code: "Throttled", errorCode: "GraphError", message: "throttled", step: "targeting" },
+        },
+      ],
+    } as unknown as PublishResult;
+    const times = { startedAt: "2026-12-02T00:00:00.000Z", finishedAt: "2026-12-02T00:00:02.000Z" };
+    const a = recordPublishRun(dir, published, {
+      ...times,
+      trigger: "manual",
+      cancelled: false,
+      logFile: "/logs/run-a.jsonl",
+      exitCode: 5,
+    });
+    const b = recordPublishRun(dir, published, { ...times, trigger: "console", cancelled: false, logFile: null });
+    assert.equal(
+      recordPublishRun(
+        dir,
+        { ...published, dryRun: true },
+        { ...times, trigger: "manual", cancelled: false, logFile: null },
+      ),
+      undefined,
+      "a dry run is not recorded",
+    );
+    const h = SyncHistory.open(file);
+    assert.deepEqual(
+      h.runs().map((r) => [r.id, r.kind, r.trigger, r.status, r.products, r.changed, r.failed, r.logFile, r.exitCode]),
+      [
+        [b, "publish", "console", "failed", 2, 1, 1, null, undefined],
+        [a, "publish", "manual", "failed", 2, 1, 1, "/logs/run-a.jsonl", 5],
+        [1, "sync", "manual", "ok", 0, 0, 0, undefined, undefined],
+      ],
+    );
+    assert.deepEqual(
+      h.products(a!).map((p) => [p.productId, p.action, p.status, p.reason, p.appId, p.errorCode, p.durationMs]),
+      [
+        ["contoso-notes", "create", "ok", "contoso-notes reason", "app-9", null, 1000],
+        ["fabrikam-agent", "nothing", "failed", "throttled", null, "Throttled", 1000],
       ],
     );
     h.close();

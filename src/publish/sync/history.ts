@@ -8,9 +8,10 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { PublisherError } from "../../core/errors.js";
+import type { AppOutcome, PublishResult } from "../publish.js";
 import type { ProductResult, SyncResult } from "./sync.js";
 
-export const HISTORY_SCHEMA_VERSION = 2;
+export const HISTORY_SCHEMA_VERSION = 3;
 /** Runs kept; older runs (and their products) are deleted when a run is recorded (limits.md). */
 export const HISTORY_MAX_RUNS = 1000;
 
@@ -27,6 +28,24 @@ export interface RunRecord {
   trigger: string;
   /** the tenant of a run across tenants (its name in the tenants file); null for a run on one tenant */
   tenant: string | null;
+  /** what ran: `sync` (subscriptions) or `publish` (app definitions) */
+  kind: RunKind;
+  /**
+   * The run log the run wrote to: its path; null when the run kept none (`--no-log-file`); undefined when not
+   * recorded (runs recorded before schema version 3: their log is looked up in the log folder by time).
+   */
+  logFile: string | null | undefined;
+  /** the command's exit code; undefined when not recorded */
+  exitCode: number | undefined;
+}
+
+export type RunKind = "sync" | "publish";
+
+/** How a run is recorded besides its results: what ran, its log file (null: none kept), its exit code. */
+export interface RunExtra {
+  kind?: RunKind;
+  logFile?: string | null;
+  exitCode?: number;
 }
 
 export interface ProductRecord {
@@ -75,6 +94,7 @@ export class SyncHistory {
         );
       if (version < 1) migrateToV1(db);
       if (version < 2) migrateToV2(db);
+      if (version < 3) migrateToV3(db);
       db.pragma("foreign_keys = ON");
     } catch (e) {
       db.close();
@@ -95,6 +115,7 @@ export class SyncHistory {
     trigger: string,
     cancelled = false,
     tenant?: { name: string; failed: boolean },
+    extra: RunExtra = {},
   ): number {
     const tx = this.db.transaction(() => {
       const counts = {
@@ -104,8 +125,8 @@ export class SyncHistory {
       };
       const run = this.db
         .prepare(
-          `INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger, tenant)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger, tenant,
+             kind, log_file, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           result.startedAt,
@@ -117,6 +138,10 @@ export class SyncHistory {
           counts.failed,
           trigger,
           tenant?.name ?? null,
+          extra.kind ?? "sync",
+          // "" records "no log kept"; NULL "not recorded"
+          extra.logFile === undefined ? null : (extra.logFile ?? ""),
+          extra.exitCode ?? null,
         );
       const runId = Number(run.lastInsertRowid);
       const insert = this.db.prepare(
@@ -137,8 +162,8 @@ export class SyncHistory {
     return (
       this.db
         .prepare(
-          `SELECT id, started_at, finished_at, dry_run, status, products, changed, failed, trigger, tenant
-           FROM runs ORDER BY id DESC LIMIT ?`,
+          `SELECT id, started_at, finished_at, dry_run, status, products, changed, failed, trigger, tenant, kind,
+             log_file, exit_code FROM runs ORDER BY id DESC LIMIT ?`,
         )
         .all(limit) as Record<string, unknown>[]
     ).map((r) => ({
@@ -152,7 +177,15 @@ export class SyncHistory {
       failed: Number(r["failed"]),
       trigger: String(r["trigger"]),
       tenant: (r["tenant"] as string | null) ?? null,
+      kind: r["kind"] === "publish" ? "publish" : "sync",
+      logFile: r["log_file"] === null ? undefined : r["log_file"] === "" ? null : String(r["log_file"]),
+      exitCode: r["exit_code"] === null ? undefined : Number(r["exit_code"]),
     }));
+  }
+
+  /** One of the latest `limit` runs, by id. */
+  run(id: number, limit: number): RunRecord | undefined {
+    return this.runs(limit).find((r) => r.id === id);
   }
 
   /** One run's products, in the order they were recorded. */
@@ -180,6 +213,69 @@ export class SyncHistory {
 
   close(): void {
     this.db.close();
+  }
+}
+
+/**
+ * A `publish` run as the history records it: one row per app definition (its id as the product), with the action
+ * and result `publish` printed. Counted like a sync's: create, new version and metadata updates are changes.
+ */
+export function publishRunResult(
+  r: Pick<PublishResult, "plan" | "outcomes" | "dryRun">,
+  startedAt: string,
+  finishedAt: string,
+): Pick<SyncResult, "products" | "startedAt" | "finishedAt" | "dryRun"> {
+  const durationMs = Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt));
+  return {
+    startedAt,
+    finishedAt,
+    dryRun: r.dryRun,
+    products: r.plan.items.map((i, n): ProductResult => {
+      const o: AppOutcome | undefined = r.outcomes[n];
+      return {
+        id: i.id,
+        architecture: "",
+        scope: "",
+        definitionId: i.id,
+        version: i.version,
+        action: i.action,
+        // an app the run never reached (cancelled) is recorded as skipped
+        status: o === undefined ? "skipped" : o.status,
+        reason: o?.error?.message ?? i.reasons.join("; "),
+        ...((o?.appId ?? i.appId) ? { appId: o?.appId ?? i.appId } : {}),
+        ...(o?.error === undefined ? {} : { error: o.error }),
+        durationMs: r.outcomes.length > 0 ? durationMs / r.outcomes.length : 0,
+      };
+    }),
+  };
+}
+
+/**
+ * Records a `publish` run (CLI or console) in the run history of `stateDir`, as `sync` records its runs: the same
+ * file and table, kind `publish`. A dry run is not recorded (as with `sync`).
+ */
+export function recordPublishRun(
+  stateDir: string,
+  result: Pick<PublishResult, "plan" | "outcomes" | "dryRun">,
+  o: {
+    startedAt: string;
+    finishedAt: string;
+    trigger: string;
+    cancelled: boolean;
+    logFile: string | null | undefined;
+    exitCode?: number;
+  },
+): number | undefined {
+  if (result.dryRun) return undefined;
+  const history = SyncHistory.open(defaultHistoryFile(stateDir));
+  try {
+    return history.record(publishRunResult(result, o.startedAt, o.finishedAt), o.trigger, o.cancelled, undefined, {
+      kind: "publish",
+      logFile: o.logFile,
+      ...(o.exitCode === undefined ? {} : { exitCode: o.exitCode }),
+    });
+  } finally {
+    history.close();
   }
 }
 
@@ -224,6 +320,16 @@ function migrateToV1(db: Database.Database): void {
     );
     CREATE INDEX IF NOT EXISTS run_products_run ON run_products(run_id);
     PRAGMA user_version = 1;
+  `);
+}
+
+/** Version 3: what ran (sync or publish), its run log (NULL: not recorded, "": none kept) and exit code. */
+function migrateToV3(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'sync';
+    ALTER TABLE runs ADD COLUMN log_file TEXT;
+    ALTER TABLE runs ADD COLUMN exit_code INTEGER;
+    PRAGMA user_version = 3;
   `);
 }
 

@@ -45,6 +45,8 @@ export interface SyncRunOptions {
   stateDir: string;
   /** how the history records the run: manual, schedule, console */
   trigger: string;
+  /** the run log the history names for this run: its path; null: none kept (`--no-log-file`); undefined: unknown */
+  logFile?: string | null | undefined;
   dryRun: boolean;
   only?: readonly string[] | undefined;
   concurrency?: number | undefined;
@@ -109,6 +111,7 @@ export async function runSubscriptionsSync(o: SyncRunOptions): Promise<SyncResul
         o.trigger,
         o.signal.aborted,
         o.tenant === undefined ? undefined : { name: o.tenant.name, failed: false },
+        { kind: "sync", ...(o.logFile === undefined ? {} : { logFile: o.logFile }) },
       );
     if (!o.dryRun && auto.length > 0) {
       const done = result.products.flatMap((p) => {
