@@ -36,7 +36,6 @@ import type { DownloadEvent } from "../catalog/download/downloader.js";
 import { changeText } from "../core/plan/changes.js";
 import { runSubscriptionsSync, withSyncLock } from "../publish/sync/run.js";
 import { loadSubscriptions } from "../publish/sync/subscriptions.js";
-import type { LoadedSubscriptions } from "../publish/sync/subscriptions.js";
 import { definitionIdFor } from "../catalog/to-definition.js";
 import { formatMb } from "../publish/sync/sync.js";
 import type { SyncResult } from "../publish/sync/sync.js";
@@ -732,7 +731,7 @@ export class ConsoleHandlers {
           inventoryMaxAge: r.inventoryMaxAge ?? 60,
           tenant,
           signal,
-          ...(onEvent === undefined ? {} : { onEvent, onDownload: this.downloadEvents(subscriptions, onEvent) }),
+          ...(onEvent === undefined ? {} : { onEvent, onDownload: this.downloadEvents(onEvent) }),
           onNote: (line) => this.c.onNote?.(line),
         }),
       })),
@@ -740,29 +739,13 @@ export class ConsoleHandlers {
   }
 
   /**
-   * Installer downloads reported on the row of the app they are for: the engine's later events name the definition
-   * id, a download its catalog product. A product subscribed once maps to its definition id (definitionIdFor, as
-   * sync stages it); one subscribed for several architectures or scopes keeps its product id (the download alone
-   * does not say which).
+   * Installer downloads reported on the row of the app they are for: sync labels each download with the definition
+   * id of the subscription it is for (one per product, architecture and scope), the id the engine's later events
+   * name. A download without a label (none is expected) goes to its product's default definition id.
    */
-  private downloadEvents(subs: LoadedSubscriptions, onEvent: (e: RunEvent) => void): (event: DownloadEvent) => void {
-    const rows = new Map<string, Set<string>>();
-    for (const p of subs.value.products) {
-      const key = p.id.toLowerCase();
-      rows.set(key, (rows.get(key) ?? new Set()).add(definitionIdFor(p.id, p.architecture, p.scope)));
-    }
+  private downloadEvents(onEvent: (e: RunEvent) => void): (event: DownloadEvent) => void {
     return (event) => {
-      const product = event.product;
-      const ids = product === undefined ? undefined : rows.get(product.toLowerCase());
-      // auto-published products (not in the file) are staged under their default definition id
-      const id =
-        product === undefined
-          ? event.url
-          : ids === undefined
-            ? definitionIdFor(product)
-            : ids.size === 1
-              ? [...ids][0]!
-              : product;
+      const id = event.label ?? (event.product === undefined ? event.url : definitionIdFor(event.product));
       onEvent({ type: "download", id, event });
     };
   }
