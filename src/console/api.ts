@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { CLOUD_NAMES } from "../core/config/clouds.js";
+import { REQUESTED_ARCHITECTURES, REQUESTED_SCOPES } from "../catalog/select.js";
 import type { AppRow } from "../publish/apps.js";
 import type { RemovalReport } from "../publish/removal-report.js";
 import type { RollbackReport } from "../publish/rollback-report.js";
@@ -316,6 +317,19 @@ export interface CatalogSearchResponse {
   hits: Omit<CatalogSearchHit, "rank">[];
 }
 
+/** A subscription's architecture and scope (the subscriptions file's and `catalog show --arch/--scope`'s values). */
+const architecture = z.enum(REQUESTED_ARCHITECTURES, {
+  error: `must be ${REQUESTED_ARCHITECTURES.join(", ")}`,
+});
+const scope = z.enum(REQUESTED_SCOPES, { error: `must be ${REQUESTED_SCOPES.join(" or ")}` });
+
+/** GET /api/catalog/show?id=ID&architecture=A&scope=S: absent architecture and scope are the CLI's (x64, machine). */
+export const catalogShowQuerySchema = z.strictObject({
+  id: z.string().trim().min(1, "is required").max(300),
+  architecture: architecture.optional(),
+  scope: scope.optional(),
+});
+
 /** GET /api/catalog/show?id=ID (`catalog show`): the chosen installer, the skipped ones, the definition as YAML. */
 export interface CatalogShowResponse {
   show: ShowResult;
@@ -330,8 +344,8 @@ export const subscribeRequestSchema = z.strictObject({
   file: subscriptionsPath,
   id: z.string().trim().min(1, "is required").max(300),
   source: field(),
-  architecture: z.enum(["x64", "x86", "arm64"]).optional(),
-  scope: z.enum(["machine", "user"]).optional(),
+  architecture: architecture.optional(),
+  scope: scope.optional(),
   mode: z.string().max(64),
   assignments: z.array(
     z.strictObject({
@@ -365,8 +379,8 @@ export interface SubscriptionsResponse {
 export const unsubscribeRequestSchema = z.strictObject({
   file: subscriptionsPath,
   id: z.string().trim().min(1, "is required").max(300),
-  architecture: z.enum(["x64", "x86", "arm64"]).optional(),
-  scope: z.enum(["machine", "user"]).optional(),
+  architecture: architecture.optional(),
+  scope: scope.optional(),
 });
 export type UnsubscribeRequest = z.infer<typeof unsubscribeRequestSchema>;
 

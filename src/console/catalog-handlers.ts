@@ -18,7 +18,7 @@ import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../publish/sync/s
 import type { LoadedSubscriptions } from "../publish/sync/subscriptions.js";
 import { removeSubscription, saveSubscription, subscriptionStatuses } from "../publish/sync/subscriptions-edit.js";
 import type { GraphSession, ResolvedTarget } from "../publish/target.js";
-import { subscribeRequestSchema, unsubscribeRequestSchema } from "./api.js";
+import { catalogShowQuerySchema, subscribeRequestSchema, unsubscribeRequestSchema } from "./api.js";
 import type {
   CatalogSearchResponse,
   CatalogShowResponse,
@@ -45,7 +45,7 @@ export class CatalogHandlers {
       case "GET /api/catalog/search":
         return { body: await this.search(query.get("q") ?? "") };
       case "GET /api/catalog/show":
-        return { body: await this.show(query.get("id") ?? "") };
+        return { body: await this.show(query) };
       case "GET /api/subscriptions":
         return { body: await this.subscriptions(query.get("file")) };
       case "POST /api/subscriptions":
@@ -89,11 +89,18 @@ export class CatalogHandlers {
     }));
   }
 
-  /** `catalog show ID` */
-  async show(id: string): Promise<CatalogShowResponse> {
-    if (id.trim() === "") throw invalid("id: is required.", "Choose a product of the search results.");
+  /** `catalog show ID [--arch A] [--scope S]`: the installer the subscription's architecture and scope choose. */
+  async show(query: URLSearchParams): Promise<CatalogShowResponse> {
+    const q = parseRequest(catalogShowQuerySchema, {
+      id: query.get("id") ?? "",
+      ...(query.get("architecture") ? { architecture: query.get("architecture") } : {}),
+      ...(query.get("scope") ? { scope: query.get("scope") } : {}),
+    });
     return this.withSession(async (s) => {
-      const show = await showProduct(s.source, id.trim());
+      const show = await showProduct(s.source, q.id, {
+        ...(q.architecture === undefined ? {} : { architecture: q.architecture }),
+        ...(q.scope === undefined ? {} : { scope: q.scope }),
+      });
       return {
         show,
         definitionYaml: show.definition === null ? undefined : stringify(show.definition, { lineWidth: 0 }),
