@@ -90,6 +90,8 @@ export interface ProfilesResponse {
   defaultProfile: string | undefined;
   /** the profile the other pages use; null: as the CLI without --profile (the default profile, else the local tenant) */
   current: string | null;
+  /** the tenant chosen on the Tenants page (its name): the pages and Test work on it instead of the profile */
+  tenant: string | null;
   profiles: ProfileView[];
   clouds: CloudView[];
 }
@@ -102,9 +104,11 @@ export interface SaveResponse {
   graphBaseUrl: string;
 }
 
-/** POST /api/connection/test: a saved profile (or null: the local tenant), or the form as it stands (unsaved). */
+/** POST /api/connection/test: a saved profile (or null: the local tenant), the form as it stands (unsaved), or a tenant. */
 export const testDraftSchema = z.strictObject({ draft: connectionFormSchema });
-export type TestRequest = ProfileRef | z.infer<typeof testDraftSchema>;
+/** POST /api/connection/test of a tenant of the tenants file: its resolved target, as "Test all" tests it. */
+export const testTenantSchema = z.strictObject({ tenant: z.string().min(1).max(64) });
+export type TestRequest = ProfileRef | z.infer<typeof testDraftSchema> | z.infer<typeof testTenantSchema>;
 
 /** POST /api/connection/test */
 export type TestResponse = ConnectionReport;

@@ -53,7 +53,7 @@ import type { CertificateUpload } from "../publish/connect/uploaded-certificate.
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
-import { removeRequestSchema, syncRequestSchema, tenantRefSchema, testDraftSchema } from "./api.js";
+import { removeRequestSchema, syncRequestSchema, tenantRefSchema, testDraftSchema, testTenantSchema } from "./api.js";
 import { TenantsHandlers } from "./tenants-handlers.js";
 import type {
   ConnectionForm,
@@ -133,6 +133,14 @@ export class ConsoleHandlers {
         // A draft's own field errors name the field (a union's error would not).
         if (typeof body === "object" && body !== null && "draft" in body)
           return { body: await this.testDraft(parse(testDraftSchema, body).draft) };
+        if (typeof body === "object" && body !== null && "tenant" in body) {
+          const a = this.track();
+          try {
+            return { body: await this.tenants.test(parse(testTenantSchema, body).tenant, a.signal) };
+          } finally {
+            this.controllers.delete(a);
+          }
+        }
         return { body: await this.test(parse(profileRefSchema, body).profile) };
       }
       case "GET /api/apps":
@@ -266,6 +274,7 @@ export class ConsoleHandlers {
       configFile: paths.file,
       defaultProfile: file?.defaultProfile,
       current: await this.currentProfile(),
+      tenant: this.tenants.chosen(),
       profiles: views,
       clouds: await this.clouds(),
     };
