@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { CLOUD_NAMES } from "../core/config/clouds.js";
 import { REQUESTED_ARCHITECTURES, REQUESTED_SCOPES } from "../catalog/select.js";
+import { INVENTORY_MAX_AGE_DEFAULT, INVENTORY_MAX_AGE_MAX } from "../publish/inventory-report.js";
 import type { AppRow } from "../publish/apps.js";
 import type { RemovalReport } from "../publish/removal-report.js";
 import type { RollbackReport } from "../publish/rollback-report.js";
@@ -233,18 +234,31 @@ export type ProgressMessage = { sent: number } & (
   | { type: "end"; at: number; ok: number; failed: number; error: string | undefined }
 );
 
+/**
+ * `--max-age MINUTES` of `inventory` (`--inventory-max-age` of `sync`): the cached inventory is used when at most this
+ * old (0: read again); the CLI's default and bounds.
+ */
+const inventoryMaxAge = z
+  .number({ error: "give a number of minutes" })
+  .int("give whole minutes")
+  .min(0, "give 0 or more minutes")
+  .max(INVENTORY_MAX_AGE_MAX, `give at most ${INVENTORY_MAX_AGE_MAX} minutes (a year)`);
+
+/** GET /api/inventory's `maxAge` (a query parameter: text; empty is the default). */
+export const inventoryQuerySchema = z.strictObject({
+  maxAge: z.preprocess(
+    (v) => (typeof v === "string" ? (v.trim() === "" ? undefined : Number(v)) : v),
+    inventoryMaxAge.default(INVENTORY_MAX_AGE_DEFAULT),
+  ),
+});
+
 /** POST /api/sync/plan (`sync --dry-run`) and /api/sync/apply (`sync`): the subscriptions file, as `--subscriptions`. */
 export const syncRequestSchema = z.strictObject({
   subscriptions: z.string().trim().min(1, "name the subscriptions file").max(4096),
   /** `--only ID…`: these catalog ids only (none: every product) */
   only: z.array(z.string().trim().min(1, "must not be empty").max(300)).max(500).optional(),
   /** `--inventory-max-age MINUTES` (autoPublish): the cached inventory is used when at most this old (0: read again) */
-  inventoryMaxAge: z
-    .number()
-    .int("give whole minutes")
-    .min(0, "give 0 or more minutes")
-    .max(525_600, "give at most 525600 minutes (a year)")
-    .optional(),
+  inventoryMaxAge: inventoryMaxAge.optional(),
 });
 export type SyncRequest = z.infer<typeof syncRequestSchema>;
 
@@ -394,13 +408,17 @@ export interface SubscribeResponse {
   products: number;
 }
 
-/** GET /api/inventory?minDevices=N&outdated=1&unmatched=1&refresh=1&catalog=S&subscriptions=F (`inventory`) */
+/** GET /api/inventory?minDevices=N&outdated=1&unmatched=1&refresh=1&maxAge=M&catalog=S&subscriptions=F (`inventory`) */
 export interface InventoryResponse {
   /** the same object `intune-publisher inventory --output json` prints */
   report: InventoryReport;
   subscriptionsFile: string | undefined;
   /** the `autoPublish:` thresholds and what the next sync would auto-publish */
   autoPublish: AutoPublishView | undefined;
+  /** the cache age asked for (`--max-age`) */
+  maxAgeMinutes: number;
+  /** how old the inventory shown is (whole minutes since it was read) */
+  ageMinutes: number;
 }
 
 /** Every error: our code (docs/cli.md#error-codes), the message and the fix. */

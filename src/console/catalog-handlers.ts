@@ -18,7 +18,12 @@ import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../publish/sync/s
 import type { LoadedSubscriptions } from "../publish/sync/subscriptions.js";
 import { removeSubscription, saveSubscription, subscriptionStatuses } from "../publish/sync/subscriptions-edit.js";
 import type { GraphSession, ResolvedTarget } from "../publish/target.js";
-import { catalogShowQuerySchema, subscribeRequestSchema, unsubscribeRequestSchema } from "./api.js";
+import {
+  catalogShowQuerySchema,
+  inventoryQuerySchema,
+  subscribeRequestSchema,
+  unsubscribeRequestSchema,
+} from "./api.js";
 import type {
   CatalogSearchResponse,
   CatalogShowResponse,
@@ -166,7 +171,7 @@ export class CatalogHandlers {
     return { file, products: loaded.value.products.length };
   }
 
-  /** `inventory [--min-devices N] [--outdated] [--unmatched] [--refresh] [--catalog S] [--subscriptions F]` */
+  /** `inventory [--min-devices N] [--outdated] [--unmatched] [--refresh] [--max-age M] [--catalog S] [--subscriptions F]` */
   async inventory(q: URLSearchParams): Promise<InventoryResponse> {
     const min = q.get("minDevices");
     const minDevices = min === null || min.trim() === "" ? undefined : Number(min);
@@ -178,6 +183,7 @@ export class CatalogHandlers {
       existsSync(file) || (named !== null && named.trim() !== "")
         ? await loadSubscriptions(file, this.c.cwd)
         : undefined;
+    const { maxAge } = parseRequest(inventoryQuerySchema, { maxAge: q.get("maxAge") ?? undefined });
     const catalog = q.get("catalog")?.trim() || subscriptions?.value.source;
     return this.withSession(
       async (session) => {
@@ -191,13 +197,19 @@ export class CatalogHandlers {
             rules: undefined,
             via: "auto",
             refresh: q.get("refresh") === "1",
-            maxAgeMinutes: 60,
+            maxAgeMinutes: maxAge,
             filters: { minDevices, outdated: q.get("outdated") === "1", unmatched: q.get("unmatched") === "1" },
             signal,
             onWarning: (line) => this.c.onNote?.(`warning: ${line}`),
           }),
         );
-        return { report, subscriptionsFile: subscriptions === undefined ? undefined : file, autoPublish };
+        return {
+          report,
+          subscriptionsFile: subscriptions === undefined ? undefined : file,
+          autoPublish,
+          maxAgeMinutes: maxAge,
+          ageMinutes: Math.max(0, Math.floor((Date.now() - Date.parse(report.inventory.readAt)) / 60_000)),
+        };
       },
       catalog === undefined ? {} : { source: catalog },
     );

@@ -53,6 +53,7 @@ import type { CertificateUpload } from "../publish/connect/uploaded-certificate.
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
+import { INVENTORY_MAX_AGE_DEFAULT } from "../publish/inventory-report.js";
 import { removeRequestSchema, syncRequestSchema, tenantRefSchema, testDraftSchema, testTenantSchema } from "./api.js";
 import { TenantsHandlers } from "./tenants-handlers.js";
 import type {
@@ -737,7 +738,7 @@ export class ConsoleHandlers {
           trigger: "console",
           dryRun,
           ...(r.only === undefined || r.only.length === 0 ? {} : { only: r.only }),
-          inventoryMaxAge: r.inventoryMaxAge ?? 60,
+          inventoryMaxAge: r.inventoryMaxAge ?? INVENTORY_MAX_AGE_DEFAULT,
           tenant,
           signal,
           ...(onEvent === undefined ? {} : { onEvent, onDownload: this.downloadEvents(onEvent) }),
