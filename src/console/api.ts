@@ -5,6 +5,8 @@
  */
 import { z } from "zod";
 import { CLOUD_NAMES } from "../core/config/clouds.js";
+import { REQUESTED_ARCHITECTURES, REQUESTED_SCOPES } from "../catalog/select.js";
+import { INVENTORY_MAX_AGE_DEFAULT, INVENTORY_MAX_AGE_MAX } from "../publish/inventory-report.js";
 import type { AppRow } from "../publish/apps.js";
 import type { RemovalReport } from "../publish/removal-report.js";
 import type { RollbackReport } from "../publish/rollback-report.js";
@@ -89,6 +91,8 @@ export interface ProfilesResponse {
   defaultProfile: string | undefined;
   /** the profile the other pages use; null: as the CLI without --profile (the default profile, else the local tenant) */
   current: string | null;
+  /** the tenant chosen on the Tenants page (its name): the pages and Test work on it instead of the profile */
+  tenant: string | null;
   profiles: ProfileView[];
   clouds: CloudView[];
 }
@@ -101,9 +105,11 @@ export interface SaveResponse {
   graphBaseUrl: string;
 }
 
-/** POST /api/connection/test: a saved profile (or null: the local tenant), or the form as it stands (unsaved). */
+/** POST /api/connection/test: a saved profile (or null: the local tenant), the form as it stands (unsaved), or a tenant. */
 export const testDraftSchema = z.strictObject({ draft: connectionFormSchema });
-export type TestRequest = ProfileRef | z.infer<typeof testDraftSchema>;
+/** POST /api/connection/test of a tenant of the tenants file: its resolved target, as "Test all" tests it. */
+export const testTenantSchema = z.strictObject({ tenant: z.string().min(1).max(64) });
+export type TestRequest = ProfileRef | z.infer<typeof testDraftSchema> | z.infer<typeof testTenantSchema>;
 
 /** POST /api/connection/test */
 export type TestResponse = ConnectionReport;
@@ -228,18 +234,31 @@ export type ProgressMessage = { sent: number } & (
   | { type: "end"; at: number; ok: number; failed: number; error: string | undefined }
 );
 
+/**
+ * `--max-age MINUTES` of `inventory` (`--inventory-max-age` of `sync`): the cached inventory is used when at most this
+ * old (0: read again); the CLI's default and bounds.
+ */
+const inventoryMaxAge = z
+  .number({ error: "give a number of minutes" })
+  .int("give whole minutes")
+  .min(0, "give 0 or more minutes")
+  .max(INVENTORY_MAX_AGE_MAX, `give at most ${INVENTORY_MAX_AGE_MAX} minutes (a year)`);
+
+/** GET /api/inventory's `maxAge` (a query parameter: text; empty is the default). */
+export const inventoryQuerySchema = z.strictObject({
+  maxAge: z.preprocess(
+    (v) => (typeof v === "string" ? (v.trim() === "" ? undefined : Number(v)) : v),
+    inventoryMaxAge.default(INVENTORY_MAX_AGE_DEFAULT),
+  ),
+});
+
 /** POST /api/sync/plan (`sync --dry-run`) and /api/sync/apply (`sync`): the subscriptions file, as `--subscriptions`. */
 export const syncRequestSchema = z.strictObject({
   subscriptions: z.string().trim().min(1, "name the subscriptions file").max(4096),
   /** `--only ID…`: these catalog ids only (none: every product) */
   only: z.array(z.string().trim().min(1, "must not be empty").max(300)).max(500).optional(),
   /** `--inventory-max-age MINUTES` (autoPublish): the cached inventory is used when at most this old (0: read again) */
-  inventoryMaxAge: z
-    .number()
-    .int("give whole minutes")
-    .min(0, "give 0 or more minutes")
-    .max(525_600, "give at most 525600 minutes (a year)")
-    .optional(),
+  inventoryMaxAge: inventoryMaxAge.optional(),
 });
 export type SyncRequest = z.infer<typeof syncRequestSchema>;
 
@@ -315,6 +334,19 @@ export interface CatalogSearchResponse {
   hits: Omit<CatalogSearchHit, "rank">[];
 }
 
+/** A subscription's architecture and scope (the subscriptions file's and `catalog show --arch/--scope`'s values). */
+const architecture = z.enum(REQUESTED_ARCHITECTURES, {
+  error: `must be ${REQUESTED_ARCHITECTURES.join(", ")}`,
+});
+const scope = z.enum(REQUESTED_SCOPES, { error: `must be ${REQUESTED_SCOPES.join(" or ")}` });
+
+/** GET /api/catalog/show?id=ID&architecture=A&scope=S: absent architecture and scope are the CLI's (x64, machine). */
+export const catalogShowQuerySchema = z.strictObject({
+  id: z.string().trim().min(1, "is required").max(300),
+  architecture: architecture.optional(),
+  scope: scope.optional(),
+});
+
 /** GET /api/catalog/show?id=ID (`catalog show`): the chosen installer, the skipped ones, the definition as YAML. */
 export interface CatalogShowResponse {
   show: ShowResult;
@@ -329,8 +361,8 @@ export const subscribeRequestSchema = z.strictObject({
   file: subscriptionsPath,
   id: z.string().trim().min(1, "is required").max(300),
   source: field(),
-  architecture: z.enum(["x64", "x86", "arm64"]).optional(),
-  scope: z.enum(["machine", "user"]).optional(),
+  architecture: architecture.optional(),
+  scope: scope.optional(),
   mode: z.string().max(64),
   assignments: z.array(
     z.strictObject({
@@ -364,8 +396,8 @@ export interface SubscriptionsResponse {
 export const unsubscribeRequestSchema = z.strictObject({
   file: subscriptionsPath,
   id: z.string().trim().min(1, "is required").max(300),
-  architecture: z.enum(["x64", "x86", "arm64"]).optional(),
-  scope: z.enum(["machine", "user"]).optional(),
+  architecture: architecture.optional(),
+  scope: scope.optional(),
 });
 export type UnsubscribeRequest = z.infer<typeof unsubscribeRequestSchema>;
 
@@ -375,13 +407,17 @@ export interface SubscribeResponse {
   products: number;
 }
 
-/** GET /api/inventory?minDevices=N&outdated=1&unmatched=1&refresh=1&catalog=S&subscriptions=F (`inventory`) */
+/** GET /api/inventory?minDevices=N&outdated=1&unmatched=1&refresh=1&maxAge=M&catalog=S&subscriptions=F (`inventory`) */
 export interface InventoryResponse {
   /** the same object `intune-publisher inventory --output json` prints */
   report: InventoryReport;
   subscriptionsFile: string | undefined;
   /** the `autoPublish:` thresholds and what the next sync would auto-publish */
   autoPublish: AutoPublishView | undefined;
+  /** the cache age asked for (`--max-age`) */
+  maxAgeMinutes: number;
+  /** how old the inventory shown is (whole minutes since it was read) */
+  ageMinutes: number;
 }
 
 /** Every error: our code (docs/cli.md#error-codes), the message and the fix. */

@@ -18,7 +18,12 @@ import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../publish/sync/s
 import type { LoadedSubscriptions } from "../publish/sync/subscriptions.js";
 import { removeSubscription, saveSubscription, subscriptionStatuses } from "../publish/sync/subscriptions-edit.js";
 import type { GraphSession, ResolvedTarget } from "../publish/target.js";
-import { subscribeRequestSchema, unsubscribeRequestSchema } from "./api.js";
+import {
+  catalogShowQuerySchema,
+  inventoryQuerySchema,
+  subscribeRequestSchema,
+  unsubscribeRequestSchema,
+} from "./api.js";
 import type {
   CatalogSearchResponse,
   CatalogShowResponse,
@@ -45,7 +50,7 @@ export class CatalogHandlers {
       case "GET /api/catalog/search":
         return { body: await this.search(query.get("q") ?? "") };
       case "GET /api/catalog/show":
-        return { body: await this.show(query.get("id") ?? "") };
+        return { body: await this.show(query) };
       case "GET /api/subscriptions":
         return { body: await this.subscriptions(query.get("file")) };
       case "POST /api/subscriptions":
@@ -89,11 +94,18 @@ export class CatalogHandlers {
     }));
   }
 
-  /** `catalog show ID` */
-  async show(id: string): Promise<CatalogShowResponse> {
-    if (id.trim() === "") throw invalid("id: is required.", "Choose a product of the search results.");
+  /** `catalog show ID [--arch A] [--scope S]`: the installer the subscription's architecture and scope choose. */
+  async show(query: URLSearchParams): Promise<CatalogShowResponse> {
+    const q = parseRequest(catalogShowQuerySchema, {
+      id: query.get("id") ?? "",
+      ...(query.get("architecture") ? { architecture: query.get("architecture") } : {}),
+      ...(query.get("scope") ? { scope: query.get("scope") } : {}),
+    });
     return this.withSession(async (s) => {
-      const show = await showProduct(s.source, id.trim());
+      const show = await showProduct(s.source, q.id, {
+        ...(q.architecture === undefined ? {} : { architecture: q.architecture }),
+        ...(q.scope === undefined ? {} : { scope: q.scope }),
+      });
       return {
         show,
         definitionYaml: show.definition === null ? undefined : stringify(show.definition, { lineWidth: 0 }),
@@ -159,7 +171,7 @@ export class CatalogHandlers {
     return { file, products: loaded.value.products.length };
   }
 
-  /** `inventory [--min-devices N] [--outdated] [--unmatched] [--refresh] [--catalog S] [--subscriptions F]` */
+  /** `inventory [--min-devices N] [--outdated] [--unmatched] [--refresh] [--max-age M] [--catalog S] [--subscriptions F]` */
   async inventory(q: URLSearchParams): Promise<InventoryResponse> {
     const min = q.get("minDevices");
     const minDevices = min === null || min.trim() === "" ? undefined : Number(min);
@@ -171,6 +183,7 @@ export class CatalogHandlers {
       existsSync(file) || (named !== null && named.trim() !== "")
         ? await loadSubscriptions(file, this.c.cwd)
         : undefined;
+    const { maxAge } = parseRequest(inventoryQuerySchema, { maxAge: q.get("maxAge") ?? undefined });
     const catalog = q.get("catalog")?.trim() || subscriptions?.value.source;
     return this.withSession(
       async (session) => {
@@ -184,13 +197,19 @@ export class CatalogHandlers {
             rules: undefined,
             via: "auto",
             refresh: q.get("refresh") === "1",
-            maxAgeMinutes: 60,
+            maxAgeMinutes: maxAge,
             filters: { minDevices, outdated: q.get("outdated") === "1", unmatched: q.get("unmatched") === "1" },
             signal,
             onWarning: (line) => this.c.onNote?.(`warning: ${line}`),
           }),
         );
-        return { report, subscriptionsFile: subscriptions === undefined ? undefined : file, autoPublish };
+        return {
+          report,
+          subscriptionsFile: subscriptions === undefined ? undefined : file,
+          autoPublish,
+          maxAgeMinutes: maxAge,
+          ageMinutes: Math.max(0, Math.floor((Date.now() - Date.parse(report.inventory.readAt)) / 60_000)),
+        };
       },
       catalog === undefined ? {} : { source: catalog },
     );

@@ -37,7 +37,6 @@ import type { DownloadEvent } from "../catalog/download/downloader.js";
 import { changeText } from "../core/plan/changes.js";
 import { runSubscriptionsSync, withSyncLock } from "../publish/sync/run.js";
 import { loadSubscriptions } from "../publish/sync/subscriptions.js";
-import type { LoadedSubscriptions } from "../publish/sync/subscriptions.js";
 import { definitionIdFor } from "../catalog/to-definition.js";
 import { formatMb } from "../publish/sync/sync.js";
 import type { SyncResult } from "../publish/sync/sync.js";
@@ -55,7 +54,8 @@ import type { CertificateUpload } from "../publish/connect/uploaded-certificate.
 import { openGraphSession, resolveTarget } from "../publish/target.js";
 import type { GraphSession, ResolvedTarget, TargetInput } from "../publish/target.js";
 import { connectionFormSchema, profileRefSchema, publishRequestSchema, rollbackRequestSchema } from "./api.js";
-import { removeRequestSchema, syncRequestSchema, tenantRefSchema, testDraftSchema } from "./api.js";
+import { INVENTORY_MAX_AGE_DEFAULT } from "../publish/inventory-report.js";
+import { removeRequestSchema, syncRequestSchema, tenantRefSchema, testDraftSchema, testTenantSchema } from "./api.js";
 import { TenantsHandlers } from "./tenants-handlers.js";
 import type {
   ConnectionForm,
@@ -135,6 +135,14 @@ export class ConsoleHandlers {
         // A draft's own field errors name the field (a union's error would not).
         if (typeof body === "object" && body !== null && "draft" in body)
           return { body: await this.testDraft(parse(testDraftSchema, body).draft) };
+        if (typeof body === "object" && body !== null && "tenant" in body) {
+          const a = this.track();
+          try {
+            return { body: await this.tenants.test(parse(testTenantSchema, body).tenant, a.signal) };
+          } finally {
+            this.controllers.delete(a);
+          }
+        }
         return { body: await this.test(parse(profileRefSchema, body).profile) };
       }
       case "GET /api/apps":
@@ -272,6 +280,7 @@ export class ConsoleHandlers {
       configFile: paths.file,
       defaultProfile: file?.defaultProfile,
       current: await this.currentProfile(),
+      tenant: this.tenants.chosen(),
       profiles: views,
       clouds: await this.clouds(),
     };
@@ -779,10 +788,10 @@ export class ConsoleHandlers {
           logFile: this.c.logFile,
           dryRun,
           ...(r.only === undefined || r.only.length === 0 ? {} : { only: r.only }),
-          inventoryMaxAge: r.inventoryMaxAge ?? 60,
+          inventoryMaxAge: r.inventoryMaxAge ?? INVENTORY_MAX_AGE_DEFAULT,
           tenant,
           signal,
-          ...(onEvent === undefined ? {} : { onEvent, onDownload: this.downloadEvents(subscriptions, onEvent) }),
+          ...(onEvent === undefined ? {} : { onEvent, onDownload: this.downloadEvents(onEvent) }),
           onNote: (line) => this.c.onNote?.(line),
         }),
       })),
@@ -790,29 +799,13 @@ export class ConsoleHandlers {
   }
 
   /**
-   * Installer downloads reported on the row of the app they are for: the engine's later events name the definition
-   * id, a download its catalog product. A product subscribed once maps to its definition id (definitionIdFor, as
-   * sync stages it); one subscribed for several architectures or scopes keeps its product id (the download alone
-   * does not say which).
+   * Installer downloads reported on the row of the app they are for: sync labels each download with the definition
+   * id of the subscription it is for (one per product, architecture and scope), the id the engine's later events
+   * name. A download without a label (none is expected) goes to its product's default definition id.
    */
-  private downloadEvents(subs: LoadedSubscriptions, onEvent: (e: RunEvent) => void): (event: DownloadEvent) => void {
-    const rows = new Map<string, Set<string>>();
-    for (const p of subs.value.products) {
-      const key = p.id.toLowerCase();
-      rows.set(key, (rows.get(key) ?? new Set()).add(definitionIdFor(p.id, p.architecture, p.scope)));
-    }
+  private downloadEvents(onEvent: (e: RunEvent) => void): (event: DownloadEvent) => void {
     return (event) => {
-      const product = event.product;
-      const ids = product === undefined ? undefined : rows.get(product.toLowerCase());
-      // auto-published products (not in the file) are staged under their default definition id
-      const id =
-        product === undefined
-          ? event.url
-          : ids === undefined
-            ? definitionIdFor(product)
-            : ids.size === 1
-              ? [...ids][0]!
-              : product;
+      const id = event.label ?? (event.product === undefined ? event.url : definitionIdFor(event.product));
       onEvent({ type: "download", id, event });
     };
   }

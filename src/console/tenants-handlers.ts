@@ -15,6 +15,8 @@ import { inventoryCacheFile, readCachedInventory } from "../inventory/read.js";
 import { listApps } from "../publish/apps.js";
 import { pathsFor } from "../publish/connect/config-store.js";
 import { defaultHistoryFile, SyncHistory } from "../publish/sync/history.js";
+import { testResolvedTarget } from "../publish/connect/test-target.js";
+import type { ConnectionReport } from "../publish/connect/test-connection.js";
 import { testTenants } from "../publish/tenants/connect.js";
 import { pool } from "../publish/tenants/each.js";
 import { DEFAULT_TENANT_CONCURRENCY } from "../publish/tenants/run.js";
@@ -47,6 +49,11 @@ export class TenantsHandlers {
   async file(): Promise<LoadedTenants | undefined> {
     const configFile = pathsFor({ env: this.c.env, configFile: this.c.configFile }).file;
     return loadConfiguredTenants({ configFile, cwd: this.c.cwd }, { optional: true });
+  }
+
+  /** The tenant chosen (its name); null: the profile. */
+  chosen(): string | null {
+    return this.current;
   }
 
   /** Back to the profile (a profile chosen or saved on the Connection page). */
@@ -158,14 +165,36 @@ export class TenantsHandlers {
     for (const a of this.controllers) a.abort();
   }
 
-  /** "Test all": `connect test --tenants all`, each tenant's result (and our apps there) sent as it ends. */
-  async testAll(): Promise<ApplyResponse> {
+  /**
+   * The Connection page's Test of one tenant (`connect test --tenants NAME`): its target resolved as "Test all"
+   * resolves it (the profile it names, its tenant id and overrides), the full report the page shows for a profile.
+   */
+  async test(name: string, signal: AbortSignal): Promise<ConnectionReport> {
     const file = await this.file();
-    if (file === undefined)
-      throw new PublisherError("ConsoleRequestInvalid", "No tenants are configured.", {
-        hint: "Write a tenants file (./tenants.yaml) or a tenants: section in the configuration file (docs/tenants.md).",
+    const entry = file?.value.tenants.find((t) => t.name.toLowerCase() === name.toLowerCase());
+    if (file === undefined || entry === undefined)
+      throw new PublisherError(
+        "ConsoleRequestInvalid",
+        `tenant: ${name} is not a tenant of ${file?.file ?? "the tenants file (there is none)"}.`,
+        { hint: "Choose a tenant again on the Tenants page." },
+      );
+    const targets = this.targets(file);
+    try {
+      const target = await targets.resolve(entry);
+      return await testResolvedTarget(target, {
+        env: this.c.env,
+        signal,
+        secrets: this.c.secrets,
+        logger: this.c.logger,
       });
-    const targets = new TenantTargets(
+    } finally {
+      await targets.close();
+    }
+  }
+
+  /** The tenants' targets: the local tenant's input without flags as the base, as `--tenants` resolves them. */
+  private targets(file: LoadedTenants): TenantTargets {
+    return new TenantTargets(
       {
         base: this.baseInput(),
         logger: this.c.logger,
@@ -174,6 +203,16 @@ export class TenantsHandlers {
       },
       file,
     );
+  }
+
+  /** "Test all": `connect test --tenants all`, each tenant's result (and our apps there) sent as it ends. */
+  async testAll(): Promise<ApplyResponse> {
+    const file = await this.file();
+    if (file === undefined)
+      throw new PublisherError("ConsoleRequestInvalid", "No tenants are configured.", {
+        hint: "Write a tenants file (./tenants.yaml) or a tenants: section in the configuration file (docs/tenants.md).",
+      });
+    const targets = this.targets(file);
     const controller = new AbortController();
     this.controllers.add(controller);
     const run = this.runs.startMessages(

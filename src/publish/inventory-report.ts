@@ -25,6 +25,10 @@ import { autoRecordFile, planAutoPublish, readAutoRecord } from "./sync/auto-pub
 import type { LoadedSubscriptions } from "./sync/subscriptions.js";
 import type { TargetInfo } from "./target.js";
 
+/** `--max-age` (minutes) of `inventory`, `--inventory-max-age` of `sync`, the console's field: default and bound. */
+export const INVENTORY_MAX_AGE_DEFAULT = 60;
+export const INVENTORY_MAX_AGE_MAX = 525_600;
+
 export interface InventoryReportOptions {
   graph: GraphClient;
   target: { info: TargetInfo; caPem: string | undefined };

@@ -211,4 +211,82 @@ describe("console: Catalog and subscriptions page", () => {
     assert.equal(rows.length, 1);
     assert.match(rows[0]!, /Contoso\.Notes/);
   });
+
+  it("architecture and scope: the preview follows the choice, one without an installer says why, Subscribe writes it, Edit keeps it", async () => {
+    const { page, console: c } = open;
+    await page.getByRole("link", { name: "Catalog" }).click();
+    await page.waitForSelector("main[data-page=catalog][data-ready]");
+    await page.getByLabel("Product name, id or tag").fill("Sketch");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("button", { name: "Show Fabrikam.Sketch" }).click();
+    const installer = page.getByRole("table", { name: "Chosen installer" });
+    await installer.waitFor();
+    assert.equal(await page.getByLabel("Architecture").inputValue(), "x64");
+    assert.equal(await page.getByLabel("Scope").inputValue(), "machine");
+    assert.match((await installer.textContent()) ?? "", /inno x64, machine scope/);
+
+    await page.getByLabel("Scope").selectOption("user");
+    await installer.getByText(/inno x64, user scope/).waitFor();
+    assert.match((await page.locator("#definition").textContent()) ?? "", /^id: fabrikam\.sketch-user$/m);
+
+    // x86 devices cannot run the x64 installers: the catalog's reason, no preview
+    await page.getByLabel("Architecture").selectOption("x86");
+    const why = page.locator("#preview [role=alert]");
+    await why.waitFor();
+    assert.match((await why.textContent()) ?? "", /has no installer for x86, user scope/);
+    assert.equal(await installer.count(), 0);
+
+    await page.getByLabel("Architecture").selectOption("x64");
+    await installer.getByText(/inno x64, user scope/).waitFor();
+    await page.getByRole("button", { name: "Subscribe", exact: true }).click();
+    await page
+      .locator("#subscribe-result")
+      .getByText(/^Saved in /)
+      .waitFor();
+    const text = await readFile(subs, "utf8");
+    assert.match(text, /- id: Fabrikam\.Sketch\n(\s+source: \S+\n)?\s+scope: user\n/, text);
+    assert.doesNotMatch(text, /architecture:/, "the default architecture is not written");
+    assert.match(text, /^# Kept by the console test: this comment must survive the edit\.$/m);
+
+    // Edit: the subscription's own choice, shown and kept (another choice is another subscription)
+    const table = page.getByRole("table", { name: /^Subscriptions in / });
+    await table.getByRole("button", { name: "Edit Fabrikam.Sketch (x64, user)" }).click();
+    await page.getByRole("heading", { name: "Edit the subscription to Fabrikam.Sketch" }).waitFor();
+    assert.equal(await page.getByLabel("Scope").inputValue(), "user");
+    assert.equal(await page.getByLabel("Scope").isDisabled(), true);
+    assert.match((await installer.textContent()) ?? "", /inno x64, user scope/);
+    await page.getByLabel("Pinned version").fill("5.2.0");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page
+      .locator("#subscribe-result")
+      .getByText(/^Saved in /)
+      .waitFor();
+    const edited = await readFile(subs, "utf8");
+    assert.equal(edited.match(/Fabrikam\.Sketch/g)?.length, 1, edited);
+    assert.match(edited, /scope: user/);
+    assert.match(edited, /pin: 5\.2\.0/);
+    assert.match(edited, /^# Kept by the console test: this comment must survive the edit\.$/m);
+
+    // checked on the server through the same schema: an unknown architecture is refused, the file unchanged
+    const csrf = (await page.locator('meta[name="csrf-token"]').getAttribute("content")) ?? "";
+    const bad = await page.request.post(`${c.origin}/api/subscriptions`, {
+      data: { file: subs, id: "Fabrikam.Sketch", architecture: "arm", mode: "application", assignments: [] },
+      headers: { "X-CSRF-Token": csrf, Origin: c.origin },
+      failOnStatusCode: false,
+    });
+    assert.equal(bad.status(), 400);
+    assert.match(
+      ((await bad.json()) as { error: { message: string } }).error.message,
+      /^architecture: must be x64, arm64, x86/,
+    );
+    const show = await page.request.get(`${c.origin}/api/catalog/show?id=Fabrikam.Sketch&scope=everyone`, {
+      failOnStatusCode: false,
+    });
+    assert.equal(show.status(), 400);
+    assert.match(
+      ((await show.json()) as { error: { message: string } }).error.message,
+      /^scope: must be machine or user/,
+    );
+    assert.equal(await readFile(subs, "utf8"), edited);
+  });
 });

@@ -2,11 +2,13 @@
 // equal `intune-publisher inventory --output json`, the filters give the command's rows, Refresh reads the inventory
 // again, and the subscriptions file's auto-publish thresholds and what they would publish are shown.
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { defaultSeed } from "../../emulator/seed.js";
+import { userCacheDir } from "../../src/core/config/dirs.js";
 import { startLocalTenant } from "../../emulator/server.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { emulatorHomeEnv, runCli } from "../support/cli.js";
@@ -142,5 +144,42 @@ describe("console: Inventory page", () => {
     const rows = await auto.locator("tbody tr").allTextContents();
     assert.equal(rows.length, 1, rows.join("\n"));
     assert.match(rows[0]!, /WinSCP\.WinSCP.*updateOnly.*3/);
+  });
+
+  it("the cache max age field chooses the cached data or a new read; the page says how old the data shown is", async () => {
+    const { page } = open;
+    await page.goto(`${open.console.origin}/inventory`);
+    await page.waitForSelector("main[data-page=inventory][data-ready]");
+    await page.waitForSelector("#inventory:not([aria-busy])");
+    assert.equal(await page.getByLabel("Cache max age (minutes)").inputValue(), "60", "the command's default");
+    await page.getByLabel("Catalog source").fill(catalog);
+    // the cached inventory made 30 minutes old
+    const dir = join(userCacheDir(env, process.platform, homedir()), "inventory");
+    const [name] = await readdir(dir);
+    const cache = JSON.parse(await readFile(join(dir, name!), "utf8")) as { inventory: { readAt: string } };
+    cache.inventory.readAt = new Date(Date.now() - 30 * 60_000).toISOString();
+    await writeFile(join(dir, name!), JSON.stringify(cache));
+
+    await page.getByRole("button", { name: "Show" }).click();
+    await page.waitForSelector("#inventory:not([aria-busy])");
+    assert.match((await page.locator("#inventory-summary").textContent()) ?? "", /\(cached\)/);
+    assert.match(
+      (await page.locator("#inventory-age").textContent()) ?? "",
+      /^The data shown is 30 minute\(s\) old \(from the cache: at most 60 minute\(s\) old is used\)/,
+    );
+
+    await page.getByLabel("Cache max age (minutes)").fill("20");
+    await page.getByRole("button", { name: "Show" }).click();
+    await page.waitForSelector("#inventory:not([aria-busy])");
+    assert.doesNotMatch((await page.locator("#inventory-summary").textContent()) ?? "", /\(cached\)/);
+    assert.match((await page.locator("#inventory-age").textContent()) ?? "", /less than a minute old \(read now\)/);
+
+    await page.getByLabel("Cache max age (minutes)").fill("-1");
+    await page.getByRole("button", { name: "Show" }).click();
+    await page
+      .locator("#inventory")
+      .getByText(/maxAge: give 0 or more minutes/)
+      .waitFor();
+    await page.getByLabel("Cache max age (minutes)").fill("60");
   });
 });

@@ -190,6 +190,55 @@ describe("console: Sync and publish page", () => {
     await page.getByLabel("Subscriptions file").fill("subscriptions.yaml");
   });
 
+  it("a product subscribed for two architectures gets a progress row per subscription", async () => {
+    const { page } = open;
+    await host.admin.publish({
+      id: "Contoso.Dual",
+      name: "Dual",
+      publisher: "Contoso",
+      versions: [
+        {
+          version: "1.0",
+          installers: [
+            { architecture: "x64", type: "nullsoft", content: { text: "Contoso.Dual x64\n" } },
+            { architecture: "arm64", type: "nullsoft", content: { text: "Contoso.Dual arm64\n" } },
+          ],
+        },
+      ],
+    });
+    await writeFile(
+      join(home, "dual.yaml"),
+      `source: ${host.origin}\nproducts:\n  - id: Contoso.Dual\n  - id: Contoso.Dual\n    architecture: arm64\n`,
+    );
+    await page.getByRole("link", { name: "Sync and publish" }).click();
+    await page.waitForSelector("main[data-page=sync][data-ready]");
+    await page.getByLabel("Subscriptions file").fill("dual.yaml");
+    await page.getByRole("button", { name: "Plan sync" }).click();
+    const plan = page.getByRole("table", { name: /^Sync plan for / });
+    await plan.waitFor();
+    assert.equal(await plan.locator("tbody tr").count(), 2);
+    await page.getByRole("button", { name: "Apply sync" }).click();
+    const result = page.locator("#run-result");
+    await result.getByText(/Run finished/).waitFor({ timeout: 120_000 });
+    assert.match((await result.textContent()) ?? "", /2 app\(s\) published or up to date, 0 failed/);
+    const rows = page.getByRole("table", { name: "Progress" }).locator("tbody tr");
+    const texts = await rows.allTextContents();
+    assert.equal(texts.length, 2, texts.join(" | "));
+    assert.ok(
+      texts.some((t) => /^contoso\.dualdone/.test(t)),
+      texts.join(" | "),
+    );
+    assert.ok(
+      texts.some((t) => /^contoso\.dual-arm64done/.test(t)),
+      texts.join(" | "),
+    );
+    const log = (await page.locator("#progress-log").textContent()) ?? "";
+    assert.match(log, /contoso\.dual: downloading https:/);
+    assert.match(log, /contoso\.dual-arm64: downloading https:/);
+    assert.doesNotMatch(log, /Contoso\.Dual: downloading/, "no row under the catalog id alone");
+    await page.getByLabel("Subscriptions file").fill("subscriptions.yaml");
+  });
+
   it("a changed definition or subscription shows old → new values in the plan", async () => {
     const { page } = open;
     // An app definition published earlier, now with another owner.

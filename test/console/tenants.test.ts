@@ -153,4 +153,29 @@ describe("console: Tenants page", () => {
     }
     assert.deepEqual([...reached].sort(), ["tenant-select", "test-all"]);
   });
+
+  it("the Connection page's Test follows the tenant chosen and says which it tests; an edited form is tested as it stands", async () => {
+    const { page } = open;
+    // tenant03's consent is revoked: its test fails where the profile's (the local tenant's default) passes
+    await choose("tenant03", /work on tenant tenant03/);
+    await visit("/connection");
+    const what = page.locator("#test-what");
+    assert.match((await what.textContent()) ?? "", /^Test tests tenant tenant03, chosen on the Tenants page/);
+    await page.getByRole("button", { name: "Test", exact: true }).click();
+    const alert = page.locator("#result").getByRole("alert");
+    await alert.waitFor({ timeout: 60_000 });
+    const text = (await alert.textContent()) ?? "";
+    assert.match(text, /AADSTS700016/);
+    assert.match(text, /Tested tenant tenant03/);
+    // an edit: the form as it stands is what Test takes
+    await page.getByLabel("Application (client) ID").fill("00000000-0000-0000-0000-000000000001");
+    assert.match((await what.textContent()) ?? "", /^Test tests the form as it stands \(not saved\)/);
+
+    await choose("", /profile chosen on the Connection page/);
+    await visit("/connection");
+    assert.match((await what.textContent()) ?? "", /^Test tests the local tenant/);
+    await page.getByRole("button", { name: "Test", exact: true }).click();
+    await page.locator("#result").getByText("Connection test passed.").waitFor({ timeout: 60_000 });
+    assert.match((await page.locator("#result").textContent()) ?? "", /Tested the local tenant/);
+  });
 });

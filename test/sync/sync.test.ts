@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { Downloader } from "../../src/catalog/download/downloader.js";
+import type { DownloadEvent } from "../../src/catalog/download/downloader.js";
 import { createStreamTransport } from "../../src/clients/http/stream-transport.js";
 import { readStamp } from "../../src/core/app-definition/stamp.js";
 import { useScratch } from "../support/scratch.js";
@@ -295,5 +296,46 @@ describe("sync against the local tenant and the vendor host", () => {
     assert.ok(script, "a requirement script");
     const body = Buffer.from(String(script["scriptContent"]), "base64").toString("utf8");
     assert.match(body, /DisplayVersion below '3\.1'/);
+  });
+
+  it("a product subscribed for two architectures: each download is labelled with the app it is for", async () => {
+    await bed.host.admin.publish({
+      id: "Contoso.Dual",
+      name: "Dual",
+      publisher: "Contoso",
+      versions: [
+        {
+          version: "1.0",
+          installers: [
+            { architecture: "x64", type: "nullsoft", content: { text: "Contoso.Dual x64\n" } },
+            { architecture: "arm64", type: "nullsoft", content: { text: "Contoso.Dual arm64\n" } },
+          ],
+        },
+      ],
+    });
+    const events: DownloadEvent[] = [];
+    const downloader = new Downloader({
+      cacheDir: join(await scratch(), "dual-cache"),
+      transport: createStreamTransport({ trustedCaPem: bed.host.caCertPem }),
+      onProgress: (e) => events.push(e),
+    });
+    const r = await bed.run("products:\n  - id: Contoso.Dual\n  - id: Contoso.Dual\n    architecture: arm64\n", {
+      downloader,
+    });
+    assert.deepEqual(
+      r.products.map((p) => [p.status, p.definitionId]),
+      [
+        ["ok", "contoso.dual"],
+        ["ok", "contoso.dual-arm64"],
+      ],
+      JSON.stringify(r.products),
+    );
+    const done = events.filter((e) => e.type === "done");
+    assert.deepEqual(done.map((e) => e.label).sort(), ["contoso.dual", "contoso.dual-arm64"]);
+    assert.equal(new Set(done.map((e) => e.url)).size, 2, "each app's own installer");
+    assert.ok(
+      events.every((e) => e.product === "Contoso.Dual" && e.label !== undefined),
+      "every event names the product and its app",
+    );
   });
 });

@@ -57,6 +57,8 @@ export interface DownloadRequest {
   sha256?: string;
   /** the product (PackageIdentifier, catalog entry id): names the lock file's row; default the URL */
   product?: string;
+  /** who asked, echoed in the events (sync: the subscription's definition id, so progress goes to its row) */
+  label?: string;
   /** the version this file is: the lock file's row; absent with `versionFromFile` */
   version?: string;
   /**
@@ -103,20 +105,31 @@ export interface DownloadResult {
   notModified?: boolean;
 }
 
-export type DownloadEvent =
-  | { type: "start"; url: string; product?: string; total?: number; resumedFrom: number; attempt: number }
-  | {
-      type: "progress";
-      url: string;
-      product?: string;
-      bytes: number;
-      total?: number;
-      /** bytes per second over the last seconds */
-      rate: number;
-      etaSeconds?: number;
-    }
-  | { type: "retry"; url: string; product?: string; attempt: number; reason: string; delayMs: number }
-  | { type: "done"; url: string; product?: string; sha256: string; size: number; fromCache: boolean };
+/** What every download event says of its request: the product and, when the request has one, its label. */
+interface Requester {
+  product?: string | undefined;
+  label?: string;
+}
+
+function requester(r: DownloadRequest): Requester {
+  return r.label === undefined ? { product: r.product } : { product: r.product, label: r.label };
+}
+
+export type DownloadEvent = Requester &
+  (
+    | { type: "start"; url: string; total?: number; resumedFrom: number; attempt: number }
+    | {
+        type: "progress";
+        url: string;
+        bytes: number;
+        total?: number;
+        /** bytes per second over the last seconds */
+        rate: number;
+        etaSeconds?: number;
+      }
+    | { type: "retry"; url: string; attempt: number; reason: string; delayMs: number }
+    | { type: "done"; url: string; sha256: string; size: number; fromCache: boolean }
+  );
 
 export type DownloadOutcome =
   | { request: DownloadRequest; result: DownloadResult; error?: never }
@@ -352,7 +365,7 @@ export class Downloader {
     if (expected !== undefined) {
       const hit = await this.cache.verified(expected);
       if (hit !== undefined) {
-        this.emit({ type: "done", url, product: request.product, sha256: expected, size: hit.size, fromCache: true });
+        this.emit({ type: "done", url, ...requester(request), sha256: expected, size: hit.size, fromCache: true });
         return {
           url,
           finalUrl: url,
@@ -464,7 +477,7 @@ export class Downloader {
       this.emit({
         type: "done",
         url,
-        product: request.product,
+        ...requester(request),
         sha256: record.sha256,
         size: record.size,
         fromCache: true,
@@ -514,7 +527,7 @@ export class Downloader {
           ...(version === undefined ? {} : { version }),
           downloaded: new Date(this.clock()).toISOString(),
         });
-      this.emit({ type: "done", url, product: request.product, sha256, size, fromCache: false });
+      this.emit({ type: "done", url, ...requester(request), sha256, size, fromCache: false });
       return {
         url,
         finalUrl: fetched.finalUrl,
@@ -637,7 +650,7 @@ export class Downloader {
     hint?: number,
   ): Promise<void> {
     const delayMs = hint ?? backoffDelay(attempt, { ...this.o, random: this.random });
-    this.emit({ type: "retry", url, product: request.product, attempt, reason, delayMs });
+    this.emit({ type: "retry", url, ...requester(request), attempt, reason, delayMs });
     this.options.logger?.warning(
       `GET ${shown(url)}: ${reason}; attempt ${attempt + 1} of ${this.o.maxAttempts} in ${delayMs} ms`,
     );
@@ -734,7 +747,7 @@ export class Downloader {
         this.emit({
           type: "start",
           url,
-          product: request.product,
+          ...requester(request),
           ...(total !== undefined ? { total } : {}),
           resumedFrom: offset,
           attempt,
@@ -842,7 +855,7 @@ export class Downloader {
       this.emit({
         type: "progress",
         url,
-        product: request.product,
+        ...requester(request),
         bytes: reached,
         ...(total !== undefined ? { total } : {}),
         rate: meter.rate(),

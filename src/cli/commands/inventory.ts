@@ -11,7 +11,7 @@ import { PublisherError, isPublisherError } from "../../core/errors.js";
 import type { ProductRow } from "../../inventory/report.js";
 import { catalogProducts } from "../../inventory/catalog-products.js";
 import { readBoundedText } from "../../platform/fs.js";
-import { inventoryReport } from "../../publish/inventory-report.js";
+import { INVENTORY_MAX_AGE_DEFAULT, INVENTORY_MAX_AGE_MAX, inventoryReport } from "../../publish/inventory-report.js";
 import { infoOf } from "../../publish/target.js";
 import type { TargetInfo } from "../../publish/target.js";
 import { DEFAULT_SUBSCRIPTIONS_FILE, loadSubscriptions } from "../../publish/sync/subscriptions.js";
@@ -125,7 +125,7 @@ export default defineCommand({
       help: "how to read the inventory (default: auto, by the tenant's device count)",
     }),
     refresh: option(z.boolean().default(false), { help: "read the inventory again even if the cached one is recent" }),
-    maxAge: option(z.coerce.number().int().min(0).max(525_600).default(60), {
+    maxAge: option(z.coerce.number().int().min(0).max(INVENTORY_MAX_AGE_MAX).default(INVENTORY_MAX_AGE_DEFAULT), {
       value: "MINUTES",
       help: "use the cached inventory when it is at most this old (default 60)",
     }),

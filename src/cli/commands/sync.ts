@@ -1,4 +1,5 @@
 import { homedir } from "node:os";
+import { INVENTORY_MAX_AGE_DEFAULT, INVENTORY_MAX_AGE_MAX } from "../../publish/inventory-report.js";
 import { join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
@@ -135,10 +136,13 @@ export default defineCommand({
         .optional(),
       { value: "N", help: "apps published at once (default 8)" },
     ),
-    inventoryMaxAge: option(z.coerce.number().int().min(0).max(525_600).default(60), {
-      value: "MINUTES",
-      help: "autoPublish: use the cached inventory when it is at most this old (default 60; 0 reads it again)",
-    }),
+    inventoryMaxAge: option(
+      z.coerce.number().int().min(0).max(INVENTORY_MAX_AGE_MAX).default(INVENTORY_MAX_AGE_DEFAULT),
+      {
+        value: "MINUTES",
+        help: "autoPublish: use the cached inventory when it is at most this old (default 60; 0 reads it again)",
+      },
+    ),
     queue: option(z.string().min(1).optional(), {
       value: "URL",
       help: "run the products as jobs on this Redis queue (redis://…, rediss://…) for `worker` processes, and wait for them (docs/workers.md)",

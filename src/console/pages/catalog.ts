@@ -55,64 +55,105 @@ async function search(): Promise<void> {
   }
 }
 
+/** The installer a subscription's architecture and scope choose (`catalog show ID --arch A --scope S`). */
+function showUrl(id: string, choice: Choice): string {
+  return `/api/catalog/show?${new URLSearchParams({ id, architecture: choice.architecture, scope: choice.scope }).toString()}`;
+}
+
+interface Choice {
+  architecture: string;
+  scope: string;
+}
+
+/** The product as the choice makes it: the chosen installer, the skipped ones with why, the generated definition. */
+function preview(r: CatalogShowResponse): El[] {
+  const { show: s, definitionYaml } = r;
+  const d = s.definition;
+  const parts: (El | undefined)[] = [
+    table(
+      "Chosen installer",
+      ["Property", "Value"],
+      [
+        ["Version", s.version ?? "(after download)"],
+        ["Source", s.source],
+        ["Installer", `${s.installer.type} ${s.installer.architecture}, ${s.installer.scope} scope`],
+        ["URL", s.installer.url],
+        ["SHA-256", s.installer.sha256 ?? "(none published: recorded at the first download)"],
+        ["Silent switches", s.installer.silentArgs],
+        ["Product code", s.installer.productCode ?? "–"],
+        ...(d === null
+          ? [["Definition", s.pending ?? "–"]]
+          : [
+              ["Install command", d.install.command],
+              ["Uninstall command", d.uninstall.command],
+            ]),
+      ],
+      { id: "installer-table" },
+    ),
+    s.skipped.length === 0
+      ? h("p", {}, "No installer was skipped.")
+      : table(
+          "Skipped installers",
+          ["Installer", "Type", "Architecture", "Why skipped"],
+          s.skipped.map((k) => [`Installers[${k.index}]`, k.type, k.architecture, k.reason]),
+          { id: "skipped-table" },
+        ),
+    s.explanations.length === 0 ? undefined : h("h3", {}, "Why"),
+    s.explanations.length === 0 ? undefined : h("ul", {}, ...s.explanations.map((e) => h("li", {}, e))),
+    ...s.warnings.map((w) => notice("info", `Warning: ${w}`)),
+    h("h3", { id: "definition-h" }, "Generated app definition"),
+    h("pre", { id: "definition", "aria-labelledby": "definition-h", tabindex: "0" }, definitionYaml ?? s.pending ?? ""),
+  ];
+  return parts.filter((p): p is El => p !== undefined);
+}
+
 async function show(id: string, existing?: Row): Promise<void> {
   const out = byId("product");
   out.hidden = false;
   out.replaceChildren(notice("info", `Reading ${id}…`));
   try {
-    const { show: s, definitionYaml } = await api<CatalogShowResponse>(
-      `/api/catalog/show?id=${encodeURIComponent(id)}`,
-    );
-    const d = s.definition;
-    const heading = h("h2", { id: "product-h", tabindex: "-1" }, `${s.id} ${s.version ?? ""}`.trim());
-    const parts: (El | undefined)[] = [
+    const choice = existing ?? DEFAULT_CHOICE;
+    const r = await api<CatalogShowResponse>(showUrl(id, choice));
+    const heading = h("h2", { id: "product-h", tabindex: "-1" }, `${r.show.id} ${r.show.version ?? ""}`.trim());
+    out.replaceChildren(
       heading,
-      table(
-        "Chosen installer",
-        ["Property", "Value"],
-        [
-          ["Version", s.version ?? "(after download)"],
-          ["Source", s.source],
-          ["Installer", `${s.installer.type} ${s.installer.architecture}, ${s.installer.scope} scope`],
-          ["URL", s.installer.url],
-          ["SHA-256", s.installer.sha256 ?? "(none published: recorded at the first download)"],
-          ["Silent switches", s.installer.silentArgs],
-          ["Product code", s.installer.productCode ?? "–"],
-          ...(d === null
-            ? [["Definition", s.pending ?? "–"]]
-            : [
-                ["Install command", d.install.command],
-                ["Uninstall command", d.uninstall.command],
-              ]),
-        ],
-        { id: "installer-table" },
-      ),
-      s.skipped.length === 0
-        ? h("p", {}, "No installer was skipped.")
-        : table(
-            "Skipped installers",
-            ["Installer", "Type", "Architecture", "Why skipped"],
-            s.skipped.map((k) => [`Installers[${k.index}]`, k.type, k.architecture, k.reason]),
-            { id: "skipped-table" },
-          ),
-      s.explanations.length === 0 ? undefined : h("h3", {}, "Why"),
-      s.explanations.length === 0 ? undefined : h("ul", {}, ...s.explanations.map((e) => h("li", {}, e))),
-      ...s.warnings.map((w) => notice("info", `Warning: ${w}`)),
-      h("h3", { id: "definition-h" }, "Generated app definition"),
-      h(
-        "pre",
-        { id: "definition", "aria-labelledby": "definition-h", tabindex: "0" },
-        definitionYaml ?? s.pending ?? "",
-      ),
-      subscribeForm(s.id, existing),
-    ];
-    out.replaceChildren(...parts.filter((p): p is El => p !== undefined));
+      h("div", { id: "preview", "aria-live": "polite" }, ...preview(r)),
+      subscribeForm(r.show.id, existing),
+    );
     fillForm(existing);
     heading.focus();
   } catch (e) {
     out.replaceChildren(errorNotice(e));
   }
 }
+
+/** The preview again for the architecture and scope now chosen; a choice no installer fits shows the catalog's why. */
+async function choiceChanged(id: string): Promise<void> {
+  const out = byId("preview");
+  const choice = { architecture: control("architecture").value, scope: control("scope").value };
+  out.replaceChildren(notice("info", `Reading ${id} for ${choice.architecture}, ${choice.scope} scope…`));
+  try {
+    const r = await api<CatalogShowResponse>(showUrl(id, choice));
+    // a later change may have answered first: only the choice still in the form is shown
+    if (control("architecture").value !== choice.architecture || control("scope").value !== choice.scope) return;
+    out.replaceChildren(...preview(r));
+  } catch (e) {
+    if (control("architecture").value !== choice.architecture || control("scope").value !== choice.scope) return;
+    out.replaceChildren(errorNotice(e));
+  }
+}
+
+/** The CLI's defaults (`catalog show`, a subscription without architecture or scope). */
+const DEFAULT_CHOICE: Choice = { architecture: "x64", scope: "machine" };
+const ARCHITECTURES = [
+  ["x64", "x64"],
+  ["arm64", "arm64"],
+  ["x86", "x86"],
+] as const;
+const SCOPES = [
+  ["machine", "Machine (installs for every user)"],
+  ["user", "User (installs as the signed-in user)"],
+] as const;
 
 const MODES = [
   ["application", "Application (offered or required like any app)"],
@@ -143,6 +184,20 @@ function subscribeForm(id: string, existing: Row | undefined): El {
           label,
         ),
       ),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Installer"),
+      field(
+        "architecture",
+        "Architecture",
+        select("architecture", ARCHITECTURES),
+        existing === undefined
+          ? "The installer for this architecture (x64 by default; x86 only as a fallback when there is no x64 one)."
+          : "An edit keeps the subscription's architecture and scope: subscribe again for another.",
+      ),
+      field("scope", "Scope", select("scope", SCOPES)),
     ),
     h(
       "fieldset",
@@ -185,6 +240,9 @@ function subscribeForm(id: string, existing: Row | undefined): El {
     e.preventDefault();
     void subscribe(id, existing);
   });
+  for (const sel of [form.querySelector("#architecture")!, form.querySelector("#scope")!])
+    if (existing === undefined) sel.addEventListener("change", () => void choiceChanged(id));
+    else sel.setAttribute("disabled", "");
   form.querySelector("#add-assignment")!.addEventListener("click", () => {
     const rows = readAssignments();
     rows.push({ intent: "required", target: "allDevices", group: undefined });
@@ -261,6 +319,8 @@ function renderAssignments(rows: Assignment[]): void {
 /** The form's values: the subscription's as written, or the defaults (once the form is in the page). */
 function fillForm(existing: Row | undefined): void {
   renderAssignments(existing?.assignments ?? []);
+  control("architecture").value = existing?.architecture ?? DEFAULT_CHOICE.architecture;
+  control("scope").value = existing?.scope ?? DEFAULT_CHOICE.scope;
   control("install").value = existing?.installCommand ?? "";
   control("uninstall").value = existing?.uninstallCommand ?? "";
   control("pin").value = existing?.pin ?? "";
@@ -278,11 +338,10 @@ async function subscribe(id: string, existing: Row | undefined): Promise<void> {
     const r = await api<SubscribeResponse>("/api/subscriptions", {
       file: control("subs-file").value,
       id,
-      ...(existing === undefined
-        ? searchSource === undefined
-          ? {}
-          : { source: searchSource }
-        : { architecture: existing.architecture, scope: existing.scope }),
+      ...(existing === undefined && searchSource !== undefined ? { source: searchSource } : {}),
+      // an edit changes the subscription it names (its architecture and scope); a new one takes the form's choice
+      architecture: existing?.architecture ?? control("architecture").value,
+      scope: existing?.scope ?? control("scope").value,
       mode: mode?.value ?? "application",
       assignments: readAssignments().map((a) =>
         a.group !== undefined ? { intent: a.intent, group: a.group } : { intent: a.intent, target: a.target },

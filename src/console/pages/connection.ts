@@ -190,6 +190,7 @@ async function selectProfile(name: string): Promise<void> {
   try {
     state = await api<ProfilesResponse>("/api/profiles/select", { profile: name === LOCAL ? null : name });
     fillForm(state.profiles.find((p) => p.name === name));
+    showTestSubject();
     result.replaceChildren(notice("info", name === LOCAL ? "Using the local tenant." : `Using profile ${name}.`));
   } catch (e) {
     result.replaceChildren(errorNotice(e));
@@ -304,10 +305,29 @@ function form(): El {
       "div",
       { class: "actions" },
       h("button", { type: "submit", id: "save" }, "Save"),
-      h("button", { type: "button", id: "test" }, "Test"),
+      h("button", { type: "button", id: "test", "aria-describedby": "test-what" }, "Test"),
     ),
+    h("p", { class: "help", id: "test-what" }),
   );
   return f;
+}
+
+/** What Test tests: the form as edited (unsaved), else the tenant chosen on the Tenants page, else the profile. */
+function testSubject(): { body: object; text: string } {
+  if (dirty) return { body: {}, text: "Test tests the form as it stands (not saved)." };
+  if (state.tenant !== null)
+    return {
+      body: { tenant: state.tenant },
+      text: `Test tests tenant ${state.tenant}, chosen on the Tenants page (as connect test --tenants ${state.tenant}).`,
+    };
+  const profile = input("profile-select").value;
+  return profile === LOCAL
+    ? { body: { profile: null }, text: "Test tests the local tenant (no profile)." }
+    : { body: { profile }, text: `Test tests profile ${profile}.` };
+}
+
+function showTestSubject(): void {
+  byId("test-what").textContent = testSubject().text;
 }
 
 function stepsList(r: TestResponse): El {
@@ -364,21 +384,23 @@ function credentialTable(r: TestResponse): El | undefined {
 async function runTest(): Promise<void> {
   const result = byId("result");
   const button = input("test");
-  const profile = input("profile-select").value;
+  const subject = testSubject();
   button.disabled = true;
   result.replaceChildren(notice("info", dirty ? "Testing the form (not saved)…" : "Testing the connection…"));
   try {
-    // Edited: the form as it stands, without saving it; else the saved profile (`connect test --profile`).
-    const r = await api<TestResponse>(
-      "/api/connection/test",
-      dirty ? { draft: await readForm() } : { profile: profile === LOCAL ? null : profile },
-    );
+    // Edited: the form as it stands, without saving it; else the tenant chosen on the Tenants page (its resolved
+    // target, as Test all tests it); else the saved profile (`connect test --profile`).
+    const r = await api<TestResponse>("/api/connection/test", dirty ? { draft: await readForm() } : subject.body);
+    const tested = dirty
+      ? "Tested the form as it stands; it is not saved."
+      : subject.text.replace(/^Test tests/, "Tested");
     const verdict = r.ok
-      ? notice("ok", "Connection test passed.", dirty ? "Tested the form as it stands; it is not saved." : undefined)
+      ? notice("ok", "Connection test passed.", tested)
       : notice(
           "error",
           r.problem?.message ?? `Connection test failed: ${r.result}.`,
           r.problem?.fix === undefined ? undefined : `Fix: ${r.problem.fix}`,
+          tested,
         );
     result.replaceChildren(
       verdict,
@@ -403,6 +425,7 @@ async function save(): Promise<void> {
     state = await api<ProfilesResponse>("/api/profiles");
     byId("switcher").replaceChildren(switcher());
     fillForm(state.profiles.find((p) => p.name === saved.profile));
+    showTestSubject();
     result.replaceChildren(
       notice("ok", `Saved profile ${saved.profile}.`, `Authority: ${saved.authority}`, `Graph: ${saved.graphBaseUrl}`),
     );
@@ -420,10 +443,15 @@ export async function render(main: El): Promise<void> {
     h("section", { id: "result", "aria-live": "polite", tabindex: "-1", "aria-label": "Result" }),
   );
   fillForm(state.profiles.find((p) => p.name === state.current));
+  showTestSubject();
   const f = byId("connection-form");
-  f.addEventListener("input", () => (dirty = true));
+  f.addEventListener("input", () => {
+    dirty = true;
+    showTestSubject();
+  });
   f.addEventListener("change", (e) => {
     dirty = true;
+    showTestSubject();
     const t = e.target as FormControl;
     if (t.name === "cloud") applyCloud(t.value);
     if (t.name === "credentialType") applyCredential(t.value);

@@ -2,7 +2,8 @@
  * Inventory: `intune-publisher inventory` in a page — products by device count, the matched catalog product with
  * its confidence, the versions in the field, the outdated devices, subscribed/published; the filters of the command;
  * the subscriptions file's auto-publish thresholds and what the next sync would auto-publish. The cached inventory is
- * used (as the command's --max-age 60); Refresh reads it again.
+ * used when at most as old as the Cache max age field says (the command's --max-age, default 60); Refresh reads it
+ * again; the page says how old the data shown is.
  */
 import type { InventoryResponse } from "../api.js";
 import { api, byId, errorNotice, field, h, notice, table } from "./dom.js";
@@ -35,6 +36,7 @@ async function load(refresh: boolean): Promise<void> {
   if (control("outdated").checked) q.set("outdated", "1");
   if (control("unmatched").checked) q.set("unmatched", "1");
   if (refresh) q.set("refresh", "1");
+  q.set("maxAge", control("max-age").value.trim());
   const catalog = control("catalog").value.trim();
   if (catalog !== "") q.set("catalog", catalog);
   q.set("subscriptions", control("inv-subs").value.trim());
@@ -49,6 +51,11 @@ async function load(refresh: boolean): Promise<void> {
         "p",
         { id: "inventory-summary" },
         `${r.report.products.length} product(s) on ${r.report.target.tenantId}; inventory via ${inv.source}, read ${inv.readAt}${inv.cached ? " (cached)" : ""}${inv.devices === null ? "" : `, ${inv.devices} devices`}.`,
+      ),
+      h(
+        "p",
+        { id: "inventory-age" },
+        `The data shown is ${r.ageMinutes === 0 ? "less than a minute" : `${r.ageMinutes} minute(s)`} old (${inv.cached ? `from the cache: at most ${r.maxAgeMinutes} minute(s) old is used` : "read now"}).`,
       ),
       r.report.products.length === 0
         ? h("p", {}, "No product matches the filters.")
@@ -115,7 +122,7 @@ async function load(refresh: boolean): Promise<void> {
 export async function render(main: El): Promise<void> {
   const form = h(
     "form",
-    { "aria-labelledby": "filters-h" },
+    { "aria-labelledby": "filters-h", novalidate: true },
     h("h2", { id: "filters-h" }, "Filters"),
     field(
       "min-devices",
@@ -134,6 +141,12 @@ export async function render(main: El): Promise<void> {
       "Catalog source",
       h("input", { type: "text", id: "catalog", name: "catalog", spellcheck: "false" }),
       "A configured source, a folder or an https:// URL (empty: the subscriptions file's source, else as `catalog search`).",
+    ),
+    field(
+      "max-age",
+      "Cache max age (minutes)",
+      h("input", { type: "number", id: "max-age", name: "max-age", min: "0", step: "1", value: "60" }),
+      "The cached inventory is used when at most this old, as `inventory --max-age` (default 60; 0: read again).",
     ),
     field(
       "inv-subs",

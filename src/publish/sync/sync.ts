@@ -21,7 +21,7 @@ import { showProduct } from "../../catalog/catalog.js";
 import type { Downloader, DownloadRequest, DownloadResult } from "../../catalog/download/downloader.js";
 import { isFixedUrlRequest } from "../../catalog/download/downloader.js";
 import { downloadRequest, prepareDownloaded } from "../../catalog/prepare.js";
-import { generatedFileBytes } from "../../catalog/to-definition.js";
+import { definitionIdFor, generatedFileBytes } from "../../catalog/to-definition.js";
 import type { MsiFacts } from "../../catalog/to-definition.js";
 import type { GraphClient } from "../../clients/graph/client.js";
 import { AppDefinitionError } from "../../core/app-definition/errors.js";
@@ -189,9 +189,11 @@ export async function sync(o: SyncOptions): Promise<SyncResult> {
       // A dry run downloads nothing: the cache answers (a fixed URL: what it last gave, if the server says it is
       // unchanged), else the plan is made from the catalog's metadata (the published hash, and the size the server
       // announces for a HEAD).
+      // Each download is labelled with the app it is for (one product may be subscribed per architecture and scope).
+      const label = picked[i]!.definitionId ?? definitionIdFor(sub.id, sub.architecture, sub.scope);
       const fetch = (r: DownloadRequest): Promise<DownloadResult | undefined> =>
         o.dryRun !== true
-          ? o.downloader.download(r)
+          ? o.downloader.download({ ...r, label })
           : isFixedUrlRequest(r)
             ? o.downloader.cachedFixed(r)
             : o.downloader.cached(r);
