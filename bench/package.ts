@@ -136,9 +136,13 @@ function sum(steps: Measure[]): Measure {
   };
 }
 
+/** With BENCH_MEM_LOG=file: the memory sampler (bench/mem-sampler.ts) in our package and unpack runs. */
+const sampler = process.env.BENCH_MEM_LOG ? ["--import", join(root, "dist", "bench", "mem-sampler.js")] : [];
+
 function ours(out: string): Measure {
   return timed(process.execPath, [
     ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(" ") : []),
+    ...sampler,
     join(root, "bin", "intune-publisher.js"),
     "package",
     "--source",
@@ -199,6 +203,7 @@ async function opensslAlone(size: number, out: string): Promise<Measure> {
 
 function unpackOurs(pkg: string, out: string): Measure {
   return timed(process.execPath, [
+    ...sampler,
     join(root, "bin", "intune-publisher.js"),
     "unpack",
     pkg,

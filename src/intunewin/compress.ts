@@ -4,6 +4,7 @@ import { constants as zc, deflateRaw, type ZlibOptions } from "node:zlib";
 import { promisify } from "node:util";
 import { PublisherError } from "../core/errors.js";
 import { openRegularFile } from "../platform/fs.js";
+import { noteGarbage } from "../platform/gc.js";
 import { crc32 } from "./crc32.js";
 import type { SourceEntry } from "./source.js";
 
@@ -108,7 +109,9 @@ export async function deflateChunk(chunk: Buffer, dictionary: Buffer | undefined
   if (dictionary) opts.dictionary = dictionary;
   const out = await deflateRawAsync(chunk, opts);
   // The result is a view of zlib's output buffer: keep only its bytes when it is mostly empty (compressed text).
-  return out.length < out.buffer.byteLength / 2 ? Buffer.from(out) : out;
+  if (out.length >= out.buffer.byteLength / 2) return out;
+  noteGarbage(out.buffer.byteLength);
+  return Buffer.from(out);
 }
 
 /** A FIFO counting semaphore bounding concurrent deflate jobs. */
@@ -207,11 +210,13 @@ export class Compressor {
           await spill.fh.write(b, 0, b.length, spillPos);
           spillPos += b.length;
         }
+        noteGarbage(heldBytes);
         heldBytes = 0;
       }
       if (spill) {
         await spill.fh.write(out, 0, out.length, spillPos);
         spillPos += out.length;
+        noteGarbage(out.length);
       } else {
         held.push(out);
         heldBytes += out.length;
@@ -247,7 +252,8 @@ export class Compressor {
           release();
           throw e;
         }
-        while (pending.length > this.options.concurrency) await drainOne();
+        // Jobs of this file running or done but not yet drained: at most `concurrency` (their outputs are memory).
+        while (pending.length >= this.options.concurrency) await drainOne();
       }
       while (pending.length) await drainOne();
       if ((await fh.stat()).size !== entry.size) throw changedWhilePackaging(entry);
@@ -292,7 +298,11 @@ function memoryFile(method: 0 | 8, crc: number, size: number, chunks: Buffer[]):
     uncompressedSize: size,
     compressedSize: chunks.reduce((n, b) => n + b.length, 0),
     async *read() {
-      while (chunks.length) yield chunks.shift()!;
+      while (chunks.length) {
+        const chunk = chunks.shift()!;
+        yield chunk;
+        noteGarbage(chunk.length);
+      }
     },
     async dispose() {
       chunks.length = 0;

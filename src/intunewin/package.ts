@@ -17,6 +17,16 @@ const CONTENTS_ENTRY = `IntuneWinPackage/Contents/${CONTENTS_FILE_NAME}`;
 const DETECTION_ENTRY = "IntuneWinPackage/Metadata/Detection.xml";
 /** The official tool pads each outer local header's extra field to 28 bytes (a 0xA220 record). */
 const OUTER_EXTRA_LENGTH = 28;
+/**
+ * Compressed bytes a file keeps in memory before spilling to a temporary file, and the look-ahead: files compressed
+ * ahead of the writer, by count and by the memory their output may hold (each reserves up to the spill threshold).
+ * Measured (bench/README.md): 4 MiB and 16 MiB kept up to five large files compressing at once, each holding 4 MiB,
+ * for ≈ 35 MiB of buffers at the start of a run; with 1 MiB and 2 MiB two or three are, and both deflate jobs stay
+ * busy (two jobs run at once on the thread pool, whatever the look-ahead).
+ */
+const SPILL_THRESHOLD = 1024 * 1024;
+const LOOKAHEAD_BYTES = 2 * 1024 * 1024;
+const LOOKAHEAD_FILES = 64;
 
 export interface PackageOptions {
   sourceDir: string;
@@ -311,7 +321,7 @@ async function writeInnerZip(out: PayloadWriter, entries: SourceEntry[], w: Writ
   // Stops the compressor's in-flight work when writing fails or the caller aborts.
   const stop = new AbortController();
   const signal = AbortSignal.any([w.signal, stop.signal]);
-  const spillThreshold = w.options.spillThreshold ?? 4 * 1024 * 1024;
+  const spillThreshold = w.options.spillThreshold ?? SPILL_THRESHOLD;
   const compressor = new Compressor({
     concurrency,
     chunkSize: w.options.chunkSize ?? 1024 * 1024,
@@ -324,8 +334,8 @@ async function writeInnerZip(out: PayloadWriter, entries: SourceEntry[], w: Writ
     },
   });
   // Files are compressed ahead of the writer, bounded by a count and by the memory their output may hold.
-  const lookaheadFiles = 64;
-  const lookaheadBytes = 16 * 1024 * 1024;
+  const lookaheadFiles = LOOKAHEAD_FILES;
+  const lookaheadBytes = LOOKAHEAD_BYTES;
   const started = new Map<number, Promise<CompressedFile>>();
   let next = 0;
   let reserved = 0;

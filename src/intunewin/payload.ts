@@ -1,6 +1,7 @@
 import { createCipheriv, type Cipher } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
+import { noteGarbage } from "../platform/gc.js";
 import {
   payloadSink,
   type PayloadWorkerData,
@@ -153,6 +154,7 @@ export class PayloadWriter {
     this.stage = undefined;
     this.staged = 0;
     cipherText.copy(stage.cipher);
+    noteGarbage(cipherText.length);
     const message: PayloadWorkerRequest = {
       type: "data",
       plain: stage.plain,

@@ -12,6 +12,7 @@ import type { DetectionInfo } from "./detection-xml.js";
 import yauzl from "yauzl";
 import { formatLimit } from "../platform/fs.js";
 import { mapFsError } from "./fs-errors.js";
+import { noteGarbage } from "../platform/gc.js";
 import type { MacWorkerData, MacWorkerReply } from "./mac-worker.js";
 import { windowsPathProblem, windowsUpper } from "./names.js";
 import { openPackage, type IntunewinPackage } from "./read.js";
@@ -155,7 +156,10 @@ export async function decryptPayload(
         p.catch(() => {}); // awaited below
         writes.push(p);
         plaintextSize += out.length;
-        if (writes.length > WRITES_IN_FLIGHT) await writes.shift();
+        if (writes.length > WRITES_IN_FLIGHT) {
+          await writes.shift();
+          noteGarbage(out.length); // one piece written: as many bytes of decipher output dead
+        }
       };
       let at = 48;
       let next = readAt(0, at);
@@ -431,6 +435,7 @@ export async function extractZip(
           transform(chunk: Buffer, _e, done) {
             crc = crc32(chunk, crc);
             written += chunk.length;
+            noteGarbage(chunk.length);
             if (written > limits.maxExtractedSize) {
               return done(
                 tooLarge(

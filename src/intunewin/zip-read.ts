@@ -14,6 +14,7 @@ import yauzl from "yauzl";
 import { InternalError, type PublisherError } from "../core/errors.js";
 import type { CodeOfKind } from "../core/error-codes.js";
 import { openRegularFile, type FileRef } from "../platform/fs.js";
+import { noteGarbage } from "../platform/gc.js";
 
 /** Builds the error for a problem with this zip; `why` completes a sentence about it. */
 /** Builds the refusal for `code`; its kind (input or integrity) comes from the error catalogue. */
@@ -234,6 +235,7 @@ async function* readRange(archive: ZipArchive, item: ZipItem): AsyncGenerator<Bu
     if (got === 0) throw archive.fail("PackageCorrupt", `the data of "${item.name}" is cut short`);
     done += got;
     yield got === want ? buf : buf.subarray(0, got);
+    noteGarbage(want);
   }
 }
 
