@@ -618,6 +618,7 @@ export class ConsoleHandlers {
               trigger: "console",
               cancelled: signal.aborted,
               logFile: this.c.logFile,
+              tenantId: t.info.tenantId,
             });
             return {
               ok: r.outcomes.filter((x) => x.status === "ok").length,

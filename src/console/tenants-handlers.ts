@@ -116,14 +116,14 @@ export class TenantsHandlers {
     if (file !== undefined && existsSync(historyFile)) {
       const h = SyncHistory.open(historyFile);
       try {
-        for (const r of h.runs(HISTORY_RUNS_READ))
-          if (r.tenant !== null && !r.dryRun && !last.has(r.tenant.toLowerCase()))
-            last.set(r.tenant.toLowerCase(), {
-              startedAt: r.startedAt,
-              status: r.status,
-              changed: r.changed,
-              failed: r.failed,
-            });
+        // newest first: a run across tenants is keyed by the tenant's name; a run on one tenant (the profile, from
+        // the CLI or the console) by its Entra tenant id, matched below to the rows that resolve to that id
+        for (const r of h.runs(HISTORY_RUNS_READ)) {
+          if (r.dryRun || r.kind !== "sync") continue;
+          const key = r.tenant !== null ? r.tenant.toLowerCase() : r.tenantId !== null ? `id:${r.tenantId}` : undefined;
+          if (key !== undefined && !last.has(key))
+            last.set(key, { startedAt: r.startedAt, status: r.status, changed: r.changed, failed: r.failed });
+        }
       } finally {
         h.close();
       }
@@ -138,7 +138,10 @@ export class TenantsHandlers {
           : await readCachedInventory(inventoryCacheFile(cacheRoot, view.tenantId), view.tenantId);
       tenants.push({
         ...view,
-        lastSync: last.get(t.name.toLowerCase()),
+        lastSync: newest(
+          last.get(t.name.toLowerCase()),
+          view.tenantId === undefined ? undefined : last.get(`id:${view.tenantId}`),
+        ),
         inventory:
           inv === undefined ? undefined : { readAt: inv.readAt, devices: inv.devices, products: inv.apps.length },
       });
@@ -252,4 +255,10 @@ export class TenantsHandlers {
     );
     return { run };
   }
+}
+
+/** The later of two runs (by start time); either may be missing. */
+function newest<T extends { startedAt: string }>(a: T | undefined, b: T | undefined): T | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return Date.parse(b.startedAt) > Date.parse(a.startedAt) ? b : a;
 }

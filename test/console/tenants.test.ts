@@ -7,6 +7,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { fleetSeed, fleetTenants } from "../../emulator/fleet-seed.js";
+import { userStateDir } from "../../src/core/config/dirs.js";
+import { defaultHistoryFile, SyncHistory } from "../../src/publish/sync/history.js";
+import type { ProductResult } from "../../src/publish/sync/sync.js";
 import type { LocalTenant } from "../../emulator/server.js";
 import { emulatorHomeEnv, runCli } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
@@ -74,6 +77,36 @@ describe("console: Tenants page", () => {
     );
     assert.equal(r.code, 0, r.stderr);
     lt.admin.revokeConsent(fleet[2]!.id);
+    // a sync on one tenant (the profile's, from the CLI or the console) names no tenant of the file, only the
+    // tenant id it ran on; a later publish run on tenant02's id is not a sync
+    const history = SyncHistory.open(defaultHistoryFile(userStateDir(env, process.platform, home)));
+    const products: ProductResult[] = [
+      {
+        id: "Contoso.Tool",
+        architecture: "x64",
+        scope: "machine",
+        definitionId: "contoso-tool",
+        action: "create",
+        status: "ok",
+        reason: "new",
+        durationMs: 1,
+      },
+    ];
+    history.record(
+      { products, startedAt: "2026-12-01T08:30:00.000Z", finishedAt: "2026-12-01T08:31:00.000Z", dryRun: false },
+      "console",
+      false,
+      undefined,
+      { kind: "sync", tenantId: fleet[0]!.id },
+    );
+    history.record(
+      { products, startedAt: "2026-12-01T09:00:00.000Z", finishedAt: "2026-12-01T09:01:00.000Z", dryRun: false },
+      "manual",
+      false,
+      undefined,
+      { kind: "publish", tenantId: fleet[1]!.id },
+    );
+    history.close();
     open = await openConsole(browser, { env, cwd: home, stateDir }, true);
   });
   after(async () => {
@@ -140,6 +173,14 @@ describe("console: Tenants page", () => {
     assert.deepEqual(await seriousViolations(page), []);
     // no secret reached the page
     assert.ok(!open.bodies.some((b) => b.includes(FLEET_SECRET)));
+  });
+
+  it("Last sync: a sync run on one tenant shows on the row of the tenant it ran on (a publish run does not)", async () => {
+    await visit("/tenants");
+    const row = (name: string) => open.page.locator(`#tenant-row-${name}`);
+    assert.match((await row("tenant01").textContent()) ?? "", /2026-12-01 08:30: ok, 1 changed, 0 failed/);
+    for (const name of ["tenant02", "tenant03"])
+      assert.doesNotMatch((await row(name).textContent()) ?? "", /2026-12-01/);
   });
 
   it("the keyboard reaches the switcher and Test all", async () => {

@@ -69,10 +69,10 @@ describe("sync command", () => {
     const h = SyncHistory.open(join(home, "state", "intune-publisher", "sync-history.db"));
     try {
       assert.deepEqual(
-        h.runs().map((r) => [r.status, r.changed, r.trigger]),
+        h.runs().map((r) => [r.status, r.changed, r.trigger, r.tenantId]),
         [
-          ["ok", 0, "manual"],
-          ["ok", 1, "manual"],
+          ["ok", 0, "manual", lt.tenantId],
+          ["ok", 1, "manual", lt.tenantId],
         ],
       );
     } finally {

@@ -400,6 +400,7 @@ export default defineCommand({
           cancelled: ctx.signal.aborted,
           logFile: runLogFile(ctx),
           exitCode,
+          tenantId: target.info.tenantId,
         },
       );
       for (const w of result.plan.warnings) ctx.stderr.write(`warning: ${w}\n`);

@@ -111,6 +111,38 @@ describe("sync history (SQLite)", () => {
     h.close();
   });
 
+  it("records the Entra tenant id of a run on one tenant; a version 3 file gains the column", async () => {
+    const file = join(await scratch(), "v3.db");
+    const v3 = new Database(file);
+    v3.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL,
+      finished_at TEXT NOT NULL, dry_run INTEGER NOT NULL, status TEXT NOT NULL, products INTEGER NOT NULL,
+      changed INTEGER NOT NULL, failed INTEGER NOT NULL, trigger TEXT NOT NULL, tenant TEXT,
+      kind TEXT NOT NULL DEFAULT 'sync', log_file TEXT, exit_code INTEGER);
+      CREATE TABLE run_products (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        product_id TEXT NOT NULL, definition_id TEXT, version TEXT, action TEXT NOT NULL, status TEXT NOT NULL,
+        reason TEXT NOT NULL, app_id TEXT, error_code TEXT, duration_ms INTEGER NOT NULL);
+      INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger)
+        VALUES ('2026-12-01T00:00:00.000Z', '2026-12-01T00:00:01.000Z', 0, 'ok', 0, 0, 0, 'manual');
+      PRAGMA user_version = 3;`);
+    v3.close();
+    const h = SyncHistory.open(file);
+    h.record(result(3), "console", false, undefined, {
+      kind: "sync",
+      tenantId: "11111111-2222-3333-4444-555555555555",
+    });
+    assert.deepEqual(
+      h.runs().map((r) => [r.trigger, r.tenant, r.tenantId]),
+      [
+        ["console", null, "11111111-2222-3333-4444-555555555555"],
+        ["manual", null, null],
+      ],
+    );
+    h.close();
+    const db = new Database(file, { readonly: true });
+    assert.equal(db.pragma("user_version", { simple: true }), HISTORY_SCHEMA_VERSION);
+    db.close();
+  });
+
   it("records publish runs beside sync runs: kind, log file or none kept, exit code; a version 2 file gains them", async () => {
     const dir = await scratch();
     const file = join(dir, "sync-history.db");

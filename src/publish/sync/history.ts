@@ -11,7 +11,7 @@ import { PublisherError } from "../../core/errors.js";
 import type { AppOutcome, PublishResult } from "../publish.js";
 import type { ProductResult, SyncResult } from "./sync.js";
 
-export const HISTORY_SCHEMA_VERSION = 3;
+export const HISTORY_SCHEMA_VERSION = 4;
 /** Runs kept; older runs (and their products) are deleted when a run is recorded (limits.md). */
 export const HISTORY_MAX_RUNS = 1000;
 
@@ -28,6 +28,8 @@ export interface RunRecord {
   trigger: string;
   /** the tenant of a run across tenants (its name in the tenants file); null for a run on one tenant */
   tenant: string | null;
+  /** the Entra tenant id the run worked on, when recorded (runs on one tenant: the profile's or the local tenant's) */
+  tenantId: string | null;
   /** what ran: `sync` (subscriptions) or `publish` (app definitions) */
   kind: RunKind;
   /**
@@ -46,6 +48,8 @@ export interface RunExtra {
   kind?: RunKind;
   logFile?: string | null;
   exitCode?: number;
+  /** the Entra tenant id of the run's target */
+  tenantId?: string;
 }
 
 export interface ProductRecord {
@@ -95,6 +99,7 @@ export class SyncHistory {
       if (version < 1) migrateToV1(db);
       if (version < 2) migrateToV2(db);
       if (version < 3) migrateToV3(db);
+      if (version < 4) migrateToV4(db);
       db.pragma("foreign_keys = ON");
     } catch (e) {
       db.close();
@@ -126,7 +131,7 @@ export class SyncHistory {
       const run = this.db
         .prepare(
           `INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger, tenant,
-             kind, log_file, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             kind, log_file, exit_code, tenant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           result.startedAt,
@@ -142,6 +147,7 @@ export class SyncHistory {
           // "" records "no log kept"; NULL "not recorded"
           extra.logFile === undefined ? null : (extra.logFile ?? ""),
           extra.exitCode ?? null,
+          extra.tenantId ?? null,
         );
       const runId = Number(run.lastInsertRowid);
       const insert = this.db.prepare(
@@ -163,7 +169,7 @@ export class SyncHistory {
       this.db
         .prepare(
           `SELECT id, started_at, finished_at, dry_run, status, products, changed, failed, trigger, tenant, kind,
-             log_file, exit_code FROM runs ORDER BY id DESC LIMIT ?`,
+             log_file, exit_code, tenant_id FROM runs ORDER BY id DESC LIMIT ?`,
         )
         .all(limit) as Record<string, unknown>[]
     ).map((r) => ({
@@ -177,6 +183,7 @@ export class SyncHistory {
       failed: Number(r["failed"]),
       trigger: String(r["trigger"]),
       tenant: (r["tenant"] as string | null) ?? null,
+      tenantId: (r["tenant_id"] as string | null) ?? null,
       kind: r["kind"] === "publish" ? "publish" : "sync",
       logFile: r["log_file"] === null ? undefined : r["log_file"] === "" ? null : String(r["log_file"]),
       exitCode: r["exit_code"] === null ? undefined : Number(r["exit_code"]),
@@ -264,6 +271,7 @@ export function recordPublishRun(
     cancelled: boolean;
     logFile: string | null | undefined;
     exitCode?: number;
+    tenantId?: string;
   },
 ): number | undefined {
   if (result.dryRun) return undefined;
@@ -273,6 +281,7 @@ export function recordPublishRun(
       kind: "publish",
       logFile: o.logFile,
       ...(o.exitCode === undefined ? {} : { exitCode: o.exitCode }),
+      ...(o.tenantId === undefined ? {} : { tenantId: o.tenantId }),
     });
   } finally {
     history.close();
@@ -320,6 +329,14 @@ function migrateToV1(db: Database.Database): void {
     );
     CREATE INDEX IF NOT EXISTS run_products_run ON run_products(run_id);
     PRAGMA user_version = 1;
+  `);
+}
+
+/** Version 4: the Entra tenant id of the run's target (a run on one tenant is then found by the tenants overview). */
+function migrateToV4(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE runs ADD COLUMN tenant_id TEXT;
+    PRAGMA user_version = 4;
   `);
 }
 

@@ -111,7 +111,11 @@ export async function runSubscriptionsSync(o: SyncRunOptions): Promise<SyncResul
         o.trigger,
         o.signal.aborted,
         o.tenant === undefined ? undefined : { name: o.tenant.name, failed: false },
-        { kind: "sync", ...(o.logFile === undefined ? {} : { logFile: o.logFile }) },
+        {
+          kind: "sync",
+          tenantId: target.info.tenantId,
+          ...(o.logFile === undefined ? {} : { logFile: o.logFile }),
+        },
       );
     if (!o.dryRun && auto.length > 0) {
       const done = result.products.flatMap((p) => {
