@@ -67,9 +67,11 @@ function parseHead(text: string): RawHead {
     if (line.startsWith(" ") || line.startsWith("\t"))
       throw httpProtocolError("The answer folds a header over several lines (obsolete line folding).");
     const colon = line.indexOf(":");
-    if (colon <= 0) throw httpProtocolError(`The answer's header line ${JSON.stringify(line.slice(0, 80))} has no name and colon.`);
+    if (colon <= 0)
+      throw httpProtocolError(`The answer's header line ${JSON.stringify(line.slice(0, 80))} has no name and colon.`);
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw httpProtocolError(`The answer's header name ${JSON.stringify(name.slice(0, 80))} is not valid.`);
+    if (!TOKEN.test(name))
+      throw httpProtocolError(`The answer's header name ${JSON.stringify(name.slice(0, 80))} is not valid.`);
     const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, "");
     if (!FIELD_VALUE.test(value)) throw httpProtocolError(`The answer's header ${name} has a control character.`);
     const key = name.toLowerCase();
@@ -107,8 +109,11 @@ class RawBody extends Readable {
     super({ highWaterMark: 256 * 1024 });
   }
 
+  /** true until the bytes read with the head are delivered: the socket stays paused until then */
+  held = true;
+
   override _read(): void {
-    if (this.socket.isPaused()) this.socket.resume();
+    if (!this.held && this.socket.isPaused()) this.socket.resume();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -208,7 +213,9 @@ class ChunkedDecoder {
           else if (b === LF) throw httpProtocolError("A trailer line ends with a bare LF.");
           else this.lineBytes++;
           if (++this.trailerBytes > RAW_HEAD_LIMITS.maxTrailerBytes)
-            throw httpProtocolError(`The chunked body's trailers are longer than ${RAW_HEAD_LIMITS.maxTrailerBytes} bytes.`);
+            throw httpProtocolError(
+              `The chunked body's trailers are longer than ${RAW_HEAD_LIMITS.maxTrailerBytes} bytes.`,
+            );
           break;
         }
         case "trailerLf":
@@ -245,13 +252,17 @@ export function rawExchange(
     let remaining = 0;
     let chunked: ChunkedDecoder | undefined;
     let finished = false;
+    // False until the caller had the body (microtasks after `resolve`): an error before then would find no listener.
+    let ready = false;
 
     const fail = (e: Error): void => {
       if (finished) return;
       finished = true;
       socket.destroy();
-      if (out === undefined) reject(e);
-      else out.destroy(e);
+      const body = out;
+      if (body === undefined) reject(e);
+      else if (ready) body.destroy(e);
+      else setImmediate(() => body.destroy(e));
     };
     const end = (): void => {
       if (finished) return;
@@ -293,9 +304,12 @@ export function rawExchange(
         const parsed = parseHead(buf.toString("latin1", 0, at));
         const rest = buf.subarray(at + 4);
         if (parsed.status >= 100 && parsed.status < 200) {
-          if (parsed.status === 101) throw httpProtocolError("The answer switches protocols (101), which is not supported.");
+          if (parsed.status === 101)
+            throw httpProtocolError("The answer switches protocols (101), which is not supported.");
           if (++interim > RAW_HEAD_LIMITS.maxInterimAnswers)
-            throw httpProtocolError(`The answer has more than ${RAW_HEAD_LIMITS.maxInterimAnswers} interim (1xx) heads.`);
+            throw httpProtocolError(
+              `The answer has more than ${RAW_HEAD_LIMITS.maxInterimAnswers} interim (1xx) heads.`,
+            );
           pending = undefined;
           buf = rest;
           continue;
@@ -310,7 +324,21 @@ export function rawExchange(
         }
         if (framing.kind === "length") remaining = framing.length;
         if (framing.kind === "chunked") chunked = new ChunkedDecoder();
-        if (rest.length > 0) onBody(rest);
+        // The bytes after the head once the caller listens; the socket waits until then.
+        socket.pause();
+        const body = out;
+        setImmediate(() => {
+          ready = true;
+          body.held = false;
+          if (finished) return;
+          try {
+            if (rest.length > 0) onBody(rest);
+          } catch (e) {
+            fail(e as Error);
+            return;
+          }
+          if (!finished && body.readableLength < body.readableHighWaterMark) socket.resume();
+        });
         return;
       }
     };

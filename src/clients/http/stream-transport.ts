@@ -102,7 +102,7 @@ export function createStreamTransport(options: FetchTransportOptions = {}): Stre
     const tunnel = proxy === undefined ? undefined : await openTunnel(new URL(proxy), host, port, secureContext);
     if (!secure) return tunnel ?? netConnect({ host, port });
     // `host` also names the certificate's expected identity (checkServerIdentity) when the socket is a tunnel.
-    return tlsConnect({
+    const tls = tlsConnect({
       ...(tunnel === undefined ? { port } : { socket: tunnel }),
       host,
       ...(isIP(host) === 0 ? { servername: host } : {}),
@@ -110,6 +110,9 @@ export function createStreamTransport(options: FetchTransportOptions = {}): Stre
       ...(secureContext ? { secureContext } : {}),
       ALPNProtocols: ["http/1.1"],
     });
+    // Destroying the TLS socket leaves the tunnel's socket open (a proxy would keep the tunnel): end it too.
+    if (tunnel !== undefined) tls.once("close", () => tunnel.destroy());
+    return tls;
   };
 
   const stream = async (request: HttpRequest): Promise<StreamedResponse> => {
@@ -142,7 +145,11 @@ export function createStreamTransport(options: FetchTransportOptions = {}): Stre
       if (signal !== undefined) {
         const aborted = new Promise<never>((_, reject) => {
           onAbort = () => {
-            if (socket === undefined) connecting.then((late) => late.destroy(), () => undefined);
+            if (socket === undefined)
+              connecting.then(
+                (late) => late.destroy(),
+                () => undefined,
+              );
             socket?.destroy(abortError(signal));
             reject(abortError(signal));
           };
@@ -158,9 +165,7 @@ export function createStreamTransport(options: FetchTransportOptions = {}): Stre
         if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
       });
       // Idle, not total: the clock restarts with every chunk, so a slow but moving download is not cut.
-      s.setTimeout(idle, () =>
-        s.destroy(Object.assign(new Error(`No data for ${idle} ms.`), { code: "ETIMEDOUT" })),
-      );
+      s.setTimeout(idle, () => s.destroy(Object.assign(new Error(`No data for ${idle} ms.`), { code: "ETIMEDOUT" })));
       const answer = await rawExchange(s, request.method, head, request.body);
       return { status: answer.status, headers: answer.headers, body: answer.body };
     } catch (e) {
