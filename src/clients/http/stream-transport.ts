@@ -1,7 +1,7 @@
 /**
- * The transport for large downloads: one GET whose answer's body is handed over as a stream, on node:https / node:http
- * with the same rules as the main transport (transport.ts): TLS verification never off (`rejectUnauthorized: true`
- * whatever NODE_TLS_REJECT_UNAUTHORIZED says), an extra trusted CA parsed once into one SecureContext, HTTPS_PROXY /
+ * The transport for large downloads: one GET whose answer's body is handed over as a stream, on our own HTTP/1.1
+ * reader, with the same rules as the main transport (transport.ts): TLS verification never off
+ * (`rejectUnauthorized: true` whatever NODE_TLS_REJECT_UNAUTHORIZED says), an extra trusted CA parsed once into one SecureContext, HTTPS_PROXY /
  * HTTP_PROXY / NO_PROXY through proxy.ts (a CONNECT tunnel, as undici's ProxyAgent makes), an idle timeout, our
  * User-Agent.
  *
@@ -9,6 +9,11 @@
  * concatenated) and copies each read into its WebAssembly parser's memory, which made a 256 MiB download use about
  * 20 % more CPU and 25-30 MiB more peak RSS than node:https, whose parser hands over views of the socket's chunks.
  * The CONNECT tunnel is a few lines of node:http; no library is needed for it.
+ *
+ * Not node:https either since 2026-12-04 (measured, bench/README.md "Where the CPU goes"): its parser and
+ * IncomingMessage cost ≈ 0.8 CPU-s per GiB. The request and answer are read and written here (raw-get.ts) on the TLS
+ * (or plain, or tunnelled) socket: one request per connection, strict bounded heads, Content-Length, chunked and
+ * close-delimited bodies, the socket's chunks handed on as they come.
  */
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { request as httpRequest } from "node:http";
