@@ -144,6 +144,24 @@ describe("raw HTTP/1.1 reader", () => {
     }
   });
 
+  it("stops waiting for the head when the signal aborts, or when the transport is closed", async () => {
+    answers.set("/silent", () => undefined);
+    const controller = new AbortController();
+    const pending = transport.stream({
+      method: "GET",
+      url: `http://127.0.0.1:${port}/silent`,
+      headers: {},
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 20);
+    await assert.rejects(pending, (e: unknown) => e instanceof Error && "code" in e && e.code === "Cancelled");
+    const other = createStreamTransport();
+    // closed once the request arrived: the connection is open then
+    answers.set("/close-me", () => void other.close());
+    const waiting = other.stream({ method: "GET", url: `http://127.0.0.1:${port}/close-me`, headers: {} });
+    await assert.rejects(waiting, (e: unknown) => e instanceof NetworkError && e.failure === "dropped");
+  });
+
   it("refuses a request header with a line break before connecting", async () => {
     heads.length = 0;
     await assert.rejects(
