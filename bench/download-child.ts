@@ -27,8 +27,10 @@ const sampler = setInterval(() => {
   if (m.rss > sampledPeak) [sampledPeak, atPeak] = [m.rss, m];
 }, 50);
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const r = await downloader.download({ url: input.url, sha256: input.sha256 });
 const seconds = (performance.now() - t0) / 1000;
+const cpu1 = process.cpuUsage(cpu0);
 const usage = process.resourceUsage();
 clearInterval(sampler);
 await transport.close();
@@ -40,6 +42,8 @@ process.stdout.write(
     maxRssKiB: process.resourceUsage().maxRSS,
     /** the whole process's, start-up included */
     cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+    /** the download's alone (user + sys), start-up excluded */
+    downloadCpuSeconds: (cpu1.user + cpu1.system) / 1e6,
     startRssKiB,
     sampledPeakBytes: sampledPeak,
     atPeak,

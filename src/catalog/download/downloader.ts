@@ -10,6 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Hash } from "node:crypto";
+import { writev } from "node:fs";
 import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { isPublisherError, PublisherError } from "../../core/errors.js";
@@ -817,32 +818,43 @@ export class Downloader {
     let batchBytes = 0;
     let position = offset;
     let reached = offset;
-    // Writes go one after another; past WRITES_AHEAD bytes waiting, the body is paused until they drain.
-    let writing: Promise<void> = Promise.resolve();
+    // Writes go one after another (positional, on callbacks: no promise per write); past WRITES_AHEAD bytes
+    // waiting, the body is paused until they drain.
+    const queue: { buffers: Buffer[]; at: number; length: number }[] = [];
+    let busy = false;
     let waiting = 0;
     let writeError: unknown;
-    const flush = (): void => {
-      if (batchBytes === 0) return;
-      const buffers = batch;
-      const at = position;
-      const length = batchBytes;
-      position += length;
-      batch = [];
-      batchBytes = 0;
-      waiting += length;
-      if (waiting > WRITES_AHEAD) reader.pause();
-      writing = writing.then(async () => {
-        if (writeError !== undefined) return;
-        try {
-          const { bytesWritten } = await handle.writev(buffers, at);
-          if (bytesWritten !== length) throw new Error(`Short write: ${bytesWritten} of ${length} bytes.`);
-        } catch (e) {
+    let drained: (() => void) | undefined;
+    const writeNext = (): void => {
+      const job = queue.shift();
+      if (job === undefined || writeError !== undefined) {
+        busy = false;
+        queue.length = 0;
+        drained?.();
+        return;
+      }
+      busy = true;
+      writev(handle.fd, job.buffers, job.at, (e, bytesWritten) => {
+        if (e === null && bytesWritten !== job.length)
+          e = new Error(`Short write: ${bytesWritten} of ${job.length} bytes.`);
+        if (e !== null) {
           writeError = e;
           reader.stop();
         }
-        waiting -= length;
+        waiting -= job.length;
         if (waiting <= WRITES_AHEAD / 2) reader.resume();
+        writeNext();
       });
+    };
+    const flush = (): void => {
+      if (batchBytes === 0) return;
+      queue.push({ buffers: batch, at: position, length: batchBytes });
+      position += batchBytes;
+      waiting += batchBytes;
+      batch = [];
+      batchBytes = 0;
+      if (waiting > WRITES_AHEAD) reader.pause();
+      if (!busy) writeNext();
     };
     const progress = (force: boolean): void => {
       const now = this.clock();
@@ -881,7 +893,7 @@ export class Downloader {
     }
     // What was received is written (also after a failure), so a resume continues from the file's end.
     flush();
-    await writing;
+    if (busy) await new Promise<void>((resolve) => (drained = resolve));
     if (writeError !== undefined) throw writeError;
     if (failure === undefined) {
       progress(true);

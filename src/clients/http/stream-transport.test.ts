@@ -81,6 +81,8 @@ describe("stream transport", () => {
         upstream.write(head);
         upstream.pipe(socket).pipe(upstream);
       });
+      // As a proxy does: the tunnel closes when the origin closes (answers are `connection: close`).
+      upstream.on("close", () => socket.destroy());
       upstream.on("error", () => socket.destroy());
       socket.on("error", () => upstream.destroy());
     });

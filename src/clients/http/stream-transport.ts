@@ -1,7 +1,7 @@
 /**
- * The transport for large downloads: one GET whose answer's body is handed over as a stream, on node:https / node:http
- * with the same rules as the main transport (transport.ts): TLS verification never off (`rejectUnauthorized: true`
- * whatever NODE_TLS_REJECT_UNAUTHORIZED says), an extra trusted CA parsed once into one SecureContext, HTTPS_PROXY /
+ * The transport for large downloads: one GET whose answer's body is handed over as a stream, on our own HTTP/1.1
+ * reader, with the same rules as the main transport (transport.ts): TLS verification never off
+ * (`rejectUnauthorized: true` whatever NODE_TLS_REJECT_UNAUTHORIZED says), an extra trusted CA parsed once into one SecureContext, HTTPS_PROXY /
  * HTTP_PROXY / NO_PROXY through proxy.ts (a CONNECT tunnel, as undici's ProxyAgent makes), an idle timeout, our
  * User-Agent.
  *
@@ -9,18 +9,24 @@
  * concatenated) and copies each read into its WebAssembly parser's memory, which made a 256 MiB download use about
  * 20 % more CPU and 25-30 MiB more peak RSS than node:https, whose parser hands over views of the socket's chunks.
  * The CONNECT tunnel is a few lines of node:http; no library is needed for it.
+ *
+ * Not node:https either since 2026-12-04 (measured, bench/README.md "Where the CPU goes"): its parser and
+ * IncomingMessage cost ≈ 0.8 CPU-s per GiB. The request and answer are read and written here (raw-get.ts) on the TLS
+ * (or plain, or tunnelled) socket: one request per connection, strict bounded heads, Content-Length, chunked and
+ * close-delimited bodies, the socket's chunks handed on as they come.
  */
-import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from "node:http";
-import { Agent as PlainAgent, request as httpRequest } from "node:http";
-import { Agent as TlsAgent, request as httpsRequest } from "node:https";
+import type { ClientRequest, IncomingMessage } from "node:http";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { RequestOptions } from "node:https";
-import { isIP } from "node:net";
+import { connect as netConnect, isIP } from "node:net";
 import type { Socket } from "node:net";
-import type { Duplex, Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { connect as tlsConnect, createSecureContext, rootCertificates } from "node:tls";
 import type { SecureContext } from "node:tls";
-import { ProxyTunnelRefusedError, toNetworkError } from "./errors.js";
+import { abortError, ProxyTunnelRefusedError, toNetworkError } from "./errors.js";
 import { proxyFor } from "./proxy.js";
+import { rawExchange, requestHead } from "./raw-get.js";
 import type { FetchTransportOptions } from "./transport.js";
 import type { HttpRequest } from "./types.js";
 import { userAgent as defaultUserAgent } from "./user-agent.js";
@@ -83,59 +89,6 @@ function openTunnel(proxy: URL, host: string, port: number, secureContext: Secur
   });
 }
 
-/** Agents whose connections go through a CONNECT tunnel (TLS to the origin inside it for https). */
-class TunnelTlsAgent extends TlsAgent {
-  constructor(
-    private readonly proxy: URL,
-    private readonly secureContext: SecureContext | undefined,
-  ) {
-    super({ keepAlive: true, rejectUnauthorized: true, ...(secureContext ? { secureContext } : {}) });
-  }
-
-  override createConnection(
-    options: RequestOptions,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    const host = bare(String(options.host ?? options.hostname ?? "localhost"));
-    const port = Number(options.port ?? 443);
-    openTunnel(this.proxy, host, port, this.secureContext).then(
-      (socket) => {
-        const tls = tlsConnect({
-          socket,
-          ...(isIP(host) === 0 ? { servername: host } : {}),
-          rejectUnauthorized: true,
-          ...(this.secureContext ? { secureContext: this.secureContext } : {}),
-          ALPNProtocols: ["http/1.1"],
-        });
-        callback?.(null, tls);
-      },
-      (e: Error) => callback?.(e, undefined as unknown as Duplex),
-    );
-    return undefined;
-  }
-}
-
-class TunnelPlainAgent extends PlainAgent {
-  constructor(
-    private readonly proxy: URL,
-    private readonly secureContext: SecureContext | undefined,
-  ) {
-    super({ keepAlive: true });
-  }
-
-  override createConnection(
-    options: RequestOptions,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    const host = bare(String(options.host ?? options.hostname ?? "localhost"));
-    openTunnel(this.proxy, host, Number(options.port ?? 80), this.secureContext).then(
-      (socket) => callback?.(null, socket),
-      (e: Error) => callback?.(e, undefined as unknown as Duplex),
-    );
-    return undefined;
-  }
-}
-
 export function createStreamTransport(options: FetchTransportOptions = {}): StreamTransport {
   // Never Node's default for rejectUnauthorized (it reads NODE_TLS_REJECT_UNAUTHORIZED): always true.
   const secureContext =
@@ -144,67 +97,94 @@ export function createStreamTransport(options: FetchTransportOptions = {}): Stre
       : createSecureContext({ ca: [...rootCertificates, options.trustedCaPem] });
   const idle = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const userAgent = options.userAgent ?? defaultUserAgent();
-  const direct = {
-    https: new TlsAgent({ keepAlive: true, rejectUnauthorized: true, ...(secureContext ? { secureContext } : {}) }),
-    http: new PlainAgent({ keepAlive: true }),
-  };
-  const tunnels = new Map<string, HttpAgent>();
-  const agentFor = (url: URL): HttpAgent => {
-    const proxy = options.proxy === undefined ? undefined : proxyFor(url, options.proxy);
+  const open = new Set<Socket>();
+
+  /** The connection to the URL's host: direct or through a CONNECT tunnel, TLS inside for https (name checked). */
+  const connectTo = async (url: URL, proxy: string | undefined): Promise<Socket> => {
+    const host = bare(url.hostname);
     const secure = url.protocol === "https:";
-    if (proxy === undefined) return secure ? direct.https : direct.http;
-    const key = `${secure ? "s" : "p"} ${proxy}`;
-    let agent = tunnels.get(key);
-    if (agent === undefined) {
-      agent = secure
-        ? new TunnelTlsAgent(new URL(proxy), secureContext)
-        : new TunnelPlainAgent(new URL(proxy), secureContext);
-      tunnels.set(key, agent);
-    }
-    return agent;
+    const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
+    const tunnel = proxy === undefined ? undefined : await openTunnel(new URL(proxy), host, port, secureContext);
+    if (!secure) return tunnel ?? netConnect({ host, port });
+    // `host` also names the certificate's expected identity (checkServerIdentity) when the socket is a tunnel.
+    const tls = tlsConnect({
+      ...(tunnel === undefined ? { port } : { socket: tunnel }),
+      host,
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      rejectUnauthorized: true,
+      ...(secureContext ? { secureContext } : {}),
+      ALPNProtocols: ["http/1.1"],
+    });
+    // Destroying the TLS socket leaves the tunnel's socket open (a proxy would keep the tunnel): end it too.
+    if (tunnel !== undefined) tls.once("close", () => tunnel.destroy());
+    return tls;
   };
 
-  const stream = (request: HttpRequest): Promise<StreamedResponse> =>
-    new Promise<StreamedResponse>((resolve, reject) => {
-      let url: URL;
-      try {
-        url = new URL(request.url);
-      } catch (e) {
-        reject(toNetworkError(e, request));
-        return;
-      }
-      const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-      const req = send(url, {
-        method: request.method,
-        headers: { "user-agent": userAgent, ...request.headers },
-        agent: agentFor(url),
-        ...(request.signal ? { signal: request.signal } : {}),
-        ...(url.protocol === "https:" ? { rejectUnauthorized: true, ...(secureContext ? { secureContext } : {}) } : {}),
+  const stream = async (request: HttpRequest): Promise<StreamedResponse> => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+      if (url.protocol !== "https:" && url.protocol !== "http:")
+        throw new Error(`${url.protocol} URLs are not supported (only https: and http:)`);
+    } catch (e) {
+      throw toNetworkError(e, request);
+    }
+    // The proxy used, so that a refused tunnel is named (without its password) as on Graph calls.
+    const proxy = options.proxy === undefined ? undefined : proxyFor(url, options.proxy);
+    const signal = request.signal;
+    if (signal?.aborted) throw abortError(signal);
+    const headers: Record<string, string> = { host: url.host, "user-agent": userAgent };
+    for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+    headers.connection = "close";
+    if (request.body !== undefined) headers["content-length"] = String(Buffer.byteLength(request.body));
+    let head: string;
+    try {
+      head = requestHead(request.method, url, headers);
+    } catch (e) {
+      throw toNetworkError(e, request);
+    }
+    let socket: Socket | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      const connecting = connectTo(url, proxy);
+      if (signal !== undefined) {
+        const aborted = new Promise<never>((_, reject) => {
+          onAbort = () => {
+            if (socket === undefined)
+              connecting.then(
+                (late) => late.destroy(),
+                () => undefined,
+              );
+            socket?.destroy(abortError(signal));
+            reject(abortError(signal));
+          };
+          signal.addEventListener("abort", onAbort, { once: true });
+        });
+        aborted.catch(() => undefined);
+        socket = await Promise.race([connecting, aborted]);
+      } else socket = await connecting;
+      const s = socket;
+      open.add(s);
+      s.once("close", () => {
+        open.delete(s);
+        if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
       });
       // Idle, not total: the clock restarts with every chunk, so a slow but moving download is not cut.
-      req.setTimeout(idle, () => {
-        const e = Object.assign(new Error(`No data for ${idle} ms.`), { code: "ETIMEDOUT" });
-        req.destroy(e);
-      });
-      req.once("response", (res: IncomingMessage) => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
-        }
-        resolve({ status: res.statusCode ?? 0, headers, body: res });
-      });
-      // The proxy used, so that a refused tunnel is named (without its password) as on Graph calls.
-      const proxy = options.proxy === undefined ? undefined : proxyFor(url, options.proxy);
-      req.on("error", (e) => reject(toNetworkError(e, request, proxy)));
-      req.end(request.body ?? undefined);
-    });
+      s.setTimeout(idle, () => s.destroy(Object.assign(new Error(`No data for ${idle} ms.`), { code: "ETIMEDOUT" })));
+      const answer = await rawExchange(s, request.method, head, request.body);
+      return { status: answer.status, headers: answer.headers, body: answer.body };
+    } catch (e) {
+      socket?.destroy();
+      if (onAbort !== undefined && socket === undefined) signal?.removeEventListener("abort", onAbort);
+      throw toNetworkError(e, request, proxy);
+    }
+  };
 
   return {
     stream,
     async close() {
-      direct.https.destroy();
-      direct.http.destroy();
-      for (const agent of tunnels.values()) agent.destroy();
+      for (const socket of open) socket.destroy();
+      open.clear();
     },
   };
 }
