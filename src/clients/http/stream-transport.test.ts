@@ -121,6 +121,22 @@ describe("stream transport", () => {
     }
   });
 
+  it("refuses a trusted certificate that does not name the host (through a tunnel, where only TLS checks the name)", async () => {
+    // The server's certificate names vendor.invalid, localhost and 127.0.0.1: the proxy tunnels any name to it.
+    const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+    const settings = { httpsProxy: proxyUrl, httpProxy: proxyUrl, noProxy: "" };
+    refuseWith = undefined;
+    await using(createStreamTransport({ trustedCaPem: certs.caCertPem, proxy: settings }), async (t) => {
+      const good = await t.stream(get(`https://vendor.invalid:${tlsPort}/`));
+      assert.equal(good.status, 200);
+      await read(good.body);
+      await assert.rejects(
+        t.stream(get(`https://other.invalid:${tlsPort}/`)),
+        (e: unknown) => e instanceof NetworkError && e.failure === "tls",
+      );
+    });
+  });
+
   it("tunnels https and http through the proxy with its credentials, except NO_PROXY hosts", async () => {
     tunnels.length = 0;
     refuseWith = undefined;
