@@ -16,7 +16,7 @@ import type { VendorHost } from "../../emulator/vendor/host.js";
 import { defaultLogDir, RunLog } from "../../src/clients/http/log-file.js";
 import { SecretRegistry } from "../../src/clients/http/redact.js";
 import { homeEnv, runCli } from "../support/cli.js";
-import { copyExamples } from "../support/fixtures.js";
+import { DUAL_ARCH_PRODUCT, copyExamples } from "../support/fixtures.js";
 import { useScratch } from "../support/scratch.js";
 import { product } from "../sync/support.js";
 import { recordLocalTenant, TEST_UPLOAD_DELAYS } from "../support/tenant.js";
@@ -192,20 +192,7 @@ describe("console: Sync and publish page", () => {
 
   it("a product subscribed for two architectures gets a progress row per subscription", async () => {
     const { page } = open;
-    await host.admin.publish({
-      id: "Contoso.Dual",
-      name: "Dual",
-      publisher: "Contoso",
-      versions: [
-        {
-          version: "1.0",
-          installers: [
-            { architecture: "x64", type: "nullsoft", content: { text: "Contoso.Dual x64\n" } },
-            { architecture: "arm64", type: "nullsoft", content: { text: "Contoso.Dual arm64\n" } },
-          ],
-        },
-      ],
-    });
+    await host.admin.publish(DUAL_ARCH_PRODUCT);
     await writeFile(
       join(home, "dual.yaml"),
       `source: ${host.origin}\nproducts:\n  - id: Contoso.Dual\n  - id: Contoso.Dual\n    architecture: arm64\n`,

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { GraphClient } from "../../src/clients/graph/client.js";
 import type { HttpRequest, HttpResponse } from "../../src/clients/http/types.js";
 import type { Win32LobAppWire } from "../../src/core/wire/graph.js";
+import type { ProductInput } from "../../emulator/vendor/seed.js";
 import { loadAppDefinitions } from "../../src/definitions/load.js";
 import type { LoadedAppDefinition } from "../../src/definitions/load.js";
 import { packageFolder } from "../../src/intunewin/package.js";
@@ -101,3 +102,19 @@ export async function copyExamples(root: string): Promise<{ dir: string; files: 
 export function load(files: readonly string[]): Promise<LoadedAppDefinition[]> {
   return loadAppDefinitions(files);
 }
+
+/** A vendor-host product with an x64 and an arm64 installer of one version (two subscriptions of one product). */
+export const DUAL_ARCH_PRODUCT: ProductInput = {
+  id: "Contoso.Dual",
+  name: "Dual",
+  publisher: "Contoso",
+  versions: [
+    {
+      version: "1.0",
+      installers: [
+        { architecture: "x64", type: "nullsoft", content: { text: "Contoso.Dual x64\n" } },
+        { architecture: "arm64", type: "nullsoft", content: { text: "Contoso.Dual arm64\n" } },
+      ],
+    },
+  ],
+};

@@ -13,6 +13,7 @@ import { readStamp } from "../../src/core/app-definition/stamp.js";
 import { useScratch } from "../support/scratch.js";
 import { product, startSyncBed } from "./support.js";
 import type { SyncBed } from "./support.js";
+import { DUAL_ARCH_PRODUCT } from "../support/fixtures.js";
 
 type App = Record<string, unknown> & { id: string; notes?: string; displayVersion?: string };
 
@@ -299,20 +300,7 @@ describe("sync against the local tenant and the vendor host", () => {
   });
 
   it("a product subscribed for two architectures: each download is labelled with the app it is for", async () => {
-    await bed.host.admin.publish({
-      id: "Contoso.Dual",
-      name: "Dual",
-      publisher: "Contoso",
-      versions: [
-        {
-          version: "1.0",
-          installers: [
-            { architecture: "x64", type: "nullsoft", content: { text: "Contoso.Dual x64\n" } },
-            { architecture: "arm64", type: "nullsoft", content: { text: "Contoso.Dual arm64\n" } },
-          ],
-        },
-      ],
-    });
+    await bed.host.admin.publish(DUAL_ARCH_PRODUCT);
     const events: DownloadEvent[] = [];
     const downloader = new Downloader({
       cacheDir: join(await scratch(), "dual-cache"),

@@ -46,6 +46,24 @@ const result = (n: number, failed = false): SyncResult => ({
   ],
 });
 
+/**
+ * A history file as an older version wrote it: the version 1 tables, `runsColumns` more on `runs` (the columns that
+ * version had added), one run, and its `user_version`.
+ */
+function legacyHistory(file: string, runsColumns: string, version: number): void {
+  const db = new Database(file);
+  db.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL, dry_run INTEGER NOT NULL, status TEXT NOT NULL, products INTEGER NOT NULL,
+    changed INTEGER NOT NULL, failed INTEGER NOT NULL, trigger TEXT NOT NULL${runsColumns});
+    CREATE TABLE run_products (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      product_id TEXT NOT NULL, definition_id TEXT, version TEXT, action TEXT NOT NULL, status TEXT NOT NULL,
+      reason TEXT NOT NULL, app_id TEXT, error_code TEXT, duration_ms INTEGER NOT NULL);
+    INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger)
+      VALUES ('2026-12-01T00:00:00.000Z', '2026-12-01T00:00:01.000Z', 0, 'ok', 0, 0, 0, 'manual');
+    PRAGMA user_version = ${version};`);
+  db.close();
+}
+
 describe("sync history (SQLite)", () => {
   const scratch = useScratch("ip-history-");
 
@@ -86,17 +104,7 @@ describe("sync history (SQLite)", () => {
   it("records a run across tenants once per tenant, with its name; a version 1 file gains the column", async () => {
     const file = join(await scratch(), "v1.db");
     // a history written before runs across tenants were recorded
-    const v1 = new Database(file);
-    v1.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL,
-      finished_at TEXT NOT NULL, dry_run INTEGER NOT NULL, status TEXT NOT NULL, products INTEGER NOT NULL,
-      changed INTEGER NOT NULL, failed INTEGER NOT NULL, trigger TEXT NOT NULL);
-      CREATE TABLE run_products (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-        product_id TEXT NOT NULL, definition_id TEXT, version TEXT, action TEXT NOT NULL, status TEXT NOT NULL,
-        reason TEXT NOT NULL, app_id TEXT, error_code TEXT, duration_ms INTEGER NOT NULL);
-      INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger)
-        VALUES ('2026-12-01T00:00:00.000Z', '2026-12-01T00:00:01.000Z', 0, 'ok', 0, 0, 0, 'manual');
-      PRAGMA user_version = 1;`);
-    v1.close();
+    legacyHistory(file, "", 1);
     const h = SyncHistory.open(file);
     h.record(result(3), "manual", false, { name: "contoso", failed: false });
     h.record({ ...result(3), products: [] }, "manual", false, { name: "fabrikam", failed: true });
@@ -113,18 +121,7 @@ describe("sync history (SQLite)", () => {
 
   it("records the Entra tenant id of a run on one tenant; a version 3 file gains the column", async () => {
     const file = join(await scratch(), "v3.db");
-    const v3 = new Database(file);
-    v3.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL,
-      finished_at TEXT NOT NULL, dry_run INTEGER NOT NULL, status TEXT NOT NULL, products INTEGER NOT NULL,
-      changed INTEGER NOT NULL, failed INTEGER NOT NULL, trigger TEXT NOT NULL, tenant TEXT,
-      kind TEXT NOT NULL DEFAULT 'sync', log_file TEXT, exit_code INTEGER);
-      CREATE TABLE run_products (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-        product_id TEXT NOT NULL, definition_id TEXT, version TEXT, action TEXT NOT NULL, status TEXT NOT NULL,
-        reason TEXT NOT NULL, app_id TEXT, error_code TEXT, duration_ms INTEGER NOT NULL);
-      INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger)
-        VALUES ('2026-12-01T00:00:00.000Z', '2026-12-01T00:00:01.000Z', 0, 'ok', 0, 0, 0, 'manual');
-      PRAGMA user_version = 3;`);
-    v3.close();
+    legacyHistory(file, ", tenant TEXT, kind TEXT NOT NULL DEFAULT 'sync', log_file TEXT, exit_code INTEGER", 3);
     const h = SyncHistory.open(file);
     h.record(result(3), "console", false, undefined, {
       kind: "sync",
@@ -146,17 +143,7 @@ describe("sync history (SQLite)", () => {
   it("records publish runs beside sync runs: kind, log file or none kept, exit code; a version 2 file gains them", async () => {
     const dir = await scratch();
     const file = join(dir, "sync-history.db");
-    const v2 = new Database(file);
-    v2.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL,
-      finished_at TEXT NOT NULL, dry_run INTEGER NOT NULL, status TEXT NOT NULL, products INTEGER NOT NULL,
-      changed INTEGER NOT NULL, failed INTEGER NOT NULL, trigger TEXT NOT NULL, tenant TEXT);
-      CREATE TABLE run_products (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-        product_id TEXT NOT NULL, definition_id TEXT, version TEXT, action TEXT NOT NULL, status TEXT NOT NULL,
-        reason TEXT NOT NULL, app_id TEXT, error_code TEXT, duration_ms INTEGER NOT NULL);
-      INSERT INTO runs (started_at, finished_at, dry_run, status, products, changed, failed, trigger)
-        VALUES ('2026-12-01T00:00:00.000Z', '2026-12-01T00:00:01.000Z', 0, 'ok', 0, 0, 0, 'manual');
-      PRAGMA user_version = 2;`);
-    v2.close();
+    legacyHistory(file, ", tenant TEXT", 2);
     const item = (id: string, action: "create" | "nothing") => ({
       id,
       version: "1.0",
