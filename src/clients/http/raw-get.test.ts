@@ -73,6 +73,20 @@ describe("raw HTTP/1.1 reader", () => {
     assert.ok(sent.includes("x-custom: v"), heads[0]);
   });
 
+  it("keeps headers named like an object's own properties as ordinary headers", async () => {
+    answers.set(
+      "/proto",
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConstructor: c\r\n__proto__: p\r\ntoString: t\r\n\r\n",
+    );
+    const res = await get("/proto");
+    assert.equal(res.headers["constructor"], "c");
+    assert.equal(res.headers["tostring"], "t");
+    assert.ok(Object.hasOwn(res.headers, "__proto__"));
+    assert.equal(Object.getOwnPropertyDescriptor(res.headers, "__proto__")?.value, "p");
+    assert.equal(Object.getPrototypeOf(res.headers), Object.prototype);
+    await read(res.body);
+  });
+
   it("reads a chunked body (extensions and trailers skipped) and a body delimited by the connection's close", async () => {
     answers.set(
       "/chunked",

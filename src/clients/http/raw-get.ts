@@ -61,7 +61,8 @@ function parseHead(text: string): RawHead {
     );
   if (lines.length - 1 > RAW_HEAD_LIMITS.maxHeaderLines)
     throw httpProtocolError(`The answer has more than ${RAW_HEAD_LIMITS.maxHeaderLines} header lines.`);
-  const headers: Record<string, string> = {};
+  // a Map: names such as __proto__ or constructor are ordinary headers, never the object's own machinery
+  const headers = new Map<string, string>();
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i] as string;
     if (line.startsWith(" ") || line.startsWith("\t"))
@@ -75,10 +76,10 @@ function parseHead(text: string): RawHead {
     const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, "");
     if (!FIELD_VALUE.test(value)) throw httpProtocolError(`The answer's header ${name} has a control character.`);
     const key = name.toLowerCase();
-    const prior = headers[key];
-    headers[key] = prior === undefined ? value : `${prior}, ${value}`;
+    const prior = headers.get(key);
+    headers.set(key, prior === undefined ? value : `${prior}, ${value}`);
   }
-  return { status: Number(m[1]), headers };
+  return { status: Number(m[1]), headers: Object.fromEntries(headers) };
 }
 
 type Framing = { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
