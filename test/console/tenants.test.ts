@@ -2,7 +2,7 @@
 // switcher changes the tenant the Apps page lists, "Test all" shows each tenant's permissions and the explanation of
 // a tenant whose consent was revoked, the page passes an axe-core scan and the keyboard reaches its controls.
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
@@ -15,7 +15,7 @@ import { emulatorHomeEnv, runCli } from "../support/cli.js";
 import { repoRoot } from "../support/paths.js";
 import { useScratch } from "../support/scratch.js";
 import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
-import { FLEET_SECRET, fleetTenantsYaml } from "../tenants/support.js";
+import { FLEET_SECRET, fleetTenantsYaml, writeFleetTool } from "../tenants/support.js";
 import { launchBrowser, openConsole } from "./browser.js";
 import type { OpenConsole } from "./browser.js";
 
@@ -46,23 +46,7 @@ describe("console: Tenants page", () => {
     await writeFile(join(home, "tenants.yaml"), fleetTenantsYaml(fleet));
     // an app published to tenant02 only
     const dir = join(home, "apps");
-    await mkdir(join(dir, "source"), { recursive: true });
-    await writeFile(join(dir, "source", "install.cmd"), "@echo installing\r\n");
-    await writeFile(
-      join(dir, "fleet-tool.yaml"),
-      [
-        "id: fleet-tool",
-        "displayName: Fleet Tool",
-        "publisher: Example",
-        'version: "1.0.0"',
-        "content: { source: source, setupFile: install.cmd }",
-        "install: { command: install.cmd }",
-        "uninstall: { command: uninstall.cmd }",
-        "detection:",
-        "  - { type: file, path: 'C:\\Fleet', fileOrFolderName: tool.exe, check: exists }",
-        "",
-      ].join("\n"),
-    );
+    await writeFleetTool(dir);
     const r = await runCli(
       [
         "publish",

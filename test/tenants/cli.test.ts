@@ -2,7 +2,7 @@
 // one of which has its consent revoked: the others are synced, the table and JSON say so, the exit code is the
 // failed tenant's (3, sign-in refused).
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fleetSeed, fleetTenants } from "../../emulator/fleet-seed.js";
@@ -16,7 +16,7 @@ import { SyncHistory } from "../../src/publish/sync/history.js";
 import { useScratch } from "../support/scratch.js";
 import { recordLocalTenant, startLocalTestTenant } from "../support/tenant.js";
 import { product } from "../sync/support.js";
-import { FLEET_SECRET, fleetTenantsYaml } from "./support.js";
+import { FLEET_SECRET, fleetTenantsYaml, writeFleetTool } from "./support.js";
 
 const scratch = useScratch("ip-tenants-cli-");
 
@@ -156,25 +156,8 @@ describe("sync, connect test, publish and inventory with --tenants", () => {
 
   it("publish --tenants: each tenant gets the app with its own group, one package for all, the revoked one fails alone", async () => {
     const dir = join(home, "apps");
-    await mkdir(join(dir, "source"), { recursive: true });
-    await writeFile(join(dir, "source", "install.cmd"), "@echo installing\r\n");
-    await writeFile(
-      join(dir, "fleet-tool.yaml"),
-      [
-        "id: fleet-tool",
-        "displayName: Fleet Tool",
-        "publisher: Example",
-        'version: "1.0.0"',
-        "content: { source: source, setupFile: install.cmd }",
-        "install: { command: install.cmd }",
-        "uninstall: { command: uninstall.cmd }",
-        "detection:",
-        "  - { type: file, path: 'C:\\Fleet', fileOrFolderName: tool.exe, check: exists }",
-        // a logical group: only each tenant's mapping names a group the tenant has
-        "assignments: [{ intent: available, group: Workstations }]",
-        "",
-      ].join("\n"),
-    );
+    // a logical group: only each tenant's mapping names a group the tenant has
+    await writeFleetTool(dir, ["assignments: [{ intent: available, group: Workstations }]"]);
     const args = ["publish", join(dir, "fleet-tool.yaml"), "--tenants-file", join(home, "tenants.yaml")];
     const r = await runCli([...args, "--tenants", "all", "--no-log-file"], env);
     assert.equal(r.code, 3, r.stderr);

@@ -3,7 +3,7 @@
  * registration consented in each, groups that differ), the vendor host standalone, the catalog over HTTPS, one
  * download cache and one shared package store for the whole run, each tenant signed in through our session code.
  */
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fleetSeed, fleetTenants } from "../../emulator/fleet-seed.js";
 import type { FleetTenant } from "../../emulator/fleet-seed.js";
@@ -126,4 +126,31 @@ export async function startTenantsBed(dir: string, count: number, vendor: Vendor
       await lt.close();
     },
   };
+}
+
+/**
+ * Writes the "Fleet Tool" app definition (a one-file setup folder) under `dir`, with `extra` lines appended (e.g.
+ * its assignments); returns the definition's path.
+ */
+export async function writeFleetTool(dir: string, extra: string[] = []): Promise<string> {
+  await mkdir(join(dir, "source"), { recursive: true });
+  await writeFile(join(dir, "source", "install.cmd"), "@echo installing\r\n");
+  const file = join(dir, "fleet-tool.yaml");
+  await writeFile(
+    file,
+    [
+      "id: fleet-tool",
+      "displayName: Fleet Tool",
+      "publisher: Example",
+      'version: "1.0.0"',
+      "content: { source: source, setupFile: install.cmd }",
+      "install: { command: install.cmd }",
+      "uninstall: { command: uninstall.cmd }",
+      "detection:",
+      "  - { type: file, path: 'C:\\Fleet', fileOrFolderName: tool.exe, check: exists }",
+      ...extra,
+      "",
+    ].join("\n"),
+  );
+  return file;
 }
