@@ -18,6 +18,7 @@ import type { StreamTransport } from "../../clients/http/stream-transport.js";
 import type { Sleep } from "../../clients/http/types.js";
 import { fixture } from "../../../test/support/paths.js";
 import { useScratch } from "../../../test/support/scratch.js";
+import { stopHashThread } from "./digest.js";
 import { Downloader } from "./downloader.js";
 import type { DownloadEvent, DownloaderOptions } from "./downloader.js";
 import { msiProductVersion } from "./msi-version.js";
@@ -428,6 +429,25 @@ describe("downloader against the vendor host", () => {
     const r = await next.download({ url: i.url, sha256: i.sha256 });
     assert.equal(sha256(await readFile(r.path)), i.sha256);
     assert.match(host.admin.requests().at(-1)!.range ?? "", /^bytes=[1-9]\d*-$/);
+  });
+
+  it("the hashing thread's death mid-body fails the download (Internal) and nothing unverified is kept", async () => {
+    const i = big();
+    host.admin.addFault({ kind: "slow", product: i.id, bytesPerSecond: 512 * 1024, count: 1 });
+    let stopping: Promise<void> | undefined;
+    const { d, cacheDir } = await downloader({
+      progressIntervalMs: 0,
+      onProgress: (e) => {
+        if (e.type === "progress" && e.bytes > 0) stopping ??= stopHashThread();
+      },
+    });
+    const e = await refusal(d.download({ url: i.url, sha256: i.sha256 }), "internal", "Internal");
+    assert.match(e.message, /hashing thread stopped unexpectedly/);
+    await stopping;
+    assert.ok(!(await filesUnder(cacheDir)).some((f) => f.startsWith("sha256")), "nothing in the cache");
+    // The next download starts a new thread and resumes from what was written, hashing it again from disk.
+    const r = await (await downloader({ cacheDir })).d.download({ url: i.url, sha256: i.sha256 });
+    assert.equal(sha256(await readFile(r.path)), i.sha256);
   });
 
   it("refuses a damaged lock file, naming it and what is wrong", async () => {
