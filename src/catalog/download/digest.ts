@@ -12,10 +12,12 @@
  * fails with an Internal error (the caller keeps nothing); the next session starts a new thread. From the sources
  * (under tsx, whose loader Node 20 does not apply in workers) the same work runs in this thread.
  */
+import { createHash } from "node:crypto";
+import type { Hash } from "node:crypto";
+import { write } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { PublisherError } from "../../core/errors.js";
 import { openRegularFile } from "../../platform/fs.js";
-import { hashSink } from "./hash-worker.js";
 import type { HashWorkerReply, HashWorkerRequest } from "./hash-worker.js";
 
 /** Bytes per stage: per message to the thread, per write and per hash update. */
@@ -41,14 +43,6 @@ let started = 0;
 function startThread(): HashThread {
   const t: HashThread = { post: () => undefined, sessions: new Map(), worker: undefined, idle: undefined };
   const deliver = (r: HashWorkerReply): void => t.sessions.get(r.id)?.(r);
-  if (import.meta.url.endsWith(".ts")) {
-    const sink = hashSink();
-    t.post = (m) => {
-      const r = sink(m);
-      if (r !== undefined) queueMicrotask(() => deliver(r));
-    };
-    return t;
-  }
   // A worker inherits the process's options, but --input-type applies to string input only and fails the file's load.
   const inputType = process.execArgv.some((a) => a.startsWith("--input-type"));
   const worker = new Worker(new URL("./hash-worker.js", import.meta.url), {
@@ -71,8 +65,71 @@ function startThread(): HashThread {
   return t;
 }
 
-function join(listener: (id: number) => Listener): { t: HashThread; id: number } {
-  const t = (shared ??= startThread());
+/**
+ * This thread (the default): each stage hashed at once (one update per stage) and its write queued (positional, one
+ * at a time, on libuv's thread pool); the stage is free again once written. One per session.
+ */
+function inlineBackend(): HashThread {
+  const t: HashThread = { post: () => undefined, sessions: new Map(), worker: undefined, idle: undefined };
+  const deliver = (r: HashWorkerReply): void => t.sessions.get(r.id)?.(r);
+  const later = (r: HashWorkerReply): void => queueMicrotask(() => deliver(r));
+  const hashes = new Map<number, { hash: Hash; failed: boolean }>();
+  const writes: Extract<HashWorkerRequest, { type: "data" }>[] = [];
+  let busy = false;
+  const writeNext = (): void => {
+    const m = writes.shift();
+    busy = m !== undefined;
+    if (m === undefined) return;
+    const s = hashes.get(m.id);
+    if (s === undefined || s.failed) {
+      later({ type: "free", id: m.id, buf: m.buf });
+      writeNext();
+      return;
+    }
+    const piece = m.buf.subarray(0, m.length);
+    const from = (done: number): void =>
+      write(m.fd, piece, done, piece.length - done, m.position + done, (e, n) => {
+        if (e === null && n === 0) e = new Error(`Short write: ${done} of ${piece.length} bytes.`);
+        if (e !== null) {
+          s.failed = true;
+          const reply: HashWorkerReply = { type: "error", id: m.id, buf: m.buf, message: e.message };
+          if (e.code !== undefined) reply.code = e.code;
+          if (e.errno !== undefined) reply.errno = e.errno;
+          if (e.syscall !== undefined) reply.syscall = e.syscall;
+          deliver(reply);
+        } else if (done + n < piece.length) return from(done + n);
+        else deliver({ type: "free", id: m.id, buf: m.buf });
+        writeNext();
+      });
+    from(0);
+  };
+  t.post = (m) => {
+    if (m.type === "drop") {
+      hashes.delete(m.id);
+      return;
+    }
+    let s = hashes.get(m.id);
+    if (m.type === "digest") {
+      hashes.delete(m.id);
+      later(
+        s === undefined || s.failed
+          ? { type: "error", id: m.id, message: "The download's hash was lost." }
+          : { type: "digest", id: m.id, hex: s.hash.digest("hex") },
+      );
+      return;
+    }
+    if (s === undefined) hashes.set(m.id, (s = { hash: createHash("sha256"), failed: false }));
+    if (!s.failed) s.hash.update(m.buf.subarray(0, m.length));
+    if (s.failed || m.fd < 0) return later({ type: "free", id: m.id, buf: m.buf });
+    writes.push(m);
+    if (!busy) writeNext();
+  };
+  return t;
+}
+
+function join(listener: (id: number) => Listener, onThread: boolean): { t: HashThread; id: number } {
+  // From the sources (under tsx, whose loader Node 20 does not apply in workers): always this thread.
+  const t = onThread && !import.meta.url.endsWith(".ts") ? (shared ??= startThread()) : inlineBackend();
   if (t.idle !== undefined) clearTimeout(t.idle);
   t.idle = undefined;
   const id = nextId++;
@@ -155,8 +212,9 @@ export class StreamDigest {
   private hex: ((hex: string) => void) | undefined;
   private closed = false;
 
-  constructor() {
-    ({ t: this.t, id: this.id } = join(() => (r) => this.onReply(r)));
+  /** `onThread`: hash and write on the shared hashing thread; else on this one (see the module's comment). */
+  constructor(onThread = false) {
+    ({ t: this.t, id: this.id } = join(() => (r) => this.onReply(r), onThread));
   }
 
   private onReply(r: HashWorkerReply | Error): void {

@@ -436,6 +436,7 @@ describe("downloader against the vendor host", () => {
     host.admin.addFault({ kind: "slow", product: i.id, bytesPerSecond: 512 * 1024, count: 1 });
     let stopping: Promise<void> | undefined;
     const { d, cacheDir } = await downloader({
+      hashThread: true,
       progressIntervalMs: 0,
       onProgress: (e) => {
         if (e.type === "progress" && e.bytes > 0) stopping ??= stopHashThread();
@@ -446,7 +447,7 @@ describe("downloader against the vendor host", () => {
     await stopping;
     assert.ok(!(await filesUnder(cacheDir)).some((f) => f.startsWith("sha256")), "nothing in the cache");
     // The next download starts a new thread and resumes from what was written, hashing it again from disk.
-    const r = await (await downloader({ cacheDir })).d.download({ url: i.url, sha256: i.sha256 });
+    const r = await (await downloader({ cacheDir, hashThread: true })).d.download({ url: i.url, sha256: i.sha256 });
     assert.equal(sha256(await readFile(r.path)), i.sha256);
   });
 

@@ -157,6 +157,11 @@ export interface DownloaderOptions {
   secrets?: SecretRegistry;
   /** a line per request (method, redacted URL, status) */
   logger?: HttpLogger;
+  /**
+   * Hash and write on a worker thread shared by the downloads (digest.ts) instead of this one. Default false: on the
+   * 2-core machines measured it cost more CPU than it saved (bench/README.md "download").
+   */
+  hashThread?: boolean;
 }
 
 interface Fetched {
@@ -742,11 +747,11 @@ export class Downloader {
         await files.writeMeta({ url, ...(validator ? { validator } : {}), ...(total !== undefined ? { total } : {}) });
         if (offset === 0) {
           forget();
-          digest = new StreamDigest();
+          digest = new StreamDigest(this.options.hashThread === true);
           hashed = 0;
         } else if (digest === undefined || hashed !== offset) {
           forget();
-          digest = new StreamDigest();
+          digest = new StreamDigest(this.options.hashThread === true);
           hashed = await digest.hashFile(files.data, offset);
         }
         this.emit({
