@@ -1,16 +1,21 @@
 /**
- * A download's SHA-256 and writes, off the download's thread. The body's chunks are copied into 1 MiB stages (one
- * memcpy); each full stage is moved (transferred, not copied) to one worker thread shared by the process's downloads
- * (hash-worker.ts), which writes it at its position in the partial file, adds it to that download's hash and hands
- * it back. A session holds at most `STAGES` stages: when none is free the body is paused until one comes back, so
- * memory stays flat. Every hashed byte was written first; `digest` is read once the body is complete and verified by
- * the caller before use, as before.
+ * A download's SHA-256 and writes, in 1 MiB stages. The body's chunks are copied into a stage (one memcpy; the chunk
+ * is garbage at once, so the caller can have it collected early); each full stage is hashed in one update and
+ * written in one positional write. A session holds at most `STAGES` stages: when none is free the body is paused
+ * until a write gives one back, so memory stays flat. Every byte handed over is written and hashed before `flush`
+ * resolves; `digest` is read once the body is complete and verified by the caller before use, as before.
  *
- * Why (measured, bench/README.md "download"): the SHA-256 alone is ≈ 0.7 CPU-s per GiB and the writes ≈ 0.3; on the
- * main thread they were a third of a CPU-bound download. The thread is started on first use (≈ 40 ms CPU, ≈ 10 MiB
- * RSS), reused by the next downloads, and stopped after `IDLE_MS` without a session. If it dies, every open session
- * fails with an Internal error (the caller keeps nothing); the next session starts a new thread. From the sources
- * (under tsx, whose loader Node 20 does not apply in workers) the same work runs in this thread.
+ * Two places for that work, measured (bench/README.md "download"):
+ * - this thread (the default): the hash here, the writes queued one at a time on libuv's thread pool. With the
+ *   direct body (body-reader.ts) this made a 1 GiB download cost about the same CPU as before and ≈ 23 MiB less peak
+ *   RSS (the batching into stages replaced 65,000 small updates and 4,096 writes per GiB by 1,024 of each);
+ * - a worker thread shared by the process's downloads (`onThread`, hash-worker.ts): each stage is moved
+ *   (transferred, not copied) there, written, hashed and handed back. It frees this thread of ≈ 1 CPU-s per GiB,
+ *   but on the 2-core machine, where the vendor host uses the other core, it cost 0.1–0.3 CPU-s per GiB more in
+ *   total and ≈ 10 MiB RSS, so it is not the default. The thread starts on first use (≈ 40 ms CPU), is reused by the
+ *   next downloads and stops after `IDLE_MS` without a session; if it dies, every open session fails with an
+ *   Internal error (the caller keeps nothing) and the next session starts a new thread. From the sources (under
+ *   tsx, whose loader Node 20 does not apply in workers) the work always runs in this thread.
  */
 import { createHash } from "node:crypto";
 import type { Hash } from "node:crypto";
