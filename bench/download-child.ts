@@ -22,7 +22,7 @@ const transport = createStreamTransport({ trustedCaPem: await readFile(input.caP
 const downloader = new Downloader({
   cacheDir: input.cacheDir,
   transport: transport,
-  ...(input.hashThread === true ? { hashThread: true } : {}),
+  ...(input.hashThread === false ? { hashThread: false } : {}),
 });
 const startRssKiB = process.resourceUsage().maxRSS;
 let sampledPeak = 0;

@@ -174,6 +174,15 @@ describe("downloader against the vendor host", () => {
     );
   });
 
+  it("hashing on the download's own thread (hashThread: false) resumes and verifies alike", async () => {
+    const i = big();
+    host.admin.addFault({ kind: "truncate", product: i.id, afterBytes: MiB + 7, count: 1 });
+    const { d } = await downloader({ hashThread: false });
+    const r = await d.download({ url: i.url, sha256: i.sha256 });
+    assert.equal(sha256(await readFile(r.path)), i.sha256);
+    assert.equal(host.admin.requests()[1]!.range, `bytes=${MiB + 7}-`);
+  });
+
   it("a partial download left by an earlier run is resumed by the next run", async () => {
     const i = big();
     host.admin.addFault({ kind: "truncate", product: i.id, afterBytes: 2 * MiB, count: 1 });

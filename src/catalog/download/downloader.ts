@@ -158,8 +158,8 @@ export interface DownloaderOptions {
   /** a line per request (method, redacted URL, status) */
   logger?: HttpLogger;
   /**
-   * Hash and write on a worker thread shared by the downloads (digest.ts) instead of this one. Default false: on the
-   * 2-core machines measured it cost more CPU than it saved (bench/README.md "download").
+   * Hash and write on a worker thread shared by the downloads (digest.ts); false: on this thread. Default true: the
+   * same CPU in total, and this thread is free for TLS and the body (bench/README.md "download").
    */
   hashThread?: boolean;
 }
@@ -747,11 +747,11 @@ export class Downloader {
         await files.writeMeta({ url, ...(validator ? { validator } : {}), ...(total !== undefined ? { total } : {}) });
         if (offset === 0) {
           forget();
-          digest = new StreamDigest(this.options.hashThread === true);
+          digest = new StreamDigest(this.options.hashThread !== false);
           hashed = 0;
         } else if (digest === undefined || hashed !== offset) {
           forget();
-          digest = new StreamDigest(this.options.hashThread === true);
+          digest = new StreamDigest(this.options.hashThread !== false);
           hashed = await digest.hashFile(files.data, offset);
         }
         this.emit({
