@@ -2,7 +2,7 @@
  * Child process of bench/download.ts: downloads one file through our downloader (transport with the host's CA,
  * hash pinned, an empty cache folder) and prints one JSON line with its time, its CPU time and its own peak RSS
  * (`process.resourceUsage().maxRSS`, KiB; plus RSS sampled every 50 ms), so the vendor host's memory is not counted.
- * Input: argv[2] = JSON {caPath, url, sha256, cacheDir}.
+ * Input: argv[2] = JSON {caPath, url, sha256, cacheDir, hashThread?}.
  */
 import { readFile } from "node:fs/promises";
 import { Downloader } from "../src/catalog/download/index.js";
@@ -13,11 +13,17 @@ interface Input {
   url: string;
   sha256: string;
   cacheDir: string;
+  /** the downloader's `hashThread` */
+  hashThread?: boolean;
 }
 
 const input = JSON.parse(process.argv[2] ?? "{}") as Input;
 const transport = createStreamTransport({ trustedCaPem: await readFile(input.caPath, "utf8") });
-const downloader = new Downloader({ cacheDir: input.cacheDir, transport: transport });
+const downloader = new Downloader({
+  cacheDir: input.cacheDir,
+  transport: transport,
+  ...(input.hashThread === false ? { hashThread: false } : {}),
+});
 const startRssKiB = process.resourceUsage().maxRSS;
 let sampledPeak = 0;
 /** process.memoryUsage() when the sampled RSS peaked: which part (JS heap, external buffers) holds the memory */

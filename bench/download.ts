@@ -1,7 +1,7 @@
 /*
  * Benchmark: downloading from the local tenant's vendor host.
  *
- *   npm run build && node dist/bench/download.js [--mib 1024] [--rounds 4]
+ *   npm run build && node dist/bench/download.js [--mib 1024] [--rounds 4] [--hash-here]
  *
  * One file (`--mib` MiB of random bytes, kept under bench/.work/download/ for the next run) served by the vendor
  * host (emulator/vendor/, HTTPS with its own CA) in this process; downloaded in rounds by `curl` (to a file, CA
@@ -9,6 +9,7 @@
  * empty cache, SHA-256 pinned), the pair's order alternating from round to round. Speed is size / wall time of each
  * download (curl: its `time_total`; ours: the `download()` call, hashing and the move into the cache included);
  * ratios from the medians, and the median of the paired ratios. Peak RSS of the child (`maxRSS`). Prints markdown.
+ * `--hash-here`: our downloader hashes and writes on its own thread, not on its worker thread (`hashThread: false`).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -103,7 +104,13 @@ async function curl(round: number): Promise<void> {
 async function ours(round: number): Promise<void> {
   const cacheDir = join(work, "cache");
   await rm(cacheDir, { recursive: true, force: true });
-  const input = { caPath, url: inst.url, sha256: inst.sha256, cacheDir };
+  const input = {
+    caPath,
+    url: inst.url,
+    sha256: inst.sha256,
+    cacheDir,
+    hashThread: !process.argv.includes("--hash-here"),
+  };
   // BENCH_CHILD_ARGS: node options for the child only (e.g. --trace-gc), to see where its memory goes.
   const nodeArgs = process.env.BENCH_CHILD_ARGS ? process.env.BENCH_CHILD_ARGS.split(" ") : [];
   const text = await run(process.execPath, [

@@ -4,8 +4,12 @@
  * last chunks when the connection breaks right after them, as a destroyed stream drops its buffer), and there is no
  * promise per chunk (a download is ~65,000 TLS records per GiB). Until a consumer is attached, chunks wait in a
  * queue (the stream is paused past `QUEUE_LIMIT`); the consumer pauses and resumes the stream for flow control.
+ * A body of our own HTTP reader (raw-get.ts) is read directly: its chunks come without the Readable's buffering
+ * and events, and pause/resume act on the socket; errors and the end come as from any stream.
  */
 import type { Readable } from "node:stream";
+import { isDirectBody } from "../../clients/http/raw-get.js";
+import type { DirectBody } from "../../clients/http/raw-get.js";
 
 const QUEUE_LIMIT = 2 * 1024 * 1024;
 
@@ -16,10 +20,20 @@ export class BodyReader {
   private ended = false;
   private error: unknown;
   private settle: ((error?: unknown) => void) | undefined;
+  private readonly direct: DirectBody | undefined;
+  private paused = false;
 
   constructor(private readonly body: Readable) {
-    body.on("data", (chunk: Buffer) => this.deliver(chunk));
-    body.on("end", () => this.finish());
+    if (isDirectBody(body)) {
+      this.direct = body;
+      body.attachSink(
+        (chunk) => this.deliver(chunk),
+        () => this.finish(),
+      );
+    } else {
+      body.on("data", (chunk: Buffer) => this.deliver(chunk));
+      body.on("end", () => this.finish());
+    }
     body.on("error", (e: unknown) => this.finish(e));
     // Destroyed without an error: the body simply stops (the caller compares the length received).
     body.on("close", () => this.finish());
@@ -30,7 +44,7 @@ export class BodyReader {
     if (this.sink === undefined) {
       this.queue.push(chunk);
       this.queued += chunk.length;
-      if (this.queued >= QUEUE_LIMIT) this.body.pause();
+      if (this.queued >= QUEUE_LIMIT) this.pause();
       return;
     }
     try {
@@ -70,16 +84,22 @@ export class BodyReader {
       const settle = (error?: unknown): void => (error === undefined ? resolve() : reject(error));
       if (this.ended) return settle(this.error);
       this.settle = settle;
-      if (this.body.isPaused()) this.body.resume();
+      if (this.paused) this.resume();
     });
   }
 
   pause(): void {
-    if (!this.ended) this.body.pause();
+    if (this.ended || this.paused) return;
+    this.paused = true;
+    if (this.direct !== undefined) this.direct.pauseSource();
+    else this.body.pause();
   }
 
   resume(): void {
-    if (!this.ended) this.body.resume();
+    if (this.ended || !this.paused) return;
+    this.paused = false;
+    if (this.direct !== undefined) this.direct.resumeSource();
+    else this.body.resume();
   }
 
   /** Stops reading: the connection is closed (undici reports that as an error, which nobody needs). */

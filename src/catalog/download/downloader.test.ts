@@ -18,6 +18,7 @@ import type { StreamTransport } from "../../clients/http/stream-transport.js";
 import type { Sleep } from "../../clients/http/types.js";
 import { fixture } from "../../../test/support/paths.js";
 import { useScratch } from "../../../test/support/scratch.js";
+import { stopHashThread } from "./digest.js";
 import { Downloader } from "./downloader.js";
 import type { DownloadEvent, DownloaderOptions } from "./downloader.js";
 import { msiProductVersion } from "./msi-version.js";
@@ -171,6 +172,15 @@ describe("downloader against the vendor host", () => {
       starts.map((e) => e.type === "start" && e.resumedFrom),
       [0, MiB + 7],
     );
+  });
+
+  it("hashing on the download's own thread (hashThread: false) resumes and verifies alike", async () => {
+    const i = big();
+    host.admin.addFault({ kind: "truncate", product: i.id, afterBytes: MiB + 7, count: 1 });
+    const { d } = await downloader({ hashThread: false });
+    const r = await d.download({ url: i.url, sha256: i.sha256 });
+    assert.equal(sha256(await readFile(r.path)), i.sha256);
+    assert.equal(host.admin.requests()[1]!.range, `bytes=${MiB + 7}-`);
   });
 
   it("a partial download left by an earlier run is resumed by the next run", async () => {
@@ -428,6 +438,26 @@ describe("downloader against the vendor host", () => {
     const r = await next.download({ url: i.url, sha256: i.sha256 });
     assert.equal(sha256(await readFile(r.path)), i.sha256);
     assert.match(host.admin.requests().at(-1)!.range ?? "", /^bytes=[1-9]\d*-$/);
+  });
+
+  it("the hashing thread's death mid-body fails the download (Internal) and nothing unverified is kept", async () => {
+    const i = big();
+    host.admin.addFault({ kind: "slow", product: i.id, bytesPerSecond: 512 * 1024, count: 1 });
+    let stopping: Promise<void> | undefined;
+    const { d, cacheDir } = await downloader({
+      hashThread: true,
+      progressIntervalMs: 0,
+      onProgress: (e) => {
+        if (e.type === "progress" && e.bytes > 0) stopping ??= stopHashThread();
+      },
+    });
+    const e = await refusal(d.download({ url: i.url, sha256: i.sha256 }), "internal", "Internal");
+    assert.match(e.message, /hashing thread stopped unexpectedly/);
+    await stopping;
+    assert.ok(!(await filesUnder(cacheDir)).some((f) => f.startsWith("sha256")), "nothing in the cache");
+    // The next download starts a new thread and resumes from what was written, hashing it again from disk.
+    const r = await (await downloader({ cacheDir, hashThread: true })).d.download({ url: i.url, sha256: i.sha256 });
+    assert.equal(sha256(await readFile(r.path)), i.sha256);
   });
 
   it("refuses a damaged lock file, naming it and what is wrong", async () => {

@@ -9,11 +9,10 @@
  * Rules and sources: docs/catalog.md "Downloads".
  */
 import { createHash } from "node:crypto";
-import type { Hash } from "node:crypto";
-import { writev } from "node:fs";
 import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { isPublisherError, PublisherError } from "../../core/errors.js";
+import { noteGarbage } from "../../platform/gc.js";
 import { abortError, NetworkError, PROXY_CODE, toNetworkError } from "../../clients/http/errors.js";
 import { backoffDelay, parseRetryAfterMs } from "../../clients/http/retry-policy.js";
 import type { SecretRegistry } from "../../clients/http/redact.js";
@@ -21,7 +20,7 @@ import { abortableSleep } from "../../clients/http/sleep.js";
 import type { StreamedResponse } from "../../clients/http/stream-transport.js";
 import type { HttpLogger, HttpRequest, Sleep } from "../../clients/http/types.js";
 import { BodyReader } from "./body-reader.js";
-import { DownloadCache, hashFile } from "./cache.js";
+import { DownloadCache } from "./cache.js";
 import type { PartialFiles, UrlRecord } from "./cache.js";
 import {
   badUrl,
@@ -33,6 +32,7 @@ import {
   shown,
   tooLarge,
 } from "./errors.js";
+import { StreamDigest } from "./digest.js";
 import { downloadFileName } from "./file-name.js";
 import { DownloadLockFile } from "./lock-file.js";
 import { RateMeter } from "./progress.js";
@@ -42,10 +42,6 @@ export const DEFAULT_MAX_DOWNLOAD_BYTES = 8 * 1024 ** 3;
 export const DEFAULT_MAX_REDIRECTS = 10;
 export const DEFAULT_DOWNLOAD_ATTEMPTS = 6;
 export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
-/** Bytes gathered before one write to disk. */
-const WRITE_BATCH = 256 * 1024;
-/** Bytes handed to the disk and not yet written before the body is paused. */
-const WRITES_AHEAD = 1024 * 1024;
 /** The rate is sampled at most this often. */
 const PROGRESS_SAMPLE_MS = 100;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -161,6 +157,11 @@ export interface DownloaderOptions {
   secrets?: SecretRegistry;
   /** a line per request (method, redacted URL, status) */
   logger?: HttpLogger;
+  /**
+   * Hash and write on a worker thread shared by the downloads (digest.ts); false: on this thread. Default true: the
+   * same CPU in total, and this thread is free for TLS and the body (bench/README.md "download").
+   */
+  hashThread?: boolean;
 }
 
 interface Fetched {
@@ -667,8 +668,13 @@ export class Downloader {
     conditional: Record<string, string>,
   ): Promise<Fetched | NotModified> {
     const files = await this.cache.partial(key);
-    let hash: Hash | undefined;
+    // The running SHA-256 (on the hashing thread, digest.ts), kept across attempts while it matches the file.
+    let digest: StreamDigest | undefined;
     let hashed = 0;
+    const forget = (): void => {
+      digest?.close();
+      digest = undefined;
+    };
     let last = "";
     let lastHint: string | undefined;
     try {
@@ -706,7 +712,7 @@ export class Downloader {
           if (range === undefined || range.start !== offset || (have?.meta.total ?? range.total) !== range.total) {
             reader.stop();
             await files.discard();
-            hash = undefined;
+            forget();
             last = `a Content-Range (${res.headers["content-range"] ?? "none"}) that does not continue the ${offset} bytes received`;
             continue;
           }
@@ -718,7 +724,7 @@ export class Downloader {
         } else if (res.status === 416 && offset > 0) {
           reader.stop();
           await files.discard();
-          hash = undefined;
+          forget();
           last = "HTTP 416 to a resume";
           continue;
         } else {
@@ -740,10 +746,13 @@ export class Downloader {
         const validator = acceptsRanges ? validatorOf(res.headers) : undefined;
         await files.writeMeta({ url, ...(validator ? { validator } : {}), ...(total !== undefined ? { total } : {}) });
         if (offset === 0) {
-          hash = createHash("sha256");
+          forget();
+          digest = new StreamDigest(this.options.hashThread !== false);
           hashed = 0;
-        } else if (hash === undefined || hashed !== offset) {
-          ({ hash, bytes: hashed } = await hashFile(files.data, offset));
+        } else if (digest === undefined || hashed !== offset) {
+          forget();
+          digest = new StreamDigest(this.options.hashThread !== false);
+          hashed = await digest.hashFile(files.data, offset);
         }
         this.emit({
           type: "start",
@@ -756,10 +765,10 @@ export class Downloader {
         const handle = await open(files.data, offset === 0 ? "w" : "r+", 0o644);
         let received: Awaited<ReturnType<Downloader["receive"]>>;
         try {
-          received = await this.receive(reader, handle, offset, hash, total, url, request, sent);
+          received = await this.receive(reader, handle, offset, digest, total, url, request, sent);
         } catch (e) {
           // A refusal (too large) or a failed write: the hash may have seen bytes the file has not.
-          hash = undefined;
+          forget();
           if (isPublisherError(e) && e.code === "DownloadTooLarge") await files.discard();
           throw e;
         } finally {
@@ -783,7 +792,7 @@ export class Downloader {
         }
         return {
           files,
-          sha256: hash.digest("hex"),
+          sha256: await digest.digest(),
           size: reached,
           finalUrl,
           fileName: downloadFileName(res.headers["content-disposition"], finalUrl),
@@ -792,20 +801,22 @@ export class Downloader {
         };
       }
     } catch (e) {
+      forget();
       await files.release();
       throw e;
     }
   }
 
   /**
-   * Writes the body at `offset`, hashing it. Returns the file's length after it, and the connection's failure when
-   * the body broke off (every byte received before it is written and hashed); throws refusals and write errors.
+   * Writes the body at `offset`, hashing it (both on the hashing thread, digest.ts). Returns the file's length after
+   * it, and the connection's failure when the body broke off (every byte received before it is written and hashed);
+   * throws refusals and write errors.
    */
   private async receive(
     reader: BodyReader,
     handle: FileHandle,
     offset: number,
-    hash: Hash,
+    digest: StreamDigest,
     total: number | undefined,
     url: string,
     request: DownloadRequest,
@@ -814,48 +825,13 @@ export class Downloader {
     const meter = new RateMeter(this.clock);
     let lastSample = Number.NEGATIVE_INFINITY;
     let lastEvent = Number.NEGATIVE_INFINITY;
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
-    let position = offset;
     let reached = offset;
-    // Writes go one after another (positional, on callbacks: no promise per write); past WRITES_AHEAD bytes
-    // waiting, the body is paused until they drain.
-    const queue: { buffers: Buffer[]; at: number; length: number }[] = [];
-    let busy = false;
-    let waiting = 0;
-    let writeError: unknown;
-    let drained: (() => void) | undefined;
-    const writeNext = (): void => {
-      const job = queue.shift();
-      if (job === undefined || writeError !== undefined) {
-        busy = false;
-        queue.length = 0;
-        drained?.();
-        return;
-      }
-      busy = true;
-      writev(handle.fd, job.buffers, job.at, (e, bytesWritten) => {
-        if (e === null && bytesWritten !== job.length)
-          e = new Error(`Short write: ${bytesWritten} of ${job.length} bytes.`);
-        if (e !== null) {
-          writeError = e;
-          reader.stop();
-        }
-        waiting -= job.length;
-        if (waiting <= WRITES_AHEAD / 2) reader.resume();
-        writeNext();
-      });
-    };
-    const flush = (): void => {
-      if (batchBytes === 0) return;
-      queue.push({ buffers: batch, at: position, length: batchBytes });
-      position += batchBytes;
-      waiting += batchBytes;
-      batch = [];
-      batchBytes = 0;
-      if (waiting > WRITES_AHEAD) reader.pause();
-      if (!busy) writeNext();
-    };
+    // Writes in order at their positions; the body is paused while every stage waits for the thread.
+    digest.target(handle.fd, offset, {
+      pause: () => reader.pause(),
+      resume: () => reader.resume(),
+      stop: () => reader.stop(),
+    });
     const progress = (force: boolean): void => {
       const now = this.clock();
       if (!force && now - lastSample < PROGRESS_SAMPLE_MS) return;
@@ -882,19 +858,16 @@ export class Downloader {
         if (total !== undefined && next > total)
           throw new NetworkError("dropped", `${shown(url)} sent more bytes than it announced.`, {});
         reached = next;
-        hash.update(chunk);
-        batch.push(chunk);
-        batchBytes += chunk.length;
-        if (batchBytes >= WRITE_BATCH) flush();
+        digest.push(chunk);
+        // copied: the chunk is garbage now (a fresh 16 KiB buffer per TLS record, collected early)
+        noteGarbage(chunk.length);
         progress(false);
       });
     } catch (e) {
       failure = e;
     }
     // What was received is written (also after a failure), so a resume continues from the file's end.
-    flush();
-    if (busy) await new Promise<void>((resolve) => (drained = resolve));
-    if (writeError !== undefined) throw writeError;
+    await digest.flush();
     if (failure === undefined) {
       progress(true);
       return { reached };
