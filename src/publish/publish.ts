@@ -58,8 +58,9 @@ import type { UploadContentOptions, UploadLeftover, UploadProgressEvent, UploadR
 
 export const DEFAULT_APP_CONCURRENCY = 8;
 /**
- * Block buffers in flight across all apps of a run, in bytes (128 MiB): apps published at once share them, so memory
- * stays bounded whatever the pool size (1 app: 16 blocks of 8 MiB; 8 apps: 2 each).
+ * Blocks in flight across all apps of a run, in bytes (128 MiB): apps published at once share them (1 app: 4 blocks
+ * of 32 MiB; 2 apps: 2 each; more: 1 each). Only a deflated payload holds its blocks in memory; a stored one is read
+ * while it is sent.
  */
 export const BLOCK_BUDGET = BLOCK_BUFFER_BUDGET;
 

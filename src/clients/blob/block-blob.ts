@@ -22,7 +22,7 @@ import { logPolicy } from "../http/log-policy.js";
 import { redactUrl } from "../http/redact.js";
 import { retryPolicy } from "../http/retry-policy.js";
 import type { RetryOptions } from "../http/retry-policy.js";
-import type { HttpLogger, HttpPolicy, HttpResponse, HttpTransport } from "../http/types.js";
+import type { HttpLogger, HttpPolicy, HttpResponse, HttpTransport, StreamedBody } from "../http/types.js";
 
 /** Azure Storage's limit of blocks per blob (uncommitted or committed). */
 export const MAX_BLOCKS_PER_BLOB = 50_000;
@@ -138,14 +138,17 @@ export class BlockBlobClient {
     this.pipeline = new HttpPipeline(options.transport, policies);
   }
 
-  /** Put Block (201). The body is sent with its Content-Length (Azure refuses chunked bodies: 411). */
-  async putBlock(sasUrl: string, id: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+  /**
+   * Put Block (201). The body is sent with its Content-Length (Azure refuses chunked bodies: 411): bytes in memory, or
+   * a streamed body (read while it is sent; every retry opens it again).
+   */
+  async putBlock(sasUrl: string, id: string, data: Uint8Array | StreamedBody, signal?: AbortSignal): Promise<void> {
     const url = withQuery(sasUrl, `comp=block&blockid=${encodeURIComponent(id)}`);
     const response = await this.pipeline.send({
       method: "PUT",
       url,
       headers: { "content-type": "application/octet-stream", "x-ms-blob-type": "BlockBlob" },
-      body: data,
+      ...(data instanceof Uint8Array ? { body: data } : { streamedBody: data }),
       signal,
     });
     expectStatus(response, [201], "Put Block");

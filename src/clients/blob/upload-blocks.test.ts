@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { blockId, StorageError } from "./block-blob.js";
 import type { BlockBlobClient } from "./block-blob.js";
+import type { StreamedBody } from "../http/types.js";
 import { uploadBlocks } from "./upload-blocks.js";
 import type { UploadUrl, UploadUrlSource } from "./upload-blocks.js";
 
@@ -29,20 +30,28 @@ function forbidden(): StorageError {
   });
 }
 
+/** A Put Block's body as bytes: in memory, or read through (as the transport sends a streamed body). */
+async function bytesOf(data: Uint8Array | StreamedBody): Promise<Buffer> {
+  if (data instanceof Uint8Array) return Buffer.from(data);
+  const pieces: Uint8Array[] = [];
+  for await (const piece of data.open()) pieces.push(piece);
+  return Buffer.concat(pieces);
+}
+
 class FakeStorage implements Pick<BlockBlobClient, "putBlock"> {
   readonly stored = new Map<string, Buffer>();
   readonly puts: { url: string; id: string }[] = [];
   inFlight = 0;
   maxInFlight = 0;
   refuse: (url: string, id: string) => boolean = () => false;
-  async putBlock(url: string, id: string, data: Uint8Array): Promise<void> {
+  async putBlock(url: string, id: string, data: Uint8Array | StreamedBody): Promise<void> {
     this.puts.push({ url, id });
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       await new Promise((r) => setTimeout(r, 2));
       if (this.refuse(url, id)) throw forbidden();
-      this.stored.set(id, Buffer.from(data));
+      this.stored.set(id, await bytesOf(data));
     } finally {
       this.inFlight--;
     }
@@ -254,6 +263,7 @@ describe("uploadBlocks memory", () => {
       async putBlock(_url, _id, data) {
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
+        assert.ok(data instanceof Uint8Array, "a stream's blocks are sent from block buffers");
         buffers.add(data.buffer);
         assert.equal(data.byteLength, blockSize);
         await new Promise((r) => setTimeout(r, 1));

@@ -1,8 +1,12 @@
 /**
- * Parallel block upload from a stream (docs/reference/graph-win32-upload.md §2.6): `concurrency` workers each take the
- * next block from one sequential reader and Put it. Each worker reuses one block buffer, so memory is
- * `blockSize × concurrency` whatever the payload size and however late the garbage collector runs. Blocks already
- * staged (a resume) are read past and not sent.
+ * Parallel block upload (docs/reference/graph-win32-upload.md §2.6): `concurrency` workers each take the next block
+ * and Put it. Blocks already staged (a resume) are not sent.
+ * - A positional source (a file): each block is read in `READ_SLICE` slices while it is sent, one slice ahead of the
+ *   socket, as a file stream piped into the request would. Memory is about two slices per block in flight, whatever
+ *   the block size; a retry or a resend reads the block again from the file.
+ * - A stream: one sequential reader fills whole blocks; each worker reuses one block buffer, so memory is
+ *   `blockSize × concurrency` whatever the payload size and however late the garbage collector runs. Blocks already
+ *   staged are read past.
  *
  * Failures of one block, after the pipeline's own retries (429/503/504, dropped connections):
  * - 403 (expired or revoked SAS): ask the URL source for a renewed URL (one renewal is shared by every worker that
@@ -16,7 +20,7 @@ import { PublisherError } from "../../core/errors.js";
 import { abortError } from "../http/errors.js";
 import { backoffDelay } from "../http/retry-policy.js";
 import { abortableSleep } from "../http/sleep.js";
-import type { Sleep } from "../http/types.js";
+import type { Sleep, StreamedBody } from "../http/types.js";
 import { BlockReader } from "./block-reader.js";
 import { blockId, MAX_BLOCK_SIZE, MAX_BLOCKS_PER_BLOB, StorageError } from "./block-blob.js";
 import type { BlockBlobClient } from "./block-blob.js";
@@ -81,6 +85,47 @@ export interface UploadBlocksResult {
   sentBytes: number;
 }
 
+/**
+ * Bytes per read of a positional source's block while it is sent: a fresh buffer each (the socket may still hold the
+ * previous one), written in 64 KiB views by the transport.
+ */
+export const READ_SLICE = 256 * 1024;
+
+/**
+ * Block `[position, position + length)` of `source` as a body read while it is sent, the next slice read while the
+ * current one is written. `short(at)` is thrown where the source ends early.
+ */
+export function positionalBlockBody(
+  source: PositionalSource,
+  position: number,
+  length: number,
+  short: (at: number) => Error,
+): StreamedBody {
+  const end = position + length;
+  const readAt = async (at: number): Promise<Buffer> => {
+    const want = Math.min(READ_SLICE, end - at);
+    const slice = Buffer.allocUnsafe(want);
+    const n = await source.read(slice, want, at);
+    if (n !== want) throw short(at + n);
+    return slice;
+  };
+  return {
+    length,
+    async *open() {
+      let at = position;
+      let next: Promise<Buffer> | undefined = length > 0 ? readAt(at) : undefined;
+      while (next !== undefined) {
+        const slice = await next;
+        at += slice.length;
+        next = at < end ? readAt(at) : undefined;
+        // Seen when awaited; handled now in case the request stops first (abort, refusal) and never asks for it.
+        next?.catch(() => undefined);
+        yield slice;
+      }
+    },
+  };
+}
+
 export function blockCount(size: number, blockSize: number): number {
   return Math.max(1, Math.ceil(size / blockSize));
 }
@@ -121,25 +166,27 @@ export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocks
   setMaxListeners(Math.max(10, 2 * o.concurrency + 4), signal);
   const positional = isPositional(o.source) ? o.source : undefined;
   const reader = positional === undefined ? new BlockReader(o.source as Readable) : undefined;
-  let position = 0;
-  const short = (): PublisherError =>
-    new PublisherError(
-      "PayloadSizeMismatch",
-      `The content ended at byte ${reader?.position ?? position} of ${o.size}.`,
-    );
+  const short = (at: number): PublisherError =>
+    new PublisherError("PayloadSizeMismatch", `The content ended at byte ${at} of ${o.size}.`);
 
-  // One reader, blocks handed out in order under a promise-chain lock.
+  // Blocks handed out in order under a promise-chain lock (the stream's one reader reads under it).
   let next = 0;
   let lock: Promise<unknown> = Promise.resolve();
   let ended = false;
   // A worker gives its buffer back before taking the next block, so at most `concurrency` buffers ever exist.
   // Safe to reuse: putBlock has resolved or thrown, so the transport no longer reads the body.
   const buffers: Buffer[] = [];
-  const take = (): Promise<{ index: number; data: Buffer; buffer: Buffer } | undefined> => {
-    const p = lock.then(async () => {
+  interface Block {
+    index: number;
+    length: number;
+    data: Buffer | StreamedBody;
+    buffer?: Buffer;
+  }
+  const take = (): Promise<Block | undefined> => {
+    const p = lock.then(async (): Promise<Block | undefined> => {
       while (next < count && skip.has(next)) {
         const n = lengthOf(next);
-        if (reader !== undefined && (await reader.skip(n)) !== n) throw short();
+        if (reader !== undefined && (await reader.skip(n)) !== n) throw short(reader.position);
         next++;
       }
       if (next >= count) {
@@ -150,17 +197,13 @@ export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocks
         return undefined;
       }
       const index = next++;
+      const length = lengthOf(index);
+      if (positional !== undefined)
+        return { index, length, data: positionalBlockBody(positional, index * o.blockSize, length, short) };
       const buffer = buffers.pop() ?? Buffer.allocUnsafe(Math.min(o.blockSize, o.size));
-      if (positional !== undefined) {
-        position = index * o.blockSize;
-        const n = await positional.read(buffer, lengthOf(index), position);
-        position += n;
-        if (n !== lengthOf(index)) throw short();
-        return { index, data: buffer.subarray(0, n), buffer };
-      }
-      const data = await reader!.readInto(buffer, lengthOf(index));
-      if (data.length !== lengthOf(index)) throw short();
-      return { index, data, buffer };
+      const data = await reader!.readInto(buffer, length);
+      if (data.length !== length) throw short(reader!.position);
+      return { index, length, data, buffer };
     });
     lock = p.catch(() => undefined);
     return p;
@@ -168,7 +211,7 @@ export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocks
 
   let sentBlocks = 0;
   let sentBytes = 0;
-  const send = async (index: number, data: Buffer): Promise<void> => {
+  const send = async (index: number, data: Buffer | StreamedBody): Promise<void> => {
     let refusals = 0;
     let serverErrors = 0;
     let url = await o.urls.ready(signal);
@@ -203,9 +246,9 @@ export async function uploadBlocks(o: UploadBlocksOptions): Promise<UploadBlocks
         if (block === undefined) return;
         await send(block.index, block.data);
         sentBlocks++;
-        sentBytes += block.data.length;
-        buffers.push(block.buffer);
-        o.onBlock?.({ index: block.index, id: ids[block.index]!, size: block.data.length });
+        sentBytes += block.length;
+        if (block.buffer !== undefined) buffers.push(block.buffer);
+        o.onBlock?.({ index: block.index, id: ids[block.index]!, size: block.length });
       }
     } catch (e) {
       failure ??= e;

@@ -10,7 +10,15 @@ import type { LogPolicyOptions } from "./log-policy.js";
 import { requestIdPolicy } from "./request-id-policy.js";
 import { retryPolicy } from "./retry-policy.js";
 import type { RetryOptions } from "./retry-policy.js";
-import type { HttpMethod, HttpPolicy, HttpRequest, HttpResponse, HttpTransport, SendRequest } from "./types.js";
+import type {
+  HttpMethod,
+  HttpPolicy,
+  HttpRequest,
+  HttpResponse,
+  HttpTransport,
+  SendRequest,
+  StreamedBody,
+} from "./types.js";
 
 export interface HttpRequestInit {
   method: HttpMethod;
@@ -18,6 +26,8 @@ export interface HttpRequestInit {
   /** any case; sent lower-cased */
   headers?: Readonly<Record<string, string>>;
   body?: string | Uint8Array;
+  /** see `HttpRequest.streamedBody` */
+  streamedBody?: StreamedBody;
   signal?: AbortSignal;
   /** see `HttpRequest.replaySafe` */
   replaySafe?: boolean;
@@ -38,6 +48,7 @@ export class HttpPipeline {
     for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
     const request: HttpRequest = { method: init.method, url: init.url, headers };
     if (init.body !== undefined) request.body = init.body;
+    if (init.streamedBody !== undefined) request.streamedBody = init.streamedBody;
     if (init.signal !== undefined) request.signal = init.signal;
     if (init.replaySafe !== undefined) request.replaySafe = init.replaySafe;
     if (init.maxResponseBytes !== undefined) request.maxResponseBytes = init.maxResponseBytes;

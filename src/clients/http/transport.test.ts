@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { createTlsCertificates } from "../../platform/certificates.js";
 import type { TlsCertificates } from "../../platform/certificates.js";
 import { repoRoot } from "../../../test/support/paths.js";
+import { PublisherError } from "../../core/errors.js";
 import { NetworkError, ResponseTooLargeError } from "./errors.js";
 import { createHttpPipeline } from "./pipeline.js";
 import { inOrder, startScriptedServer } from "./testing/scripted-server.js";
@@ -216,6 +217,67 @@ describe("fetch transport: large bodies", () => {
         assert.equal(r.headers["transfer-encoding"], undefined);
         assert.equal(r.body, body.toString("latin1"));
       }
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+  });
+});
+
+describe("fetch transport: streamed bodies", () => {
+  it("sends a streamed body with its Content-Length, not chunked, opening it anew for each attempt", async () => {
+    const pki = await createTlsCertificates();
+    const server = await startScriptedServer(inOrder({ status: 503 }, { status: 201 }), {
+      cert: pki.serverCertPem,
+      key: pki.serverKeyPem,
+    });
+    const transport = createFetchTransport({ trustedCaPem: pki.caCertPem });
+    try {
+      const piece = Buffer.alloc(3 * BODY_SLICE + 7, "0123456789abcdefghijklmnopqrstuvwxyz");
+      let opened = 0;
+      const streamedBody = {
+        length: 2 * piece.length,
+        async *open() {
+          opened++;
+          yield piece;
+          yield piece;
+        },
+      };
+      const pipeline = createHttpPipeline({ transport: transport.send, retry: { sleep: async () => undefined } });
+      const res = await pipeline.send({ method: "PUT", url: `${server.origin}/blob?comp=block`, streamedBody });
+      assert.equal(res.status, 201);
+      assert.equal(opened, 2, "the retry opened the body again");
+      assert.equal(server.received.length, 2);
+      for (const r of server.received) {
+        assert.equal(r.headers["content-length"], String(2 * piece.length));
+        assert.equal(r.headers["transfer-encoding"], undefined);
+        assert.equal(r.body, piece.toString("latin1").repeat(2));
+      }
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+  });
+
+  it("fails with the body's own error, once, when the body cannot be produced (not a network failure)", async () => {
+    const server = await startScriptedServer(() => ({ status: 201 }));
+    const transport = createFetchTransport();
+    try {
+      let opened = 0;
+      const streamedBody = {
+        length: 4 * BODY_SLICE,
+        async *open() {
+          opened++;
+          yield Buffer.alloc(BODY_SLICE);
+          throw new PublisherError("PayloadSizeMismatch", "The content ended at byte 65536 of 262144.");
+        },
+      };
+      const pipeline = createHttpPipeline({ transport: transport.send, retry: { sleep: async () => undefined } });
+      await assert.rejects(
+        pipeline.send({ method: "PUT", url: `${server.origin}/blob?comp=block`, streamedBody }),
+        (e: unknown) => e instanceof PublisherError && !(e instanceof NetworkError) && e.code === "PayloadSizeMismatch",
+      );
+      assert.equal(opened, 1, "not retried");
     } finally {
       await transport.close();
       await server.close();

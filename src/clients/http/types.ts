@@ -12,6 +12,11 @@ export interface HttpRequest {
   /** lower-case names */
   headers: Record<string, string>;
   body?: string | Uint8Array;
+  /**
+   * A body produced while it is sent (a block read from its file slice by slice), instead of `body`; only the main
+   * transport (transport.ts) sends it. Each attempt calls `open()` again, so a retry re-reads it from the start.
+   */
+  streamedBody?: StreamedBody;
   signal?: AbortSignal;
   /**
    * The caller vouches that replaying this request is harmless, so a POST or PATCH may be retried after a
@@ -23,6 +28,14 @@ export interface HttpRequest {
    * else as soon as the bytes read pass it); default: no limit (Graph's answers are bounded by Graph).
    */
   maxResponseBytes?: number;
+}
+
+/** A request body of known length (sent as Content-Length, never chunked), produced in pieces as it is sent. */
+export interface StreamedBody {
+  /** bytes in all; the pieces must add up to exactly this */
+  length: number;
+  /** A new pass from the first byte. An error it throws fails the request as is (not retried by the pipeline). */
+  open(): AsyncIterable<Uint8Array>;
 }
 
 export interface HttpResponse {
