@@ -70,8 +70,8 @@ function startThread(): HashThread {
 }
 
 /**
- * This thread (the default): each stage hashed at once (one update per stage) and its write queued (positional, one
- * at a time, on libuv's thread pool); the stage is free again once written. One per session.
+ * This thread (`hashThread: false`): each stage hashed at once (one update per stage) and its write queued
+ * (positional, one at a time, on libuv's thread pool); the stage is free again once written. One per session.
  */
 function inlineBackend(): HashThread {
   const t: HashThread = { post: () => undefined, sessions: new Map(), worker: undefined, idle: undefined };
