@@ -1,11 +1,13 @@
 /**
  * Unpack's second thread (see unpack.ts): HMAC-SHA256 of a stored payload's IV‖ciphertext, read from the package
- * file by position, while the main thread decrypts the same bytes. Replies with the MAC and the payload's first
- * 48 bytes (stored MAC‖IV).
+ * file by position, while the main thread decrypts or extracts the same bytes. Replies with the MAC and the
+ * payload's first 48 bytes (stored MAC‖IV); given the key, also decrypts the payload in order for the plaintext's
+ * SHA-256 (FileDigest), length and padding check, so that the main thread can extract without a second pass.
  */
-import { createHmac } from "node:crypto";
+import { createDecipheriv, createHash, createHmac } from "node:crypto";
 import { readSync } from "node:fs";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { noteGarbage } from "../platform/gc.js";
 
 export interface MacWorkerData {
   fd: number;
@@ -14,15 +16,23 @@ export interface MacWorkerData {
   /** Payload length (≥ 48). */
   size: number;
   macKey: Uint8Array;
+  /** With these, the plaintext's SHA-256 and length too (Detection.xml's key and IV). */
+  decrypt?: { key: Uint8Array; iv: Uint8Array };
 }
 
+/** The decrypted payload's digest and length, or bad padding (then no digest). */
+export type PlaintextCheck = { digest: Uint8Array; size: number } | { badPadding: true };
+
 export type MacWorkerReply =
-  | { type: "done"; mac: Uint8Array; head: Uint8Array }
+  | { type: "done"; mac: Uint8Array; head: Uint8Array; plaintext?: PlaintextCheck }
   | { type: "error"; message: string; code?: string; errno?: number; syscall?: string };
 
 /** Reads the payload in 1 MiB pieces into one reused buffer; throws on a file cut short. */
-export function macOfStoredPayload(d: MacWorkerData): { mac: Buffer; head: Buffer } {
+export function macOfStoredPayload(d: MacWorkerData): { mac: Buffer; head: Buffer; plaintext?: PlaintextCheck } {
   const hmac = createHmac("sha256", d.macKey);
+  const decipher = d.decrypt && createDecipheriv("aes-256-cbc", d.decrypt.key, d.decrypt.iv);
+  const digest = createHash("sha256");
+  let size = 0;
   const buf = Buffer.allocUnsafeSlow(1024 * 1024);
   const head = Buffer.alloc(48);
   for (let done = 0; done < d.size;) {
@@ -31,17 +41,31 @@ export function macOfStoredPayload(d: MacWorkerData): { mac: Buffer; head: Buffe
     const piece = buf.subarray(0, got);
     if (done < 48) piece.copy(head, done, 0, Math.min(got, 48 - done));
     if (done + got > 32) hmac.update(piece.subarray(Math.max(0, 32 - done)));
+    if (decipher && done + got > 48) {
+      const out = decipher.update(piece.subarray(Math.max(0, 48 - done)));
+      digest.update(out);
+      size += out.length;
+      noteGarbage(out.length); // a fresh buffer per update: collected young (src/platform/gc.ts)
+    }
     done += got;
   }
-  return { mac: hmac.digest(), head };
+  const mac = hmac.digest();
+  if (!decipher) return { mac, head };
+  let last: Buffer;
+  try {
+    last = decipher.final();
+  } catch {
+    return { mac, head, plaintext: { badPadding: true } };
+  }
+  digest.update(last);
+  return { mac, head, plaintext: { digest: digest.digest(), size: size + last.length } };
 }
 
 const started = workerData as (MacWorkerData & { macWorker?: boolean }) | null;
 if (!isMainThread && parentPort && started?.macWorker === true) {
   let reply: MacWorkerReply;
   try {
-    const { mac, head } = macOfStoredPayload(started);
-    reply = { type: "done", mac, head };
+    reply = { type: "done", ...macOfStoredPayload(started) };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     reply = { type: "error", message: err.message };

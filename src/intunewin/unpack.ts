@@ -5,7 +5,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { Transform } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { pipeline } from "node:stream/promises";
-import { PublisherError } from "../core/errors.js";
+import { InternalError, PublisherError } from "../core/errors.js";
+import { openDecryptingSource } from "./decrypting-source.js";
 import { hasKind, type CodeOfKind } from "../core/error-codes.js";
 import { crc32 } from "./crc32.js";
 import type { DetectionInfo } from "./detection-xml.js";
@@ -13,13 +14,14 @@ import yauzl from "yauzl";
 import { formatLimit } from "../platform/fs.js";
 import { mapFsError } from "./fs-errors.js";
 import { noteGarbage } from "../platform/gc.js";
-import type { MacWorkerData, MacWorkerReply } from "./mac-worker.js";
+import type { MacWorkerData, MacWorkerReply, PlaintextCheck } from "./mac-worker.js";
 import { windowsPathProblem, windowsUpper } from "./names.js";
 import { openPackage, type IntunewinPackage } from "./read.js";
 import {
   locateData,
   openItem,
   openZipArchive,
+  openZipSource,
   readItems,
   type ZipArchive,
   type ZipFail,
@@ -59,11 +61,18 @@ async function computeMac(
   pkg: IntunewinPackage,
   macKey: Buffer,
   signal?: AbortSignal,
-): Promise<{ mac: Buffer; head: Buffer }> {
+  decrypt?: MacWorkerData["decrypt"],
+): Promise<{ mac: Buffer; head: Buffer; plaintext?: PlaintextCheck }> {
   const stored = pkg.storedPayload;
   if (stored && !import.meta.url.endsWith(".ts")) {
     // A stored payload (every real package) is MACed on a worker thread while this thread decrypts it.
-    const data: MacWorkerData & { macWorker: true } = { ...stored, size: pkg.payloadSize, macKey, macWorker: true };
+    const data: MacWorkerData & { macWorker: true } = {
+      ...stored,
+      size: pkg.payloadSize,
+      macKey,
+      ...(decrypt ? { decrypt } : {}),
+      macWorker: true,
+    };
     const inputType = process.execArgv.some((a) => a.startsWith("--input-type"));
     const worker = new Worker(new URL("./mac-worker.js", import.meta.url), {
       workerData: data,
@@ -77,7 +86,10 @@ async function computeMac(
         worker.once("error", reject);
         worker.once("exit", () => reject(signal?.reason ?? new Error("The MAC worker stopped unexpectedly.")));
       });
-      if (reply.type === "done") return { mac: Buffer.from(reply.mac), head: Buffer.from(reply.head) };
+      if (reply.type === "done") {
+        const { mac, head, plaintext } = reply;
+        return { mac: Buffer.from(mac), head: Buffer.from(head), ...(plaintext ? { plaintext } : {}) };
+      }
       if (reply.code === "ETRUNCATED")
         throw integrity("PayloadTruncated", `The payload of "${pkg.path}" is cut short.`);
       throw Object.assign(new Error(reply.message), { code: reply.code, errno: reply.errno, syscall: reply.syscall });
@@ -112,7 +124,13 @@ function checkPayloadLength(pkg: IntunewinPackage): void {
 export async function verifyMac(pkg: IntunewinPackage, signal?: AbortSignal): Promise<void> {
   const enc = pkg.detection.EncryptionInfo;
   checkPayloadLength(pkg);
-  const { mac: computed, head } = await computeMac(pkg, Buffer.from(enc.MacKey, "base64"), signal);
+  const { mac, head } = await computeMac(pkg, Buffer.from(enc.MacKey, "base64"), signal);
+  checkMac(pkg, mac, head);
+}
+
+/** The computed MAC must match the payload's first 32 bytes and Detection.xml's Mac; the IV, the payload's next 16. */
+function checkMac(pkg: IntunewinPackage, computed: Buffer, head: Buffer): void {
+  const enc = pkg.detection.EncryptionInfo;
   const stored = head.subarray(0, 32);
   const declared = Buffer.from(enc.Mac, "base64");
   if (!timingSafeEqual(computed, stored) || !timingSafeEqual(computed, declared)) {
@@ -138,8 +156,7 @@ export async function decryptPayload(
   const digest = createHash("sha256");
   let plaintextSize = 0;
   const total = pkg.payloadSize;
-  const decryptFailed = (): PublisherError =>
-    integrity("DecryptFailed", `"${pkg.path}" does not decrypt with its key (bad padding): it was altered or damaged.`);
+  const decryptFailed = (): PublisherError => badPadding(pkg);
   const reader = await pkg.openPayloadReader();
   if (reader) {
     // A stored payload: positional reads into two reused buffers (the next read runs while this one is
@@ -190,13 +207,25 @@ export async function decryptPayload(
   } else {
     await decryptStream(pkg, zipPath, decipher, digest, options, decryptFailed, (n) => (plaintextSize += n));
   }
-  if (plaintextSize !== pkg.detection.UnencryptedContentSize) {
+  checkPlaintext(pkg, plaintextSize, digest.digest());
+}
+
+function badPadding(pkg: IntunewinPackage): PublisherError {
+  return integrity(
+    "DecryptFailed",
+    `"${pkg.path}" does not decrypt with its key (bad padding): it was altered or damaged.`,
+  );
+}
+
+/** The plaintext's length must equal UnencryptedContentSize and its SHA-256 FileDigest. */
+function checkPlaintext(pkg: IntunewinPackage, size: number, digest: Buffer): void {
+  if (size !== pkg.detection.UnencryptedContentSize) {
     throw integrity(
       "SizeMismatch",
-      `"${pkg.path}" decrypts to ${plaintextSize} bytes, but its Detection.xml says ${pkg.detection.UnencryptedContentSize}.`,
+      `"${pkg.path}" decrypts to ${size} bytes, but its Detection.xml says ${pkg.detection.UnencryptedContentSize}.`,
     );
   }
-  if (!timingSafeEqual(digest.digest(), Buffer.from(enc.FileDigest, "base64"))) {
+  if (!timingSafeEqual(digest, Buffer.from(pkg.detection.EncryptionInfo.FileDigest, "base64"))) {
     throw integrity("DigestMismatch", `The SHA-256 of the content of "${pkg.path}" does not match its FileDigest.`);
   }
 }
@@ -411,12 +440,28 @@ export async function extractZip(
   limits: ExtractLimits,
   signal?: AbortSignal,
 ): Promise<{ files: number; folders: number }> {
+  const { archive, zip } = await openZipArchive({ path: zipPath, what: "decrypted content" }, innerFail(pkgPath));
+  return await extractArchive(archive, zip, dest, pkgPath, limits, signal);
+}
+
+/** The refusals of an inner zip: its outer-zip codes ("Package…") become InnerZipCorrupt. */
+function innerFail(pkgPath: string): ZipFail {
   const fail = contentFail(pkgPath);
-  const { archive, zip } = await openZipArchive({ path: zipPath, what: "decrypted content" }, (code, why) =>
-    fail(code.startsWith("Package") ? "InnerZipCorrupt" : code, why),
-  );
+  return (code, why) => fail(code.startsWith("Package") ? "InnerZipCorrupt" : code, why);
+}
+
+/** {@link extractZip} of an open archive (a file, or a payload decrypted as it is read); closes it. */
+async function extractArchive(
+  archive: ZipArchive,
+  zip: yauzl.ZipFile,
+  dest: string,
+  pkgPath: string,
+  limits: ExtractLimits,
+  signal?: AbortSignal,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ files: number; folders: number }> {
   try {
-    const { planned } = await planExtraction(archive, zip, pkgPath, limits);
+    const { planned, total } = await planExtraction(archive, zip, pkgPath, limits);
     let files = 0;
     let folders = 0;
     let written = 0;
@@ -436,6 +481,7 @@ export async function extractZip(
             crc = crc32(chunk, crc);
             written += chunk.length;
             noteGarbage(chunk.length);
+            onProgress?.(written, total);
             if (written > limits.maxExtractedSize) {
               return done(
                 tooLarge(
@@ -464,6 +510,57 @@ export async function extractZip(
   } finally {
     await archive.close();
   }
+}
+
+/**
+ * Extracts a stored payload's inner zip straight from the package (decrypted where each piece is read: no
+ * decrypted zip written and read back) into the private folder `dest`, while a worker reads the payload once in
+ * order for the MAC, the plaintext's SHA-256 and its length. Those are judged before the result is returned and,
+ * when extraction fails, before its error: a failed MAC, then bad padding, size or digest, explain the failure
+ * first, as when the payload was decrypted before extraction.
+ */
+async function extractPayload(
+  pkg: IntunewinPackage,
+  dest: string,
+  pkgPath: string,
+  limits: ExtractLimits,
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+): Promise<{ files: number; folders: number }> {
+  const enc = pkg.detection.EncryptionInfo;
+  const key = Buffer.from(enc.EncryptionKey, "base64");
+  const iv = Buffer.from(enc.InitializationVector, "base64");
+  const checked = computeMac(pkg, Buffer.from(enc.MacKey, "base64"), options.signal, { key, iv });
+  checked.catch(() => {}); // judged below
+  const judge = async (): Promise<void> => {
+    const { mac, head, plaintext } = await checked;
+    checkMac(pkg, mac, head);
+    if (!plaintext) throw new InternalError("the MAC worker did not decrypt the payload");
+    if ("badPadding" in plaintext) throw badPadding(pkg);
+    checkPlaintext(pkg, plaintext.size, Buffer.from(plaintext.digest));
+  };
+  let counts: { files: number; folders: number };
+  try {
+    const reader = await pkg.openPayloadReader();
+    if (!reader) throw new InternalError("a stored payload without a positional reader");
+    const source = await openDecryptingSource({
+      path: pkgPath,
+      reader,
+      payloadSize: pkg.payloadSize,
+      key,
+      truncated: () => integrity("PayloadTruncated", `The payload of "${pkg.path}" is cut short.`),
+      badPadding: () => badPadding(pkg),
+    }).catch(async (e: unknown) => {
+      await reader.close();
+      throw e;
+    });
+    const { archive, zip } = await openZipSource(source, innerFail(pkgPath));
+    counts = await extractArchive(archive, zip, dest, pkgPath, limits, options.signal, options.onProgress);
+  } catch (e) {
+    await judge(); // an integrity failure of the payload explains the error
+    throw e;
+  }
+  await judge();
+  return counts;
 }
 
 /** A file-system error while extracting one entry, worded for that entry; others pass through. */
@@ -525,6 +622,14 @@ async function unpackUnmapped(options: UnpackOptions): Promise<UnpackResult> {
     await mkdir(dirname(outDir), { recursive: true });
     const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.unpack-`));
     try {
+      if (!options.keepZip && pkg.storedPayload && !import.meta.url.endsWith(".ts")) {
+        const content = join(staging, "content");
+        await mkdir(content);
+        const counts = await extractPayload(pkg, content, options.packagePath, limits, options);
+        await rmdir(outDir).catch(() => {}); // an empty existing folder is replaced
+        await rename(content, outDir);
+        return { outDir, detection: pkg.detection, ...counts };
+      }
       const zipPath = join(staging, "content.zip");
       // The MAC is computed (on a worker) while the payload is decrypted into the private staging folder; nothing
       // is extracted or kept unless it matches, and a failed MAC is reported before any decryption error.
