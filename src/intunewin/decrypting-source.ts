@@ -6,12 +6,15 @@
  * the MAC and the digest are checked beside it, before any result is used (unpack.ts).
  */
 import { createDecipheriv } from "node:crypto";
+import { noteGarbage } from "../platform/gc.js";
 import type { PayloadReader } from "./read.js";
 import type { ZipSource } from "./zip-read.js";
 
 const BLOCK = 16;
 /** Small reads (yauzl's directory records, local headers) are served from one decrypted window this large. */
-const WINDOW = 64 * 1024;
+const WINDOW = 8 * 1024;
+/** The scratch buffer kept for reading ciphertext: a piece of an entry (zip-read.ts) and the blocks around it. */
+const SCRATCH = 256 * 1024 + 2 * BLOCK;
 
 export interface DecryptingSourceOptions {
   path: string;
@@ -33,7 +36,7 @@ export async function openDecryptingSource(o: DecryptingSourceOptions): Promise<
     const need = b - a + BLOCK;
     let scratch = spare;
     spare = undefined;
-    if (!scratch || scratch.length < need) scratch = Buffer.allocUnsafeSlow(Math.max(need, WINDOW + 2 * BLOCK));
+    if (!scratch || scratch.length < need) scratch = Buffer.allocUnsafeSlow(Math.max(need, SCRATCH));
     try {
       // Payload offset 32 + a: the IV (a = 0) or the previous ciphertext block, then the blocks wanted.
       const got = await o.reader.read(scratch, need, 32 + a);
@@ -69,6 +72,7 @@ export async function openDecryptingSource(o: DecryptingSourceOptions): Promise<
         const [a, b] = blocks(position, Math.max(position + n, position + WINDOW));
         const plain = await decrypt(a, b);
         if (n > WINDOW) return plain.copy(into, 0, position - a, position - a + n);
+        noteGarbage(window.length); // the window replaced
         window = plain.subarray(0, Math.min(plain.length, size - a));
         windowStart = a;
       }

@@ -27,6 +27,8 @@ export type MacWorkerReply =
   | { type: "done"; mac: Uint8Array; head: Uint8Array; plaintext?: PlaintextCheck }
   | { type: "error"; message: string; code?: string; errno?: number; syscall?: string };
 
+const DECRYPT_UPDATE = 64 * 1024;
+
 /** Reads the payload in 1 MiB pieces into one reused buffer; throws on a file cut short. */
 export function macOfStoredPayload(d: MacWorkerData): { mac: Buffer; head: Buffer; plaintext?: PlaintextCheck } {
   const hmac = createHmac("sha256", d.macKey);
@@ -41,11 +43,12 @@ export function macOfStoredPayload(d: MacWorkerData): { mac: Buffer; head: Buffe
     const piece = buf.subarray(0, got);
     if (done < 48) piece.copy(head, done, 0, Math.min(got, 48 - done));
     if (done + got > 32) hmac.update(piece.subarray(Math.max(0, 32 - done)));
-    if (decipher && done + got > 48) {
-      const out = decipher.update(piece.subarray(Math.max(0, 48 - done)));
+    // Updates of 64 KiB: a fresh output buffer each, small enough for the allocator to reuse at once.
+    for (let at = Math.max(0, 48 - done); decipher && at < got; at += DECRYPT_UPDATE) {
+      const out = decipher.update(piece.subarray(at, Math.min(got, at + DECRYPT_UPDATE)));
       digest.update(out);
       size += out.length;
-      noteGarbage(out.length); // a fresh buffer per update: collected young (src/platform/gc.ts)
+      noteGarbage(out.length); // collected young (src/platform/gc.ts)
     }
     done += got;
   }

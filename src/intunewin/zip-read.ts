@@ -206,7 +206,8 @@ export async function readItems(
 }
 
 const SIG_LOCAL = 0x04034b50;
-const WINDOW = 64 * 1024;
+/** Local headers are read through a window this large: a few entries per read, and little to decrypt per header. */
+const WINDOW = 4 * 1024;
 
 /**
  * Reads every entry's local header and sets `dataStart`. Refuses (`input`) a missing local header, entries whose
@@ -215,7 +216,7 @@ const WINDOW = 64 * 1024;
 export async function locateData(archive: ZipArchive, items: readonly ZipItem[]): Promise<void> {
   const { fail, centralDirectoryOffset: cd } = archive;
   const sorted = [...items].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
-  // Headers are read through a 64 KiB window: many small entries cost few reads.
+  // Headers are read through a small window: many small entries cost few reads.
   const window = Buffer.alloc(WINDOW);
   let windowStart = 0;
   let windowLength = 0;
@@ -263,11 +264,17 @@ async function readFully(handle: FileHandle, into: Buffer, position: number, len
   return done;
 }
 
-/** A byte range of the open file, read in chunks of up to 1 MiB. */
+/**
+ * Entry data is read, and inflated, in pieces of up to this much: few enough stream round trips, and small enough
+ * that the pieces in flight and the dead ones awaiting a collection stay a few MiB (each is a fresh buffer).
+ */
+const PIECE = 256 * 1024;
+
+/** A byte range of the source, read in pieces of up to {@link PIECE}. */
 async function* readRange(archive: ZipArchive, item: ZipItem): AsyncGenerator<Buffer> {
   const length = item.compressedSize;
   for (let done = 0; done < length;) {
-    const want = Math.min(1024 * 1024, length - done);
+    const want = Math.min(PIECE, length - done);
     const buf = await archive.source.chunk(item.dataStart + done, want);
     if (buf.length === 0) throw archive.fail("PackageCorrupt", `the data of "${item.name}" is cut short`);
     done += buf.length;
@@ -295,9 +302,9 @@ async function* inflateItem(archive: ZipArchive, item: ZipItem): AsyncGenerator<
       "EntrySizeMismatch",
       `"${item.name}" inflates to ${count > expected ? "more" : "fewer"} bytes than the ${expected} its record declares`,
     );
-  // Output in pieces of up to 1 MiB (zlib's default is 16 KiB: one thread-pool round trip per 16 KiB, which made
+  // Output in pieces of up to PIECE (zlib's default is 16 KiB: one thread-pool round trip per 16 KiB, which made
   // inflating most of unpack's main-thread time).
-  const inflate = createInflateRaw({ chunkSize: Math.max(64 * 1024, Math.min(1024 * 1024, expected)) });
+  const inflate = createInflateRaw({ chunkSize: Math.max(64 * 1024, Math.min(PIECE, expected)) });
   const feeding = pipeline(Readable.from(readRange(archive, item), { objectMode: false }), inflate);
   feeding.catch(() => {}); // the same error ends the loop below
   try {
