@@ -513,11 +513,10 @@ async function extractArchive(
 }
 
 /**
- * Extracts a stored payload's inner zip straight from the package (decrypted where each piece is read: no
- * decrypted zip written and read back) into the private folder `dest`, while a worker reads the payload once in
- * order for the MAC, the plaintext's SHA-256 and its length. Those are judged before the result is returned and,
- * when extraction fails, before its error: a failed MAC, then bad padding, size or digest, explain the failure
- * first, as when the payload was decrypted before extraction.
+ * Extracts a stored payload's inner zip straight from the package, decrypted where each piece is read: no
+ * decrypted zip is written and read back. First a worker reads the payload once, in order, for the MAC, the
+ * plaintext's padding, length and SHA-256; nothing is extracted unless all match. (Extracting while the worker
+ * ran saved its time on idle cores, but peaked at 151-152 MiB RSS for 4 GiB, against 141-145 MiB in turn.)
  */
 async function extractPayload(
   pkg: IntunewinPackage,
@@ -529,38 +528,29 @@ async function extractPayload(
   const enc = pkg.detection.EncryptionInfo;
   const key = Buffer.from(enc.EncryptionKey, "base64");
   const iv = Buffer.from(enc.InitializationVector, "base64");
-  const checked = computeMac(pkg, Buffer.from(enc.MacKey, "base64"), options.signal, { key, iv });
-  checked.catch(() => {}); // judged below
-  const judge = async (): Promise<void> => {
-    const { mac, head, plaintext } = await checked;
-    checkMac(pkg, mac, head);
-    if (!plaintext) throw new InternalError("the MAC worker did not decrypt the payload");
-    if ("badPadding" in plaintext) throw badPadding(pkg);
-    checkPlaintext(pkg, plaintext.size, Buffer.from(plaintext.digest));
-  };
-  let counts: { files: number; folders: number };
-  try {
-    const reader = await pkg.openPayloadReader();
-    if (!reader) throw new InternalError("a stored payload without a positional reader");
-    const source = await openDecryptingSource({
-      path: pkgPath,
-      reader,
-      payloadSize: pkg.payloadSize,
-      key,
-      truncated: () => integrity("PayloadTruncated", `The payload of "${pkg.path}" is cut short.`),
-      badPadding: () => badPadding(pkg),
-    }).catch(async (e: unknown) => {
-      await reader.close();
-      throw e;
-    });
-    const { archive, zip } = await openZipSource(source, innerFail(pkgPath));
-    counts = await extractArchive(archive, zip, dest, pkgPath, limits, options.signal, options.onProgress);
-  } catch (e) {
-    await judge(); // an integrity failure of the payload explains the error
+  const { mac, head, plaintext } = await computeMac(pkg, Buffer.from(enc.MacKey, "base64"), options.signal, {
+    key,
+    iv,
+  });
+  checkMac(pkg, mac, head);
+  if (!plaintext) throw new InternalError("the MAC worker did not decrypt the payload");
+  if ("badPadding" in plaintext) throw badPadding(pkg);
+  checkPlaintext(pkg, plaintext.size, Buffer.from(plaintext.digest));
+  const reader = await pkg.openPayloadReader();
+  if (!reader) throw new InternalError("a stored payload without a positional reader");
+  const source = await openDecryptingSource({
+    path: pkgPath,
+    reader,
+    payloadSize: pkg.payloadSize,
+    key,
+    truncated: () => integrity("PayloadTruncated", `The payload of "${pkg.path}" is cut short.`),
+    badPadding: () => badPadding(pkg),
+  }).catch(async (e: unknown) => {
+    await reader.close();
     throw e;
-  }
-  await judge();
-  return counts;
+  });
+  const { archive, zip } = await openZipSource(source, innerFail(pkgPath));
+  return await extractArchive(archive, zip, dest, pkgPath, limits, options.signal, options.onProgress);
 }
 
 /** A file-system error while extracting one entry, worded for that entry; others pass through. */
