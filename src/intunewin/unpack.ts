@@ -14,7 +14,7 @@ import yauzl from "yauzl";
 import { formatLimit } from "../platform/fs.js";
 import { mapFsError } from "./fs-errors.js";
 import { noteGarbage } from "../platform/gc.js";
-import type { MacWorkerData, MacWorkerReply, PlaintextCheck } from "./mac-worker.js";
+import type { MacWorkerData, MacWorkerReply } from "./mac-worker.js";
 import { windowsPathProblem, windowsUpper } from "./names.js";
 import { openPackage, type IntunewinPackage } from "./read.js";
 import {
@@ -61,18 +61,11 @@ async function computeMac(
   pkg: IntunewinPackage,
   macKey: Buffer,
   signal?: AbortSignal,
-  decrypt?: MacWorkerData["decrypt"],
-): Promise<{ mac: Buffer; head: Buffer; plaintext?: PlaintextCheck }> {
+): Promise<{ mac: Buffer; head: Buffer }> {
   const stored = pkg.storedPayload;
   if (stored && !import.meta.url.endsWith(".ts")) {
     // A stored payload (every real package) is MACed on a worker thread while this thread decrypts it.
-    const data: MacWorkerData & { macWorker: true } = {
-      ...stored,
-      size: pkg.payloadSize,
-      macKey,
-      ...(decrypt ? { decrypt } : {}),
-      macWorker: true,
-    };
+    const data: MacWorkerData & { macWorker: true } = { ...stored, size: pkg.payloadSize, macKey, macWorker: true };
     const inputType = process.execArgv.some((a) => a.startsWith("--input-type"));
     const worker = new Worker(new URL("./mac-worker.js", import.meta.url), {
       workerData: data,
@@ -86,10 +79,7 @@ async function computeMac(
         worker.once("error", reject);
         worker.once("exit", () => reject(signal?.reason ?? new Error("The MAC worker stopped unexpectedly.")));
       });
-      if (reply.type === "done") {
-        const { mac, head, plaintext } = reply;
-        return { mac: Buffer.from(mac), head: Buffer.from(head), ...(plaintext ? { plaintext } : {}) };
-      }
+      if (reply.type === "done") return { mac: Buffer.from(reply.mac), head: Buffer.from(reply.head) };
       if (reply.code === "ETRUNCATED")
         throw integrity("PayloadTruncated", `The payload of "${pkg.path}" is cut short.`);
       throw Object.assign(new Error(reply.message), { code: reply.code, errno: reply.errno, syscall: reply.syscall });
@@ -141,10 +131,10 @@ function checkMac(pkg: IntunewinPackage, computed: Buffer, head: Buffer): void {
   }
 }
 
-/** Decrypts the payload to `zipPath` and checks the plaintext's length and SHA-256 (FileDigest). */
+/** Decrypts the payload to `zipPath` (or only checks it, without) and checks the plaintext's length and SHA-256 (FileDigest). */
 export async function decryptPayload(
   pkg: IntunewinPackage,
-  zipPath: string,
+  zipPath: string | undefined,
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<void> {
   const enc = pkg.detection.EncryptionInfo;
@@ -161,7 +151,7 @@ export async function decryptPayload(
   if (reader) {
     // A stored payload: positional reads into two reused buffers (the next read runs while this one is
     // decrypted), a few writes in flight; no stream machinery and no fresh buffer per read.
-    const fh = await open(zipPath, "wx", 0o600);
+    const fh = zipPath === undefined ? undefined : await open(zipPath, "wx", 0o600);
     const writes: Promise<unknown>[] = [];
     try {
       const buffers = [Buffer.allocUnsafeSlow(DECRYPT_PIECE), Buffer.allocUnsafeSlow(DECRYPT_PIECE)];
@@ -169,6 +159,10 @@ export async function decryptPayload(
         reader.read(buffers[b]!, Math.min(DECRYPT_PIECE, total - at), at);
       const emit = async (out: Buffer): Promise<void> => {
         digest.update(out);
+        if (!fh) {
+          plaintextSize += out.length;
+          return noteGarbage(out.length); // checked only: dead at once
+        }
         const p = fh.write(out, 0, out.length, plaintextSize);
         p.catch(() => {}); // awaited below
         writes.push(p);
@@ -201,10 +195,11 @@ export async function decryptPayload(
       await Promise.all(writes);
     } finally {
       await Promise.allSettled(writes);
-      await fh.close();
+      await fh?.close();
       await reader.close();
     }
   } else {
+    if (zipPath === undefined) throw new InternalError("a deflated payload is decrypted to a file");
     await decryptStream(pkg, zipPath, decipher, digest, options, decryptFailed, (n) => (plaintextSize += n));
   }
   checkPlaintext(pkg, plaintextSize, digest.digest());
@@ -458,10 +453,9 @@ async function extractArchive(
   pkgPath: string,
   limits: ExtractLimits,
   signal?: AbortSignal,
-  onProgress?: (done: number, total: number) => void,
 ): Promise<{ files: number; folders: number }> {
   try {
-    const { planned, total } = await planExtraction(archive, zip, pkgPath, limits);
+    const { planned } = await planExtraction(archive, zip, pkgPath, limits);
     let files = 0;
     let folders = 0;
     let written = 0;
@@ -481,7 +475,6 @@ async function extractArchive(
             crc = crc32(chunk, crc);
             written += chunk.length;
             noteGarbage(chunk.length);
-            onProgress?.(written, total);
             if (written > limits.maxExtractedSize) {
               return done(
                 tooLarge(
@@ -513,36 +506,23 @@ async function extractArchive(
 }
 
 /**
- * Extracts a stored payload's inner zip straight from the package, decrypted where each piece is read: no
- * decrypted zip is written and read back. First a worker reads the payload once, in order, for the MAC, the
- * plaintext's padding, length and SHA-256; nothing is extracted unless all match. (Extracting while the worker
- * ran saved its time on idle cores, but peaked at 151-152 MiB RSS for 4 GiB, against 141-145 MiB in turn.)
+ * Extracts a stored payload's inner zip straight from the package, decrypted where each piece is read (after its
+ * MAC and digest were checked): no decrypted zip is written and read back.
  */
 async function extractPayload(
   pkg: IntunewinPackage,
   dest: string,
   pkgPath: string,
   limits: ExtractLimits,
-  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  signal?: AbortSignal,
 ): Promise<{ files: number; folders: number }> {
-  const enc = pkg.detection.EncryptionInfo;
-  const key = Buffer.from(enc.EncryptionKey, "base64");
-  const iv = Buffer.from(enc.InitializationVector, "base64");
-  const { mac, head, plaintext } = await computeMac(pkg, Buffer.from(enc.MacKey, "base64"), options.signal, {
-    key,
-    iv,
-  });
-  checkMac(pkg, mac, head);
-  if (!plaintext) throw new InternalError("the MAC worker did not decrypt the payload");
-  if ("badPadding" in plaintext) throw badPadding(pkg);
-  checkPlaintext(pkg, plaintext.size, Buffer.from(plaintext.digest));
   const reader = await pkg.openPayloadReader();
   if (!reader) throw new InternalError("a stored payload without a positional reader");
   const source = await openDecryptingSource({
     path: pkgPath,
     reader,
     payloadSize: pkg.payloadSize,
-    key,
+    key: Buffer.from(pkg.detection.EncryptionInfo.EncryptionKey, "base64"),
     truncated: () => integrity("PayloadTruncated", `The payload of "${pkg.path}" is cut short.`),
     badPadding: () => badPadding(pkg),
   }).catch(async (e: unknown) => {
@@ -550,7 +530,7 @@ async function extractPayload(
     throw e;
   });
   const { archive, zip } = await openZipSource(source, innerFail(pkgPath));
-  return await extractArchive(archive, zip, dest, pkgPath, limits, options.signal, options.onProgress);
+  return await extractArchive(archive, zip, dest, pkgPath, limits, signal);
 }
 
 /** A file-system error while extracting one entry, worded for that entry; others pass through. */
@@ -612,21 +592,17 @@ async function unpackUnmapped(options: UnpackOptions): Promise<UnpackResult> {
     await mkdir(dirname(outDir), { recursive: true });
     const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.unpack-`));
     try {
-      if (!options.keepZip && pkg.storedPayload && !import.meta.url.endsWith(".ts")) {
-        const content = join(staging, "content");
-        await mkdir(content);
-        const counts = await extractPayload(pkg, content, options.packagePath, limits, options);
-        await rmdir(outDir).catch(() => {}); // an empty existing folder is replaced
-        await rename(content, outDir);
-        return { outDir, detection: pkg.detection, ...counts };
-      }
+      // A stored payload (every real package) is decrypted twice, without writing it: once here to check it,
+      // once where each piece is read during extraction (CBC allows that); both cost less than writing the
+      // decrypted zip and reading it back.
+      const direct = !options.keepZip && pkg.storedPayload !== undefined;
       const zipPath = join(staging, "content.zip");
       // The MAC is computed (on a worker) while the payload is decrypted into the private staging folder; nothing
       // is extracted or kept unless it matches, and a failed MAC is reported before any decryption error.
       const stop = new AbortController();
       const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
       const mac = verifyMac(pkg, signal);
-      const decrypted = decryptPayload(pkg, zipPath, { ...options, signal });
+      const decrypted = decryptPayload(pkg, direct ? undefined : zipPath, { ...options, signal });
       const [macResult, decryptResult] = await Promise.allSettled([
         mac.catch((e: unknown) => {
           stop.abort(); // no need to finish decrypting
@@ -644,8 +620,10 @@ async function unpackUnmapped(options: UnpackOptions): Promise<UnpackResult> {
       }
       const content = join(staging, "content");
       await mkdir(content);
-      const counts = await extractZip(zipPath, content, options.packagePath, limits, options.signal);
-      await rm(zipPath);
+      const counts = direct
+        ? await extractPayload(pkg, content, options.packagePath, limits, options.signal)
+        : await extractZip(zipPath, content, options.packagePath, limits, options.signal);
+      if (!direct) await rm(zipPath);
       await rmdir(outDir).catch(() => {}); // an empty existing folder is replaced
       await rename(content, outDir);
       return { outDir, detection: pkg.detection, ...counts };
