@@ -76,20 +76,11 @@ async function readSmall(archive: ZipArchive, item: ZipItem): Promise<Buffer> {
 
 /** Positional reads of a stored entry, bounded to it, through the package's open file. */
 function storedReader(archive: ZipArchive, item: ZipItem): PayloadReader {
-  const { handle } = archive;
   const start = item.dataStart;
   const size = item.compressedSize;
   return {
-    async read(buffer, length, position) {
-      const want = Math.max(0, Math.min(length, size - position));
-      let done = 0;
-      while (done < want) {
-        const { bytesRead } = await handle.read(buffer, done, want - done, start + position + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      return done;
-    },
+    read: (buffer, length, position) =>
+      archive.source.read(buffer, start + position, Math.max(0, Math.min(length, size - position))),
     close: async () => {},
   };
 }
@@ -148,7 +139,7 @@ export async function openPackage(path: string): Promise<IntunewinPackage> {
       openPayload: async () => openItem(archive, payload),
       openPayloadReader: async () => (payload.method === 0 ? storedReader(archive, payload) : undefined),
       storedPayload:
-        payload.method === 0 && payload.compressedSize === payload.uncompressedSize
+        payload.method === 0 && payload.compressedSize === payload.uncompressedSize && archive.handle
           ? { fd: archive.handle.fd, start: payload.dataStart }
           : undefined,
       close: () => {

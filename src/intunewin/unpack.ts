@@ -5,7 +5,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { Transform } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { pipeline } from "node:stream/promises";
-import { PublisherError } from "../core/errors.js";
+import { InternalError, PublisherError } from "../core/errors.js";
+import { openDecryptingSource } from "./decrypting-source.js";
 import { hasKind, type CodeOfKind } from "../core/error-codes.js";
 import { crc32 } from "./crc32.js";
 import type { DetectionInfo } from "./detection-xml.js";
@@ -20,6 +21,7 @@ import {
   locateData,
   openItem,
   openZipArchive,
+  openZipSource,
   readItems,
   type ZipArchive,
   type ZipFail,
@@ -112,7 +114,13 @@ function checkPayloadLength(pkg: IntunewinPackage): void {
 export async function verifyMac(pkg: IntunewinPackage, signal?: AbortSignal): Promise<void> {
   const enc = pkg.detection.EncryptionInfo;
   checkPayloadLength(pkg);
-  const { mac: computed, head } = await computeMac(pkg, Buffer.from(enc.MacKey, "base64"), signal);
+  const { mac, head } = await computeMac(pkg, Buffer.from(enc.MacKey, "base64"), signal);
+  checkMac(pkg, mac, head);
+}
+
+/** The computed MAC must match the payload's first 32 bytes and Detection.xml's Mac; the IV, the payload's next 16. */
+function checkMac(pkg: IntunewinPackage, computed: Buffer, head: Buffer): void {
+  const enc = pkg.detection.EncryptionInfo;
   const stored = head.subarray(0, 32);
   const declared = Buffer.from(enc.Mac, "base64");
   if (!timingSafeEqual(computed, stored) || !timingSafeEqual(computed, declared)) {
@@ -123,10 +131,10 @@ export async function verifyMac(pkg: IntunewinPackage, signal?: AbortSignal): Pr
   }
 }
 
-/** Decrypts the payload to `zipPath` and checks the plaintext's length and SHA-256 (FileDigest). */
+/** Decrypts the payload to `zipPath` (or only checks it, without) and checks the plaintext's length and SHA-256 (FileDigest). */
 export async function decryptPayload(
   pkg: IntunewinPackage,
-  zipPath: string,
+  zipPath: string | undefined,
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<void> {
   const enc = pkg.detection.EncryptionInfo;
@@ -138,13 +146,12 @@ export async function decryptPayload(
   const digest = createHash("sha256");
   let plaintextSize = 0;
   const total = pkg.payloadSize;
-  const decryptFailed = (): PublisherError =>
-    integrity("DecryptFailed", `"${pkg.path}" does not decrypt with its key (bad padding): it was altered or damaged.`);
+  const decryptFailed = (): PublisherError => badPadding(pkg);
   const reader = await pkg.openPayloadReader();
   if (reader) {
     // A stored payload: positional reads into two reused buffers (the next read runs while this one is
     // decrypted), a few writes in flight; no stream machinery and no fresh buffer per read.
-    const fh = await open(zipPath, "wx", 0o600);
+    const fh = zipPath === undefined ? undefined : await open(zipPath, "wx", 0o600);
     const writes: Promise<unknown>[] = [];
     try {
       const buffers = [Buffer.allocUnsafeSlow(DECRYPT_PIECE), Buffer.allocUnsafeSlow(DECRYPT_PIECE)];
@@ -152,6 +159,10 @@ export async function decryptPayload(
         reader.read(buffers[b]!, Math.min(DECRYPT_PIECE, total - at), at);
       const emit = async (out: Buffer): Promise<void> => {
         digest.update(out);
+        if (!fh) {
+          plaintextSize += out.length;
+          return noteGarbage(out.length); // checked only: dead at once
+        }
         const p = fh.write(out, 0, out.length, plaintextSize);
         p.catch(() => {}); // awaited below
         writes.push(p);
@@ -184,19 +195,32 @@ export async function decryptPayload(
       await Promise.all(writes);
     } finally {
       await Promise.allSettled(writes);
-      await fh.close();
+      await fh?.close();
       await reader.close();
     }
   } else {
+    if (zipPath === undefined) throw new InternalError("a deflated payload is decrypted to a file");
     await decryptStream(pkg, zipPath, decipher, digest, options, decryptFailed, (n) => (plaintextSize += n));
   }
-  if (plaintextSize !== pkg.detection.UnencryptedContentSize) {
+  checkPlaintext(pkg, plaintextSize, digest.digest());
+}
+
+function badPadding(pkg: IntunewinPackage): PublisherError {
+  return integrity(
+    "DecryptFailed",
+    `"${pkg.path}" does not decrypt with its key (bad padding): it was altered or damaged.`,
+  );
+}
+
+/** The plaintext's length must equal UnencryptedContentSize and its SHA-256 FileDigest. */
+function checkPlaintext(pkg: IntunewinPackage, size: number, digest: Buffer): void {
+  if (size !== pkg.detection.UnencryptedContentSize) {
     throw integrity(
       "SizeMismatch",
-      `"${pkg.path}" decrypts to ${plaintextSize} bytes, but its Detection.xml says ${pkg.detection.UnencryptedContentSize}.`,
+      `"${pkg.path}" decrypts to ${size} bytes, but its Detection.xml says ${pkg.detection.UnencryptedContentSize}.`,
     );
   }
-  if (!timingSafeEqual(digest.digest(), Buffer.from(enc.FileDigest, "base64"))) {
+  if (!timingSafeEqual(digest, Buffer.from(pkg.detection.EncryptionInfo.FileDigest, "base64"))) {
     throw integrity("DigestMismatch", `The SHA-256 of the content of "${pkg.path}" does not match its FileDigest.`);
   }
 }
@@ -411,10 +435,25 @@ export async function extractZip(
   limits: ExtractLimits,
   signal?: AbortSignal,
 ): Promise<{ files: number; folders: number }> {
+  const { archive, zip } = await openZipArchive({ path: zipPath, what: "decrypted content" }, innerFail(pkgPath));
+  return await extractArchive(archive, zip, dest, pkgPath, limits, signal);
+}
+
+/** The refusals of an inner zip: its outer-zip codes ("Package…") become InnerZipCorrupt. */
+function innerFail(pkgPath: string): ZipFail {
   const fail = contentFail(pkgPath);
-  const { archive, zip } = await openZipArchive({ path: zipPath, what: "decrypted content" }, (code, why) =>
-    fail(code.startsWith("Package") ? "InnerZipCorrupt" : code, why),
-  );
+  return (code, why) => fail(code.startsWith("Package") ? "InnerZipCorrupt" : code, why);
+}
+
+/** {@link extractZip} of an open archive (a file, or a payload decrypted as it is read); closes it. */
+async function extractArchive(
+  archive: ZipArchive,
+  zip: yauzl.ZipFile,
+  dest: string,
+  pkgPath: string,
+  limits: ExtractLimits,
+  signal?: AbortSignal,
+): Promise<{ files: number; folders: number }> {
   try {
     const { planned } = await planExtraction(archive, zip, pkgPath, limits);
     let files = 0;
@@ -464,6 +503,34 @@ export async function extractZip(
   } finally {
     await archive.close();
   }
+}
+
+/**
+ * Extracts a stored payload's inner zip straight from the package, decrypted where each piece is read (after its
+ * MAC and digest were checked): no decrypted zip is written and read back.
+ */
+async function extractPayload(
+  pkg: IntunewinPackage,
+  dest: string,
+  pkgPath: string,
+  limits: ExtractLimits,
+  signal?: AbortSignal,
+): Promise<{ files: number; folders: number }> {
+  const reader = await pkg.openPayloadReader();
+  if (!reader) throw new InternalError("a stored payload without a positional reader");
+  const source = await openDecryptingSource({
+    path: pkgPath,
+    reader,
+    payloadSize: pkg.payloadSize,
+    key: Buffer.from(pkg.detection.EncryptionInfo.EncryptionKey, "base64"),
+    truncated: () => integrity("PayloadTruncated", `The payload of "${pkg.path}" is cut short.`),
+    badPadding: () => badPadding(pkg),
+  }).catch(async (e: unknown) => {
+    await reader.close();
+    throw e;
+  });
+  const { archive, zip } = await openZipSource(source, innerFail(pkgPath));
+  return await extractArchive(archive, zip, dest, pkgPath, limits, signal);
 }
 
 /** A file-system error while extracting one entry, worded for that entry; others pass through. */
@@ -525,13 +592,17 @@ async function unpackUnmapped(options: UnpackOptions): Promise<UnpackResult> {
     await mkdir(dirname(outDir), { recursive: true });
     const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.unpack-`));
     try {
+      // A stored payload (every real package) is decrypted twice, without writing it: once here to check it,
+      // once where each piece is read during extraction (CBC allows that); both cost less than writing the
+      // decrypted zip and reading it back.
+      const direct = !options.keepZip && pkg.storedPayload !== undefined;
       const zipPath = join(staging, "content.zip");
       // The MAC is computed (on a worker) while the payload is decrypted into the private staging folder; nothing
       // is extracted or kept unless it matches, and a failed MAC is reported before any decryption error.
       const stop = new AbortController();
       const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
       const mac = verifyMac(pkg, signal);
-      const decrypted = decryptPayload(pkg, zipPath, { ...options, signal });
+      const decrypted = decryptPayload(pkg, direct ? undefined : zipPath, { ...options, signal });
       const [macResult, decryptResult] = await Promise.allSettled([
         mac.catch((e: unknown) => {
           stop.abort(); // no need to finish decrypting
@@ -549,8 +620,10 @@ async function unpackUnmapped(options: UnpackOptions): Promise<UnpackResult> {
       }
       const content = join(staging, "content");
       await mkdir(content);
-      const counts = await extractZip(zipPath, content, options.packagePath, limits, options.signal);
-      await rm(zipPath);
+      const counts = direct
+        ? await extractPayload(pkg, content, options.packagePath, limits, options.signal)
+        : await extractZip(zipPath, content, options.packagePath, limits, options.signal);
+      if (!direct) await rm(zipPath);
       await rmdir(outDir).catch(() => {}); // an empty existing folder is replaced
       await rename(content, outDir);
       return { outDir, detection: pkg.detection, ...counts };

@@ -11,7 +11,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createInflateRaw } from "node:zlib";
 import yauzl from "yauzl";
-import { InternalError, type PublisherError } from "../core/errors.js";
+import { InternalError, PublisherError } from "../core/errors.js";
 import type { CodeOfKind } from "../core/error-codes.js";
 import { openRegularFile, type FileRef } from "../platform/fs.js";
 import { noteGarbage } from "../platform/gc.js";
@@ -38,9 +38,25 @@ export interface ZipItem {
   dataStart: number;
 }
 
+/**
+ * Random access to a zip's bytes: a file, or a stored .intunewin payload decrypted on the fly
+ * (src/intunewin/decrypting-source.ts).
+ */
+export interface ZipSource {
+  path: string;
+  size: number;
+  /** Fills `into[0, length)` from `position`; fewer bytes only at the end. */
+  read(into: Buffer, position: number, length: number): Promise<number>;
+  /** `length` bytes from `position` in a fresh buffer (shorter only at the end), dropped by the caller once used. */
+  chunk(position: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
 export interface ZipArchive {
   path: string;
-  handle: FileHandle;
+  /** The open file, for a zip read from a file. */
+  handle: FileHandle | undefined;
+  source: ZipSource;
   size: number;
   /** The count the end records declare, known before the directory is read. */
   entryCount: number;
@@ -53,8 +69,8 @@ export interface ZipArchive {
  * yauzl reading through our open FileHandle. yauzl's own fd reader closes the descriptor when the zip is closed,
  * under the FileHandle's feet; this one leaves closing to the handle's owner.
  */
-class HandleReader extends yauzl.RandomAccessReader {
-  constructor(private readonly handle: FileHandle) {
+class SourceReader extends yauzl.RandomAccessReader {
+  constructor(private readonly source: ZipSource) {
     super();
   }
 
@@ -65,7 +81,7 @@ class HandleReader extends yauzl.RandomAccessReader {
     position: number,
     callback: (err: Error | null, bytesRead?: number) => void,
   ): void {
-    readFully(this.handle, buffer.subarray(offset), position, length).then(
+    this.source.read(buffer.subarray(offset), position, length).then(
       (n) => callback(null, n),
       (e: unknown) => callback(e as Error),
     );
@@ -85,39 +101,61 @@ export async function openZipArchive(
   fail: ZipFail,
 ): Promise<{ archive: ZipArchive; zip: yauzl.ZipFile }> {
   const { handle, stats } = await openRegularFile(ref);
+  const source: ZipSource = {
+    path: ref.path,
+    size: stats.size,
+    read: (into, position, length) => readFully(handle, into, position, length),
+    chunk: async (position, length) => {
+      const buf = Buffer.allocUnsafe(length);
+      const got = await readFully(handle, buf, position, length);
+      return got === length ? buf : buf.subarray(0, got);
+    },
+    close: () => handle.close(),
+  };
+  return openZipSource(source, fail, handle);
+}
+
+/** Reads the end records of the zip in `source`; closes the source when that fails. */
+export async function openZipSource(
+  source: ZipSource,
+  fail: ZipFail,
+  handle?: FileHandle,
+): Promise<{ archive: ZipArchive; zip: yauzl.ZipFile }> {
   try {
-    if (stats.size === 0) throw fail("PackageEmpty", "the file is empty (0 bytes)");
+    if (source.size === 0) throw fail("PackageEmpty", "the file is empty (0 bytes)");
     const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
       yauzl.fromRandomAccessReader(
-        new HandleReader(handle),
-        stats.size,
+        new SourceReader(source),
+        source.size,
         { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true },
         (err, z) => (err ? reject(err) : resolve(z)),
       ),
     ).catch((e: unknown) => {
+      if (e instanceof PublisherError) throw e; // from the source itself
       throw fail("PackageCorrupt", `it is not a complete zip file (${(e as Error).message})`);
     });
     // yauzl keeps where the central directory starts as its read cursor until the first entry is read.
     const centralDirectoryOffset = (zip as unknown as { readEntryCursor: number }).readEntryCursor;
-    if (typeof centralDirectoryOffset !== "number" || centralDirectoryOffset > stats.size) {
+    if (typeof centralDirectoryOffset !== "number" || centralDirectoryOffset > source.size) {
       zip.close();
       throw fail("PackageCorrupt", "its end record places the central directory past the end of the file");
     }
     const archive: ZipArchive = {
-      path: ref.path,
+      path: source.path,
       handle,
-      size: stats.size,
+      source,
+      size: source.size,
       entryCount: zip.entryCount,
       centralDirectoryOffset,
       fail,
       close: async () => {
         zip.close();
-        await handle.close();
+        await source.close();
       },
     };
     return { archive, zip };
   } catch (e) {
-    await handle.close();
+    await source.close();
     throw e;
   }
 }
@@ -168,7 +206,8 @@ export async function readItems(
 }
 
 const SIG_LOCAL = 0x04034b50;
-const WINDOW = 64 * 1024;
+/** Local headers are read through a window this large: a few entries per read, and little to decrypt per header. */
+const WINDOW = 4 * 1024;
 
 /**
  * Reads every entry's local header and sets `dataStart`. Refuses (`input`) a missing local header, entries whose
@@ -177,7 +216,7 @@ const WINDOW = 64 * 1024;
 export async function locateData(archive: ZipArchive, items: readonly ZipItem[]): Promise<void> {
   const { fail, centralDirectoryOffset: cd } = archive;
   const sorted = [...items].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
-  // Headers are read through a 64 KiB window: many small entries cost few reads.
+  // Headers are read through a small window: many small entries cost few reads.
   const window = Buffer.alloc(WINDOW);
   let windowStart = 0;
   let windowLength = 0;
@@ -190,7 +229,7 @@ export async function locateData(archive: ZipArchive, items: readonly ZipItem[])
     }
     if (at < windowStart || at + 30 > windowStart + windowLength) {
       windowStart = at;
-      windowLength = await readFully(archive.handle, window, at, Math.min(WINDOW, cd - at));
+      windowLength = await archive.source.read(window, at, Math.min(WINDOW, cd - at));
     }
     const header = window.subarray(at - windowStart, at - windowStart + 30);
     if (at + 30 > windowStart + windowLength || header.readUInt32LE(0) !== SIG_LOCAL) {
@@ -225,16 +264,21 @@ async function readFully(handle: FileHandle, into: Buffer, position: number, len
   return done;
 }
 
-/** A byte range of the open file, read in chunks of up to 1 MiB. */
+/**
+ * Entry data is read, and inflated, in pieces of up to this much: few enough stream round trips, and small enough
+ * that the pieces in flight and the dead ones awaiting a collection stay a few MiB (each is a fresh buffer).
+ */
+const PIECE = 256 * 1024;
+
+/** A byte range of the source, read in pieces of up to {@link PIECE}. */
 async function* readRange(archive: ZipArchive, item: ZipItem): AsyncGenerator<Buffer> {
   const length = item.compressedSize;
   for (let done = 0; done < length;) {
-    const want = Math.min(1024 * 1024, length - done);
-    const buf = Buffer.allocUnsafe(want);
-    const got = await readFully(archive.handle, buf, item.dataStart + done, want);
-    if (got === 0) throw archive.fail("PackageCorrupt", `the data of "${item.name}" is cut short`);
-    done += got;
-    yield got === want ? buf : buf.subarray(0, got);
+    const want = Math.min(PIECE, length - done);
+    const buf = await archive.source.chunk(item.dataStart + done, want);
+    if (buf.length === 0) throw archive.fail("PackageCorrupt", `the data of "${item.name}" is cut short`);
+    done += buf.length;
+    yield buf;
     noteGarbage(want);
   }
 }
@@ -258,9 +302,9 @@ async function* inflateItem(archive: ZipArchive, item: ZipItem): AsyncGenerator<
       "EntrySizeMismatch",
       `"${item.name}" inflates to ${count > expected ? "more" : "fewer"} bytes than the ${expected} its record declares`,
     );
-  // Output in pieces of up to 1 MiB (zlib's default is 16 KiB: one thread-pool round trip per 16 KiB, which made
+  // Output in pieces of up to PIECE (zlib's default is 16 KiB: one thread-pool round trip per 16 KiB, which made
   // inflating most of unpack's main-thread time).
-  const inflate = createInflateRaw({ chunkSize: Math.max(64 * 1024, Math.min(1024 * 1024, expected)) });
+  const inflate = createInflateRaw({ chunkSize: Math.max(64 * 1024, Math.min(PIECE, expected)) });
   const feeding = pipeline(Readable.from(readRange(archive, item), { objectMode: false }), inflate);
   feeding.catch(() => {}); // the same error ends the loop below
   try {
