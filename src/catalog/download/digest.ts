@@ -22,6 +22,7 @@ import { write } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { PublisherError } from "../../core/errors.js";
 import { openRegularFile } from "../../platform/fs.js";
+import { writeFailed } from "./hash-worker.js";
 import type { HashWorkerReply, HashWorkerRequest } from "./hash-worker.js";
 
 /** Bytes per stage: per message to the thread, per write and per hash update. */
@@ -96,11 +97,7 @@ function inlineBackend(): HashThread {
         if (e === null && n === 0) e = new Error(`Short write: ${done} of ${piece.length} bytes.`);
         if (e !== null) {
           s.failed = true;
-          const reply: HashWorkerReply = { type: "error", id: m.id, buf: m.buf, message: e.message };
-          if (e.code !== undefined) reply.code = e.code;
-          if (e.errno !== undefined) reply.errno = e.errno;
-          if (e.syscall !== undefined) reply.syscall = e.syscall;
-          deliver(reply);
+          deliver(writeFailed(m.id, m.buf, e));
         } else if (done + n < piece.length) return from(done + n);
         else deliver({ type: "free", id: m.id, buf: m.buf });
         writeNext();

@@ -22,6 +22,15 @@ export type HashWorkerReply =
   | { type: "digest"; id: number; hex: string }
   | { type: "error"; id: number; buf?: Uint8Array; message: string; code?: string; errno?: number; syscall?: string };
 
+/** The reply for a failed write of `buf`: the error's message and codes, so that the caller words it as usual. */
+export function writeFailed(id: number, buf: Uint8Array, err: NodeJS.ErrnoException): HashWorkerReply {
+  const reply: HashWorkerReply = { type: "error", id, buf, message: err.message };
+  if (err.code !== undefined) reply.code = err.code;
+  if (err.errno !== undefined) reply.errno = err.errno;
+  if (err.syscall !== undefined) reply.syscall = err.syscall;
+  return reply;
+}
+
 /** The worker's work, callable in-thread too: each request's reply. */
 export function hashSink(): (m: HashWorkerRequest) => HashWorkerReply | undefined {
   const sessions = new Map<number, { hash: Hash; failed: boolean }>();
@@ -47,12 +56,7 @@ export function hashSink(): (m: HashWorkerRequest) => HashWorkerReply | undefine
       }
     } catch (e) {
       s.failed = true;
-      const err = e as NodeJS.ErrnoException;
-      const reply: HashWorkerReply = { type: "error", id: m.id, buf: m.buf, message: err.message };
-      if (err.code !== undefined) reply.code = err.code;
-      if (err.errno !== undefined) reply.errno = err.errno;
-      if (err.syscall !== undefined) reply.syscall = err.syscall;
-      return reply;
+      return writeFailed(m.id, m.buf, e as NodeJS.ErrnoException);
     }
     s.hash.update(piece);
     return { type: "free", id: m.id, buf: m.buf };
