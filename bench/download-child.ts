@@ -22,7 +22,7 @@ const transport = createStreamTransport({ trustedCaPem: await readFile(input.caP
 const downloader = new Downloader({
   cacheDir: input.cacheDir,
   transport: transport,
-  ...(input.hashThread === false ? { hashThread: false } : {}),
+  ...(input.hashThread === true ? { hashThread: true } : {}),
 });
 const startRssKiB = process.resourceUsage().maxRSS;
 let sampledPeak = 0;

@@ -6,14 +6,15 @@
  * resolves; `digest` is read once the body is complete and verified by the caller before use, as before.
  *
  * Two places for that work (measured, bench/README.md "download"; both keep every guarantee above):
- * - a worker thread shared by the process's downloads (the default, `onThread`; hash-worker.ts): each stage is moved
- *   (transferred, not copied) there, written, hashed and handed back. This thread keeps TLS and the body, ≈ 1 CPU-s
- *   per GiB less; in total the same CPU as hashing here (within the noise of a shared machine), ≈ 10 MiB more RSS.
- *   The thread starts on first use (≈ 40 ms CPU), is reused by the next downloads and stops after `IDLE_MS` without
- *   a session; if it dies, every open session fails with an Internal error (the caller keeps nothing) and the next
- *   session starts a new thread. From the sources (under tsx, whose loader Node 20 does not apply in workers) the
- *   work runs in this thread instead;
- * - this thread: the hash here, the writes queued one at a time on libuv's thread pool.
+ * - a worker thread shared by the process's downloads (`onThread`, the downloader's `hashThread: true`;
+ *   hash-worker.ts): each stage is moved (transferred, not copied) there, written, hashed and handed back. This thread
+ *   keeps TLS and the body, ≈ 1 CPU-s per GiB less; in total 0.5–0.9 CPU-s per GiB more than hashing here (idle,
+ *   2026-12-04), ≈ 12 MiB more RSS. The thread starts on first use (≈ 40 ms CPU), is reused by the next downloads and
+ *   stops after `IDLE_MS` without a session; if it dies, every open session fails with an Internal error (the caller
+ *   keeps nothing) and the next session starts a new thread. From the sources (under tsx, whose loader Node 20 does
+ *   not apply in workers) the work runs in this thread instead;
+ * - this thread (the downloader's default: idle, the same speed with less CPU and memory): the hash here, the writes
+ *   queued one at a time on libuv's thread pool.
  * Either way the batching into stages replaced 65,000 small hash updates and 4,096 writes per GiB by 1,024 of each.
  */
 import { createHash } from "node:crypto";
