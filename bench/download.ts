@@ -195,7 +195,6 @@ try {
   for (let round = 1; round <= rounds; round++) {
     // each client goes first in turn (with two: ours, curl; then curl, ours; …)
     const order = clients.map((_, i) => clients[(i + round - 1) % clients.length]!);
-    if (!references && round % 2 === 0) order.reverse();
     for (const client of order) {
       const before = process.cpuUsage();
       const count = rows.length;
