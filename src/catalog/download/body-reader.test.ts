@@ -64,6 +64,19 @@ describe("body reader on the raw HTTP reader's bodies", () => {
   const patient = createStreamTransport();
   after(() => patient.close());
   const request = (path: string) => ({ method: "GET" as const, url: `http://127.0.0.1:${port}${path}`, headers: {} });
+  /** Reads the body of `path` (idle timeout 300 ms) until it fails: the request, its error and the bytes before it. */
+  const readToFailure = async (path: string) => {
+    const sent = request(path);
+    const res = await transport.stream(sent);
+    let received = 0;
+    const error = await new BodyReader(res.body)
+      .pipeTo((chunk) => (received += chunk.length))
+      .then(
+        () => assert.fail("the body must fail"),
+        (e: unknown) => e,
+      );
+    return { sent, error, received };
+  };
 
   it("takes the chunks without the Readable's events; a pause stops the socket, a resume brings the rest", async () => {
     const res = await patient.stream(request("/big"));
@@ -102,33 +115,16 @@ describe("body reader on the raw HTTP reader's bodies", () => {
   });
 
   it("a connection cut mid-body reaches the reader as a dropped connection, after every byte before it", async () => {
-    const sent = request("/cut");
-    const res = await transport.stream(sent);
-    const reader = new BodyReader(res.body);
-    let received = 0;
-    const failure = await reader
-      .pipeTo((chunk) => (received += chunk.length))
-      .then(
-        () => assert.fail("the body must fail"),
-        (e: unknown) => toNetworkError(e, sent),
-      );
+    const { sent, error, received } = await readToFailure("/cut");
+    const failure = toNetworkError(error, sent);
     assert.ok(failure instanceof NetworkError);
     assert.equal(failure.failure, "dropped");
     assert.equal(received, 100_000);
   });
 
   it("the idle timeout ends a body that stops, with the reader attached", async () => {
-    const sent = request("/stall");
-    const res = await transport.stream(sent);
-    const reader = new BodyReader(res.body);
-    let received = 0;
-    const failure = await reader
-      .pipeTo((chunk) => (received += chunk.length))
-      .then(
-        () => assert.fail("the body must fail"),
-        (e: unknown) => e as NodeJS.ErrnoException,
-      );
-    assert.equal(failure.code, "ETIMEDOUT");
+    const { error, received } = await readToFailure("/stall");
+    assert.equal((error as NodeJS.ErrnoException).code, "ETIMEDOUT");
     assert.equal(received, 1000);
   });
 });

@@ -670,7 +670,7 @@ export class Downloader {
     conditional: Record<string, string>,
   ): Promise<Fetched | NotModified> {
     const files = await this.cache.partial(key);
-    // The running SHA-256 (on the hashing thread, digest.ts), kept across attempts while it matches the file.
+    // The running SHA-256 (digest.ts: here, or on the hashing thread), kept across attempts while it matches the file.
     let digest: StreamDigest | undefined;
     let hashed = 0;
     const forget = (): void => {
@@ -810,7 +810,7 @@ export class Downloader {
   }
 
   /**
-   * Writes the body at `offset`, hashing it (both on the hashing thread, digest.ts). Returns the file's length after
+   * Writes the body at `offset`, hashing it (digest.ts, in 1 MiB stages). Returns the file's length after
    * it, and the connection's failure when the body broke off (every byte received before it is written and hashed);
    * throws refusals and write errors.
    */
